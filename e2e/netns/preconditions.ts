@@ -1,0 +1,65 @@
+// Why a namespace suite cannot run here, as a sentence for t.skip(), or undefined when it can.
+// Checked up front so a machine without root or /dev/net/tun reports a clear skip, not a failure.
+import { accessSync, constants, existsSync, readFileSync } from "node:fs";
+import { delimiter, join } from "node:path";
+
+export interface NetnsRequirements {
+  /** The suite opens TUN devices. */
+  tun?: boolean;
+  /** Commands the suite runs (looked up on PATH), e.g. ["ping", "dig"]. */
+  tools?: readonly string[];
+}
+
+/** Debian packages that provide the tools the e2e suites use. */
+export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
+  ip: "iproute2",
+  ping: "iputils-ping",
+  dig: "dnsutils",
+  nc: "netcat-openbsd",
+  curl: "curl",
+  bash: "bash",
+  timeout: "coreutils",
+};
+
+export function findOnPath(command: string): string | undefined {
+  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
+    if (!dir) continue;
+    const file = join(dir, command);
+    try {
+      accessSync(file, constants.X_OK);
+      return file;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/** Effective capability bit `bit` of this process (CAP_NET_ADMIN = 12, CAP_SYS_ADMIN = 21). */
+function hasCapability(bit: number): boolean {
+  try {
+    const match = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync("/proc/self/status", "utf8"));
+    return match !== null && ((BigInt(`0x${match[1]}`) >> BigInt(bit)) & 1n) === 1n;
+  } catch {
+    return false;
+  }
+}
+
+export function netnsSkipReason(requirements: NetnsRequirements = {}): string | undefined {
+  if (process.platform !== "linux") return `network namespaces need Linux, not ${process.platform}`;
+  if (typeof process.getuid !== "function" || process.getuid() !== 0) {
+    return "network namespace tests need root: run them with sudo";
+  }
+  if (!hasCapability(21)) return "network namespace tests need CAP_SYS_ADMIN (a privileged container)";
+  if (!hasCapability(12)) return "network namespace tests need CAP_NET_ADMIN";
+  if (requirements.tun && !existsSync("/dev/net/tun")) {
+    return "/dev/net/tun is missing: load the tun module (modprobe tun) or pass the device into the container";
+  }
+  for (const tool of ["ip", ...(requirements.tools ?? [])]) {
+    if (!findOnPath(tool)) {
+      const pkg = TOOL_PACKAGES[tool];
+      return `\`${tool}\` is not installed${pkg ? ` (Debian package ${pkg})` : ""}`;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,71 @@
+#!/usr/bin/env node
+// Builds every bundle: Electron main and preload, the CLI, the local helper, the remote agent
+// (one self-contained file plus the native addon, because it is uploaded to the remote), and the
+// renderer with Vite.
+import { build as esbuild } from "esbuild";
+import { build as viteBuild } from "vite";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+
+const root = new URL("..", import.meta.url).pathname;
+const dist = join(root, "dist");
+const { version } = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+const quiet = process.argv.includes("--quiet");
+
+rmSync(dist, { recursive: true, force: true });
+
+const common = {
+  bundle: true,
+  platform: "node",
+  sourcemap: "linked",
+  logLevel: quiet ? "warning" : "info",
+  define: { __BACKHAUL_VERSION__: JSON.stringify(version) },
+};
+
+await Promise.all([
+  // Electron loads CommonJS main and preload scripts; `electron` itself is provided at run time.
+  esbuild({
+    ...common,
+    entryPoints: { electron: "src/main/electron/main.ts", preload: "src/main/electron/preload.ts" },
+    outdir: join(dist, "main"),
+    outExtension: { ".js": ".cjs" },
+    format: "cjs",
+    target: "node22",
+    external: ["electron"],
+    packages: "external",
+  }),
+  // The CLI and the local helper run from an installed tree, next to node_modules.
+  esbuild({
+    ...common,
+    entryPoints: { cli: "src/main/cli.ts", "helper-local": "src/helper/local.ts" },
+    outdir: dist,
+    outExtension: { ".js": ".mjs" },
+    format: "esm",
+    target: "node20",
+    packages: "external",
+  }),
+  // The agent travels alone: everything bundled, CommonJS for the oldest Node we support (18).
+  esbuild({
+    ...common,
+    entryPoints: { "backhaul-agent": "src/helper/remote.ts" },
+    outdir: join(dist, "agent"),
+    outExtension: { ".js": ".cjs" },
+    format: "cjs",
+    target: "node18",
+    // load-addon.ts falls back to __dirname where import.meta is empty (CommonJS).
+    logOverride: { "empty-import-meta": "silent" },
+  }),
+]);
+
+const addon = join(root, "src/helper/native/build/Release/backhaul_native.node");
+if (existsSync(addon)) {
+  copyFileSync(addon, join(dist, "agent", "backhaul_native.node"));
+} else if (process.platform === "linux") {
+  console.warn(
+    "build: the native addon is missing; run `npm run build:native` (the agent cannot open a TUN without it)",
+  );
+}
+
+await viteBuild({ configFile: join(root, "vite.config.ts"), logLevel: quiet ? "warn" : "info" });
+mkdirSync(join(dist, "renderer"), { recursive: true });
+console.log(`build: dist/ ready (backhaul ${version})`);

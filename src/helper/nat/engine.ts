@@ -1,0 +1,157 @@
+import {
+  IcmpView,
+  IpProtocol,
+  PacketError,
+  parseIp,
+  TcpView,
+  UdpView,
+  type IpView,
+} from "../packet/index.js";
+import type { EgressPolicy } from "./egress-policy.js";
+import { FlowTable } from "./flow-table.js";
+import type { IcmpForwarder } from "./icmp-forwarder.js";
+import { MemoryBudget } from "./memory-budget.js";
+import { newNatCounters, type NatCounters } from "./nat-counters.js";
+import type { PacketOutput } from "./packet-output.js";
+import { DEFAULT_TCP_LIMITS, type TcpLimits } from "./tcp/context.js";
+import { TcpForwarder } from "./tcp/forwarder.js";
+import { DEFAULT_UDP_LIMITS, UdpForwarder, type UdpLimits } from "./udp-forwarder.js";
+
+export interface NatLimits {
+  tcp: TcpLimits;
+  udp: UdpLimits;
+  maxTcpFlows: number;
+  maxDialing: number;
+  /** All flows' buffered bytes together. */
+  totalBufferBytes: number;
+}
+
+export const DEFAULT_NAT_LIMITS: NatLimits = {
+  tcp: DEFAULT_TCP_LIMITS,
+  udp: DEFAULT_UDP_LIMITS,
+  maxTcpFlows: 16_384,
+  maxDialing: 512,
+  totalBufferBytes: 256 * 1024 * 1024,
+};
+
+export interface NatEngineOptions {
+  output: PacketOutput;
+  policy: EgressPolicy;
+  /** The link MTU: the largest packet either side sends. */
+  linkMtu: number;
+  limits?: NatLimits;
+  table?: FlowTable;
+  /** ICMP echo, where this computer can do it (see icmp-forwarder.ts). */
+  icmp?: (context: {
+    output: PacketOutput;
+    table: FlowTable;
+    policy: EgressPolicy;
+    counters: NatCounters;
+  }) => IcmpForwarder;
+}
+
+/**
+ * The exit side: terminates every flow arriving from the remote on a real socket of this
+ * computer. Packets are untrusted: anything malformed is counted and dropped here.
+ *
+ * Checksums of TCP and UDP are not verified: the link is a reliable, authenticated stream (SSH)
+ * and the flows are terminated here, so a corrupt checksum can only come from a buggy sender,
+ * and checking costs a pass over every byte.
+ */
+export class NatEngine {
+  readonly table: FlowTable;
+  readonly counters: NatCounters = newNatCounters();
+  readonly budget: MemoryBudget;
+  private readonly tcp: TcpForwarder;
+  private readonly udp: UdpForwarder;
+  private readonly icmp: IcmpForwarder | undefined;
+
+  constructor(options: NatEngineOptions) {
+    const limits = options.limits ?? DEFAULT_NAT_LIMITS;
+    this.table = options.table ?? new FlowTable();
+    this.budget = new MemoryBudget(limits.totalBufferBytes);
+    this.tcp = new TcpForwarder({
+      output: options.output,
+      table: this.table,
+      budget: this.budget,
+      policy: options.policy,
+      counters: this.counters,
+      limits: limits.tcp,
+      linkMtu: options.linkMtu,
+      maxFlows: limits.maxTcpFlows,
+      maxDialing: limits.maxDialing,
+    });
+    this.udp = new UdpForwarder({
+      output: options.output,
+      table: this.table,
+      policy: options.policy,
+      counters: this.counters,
+      limits: limits.udp,
+    });
+    this.icmp = options.icmp?.({
+      output: options.output,
+      table: this.table,
+      policy: options.policy,
+      counters: this.counters,
+    });
+  }
+
+  /** A batch from the link. Buffers are views into the link's frame, valid during this call. */
+  handlePackets(packets: readonly Buffer[]): void {
+    for (const packet of packets) this.handlePacket(packet);
+    this.tcp.flush();
+  }
+
+  handlePacket(packet: Buffer): void {
+    this.counters.packetsIn++;
+    try {
+      const ip = parseIp(packet);
+      if (ip.version === 4 && !ip.verifyHeaderChecksum()) {
+        this.counters.badChecksum++;
+        return;
+      }
+      if (ip.isFragment) {
+        this.counters.fragments++;
+        return;
+      }
+      this.dispatch(ip);
+    } catch (error) {
+      if (!(error instanceof PacketError)) throw error;
+      this.counters.malformed++;
+    }
+  }
+
+  private dispatch(ip: IpView): void {
+    switch (ip.protocol) {
+      case IpProtocol.TCP:
+        this.tcp.handle(ip, TcpView.parse(ip.payload));
+        return;
+      case IpProtocol.UDP:
+        this.udp.handle(ip, UdpView.parse(ip.payload));
+        return;
+      case IpProtocol.ICMP:
+      case IpProtocol.ICMPV6: {
+        if ((ip.protocol === IpProtocol.ICMP) !== (ip.version === 4)) break;
+        const icmp = IcmpView.parse(ip.payload, ip.version);
+        if (this.icmp) this.icmp.handle(ip, icmp);
+        else this.counters.icmpUnsupported++;
+        return;
+      }
+      default:
+        break;
+    }
+    this.counters.unsupportedProtocol++;
+  }
+
+  get flowCounts(): { tcp: number; udp: number; icmp: number } {
+    return { tcp: this.tcp.flowCount, udp: this.udp.flowCount, icmp: this.icmp?.flowCount ?? 0 };
+  }
+
+  /** The link is gone: every flow ends (TCP with RST both ways). */
+  close(reason: string): void {
+    this.tcp.close(reason);
+    this.udp.close(reason);
+    this.icmp?.close(reason);
+    this.table.stop();
+  }
+}

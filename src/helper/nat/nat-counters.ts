@@ -1,0 +1,34 @@
+/** Engine-wide counters: what was dropped or refused and why. Shown in stats, never thrown. */
+export interface NatCounters {
+  packetsIn: number;
+  malformed: number;
+  badChecksum: number;
+  fragments: number;
+  unsupportedProtocol: number;
+  refused: number;
+  tcpStraySegments: number;
+  tcpOverLimit: number;
+  tcpSynDropped: number;
+  udpOverLimit: number;
+  udpSendDropped: number;
+  icmpOverLimit: number;
+  icmpUnsupported: number;
+}
+
+export function newNatCounters(): NatCounters {
+  return {
+    packetsIn: 0,
+    malformed: 0,
+    badChecksum: 0,
+    fragments: 0,
+    unsupportedProtocol: 0,
+    refused: 0,
+    tcpStraySegments: 0,
+    tcpOverLimit: 0,
+    tcpSynDropped: 0,
+    udpOverLimit: 0,
+    udpSendDropped: 0,
+    icmpOverLimit: 0,
+    icmpUnsupported: 0,
+  };
+}

@@ -1,0 +1,47 @@
+import type { FlowRow } from "../../../shared/flow-row.js";
+import type { FlowTable } from "../flow-table.js";
+import type { MemoryBudget } from "../memory-budget.js";
+import type { PacketOutput } from "../packet-output.js";
+import type { TcpEndpoint } from "./endpoint.js";
+
+export interface TcpLimits {
+  /** Most bytes a flow buffers in each direction (receive window and send queue). */
+  perFlowBufferBytes: number;
+  /** How long a dial may take before the remote is told the host is unreachable. */
+  connectTimeoutMs: number;
+  /** Idle time after which an established flow is reset. */
+  idleTimeoutMs: number;
+  /** Idle time for a half-closed flow (one side has sent FIN). */
+  halfClosedIdleTimeoutMs: number;
+  /** How long TIME-WAIT lasts: long enough to re-acknowledge a retransmitted FIN. */
+  timeWaitMs: number;
+  /** After this many retransmissions of the same data without progress, the flow is reset. */
+  maxRetransmissions: number;
+}
+
+export const DEFAULT_TCP_LIMITS: TcpLimits = {
+  perFlowBufferBytes: 4 * 1024 * 1024,
+  connectTimeoutMs: 10_000,
+  idleTimeoutMs: 2 * 60 * 60 * 1000,
+  halfClosedIdleTimeoutMs: 2 * 60 * 1000,
+  timeWaitMs: 2_000,
+  maxRetransmissions: 12,
+};
+
+/** What an endpoint needs from the forwarder that owns it. */
+export interface TcpContext {
+  readonly output: PacketOutput;
+  readonly table: FlowTable;
+  readonly budget: MemoryBudget;
+  readonly limits: TcpLimits;
+  readonly linkMtu: number;
+  /** The endpoint has a timer deadline to be checked by the forwarder's ticker. */
+  watchTimers(endpoint: TcpEndpoint): void;
+  /** The endpoint left DIALING (connected, failed or aborted): a dial slot is free. */
+  dialFinished(): void;
+  /** The endpoint wants to send but the link is full: call `resumeSending` on drain. */
+  waitForDrain(endpoint: TcpEndpoint): void;
+  /** The endpoint owes the remote an ACK at the end of the current batch. */
+  ackLater(endpoint: TcpEndpoint): void;
+  closed(endpoint: TcpEndpoint, row: FlowRow): void;
+}

@@ -1,0 +1,647 @@
+/*
+ * ICMP echo sockets (IPv4 and IPv6) for the NAT engine's exit side on Linux.
+ *
+ * Two kinds of socket send echo requests without a setuid helper:
+ *  - "datagram": socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP) / (AF_INET6, ..., IPPROTO_ICMPV6), open
+ *    to any process whose group is inside net.ipv4.ping_group_range (the sysctl covers both
+ *    families and is per network namespace). The kernel owns the echo identifier: it rewrites it
+ *    to the socket's bound "port" on send, fills in the checksum, and delivers only the echo
+ *    replies carrying that identifier, without the IP header.
+ *  - "raw": SOCK_RAW, which needs CAP_NET_RAW. A raw IPv4 socket gets every ICMP message the host
+ *    receives, IP header included; a raw IPv6 one every ICMPv6 message, without it. Both are
+ *    filtered to echo replies in the kernel (ICMP_FILTER, ICMP6_FILTER); choosing and checking
+ *    the identifier is the caller's job. The ICMPv4 checksum is computed here; ICMPv6's by the
+ *    kernel (always on for raw ICMPv6 sockets, RFC 3542 §3.1).
+ * "auto" tries datagram first (no privilege needed), then raw.
+ *
+ * JavaScript API (typed in ../addon-types.ts):
+ *   new IcmpSocket(family, mode?)  family 4 or 6; mode "auto" (default), "datagram" or "raw".
+ *                                  Properties: family, mode (what was opened), identifier (the
+ *                                  kernel's echo identifier for a datagram socket; null for raw),
+ *                                  addressLength (4 or 16).
+ *   start(onBatch, onError)        event-driven receive, like TunDevice: a uv_poll on the fd; each
+ *                                  wakeup drains recvfrom() until EAGAIN (at most ICMP_BATCH
+ *                                  messages), then calls onBatch(data, lengths, count) ONCE.
+ *                                  Entry i of `data` is the source address (addressLength bytes)
+ *                                  followed by lengths[i] bytes of ICMP echo reply, header first.
+ *   send(address, message)         sendto() of a whole ICMP message; returns null when the kernel
+ *                                  took it, else the errno name ("ENETUNREACH", "EAGAIN"...): a
+ *                                  lost echo is routine, not an exception. Closed: "EBADF".
+ *   stats()                        { packetsIn, bytesIn, packetsOut, bytesOut, sendErrors, readErrors }
+ *   close()                        stops the poll and closes the fd so the process can exit;
+ *                                  idempotent. Also done by the finalizer and an env cleanup hook.
+ */
+#include "icmp_linux.h"
+
+#include <errno.h>
+#include <netinet/icmp6.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "errors.h"
+
+/* From <linux/icmp.h>, which clashes with glibc's <netinet/in.h>: a raw IPv4 ICMP socket drops
+ * every type whose bit is set in the filter. */
+#define BH_ICMP_FILTER 1
+struct bh_icmp_filter {
+  uint32_t data;
+};
+
+#define ICMPV4_ECHO_REPLY 0
+#define ICMPV6_ECHO_REPLY 129
+#define ICMP_HEADER 8
+/* Room for one received message: the largest IP packet (a raw IPv4 read includes its header). */
+#define ICMP_MAX_READ 65536
+/* At most this many replies per wakeup (fairness to the rest of the event loop). */
+#define ICMP_BATCH 64
+/* Echo replies are small; 512 KiB still takes 7 maximal ones in one wakeup. */
+#define ICMP_ARENA_BYTES (512 * 1024)
+
+typedef struct icmp_state {
+  napi_env env;
+  int fd; /* -1 once closed */
+  int family; /* 4 or 6 */
+  int raw;
+  uv_poll_t *poll; /* own allocation: freed by uv's close callback */
+  napi_ref self;   /* 0 = weak; 1 while started, so GC can't close a live socket */
+  napi_ref on_batch;
+  napi_ref on_error;
+  napi_ref lengths_ref; /* the reused Uint32Array(ICMP_BATCH) */
+  uint32_t *lengths;
+  napi_async_context async_ctx;
+  int cleanup_hook;
+  uint8_t *arena;   /* ICMP_ARENA_BYTES, allocated on start() */
+  uint8_t *scratch; /* raw IPv4 sends: a copy of the message carrying our checksum */
+  uint64_t packets_in, bytes_in, packets_out, bytes_out, send_errors, read_errors;
+} icmp_state;
+
+static size_t address_length(const icmp_state *s) { return s->family == 4 ? 4 : 16; }
+
+/* ---- teardown ----------------------------------------------------------------------------- */
+
+static void free_poll_handle(uv_handle_t *handle) { free(handle); }
+
+/* Stops polling and closes the fd. Makes no N-API calls, so it is safe in the cleanup hook. */
+static void icmp_shutdown(icmp_state *s) {
+  if (s->poll != NULL) {
+    s->poll->data = NULL;
+    uv_close((uv_handle_t *)s->poll, free_poll_handle);
+    s->poll = NULL;
+  }
+  if (s->fd >= 0) {
+    close(s->fd);
+    s->fd = -1;
+  }
+  free(s->arena);
+  s->arena = NULL;
+  free(s->scratch);
+  s->scratch = NULL;
+}
+
+static void delete_ref(napi_env env, napi_ref *ref) {
+  if (*ref != NULL) {
+    napi_delete_reference(env, *ref);
+    *ref = NULL;
+  }
+}
+
+static void icmp_close_from_js(icmp_state *s) {
+  icmp_shutdown(s);
+  delete_ref(s->env, &s->on_batch);
+  delete_ref(s->env, &s->on_error);
+  if (s->async_ctx != NULL) {
+    napi_async_destroy(s->env, s->async_ctx);
+    s->async_ctx = NULL;
+  }
+  if (s->self != NULL) {
+    uint32_t count = 1;
+    while (count > 0 && napi_reference_unref(s->env, s->self, &count) == napi_ok) {
+    }
+  }
+}
+
+static void icmp_cleanup_hook(void *arg) {
+  icmp_state *s = arg;
+  s->cleanup_hook = 0;
+  icmp_shutdown(s);
+}
+
+static void icmp_finalize(napi_env env, void *data, void *hint) {
+  icmp_state *s = data;
+  if (s->cleanup_hook) napi_remove_env_cleanup_hook(env, icmp_cleanup_hook, s);
+  icmp_shutdown(s);
+  delete_ref(env, &s->on_batch);
+  delete_ref(env, &s->on_error);
+  delete_ref(env, &s->lengths_ref);
+  delete_ref(env, &s->self);
+  if (s->async_ctx != NULL) napi_async_destroy(env, s->async_ctx);
+  free(s);
+}
+
+/* ---- receiving ---------------------------------------------------------------------------- */
+
+/* Calls `ref` with argv; an exception thrown by it becomes an uncaught exception. */
+static void call_js(icmp_state *s, napi_ref ref, size_t argc, napi_value *argv) {
+  napi_env env = s->env;
+  napi_value fn, recv, result;
+  if (ref == NULL || napi_get_reference_value(env, ref, &fn) != napi_ok || fn == NULL) return;
+  if (napi_get_reference_value(env, s->self, &recv) != napi_ok || recv == NULL) {
+    napi_get_undefined(env, &recv);
+  }
+  if (napi_make_callback(env, s->async_ctx, recv, fn, argc, argv, &result) != napi_ok) {
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (pending) {
+      napi_value exception;
+      napi_get_and_clear_last_exception(env, &exception);
+      napi_fatal_exception(env, exception);
+    }
+  }
+}
+
+static void report_read_error(icmp_state *s, int err) {
+  s->read_errors++;
+  if (s->poll != NULL) uv_poll_stop(s->poll);
+  napi_value error = bh_errno_error(s->env, err, "recvfrom", "receiving from the ICMP socket failed",
+                                    "receiving has stopped; close and reopen the socket");
+  if (error != NULL) call_js(s, s->on_error, 1, &error);
+}
+
+/* Errors that concern one earlier datagram, not the socket: skip them and read on. */
+static int is_transient(int err) {
+  return err == ECONNREFUSED || err == EHOSTUNREACH || err == ENETUNREACH || err == EHOSTDOWN ||
+         err == ENETDOWN || err == EPROTO || err == ENOBUFS || err == ENOMEM;
+}
+
+/* Turns what recvfrom() wrote at `msg` into a bare echo reply; returns its length, or 0 to skip. */
+static size_t echo_reply_length(const icmp_state *s, uint8_t *msg, size_t length) {
+  if (s->raw && s->family == 4) {
+    /* Raw IPv4 reads start with the IP header: strip it. */
+    if (length < 20) return 0;
+    size_t ihl = (size_t)(msg[0] & 0x0f) * 4;
+    if (ihl < 20 || ihl > length) return 0;
+    memmove(msg, msg + ihl, length - ihl);
+    length -= ihl;
+  }
+  int reply_type = s->family == 4 ? ICMPV4_ECHO_REPLY : ICMPV6_ECHO_REPLY;
+  if (length < ICMP_HEADER || msg[0] != reply_type || msg[1] != 0) return 0;
+  return length;
+}
+
+static int copy_source(const icmp_state *s, const struct sockaddr_storage *from, uint8_t *out) {
+  if (s->family == 4 && from->ss_family == AF_INET) {
+    memcpy(out, &((const struct sockaddr_in *)from)->sin_addr, 4);
+    return 1;
+  }
+  if (s->family == 6 && from->ss_family == AF_INET6) {
+    memcpy(out, &((const struct sockaddr_in6 *)from)->sin6_addr, 16);
+    return 1;
+  }
+  return 0;
+}
+
+static void deliver_batch(icmp_state *s, size_t used, uint32_t count) {
+  napi_env env = s->env;
+  napi_value argv[3];
+  void *copy = NULL;
+  if (napi_create_buffer_copy(env, used, s->arena, &copy, &argv[0]) != napi_ok) return;
+  if (napi_get_reference_value(env, s->lengths_ref, &argv[1]) != napi_ok) return;
+  if (napi_create_uint32(env, count, &argv[2]) != napi_ok) return;
+  call_js(s, s->on_batch, 3, argv);
+}
+
+static void icmp_on_readable(uv_poll_t *handle, int status, int events) {
+  icmp_state *s = handle->data;
+  if (s == NULL || s->fd < 0) return;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(s->env, &scope) != napi_ok) return;
+  if (status < 0) {
+    report_read_error(s, -status);
+    napi_close_handle_scope(s->env, scope);
+    return;
+  }
+
+  size_t addr_len = address_length(s);
+  size_t used = 0;
+  uint32_t count = 0;
+  int err = 0;
+  /* Skipped messages (not ours, transient errors) count as attempts, so the loop is bounded. */
+  for (int attempts = 0; attempts < 4 * ICMP_BATCH && count < ICMP_BATCH; attempts++) {
+    if (ICMP_ARENA_BYTES - used < addr_len + ICMP_MAX_READ) break;
+    uint8_t *entry = s->arena + used;
+    uint8_t *msg = entry + addr_len;
+    struct sockaddr_storage from;
+    socklen_t from_len = sizeof from;
+    ssize_t n = recvfrom(s->fd, msg, ICMP_MAX_READ, 0, (struct sockaddr *)&from, &from_len);
+    if (n < 0) {
+      if (errno == EINTR || is_transient(errno)) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) err = errno;
+      break;
+    }
+    size_t length = echo_reply_length(s, msg, (size_t)n);
+    if (length == 0 || !copy_source(s, &from, entry)) continue;
+    s->lengths[count++] = (uint32_t)length;
+    used += addr_len + length;
+    s->packets_in++;
+    s->bytes_in += length;
+  }
+
+  if (count > 0) deliver_batch(s, used, count);
+  /* The batch callback may have closed the socket. */
+  if (err != 0 && s->fd >= 0) report_read_error(s, err);
+  napi_close_handle_scope(s->env, scope);
+}
+
+/* ---- methods ------------------------------------------------------------------------------ */
+
+static icmp_state *unwrap_this(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv) {
+  napi_value self;
+  void *data = NULL;
+  if (napi_get_cb_info(env, info, argc, argv, &self, NULL) != napi_ok) return NULL;
+  if (napi_unwrap(env, self, &data) != napi_ok || data == NULL) {
+    napi_throw_type_error(env, "ERR_INVALID_THIS", "not an IcmpSocket");
+    return NULL;
+  }
+  return data;
+}
+
+static napi_value icmp_start(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  icmp_state *s = unwrap_this(env, info, &argc, argv);
+  if (s == NULL) return NULL;
+  napi_valuetype t0 = napi_undefined, t1 = napi_undefined;
+  if (argc >= 1) napi_typeof(env, argv[0], &t0);
+  if (argc >= 2) napi_typeof(env, argv[1], &t1);
+  if (t0 != napi_function || t1 != napi_function) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "start(onBatch, onError) needs two functions");
+    return NULL;
+  }
+  if (s->fd < 0) {
+    bh_throw_errno(env, EBADF, "start", "the ICMP socket is closed", NULL);
+    return NULL;
+  }
+  if (s->poll != NULL) {
+    napi_throw_error(env, "ERR_ICMP_STARTED", "the ICMP socket is already started");
+    return NULL;
+  }
+  s->arena = malloc(ICMP_ARENA_BYTES);
+  s->poll = malloc(sizeof *s->poll);
+  if (s->arena == NULL || s->poll == NULL) {
+    free(s->arena);
+    free(s->poll);
+    s->arena = NULL;
+    s->poll = NULL;
+    bh_throw_errno(env, ENOMEM, "malloc", "no memory for the ICMP receive buffer", NULL);
+    return NULL;
+  }
+  uv_loop_t *loop = NULL;
+  BH_CALL(env, napi_get_uv_event_loop(env, &loop));
+  int rc = uv_poll_init(loop, s->poll, s->fd);
+  if (rc != 0) {
+    free(s->poll);
+    s->poll = NULL;
+    bh_throw_errno(env, -rc, "uv_poll_init", "cannot watch the ICMP socket", NULL);
+    return NULL;
+  }
+  s->poll->data = s;
+
+  napi_value resource_name;
+  BH_CALL(env, napi_create_string_utf8(env, "BackhaulIcmpSocket", NAPI_AUTO_LENGTH, &resource_name));
+  BH_CALL(env, napi_async_init(env, NULL, resource_name, &s->async_ctx));
+  BH_CALL(env, napi_create_reference(env, argv[0], 1, &s->on_batch));
+  BH_CALL(env, napi_create_reference(env, argv[1], 1, &s->on_error));
+  uint32_t refs = 0;
+  BH_CALL(env, napi_reference_ref(env, s->self, &refs));
+  rc = uv_poll_start(s->poll, UV_READABLE, icmp_on_readable);
+  if (rc != 0) bh_throw_errno(env, -rc, "uv_poll_start", "cannot watch the ICMP socket", NULL);
+  return NULL;
+}
+
+/* RFC 1071 over a whole ICMPv4 message whose checksum field is zero. */
+static uint16_t inet_checksum(const uint8_t *data, size_t length) {
+  uint64_t sum = 0;
+  for (size_t i = 0; i + 1 < length; i += 2) sum += (uint32_t)(data[i] << 8 | data[i + 1]);
+  if (length & 1) sum += (uint32_t)data[length - 1] << 8;
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return (uint16_t)~sum;
+}
+
+static napi_value errno_name(napi_env env, int err) {
+  char name[32];
+  uv_err_name_r(-err, name, sizeof name);
+  napi_value result;
+  BH_CALL(env, napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &result));
+  return result;
+}
+
+static int get_bytes(napi_env env, napi_value value, uint8_t **data, size_t *length) {
+  bool is_typed = false;
+  napi_typedarray_type type = napi_int8_array;
+  void *raw = NULL;
+  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed) return 0;
+  if (napi_get_typedarray_info(env, value, &type, length, &raw, NULL, NULL) != napi_ok) return 0;
+  *data = raw;
+  return type == napi_uint8_array;
+}
+
+static napi_value icmp_send(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  icmp_state *s = unwrap_this(env, info, &argc, argv);
+  if (s == NULL) return NULL;
+  uint8_t *address = NULL, *message = NULL;
+  size_t address_len = 0, message_len = 0;
+  if (argc < 2 || !get_bytes(env, argv[0], &address, &address_len) ||
+      !get_bytes(env, argv[1], &message, &message_len)) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "send(address, message) needs two Uint8Arrays");
+    return NULL;
+  }
+  if (address_len != address_length(s) || message_len < ICMP_HEADER) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE",
+                          "send(address, message): the address must match the socket's family and "
+                          "the message hold at least an ICMP header");
+    return NULL;
+  }
+  if (s->fd < 0) return errno_name(env, EBADF);
+  if (message_len > ICMP_MAX_READ) return errno_name(env, EMSGSIZE);
+
+  const uint8_t *data = message;
+  if (s->raw && s->family == 4) {
+    if (s->scratch == NULL && (s->scratch = malloc(ICMP_MAX_READ)) == NULL) return errno_name(env, ENOMEM);
+    memcpy(s->scratch, message, message_len);
+    s->scratch[2] = s->scratch[3] = 0;
+    uint16_t sum = inet_checksum(s->scratch, message_len);
+    s->scratch[2] = (uint8_t)(sum >> 8);
+    s->scratch[3] = (uint8_t)sum;
+    data = s->scratch;
+  }
+
+  struct sockaddr_storage to;
+  socklen_t to_len;
+  memset(&to, 0, sizeof to);
+  if (s->family == 4) {
+    struct sockaddr_in *in = (struct sockaddr_in *)&to;
+    in->sin_family = AF_INET;
+    memcpy(&in->sin_addr, address, 4);
+    to_len = sizeof *in;
+  } else {
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&to;
+    in6->sin6_family = AF_INET6;
+    memcpy(&in6->sin6_addr, address, 16);
+    to_len = sizeof *in6;
+  }
+  ssize_t n;
+  do {
+    n = sendto(s->fd, data, message_len, 0, (struct sockaddr *)&to, to_len);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    s->send_errors++;
+    return errno_name(env, errno);
+  }
+  s->packets_out++;
+  s->bytes_out += message_len;
+  napi_value null_value;
+  BH_CALL(env, napi_get_null(env, &null_value));
+  return null_value;
+}
+
+static napi_status set_counter(napi_env env, napi_value obj, const char *key, uint64_t value) {
+  napi_value v;
+  napi_status st = napi_create_double(env, (double)value, &v);
+  if (st != napi_ok) return st;
+  return napi_set_named_property(env, obj, key, v);
+}
+
+static napi_value icmp_stats(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  icmp_state *s = unwrap_this(env, info, &argc, NULL);
+  if (s == NULL) return NULL;
+  napi_value obj;
+  BH_CALL(env, napi_create_object(env, &obj));
+  BH_CALL(env, set_counter(env, obj, "packetsIn", s->packets_in));
+  BH_CALL(env, set_counter(env, obj, "bytesIn", s->bytes_in));
+  BH_CALL(env, set_counter(env, obj, "packetsOut", s->packets_out));
+  BH_CALL(env, set_counter(env, obj, "bytesOut", s->bytes_out));
+  BH_CALL(env, set_counter(env, obj, "sendErrors", s->send_errors));
+  BH_CALL(env, set_counter(env, obj, "readErrors", s->read_errors));
+  return obj;
+}
+
+static napi_value icmp_close(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  icmp_state *s = unwrap_this(env, info, &argc, NULL);
+  if (s == NULL) return NULL;
+  icmp_close_from_js(s);
+  return NULL;
+}
+
+/* ---- opening ------------------------------------------------------------------------------ */
+
+typedef struct open_failure {
+  int err; /* 0: not tried */
+  const char *syscall;
+} open_failure;
+
+static int fail_with(open_failure *failure, int fd, const char *syscall) {
+  failure->err = errno;
+  failure->syscall = syscall;
+  if (fd >= 0) close(fd);
+  return -1;
+}
+
+static socklen_t any_address(int family, struct sockaddr_storage *addr) {
+  memset(addr, 0, sizeof *addr);
+  if (family == 4) {
+    ((struct sockaddr_in *)addr)->sin_family = AF_INET;
+    return sizeof(struct sockaddr_in);
+  }
+  ((struct sockaddr_in6 *)addr)->sin6_family = AF_INET6;
+  return sizeof(struct sockaddr_in6);
+}
+
+/* A datagram ICMP socket bound to port 0: the kernel picks the echo identifier now, so we can
+ * report it. Returns the fd, or -1 with `failure` filled in. */
+static int open_datagram(int family, uint16_t *identifier, open_failure *failure) {
+  int fd = family == 4 ? socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMP)
+                       : socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMPV6);
+  if (fd < 0) return fail_with(failure, fd, "socket");
+  struct sockaddr_storage addr;
+  socklen_t len = any_address(family, &addr);
+  if (bind(fd, (struct sockaddr *)&addr, len) < 0) return fail_with(failure, fd, "bind");
+  len = sizeof addr;
+  if (getsockname(fd, (struct sockaddr *)&addr, &len) < 0) return fail_with(failure, fd, "getsockname");
+  uint16_t port = family == 4 ? ((struct sockaddr_in *)&addr)->sin_port : ((struct sockaddr_in6 *)&addr)->sin6_port;
+  *identifier = ntohs(port);
+  return fd;
+}
+
+/* A raw ICMP socket that the kernel filters down to echo replies. */
+static int open_raw(int family, open_failure *failure) {
+  int fd = family == 4 ? socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMP)
+                       : socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMPV6);
+  if (fd < 0) return fail_with(failure, fd, "socket");
+  if (family == 4) {
+    struct bh_icmp_filter filter = {~(UINT32_C(1) << ICMPV4_ECHO_REPLY)};
+    if (setsockopt(fd, SOL_RAW, BH_ICMP_FILTER, &filter, sizeof filter) < 0) {
+      return fail_with(failure, fd, "setsockopt(ICMP_FILTER)");
+    }
+  } else {
+    struct icmp6_filter filter;
+    ICMP6_FILTER_SETBLOCKALL(&filter);
+    ICMP6_FILTER_SETPASS(ICMP6_ECHO_REPLY, &filter);
+    if (setsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, &filter, sizeof filter) < 0) {
+      return fail_with(failure, fd, "setsockopt(ICMP6_FILTER)");
+    }
+  }
+  return fd;
+}
+
+static int is_permission(int err) { return err == EACCES || err == EPERM; }
+
+#define HINT_SYSCTL                                                                                \
+  "unprivileged ICMP sockets for this user's group (sudo sysctl -w "                              \
+  "net.ipv4.ping_group_range=\"0 2147483647\"; it covers IPv6 too)"
+#define HINT_ELEVATE "elevation (run as root, or grant CAP_NET_RAW)"
+
+static void throw_open_error(napi_env env, int family, const open_failure *dgram, const open_failure *raw) {
+  char what[64];
+  snprintf(what, sizeof what, "cannot open an ICMP socket for IPv%d", family);
+  int dgram_denied = dgram->err == 0 || is_permission(dgram->err);
+  int raw_denied = raw->err == 0 || is_permission(raw->err);
+  if (dgram_denied && raw_denied) {
+    const open_failure *f = dgram->err != 0 ? dgram : raw;
+    const char *hint = dgram->err != 0 && raw->err != 0 ? "ICMP echo needs either " HINT_SYSCTL " or " HINT_ELEVATE
+                       : dgram->err != 0                 ? "datagram ICMP sockets need " HINT_SYSCTL
+                                                         : "raw ICMP sockets need " HINT_ELEVATE;
+    bh_throw_errno(env, f->err, f->syscall, what, hint);
+    return;
+  }
+  const open_failure *f = !dgram_denied ? dgram : raw;
+  const char *hint = f->err == EAFNOSUPPORT || f->err == EPROTONOSUPPORT
+                         ? (family == 6 ? "this system has IPv6 disabled" : "the kernel lacks ICMP sockets")
+                         : NULL;
+  bh_throw_errno(env, f->err, f->syscall, what, hint);
+}
+
+typedef enum { MODE_AUTO, MODE_DATAGRAM, MODE_RAW, MODE_INVALID } open_mode;
+
+static open_mode parse_mode(napi_env env, napi_value value) {
+  napi_valuetype type = napi_undefined;
+  if (value == NULL || napi_typeof(env, value, &type) != napi_ok) return MODE_AUTO;
+  if (type == napi_undefined || type == napi_null) return MODE_AUTO;
+  if (type != napi_string) return MODE_INVALID;
+  char text[16] = {0};
+  size_t len = 0;
+  if (napi_get_value_string_utf8(env, value, text, sizeof text, &len) != napi_ok) return MODE_INVALID;
+  if (strcmp(text, "auto") == 0) return MODE_AUTO;
+  if (strcmp(text, "datagram") == 0) return MODE_DATAGRAM;
+  if (strcmp(text, "raw") == 0) return MODE_RAW;
+  return MODE_INVALID;
+}
+
+static napi_status define_properties(napi_env env, napi_value self, icmp_state *s, int has_identifier,
+                                     uint16_t identifier) {
+  napi_value family, mode, ident, addr_len;
+  napi_status st;
+  if ((st = napi_create_int32(env, s->family, &family)) != napi_ok) return st;
+  if ((st = napi_create_string_utf8(env, s->raw ? "raw" : "datagram", NAPI_AUTO_LENGTH, &mode)) != napi_ok) return st;
+  st = has_identifier ? napi_create_uint32(env, identifier, &ident) : napi_get_null(env, &ident);
+  if (st != napi_ok) return st;
+  if ((st = napi_create_uint32(env, (uint32_t)address_length(s), &addr_len)) != napi_ok) return st;
+  napi_property_descriptor props[] = {
+      {"family", NULL, NULL, NULL, NULL, family, napi_enumerable, NULL},
+      {"mode", NULL, NULL, NULL, NULL, mode, napi_enumerable, NULL},
+      {"identifier", NULL, NULL, NULL, NULL, ident, napi_enumerable, NULL},
+      {"addressLength", NULL, NULL, NULL, NULL, addr_len, napi_enumerable, NULL},
+  };
+  return napi_define_properties(env, self, sizeof props / sizeof props[0], props);
+}
+
+/* new IcmpSocket(family: 4 | 6, mode?: "auto" | "datagram" | "raw") */
+static napi_value icmp_construct(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2] = {NULL, NULL}, self, target;
+  BH_CALL(env, napi_get_new_target(env, info, &target));
+  if (target == NULL) {
+    napi_throw_type_error(env, "ERR_CONSTRUCT_CALL_REQUIRED", "IcmpSocket must be called with new");
+    return NULL;
+  }
+  BH_CALL(env, napi_get_cb_info(env, info, &argc, argv, &self, NULL));
+  int32_t family = 0;
+  if (argc < 1 || napi_get_value_int32(env, argv[0], &family) != napi_ok || (family != 4 && family != 6)) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", "IcmpSocket(family): family must be 4 or 6");
+    return NULL;
+  }
+  open_mode mode = parse_mode(env, argc >= 2 ? argv[1] : NULL);
+  if (mode == MODE_INVALID) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE",
+                          "IcmpSocket(family, mode): mode must be \"auto\", \"datagram\" or \"raw\"");
+    return NULL;
+  }
+
+  open_failure dgram_failure = {0, NULL}, raw_failure = {0, NULL};
+  uint16_t identifier = 0;
+  int fd = -1, raw = 0;
+  if (mode != MODE_RAW) fd = open_datagram(family, &identifier, &dgram_failure);
+  if (fd < 0 && mode != MODE_DATAGRAM) {
+    fd = open_raw(family, &raw_failure);
+    raw = fd >= 0;
+  }
+  if (fd < 0) {
+    throw_open_error(env, family, &dgram_failure, &raw_failure);
+    return NULL;
+  }
+
+  icmp_state *s = calloc(1, sizeof *s);
+  if (s == NULL) {
+    close(fd);
+    bh_throw_errno(env, ENOMEM, "calloc", "no memory for the ICMP socket", NULL);
+    return NULL;
+  }
+  s->env = env;
+  s->fd = fd;
+  s->family = family;
+  s->raw = raw;
+  if (napi_wrap(env, self, s, icmp_finalize, NULL, &s->self) != napi_ok) {
+    close(fd);
+    free(s);
+    bh_throw_napi_failure(env, "napi_wrap");
+    return NULL;
+  }
+  /* From here on the finalizer owns `s`. */
+  if (napi_add_env_cleanup_hook(env, icmp_cleanup_hook, s) == napi_ok) s->cleanup_hook = 1;
+
+  napi_value lengths_buffer, lengths;
+  void *lengths_data = NULL;
+  BH_CALL(env, napi_create_arraybuffer(env, ICMP_BATCH * sizeof(uint32_t), &lengths_data, &lengths_buffer));
+  BH_CALL(env, napi_create_typedarray(env, napi_uint32_array, ICMP_BATCH, lengths_buffer, 0, &lengths));
+  s->lengths = lengths_data;
+  BH_CALL(env, napi_create_reference(env, lengths, 1, &s->lengths_ref));
+  BH_CALL(env, define_properties(env, self, s, !raw, identifier));
+  return self;
+}
+
+napi_status icmp_register(napi_env env, napi_value exports) {
+  napi_value max_batch;
+  napi_status st = napi_create_uint32(env, ICMP_BATCH, &max_batch);
+  if (st != napi_ok) return st;
+  napi_property_descriptor methods[] = {
+      {"start", NULL, icmp_start, NULL, NULL, NULL, napi_default, NULL},
+      {"send", NULL, icmp_send, NULL, NULL, NULL, napi_default, NULL},
+      {"stats", NULL, icmp_stats, NULL, NULL, NULL, napi_default, NULL},
+      {"close", NULL, icmp_close, NULL, NULL, NULL, napi_default, NULL},
+      {"maxBatch", NULL, NULL, NULL, NULL, max_batch, napi_static | napi_enumerable, NULL},
+  };
+  napi_value cls;
+  st = napi_define_class(env, "IcmpSocket", NAPI_AUTO_LENGTH, icmp_construct, NULL,
+                         sizeof methods / sizeof methods[0], methods, &cls);
+  if (st != napi_ok) return st;
+  return napi_set_named_property(env, exports, "IcmpSocket", cls);
+}

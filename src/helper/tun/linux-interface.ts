@@ -1,0 +1,122 @@
+// Linux interface configuration for the TUN device: MTU, addresses, up/down, routes.
+// Done with iproute2's `ip`, run through execFile (no shell, so no quoting or injection issues);
+// every failure says which command failed and what `ip` answered.
+import { execFile } from "node:child_process";
+import { isIP } from "node:net";
+
+/** Runs a command; resolves on exit 0. Injectable so callers and tests can record or fake it. */
+export type CommandRunner = (file: string, args: readonly string[]) => Promise<void>;
+
+export class IpCommandError extends Error {
+  constructor(
+    readonly args: readonly string[],
+    readonly detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`\`ip ${args.join(" ")}\` failed: ${detail}`, options);
+    this.name = "IpCommandError";
+  }
+}
+
+const IP_TIMEOUT_MS = 10_000;
+
+export const execFileRunner: CommandRunner = (file, args) =>
+  new Promise((resolve, reject) => {
+    execFile(file, [...args], { timeout: IP_TIMEOUT_MS }, (error, _stdout, stderr) => {
+      if (!error) {
+        resolve();
+        return;
+      }
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "ENOENT") {
+        reject(new IpCommandError(args, `\`${file}\` was not found: install iproute2`, { cause: error }));
+        return;
+      }
+      const answer = stderr.trim() || error.message;
+      reject(
+        new IpCommandError(args, error.killed ? `timed out after ${IP_TIMEOUT_MS} ms` : answer, {
+          cause: error,
+        }),
+      );
+    });
+  });
+
+/** An address or prefix with its length, e.g. "198.18.0.1/30" or "2001:db8:2::/64". */
+function parseCidr(cidr: string): { family: 4 | 6 } {
+  const slash = cidr.lastIndexOf("/");
+  const address = slash < 0 ? cidr : cidr.slice(0, slash);
+  const family = isIP(address);
+  const bits = slash < 0 ? (family === 6 ? 128 : 32) : Number(cidr.slice(slash + 1));
+  const max = family === 6 ? 128 : 32;
+  if (
+    (family !== 4 && family !== 6) ||
+    !Number.isInteger(bits) ||
+    bits < 0 ||
+    bits > max ||
+    cidr.endsWith("/")
+  ) {
+    throw new TypeError(`not an IP address or prefix: ${JSON.stringify(cidr)}`);
+  }
+  return { family };
+}
+
+/** Interface names as the kernel accepts them; a leading '-' would read as an option to `ip`. */
+function checkInterfaceName(name: string): void {
+  if (!/^[A-Za-z0-9_.][A-Za-z0-9_.@-]{0,14}$/.test(name)) {
+    throw new TypeError(`not a valid interface name: ${JSON.stringify(name)}`);
+  }
+}
+
+export class LinuxInterface {
+  constructor(
+    readonly name: string,
+    private readonly run: CommandRunner = execFileRunner,
+    private readonly ipPath = "ip",
+  ) {
+    checkInterfaceName(name);
+  }
+
+  async setMtu(mtu: number): Promise<void> {
+    if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) throw new RangeError(`invalid MTU ${mtu}`);
+    return this.ip(["link", "set", "dev", this.name, "mtu", String(mtu)]);
+  }
+
+  async up(): Promise<void> {
+    return this.ip(["link", "set", "dev", this.name, "up"]);
+  }
+
+  async down(): Promise<void> {
+    return this.ip(["link", "set", "dev", this.name, "down"]);
+  }
+
+  /**
+   * Adds "198.18.0.1/30" or "2001:db8:1::1/64". IPv6 addresses skip duplicate address detection:
+   * on a point-to-point TUN there is nobody to collide with, and DAD would delay the address.
+   */
+  async addAddress(cidr: string): Promise<void> {
+    const { family } = parseCidr(cidr);
+    const extra = family === 6 ? ["nodad"] : [];
+    return this.ip([`-${family}`, "address", "add", cidr, "dev", this.name, ...extra]);
+  }
+
+  async deleteAddress(cidr: string): Promise<void> {
+    const { family } = parseCidr(cidr);
+    return this.ip([`-${family}`, "address", "del", cidr, "dev", this.name]);
+  }
+
+  /** Routes a prefix into this interface. Routes vanish with the interface when the TUN closes. */
+  async addRoute(prefix: string, options: { metric?: number } = {}): Promise<void> {
+    const { family } = parseCidr(prefix);
+    const metric = options.metric === undefined ? [] : ["metric", String(options.metric)];
+    return this.ip([`-${family}`, "route", "add", prefix, "dev", this.name, ...metric]);
+  }
+
+  async deleteRoute(prefix: string): Promise<void> {
+    const { family } = parseCidr(prefix);
+    return this.ip([`-${family}`, "route", "del", prefix, "dev", this.name]);
+  }
+
+  private ip(args: string[]): Promise<void> {
+    return this.run(this.ipPath, args);
+  }
+}

@@ -1,0 +1,716 @@
+/**
+ * Backhaul link protocol, version 1: the frames the two ends of a link exchange over one reliable
+ * byte stream (an SSH exec channel's stdin/stdout, a Unix socket, an in-memory pair in tests).
+ *
+ * Framing
+ *
+ *   frame = length:u32 type:u8 payload
+ *
+ *   All integers are big endian. `length` counts the bytes AFTER the length field, i.e. the type
+ *   byte plus the payload, so `length >= 1` and a frame takes `4 + length` bytes on the stream.
+ *   A receiver closes the link on a length of 0, a length over its limit (MAX_FRAME_LENGTH unless
+ *   both sides are configured lower), or a stream that ends inside a frame. A frame whose type it
+ *   does not know is skipped by its length, so later versions can add frame types.
+ *
+ * Payloads ("text" is UTF-8 running to the end of the payload)
+ *
+ *   HELLO    version:u16 role:u8 capabilities:u32 softwareVersion:text
+ *   CONFIG   JSON text of a LinkConfig
+ *   PACKETS  (length:u16 packet)+    one or more IP packets of 1..65535 bytes each
+ *   PING     nonce:u64
+ *   PONG     nonce:u64               the nonce of the PING it answers
+ *   STATS    JSON text of a StatsReport
+ *   ERROR    code:u16 message:text   code is an ErrorCode; unknown codes are kept as numbers
+ *   BYE      reason:text             may be empty
+ *
+ * Conversation
+ *
+ *   Each side sends HELLO as its first frame. Before the peer's HELLO only ERROR and BYE may arrive
+ *   besides it; anything else is a protocol violation. `version` is the first field of HELLO in
+ *   every version of this protocol, so a mismatch is always detected: the side that sees one sends
+ *   ERROR (VersionMismatch) and ends the stream. An entrance talks to an exit, never to its own role.
+ *   ERROR reports a problem; the sender ends the stream afterwards if the problem is fatal.
+ *   BYE is the last frame of a clean shutdown; the side that sent it then ends its stream.
+ *
+ * A payload that does not decode (a PACKETS frame whose inner lengths overrun, CONFIG that is not
+ * valid JSON of the right shape, ...) is dropped and counted by the receiver, never trusted.
+ *
+ * This module runs in any process: it uses Buffer but no other Node API.
+ */
+
+export const PROTOCOL_VERSION = 1;
+
+/** Bytes before the type byte: the u32 length. */
+export const FRAME_LENGTH_BYTES = 4;
+/** Bytes before the payload: the u32 length and the u8 type. */
+export const FRAME_HEADER_BYTES = 5;
+/**
+ * Largest `length` (type byte + payload) a v1 peer accepts by default. PACKETS frames are cut to
+ * stay under it, so one frame holds about 16 packets of 64 KiB or 700 of 1,500 bytes.
+ */
+export const MAX_FRAME_LENGTH = 1024 * 1024;
+/** Largest IP packet a PACKETS frame can carry (its inner length is a u16). */
+export const MAX_PACKET_LENGTH = 0xffff;
+/** Smallest usable frame limit: one PACKETS frame must hold one packet of MAX_PACKET_LENGTH. */
+export const MIN_FRAME_LIMIT = 1 + 2 + MAX_PACKET_LENGTH;
+
+export const FrameType = {
+  Hello: 1,
+  Config: 2,
+  Packets: 3,
+  Ping: 4,
+  Pong: 5,
+  Stats: 6,
+  Error: 7,
+  Bye: 8,
+} as const;
+export type FrameType = (typeof FrameType)[keyof typeof FrameType];
+
+const frameTypeNames = new Map<number, string>(
+  Object.entries(FrameType).map(([name, value]) => [value, name.toUpperCase()]),
+);
+
+/** "PACKETS" for a known type, "type 200" for an unknown one: for error messages and logs. */
+export function frameTypeName(type: number): string {
+  return frameTypeNames.get(type) ?? `type ${type}`;
+}
+
+export function isKnownFrameType(type: number): type is FrameType {
+  return frameTypeNames.has(type);
+}
+
+/** Entrance captures packets (TUN, SOCKS); exit terminates them (NAT, DNS). */
+export type LinkRole = "entrance" | "exit";
+
+const roleCodes: Record<LinkRole, number> = { entrance: 1, exit: 2 };
+
+/**
+ * Capability bits a side announces in HELLO. Bits a side does not know are ignored, so adding one
+ * needs no version bump; what both sides can use is the AND of the two masks.
+ */
+export const Capability = {
+  /** Carries IPv6 packets (otherwise the peer sends only IPv4). */
+  Ipv6: 1 << 0,
+  /** The exit answers DNS queries sent to the stub addresses in CONFIG. */
+  DnsStub: 1 << 1,
+  /** The exit forwards ICMP echo (ping) to real destinations. */
+  IcmpEcho: 1 << 2,
+  /** Sends STATS frames periodically. */
+  Stats: 1 << 3,
+} as const;
+
+/** Codes carried by ERROR frames. A receiver keeps codes it does not know as plain numbers. */
+export const ErrorCode = {
+  ProtocolViolation: 1,
+  VersionMismatch: 2,
+  RoleConflict: 3,
+  FrameTooLarge: 4,
+  MalformedFrame: 5,
+  HandshakeTimeout: 6,
+  Internal: 7,
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Why a link failed or a payload was refused; `code` is for programs, `message` for people. */
+export type LinkErrorCode =
+  /** A frame length over the receiver's limit: garbage on the stream, or mismatched limits. */
+  | "FRAME_TOO_LARGE"
+  /** A frame length of 0: there must be at least a type byte. */
+  | "EMPTY_FRAME"
+  /** The stream ended inside a frame. */
+  | "TRUNCATED_FRAME"
+  /** A payload that does not decode; the frame is dropped, the link stays up. */
+  | "MALFORMED_PAYLOAD"
+  | "VERSION_MISMATCH"
+  /** Both sides claim the same role. */
+  | "ROLE_CONFLICT"
+  /** A frame that is not allowed at this point (before HELLO, or a second HELLO). */
+  | "UNEXPECTED_FRAME"
+  | "HANDSHAKE_TIMEOUT"
+  /** The peer reported an ERROR and then ended the link. */
+  | "PEER_ERROR"
+  /** The stream ended without a BYE. */
+  | "STREAM_ENDED"
+  /** The stream itself failed (connection reset, broken pipe). */
+  | "STREAM_ERROR"
+  | "PING_TIMEOUT"
+  /** An operation on a link that is already closed. */
+  | "LINK_CLOSED";
+
+export class LinkError extends Error {
+  override readonly name = "LinkError";
+  constructor(
+    readonly code: LinkErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The ERROR code that tells the peer about a local failure. */
+export function errorCodeFor(code: LinkErrorCode): ErrorCode {
+  switch (code) {
+    case "VERSION_MISMATCH":
+      return ErrorCode.VersionMismatch;
+    case "ROLE_CONFLICT":
+      return ErrorCode.RoleConflict;
+    case "FRAME_TOO_LARGE":
+      return ErrorCode.FrameTooLarge;
+    case "EMPTY_FRAME":
+    case "TRUNCATED_FRAME":
+    case "MALFORMED_PAYLOAD":
+      return ErrorCode.MalformedFrame;
+    case "UNEXPECTED_FRAME":
+      return ErrorCode.ProtocolViolation;
+    case "HANDSHAKE_TIMEOUT":
+      return ErrorCode.HandshakeTimeout;
+    default:
+      return ErrorCode.Internal;
+  }
+}
+
+function malformed(what: string, problem: string): LinkError {
+  return new LinkError("MALFORMED_PAYLOAD", `malformed ${what} from the peer: ${problem}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Frames
+
+/**
+ * A whole frame (header + payload) in a new Buffer. For control frames; the hot path builds
+ * PACKETS frames in place (src/helper/link/packet-batcher.ts).
+ */
+export function encodeFrame(type: number, payload: Uint8Array): Buffer {
+  const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payload.length);
+  writeFrameHeader(frame, 0, type, payload.length);
+  frame.set(payload, FRAME_HEADER_BYTES);
+  return frame;
+}
+
+/** Writes the 5-byte header of a frame with `payloadLength` payload bytes at `offset`. */
+export function writeFrameHeader(target: Buffer, offset: number, type: number, payloadLength: number): void {
+  target.writeUInt32BE(payloadLength + 1, offset);
+  target[offset + 4] = type;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Text
+
+// C0/C1 controls and bidi overrides: text from the peer ends up in terminals and the UI, where
+// escape sequences could rewrite what the user sees.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const UNSAFE_TEXT = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/** Peer text made safe to print: controls (other than tab and newline) become U+FFFD. */
+function decodeText(payload: Buffer, start: number): string {
+  return payload.toString("utf8", start).replace(UNSAFE_TEXT, "\uFFFD");
+}
+
+// ---------------------------------------------------------------------------------------------
+// HELLO
+
+export interface Hello {
+  version: number;
+  role: LinkRole;
+  /** Capability bits, an unsigned 32-bit integer. */
+  capabilities: number;
+  /** The sender's Backhaul release, for messages like "update the remote agent". */
+  softwareVersion: string;
+}
+
+const HELLO_FIXED_BYTES = 7;
+
+export function encodeHello(hello: Hello): Buffer {
+  if (!Number.isInteger(hello.version) || hello.version < 0 || hello.version > 0xffff) {
+    throw new RangeError(`HELLO version ${hello.version} is not a u16`);
+  }
+  if (!Number.isInteger(hello.capabilities) || hello.capabilities < 0 || hello.capabilities > 0xffffffff) {
+    throw new RangeError(`HELLO capabilities ${hello.capabilities} is not a u32`);
+  }
+  const text = Buffer.from(hello.softwareVersion, "utf8");
+  const payload = Buffer.allocUnsafe(HELLO_FIXED_BYTES + text.length);
+  payload.writeUInt16BE(hello.version, 0);
+  payload[2] = roleCodes[hello.role];
+  payload.writeUInt32BE(hello.capabilities, 3);
+  payload.set(text, HELLO_FIXED_BYTES);
+  return payload;
+}
+
+/**
+ * The protocol version of a HELLO payload. Read on its own, before decodeHello, because a HELLO of
+ * another version may lay out the rest differently: a mismatch must be reported as one.
+ */
+export function readHelloVersion(payload: Buffer): number {
+  if (payload.length < 2) throw malformed("HELLO", `${payload.length} bytes, too short for a version`);
+  return payload.readUInt16BE(0);
+}
+
+/** Decodes a HELLO of this protocol version (check readHelloVersion first). */
+export function decodeHello(payload: Buffer): Hello {
+  if (payload.length < HELLO_FIXED_BYTES) {
+    throw malformed("HELLO", `${payload.length} bytes, need at least ${HELLO_FIXED_BYTES}`);
+  }
+  const roleCode = payload[2];
+  const role: LinkRole | null = roleCode === 1 ? "entrance" : roleCode === 2 ? "exit" : null;
+  if (role === null) throw malformed("HELLO", `unknown role ${roleCode}`);
+  return {
+    version: payload.readUInt16BE(0),
+    role,
+    capabilities: payload.readUInt32BE(3),
+    softwareVersion: decodeText(payload, HELLO_FIXED_BYTES),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// PACKETS
+
+/**
+ * A PACKETS payload in a new Buffer, copying the packets. For tests and cold paths: the link
+ * batches packets straight into its output buffer instead.
+ */
+export function encodePackets(packets: readonly Uint8Array[]): Buffer {
+  if (packets.length === 0) throw new RangeError("a PACKETS frame carries at least one packet");
+  let size = 0;
+  for (const packet of packets) {
+    if (packet.length === 0 || packet.length > MAX_PACKET_LENGTH) {
+      throw new RangeError(`a packet of ${packet.length} bytes cannot be framed (1..${MAX_PACKET_LENGTH})`);
+    }
+    size += 2 + packet.length;
+  }
+  const payload = Buffer.allocUnsafe(size);
+  let offset = 0;
+  for (const packet of packets) {
+    payload.writeUInt16BE(packet.length, offset);
+    payload.set(packet, offset + 2);
+    offset += 2 + packet.length;
+  }
+  return payload;
+}
+
+/**
+ * The packets of a PACKETS payload as views into `payload` (no copies): they share its memory,
+ * so a caller that keeps one past its use of the frame should copy it rather than pin the frame.
+ * The whole payload is checked before anything is returned, so a frame whose inner lengths
+ * overrun yields no packets at all.
+ */
+export function decodePackets(payload: Buffer): Buffer[] {
+  if (payload.length === 0) throw malformed("PACKETS", "no packets");
+  let count = 0;
+  let offset = 0;
+  while (offset < payload.length) {
+    if (payload.length - offset < 2) throw malformed("PACKETS", `stray byte at offset ${offset}`);
+    const length = payload.readUInt16BE(offset);
+    if (length === 0) throw malformed("PACKETS", `empty packet at offset ${offset}`);
+    if (offset + 2 + length > payload.length) {
+      throw malformed("PACKETS", `packet of ${length} bytes at offset ${offset} overruns the frame`);
+    }
+    offset += 2 + length;
+    count++;
+  }
+  const packets = new Array<Buffer>(count);
+  offset = 0;
+  for (let i = 0; i < count; i++) {
+    const length = payload.readUInt16BE(offset);
+    packets[i] = payload.subarray(offset + 2, offset + 2 + length);
+    offset += 2 + length;
+  }
+  return packets;
+}
+
+// ---------------------------------------------------------------------------------------------
+// PING / PONG
+
+/** PING and PONG share one payload: an opaque u64 the PONG echoes. */
+export function encodeNonce(nonce: bigint): Buffer {
+  if (nonce < 0n || nonce > 0xffffffffffffffffn) throw new RangeError(`nonce ${nonce} is not a u64`);
+  const payload = Buffer.allocUnsafe(8);
+  payload.writeBigUInt64BE(nonce, 0);
+  return payload;
+}
+
+export function decodeNonce(payload: Buffer, what: "PING" | "PONG"): bigint {
+  if (payload.length !== 8) throw malformed(what, `${payload.length} bytes, expected 8`);
+  return payload.readBigUInt64BE(0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// ERROR / BYE
+
+export interface PeerErrorReport {
+  /** An ErrorCode, or a number this version does not know. */
+  code: number;
+  message: string;
+}
+
+export function encodeErrorPayload(report: PeerErrorReport): Buffer {
+  if (!Number.isInteger(report.code) || report.code < 0 || report.code > 0xffff) {
+    throw new RangeError(`ERROR code ${report.code} is not a u16`);
+  }
+  const text = Buffer.from(report.message, "utf8");
+  const payload = Buffer.allocUnsafe(2 + text.length);
+  payload.writeUInt16BE(report.code, 0);
+  payload.set(text, 2);
+  return payload;
+}
+
+export function decodeErrorPayload(payload: Buffer): PeerErrorReport {
+  if (payload.length < 2) throw malformed("ERROR", `${payload.length} bytes, need at least 2`);
+  return { code: payload.readUInt16BE(0), message: decodeText(payload, 2) };
+}
+
+export function encodeBye(reason: string): Buffer {
+  return Buffer.from(reason, "utf8");
+}
+
+/** Any byte sequence is a BYE reason; controls are replaced so it prints safely. */
+export function decodeBye(payload: Buffer): string {
+  return decodeText(payload, 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// CONFIG
+
+/** How the entrance sends DNS to the exit's stub addresses. */
+export type LinkDnsConfig =
+  /** Leave the entrance's resolver alone. */
+  | { mode: "off" }
+  /** Every name is resolved through the stub `servers`. */
+  | { mode: "all"; servers: string[] }
+  /** Only names under `domains` (e.g. "corp.example") go to the stub `servers`. */
+  | { mode: "split"; servers: string[]; domains: string[] };
+
+/** What the exit tells the entrance to set up: sent as CONFIG after the handshake. */
+export interface LinkConfig {
+  /** IPv4 link subnet for the entrance's TUN device, CIDR with host bits clear, /0../30; or null. */
+  subnetV4: string | null;
+  /** IPv6 link subnet, CIDR with host bits clear, /0../126; or null when IPv6 is not carried. */
+  subnetV6: string | null;
+  /** Link MTU: the TUN device's MTU and the largest packet either side sends. */
+  mtu: number;
+  /** Prefixes (CIDR, host bits clear) the entrance routes into the link. */
+  routes: string[];
+  dns: LinkDnsConfig;
+}
+
+export const MIN_LINK_MTU = 576;
+/** IPv6 requires every link to carry 1,280-byte packets. */
+export const MIN_LINK_MTU_V6 = 1280;
+const MAX_ROUTES = 10_000;
+const MAX_DNS_SERVERS = 16;
+const MAX_DNS_DOMAINS = 1_000;
+
+/**
+ * A LinkConfig from untrusted JSON. Checks every field and builds a fresh object holding only the
+ * known fields (unknown ones are ignored, for later versions). Throws LinkError MALFORMED_PAYLOAD
+ * naming the first bad field.
+ */
+export function parseLinkConfig(value: unknown): LinkConfig {
+  const bad = (problem: string): LinkError => malformed("CONFIG", problem);
+  if (!isRecord(value)) throw bad("not a JSON object");
+
+  const subnetV4 = optionalSubnet(value.subnetV4, 4, "subnetV4", bad);
+  const subnetV6 = optionalSubnet(value.subnetV6, 6, "subnetV6", bad);
+  if (subnetV4 === null && subnetV6 === null) throw bad("neither subnetV4 nor subnetV6 is set");
+
+  const minMtu = subnetV6 === null ? MIN_LINK_MTU : MIN_LINK_MTU_V6;
+  const mtu = value.mtu;
+  if (typeof mtu !== "number" || !Number.isInteger(mtu) || mtu < minMtu || mtu > MAX_PACKET_LENGTH) {
+    throw bad(`mtu must be an integer from ${minMtu} to ${MAX_PACKET_LENGTH}, got ${quote(mtu)}`);
+  }
+
+  const routes = stringArray(value.routes, "routes", MAX_ROUTES, bad);
+  routes.forEach((route, index) => {
+    const prefix = parseCidr(route);
+    if (prefix === null) throw bad(`routes[${index}] ${quote(route)} is not a prefix like 10.0.0.0/8`);
+    if (!prefix.hostBitsClear) throw bad(`routes[${index}] ${quote(route)} has host bits set`);
+    if (prefix.family === 4 && subnetV4 === null) throw bad(`routes[${index}] is IPv4 but subnetV4 is null`);
+    if (prefix.family === 6 && subnetV6 === null) throw bad(`routes[${index}] is IPv6 but subnetV6 is null`);
+  });
+
+  return { subnetV4, subnetV6, mtu, routes, dns: parseDnsConfig(value.dns, bad) };
+}
+
+function parseDnsConfig(value: unknown, bad: (problem: string) => LinkError): LinkDnsConfig {
+  if (!isRecord(value)) throw bad("dns is not an object");
+  const mode = value.mode;
+  if (mode === "off") return { mode };
+  if (mode !== "all" && mode !== "split") throw bad(`dns.mode must be "off", "all" or "split"`);
+  const servers = stringArray(value.servers, "dns.servers", MAX_DNS_SERVERS, bad);
+  if (servers.length === 0) throw bad(`dns.servers is empty in mode "${mode}"`);
+  servers.forEach((server, index) => {
+    if (parseIpv4(server) === null && parseIpv6(server) === null) {
+      throw bad(`dns.servers[${index}] ${quote(server)} is not an IP address`);
+    }
+  });
+  if (mode === "all") return { mode, servers };
+  const domains = stringArray(value.domains, "dns.domains", MAX_DNS_DOMAINS, bad);
+  if (domains.length === 0) throw bad(`dns.domains is empty in mode "split"`);
+  domains.forEach((domain, index) => {
+    if (!isDomainName(domain)) throw bad(`dns.domains[${index}] ${quote(domain)} is not a domain name`);
+  });
+  return { mode, servers, domains };
+}
+
+export function encodeConfig(config: LinkConfig): Buffer {
+  // Validating our own output means a peer never has to reject what we send.
+  return Buffer.from(JSON.stringify(parseLinkConfig(config)), "utf8");
+}
+
+export function decodeConfig(payload: Buffer): LinkConfig {
+  return parseLinkConfig(parseJson(payload, "CONFIG"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// STATS
+
+/** A link's counters since it was created. All are non-negative integers. */
+export interface LinkCounters {
+  framesIn: number;
+  framesOut: number;
+  /** Stream bytes, frame headers included. */
+  bytesIn: number;
+  bytesOut: number;
+  packetsIn: number;
+  packetsOut: number;
+  /** Frames whose payload did not decode: dropped. */
+  malformedFrames: number;
+  /** Frames of a type this version does not know: skipped. */
+  unknownFrames: number;
+  /** Packets and control frames dropped because the outbound queue was full. */
+  queueDrops: number;
+  /** Packets refused because they cannot be framed (empty, or over 65,535 bytes). */
+  rejectedPackets: number;
+}
+
+export const LINK_COUNTER_NAMES = [
+  "framesIn",
+  "framesOut",
+  "bytesIn",
+  "bytesOut",
+  "packetsIn",
+  "packetsOut",
+  "malformedFrames",
+  "unknownFrames",
+  "queueDrops",
+  "rejectedPackets",
+] as const satisfies readonly (keyof LinkCounters)[];
+
+export function emptyLinkCounters(): LinkCounters {
+  return {
+    framesIn: 0,
+    framesOut: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    packetsIn: 0,
+    packetsOut: 0,
+    malformedFrames: 0,
+    unknownFrames: 0,
+    queueDrops: 0,
+    rejectedPackets: 0,
+  };
+}
+
+/** What one side reports about itself in a STATS frame. */
+export interface StatsReport {
+  /** The sender's clock, ms since the Unix epoch: informative, the clocks may disagree. */
+  sentAt: number;
+  /** The sender's last measured round-trip time in ms, or null before its first PONG. */
+  rttMs: number | null;
+  link: LinkCounters;
+  /** Other numbers the sender tracks (TUN reads, NAT flows, ...), named like "tun.readErrors". */
+  extra: Record<string, number>;
+}
+
+const EXTRA_NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
+const MAX_EXTRA_COUNTERS = 256;
+
+/** A StatsReport from untrusted JSON, built afresh from the known fields; throws MALFORMED_PAYLOAD. */
+export function parseStatsReport(value: unknown): StatsReport {
+  const bad = (problem: string): LinkError => malformed("STATS", problem);
+  if (!isRecord(value)) throw bad("not a JSON object");
+  const { sentAt, rttMs, link, extra } = value;
+  if (typeof sentAt !== "number" || !Number.isFinite(sentAt)) throw bad("sentAt is not a finite number");
+  if (rttMs !== null && (typeof rttMs !== "number" || !Number.isFinite(rttMs) || rttMs < 0)) {
+    throw bad("rttMs is neither null nor a non-negative number");
+  }
+  if (!isRecord(link)) throw bad("link is not an object");
+  const counters = emptyLinkCounters();
+  for (const name of LINK_COUNTER_NAMES) {
+    const count = link[name];
+    if (typeof count !== "number" || !Number.isSafeInteger(count) || count < 0) {
+      throw bad(`link.${name} is not a non-negative integer`);
+    }
+    counters[name] = count;
+  }
+  if (!isRecord(extra)) throw bad("extra is not an object");
+  const entries = Object.entries(extra);
+  if (entries.length > MAX_EXTRA_COUNTERS) throw bad(`extra has over ${MAX_EXTRA_COUNTERS} entries`);
+  const extraCounters: Record<string, number> = {};
+  for (const [name, count] of entries) {
+    if (!EXTRA_NAME.test(name)) throw bad(`extra name ${quote(name)} is not like "tun.readErrors"`);
+    if (typeof count !== "number" || !Number.isFinite(count)) throw bad(`extra.${name} is not a number`);
+    extraCounters[name] = count;
+  }
+  return { sentAt, rttMs, link: counters, extra: extraCounters };
+}
+
+export function encodeStats(report: StatsReport): Buffer {
+  return Buffer.from(JSON.stringify(parseStatsReport(report)), "utf8");
+}
+
+export function decodeStats(payload: Buffer): StatsReport {
+  return parseStatsReport(parseJson(payload, "STATS"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation helpers
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function parseJson(payload: Buffer, what: string): unknown {
+  try {
+    return JSON.parse(payload.toString("utf8"));
+  } catch (error) {
+    // JSON.parse throws SyntaxError, or RangeError on absurd nesting; either way, not our problem
+    // to propagate: the frame is malformed.
+    throw malformed(what, `not JSON (${error instanceof Error ? error.message : String(error)})`);
+  }
+}
+
+/** A value quoted for an error message, cut short so a hostile peer cannot flood the log. */
+function quote(value: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = typeof value;
+  }
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+function stringArray(
+  value: unknown,
+  field: string,
+  maxLength: number,
+  bad: (problem: string) => LinkError,
+): string[] {
+  if (!Array.isArray(value)) throw bad(`${field} is not an array`);
+  if (value.length > maxLength) throw bad(`${field} has ${value.length} entries, over ${maxLength}`);
+  const strings: string[] = [];
+  for (const [index, item] of value.entries()) {
+    if (typeof item !== "string") throw bad(`${field}[${index}] is not a string`);
+    strings.push(item);
+  }
+  return strings;
+}
+
+function optionalSubnet(
+  value: unknown,
+  family: 4 | 6,
+  field: string,
+  bad: (problem: string) => LinkError,
+): string | null {
+  if (value === null || value === undefined) return null;
+  const prefix = typeof value === "string" ? parseCidr(value) : null;
+  if (typeof value !== "string" || prefix === null || prefix.family !== family) {
+    throw bad(`${field} ${quote(value)} is not an IPv${family} prefix in CIDR form`);
+  }
+  if (!prefix.hostBitsClear) throw bad(`${field} ${quote(value)} has host bits set`);
+  // A link needs room for two hosts: the entrance's address and the exit's stub.
+  const maxPrefix = family === 4 ? 30 : 126;
+  if (prefix.prefixLength > maxPrefix) throw bad(`${field} ${quote(value)} is narrower than /${maxPrefix}`);
+  return value;
+}
+
+const DOMAIN_LABEL = /^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$/;
+
+function isDomainName(name: string): boolean {
+  const trimmed = name.endsWith(".") ? name.slice(0, -1) : name;
+  if (trimmed.length === 0 || trimmed.length > 253) return false;
+  return trimmed.split(".").every((label) => DOMAIN_LABEL.test(label));
+}
+
+interface Cidr {
+  family: 4 | 6;
+  prefixLength: number;
+  hostBitsClear: boolean;
+}
+
+function parseCidr(text: string): Cidr | null {
+  const slash = text.indexOf("/");
+  if (slash < 0) return null;
+  const lengthText = text.slice(slash + 1);
+  if (!/^(?:0|[1-9][0-9]{0,2})$/.test(lengthText)) return null;
+  const prefixLength = Number(lengthText);
+  const addressText = text.slice(0, slash);
+  const bytes = parseIpv4(addressText) ?? parseIpv6(addressText);
+  if (bytes === null || prefixLength > bytes.length * 8) return null;
+  let hostBitsClear = true;
+  for (let bit = prefixLength; bit < bytes.length * 8; bit++) {
+    if ((((bytes[bit >> 3] ?? 0) >> (7 - (bit & 7))) & 1) !== 0) {
+      hostBitsClear = false;
+      break;
+    }
+  }
+  return { family: bytes.length === 4 ? 4 : 6, prefixLength, hostBitsClear };
+}
+
+/** Dotted-quad IPv4 only (no "10.1" or octal): these strings end up in `ip route` commands. */
+function parseIpv4(text: string): Uint8Array | null {
+  const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
+  if (match === null) return null;
+  const bytes = new Uint8Array(4);
+  for (let i = 0; i < 4; i++) {
+    const part = match[i + 1] ?? "";
+    if (part.length > 1 && part.startsWith("0")) return null;
+    const value = Number(part);
+    if (value > 255) return null;
+    bytes[i] = value;
+  }
+  return bytes;
+}
+
+/** RFC 4291 text forms, "::" and a trailing dotted quad included; no zone index. */
+function parseIpv6(text: string): Uint8Array | null {
+  if (text.length < 2 || text.length > 45) return null;
+  let rest = text;
+  let tail: Uint8Array | null = null;
+  if (text.includes(".")) {
+    const lastColon = text.lastIndexOf(":");
+    tail = parseIpv4(text.slice(lastColon + 1));
+    if (lastColon < 0 || tail === null) return null;
+    rest = `${text.slice(0, lastColon + 1)}0:0`;
+  }
+  const halves = rest.split("::");
+  if (halves.length > 2) return null;
+  const groupsOf = (part: string): number[] | null => {
+    if (part === "") return [];
+    const groups: number[] = [];
+    for (const group of part.split(":")) {
+      if (!/^[0-9A-Fa-f]{1,4}$/.test(group)) return null;
+      groups.push(parseInt(group, 16));
+    }
+    return groups;
+  };
+  const head = groupsOf(halves[0] ?? "");
+  const back = halves.length === 2 ? groupsOf(halves[1] ?? "") : [];
+  if (head === null || back === null) return null;
+  let groups: number[];
+  if (halves.length === 1) {
+    if (head.length !== 8) return null;
+    groups = head;
+  } else {
+    if (head.length + back.length > 7) return null;
+    groups = [...head, ...new Array<number>(8 - head.length - back.length).fill(0), ...back];
+  }
+  const bytes = new Uint8Array(16);
+  groups.forEach((group, index) => {
+    bytes[index * 2] = group >> 8;
+    bytes[index * 2 + 1] = group & 0xff;
+  });
+  if (tail !== null) bytes.set(tail, 12);
+  return bytes;
+}
