@@ -9,6 +9,9 @@ packages=(
   dnsutils      # dig
   netcat-openbsd
   curl
+  iperf3        # throughput through the NAT engine
+  hping3        # SYN and UDP floods from the remote namespace
+  dnsmasq-base  # dnsmasq for the private zone (the binary only: no system service is started)
   chromium      # browser tests, driven by playwright-core (browsers cannot be downloaded here)
 )
 

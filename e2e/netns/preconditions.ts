@@ -17,6 +17,10 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   dig: "dnsutils",
   nc: "netcat-openbsd",
   curl: "curl",
+  iperf3: "iperf3",
+  hping3: "hping3",
+  dnsmasq: "dnsmasq-base",
+  sysctl: "procps",
   bash: "bash",
   timeout: "coreutils",
 };

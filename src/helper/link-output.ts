@@ -9,6 +9,9 @@ export function linkPacketOutput(link: Link): PacketOutput {
     send: (packet) => {
       link.sendPacket(packet);
     },
+    sendWith: (length, fill) => {
+      link.sendPacketWith(length, fill);
+    },
     get writable() {
       return room.available;
     },

@@ -275,6 +275,16 @@ export class Link extends EventEmitter<LinkEvents> {
     return this.writable;
   }
 
+  /**
+   * Queues a packet of `length` bytes built in place by `fill` (see PacketBatcher.addPacketWith):
+   * the hot path of the NAT engine, which would otherwise build each packet in a Buffer of its
+   * own only to have it copied. Returns `writable`.
+   */
+  sendPacketWith(length: number, fill: (target: Buffer, offset: number) => void): boolean {
+    if (this.state !== "closed") this.batcher.addPacketWith(length, fill);
+    return this.writable;
+  }
+
   /** sendPacket for each, in order. Returns `writable`. */
   sendPackets(packets: readonly Uint8Array[]): boolean {
     if (this.state !== "closed") {

@@ -119,8 +119,16 @@ export class PacketBatcher {
    * framed (empty or over 65,535 bytes), "dropped" when the queue is full; both are counted.
    */
   addPacket(packet: Uint8Array): AddResult {
+    return this.addPacketWith(packet.length, (slab, offset) => slab.set(packet, offset));
+  }
+
+  /**
+   * Queues a packet of `length` bytes that `fill` writes straight into the output buffer at
+   * `offset`, synchronously, without calling back into the batcher: a packet is built in place,
+   * with no copy and no allocation of its own.
+   */
+  addPacketWith(length: number, fill: (slab: Buffer, offset: number) => void): AddResult {
     if (this.closed) return "dropped";
-    const length = packet.length;
     if (length === 0 || length > MAX_PACKET_LENGTH) {
       this.counters.rejectedPackets++;
       return "rejected";
@@ -150,7 +158,7 @@ export class PacketBatcher {
     const slab = this.slab;
     slab[this.end] = length >>> 8;
     slab[this.end + 1] = length & 0xff;
-    slab.set(packet, this.end + 2);
+    fill(slab, this.end + 2);
     this.end += needed;
     this.pendingPackets++;
     this.scheduleFlush();

@@ -7,6 +7,7 @@ import {
   UdpView,
   type IpView,
 } from "../packet/index.js";
+import { DnsStub, type StubResolver } from "./dns-stub.js";
 import type { EgressPolicy } from "./egress-policy.js";
 import { FlowTable } from "./flow-table.js";
 import type { IcmpForwarder } from "./icmp-forwarder.js";
@@ -41,6 +42,8 @@ export interface NatEngineOptions {
   linkMtu: number;
   limits?: NatLimits;
   table?: FlowTable;
+  /** The DNS stub: its addresses on the link subnet and the resolver behind it. */
+  dnsStub?: { addresses: readonly Uint8Array[]; resolver: StubResolver };
   /** ICMP echo, where this computer can do it (see icmp-forwarder.ts). */
   icmp?: (context: {
     output: PacketOutput;
@@ -65,6 +68,7 @@ export class NatEngine {
   private readonly tcp: TcpForwarder;
   private readonly udp: UdpForwarder;
   private readonly icmp: IcmpForwarder | undefined;
+  private readonly stub: DnsStub | undefined;
 
   constructor(options: NatEngineOptions) {
     const limits = options.limits ?? DEFAULT_NAT_LIMITS;
@@ -88,6 +92,9 @@ export class NatEngine {
       counters: this.counters,
       limits: limits.udp,
     });
+    if (options.dnsStub) {
+      this.stub = new DnsStub(options.dnsStub.addresses, options.dnsStub.resolver, options.output, this.tcp);
+    }
     this.icmp = options.icmp?.({
       output: options.output,
       table: this.table,
@@ -122,6 +129,10 @@ export class NatEngine {
   }
 
   private dispatch(ip: IpView): void {
+    if (this.stub?.owns(ip.dst)) {
+      this.stub.handle(ip);
+      return;
+    }
     switch (ip.protocol) {
       case IpProtocol.TCP:
         this.tcp.handle(ip, TcpView.parse(ip.payload));

@@ -5,6 +5,8 @@
  */
 export interface PacketOutput {
   send(packet: Buffer): void;
+  /** Like `send`, for a packet of `length` bytes that `fill` writes in place, synchronously. */
+  sendWith(length: number, fill: (target: Buffer, offset: number) => void): void;
   readonly writable: boolean;
   onDrain(listener: () => void): void;
 }

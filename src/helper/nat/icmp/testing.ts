@@ -16,6 +16,11 @@ export class CapturingOutput implements PacketOutput {
     this.packets.push(packet);
     for (const waiter of this.waiters.splice(0)) waiter();
   }
+  sendWith(length: number, fill: (target: Buffer, offset: number) => void): void {
+    const packet = Buffer.alloc(length);
+    fill(packet, 0);
+    this.send(packet);
+  }
 
   onDrain(): void {}
 

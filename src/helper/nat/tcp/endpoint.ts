@@ -1,6 +1,13 @@
 import { connect, type Socket } from "node:net";
 import type { FlowRow } from "../../../shared/flow-row.js";
-import { buildTcpPacket, TcpFlag, type TcpOptions, type TcpView } from "../../packet/index.js";
+import {
+  tcpPacketLength,
+  TcpFlag,
+  writeTcpPacket,
+  type TcpOptions,
+  type TcpSpec,
+  type TcpView,
+} from "../../packet/index.js";
 import { hostPort } from "../format.js";
 import { hostUnreachable } from "../refusal.js";
 import { ByteQueue } from "./byte-queue.js";
@@ -31,6 +38,9 @@ export interface FlowEnds {
   destAddress: Buffer;
   destPort: number;
   destHost: string;
+  /** Where the real socket connects: the destination itself, or a local service standing in
+   * for it (the DNS stub's TCP server). */
+  dial: { host: string; port: number };
 }
 
 export interface SynInfo {
@@ -128,9 +138,8 @@ export class TcpEndpoint {
   /** Dial first, answer after: the SYN-ACK goes out only once the real connect succeeded. */
   dial(): void {
     const socket = connect({
-      host: this.ends.destHost,
-      port: this.ends.destPort,
-      family: this.ends.family,
+      host: this.ends.dial.host,
+      port: this.ends.dial.port,
       allowHalfOpen: true,
       noDelay: true,
     });
@@ -564,8 +573,12 @@ export class TcpEndpoint {
 
   private emit(seq: number, flags: number, payload?: Buffer, options?: TcpOptions): void {
     const syn = (flags & TcpFlag.SYN) !== 0;
+    // A SYN's window is never scaled (RFC 7323 §2.2); it still promises that much room.
     const window = syn ? Math.min(MAX_WINDOW_FIELD, this.receiveWindow()) : this.advertise();
-    if (syn) this.lastAdvertisedWindow = window;
+    if (syn) {
+      this.lastAdvertisedWindow = window;
+      this.rcvAdvertisedEdge = seqAdd(this.rcvNxt, window);
+    }
     this.emitRaw(seq, this.rcvNxt, flags, window, payload, options);
   }
 
@@ -578,7 +591,11 @@ export class TcpEndpoint {
     options?: TcpOptions,
   ): void {
     this.row.downPackets++;
-    this.context.output.send(buildTcpPacket({ ...this.spec, seq, ack, flags, window, payload, options }));
+    // Built in place in the link's output buffer: no Buffer per segment, no extra copy.
+    const spec: TcpSpec = { ...this.spec, seq, ack, flags, window, payload, options };
+    this.context.output.sendWith(tcpPacketLength(spec), (target, offset) =>
+      writeTcpPacket(target, offset, spec),
+    );
   }
 
   /** The scaled window field for the room we have now; records the right edge it promises. */

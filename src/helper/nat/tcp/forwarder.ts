@@ -38,6 +38,11 @@ export interface TcpForwarderOptions {
 
 const TICK_MS = 20;
 
+export interface DialTarget {
+  host: string;
+  port: number;
+}
+
 /**
  * Accepts TCP on behalf of the destinations (gVisor's forwarder.go): one TcpEndpoint per flow,
  * created by a SYN that the egress policy allows, dialled before it is answered.
@@ -68,8 +73,12 @@ export class TcpForwarder implements TcpContext {
     return this.flows.size;
   }
 
-  /** One TCP segment from the remote. `ip` and `tcp` are views into the link's frame. */
-  handle(ip: IpView, tcp: TcpView): void {
+  /**
+   * One TCP segment from the remote. `ip` and `tcp` are views into the link's frame. `redirect`
+   * sends a new flow to a local service instead of its destination, bypassing the egress policy
+   * (used for the DNS stub).
+   */
+  handle(ip: IpView, tcp: TcpView, redirect?: DialTarget): void {
     const key = flowKey(IpProtocol.TCP, ip, tcp.buf);
     const flow = this.flows.get(key);
     if (flow) {
@@ -78,7 +87,7 @@ export class TcpForwarder implements TcpContext {
     }
     const flags = tcp.flags;
     if ((flags & (TcpFlag.SYN | TcpFlag.ACK | TcpFlag.RST)) === TcpFlag.SYN) {
-      this.open(key, ip, tcp);
+      this.open(key, ip, tcp, redirect);
       return;
     }
     if (!(flags & TcpFlag.RST)) {
@@ -88,9 +97,9 @@ export class TcpForwarder implements TcpContext {
     }
   }
 
-  private open(key: string, ip: IpView, tcp: TcpView): void {
+  private open(key: string, ip: IpView, tcp: TcpView, redirect: DialTarget | undefined): void {
     const counters = this.options.counters;
-    const decision = this.options.policy.check(ip.dst);
+    const decision = redirect ? { allowed: true as const } : this.options.policy.check(ip.dst);
     if (!decision.allowed) {
       counters.refused++;
       this.output.send(adminProhibited(ip));
@@ -123,6 +132,7 @@ export class TcpForwarder implements TcpContext {
         destAddress: Buffer.from(ip.dst),
         destPort: tcp.dstPort,
         destHost,
+        dial: redirect ?? { host: destHost, port: tcp.dstPort },
       },
       { seq: tcp.seq, window: tcp.window, options: safeOptions(tcp), packet: Buffer.from(ip.buf) },
       row,

@@ -1,0 +1,67 @@
+/**
+ * DNS engine throughput and latency (not run by `npm test`; needs root, dig and dnsmasq):
+ *   sudo node --import tsx e2e/bench/dns.bench.ts
+ * In the DNS test topology (e2e/dns/topology.ts), one UDP load generator in L asks: dnsmasq
+ * straight (the baseline), the engine for one name again and again (cached), and the engine for
+ * a new name each time (uncached: every query goes to dnsmasq). Prints figures; asserts nothing.
+ */
+import { join } from "node:path";
+import { buildDnsTopology, type DnsTopology } from "../dns/topology.js";
+import { SERVER_V4 } from "../dns/zone.js";
+import { netnsSkipReason } from "../netns/index.js";
+
+const ROOT = new URL("../..", import.meta.url).pathname;
+const COUNT = Number(process.env.DNS_BENCH_COUNT ?? 20_000);
+const CONCURRENCY = Number(process.env.DNS_BENCH_CONCURRENCY ?? 32);
+
+interface LoadResult {
+  answered: number;
+  lost: number;
+  qps: number;
+  medianMs: number;
+  p99Ms: number;
+}
+
+async function load(
+  topo: DnsTopology,
+  server: string,
+  port: number,
+  names: "same" | "unique",
+): Promise<LoadResult> {
+  const args = ["--import", "tsx", join(ROOT, "e2e/dns/load-client.ts")];
+  const options = ["--server", server, "--port", String(port), "--count", String(COUNT)];
+  const result = await topo.local.runChecked(
+    process.execPath,
+    [...args, ...options, "--concurrency", String(CONCURRENCY), "--names", names],
+    { timeoutMs: 300_000, cwd: ROOT },
+  );
+  const line = result.stdout.trim().split("\n").pop() ?? "{}";
+  return JSON.parse(line) as LoadResult;
+}
+
+const skip = netnsSkipReason({ tools: ["dig", "dnsmasq"] });
+if (skip) {
+  console.log(`dns bench skipped: ${skip}`);
+  process.exit(0);
+}
+const topo = await buildDnsTopology();
+try {
+  // Same-name runs ask txt.corp.test TXT; unique names get NXDOMAIN from dnsmasq (TXT: no
+  // getaddrinfo fallback), so every one of them goes upstream.
+  const rows = [
+    ["dnsmasq directly, one name", await load(topo, SERVER_V4, 53, "same")],
+    ["dnsmasq directly, unique names", await load(topo, SERVER_V4, 53, "unique")],
+    ["engine, one name (cached)", await load(topo, "127.0.0.1", topo.enginePort, "same")],
+    ["engine, unique names (uncached)", await load(topo, "127.0.0.1", topo.enginePort, "unique")],
+  ] as const;
+  console.log(`${COUNT} UDP queries per run, ${CONCURRENCY} outstanding`);
+  for (const [name, result] of rows) {
+    console.log(
+      `${name.padEnd(34)} ${String(result.qps).padStart(7)} q/s  median ${result.medianMs.toFixed(3)} ms  p99 ${result.p99Ms.toFixed(3)} ms  lost ${result.lost}`,
+    );
+  }
+  const { counters } = await topo.report();
+  console.log(`engine counters: ${JSON.stringify(counters)}`);
+} finally {
+  await topo.cleanup();
+}

@@ -1,0 +1,171 @@
+/**
+ * The DNS test topology (DESIGN.md "Test topology", DNS part):
+ *
+ *   S: veth 198.19.0.53/24, 2001:db8:19::53/64 — dnsmasq, authoritative for corp.test (zone.ts)
+ *   L: veth 198.19.0.1/24,  2001:db8:19::1/64  — resolv.conf points at S; the engine process
+ *
+ * L's /etc/hosts is its own too (ip netns exec bind-mounts every file in /etc/netns/NAME, and
+ * the lab removes that directory), holding one name the zone does not: the getaddrinfo fallback.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import type { DnsCounters } from "../../src/helper/dns/dns-counters.js";
+import type { DnsRow } from "../../src/shared/dns-row.js";
+import { NetnsLab, type ManagedProcess, type NetworkNamespace } from "../netns/index.js";
+import { dnsmasqConfig, HOSTS_ONLY, LOCAL_V4, LOCAL_V6, SERVER_V4, SERVER_V6, ZONE } from "./zone.js";
+
+const ROOT = new URL("../..", import.meta.url).pathname;
+
+export interface EngineReport {
+  counters: DnsCounters;
+  rows: DnsRow[];
+}
+
+/** The engine process's JSON lines, one listener for the process's whole life. */
+class EngineLines {
+  private readonly waiting = new Set<(value: Record<string, unknown>) => boolean>();
+  private stderr = "";
+
+  constructor(private readonly process: ManagedProcess) {
+    const { stdout, stderr } = process.child;
+    if (!stdout || !stderr) throw new Error(`${process.description} has no stdout or stderr pipe`);
+    stderr.on("data", (chunk: Buffer) => (this.stderr = (this.stderr + chunk.toString()).slice(-4_000)));
+    createInterface({ input: stdout }).on("line", (line) => {
+      let value: unknown;
+      try {
+        value = JSON.parse(line);
+      } catch {
+        return;
+      }
+      if (typeof value !== "object" || value === null) return;
+      for (const take of this.waiting) if (take(value as Record<string, unknown>)) this.waiting.delete(take);
+    });
+  }
+
+  next<T>(match: (value: Record<string, unknown>) => T | undefined, timeoutMs = 20_000): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const fail = (why: string): void => {
+        this.waiting.delete(take);
+        reject(new Error(`${this.process.description}: ${why}; stderr: ${this.stderr}`));
+      };
+      const timer = setTimeout(() => fail(`no expected line within ${timeoutMs} ms`), timeoutMs);
+      const take = (value: Record<string, unknown>): boolean => {
+        const found = match(value);
+        if (found === undefined) return false;
+        clearTimeout(timer);
+        resolve(found);
+        return true;
+      };
+      this.waiting.add(take);
+      void this.process.exited.then((info) => {
+        clearTimeout(timer);
+        fail(`exited (${info.code ?? info.signal})`);
+      });
+    });
+  }
+}
+
+export interface DnsTopology {
+  server: NetworkNamespace;
+  local: NetworkNamespace;
+  /** The engine's UDP and TCP port on 127.0.0.1 in L. */
+  enginePort: number;
+  /** The resolvers the engine read from L's resolv.conf. */
+  engineResolvers: unknown;
+  report(): Promise<EngineReport>;
+  cleanup(): Promise<void>;
+}
+
+/** Polls until dnsmasq answers from L, or throws with its output. */
+async function waitForDnsmasq(
+  local: NetworkNamespace,
+  dnsmasq: ManagedProcess,
+  log: () => string,
+): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    if (dnsmasq.hasExited) break;
+    const probe = await local.run(
+      "dig",
+      ["+short", "+time=1", "+tries=1", `@${SERVER_V4}`, `host.${ZONE}`, "A"],
+      {
+        timeoutMs: 5_000,
+      },
+    );
+    if (probe.stdout.trim() === "198.19.1.10") return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`dnsmasq in S did not start answering: ${log()}`);
+}
+
+export async function buildDnsTopology(): Promise<DnsTopology> {
+  const lab = new NetnsLab();
+  const configDir = mkdtempSync(join(tmpdir(), "backhaul-dns-"));
+  const cleanup = async (): Promise<void> => {
+    try {
+      await lab.cleanup();
+    } finally {
+      rmSync(configDir, { recursive: true, force: true });
+    }
+  };
+  try {
+    const server = await lab.createNamespace("dnss");
+    const local = await lab.createNamespace("dnsl", {
+      resolvConf: `# backhaul DNS test: L resolves through S\nnameserver ${SERVER_V4}\nnameserver ${SERVER_V6}\n`,
+    });
+    writeFileSync(
+      join("/etc/netns", local.name, "hosts"),
+      `127.0.0.1 localhost\n::1 localhost\n${HOSTS_ONLY.address} ${HOSTS_ONLY.name}\n`,
+    );
+    await lab.addVethPair(local, server, {
+      addressesA: [`${LOCAL_V4}/24`, `${LOCAL_V6}/64`],
+      addressesB: [`${SERVER_V4}/24`, `${SERVER_V6}/64`],
+    });
+
+    const config = join(configDir, "dnsmasq.conf");
+    writeFileSync(config, dnsmasqConfig());
+    const dnsmasq = server.spawn("dnsmasq", [
+      "--no-daemon",
+      `--conf-file=${config}`,
+      "--no-resolv",
+      "--no-hosts",
+      `--listen-address=${SERVER_V4},${SERVER_V6}`,
+      "--bind-interfaces",
+      "--pid-file=",
+      "--user=root",
+      "--log-facility=-",
+    ]);
+    let dnsmasqLog = "";
+    for (const stream of [dnsmasq.child.stdout, dnsmasq.child.stderr]) {
+      stream?.on("data", (chunk: Buffer) => (dnsmasqLog = (dnsmasqLog + chunk.toString()).slice(-4_000)));
+    }
+    await waitForDnsmasq(local, dnsmasq, () => dnsmasqLog);
+
+    const engine = local.spawn(
+      process.execPath,
+      ["--import", "tsx", join(ROOT, "e2e/dns/engine-process.ts")],
+      {
+        cwd: ROOT,
+      },
+    );
+    const lines = new EngineLines(engine);
+    const ready = await lines.next((value) =>
+      value.ready === true && typeof value.port === "number"
+        ? { port: value.port, resolvers: value.resolvers }
+        : undefined,
+    );
+    const report = async (): Promise<EngineReport> => {
+      const reply = lines.next((value) =>
+        typeof value.report === "object" ? (value.report as EngineReport) : undefined,
+      );
+      engine.child.stdin?.write("report\n");
+      return reply;
+    };
+    return { server, local, enginePort: ready.port, engineResolvers: ready.resolvers, report, cleanup };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}

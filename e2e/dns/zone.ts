@@ -1,0 +1,100 @@
+/**
+ * The private zone S serves with dnsmasq in authoritative mode (auth-zone), which is what lets it
+ * serve SOA and NS for the zone and an SOA with every negative answer. Every record type dnsmasq
+ * can serve is here: A, AAAA, CNAME, MX, SRV, TXT, PTR (reverse zones from host-record), NAPTR,
+ * SOA and NS (zone apex only), and any other type as opaque data through --dns-rr.
+ *
+ * Not servable by dnsmasq: NS delegations below the apex, DNAME substitution (a DNAME is served
+ * as data only), DNSSEC records with real signatures, and zone transfers are not tried.
+ */
+export const SERVER_V4 = "198.19.0.53";
+export const SERVER_V6 = "2001:db8:19::53";
+export const LOCAL_V4 = "198.19.0.1";
+export const LOCAL_V6 = "2001:db8:19::1";
+export const ZONE = "corp.test";
+/** In L's /etc/hosts only: the forwarder says NXDOMAIN, getaddrinfo finds it. */
+export const HOSTS_ONLY = { name: `hosts-only.${ZONE}`, address: "198.19.7.7" };
+
+/** Eight TXT strings of 241 bytes: about 2 KB, over both 512 and EDNS's 1232. */
+export const BIG_TXT_STRINGS = Array.from({ length: 8 }, (_, index) => `${index + 1}`.padEnd(241, "x"));
+
+function hex(text: string): string {
+  return Buffer.from(text, "latin1").toString("hex");
+}
+
+/** <length><bytes> character-string, as hex. */
+function characterString(text: string): string {
+  return Buffer.from([text.length]).toString("hex") + hex(text);
+}
+
+export function dnsmasqConfig(): string {
+  const lines = [
+    `auth-server=ns1.${ZONE},${SERVER_V4},${SERVER_V6}`,
+    `auth-zone=${ZONE},198.19.1.0/24,2001:db8:19:1::/64`,
+    `auth-soa=2024010101,hostmaster.${ZONE},1200,180,1209600`,
+    `auth-sec-servers=ns2.${ZONE}`,
+    // Also the SOA minimum, hence the negative-caching TTL.
+    "auth-ttl=30",
+    `host-record=ns1.${ZONE},${SERVER_V4},${SERVER_V6}`,
+    `host-record=host.${ZONE},198.19.1.10,2001:db8:19:1::10`,
+    `host-record=mail.${ZONE},198.19.1.25`,
+    `cname=www.${ZONE},host.${ZONE}`,
+    `mx-host=${ZONE},mail.${ZONE},10`,
+    `srv-host=_http._tcp.${ZONE},host.${ZONE},80,0,5`,
+    `txt-record=txt.${ZONE},"v=spf1 -all","second string"`,
+    // dnsmasq's lines are short: one line per string makes eight TXT records of one RRset.
+    ...BIG_TXT_STRINGS.map((text) => `txt-record=big.${ZONE},"${text}"`),
+    `naptr-record=naptr.${ZONE},100,10,S,SIP+D2U,,_sip._udp.${ZONE}`,
+    `dns-rr=caa.${ZONE},257,00${characterString("issue")}${hex("ca.example")}`,
+    // HTTPS and SVCB: priority 1, target ".", alpn="h2" or "h3" (RFC 9460).
+    `dns-rr=https.${ZONE},65,00010000010003026832`,
+    `dns-rr=svcb.${ZONE},64,00010000010003026833`,
+    `dns-rr=null.${ZONE},10,DEADBEEF`,
+    `dns-rr=sshfp.${ZONE},44,0101${"ab".repeat(20)}`,
+    `dns-rr=_443._tcp.${ZONE},52,030101${"cd".repeat(32)}`,
+    `dns-rr=hinfo.${ZONE},13,${characterString("x86_64")}${characterString("Linux")}`,
+    `dns-rr=dname.${ZONE},39,05${hex("other")}04${hex("test")}00`,
+    `dns-rr=private.${ZONE},65280,C0FFEE`,
+  ];
+  return `${lines.join("\n")}\n`;
+}
+
+export interface ZoneCase {
+  name: string;
+  type: string;
+  /** What dig must report for it. */
+  status: "NOERROR" | "NXDOMAIN";
+}
+
+/** Questions whose answers must match dig asked straight at S. */
+export const ZONE_CASES: readonly ZoneCase[] = [
+  { name: `host.${ZONE}`, type: "A", status: "NOERROR" },
+  { name: `host.${ZONE}`, type: "AAAA", status: "NOERROR" },
+  { name: `www.${ZONE}`, type: "CNAME", status: "NOERROR" },
+  { name: `www.${ZONE}`, type: "A", status: "NOERROR" },
+  { name: ZONE, type: "SOA", status: "NOERROR" },
+  { name: ZONE, type: "NS", status: "NOERROR" },
+  { name: ZONE, type: "MX", status: "NOERROR" },
+  { name: `_http._tcp.${ZONE}`, type: "SRV", status: "NOERROR" },
+  { name: `txt.${ZONE}`, type: "TXT", status: "NOERROR" },
+  { name: `big.${ZONE}`, type: "TXT", status: "NOERROR" },
+  { name: "10.1.19.198.in-addr.arpa", type: "PTR", status: "NOERROR" },
+  {
+    name: "0.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.9.1.0.0.8.b.d.0.1.0.0.2.ip6.arpa",
+    type: "PTR",
+    status: "NOERROR",
+  },
+  { name: `naptr.${ZONE}`, type: "NAPTR", status: "NOERROR" },
+  { name: `caa.${ZONE}`, type: "CAA", status: "NOERROR" },
+  { name: `https.${ZONE}`, type: "HTTPS", status: "NOERROR" },
+  { name: `svcb.${ZONE}`, type: "SVCB", status: "NOERROR" },
+  { name: `null.${ZONE}`, type: "NULL", status: "NOERROR" },
+  { name: `sshfp.${ZONE}`, type: "SSHFP", status: "NOERROR" },
+  { name: `_443._tcp.${ZONE}`, type: "TLSA", status: "NOERROR" },
+  { name: `hinfo.${ZONE}`, type: "HINFO", status: "NOERROR" },
+  { name: `dname.${ZONE}`, type: "DNAME", status: "NOERROR" },
+  { name: `private.${ZONE}`, type: "TYPE65280", status: "NOERROR" },
+  // NODATA: the name exists, the type does not; the SOA comes in the authority section.
+  { name: `host.${ZONE}`, type: "TXT", status: "NOERROR" },
+  { name: `nothing.${ZONE}`, type: "MX", status: "NXDOMAIN" },
+];

@@ -1,0 +1,174 @@
+/**
+ * The full path without SSH (issue #4): the real remote agent (the bundled dist/agent) in R and
+ * the real local helper (dist/helper-local.mjs) in L, joined by a relay in the test process
+ * that stands in for the SSH exec channel; S serves HTTP and, with dnsmasq, the private zone.
+ *
+ *   R: agent; TUN bh0 198.18.0.1/30, 2001:db8:1::1/64 (from CONFIG); resolv.conf -> 127.0.0.1
+ *      (nothing answers: the zone cannot resolve there until the agent points DNS at the stub)
+ *   L: helper; 198.19.0.1/24, 198.19.1.1/24, 2001:db8:19::1/64, 2001:db8:19:1::1/64;
+ *      resolv.conf -> S's dnsmasq
+ *   S: 198.19.0.53 + 2001:db8:19::53 (dnsmasq), 198.19.1.10 + 2001:db8:19:1::10 (host.corp.test:
+ *      HTTP :80, echo :7)
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { connect, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { dnsmasqConfig, SERVER_V4, SERVER_V6 } from "../dns/zone.js";
+import { waitForLine } from "../nat/topology.js";
+import { NetnsLab, type ManagedProcess, type NetworkNamespace } from "../netns/index.js";
+
+const ROOT = new URL("../..", import.meta.url).pathname;
+export const AGENT = join(ROOT, "dist/agent/backhaul-agent.cjs");
+export const HELPER = join(ROOT, "dist/helper-local.mjs");
+export const HOST_V4 = "198.19.1.10";
+export const HOST_V6 = "2001:db8:19:1::10";
+export const ROUTES = ["198.19.0.0/16", "2001:db8:19::/48"];
+
+export interface FullPath {
+  lab: NetnsLab;
+  remote: NetworkNamespace;
+  local: NetworkNamespace;
+  server: NetworkNamespace;
+  helper: ManagedProcess;
+  socketPath: string;
+  journalPath: string;
+  /** R's resolv.conf as the agent's processes see it (the namespace's bind-mounted file). */
+  remoteResolvConfPath: string;
+  cleanup(): Promise<void>;
+}
+
+export interface AgentRun {
+  agent: ManagedProcess;
+  relay: Socket;
+  /** Everything the agent wrote to stderr so far. */
+  log(): string;
+  /** Resolves when the agent logged `ready`. */
+  ready: Promise<void>;
+}
+
+export async function buildFullPath(extraRoutes: string[] = []): Promise<FullPath> {
+  const lab = new NetnsLab();
+  const dir = mkdtempSync(join(tmpdir(), "backhaul-full-"));
+  const cleanup = async (): Promise<void> => {
+    try {
+      await lab.cleanup();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  try {
+    const remote = await lab.createNamespace("r", {
+      resolvConf: "# R before backhaul\nnameserver 127.0.0.1\noptions timeout:1 attempts:1\n",
+    });
+    const local = await lab.createNamespace("l", {
+      resolvConf: `nameserver ${SERVER_V4}\nnameserver ${SERVER_V6}\n`,
+    });
+    const server = await lab.createNamespace("s");
+    await lab.addVethPair(local, server, {
+      addressesA: ["198.19.0.1/24", "198.19.1.1/24", "2001:db8:19::1/64", "2001:db8:19:1::1/64"],
+      addressesB: [`${SERVER_V4}/24`, `${HOST_V4}/24`, `${SERVER_V6}/64`, `${HOST_V6}/64`],
+    });
+    const config = join(dir, "dnsmasq.conf");
+    writeFileSync(config, dnsmasqConfig());
+    server.spawn("dnsmasq", [
+      "--no-daemon",
+      `--conf-file=${config}`,
+      "--no-resolv",
+      "--no-hosts",
+      `--listen-address=${SERVER_V4},${SERVER_V6}`,
+      "--bind-interfaces",
+      "--pid-file=",
+      "--user=root",
+    ]);
+    const servers = server.spawn(process.execPath, ["--import", "tsx", join(ROOT, "e2e/nat/servers.ts")], {
+      cwd: ROOT,
+    });
+    await waitForLine(servers, (v) => (v.ready ? true : undefined));
+
+    const socketPath = join(dir, "helper.sock");
+    const helper = local.spawn(process.execPath, [
+      HELPER,
+      "--listen",
+      socketPath,
+      "--subnet4",
+      "198.18.0.0/30",
+      "--subnet6",
+      "2001:db8:1::/64",
+      ...[...ROUTES, ...extraRoutes].flatMap((r) => ["--route", r]),
+      "--dns",
+      "all",
+    ]);
+    await waitForStderr(helper, /listening on/, 15_000);
+    return {
+      lab,
+      remote,
+      local,
+      server,
+      helper,
+      socketPath,
+      journalPath: join(dir, "journal", "journal.json"),
+      remoteResolvConfPath: join("/etc/netns", remote.name, "resolv.conf"),
+      cleanup,
+    };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}
+
+/** Starts the agent in R and relays its stdio to the helper, as the SSH channel would. */
+export function startAgent(path: FullPath, args: string[] = []): AgentRun {
+  const agent = path.remote.spawn(process.execPath, [AGENT, "--journal", path.journalPath, ...args]);
+  const relay = connect(path.socketPath);
+  relay.on("error", () => undefined);
+  agent.child.stdin?.on("error", () => undefined);
+  agent.child.stdout?.pipe(relay);
+  relay.pipe(agent.child.stdin!);
+  let log = "";
+  agent.child.stderr?.on("data", (chunk: Buffer) => (log += chunk.toString()));
+  const ready = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`agent not ready in 20 s:\n${log}`)), 20_000);
+    agent.child.stderr?.on("data", () => {
+      if (/ready: bh0/.test(log)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    void agent.exited.then((info) => {
+      clearTimeout(timer);
+      reject(new Error(`agent exited (${info.code ?? info.signal}):\n${log}`));
+    });
+  });
+  ready.catch(() => undefined); // a --recover-only run never gets ready: not an unhandled rejection
+  return { agent, relay, log: () => log, ready };
+}
+
+function waitForStderr(process: ManagedProcess, pattern: RegExp, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let text = "";
+    const timer = setTimeout(
+      () => reject(new Error(`${process.description}: no ${pattern} in ${timeoutMs} ms: ${text}`)),
+      timeoutMs,
+    );
+    process.child.stderr?.on("data", (chunk: Buffer) => {
+      text += chunk.toString();
+      if (pattern.test(text)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+}
+
+/** What "the remote exactly as it found it" is compared on. */
+export async function snapshotRemote(path: FullPath): Promise<Record<string, string>> {
+  const run = async (args: string[]) => (await path.remote.runChecked("ip", args)).stdout;
+  return {
+    links: (await run(["-o", "link", "show"])).replace(/\s+link\/\S+.*$/gm, ""),
+    addresses: await run(["-o", "addr", "show"]),
+    routes4: await run(["-4", "route", "show", "table", "all"]),
+    routes6: await run(["-6", "route", "show", "table", "all"]),
+    resolvConf: readFileSync(path.remoteResolvConfPath).toString("base64"),
+  };
+}

@@ -1,0 +1,85 @@
+// Commands the agent runs on the remote (ip, resolvectl): execFile, never a shell, always with a
+// timeout, and failures that carry what the command printed so callers can tell "already gone"
+// from a real error.
+import { execFile } from "node:child_process";
+import type { CommandRunner as TunCommandRunner } from "../tun/index.js";
+
+/** Runs a program and resolves with its stdout; rejects with a CommandError. Injectable for tests. */
+export type CommandRunner = (file: string, args: readonly string[]) => Promise<string>;
+
+export class CommandError extends Error {
+  constructor(
+    readonly file: string,
+    readonly args: readonly string[],
+    /** What the command said (stderr, else stdout), or why it could not run. */
+    readonly detail: string,
+    readonly reason: "not-found" | "failed" | "timed-out",
+    options?: { cause?: unknown },
+  ) {
+    super(`\`${[file, ...args].join(" ")}\` failed: ${detail}`, options);
+    this.name = "CommandError";
+  }
+}
+
+const COMMAND_TIMEOUT_MS = 10_000;
+
+export const execFileRunner: CommandRunner = (file, args) =>
+  new Promise((resolve, reject) => {
+    const options = { timeout: COMMAND_TIMEOUT_MS, killSignal: "SIGKILL" as const, maxBuffer: 64 << 20 };
+    execFile(file, [...args], options, (error, stdout, stderr) => {
+      if (!error) {
+        resolve(stdout);
+        return;
+      }
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") {
+        reject(new CommandError(file, args, `${file} is not installed`, "not-found", { cause: error }));
+      } else if (error.killed) {
+        reject(new CommandError(file, args, `no answer within ${COMMAND_TIMEOUT_MS} ms`, "timed-out"));
+      } else {
+        const detail = stderr.trim() || stdout.trim() || error.message;
+        reject(new CommandError(file, args, detail, "failed", { cause: error }));
+      }
+    });
+  });
+
+/** LinuxInterface wants a runner without output; its failures stay our CommandErrors. */
+export function tunRunner(run: CommandRunner): TunCommandRunner {
+  return async (file, args) => {
+    await run(file, args);
+  };
+}
+
+/** The error's text, for matching what `ip` or `resolvectl` answered. */
+export function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** What the command itself printed, when the error carries it (ours and LinuxInterface's do). */
+function answer(error: unknown): string {
+  const detail = (error as { detail?: unknown } | null)?.detail;
+  return typeof detail === "string" ? detail : errorText(error);
+}
+
+const ALREADY_GONE = [
+  "No such process", // ip route del: no such route
+  "Cannot find device", // ip ... dev NAME: no such interface
+  "does not exist", // ip link show dev NAME
+  "address not found", // ip address del ("ipv4: Address not found", "ipv6: address not found")
+  "Cannot assign requested address", // ip address del, older kernels
+  "No such device", // resolvectl on a vanished link
+  "Failed to resolve interface",
+];
+
+/**
+ * `ip` and `resolvectl` saying that what we wanted to remove is not there (any more): a missing
+ * route, address or device. Undoing such a thing is a success.
+ */
+export function isAlreadyGone(error: unknown): boolean {
+  const text = answer(error).toLowerCase();
+  return ALREADY_GONE.some((phrase) => text.includes(phrase.toLowerCase()));
+}
+
+/** `ip ... add` refusing because an identical entry exists: we changed nothing. */
+export function isAlreadyExists(error: unknown): boolean {
+  return answer(error).includes("File exists");
+}

@@ -1,0 +1,22 @@
+// One interface for the ways a Linux host's resolver can be pointed at the link's DNS stub, as
+// in Tailscale's net/dns: a plain /etc/resolv.conf (resolv-conf.ts) or systemd-resolved
+// (resolved.ts), chosen at run time by detect.ts. DNS mode "off" never gets here.
+import type { LinkDnsConfig } from "../../../shared/link-protocol.js";
+import type { Journal } from "../journal.js";
+
+/** What to set up: every name ("all") or only names under some domains ("split"). */
+export type DnsSettings = Exclude<LinkDnsConfig, { mode: "off" }>;
+
+export type DnsConfiguratorKind = "resolv-conf" | "resolved";
+
+export interface DnsConfigurator {
+  readonly kind: DnsConfiguratorKind;
+  /** What it changes, for the user: "rewrites /etc/resolv.conf in place", ... */
+  readonly description: string;
+  /**
+   * Points the resolver at `settings.servers`. Every change is recorded in `journal` before it
+   * is made, so journal.undoAll() (or the next agent start) restores the resolver. Throws
+   * DnsUnsupportedError for settings this configurator cannot honour.
+   */
+  apply(settings: DnsSettings, journal: Journal): Promise<void>;
+}

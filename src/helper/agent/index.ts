@@ -1,0 +1,46 @@
+// The remote agent's system changes (TUN, addresses, routes, resolver), journaled before they
+// are made and always undone: on exit, link loss, SIGTERM/SIGINT/SIGHUP, and after a crash or
+// SIGKILL by the next agent's recoverFromPreviousRun().
+//
+// Not covered: exception routes that would let a prefix holding the SSH peer be routed anyway
+// (such a prefix is skipped), NetworkManager's D-Bus API and resolvconf(8) (their files are
+// rewritten in place, with a warning), and split DNS without systemd-resolved.
+export {
+  Journal,
+  DEFAULT_JOURNAL_PATH,
+  describeUndoReport,
+  type JournalOptions,
+  type RecoveryReport,
+  type UndoAction,
+  type UndoOutcome,
+  type UndoReport,
+} from "./journal.js";
+export { describeEntry, type JournalEntry, type UndoEntry, type UndoKind } from "./undo-entry.js";
+export { AgentStillRunningError, DnsUnsupportedError, JournalError, NothingChangedError } from "./errors.js";
+export { CommandError, execFileRunner, type CommandRunner } from "./command.js";
+export { currentIdentity, isRunning, type ProcessIdentity, type ProcFs } from "./process-identity.js";
+export { systemUndo, type SystemUndoOptions } from "./system-undo.js";
+export {
+  planRoutes,
+  readRemoteRouting,
+  parseRouteTable,
+  parsePeerRoute,
+  type PlannedRoute,
+  type RemoteNetwork,
+  type RemoteRouting,
+  type RoutePlan,
+  type SkippedPrefix,
+  type SkipReason,
+} from "./routes.js";
+export { RouteSync, type RouteSyncOptions, type RouteSyncResult } from "./route-sync.js";
+export { undoOnShutdown, type Shutdown, type ShutdownOptions } from "./shutdown.js";
+export type { DnsConfigurator, DnsConfiguratorKind, DnsSettings } from "./dns/configurator.js";
+export {
+  ResolvConfConfigurator,
+  renderResolvConf,
+  RESOLV_CONF_PATH,
+  type BeforeWrite,
+} from "./dns/resolv-conf.js";
+export { ResolvedConfigurator } from "./dns/resolved.js";
+export { detectDnsConfigurator, type DetectOptions, type DnsDetection } from "./dns/detect.js";
+export { openJournaledTun, type JournaledTunOptions } from "./tun-setup.js";

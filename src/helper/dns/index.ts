@@ -1,0 +1,20 @@
+// The DNS engine (exit side): answers the remote's queries the way this computer resolves.
+export { DnsEngine, type DnsEngineOptions, type ResolverSource } from "./engine.js";
+export { DnsTable, type DnsTableOptions, type NewDnsRow } from "./dns-table.js";
+export { newDnsCounters, type DnsCounters } from "./dns-counters.js";
+export {
+  startDnsTcpServer,
+  type DnsQueryHandler,
+  type DnsTcpServer,
+  type DnsTcpServerOptions,
+} from "./tcp-server.js";
+export { parseResolvConf, readSystemResolvers, type SystemResolverSources } from "./resolv-conf.js";
+export {
+  describeUpstream,
+  networkExchange,
+  UpstreamError,
+  type Upstream,
+  type UpstreamExchange,
+} from "./upstream.js";
+export { systemLookup, type AddressLookup, type LookupAddress } from "./os-lookup.js";
+export type { ForwarderTimeouts } from "./forwarder.js";

@@ -1,0 +1,89 @@
+import { linkAddresses } from "../shared/link-addresses.js";
+import type { LinkConfig } from "../shared/link-protocol.js";
+import { DnsEngine, startDnsTcpServer, type DnsTcpServer } from "./dns/index.js";
+import { attachNatEngine } from "./exit.js";
+import type { Link } from "./link/link.js";
+import { linkPacketOutput } from "./link-output.js";
+import { EgressPolicy } from "./nat/egress-policy.js";
+import { NatEngine, type NatEngineOptions } from "./nat/engine.js";
+import { parseAddress } from "./packet/index.js";
+
+export interface ExitSessionOptions {
+  link: Link;
+  /** Link MTU: the TUN's MTU on the remote and the largest packet either side sends. */
+  mtu: number;
+  subnetV4: string;
+  subnetV6: string | null;
+  /** Advertised prefixes: routed by the remote, and the only destinations the NAT reaches. */
+  routes: string[];
+  allowLocal: boolean;
+  /** "all": the remote resolves every name through this computer; "off": DNS is left alone. */
+  dns: "all" | "off";
+  /** The DNS engine to answer with (tests inject one with fixed resolvers). */
+  dnsEngine?: DnsEngine;
+  icmp?: NatEngineOptions["icmp"];
+}
+
+/**
+ * The exit side of one link: the NAT engine, the DNS engine behind the stub address, and the
+ * CONFIG that tells the entrance what to set up. Routes can change while it runs.
+ */
+export class ExitSession {
+  readonly nat: NatEngine;
+  readonly dns: DnsEngine | undefined;
+  private readonly policy: EgressPolicy;
+  private config: LinkConfig;
+
+  private constructor(
+    private readonly options: ExitSessionOptions,
+    dns: DnsEngine | undefined,
+    private readonly dnsServer: DnsTcpServer | undefined,
+  ) {
+    const { link } = options;
+    this.policy = new EgressPolicy({ prefixes: options.routes, allowLocal: options.allowLocal });
+    const stubs = [options.subnetV4, options.subnetV6].flatMap((s) => (s ? [linkAddresses(s).stub] : []));
+    this.dns = dns;
+    this.nat = new NatEngine({
+      output: linkPacketOutput(link),
+      policy: this.policy,
+      linkMtu: options.mtu,
+      icmp: options.icmp,
+      dnsStub:
+        dns && dnsServer
+          ? {
+              addresses: stubs.map(parseAddress),
+              resolver: {
+                answerUdp: (query) => dns.handleQuery(query, "udp"),
+                tcpTarget: { host: dnsServer.host, port: dnsServer.port },
+              },
+            }
+          : undefined,
+    });
+    attachNatEngine(link, this.nat);
+    this.config = {
+      subnetV4: options.subnetV4,
+      subnetV6: options.subnetV6,
+      mtu: options.mtu,
+      routes: options.routes,
+      dns: options.dns === "all" ? { mode: "all", servers: stubs } : { mode: "off" },
+    };
+    void link.ready.then(
+      () => link.sendConfig(this.config),
+      () => undefined, // the link's own close event reports why
+    );
+    link.once("close", () => void this.dnsServer?.close());
+  }
+
+  static async start(options: ExitSessionOptions): Promise<ExitSession> {
+    const dns = options.dns === "all" ? (options.dnsEngine ?? new DnsEngine()) : undefined;
+    const server = dns ? await startDnsTcpServer(dns) : undefined;
+    return new ExitSession(options, dns, server);
+  }
+
+  /** A VPN came up or went down on this computer: the remote re-routes, flows are kept. */
+  updateRoutes(routes: string[]): void {
+    this.policy.setPrefixes(routes);
+    this.config = { ...this.config, routes };
+    if (this.options.link.isOpen) this.options.link.sendConfig(this.config);
+  }
+}

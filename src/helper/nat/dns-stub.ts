@@ -1,0 +1,99 @@
+import {
+  buildIcmpEchoPacket,
+  buildUdpPacket,
+  IcmpView,
+  Icmpv4Type,
+  Icmpv6Type,
+  IpProtocol,
+  TcpView,
+  UdpView,
+  type IpView,
+} from "../packet/index.js";
+import type { PacketOutput } from "./packet-output.js";
+import { portUnreachable } from "./refusal.js";
+import { resetFor, type DialTarget, type TcpForwarder } from "./tcp/forwarder.js";
+
+/** The DNS service behind the stub address: the DNS engine, seen from the NAT engine. */
+export interface StubResolver {
+  /** Answers one query received over UDP; null drops it. */
+  answerUdp(query: Buffer): Promise<Buffer | null>;
+  /** The local TCP server that answers DNS over TCP for the stub. */
+  readonly tcpTarget: DialTarget;
+}
+
+const DNS_PORT = 53;
+
+/**
+ * The stub address on the link subnet, where the remote's resolver points. Nothing is dialled:
+ * UDP queries go to the DNS engine, TCP connections to its local TCP server, echo requests are
+ * answered here (so `ping` of the stub works), and anything else is refused like a closed port.
+ */
+export class DnsStub {
+  private readonly addresses: Buffer[];
+
+  constructor(
+    addresses: readonly Uint8Array[],
+    private readonly resolver: StubResolver,
+    private readonly output: PacketOutput,
+    private readonly tcp: TcpForwarder,
+  ) {
+    this.addresses = addresses.map((a) => Buffer.from(a));
+  }
+
+  owns(dst: Buffer): boolean {
+    for (const address of this.addresses) if (address.equals(dst)) return true;
+    return false;
+  }
+
+  handle(ip: IpView): void {
+    switch (ip.protocol) {
+      case IpProtocol.UDP: {
+        const udp = UdpView.parse(ip.payload);
+        if (udp.dstPort !== DNS_PORT) {
+          this.output.send(portUnreachable(ip));
+          return;
+        }
+        // The query and addresses are views into the link's frame: copy before going async.
+        const reply = {
+          src: Buffer.from(ip.dst),
+          dst: Buffer.from(ip.src),
+          srcPort: DNS_PORT,
+          dstPort: udp.srcPort,
+        };
+        void this.resolver.answerUdp(Buffer.from(udp.payload)).then(
+          (answer) => {
+            if (answer) this.output.send(buildUdpPacket({ ...reply, payload: answer }));
+          },
+          () => undefined, // the engine answers SERVFAIL itself; a failure here is a dropped query
+        );
+        return;
+      }
+      case IpProtocol.TCP: {
+        const tcp = TcpView.parse(ip.payload);
+        if (tcp.dstPort === DNS_PORT) this.tcp.handle(ip, tcp, this.resolver.tcpTarget);
+        else if (!tcp.rst) this.output.send(resetFor(ip, tcp));
+        return;
+      }
+      case IpProtocol.ICMP:
+      case IpProtocol.ICMPV6: {
+        const icmp = IcmpView.parse(ip.payload, ip.version);
+        const request = ip.version === 4 ? Icmpv4Type.ECHO_REQUEST : Icmpv6Type.ECHO_REQUEST;
+        if (icmp.type === request && icmp.verifyChecksum(ip)) {
+          this.output.send(
+            buildIcmpEchoPacket({
+              src: ip.dst,
+              dst: ip.src,
+              kind: "reply",
+              identifier: icmp.identifier,
+              sequence: icmp.sequence,
+              payload: icmp.payload,
+            }),
+          );
+        }
+        return;
+      }
+      default:
+        return;
+    }
+  }
+}
