@@ -30,7 +30,8 @@ export interface FullPath {
   remote: NetworkNamespace;
   local: NetworkNamespace;
   server: NetworkNamespace;
-  helper: ManagedProcess;
+  /** The local helper, unless the test runs the exit side itself. */
+  helper: ManagedProcess | undefined;
   socketPath: string;
   journalPath: string;
   /** R's resolv.conf as the agent's processes see it (the namespace's bind-mounted file). */
@@ -47,7 +48,10 @@ export interface AgentRun {
   ready: Promise<void>;
 }
 
-export async function buildFullPath(extraRoutes: string[] = []): Promise<FullPath> {
+export async function buildFullPath(
+  extraRoutes: string[] = [],
+  options: { helper?: boolean } = {},
+): Promise<FullPath> {
   const lab = new NetnsLab();
   const dir = mkdtempSync(join(tmpdir(), "backhaul-full-"));
   const cleanup = async (): Promise<void> => {
@@ -87,19 +91,22 @@ export async function buildFullPath(extraRoutes: string[] = []): Promise<FullPat
     await waitForLine(servers, (v) => (v.ready ? true : undefined));
 
     const socketPath = join(dir, "helper.sock");
-    const helper = local.spawn(process.execPath, [
-      HELPER,
-      "--listen",
-      socketPath,
-      "--subnet4",
-      "198.18.0.0/30",
-      "--subnet6",
-      "2001:db8:1::/64",
-      ...[...ROUTES, ...extraRoutes].flatMap((r) => ["--route", r]),
-      "--dns",
-      "all",
-    ]);
-    await waitForStderr(helper, /listening on/, 15_000);
+    const helper =
+      options.helper === false
+        ? undefined
+        : local.spawn(process.execPath, [
+            HELPER,
+            "--listen",
+            socketPath,
+            "--subnet4",
+            "198.18.0.0/30",
+            "--subnet6",
+            "2001:db8:1::/64",
+            ...[...ROUTES, ...extraRoutes].flatMap((r) => ["--route", r]),
+            "--dns",
+            "all",
+          ]);
+    if (helper) await waitForStderr(helper, /listening on/, 15_000);
     return {
       lab,
       remote,

@@ -95,6 +95,7 @@ async function main(): Promise<void> {
     log(`routing ${result.route.length} prefix(es) into ${tun.name}`);
   };
   await applyRoutes(config.routes);
+  link.sendStats({ "agent.routes": 1 });
 
   if (config.dns.mode !== "off") {
     const detection = await detectDnsConfigurator({ link: tun.name });

@@ -30,6 +30,15 @@ export interface IpSpec {
   flowLabel?: number;
 }
 
+/**
+ * A payload that writes itself into the packet: lets a sender copy straight from its own
+ * buffers (a queue of socket chunks) into the output, without first joining them.
+ */
+export interface PayloadWriter {
+  readonly length: number;
+  writeTo(target: Buffer, offset: number): void;
+}
+
 export interface TcpSpec extends IpSpec {
   srcPort: number;
   dstPort: number;
@@ -40,7 +49,7 @@ export interface TcpSpec extends IpSpec {
   window: number;
   urgentPointer?: number;
   options?: TcpOptions;
-  payload?: Uint8Array;
+  payload?: Uint8Array | PayloadWriter;
 }
 
 export interface UdpSpec extends IpSpec {
@@ -140,7 +149,8 @@ export function writeTcpPacket(out: Buffer, offset: number, spec: TcpSpec): numb
   out.writeUInt16BE(spec.urgentPointer ?? 0, t + 18);
   if (spec.options && optionsLength > 0)
     writeTcpOptions(out, t + TCP_HEADER_LENGTH, spec.options, optionsLength);
-  out.set(payload, t + headerLength);
+  if (payload instanceof Uint8Array) out.set(payload, t + headerLength);
+  else payload.writeTo(out, t + headerLength);
   const sum = sumWords(
     out,
     t,

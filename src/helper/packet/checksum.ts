@@ -13,8 +13,12 @@ const LITTLE_ENDIAN = endianness() === "LE";
 /** Adds the big-endian 16-bit words of buf[start, end) to `initial`; an odd last byte is padded. */
 export function sumWords(buf: Uint8Array, start: number, end: number, initial = 0): number {
   const misalignment = (buf.byteOffset + start) & 3;
-  if (!LITTLE_ENDIAN || end - start < WIDE_MIN_BYTES || (misalignment & 1) === 1) {
-    return sumBytes(buf, start, end, initial);
+  if (!LITTLE_ENDIAN || end - start < WIDE_MIN_BYTES) return sumBytes(buf, start, end, initial);
+  if ((misalignment & 1) === 1) {
+    // An odd address (a packet built in place after a 7-byte frame header): take the first byte
+    // alone; the rest, summed from an even address, comes out byte-swapped (RFC 1071 §2(B)).
+    const rest = foldSum(sumWords(buf, start + 1, end));
+    return initial + (buf[start]! << 8) + (((rest & 0xff) << 8) | (rest >>> 8));
   }
   // The one's-complement sum does not depend on byte order (RFC 1071 §2(B)): add aligned
   // native little-endian 32-bit words, fold, then swap the two bytes back. Twice as fast.

@@ -1,7 +1,7 @@
 /**
  * The send buffer of a TCP flow: bytes read from the local socket, from the oldest unacknowledged
  * byte onwards. Chunks are kept as the socket delivered them (the queue owns them from `push`
- * on); `read` returns a view when a range lies in one chunk and copies only when it spans two.
+ * on); `copyTo` copies a range straight into an outgoing packet, across chunk boundaries.
  */
 export class ByteQueue {
   private chunks: Buffer[] = [];
@@ -19,25 +19,20 @@ export class ByteQueue {
     this.total += chunk.length;
   }
 
-  /** Up to `length` bytes starting `offset` bytes into the queue. */
-  read(offset: number, length: number): Buffer {
-    const wanted = Math.min(length, this.total - offset);
-    if (wanted <= 0) return Buffer.alloc(0);
+  /** Copies `length` bytes starting `offset` bytes into the queue to `target` at `at`. */
+  copyTo(target: Buffer, at: number, offset: number, length: number): void {
     let skip = offset + this.head;
     let index = 0;
     while (skip >= this.chunks[index]!.length) {
       skip -= this.chunks[index]!.length;
       index++;
     }
-    const first = this.chunks[index]!;
-    if (skip + wanted <= first.length) return first.subarray(skip, skip + wanted);
-    const out = Buffer.allocUnsafe(wanted);
-    let copied = first.copy(out, 0, skip);
-    while (copied < wanted) {
-      const chunk = this.chunks[++index]!;
-      copied += chunk.copy(out, copied, 0, Math.min(chunk.length, wanted - copied));
+    let copied = 0;
+    while (copied < length) {
+      const chunk = this.chunks[index++]!;
+      copied += chunk.copy(target, at + copied, skip, Math.min(chunk.length, skip + length - copied));
+      skip = 0;
     }
-    return out;
   }
 
   /** Drops the first `length` bytes (they were acknowledged). */

@@ -4,6 +4,7 @@ import {
   tcpPacketLength,
   TcpFlag,
   writeTcpPacket,
+  type PayloadWriter,
   type TcpOptions,
   type TcpSpec,
   type TcpView,
@@ -403,7 +404,7 @@ export class TcpEndpoint {
           return;
         }
         const length = Math.min(this.negotiated.sendMss, unsent, room);
-        const payload = this.sendQueue.read(inflight, length);
+        const payload = this.queued(inflight, length);
         const last = length === unsent;
         const fin = last && this.localFin === "queued";
         this.emit(this.sndNxt, TcpFlag.ACK | (last ? TcpFlag.PSH : 0) | (fin ? TcpFlag.FIN : 0), payload);
@@ -470,11 +471,7 @@ export class TcpEndpoint {
     if (dataInflight > 0) {
       const length = Math.min(this.negotiated.sendMss, dataInflight);
       const finToo = this.localFin === "sent" && length === dataInflight;
-      this.emit(
-        this.sndUna,
-        TcpFlag.ACK | TcpFlag.PSH | (finToo ? TcpFlag.FIN : 0),
-        this.sendQueue.read(0, length),
-      );
+      this.emit(this.sndUna, TcpFlag.ACK | TcpFlag.PSH | (finToo ? TcpFlag.FIN : 0), this.queued(0, length));
     } else if (this.localFin === "sent") {
       this.emit(this.sndUna, TcpFlag.ACK | TcpFlag.FIN);
     }
@@ -571,7 +568,13 @@ export class TcpEndpoint {
     this.emitRaw(this.sndNxt, this.rcvNxt, TcpFlag.ACK, this.advertise(), undefined, options);
   }
 
-  private emit(seq: number, flags: number, payload?: Buffer, options?: TcpOptions): void {
+  /** `length` bytes of the send queue from `offset`, copied into the packet when it is built. */
+  private queued(offset: number, length: number): PayloadWriter {
+    const queue = this.sendQueue;
+    return { length, writeTo: (target, at) => queue.copyTo(target, at, offset, length) };
+  }
+
+  private emit(seq: number, flags: number, payload?: Buffer | PayloadWriter, options?: TcpOptions): void {
     const syn = (flags & TcpFlag.SYN) !== 0;
     // A SYN's window is never scaled (RFC 7323 §2.2); it still promises that much room.
     const window = syn ? Math.min(MAX_WINDOW_FIELD, this.receiveWindow()) : this.advertise();
@@ -587,7 +590,7 @@ export class TcpEndpoint {
     ack: number,
     flags: number,
     window: number,
-    payload?: Buffer,
+    payload?: Buffer | PayloadWriter,
     options?: TcpOptions,
   ): void {
     this.row.downPackets++;

@@ -1,0 +1,88 @@
+/**
+ * Runs a broker Session inside namespace L, with the agent in namespace R started directly
+ * (`ip netns exec R node dist/agent/backhaul-agent.cjs`) instead of over SSH: the transport is a
+ * pipe, so the session logic — connect steps, keepalive, reconnect, disconnect — is tested on its
+ * own. Commands on stdin: "cut" (the transport goes silent, as a dead network), "down" / "up"
+ * (new transports fail / work), "disconnect". Prints JSON lines: {"state":...}, {"log":...}.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { createInterface } from "node:readline";
+import { Duplex, PassThrough } from "node:stream";
+import { parseArgs } from "node:util";
+import { Session, type AgentTransport } from "../../src/main/broker/session.js";
+
+const { values } = parseArgs({
+  options: {
+    remote: { type: "string" },
+    agent: { type: "string" },
+    journal: { type: "string" },
+    route: { type: "string", multiple: true, default: [] },
+  },
+});
+const print = (value: unknown): void => void process.stdout.write(`${JSON.stringify(value)}\n`);
+
+let down = false;
+let current: { child: ChildProcess; cut(): void } | undefined;
+
+function openAgent(): Promise<AgentTransport> {
+  if (down) return Promise.reject(new Error("the network is down (simulated)"));
+  const child = spawn(
+    "ip",
+    [
+      "netns",
+      "exec",
+      values.remote ?? "",
+      process.execPath,
+      values.agent ?? "",
+      "--journal",
+      values.journal ?? "",
+      "--keepalive",
+      "2",
+    ],
+    {
+      stdio: ["pipe", "pipe", "pipe"],
+    },
+  );
+  // Between the agent and the link, a valve: "cut" stops carrying bytes either way.
+  let open = true;
+  const toAgent = new PassThrough();
+  const fromAgent = new PassThrough();
+  toAgent.on("data", (chunk: Buffer) => open && child.stdin?.write(chunk));
+  child.stdout?.on("data", (chunk: Buffer) => open && fromAgent.write(chunk));
+  child.stdout?.on("end", () => open && fromAgent.end());
+  child.stdin?.on("error", () => undefined);
+  current = { child, cut: () => (open = false) };
+  return Promise.resolve({
+    stream: Duplex.from({ readable: fromAgent, writable: toAgent }),
+    stderr: child.stderr ?? new PassThrough(),
+    close: () => child.stdin?.end(),
+  });
+}
+
+const session = new Session({
+  openAgent: async (step) => {
+    step("ssh");
+    return openAgent();
+  },
+  exit: {
+    mtu: 65520,
+    subnetV4: "198.18.0.0/30",
+    subnetV6: "2001:db8:1::/64",
+    routes: values.route,
+    allowLocal: false,
+    dns: "all",
+  },
+  keepaliveIntervalMs: 2_000,
+  pingTimeoutMs: 4_000,
+  backoff: { initialMs: 500, maxMs: 4_000 },
+});
+session.on("state", (state) => print({ state }));
+session.on("log", (line) => print({ log: line }));
+void session.run().then(() => print({ done: true }));
+
+createInterface({ input: process.stdin }).on("line", (line) => {
+  if (line === "cut") current?.cut();
+  else if (line === "down") down = true;
+  else if (line === "up") down = false;
+  else if (line === "disconnect") void session.disconnect().then(() => print({ disconnected: true }));
+});

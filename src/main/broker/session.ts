@@ -1,0 +1,208 @@
+/**
+ * One Backhaul session: reach the remote, start its agent, run the exit side (NAT and DNS) on
+ * the link, and keep it that way until the user disconnects — through dropped links, with
+ * exponential backoff and jitter. Free of Electron: the CLI and the desktop app share it.
+ */
+import { EventEmitter } from "node:events";
+import type { Duplex, Readable } from "node:stream";
+import { Capability } from "../../shared/link-protocol.js";
+import { VERSION } from "../../shared/version.js";
+import { ExitSession, type ExitSessionOptions } from "../../helper/exit-session.js";
+import { Link } from "../../helper/link/link.js";
+
+/** The steps of a connect, in order; the UI shows them as progress. */
+export type ConnectStep = "start" | "ssh" | "upload" | "agent" | "routes" | "dns";
+
+export type SessionState =
+  | { state: "connecting"; step: ConnectStep; attempt: number }
+  | { state: "connected"; since: number }
+  | { state: "reconnecting"; attempt: number; retryInMs: number; reason: string }
+  | { state: "disconnected"; reason: string }
+  | { state: "error"; message: string };
+
+/** A started agent: its link stream (the SSH exec channel, or a test's pipe) and its logs. */
+export interface AgentTransport {
+  stream: Duplex;
+  stderr: Readable;
+  /** Ends the transport (the SSH connection); the agent sees its link end and cleans up. */
+  close(): void;
+}
+
+/** An error the user must fix: retrying would only repeat it (a changed host key, a wrong key). */
+export class FatalSessionError extends Error {
+  override readonly name = "FatalSessionError";
+}
+
+export interface SessionOptions {
+  /** Reaches the remote and starts the agent, reporting steps as it goes. */
+  openAgent(step: (step: ConnectStep) => void): Promise<AgentTransport>;
+  exit: Omit<ExitSessionOptions, "link">;
+  /** Link keepalive: a dead link is noticed within interval + ping timeout. */
+  keepaliveIntervalMs?: number;
+  pingTimeoutMs?: number;
+  /** Reconnect backoff: first delay and cap, in ms. */
+  backoff?: { initialMs: number; maxMs: number };
+  /** How long the agent has to set up routes and DNS after the handshake. */
+  readyTimeoutMs?: number;
+}
+
+interface SessionEvents {
+  state: [SessionState];
+  /** A line the agent wrote to stderr, or the session's own note. */
+  log: [line: string];
+  /** A new exit session (after each (re)connect): subscribe to its tables. */
+  exit: [ExitSession];
+}
+
+const DEFAULT_BACKOFF = { initialMs: 1_000, maxMs: 30_000 };
+
+export class Session extends EventEmitter<SessionEvents> {
+  private current: SessionState = { state: "disconnected", reason: "not started" };
+  private stopping = false;
+  private transport: AgentTransport | undefined;
+  private link: Link | undefined;
+  private exitSession: ExitSession | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private wakeRetry: (() => void) | undefined;
+  private attempt = 0;
+  private routes: string[];
+
+  constructor(private readonly options: SessionOptions) {
+    super();
+    this.routes = options.exit.routes;
+  }
+
+  get state(): SessionState {
+    return this.current;
+  }
+
+  get exit(): ExitSession | undefined {
+    return this.exitSession;
+  }
+
+  get linkRttMs(): number | null {
+    return this.link?.rttMs ?? null;
+  }
+
+  /** Connects, and keeps reconnecting until `disconnect()` or a fatal error. */
+  async run(): Promise<void> {
+    const backoff = this.options.backoff ?? DEFAULT_BACKOFF;
+    while (!this.stopping) {
+      this.attempt++;
+      let reason: string;
+      try {
+        reason = await this.connectOnce();
+        this.attempt = 0; // it was connected: the next failure starts the backoff over
+      } catch (error) {
+        if (this.stopping) break;
+        if (error instanceof FatalSessionError) {
+          this.setState({ state: "error", message: error.message });
+          this.cleanup();
+          return;
+        }
+        reason = error instanceof Error ? error.message : String(error);
+      }
+      this.cleanup();
+      if (this.stopping) break;
+      const base = Math.min(backoff.maxMs, backoff.initialMs * 2 ** Math.max(0, this.attempt - 1));
+      const delay = Math.round(base / 2 + (Math.random() * base) / 2); // jitter: 50–100 %
+      this.setState({ state: "reconnecting", attempt: this.attempt + 1, retryInMs: delay, reason });
+      await new Promise<void>((resolve) => {
+        this.wakeRetry = resolve;
+        this.retryTimer = setTimeout(resolve, delay);
+      });
+      this.wakeRetry = undefined;
+    }
+    this.setState({ state: "disconnected", reason: "disconnected by the user" });
+  }
+
+  /** Ends the session: the agent restores the remote as it closes. Resolves when it has. */
+  async disconnect(): Promise<void> {
+    this.stopping = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.wakeRetry?.();
+    const link = this.link;
+    if (link?.isOpen) {
+      link.close("the user disconnected");
+      await Promise.race([link.closed, new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
+    }
+    this.cleanup();
+  }
+
+  /** This computer's routes changed: re-advertise without reconnecting. */
+  updateRoutes(routes: string[]): void {
+    this.routes = routes;
+    this.exitSession?.updateRoutes(routes);
+  }
+
+  /** Resolves with why the link ended, after it was connected; rejects if it never was. */
+  private async connectOnce(): Promise<string> {
+    const step = (s: ConnectStep): void =>
+      this.setState({ state: "connecting", step: s, attempt: this.attempt });
+    step("start");
+    const transport = await this.options.openAgent(step);
+    this.transport = transport;
+    forwardLines(transport.stderr, (line) => this.emit("log", line));
+    step("agent");
+    const link = new Link(transport.stream, {
+      role: "exit",
+      softwareVersion: VERSION,
+      capabilities: Capability.Ipv6 | Capability.DnsStub | Capability.IcmpEcho | Capability.Stats,
+      keepaliveIntervalMs: this.options.keepaliveIntervalMs ?? 5_000,
+      pingTimeoutMs: this.options.pingTimeoutMs ?? 10_000,
+    });
+    this.link = link;
+    // The agent reports its progress in STATS: routes in place, then DNS too (ready).
+    const ready = new Promise<void>((resolve) => {
+      link.on("stats", (report) => {
+        if (report.extra["agent.routes"] === 1 && this.current.state === "connecting") step("dns");
+        if (report.extra["agent.ready"] === 1) resolve();
+      });
+    });
+    const closed = link.closed;
+    const exit = await ExitSession.start({ ...this.options.exit, routes: this.routes, link });
+    this.exitSession = exit;
+    this.emit("exit", exit);
+    await link.ready;
+    step("routes");
+    const timeout = this.options.readyTimeoutMs ?? 30_000;
+    const outcome = await Promise.race([
+      ready.then(() => "ready" as const),
+      closed.then((info) => info),
+      new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), timeout).unref()),
+    ]);
+    if (outcome === "timeout")
+      throw new Error(`the agent did not finish setting up within ${timeout / 1000} s`);
+    if (outcome !== "ready") throw new Error(`the link closed while the agent set up: ${outcome.reason}`);
+    this.setState({ state: "connected", since: Date.now() });
+    const info = await closed;
+    return `link lost: ${info.reason}`;
+  }
+
+  private cleanup(): void {
+    this.link?.close("session ending");
+    this.link = undefined;
+    this.exitSession = undefined;
+    this.transport?.close();
+    this.transport = undefined;
+  }
+
+  private setState(state: SessionState): void {
+    this.current = state;
+    this.emit("state", state);
+  }
+}
+
+function forwardLines(stream: Readable, emit: (line: string) => void): void {
+  let pending = "";
+  stream.on("data", (chunk: Buffer) => {
+    pending += chunk.toString("utf8");
+    let newline;
+    while ((newline = pending.indexOf("\n")) >= 0) {
+      const line = pending.slice(0, newline).trimEnd();
+      pending = pending.slice(newline + 1);
+      if (line) emit(line);
+    }
+    if (pending.length > 4096) pending = pending.slice(-4096); // a line without end stays bounded
+  });
+}
