@@ -12,6 +12,10 @@ packages=(
   iperf3        # throughput through the NAT engine
   hping3        # SYN and UDP floods from the remote namespace
   dnsmasq-base  # dnsmasq for the private zone (the binary only: no system service is started)
+  openssh-server  # a real sshd in the remote namespace (started by the tests, never as a service)
+  openssh-client  # ssh-keygen and ssh-agent for the SSH tests
+  sudo          # the remote user's passwordless sudo for the agent
+  util-linux    # unshare: the test sshd's private mount namespace
   chromium      # browser tests, driven by playwright-core (browsers cannot be downloaded here)
 )
 
@@ -32,6 +36,14 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "test dependencies: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# Packages such as openssh-server would start their service on this machine; the tests start
+# their own copies inside namespaces. A policy-rc.d that refuses service starts (the standard
+# Debian mechanism) stops that, and is removed again if we put it there.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+  chmod 755 /usr/sbin/policy-rc.d
+  trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 echo "test dependencies: installed ${missing[*]}"

@@ -8,7 +8,9 @@
 import { join } from "node:path";
 import { buildDnsTopology, type DnsTopology } from "../dns/topology.js";
 import { SERVER_V4 } from "../dns/zone.js";
+import { buildFullPath, startAgent } from "../fullpath/topology.js";
 import { netnsSkipReason } from "../netns/index.js";
+import { linkAddresses } from "../../src/shared/link-addresses.js";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 const COUNT = Number(process.env.DNS_BENCH_COUNT ?? 20_000);
@@ -23,7 +25,7 @@ interface LoadResult {
 }
 
 async function load(
-  topo: DnsTopology,
+  topo: Pick<DnsTopology, "local">,
   server: string,
   port: number,
   names: "same" | "unique",
@@ -64,4 +66,29 @@ try {
   console.log(`engine counters: ${JSON.stringify(counters)}`);
 } finally {
   await topo.cleanup();
+}
+
+// Through the tunnel: the load generator in R asks the stub address, so every query crosses R's
+// TUN, the agent, the link and the exit side's DNS engine, against dnsmasq asked straight from L.
+const path = await buildFullPath();
+try {
+  const run = startAgent(path);
+  await run.ready;
+  const stub = linkAddresses("198.18.0.0/30").stub;
+  const rows = [
+    ["dnsmasq straight from L, one name", await load({ local: path.local }, SERVER_V4, 53, "same")],
+    ["dnsmasq straight from L, unique", await load({ local: path.local }, SERVER_V4, 53, "unique")],
+    ["R through the tunnel, one name", await load({ local: path.remote }, stub, 53, "same")],
+    ["R through the tunnel, unique", await load({ local: path.remote }, stub, 53, "unique")],
+  ] as const;
+  console.log(
+    `\nthrough the tunnel (agent + link + DNS engine), ${COUNT} queries, ${CONCURRENCY} outstanding`,
+  );
+  for (const [name, result] of rows) {
+    console.log(
+      `${name.padEnd(34)} ${String(result.qps).padStart(7)} q/s  median ${result.medianMs.toFixed(3)} ms  p99 ${result.p99Ms.toFixed(3)} ms  lost ${result.lost}`,
+    );
+  }
+} finally {
+  await path.cleanup();
 }

@@ -10,13 +10,10 @@ import { parseArgs } from "node:util";
 import { Capability } from "../shared/link-protocol.js";
 import { VERSION } from "../shared/version.js";
 import { ExitSession } from "./exit-session.js";
+import { DEFAULT_SUBNET_V4, DEFAULT_SUBNET_V6 } from "./link-subnets.js";
 import { Link } from "./link/link.js";
 import { createIcmpForwarder } from "./nat/icmp/index.js";
 import { advertisableRoutes, listRoutes } from "./routes/index.js";
-
-/** Link subnets that real networks rarely use: the CGNAT range and a ULA prefix of our own. */
-export const DEFAULT_SUBNET_V4 = "100.87.53.0/30";
-export const DEFAULT_SUBNET_V6 = "fd62:6b68:6c00::/64";
 
 const USAGE = `backhaul-helper ${VERSION}: the local side of Backhaul (NAT and DNS engines)
 

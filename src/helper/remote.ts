@@ -25,7 +25,7 @@ import type { TunDevice } from "./tun/index.js";
 
 const USAGE = `backhaul-agent ${VERSION}: the remote side of Backhaul (started by the backhaul app over SSH)
 
-Usage: backhaul-agent [--tun NAME] [--journal PATH] [--keepalive SECONDS]
+Usage: backhaul-agent [--tun NAME] [--journal PATH] [--keepalive SECONDS] [--ssh-peer ADDRESS]
   Speaks the Backhaul link protocol on stdin/stdout; needs root (CAP_NET_ADMIN) and /dev/net/tun.
   --recover-only   undo what a previous agent left behind, then exit
 `;
@@ -40,6 +40,7 @@ async function main(): Promise<void> {
       tun: { type: "string", default: "bh0" },
       journal: { type: "string", default: DEFAULT_JOURNAL_PATH },
       keepalive: { type: "string", default: "5" },
+      "ssh-peer": { type: "string" },
       "recover-only": { type: "boolean", default: false },
       version: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
@@ -86,7 +87,7 @@ async function main(): Promise<void> {
   });
   pumpTunAndLink(tun, link);
 
-  const routes = new RouteSync({ journal, dev: tun.name, sshPeer: sshPeerAddress() });
+  const routes = new RouteSync({ journal, dev: tun.name, sshPeer: values["ssh-peer"] || sshPeerAddress() });
   const applyRoutes = async (prefixes: string[]): Promise<void> => {
     const result = await routes.apply(prefixes);
     for (const skipped of result.skip) log(`not routing ${skipped.prefix}: ${skipped.message}`);
@@ -109,7 +110,10 @@ async function main(): Promise<void> {
   log(`ready: ${tun.name} mtu ${config.mtu}`);
 }
 
-/** The SSH client's address, so a prefix containing it is never routed into the tunnel. */
+/**
+ * The SSH client's address, so a prefix containing it is never routed into the tunnel. sudo's
+ * env_reset drops SSH_CONNECTION, so the broker passes it as --ssh-peer from the user's shell.
+ */
 function sshPeerAddress(): string | undefined {
   const connection = process.env.SSH_CONNECTION?.split(" ");
   return connection?.[0];

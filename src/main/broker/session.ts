@@ -65,6 +65,7 @@ export class Session extends EventEmitter<SessionEvents> {
   private retryTimer: NodeJS.Timeout | undefined;
   private wakeRetry: (() => void) | undefined;
   private attempt = 0;
+  private everConnected = false;
   private routes: string[];
 
   constructor(private readonly options: SessionOptions) {
@@ -95,8 +96,10 @@ export class Session extends EventEmitter<SessionEvents> {
         this.attempt = 0; // it was connected: the next failure starts the backoff over
       } catch (error) {
         if (this.stopping) break;
-        if (error instanceof FatalSessionError) {
-          this.setState({ state: "error", message: error.message });
+        // A first connect that fails is reported, not retried forever: the host may not exist.
+        // Once it has worked, trouble is the network's, and the session keeps trying.
+        if (error instanceof FatalSessionError || !this.everConnected) {
+          this.setState({ state: "error", message: error instanceof Error ? error.message : String(error) });
           this.cleanup();
           return;
         }
@@ -174,6 +177,7 @@ export class Session extends EventEmitter<SessionEvents> {
     if (outcome === "timeout")
       throw new Error(`the agent did not finish setting up within ${timeout / 1000} s`);
     if (outcome !== "ready") throw new Error(`the link closed while the agent set up: ${outcome.reason}`);
+    this.everConnected = true;
     this.setState({ state: "connected", since: Date.now() });
     const info = await closed;
     return `link lost: ${info.reason}`;

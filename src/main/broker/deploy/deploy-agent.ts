@@ -1,0 +1,174 @@
+// Puts the agent on the remote and says how to start it. One probe (system, Node.js, TUN, sudo, and
+// the cache), then an SFTP upload into ~/.cache/backhaul/agent/<version>-<hash>/ only when that
+// directory does not already hold these exact bytes: a second connect uploads nothing.
+//
+// Not implemented: removing the directories of older versions from the remote's cache.
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { NATIVE_FILE_NAME } from "../../../helper/native/load-addon.js";
+import type { SshConnection } from "../ssh/index.js";
+import { DeployFailedError, RemoteNotReadyError } from "./errors.js";
+import { buildProbeScript, judgeProbe, parseProbeOutput, type Arch, type ProbeResult } from "./probe.js";
+import { runRemote } from "./remote-exec.js";
+import { quoteShellArg, shellCommand } from "./shell-quote.js";
+import { ensureDirectory, uploadFile } from "./upload.js";
+
+export const AGENT_FILE_NAME = "backhaul-agent.cjs";
+const CACHE_ROOT = ".cache/backhaul/agent";
+const PROBE_TIMEOUT_MS = 30_000;
+const VERIFY_TIMEOUT_MS = 60_000;
+
+export interface DeployAgentOptions {
+  /** The bundle, dist/agent/backhaul-agent.cjs. */
+  agentFile: string;
+  /** The linux-x64 addon, dist/agent/backhaul_native.node. */
+  addonFile: string;
+  /** The linux-arm64 addon, when the build made one. */
+  addonFileArm64?: string | null;
+  /** Names the cache directory, with a hash of the files. */
+  version: string;
+  /** Node.js on the remote (a path or a command name); default `node` from the PATH. */
+  remoteNode?: string | null;
+  /** Host name for messages; default the connection's remote address. */
+  host?: string;
+  log?: (line: string) => void;
+}
+
+export interface DeployedAgent {
+  /** Starts the agent, e.g. `sudo -n /usr/bin/node /home/u/.cache/backhaul/agent/0.1.0-…/backhaul-agent.cjs`. */
+  command: string;
+  /** False when the remote already had these exact files. */
+  uploaded: boolean;
+  /** Absolute path of the directory holding the agent and its addon. */
+  remoteDir: string;
+  arch: Arch;
+  node: { path: string; version: string };
+}
+
+interface LocalFile {
+  name: string;
+  path: string;
+  bytes: Buffer;
+  sha256: string;
+  mode: number;
+}
+
+interface Candidate {
+  arch: Arch;
+  /** Relative to $HOME. */
+  dir: string;
+  files: LocalFile[];
+}
+
+async function localFile(name: string, path: string, mode: number): Promise<LocalFile> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (error) {
+    throw new DeployFailedError(`cannot read ${path}: run \`npm run build\` first`, { cause: error });
+  }
+  return { name, path, bytes, sha256: createHash("sha256").update(bytes).digest("hex"), mode };
+}
+
+/** One cache directory per architecture, named for the version and the hash of both files. */
+async function candidates(options: DeployAgentOptions): Promise<Candidate[]> {
+  const agent = await localFile(AGENT_FILE_NAME, options.agentFile, 0o600);
+  const addons: [Arch, string | null | undefined][] = [
+    ["x64", options.addonFile],
+    ["arm64", options.addonFileArm64],
+  ];
+  const version = options.version.replace(/[^A-Za-z0-9._+-]/g, "_");
+  const result: Candidate[] = [];
+  for (const [arch, path] of addons) {
+    if (!path) continue;
+    const addon = await localFile(NATIVE_FILE_NAME, path, 0o700);
+    const hash = createHash("sha256").update(agent.bytes).update(addon.bytes).digest("hex").slice(0, 16);
+    result.push({ arch, dir: `${CACHE_ROOT}/${version}-${hash}`, files: [agent, addon] });
+  }
+  return result;
+}
+
+function isCached(probe: ProbeResult, candidate: Candidate, file: LocalFile): boolean {
+  const remote = probe.cached.get(`${candidate.dir}/${file.name}`);
+  return remote !== undefined && remote.size === file.bytes.length && remote.sha256 === file.sha256;
+}
+
+export async function deployAgent(
+  connection: SshConnection,
+  options: DeployAgentOptions,
+): Promise<DeployedAgent> {
+  const log = options.log ?? (() => undefined);
+  const host = options.host ?? connection.remoteAddress;
+  const remoteNode = options.remoteNode ?? null;
+  const choices = await candidates(options);
+
+  const script = buildProbeScript({
+    remoteNode,
+    cacheDirs: choices.map((choice) => choice.dir),
+    files: [AGENT_FILE_NAME, NATIVE_FILE_NAME],
+  });
+  // Through `sh -c`: the login shell may be fish or csh, which would not parse the script.
+  const probeRun = await runRemote(connection, `sh -c ${quoteShellArg(script)}`, PROBE_TIMEOUT_MS);
+  const probe = parseProbeOutput(probeRun.stdout, probeRun.stderr);
+  const { problems, verdict } = judgeProbe(probe, {
+    remoteNode,
+    addonArchs: choices.map((choice) => choice.arch),
+  });
+  const chosen = choices.find((choice) => choice.arch === verdict?.arch);
+  if (!verdict || !chosen || !probe.node) throw new RemoteNotReadyError(host, problems);
+
+  const remoteDir = `${probe.home.replace(/\/+$/, "")}/${chosen.dir}`;
+  const stale = chosen.files.filter((file) => !isCached(probe, chosen, file));
+  if (stale.length > 0) {
+    log(`uploading the agent to ${host}:${remoteDir} (${stale.map((file) => file.name).join(", ")})`);
+    await upload(connection, probe.home, chosen.dir, stale);
+    if (probe.sha256sum) await verify(connection, remoteDir, stale);
+  } else {
+    log(`the agent ${options.version} is already on ${host}`);
+  }
+
+  const run = [verdict.nodePath, `${remoteDir}/${AGENT_FILE_NAME}`];
+  return {
+    command: shellCommand(verdict.useSudo ? ["sudo", "-n", ...run] : run),
+    uploaded: stale.length > 0,
+    remoteDir,
+    arch: verdict.arch,
+    node: probe.node,
+  };
+}
+
+async function upload(
+  connection: SshConnection,
+  home: string,
+  relativeDir: string,
+  files: LocalFile[],
+): Promise<void> {
+  const sftp = await connection.sftp();
+  try {
+    const remoteDir = await ensureDirectory(sftp, home, relativeDir, 0o700);
+    for (const file of files) await uploadFile(sftp, file.path, `${remoteDir}/${file.name}`, file.mode);
+  } catch (error) {
+    throw new DeployFailedError(
+      `uploading the agent to ~/${relativeDir} failed: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
+  } finally {
+    sftp.end();
+  }
+}
+
+/** Reads the uploaded files back through sha256sum: a truncated upload must not be started. */
+async function verify(connection: SshConnection, remoteDir: string, files: LocalFile[]): Promise<void> {
+  const command = `cd ${quoteShellArg(remoteDir)} && sha256sum ${shellCommand(files.map((file) => file.name))}`;
+  const result = await runRemote(connection, command, VERIFY_TIMEOUT_MS);
+  for (const file of files) {
+    const line = result.stdout.split("\n").find((text) => text.trim().endsWith(` ${file.name}`));
+    if (line?.split(" ")[0] !== file.sha256) {
+      throw new DeployFailedError(
+        `${remoteDir}/${file.name} does not match what was uploaded (sha256sum said: ${(line ?? result.stderr).trim()})`,
+      );
+    }
+  }
+}

@@ -1,0 +1,9 @@
+// Agent deployment: probe the remote, upload the agent once per version, say how to start it.
+export { deployAgent, AGENT_FILE_NAME, type DeployAgentOptions, type DeployedAgent } from "./deploy-agent.js";
+export {
+  DeployFailedError,
+  RemoteNotReadyError,
+  type DeployProblem,
+  type DeployProblemCode,
+} from "./errors.js";
+export { quoteShellArg, shellCommand } from "./shell-quote.js";

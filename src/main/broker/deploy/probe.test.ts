@@ -1,0 +1,173 @@
+// The probe: its parser and judge on recorded outputs, and the script itself run by a local sh.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { DeployFailedError, RemoteNotReadyError } from "./errors.js";
+import {
+  archOf,
+  buildProbeScript,
+  judgeProbe,
+  nodeMajor,
+  parseProbeOutput,
+  type ProbeResult,
+} from "./probe.js";
+
+const SHA = "a".repeat(64);
+
+/** What a Debian dev box printed, as a normal user with passwordless sudo and an earlier deploy. */
+const READY_USER = [
+  "uname=Linux x86_64",
+  "uid=1000",
+  "user=dev",
+  "home=/home/dev",
+  "node=/usr/bin/node",
+  "node_version=v20.19.2",
+  "tun=yes",
+  "sudo=ok",
+  "sha256sum=yes",
+  `cached:.cache/backhaul/agent/0.1.0-0123456789abcdef/backhaul-agent.cjs=134647 ${SHA}`,
+  "done=yes",
+  "",
+].join("\n");
+
+function probe(overrides: Partial<Record<string, string | null>>): ProbeResult {
+  const lines = READY_USER.split("\n").filter((line) => {
+    const key = line.slice(0, line.indexOf("="));
+    return !(key in overrides);
+  });
+  for (const [key, value] of Object.entries(overrides)) if (value !== null) lines.unshift(`${key}=${value}`);
+  return parseProbeOutput(lines.join("\n"));
+}
+
+const judge = (result: ProbeResult, remoteNode: string | null = null) =>
+  judgeProbe(result, { remoteNode, addonArchs: ["x64"] });
+
+test("parses a ready remote", () => {
+  const result = parseProbeOutput(READY_USER);
+  assert.equal(result.kernel, "Linux");
+  assert.equal(result.machine, "x86_64");
+  assert.equal(result.uid, 1000);
+  assert.deepEqual(result.node, { path: "/usr/bin/node", version: "v20.19.2" });
+  assert.equal(result.sudo, "ok");
+  assert.deepEqual(result.cached.get(".cache/backhaul/agent/0.1.0-0123456789abcdef/backhaul-agent.cjs"), {
+    size: 134647,
+    sha256: SHA,
+  });
+  assert.deepEqual(judge(result), {
+    problems: [],
+    verdict: { arch: "x64", nodePath: "/usr/bin/node", useSudo: true },
+  });
+});
+
+test("root needs no sudo, whatever sudo is", () => {
+  const result = probe({ uid: "0", user: "root", sudo: null });
+  assert.equal(result.sudo, "root");
+  assert.equal(judge(result).verdict?.useSudo, false);
+});
+
+test("a shell that did not run the script is a DeployFailedError with what it said", () => {
+  assert.throws(
+    () => parseProbeOutput("", "This account is currently not available.\n"),
+    (error: unknown) => error instanceof DeployFailedError && /currently not available/.test(error.message),
+  );
+  assert.throws(() => parseProbeOutput(READY_USER.replace("done=yes", "")), DeployFailedError);
+});
+
+test("not Linux: that alone is reported", () => {
+  const { problems, verdict } = judge(probe({ uname: "Darwin arm64", tun: "no", node: null }));
+  assert.equal(verdict, undefined);
+  assert.deepEqual(
+    problems.map((p) => p.code),
+    ["NOT_LINUX"],
+  );
+  assert.match(problems[0]?.message ?? "", /Backhaul's agent needs a Linux remote; this one runs Darwin/);
+});
+
+test("every other problem is reported at once, each with its fix", () => {
+  const { problems } = judge(
+    probe({
+      uname: "Linux aarch64",
+      node_version: "v16.20.0",
+      tun: "no",
+      sudo: "password",
+      sudo_error: "sudo: a password is required",
+    }),
+  );
+  assert.deepEqual(
+    problems.map((p) => p.code),
+    ["NO_ADDON_FOR_ARCH", "NODE_TOO_OLD", "NO_TUN", "SUDO_NEEDS_PASSWORD"],
+  );
+  const text = new RemoteNotReadyError("box.test", problems).message;
+  assert.match(text, /build-native\.mjs --arch=arm64/);
+  assert.match(text, /v16\.20\.0.*install Node\.js 18\+ on the remote, or pass --remote-node PATH/);
+  assert.match(text, /--device \/dev\/net\/tun/);
+  assert.match(text, /a password is required/);
+  assert.match(text, /dev ALL=\(root\) NOPASSWD: \/usr\/bin\/node/);
+});
+
+test("Node.js missing: from the PATH, or at the path the user gave", () => {
+  assert.match(
+    judge(probe({ node: null, node_version: null })).problems[0]?.message ?? "",
+    /no `node` on the PATH/,
+  );
+  const given = judge(probe({ node: null, node_version: null }), "/opt/node/bin/node").problems[0];
+  assert.equal(given?.code, "NODE_MISSING");
+  assert.match(given?.message ?? "", /not found at \/opt\/node\/bin\/node.*--remote-node PATH/);
+});
+
+test("sudo missing, an unknown processor, no home", () => {
+  const codes = judge(probe({ sudo: "missing", uname: "Linux riscv64", home: "" })).problems.map(
+    (p) => p.code,
+  );
+  assert.deepEqual(codes, ["UNSUPPORTED_ARCH", "NO_HOME", "SUDO_MISSING"]);
+});
+
+test("helpers", () => {
+  assert.equal(archOf("x86_64"), "x64");
+  assert.equal(archOf("aarch64"), "arm64");
+  assert.equal(archOf("armv7l"), undefined);
+  assert.equal(nodeMajor("v18.0.0"), 18);
+  assert.equal(nodeMajor("bash: node: command not found"), undefined);
+});
+
+test("the script runs in a real sh and reports the cache by size and sha256", async (t) => {
+  const home = await mkdtemp(join(tmpdir(), "backhaul-probe-"));
+  t.after(() => rm(home, { recursive: true, force: true }));
+  const dir = ".cache/backhaul/agent/0.1.0-x";
+  await mkdir(join(home, dir), { recursive: true });
+  await writeFile(join(home, dir, "backhaul-agent.cjs"), "agent bytes");
+  const script = buildProbeScript({
+    remoteNode: process.execPath,
+    cacheDirs: [dir, ".cache/backhaul/agent/other"],
+    files: ["backhaul-agent.cjs", "backhaul_native.node"],
+  });
+  // A stand-in sudo first on the PATH: the test must not run the real one on a developer's machine.
+  const bin = join(home, "bin");
+  await mkdir(bin);
+  await writeFile(join(bin, "sudo"), "#!/bin/sh\necho 'sudo: a password is required' >&2\nexit 1\n", {
+    mode: 0o755,
+  });
+  const env = { ...process.env, HOME: home, PATH: `${bin}:${process.env.PATH ?? ""}` };
+  const stdout = execFileSync("sh", ["-c", script], { encoding: "utf8", env });
+  const result = parseProbeOutput(stdout);
+  assert.equal(result.kernel, process.platform === "linux" ? "Linux" : result.kernel);
+  assert.equal(result.home, home);
+  assert.deepEqual(result.node, { path: process.execPath, version: process.version });
+  if (result.uid !== 0) {
+    assert.equal(result.sudo, "password");
+    assert.equal(result.sudoError, "sudo: a password is required");
+  }
+  assert.deepEqual(
+    [...result.cached.entries()],
+    [
+      [
+        `${dir}/backhaul-agent.cjs`,
+        { size: 11, sha256: createHash("sha256").update("agent bytes").digest("hex") },
+      ],
+    ],
+  );
+});

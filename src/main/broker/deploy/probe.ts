@@ -1,0 +1,205 @@
+// One round trip tells us everything about the remote: system, user, Node.js, TUN device, sudo,
+// and what an earlier deploy left in the cache. The script prints `key=value` lines; parsing and
+// judging them are pure functions, tested on recorded output.
+import { DeployFailedError, type DeployProblem } from "./errors.js";
+import { quoteShellArg } from "./shell-quote.js";
+
+export const MIN_NODE_MAJOR = 18;
+
+export type Arch = "x64" | "arm64";
+
+export interface ProbeRequest {
+  /** A path or a command name; default "node" from the PATH. */
+  remoteNode: string | null;
+  /** Cache directories relative to $HOME, and the file names to look for in each. */
+  cacheDirs: readonly string[];
+  files: readonly string[];
+}
+
+export function buildProbeScript(request: ProbeRequest): string {
+  const q = quoteShellArg;
+  const lines = [
+    `say() { printf '%s=%s\\n' "$1" "$2"; }`,
+    `say uname "$(uname -sm 2>/dev/null)"`,
+    `say uid "$(id -u 2>/dev/null)"`,
+    `say user "$(id -un 2>/dev/null)"`,
+    `say home "$HOME"`,
+    `node_path=$(command -v ${q(request.remoteNode ?? "node")} 2>/dev/null)`,
+    `if [ -n "$node_path" ]; then say node "$node_path"; say node_version "$("$node_path" --version 2>&1 | head -n 1)"; fi`,
+    `if [ -c /dev/net/tun ]; then say tun yes; else say tun no; fi`,
+    // Probe with the command we will run: a sudoers rule may allow node and nothing else.
+    `if [ "$(id -u)" != 0 ]; then`,
+    `  if ! command -v sudo >/dev/null 2>&1; then say sudo missing`,
+    `  elif sudo_out=$(if [ -n "$node_path" ]; then sudo -n "$node_path" --version; else sudo -n true; fi 2>&1 </dev/null); then say sudo ok`,
+    `  else say sudo password; say sudo_error "$(printf '%s\\n' "$sudo_out" | head -n 1)"; fi`,
+    `fi`,
+    `command -v sha256sum >/dev/null 2>&1 && say sha256sum yes`,
+    `for dir in ${request.cacheDirs.map(q).join(" ")}; do for f in ${request.files.map(q).join(" ")}; do`,
+    `  p="$HOME/$dir/$f"`,
+    `  if [ -f "$p" ]; then say "cached:$dir/$f" "$(wc -c < "$p" | tr -d ' ') $(sha256sum < "$p" 2>/dev/null | cut -d ' ' -f 1)"; fi`,
+    `done; done`,
+    `say done yes`,
+  ];
+  return lines.join("\n");
+}
+
+export interface CachedFile {
+  size: number;
+  sha256: string;
+}
+
+export interface ProbeResult {
+  /** `uname -s`, e.g. "Linux". */
+  kernel: string;
+  /** `uname -m`, e.g. "x86_64". */
+  machine: string;
+  uid: number;
+  user: string;
+  home: string;
+  node: { path: string; version: string } | null;
+  tun: boolean;
+  /** "root": not needed; "ok": sudo -n works; "password": sudo wants one; "missing": no sudo. */
+  sudo: "root" | "ok" | "password" | "missing";
+  sudoError: string;
+  sha256sum: boolean;
+  /** By "<cache dir>/<file>". */
+  cached: Map<string, CachedFile>;
+}
+
+/** Parses the probe's output; throws DeployFailedError when it did not run to the end. */
+export function parseProbeOutput(stdout: string, stderr = ""): ProbeResult {
+  const values = new Map<string, string>();
+  const cached = new Map<string, CachedFile>();
+  for (const line of stdout.split("\n")) {
+    const equals = line.indexOf("=");
+    if (equals <= 0) continue;
+    const key = line.slice(0, equals);
+    const value = line.slice(equals + 1).trim();
+    if (key.startsWith("cached:")) {
+      const [sizeText, sha256] = value.split(" ");
+      const size = Number(sizeText);
+      if (Number.isInteger(size) && sha256 && /^[0-9a-f]{64}$/.test(sha256))
+        cached.set(key.slice("cached:".length), { size, sha256 });
+    } else {
+      values.set(key, value);
+    }
+  }
+  const uid = Number(values.get("uid"));
+  if (values.get("done") !== "yes" || !Number.isInteger(uid) || values.get("uid") === "") {
+    const said = [stderr.trim(), stdout.trim()].filter(Boolean).join("\n").slice(0, 2000);
+    throw new DeployFailedError(
+      `probing the remote failed: its shell did not run our script${said ? `; it said:\n${said}` : ""}`,
+    );
+  }
+  const [kernel = "", machine = ""] = (values.get("uname") ?? "").split(/\s+/);
+  const nodePath = values.get("node");
+  const sudo = values.get("sudo");
+  return {
+    kernel,
+    machine,
+    uid,
+    user: values.get("user") || `uid ${uid}`,
+    home: values.get("home") ?? "",
+    node: nodePath ? { path: nodePath, version: values.get("node_version") ?? "" } : null,
+    tun: values.get("tun") === "yes",
+    sudo: uid === 0 ? "root" : sudo === "ok" || sudo === "missing" ? sudo : "password",
+    sudoError: values.get("sudo_error") ?? "",
+    sha256sum: values.get("sha256sum") === "yes",
+    cached,
+  };
+}
+
+export function archOf(machine: string): Arch | undefined {
+  if (machine === "x86_64" || machine === "amd64") return "x64";
+  if (machine === "aarch64" || machine === "arm64") return "arm64";
+  return undefined;
+}
+
+export function nodeMajor(version: string): number | undefined {
+  const match = /^v(\d+)\./.exec(version.trim());
+  return match ? Number(match[1]) : undefined;
+}
+
+export interface ProbeVerdict {
+  arch: Arch;
+  nodePath: string;
+  useSudo: boolean;
+}
+
+/** Every reason the remote cannot run the agent, or what to run it with. */
+export function judgeProbe(
+  probe: ProbeResult,
+  options: { remoteNode: string | null; addonArchs: readonly Arch[] },
+): { problems: DeployProblem[]; verdict?: ProbeVerdict } {
+  if (probe.kernel !== "Linux") {
+    const system = probe.kernel || "an unknown system";
+    return {
+      problems: [
+        { code: "NOT_LINUX", message: `Backhaul's agent needs a Linux remote; this one runs ${system}.` },
+      ],
+    };
+  }
+  const problems: DeployProblem[] = [];
+  const arch = archOf(probe.machine);
+  if (!arch) {
+    problems.push({
+      code: "UNSUPPORTED_ARCH",
+      message: `the remote's processor is ${probe.machine || "unknown"}; the agent runs on x86_64 and aarch64 only.`,
+    });
+  } else if (!options.addonArchs.includes(arch)) {
+    problems.push({
+      code: "NO_ADDON_FOR_ARCH",
+      message:
+        `the remote is ${probe.machine} (linux-${arch}), and this build of Backhaul has no native addon for it: ` +
+        `build one with \`node scripts/build-native.mjs --arch=${arch} --out=dist/native/linux-${arch}/backhaul_native.node\`.`,
+    });
+  }
+  if (!probe.home.startsWith("/"))
+    problems.push({
+      code: "NO_HOME",
+      message: `${probe.user} has no usable home directory ($HOME is "${probe.home}").`,
+    });
+
+  const fix = "install Node.js 18+ on the remote, or pass --remote-node PATH";
+  if (!probe.node) {
+    const where = options.remoteNode
+      ? `Node.js was not found at ${options.remoteNode} on the remote`
+      : "Node.js is not installed on the remote (no `node` on the PATH of a non-interactive SSH session)";
+    problems.push({ code: "NODE_MISSING", message: `${where}: ${fix}.` });
+  } else {
+    const major = nodeMajor(probe.node.version);
+    if (major === undefined || major < MIN_NODE_MAJOR) {
+      const version = probe.node.version || "of an unknown version";
+      problems.push({
+        code: "NODE_TOO_OLD",
+        message: `the remote's Node.js (${probe.node.path}) is ${version}, and the agent needs ${MIN_NODE_MAJOR} or newer: ${fix}.`,
+      });
+    }
+  }
+  if (!probe.tun) {
+    problems.push({
+      code: "NO_TUN",
+      message:
+        "the remote has no TUN device (/dev/net/tun): in a container, run it with --device /dev/net/tun " +
+        "and --cap-add NET_ADMIN; on a VM, load the module with `sudo modprobe tun`.",
+    });
+  }
+  if (probe.sudo === "missing") {
+    problems.push({
+      code: "SUDO_MISSING",
+      message: `${probe.user} is not root and sudo is not installed: the agent needs root for its TUN device and routes. Install sudo, or log in as root.`,
+    });
+  } else if (probe.sudo === "password") {
+    const node = probe.node?.path ?? "/usr/bin/node";
+    problems.push({
+      code: "SUDO_NEEDS_PASSWORD",
+      message:
+        `sudo asks ${probe.user} for a password${probe.sudoError ? ` ("${probe.sudoError}")` : ""}, ` +
+        `but the agent starts without a terminal: give ${probe.user} passwordless sudo for the agent, ` +
+        `e.g. the sudoers line \`${probe.user} ALL=(root) NOPASSWD: ${node}\` ` +
+        "(add it with `sudo visudo -f /etc/sudoers.d/backhaul`).",
+    });
+  }
+  if (problems.length > 0 || !arch || !probe.node) return { problems };
+  return { problems, verdict: { arch, nodePath: probe.node.path, useSudo: probe.uid !== 0 } };
+}

@@ -1,0 +1,134 @@
+/**
+ * How a session reaches a real remote: (start the codespace,) SSH in, upload the agent if the
+ * remote lacks this version, and run it; the exec channel becomes the link.
+ */
+import { userInfo } from "node:os";
+import { join } from "node:path";
+import { VERSION } from "../../shared/version.js";
+import { deployAgent, RemoteNotReadyError } from "./deploy/index.js";
+import type { AgentTransport, ConnectStep } from "./session.js";
+import { FatalSessionError } from "./session.js";
+import { connectSsh, type HostKeyPolicy, type PassphrasePrompt } from "./ssh/index.js";
+import { AuthFailedError, HostKeyChangedError, HostKeyUnknownError } from "./ssh/errors.js";
+import {
+  codespaceSshTarget,
+  ensureCodespaceKey,
+  startCodespace,
+  TargetError,
+  type SshTarget,
+  type Target,
+} from "./targets/index.js";
+
+export interface SshAgentTransportOptions {
+  target: Target;
+  /** -i FILE: used instead of the target's identity files. */
+  identityFiles: readonly string[];
+  /** --known-hosts FILE. */
+  knownHostsFile: string | null;
+  acceptNewHostKey: boolean;
+  confirmNewHostKey?: (info: {
+    host: string;
+    keyType: string;
+    fingerprintSha256: string;
+  }) => Promise<boolean>;
+  passphrase?: PassphrasePrompt;
+  remoteNode: string | null;
+  /** Folder with backhaul-agent.cjs and its addon (dist/agent). */
+  agentDir: string;
+  log: (line: string) => void;
+}
+
+export function sshAgentTransport(options: SshAgentTransportOptions) {
+  return async (step: (step: ConnectStep) => void): Promise<AgentTransport> => {
+    try {
+      return await open(options, step);
+    } catch (error) {
+      throw asSessionError(error);
+    }
+  };
+}
+
+async function open(
+  options: SshAgentTransportOptions,
+  step: (step: ConnectStep) => void,
+): Promise<AgentTransport> {
+  let target: SshTarget;
+  if (options.target.kind === "codespace") {
+    const codespace = options.target;
+    if (codespace.state !== "Available") {
+      options.log(`starting codespace ${codespace.name} (${codespace.state}); this can take a minute`);
+      await startCodespace(codespace.name, (progress) => options.log(`codespace: ${progress.message}`));
+    }
+    target = await codespaceSshTarget(codespace.name);
+    const key = target.identityFiles[0];
+    if (key && (await ensureCodespaceKey(key))) options.log(`created the Codespaces key ${key}`);
+  } else {
+    target = options.target;
+  }
+
+  step("ssh");
+  const connection = await connectSsh({
+    host: target.host,
+    port: target.port,
+    username: target.user ?? userInfo().username,
+    identityFiles:
+      options.identityFiles.length > 0
+        ? options.identityFiles
+        : target.identityFiles.length > 0
+          ? target.identityFiles
+          : undefined,
+    proxyCommand: target.proxyCommand,
+    proxyJump: target.proxyJump,
+    knownHostsFiles: options.knownHostsFile
+      ? [options.knownHostsFile]
+      : target.userKnownHostsFiles.length > 0
+        ? target.userKnownHostsFiles
+        : undefined,
+    hostKeyAlias: target.hostKeyAlias,
+    hostKeyPolicy: hostKeyPolicy(target, options.acceptNewHostKey),
+    confirmNewHostKey: options.confirmNewHostKey,
+    passphrase: options.passphrase,
+    log: options.log,
+  });
+  try {
+    step("upload");
+    const deployed = await deployAgent(connection, {
+      agentFile: join(options.agentDir, "backhaul-agent.cjs"),
+      addonFile: join(options.agentDir, "backhaul_native.node"),
+      version: VERSION,
+      remoteNode: options.remoteNode,
+      host: target.label,
+      log: options.log,
+    });
+    if (deployed.uploaded) options.log(`uploaded the agent to ${deployed.remoteDir}`);
+    step("agent");
+    // The user's shell expands SSH_CONNECTION before sudo resets the environment.
+    const channel = await connection.exec(`${deployed.command} --ssh-peer "\${SSH_CONNECTION%% *}"`);
+    return { stream: channel, stderr: channel.stderr, close: () => connection.close() };
+  } catch (error) {
+    connection.close();
+    throw error;
+  }
+}
+
+/** Codespaces' relay is authenticated by gh itself; otherwise the user's config and flags decide. */
+function hostKeyPolicy(target: SshTarget, acceptNew: boolean): HostKeyPolicy {
+  if (target.source === "codespace") return "off";
+  if (acceptNew || target.strictHostKeyChecking === "accept-new") return "accept-new";
+  if (target.strictHostKeyChecking === "no") return "accept-new"; // never "off": a changed key still stops us
+  return "strict";
+}
+
+/** Errors the user must fix end the session; network trouble is retried. */
+function asSessionError(error: unknown): unknown {
+  if (
+    error instanceof AuthFailedError ||
+    error instanceof HostKeyChangedError ||
+    error instanceof HostKeyUnknownError ||
+    error instanceof RemoteNotReadyError ||
+    error instanceof TargetError
+  ) {
+    return new FatalSessionError(error.message, { cause: error });
+  }
+  return error;
+}

@@ -1,0 +1,139 @@
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { createIcmpForwarder } from "../../helper/nat/icmp/index.js";
+import { DEFAULT_SUBNET_V4, DEFAULT_SUBNET_V6 } from "../../helper/link-subnets.js";
+import { RouteWatch } from "../broker/route-watch.js";
+import { Session } from "../broker/session.js";
+import { sshAgentTransport } from "../broker/ssh-agent-transport.js";
+import { resolveTarget } from "../broker/targets/index.js";
+import { formatBytes, humanReporter, jsonReporter } from "./output.js";
+import { ask } from "./prompt.js";
+import { UsageError } from "./usage-error.js";
+
+export const CONNECT_USAGE = `backhaul connect <target> [options]
+
+  <target>                 ssh://[user@]host[:port], a Host alias from ~/.ssh/config, user@host,
+                           or codespace:NAME (GitHub Codespaces, through the gh command line)
+  -i FILE                  identity file to use (repeatable; default: ssh-agent, then ~/.ssh/id_*)
+  --known-hosts FILE       known_hosts file to check the host key against (default ~/.ssh/known_hosts)
+  --accept-new-host-key    trust a host key seen for the first time (a changed key is always refused)
+  --route CIDR             also advertise this prefix (repeatable)
+  --exclude CIDR           never advertise this prefix (repeatable)
+  --dns all|off            resolve the remote's names through this computer (default all)
+  --allow-local            let the remote reach this computer itself (loopback, its own addresses)
+  --remote-node PATH       Node.js on the remote, when it is not \`node\` on the PATH
+  --json                   one JSON object per line: state, flow, dns, log and error events
+  --link-subnet CIDR       IPv4 subnet of the link (default ${DEFAULT_SUBNET_V4})
+  --link-subnet6 CIDR|none IPv6 subnet of the link (default ${DEFAULT_SUBNET_V6})
+  --mtu N                  link MTU (default 65520)
+`;
+
+const SUMMARY_INTERVAL_MS = 5_000;
+
+export async function connect(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      identity: { type: "string", short: "i", multiple: true, default: [] },
+      "known-hosts": { type: "string" },
+      "accept-new-host-key": { type: "boolean", default: false },
+      route: { type: "string", multiple: true, default: [] },
+      exclude: { type: "string", multiple: true, default: [] },
+      dns: { type: "string", default: "all" },
+      "allow-local": { type: "boolean", default: false },
+      "remote-node": { type: "string" },
+      json: { type: "boolean", default: false },
+      "link-subnet": { type: "string", default: DEFAULT_SUBNET_V4 },
+      "link-subnet6": { type: "string", default: DEFAULT_SUBNET_V6 },
+      mtu: { type: "string", default: "65520" },
+    },
+  });
+  const [spec, ...extra] = positionals;
+  if (!spec) throw new UsageError("connect needs a target, e.g. `backhaul connect ssh://me@devbox`");
+  if (extra.length > 0) throw new UsageError(`connect takes one target, not ${positionals.length}`);
+  if (values.dns !== "all" && values.dns !== "off")
+    throw new UsageError(`--dns takes all or off, not "${values.dns}"`);
+  const mtu = Number(values.mtu);
+  if (!Number.isInteger(mtu) || mtu < 1280 || mtu > 65535)
+    throw new UsageError(`--mtu takes 1280 to 65535, not "${values.mtu}"`);
+
+  const reporter = values.json ? jsonReporter() : humanReporter();
+  const target = await resolveTarget(spec, { onWarning: (warning) => reporter.log(warning) });
+  const watch = new RouteWatch({ include: values.route, exclude: values.exclude });
+  const prefixes = await watch.start();
+  reporter.log(
+    `advertising ${prefixes.length > 0 ? prefixes.join(", ") : "no prefixes (add some with --route)"}`,
+  );
+
+  const session = new Session({
+    openAgent: sshAgentTransport({
+      target,
+      identityFiles: values.identity,
+      knownHostsFile: values["known-hosts"] ?? null,
+      acceptNewHostKey: values["accept-new-host-key"],
+      confirmNewHostKey: async (info) =>
+        /^y(es)?$/i.test(
+          (await ask(
+            `The host key of ${info.host} is new: ${info.keyType} ${info.fingerprintSha256}. Trust it? [y/N] `,
+          )) ?? "",
+        ),
+      passphrase: (file) => ask(`Passphrase for ${file}: `, true),
+      remoteNode: values["remote-node"] ?? null,
+      agentDir: join(dirname(fileURLToPath(import.meta.url)), "agent"),
+      log: (line) => reporter.log(line),
+    }),
+    exit: {
+      mtu,
+      subnetV4: values["link-subnet"],
+      subnetV6: values["link-subnet6"] === "none" ? null : values["link-subnet6"],
+      routes: prefixes,
+      allowLocal: values["allow-local"],
+      dns: values.dns,
+      icmp: createIcmpForwarder,
+    },
+  });
+  watch.on("change", (next) => {
+    reporter.log(`this computer's routes changed: advertising ${next.join(", ")}`);
+    session.updateRoutes(next);
+  });
+  session.on("state", (state) => reporter.state(state));
+  session.on("log", (line) => reporter.log(line));
+  session.on("exit", (exit) => {
+    exit.nat.table.subscribe((delta) => delta.upserts.forEach((row) => reporter.flow(row)));
+    exit.dns?.table.subscribe((delta) => delta.upserts.forEach((row) => reporter.dns(row)));
+  });
+  const summary = setInterval(() => {
+    const exit = session.exit;
+    if (!exit || session.state.state !== "connected") return;
+    const rows = exit.nat.table.snapshot();
+    const up = rows.reduce((sum, row) => sum + row.upBytes, 0);
+    const down = rows.reduce((sum, row) => sum + row.downBytes, 0);
+    const rtt = session.linkRttMs;
+    reporter.summary(
+      `  ${exit.nat.table.openCount} open flows, ${formatBytes(up)} up, ${formatBytes(down)} down` +
+        (rtt === null ? "" : `, link RTT ${rtt.toFixed(1)} ms`),
+    );
+  }, SUMMARY_INTERVAL_MS);
+  summary.unref();
+
+  let interrupted = false;
+  const stop = (): void => {
+    if (interrupted) return;
+    interrupted = true;
+    void session.disconnect();
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+  await session.run();
+  watch.stop();
+  clearInterval(summary);
+  const final = session.state;
+  if (final.state === "error") {
+    reporter.error(final.message);
+    return 1;
+  }
+  return 0;
+}
