@@ -56,6 +56,7 @@ function openAgent(): Promise<AgentTransport> {
     stream: Duplex.from({ readable: fromAgent, writable: toAgent }),
     stderr: child.stderr ?? new PassThrough(),
     close: () => child.stdin?.end(),
+    exited: new Promise<void>((resolve) => child.once("exit", () => resolve())),
   });
 }
 

@@ -26,7 +26,12 @@ export interface AgentTransport {
   stderr: Readable;
   /** Ends the transport (the SSH connection); the agent sees its link end and cleans up. */
   close(): void;
+  /** Resolves when the agent has exited (the exec channel closed): its changes are undone. */
+  exited: Promise<void>;
 }
+
+/** How long a disconnect waits for the agent to restore the remote before closing SSH. */
+const AGENT_EXIT_TIMEOUT_MS = 15_000;
 
 /** An error the user must fix: retrying would only repeat it (a changed host key, a wrong key). */
 export class FatalSessionError extends Error {
@@ -66,6 +71,7 @@ export class Session extends EventEmitter<SessionEvents> {
   private wakeRetry: (() => void) | undefined;
   private attempt = 0;
   private everConnected = false;
+  private disconnecting: Promise<void> | undefined;
   private routes: string[];
 
   constructor(private readonly options: SessionOptions) {
@@ -95,6 +101,7 @@ export class Session extends EventEmitter<SessionEvents> {
         reason = await this.connectOnce();
         this.attempt = 0; // it was connected: the next failure starts the backoff over
       } catch (error) {
+        // From here the user's disconnect owns the teardown (it waits for the agent).
         if (this.stopping) break;
         // A first connect that fails is reported, not retried forever: the host may not exist.
         // Once it has worked, trouble is the network's, and the session keeps trying.
@@ -105,8 +112,8 @@ export class Session extends EventEmitter<SessionEvents> {
         }
         reason = error instanceof Error ? error.message : String(error);
       }
-      this.cleanup();
       if (this.stopping) break;
+      this.cleanup();
       const base = Math.min(backoff.maxMs, backoff.initialMs * 2 ** Math.max(0, this.attempt - 1));
       const delay = Math.round(base / 2 + (Math.random() * base) / 2); // jitter: 50–100 %
       this.setState({ state: "reconnecting", attempt: this.attempt + 1, retryInMs: delay, reason });
@@ -116,19 +123,28 @@ export class Session extends EventEmitter<SessionEvents> {
       });
       this.wakeRetry = undefined;
     }
+    await this.disconnecting;
     this.setState({ state: "disconnected", reason: "disconnected by the user" });
   }
 
   /** Ends the session: the agent restores the remote as it closes. Resolves when it has. */
-  async disconnect(): Promise<void> {
+  disconnect(): Promise<void> {
+    this.disconnecting ??= this.teardown();
+    return this.disconnecting;
+  }
+
+  private async teardown(): Promise<void> {
     this.stopping = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.wakeRetry?.();
     const link = this.link;
+    const transport = this.transport;
     if (link?.isOpen) {
       link.close("the user disconnected");
-      await Promise.race([link.closed, new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
+      await Promise.race([link.closed, delay(5_000)]);
     }
+    // The agent restores the remote as it exits; closing SSH before that could cut it short.
+    if (transport) await Promise.race([transport.exited, delay(AGENT_EXIT_TIMEOUT_MS)]);
     this.cleanup();
   }
 
@@ -195,6 +211,10 @@ export class Session extends EventEmitter<SessionEvents> {
     this.current = state;
     this.emit("state", state);
   }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 function forwardLines(stream: Readable, emit: (line: string) => void): void {

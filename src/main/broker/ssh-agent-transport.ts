@@ -104,7 +104,11 @@ async function open(
     step("agent");
     // The user's shell expands SSH_CONNECTION before sudo resets the environment.
     const channel = await connection.exec(`${deployed.command} --ssh-peer "\${SSH_CONNECTION%% *}"`);
-    return { stream: channel, stderr: channel.stderr, close: () => connection.close() };
+    const exited = new Promise<void>((resolve) => {
+      channel.once("close", () => resolve());
+      connection.once("close", () => resolve());
+    });
+    return { stream: channel, stderr: channel.stderr, close: () => connection.close(), exited };
   } catch (error) {
     connection.close();
     throw error;

@@ -1,0 +1,318 @@
+/**
+ * Issue #5 end to end: `backhaul connect` in L over a real OpenSSH server in R (a normal user
+ * with passwordless sudo), the private network S behind L. Full path, faults, and cleanup.
+ *
+ *   R 198.18.1.1 (sshd, the agent) — L 198.18.1.2 (the CLI) — S 198.19.0.53 dnsmasq,
+ *   198.19.1.10 / 2001:db8:19:1::10 host.corp.test (HTTP, echo, iperf3)
+ */
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { dnsmasqConfig, SERVER_V4, SERVER_V6, ZONE } from "./dns/zone.js";
+import { deterministicBytes, sha256 } from "./nat/content.js";
+import { waitForLine } from "./nat/topology.js";
+import { NetnsLab, type ManagedProcess, type NetworkNamespace } from "./netns/index.js";
+import { netnsSkipReason } from "./netns/preconditions.js";
+import { sshdSkipReason } from "./sshd/preconditions.js";
+import { BLACKHOLE_ADDRESS, SSHD_ADDRESS, TestSshd } from "./sshd/server.js";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+const CLI = join(ROOT, "dist/cli.mjs");
+const HOST_V4 = "198.19.1.10";
+const HOST_V6 = "2001:db8:19:1::10";
+const MB = 1_000_000;
+
+const skip =
+  netnsSkipReason({ tun: true, tools: ["ip", "curl", "dig", "dnsmasq", "iperf3", "ping"] }) ??
+  sshdSkipReason() ??
+  (existsSync(CLI) ? undefined : "dist/ is not built: run `npm run build` first");
+
+interface Event {
+  type: string;
+  state?: string;
+  step?: string;
+  message?: string;
+  line?: string;
+}
+
+/** A running `backhaul connect --json`, with its events. */
+class Cli {
+  readonly events: Event[] = [];
+  constructor(readonly process: ManagedProcess) {
+    let buffer = "";
+    process.child.stdout?.on("data", (chunk: Buffer) => {
+      buffer += chunk.toString();
+      let newline;
+      while ((newline = buffer.indexOf("\n")) >= 0) {
+        const line = buffer.slice(0, newline);
+        buffer = buffer.slice(newline + 1);
+        try {
+          this.events.push(JSON.parse(line) as Event);
+        } catch {
+          this.events.push({ type: "garbage", line });
+        }
+      }
+    });
+  }
+
+  /** Waits for a state event after the `from`th event. */
+  async until(state: string, timeoutMs: number, from = 0): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const index = this.events.findIndex((e, i) => i >= from && e.type === "state" && e.state === state);
+      if (index >= 0) return index;
+      if (Date.now() > deadline || this.process.hasExited) {
+        throw new Error(`no "${state}" within ${timeoutMs} ms; events:\n${this.describe()}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  describe(): string {
+    return this.events
+      .filter((e) => e.type !== "flow" && e.type !== "dns")
+      .map((e) => JSON.stringify(e))
+      .slice(-40)
+      .join("\n");
+  }
+}
+
+describe("backhaul connect over OpenSSH", { skip, timeout: 600_000 }, () => {
+  const lab = new NetnsLab();
+  const home = mkdtempSync(join(tmpdir(), "backhaul-cli-home-"));
+  const knownHosts = join(home, "known_hosts");
+  let sshd: TestSshd;
+  let remote: NetworkNamespace;
+  let local: NetworkNamespace;
+  let server: NetworkNamespace;
+  let before_: string;
+
+  const snapshot = async (): Promise<string> => {
+    const ip = async (args: string[]) => (await remote.runChecked("ip", args)).stdout;
+    return JSON.stringify({
+      links: (await ip(["-o", "link", "show"])).replace(/\s+link\/\S+.*$/gm, ""),
+      routes4: await ip(["-4", "route", "show", "table", "all"]),
+      routes6: (await ip(["-6", "route", "show", "table", "all"]))
+        .split("\n")
+        .filter((l) => !l.includes("fe80"))
+        .join("\n"),
+      resolvConf: readFileSync(join("/etc/netns", remote.name, "resolv.conf"), "utf8"),
+    });
+  };
+
+  const connect = (
+    extra: string[] = [],
+    target = `ssh://bhdev@${SSHD_ADDRESS}`,
+    identity = sshd.keys.plain,
+  ): Cli =>
+    new Cli(
+      local.spawn("env", [
+        "-u",
+        "SSH_AUTH_SOCK",
+        `HOME=${home}`,
+        process.execPath,
+        CLI,
+        "connect",
+        target,
+        "-i",
+        identity,
+        "--known-hosts",
+        knownHosts,
+        "--link-subnet",
+        "198.18.0.0/30",
+        "--link-subnet6",
+        "2001:db8:1::/64",
+        "--route",
+        "198.19.0.0/16",
+        "--route",
+        "2001:db8:19::/48",
+        "--json",
+        ...extra,
+      ]),
+    );
+
+  const download = async (host: string, bytes: number): Promise<string> => {
+    const url = host.includes(":") ? `http://[${host}]/bytes/${bytes}` : `http://${host}/bytes/${bytes}`;
+    const result = await remote.runChecked(
+      "bash",
+      ["-o", "pipefail", "-c", `curl -sS --fail -m 120 '${url}' | sha256sum`],
+      {
+        timeoutMs: 130_000,
+      },
+    );
+    return result.stdout.split(" ")[0] ?? "";
+  };
+
+  before(async () => {
+    sshd = await TestSshd.start(lab);
+    remote = sshd.remote;
+    local = sshd.local;
+    server = await lab.createNamespace("s");
+    await remote.runChecked("sysctl", [
+      "-qw",
+      "net.ipv6.conf.all.accept_dad=0",
+      "net.ipv6.conf.default.accept_dad=0",
+    ]);
+    await lab.addVethPair(local, server, {
+      addressesA: ["198.19.0.1/24", "198.19.1.1/24", "2001:db8:19::1/64", "2001:db8:19:1::1/64"],
+      addressesB: [`${SERVER_V4}/24`, `${HOST_V4}/24`, `${SERVER_V6}/64`, `${HOST_V6}/64`],
+    });
+    writeFileSync(join("/etc/netns", local.name, "resolv.conf"), `nameserver ${SERVER_V4}\n`);
+    const config = join(home, "dnsmasq.conf");
+    writeFileSync(config, dnsmasqConfig());
+    server.spawn("dnsmasq", [
+      "--no-daemon",
+      `--conf-file=${config}`,
+      "--no-resolv",
+      "--no-hosts",
+      `--listen-address=${SERVER_V4},${SERVER_V6}`,
+      "--bind-interfaces",
+      "--pid-file=",
+      "--user=root",
+    ]);
+    server.spawn("iperf3", ["-s"]);
+    const services = server.spawn(process.execPath, ["--import", "tsx", join(ROOT, "e2e/nat/servers.ts")], {
+      cwd: ROOT,
+    });
+    await waitForLine(services, (v) => (v.ready ? true : undefined));
+    before_ = await snapshot();
+  });
+  after(async () => {
+    await sshd?.cleanup();
+    await lab.cleanup();
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  test("connects, and the remote reaches S by name: HTTP, DNS, ping, iperf3, IPv4 and IPv6", async () => {
+    const cli = connect(["--accept-new-host-key"]);
+    try {
+      await cli.until("connected", 90_000);
+      const steps = cli.events
+        .filter((e) => e.type === "state" && e.state === "connecting")
+        .map((e) => e.step);
+      for (const step of ["ssh", "upload", "agent", "routes", "dns"])
+        assert.ok(steps.includes(step), `step ${step} in ${steps.join(",")}`);
+      assert.match(
+        readFileSync(knownHosts, "utf8"),
+        new RegExp(SSHD_ADDRESS.replace(/\./g, "\\.")),
+        "new host key recorded",
+      );
+
+      assert.equal(await download(`www.${ZONE}`, 100 * MB), sha256(deterministicBytes(100 * MB)));
+      const dig = await remote.runChecked("dig", ["+short", `host.${ZONE}`, "A"], { timeoutMs: 10_000 });
+      assert.equal(dig.stdout.trim(), HOST_V4);
+      for (const host of [HOST_V4, HOST_V6]) {
+        const ping = await remote.run("ping", ["-c", "2", "-i", "0.2", "-W", "2", host], {
+          timeoutMs: 10_000,
+        });
+        assert.match(ping.stdout, / 2 received/, host);
+        for (const direction of [[], ["-R"]]) {
+          const iperf = await remote.runChecked("iperf3", ["-c", host, "-t", "2", "-J", ...direction], {
+            timeoutMs: 30_000,
+          });
+          const bps = (JSON.parse(iperf.stdout) as { end: { sum_received: { bits_per_second: number } } }).end
+            .sum_received.bits_per_second;
+          assert.ok(bps > 0, `iperf3 ${host} ${direction.join("")}`);
+        }
+      }
+      assert.equal(await download(HOST_V6, 10 * MB), sha256(deterministicBytes(10 * MB)));
+      assert.ok(
+        cli.events.some((e) => e.type === "flow"),
+        "flow rows are reported",
+      );
+      assert.ok(
+        cli.events.some((e) => e.type === "dns"),
+        "dns rows are reported",
+      );
+
+      // The link goes down for 20 seconds in the middle of a transfer.
+      const slow = remote.run(
+        "curl",
+        ["-sS", "-m", "60", "--limit-rate", "2M", "-o", "/dev/null", `http://${HOST_V4}/bytes/${100 * MB}`],
+        { timeoutMs: 70_000 },
+      );
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      const mark = cli.events.length;
+      await local.ip(["link", "set", "veth-sshr", "down"]);
+      const downAt = Date.now();
+      await cli.until("reconnecting", 30_000, mark);
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, 20_000 - (Date.now() - downAt))));
+      await local.ip(["link", "set", "veth-sshr", "up"]);
+      await cli.until("connected", 90_000, mark);
+      await slow; // ended one way or the other: flows that die with the link are reset
+      assert.equal(
+        await download(HOST_V4, 10 * MB),
+        sha256(deterministicBytes(10 * MB)),
+        "a new transfer works",
+      );
+
+      cli.process.child.kill("SIGINT");
+      const exit = await cli.process.waitForExit(30_000);
+      assert.equal(exit.code, 0, cli.describe());
+      assert.equal(cli.events.at(-1)?.state, "disconnected");
+      assert.equal(await snapshot(), before_, `R is exactly as before; events:\n${cli.describe()}`);
+    } finally {
+      await cli.process.stop(15_000);
+    }
+  });
+
+  test("an agent killed with SIGKILL is cleaned up by the next connect", async () => {
+    const cli = connect();
+    try {
+      await cli.until("connected", 60_000);
+      const pids = (await remote.runChecked("ip", ["netns", "pids", remote.name])).stdout
+        .split(/\s+/)
+        .filter(Boolean);
+      const agent = pids.find((pid) => {
+        try {
+          // The agent itself, not the sudo that started it.
+          const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+          return /node$/.test(argv[0] ?? "") && argv.some((arg) => arg.endsWith("backhaul-agent.cjs"));
+        } catch {
+          return false;
+        }
+      });
+      assert.ok(agent, "the agent runs in R");
+      process.kill(Number(agent), "SIGKILL");
+      const mark = cli.events.length;
+      await cli.until("connected", 90_000, mark);
+      assert.ok(
+        cli.events.slice(mark).some((e) => e.type === "log" && /previous run/.test(e.line ?? "")),
+        cli.describe(),
+      );
+      cli.process.child.kill("SIGINT");
+      assert.equal((await cli.process.waitForExit(30_000)).code, 0);
+      assert.equal(await snapshot(), before_);
+    } finally {
+      await cli.process.stop(15_000);
+    }
+  });
+
+  test("an unreachable host and a wrong key each fail within 15 seconds, saying what to do", async () => {
+    for (const [target, identity, pattern] of [
+      [`ssh://bhdev@${BLACKHOLE_ADDRESS}`, sshd.keys.plain, /cannot reach .* port 22/],
+      [`ssh://bhdev@${SSHD_ADDRESS}`, sshd.keys.stranger, /ssh-add|-i /],
+    ] as const) {
+      const started = Date.now();
+      const cli = connect([], target, identity);
+      const exit = await cli.process.waitForExit(20_000);
+      const elapsed = Date.now() - started;
+      assert.equal(exit.code, 1, cli.describe());
+      const error = cli.events.find((e) => e.type === "error");
+      assert.match(error?.message ?? "", pattern);
+      assert.ok(elapsed < 15_000, `${target} took ${elapsed} ms`);
+    }
+  });
+
+  test("a changed host key is refused, loudly", async () => {
+    await sshd.restartWithNewHostKeys();
+    const cli = connect(["--accept-new-host-key"]);
+    const exit = await cli.process.waitForExit(20_000);
+    assert.equal(exit.code, 1);
+    const error = cli.events.find((e) => e.type === "error");
+    assert.match(error?.message ?? "", /ssh-keygen -R/);
+    assert.equal(await snapshot(), before_, "nothing was set up");
+  });
+});
