@@ -10,9 +10,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { dnsmasqConfig, SERVER_V4, SERVER_V6, ZONE } from "./dns/zone.js";
+import { SERVER_V4, ZONE } from "./dns/zone.js";
+import { attachPrivateNetwork, HOST_V4, HOST_V6 } from "./fullpath/private-network.js";
 import { deterministicBytes, sha256 } from "./nat/content.js";
-import { waitForLine } from "./nat/topology.js";
 import { NetnsLab, type ManagedProcess, type NetworkNamespace } from "./netns/index.js";
 import { netnsSkipReason } from "./netns/preconditions.js";
 import { sshdSkipReason } from "./sshd/preconditions.js";
@@ -20,8 +20,6 @@ import { BLACKHOLE_ADDRESS, SSHD_ADDRESS, TestSshd } from "./sshd/server.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const CLI = join(ROOT, "dist/cli.mjs");
-const HOST_V4 = "198.19.1.10";
-const HOST_V6 = "2001:db8:19:1::10";
 const MB = 1_000_000;
 
 const skip =
@@ -86,7 +84,6 @@ describe("backhaul connect over OpenSSH", { skip, timeout: 600_000 }, () => {
   let sshd: TestSshd;
   let remote: NetworkNamespace;
   let local: NetworkNamespace;
-  let server: NetworkNamespace;
   let before_: string;
 
   const snapshot = async (): Promise<string> => {
@@ -149,34 +146,13 @@ describe("backhaul connect over OpenSSH", { skip, timeout: 600_000 }, () => {
     sshd = await TestSshd.start(lab);
     remote = sshd.remote;
     local = sshd.local;
-    server = await lab.createNamespace("s");
     await remote.runChecked("sysctl", [
       "-qw",
       "net.ipv6.conf.all.accept_dad=0",
       "net.ipv6.conf.default.accept_dad=0",
     ]);
-    await lab.addVethPair(local, server, {
-      addressesA: ["198.19.0.1/24", "198.19.1.1/24", "2001:db8:19::1/64", "2001:db8:19:1::1/64"],
-      addressesB: [`${SERVER_V4}/24`, `${HOST_V4}/24`, `${SERVER_V6}/64`, `${HOST_V6}/64`],
-    });
     writeFileSync(join("/etc/netns", local.name, "resolv.conf"), `nameserver ${SERVER_V4}\n`);
-    const config = join(home, "dnsmasq.conf");
-    writeFileSync(config, dnsmasqConfig());
-    server.spawn("dnsmasq", [
-      "--no-daemon",
-      `--conf-file=${config}`,
-      "--no-resolv",
-      "--no-hosts",
-      `--listen-address=${SERVER_V4},${SERVER_V6}`,
-      "--bind-interfaces",
-      "--pid-file=",
-      "--user=root",
-    ]);
-    server.spawn("iperf3", ["-s"]);
-    const services = server.spawn(process.execPath, ["--import", "tsx", join(ROOT, "e2e/nat/servers.ts")], {
-      cwd: ROOT,
-    });
-    await waitForLine(services, (v) => (v.ready ? true : undefined));
+    await attachPrivateNetwork(lab, local, home);
     before_ = await snapshot();
   });
   after(async () => {

@@ -14,7 +14,16 @@ import { createInterface } from "node:readline";
 import type { DnsCounters } from "../../src/helper/dns/dns-counters.js";
 import type { DnsRow } from "../../src/shared/dns-row.js";
 import { NetnsLab, type ManagedProcess, type NetworkNamespace } from "../netns/index.js";
-import { dnsmasqConfig, HOSTS_ONLY, LOCAL_V4, LOCAL_V6, SERVER_V4, SERVER_V6, ZONE } from "./zone.js";
+import {
+  dnsmasqArgs,
+  dnsmasqConfig,
+  HOSTS_ONLY,
+  LOCAL_V4,
+  LOCAL_V6,
+  SERVER_V4,
+  SERVER_V6,
+  ZONE,
+} from "./zone.js";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 
@@ -126,17 +135,7 @@ export async function buildDnsTopology(): Promise<DnsTopology> {
 
     const config = join(configDir, "dnsmasq.conf");
     writeFileSync(config, dnsmasqConfig());
-    const dnsmasq = server.spawn("dnsmasq", [
-      "--no-daemon",
-      `--conf-file=${config}`,
-      "--no-resolv",
-      "--no-hosts",
-      `--listen-address=${SERVER_V4},${SERVER_V6}`,
-      "--bind-interfaces",
-      "--pid-file=",
-      "--user=root",
-      "--log-facility=-",
-    ]);
+    const dnsmasq = server.spawn("dnsmasq", dnsmasqArgs(config));
     let dnsmasqLog = "";
     for (const stream of [dnsmasq.child.stdout, dnsmasq.child.stderr]) {
       stream?.on("data", (chunk: Buffer) => (dnsmasqLog = (dnsmasqLog + chunk.toString()).slice(-4_000)));

@@ -98,3 +98,18 @@ export const ZONE_CASES: readonly ZoneCase[] = [
   { name: `host.${ZONE}`, type: "TXT", status: "NOERROR" },
   { name: `nothing.${ZONE}`, type: "MX", status: "NXDOMAIN" },
 ];
+
+/** dnsmasq's arguments for serving the zone from `configFile` (written with dnsmasqConfig()). */
+export function dnsmasqArgs(configFile: string): string[] {
+  return [
+    "--no-daemon",
+    `--conf-file=${configFile}`,
+    "--no-resolv",
+    "--no-hosts",
+    `--listen-address=${SERVER_V4},${SERVER_V6}`,
+    "--bind-interfaces",
+    "--pid-file=",
+    "--user=root",
+    "--log-facility=-",
+  ];
+}

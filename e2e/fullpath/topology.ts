@@ -10,19 +10,18 @@
  *   S: 198.19.0.53 + 2001:db8:19::53 (dnsmasq), 198.19.1.10 + 2001:db8:19:1::10 (host.corp.test:
  *      HTTP :80, echo :7)
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { dnsmasqConfig, SERVER_V4, SERVER_V6 } from "../dns/zone.js";
-import { waitForLine } from "../nat/topology.js";
+import { SERVER_V4, SERVER_V6 } from "../dns/zone.js";
+import { attachPrivateNetwork } from "./private-network.js";
+export { HOST_V4, HOST_V6 } from "./private-network.js";
 import { NetnsLab, type ManagedProcess, type NetworkNamespace } from "../netns/index.js";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 export const AGENT = join(ROOT, "dist/agent/backhaul-agent.cjs");
 export const HELPER = join(ROOT, "dist/helper-local.mjs");
-export const HOST_V4 = "198.19.1.10";
-export const HOST_V6 = "2001:db8:19:1::10";
 export const ROUTES = ["198.19.0.0/16", "2001:db8:19::/48"];
 
 export interface FullPath {
@@ -68,27 +67,7 @@ export async function buildFullPath(
     const local = await lab.createNamespace("l", {
       resolvConf: `nameserver ${SERVER_V4}\nnameserver ${SERVER_V6}\n`,
     });
-    const server = await lab.createNamespace("s");
-    await lab.addVethPair(local, server, {
-      addressesA: ["198.19.0.1/24", "198.19.1.1/24", "2001:db8:19::1/64", "2001:db8:19:1::1/64"],
-      addressesB: [`${SERVER_V4}/24`, `${HOST_V4}/24`, `${SERVER_V6}/64`, `${HOST_V6}/64`],
-    });
-    const config = join(dir, "dnsmasq.conf");
-    writeFileSync(config, dnsmasqConfig());
-    server.spawn("dnsmasq", [
-      "--no-daemon",
-      `--conf-file=${config}`,
-      "--no-resolv",
-      "--no-hosts",
-      `--listen-address=${SERVER_V4},${SERVER_V6}`,
-      "--bind-interfaces",
-      "--pid-file=",
-      "--user=root",
-    ]);
-    const servers = server.spawn(process.execPath, ["--import", "tsx", join(ROOT, "e2e/nat/servers.ts")], {
-      cwd: ROOT,
-    });
-    await waitForLine(servers, (v) => (v.ready ? true : undefined));
+    const server = await attachPrivateNetwork(lab, local, dir);
 
     const socketPath = join(dir, "helper.sock");
     const helper =

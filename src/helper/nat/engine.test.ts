@@ -16,43 +16,7 @@ import {
 } from "../packet/index.js";
 import { EgressPolicy } from "./egress-policy.js";
 import { NatEngine } from "./engine.js";
-import type { PacketOutput } from "./packet-output.js";
-
-/** Captures what the engine sends towards the remote. */
-class CapturingOutput implements PacketOutput {
-  readonly packets: Buffer[] = [];
-  private waiters: Array<() => void> = [];
-  readonly writable = true;
-  send(packet: Buffer): void {
-    this.packets.push(packet);
-    for (const waiter of this.waiters.splice(0)) waiter();
-  }
-  sendWith(length: number, fill: (target: Buffer, offset: number) => void): void {
-    const packet = Buffer.alloc(length);
-    fill(packet, 0);
-    this.send(packet);
-  }
-  onDrain(): void {}
-  /** Resolves with the next packet matching `match` (already captured or yet to come). */
-  async next<T>(match: (packet: Buffer) => T | undefined, timeoutMs = 5_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    let seen = 0;
-    for (;;) {
-      for (; seen < this.packets.length; seen++) {
-        const value = match(this.packets[seen]!);
-        if (value !== undefined) {
-          this.packets.splice(seen, 1);
-          return value;
-        }
-      }
-      if (Date.now() > deadline) throw new Error("no matching packet from the engine");
-      await new Promise<void>((resolve) => {
-        this.waiters.push(resolve);
-        setTimeout(resolve, 50);
-      });
-    }
-  }
-}
+import { CapturingOutput } from "./capturing-output.js";
 
 const REMOTE = parseAddress("198.18.0.1");
 const LOOPBACK = parseAddress("127.0.0.1");

@@ -1,45 +1,11 @@
 // Test doubles shared by the ICMP tests (unit tests here and the namespace test in e2e/).
+export { CapturingOutput } from "../capturing-output.js";
 import { buildIcmpEchoPacket, IcmpView, parseAddress, parseIp, type IpView } from "../../packet/index.js";
 import { EgressPolicy } from "../egress-policy.js";
 import { FlowTable } from "../flow-table.js";
 import { newNatCounters } from "../nat-counters.js";
-import type { PacketOutput } from "../packet-output.js";
+import { CapturingOutput } from "../capturing-output.js";
 import type { IcmpForwarderContext } from "./echo-flows.js";
-
-/** A PacketOutput that keeps what it is given. */
-export class CapturingOutput implements PacketOutput {
-  readonly packets: Buffer[] = [];
-  readonly writable = true;
-  private readonly waiters: Array<() => void> = [];
-
-  send(packet: Buffer): void {
-    this.packets.push(packet);
-    for (const waiter of this.waiters.splice(0)) waiter();
-  }
-  sendWith(length: number, fill: (target: Buffer, offset: number) => void): void {
-    const packet = Buffer.alloc(length);
-    fill(packet, 0);
-    this.send(packet);
-  }
-
-  onDrain(): void {}
-
-  /** Resolves once `count` packets have arrived, or rejects after `timeoutMs`. */
-  async waitFor(count: number, timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.packets.length < count) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`got ${this.packets.length} of ${count} packets within ${timeoutMs} ms`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
-  }
-}
 
 export interface TestContext extends IcmpForwarderContext {
   output: CapturingOutput;
