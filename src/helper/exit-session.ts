@@ -71,7 +71,10 @@ export class ExitSession {
       () => link.sendConfig(this.config),
       () => undefined, // the link's own close event reports why
     );
-    link.once("close", () => void this.dnsServer?.close());
+    link.once("close", () => {
+      this.dns?.close();
+      void this.dnsServer?.close();
+    });
   }
 
   static async start(options: ExitSessionOptions): Promise<ExitSession> {

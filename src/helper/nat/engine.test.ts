@@ -93,6 +93,14 @@ describe("NAT engine with a userspace peer", { timeout: 8_000 }, () => {
       }),
     ]);
     assert.equal((await received).toString(), "hello");
+    // The row's counters reach subscribers with the next delta.
+    const deltas: number[] = [];
+    const unsubscribe = engine.table.subscribe((delta) =>
+      deltas.push(...delta.upserts.map((r) => r.upBytes)),
+    );
+    engine.table.publish();
+    unsubscribe();
+    assert.deepEqual(deltas, [5]);
     const ack = await output.next((p) => {
       const tcp = tcpOf(p);
       return tcp && tcp.ack === 1006 && tcp.payload.length === 0 ? tcp : undefined;

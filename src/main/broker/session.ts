@@ -139,8 +139,8 @@ export class Session extends EventEmitter<SessionEvents> {
     this.wakeRetry?.();
     const link = this.link;
     const transport = this.transport;
-    if (link?.isOpen) {
-      link.close("the user disconnected");
+    if (link) {
+      link.close("the user disconnected"); // also mid-handshake: the agent then stops too
       await Promise.race([link.closed, delay(5_000)]);
     }
     // The agent restores the remote as it exits; closing SSH before that could cut it short.
@@ -161,6 +161,7 @@ export class Session extends EventEmitter<SessionEvents> {
     step("start");
     const transport = await this.options.openAgent(step);
     this.transport = transport;
+    this.throwIfStopping();
     forwardLines(transport.stderr, (line) => this.emit("log", line));
     step("agent");
     const link = new Link(transport.stream, {
@@ -193,10 +194,16 @@ export class Session extends EventEmitter<SessionEvents> {
     if (outcome === "timeout")
       throw new Error(`the agent did not finish setting up within ${timeout / 1000} s`);
     if (outcome !== "ready") throw new Error(`the link closed while the agent set up: ${outcome.reason}`);
+    this.throwIfStopping();
     this.everConnected = true;
     this.setState({ state: "connected", since: Date.now() });
     const info = await closed;
     return `link lost: ${info.reason}`;
+  }
+
+  /** A disconnect that came while connecting: stop here, the teardown closes what was opened. */
+  private throwIfStopping(): void {
+    if (this.stopping) throw new Error("disconnected while connecting");
   }
 
   private cleanup(): void {

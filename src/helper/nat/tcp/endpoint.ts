@@ -189,7 +189,7 @@ export class TcpEndpoint {
     this.socket?.destroy();
     if (code === "ECONNREFUSED" || code === "ECONNRESET") {
       // Refuse the way the destination did.
-      this.emitRaw(0, seqAdd(this.rcvNxt, 0), TcpFlag.RST | TcpFlag.ACK, 0);
+      this.emitRaw(0, this.rcvNxt, TcpFlag.RST | TcpFlag.ACK, 0);
     } else if (syn) {
       const original = { src: this.ends.remoteAddress, dst: this.ends.destAddress, buf: syn.packet };
       this.context.output.send(hostUnreachable(original, code === "ENETUNREACH"));
@@ -204,6 +204,8 @@ export class TcpEndpoint {
     this.lastActivity = Date.now();
     this.row.upPackets++;
     this.row.lastActivityAt = this.lastActivity;
+    // Counters change on every segment; the table publishes at its own bounded rate.
+    this.context.table.markDirty(this.row);
     const flags = tcp.flags;
     const seq = tcp.seq;
 
@@ -367,6 +369,7 @@ export class TcpEndpoint {
     // The socket hands over the chunk; the send queue owns it until acknowledged.
     this.sendQueue.push(chunk);
     this.row.lastActivityAt = this.lastActivity = Date.now();
+    this.context.table.markDirty(this.row);
     if (this.sendQueue.length >= this.sendCap()) this.socket?.pause();
     this.updateBuffered();
     this.trySend();
