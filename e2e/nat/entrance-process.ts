@@ -8,6 +8,7 @@ import { connect } from "node:net";
 import { parseArgs } from "node:util";
 import { pumpTunAndLink } from "../../src/helper/entrance.js";
 import { Link } from "../../src/helper/link/link.js";
+import { TUN_TX_QUEUE_PACKETS } from "../../src/helper/agent/tun-setup.js";
 import { LinuxInterface, openTun } from "../../src/helper/tun/index.js";
 
 const { values } = parseArgs({
@@ -24,6 +25,7 @@ const mtu = Number(values.mtu);
 const tun = await openTun({ name: "bh0", mtu });
 const iface = new LinuxInterface(tun.name);
 await iface.setMtu(mtu);
+await iface.setTxQueueLength(TUN_TX_QUEUE_PACKETS); // as the agent does
 for (const address of values.address) await iface.addAddress(address);
 await iface.up();
 for (const route of values.route) await iface.addRoute(route);

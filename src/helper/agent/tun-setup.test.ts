@@ -88,6 +88,7 @@ test("journals the TUN and each address before making them, and undoing closes t
     "ip link show dev bh0",
     "ip -4 address add 198.18.0.1/30 dev bh0",
     "ip -6 address add 2001:db8:1::1/64 dev bh0 nodad",
+    "ip link set dev bh0 txqueuelen 4096",
     "ip link set dev bh0 up",
     "ip -6 address del 2001:db8:1::1/64 dev bh0",
     "ip -4 address del 198.18.0.1/30 dev bh0",

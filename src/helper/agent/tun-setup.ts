@@ -5,6 +5,12 @@ import { execFileRunner, isAlreadyExists, isAlreadyGone, tunRunner, type Command
 import { NothingChangedError } from "./errors.js";
 import type { Journal } from "./journal.js";
 
+/**
+ * Packets the kernel may queue for the agent: enough for a burst while the agent is writing to
+ * the link (500, the default, drops and costs retransmissions at a 1,500-byte MTU).
+ */
+export const TUN_TX_QUEUE_PACKETS = 4096;
+
 export interface JournaledTunOptions {
   /** A fixed name ("bh0"), not a kernel pattern: the journal must know what it undoes. */
   name: string;
@@ -56,6 +62,7 @@ export async function openJournaledTun(journal: Journal, options: JournaledTunOp
       }
     });
   }
+  await iface.setTxQueueLength(TUN_TX_QUEUE_PACKETS);
   await iface.up();
   return device;
 }

@@ -81,6 +81,15 @@ export class LinuxInterface {
     return this.ip(["link", "set", "dev", this.name, "mtu", String(mtu)]);
   }
 
+  /**
+   * The kernel's queue in front of the device. TUN defaults to 500 packets, which a burst from a
+   * fast sender overflows while the reader is busy: every drop costs the sender a retransmission.
+   */
+  async setTxQueueLength(packets: number): Promise<void> {
+    if (!Number.isInteger(packets) || packets < 1) throw new RangeError(`invalid queue length ${packets}`);
+    return this.ip(["link", "set", "dev", this.name, "txqueuelen", String(packets)]);
+  }
+
   async up(): Promise<void> {
     return this.ip(["link", "set", "dev", this.name, "up"]);
   }
