@@ -45,6 +45,7 @@
 #include <uv.h>
 
 #include "errors.h"
+#include "poll_object.h"
 
 /* From <linux/icmp.h>, which clashes with glibc's <netinet/in.h>: a raw IPv4 ICMP socket drops
  * every type whose bit is set in the filter. */
@@ -64,114 +65,16 @@ struct bh_icmp_filter {
 #define ICMP_ARENA_BYTES (512 * 1024)
 
 typedef struct icmp_state {
-  napi_env env;
-  int fd; /* -1 once closed */
+  bh_poll_object base; /* fd, poll, callbacks, lengths, arena: see poll_object.h */
   int family; /* 4 or 6 */
   int raw;
-  uv_poll_t *poll; /* own allocation: freed by uv's close callback */
-  napi_ref self;   /* 0 = weak; 1 while started, so GC can't close a live socket */
-  napi_ref on_batch;
-  napi_ref on_error;
-  napi_ref lengths_ref; /* the reused Uint32Array(ICMP_BATCH) */
-  uint32_t *lengths;
-  napi_async_context async_ctx;
-  int cleanup_hook;
-  uint8_t *arena;   /* ICMP_ARENA_BYTES, allocated on start() */
   uint8_t *scratch; /* raw IPv4 sends: a copy of the message carrying our checksum */
-  uint64_t packets_in, bytes_in, packets_out, bytes_out, send_errors, read_errors;
+  uint64_t packets_in, bytes_in, packets_out, bytes_out, send_errors;
 } icmp_state;
 
 static size_t address_length(const icmp_state *s) { return s->family == 4 ? 4 : 16; }
 
-/* ---- teardown ----------------------------------------------------------------------------- */
-
-static void free_poll_handle(uv_handle_t *handle) { free(handle); }
-
-/* Stops polling and closes the fd. Makes no N-API calls, so it is safe in the cleanup hook. */
-static void icmp_shutdown(icmp_state *s) {
-  if (s->poll != NULL) {
-    s->poll->data = NULL;
-    uv_close((uv_handle_t *)s->poll, free_poll_handle);
-    s->poll = NULL;
-  }
-  if (s->fd >= 0) {
-    close(s->fd);
-    s->fd = -1;
-  }
-  free(s->arena);
-  s->arena = NULL;
-  free(s->scratch);
-  s->scratch = NULL;
-}
-
-static void delete_ref(napi_env env, napi_ref *ref) {
-  if (*ref != NULL) {
-    napi_delete_reference(env, *ref);
-    *ref = NULL;
-  }
-}
-
-static void icmp_close_from_js(icmp_state *s) {
-  icmp_shutdown(s);
-  delete_ref(s->env, &s->on_batch);
-  delete_ref(s->env, &s->on_error);
-  if (s->async_ctx != NULL) {
-    napi_async_destroy(s->env, s->async_ctx);
-    s->async_ctx = NULL;
-  }
-  if (s->self != NULL) {
-    uint32_t count = 1;
-    while (count > 0 && napi_reference_unref(s->env, s->self, &count) == napi_ok) {
-    }
-  }
-}
-
-static void icmp_cleanup_hook(void *arg) {
-  icmp_state *s = arg;
-  s->cleanup_hook = 0;
-  icmp_shutdown(s);
-}
-
-static void icmp_finalize(napi_env env, void *data, void *hint) {
-  icmp_state *s = data;
-  if (s->cleanup_hook) napi_remove_env_cleanup_hook(env, icmp_cleanup_hook, s);
-  icmp_shutdown(s);
-  delete_ref(env, &s->on_batch);
-  delete_ref(env, &s->on_error);
-  delete_ref(env, &s->lengths_ref);
-  delete_ref(env, &s->self);
-  if (s->async_ctx != NULL) napi_async_destroy(env, s->async_ctx);
-  free(s);
-}
-
 /* ---- receiving ---------------------------------------------------------------------------- */
-
-/* Calls `ref` with argv; an exception thrown by it becomes an uncaught exception. */
-static void call_js(icmp_state *s, napi_ref ref, size_t argc, napi_value *argv) {
-  napi_env env = s->env;
-  napi_value fn, recv, result;
-  if (ref == NULL || napi_get_reference_value(env, ref, &fn) != napi_ok || fn == NULL) return;
-  if (napi_get_reference_value(env, s->self, &recv) != napi_ok || recv == NULL) {
-    napi_get_undefined(env, &recv);
-  }
-  if (napi_make_callback(env, s->async_ctx, recv, fn, argc, argv, &result) != napi_ok) {
-    bool pending = false;
-    napi_is_exception_pending(env, &pending);
-    if (pending) {
-      napi_value exception;
-      napi_get_and_clear_last_exception(env, &exception);
-      napi_fatal_exception(env, exception);
-    }
-  }
-}
-
-static void report_read_error(icmp_state *s, int err) {
-  s->read_errors++;
-  if (s->poll != NULL) uv_poll_stop(s->poll);
-  napi_value error = bh_errno_error(s->env, err, "recvfrom", "receiving from the ICMP socket failed",
-                                    "receiving has stopped; close and reopen the socket");
-  if (error != NULL) call_js(s, s->on_error, 1, &error);
-}
 
 /* Errors that concern one earlier datagram, not the socket: skip them and read on. */
 static int is_transient(int err) {
@@ -206,27 +109,8 @@ static int copy_source(const icmp_state *s, const struct sockaddr_storage *from,
   return 0;
 }
 
-static void deliver_batch(icmp_state *s, size_t used, uint32_t count) {
-  napi_env env = s->env;
-  napi_value argv[3];
-  void *copy = NULL;
-  if (napi_create_buffer_copy(env, used, s->arena, &copy, &argv[0]) != napi_ok) return;
-  if (napi_get_reference_value(env, s->lengths_ref, &argv[1]) != napi_ok) return;
-  if (napi_create_uint32(env, count, &argv[2]) != napi_ok) return;
-  call_js(s, s->on_batch, 3, argv);
-}
-
-static void icmp_on_readable(uv_poll_t *handle, int status, int events) {
-  icmp_state *s = handle->data;
-  if (s == NULL || s->fd < 0) return;
-  napi_handle_scope scope;
-  if (napi_open_handle_scope(s->env, &scope) != napi_ok) return;
-  if (status < 0) {
-    report_read_error(s, -status);
-    napi_close_handle_scope(s->env, scope);
-    return;
-  }
-
+static uint32_t icmp_drain(bh_poll_object *o, size_t *used_out, int *err_out) {
+  icmp_state *s = BH_CONTAINER_OF(o, icmp_state, base);
   size_t addr_len = address_length(s);
   size_t used = 0;
   uint32_t count = 0;
@@ -234,11 +118,11 @@ static void icmp_on_readable(uv_poll_t *handle, int status, int events) {
   /* Skipped messages (not ours, transient errors) count as attempts, so the loop is bounded. */
   for (int attempts = 0; attempts < 4 * ICMP_BATCH && count < ICMP_BATCH; attempts++) {
     if (ICMP_ARENA_BYTES - used < addr_len + ICMP_MAX_READ) break;
-    uint8_t *entry = s->arena + used;
+    uint8_t *entry = o->arena + used;
     uint8_t *msg = entry + addr_len;
     struct sockaddr_storage from;
     socklen_t from_len = sizeof from;
-    ssize_t n = recvfrom(s->fd, msg, ICMP_MAX_READ, 0, (struct sockaddr *)&from, &from_len);
+    ssize_t n = recvfrom(o->fd, msg, ICMP_MAX_READ, 0, (struct sockaddr *)&from, &from_len);
     if (n < 0) {
       if (errno == EINTR || is_transient(errno)) continue;
       if (errno != EAGAIN && errno != EWOULDBLOCK) err = errno;
@@ -246,29 +130,40 @@ static void icmp_on_readable(uv_poll_t *handle, int status, int events) {
     }
     size_t length = echo_reply_length(s, msg, (size_t)n);
     if (length == 0 || !copy_source(s, &from, entry)) continue;
-    s->lengths[count++] = (uint32_t)length;
+    o->lengths[count++] = (uint32_t)length;
     used += addr_len + length;
     s->packets_in++;
     s->bytes_in += length;
   }
+  *used_out = used;
+  *err_out = err;
+  return count;
+}
 
-  if (count > 0) deliver_batch(s, used, count);
-  /* The batch callback may have closed the socket. */
-  if (err != 0 && s->fd >= 0) report_read_error(s, err);
-  napi_close_handle_scope(s->env, scope);
+static const bh_poll_class icmp_class = {
+    .resource_name = "BackhaulIcmpSocket",
+    .noun = "ICMP socket",
+    .started_code = "ERR_ICMP_STARTED",
+    .no_memory = "no memory for the ICMP receive buffer",
+    .read_syscall = "recvfrom",
+    .read_failed = "receiving from the ICMP socket failed",
+    .read_hint = "receiving has stopped; close and reopen the socket",
+    .arena_bytes = ICMP_ARENA_BYTES,
+    .batch = ICMP_BATCH,
+    .drain = icmp_drain,
+};
+
+static void icmp_finalize(napi_env env, void *data, void *hint) {
+  icmp_state *s = data;
+  bh_poll_finalize(&s->base, env);
+  free(s->scratch);
+  free(s);
 }
 
 /* ---- methods ------------------------------------------------------------------------------ */
 
 static icmp_state *unwrap_this(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv) {
-  napi_value self;
-  void *data = NULL;
-  if (napi_get_cb_info(env, info, argc, argv, &self, NULL) != napi_ok) return NULL;
-  if (napi_unwrap(env, self, &data) != napi_ok || data == NULL) {
-    napi_throw_type_error(env, "ERR_INVALID_THIS", "not an IcmpSocket");
-    return NULL;
-  }
-  return data;
+  return bh_poll_unwrap(env, info, argc, argv, "not an IcmpSocket");
 }
 
 static napi_value icmp_start(napi_env env, napi_callback_info info) {
@@ -276,52 +171,7 @@ static napi_value icmp_start(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   icmp_state *s = unwrap_this(env, info, &argc, argv);
   if (s == NULL) return NULL;
-  napi_valuetype t0 = napi_undefined, t1 = napi_undefined;
-  if (argc >= 1) napi_typeof(env, argv[0], &t0);
-  if (argc >= 2) napi_typeof(env, argv[1], &t1);
-  if (t0 != napi_function || t1 != napi_function) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "start(onBatch, onError) needs two functions");
-    return NULL;
-  }
-  if (s->fd < 0) {
-    bh_throw_errno(env, EBADF, "start", "the ICMP socket is closed", NULL);
-    return NULL;
-  }
-  if (s->poll != NULL) {
-    napi_throw_error(env, "ERR_ICMP_STARTED", "the ICMP socket is already started");
-    return NULL;
-  }
-  s->arena = malloc(ICMP_ARENA_BYTES);
-  s->poll = malloc(sizeof *s->poll);
-  if (s->arena == NULL || s->poll == NULL) {
-    free(s->arena);
-    free(s->poll);
-    s->arena = NULL;
-    s->poll = NULL;
-    bh_throw_errno(env, ENOMEM, "malloc", "no memory for the ICMP receive buffer", NULL);
-    return NULL;
-  }
-  uv_loop_t *loop = NULL;
-  BH_CALL(env, napi_get_uv_event_loop(env, &loop));
-  int rc = uv_poll_init(loop, s->poll, s->fd);
-  if (rc != 0) {
-    free(s->poll);
-    s->poll = NULL;
-    bh_throw_errno(env, -rc, "uv_poll_init", "cannot watch the ICMP socket", NULL);
-    return NULL;
-  }
-  s->poll->data = s;
-
-  napi_value resource_name;
-  BH_CALL(env, napi_create_string_utf8(env, "BackhaulIcmpSocket", NAPI_AUTO_LENGTH, &resource_name));
-  BH_CALL(env, napi_async_init(env, NULL, resource_name, &s->async_ctx));
-  BH_CALL(env, napi_create_reference(env, argv[0], 1, &s->on_batch));
-  BH_CALL(env, napi_create_reference(env, argv[1], 1, &s->on_error));
-  uint32_t refs = 0;
-  BH_CALL(env, napi_reference_ref(env, s->self, &refs));
-  rc = uv_poll_start(s->poll, UV_READABLE, icmp_on_readable);
-  if (rc != 0) bh_throw_errno(env, -rc, "uv_poll_start", "cannot watch the ICMP socket", NULL);
-  return NULL;
+  return bh_poll_start(&s->base, argc, argv, 1);
 }
 
 /* RFC 1071 over a whole ICMPv4 message whose checksum field is zero. */
@@ -369,7 +219,7 @@ static napi_value icmp_send(napi_env env, napi_callback_info info) {
                           "the message hold at least an ICMP header");
     return NULL;
   }
-  if (s->fd < 0) return errno_name(env, EBADF);
+  if (s->base.fd < 0) return errno_name(env, EBADF);
   if (message_len > ICMP_MAX_READ) return errno_name(env, EMSGSIZE);
 
   const uint8_t *data = message;
@@ -399,7 +249,7 @@ static napi_value icmp_send(napi_env env, napi_callback_info info) {
   }
   ssize_t n;
   do {
-    n = sendto(s->fd, data, message_len, 0, (struct sockaddr *)&to, to_len);
+    n = sendto(s->base.fd, data, message_len, 0, (struct sockaddr *)&to, to_len);
   } while (n < 0 && errno == EINTR);
   if (n < 0) {
     s->send_errors++;
@@ -412,25 +262,18 @@ static napi_value icmp_send(napi_env env, napi_callback_info info) {
   return null_value;
 }
 
-static napi_status set_counter(napi_env env, napi_value obj, const char *key, uint64_t value) {
-  napi_value v;
-  napi_status st = napi_create_double(env, (double)value, &v);
-  if (st != napi_ok) return st;
-  return napi_set_named_property(env, obj, key, v);
-}
-
 static napi_value icmp_stats(napi_env env, napi_callback_info info) {
   size_t argc = 0;
   icmp_state *s = unwrap_this(env, info, &argc, NULL);
   if (s == NULL) return NULL;
   napi_value obj;
   BH_CALL(env, napi_create_object(env, &obj));
-  BH_CALL(env, set_counter(env, obj, "packetsIn", s->packets_in));
-  BH_CALL(env, set_counter(env, obj, "bytesIn", s->bytes_in));
-  BH_CALL(env, set_counter(env, obj, "packetsOut", s->packets_out));
-  BH_CALL(env, set_counter(env, obj, "bytesOut", s->bytes_out));
-  BH_CALL(env, set_counter(env, obj, "sendErrors", s->send_errors));
-  BH_CALL(env, set_counter(env, obj, "readErrors", s->read_errors));
+  BH_CALL(env, bh_poll_set_counter(env, obj, "packetsIn", s->packets_in));
+  BH_CALL(env, bh_poll_set_counter(env, obj, "bytesIn", s->bytes_in));
+  BH_CALL(env, bh_poll_set_counter(env, obj, "packetsOut", s->packets_out));
+  BH_CALL(env, bh_poll_set_counter(env, obj, "bytesOut", s->bytes_out));
+  BH_CALL(env, bh_poll_set_counter(env, obj, "sendErrors", s->send_errors));
+  BH_CALL(env, bh_poll_set_counter(env, obj, "readErrors", s->base.read_errors));
   return obj;
 }
 
@@ -438,7 +281,10 @@ static napi_value icmp_close(napi_env env, napi_callback_info info) {
   size_t argc = 0;
   icmp_state *s = unwrap_this(env, info, &argc, NULL);
   if (s == NULL) return NULL;
-  icmp_close_from_js(s);
+  bh_poll_close_from_js(&s->base);
+  /* Sends after close() answer EBADF before touching scratch; the finalizer frees it otherwise. */
+  free(s->scratch);
+  s->scratch = NULL;
   return NULL;
 }
 
@@ -605,25 +451,17 @@ static napi_value icmp_construct(napi_env env, napi_callback_info info) {
     bh_throw_errno(env, ENOMEM, "calloc", "no memory for the ICMP socket", NULL);
     return NULL;
   }
-  s->env = env;
-  s->fd = fd;
+  bh_poll_init(&s->base, &icmp_class, env, fd);
   s->family = family;
   s->raw = raw;
-  if (napi_wrap(env, self, s, icmp_finalize, NULL, &s->self) != napi_ok) {
+  if (bh_poll_wrap(&s->base, self, s, icmp_finalize) != napi_ok) {
     close(fd);
     free(s);
     bh_throw_napi_failure(env, "napi_wrap");
     return NULL;
   }
   /* From here on the finalizer owns `s`. */
-  if (napi_add_env_cleanup_hook(env, icmp_cleanup_hook, s) == napi_ok) s->cleanup_hook = 1;
-
-  napi_value lengths_buffer, lengths;
-  void *lengths_data = NULL;
-  BH_CALL(env, napi_create_arraybuffer(env, ICMP_BATCH * sizeof(uint32_t), &lengths_data, &lengths_buffer));
-  BH_CALL(env, napi_create_typedarray(env, napi_uint32_array, ICMP_BATCH, lengths_buffer, 0, &lengths));
-  s->lengths = lengths_data;
-  BH_CALL(env, napi_create_reference(env, lengths, 1, &s->lengths_ref));
+  BH_CALL(env, bh_poll_create_lengths(&s->base));
   BH_CALL(env, define_properties(env, self, s, !raw, identifier));
   return self;
 }

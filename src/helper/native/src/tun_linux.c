@@ -40,9 +40,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
-#include <uv.h>
 
 #include "errors.h"
+#include "poll_object.h"
 
 /* The largest MTU a TUN device accepts: every read gets this much room, so no packet is cut. */
 #define TUN_MAX_PACKET 65535
@@ -52,182 +52,60 @@
 #define TUN_ARENA_BYTES (1024 * 1024)
 
 typedef struct tun_state {
-  napi_env env;
-  int fd;                       /* -1 once closed */
+  bh_poll_object base;          /* fd, poll, callbacks, lengths, arena: see poll_object.h */
   char name[IFNAMSIZ];
-  uv_poll_t *poll;              /* own allocation: freed by uv's close callback, maybe after us */
-  int polling;                  /* uv_poll_start is active */
   int paused;
-  napi_ref self;                /* 0 = weak; 1 while started, so GC can't close a live device */
-  napi_ref on_batch;
-  napi_ref on_error;
-  napi_ref lengths_ref;         /* the reused Uint32Array(TUN_BATCH_PACKETS) */
-  uint32_t *lengths;            /* its memory (V8 array buffers do not move) */
-  napi_async_context async_ctx; /* so callbacks run as proper async callbacks (nextTick, hooks) */
-  int cleanup_hook;             /* registered env cleanup hook */
-  uint8_t *arena;               /* TUN_ARENA_BYTES, allocated on start() */
-  uint64_t packets_in, bytes_in, packets_out, bytes_out, write_drops, read_errors;
+  uint64_t packets_in, bytes_in, packets_out, bytes_out, write_drops;
 } tun_state;
 
-/* ---- teardown ----------------------------------------------------------------------------- */
+/* ---- reading ------------------------------------------------------------------------------ */
 
-static void free_poll_handle(uv_handle_t *handle) { free(handle); }
-
-/* Stops polling and closes the fd. Makes no N-API calls, so it is safe in the cleanup hook. */
-static void tun_shutdown(tun_state *s) {
-  if (s->poll != NULL) {
-    /* libuv: the fd may be closed right after uv_close(); the handle memory lives until the
-     * close callback, which no longer looks at the state. */
-    s->poll->data = NULL;
-    uv_close((uv_handle_t *)s->poll, free_poll_handle);
-    s->poll = NULL;
-    s->polling = 0;
-  }
-  if (s->fd >= 0) {
-    close(s->fd);
-    s->fd = -1;
-  }
-  free(s->arena);
-  s->arena = NULL;
-}
-
-static void delete_ref(napi_env env, napi_ref *ref) {
-  if (*ref != NULL) {
-    napi_delete_reference(env, *ref);
-    *ref = NULL;
-  }
-}
-
-/* Full close from JavaScript: shut down, drop the callbacks and the strong self reference. */
-static void tun_close_from_js(tun_state *s) {
-  tun_shutdown(s);
-  delete_ref(s->env, &s->on_batch);
-  delete_ref(s->env, &s->on_error);
-  if (s->async_ctx != NULL) {
-    napi_async_destroy(s->env, s->async_ctx);
-    s->async_ctx = NULL;
-  }
-  if (s->self != NULL) {
-    uint32_t count = 1;
-    while (count > 0 && napi_reference_unref(s->env, s->self, &count) == napi_ok) {
-    }
-  }
-}
-
-static void tun_cleanup_hook(void *arg) {
-  tun_state *s = arg;
-  s->cleanup_hook = 0;
-  tun_shutdown(s);
-}
-
-static void tun_finalize(napi_env env, void *data, void *hint) {
-  tun_state *s = data;
-  if (s->cleanup_hook) napi_remove_env_cleanup_hook(env, tun_cleanup_hook, s);
-  tun_shutdown(s);
-  delete_ref(env, &s->on_batch);
-  delete_ref(env, &s->on_error);
-  delete_ref(env, &s->lengths_ref);
-  delete_ref(env, &s->self);
-  if (s->async_ctx != NULL) napi_async_destroy(env, s->async_ctx);
-  free(s);
-}
-
-/* ---- calling back into JavaScript --------------------------------------------------------- */
-
-/* Calls `ref` with argv; an exception thrown by it becomes an uncaught exception. */
-static void call_js(tun_state *s, napi_ref ref, size_t argc, napi_value *argv) {
-  napi_env env = s->env;
-  napi_value fn, recv, result;
-  if (ref == NULL || napi_get_reference_value(env, ref, &fn) != napi_ok || fn == NULL) return;
-  if (napi_get_reference_value(env, s->self, &recv) != napi_ok || recv == NULL) {
-    napi_get_undefined(env, &recv);
-  }
-  napi_status st = napi_make_callback(env, s->async_ctx, recv, fn, argc, argv, &result);
-  if (st != napi_ok) {
-    bool pending = false;
-    napi_is_exception_pending(env, &pending);
-    if (pending) {
-      napi_value exception;
-      napi_get_and_clear_last_exception(env, &exception);
-      napi_fatal_exception(env, exception);
-    }
-  }
-}
-
-/* A read error ends reading: stop the poll and tell JavaScript through onError. */
-static void report_read_error(tun_state *s, int err) {
-  s->read_errors++;
-  if (s->poll != NULL && s->polling) {
-    uv_poll_stop(s->poll);
-    s->polling = 0;
-  }
-  napi_value error = bh_errno_error(s->env, err, "read", "reading from the TUN device failed",
-                                    "reading has stopped; close and reopen the device");
-  if (error != NULL) call_js(s, s->on_error, 1, &error);
-}
-
-static void deliver_batch(tun_state *s, size_t used, uint32_t count) {
-  napi_env env = s->env;
-  napi_value argv[3];
-  void *copy = NULL;
-  if (napi_create_buffer_copy(env, used, s->arena, &copy, &argv[0]) != napi_ok) return;
-  if (napi_get_reference_value(env, s->lengths_ref, &argv[1]) != napi_ok) return;
-  if (napi_create_uint32(env, count, &argv[2]) != napi_ok) return;
-  call_js(s, s->on_batch, 3, argv);
-}
-
-static void tun_on_readable(uv_poll_t *handle, int status, int events) {
-  tun_state *s = handle->data;
-  if (s == NULL || s->fd < 0) return;
-  napi_handle_scope scope;
-  if (napi_open_handle_scope(s->env, &scope) != napi_ok) return;
-
-  if (status < 0) {
-    report_read_error(s, -status);
-    napi_close_handle_scope(s->env, scope);
-    return;
-  }
-
+static uint32_t tun_drain(bh_poll_object *o, size_t *used_out, int *err_out) {
+  tun_state *s = BH_CONTAINER_OF(o, tun_state, base);
   size_t used = 0;
   uint32_t count = 0;
   int err = 0;
   while (count < TUN_BATCH_PACKETS && TUN_ARENA_BYTES - used >= TUN_MAX_PACKET) {
-    ssize_t n = read(s->fd, s->arena + used, TUN_MAX_PACKET);
+    ssize_t n = read(o->fd, o->arena + used, TUN_MAX_PACKET);
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno != EAGAIN && errno != EWOULDBLOCK) err = errno;
       break;
     }
     if (n == 0) break;
-    s->lengths[count++] = (uint32_t)n;
+    o->lengths[count++] = (uint32_t)n;
     used += (size_t)n;
   }
   s->packets_in += count;
   s->bytes_in += used;
+  *used_out = used;
+  *err_out = err;
+  return count;
+}
 
-  if (count > 0) deliver_batch(s, used, count);
-  /* The batch callback may have closed the device. */
-  if (err != 0 && s->fd >= 0) report_read_error(s, err);
-  napi_close_handle_scope(s->env, scope);
+static const bh_poll_class tun_class = {
+    .resource_name = "BackhaulTunDevice",
+    .noun = "TUN device",
+    .started_code = "ERR_TUN_STARTED",
+    .no_memory = "no memory for the TUN read buffer",
+    .read_syscall = "read",
+    .read_failed = "reading from the TUN device failed",
+    .read_hint = "reading has stopped; close and reopen the device",
+    .arena_bytes = TUN_ARENA_BYTES,
+    .batch = TUN_BATCH_PACKETS,
+    .drain = tun_drain,
+};
+
+static void tun_finalize(napi_env env, void *data, void *hint) {
+  tun_state *s = data;
+  bh_poll_finalize(&s->base, env);
+  free(s);
 }
 
 /* ---- methods ------------------------------------------------------------------------------ */
 
 static tun_state *unwrap_this(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv) {
-  napi_value self;
-  void *data = NULL;
-  if (napi_get_cb_info(env, info, argc, argv, &self, NULL) != napi_ok) return NULL;
-  if (napi_unwrap(env, self, &data) != napi_ok || data == NULL) {
-    napi_throw_type_error(env, "ERR_INVALID_THIS", "not a TunDevice");
-    return NULL;
-  }
-  return data;
-}
-
-static int start_polling(tun_state *s) {
-  int rc = uv_poll_start(s->poll, UV_READABLE, tun_on_readable);
-  if (rc == 0) s->polling = 1;
-  return rc;
+  return bh_poll_unwrap(env, info, argc, argv, "not a TunDevice");
 }
 
 static napi_value tun_start(napi_env env, napi_callback_info info) {
@@ -235,59 +113,7 @@ static napi_value tun_start(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   tun_state *s = unwrap_this(env, info, &argc, argv);
   if (s == NULL) return NULL;
-  napi_valuetype t0 = napi_undefined, t1 = napi_undefined;
-  if (argc >= 1) napi_typeof(env, argv[0], &t0);
-  if (argc >= 2) napi_typeof(env, argv[1], &t1);
-  if (t0 != napi_function || t1 != napi_function) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "start(onBatch, onError) needs two functions");
-    return NULL;
-  }
-  if (s->fd < 0) {
-    bh_throw_errno(env, EBADF, "start", "the TUN device is closed", NULL);
-    return NULL;
-  }
-  if (s->poll != NULL) {
-    napi_throw_error(env, "ERR_TUN_STARTED", "the TUN device is already started");
-    return NULL;
-  }
-
-  s->arena = malloc(TUN_ARENA_BYTES);
-  s->poll = malloc(sizeof *s->poll);
-  if (s->arena == NULL || s->poll == NULL) {
-    free(s->arena);
-    free(s->poll);
-    s->arena = NULL;
-    s->poll = NULL;
-    bh_throw_errno(env, ENOMEM, "malloc", "no memory for the TUN read buffer", NULL);
-    return NULL;
-  }
-  uv_loop_t *loop = NULL;
-  BH_CALL(env, napi_get_uv_event_loop(env, &loop));
-  int rc = uv_poll_init(loop, s->poll, s->fd);
-  if (rc != 0) {
-    free(s->poll);
-    s->poll = NULL;
-    bh_throw_errno(env, -rc, "uv_poll_init", "cannot watch the TUN device", NULL);
-    return NULL;
-  }
-  s->poll->data = s;
-
-  napi_value resource_name;
-  BH_CALL(env, napi_create_string_utf8(env, "BackhaulTunDevice", NAPI_AUTO_LENGTH, &resource_name));
-  BH_CALL(env, napi_async_init(env, NULL, resource_name, &s->async_ctx));
-  BH_CALL(env, napi_create_reference(env, argv[0], 1, &s->on_batch));
-  BH_CALL(env, napi_create_reference(env, argv[1], 1, &s->on_error));
-  uint32_t refs = 0;
-  BH_CALL(env, napi_reference_ref(env, s->self, &refs));
-
-  if (!s->paused) {
-    rc = start_polling(s);
-    if (rc != 0) {
-      bh_throw_errno(env, -rc, "uv_poll_start", "cannot watch the TUN device", NULL);
-      return NULL;
-    }
-  }
-  return NULL;
+  return bh_poll_start(&s->base, argc, argv, !s->paused);
 }
 
 static napi_value tun_pause(napi_env env, napi_callback_info info) {
@@ -295,10 +121,7 @@ static napi_value tun_pause(napi_env env, napi_callback_info info) {
   tun_state *s = unwrap_this(env, info, &argc, NULL);
   if (s == NULL) return NULL;
   s->paused = 1;
-  if (s->poll != NULL && s->polling) {
-    uv_poll_stop(s->poll);
-    s->polling = 0;
-  }
+  bh_poll_pause(&s->base);
   return NULL;
 }
 
@@ -307,10 +130,8 @@ static napi_value tun_resume(napi_env env, napi_callback_info info) {
   tun_state *s = unwrap_this(env, info, &argc, NULL);
   if (s == NULL) return NULL;
   s->paused = 0;
-  if (s->poll != NULL && !s->polling && s->fd >= 0) {
-    int rc = start_polling(s);
-    if (rc != 0) bh_throw_errno(env, -rc, "uv_poll_start", "cannot resume reading the TUN device", NULL);
-  }
+  int rc = bh_poll_resume(&s->base);
+  if (rc != 0) bh_throw_errno(env, -rc, "uv_poll_start", "cannot resume reading the TUN device", NULL);
   return NULL;
 }
 
@@ -351,11 +172,11 @@ static napi_value tun_write(napi_env env, napi_callback_info info) {
   BH_CALL(env, napi_get_array_length(env, argv[0], &total));
 
   uint32_t written = 0;
-  if (s->fd < 0) {
+  if (s->base.fd < 0) {
     /* A closed device drops like a NIC that is down: the link may still be delivering. */
     s->write_drops += total;
   }
-  for (uint32_t i = 0; s->fd >= 0 && i < total; i++) {
+  for (uint32_t i = 0; s->base.fd >= 0 && i < total; i++) {
     napi_value element;
     BH_CALL(env, napi_get_element(env, argv[0], i, &element));
     bool is_typed = false;
@@ -370,7 +191,7 @@ static napi_value tun_write(napi_env env, napi_callback_info info) {
     }
     ssize_t n;
     do {
-      n = write(s->fd, data, length);
+      n = write(s->base.fd, data, length);
     } while (n < 0 && errno == EINTR);
     if (n >= 0) {
       written++;
@@ -396,25 +217,18 @@ static napi_value tun_write(napi_env env, napi_callback_info info) {
   return result;
 }
 
-static napi_status set_counter(napi_env env, napi_value obj, const char *key, uint64_t value) {
-  napi_value v;
-  napi_status st = napi_create_double(env, (double)value, &v);
-  if (st != napi_ok) return st;
-  return napi_set_named_property(env, obj, key, v);
-}
-
 static napi_value tun_stats(napi_env env, napi_callback_info info) {
   size_t argc = 0;
   tun_state *s = unwrap_this(env, info, &argc, NULL);
   if (s == NULL) return NULL;
   napi_value obj;
   BH_CALL(env, napi_create_object(env, &obj));
-  BH_CALL(env, set_counter(env, obj, "packetsIn", s->packets_in));
-  BH_CALL(env, set_counter(env, obj, "bytesIn", s->bytes_in));
-  BH_CALL(env, set_counter(env, obj, "packetsOut", s->packets_out));
-  BH_CALL(env, set_counter(env, obj, "bytesOut", s->bytes_out));
-  BH_CALL(env, set_counter(env, obj, "writeDrops", s->write_drops));
-  BH_CALL(env, set_counter(env, obj, "readErrors", s->read_errors));
+  BH_CALL(env, bh_poll_set_counter(env, obj, "packetsIn", s->packets_in));
+  BH_CALL(env, bh_poll_set_counter(env, obj, "bytesIn", s->bytes_in));
+  BH_CALL(env, bh_poll_set_counter(env, obj, "packetsOut", s->packets_out));
+  BH_CALL(env, bh_poll_set_counter(env, obj, "bytesOut", s->bytes_out));
+  BH_CALL(env, bh_poll_set_counter(env, obj, "writeDrops", s->write_drops));
+  BH_CALL(env, bh_poll_set_counter(env, obj, "readErrors", s->base.read_errors));
   return obj;
 }
 
@@ -422,7 +236,7 @@ static napi_value tun_close(napi_env env, napi_callback_info info) {
   size_t argc = 0;
   tun_state *s = unwrap_this(env, info, &argc, NULL);
   if (s == NULL) return NULL;
-  tun_close_from_js(s);
+  bh_poll_close_from_js(&s->base);
   return NULL;
 }
 
@@ -524,27 +338,21 @@ static napi_value tun_construct(napi_env env, napi_callback_info info) {
     bh_throw_errno(env, ENOMEM, "calloc", "no memory for the TUN device", NULL);
     return NULL;
   }
-  s->env = env;
-  s->fd = fd;
+  bh_poll_init(&s->base, &tun_class, env, fd);
   memcpy(s->name, ifr.ifr_name, IFNAMSIZ);
   s->name[IFNAMSIZ - 1] = '\0';
 
-  if (napi_wrap(env, self, s, tun_finalize, NULL, &s->self) != napi_ok) {
+  if (bh_poll_wrap(&s->base, self, s, tun_finalize) != napi_ok) {
     close(fd);
     free(s);
     bh_throw_napi_failure(env, "napi_wrap");
     return NULL;
   }
   /* From here on the finalizer owns `s`. */
-  if (napi_add_env_cleanup_hook(env, tun_cleanup_hook, s) == napi_ok) s->cleanup_hook = 1;
+  BH_CALL(env, bh_poll_create_lengths(&s->base));
 
-  napi_value name_value, lengths_buffer, lengths;
+  napi_value name_value;
   BH_CALL(env, napi_create_string_utf8(env, s->name, NAPI_AUTO_LENGTH, &name_value));
-  void *lengths_data = NULL;
-  BH_CALL(env, napi_create_arraybuffer(env, TUN_BATCH_PACKETS * sizeof(uint32_t), &lengths_data, &lengths_buffer));
-  BH_CALL(env, napi_create_typedarray(env, napi_uint32_array, TUN_BATCH_PACKETS, lengths_buffer, 0, &lengths));
-  s->lengths = lengths_data;
-  BH_CALL(env, napi_create_reference(env, lengths, 1, &s->lengths_ref));
 
   napi_property_descriptor props[] = {
       {"name", NULL, NULL, NULL, NULL, name_value, napi_enumerable, NULL},

@@ -1,0 +1,263 @@
+/*
+ * The lifecycle shared by TunDevice and IcmpSocket; see poll_object.h.
+ *
+ * Lifetimes, in short: the state is owned by the napi_wrap finalizer; the uv_poll_t is its own
+ * allocation, because uv_close() only finishes on a later loop turn (maybe after the finalizer
+ * has freed the state), so its close callback frees just the handle and never looks at the state.
+ */
+#include "poll_object.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "errors.h"
+
+/* ---- teardown ----------------------------------------------------------------------------- */
+
+static void free_poll_handle(uv_handle_t *handle) { free(handle); }
+
+/* Stops polling and closes the fd. Makes no N-API calls, so it is safe in the cleanup hook. */
+static void shutdown_object(bh_poll_object *o) {
+  if (o->poll != NULL) {
+    /* libuv: the fd may be closed right after uv_close(); the handle memory lives until the
+     * close callback, which no longer looks at the state. */
+    o->poll->data = NULL;
+    uv_close((uv_handle_t *)o->poll, free_poll_handle);
+    o->poll = NULL;
+    o->polling = 0;
+  }
+  if (o->fd >= 0) {
+    close(o->fd);
+    o->fd = -1;
+  }
+  free(o->arena);
+  o->arena = NULL;
+}
+
+static void delete_ref(napi_env env, napi_ref *ref) {
+  if (*ref != NULL) {
+    napi_delete_reference(env, *ref);
+    *ref = NULL;
+  }
+}
+
+void bh_poll_close_from_js(bh_poll_object *o) {
+  shutdown_object(o);
+  delete_ref(o->env, &o->on_batch);
+  delete_ref(o->env, &o->on_error);
+  if (o->async_ctx != NULL) {
+    napi_async_destroy(o->env, o->async_ctx);
+    o->async_ctx = NULL;
+  }
+  if (o->self != NULL) {
+    uint32_t count = 1;
+    while (count > 0 && napi_reference_unref(o->env, o->self, &count) == napi_ok) {
+    }
+  }
+}
+
+/* Worker or Electron teardown: the loop must be able to close, so release the fd and the poll.
+ * The finalizer still runs later and frees the rest. */
+static void cleanup_hook(void *arg) {
+  bh_poll_object *o = arg;
+  o->cleanup_hook = 0;
+  shutdown_object(o);
+}
+
+void bh_poll_finalize(bh_poll_object *o, napi_env env) {
+  if (o->cleanup_hook) napi_remove_env_cleanup_hook(env, cleanup_hook, o);
+  shutdown_object(o);
+  delete_ref(env, &o->on_batch);
+  delete_ref(env, &o->on_error);
+  delete_ref(env, &o->lengths_ref);
+  delete_ref(env, &o->self);
+  if (o->async_ctx != NULL) {
+    napi_async_destroy(env, o->async_ctx);
+    o->async_ctx = NULL;
+  }
+}
+
+/* ---- setup -------------------------------------------------------------------------------- */
+
+void bh_poll_init(bh_poll_object *o, const bh_poll_class *cls, napi_env env, int fd) {
+  o->cls = cls;
+  o->env = env;
+  o->fd = fd;
+}
+
+napi_status bh_poll_wrap(bh_poll_object *o, napi_value self, void *state, napi_finalize finalize) {
+  napi_status st = napi_wrap(o->env, self, state, finalize, NULL, &o->self);
+  if (st != napi_ok) return st;
+  /* From here on the finalizer owns the state; the hook is optional (it only speeds teardown). */
+  if (napi_add_env_cleanup_hook(o->env, cleanup_hook, o) == napi_ok) o->cleanup_hook = 1;
+  return napi_ok;
+}
+
+napi_status bh_poll_create_lengths(bh_poll_object *o) {
+  napi_env env = o->env;
+  napi_value buffer, lengths;
+  void *data = NULL;
+  napi_status st = napi_create_arraybuffer(env, o->cls->batch * sizeof(uint32_t), &data, &buffer);
+  if (st != napi_ok) return st;
+  st = napi_create_typedarray(env, napi_uint32_array, o->cls->batch, buffer, 0, &lengths);
+  if (st != napi_ok) return st;
+  o->lengths = data;
+  return napi_create_reference(env, lengths, 1, &o->lengths_ref);
+}
+
+void *bh_poll_unwrap(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv,
+                     const char *not_this) {
+  napi_value self;
+  void *data = NULL;
+  if (napi_get_cb_info(env, info, argc, argv, &self, NULL) != napi_ok) return NULL;
+  if (napi_unwrap(env, self, &data) != napi_ok || data == NULL) {
+    napi_throw_type_error(env, "ERR_INVALID_THIS", not_this);
+    return NULL;
+  }
+  return data;
+}
+
+/* ---- calling back into JavaScript --------------------------------------------------------- */
+
+/* Calls `ref` with argv; an exception thrown by it becomes an uncaught exception. */
+static void call_js(bh_poll_object *o, napi_ref ref, size_t argc, napi_value *argv) {
+  napi_env env = o->env;
+  napi_value fn, recv, result;
+  if (ref == NULL || napi_get_reference_value(env, ref, &fn) != napi_ok || fn == NULL) return;
+  if (napi_get_reference_value(env, o->self, &recv) != napi_ok || recv == NULL) {
+    napi_get_undefined(env, &recv);
+  }
+  if (napi_make_callback(env, o->async_ctx, recv, fn, argc, argv, &result) != napi_ok) {
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (pending) {
+      napi_value exception;
+      napi_get_and_clear_last_exception(env, &exception);
+      napi_fatal_exception(env, exception);
+    }
+  }
+}
+
+/* A read error ends reading: stop the poll and tell JavaScript through onError. */
+static void report_read_error(bh_poll_object *o, int err) {
+  o->read_errors++;
+  bh_poll_pause(o);
+  const bh_poll_class *cls = o->cls;
+  napi_value error = bh_errno_error(o->env, err, cls->read_syscall, cls->read_failed, cls->read_hint);
+  if (error != NULL) call_js(o, o->on_error, 1, &error);
+}
+
+static void deliver_batch(bh_poll_object *o, size_t used, uint32_t count) {
+  napi_env env = o->env;
+  napi_value argv[3];
+  void *copy = NULL;
+  if (napi_create_buffer_copy(env, used, o->arena, &copy, &argv[0]) != napi_ok) return;
+  if (napi_get_reference_value(env, o->lengths_ref, &argv[1]) != napi_ok) return;
+  if (napi_create_uint32(env, count, &argv[2]) != napi_ok) return;
+  call_js(o, o->on_batch, 3, argv);
+}
+
+static void on_readable(uv_poll_t *handle, int status, int events) {
+  bh_poll_object *o = handle->data;
+  if (o == NULL || o->fd < 0) return;
+  /* The scope also keeps `this` (the receiver in call_js) alive while the callbacks run, so a
+   * close() from onBatch cannot let GC free `o` under us. */
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(o->env, &scope) != napi_ok) return;
+  if (status < 0) {
+    report_read_error(o, -status);
+  } else {
+    size_t used = 0;
+    int err = 0;
+    uint32_t count = o->cls->drain(o, &used, &err);
+    if (count > 0) deliver_batch(o, used, count);
+    /* The batch callback may have closed the object. */
+    if (err != 0 && o->fd >= 0) report_read_error(o, err);
+  }
+  napi_close_handle_scope(o->env, scope);
+}
+
+/* ---- start / pause / resume --------------------------------------------------------------- */
+
+int bh_poll_resume(bh_poll_object *o) {
+  if (o->poll == NULL || o->polling || o->fd < 0) return 0;
+  int rc = uv_poll_start(o->poll, UV_READABLE, on_readable);
+  if (rc == 0) o->polling = 1;
+  return rc;
+}
+
+void bh_poll_pause(bh_poll_object *o) {
+  if (o->poll != NULL && o->polling) {
+    uv_poll_stop(o->poll);
+    o->polling = 0;
+  }
+}
+
+napi_value bh_poll_start(bh_poll_object *o, size_t argc, napi_value *argv, int poll_now) {
+  napi_env env = o->env;
+  const bh_poll_class *cls = o->cls;
+  char what[96];
+  napi_valuetype t0 = napi_undefined, t1 = napi_undefined;
+  if (argc >= 1) napi_typeof(env, argv[0], &t0);
+  if (argc >= 2) napi_typeof(env, argv[1], &t1);
+  if (t0 != napi_function || t1 != napi_function) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "start(onBatch, onError) needs two functions");
+    return NULL;
+  }
+  if (o->fd < 0) {
+    snprintf(what, sizeof what, "the %s is closed", cls->noun);
+    bh_throw_errno(env, EBADF, "start", what, NULL);
+    return NULL;
+  }
+  if (o->poll != NULL) {
+    snprintf(what, sizeof what, "the %s is already started", cls->noun);
+    napi_throw_error(env, cls->started_code, what);
+    return NULL;
+  }
+
+  o->arena = malloc(cls->arena_bytes);
+  o->poll = malloc(sizeof *o->poll);
+  if (o->arena == NULL || o->poll == NULL) {
+    free(o->arena);
+    free(o->poll);
+    o->arena = NULL;
+    o->poll = NULL;
+    bh_throw_errno(env, ENOMEM, "malloc", cls->no_memory, NULL);
+    return NULL;
+  }
+  snprintf(what, sizeof what, "cannot watch the %s", cls->noun);
+  uv_loop_t *loop = NULL;
+  BH_CALL(env, napi_get_uv_event_loop(env, &loop));
+  int rc = uv_poll_init(loop, o->poll, o->fd);
+  if (rc != 0) {
+    free(o->poll);
+    o->poll = NULL;
+    bh_throw_errno(env, -rc, "uv_poll_init", what, NULL);
+    return NULL;
+  }
+  o->poll->data = o;
+
+  napi_value resource_name;
+  BH_CALL(env, napi_create_string_utf8(env, cls->resource_name, NAPI_AUTO_LENGTH, &resource_name));
+  BH_CALL(env, napi_async_init(env, NULL, resource_name, &o->async_ctx));
+  BH_CALL(env, napi_create_reference(env, argv[0], 1, &o->on_batch));
+  BH_CALL(env, napi_create_reference(env, argv[1], 1, &o->on_error));
+  uint32_t refs = 0;
+  BH_CALL(env, napi_reference_ref(env, o->self, &refs));
+
+  if (poll_now) {
+    rc = bh_poll_resume(o);
+    if (rc != 0) bh_throw_errno(env, -rc, "uv_poll_start", what, NULL);
+  }
+  return NULL;
+}
+
+napi_status bh_poll_set_counter(napi_env env, napi_value obj, const char *key, uint64_t value) {
+  napi_value v;
+  napi_status st = napi_create_double(env, (double)value, &v);
+  if (st != napi_ok) return st;
+  return napi_set_named_property(env, obj, key, v);
+}
