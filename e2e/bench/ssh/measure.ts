@@ -1,0 +1,114 @@
+// One row of the table for a path that is up: iperf3 both ways and 1-byte round trips (the NAT
+// bench's measure()), then 200 small HTTP requests and 50 dig queries, and the CPU that R's and
+// L's processes spent meanwhile.
+import { describeResult } from "../../netns/index.js";
+import { measure as measureNat } from "../nat/measure.js";
+import type { PathName } from "../nat/options.js";
+import type { BenchPath } from "../nat/path.js";
+import { runTracked } from "../nat/tracked-run.js";
+import { cpuSince, sampleNamespace } from "./cpu-group.js";
+import type { PeerPath } from "./path.js";
+import { HOST, HOST_NAME, type BenchTopology } from "./topology.js";
+
+const ROOT = new URL("../../..", import.meta.url).pathname;
+
+export interface MeasureOptions {
+  seconds: number;
+  roundTrips: number;
+  requests: number;
+  dnsQueries: number;
+}
+
+export interface HttpResult {
+  count: number;
+  totalMs: number;
+  perRequestMs: number;
+  medianMs: number;
+  p99Ms: number;
+}
+
+export interface DnsResult {
+  /** The server dig asked, from R's resolv.conf (the agent's stub under Backhaul). */
+  server: string;
+  count: number;
+  medianUs: number;
+  p90Us: number;
+}
+
+export interface PeerMeasurement {
+  upMbps: number;
+  downMbps: number;
+  rrMedianUs: number;
+  rrP99Us: number;
+  bytesMoved: number;
+  http: HttpResult;
+  dns: DnsResult;
+  /** CPU seconds per 10^9 bytes of R's and L's processes; undefined where the kernel forwards. */
+  remoteCpuSPerGB?: number;
+  localCpuSPerGB?: number;
+}
+
+/** The NAT bench's view of a path: R, and S's address. */
+function natView(t: BenchTopology, path: PeerPath): BenchPath {
+  return {
+    // nat/path.ts types this as the NAT bench's own names; measure() only shows it in an error.
+    name: path.name as PathName,
+    mtu: 0,
+    remote: t.remote,
+    hosts: { 4: HOST },
+    skipped: {},
+    cleanup: () => path.stop(),
+  };
+}
+
+async function http(t: BenchTopology, count: number): Promise<HttpResult> {
+  const args = ["--import", "tsx", "e2e/bench/ssh/http-client.ts", "--host", HOST, "--count", String(count)];
+  const result = await runTracked(t.remote, process.execPath, args, { timeoutMs: 120_000, cwd: ROOT });
+  if (result.code !== 0) throw new Error(describeResult("http-client", args, result));
+  return JSON.parse(result.stdout) as HttpResult;
+}
+
+/** dig as a user would: R's resolv.conf names the server (the agent's stub under Backhaul). */
+async function dns(t: BenchTopology, count: number): Promise<DnsResult> {
+  const check = await runTracked(t.remote, "dig", ["+short", "+time=3", "+tries=1", HOST_NAME, "A"], {
+    timeoutMs: 10_000,
+  });
+  if (check.stdout.trim() !== HOST) throw new Error(describeResult("dig", [HOST_NAME], check));
+  // -u: microseconds (milliseconds would round the direct path to 0).
+  const loop = `for i in $(seq ${count}); do dig -u +time=3 +tries=1 ${HOST_NAME} A; done`;
+  const result = await runTracked(t.remote, "bash", ["-c", loop], { timeoutMs: count * 4_000 + 10_000 });
+  const samples = [...result.stdout.matchAll(/^;; Query time: (\d+) usec$/gm)].map((m) => Number(m[1]));
+  if (samples.length !== count) {
+    throw new Error(`${samples.length} of ${count} dig queries answered: ${result.stderr.trim()}`);
+  }
+  samples.sort((a, b) => a - b);
+  const at = (q: number): number => samples[Math.max(0, Math.ceil(q * samples.length) - 1)] ?? NaN;
+  const server = /^;; SERVER: ([^#\s]+)/m.exec(result.stdout)?.[1] ?? "unknown";
+  return { server, count, medianUs: at(0.5), p90Us: at(0.9) };
+}
+
+export async function measurePath(
+  t: BenchTopology,
+  path: PeerPath,
+  options: MeasureOptions,
+): Promise<PeerMeasurement> {
+  // Processes present before the clients start: the ones doing the forwarding.
+  const remoteBefore = await sampleNamespace(t.remote);
+  const localBefore = await sampleNamespace(t.local);
+  const bulk = await measureNat(natView(t, path), 4, options.seconds, options.roundTrips);
+  const remoteCpu = await cpuSince(remoteBefore);
+  const localCpu = await cpuSince(localBefore);
+  const perGB = (seconds: number): number | undefined =>
+    path.userspace && bulk.bytesMoved > 0 ? seconds / (bulk.bytesMoved / 1e9) : undefined;
+  return {
+    upMbps: bulk.upMbps,
+    downMbps: bulk.downMbps,
+    rrMedianUs: bulk.rrMedianUs,
+    rrP99Us: bulk.rrP99Us,
+    bytesMoved: bulk.bytesMoved,
+    http: await http(t, options.requests),
+    dns: await dns(t, options.dnsQueries),
+    remoteCpuSPerGB: perGB(remoteCpu),
+    localCpuSPerGB: perGB(localCpu),
+  };
+}

@@ -1,0 +1,78 @@
+// Backhaul: `backhaul connect` in L (dist/cli.mjs) over TestSshd in R, as e2e/cli-ssh.test.ts
+// runs it; the agent in R owns the TUN, the routes and R's resolver while connected.
+import { join } from "node:path";
+import { SSHD_ADDRESS } from "../../sshd/server.js";
+import { S_NETWORK } from "./path-direct.js";
+import { waitFor, type PeerPath } from "./path.js";
+import type { BenchTopology } from "./topology.js";
+
+const ROOT = new URL("../../..", import.meta.url).pathname;
+const CLI = join(ROOT, "dist/cli.mjs");
+
+interface CliEvent {
+  type: string;
+  state?: string;
+  message?: string;
+  line?: string;
+}
+
+export async function startBackhaul(t: BenchTopology): Promise<PeerPath> {
+  const args = [
+    CLI,
+    "connect",
+    `ssh://bhdev@${SSHD_ADDRESS}`,
+    ...["-i", t.sshd.keys.plain, "--known-hosts", join(t.dir, "backhaul_known_hosts")],
+    "--accept-new-host-key",
+    ...["--link-subnet", "198.18.0.0/30", "--link-subnet6", "2001:db8:1::/64"],
+    ...["--route", S_NETWORK, "--json"],
+  ];
+  // No agent, and a HOME of ours: nothing of this machine's ~/.ssh is used.
+  const cli = t.local.spawn("env", ["-u", "SSH_AUTH_SOCK", `HOME=${t.dir}`, process.execPath, ...args]);
+  const events: CliEvent[] = [];
+  let buffer = "";
+  // Read every line, flows included: a full stdout pipe would stall the CLI.
+  cli.child.stdout?.on("data", (chunk: Buffer) => {
+    buffer += chunk.toString();
+    let newline;
+    while ((newline = buffer.indexOf("\n")) >= 0) {
+      const line = buffer.slice(0, newline);
+      buffer = buffer.slice(newline + 1);
+      try {
+        events.push(JSON.parse(line) as CliEvent);
+      } catch {
+        events.push({ type: "garbage", line });
+      }
+    }
+  });
+  let stderr = "";
+  cli.child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const stop = async (): Promise<void> => {
+    // SIGINT: the CLI disconnects cleanly and the agent undoes its TUN, routes and resolver.
+    if (!cli.hasExited) cli.child.kill("SIGINT");
+    await cli.waitForExit(30_000).catch(() => cli.stop());
+    await t.resetRemoteResolver();
+  };
+  try {
+    await waitFor(
+      "backhaul connect",
+      () => events.some((e) => e.type === "state" && e.state === "connected"),
+      () => {
+        const error = events.find((e) => e.type === "error");
+        if (error) return error.message ?? "error";
+        return cli.hasExited ? `exited: ${stderr.trim()}` : undefined;
+      },
+      90_000,
+    );
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return {
+    name: "backhaul",
+    setup:
+      `backhaul connect ssh://bhdev@${SSHD_ADDRESS} in L (aes128-gcm, link MTU 65520), ` +
+      `--route ${S_NETWORK}, DNS through L's resolver (default --dns all)`,
+    userspace: true,
+    stop,
+  };
+}

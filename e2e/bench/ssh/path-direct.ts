@@ -1,0 +1,21 @@
+// The direct path: no tunnel, L's kernel forwards R -> S (S routes R's addresses back via L).
+// The reference for the small-request goal ("within 1 ms of the direct path").
+import { CLIENT_ADDRESS } from "../../sshd/server.js";
+import type { PeerPath } from "./path.js";
+import type { BenchTopology } from "./topology.js";
+
+export const S_NETWORK = "198.19.0.0/16";
+
+export async function startDirect(t: BenchTopology): Promise<PeerPath> {
+  await t.setLocalForwarding(true);
+  await t.remote.ip(["route", "add", S_NETWORK, "via", CLIENT_ADDRESS]);
+  return {
+    name: "direct",
+    setup: `R routes ${S_NETWORK} via L (${CLIENT_ADDRESS}); L forwards (ip_forward=1); no tunnel`,
+    userspace: false,
+    stop: async () => {
+      await t.remote.ip(["route", "del", S_NETWORK]);
+      await t.setLocalForwarding(false);
+    },
+  };
+}
