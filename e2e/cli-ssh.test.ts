@@ -14,6 +14,7 @@ import { SERVER_V4, ZONE } from "./dns/zone.js";
 import { attachPrivateNetwork, HOST_V4, HOST_V6 } from "./fullpath/private-network.js";
 import { deterministicBytes, sha256 } from "./nat/content.js";
 import { NetnsLab, type ManagedProcess, type NetworkNamespace } from "./netns/index.js";
+import { readJsonLines } from "./netns/json-lines.js";
 import { netnsSkipReason } from "./netns/preconditions.js";
 import { sshdSkipReason } from "./sshd/preconditions.js";
 import { BLACKHOLE_ADDRESS, SSHD_ADDRESS, TestSshd } from "./sshd/server.js";
@@ -39,20 +40,12 @@ interface Event {
 class Cli {
   readonly events: Event[] = [];
   constructor(readonly process: ManagedProcess) {
-    let buffer = "";
-    process.child.stdout?.on("data", (chunk: Buffer) => {
-      buffer += chunk.toString();
-      let newline;
-      while ((newline = buffer.indexOf("\n")) >= 0) {
-        const line = buffer.slice(0, newline);
-        buffer = buffer.slice(newline + 1);
-        try {
-          this.events.push(JSON.parse(line) as Event);
-        } catch {
-          this.events.push({ type: "garbage", line });
-        }
-      }
-    });
+    // Every line is read, flows included: a full stdout pipe would stall the CLI.
+    readJsonLines(
+      process.child.stdout,
+      (value) => this.events.push(value as unknown as Event),
+      (line) => this.events.push({ type: "garbage", line }),
+    );
   }
 
   /** Waits for a state event after the `from`th event. */

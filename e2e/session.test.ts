@@ -11,6 +11,7 @@ import { ZONE } from "./dns/zone.js";
 import { AGENT, buildFullPath, ROUTES, snapshotRemote } from "./fullpath/topology.js";
 import { waitForLine } from "./nat/topology.js";
 import { netnsSkipReason } from "./netns/index.js";
+import { readJsonLines } from "./netns/json-lines.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const skip =
@@ -52,16 +53,10 @@ test(
     );
     const states: StateLine["state"][] = [];
     const logs: string[] = [];
-    let buffer = "";
-    driver.child.stdout?.on("data", (chunk: Buffer) => {
-      buffer += chunk.toString();
-      let newline;
-      while ((newline = buffer.indexOf("\n")) >= 0) {
-        const value = JSON.parse(buffer.slice(0, newline)) as Partial<StateLine> & { log?: string };
-        buffer = buffer.slice(newline + 1);
-        if (value.state) states.push(value.state);
-        if (value.log) logs.push(value.log);
-      }
+    readJsonLines(driver.child.stdout, (line) => {
+      const value = line as Partial<StateLine> & { log?: string };
+      if (value.state) states.push(value.state);
+      if (value.log) logs.push(value.log);
     });
     const until = async (state: string, timeoutMs: number): Promise<void> => {
       const deadline = Date.now() + timeoutMs;

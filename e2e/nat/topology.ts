@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NetnsLab, type ManagedProcess, type NetworkNamespace } from "../netns/index.js";
+import { readJsonLines } from "../netns/json-lines.js";
 
 export const S4 = "198.19.0.10";
 export const S6 = "2001:db8:19::10";
@@ -59,7 +60,6 @@ export function waitForLine<T>(
   timeoutMs = 20_000,
 ): Promise<T> {
   return new Promise((resolve, reject) => {
-    let buffer = "";
     let stderr = "";
     const timer = setTimeout(
       () =>
@@ -67,21 +67,11 @@ export function waitForLine<T>(
       timeoutMs,
     );
     process.child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    process.child.stdout?.on("data", (chunk: Buffer) => {
-      buffer += chunk.toString();
-      let newline;
-      while ((newline = buffer.indexOf("\n")) >= 0) {
-        const line = buffer.slice(0, newline);
-        buffer = buffer.slice(newline + 1);
-        try {
-          const value = match(JSON.parse(line) as Record<string, unknown>);
-          if (value !== undefined) {
-            clearTimeout(timer);
-            resolve(value);
-          }
-        } catch {
-          // not JSON: ignore
-        }
+    readJsonLines(process.child.stdout, (line) => {
+      const value = match(line);
+      if (value !== undefined) {
+        clearTimeout(timer);
+        resolve(value);
       }
     });
     void process.exited.then((info) => {

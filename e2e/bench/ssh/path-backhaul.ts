@@ -1,6 +1,7 @@
 // Backhaul: `backhaul connect` in L (dist/cli.mjs) over TestSshd in R, as e2e/cli-ssh.test.ts
 // runs it; the agent in R owns the TUN, the routes and R's resolver while connected.
 import { join } from "node:path";
+import { readJsonLines } from "../../netns/json-lines.js";
 import { SSHD_ADDRESS } from "../../sshd/server.js";
 import { S_NETWORK } from "./path-direct.js";
 import { waitFor, type PeerPath } from "./path.js";
@@ -29,21 +30,12 @@ export async function startBackhaul(t: BenchTopology): Promise<PeerPath> {
   // No agent, and a HOME of ours: nothing of this machine's ~/.ssh is used.
   const cli = t.local.spawn("env", ["-u", "SSH_AUTH_SOCK", `HOME=${t.dir}`, process.execPath, ...args]);
   const events: CliEvent[] = [];
-  let buffer = "";
   // Read every line, flows included: a full stdout pipe would stall the CLI.
-  cli.child.stdout?.on("data", (chunk: Buffer) => {
-    buffer += chunk.toString();
-    let newline;
-    while ((newline = buffer.indexOf("\n")) >= 0) {
-      const line = buffer.slice(0, newline);
-      buffer = buffer.slice(newline + 1);
-      try {
-        events.push(JSON.parse(line) as CliEvent);
-      } catch {
-        events.push({ type: "garbage", line });
-      }
-    }
-  });
+  readJsonLines(
+    cli.child.stdout,
+    (value) => events.push(value as unknown as CliEvent),
+    (line) => events.push({ type: "garbage", line }),
+  );
   let stderr = "";
   cli.child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   const stop = async (): Promise<void> => {
