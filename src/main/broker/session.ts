@@ -163,7 +163,7 @@ export class Session extends EventEmitter<SessionEvents> {
     this.transport = transport;
     this.throwIfStopping();
     forwardLines(transport.stderr, (line) => this.emit("log", line));
-    step("agent");
+    if (!(this.current.state === "connecting" && this.current.step === "agent")) step("agent");
     const link = new Link(transport.stream, {
       role: "exit",
       softwareVersion: VERSION,
