@@ -5,18 +5,15 @@
 // that recovers first; stdin closing (link loss) — and each time R's routes, links, addresses
 // and resolv.conf (byte for byte) must be what they were before.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { AgentDriver } from "./agent/driver-client.js";
 import type { DriverConfig } from "./agent/protocol.js";
 import { assertNamespaceResolvConf } from "./agent/resolv-conf-guard.js";
 import { NetnsLab, netnsSkipReason, type NetworkNamespace } from "./netns/index.js";
-
-const ROOT = fileURLToPath(new URL("../", import.meta.url));
+import { buildNativeAddon } from "./netns/native-addon.js";
 
 // CRLF, a tab and no final newline: any reformatting would show.
 const ORIGINAL_RESOLV_CONF = "# R's own resolver\r\nsearch corp.test\nnameserver 198.18.7.53\noptions\tedns0";
@@ -95,8 +92,7 @@ test(
       t.skip(reason);
       return;
     }
-    const build = spawnSync(process.execPath, ["scripts/build-native.mjs"], { cwd: ROOT, encoding: "utf8" });
-    assert.equal(build.status, 0, `building the native addon failed:\n${build.stdout}${build.stderr}`);
+    buildNativeAddon();
 
     const lab = new NetnsLab();
     t.after(() => lab.cleanup());

@@ -13,7 +13,6 @@
 //   fallback: "1 0" and the child runs as nobody: the addon can open neither, says how to fix it,
 //             and createIcmpForwarder falls back to the system ping (iputils, file capability).
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import {
@@ -27,6 +26,7 @@ import {
 } from "../src/helper/packet/index.js";
 import type { ChildReport, ChildRequest, EchoRequestSpec, ProbeResult } from "./icmp/protocol.js";
 import { describeResult, NetnsLab, netnsSkipReason, type NetworkNamespace } from "./netns/index.js";
+import { buildNativeAddon } from "./netns/native-addon.js";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const CHILD = fileURLToPath(new URL("./icmp/child.ts", import.meta.url));
@@ -160,8 +160,7 @@ test(
   async (t) => {
     const skip = netnsSkipReason({ tools: ["ping", "sysctl", "setpriv"] });
     if (skip) return t.skip(skip);
-    const build = spawnSync(process.execPath, ["scripts/build-native.mjs"], { cwd: ROOT, encoding: "utf8" });
-    assert.equal(build.status, 0, build.stderr);
+    buildNativeAddon();
 
     const lab = new NetnsLab();
     t.after(() => lab.cleanup());

@@ -7,7 +7,6 @@
 // with packets built by the packet views (echo replies, TCP RST, UDP echo, a DNS answer) and
 // checks that the tools in the namespace received them. Finally close() must let the child exit.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import {
@@ -31,6 +30,7 @@ import {
   TunHarness,
   type NetworkNamespace,
 } from "./netns/index.js";
+import { buildNativeAddon } from "./netns/native-addon.js";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const UDP_PEER = fileURLToPath(new URL("./netns/udp-peer.ts", import.meta.url));
@@ -262,8 +262,7 @@ test(
       t.skip(reason);
       return;
     }
-    const build = spawnSync(process.execPath, ["scripts/build-native.mjs"], { cwd: ROOT, encoding: "utf8" });
-    assert.equal(build.status, 0, `building the native addon failed:\n${build.stdout}${build.stderr}`);
+    buildNativeAddon();
 
     const lab = new NetnsLab();
     t.after(() => lab.cleanup());

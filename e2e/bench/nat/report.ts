@@ -1,8 +1,6 @@
 // The printed table (rows path x MTU x IP family) with the NAT engine's ratios against its peers,
 // and the same results as JSON.
-import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus, release } from "node:os";
-import { dirname } from "node:path";
+import { writeBenchJson } from "../report-json.js";
 import type { Measurement } from "./measure.js";
 import type { BenchOptions, Family, PathName } from "./options.js";
 
@@ -144,13 +142,5 @@ export function formatTable(rows: readonly ResultRow[], ratios: readonly Ratios[
 }
 
 export function writeJson(file: string, options: BenchOptions, rows: ResultRow[], ratios: Ratios[]): void {
-  mkdirSync(dirname(file), { recursive: true });
-  const report = {
-    generatedAt: new Date().toISOString(),
-    machine: { kernel: release(), cpus: cpus().length, model: cpus()[0]?.model ?? "unknown" },
-    options,
-    rows,
-    ratios,
-  };
-  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  writeBenchJson(file, { options, rows, ratios });
 }

@@ -1,8 +1,6 @@
 // The printed table (one row per path, plus the raw channel), Backhaul's ratios against each
 // peer and its distance from the direct path, and the same as JSON.
-import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus, release } from "node:os";
-import { dirname } from "node:path";
+import { writeBenchJson } from "../report-json.js";
 import type { CeilingResult } from "./ceiling.js";
 import type { PeerMeasurement } from "./measure.js";
 import type { RowName, SshBenchOptions } from "./options.js";
@@ -190,14 +188,5 @@ export function writeJson(
   ratios: readonly Ratios[],
   overDirect?: OverDirect,
 ): void {
-  mkdirSync(dirname(file), { recursive: true });
-  const report = {
-    generatedAt: new Date().toISOString(),
-    machine: { kernel: release(), cpus: cpus().length, model: cpus()[0]?.model ?? "unknown" },
-    options,
-    rows,
-    ratios,
-    backhaulOverDirect: overDirect ?? null,
-  };
-  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  writeBenchJson(file, { options, rows, ratios, backhaulOverDirect: overDirect ?? null });
 }

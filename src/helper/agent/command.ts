@@ -83,3 +83,14 @@ export function isAlreadyGone(error: unknown): boolean {
 export function isAlreadyExists(error: unknown): boolean {
   return answer(error).includes("File exists");
 }
+
+/** Whether an interface of that name exists (an `ip link show` that finds nothing says so). */
+export async function linkExists(run: CommandRunner, name: string): Promise<boolean> {
+  try {
+    await run("ip", ["link", "show", "dev", name]);
+    return true;
+  } catch (error) {
+    if (isAlreadyGone(error)) return false;
+    throw error;
+  }
+}

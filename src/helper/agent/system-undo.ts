@@ -1,7 +1,7 @@
 // How each kind of journal entry is undone on the real system. Every undo is idempotent: what
 // is already gone counts as undone, and what is no longer ours is left alone, with a reason.
 import { LinuxInterface } from "../tun/index.js";
-import { execFileRunner, isAlreadyGone, tunRunner, type CommandRunner } from "./command.js";
+import { execFileRunner, isAlreadyGone, linkExists, tunRunner, type CommandRunner } from "./command.js";
 import { restoreResolvConf, type BeforeWrite } from "./dns/resolv-conf.js";
 import { revertResolvedLink } from "./dns/resolved.js";
 import type { UndoAction, UndoOutcome } from "./journal.js";
@@ -18,16 +18,6 @@ export interface SystemUndoOptions {
   beforeResolvConfWrite?: BeforeWrite;
   /** How long a closed TUN may take to disappear. */
   tunGoneTimeoutMs?: number;
-}
-
-async function linkExists(run: CommandRunner, name: string): Promise<boolean> {
-  try {
-    await run("ip", ["link", "show", "dev", name]);
-    return true;
-  } catch (error) {
-    if (isAlreadyGone(error)) return false;
-    throw error;
-  }
 }
 
 async function undoTun(

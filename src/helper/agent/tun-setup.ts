@@ -1,7 +1,7 @@
 // Opens the TUN device and gives it its link addresses, each step journaled first. The device
 // goes into `openTuns`, the map systemUndo() closes devices from: closing is what removes it.
 import { LinuxInterface, openTun, type TunDevice, type TunOpenOptions } from "../tun/index.js";
-import { execFileRunner, isAlreadyExists, isAlreadyGone, tunRunner, type CommandRunner } from "./command.js";
+import { execFileRunner, isAlreadyExists, linkExists, tunRunner, type CommandRunner } from "./command.js";
 import { NothingChangedError } from "./errors.js";
 import type { Journal } from "./journal.js";
 
@@ -22,16 +22,6 @@ export interface JournaledTunOptions {
   run?: CommandRunner;
   /** Default openTun; tests pass a fake device. */
   open?: (options: TunOpenOptions) => Promise<TunDevice>;
-}
-
-async function linkExists(run: CommandRunner, name: string): Promise<boolean> {
-  try {
-    await run("ip", ["link", "show", "dev", name]);
-    return true;
-  } catch (error) {
-    if (isAlreadyGone(error)) return false;
-    throw error;
-  }
 }
 
 export async function openJournaledTun(journal: Journal, options: JournaledTunOptions): Promise<TunDevice> {
