@@ -6,7 +6,7 @@
  *   198.19.1.10 / 2001:db8:19:1::10 host.corp.test (HTTP, echo, iperf3)
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -253,6 +253,54 @@ describe("backhaul connect over OpenSSH", { skip, timeout: 600_000 }, () => {
       );
       cli.process.child.kill("SIGINT");
       assert.equal((await cli.process.waitForExit(30_000)).code, 0);
+      assert.equal(await snapshot(), before_);
+    } finally {
+      await cli.process.stop(15_000);
+    }
+  });
+
+  test("the local helper runs apart behind a token, and is started again when it dies", async () => {
+    const cli = connect(["--accept-new-host-key"]);
+    try {
+      await cli.until("connected", 60_000);
+      const helperPid = (): { pid: number; argv: string[] } | undefined => {
+        for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
+          try {
+            const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+            if (argv.some((arg) => arg.endsWith("helper-local.mjs")) && Number(pid) !== process.pid) {
+              const parent = /^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+              if (Number(parent) === cli.process.child.pid) return { pid: Number(pid), argv };
+            }
+          } catch {
+            // gone meanwhile
+          }
+        }
+        return undefined;
+      };
+      const first = helperPid();
+      assert.ok(first, "the CLI runs the exit side in a helper process");
+      const dir = first.argv[first.argv.indexOf("--control-dir") + 1] ?? "";
+      assert.equal(statSync(dir).mode & 0o777, 0o700, "control directory is owner-only");
+      assert.equal(statSync(join(dir, "token")).mode & 0o777, 0o600, "token file is owner-only");
+      assert.equal(statSync(join(dir, "helper.sock")).mode & 0o777, 0o600, "socket is owner-only");
+      const token = readFileSync(join(dir, "token"), "utf8").trim();
+      assert.ok(!first.argv.some((arg) => arg.includes(token)), "the token is not on the command line");
+
+      const mark = cli.events.length;
+      process.kill(first.pid, "SIGKILL");
+      await cli.until("reconnecting", 30_000, mark);
+      await cli.until("connected", 60_000, mark);
+      const second = helperPid();
+      assert.ok(second && second.pid !== first.pid, "a new helper runs");
+      assert.ok(
+        cli.events.slice(mark).some((e) => e.type === "log" && /local helper exited/.test(e.line ?? "")),
+        cli.describe(),
+      );
+      assert.equal(await download(HOST_V4, MB), sha256(deterministicBytes(MB)), "traffic flows again");
+      cli.process.child.kill("SIGINT");
+      assert.equal((await cli.process.waitForExit(30_000)).code, 0);
+      assert.equal(helperPid(), undefined, "the helper stops with the CLI");
+      assert.ok(!existsSync(dir), "its control directory is removed");
       assert.equal(await snapshot(), before_);
     } finally {
       await cli.process.stop(15_000);

@@ -33,16 +33,31 @@ await Promise.all([
     target: "node22",
     external: ["electron"],
     packages: "external",
+    // Reached through the broker; main never loads the addon itself (the helper does).
+    logOverride: { "empty-import-meta": "silent" },
   }),
-  // The CLI and the local helper run from an installed tree, next to node_modules.
+  // The CLI runs from an installed tree, next to node_modules.
   esbuild({
     ...common,
-    entryPoints: { cli: "src/main/cli.ts", "helper-local": "src/helper/local.ts" },
+    entryPoints: { cli: "src/main/cli.ts" },
     outdir: dist,
     outExtension: { ".js": ".mjs" },
     format: "esm",
     target: "node20",
     packages: "external",
+  }),
+  // The local helper may run elevated, from the app's resources, away from node_modules: it
+  // carries its dependencies (CommonJS ones get a real `require`).
+  esbuild({
+    ...common,
+    entryPoints: { "helper-local": "src/helper/local.ts" },
+    outdir: dist,
+    outExtension: { ".js": ".mjs" },
+    format: "esm",
+    target: "node20",
+    banner: {
+      js: 'import { createRequire as __bhRequire } from "node:module"; const require = __bhRequire(import.meta.url);',
+    },
   }),
   // The agent travels alone: everything bundled, CommonJS for the oldest Node we support (18).
   esbuild({
@@ -60,6 +75,8 @@ await Promise.all([
 const addon = join(root, "src/helper/native/build/Release/backhaul_native.node");
 if (existsSync(addon)) {
   copyFileSync(addon, join(dist, "agent", "backhaul_native.node"));
+  // The local helper's ICMP sockets (Linux) use it too, from beside helper-local.mjs.
+  copyFileSync(addon, join(dist, "backhaul_native.node"));
 } else if (process.platform === "linux") {
   console.warn(
     "build: the native addon is missing; run `npm run build:native` (the agent cannot open a TUN without it)",

@@ -10,10 +10,13 @@
  *   S: 198.19.0.53 + 2001:db8:19::53 (dnsmasq), 198.19.1.10 + 2001:db8:19:1::10 (host.corp.test:
  *      HTTP :80, echo :7)
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { encodeLine, type HelperExitOptions } from "../../src/shared/helper-protocol.js";
+import { readFirstLine } from "../../src/helper/line-socket.js";
 import { SERVER_V4, SERVER_V6 } from "../dns/zone.js";
 import { attachPrivateNetwork } from "./private-network.js";
 export { HOST_V4, HOST_V6 } from "./private-network.js";
@@ -32,6 +35,10 @@ export interface FullPath {
   /** The local helper, unless the test runs the exit side itself. */
   helper: ManagedProcess | undefined;
   socketPath: string;
+  /** The helper's token (in its control directory's token file, as main writes it). */
+  token: string;
+  /** What each link asks the helper for: the test's subnets and routes. */
+  linkOptions: HelperExitOptions;
   journalPath: string;
   /** R's resolv.conf as the agent's processes see it (the namespace's bind-mounted file). */
   remoteResolvConfPath: string;
@@ -69,22 +76,26 @@ export async function buildFullPath(
     });
     const server = await attachPrivateNetwork(lab, local, dir);
 
-    const socketPath = join(dir, "helper.sock");
+    // As the supervisor does it: a 0700 control directory with the token in a 0600 file.
+    const controlDir = join(dir, "helper");
+    mkdirSync(controlDir, { mode: 0o700 });
+    const token = randomBytes(32).toString("hex");
+    writeFileSync(join(controlDir, "token"), token, { mode: 0o600 });
+    const socketPath = join(controlDir, "helper.sock");
+    const linkOptions: HelperExitOptions = {
+      mtu: 65520,
+      subnetV4: "198.18.0.0/30",
+      subnetV6: "2001:db8:1::/64",
+      routes: [...ROUTES, ...extraRoutes],
+      allowLocal: false,
+      dns: "all",
+      keepaliveIntervalMs: 5_000,
+      pingTimeoutMs: 10_000,
+    };
     const helper =
       options.helper === false
         ? undefined
-        : local.spawn(process.execPath, [
-            HELPER,
-            "--listen",
-            socketPath,
-            "--subnet4",
-            "198.18.0.0/30",
-            "--subnet6",
-            "2001:db8:1::/64",
-            ...[...ROUTES, ...extraRoutes].flatMap((r) => ["--route", r]),
-            "--dns",
-            "all",
-          ]);
+        : local.spawn(process.execPath, [HELPER, "--control-dir", controlDir]);
     if (helper) await waitForStderr(helper, /listening on/, 15_000);
     return {
       lab,
@@ -93,6 +104,8 @@ export async function buildFullPath(
       server,
       helper,
       socketPath,
+      token,
+      linkOptions,
       journalPath: join(dir, "journal", "journal.json"),
       remoteResolvConfPath: join("/etc/netns", remote.name, "resolv.conf"),
       cleanup,
@@ -109,9 +122,21 @@ export function startAgent(path: FullPath, args: string[] = []): AgentRun {
   const relay = connect(path.socketPath);
   relay.on("error", () => undefined);
   agent.child.stdin?.on("error", () => undefined);
+  // The helper's protocol: a first line with the token and the link's options, one line back,
+  // then the link's frames (src/shared/helper-protocol.ts).
+  relay.write(encodeLine({ type: "link", token: path.token, options: path.linkOptions }));
   agent.child.stdout?.pipe(relay);
-  relay.pipe(agent.child.stdin!);
   let log = "";
+  const refused = (why: string): void => {
+    log += `relay: the helper did not accept the link: ${why}\n`;
+    relay.destroy();
+    agent.child.stdin?.end();
+  };
+  void readFirstLine(relay, 4096, 10_000).then((line) => {
+    if (!line.includes('"accepted"')) return refused(line);
+    relay.pipe(agent.child.stdin!);
+    relay.resume();
+  }, refused);
   agent.child.stderr?.on("data", (chunk: Buffer) => (log += chunk.toString()));
   const ready = new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`agent not ready in 20 s:\n${log}`)), 20_000);

@@ -1,32 +1,28 @@
 /**
- * The local helper (exit role): `backhaul-helper`. Listens on an owner-only Unix socket for the
- * link to a remote agent and runs the NAT and DNS engines on it. The broker (sessions issue #5)
- * starts it and pipes the SSH channel to it; it also runs alone for tests and diagnostics.
+ * The local helper (exit role): `backhaul-helper`. Main starts and supervises it
+ * (src/main/broker/helper): it listens on an owner-only Unix socket in a 0700 directory, accepts
+ * only connections whose first line carries the token main wrote to DIR/token (never argv), and
+ * runs the NAT and DNS engines for each link. It may run elevated (ICMP), so it trusts nothing
+ * but the token.
  */
-import { chmodSync, mkdirSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { dirname } from "node:path";
+import { readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { Capability } from "../shared/link-protocol.js";
 import { VERSION } from "../shared/version.js";
-import { ExitSession } from "./exit-session.js";
-import { DEFAULT_SUBNET_V4, DEFAULT_SUBNET_V6 } from "./link-subnets.js";
-import { Link } from "./link/link.js";
+import { startHelperServer } from "./local-server.js";
 import { createIcmpForwarder } from "./nat/icmp/index.js";
-import { advertisableRoutes, listRoutes } from "./routes/index.js";
 
 const USAGE = `backhaul-helper ${VERSION}: the local side of Backhaul (NAT and DNS engines)
 
-Usage: backhaul-helper --listen PATH [options]
-  --listen PATH        Unix socket to accept links on (created owner-only)
-  --mtu N              link MTU (default 65520)
-  --subnet4 CIDR       IPv4 link subnet (default ${DEFAULT_SUBNET_V4})
-  --subnet6 CIDR|none  IPv6 link subnet (default ${DEFAULT_SUBNET_V6})
-  --route CIDR         advertise this prefix (repeatable; default: this computer's LAN and VPN routes)
-  --exclude CIDR       never advertise this prefix (repeatable)
-  --allow-local        let the remote reach this computer itself (loopback, own addresses)
-  --dns all|off        resolve the remote's names through this computer (default all)
+Usage: backhaul-helper --control-dir DIR [--owner-uid UID] [--parent-pid PID]
+  --control-dir DIR   a directory only its owner can enter (mode 0700) holding the token file
+                      "token"; the helper listens on DIR/helper.sock
+  --owner-uid UID     when running elevated: the user the socket belongs to
+  --parent-pid PID    exit when this process is gone (main, when the helper runs elevated)
+The backhaul app and command line start this for you.
 `;
+
+const PARENT_CHECK_MS = 2_000;
 
 function log(line: string): void {
   process.stderr.write(`backhaul helper: ${line}\n`);
@@ -35,69 +31,71 @@ function log(line: string): void {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      listen: { type: "string" },
-      mtu: { type: "string", default: "65520" },
-      subnet4: { type: "string", default: DEFAULT_SUBNET_V4 },
-      subnet6: { type: "string", default: DEFAULT_SUBNET_V6 },
-      route: { type: "string", multiple: true, default: [] },
-      exclude: { type: "string", multiple: true, default: [] },
-      "allow-local": { type: "boolean", default: false },
-      dns: { type: "string", default: "all" },
+      "control-dir": { type: "string" },
+      "owner-uid": { type: "string" },
+      "parent-pid": { type: "string" },
       version: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
   });
   if (values.help) return void process.stdout.write(USAGE);
   if (values.version) return void process.stdout.write(`${VERSION}\n`);
-  if (!values.listen) throw new Error("--listen PATH is required (see --help)");
-  if (values.dns !== "all" && values.dns !== "off")
-    throw new Error(`--dns takes all or off, not "${values.dns}"`);
-  const mtu = Number(values.mtu);
-  if (!Number.isInteger(mtu) || mtu < 1280 || mtu > 65535)
-    throw new Error(`--mtu takes 1280 to 65535, not "${values.mtu}"`);
+  const dir = values["control-dir"];
+  if (!dir) throw new Error("--control-dir DIR is required (see --help)");
+  const ownerUid = values["owner-uid"] === undefined ? undefined : Number(values["owner-uid"]);
+  if (ownerUid !== undefined && !Number.isInteger(ownerUid)) throw new Error("--owner-uid takes a user id");
+  checkPrivate(dir, ownerUid);
+  const token = readFileSync(join(dir, "token"), "utf8").trim();
+  if (token.length < 32) throw new Error(`${join(dir, "token")} does not hold a token`);
 
-  const routes =
-    values.route.length > 0
-      ? advertisableRoutes([], { include: values.route, exclude: values.exclude }).map((r) => r.prefix)
-      : advertisableRoutes(await listRoutes(), { exclude: values.exclude }).map((r) => r.prefix);
-  log(`advertising ${routes.length > 0 ? routes.join(", ") : "nothing (no LAN or VPN routes found)"}`);
+  const server = await startHelperServer({
+    socketPath: join(dir, "helper.sock"),
+    token,
+    ownerUid,
+    icmp: createIcmpForwarder,
+    log,
+    onShutdown: () => void stop("asked to shut down"),
+  });
+  log(`listening on ${join(dir, "helper.sock")} (pid ${process.pid})`);
 
-  const path = values.listen;
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  rmSync(path, { force: true });
-  const server = createServer((socket) => {
-    socket.setNoDelay(true);
-    const link = new Link(socket, {
-      role: "exit",
-      softwareVersion: VERSION,
-      capabilities: Capability.Ipv6 | Capability.DnsStub | Capability.IcmpEcho,
-    });
-    link.once("close", (info) => log(`link closed (${info.initiator}): ${info.reason}`));
-    void ExitSession.start({
-      link,
-      mtu,
-      subnetV4: values.subnet4,
-      subnetV6: values.subnet6 === "none" ? null : values.subnet6,
-      routes,
-      allowLocal: values["allow-local"],
-      dns: values.dns === "all" ? "all" : "off",
-      icmp: createIcmpForwarder,
-    }).catch((error: unknown) => {
-      log(`session failed: ${String(error)}`);
-      link.close("helper error");
-    });
-  });
-  server.listen(path, () => {
-    chmodSync(path, 0o600);
-    log(`listening on ${path}`);
-  });
-  const stop = (): void => {
-    server.close();
-    rmSync(path, { force: true });
+  let stopping = false;
+  const stop = async (why: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log(`stopping: ${why}`);
+    await server.close();
     process.exit(0);
   };
-  process.on("SIGTERM", stop);
-  process.on("SIGINT", stop);
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
+  const parent = values["parent-pid"] === undefined ? undefined : Number(values["parent-pid"]);
+  if (parent !== undefined) {
+    setInterval(() => {
+      if (!isAlive(parent)) void stop(`main (pid ${parent}) is gone`);
+    }, PARENT_CHECK_MS).unref();
+  }
+}
+
+/** The directory must be ours (or our owner's) and closed to everyone else: it holds the token. */
+function checkPrivate(dir: string, ownerUid: number | undefined): void {
+  const info = statSync(dir);
+  const owner = ownerUid ?? process.getuid?.();
+  if (!info.isDirectory()) throw new Error(`${dir} is not a directory`);
+  if ((info.mode & 0o077) !== 0)
+    throw new Error(
+      `${dir} is open to other users (mode ${(info.mode & 0o777).toString(8)}); it must be 0700`,
+    );
+  if (owner !== undefined && info.uid !== owner)
+    throw new Error(`${dir} belongs to uid ${info.uid}, not ${owner}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 main().catch((error: unknown) => {

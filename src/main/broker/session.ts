@@ -5,10 +5,8 @@
  */
 import { EventEmitter } from "node:events";
 import type { Duplex, Readable } from "node:stream";
-import { Capability } from "../../shared/link-protocol.js";
-import { VERSION } from "../../shared/version.js";
-import { ExitSession, type ExitSessionOptions } from "../../helper/exit-session.js";
-import { Link } from "../../helper/link/link.js";
+import type { ExitSessionOptions } from "../../helper/exit-session.js";
+import { inProcessExit, type ExitHandle, type ExitProvider } from "./exit-handle.js";
 
 /** The steps of a connect, in order; the UI shows them as progress. */
 export type ConnectStep = "start" | "ssh" | "upload" | "agent" | "routes" | "dns";
@@ -42,6 +40,8 @@ export interface SessionOptions {
   /** Reaches the remote and starts the agent, reporting steps as it goes. */
   openAgent(step: (step: ConnectStep) => void): Promise<AgentTransport>;
   exit: Omit<ExitSessionOptions, "link">;
+  /** Where the exit side runs: the supervised local helper (helperExit), or in this process (default). */
+  exitProvider?: ExitProvider;
   /** Link keepalive: a dead link is noticed within interval + ping timeout. */
   keepaliveIntervalMs?: number;
   pingTimeoutMs?: number;
@@ -56,7 +56,7 @@ interface SessionEvents {
   /** A line the agent wrote to stderr, or the session's own note. */
   log: [line: string];
   /** A new exit session (after each (re)connect): subscribe to its tables. */
-  exit: [ExitSession];
+  exit: [ExitHandle];
 }
 
 const DEFAULT_BACKOFF = { initialMs: 1_000, maxMs: 30_000 };
@@ -65,8 +65,7 @@ export class Session extends EventEmitter<SessionEvents> {
   private current: SessionState = { state: "disconnected", reason: "not started" };
   private stopping = false;
   private transport: AgentTransport | undefined;
-  private link: Link | undefined;
-  private exitSession: ExitSession | undefined;
+  private exitHandle: ExitHandle | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private wakeRetry: (() => void) | undefined;
   private attempt = 0;
@@ -83,12 +82,12 @@ export class Session extends EventEmitter<SessionEvents> {
     return this.current;
   }
 
-  get exit(): ExitSession | undefined {
-    return this.exitSession;
+  get exit(): ExitHandle | undefined {
+    return this.exitHandle;
   }
 
   get linkRttMs(): number | null {
-    return this.link?.rttMs ?? null;
+    return this.exitHandle?.rttMs ?? null;
   }
 
   /** Connects, and keeps reconnecting until `disconnect()` or a fatal error. */
@@ -137,11 +136,11 @@ export class Session extends EventEmitter<SessionEvents> {
     this.stopping = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.wakeRetry?.();
-    const link = this.link;
+    const exit = this.exitHandle;
     const transport = this.transport;
-    if (link) {
-      link.close("the user disconnected"); // also mid-handshake: the agent then stops too
-      await Promise.race([link.closed, delay(5_000)]);
+    if (exit) {
+      exit.close("the user disconnected"); // also mid-handshake: the agent then stops too
+      await Promise.race([exit.closed, delay(5_000)]);
     }
     // The agent restores the remote as it exits; closing SSH before that could cut it short.
     if (transport) await Promise.race([transport.exited, delay(AGENT_EXIT_TIMEOUT_MS)]);
@@ -151,7 +150,7 @@ export class Session extends EventEmitter<SessionEvents> {
   /** This computer's routes changed: re-advertise without reconnecting. */
   updateRoutes(routes: string[]): void {
     this.routes = routes;
-    this.exitSession?.updateRoutes(routes);
+    this.exitHandle?.updateRoutes(routes);
   }
 
   /** Resolves with why the link ended, after it was connected; rejects if it never was. */
@@ -164,26 +163,26 @@ export class Session extends EventEmitter<SessionEvents> {
     this.throwIfStopping();
     forwardLines(transport.stderr, (line) => this.emit("log", line));
     if (!(this.current.state === "connecting" && this.current.step === "agent")) step("agent");
-    const link = new Link(transport.stream, {
-      role: "exit",
-      softwareVersion: VERSION,
-      capabilities: Capability.Ipv6 | Capability.DnsStub | Capability.IcmpEcho | Capability.Stats,
+    const { icmp, dnsEngine, ...settings } = this.options.exit;
+    const provider = this.options.exitProvider ?? inProcessExit({ icmp, dnsEngine });
+    const exit = await provider.open(transport.stream, {
+      ...settings,
+      routes: this.routes,
       keepaliveIntervalMs: this.options.keepaliveIntervalMs ?? 5_000,
       pingTimeoutMs: this.options.pingTimeoutMs ?? 10_000,
     });
-    this.link = link;
+    this.exitHandle = exit;
+    this.throwIfStopping();
     // The agent reports its progress in STATS: routes in place, then DNS too (ready).
     const ready = new Promise<void>((resolve) => {
-      link.on("stats", (report) => {
-        if (report.extra["agent.routes"] === 1 && this.current.state === "connecting") step("dns");
-        if (report.extra["agent.ready"] === 1) resolve();
+      exit.onProgress((extra) => {
+        if (extra["agent.routes"] === 1 && this.current.state === "connecting") step("dns");
+        if (extra["agent.ready"] === 1) resolve();
       });
     });
-    const closed = link.closed;
-    const exit = await ExitSession.start({ ...this.options.exit, routes: this.routes, link });
-    this.exitSession = exit;
+    const closed = exit.closed;
     this.emit("exit", exit);
-    await link.ready;
+    await exit.ready;
     step("routes");
     const timeout = this.options.readyTimeoutMs ?? 30_000;
     const outcome = await Promise.race([
@@ -207,9 +206,8 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   private cleanup(): void {
-    this.link?.close("session ending");
-    this.link = undefined;
-    this.exitSession = undefined;
+    this.exitHandle?.close("session ending");
+    this.exitHandle = undefined;
     this.transport?.close();
     this.transport = undefined;
   }

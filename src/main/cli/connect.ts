@@ -1,8 +1,9 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { createIcmpForwarder } from "../../helper/nat/icmp/index.js";
 import { DEFAULT_SUBNET_V4, DEFAULT_SUBNET_V6 } from "../../helper/link-subnets.js";
+import { helperExit } from "../broker/helper/helper-exit.js";
+import { HelperSupervisor } from "../broker/helper/supervisor.js";
 import { RouteWatch } from "../broker/route-watch.js";
 import { Session } from "../broker/session.js";
 import { sshAgentTransport } from "../broker/ssh-agent-transport.js";
@@ -23,6 +24,8 @@ export const CONNECT_USAGE = `backhaul connect <target> [options]
   --dns all|off            resolve the remote's names through this computer (default all)
   --allow-local            let the remote reach this computer itself (loopback, its own addresses)
   --remote-node PATH       Node.js on the remote, when it is not \`node\` on the PATH
+  --no-elevate             never run the local helper elevated (it would be only where this
+                           computer forbids unprivileged ICMP; pings then use the ping command)
   --json                   one JSON object per line: state, flow, dns, log and error events
   --link-subnet CIDR       IPv4 subnet of the link (default ${DEFAULT_SUBNET_V4})
   --link-subnet6 CIDR|none IPv6 subnet of the link (default ${DEFAULT_SUBNET_V6})
@@ -45,6 +48,7 @@ export async function connect(args: string[]): Promise<number> {
       dns: { type: "string", default: "all" },
       "allow-local": { type: "boolean", default: false },
       "remote-node": { type: "string" },
+      "no-elevate": { type: "boolean", default: false },
       json: { type: "boolean", default: false },
       "link-subnet": { type: "string", default: DEFAULT_SUBNET_V4 },
       "link-subnet6": { type: "string", default: DEFAULT_SUBNET_V6 },
@@ -68,7 +72,17 @@ export async function connect(args: string[]): Promise<number> {
     `advertising ${prefixes.length > 0 ? prefixes.join(", ") : "no prefixes (add some with --route)"}`,
   );
 
+  const distDir = dirname(fileURLToPath(import.meta.url));
+  // The NAT and DNS engines run in their own supervised process (DESIGN.md, "Trust boundaries").
+  const helper = new HelperSupervisor({
+    helperPath: join(distDir, "helper-local.mjs"),
+    elevation: values["no-elevate"] ? "never" : "auto",
+    // Once the session has ended, the helper's goodbye lines are noise after "disconnected".
+    log: (line) => void (sessionOver || reporter.log(line)),
+  });
+  let sessionOver = false;
   const session = new Session({
+    exitProvider: helperExit(() => helper.endpoint()),
     openAgent: sshAgentTransport({
       target,
       identityFiles: values.identity,
@@ -82,7 +96,7 @@ export async function connect(args: string[]): Promise<number> {
         ),
       passphrase: (file) => ask(`Passphrase for ${file}: `, true),
       remoteNode: values["remote-node"] ?? null,
-      agentDir: join(dirname(fileURLToPath(import.meta.url)), "agent"),
+      agentDir: join(distDir, "agent"),
       log: (line) => reporter.log(line),
     }),
     exit: {
@@ -92,7 +106,6 @@ export async function connect(args: string[]): Promise<number> {
       routes: prefixes,
       allowLocal: values["allow-local"],
       dns: values.dns,
-      icmp: createIcmpForwarder,
     },
   });
   watch.on("change", (next) => {
@@ -128,6 +141,8 @@ export async function connect(args: string[]): Promise<number> {
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
   await session.run();
+  sessionOver = true;
+  await helper.stop();
   watch.stop();
   clearInterval(summary);
   const final = session.state;

@@ -1,0 +1,81 @@
+/**
+ * JSON-lines helpers for the main <-> helper sockets: the first line of a connection (after
+ * which a link connection carries raw frames), and a bounded line splitter for control traffic.
+ */
+import type { Readable } from "node:stream";
+
+/**
+ * Resolves with the stream's first line, leaving whatever followed it unread (unshifted, and the
+ * stream paused: the next reader resumes it). Rejects when the line is too long, the stream ends
+ * first, or nothing comes within `timeoutMs`.
+ */
+export function readFirstLine(stream: Readable, maxBytes: number, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    const finish = (error: Error | null, line?: string): void => {
+      clearTimeout(timer);
+      stream.off("data", onData);
+      stream.off("end", onEnd);
+      stream.off("close", onEnd);
+      stream.off("error", onError);
+      if (error) reject(error);
+      else resolve(line ?? "");
+    };
+    const onData = (chunk: Buffer): void => {
+      const newline = chunk.indexOf(0x0a);
+      if (newline < 0) {
+        chunks.push(chunk);
+        length += chunk.length;
+        if (length > maxBytes) finish(new Error(`first line longer than ${maxBytes} bytes`));
+        return;
+      }
+      chunks.push(chunk.subarray(0, newline));
+      stream.pause();
+      const rest = chunk.subarray(newline + 1);
+      if (rest.length > 0) stream.unshift(rest);
+      finish(null, Buffer.concat(chunks).toString("utf8"));
+    };
+    const onEnd = (): void => finish(new Error("the connection ended before its first line"));
+    const onError = (error: Error): void => finish(error);
+    const timer = setTimeout(() => finish(new Error(`no first line within ${timeoutMs} ms`)), timeoutMs);
+    stream.on("data", onData);
+    stream.once("end", onEnd);
+    stream.once("close", onEnd);
+    stream.once("error", onError);
+  });
+}
+
+/** Calls `onLine` for each complete line; `onOverflow` once if a line exceeds `maxBytes`. */
+export function splitLines(
+  stream: Readable,
+  maxBytes: number,
+  onLine: (line: string) => void,
+  onOverflow: () => void,
+): void {
+  let pending: Buffer[] = [];
+  let length = 0;
+  let overflowed = false;
+  stream.on("data", (chunk: Buffer) => {
+    if (overflowed) return;
+    let start = 0;
+    let newline: number;
+    while ((newline = chunk.indexOf(0x0a, start)) >= 0) {
+      pending.push(chunk.subarray(start, newline));
+      const line = Buffer.concat(pending).toString("utf8");
+      pending = [];
+      length = 0;
+      start = newline + 1;
+      if (line.length > 0) onLine(line);
+    }
+    if (start < chunk.length) {
+      pending.push(chunk.subarray(start));
+      length += chunk.length - start;
+      if (length > maxBytes) {
+        overflowed = true;
+        pending = [];
+        onOverflow();
+      }
+    }
+  });
+}

@@ -1,0 +1,156 @@
+// The helper's socket server with real Unix sockets in a private temp directory; the agent's
+// side is a real entrance Link over an in-memory pipe (createMemoryPipe), as main relays it.
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { encodeLine, type HelperExitOptions } from "../shared/helper-protocol.js";
+import { Capability } from "../shared/link-protocol.js";
+import { VERSION } from "../shared/version.js";
+import { helperExit } from "../main/broker/helper/helper-exit.js";
+import {
+  attachHelperControl,
+  HelperRefusedError,
+  openHelperLink,
+} from "../main/broker/helper/helper-client.js";
+import { readFirstLine } from "./line-socket.js";
+import { startHelperServer } from "./local-server.js";
+import { Link } from "./link/link.js";
+import { createMemoryPipe } from "./link/memory-pipe.js";
+
+const TOKEN = "a".repeat(64);
+const OPTIONS: HelperExitOptions = {
+  mtu: 1500,
+  subnetV4: "198.18.0.0/30",
+  subnetV6: null,
+  routes: ["198.19.0.0/16"],
+  allowLocal: false,
+  dns: "off",
+  keepaliveIntervalMs: 0,
+  pingTimeoutMs: 5_000,
+};
+
+async function withServer(run: (socketPath: string, logs: string[]) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "bh-helper-test-"));
+  const socketPath = join(dir, "helper.sock");
+  const logs: string[] = [];
+  const server = await startHelperServer({
+    socketPath,
+    token: TOKEN,
+    log: (line) => logs.push(line),
+    onShutdown: () => logs.push("shutdown"),
+  });
+  try {
+    await run(socketPath, logs);
+  } finally {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function firstReply(socketPath: string, line: string): Promise<string> {
+  const socket = connect(socketPath);
+  socket.write(line);
+  try {
+    return await readFirstLine(socket, 4096, 5_000);
+  } finally {
+    socket.destroy();
+  }
+}
+
+test("the socket is owner-only", () =>
+  withServer(async (socketPath) => {
+    assert.equal(statSync(socketPath).mode & 0o777, 0o600);
+  }));
+
+test("a wrong token, a bad line or an unknown link is refused and logged", () =>
+  withServer(async (socketPath, logs) => {
+    const wrong = await firstReply(
+      socketPath,
+      encodeLine({ type: "link", token: "b".repeat(64), options: OPTIONS }),
+    );
+    assert.deepEqual(JSON.parse(wrong), { type: "refused", reason: "wrong token" });
+    const short = await firstReply(socketPath, encodeLine({ type: "shutdown", token: "a" }));
+    assert.match(short, /wrong token/);
+    assert.match(await firstReply(socketPath, "GET / HTTP/1.1\n"), /not a JSON line/);
+    assert.match(await firstReply(socketPath, '{"type":"link"}\n'), /no token/);
+    const badOptions = await firstReply(
+      socketPath,
+      encodeLine({ type: "link", token: TOKEN, options: { ...OPTIONS, mtu: 10 } }),
+    );
+    assert.match(badOptions, /options\.mtu/);
+    assert.match(
+      await firstReply(socketPath, encodeLine({ type: "control", token: TOKEN, linkId: "x" })),
+      /no such link/,
+    );
+    await assert.rejects(
+      attachHelperControl({ socketPath, token: "c".repeat(64) }, "x"),
+      (error) => error instanceof HelperRefusedError && /wrong token/.test(error.message),
+    );
+    assert.ok(logs.filter((line) => line.startsWith("refused")).length >= 6);
+    assert.ok(!logs.includes("shutdown"), "a wrong-token shutdown is ignored");
+  }));
+
+test("a link runs through the helper: handshake, CONFIG, agent progress, tables, close", () =>
+  withServer(async (socketPath, logs) => {
+    const [agentSide, mainSide] = createMemoryPipe();
+    const agent = new Link(agentSide, {
+      role: "entrance",
+      softwareVersion: VERSION,
+      capabilities: Capability.Stats,
+    });
+    const configs: string[][] = [];
+    agent.on("config", (config) => configs.push(config.routes));
+    const exit = await helperExit(() => Promise.resolve({ socketPath, token: TOKEN })).open(
+      mainSide,
+      OPTIONS,
+    );
+    const progress: Record<string, number>[] = [];
+    exit.onProgress((extra) => progress.push(extra));
+    await exit.ready;
+    await agent.ready;
+    await until(() => configs.length === 1);
+    assert.deepEqual(configs[0], ["198.19.0.0/16"]);
+
+    agent.sendStats({ "agent.routes": 1, "agent.ready": 1, "tun.rx": 5 });
+    await until(() => progress.length > 0);
+    assert.deepEqual(progress.at(-1), { "agent.routes": 1, "agent.ready": 1 });
+
+    exit.updateRoutes(["198.19.0.0/16", "198.18.64.0/18"]);
+    await until(() => configs.length === 2);
+    assert.deepEqual(configs[1], ["198.19.0.0/16", "198.18.64.0/18"]);
+    assert.equal(exit.nat.table.openCount, 0);
+    assert.equal(exit.dns, undefined, "dns off: no DNS table");
+    assert.ok(!logs.some((line) => line.startsWith("control:")), logs.join("\n"));
+
+    exit.close("the user disconnected");
+    const agentClosed = await agent.closed;
+    assert.equal(agentClosed.initiator, "peer");
+    assert.equal(agentClosed.reason, "the user disconnected");
+    assert.match((await exit.closed).reason, /the user disconnected|closed/);
+  }));
+
+test("the link closes when main's control connection goes away", () =>
+  withServer(async (socketPath) => {
+    const endpoint = { socketPath, token: TOKEN };
+    const link = await openHelperLink(endpoint, OPTIONS);
+    const agent = new Link(link.socket, { role: "entrance", softwareVersion: VERSION, capabilities: 0 });
+    link.socket.resume();
+    await agent.ready;
+    const control = await attachHelperControl(endpoint, link.linkId);
+    const second = firstReply(socketPath, encodeLine({ type: "control", token: TOKEN, linkId: link.linkId }));
+    assert.match(await second, /already has a control connection/);
+    control.destroy();
+    const closed = await agent.closed;
+    assert.match(closed.reason, /broker closed its control connection/);
+  }));
+
+async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error("timed out");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

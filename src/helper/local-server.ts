@@ -1,0 +1,246 @@
+/**
+ * The local helper's socket server: authenticates each connection by its token, runs one exit
+ * session (NAT + DNS) per link connection, and streams that link's progress and tables to the
+ * control connection main attaches to it. See src/shared/helper-protocol.ts for the wire format.
+ */
+import { randomBytes, timingSafeEqual } from "node:crypto";
+import { chmodSync, chownSync, rmSync } from "node:fs";
+import { createServer, type Server, type Socket } from "node:net";
+import {
+  encodeLine,
+  MAX_HELLO_LINE,
+  MAX_HELPER_LINE,
+  parseCommand,
+  parseHello,
+  type HelperEvent,
+  type HelperExitOptions,
+  type HelperReply,
+} from "../shared/helper-protocol.js";
+import { Capability } from "../shared/link-protocol.js";
+import { VERSION } from "../shared/version.js";
+import { ExitSession } from "./exit-session.js";
+import { readFirstLine, splitLines } from "./line-socket.js";
+import { Link } from "./link/link.js";
+import type { NatEngineOptions } from "./nat/engine.js";
+
+export interface HelperServerOptions {
+  socketPath: string;
+  token: string;
+  /** When the helper runs elevated, the socket is handed to this user (still mode 0600). */
+  ownerUid?: number;
+  icmp?: NatEngineOptions["icmp"];
+  log(line: string): void;
+  /** A `shutdown` hello with the right token arrived. */
+  onShutdown(): void;
+}
+
+export interface HelperServer {
+  /** Links running now. */
+  readonly linkCount: number;
+  close(): Promise<void>;
+}
+
+const HELLO_TIMEOUT_MS = 5_000;
+const STATUS_INTERVAL_MS = 1_000;
+
+interface LinkEntry {
+  link: Link;
+  exit: ExitSession | undefined;
+  ready: boolean;
+  progress: Record<string, number>;
+  control: Socket | undefined;
+  closedReason: string | undefined;
+}
+
+export async function startHelperServer(options: HelperServerOptions): Promise<HelperServer> {
+  const links = new Map<string, LinkEntry>();
+  const expected = Buffer.from(options.token);
+
+  const refuse = (socket: Socket, reason: string): void => {
+    options.log(`refused a connection: ${reason}`);
+    socket.end(encodeLine({ type: "refused", reason }));
+  };
+
+  const onConnection = async (socket: Socket): Promise<void> => {
+    socket.on("error", () => undefined); // its close reports it
+    let line: string;
+    try {
+      line = await readFirstLine(socket, MAX_HELLO_LINE, HELLO_TIMEOUT_MS);
+    } catch (error) {
+      return refuse(socket, error instanceof Error ? error.message : String(error));
+    }
+    let hello;
+    try {
+      hello = parseHello(line);
+    } catch (error) {
+      return refuse(socket, error instanceof Error ? error.message : String(error));
+    }
+    const offered = Buffer.from(hello.token);
+    if (offered.length !== expected.length || !timingSafeEqual(offered, expected))
+      return refuse(socket, "wrong token");
+    switch (hello.type) {
+      case "shutdown":
+        socket.end();
+        options.onShutdown();
+        return;
+      case "link":
+        return startLink(socket, hello.options);
+      case "control": {
+        const entry = links.get(hello.linkId);
+        if (!entry) return refuse(socket, "no such link (it may have closed)");
+        if (entry.control) return refuse(socket, "that link already has a control connection");
+        return attachControl(socket, hello.linkId, entry);
+      }
+    }
+  };
+
+  const startLink = (socket: Socket, exitOptions: HelperExitOptions): void => {
+    socket.setNoDelay(true);
+    const linkId = randomBytes(16).toString("hex");
+    const reply: HelperReply = { type: "accepted", linkId, dns: exitOptions.dns === "all" };
+    socket.write(encodeLine(reply)); // before the Link's HELLO: main reads this line first
+    const link = new Link(socket, {
+      role: "exit",
+      softwareVersion: VERSION,
+      capabilities: Capability.Ipv6 | Capability.DnsStub | Capability.IcmpEcho | Capability.Stats,
+      keepaliveIntervalMs: exitOptions.keepaliveIntervalMs,
+      pingTimeoutMs: exitOptions.pingTimeoutMs,
+    });
+    socket.resume();
+    const entry: LinkEntry = {
+      link,
+      exit: undefined,
+      ready: false,
+      progress: {},
+      control: undefined,
+      closedReason: undefined,
+    };
+    links.set(linkId, entry);
+    link.ready.then(
+      () => {
+        entry.ready = true;
+        send(entry, { type: "ready" });
+      },
+      () => undefined, // the close below reports it
+    );
+    link.on("stats", (report) => {
+      let changed = false;
+      for (const [key, value] of Object.entries(report.extra)) {
+        if (!key.startsWith("agent.") || entry.progress[key] === value) continue;
+        entry.progress[key] = value;
+        changed = true;
+      }
+      if (changed) send(entry, { type: "progress", extra: entry.progress });
+    });
+    void link.closed.then((info) => {
+      entry.closedReason = info.reason;
+      options.log(`link ${linkId.slice(0, 8)} closed (${info.initiator}): ${info.reason}`);
+      send(entry, { type: "closed", reason: info.reason });
+      entry.control?.end();
+      links.delete(linkId);
+    });
+    ExitSession.start({
+      link,
+      mtu: exitOptions.mtu,
+      subnetV4: exitOptions.subnetV4,
+      subnetV6: exitOptions.subnetV6,
+      routes: exitOptions.routes,
+      allowLocal: exitOptions.allowLocal,
+      dns: exitOptions.dns,
+      icmp: options.icmp,
+    }).then(
+      (exit) => {
+        entry.exit = exit;
+        if (entry.control) subscribeTables(entry, exit);
+      },
+      (error: unknown) => {
+        options.log(`could not start the exit side: ${String(error)}`);
+        link.close("the local helper could not start its engines");
+      },
+    );
+    options.log(`link ${linkId.slice(0, 8)} started`);
+  };
+
+  const attachControl = (socket: Socket, linkId: string, entry: LinkEntry): void => {
+    entry.control = socket;
+    socket.write(encodeLine({ type: "attached", linkId }));
+    if (entry.ready) send(entry, { type: "ready" });
+    if (Object.keys(entry.progress).length > 0) send(entry, { type: "progress", extra: entry.progress });
+    if (entry.exit) subscribeTables(entry, entry.exit);
+    const status = setInterval(
+      () => send(entry, { type: "status", rttMs: entry.link.rttMs }),
+      STATUS_INTERVAL_MS,
+    );
+    splitLines(
+      socket,
+      MAX_HELLO_LINE,
+      (line) => {
+        try {
+          const command = parseCommand(line);
+          if (command.type === "routes") entry.exit?.updateRoutes(command.routes);
+          else entry.link.close(command.reason);
+        } catch (error) {
+          options.log(`control: ${error instanceof Error ? error.message : String(error)}; ignored`);
+        }
+      },
+      () => socket.destroy(),
+    );
+    socket.resume();
+    socket.once("close", () => {
+      clearInterval(status);
+      // Main went away (or crashed): nobody would restore the remote's view of this link.
+      entry.link.close("the broker closed its control connection");
+    });
+  };
+
+  const subscribeTables = (entry: LinkEntry, exit: ExitSession): void => {
+    send(entry, { type: "flows", delta: { upserts: exit.nat.table.snapshot(), removals: [] } });
+    const unsubscribeFlows = exit.nat.table.subscribe((delta) => send(entry, { type: "flows", delta }));
+    let unsubscribeDns: (() => void) | undefined;
+    if (exit.dns) {
+      send(entry, { type: "dns", delta: { upserts: exit.dns.table.snapshot(), removals: [] } });
+      unsubscribeDns = exit.dns.table.subscribe((delta) => send(entry, { type: "dns", delta }));
+    }
+    entry.control?.once("close", () => {
+      unsubscribeFlows();
+      unsubscribeDns?.();
+    });
+  };
+
+  const send = (entry: LinkEntry, event: HelperEvent): void => {
+    const control = entry.control;
+    if (!control || control.destroyed || control.writableEnded) return;
+    const line = encodeLine(event);
+    if (line.length > MAX_HELPER_LINE)
+      return options.log(`dropped a ${event.type} event of ${line.length} bytes`);
+    control.write(line);
+  };
+
+  rmSync(options.socketPath, { force: true });
+  const server: Server = createServer((socket) => void onConnection(socket));
+  // Created owner-only from the start: the umask covers the window before chmod.
+  const umask = process.umask(0o177);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(options.socketPath, () => resolve());
+    });
+  } finally {
+    process.umask(umask);
+  }
+  chmodSync(options.socketPath, 0o600);
+  if (options.ownerUid !== undefined && process.getuid?.() === 0)
+    chownSync(options.socketPath, options.ownerUid, -1);
+
+  return {
+    get linkCount() {
+      return links.size;
+    },
+    close: async () => {
+      for (const entry of links.values()) entry.link.close("the local helper is stopping");
+      await Promise.all([...links.values()].map((entry) => entry.link.closed));
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      rmSync(options.socketPath, { force: true });
+    },
+  };
+}

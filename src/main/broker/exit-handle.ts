@@ -1,0 +1,84 @@
+/**
+ * The exit side of one link as the Session sees it, wherever it runs: in the supervised local
+ * helper process (helper/helper-exit.ts, the product) or in this process (tests, the agent's
+ * own harnesses). Either way the Session waits for the same things and the UI reads the same
+ * tables.
+ */
+import type { Duplex } from "node:stream";
+import type { DnsRow } from "../../shared/dns-row.js";
+import type { FlowRow, TableDelta } from "../../shared/flow-row.js";
+import type { HelperExitOptions } from "../../shared/helper-protocol.js";
+import { Capability } from "../../shared/link-protocol.js";
+import { VERSION } from "../../shared/version.js";
+import { ExitSession, type ExitSessionOptions } from "../../helper/exit-session.js";
+import { Link } from "../../helper/link/link.js";
+
+export interface LiveTable<Row> {
+  /** Copies of every row, for a new subscriber; deltas follow. */
+  snapshot(): Row[];
+  subscribe(listener: (delta: TableDelta<Row>) => void): () => void;
+}
+
+export interface LiveFlowTable extends LiveTable<FlowRow> {
+  readonly openCount: number;
+}
+
+export interface ExitHandle {
+  readonly nat: { readonly table: LiveFlowTable };
+  readonly dns: { readonly table: LiveTable<DnsRow> } | undefined;
+  /** Resolves when the link handshake with the agent is done; rejects if the link closes first. */
+  readonly ready: Promise<void>;
+  /** Resolves (never rejects) with why the link ended. */
+  readonly closed: Promise<{ reason: string }>;
+  readonly rttMs: number | null;
+  /** The agent's progress (STATS extras agent.routes, agent.ready), each time it changes. */
+  onProgress(listener: (extra: Record<string, number>) => void): void;
+  updateRoutes(routes: string[]): void;
+  close(reason: string): void;
+}
+
+export interface ExitProvider {
+  /** Runs the exit side on `stream` (the agent's link). */
+  open(stream: Duplex, options: HelperExitOptions): Promise<ExitHandle>;
+}
+
+/** The exit side in this process; `extra` carries what cannot cross a socket (test resolvers). */
+export function inProcessExit(extra: Pick<ExitSessionOptions, "icmp" | "dnsEngine"> = {}): ExitProvider {
+  return {
+    async open(stream, options) {
+      const link = new Link(stream, {
+        role: "exit",
+        softwareVersion: VERSION,
+        capabilities: Capability.Ipv6 | Capability.DnsStub | Capability.IcmpEcho | Capability.Stats,
+        keepaliveIntervalMs: options.keepaliveIntervalMs,
+        pingTimeoutMs: options.pingTimeoutMs,
+      });
+      const closed = link.closed.then((info) => ({ reason: info.reason }));
+      let exit: ExitSession;
+      try {
+        exit = await ExitSession.start({ ...options, ...extra, link });
+      } catch (error) {
+        link.close("the exit side could not start");
+        throw error;
+      }
+      return {
+        nat: exit.nat,
+        dns: exit.dns,
+        ready: link.ready.then(() => undefined),
+        closed,
+        get rttMs() {
+          return link.rttMs;
+        },
+        onProgress: (listener) =>
+          link.on("stats", (report) => {
+            const progress = Object.fromEntries(
+              Object.entries(report.extra).filter(([key]) => key.startsWith("agent.")),
+            );
+            if (Object.keys(progress).length > 0) listener(progress);
+          }),
+        updateRoutes: (routes) => exit.updateRoutes(routes),
+        close: (reason) => link.close(reason),
+      };
+    },
+  };
+}

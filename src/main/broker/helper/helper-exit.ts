@@ -1,0 +1,117 @@
+/**
+ * The exit side run by the supervised local helper: main relays the agent's stream to a link
+ * connection and follows the link on its control connection (progress, tables, round-trip time).
+ */
+import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
+import type { DnsRow } from "../../../shared/dns-row.js";
+import {
+  encodeLine,
+  MAX_HELPER_LINE,
+  parseEvent,
+  type HelperExitOptions,
+} from "../../../shared/helper-protocol.js";
+import { splitLines } from "../../../helper/line-socket.js";
+import type { ExitHandle, ExitProvider } from "../exit-handle.js";
+import { attachHelperControl, openHelperLink, type HelperEndpoint } from "./helper-client.js";
+import { MirrorFlowTable, MirrorTable } from "./mirror-table.js";
+
+/** `endpoint` starts the helper when it is not running (HelperSupervisor.endpoint). */
+export function helperExit(endpoint: () => Promise<HelperEndpoint>): ExitProvider {
+  return {
+    async open(stream: Duplex, options: HelperExitOptions): Promise<ExitHandle> {
+      const target = await endpoint();
+      const link = await openHelperLink(target, options);
+      let control: Socket;
+      try {
+        control = await attachHelperControl(target, link.linkId);
+      } catch (error) {
+        link.socket.destroy();
+        throw error;
+      }
+      return follow(stream, link.socket, control, link.dns);
+    },
+  };
+}
+
+function follow(stream: Duplex, socket: Socket, control: Socket, hasDns: boolean): ExitHandle {
+  const flows = new MirrorFlowTable();
+  const dns = hasDns ? new MirrorTable<DnsRow>() : undefined;
+  const progressListeners: ((extra: Record<string, number>) => void)[] = [];
+  let rttMs: number | null = null;
+  let markReady: () => void = () => undefined;
+  let failReady: (error: Error) => void = () => undefined;
+  const ready = new Promise<void>((resolve, reject) => {
+    markReady = resolve;
+    failReady = reject;
+  });
+  ready.catch(() => undefined); // the Session reads `closed` too
+  let markClosed: (info: { reason: string }) => void = () => undefined;
+  const closed = new Promise<{ reason: string }>((resolve) => (markClosed = resolve));
+  let ended = false;
+  const end = (reason: string): void => {
+    if (ended) return;
+    ended = true;
+    failReady(new Error(`the link closed: ${reason}`));
+    markClosed({ reason });
+    control.destroy();
+    socket.end();
+  };
+
+  // The relay: the agent's stream to the helper's link socket and back.
+  stream.pipe(socket);
+  socket.pipe(stream);
+  socket.once("close", () => {
+    if (!stream.writableEnded) stream.end();
+    end("the local helper closed the link");
+  });
+  stream.once("close", () => socket.end());
+  socket.resume();
+
+  splitLines(
+    control,
+    MAX_HELPER_LINE,
+    (line) => {
+      let event;
+      try {
+        event = parseEvent(line);
+      } catch {
+        return; // our own helper: a line we do not know is from a newer one; skip it
+      }
+      switch (event.type) {
+        case "ready":
+          return markReady();
+        case "progress":
+          return progressListeners.forEach((listener) => listener(event.extra));
+        case "flows":
+          return flows.apply(event.delta);
+        case "dns":
+          return dns?.apply(event.delta);
+        case "status":
+          rttMs = event.rttMs;
+          return;
+        case "closed":
+          return end(event.reason);
+      }
+    },
+    () => end("the local helper sent an oversized message"),
+  );
+  control.once("close", () => end("the local helper went away"));
+  control.resume();
+
+  return {
+    nat: { table: flows },
+    dns: dns ? { table: dns } : undefined,
+    ready,
+    closed,
+    get rttMs() {
+      return rttMs;
+    },
+    onProgress: (listener) => void progressListeners.push(listener),
+    updateRoutes: (routes) => void (ended || control.write(encodeLine({ type: "routes", routes }))),
+    close: (reason) => {
+      if (ended) return;
+      control.write(encodeLine({ type: "close", reason }));
+    },
+  };
+}

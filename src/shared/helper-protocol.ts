@@ -1,0 +1,157 @@
+/**
+ * The main <-> local helper protocol, over the helper's owner-only Unix socket. Every connection
+ * starts with one JSON line that carries the token (read from a 0600 file, never argv), so the
+ * socket's file mode is not the only lock. Then:
+ *
+ *   link connection:    C: {"type":"link", token, options}      H: {"type":"accepted", linkId, dns}
+ *                       then raw link frames both ways (the agent's stream, relayed by main).
+ *   control connection: C: {"type":"control", token, linkId}    H: {"type":"attached", ...} then
+ *                       H: progress / flows / dns / status / closed lines; C: routes / close lines.
+ *                       The link is closed when its control connection goes away.
+ *   shutdown:           C: {"type":"shutdown", token}            H: exits (an elevated helper
+ *                       cannot be signalled by its unprivileged parent).
+ *
+ * A bad first line gets {"type":"refused", reason} and the connection is closed.
+ */
+import type { DnsRow } from "./dns-row.js";
+import type { FlowRow, TableDelta } from "./flow-row.js";
+
+/** Exit-side settings a link runs with (the serialisable part of ExitSessionOptions). */
+export interface HelperExitOptions {
+  mtu: number;
+  subnetV4: string;
+  subnetV6: string | null;
+  routes: string[];
+  allowLocal: boolean;
+  dns: "all" | "off";
+  keepaliveIntervalMs: number;
+  pingTimeoutMs: number;
+}
+
+export type HelperHello =
+  | { type: "link"; token: string; options: HelperExitOptions }
+  | { type: "control"; token: string; linkId: string }
+  | { type: "shutdown"; token: string };
+
+export type HelperReply =
+  | { type: "accepted"; linkId: string; dns: boolean }
+  | { type: "attached"; linkId: string }
+  | { type: "refused"; reason: string };
+
+/** Helper -> main, on a control connection. */
+export type HelperEvent =
+  /** The link handshake with the agent completed. */
+  | { type: "ready" }
+  /** The agent's STATS extras (agent.routes, agent.ready), merged over the link's life. */
+  | { type: "progress"; extra: Record<string, number> }
+  | { type: "flows"; delta: TableDelta<FlowRow> }
+  | { type: "dns"; delta: TableDelta<DnsRow> }
+  | { type: "status"; rttMs: number | null }
+  | { type: "closed"; reason: string };
+
+/** Main -> helper, on a control connection. */
+export type HelperCommand = { type: "routes"; routes: string[] } | { type: "close"; reason: string };
+
+/** Longest line either side accepts: a table delta of many rows fits; a runaway peer does not. */
+export const MAX_HELPER_LINE = 16 * 1024 * 1024;
+/** Longest first line: hellos are small. */
+export const MAX_HELLO_LINE = 64 * 1024;
+
+export class HelperProtocolError extends Error {
+  override readonly name = "HelperProtocolError";
+}
+
+export function parseHello(line: string): HelperHello {
+  const value = parseObject(line);
+  if (typeof value.token !== "string") throw new HelperProtocolError("the first message has no token");
+  switch (value.type) {
+    case "link":
+      return { type: "link", token: value.token, options: parseExitOptions(value.options) };
+    case "control":
+      if (typeof value.linkId !== "string") throw new HelperProtocolError("control needs a linkId");
+      return { type: "control", token: value.token, linkId: value.linkId };
+    case "shutdown":
+      return { type: "shutdown", token: value.token };
+    default:
+      throw new HelperProtocolError(`unknown first message type ${JSON.stringify(value.type)}`);
+  }
+}
+
+export function parseCommand(line: string): HelperCommand {
+  const value = parseObject(line);
+  if (value.type === "routes" && isStringList(value.routes)) return { type: "routes", routes: value.routes };
+  if (value.type === "close" && typeof value.reason === "string")
+    return { type: "close", reason: value.reason };
+  throw new HelperProtocolError(`unknown command ${JSON.stringify(value.type)}`);
+}
+
+/** Replies and events come from our own helper; they are checked for shape, not field by field. */
+export function parseReply(line: string): HelperReply {
+  const value = parseObject(line);
+  if (value.type === "accepted" || value.type === "attached" || value.type === "refused")
+    return value as unknown as HelperReply;
+  throw new HelperProtocolError(`unexpected reply ${JSON.stringify(value.type)}`);
+}
+
+export function parseEvent(line: string): HelperEvent {
+  const value = parseObject(line);
+  switch (value.type) {
+    case "ready":
+    case "progress":
+    case "flows":
+    case "dns":
+    case "status":
+    case "closed":
+      return value as unknown as HelperEvent;
+    default:
+      throw new HelperProtocolError(`unexpected event ${JSON.stringify(value.type)}`);
+  }
+}
+
+export function encodeLine(message: HelperHello | HelperReply | HelperEvent | HelperCommand): string {
+  return `${JSON.stringify(message)}\n`;
+}
+
+function parseExitOptions(value: unknown): HelperExitOptions {
+  if (typeof value !== "object" || value === null) throw new HelperProtocolError("link needs options");
+  const o = value as Record<string, unknown>;
+  const int = (key: string, min: number, max: number): number => {
+    const n = o[key];
+    if (typeof n !== "number" || !Number.isInteger(n) || n < min || n > max)
+      throw new HelperProtocolError(`options.${key} must be an integer from ${min} to ${max}`);
+    return n;
+  };
+  if (typeof o.subnetV4 !== "string") throw new HelperProtocolError("options.subnetV4 must be a string");
+  if (o.subnetV6 !== null && typeof o.subnetV6 !== "string")
+    throw new HelperProtocolError("options.subnetV6 must be a string or null");
+  if (!isStringList(o.routes)) throw new HelperProtocolError("options.routes must be a list of prefixes");
+  if (typeof o.allowLocal !== "boolean")
+    throw new HelperProtocolError("options.allowLocal must be a boolean");
+  if (o.dns !== "all" && o.dns !== "off") throw new HelperProtocolError('options.dns must be "all" or "off"');
+  return {
+    mtu: int("mtu", 1280, 65535),
+    subnetV4: o.subnetV4,
+    subnetV6: o.subnetV6,
+    routes: o.routes,
+    allowLocal: o.allowLocal,
+    dns: o.dns,
+    keepaliveIntervalMs: int("keepaliveIntervalMs", 0, 3_600_000),
+    pingTimeoutMs: int("pingTimeoutMs", 100, 3_600_000),
+  };
+}
+
+function parseObject(line: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    throw new HelperProtocolError("not a JSON line");
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new HelperProtocolError("not a JSON object");
+  return value as Record<string, unknown>;
+}
+
+function isStringList(value: unknown): value is string[] {
+  return Array.isArray(value) && value.length <= 4096 && value.every((item) => typeof item === "string");
+}
