@@ -1,88 +1,322 @@
 /**
- * The renderer in a real Chromium, served by `backhaul ui` (browser mode) from the built dist/.
- * Uses Debian's Chromium through playwright-core: browsers cannot be downloaded on these machines.
+ * Browser mode with a live session (issue #6's first bar): `backhaul ui` runs in namespace L
+ * (this computer, which alone reaches the private network S), Chromium in L drives the window,
+ * and the "This computer (sandbox)" target plays the remote. The test picks the target, watches
+ * the steps to `connected`, runs curl and dig in the sandbox and sees their rows, filters both
+ * tables, runs a diagnostic, disconnects, and checks the sandbox namespace is gone. Screenshots of
+ * each view go to e2e/artifacts/ui-*.png.
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { chromium } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { CONNECT_STEPS } from "../src/shared/api.js";
+import { HOST_V4 } from "./fullpath/private-network.js";
+import { netnsSkipReason } from "./netns/index.js";
+import { CHROMIUM, launchChromiumIn, parseBytes } from "./ui/browser.js";
+import { buildUiLab, CLI, type UiLab } from "./ui/topology.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
-const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = join(ROOT, "e2e", "artifacts");
-export const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
+/** 4 MB at 1 MB/s: a transfer of about four seconds, long enough to watch its row grow. */
+const DOWNLOAD_BYTES = 4_000_000;
+const RATE_LIMIT = "1M";
+/** Not routed anywhere in the lab: advertised only because the user adds it. */
+const EXTRA_ROUTE = "198.18.60.0/24";
 
 function skipReason(): string | undefined {
+  const netns = netnsSkipReason({ tun: true, tools: ["curl", "dig", "dnsmasq", "iperf3", "nsenter"] });
+  if (netns) return netns;
   if (!existsSync(CHROMIUM)) return `${CHROMIUM} is missing: install Debian's chromium (sudo npm test does)`;
-  if (!existsSync(join(ROOT, "dist", "cli.mjs"))) return "dist/ is not built: run `npm run build`";
+  for (const file of [
+    "cli.mjs",
+    "renderer/index.html",
+    "agent/backhaul-agent.cjs",
+    "agent/backhaul_native.node",
+  ]) {
+    if (!existsSync(join(ROOT, "dist", file))) return `dist/${file} is missing: run \`npm run build\``;
+  }
   return undefined;
 }
 
-test(
-  "browser mode serves the renderer, which shows the session state and version",
-  { timeout: 60_000 },
-  async (t) => {
-    const reason = skipReason();
-    if (reason) return t.skip(reason);
+test("browser mode drives a live sandbox session end to end", { timeout: 240_000 }, async (t) => {
+  const reason = skipReason();
+  if (reason) return t.skip(reason);
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const dir = mkdtempSync(join(tmpdir(), "backhaul-ui-browser-"));
+  // Registered before anything starts, so a failure while building still cleans up.
+  const started: { lab?: UiLab; browser?: Browser } = {};
+  t.after(async () => {
+    try {
+      await started.browser?.close();
+      // SIGTERM first: the UI restores and deletes the sandbox itself; the lab then stops the rest.
+      await started.lab?.stopUi(25_000).catch(() => undefined);
+      await started.lab?.cleanup();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  const lab = (started.lab = await buildUiLab());
+  const browser = (started.browser = await launchChromiumIn(lab.local.name, dir));
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const errors: string[] = [];
+  page.on("pageerror", (error) => errors.push(error.message));
+  page.on("console", (message) => {
+    if (message.type() === "error") errors.push(message.text());
+  });
+  // Each step needs the ones before it: after a failure the rest are skipped, not timed out.
+  let failed = false;
+  const step = (name: string, run: () => Promise<void>) =>
+    t.test(name, async (st) => {
+      if (failed) return st.skip("an earlier step failed");
+      try {
+        await run();
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    });
+  const fail = (what: string) => (error: unknown) => {
+    throw new Error(`${what}: ${(error as Error).message}\n--- backhaul ui log ---\n${lab.log()}`);
+  };
 
-    const cli = spawn(process.execPath, [join(ROOT, "dist", "cli.mjs"), "ui", "--port", "0"], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    t.after(() => {
-      if (cli.exitCode === null) cli.kill("SIGTERM");
-    });
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = "";
-      const timer = setTimeout(() => reject(new Error(`no URL from backhaul ui: ${out}`)), 15_000);
-      cli.stdout.on("data", (chunk: Buffer) => {
-        out += chunk.toString();
-        const match = /open (http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)/.exec(out);
-        if (match?.[1]) {
-          clearTimeout(timer);
-          resolve(match[1]);
-        }
-      });
-      cli.once("exit", (code) => reject(new Error(`backhaul ui exited with ${code}: ${out}`)));
-    });
-
-    // playwright launches with its own throwaway profile directory.
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    t.after(() => browser.close());
-    const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on("pageerror", (error) => errors.push(error.message));
-    page.on("console", (message) => {
-      if (message.type() === "error") errors.push(message.text());
-    });
-
-    await page.goto(url);
-    await page.getByTestId("app-version").filter({ hasText: "Version" }).waitFor({ timeout: 10_000 });
-    assert.equal(await page.getByTestId("session-state").textContent(), "State: disconnected");
-    assert.match((await page.getByTestId("app-version").textContent()) ?? "", /^Version \S+ on linux$/);
+  await step("the window opens on the targets, with the sandbox among them", async () => {
+    await page.goto(lab.url);
     assert.doesNotMatch(page.url(), /token=/, "the token leaves the address bar after the first request");
-    mkdirSync(ARTIFACTS, { recursive: true });
-    await page.screenshot({ path: join(ARTIFACTS, "ui-browser-mode.png") });
-    assert.deepEqual(errors, [], "no errors in the page (CSP violations included)");
+    await page.getByTestId("app-version").filter({ hasText: "Version" }).waitFor({ timeout: 15_000 });
+    assert.match((await page.getByTestId("app-version").textContent()) ?? "", /^Version \S+ on linux$/);
+    assert.equal(await page.getByTestId("session-phase").textContent(), "disconnected");
+    await page.getByTestId("target-search").fill("sandbox");
+    const sandbox = page.locator('[data-testid="target-item"][data-target-id="sandbox"]');
+    await sandbox.waitFor({ timeout: 15_000 });
+    assert.match((await sandbox.textContent()) ?? "", /This computer \(sandbox\)/);
+    await page.screenshot({ path: join(ARTIFACTS, "ui-targets.png") });
+  });
 
-    const cli2 = spawn(process.execPath, [join(ROOT, "dist", "cli.mjs"), "ui", "--port", "nope"], {
-      stdio: ["ignore", "pipe", "pipe"],
+  await step("picking the sandbox shows the steps, then connected", async () => {
+    await recordSteps(page);
+    await page.locator('[data-testid="target-item"][data-target-id="sandbox"]').click();
+    await page.getByTestId("connect-step").first().waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: join(ARTIFACTS, "ui-connecting.png") });
+    await page
+      .getByTestId("session-phase")
+      .filter({ hasText: /^connected$/ })
+      .waitFor({ timeout: 60_000 })
+      .catch(fail("the session did not connect"));
+    const seen = (await page.evaluate("window.__steps")) as string[];
+    const current = [
+      ...new Set(seen.filter((s) => s.endsWith(":current")).map((s) => s.split(":")[0] ?? "")),
+    ];
+    assert.ok(seen.includes("phase:connecting"), `the phase showed connecting (saw ${seen.join(", ")})`);
+    assert.ok(current.length >= 2, `at least two steps were shown in progress (saw ${seen.join(", ")})`);
+    const order = current.map((name) => CONNECT_STEPS.indexOf(name as (typeof CONNECT_STEPS)[number]));
+    assert.ok(
+      order.every((index, i) => index >= 0 && (i === 0 || index > order[i - 1]!)),
+      `steps ran in order: ${current.join(" → ")}`,
+    );
+    assert.ok(
+      seen.some((s) => s.endsWith(":done")),
+      "finished steps are marked done",
+    );
+    assert.match(lab.log(), new RegExp(`sandbox: namespace ${lab.sandboxName} plays the remote`));
+  });
+
+  await step("curl in the sandbox shows a flow row with growing byte counts", async () => {
+    await page.getByTestId("tab-flows").click();
+    // curl's rate limit only paces reading: with the default receive buffer (up to 6 MB) the
+    // whole file would cross the tunnel at once. The sandbox's own sysctl keeps it small.
+    const sysctl = await lab.inSandbox("sysctl", ["-w", "net.ipv4.tcp_rmem=4096 65536 131072"]);
+    assert.equal(sysctl.code, 0, sysctl.stderr);
+    const download = lab.inSandbox(
+      "curl",
+      [
+        "-4",
+        "-sS",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code} %{size_download}",
+        "--limit-rate",
+        RATE_LIMIT,
+        `http://host.corp.test/bytes/${DOWNLOAD_BYTES}`,
+      ],
+      30_000,
+    );
+    const row = page.locator('[data-testid="flow-row"]', {
+      has: page.locator('[data-col="destination"]', { hasText: `${HOST_V4}:80` }),
     });
+    await row.first().waitFor({ timeout: 15_000 }).catch(fail("no flow row for the download"));
+    const flowId = await row.first().getAttribute("data-flow-id");
+    assert.ok(flowId, "the row carries its flow id");
+    const downBytes = async (): Promise<number> =>
+      parseBytes(
+        (await page
+          .locator(`[data-testid="flow-row"][data-flow-id="${flowId}"] [data-col="downBytes"]`)
+          .textContent()) ?? "",
+      );
+    const first = await downBytes();
+    await page.waitForTimeout(1_500);
+    const second = await downBytes();
+    await page.screenshot({ path: join(ARTIFACTS, "ui-flows.png") });
+    assert.ok(second > first && first >= 0, `the row's ↓ bytes grew while curl ran: ${first} → ${second}`);
+    assert.ok(second < DOWNLOAD_BYTES, "…and was caught mid-transfer");
+    const result = await download;
+    assert.equal(result.stdout.trim(), `200 ${DOWNLOAD_BYTES}`, result.stderr);
+    await page
+      .locator(`[data-testid="flow-row"][data-flow-id="${flowId}"] [data-col="downBytes"]`)
+      .filter({ hasText: /^3\.[89] MiB$/ })
+      .waitFor({ timeout: 10_000 });
+  });
+
+  await step("the flow table filters", async () => {
+    const rows = page.getByTestId("flow-row");
+    await page.getByTestId("flow-filter").fill(HOST_V4);
+    await rows.first().waitFor();
+    for (const text of await rows.allTextContents())
+      assert.match(text, new RegExp(HOST_V4.replaceAll(".", "\\.")));
+    await page.getByTestId("flow-filter").fill("no-such-flow.example");
+    await rows.first().waitFor({ state: "detached", timeout: 5_000 });
+    await page.getByTestId("flow-filter").fill("");
+    await rows.first().waitFor();
+  });
+
+  await step("dig in the sandbox shows a DNS row, and the DNS table filters", async () => {
+    const dig = await lab.inSandbox("dig", ["+short", "+time=3", "+tries=1", "TXT", "txt.corp.test"]);
+    assert.match(dig.stdout, /v=spf1 -all/, dig.stderr);
+    await page.getByTestId("tab-dns").click();
+    const rows = page.getByTestId("dns-row");
+    const txtRow = rows.filter({ hasText: "txt.corp.test" });
+    await txtRow.first().waitFor({ timeout: 10_000 }).catch(fail("no DNS row for txt.corp.test"));
+    assert.match((await txtRow.first().locator('[data-col="type"]').textContent()) ?? "", /TXT/);
+    assert.match((await txtRow.first().locator('[data-col="rcode"]').textContent()) ?? "", /NOERROR/);
+    const before = await rows.count();
+    assert.ok(before >= 2, "curl's lookup of host.corp.test is there too");
+    await page.getByTestId("dns-filter").fill("txt.corp");
+    await page.waitForFunction(
+      `document.querySelectorAll('[data-testid="dns-row"]').length === 1`,
+      undefined,
+      { timeout: 5_000 },
+    );
+    assert.match((await rows.first().textContent()) ?? "", /txt\.corp\.test/);
+    await page.screenshot({ path: join(ARTIFACTS, "ui-dns.png") });
+    await page.getByTestId("dns-filter").fill("");
+  });
+
+  await step("a diagnostic for S's host says the remote can reach it", async () => {
+    await page.getByTestId("tab-diagnostics").click();
+    await page.getByTestId("diag-host").fill("host.corp.test");
+    await page.getByTestId("diag-port").fill("80");
+    await page.getByTestId("diag-run").click();
+    const result = page.getByTestId("diag-result");
+    await result.waitFor({ timeout: 15_000 }).catch(fail("no diagnostic result"));
+    assert.match(
+      (await page.getByTestId("diag-summary").textContent()) ?? "",
+      /The remote can reach host\.corp\.test:80/,
+    );
+    assert.match((await page.getByTestId("diag-field-route").textContent()) ?? "", /veth-s/);
+    await page.screenshot({ path: join(ARTIFACTS, "ui-diagnostics.png") });
+  });
+
+  await step("an extra route saved in Settings reaches the running session's remote", async () => {
+    await page.getByTestId("tab-settings").click();
+    await page.getByTestId("settings-routes").fill(EXTRA_ROUTE);
+    await page.getByTestId("settings-save").click();
+    await page.getByTestId("settings-saved").waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: join(ARTIFACTS, "ui-settings.png") });
+    const deadline = Date.now() + 15_000;
+    let routes = "";
+    while (!routes.includes("bh0") && Date.now() < deadline) {
+      routes = (await lab.inSandbox("ip", ["-4", "route", "show", EXTRA_ROUTE])).stdout;
+      if (!routes.includes("bh0")) await page.waitForTimeout(250);
+    }
+    assert.match(routes, /dev bh0/, "the sandbox routes the new prefix into the tunnel, without a reconnect");
+    const advertised = await page.getByTestId("stat-prefixes").locator("..").getAttribute("title");
+    assert.match(advertised ?? "", new RegExp(EXTRA_ROUTE.replaceAll(".", "\\.")));
+    assert.equal(await page.getByTestId("session-phase").textContent(), "connected");
+  });
+
+  await step("disconnect restores the sandbox and removes its namespace", async () => {
+    assert.deepEqual(await lab.sandboxNamespaces(), [lab.sandboxName]);
+    await page.getByTestId("disconnect").click();
+    await page
+      .getByTestId("session-phase")
+      .filter({ hasText: /^disconnected$/ })
+      .waitFor({ timeout: 30_000 })
+      .catch(fail("the session did not end"));
+    // The view reports disconnected once the agent has exited; the namespace goes right after.
+    const deadline = Date.now() + 10_000;
+    while ((await lab.sandboxNamespaces()).length > 0 && Date.now() < deadline)
+      await page.waitForTimeout(200);
+    assert.deepEqual(await lab.sandboxNamespaces(), [], "the sandbox namespace is gone");
+    assert.equal(existsSync(join("/etc/netns", lab.sandboxName)), false, "and its /etc/netns folder");
+    assert.match(lab.log(), /undone: TUN interface bh0/);
+    assert.deepEqual(errors, [], "no errors in the page (CSP violations included)");
+  });
+
+  await step("connected again, SIGTERM restores the sandbox and ends `backhaul ui` with 0", async () => {
+    await page.getByTestId("tab-session").click();
+    const sandbox = page.locator('[data-testid="target-item"][data-target-id="sandbox"]').first();
+    await sandbox.waitFor({ timeout: 10_000 });
+    await page.getByTestId("target-refresh").click();
+    await sandbox.filter({ hasText: /used / }).waitFor({ timeout: 10_000 }); // recents: "used 5 s ago"
+    await sandbox.click();
+    await page
+      .getByTestId("session-phase")
+      .filter({ hasText: /^connected$/ })
+      .waitFor({ timeout: 60_000 })
+      .catch(fail("the second session did not connect"));
+    assert.equal(await lab.stopUi(30_000), 0);
+    assert.equal(
+      (lab.log().match(/undone: TUN interface bh0/g) ?? []).length,
+      2,
+      "both agents restored the sandbox",
+    );
+    assert.equal(
+      existsSync(join("/etc/netns", lab.sandboxName)),
+      false,
+      "the sandbox's /etc/netns folder is gone",
+    );
+  });
+});
+
+test("`backhaul ui` refuses a bad flag with exit code 2", { timeout: 30_000 }, async (t) => {
+  if (!existsSync(CLI)) return t.skip("dist/ is not built: run `npm run build`");
+  for (const args of [
+    ["--port", "nope"],
+    ["--link-subnet6", "10.0.0.0/8"],
+  ]) {
+    const cli = spawn(process.execPath, [CLI, "ui", ...args], { stdio: ["ignore", "pipe", "pipe"] });
     const [code, stderr] = await new Promise<[number | null, string]>((resolve) => {
       let err = "";
-      cli2.stderr.on("data", (c: Buffer) => (err += c.toString()));
-      cli2.once("exit", (c) => resolve([c, err]));
+      cli.stderr.on("data", (c: Buffer) => (err += c.toString()));
+      cli.once("exit", (c) => resolve([c, err]));
     });
-    assert.equal(code, 2, "a bad flag exits 2");
-    assert.match(stderr, /--port takes a port number/);
-  },
-);
+    assert.equal(code, 2, `a bad flag exits 2: ${args.join(" ")}`);
+    assert.match(stderr, /--port takes a port number|--link-subnet6 takes an IPv6 CIDR prefix/);
+  }
+});
+
+/**
+ * Records, in the page, every connect step state and phase it shows, for the test to read back.
+ * A string, not a function: tsx's transform would add helpers the page does not have.
+ */
+const STEP_RECORDER = `(() => {
+  const seen = [];
+  window.__steps = seen;
+  const note = (entry) => { if (!seen.includes(entry)) seen.push(entry); };
+  const scan = () => {
+    for (const step of document.querySelectorAll('[data-testid="connect-step"]'))
+      note(step.getAttribute("data-step") + ":" + step.getAttribute("data-status"));
+    const phase = document.querySelector('[data-testid="session-phase"]')?.textContent;
+    if (phase) note("phase:" + phase);
+  };
+  new MutationObserver(scan).observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
+  scan();
+})()`;
+
+async function recordSteps(page: Page): Promise<void> {
+  await page.evaluate(STEP_RECORDER);
+}

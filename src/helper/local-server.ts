@@ -120,6 +120,8 @@ export async function startHelperServer(options: HelperServerOptions): Promise<H
       () => {
         entry.ready = true;
         send(entry, { type: "ready" });
+        // A round-trip time to show at once, not only after the first keepalive.
+        link.ping().catch(() => undefined);
       },
       () => undefined, // the close below reports it
     );

@@ -2,7 +2,7 @@
 import { VERSION } from "../shared/version.js";
 import { connect, CONNECT_USAGE } from "./cli/connect.js";
 import { targets } from "./cli/targets.js";
-import { ui } from "./cli/ui.js";
+import { ui, UI_USAGE } from "./cli/ui.js";
 import { UsageError } from "./cli/usage-error.js";
 
 const USAGE = `backhaul ${VERSION}: let a remote development machine reach the networks this computer reaches
@@ -10,10 +10,11 @@ const USAGE = `backhaul ${VERSION}: let a remote development machine reach the n
 Usage:
   backhaul connect <target> [options]   connect, and stay connected until Ctrl+C
   backhaul targets [--json]             list Codespaces and SSH hosts you can connect to
-  backhaul ui [--port N]                the desktop UI in a browser, on http://127.0.0.1
+  backhaul ui [options]                 the desktop window in a browser, on http://127.0.0.1
   backhaul --version | --help
 
-${CONNECT_USAGE}`;
+${CONNECT_USAGE}
+${UI_USAGE}`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -26,7 +27,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (rest.includes("--help") || rest.includes("-h")) {
-    process.stdout.write(command === "connect" ? CONNECT_USAGE : USAGE);
+    process.stdout.write(command === "connect" ? CONNECT_USAGE : command === "ui" ? UI_USAGE : USAGE);
     return 0;
   }
   if (command === "connect") return connect(rest);

@@ -1,21 +1,26 @@
 /**
- * Browser mode: serves the renderer on 127.0.0.1 to one user. Anyone on this computer can reach
- * a loopback port, so every request needs the random token (passed once in the URL, then kept
- * in an HttpOnly SameSite=Strict cookie), and Host and Origin must name this server: that
- * stops DNS rebinding and cross-site requests from web pages the user has open.
+ * Browser mode: serves the renderer on 127.0.0.1 to one user, and carries the window's API over
+ * one WebSocket (/api/ws) to the same backend the desktop app uses. Anyone on this computer can
+ * reach a loopback port, so every request and every upgrade needs the random token (passed once
+ * in the URL, then kept in an HttpOnly SameSite=Strict cookie), and Host and Origin must name
+ * this server: that stops DNS rebinding and cross-site requests from web pages the user has open.
  */
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { readFile } from "node:fs/promises";
-import { extname, join, normalize, sep } from "node:path";
 import type { AddressInfo } from "node:net";
-import type { AppInfo } from "../shared/api.js";
-import { VERSION } from "../shared/version.js";
+import { extname, join, normalize, sep } from "node:path";
+import type { Duplex } from "node:stream";
+import { WebSocket, WebSocketServer, type RawData } from "ws";
+import type { AppEvent, BridgeServerMessage } from "../shared/api.js";
+import { dispatchRequest, type AppBackend } from "./app/backend.js";
 
 export interface UiServerOptions {
   /** 0 picks a free port. */
   port: number;
   rendererDir: string;
+  /** What the window's calls reach; the server does not close it. */
+  backend: AppBackend;
   /** Fixed only in tests; a fresh 256-bit token otherwise. */
   token?: string;
 }
@@ -29,6 +34,11 @@ export interface UiServer {
 }
 
 const COOKIE = "backhaul_token";
+export const BRIDGE_PATH = "/api/ws";
+/** The largest message a window may send; requests are small. */
+export const MAX_MESSAGE_BYTES = 64 * 1024;
+/** A window that falls this far behind on events is dropped; it reconnects and takes a snapshot. */
+const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 const CONTENT_TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
   ".js": "text/javascript; charset=utf-8",
@@ -38,33 +48,57 @@ const CONTENT_TYPES: Record<string, string> = {
   ".json": "application/json",
   ".map": "application/json",
 };
-const SECURITY_HEADERS = {
-  "Content-Security-Policy":
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
-  "X-Content-Type-Options": "nosniff",
-  "Referrer-Policy": "no-referrer",
-  "Cache-Control": "no-store",
-};
+
+function securityHeaders(port: number): Record<string, string> {
+  const sockets = `ws://127.0.0.1:${port} ws://localhost:${port}`;
+  return {
+    "Content-Security-Policy":
+      `default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self' ${sockets}; ` +
+      "img-src 'self' data:; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+  };
+}
 
 export async function startUiServer(options: UiServerOptions): Promise<UiServer> {
   const token = options.token ?? randomBytes(32).toString("base64url");
-  let port = options.port;
+  const context: Context = { token, port: options.port, rendererDir: options.rendererDir };
   const server = createServer((request, response) => {
-    handle(request, response, { token, port, rendererDir: options.rendererDir }).catch(() => {
-      if (!response.headersSent) send(response, 500, "internal error");
+    handle(request, response, context).catch(() => {
+      if (!response.headersSent) send(response, context, 500, "internal error");
     });
   });
+  const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+  server.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on("error", () => socket.destroy());
+    const refusal = upgradeRefusal(request, context);
+    if (refusal) {
+      socket.once("finish", () => socket.destroy());
+      socket.end(
+        `HTTP/1.1 ${refusal.status} ${refusal.status === 401 ? "Unauthorized" : "Forbidden"}\r\n` +
+          `Connection: close\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+          `Content-Length: ${Buffer.byteLength(refusal.message)}\r\n\r\n${refusal.message}`,
+      );
+      return;
+    }
+    sockets.handleUpgrade(request, socket, head, (ws) => serveBridge(ws, options.backend));
+  });
+  const unsubscribe = options.backend.subscribe((event) => broadcast(sockets, event));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, "127.0.0.1", () => resolve());
   });
-  port = (server.address() as AddressInfo).port;
+  context.port = (server.address() as AddressInfo).port;
   return {
-    port,
+    port: context.port,
     token,
-    url: `http://127.0.0.1:${port}/?token=${token}`,
+    url: `http://127.0.0.1:${context.port}/?token=${token}`,
     close: () =>
       new Promise<void>((resolve) => {
+        unsubscribe();
+        for (const client of sockets.clients) client.terminate();
+        sockets.close();
         server.closeAllConnections();
         server.close(() => resolve());
       }),
@@ -77,22 +111,98 @@ interface Context {
   rendererDir: string;
 }
 
+function allowedHosts(context: Context): string[] {
+  return [`127.0.0.1:${context.port}`, `localhost:${context.port}`];
+}
+
+/** Why an upgrade to the bridge is refused, or null. Unlike a page load, the Origin is required. */
+function upgradeRefusal(
+  request: IncomingMessage,
+  context: Context,
+): { status: number; message: string } | null {
+  const host = request.headers.host ?? "";
+  if (!allowedHosts(context).includes(host)) return { status: 403, message: "wrong Host header" };
+  if (request.headers.origin !== `http://${host}`)
+    return { status: 403, message: "cross-origin or no Origin" };
+  const url = new URL(request.url ?? "/", `http://${host}`);
+  if (url.pathname !== BRIDGE_PATH) return { status: 403, message: "no such endpoint" };
+  if (!tokensEqual(cookieValue(request.headers.cookie, COOKIE) ?? "", context.token))
+    return { status: 401, message: "not authorised: open the URL that `backhaul ui` printed" };
+  return null;
+}
+
+/** One window: every request goes through dispatchRequest (validated), and is answered by id. */
+function serveBridge(ws: WebSocket, backend: AppBackend): void {
+  ws.on("error", () => ws.terminate());
+  ws.on("message", (data: RawData, isBinary: boolean) => {
+    const message = isBinary ? undefined : parseMessage(rawText(data));
+    if (message === undefined) {
+      ws.close(1007, "messages are JSON objects with a numeric id");
+      return;
+    }
+    // dispatchRequest throws at once when validation refuses the call: that is a reply too.
+    Promise.resolve()
+      .then(() => dispatchRequest(backend, message.channel, message.payload))
+      .then(
+        (result) => reply(ws, { id: message.id, ok: true, result: result ?? null }),
+        (error: unknown) =>
+          reply(ws, {
+            id: message.id,
+            ok: false,
+            error: error instanceof Error ? error.message : String(error),
+          }),
+      );
+  });
+}
+
+function parseMessage(text: string): { id: number; channel: unknown; payload: unknown } | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
+  const { id, channel, payload } = value as Record<string, unknown>;
+  if (typeof id !== "number" || !Number.isSafeInteger(id)) return undefined;
+  return { id, channel, payload };
+}
+
+function reply(ws: WebSocket, message: BridgeServerMessage): void {
+  if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(message));
+}
+
+function broadcast(sockets: WebSocketServer, event: AppEvent): void {
+  if (sockets.clients.size === 0) return;
+  const text = JSON.stringify({ event } satisfies BridgeServerMessage);
+  for (const client of sockets.clients) {
+    if (client.readyState !== WebSocket.OPEN) continue;
+    if (client.bufferedAmount > MAX_BUFFERED_BYTES) client.terminate();
+    else client.send(text);
+  }
+}
+
+function rawText(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString("utf8");
+  return Buffer.from(data as ArrayBuffer).toString("utf8");
+}
+
 async function handle(request: IncomingMessage, response: ServerResponse, context: Context): Promise<void> {
-  const allowedHosts = [`127.0.0.1:${context.port}`, `localhost:${context.port}`];
-  if (!allowedHosts.includes(request.headers.host ?? "")) {
-    return send(response, 403, "wrong Host header: open the URL that `backhaul ui` printed");
+  const hosts = allowedHosts(context);
+  if (!hosts.includes(request.headers.host ?? "")) {
+    return send(response, context, 403, "wrong Host header: open the URL that `backhaul ui` printed");
   }
   const origin = request.headers.origin;
-  if (origin !== undefined && !allowedHosts.some((host) => origin === `http://${host}`)) {
-    return send(response, 403, "cross-origin requests are refused");
+  if (origin !== undefined && !hosts.some((host) => origin === `http://${host}`)) {
+    return send(response, context, 403, "cross-origin requests are refused");
   }
-  const url = new URL(request.url ?? "/", `http://${allowedHosts[0]}`);
+  const url = new URL(request.url ?? "/", `http://${hosts[0]}`);
   const offered = url.searchParams.get("token");
   if (offered !== null) {
     if (!tokensEqual(offered, context.token))
-      return send(response, 401, "wrong token: open the URL that `backhaul ui` printed");
+      return send(response, context, 401, "wrong token: open the URL that `backhaul ui` printed");
     response.writeHead(302, {
-      ...SECURITY_HEADERS,
+      ...securityHeaders(context.port),
       "Set-Cookie": `${COOKIE}=${context.token}; HttpOnly; SameSite=Strict; Path=/`,
       Location: url.pathname,
     });
@@ -100,36 +210,35 @@ async function handle(request: IncomingMessage, response: ServerResponse, contex
     return;
   }
   if (!tokensEqual(cookieValue(request.headers.cookie, COOKIE) ?? "", context.token)) {
-    return send(response, 401, "not authorised: open the URL that `backhaul ui` printed");
+    return send(response, context, 401, "not authorised: open the URL that `backhaul ui` printed");
   }
-  if (request.method !== "GET") return send(response, 405, "method not allowed");
-  if (url.pathname === "/api/app-info") {
-    const info: AppInfo = { version: VERSION, platform: process.platform };
-    return send(response, 200, JSON.stringify(info), "application/json");
+  if (request.method !== "GET") return send(response, context, 405, "method not allowed");
+  let relative: string;
+  try {
+    relative = url.pathname === "/" ? "index.html" : decodeURIComponent(url.pathname.slice(1));
+  } catch {
+    return send(response, context, 404, "not found");
   }
-  const relative = url.pathname === "/" ? "index.html" : decodeURIComponent(url.pathname.slice(1));
   const path = normalize(join(context.rendererDir, relative));
-  if (!path.startsWith(context.rendererDir + sep)) return send(response, 404, "not found");
+  if (!path.startsWith(context.rendererDir + sep)) return send(response, context, 404, "not found");
   let body: Buffer;
   try {
     body = await readFile(path);
   } catch {
-    return send(response, 404, "not found");
+    return send(response, context, 404, "not found");
   }
   response.writeHead(200, {
-    ...SECURITY_HEADERS,
+    ...securityHeaders(context.port),
     "Content-Type": CONTENT_TYPES[extname(path)] ?? "application/octet-stream",
   });
   response.end(body);
 }
 
-function send(
-  response: ServerResponse,
-  status: number,
-  body: string,
-  type = "text/plain; charset=utf-8",
-): void {
-  response.writeHead(status, { ...SECURITY_HEADERS, "Content-Type": type });
+function send(response: ServerResponse, context: Context, status: number, body: string): void {
+  response.writeHead(status, {
+    ...securityHeaders(context.port),
+    "Content-Type": "text/plain; charset=utf-8",
+  });
   response.end(body);
 }
 

@@ -1,30 +1,209 @@
 /**
  * The renderer <-> main API: one typed map shared by the preload (Electron) and the browser-mode
- * bridge, so a renamed call fails to compile on both sides. Grows with the desktop issue (#6).
+ * WebSocket bridge, so a renamed call fails to compile on both sides. Every request payload is
+ * checked by `validateRequest` (api-validate.ts) in main before it reaches the broker: the
+ * renderer shows web content and is treated as untrusted.
  */
-export type SessionState = "disconnected" | "connecting" | "connected" | "reconnecting" | "error";
+import type { DnsRow } from "./dns-row.js";
+import type { FlowRow, TableDelta } from "./flow-row.js";
+
+export type SessionPhase = "disconnected" | "connecting" | "connected" | "reconnecting" | "error";
+/** @deprecated name kept for the first renderer; use SessionPhase. */
+export type SessionState = SessionPhase;
+
+/** The steps of a connect, in order; the window shows them as progress. */
+export type ConnectStep = "start" | "ssh" | "upload" | "agent" | "routes" | "dns";
+export const CONNECT_STEPS: readonly ConnectStep[] = ["start", "ssh", "upload", "agent", "routes", "dns"];
 
 export interface AppInfo {
   version: string;
   platform: string;
+  /** "electron" or "browser": the renderer hides what only the desktop app can do. */
+  shell: "electron" | "browser";
+}
+
+export type TargetKind = "codespace" | "ssh" | "sandbox";
+
+/** What the user can pick. `id` is what `session:connect` takes: "codespace:NAME", an ssh alias or URL, "sandbox". */
+export interface TargetSummary {
+  id: string;
+  kind: TargetKind;
+  /** What to show first: the codespace's display name, the Host alias, "This computer (sandbox)". */
+  label: string;
+  /** user@host:port, or owner/repo for a codespace. */
+  detail: string;
+  codespace: {
+    name: string;
+    repository: string;
+    branch: string | null;
+    state: string;
+    machine: string | null;
+  } | null;
+  /** When the user last connected to it (ms since epoch), or null. */
+  lastUsedAt: number | null;
+}
+
+export interface TargetList {
+  targets: TargetSummary[];
+  /** Recently used target ids, newest first (they may no longer be listed). */
+  recents: string[];
+  /** A provider that failed (no `gh`, an unreadable ssh config): shown, not fatal. */
+  warnings: string[];
+}
+
+export interface SessionView {
+  phase: SessionPhase;
+  /** The target of the current or last session. */
+  target: { id: string; label: string } | null;
+  /** While connecting: the step in progress. */
+  step: ConnectStep | null;
+  /** Connect attempt number, from 1. */
+  attempt: number;
+  /** ms since epoch, while connected. */
+  connectedSince: number | null;
+  /** While reconnecting: when the next attempt starts (ms since epoch). */
+  retryAt: number | null;
+  /** Why it is reconnecting, disconnected or in error: one sentence saying what to do. */
+  message: string | null;
+  /** Prefixes advertised to the remote. */
+  advertised: string[];
+}
+
+/** One sample of the link, sent about once a second while a session exists. */
+export interface LinkSample {
+  /** ms since epoch */
+  at: number;
+  /** Bytes per second through the NAT, remote → destination and back. */
+  upBps: number;
+  downBps: number;
+  /** Link round-trip time from keepalives, or null before the first. */
+  rttMs: number | null;
+  openFlows: number;
+  /** Totals since the session started. */
+  upBytes: number;
+  downBytes: number;
+}
+
+export interface Settings {
+  /** Extra prefixes to advertise, as CIDR. */
+  routes: string[];
+  /** Prefixes never advertised, as CIDR. */
+  excludes: string[];
+  dns: "all" | "off";
+  /** Let the remote reach this computer itself (loopback, its own addresses). */
+  allowLocal: boolean;
+  startAtLogin: boolean;
+}
+
+export const DEFAULT_SETTINGS: Settings = {
+  routes: [],
+  excludes: [],
+  dns: "all",
+  allowLocal: false,
+  startAtLogin: false,
+};
+
+export interface DiagnoseRequest {
+  /** A host name or an IPv4/IPv6 address. */
+  host: string;
+  /** TCP port to try a real connect to. */
+  port: number;
+}
+
+export interface DiagnoseResult {
+  host: string;
+  /** The DNS answer this computer gives for a name (absent for an address). */
+  dns: { addresses: string[]; error: string | null; latencyMs: number } | null;
+  /** The address the checks below used, or null when the name did not resolve. */
+  address: string | null;
+  /** The advertised prefix that covers it, or null: the remote would not route it here. */
+  prefix: string | null;
+  /** The local interface and gateway this computer would send it through. */
+  route: { interface: string | null; gateway: string | null } | null;
+  /** Whether the NAT's egress policy lets the remote reach it, and why not. */
+  policy: { allowed: boolean; reason: string | null };
+  /** A real TCP connect from this computer, as the NAT would make it. */
+  connect: { ok: boolean; latencyMs: number; error: string | null } | null;
+  /** One sentence: the verdict and what to do. */
+  summary: string;
+}
+
+/** A question the broker needs the user to answer (SSH host keys, key passphrases). */
+export interface Prompt {
+  id: string;
+  kind: "host-key" | "passphrase";
+  /** What to ask, complete: "The host key of devbox is new: ssh-ed25519 SHA256:… Trust it?" */
+  message: string;
+}
+
+export interface PromptAnswer {
+  id: string;
+  /** host-key: "yes" or "no"; passphrase: the passphrase; null: cancelled. */
+  answer: string | null;
+}
+
+export interface TablesSnapshot {
+  flows: FlowRow[];
+  dns: DnsRow[];
 }
 
 export interface RequestChannels {
-  "app:info": { request: void; response: AppInfo };
+  "app:info": { request: null; response: AppInfo };
+  "targets:list": { request: null; response: TargetList };
+  "session:get": { request: null; response: SessionView };
+  /** Starts a session to the target; the events report its progress. */
+  "session:connect": { request: { targetId: string }; response: SessionView };
+  "session:disconnect": { request: null; response: SessionView };
+  "tables:snapshot": { request: null; response: TablesSnapshot };
+  "settings:get": { request: null; response: Settings };
+  "settings:set": { request: Settings; response: Settings };
+  "diagnose:run": { request: DiagnoseRequest; response: DiagnoseResult };
+  "prompt:answer": { request: PromptAnswer; response: null };
 }
 
 export type RequestChannel = keyof RequestChannels;
+export type RequestOf<C extends RequestChannel> = RequestChannels[C]["request"];
+export type ResponseOf<C extends RequestChannel> = RequestChannels[C]["response"];
 
-/** What the preload exposes on `window.backhaul`. */
+/** What main pushes to the renderer. Table deltas follow a `tables:snapshot` the renderer fetched. */
+export type AppEvent =
+  | { type: "session"; session: SessionView }
+  | { type: "flows"; delta: TableDelta<FlowRow> }
+  | { type: "dns"; delta: TableDelta<DnsRow> }
+  /** The tables were emptied (a new session): fetch a new snapshot. */
+  | { type: "tables-reset" }
+  | { type: "sample"; sample: LinkSample }
+  | { type: "prompt"; prompt: Prompt }
+  | { type: "log"; line: string };
+
+/** What the preload exposes on `window.backhaul`, and what the browser bridge implements. */
 export interface BackhaulApi {
-  request<C extends RequestChannel>(
-    channel: C,
-    payload: RequestChannels[C]["request"],
-  ): Promise<RequestChannels[C]["response"]>;
+  request<C extends RequestChannel>(channel: C, payload: RequestOf<C>): Promise<ResponseOf<C>>;
+  /** Calls `listener` for every event; returns the unsubscribe function. */
+  subscribe(listener: (event: AppEvent) => void): () => void;
 }
 
-export const REQUEST_CHANNELS: readonly RequestChannel[] = ["app:info"];
+export const REQUEST_CHANNELS = [
+  "app:info",
+  "targets:list",
+  "session:get",
+  "session:connect",
+  "session:disconnect",
+  "tables:snapshot",
+  "settings:get",
+  "settings:set",
+  "diagnose:run",
+  "prompt:answer",
+] as const satisfies readonly RequestChannel[];
+
+/** The Electron IPC channel events travel on. */
+export const EVENT_CHANNEL = "backhaul:event";
 
 export function isRequestChannel(value: unknown): value is RequestChannel {
   return typeof value === "string" && (REQUEST_CHANNELS as readonly string[]).includes(value);
 }
+
+/** The browser bridge's wire format (JSON over one WebSocket). */
+export type BridgeClientMessage = { id: number; channel: RequestChannel; payload: unknown };
+export type BridgeServerMessage =
+  { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string } | { event: AppEvent };

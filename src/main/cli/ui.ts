@@ -1,26 +1,93 @@
 import { existsSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { homedir } from "node:os";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { startUiServer } from "../ui-server.js";
+import { canonicalPrefix } from "../../shared/api-validate.js";
+import { DEFAULT_SUBNET_V4, DEFAULT_SUBNET_V6 } from "../../helper/link-subnets.js";
+import { AppController } from "../app/controller.js";
+import { startUiServer, type UiServer } from "../ui-server.js";
 import { UsageError } from "./usage-error.js";
 
+export const UI_USAGE = `backhaul ui [options]
+
+  The desktop window in a browser, served on http://127.0.0.1 behind a random token.
+  --port N                 port to listen on (default: a free one)
+  --data-dir DIR           where settings and recents are kept
+                           (default $XDG_CONFIG_HOME/backhaul, or ~/.config/backhaul)
+  --link-subnet CIDR       IPv4 subnet of the link (default ${DEFAULT_SUBNET_V4})
+  --link-subnet6 CIDR|none IPv6 subnet of the link (default ${DEFAULT_SUBNET_V6})
+`;
+
 export async function ui(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { port: { type: "string", default: "0" } }, strict: true });
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    options: {
+      port: { type: "string", default: "0" },
+      "data-dir": { type: "string" },
+      "link-subnet": { type: "string", default: DEFAULT_SUBNET_V4 },
+      "link-subnet6": { type: "string", default: DEFAULT_SUBNET_V6 },
+    },
+  });
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new UsageError(`--port takes a port number from 0 to 65535, not "${values.port}"`);
   }
-  const rendererDir = join(dirname(fileURLToPath(import.meta.url)), "renderer");
+  const subnetV4 = subnet(values["link-subnet"], "--link-subnet", "ipv4");
+  const subnetV6 =
+    values["link-subnet6"] === "none" ? null : subnet(values["link-subnet6"], "--link-subnet6", "ipv6");
+  const distDir = dirname(fileURLToPath(import.meta.url));
+  const rendererDir = join(distDir, "renderer");
   if (!existsSync(join(rendererDir, "index.html"))) {
     throw new Error(`the UI is not built (no ${rendererDir}/index.html); run \`npm run build\` first`);
   }
-  const server = await startUiServer({ port, rendererDir });
+  const dataDir = resolve(values["data-dir"] ?? defaultDataDir());
+
+  const controller = await AppController.create({
+    dataDir,
+    shell: "browser",
+    distDir,
+    linkSubnetV4: subnetV4,
+    linkSubnetV6: subnetV6,
+  });
+  // The terminal keeps the log the window shows: the session's changes and its own lines.
+  let lastState = "";
+  controller.subscribe((event) => {
+    if (event.type === "log") process.stderr.write(`${event.line}\n`);
+    if (event.type !== "session") return;
+    const { phase, step, message } = event.session;
+    const state = `session: ${phase}${phase === "connecting" && step ? ` (${step})` : ""}${message ? `: ${message}` : ""}`;
+    if (state !== lastState) process.stderr.write(`${state}\n`);
+    lastState = state;
+  });
+  let server: UiServer;
+  try {
+    server = await startUiServer({ port, rendererDir, backend: controller });
+  } catch (error) {
+    await controller.close();
+    throw error;
+  }
   process.stdout.write(`Backhaul UI: open ${server.url}\n(press Ctrl+C to stop)\n`);
   await new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);
     process.once("SIGTERM", resolve);
   });
+  process.stderr.write("stopping: restoring the remote\n");
   await server.close();
+  await controller.close();
   return 0;
+}
+
+function defaultDataDir(): string {
+  const base = process.env.XDG_CONFIG_HOME || join(homedir(), ".config");
+  return join(base, "backhaul");
+}
+
+function subnet(value: string, flag: string, kind: "ipv4" | "ipv6"): string {
+  const canonical = canonicalPrefix(value);
+  if (canonical === null || canonical.includes(":") !== (kind === "ipv6")) {
+    throw new UsageError(`${flag} takes an ${kind === "ipv4" ? "IPv4" : "IPv6"} CIDR prefix, not "${value}"`);
+  }
+  return canonical;
 }

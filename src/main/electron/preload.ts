@@ -1,9 +1,6 @@
-// The preload exposes a narrow, task-shaped API; never ipcRenderer itself (see STYLE.md).
+// The preload exposes a narrow, task-shaped API; never ipcRenderer itself (see STYLE.md). It runs
+// sandboxed: the bundle may require nothing but "electron".
 import { contextBridge, ipcRenderer } from "electron";
-import type { BackhaulApi } from "../../shared/api.js";
+import { createBackhaulApi } from "./preload-api.js";
 
-const api: BackhaulApi = {
-  request: (channel, payload) => ipcRenderer.invoke(channel, payload),
-};
-
-contextBridge.exposeInMainWorld("backhaul", api);
+contextBridge.exposeInMainWorld("backhaul", createBackhaulApi(ipcRenderer));

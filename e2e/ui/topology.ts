@@ -1,0 +1,133 @@
+/**
+ * The browser-mode lab: namespace L is "this computer" (its resolver is S's dnsmasq), S the
+ * private network only L reaches (e2e/fullpath/private-network.ts), and `backhaul ui` runs in L.
+ * Its sandbox target builds the namespace that plays the remote; that namespace is mounted in the
+ * UI process's mount namespace only (it was made under `ip netns exec L`), so commands reach it
+ * through `nsenter --mount` into the UI process.
+ *
+ *   L: 198.19.0.1/24, 198.19.1.1/24, 2001:db8:19::1/64, 2001:db8:19:1::1/64
+ *   S: 198.19.0.53 (dnsmasq, corp.test), 198.19.1.10 = host.corp.test (HTTP :80, echo :7)
+ *   link (sandbox <-> L): 198.18.50.0/30, 2001:db8:50::/64
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { SERVER_V4 } from "../dns/zone.js";
+import { attachPrivateNetwork } from "../fullpath/private-network.js";
+import {
+  NetnsLab,
+  runCommand,
+  type CommandResult,
+  type ManagedProcess,
+  type NetworkNamespace,
+} from "../netns/index.js";
+
+const ROOT = new URL("../..", import.meta.url).pathname;
+export const CLI = join(ROOT, "dist", "cli.mjs");
+export const LINK_SUBNET_V4 = "198.18.50.0/30";
+export const LINK_SUBNET_V6 = "2001:db8:50::/64";
+
+export interface UiLab {
+  lab: NetnsLab;
+  local: NetworkNamespace;
+  server: NetworkNamespace;
+  ui: ManagedProcess;
+  /** The URL `backhaul ui` printed, with its token. */
+  url: string;
+  /** bh-sandbox-<pid of the UI process>. */
+  sandboxName: string;
+  /** Everything the UI wrote to stderr so far (its log). */
+  log(): string;
+  /** Runs a command in the sandbox namespace, as the remote's user would. */
+  inSandbox(file: string, args: readonly string[], timeoutMs?: number): Promise<CommandResult>;
+  /** The sandbox namespaces the UI process sees. */
+  sandboxNamespaces(): Promise<string[]>;
+  /** SIGTERM to the UI: it disconnects, restores the sandbox, and exits. */
+  stopUi(timeoutMs: number): Promise<number | null>;
+  cleanup(): Promise<void>;
+}
+
+export async function buildUiLab(): Promise<UiLab> {
+  const lab = new NetnsLab();
+  const dir = mkdtempSync(join(tmpdir(), "backhaul-ui-lab-"));
+  let sandboxName = "";
+  const cleanup = async (): Promise<void> => {
+    try {
+      await lab.cleanup();
+    } finally {
+      // Only if the UI died without removing its sandbox: its /etc/netns folder and mount point.
+      if (sandboxName) {
+        await rm(join("/etc/netns", sandboxName), { recursive: true, force: true });
+        await rm(join("/run/netns", sandboxName), { force: true }).catch(() => undefined);
+      }
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  try {
+    const local = await lab.createNamespace("l", { resolvConf: `nameserver ${SERVER_V4}\n` });
+    const server = await attachPrivateNetwork(lab, local, dir);
+    const ui = local.spawn(process.execPath, [
+      CLI,
+      "ui",
+      "--port",
+      "0",
+      "--data-dir",
+      join(dir, "data"),
+      "--link-subnet",
+      LINK_SUBNET_V4,
+      "--link-subnet6",
+      LINK_SUBNET_V6,
+    ]);
+    const pid = ui.pid;
+    if (pid === undefined) throw new Error("backhaul ui did not start");
+    sandboxName = `bh-sandbox-${pid}`;
+    let stderr = "";
+    ui.child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = "";
+      const timer = setTimeout(
+        () => reject(new Error(`no URL from backhaul ui in 15 s: ${out}${stderr}`)),
+        15_000,
+      );
+      ui.child.stdout?.on("data", (chunk: Buffer) => {
+        out += chunk.toString();
+        const match = /open (http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)/.exec(out);
+        if (match?.[1]) {
+          clearTimeout(timer);
+          resolve(match[1]);
+        }
+      });
+      void ui.exited.then((info) => reject(new Error(`backhaul ui exited (${info.code}): ${out}${stderr}`)));
+    });
+    const inUiMounts = (file: string, args: readonly string[], timeoutMs = 15_000): Promise<CommandResult> =>
+      runCommand("nsenter", ["--target", String(pid), "--mount", "--", file, ...args], { timeoutMs });
+    return {
+      lab,
+      local,
+      server,
+      ui,
+      url,
+      sandboxName,
+      log: () => stderr,
+      inSandbox: (file, args, timeoutMs) =>
+        inUiMounts("ip", ["netns", "exec", sandboxName, file, ...args], timeoutMs),
+      sandboxNamespaces: async () => {
+        if (ui.hasExited) return [];
+        const result = await inUiMounts("ip", ["netns", "list"]);
+        return result.stdout
+          .split("\n")
+          .map((line) => line.split(" ")[0] ?? "")
+          .filter((name) => name.startsWith("bh-sandbox-"));
+      },
+      stopUi: async (timeoutMs) => {
+        if (!ui.hasExited) process.kill(pid, "SIGTERM");
+        return (await ui.waitForExit(timeoutMs)).code;
+      },
+      cleanup,
+    };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}

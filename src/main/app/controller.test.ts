@@ -1,0 +1,87 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { DEFAULT_SETTINGS, type AppEvent, type SessionView } from "../../shared/api.js";
+import { AppController } from "./controller.js";
+
+async function controller(t: {
+  after(fn: () => unknown): void;
+}): Promise<{ app: AppController; dir: string }> {
+  const dir = mkdtempSync(join(tmpdir(), "backhaul-controller-"));
+  const app = await AppController.create({ dataDir: dir, shell: "browser", distDir: join(dir, "dist") });
+  t.after(async () => {
+    await app.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { app, dir };
+}
+
+test("app info names the shell; settings persist for the next start", async (t) => {
+  const { app, dir } = await controller(t);
+  const info = await app.handle("app:info", null);
+  assert.equal(info.shell, "browser");
+  assert.equal(info.platform, process.platform);
+  assert.deepEqual(await app.handle("settings:get", null), DEFAULT_SETTINGS);
+  const next = { ...DEFAULT_SETTINGS, routes: ["198.18.200.0/24"], dns: "off" as const };
+  assert.deepEqual(await app.handle("settings:set", next), next);
+  const again = await AppController.create({ dataDir: dir, shell: "electron", distDir: dir });
+  t.after(() => again.close());
+  assert.deepEqual(await again.handle("settings:get", null), next);
+});
+
+test("a target that cannot be resolved ends in error, with events on the way", async (t) => {
+  const { app } = await controller(t);
+  const events: AppEvent[] = [];
+  app.subscribe((event) => events.push(event));
+  const view = await app.handle("session:connect", { targetId: "codespace:" });
+  assert.equal(view.phase, "connecting");
+  assert.deepEqual(view.target, { id: "codespace:", label: "codespace:" });
+  const failed = await waitFor(app, (v) => v.phase === "error");
+  assert.match(failed.message ?? "", /codespace:NAME/);
+  assert.ok(events.some((e) => e.type === "tables-reset"));
+  assert.deepEqual(
+    events.filter((e) => e.type === "session").map((e) => (e as { session: SessionView }).session.phase),
+    ["connecting", "error"],
+  );
+  assert.deepEqual(await app.handle("tables:snapshot", null), { flows: [], dns: [] });
+  const after = await app.handle("session:disconnect", null);
+  assert.equal(after.phase, "error", "disconnect after an error leaves the error to read");
+});
+
+test("diagnostics refuse this computer until the user allows it", async (t) => {
+  const { app } = await controller(t);
+  const server = createServer((socket) => socket.end());
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  t.after(() => server.close());
+  const port = (server.address() as AddressInfo).port;
+  const refused = await app.handle("diagnose:run", { host: "127.0.0.1", port });
+  assert.equal(refused.policy.allowed, false);
+  assert.equal(refused.connect?.ok, true);
+  assert.match(refused.summary, /Allow access to this computer/);
+  await app.handle("settings:set", { ...DEFAULT_SETTINGS, allowLocal: true });
+  const allowed = await app.handle("diagnose:run", { host: "127.0.0.1", port });
+  assert.equal(allowed.policy.allowed, true);
+  assert.match(allowed.summary, /will, once connected, reach 127\.0\.0\.1/);
+});
+
+test("an answer to a question nobody asked is an error", async (t) => {
+  const { app } = await controller(t);
+  await assert.rejects(app.handle("prompt:answer", { id: "nope", answer: "yes" }), /no longer waiting/);
+});
+
+function waitFor(app: AppController, done: (view: SessionView) => boolean): Promise<SessionView> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("no such session view within 10 s")), 10_000);
+    const check = (view: SessionView): void => {
+      if (!done(view)) return;
+      clearTimeout(timer);
+      unsubscribe();
+      resolve(view);
+    };
+    const unsubscribe = app.subscribe((event) => event.type === "session" && check(event.session));
+    void app.handle("session:get", null).then(check);
+  });
+}

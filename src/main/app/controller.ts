@@ -1,0 +1,380 @@
+/**
+ * What the window talks to (AppBackend), for both shells: the Electron main process and
+ * `backhaul ui`. One session at a time, built like the CLI's (session-factory.ts), with its state,
+ * tables and throughput streamed as events; targets, settings and recents persisted in the data
+ * directory; diagnostics run on this computer.
+ */
+import { mkdir } from "node:fs/promises";
+import type {
+  AppEvent,
+  RequestChannel,
+  RequestOf,
+  ResponseOf,
+  SessionView,
+  Settings,
+  TablesSnapshot,
+} from "../../shared/api.js";
+import { VERSION } from "../../shared/version.js";
+import { DEFAULT_SUBNET_V4, DEFAULT_SUBNET_V6 } from "../../helper/link-subnets.js";
+import type { ExitHandle } from "../broker/exit-handle.js";
+import { RouteWatch } from "../broker/route-watch.js";
+import type { Session, SessionOptions } from "../broker/session.js";
+import { listTargets, resolveTarget } from "../broker/targets/index.js";
+import type { AppBackend } from "./backend.js";
+import { diagnose } from "./diagnostics.js";
+import { LinkSampler } from "./link-sampler.js";
+import { PromptBroker } from "./prompts.js";
+import { Recents } from "./recents.js";
+import { Sandbox, SANDBOX_LABEL, SANDBOX_TARGET_ID, sandboxUnavailable } from "./sandbox-target.js";
+import { remoteAgentOpener, SessionFactory } from "./session-factory.js";
+import { IDLE_VIEW, viewOf } from "./session-view.js";
+import { SettingsStore } from "./settings-store.js";
+import { targetList } from "./target-list.js";
+
+export interface AppControllerOptions {
+  /** Settings, recents and the sandbox agent's journal live here. */
+  dataDir: string;
+  shell: "electron" | "browser";
+  /** Where cli.mjs, agent/ and helper-local.mjs are. */
+  distDir: string;
+  linkSubnetV4?: string;
+  /** null: no IPv6 on the link. */
+  linkSubnetV6?: string | null;
+}
+
+const SAMPLE_INTERVAL_MS = 1_000;
+
+/** One connect, from the user's click to the end of its teardown. */
+interface Run {
+  readonly targetId: string;
+  readonly sampler: LinkSampler;
+  session: Session | undefined;
+  watch: RouteWatch | undefined;
+  sandbox: Sandbox | undefined;
+  /** The latest exit session: the tables the window shows, kept after the run ends. */
+  exit: ExitHandle | undefined;
+  unsubscribeTables: Array<() => void>;
+  sampleTimer: NodeJS.Timeout | undefined;
+  stopping: boolean;
+  done: boolean;
+  finished: Promise<void>;
+}
+
+type Handlers = { [C in RequestChannel]: (payload: RequestOf<C>) => Promise<ResponseOf<C>> };
+
+export class AppController implements AppBackend {
+  private readonly listeners = new Set<(event: AppEvent) => void>();
+  private readonly prompts: PromptBroker;
+  private readonly sessions: SessionFactory;
+  private readonly subnetV4: string;
+  private readonly subnetV6: string | null;
+  private view: SessionView = IDLE_VIEW;
+  private run: Run | undefined;
+  /** connect, disconnect and close run one after another. */
+  private queue: Promise<unknown> = Promise.resolve();
+  /** Labels from the last listing, so a connect shows the name the user picked at once. */
+  private readonly labels = new Map<string, string>();
+  private sandboxCheck: Promise<string | null> | undefined;
+  private closed = false;
+
+  private constructor(
+    private readonly options: AppControllerOptions,
+    private readonly settings: SettingsStore,
+    private readonly recents: Recents,
+  ) {
+    this.prompts = new PromptBroker((prompt) => this.emit({ type: "prompt", prompt }));
+    this.sessions = new SessionFactory({ distDir: options.distDir, log: (line) => this.log(line) });
+    this.subnetV4 = options.linkSubnetV4 ?? DEFAULT_SUBNET_V4;
+    this.subnetV6 = options.linkSubnetV6 === undefined ? DEFAULT_SUBNET_V6 : options.linkSubnetV6;
+  }
+
+  static async create(options: AppControllerOptions): Promise<AppController> {
+    await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
+    const warnings: string[] = [];
+    const warn = (line: string): void => void warnings.push(line);
+    const [settings, recents] = await Promise.all([
+      SettingsStore.open(options.dataDir, warn),
+      Recents.open(options.dataDir, warn),
+    ]);
+    const controller = new AppController(options, settings, recents);
+    // Told once the shell had the chance to subscribe (right after this resolves).
+    setImmediate(() => warnings.forEach((line) => controller.log(line)));
+    return controller;
+  }
+
+  async handle<C extends RequestChannel>(channel: C, payload: RequestOf<C>): Promise<ResponseOf<C>> {
+    const handler = this.handlers[channel] as (payload: RequestOf<C>) => Promise<ResponseOf<C>>;
+    return await handler(payload);
+  }
+
+  subscribe(listener: (event: AppEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.serial(() => this.stopRun());
+    this.prompts.cancelAll();
+    await this.sessions.stop();
+  }
+
+  private readonly handlers: Handlers = {
+    "app:info": () =>
+      Promise.resolve({ version: VERSION, platform: process.platform, shell: this.options.shell }),
+    "targets:list": async () => {
+      const warnings: string[] = [];
+      const [listing, sandboxReason] = await Promise.all([
+        listTargets({ onWarning: (warning) => warnings.push(warning) }),
+        this.sandboxUnavailable(),
+      ]);
+      const list = targetList(listing, {
+        sandbox: sandboxReason === null,
+        recents: this.recents.ids(),
+        lastUsedAt: (id) => this.recents.lastUsedAt(id),
+      });
+      for (const target of list.targets) this.labels.set(target.id, target.label);
+      return { ...list, warnings: [...list.warnings, ...warnings] };
+    },
+    "session:get": () => Promise.resolve(this.view),
+    "session:connect": ({ targetId }) => this.serial(() => this.connect(targetId)),
+    "session:disconnect": () =>
+      this.serial(async () => {
+        await this.stopRun();
+        return this.view;
+      }),
+    "tables:snapshot": () => Promise.resolve(this.tables()),
+    "settings:get": () => Promise.resolve(this.settings.current),
+    "settings:set": (settings) => this.setSettings(settings),
+    "diagnose:run": async (request) => {
+      const settings = this.settings.current;
+      const active = this.run && !this.run.done && this.run.watch ? this.run : undefined;
+      const advertised = active
+        ? this.view.advertised
+        : await new RouteWatch({ include: settings.routes, exclude: settings.excludes })
+            .current()
+            .catch(() => []);
+      return diagnose(request, {
+        advertised,
+        excludes: settings.excludes,
+        allowLocal: settings.allowLocal,
+        connected: this.view.phase === "connected",
+      });
+    },
+    "prompt:answer": (answer) => {
+      this.prompts.answer(answer);
+      return Promise.resolve(null);
+    },
+  };
+
+  private async connect(targetId: string): Promise<SessionView> {
+    await this.stopRun();
+    if (this.closed) throw new Error("Backhaul is closing");
+    const run: Run = {
+      targetId,
+      sampler: new LinkSampler(),
+      session: undefined,
+      watch: undefined,
+      sandbox: undefined,
+      exit: undefined,
+      unsubscribeTables: [],
+      sampleTimer: undefined,
+      stopping: false,
+      done: false,
+      finished: Promise.resolve(),
+    };
+    this.run = run;
+    const label = this.labels.get(targetId) ?? (targetId === SANDBOX_TARGET_ID ? SANDBOX_LABEL : targetId);
+    this.setView({
+      ...IDLE_VIEW,
+      phase: "connecting",
+      step: "start",
+      attempt: 1,
+      target: { id: targetId, label },
+    });
+    this.emit({ type: "tables-reset" });
+    run.sampleTimer = setInterval(() => this.sample(run), SAMPLE_INTERVAL_MS);
+    run.sampleTimer.unref();
+    this.recents.touch(targetId).catch((error: unknown) => this.log(`recents: ${(error as Error).message}`));
+    run.finished = this.execute(run);
+    return this.view;
+  }
+
+  private async execute(run: Run): Promise<void> {
+    try {
+      const settings = this.settings.current;
+      const openAgent = await this.agentOpener(run);
+      if (run.stopping) return;
+      const routes = await this.watchRoutes(run, settings);
+      if (run.stopping) return;
+      const session = this.sessions.create({
+        openAgent,
+        routes,
+        settings,
+        subnetV4: this.subnetV4,
+        subnetV6: this.subnetV6,
+      });
+      run.session = session;
+      session.on("state", (state) => {
+        if (this.run === run) this.setView(viewOf(state, this.view));
+      });
+      session.on("log", (line) => this.log(line));
+      session.on("exit", (exit) => this.attachExit(run, exit));
+      await session.run();
+    } catch (error) {
+      if (!run.stopping && this.run === run) {
+        this.setView({
+          ...this.view,
+          phase: "error",
+          step: null,
+          connectedSince: null,
+          retryAt: null,
+          message: (error as Error).message,
+        });
+      }
+    } finally {
+      run.watch?.stop();
+      if (this.run === run) this.prompts.cancelAll();
+      if (run.sandbox) await run.sandbox.destroy();
+      clearInterval(run.sampleTimer);
+      run.done = true;
+      if (this.run === run && (this.view.phase === "connecting" || this.view.phase === "reconnecting")) {
+        // Stopped before the session existed (while the target was being looked up).
+        this.setView({ ...this.view, phase: "disconnected", step: null, retryAt: null, message: null });
+      }
+    }
+  }
+
+  /** How this run reaches its agent: the sandbox namespace, or SSH to the resolved target. */
+  private async agentOpener(run: Run): Promise<SessionOptions["openAgent"]> {
+    const log = (line: string): void => this.log(line);
+    if (run.targetId === SANDBOX_TARGET_ID) {
+      const reason = await this.sandboxUnavailable();
+      if (reason !== null) throw new Error(reason);
+      run.sandbox = new Sandbox({ distDir: this.options.distDir, dataDir: this.options.dataDir, log });
+      return run.sandbox.openAgent;
+    }
+    const target = await resolveTarget(run.targetId, { onWarning: log });
+    const label = target.kind === "codespace" ? target.displayName : target.label;
+    if (this.run === run && this.view.target)
+      this.setView({ ...this.view, target: { id: run.targetId, label } });
+    return remoteAgentOpener(target, { distDir: this.options.distDir, prompts: this.prompts, log });
+  }
+
+  /** (Re)starts the route watch with the settings' additions and exclusions; resolves with the prefixes. */
+  private async watchRoutes(run: Run, settings: Settings): Promise<string[]> {
+    const watch = new RouteWatch({ include: settings.routes, exclude: settings.excludes });
+    watch.on("error", (error) => this.log(`reading this computer's routes failed: ${error.message}`));
+    const routes = await watch.start();
+    if (run.stopping || run.done) {
+      watch.stop();
+      return routes;
+    }
+    run.watch?.stop();
+    run.watch = watch;
+    watch.on("change", (next) => {
+      this.log(`this computer's routes changed: advertising ${describePrefixes(next)}`);
+      this.advertise(run, next);
+    });
+    this.advertise(run, routes);
+    this.log(`advertising ${describePrefixes(routes)}`);
+    return routes;
+  }
+
+  private advertise(run: Run, routes: string[]): void {
+    run.session?.updateRoutes(routes);
+    if (this.run === run) this.setView({ ...this.view, advertised: routes });
+  }
+
+  private async setSettings(settings: Settings): Promise<Settings> {
+    const before = this.settings.current;
+    const saved = await this.settings.set(settings);
+    const run = this.run;
+    const routesChanged =
+      before.routes.join() !== saved.routes.join() || before.excludes.join() !== saved.excludes.join();
+    // Routes apply at once; DNS and "allow access to this computer" at the next connect.
+    if (routesChanged && run && !run.done && run.session) await this.watchRoutes(run, saved);
+    return saved;
+  }
+
+  private attachExit(run: Run, exit: ExitHandle): void {
+    run.unsubscribeTables.forEach((unsubscribe) => unsubscribe());
+    run.exit = exit;
+    run.sampler.resetRows();
+    if (this.run !== run) return;
+    this.emit({ type: "tables-reset" });
+    run.unsubscribeTables = [
+      exit.nat.table.subscribe((delta) => {
+        run.sampler.observe(delta);
+        if (this.run === run) this.emit({ type: "flows", delta });
+      }),
+    ];
+    const dns = exit.dns;
+    if (dns) {
+      run.unsubscribeTables.push(
+        dns.table.subscribe((delta) => {
+          if (this.run === run) this.emit({ type: "dns", delta });
+        }),
+      );
+    }
+  }
+
+  private sample(run: Run): void {
+    if (this.run !== run || run.done) return;
+    const sample = run.sampler.sample(
+      Date.now(),
+      run.session?.linkRttMs ?? null,
+      run.session?.exit?.nat.table.openCount ?? 0,
+    );
+    this.emit({ type: "sample", sample });
+  }
+
+  private tables(): TablesSnapshot {
+    const exit = this.run?.exit;
+    return { flows: exit?.nat.table.snapshot() ?? [], dns: exit?.dns?.table.snapshot() ?? [] };
+  }
+
+  /** Ends the current run, if any: the remote is restored and the sandbox removed when this resolves. */
+  private async stopRun(): Promise<void> {
+    const run = this.run;
+    if (!run || run.done) return;
+    run.stopping = true;
+    this.prompts.cancelAll();
+    await run.session?.disconnect();
+    await run.finished;
+  }
+
+  private sandboxUnavailable(): Promise<string | null> {
+    this.sandboxCheck ??= sandboxUnavailable(this.options.distDir);
+    return this.sandboxCheck;
+  }
+
+  private serial<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(task, task);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  private setView(view: SessionView): void {
+    this.view = view;
+    this.emit({ type: "session", session: view });
+  }
+
+  private log(line: string): void {
+    this.emit({ type: "log", line });
+  }
+
+  private emit(event: AppEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch {
+        // A listener's failure (a closed window) must not stop the others or the session.
+      }
+    }
+  }
+}
+
+function describePrefixes(prefixes: readonly string[]): string {
+  return prefixes.length > 0 ? prefixes.join(", ") : "no prefixes (add some under Settings → Extra routes)";
+}

@@ -1,0 +1,42 @@
+/** The broker's SessionState as the window shows it (SessionView in the shared API). */
+import type { SessionView } from "../../shared/api.js";
+import type { SessionState } from "../broker/session.js";
+
+export const IDLE_VIEW: SessionView = {
+  phase: "disconnected",
+  target: null,
+  step: null,
+  attempt: 0,
+  connectedSince: null,
+  retryAt: null,
+  message: null,
+  advertised: [],
+};
+
+/** The view after `state`; target and advertised prefixes are kept from `previous`. */
+export function viewOf(state: SessionState, previous: SessionView, now = Date.now()): SessionView {
+  const base: SessionView = {
+    ...IDLE_VIEW,
+    target: previous.target,
+    advertised: previous.advertised,
+    attempt: previous.attempt,
+  };
+  switch (state.state) {
+    case "connecting":
+      return { ...base, phase: "connecting", step: state.step, attempt: state.attempt };
+    case "connected":
+      return { ...base, phase: "connected", connectedSince: state.since };
+    case "reconnecting":
+      return {
+        ...base,
+        phase: "reconnecting",
+        attempt: state.attempt,
+        retryAt: now + state.retryInMs,
+        message: state.reason,
+      };
+    case "disconnected":
+      return { ...base, phase: "disconnected", message: state.reason };
+    case "error":
+      return { ...base, phase: "error", message: state.message };
+  }
+}

@@ -1,0 +1,358 @@
+/**
+ * The Electron shell's wiring, run under plain Node: main.ts is bundled as scripts/build.mjs
+ * bundles it, then loaded with a fake `electron` module that records what the shell asks of it.
+ * The real AppController answers behind it. This checks the shell's decisions reach Electron (IPC
+ * handlers and their sender check, the window's web preferences and guards, the tray, the login
+ * item, hide-on-close and Quit-after-disconnect); it cannot show that Electron honours them, which
+ * e2e/electron.test.ts does where the Electron binary exists.
+ */
+import assert from "node:assert/strict";
+import { EventEmitter } from "node:events";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import Module, { createRequire } from "node:module";
+import { join } from "node:path";
+import { test } from "node:test";
+import { pathToFileURL } from "node:url";
+import { build } from "esbuild";
+import { REQUEST_CHANNELS, type AppInfo } from "../../shared/api.js";
+import { RENDERER_CSP } from "./security.js";
+
+const ROOT = new URL("../../../", import.meta.url).pathname;
+
+interface Prevented {
+  defaultPrevented: boolean;
+  preventDefault(): void;
+}
+function event(): Prevented {
+  return {
+    defaultPrevented: false,
+    preventDefault() {
+      this.defaultPrevented = true;
+    },
+  };
+}
+
+type Handler = (event: { senderFrame: { url: string; parent: unknown } | null }, payload: unknown) => unknown;
+interface Template {
+  id?: string;
+  type?: string;
+  label?: string;
+  enabled?: boolean;
+  checked?: boolean;
+  submenu?: Template[];
+  click?: () => void;
+}
+
+/** A fake of the parts of Electron the shell uses, recording what it was asked. */
+function fakeElectron(userData: string) {
+  const calls = {
+    quit: 0,
+    exit: [] as number[],
+    loginItems: [] as unknown[],
+    notifications: [] as { title: string; body: string }[],
+    errorBoxes: [] as string[],
+    external: [] as string[],
+  };
+  const handlers = new Map<string, Handler>();
+  const sessionHooks: {
+    headers?: (details: unknown, callback: (result: unknown) => void) => void;
+    permission?: (contents: unknown, permission: string, callback: (granted: boolean) => void) => void;
+    check?: () => boolean;
+  } = {};
+
+  class App extends EventEmitter {
+    isPackaged = false;
+    requestSingleInstanceLock = () => true;
+    setAppUserModelId = () => undefined;
+    whenReady = () => Promise.resolve();
+    getPath = () => userData;
+    getAppPath = () => ROOT;
+    getLoginItemSettings = () => ({ wasOpenedAtLogin: false });
+    setLoginItemSettings = (settings: unknown) => calls.loginItems.push(settings);
+    exit = (code: number) => calls.exit.push(code);
+    quit = () => {
+      calls.quit++;
+      const quitting = event();
+      this.emit("before-quit", quitting);
+      if (!quitting.defaultPrevented) this.quitted = true;
+    };
+    quitted = false;
+  }
+  const app = new App();
+
+  class WebContents extends EventEmitter {
+    sent: unknown[] = [];
+    openHandler: ((details: { url: string }) => { action: string }) | null = null;
+    send = (channel: string, payload: unknown) => this.sent.push([channel, payload]);
+    isDestroyed = () => false;
+    setWindowOpenHandler = (handler: (details: { url: string }) => { action: string }) => {
+      this.openHandler = handler;
+    };
+  }
+
+  class BrowserWindow extends EventEmitter {
+    static all: BrowserWindow[] = [];
+    static getAllWindows = () => BrowserWindow.all;
+    webContents = new WebContents();
+    visible = false;
+    destroyed = false;
+    loaded: string | null = null;
+    constructor(readonly options: { show: boolean; webPreferences: Record<string, unknown> }) {
+      super();
+      BrowserWindow.all.push(this);
+      app.emit("web-contents-created", event(), this.webContents);
+      setImmediate(() => this.emit("ready-to-show"));
+    }
+    loadFile = (path: string) => {
+      this.loaded = path;
+      return Promise.resolve();
+    };
+    show = () => {
+      this.visible = true;
+    };
+    hide = () => {
+      this.visible = false;
+    };
+    focus = () => undefined;
+    isMinimized = () => false;
+    restore = () => undefined;
+    isDestroyed = () => this.destroyed;
+    close = () => {
+      const closing = event();
+      this.emit("close", closing);
+      if (closing.defaultPrevented) return;
+      this.destroyed = true;
+      BrowserWindow.all = BrowserWindow.all.filter((window) => window !== this);
+      this.emit("closed");
+    };
+  }
+
+  class Tray extends EventEmitter {
+    static all: Tray[] = [];
+    image: { path: string } | null = null;
+    tooltip = "";
+    menu: { template: Template[] } | null = null;
+    destroyed = false;
+    constructor(image: { path: string }) {
+      super();
+      this.image = image;
+      Tray.all.push(this);
+    }
+    setImage = (image: { path: string }) => {
+      this.image = image;
+    };
+    setToolTip = (tooltip: string) => {
+      this.tooltip = tooltip;
+    };
+    setContextMenu = (menu: { template: Template[] }) => {
+      this.menu = menu;
+    };
+    destroy = () => {
+      this.destroyed = true;
+    };
+  }
+
+  class Notification extends EventEmitter {
+    static isSupported = () => true;
+    constructor(readonly options: { title: string; body: string }) {
+      super();
+    }
+    show = () => calls.notifications.push({ title: this.options.title, body: this.options.body });
+  }
+
+  const electron = {
+    app,
+    BrowserWindow,
+    Tray,
+    Notification,
+    Menu: { buildFromTemplate: (template: Template[]) => Object.assign(new EventEmitter(), { template }) },
+    nativeImage: { createFromPath: (path: string) => ({ path, setTemplateImage: () => undefined }) },
+    ipcMain: {
+      handle: (channel: string, handler: Handler) => handlers.set(channel, handler),
+      removeHandler: (channel: string) => handlers.delete(channel),
+    },
+    session: {
+      defaultSession: {
+        setPermissionRequestHandler: (handler: typeof sessionHooks.permission) => {
+          sessionHooks.permission = handler;
+        },
+        setPermissionCheckHandler: (handler: typeof sessionHooks.check) => {
+          sessionHooks.check = handler;
+        },
+        setDevicePermissionHandler: () => undefined,
+        webRequest: {
+          onHeadersReceived: (handler: typeof sessionHooks.headers) => {
+            sessionHooks.headers = handler;
+          },
+        },
+      },
+    },
+    dialog: { showErrorBox: (_title: string, text: string) => calls.errorBoxes.push(text) },
+    shell: { openExternal: (url: string) => calls.external.push(url) },
+  };
+  return { electron, app, calls, handlers, sessionHooks, BrowserWindow, Tray };
+}
+
+async function until<T>(what: string, probe: () => T | undefined | null | false, ms = 10_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function find(items: Template[] | undefined, id: string): Template | undefined {
+  return items?.find((item) => item.id === id);
+}
+
+test("the shell wires IPC, the window, the tray, the login item and Quit", { timeout: 60_000 }, async (t) => {
+  // The bundle sits under the repository so that its external packages resolve from node_modules.
+  const cacheDir = join(ROOT, "node_modules", ".cache");
+  mkdirSync(cacheDir, { recursive: true });
+  const work = mkdtempSync(join(cacheDir, "backhaul-main-test-"));
+  t.after(() => rmSync(work, { recursive: true, force: true }));
+  await build({
+    entryPoints: { electron: join(ROOT, "src/main/electron/main.ts") },
+    outdir: join(work, "dist", "main"),
+    outExtension: { ".js": ".cjs" },
+    bundle: true,
+    platform: "node",
+    format: "cjs",
+    target: "node22",
+    external: ["electron"],
+    packages: "external",
+    logLevel: "silent",
+    define: { __BACKHAUL_VERSION__: JSON.stringify("0.0.0-test") },
+  });
+  symlinkSync(join(ROOT, "resources"), join(work, "resources"));
+  const userData = join(work, "user-data");
+  const xdgConfig = join(work, "config");
+  const savedXdg = process.env.XDG_CONFIG_HOME;
+  process.env.XDG_CONFIG_HOME = xdgConfig;
+  t.after(() => {
+    if (savedXdg === undefined) delete process.env.XDG_CONFIG_HOME;
+    else process.env.XDG_CONFIG_HOME = savedXdg;
+  });
+
+  const fake = fakeElectron(userData);
+  const loader = Module as unknown as { _load: (request: string, ...rest: unknown[]) => unknown };
+  const load = loader._load;
+  loader._load = (request, ...rest) => (request === "electron" ? fake.electron : load(request, ...rest));
+  t.after(() => {
+    loader._load = load;
+  });
+  createRequire(import.meta.url)(join(work, "dist", "main", "electron.cjs"));
+
+  const tray = await until("the tray", () => fake.Tray.all[0]);
+  const window = await until("the window", () => fake.BrowserWindow.all[0]);
+  await until("the window shown", () => window.visible);
+
+  await t.test("one IPC handler per request channel, answering only the app's own page", async () => {
+    assert.deepEqual([...fake.handlers.keys()].sort(), [...REQUEST_CHANNELS].sort());
+    const ownPage = { url: pathToFileURL(join(work, "dist", "renderer", "index.html")).href, parent: null };
+    const info = (await fake.handlers.get("app:info")?.({ senderFrame: ownPage }, null)) as AppInfo;
+    assert.equal(info.shell, "electron");
+    assert.equal(info.version, "0.0.0-test");
+    await assert.rejects(
+      Promise.resolve(
+        fake.handlers.get("app:info")?.({ senderFrame: { url: "file:///tmp/x.html", parent: null } }, null),
+      ),
+      /refused: the call did not come from Backhaul's own window/,
+    );
+    await assert.rejects(
+      Promise.resolve(fake.handlers.get("app:info")?.({ senderFrame: null }, null)),
+      /refused/,
+    );
+    await assert.rejects(
+      Promise.resolve(fake.handlers.get("session:connect")?.({ senderFrame: ownPage }, { targetId: 7 })),
+      /targetId/,
+    );
+  });
+
+  await t.test("the window is sandboxed and isolated, and its guards are in place", () => {
+    assert.deepEqual(
+      {
+        contextIsolation: window.options.webPreferences.contextIsolation,
+        sandbox: window.options.webPreferences.sandbox,
+        nodeIntegration: window.options.webPreferences.nodeIntegration,
+        webSecurity: window.options.webPreferences.webSecurity,
+        webviewTag: window.options.webPreferences.webviewTag,
+      },
+      { contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true, webviewTag: false },
+    );
+    assert.equal(window.options.webPreferences.preload, join(work, "dist", "main", "preload.cjs"));
+    assert.equal(window.loaded, join(work, "dist", "renderer", "index.html"));
+
+    for (const name of ["will-navigate", "will-frame-navigate", "will-redirect", "will-attach-webview"]) {
+      const attempt = event();
+      window.webContents.emit(name, attempt, "https://example.com/");
+      assert.equal(attempt.defaultPrevented, true, name);
+    }
+    assert.deepEqual(window.webContents.openHandler?.({ url: "https://github.com/" }), { action: "deny" });
+    assert.deepEqual(window.webContents.openHandler?.({ url: "file:///etc/passwd" }), { action: "deny" });
+    assert.deepEqual(fake.calls.external, ["https://github.com/"]);
+
+    let granted: boolean | undefined;
+    fake.sessionHooks.permission?.(null, "notifications", (answer) => (granted = answer));
+    assert.equal(granted, false);
+    assert.equal(fake.sessionHooks.check?.(), false);
+    let headers: unknown;
+    fake.sessionHooks.headers?.(
+      { url: "file:///x/index.html", resourceType: "mainFrame", responseHeaders: {} },
+      (r) => {
+        headers = r;
+      },
+    );
+    assert.deepEqual(headers, { responseHeaders: { "Content-Security-Policy": [RENDERER_CSP] } });
+  });
+
+  await t.test("the tray shows the session, with its icon on disk", () => {
+    assert.ok(tray.image?.path.endsWith(join("resources", "tray", "disconnected.png")), tray.image?.path);
+    assert.ok(existsSync(tray.image?.path ?? ""), "the icon file exists");
+    assert.equal(tray.tooltip, "Backhaul: not connected");
+    assert.equal(find(tray.menu?.template, "status")?.label, "Not connected");
+    assert.equal(find(tray.menu?.template, "disconnect")?.enabled, false);
+  });
+
+  await t.test("Start at login follows the saved setting, here as an XDG autostart entry", async () => {
+    const autostart = join(xdgConfig, "autostart", "dev.backhaul.app.desktop");
+    assert.equal(existsSync(autostart), false);
+    find(tray.menu?.template, "start-at-login")?.click?.();
+    await until("the autostart entry", () => existsSync(autostart));
+    assert.match(readFileSync(autostart, "utf8"), /\nExec=.* --hidden\n/);
+    await until("the checked menu item", () => find(tray.menu?.template, "start-at-login")?.checked === true);
+    const saved = JSON.parse(readFileSync(join(userData, "settings.json"), "utf8")) as {
+      startAtLogin?: boolean;
+    };
+    assert.equal(saved.startAtLogin, true, "the setting is saved");
+
+    find(tray.menu?.template, "start-at-login")?.click?.();
+    await until("the autostart entry removed", () => !existsSync(autostart));
+  });
+
+  await t.test("closing the window hides it; the app stays", () => {
+    window.close();
+    assert.equal(window.destroyed, false);
+    assert.equal(window.visible, false);
+    assert.equal(fake.app.quitted, false);
+    find(tray.menu?.template, "show-window")?.click?.();
+    assert.equal(window.visible, true);
+  });
+
+  await t.test("Quit closes the session first, then quits", async () => {
+    find(tray.menu?.template, "quit")?.click?.();
+    await until("the app to quit", () => fake.app.quitted);
+    assert.equal(
+      fake.calls.quit,
+      2,
+      "the first quit waits for the session to close, the second goes through",
+    );
+    assert.equal(tray.destroyed, true);
+    window.close();
+    assert.equal(window.destroyed, true, "while quitting, closing the window really closes it");
+    assert.deepEqual(fake.calls.errorBoxes, []);
+    assert.deepEqual(fake.calls.exit, []);
+  });
+});

@@ -1,0 +1,50 @@
+/**
+ * Turns the tray menu description into Electron's menu template. Type-only use of Electron, so it
+ * runs in tests; tray.ts passes the result to Menu.buildFromTemplate.
+ */
+import type { MenuItemConstructorOptions } from "electron";
+import type { TrayAction, TrayMenuItem } from "./tray-menu.js";
+
+export function menuTemplate(
+  items: TrayMenuItem[],
+  platform: NodeJS.Platform,
+  onAction: (action: TrayAction) => void,
+): MenuItemConstructorOptions[] {
+  // Windows and Linux read "&" as a mnemonic marker: "R&D box" would lose its ampersand.
+  const label = (text: string) => (platform === "darwin" ? text : text.replace(/&/g, "&&"));
+  return items.map((item): MenuItemConstructorOptions => {
+    switch (item.type) {
+      case "separator":
+        return { type: "separator" };
+      case "submenu":
+        return {
+          id: item.id,
+          type: "submenu",
+          label: label(item.label),
+          enabled: item.enabled,
+          submenu: menuTemplate(item.submenu, platform, onAction),
+        };
+      case "checkbox": {
+        const action = item.action;
+        return {
+          id: item.id,
+          type: "checkbox",
+          label: label(item.label),
+          enabled: item.enabled,
+          checked: item.checked,
+          click: () => onAction(action),
+        };
+      }
+      case "normal": {
+        const action = item.action;
+        return {
+          id: item.id,
+          type: "normal",
+          label: label(item.label),
+          enabled: item.enabled,
+          ...(action ? { click: () => onAction(action) } : {}),
+        };
+      }
+    }
+  });
+}

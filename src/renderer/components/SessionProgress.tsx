@@ -1,0 +1,126 @@
+/** A session on its way: the connect steps, a reconnect's countdown, or the error that ended it. */
+import { CONNECT_STEPS, type ConnectStep, type SessionView } from "../../shared/api.js";
+import { useController } from "../controller.js";
+import { useNow } from "../hooks.js";
+import { useSessionStore } from "../state/session-store.js";
+import { stepStatus } from "../state/steps.js";
+
+const STEP_LABELS: Record<ConnectStep, { label: string; hint: string }> = {
+  start: { label: "Start the target", hint: "a stopped codespace can take a minute to start" },
+  ssh: { label: "SSH connection", hint: "authenticate and check the host key" },
+  upload: { label: "Upload the agent", hint: "skipped when the same version is there" },
+  agent: { label: "Start the agent", hint: "sudo -n, then the TUN device" },
+  routes: { label: "Routes", hint: "advertised prefixes into the tunnel" },
+  dns: { label: "DNS", hint: "the remote's resolver points here" },
+};
+
+function stepHint(session: SessionView, step: ConnectStep): string {
+  // Only a codespace can be stopped; other targets pass this step at once.
+  if (step === "start" && !session.target?.id.startsWith("codespace:")) return "preparing the target";
+  return STEP_LABELS[step].hint;
+}
+
+export function ConnectSteps({ session }: { session: SessionView }) {
+  return (
+    <ol className="steps">
+      {CONNECT_STEPS.map((step) => {
+        const status = stepStatus(session, step);
+        return (
+          <li key={step} className="step" data-testid="connect-step" data-step={step} data-status={status}>
+            <span className="step-mark" aria-hidden="true">
+              {status === "done" ? "✓" : ""}
+            </span>
+            <span>{STEP_LABELS[step].label}</span>
+            {status === "current" && <span className="step-hint">— {stepHint(session, step)}</span>}
+          </li>
+        );
+      })}
+    </ol>
+  );
+}
+
+export function ConnectingView({ session }: { session: SessionView }) {
+  return (
+    <div className="progress-card" data-testid="connecting-view">
+      <h2>
+        Connecting to {session.target?.label ?? "the target"}
+        {session.attempt > 1 && <span className="attempt">attempt {session.attempt}</span>}
+      </h2>
+      {session.message && <p className="progress-message">{session.message}</p>}
+      <ConnectSteps session={session} />
+      <LogTail />
+    </div>
+  );
+}
+
+export function ReconnectingView({ session }: { session: SessionView }) {
+  const now = useNow(250);
+  const seconds = session.retryAt === null ? null : Math.max(0, Math.ceil((session.retryAt - now) / 1000));
+  return (
+    <div className="progress-card" data-testid="reconnecting-view">
+      <h2>
+        Reconnecting to {session.target?.label ?? "the target"}
+        {session.attempt > 0 && <span className="attempt">attempt {session.attempt}</span>}
+      </h2>
+      <p className="progress-message" data-testid="reconnect-reason">
+        {session.message ?? "The link to the remote dropped."}
+      </p>
+      <p data-testid="reconnect-countdown">
+        {seconds === null || seconds === 0 ? (
+          "Trying again now…"
+        ) : (
+          <>
+            Next attempt in <span className="countdown">{seconds} s</span>. Flows that were open have ended;
+            new ones work as soon as the link is back.
+          </>
+        )}
+      </p>
+      {session.step !== null && <ConnectSteps session={session} />}
+      <LogTail />
+    </div>
+  );
+}
+
+export function ErrorView({ session }: { session: SessionView }) {
+  const controller = useController();
+  return (
+    <div className="progress-card" data-testid="error-view">
+      <h2>Could not connect{session.target ? ` to ${session.target.label}` : ""}</h2>
+      <p className="progress-message bad" data-testid="session-error">
+        {session.message ?? "The session ended with an error."}
+      </p>
+      <LogTail />
+      <div className="actions">
+        {session.target && (
+          <button
+            type="button"
+            className="btn primary"
+            data-testid="retry"
+            onClick={() => session.target && void controller.connect(session.target.id)}
+          >
+            Try again
+          </button>
+        )}
+        <button
+          type="button"
+          className="btn"
+          data-testid="back-to-targets"
+          onClick={() => controller.dismissError()}
+        >
+          Back to targets
+        </button>
+      </div>
+    </div>
+  );
+}
+
+/** The last lines main logged: what a user pastes into a bug report. */
+function LogTail() {
+  const log = useSessionStore((s) => s.log);
+  if (log.length === 0) return null;
+  return (
+    <pre className="log-tail" data-testid="log-tail">
+      {log.slice(-6).join("\n")}
+    </pre>
+  );
+}

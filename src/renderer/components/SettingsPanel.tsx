@@ -1,0 +1,175 @@
+/** Settings: what to advertise, DNS, access to this computer, start at login. Main validates. */
+import { useEffect, useState, type FormEvent } from "react";
+import type { Settings } from "../../shared/api.js";
+import { useController } from "../controller.js";
+import { useSessionStore } from "../state/session-store.js";
+import { parsePrefixLines, useSettingsStore } from "../state/settings-store.js";
+
+interface Draft {
+  routes: string;
+  excludes: string;
+  dns: Settings["dns"];
+  allowLocal: boolean;
+  startAtLogin: boolean;
+}
+
+const toDraft = (settings: Settings): Draft => ({
+  routes: settings.routes.join("\n"),
+  excludes: settings.excludes.join("\n"),
+  dns: settings.dns,
+  allowLocal: settings.allowLocal,
+  startAtLogin: settings.startAtLogin,
+});
+
+export function SettingsPanel() {
+  const controller = useController();
+  const settings = useSettingsStore((s) => s.settings);
+  const saving = useSettingsStore((s) => s.saving);
+  const error = useSettingsStore((s) => s.error);
+  const savedAt = useSettingsStore((s) => s.savedAt);
+  const shell = useSessionStore((s) => s.info?.shell);
+  const [draft, setDraft] = useState<Draft | null>(() => (settings ? toDraft(settings) : null));
+
+  // Main's copy arrives after mount, and comes back canonical after a save.
+  useEffect(() => {
+    if (settings) setDraft(toDraft(settings));
+  }, [settings]);
+
+  if (!draft) return <div className="page muted">Loading settings…</div>;
+  const update = (change: Partial<Draft>) => setDraft({ ...draft, ...change });
+  const dirty = settings !== null && JSON.stringify(toDraft(settings)) !== JSON.stringify(draft);
+
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    void controller.saveSettings({
+      routes: parsePrefixLines(draft.routes),
+      excludes: parsePrefixLines(draft.excludes),
+      dns: draft.dns,
+      allowLocal: draft.allowLocal,
+      startAtLogin: draft.startAtLogin,
+    });
+  };
+
+  return (
+    <div className="page">
+      <form className="page-narrow" onSubmit={submit} data-testid="settings-form">
+        <h2>Settings</h2>
+        <p className="lede">
+          Backhaul advertises this computer’s LAN and VPN routes to the remote. Extra and excluded routes
+          apply to the running session within seconds; DNS and access to this computer apply at the next
+          connect.
+        </p>
+        <div className="settings-grid">
+          <label className="field">
+            <span className="field-label">Extra routes</span>
+            <span className="field-hint">Also advertise these prefixes, one CIDR per line.</span>
+            <textarea
+              rows={6}
+              data-testid="settings-routes"
+              placeholder={"10.20.0.0/16\nfd00:1::/48"}
+              spellCheck={false}
+              value={draft.routes}
+              onChange={(event) => update({ routes: event.target.value })}
+            />
+          </label>
+          <label className="field">
+            <span className="field-label">Excluded prefixes</span>
+            <span className="field-hint">Never advertise these, even when this computer routes them.</span>
+            <textarea
+              rows={6}
+              data-testid="settings-excludes"
+              placeholder="192.168.1.0/24"
+              spellCheck={false}
+              value={draft.excludes}
+              onChange={(event) => update({ excludes: event.target.value })}
+            />
+          </label>
+        </div>
+        <div className="field">
+          <span className="field-label">DNS</span>
+          <div className="radio-group" role="radiogroup" data-testid="settings-dns">
+            <label>
+              <input
+                type="radio"
+                name="dns"
+                value="all"
+                data-testid="settings-dns-all"
+                checked={draft.dns === "all"}
+                onChange={() => update({ dns: "all" })}
+              />
+              Answer all of the remote’s lookups with this computer’s resolver
+            </label>
+            <label>
+              <input
+                type="radio"
+                name="dns"
+                value="off"
+                data-testid="settings-dns-off"
+                checked={draft.dns === "off"}
+                onChange={() => update({ dns: "off" })}
+              />
+              Off
+            </label>
+          </div>
+        </div>
+        <label className="check">
+          <input
+            type="checkbox"
+            data-testid="settings-allow-local"
+            checked={draft.allowLocal}
+            onChange={(event) => update({ allowLocal: event.target.checked })}
+          />
+          <span>
+            <span className="field-label">Allow access to this computer</span>
+            <br />
+            <span className="field-hint">
+              Let the remote reach services on this computer itself (its loopback and own addresses). Off by
+              default: the remote is the less trusted side.
+            </span>
+          </span>
+        </label>
+        {shell !== "browser" && (
+          <label className="check">
+            <input
+              type="checkbox"
+              data-testid="settings-start-at-login"
+              checked={draft.startAtLogin}
+              onChange={(event) => update({ startAtLogin: event.target.checked })}
+            />
+            <span className="field-label">Start Backhaul at login</span>
+          </label>
+        )}
+        {error && (
+          <p className="form-error" data-testid="settings-error" role="alert">
+            {error}
+          </p>
+        )}
+        <div className="actions">
+          <button
+            type="submit"
+            className="btn primary"
+            data-testid="settings-save"
+            disabled={saving || !dirty}
+          >
+            {saving ? "Saving…" : "Save"}
+          </button>
+          {dirty && settings && (
+            <button
+              type="button"
+              className="btn"
+              data-testid="settings-revert"
+              onClick={() => setDraft(toDraft(settings))}
+            >
+              Revert
+            </button>
+          )}
+          {!dirty && savedAt !== null && !error && (
+            <span className="form-ok" data-testid="settings-saved" role="status">
+              Saved.
+            </span>
+          )}
+        </div>
+      </form>
+    </div>
+  );
+}

@@ -1,0 +1,185 @@
+/**
+ * The controller's wiring, against a fake bridge: what main answers lands in the right store,
+ * failures are shown, and a bridge that comes back is asked for everything again.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type {
+  AppEvent,
+  BackhaulApi,
+  RequestChannel,
+  RequestOf,
+  ResponseOf,
+  SessionView,
+  TablesSnapshot,
+} from "../shared/api.js";
+import type { FlowRow } from "../shared/flow-row.js";
+import type { BridgeLinkState } from "./bridge-client.js";
+import type { Bridge } from "./bridge.js";
+import { Controller, messageOf } from "./controller.js";
+import { IDLE_SESSION, useSessionStore } from "./state/session-store.js";
+import { useSettingsStore } from "./state/settings-store.js";
+import { useTablesStore } from "./state/tables-store.js";
+import { useTargetsStore } from "./state/targets-store.js";
+
+type Handlers = { [C in RequestChannel]?: (payload: RequestOf<C>) => Promise<ResponseOf<C>> | ResponseOf<C> };
+
+function fakeBridge(handlers: Handlers) {
+  const listeners = new Set<(event: AppEvent) => void>();
+  const linkListeners = new Set<(state: BridgeLinkState) => void>();
+  const calls: RequestChannel[] = [];
+  const api: BackhaulApi = {
+    async request<C extends RequestChannel>(channel: C, payload: RequestOf<C>): Promise<ResponseOf<C>> {
+      calls.push(channel);
+      const handler = handlers[channel] as ((payload: RequestOf<C>) => ResponseOf<C>) | undefined;
+      if (!handler) throw new Error(`${channel} is not faked`);
+      return handler(payload);
+    },
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+  const bridge: Bridge = {
+    api,
+    linkState: () => "open",
+    onLinkChange(listener) {
+      linkListeners.add(listener);
+      return () => linkListeners.delete(listener);
+    },
+  };
+  return {
+    bridge,
+    calls,
+    emit: (event: AppEvent) => listeners.forEach((listener) => listener(event)),
+    link: (state: BridgeLinkState) => linkListeners.forEach((listener) => listener(state)),
+  };
+}
+
+const CONNECTED: SessionView = {
+  ...IDLE_SESSION,
+  phase: "connected",
+  target: { id: "devbox", label: "devbox" },
+  connectedSince: 1,
+  advertised: ["198.19.0.0/16"],
+};
+
+const FLOW: FlowRow = {
+  id: 7,
+  protocol: "tcp",
+  family: 4,
+  remote: "198.18.0.2:40000",
+  destination: "198.19.0.10:443",
+  localSocket: null,
+  state: "DIALING",
+  upBytes: 0,
+  downBytes: 0,
+  upPackets: 0,
+  downPackets: 0,
+  startedAt: 1,
+  lastActivityAt: 1,
+  closedAt: null,
+  closeReason: null,
+};
+
+const BASE: Handlers = {
+  "app:info": () => ({ version: "9.9.9", platform: "linux", shell: "browser" }),
+  "session:get": () => CONNECTED,
+  "tables:snapshot": () => ({ flows: [FLOW], dns: [] }),
+  "targets:list": () => ({ targets: [], recents: [], warnings: ["gh: not logged in"] }),
+  "settings:get": () => ({ routes: [], excludes: [], dns: "all", allowLocal: false, startAtLogin: false }),
+};
+
+test("fake bridge: start loads the app info, session, tables, targets and settings into their stores", async () => {
+  const fake = fakeBridge(BASE);
+  const controller = new Controller(fake.bridge);
+  const stop = controller.start();
+  await controller.loadAll();
+  assert.equal(useSessionStore.getState().info?.version, "9.9.9");
+  assert.equal(useSessionStore.getState().session.phase, "connected");
+  assert.deepEqual([...useTablesStore.getState().flows.keys()], [7]);
+  assert.deepEqual(useTargetsStore.getState().list?.warnings, ["gh: not logged in"]);
+  assert.equal(useSettingsStore.getState().settings?.dns, "all");
+
+  fake.emit({ type: "session", session: { ...CONNECTED, phase: "reconnecting", retryAt: 5 } });
+  assert.equal(useSessionStore.getState().session.phase, "reconnecting");
+  fake.emit({
+    type: "prompt",
+    prompt: { id: "p1", kind: "passphrase", message: "Passphrase for id_ed25519?" },
+  });
+  assert.deepEqual(
+    useSessionStore.getState().prompts.map((prompt) => prompt.id),
+    ["p1"],
+  );
+  stop();
+});
+
+test("fake bridge: deltas that arrive while a snapshot is fetched are dropped, not applied twice", async () => {
+  let answer: (snapshot: TablesSnapshot) => void = () => undefined;
+  const fake = fakeBridge({
+    ...BASE,
+    "tables:snapshot": () => new Promise<TablesSnapshot>((resolve) => (answer = resolve)),
+  });
+  const controller = new Controller(fake.bridge);
+  const stop = controller.start();
+  const loading = controller.loadTables();
+  assert.equal(useTablesStore.getState().awaitingSnapshot, true);
+  // Already in the snapshot: applying it would need a frame, which plain Node does not have.
+  fake.emit({ type: "flows", delta: { upserts: [{ ...FLOW, upBytes: 5 }], removals: [] } });
+  answer({ flows: [{ ...FLOW, upBytes: 5 }], dns: [] });
+  await loading;
+  assert.equal(useTablesStore.getState().awaitingSnapshot, false);
+  assert.equal(useTablesStore.getState().flows.get(7)?.row.upBytes, 5);
+  stop();
+});
+
+test("fake bridge: a refused request is shown as main worded it", async () => {
+  const fake = fakeBridge({
+    ...BASE,
+    "session:connect": () => {
+      throw new Error(
+        "Error invoking remote method 'session:connect': ApiValidationError: targetId must be a string",
+      );
+    },
+    "settings:set": () => {
+      throw new Error('routes: "nope" is not a CIDR prefix');
+    },
+  });
+  const controller = new Controller(fake.bridge);
+  await controller.connect("devbox");
+  assert.equal(useSessionStore.getState().notice, "targetId must be a string");
+  const saved = await controller.saveSettings({
+    routes: ["nope"],
+    excludes: [],
+    dns: "all",
+    allowLocal: false,
+    startAtLogin: false,
+  });
+  assert.equal(saved, false);
+  assert.equal(useSettingsStore.getState().error, 'routes: "nope" is not a CIDR prefix');
+  assert.equal(useSettingsStore.getState().saving, false);
+});
+
+test("fake bridge: when the bridge comes back after a loss, everything is fetched again", async () => {
+  const fake = fakeBridge(BASE);
+  const controller = new Controller(fake.bridge);
+  const stop = controller.start();
+  await controller.loadAll();
+  fake.calls.length = 0;
+  fake.link("lost");
+  assert.equal(useSessionStore.getState().link, "lost");
+  fake.link("open");
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(useSessionStore.getState().link, "open");
+  assert.ok(fake.calls.includes("session:get"), "the session is fetched again");
+  assert.ok(fake.calls.includes("tables:snapshot"), "and the tables");
+  stop();
+});
+
+test("messages lose Electron's wrapping and the error class name", () => {
+  assert.equal(
+    messageOf(new Error("Error invoking remote method 'diagnose:run': Error: host must be a host name")),
+    "host must be a host name",
+  );
+  assert.equal(messageOf("plain"), "plain");
+});

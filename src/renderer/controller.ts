@@ -1,0 +1,185 @@
+/**
+ * Between the bridge and the stores: events from main go to the store of their concern, and the
+ * user's actions become requests whose answers land in the stores. Components read stores and
+ * call these actions; none of them talks to the bridge.
+ */
+import { createContext, useContext } from "react";
+import type { AppEvent, DiagnoseRequest, SessionView, Settings } from "../shared/api.js";
+import type { Bridge } from "./bridge.js";
+import { useDiagnosticsStore } from "./state/diagnostics-store.js";
+import { addSample, clearSamples } from "./state/samples-store.js";
+import { addPrompt, appendLog, removePrompt, setNotice, useSessionStore } from "./state/session-store.js";
+import { useSettingsStore } from "./state/settings-store.js";
+import {
+  abandonSnapshot,
+  applySnapshot,
+  beginSnapshot,
+  enqueueDnsDelta,
+  enqueueFlowDelta,
+} from "./state/tables-store.js";
+import { useTargetsStore } from "./state/targets-store.js";
+
+export class Controller {
+  constructor(private readonly bridge: Bridge) {}
+
+  private get api() {
+    return this.bridge.api;
+  }
+
+  /** Subscribes to main and loads everything; returns the function that stops it. */
+  start(): () => void {
+    const offEvents = this.api.subscribe((event) => this.onEvent(event));
+    let wasLost = false;
+    useSessionStore.setState({ link: this.bridge.linkState() });
+    const offLink = this.bridge.onLinkChange((link) => {
+      useSessionStore.setState({ link });
+      if (link === "lost") wasLost = true;
+      if (link === "open" && wasLost) {
+        wasLost = false;
+        void this.loadAll();
+      }
+    });
+    void this.loadAll();
+    return () => {
+      offEvents();
+      offLink();
+    };
+  }
+
+  async loadAll(): Promise<void> {
+    await Promise.all([
+      this.run(async () => useSessionStore.setState({ info: await this.api.request("app:info", null) })),
+      this.run(async () => this.setSession(await this.api.request("session:get", null))),
+      this.loadTables(),
+      this.refreshTargets(),
+      this.run(async () =>
+        useSettingsStore.setState({ settings: await this.api.request("settings:get", null) }),
+      ),
+    ]);
+  }
+
+  async loadTables(): Promise<void> {
+    beginSnapshot();
+    try {
+      applySnapshot(await this.api.request("tables:snapshot", null));
+    } catch (error) {
+      abandonSnapshot();
+      setNotice(messageOf(error));
+    }
+  }
+
+  async refreshTargets(): Promise<void> {
+    useTargetsStore.setState({ loading: true });
+    try {
+      useTargetsStore.setState({ list: await this.api.request("targets:list", null), error: null });
+    } catch (error) {
+      useTargetsStore.setState({ error: messageOf(error) });
+    } finally {
+      useTargetsStore.setState({ loading: false });
+    }
+  }
+
+  async connect(targetId: string): Promise<void> {
+    setNotice(null);
+    useSessionStore.setState({ dismissedError: null });
+    await this.run(async () => this.setSession(await this.api.request("session:connect", { targetId })));
+  }
+
+  async disconnect(): Promise<void> {
+    await this.run(async () => this.setSession(await this.api.request("session:disconnect", null)));
+  }
+
+  /** Leaves an error view for the target picker; the error stays main's last word. */
+  dismissError(): void {
+    useSessionStore.setState((s) => ({ dismissedError: s.session }));
+    void this.refreshTargets();
+  }
+
+  async saveSettings(settings: Settings): Promise<boolean> {
+    useSettingsStore.setState({ saving: true, error: null });
+    try {
+      const saved = await this.api.request("settings:set", settings);
+      useSettingsStore.setState({ settings: saved, savedAt: Date.now() });
+      return true;
+    } catch (error) {
+      useSettingsStore.setState({ error: messageOf(error) });
+      return false;
+    } finally {
+      useSettingsStore.setState({ saving: false });
+    }
+  }
+
+  async diagnose(request: DiagnoseRequest): Promise<void> {
+    useDiagnosticsStore.setState({ running: true, error: null });
+    try {
+      useDiagnosticsStore.setState({ result: await this.api.request("diagnose:run", request) });
+    } catch (error) {
+      useDiagnosticsStore.setState({ error: messageOf(error), result: null });
+    } finally {
+      useDiagnosticsStore.setState({ running: false });
+    }
+  }
+
+  async answerPrompt(id: string, answer: string | null): Promise<void> {
+    removePrompt(id);
+    await this.run(() => this.api.request("prompt:answer", { id, answer }));
+  }
+
+  private onEvent(event: AppEvent): void {
+    switch (event.type) {
+      case "session": {
+        const before = useSessionStore.getState().session?.phase;
+        this.setSession(event.session);
+        // The picker shows "used … ago": refresh it when a session has just ended.
+        if (event.session.phase === "disconnected" && before !== "disconnected") void this.refreshTargets();
+        break;
+      }
+      case "flows":
+        enqueueFlowDelta(event.delta);
+        break;
+      case "dns":
+        enqueueDnsDelta(event.delta);
+        break;
+      case "tables-reset":
+        clearSamples();
+        void this.loadTables();
+        break;
+      case "sample":
+        addSample(event.sample);
+        break;
+      case "prompt":
+        addPrompt(event.prompt);
+        break;
+      case "log":
+        appendLog(event.line);
+        break;
+    }
+  }
+
+  private setSession(session: SessionView): void {
+    useSessionStore.setState({ session });
+  }
+
+  /** Runs a request whose failure the user should read. */
+  private async run(action: () => Promise<unknown>): Promise<void> {
+    try {
+      await action();
+    } catch (error) {
+      setNotice(messageOf(error));
+    }
+  }
+}
+
+/** What main said, without Electron's "Error invoking remote method 'x': Error:" wrapping. */
+export function messageOf(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.replace(/^Error invoking remote method '[^']*': /, "").replace(/^(\w*Error): /, "");
+}
+
+export const ControllerContext = createContext<Controller | null>(null);
+
+export function useController(): Controller {
+  const controller = useContext(ControllerContext);
+  if (!controller) throw new Error("useController outside ControllerContext");
+  return controller;
+}

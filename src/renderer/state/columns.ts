@@ -1,0 +1,172 @@
+/** The columns of the NAT and DNS tables: what each cell shows and what it sorts by. */
+import { formatBytes, formatClock, formatDuration, formatLatency, formatRate } from "../format.js";
+import type { DnsEntry, FlowEntry } from "./table-model.js";
+import type { Column, SortSpec } from "./table-query.js";
+
+export const FLOW_COLUMNS: readonly Column<FlowEntry>[] = [
+  {
+    id: "protocol",
+    title: "Proto",
+    width: 64,
+    text: (e) => e.row.protocol.toUpperCase(),
+    sortValue: (e) => e.row.protocol,
+    firstDirection: "asc",
+  },
+  {
+    id: "remote",
+    title: "Remote source",
+    width: 150,
+    grow: 1,
+    text: (e) => e.row.remote,
+    sortValue: (e) => e.row.remote,
+    firstDirection: "asc",
+  },
+  {
+    id: "destination",
+    title: "Destination",
+    width: 150,
+    grow: 1.1,
+    text: (e) => e.row.destination,
+    sortValue: (e) => e.row.destination,
+    firstDirection: "asc",
+  },
+  {
+    id: "localSocket",
+    title: "Local socket",
+    width: 150,
+    grow: 1,
+    text: (e) => e.row.localSocket ?? "–",
+    sortValue: (e) => e.row.localSocket ?? "",
+    firstDirection: "asc",
+  },
+  {
+    id: "state",
+    title: "State",
+    width: 108,
+    text: (e) => e.row.state,
+    sortValue: (e) => e.row.state,
+    firstDirection: "asc",
+  },
+  {
+    id: "upBytes",
+    title: "↑ Bytes",
+    width: 86,
+    align: "end",
+    text: (e) => formatBytes(e.row.upBytes),
+    sortValue: (e) => e.row.upBytes,
+    firstDirection: "desc",
+  },
+  {
+    id: "upRate",
+    title: "↑ Rate",
+    width: 100,
+    align: "end",
+    text: (e) => formatRate(e.upRate),
+    sortValue: (e) => e.upRate,
+    firstDirection: "desc",
+  },
+  {
+    id: "downBytes",
+    title: "↓ Bytes",
+    width: 86,
+    align: "end",
+    text: (e) => formatBytes(e.row.downBytes),
+    sortValue: (e) => e.row.downBytes,
+    firstDirection: "desc",
+  },
+  {
+    id: "downRate",
+    title: "↓ Rate",
+    width: 100,
+    align: "end",
+    text: (e) => formatRate(e.downRate),
+    sortValue: (e) => e.downRate,
+    firstDirection: "desc",
+  },
+  {
+    id: "age",
+    title: "Age",
+    width: 66,
+    align: "end",
+    text: (e, now) => formatDuration(now - e.row.startedAt),
+    // Older first is "largest age first": the start time, reversed.
+    sortValue: (e) => -e.row.startedAt,
+    firstDirection: "desc",
+  },
+];
+
+export const DEFAULT_FLOW_SORT: SortSpec = { column: "age", direction: "asc" };
+
+export const DNS_COLUMNS: readonly Column<DnsEntry>[] = [
+  {
+    id: "time",
+    title: "Time",
+    width: 76,
+    text: (e) => formatClock(e.row.at),
+    sortValue: (e) => e.row.at,
+    firstDirection: "desc",
+  },
+  {
+    id: "name",
+    title: "Name",
+    width: 160,
+    grow: 1.3,
+    text: (e) => e.row.name,
+    sortValue: (e) => e.row.name,
+    firstDirection: "asc",
+  },
+  {
+    id: "type",
+    title: "Type",
+    width: 64,
+    text: (e) => e.row.type,
+    sortValue: (e) => e.row.type,
+    firstDirection: "asc",
+  },
+  {
+    id: "answers",
+    title: "Answer",
+    width: 160,
+    grow: 1.6,
+    text: (e) => (e.row.answers.length > 0 ? e.row.answers.join(", ") : "–"),
+    sortValue: (e) => e.row.answers[0] ?? "",
+    firstDirection: "asc",
+  },
+  {
+    id: "ttl",
+    title: "TTL",
+    width: 64,
+    align: "end",
+    text: (e) => (e.row.ttl === null ? "–" : `${e.row.ttl}s`),
+    sortValue: (e) => e.row.ttl ?? -1,
+    firstDirection: "desc",
+  },
+  {
+    id: "rcode",
+    title: "Response",
+    width: 92,
+    text: (e) => e.row.rcode,
+    sortValue: (e) => e.row.rcode,
+    firstDirection: "asc",
+  },
+  {
+    id: "latency",
+    title: "Latency",
+    width: 84,
+    align: "end",
+    text: (e) => formatLatency(e.row.latencyMs),
+    sortValue: (e) => e.row.latencyMs,
+    firstDirection: "desc",
+  },
+  {
+    id: "resolver",
+    title: "Resolver",
+    width: 110,
+    grow: 0.9,
+    text: (e) => e.row.resolver,
+    sortValue: (e) => e.row.resolver,
+    firstDirection: "asc",
+  },
+];
+
+export const DEFAULT_DNS_SORT: SortSpec = { column: "time", direction: "desc" };

@@ -1,0 +1,75 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { DEFAULT_SETTINGS, REQUEST_CHANNELS } from "./api.js";
+import { ApiValidationError, canonicalPrefix, validateRequest } from "./api-validate.js";
+
+test("requests without payload accept null or undefined only", () => {
+  assert.equal(validateRequest("targets:list", null), null);
+  assert.equal(validateRequest("session:get", undefined), null);
+  assert.throws(() => validateRequest("session:disconnect", { force: true }), ApiValidationError);
+});
+
+test("unknown channels are refused", () => {
+  assert.throws(() => validateRequest("fs:read" as never, null), /unknown channel "fs:read"/);
+  assert.throws(() => validateRequest(42 as never, null), /unknown channel 42/);
+});
+
+test("session:connect wants exactly a target id", () => {
+  assert.deepEqual(validateRequest("session:connect", { targetId: "codespace:x" }), {
+    targetId: "codespace:x",
+  });
+  assert.throws(() => validateRequest("session:connect", { targetId: "" }), /targetId/);
+  assert.throws(() => validateRequest("session:connect", { targetId: "a\nb" }), /control characters/);
+  assert.throws(() => validateRequest("session:connect", { targetId: "x".repeat(2000) }), /1 to 1024/);
+  assert.throws(() => validateRequest("session:connect", { targetId: "a", cmd: "rm" }), /unknown field cmd/);
+  assert.throws(() => validateRequest("session:connect", ["a"]), /takes an object/);
+});
+
+test("settings are checked field by field and prefixes made canonical", () => {
+  const settings = { ...DEFAULT_SETTINGS, routes: ["10.1.2.3/16", "2001:db8::1/32"], excludes: [] };
+  assert.deepEqual(validateRequest("settings:set", settings).routes, ["10.1.0.0/16", "2001:db8::/32"]);
+  assert.throws(
+    () => validateRequest("settings:set", { ...settings, routes: ["10.0.0.0/33"] }),
+    /not a CIDR/,
+  );
+  assert.throws(() => validateRequest("settings:set", { ...settings, dns: "some" }), /dns must be/);
+  assert.throws(() => validateRequest("settings:set", { ...settings, allowLocal: "yes" }), /allowLocal/);
+  const { startAtLogin: _unused, ...partial } = settings;
+  assert.throws(() => validateRequest("settings:set", partial), /missing startAtLogin/);
+  assert.throws(
+    () => validateRequest("settings:set", { ...settings, routes: Array(300).fill("10.0.0.0/8") }),
+    /at most 256/,
+  );
+});
+
+test("diagnose:run takes a host name or address and a port", () => {
+  assert.deepEqual(validateRequest("diagnose:run", { host: " intranet.corp ", port: 443 }), {
+    host: "intranet.corp",
+    port: 443,
+  });
+  assert.deepEqual(validateRequest("diagnose:run", { host: "2001:db8::5", port: 22 }).host, "2001:db8::5");
+  assert.throws(() => validateRequest("diagnose:run", { host: "a b", port: 80 }), /host name or an IP/);
+  assert.throws(() => validateRequest("diagnose:run", { host: "a", port: 0 }), /port/);
+  assert.throws(() => validateRequest("diagnose:run", { host: "a", port: 1.5 }), /port/);
+});
+
+test("prompt answers are a string or null", () => {
+  assert.deepEqual(validateRequest("prompt:answer", { id: "p1", answer: null }), { id: "p1", answer: null });
+  assert.throws(() => validateRequest("prompt:answer", { id: "p1", answer: true }), /string or null/);
+});
+
+test("every channel has a validator", () => {
+  for (const channel of REQUEST_CHANNELS) {
+    // Each either accepts null or refuses it with a validation error — never an unexpected throw.
+    try {
+      validateRequest(channel, null);
+    } catch (error) {
+      assert.ok(error instanceof ApiValidationError, `${channel}: ${String(error)}`);
+    }
+  }
+});
+
+test("canonicalPrefix", () => {
+  assert.equal(canonicalPrefix("192.168.1.7/24"), "192.168.1.0/24");
+  assert.equal(canonicalPrefix("nonsense"), null);
+});
