@@ -12,21 +12,11 @@ import { extname, join, normalize, sep } from "node:path";
 import { test } from "node:test";
 import { chromium } from "playwright-core";
 import type { StressResult } from "../src/renderer/stress.js";
+import { CHROMIUM, CHROMIUM_ARGS } from "./ui/browser.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const RENDERER = join(ROOT, "dist", "renderer");
-const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = join(ROOT, "e2e", "artifacts");
-// The same flags as e2e/ui-browser.test.ts (importing a test file would run its tests).
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
 
 const CONTENT_TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",

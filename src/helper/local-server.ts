@@ -4,9 +4,10 @@
  * control connection main attaches to it. See src/shared/helper-protocol.ts for the wire format.
  */
 import { randomBytes, timingSafeEqual } from "node:crypto";
-import { chmodSync, chownSync, rmSync } from "node:fs";
-import { createServer, type Server, type Socket } from "node:net";
+import { lchownSync, rmSync } from "node:fs";
+import { connect, createServer, type Server, type Socket } from "node:net";
 import {
+  agentProgress,
   encodeLine,
   MAX_HELLO_LINE,
   MAX_HELPER_LINE,
@@ -127,8 +128,8 @@ export async function startHelperServer(options: HelperServerOptions): Promise<H
     );
     link.on("stats", (report) => {
       let changed = false;
-      for (const [key, value] of Object.entries(report.extra)) {
-        if (!key.startsWith("agent.") || entry.progress[key] === value) continue;
+      for (const [key, value] of Object.entries(agentProgress(report.extra))) {
+        if (entry.progress[key] === value) continue;
         entry.progress[key] = value;
         changed = true;
       }
@@ -218,8 +219,16 @@ export async function startHelperServer(options: HelperServerOptions): Promise<H
     control.write(line);
   };
 
-  rmSync(options.socketPath, { force: true });
-  const server: Server = createServer((socket) => void onConnection(socket));
+  // A live socket is another helper's (an elevated one that came late, say): never take it over.
+  if (await accepts(options.socketPath))
+    throw new Error(`another helper already listens on ${options.socketPath}`);
+  rmSync(options.socketPath, { force: true }); // a stale one; a symlink there is removed, not followed
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+    void onConnection(socket);
+  });
   // Created owner-only from the start: the umask covers the window before chmod.
   const umask = process.umask(0o177);
   try {
@@ -230,10 +239,10 @@ export async function startHelperServer(options: HelperServerOptions): Promise<H
   } finally {
     process.umask(umask);
   }
-  chmodSync(options.socketPath, 0o600);
+  // The umask made it 0600. Elevated, it is handed to the user without following a symlink: the
+  // directory is the user's, and a link swapped in there must not give them a root-owned file.
   if (options.ownerUid !== undefined && process.getuid?.() === 0)
-    chownSync(options.socketPath, options.ownerUid, -1);
-
+    lchownSync(options.socketPath, options.ownerUid, -1);
   return {
     get linkCount() {
       return links.size;
@@ -241,8 +250,21 @@ export async function startHelperServer(options: HelperServerOptions): Promise<H
     close: async () => {
       for (const entry of links.values()) entry.link.close("the local helper is stopping");
       await Promise.all([...links.values()].map((entry) => entry.link.closed));
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const socket of sockets) socket.destroy(); // a peer that never hangs up must not hold us
+      await closed;
       rmSync(options.socketPath, { force: true });
     },
   };
+}
+
+function accepts(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = connect(path);
+    probe.once("connect", () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once("error", () => resolve(false));
+  });
 }

@@ -5,7 +5,7 @@
  * runs the NAT and DNS engines for each link. It may run elevated (ICMP), so it trusts nothing
  * but the token.
  */
-import { readFileSync, statSync } from "node:fs";
+import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { VERSION } from "../shared/version.js";
@@ -44,9 +44,9 @@ async function main(): Promise<void> {
   if (!dir) throw new Error("--control-dir DIR is required (see --help)");
   const ownerUid = values["owner-uid"] === undefined ? undefined : Number(values["owner-uid"]);
   if (ownerUid !== undefined && !Number.isInteger(ownerUid)) throw new Error("--owner-uid takes a user id");
-  checkPrivate(dir, ownerUid);
-  const token = readFileSync(join(dir, "token"), "utf8").trim();
-  if (token.length < 32) throw new Error(`${join(dir, "token")} does not hold a token`);
+  const owner = ownerUid ?? process.getuid?.();
+  checkPrivate(dir, owner);
+  const token = readToken(join(dir, "token"), owner);
 
   const server = await startHelperServer({
     socketPath: join(dir, "helper.sock"),
@@ -77,9 +77,8 @@ async function main(): Promise<void> {
 }
 
 /** The directory must be ours (or our owner's) and closed to everyone else: it holds the token. */
-function checkPrivate(dir: string, ownerUid: number | undefined): void {
-  const info = statSync(dir);
-  const owner = ownerUid ?? process.getuid?.();
+function checkPrivate(dir: string, owner: number | undefined): void {
+  const info = lstatSync(dir); // a symlink is refused, not followed (we may run as root)
   if (!info.isDirectory()) throw new Error(`${dir} is not a directory`);
   if ((info.mode & 0o077) !== 0)
     throw new Error(
@@ -87,6 +86,22 @@ function checkPrivate(dir: string, ownerUid: number | undefined): void {
     );
   if (owner !== undefined && info.uid !== owner)
     throw new Error(`${dir} belongs to uid ${info.uid}, not ${owner}`);
+}
+
+/** The token file, opened without following links and checked like the directory. */
+function readToken(path: string, owner: number | undefined): string {
+  const fd = openSync(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+  try {
+    const info = fstatSync(fd);
+    if (!info.isFile() || info.size > 4096) throw new Error(`${path} is not a token file`);
+    if ((info.mode & 0o077) !== 0 || (owner !== undefined && info.uid !== owner))
+      throw new Error(`${path} must be owner-only (0600) and belong to uid ${owner}`);
+    const token = readFileSync(fd, "utf8").trim();
+    if (!/^[0-9a-f]{64}$/.test(token)) throw new Error(`${path} does not hold a token`);
+    return token;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function isAlive(pid: number): boolean {

@@ -34,6 +34,12 @@ function log(line: string): void {
   process.stderr.write(`backhaul agent: ${line}\n`);
 }
 
+// The SSH connection can close before the agent has undone its changes. A write to the closed
+// stderr then fails; unhandled, that error's own log line fails the same way, forever, and the
+// loop starves the undo. Logs are best effort; the link has its own error handling.
+process.stderr.on("error", () => undefined);
+process.stdout.on("error", () => undefined);
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {

@@ -172,6 +172,13 @@ function Tabs({ tab, onTab, session }: { tab: Tab; onTab(tab: Tab): void; sessio
 
 function LinkBanner() {
   const link = useSessionStore((s) => s.link);
+  if (link === "refused") {
+    return (
+      <div className="banner bad" role="alert" data-testid="link-refused">
+        This page is not connected to a running <code>backhaul ui</code>: open the URL it printed.
+      </div>
+    );
+  }
   if (link !== "lost") return null;
   return (
     <div className="banner bad" role="alert" data-testid="link-lost">

@@ -1,12 +1,19 @@
 /**
  * The WebSocket bridge client's protocol logic, driven through a fake socket and a fake timer:
- * request correlation, event fan-out, reconnects. The real WebSocket path is covered by the
- * browser-mode Playwright test.
+ * request correlation, event fan-out, reconnects, and giving up once the server refuses the page.
+ * The real WebSocket path is covered by the browser-mode Playwright test.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { AppEvent, BridgeClientMessage } from "../shared/api.js";
-import { BridgeClient, BridgeLostError, type BridgeLinkState, type SocketHandlers } from "./bridge-client.js";
+import {
+  BridgeClient,
+  BridgeLostError,
+  BridgeRefusedError,
+  NOT_CONNECTED_MESSAGE,
+  type BridgeLinkState,
+  type SocketHandlers,
+} from "./bridge-client.js";
 
 class FakeSocket {
   readonly sent: BridgeClientMessage[] = [];
@@ -23,7 +30,7 @@ class FakeSocket {
   }
 }
 
-function harness(retryDelaysMs = [100, 200]) {
+function harness(retryDelaysMs = [100, 200], maxFailures?: number) {
   const sockets: FakeSocket[] = [];
   const timers: { callback: () => void; ms: number; cancelled: boolean }[] = [];
   const states: BridgeLinkState[] = [];
@@ -41,6 +48,7 @@ function harness(retryDelaysMs = [100, 200]) {
       };
     },
     retryDelaysMs,
+    maxFailures,
   });
   client.onStateChange((state) => states.push(state));
   const socket = (index = sockets.length - 1): FakeSocket => {
@@ -161,4 +169,103 @@ test("fake socket: close() stops reconnecting and rejects what is pending", asyn
   assert.equal(socket().closedByClient, true);
   assert.equal(timers.length, 0);
   await assert.rejects(client.request("app:info", null), /closed/);
+});
+
+/** Fails the socket the client is waiting on, then runs the reconnect it schedules, `count` times. */
+function failAndRetry(h: ReturnType<typeof harness>, count: number): void {
+  for (let i = 0; i < count; i++) {
+    h.socket().handlers.close();
+    h.timers.at(-1)?.callback();
+  }
+}
+
+test("fake socket: no token means no socket at all: refused at once, with the message", async () => {
+  const timers: unknown[] = [];
+  const client = new BridgeClient({
+    connect: () => null,
+    schedule: () => {
+      timers.push(1);
+      return () => undefined;
+    },
+  });
+  assert.equal(client.state, "refused");
+  await assert.rejects(client.request("app:info", null), BridgeRefusedError);
+  await assert.rejects(client.request("app:info", null), { message: NOT_CONNECTED_MESSAGE });
+  assert.equal(timers.length, 0, "nothing is retried");
+  assert.match(NOT_CONNECTED_MESSAGE, /not connected to a running `backhaul ui`: open the URL it printed/);
+});
+
+test("fake socket: five sockets that never open (a refused token) end in refused, and no more retries", async () => {
+  const h = harness([100, 200]);
+  const queued = h.client.request("app:info", null);
+  h.socket().handlers.close();
+  await assert.rejects(queued, BridgeLostError, "the first failure still reads as lost");
+  assert.deepEqual(h.states, ["lost"]);
+  h.timers.at(-1)?.callback();
+  for (let attempt = 2; attempt <= 4; attempt++) {
+    h.socket().handlers.close();
+    assert.equal(h.client.state, "lost", `still trying after ${attempt} failures`);
+    h.timers.at(-1)?.callback();
+  }
+  assert.equal(h.sockets.length, 5);
+  const lastQueued = h.client.request("app:info", null);
+  await assert.rejects(lastQueued, BridgeLostError, "refused while lost");
+  h.socket().handlers.close();
+  assert.deepEqual(h.states, ["lost", "refused"]);
+  assert.equal(h.client.state, "refused");
+  assert.equal(h.timers.length, 4, "four retries after the first attempt; none after the fifth failure");
+  assert.equal(h.sockets.length, 5, "no sixth socket");
+  await assert.rejects(h.client.request("session:get", null), BridgeRefusedError);
+});
+
+test("fake socket: after a working connection it retries with backoff, then gives up (new server, new token)", async () => {
+  const h = harness([100, 200, 400]);
+  h.socket().handlers.open();
+  const inFlight = h.client.request("targets:list", null);
+  h.socket().handlers.close();
+  await assert.rejects(inFlight, BridgeLostError);
+  assert.equal(h.timers.at(-1)?.ms, 100, "the usual backoff after a drop");
+  h.timers.at(-1)?.callback();
+  for (let failure = 1; failure < 5; failure++) {
+    h.socket().handlers.close();
+    assert.equal(h.client.state, "lost", `${failure} failed reconnects: still trying`);
+    h.timers.at(-1)?.callback();
+  }
+  assert.deepEqual(
+    h.timers.map((timer) => timer.ms),
+    [100, 200, 400, 400, 400],
+    "the drop and four failed reconnects each schedule the next try",
+  );
+  h.socket().handlers.close();
+  assert.deepEqual(h.states, ["open", "lost", "refused"]);
+  assert.equal(h.timers.length, 5, "nothing scheduled after the fifth failed reconnect");
+  assert.equal(h.sockets.length, 6, "the first socket and five reconnects");
+  await assert.rejects(h.client.request("session:get", null), BridgeRefusedError);
+});
+
+test("fake socket: an open resets the count of failures; a drop after open is not a failure", () => {
+  const h = harness([100], 3);
+  failAndRetry(h, 2);
+  h.socket().handlers.open();
+  assert.equal(h.client.state, "open");
+  // Drops right after each open (the server alive, the socket cut) never add up to a refusal.
+  for (let i = 0; i < 5; i++) {
+    h.socket().handlers.close();
+    h.timers.at(-1)?.callback();
+    h.socket().handlers.open();
+  }
+  assert.equal(h.client.state, "open");
+  failAndRetry(h, 3);
+  assert.equal(h.client.state, "lost", "a drop, then two failed reconnects: under the limit of three");
+  h.socket().handlers.close();
+  assert.equal(h.client.state, "refused", "the third failed reconnect in a row ends it");
+});
+
+test("fake socket: close() after a refusal is quiet", async () => {
+  const h = harness([100], 1);
+  h.socket().handlers.close();
+  assert.equal(h.client.state, "refused");
+  h.client.close();
+  assert.equal(h.timers.length, 0);
+  await assert.rejects(h.client.request("app:info", null), /closed/);
 });

@@ -12,8 +12,12 @@ import type {
   ResponseOf,
 } from "../shared/api.js";
 
-/** "connecting" until the first open; "lost" from a drop until the socket is open again. */
-export type BridgeLinkState = "connecting" | "open" | "lost";
+/**
+ * "connecting" until the first open; "lost" from a drop until the socket is open again;
+ * "refused" for good once there was nothing to connect with (no token) or `maxFailures` sockets
+ * in a row closed before they opened: a server refusing the token looks like that from a browser.
+ */
+export type BridgeLinkState = "connecting" | "open" | "lost" | "refused";
 
 export interface SocketHandlers {
   open(): void;
@@ -27,7 +31,8 @@ export interface SocketLike {
   close(): void;
 }
 
-export type SocketFactory = (handlers: SocketHandlers) => SocketLike;
+/** Returns null when there is nothing to connect with (no token): the client gives up at once. */
+export type SocketFactory = (handlers: SocketHandlers) => SocketLike | null;
 
 export interface BridgeClientOptions {
   connect: SocketFactory;
@@ -35,8 +40,21 @@ export interface BridgeClientOptions {
   schedule(callback: () => void, ms: number): () => void;
   /** Waits between reconnect attempts; the last one repeats. */
   retryDelaysMs?: readonly number[];
+  /** Sockets in a row that close before opening, after which the client stops: "refused". */
+  maxFailures?: number;
   /** Where a listener's exception goes: it must not stop the other listeners. */
   reportError?(error: unknown): void;
+}
+
+/** What the page says when it stopped trying: the server is gone or does not take its token. */
+export const NOT_CONNECTED_MESSAGE =
+  "This page is not connected to a running `backhaul ui`: open the URL it printed.";
+
+export class BridgeRefusedError extends Error {
+  override readonly name = "BridgeRefusedError";
+  constructor() {
+    super(NOT_CONNECTED_MESSAGE);
+  }
 }
 
 export class BridgeLostError extends Error {
@@ -52,6 +70,8 @@ interface Pending {
 }
 
 const DEFAULT_RETRY_DELAYS_MS = [250, 500, 1_000, 2_000, 4_000];
+/** Five failed sockets: about 4 s before ever connecting, 8 s after a drop (with the delays above). */
+const DEFAULT_MAX_FAILURES = 5;
 
 export class BridgeClient implements BackhaulApi {
   private socket: SocketLike | null = null;
@@ -64,6 +84,8 @@ export class BridgeClient implements BackhaulApi {
   private readonly eventListeners = new Set<(event: AppEvent) => void>();
   private readonly stateListeners = new Set<(state: BridgeLinkState) => void>();
   private retries = 0;
+  /** Sockets in a row that closed before they opened. */
+  private failures = 0;
   private cancelRetry: (() => void) | null = null;
   private closed = false;
 
@@ -78,6 +100,7 @@ export class BridgeClient implements BackhaulApi {
   request<C extends RequestChannel>(channel: C, payload: RequestOf<C>): Promise<ResponseOf<C>> {
     return new Promise<unknown>((resolve, reject) => {
       if (this.closed) return reject(new Error("The Backhaul bridge is closed."));
+      if (this.linkState === "refused") return reject(new BridgeRefusedError());
       if (this.linkState === "lost") return reject(new BridgeLostError());
       const message: BridgeClientMessage = { id: this.nextId++, channel, payload };
       const pending = { resolve, reject };
@@ -108,11 +131,14 @@ export class BridgeClient implements BackhaulApi {
 
   private open(): void {
     let current: SocketLike | null = null;
+    let opened = false;
     const isCurrent = () => current !== null && current === this.socket;
     current = this.options.connect({
       open: () => {
         if (!isCurrent()) return;
+        opened = true;
         this.retries = 0;
+        this.failures = 0;
         this.setState("open");
         for (const { message, pending } of this.queued.splice(0)) this.send(message, pending);
       },
@@ -122,12 +148,22 @@ export class BridgeClient implements BackhaulApi {
       close: () => {
         if (!isCurrent()) return;
         this.socket = null;
+        if (!opened) this.failures++;
+        if (this.failures >= (this.options.maxFailures ?? DEFAULT_MAX_FAILURES)) return this.refuse();
         this.rejectAll(new BridgeLostError());
         this.setState("lost");
         this.scheduleReconnect();
       },
     });
+    if (current === null) return this.refuse();
     this.socket = current;
+  }
+
+  /** Stops for good: only opening the printed URL again (a new page load) can connect. */
+  private refuse(): void {
+    this.socket = null;
+    this.rejectAll(new BridgeRefusedError());
+    this.setState("refused");
   }
 
   private scheduleReconnect(): void {

@@ -1,6 +1,9 @@
 /**
  * The window's one way to main: Electron's preload (`window.backhaul`) or, in browser mode, a
- * WebSocket to the server that served this page (it authenticates by the HttpOnly cookie it set).
+ * WebSocket to the server that served this page. `backhaul ui` prints the page's URL with the
+ * token in its fragment (`/#token=…`, never sent to a server); the page moves it to
+ * sessionStorage (per origin, so per port), clears it from the address bar, and offers it as the
+ * subprotocol `backhaul.token.<token>` next to `backhaul.v1`.
  */
 import type { BackhaulApi } from "../shared/api.js";
 import { BridgeClient, type BridgeLinkState, type SocketFactory } from "./bridge-client.js";
@@ -17,13 +20,29 @@ export interface Bridge {
   onLinkChange(listener: (state: BridgeLinkState) => void): () => void;
 }
 
+const BRIDGE_PROTOCOL = "backhaul.v1";
+const TOKEN_PROTOCOL_PREFIX = "backhaul.token.";
+const TOKEN_KEY = "backhaul.token";
+/** A subprotocol is an HTTP token: the server hands out base64url. */
+const TOKEN_PATTERN = /^[A-Za-z0-9_-]+$/;
+
 export function createBridge(): Bridge {
   const preload = window.backhaul;
   if (preload) {
     return { api: preload, linkState: () => "open", onLinkChange: () => () => undefined };
   }
+  const token = takeToken();
+  // The URL printed by a new `backhaul ui` on this port, pasted into this tab, only changes the
+  // fragment: no page load. Keep its token and load the page again, to connect with it.
+  window.addEventListener("hashchange", () => {
+    if (tokenInHash() === null) return;
+    const fresh = takeToken();
+    if (fresh !== null && fresh !== token) location.reload();
+  });
+  const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/api/ws`;
   const client = new BridgeClient({
-    connect: browserSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/api/ws`),
+    connect:
+      token === null ? () => null : browserSocket(url, [BRIDGE_PROTOCOL, TOKEN_PROTOCOL_PREFIX + token]),
     schedule: (callback, ms) => {
       const timer = setTimeout(callback, ms);
       return () => clearTimeout(timer);
@@ -36,9 +55,41 @@ export function createBridge(): Bridge {
   };
 }
 
-function browserSocket(url: string): SocketFactory {
+function tokenInHash(): string | null {
+  return new URLSearchParams(location.hash.replace(/^#/, "")).get("token");
+}
+
+/** The token this page load took from its fragment; sessionStorage keeps it across reloads. */
+let memoryToken: string | null = null;
+
+/**
+ * The token from the fragment, if there is one (it then leaves the address bar, keeping the
+ * path and query), else the one this tab kept from an earlier load; null when there is neither.
+ */
+function takeToken(): string | null {
+  const fromHash = tokenInHash();
+  if (fromHash !== null) {
+    history.replaceState(history.state, "", location.pathname + location.search);
+    if (TOKEN_PATTERN.test(fromHash)) {
+      memoryToken = fromHash;
+      try {
+        sessionStorage.setItem(TOKEN_KEY, fromHash);
+      } catch {
+        // Storage refused: the token lives as long as this page.
+      }
+    }
+  }
+  if (memoryToken !== null) return memoryToken;
+  try {
+    return sessionStorage.getItem(TOKEN_KEY);
+  } catch {
+    return null;
+  }
+}
+
+function browserSocket(url: string, protocols: string[]): SocketFactory {
   return (handlers) => {
-    const socket = new WebSocket(url);
+    const socket = new WebSocket(url, protocols);
     let closed = false;
     const closeOnce = () => {
       if (closed) return;

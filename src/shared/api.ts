@@ -69,6 +69,18 @@ export interface SessionView {
   advertised: string[];
 }
 
+/** No session yet: what the window shows before the first connect. */
+export const IDLE_SESSION: SessionView = {
+  phase: "disconnected",
+  target: null,
+  step: null,
+  attempt: 0,
+  connectedSince: null,
+  retryAt: null,
+  message: null,
+  advertised: [],
+};
+
 /** One sample of the link, sent about once a second while a session exists. */
 export interface LinkSample {
   /** ms since epoch */

@@ -54,8 +54,8 @@ export type HelperCommand = { type: "routes"; routes: string[] } | { type: "clos
 
 /** Longest line either side accepts: a table delta of many rows fits; a runaway peer does not. */
 export const MAX_HELPER_LINE = 16 * 1024 * 1024;
-/** Longest first line: hellos are small. */
-export const MAX_HELLO_LINE = 64 * 1024;
+/** Longest first line or command: room for a link's options with thousands of routes. */
+export const MAX_HELLO_LINE = 1024 * 1024;
 
 export class HelperProtocolError extends Error {
   override readonly name = "HelperProtocolError";
@@ -154,4 +154,9 @@ function parseObject(line: string): Record<string, unknown> {
 
 function isStringList(value: unknown): value is string[] {
   return Array.isArray(value) && value.length <= 4096 && value.every((item) => typeof item === "string");
+}
+
+/** The agent's progress keys (agent.routes, agent.ready) out of a STATS report's extras. */
+export function agentProgress(extra: Readonly<Record<string, number>>): Record<string, number> {
+  return Object.fromEntries(Object.entries(extra).filter(([key]) => key.startsWith("agent.")));
 }

@@ -5,14 +5,15 @@
  * directory; diagnostics run on this computer.
  */
 import { mkdir } from "node:fs/promises";
-import type {
-  AppEvent,
-  RequestChannel,
-  RequestOf,
-  ResponseOf,
-  SessionView,
-  Settings,
-  TablesSnapshot,
+import {
+  IDLE_SESSION,
+  type AppEvent,
+  type RequestChannel,
+  type RequestOf,
+  type ResponseOf,
+  type SessionView,
+  type Settings,
+  type TablesSnapshot,
 } from "../../shared/api.js";
 import { VERSION } from "../../shared/version.js";
 import { DEFAULT_SUBNET_V4, DEFAULT_SUBNET_V6 } from "../../helper/link-subnets.js";
@@ -27,7 +28,7 @@ import { PromptBroker } from "./prompts.js";
 import { Recents } from "./recents.js";
 import { Sandbox, SANDBOX_LABEL, SANDBOX_TARGET_ID, sandboxUnavailable } from "./sandbox-target.js";
 import { remoteAgentOpener, SessionFactory } from "./session-factory.js";
-import { IDLE_VIEW, viewOf } from "./session-view.js";
+import { viewOf } from "./session-view.js";
 import { SettingsStore } from "./settings-store.js";
 import { targetList } from "./target-list.js";
 
@@ -68,7 +69,7 @@ export class AppController implements AppBackend {
   private readonly sessions: SessionFactory;
   private readonly subnetV4: string;
   private readonly subnetV6: string | null;
-  private view: SessionView = IDLE_VIEW;
+  private view: SessionView = IDLE_SESSION;
   private run: Run | undefined;
   /** connect, disconnect and close run one after another. */
   private queue: Promise<unknown> = Promise.resolve();
@@ -186,7 +187,7 @@ export class AppController implements AppBackend {
     this.run = run;
     const label = this.labels.get(targetId) ?? (targetId === SANDBOX_TARGET_ID ? SANDBOX_LABEL : targetId);
     this.setView({
-      ...IDLE_VIEW,
+      ...IDLE_SESSION,
       phase: "connecting",
       step: "start",
       attempt: 1,
@@ -235,7 +236,10 @@ export class AppController implements AppBackend {
     } finally {
       run.watch?.stop();
       if (this.run === run) this.prompts.cancelAll();
-      if (run.sandbox) await run.sandbox.destroy();
+      if (run.sandbox)
+        await run.sandbox
+          .destroy()
+          .catch((error: unknown) => this.log(`sandbox: cleanup failed: ${String(error)}`));
       clearInterval(run.sampleTimer);
       run.done = true;
       if (this.run === run && (this.view.phase === "connecting" || this.view.phase === "reconnecting")) {

@@ -11,7 +11,7 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { existsSync } from "node:fs";
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, rm, rmdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Duplex } from "node:stream";
 import type { AgentTransport, ConnectStep } from "../broker/session.js";
@@ -115,14 +115,22 @@ export class Sandbox {
       this.namespaceAdded = false;
     }
     if (this.etcWritten) {
-      await rm(join(NETNS_ETC, this.name), { recursive: true, force: true });
+      // Only what create() wrote: the file, then the folder if nothing else is in it.
+      const etc = join(NETNS_ETC, this.name);
+      await rm(join(etc, "resolv.conf"), { force: true });
+      await rmdir(etc).catch((error: unknown) =>
+        this.options.log(`sandbox: left ${etc} in place: ${(error as Error).message}`),
+      );
       this.etcWritten = false;
     }
   }
 
   private async create(): Promise<void> {
     const etc = join(NETNS_ETC, this.name);
-    await mkdir(etc, { recursive: true });
+    await mkdir(NETNS_ETC, { recursive: true });
+    await mkdir(etc).catch((error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error; // an earlier run of this pid's
+    });
     this.etcWritten = true;
     await writeFile(
       join(etc, "resolv.conf"),

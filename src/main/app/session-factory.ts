@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import type { Settings } from "../../shared/api.js";
-import { helperExit } from "../broker/helper/helper-exit.js";
+import { localExit } from "../broker/helper/helper-exit.js";
 import { HelperSupervisor } from "../broker/helper/supervisor.js";
 import { Session, type SessionOptions } from "../broker/session.js";
 import { sshAgentTransport } from "../broker/ssh-agent-transport.js";
@@ -43,7 +43,7 @@ export class SessionFactory {
     });
     const helper = this.helper;
     return new Session({
-      exitProvider: helperExit(() => helper.endpoint()),
+      exitProvider: localExit(helper),
       openAgent: recipe.openAgent,
       exit: {
         mtu: LINK_MTU,

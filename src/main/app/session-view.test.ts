@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { IDLE_VIEW, viewOf } from "./session-view.js";
+import { IDLE_SESSION } from "../../shared/api.js";
+import { viewOf } from "./session-view.js";
 
 const previous = {
-  ...IDLE_VIEW,
+  ...IDLE_SESSION,
   target: { id: "devbox", label: "devbox" },
   advertised: ["10.0.0.0/8"],
 };

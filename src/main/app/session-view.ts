@@ -1,22 +1,11 @@
 /** The broker's SessionState as the window shows it (SessionView in the shared API). */
-import type { SessionView } from "../../shared/api.js";
+import { IDLE_SESSION, type SessionView } from "../../shared/api.js";
 import type { SessionState } from "../broker/session.js";
-
-export const IDLE_VIEW: SessionView = {
-  phase: "disconnected",
-  target: null,
-  step: null,
-  attempt: 0,
-  connectedSince: null,
-  retryAt: null,
-  message: null,
-  advertised: [],
-};
 
 /** The view after `state`; target and advertised prefixes are kept from `previous`. */
 export function viewOf(state: SessionState, previous: SessionView, now = Date.now()): SessionView {
   const base: SessionView = {
-    ...IDLE_VIEW,
+    ...IDLE_SESSION,
     target: previous.target,
     advertised: previous.advertised,
     attempt: previous.attempt,

@@ -7,7 +7,7 @@
 import type { Duplex } from "node:stream";
 import type { DnsRow } from "../../shared/dns-row.js";
 import type { FlowRow, TableDelta } from "../../shared/flow-row.js";
-import type { HelperExitOptions } from "../../shared/helper-protocol.js";
+import { agentProgress, type HelperExitOptions } from "../../shared/helper-protocol.js";
 import { Capability } from "../../shared/link-protocol.js";
 import { VERSION } from "../../shared/version.js";
 import { ExitSession, type ExitSessionOptions } from "../../helper/exit-session.js";
@@ -38,6 +38,11 @@ export interface ExitHandle {
 }
 
 export interface ExitProvider {
+  /**
+   * Gets ready before the agent starts (the helper, which may ask for a password): the agent's
+   * handshake timeout must not include a user typing.
+   */
+  prepare?(): Promise<void>;
   /** Runs the exit side on `stream` (the agent's link). */
   open(stream: Duplex, options: HelperExitOptions): Promise<ExitHandle>;
 }
@@ -71,9 +76,7 @@ export function inProcessExit(extra: Pick<ExitSessionOptions, "icmp" | "dnsEngin
         },
         onProgress: (listener) =>
           link.on("stats", (report) => {
-            const progress = Object.fromEntries(
-              Object.entries(report.extra).filter(([key]) => key.startsWith("agent.")),
-            );
+            const progress = agentProgress(report.extra);
             if (Object.keys(progress).length > 0) listener(progress);
           }),
         updateRoutes: (routes) => exit.updateRoutes(routes),

@@ -158,13 +158,15 @@ export class Session extends EventEmitter<SessionEvents> {
     const step = (s: ConnectStep): void =>
       this.setState({ state: "connecting", step: s, attempt: this.attempt });
     step("start");
+    const { icmp, dnsEngine, ...settings } = this.options.exit;
+    const provider = this.options.exitProvider ?? inProcessExit({ icmp, dnsEngine });
+    await provider.prepare?.();
+    this.throwIfStopping();
     const transport = await this.options.openAgent(step);
     this.transport = transport;
     this.throwIfStopping();
     forwardLines(transport.stderr, (line) => this.emit("log", line));
     if (!(this.current.state === "connecting" && this.current.step === "agent")) step("agent");
-    const { icmp, dnsEngine, ...settings } = this.options.exit;
-    const provider = this.options.exitProvider ?? inProcessExit({ icmp, dnsEngine });
     const exit = await provider.open(transport.stream, {
       ...settings,
       routes: this.routes,

@@ -2,7 +2,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { DEFAULT_SUBNET_V4, DEFAULT_SUBNET_V6 } from "../../helper/link-subnets.js";
-import { helperExit } from "../broker/helper/helper-exit.js";
+import { localExit } from "../broker/helper/helper-exit.js";
 import { HelperSupervisor } from "../broker/helper/supervisor.js";
 import { RouteWatch } from "../broker/route-watch.js";
 import { Session } from "../broker/session.js";
@@ -82,7 +82,7 @@ export async function connect(args: string[]): Promise<number> {
   });
   let sessionOver = false;
   const session = new Session({
-    exitProvider: helperExit(() => helper.endpoint()),
+    exitProvider: localExit(helper),
     openAgent: sshAgentTransport({
       target,
       identityFiles: values.identity,

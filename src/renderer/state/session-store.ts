@@ -1,18 +1,7 @@
 /** The session as main reports it, the app's identity, and what main is asking the user. */
 import { create } from "zustand";
-import type { AppInfo, Prompt, SessionView } from "../../shared/api.js";
+import { IDLE_SESSION, type AppInfo, type Prompt, type SessionView } from "../../shared/api.js";
 import type { BridgeLinkState } from "../bridge-client.js";
-
-export const IDLE_SESSION: SessionView = {
-  phase: "disconnected",
-  target: null,
-  step: null,
-  attempt: 0,
-  connectedSince: null,
-  retryAt: null,
-  message: null,
-  advertised: [],
-};
 
 const MAX_LOG_LINES = 200;
 

@@ -101,3 +101,30 @@ test("a missing file is created; a dangling symlink is refused", async () => {
     /cannot be read \(ENOENT\)/,
   );
 });
+
+test("in a network namespace of its own, systemd-resolved is never used: its links are the host's", async () => {
+  const link = join(dir, "resolv.conf");
+  await symlink("/run/systemd/resolve/stub-resolv.conf", link);
+  const ownNetworkNamespace = (): Promise<boolean> => Promise.resolve(true);
+  // The symlink's target is what `ip netns exec` bind-mounts over; here it does not exist, so the
+  // file cannot be read: refused, never handed to resolvectl.
+  await assert.rejects(
+    detectDnsConfigurator({
+      link: "bh0",
+      resolvConfPath: link,
+      run: resolvectlWorks.run,
+      ownNetworkNamespace,
+    }),
+    DnsUnsupportedError,
+  );
+  const stub = join(dir, "stub-resolv.conf");
+  await writeFile(stub, "nameserver 127.0.0.53\n");
+  const found = await detectDnsConfigurator({
+    link: "bh0",
+    resolvConfPath: stub,
+    run: resolvectlWorks.run,
+    ownNetworkNamespace,
+  });
+  assert.equal(found.configurator.kind, "resolv-conf");
+  assert.match(found.warnings.join("\n"), /network namespace of its own/);
+});

@@ -21,6 +21,22 @@ export interface DetectOptions {
   run?: CommandRunner;
   /** Passed to the resolv.conf configurator: checked before every write. */
   beforeWrite?: BeforeWrite;
+  /** Whether this process has a network namespace of its own; readlinks of /proc/…/ns/net by default. */
+  ownNetworkNamespace?: () => Promise<boolean>;
+}
+
+/**
+ * systemd-resolved runs in PID 1's network namespace and knows links by that namespace's
+ * indexes. An agent in another namespace (a container, a sandbox made by `ip netns`) would, through
+ * resolvectl, reconfigure whichever host link has our TUN's index: never use resolved there.
+ */
+async function inOwnNetworkNamespace(): Promise<boolean> {
+  try {
+    const [ours, init] = await Promise.all([readlink("/proc/self/ns/net"), readlink("/proc/1/ns/net")]);
+    return ours !== init;
+  } catch {
+    return false; // not Linux, or /proc/1 hidden: no namespace we can tell apart
+  }
 }
 
 export interface DnsDetection {
@@ -85,9 +101,16 @@ export async function detectDnsConfigurator(options: DetectOptions): Promise<Dns
     };
   }
 
+  const ownNamespace = await (options.ownNetworkNamespace ?? inOwnNetworkNamespace)();
+  const notResolved =
+    "this agent runs in a network namespace of its own, where systemd-resolved's links are not ours";
   if (info.isSymbolicLink()) {
     const target = resolve(dirname(path), await readlink(path));
-    if (RESOLVED_FILES.has(target)) {
+    if (RESOLVED_FILES.has(target) && ownNamespace) {
+      warnings.push(
+        `${path} links to systemd-resolved's ${target}, but ${notResolved}: rewriting the file instead`,
+      );
+    } else if (RESOLVED_FILES.has(target)) {
       const problem = await resolvectlProblem(run);
       if (problem !== null) {
         throw unsupported(
@@ -95,11 +118,12 @@ export async function detectDnsConfigurator(options: DetectOptions): Promise<Dns
         );
       }
       return { configurator: resolved, reason: `${path} links to systemd-resolved's ${target}`, warnings };
+    } else {
+      const manager = managerOf(target) ?? "the program that owns it";
+      warnings.push(
+        `${path} is a symlink to ${target}: backhaul writes through it in place, and ${manager} may rewrite it while backhaul runs`,
+      );
     }
-    const manager = managerOf(target) ?? "the program that owns it";
-    warnings.push(
-      `${path} is a symlink to ${target}: backhaul writes through it in place, and ${manager} may rewrite it while backhaul runs`,
-    );
   }
 
   let text: string;
@@ -111,7 +135,11 @@ export async function detectDnsConfigurator(options: DetectOptions): Promise<Dns
     );
   }
 
-  if (RESOLVED_STUB_LINE.test(text)) {
+  if (RESOLVED_STUB_LINE.test(text) && ownNamespace) {
+    warnings.push(
+      `${path} names systemd-resolved's stub 127.0.0.53, but ${notResolved}: rewriting the file instead`,
+    );
+  } else if (RESOLVED_STUB_LINE.test(text)) {
     const problem = await resolvectlProblem(run);
     if (problem === null) {
       return { configurator: resolved, reason: `${path} names systemd-resolved's stub 127.0.0.53`, warnings };

@@ -12,13 +12,16 @@ import {
   type HelperExitOptions,
 } from "../../../shared/helper-protocol.js";
 import { splitLines } from "../../../helper/line-socket.js";
-import type { ExitHandle, ExitProvider } from "../exit-handle.js";
+import { createIcmpForwarder } from "../../../helper/nat/icmp/index.js";
+import { inProcessExit, type ExitHandle, type ExitProvider } from "../exit-handle.js";
 import { attachHelperControl, openHelperLink, type HelperEndpoint } from "./helper-client.js";
 import { MirrorFlowTable, MirrorTable } from "./mirror-table.js";
+import type { HelperSupervisor } from "./supervisor.js";
 
 /** `endpoint` starts the helper when it is not running (HelperSupervisor.endpoint). */
 export function helperExit(endpoint: () => Promise<HelperEndpoint>): ExitProvider {
   return {
+    prepare: async () => void (await endpoint()),
     async open(stream: Duplex, options: HelperExitOptions): Promise<ExitHandle> {
       const target = await endpoint();
       const link = await openHelperLink(target, options);
@@ -66,6 +69,12 @@ function follow(stream: Duplex, socket: Socket, control: Socket, hasDns: boolean
     end("the local helper closed the link");
   });
   stream.once("close", () => socket.end());
+  // An agent stream that fails (EPIPE after its process died) ends the link; unhandled, it would
+  // be an uncaught error in main.
+  stream.on("error", (error: Error) => {
+    socket.destroy();
+    end(`the agent's stream failed: ${error.message}`);
+  });
   socket.resume();
 
   splitLines(
@@ -114,4 +123,17 @@ function follow(stream: Duplex, socket: Socket, control: Socket, hasDns: boolean
       control.write(encodeLine({ type: "close", reason }));
     },
   };
+}
+
+/**
+ * The product's exit side: the supervised helper. On Windows, where the helper's socket would
+ * need a named pipe with an owner-only ACL that Node cannot set, the engines run in this process
+ * (nothing there needs elevation: ICMP goes through the ping command).
+ */
+export function localExit(
+  supervisor: HelperSupervisor,
+  platform: NodeJS.Platform = process.platform,
+): ExitProvider {
+  if (platform === "win32") return inProcessExit({ icmp: createIcmpForwarder });
+  return helperExit(() => supervisor.endpoint());
 }

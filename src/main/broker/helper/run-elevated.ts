@@ -11,7 +11,16 @@ export interface ElevatedRun {
 }
 
 export function runElevated(command: string, args: string[], log: (line: string) => void): ElevatedRun {
-  const line = [command, ...args].map(shellQuote).join(" ");
+  // sudo-prompt runs the line through a shell inside double quotes: refuse what would still expand.
+  const unsafe = [command, ...args].find((part) => /[$`"\\]/.test(part));
+  if (unsafe !== undefined) {
+    log(`not elevating: the path ${JSON.stringify(unsafe)} has characters a shell would expand`);
+    return { exited: Promise.resolve(1) };
+  }
+  // pkexec clears the environment: inside Electron, the variable that makes it a Node must be
+  // part of the command itself.
+  const prefix = process.versions.electron ? ["/usr/bin/env", "ELECTRON_RUN_AS_NODE=1"] : [];
+  const line = [...prefix, command, ...args].map(shellQuote).join(" ");
   const exited = new Promise<number | null>((resolve) => {
     sudo.exec(line, { name: "Backhaul" }, (error, _stdout, stderr) => {
       const text = typeof stderr === "string" ? stderr : (stderr?.toString("utf8") ?? "");

@@ -104,6 +104,14 @@ export class HelperSupervisor extends EventEmitter<SupervisorEvents> {
       this.options.elevation === "never" || this.elevationFailed
         ? { elevate: false, reason: "" }
         : (this.options.decide ?? (() => helperElevation(currentElevationInput())))();
+    if (decision.elevate && process.env.APPIMAGE) {
+      // Root cannot read an AppImage's FUSE mount, where the helper lives.
+      this.elevationFailed = true;
+      this.options.log(
+        `${decision.reason}; an AppImage cannot start it elevated: pings from the remote use the ping command`,
+      );
+      return this.start();
+    }
     const exited = decision.elevate ? this.spawnElevated(decision.reason) : this.spawnChild();
     const startedAt = Date.now();
     try {
@@ -134,6 +142,13 @@ export class HelperSupervisor extends EventEmitter<SupervisorEvents> {
       this.emit("exited", { code, expected: this.stopped });
       if (this.stopped) return;
       if (Date.now() - startedAt > STABLE_MS) this.restarts = 0;
+      if (decision.elevate) {
+        // Restarting now would pop a password dialog the user did not ask for: wait for a connect.
+        this.options.log(
+          `the elevated local helper exited (${code ?? "killed"}); it starts again on the next connect`,
+        );
+        return;
+      }
       const wait = Math.min(RESTART_MAX_MS, RESTART_MIN_MS * 2 ** this.restarts++);
       this.options.log(`the local helper exited (${code ?? "killed"}); starting it again in ${wait} ms`);
       this.restartTimer = setTimeout(() => {
@@ -146,7 +161,14 @@ export class HelperSupervisor extends EventEmitter<SupervisorEvents> {
 
   /** Resolves with the exit code when the process ends. */
   private spawnChild(): Promise<number | null> {
-    const child = spawn(process.execPath, [this.options.helperPath, "--control-dir", this.dir ?? ""], {
+    const args = [
+      this.options.helperPath,
+      "--control-dir",
+      this.dir ?? "",
+      "--parent-pid",
+      String(process.pid),
+    ];
+    const child = spawn(process.execPath, args, {
       stdio: ["ignore", "ignore", "pipe"],
       // Inside Electron, process.execPath is the app: this makes it behave as Node.
       env: { ...process.env, ...(process.versions.electron ? { ELECTRON_RUN_AS_NODE: "1" } : {}) },
