@@ -84,9 +84,16 @@ test("browser mode drives a live sandbox session end to end", { timeout: 240_000
   };
 
   await step("the window opens on the targets, with the sandbox among them", async () => {
+    const origin = new URL(lab.url).origin;
+    const token = new URL(lab.url).hash.replace(/^#token=/, "");
     await page.goto(lab.url);
-    assert.doesNotMatch(page.url(), /token=/, "the token leaves the address bar after the first request");
+    assert.equal(page.url(), `${origin}/`, "the token leaves the address bar as the page loads");
+    assert.equal(await page.evaluate("sessionStorage.getItem('backhaul.token')"), token, "this tab keeps it");
     await page.getByTestId("app-version").filter({ hasText: "Version" }).waitFor({ timeout: 15_000 });
+    // A reload finds the token in sessionStorage; and no cookie ever carries it.
+    await page.reload();
+    await page.getByTestId("app-version").filter({ hasText: "Version" }).waitFor({ timeout: 15_000 });
+    assert.deepEqual(await page.context().cookies(), [], "no cookie is set");
     assert.match((await page.getByTestId("app-version").textContent()) ?? "", /^Version \S+ on linux$/);
     assert.equal(await page.getByTestId("session-phase").textContent(), "disconnected");
     await page.getByTestId("target-search").fill("sandbox");
@@ -94,6 +101,33 @@ test("browser mode drives a live sandbox session end to end", { timeout: 240_000
     await sandbox.waitFor({ timeout: 15_000 });
     assert.match((await sandbox.textContent()) ?? "", /This computer \(sandbox\)/);
     await page.screenshot({ path: join(ARTIFACTS, "ui-targets.png") });
+  });
+
+  await step("a page without the token, or with a wrong one, says to open the printed URL", async () => {
+    const origin = new URL(lab.url).origin;
+    const stranger = await browser.newPage();
+    try {
+      const old = await stranger.goto(`${origin}/?token=${new URL(lab.url).hash.replace(/^#token=/, "")}`);
+      assert.equal(old?.status(), 400, "the old ?token= URL fails loudly");
+      await stranger.goto(`${origin}/`);
+      const refused = stranger.getByTestId("link-refused");
+      await refused.waitFor({ timeout: 5_000 });
+      assert.match(
+        (await refused.textContent()) ?? "",
+        /This page is not connected to a running backhaul ui: open the URL it printed\./,
+      );
+      // Only the fragment changes: the page takes the new token and loads itself again to use it.
+      const reloaded = stranger.waitForEvent("load");
+      await stranger.goto(`${origin}/#token=wrong-token-for-this-server`);
+      await reloaded;
+      assert.equal(stranger.url(), `${origin}/`);
+      // Refused upgrades read as a lost link while it retries (about 4 s), then it stops and says so.
+      await stranger.getByTestId("link-lost").waitFor({ timeout: 5_000 });
+      await stranger.getByTestId("link-refused").waitFor({ timeout: 15_000 });
+      assert.equal(await stranger.getByTestId("app-version").filter({ hasText: "Version" }).count(), 0);
+    } finally {
+      await stranger.close();
+    }
   });
 
   await step("picking the sandbox shows the steps, then connected", async () => {

@@ -92,7 +92,7 @@ export async function buildUiLab(): Promise<UiLab> {
       );
       ui.child.stdout?.on("data", (chunk: Buffer) => {
         out += chunk.toString();
-        const match = /open (http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)/.exec(out);
+        const match = /open (http:\/\/127\.0\.0\.1:\d+\/#token=[\w-]+)/.exec(out);
         if (match?.[1]) {
           clearTimeout(timer);
           resolve(match[1]);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { request } from "node:http";
+import { request, type IncomingMessage } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -65,12 +65,21 @@ class StubBackend implements AppBackend {
 }
 
 /** Opens the bridge; resolves with the socket once open, or rejects with the refusal. */
-function openBridge(port: number, headers: Record<string, string>): Promise<WebSocket> {
+function openBridge(
+  port: number,
+  headers: Record<string, string>,
+  protocols: string[] = [],
+): Promise<{ ws: WebSocket; response: IncomingMessage }> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/api/ws`, { headers });
-    ws.once("open", () => resolve(ws));
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/api/ws`, protocols, { headers });
+    let response: IncomingMessage | undefined;
+    ws.once("upgrade", (res) => (response = res));
+    ws.once("open", () => resolve({ ws, response: response! }));
     ws.once("unexpected-response", (_req, res) => {
-      reject(new Error(`refused with ${res.statusCode}`));
+      const setCookie = res.headers["set-cookie"];
+      reject(
+        new Error(`refused with ${res.statusCode}${setCookie ? ` and a cookie: ${String(setCookie)}` : ""}`),
+      );
       ws.terminate();
     });
     ws.once("error", reject);
@@ -116,16 +125,32 @@ function closeCode(ws: WebSocket): Promise<number> {
 describe("browser-mode server", () => {
   const dir = mkdtempSync(join(tmpdir(), "backhaul-ui-"));
   writeFileSync(join(dir, "index.html"), "<h1>renderer</h1>");
+  writeFileSync(join(dir, "app.js"), "console.log('renderer');");
   writeFileSync(join(tmpdir(), "backhaul-secret.txt"), "secret");
   const backend = new StubBackend();
   let server: UiServer;
-  let cookie = "";
   let origin = "";
+  /** What the page offers: the wire format, then its token. */
+  let protocols: string[] = [];
   const sockets: WebSocket[] = [];
+  /** Every HTTP answer the tests saw: none may set a cookie. */
+  const replies: Reply[] = [];
+  const fetch = async (path: string, headers: Record<string, string> = {}) => {
+    const reply = await get(server.port, path, headers);
+    replies.push(reply);
+    return reply;
+  };
+  /** Opens an authorised bridge socket that the suite closes at the end. */
+  const bridge = async (headers: Record<string, string> = { Origin: origin }) => {
+    const { ws } = await openBridge(server.port, headers, protocols);
+    sockets.push(ws);
+    return ws;
+  };
 
   before(async () => {
     server = await startUiServer({ port: 0, rendererDir: dir, backend });
     origin = `http://127.0.0.1:${server.port}`;
+    protocols = ["backhaul.v1", `backhaul.token.${server.token}`];
   });
   after(async () => {
     sockets.forEach((ws) => ws.terminate());
@@ -133,82 +158,143 @@ describe("browser-mode server", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test("binds to loopback and hands out a long random token", () => {
-    assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{40,}$/);
+  test("binds to loopback and hands out a long random token in the URL's fragment", () => {
+    assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+\/#token=[\w-]{40,}$/);
+    assert.equal(server.url, `http://127.0.0.1:${server.port}/#token=${server.token}`);
+    assert.match(server.token, /^[A-Za-z0-9_-]+$/, "base64url: a valid subprotocol token");
   });
 
-  test("refuses requests without the token", async () => {
-    const reply = await get(server.port, "/");
-    assert.equal(reply.status, 401);
-    assert.match(reply.body, /backhaul ui/);
+  test("a token that cannot travel as a subprotocol is refused at start", async () => {
+    await assert.rejects(
+      startUiServer({ port: 0, rendererDir: dir, backend, token: "a+b/c=d e".repeat(4) }),
+      /base64url/,
+    );
   });
 
-  test("refuses a wrong token", async () => {
-    assert.equal((await get(server.port, "/?token=guess")).status, 401);
+  test("the page and its assets are served without a token, with the security headers", async () => {
+    for (const [path, body, type] of [
+      ["/", "<h1>renderer</h1>", /^text\/html/],
+      ["/index.html", "<h1>renderer</h1>", /^text\/html/],
+      ["/app.js", "console.log('renderer');", /^text\/javascript/],
+    ] as const) {
+      const page = await fetch(path);
+      assert.equal(page.status, 200, path);
+      assert.equal(page.body, body);
+      assert.match(String(page.headers["content-type"]), type);
+      const csp = String(page.headers["content-security-policy"]);
+      assert.match(csp, /default-src 'self'/);
+      assert.match(csp, /frame-ancestors 'none'/);
+      assert.match(csp, new RegExp(`connect-src 'self' ws://127\\.0\\.0\\.1:${server.port}`));
+      assert.equal(page.headers["x-content-type-options"], "nosniff");
+      assert.equal(page.headers["cache-control"], "no-store");
+    }
   });
 
-  test("the token URL sets an HttpOnly SameSite cookie, which then serves the renderer", async () => {
-    const reply = await get(server.port, `/?token=${server.token}`);
-    assert.equal(reply.status, 302);
-    const setCookie = String(reply.headers["set-cookie"]);
-    assert.match(setCookie, /HttpOnly/);
-    assert.match(setCookie, /SameSite=Strict/);
-    cookie = setCookie.split(";")[0]!;
-    const page = await get(server.port, "/", { Cookie: cookie });
-    assert.equal(page.status, 200);
-    assert.equal(page.body, "<h1>renderer</h1>");
-    const csp = String(page.headers["content-security-policy"]);
-    assert.match(csp, /default-src 'self'/);
-    assert.match(csp, new RegExp(`connect-src 'self' ws://127\\.0\\.0\\.1:${server.port}`));
+  test("the old ?token= URL is answered 400, pointing at the URL printed now, right token or not", async () => {
+    for (const token of [server.token, "guess"]) {
+      const reply = await fetch(`/?token=${token}`);
+      assert.equal(reply.status, 400);
+      assert.match(reply.body, /backhaul ui/);
+      assert.match(reply.body, /#token=/);
+      assert.equal(reply.headers.location, undefined, "no redirect");
+      assert.equal(reply.headers["x-content-type-options"], "nosniff");
+    }
   });
 
-  test("a rebinding Host header is refused even with the cookie", async () => {
-    const reply = await get(server.port, "/", { Cookie: cookie, Host: `evil.example:${server.port}` });
+  test("a rebinding Host header is refused", async () => {
+    const reply = await fetch("/", { Host: `evil.example:${server.port}` });
     assert.equal(reply.status, 403);
   });
 
-  test("a cross-site Origin is refused even with the cookie", async () => {
-    const reply = await get(server.port, "/", { Cookie: cookie, Origin: "http://evil.example" });
+  test("a cross-site Origin is refused", async () => {
+    const reply = await fetch("/", { Origin: "http://evil.example" });
     assert.equal(reply.status, 403);
   });
 
   test("the old JSON endpoint is gone: the window uses the bridge", async () => {
-    assert.equal((await get(server.port, "/api/app-info", { Cookie: cookie })).status, 404);
+    assert.equal((await fetch("/api/app-info")).status, 404);
   });
 
   test("paths cannot climb out of the renderer folder", async () => {
-    const reply = await get(server.port, "/..%2fbackhaul-secret.txt", { Cookie: cookie });
+    const reply = await fetch("/..%2fbackhaul-secret.txt");
     assert.equal(reply.status, 404);
     assert.doesNotMatch(reply.body, /secret/);
   });
 
-  test("the bridge refuses an upgrade without the cookie, or with a wrong one", async () => {
-    await assert.rejects(openBridge(server.port, { Origin: origin }), /refused with 401/);
+  test("the bridge refuses an upgrade without the token protocol, or with a wrong one", async () => {
+    await assert.rejects(openBridge(server.port, { Origin: origin }), /refused with 401$/);
+    await assert.rejects(openBridge(server.port, { Origin: origin }, ["backhaul.v1"]), /refused with 401$/);
     await assert.rejects(
-      openBridge(server.port, { Origin: origin, Cookie: "backhaul_token=guess" }),
-      /refused with 401/,
+      openBridge(server.port, { Origin: origin }, ["backhaul.v1", "backhaul.token.guess"]),
+      /refused with 401$/,
+    );
+    await assert.rejects(
+      openBridge(server.port, { Origin: origin }, ["backhaul.v1", `backhaul.token.${server.token}x`]),
+      /refused with 401$/,
+    );
+    await assert.rejects(
+      openBridge(server.port, { Origin: origin }, ["backhaul.v1", `backhaul.token.${server.token.slice(1)}`]),
+      /refused with 401$/,
+    );
+    // The token alone is not a protocol: it must come under its prefix.
+    await assert.rejects(
+      openBridge(server.port, { Origin: origin }, ["backhaul.v1", server.token]),
+      /refused with 401$/,
     );
   });
 
-  test("the bridge refuses a missing or cross-site Origin, and a rebinding Host", async () => {
-    await assert.rejects(openBridge(server.port, { Cookie: cookie }), /refused with 403/);
+  test("a cookie is no way in: the old cookie with the right token is ignored", async () => {
     await assert.rejects(
-      openBridge(server.port, { Cookie: cookie, Origin: "http://evil.example" }),
-      /refused with 403/,
+      openBridge(server.port, { Origin: origin, Cookie: `backhaul_token=${server.token}` }, ["backhaul.v1"]),
+      /refused with 401$/,
+    );
+  });
+
+  test("the bridge needs backhaul.v1 offered next to the token", async () => {
+    await assert.rejects(
+      openBridge(server.port, { Origin: origin }, [`backhaul.token.${server.token}`]),
+      /refused with 400$/,
+    );
+  });
+
+  test("the bridge refuses a right token with a missing or cross-site Origin, or a rebinding Host", async () => {
+    await assert.rejects(openBridge(server.port, {}, protocols), /refused with 403$/);
+    await assert.rejects(
+      openBridge(server.port, { Origin: "http://evil.example" }, protocols),
+      /refused with 403$/,
     );
     await assert.rejects(
-      openBridge(server.port, {
-        Cookie: cookie,
-        Origin: `http://evil.example:${server.port}`,
-        Host: `evil.example:${server.port}`,
-      }),
-      /refused with 403/,
+      openBridge(server.port, { Origin: `http://127.0.0.1:${server.port + 1}` }, protocols),
+      /refused with 403$/,
     );
+    await assert.rejects(
+      openBridge(
+        server.port,
+        { Origin: `http://evil.example:${server.port}`, Host: `evil.example:${server.port}` },
+        protocols,
+      ),
+      /refused with 403$/,
+    );
+    await assert.rejects(
+      openBridge(server.port, { Origin: origin, Host: `evil.example:${server.port}` }, protocols),
+      /refused with 403$/,
+    );
+  });
+
+  test("the accepted protocol is backhaul.v1: the token is never echoed back", async () => {
+    for (const offer of [protocols, [...protocols].reverse()]) {
+      const { ws, response } = await openBridge(server.port, { Origin: origin }, offer);
+      sockets.push(ws);
+      assert.equal(ws.protocol, "backhaul.v1");
+      assert.equal(response.headers["sec-websocket-protocol"], "backhaul.v1");
+      assert.doesNotMatch(JSON.stringify(response.headers), new RegExp(server.token));
+      assert.equal(response.headers["set-cookie"], undefined);
+      ws.close();
+    }
   });
 
   test("the bridge answers a request by id, through the backend", async () => {
-    const ws = await openBridge(server.port, { Cookie: cookie, Origin: origin });
-    sockets.push(ws);
+    const ws = await bridge();
     const messages = inbox(ws);
     ws.send(JSON.stringify({ id: 7, channel: "app:info", payload: null }));
     const reply = await messages.next((m) => "id" in m && m.id === 7);
@@ -220,19 +306,13 @@ describe("browser-mode server", () => {
   });
 
   test("the localhost name works too, with its own Origin", async () => {
-    const ws = await openBridge(server.port, {
-      Cookie: cookie,
-      Host: `localhost:${server.port}`,
-      Origin: `http://localhost:${server.port}`,
-    });
-    sockets.push(ws);
+    const ws = await bridge({ Host: `localhost:${server.port}`, Origin: `http://localhost:${server.port}` });
     ws.close();
   });
 
   test("events reach every open window", async () => {
-    const first = await openBridge(server.port, { Cookie: cookie, Origin: origin });
-    const second = await openBridge(server.port, { Cookie: cookie, Origin: origin });
-    sockets.push(first, second);
+    const first = await bridge();
+    const second = await bridge();
     const inboxes = [inbox(first), inbox(second)];
     backend.emit({ type: "log", line: "hello windows" });
     for (const messages of inboxes) {
@@ -242,8 +322,7 @@ describe("browser-mode server", () => {
   });
 
   test("invalid calls are refused by validation and never reach the backend", async () => {
-    const ws = await openBridge(server.port, { Cookie: cookie, Origin: origin });
-    sockets.push(ws);
+    const ws = await bridge();
     const messages = inbox(ws);
     const before = backend.calls.length;
     ws.send(JSON.stringify({ id: 1, channel: "session:connect", payload: { targetId: "x", extra: true } }));
@@ -258,8 +337,7 @@ describe("browser-mode server", () => {
   });
 
   test("a backend failure is an error reply, not a dropped socket", async () => {
-    const ws = await openBridge(server.port, { Cookie: cookie, Origin: origin });
-    sockets.push(ws);
+    const ws = await bridge();
     const messages = inbox(ws);
     ws.send(JSON.stringify({ id: 4, channel: "session:connect", payload: { targetId: "nowhere" } }));
     assert.deepEqual(await messages.next((m) => "id" in m && m.id === 4), {
@@ -270,25 +348,29 @@ describe("browser-mode server", () => {
   });
 
   test("malformed and oversized messages close that socket; the server carries on", async () => {
-    const malformed = await openBridge(server.port, { Cookie: cookie, Origin: origin });
+    const malformed = await bridge();
     const closedMalformed = closeCode(malformed);
     malformed.send("{not json");
     assert.equal(await closedMalformed, 1007);
 
-    const noId = await openBridge(server.port, { Cookie: cookie, Origin: origin });
+    const noId = await bridge();
     const closedNoId = closeCode(noId);
     noId.send(JSON.stringify({ channel: "app:info", payload: null }));
     assert.equal(await closedNoId, 1007);
 
-    const huge = await openBridge(server.port, { Cookie: cookie, Origin: origin });
+    const huge = await bridge();
     const closedHuge = closeCode(huge);
     huge.send(JSON.stringify({ id: 5, channel: "app:info", payload: "x".repeat(100_000) }));
     assert.equal(await closedHuge, 1009);
 
-    const ws = await openBridge(server.port, { Cookie: cookie, Origin: origin });
-    sockets.push(ws);
+    const ws = await bridge();
     const messages = inbox(ws);
     ws.send(JSON.stringify({ id: 6, channel: "app:info", payload: null }));
     assert.equal((await messages.next((m) => "id" in m && m.id === 6)) && true, true);
+  });
+
+  test("no answer ever set a cookie", () => {
+    assert.ok(replies.length >= 9, `the suite saw its answers (${replies.length})`);
+    for (const reply of replies) assert.equal(reply.headers["set-cookie"], undefined);
   });
 });

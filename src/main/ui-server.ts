@@ -1,9 +1,16 @@
 /**
  * Browser mode: serves the renderer on 127.0.0.1 to one user, and carries the window's API over
  * one WebSocket (/api/ws) to the same backend the desktop app uses. Anyone on this computer can
- * reach a loopback port, so every request and every upgrade needs the random token (passed once
- * in the URL, then kept in an HttpOnly SameSite=Strict cookie), and Host and Origin must name
- * this server: that stops DNS rebinding and cross-site requests from web pages the user has open.
+ * reach a loopback port, so the bridge needs the random token, and every request and upgrade
+ * must name this server in Host and Origin: that stops DNS rebinding and cross-site requests from
+ * web pages the user has open.
+ *
+ * The token travels in the URL's fragment (`/#token=…`), which browsers never send to a server;
+ * the page keeps it in sessionStorage (scoped to this origin, so to this port) and offers it as a
+ * WebSocket subprotocol, `backhaul.token.<token>`, next to `backhaul.v1`, the one the server
+ * accepts. It is never put in a cookie: cookies are not scoped by port, so a tab left open on an
+ * earlier run's port would hand the live token to whoever binds that port next. The page itself
+ * (index.html and its assets) is public code and is served without the token.
  */
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -21,20 +28,25 @@ export interface UiServerOptions {
   rendererDir: string;
   /** What the window's calls reach; the server does not close it. */
   backend: AppBackend;
-  /** Fixed only in tests; a fresh 256-bit token otherwise. */
+  /** Fixed only in tests (base64url or hex: it travels as a subprotocol); a fresh 256-bit token otherwise. */
   token?: string;
 }
 
 export interface UiServer {
   readonly port: number;
   readonly token: string;
-  /** The URL to open: it carries the token once. */
+  /** The URL to open: it carries the token in its fragment, which is never sent to a server. */
   readonly url: string;
   close(): Promise<void>;
 }
 
-const COOKIE = "backhaul_token";
 export const BRIDGE_PATH = "/api/ws";
+/** The bridge's wire format: the one subprotocol the server accepts, and so names in its answer. */
+export const BRIDGE_PROTOCOL = "backhaul.v1";
+/** `backhaul.token.<token>`: how the page proves it was opened from the printed URL. Never echoed. */
+export const TOKEN_PROTOCOL_PREFIX = "backhaul.token.";
+/** A subprotocol is an HTTP token: base64url and hex fit, padding and `+`/`/` would not. */
+const TOKEN_PATTERN = /^[A-Za-z0-9_-]{16,}$/;
 /** The largest message a window may send; requests are small. */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
 /** A window that falls this far behind on events is dropped; it reconnects and takes a snapshot. */
@@ -63,20 +75,26 @@ function securityHeaders(port: number): Record<string, string> {
 
 export async function startUiServer(options: UiServerOptions): Promise<UiServer> {
   const token = options.token ?? randomBytes(32).toString("base64url");
+  if (!TOKEN_PATTERN.test(token)) throw new Error("the UI token must be 16 or more base64url characters");
   const context: Context = { token, port: options.port, rendererDir: options.rendererDir };
   const server = createServer((request, response) => {
     handle(request, response, context).catch(() => {
       if (!response.headersSent) send(response, context, 500, "internal error");
     });
   });
-  const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+  const sockets = new WebSocketServer({
+    noServer: true,
+    maxPayload: MAX_MESSAGE_BYTES,
+    // Only reached once upgradeRefusal has checked that both were offered: the token stays out.
+    handleProtocols: (protocols) => (protocols.has(BRIDGE_PROTOCOL) ? BRIDGE_PROTOCOL : false),
+  });
   server.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on("error", () => socket.destroy());
     const refusal = upgradeRefusal(request, context);
     if (refusal) {
       socket.once("finish", () => socket.destroy());
       socket.end(
-        `HTTP/1.1 ${refusal.status} ${refusal.status === 401 ? "Unauthorized" : "Forbidden"}\r\n` +
+        `HTTP/1.1 ${refusal.status} ${STATUS_TEXT[refusal.status] ?? "Forbidden"}\r\n` +
           `Connection: close\r\nContent-Type: text/plain; charset=utf-8\r\n` +
           `Content-Length: ${Buffer.byteLength(refusal.message)}\r\n\r\n${refusal.message}`,
       );
@@ -93,7 +111,7 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
   return {
     port: context.port,
     token,
-    url: `http://127.0.0.1:${context.port}/?token=${token}`,
+    url: `http://127.0.0.1:${context.port}/#token=${token}`,
     close: () =>
       new Promise<void>((resolve) => {
         unsubscribe();
@@ -115,6 +133,8 @@ function allowedHosts(context: Context): string[] {
   return [`127.0.0.1:${context.port}`, `localhost:${context.port}`];
 }
 
+const STATUS_TEXT: Record<number, string> = { 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden" };
+
 /** Why an upgrade to the bridge is refused, or null. Unlike a page load, the Origin is required. */
 function upgradeRefusal(
   request: IncomingMessage,
@@ -126,9 +146,30 @@ function upgradeRefusal(
     return { status: 403, message: "cross-origin or no Origin" };
   const url = new URL(request.url ?? "/", `http://${host}`);
   if (url.pathname !== BRIDGE_PATH) return { status: 403, message: "no such endpoint" };
-  if (!tokensEqual(cookieValue(request.headers.cookie, COOKIE) ?? "", context.token))
+  const offered = offeredProtocols(request.headers["sec-websocket-protocol"]);
+  if (!hasToken(offered, context.token))
     return { status: 401, message: "not authorised: open the URL that `backhaul ui` printed" };
+  if (!offered.includes(BRIDGE_PROTOCOL))
+    return { status: 400, message: `the bridge speaks the ${BRIDGE_PROTOCOL} subprotocol only` };
   return null;
+}
+
+function offeredProtocols(header: string | string[] | undefined): string[] {
+  const joined = Array.isArray(header) ? header.join(",") : (header ?? "");
+  return joined
+    .split(",")
+    .map((protocol) => protocol.trim())
+    .filter((protocol) => protocol !== "");
+}
+
+/** Whether one of the offered subprotocols is `backhaul.token.<token>`; each compared in constant time. */
+function hasToken(offered: string[], token: string): boolean {
+  let found = false;
+  for (const protocol of offered) {
+    if (!protocol.startsWith(TOKEN_PROTOCOL_PREFIX)) continue;
+    if (tokensEqual(protocol.slice(TOKEN_PROTOCOL_PREFIX.length), token)) found = true;
+  }
+  return found;
 }
 
 /** One window: every request goes through dispatchRequest (validated), and is answered by id. */
@@ -197,21 +238,16 @@ async function handle(request: IncomingMessage, response: ServerResponse, contex
     return send(response, context, 403, "cross-origin requests are refused");
   }
   const url = new URL(request.url ?? "/", `http://${hosts[0]}`);
-  const offered = url.searchParams.get("token");
-  if (offered !== null) {
-    if (!tokensEqual(offered, context.token))
-      return send(response, context, 401, "wrong token: open the URL that `backhaul ui` printed");
-    response.writeHead(302, {
-      ...securityHeaders(context.port),
-      "Set-Cookie": `${COOKIE}=${context.token}; HttpOnly; SameSite=Strict; Path=/`,
-      Location: url.pathname,
-    });
-    response.end();
-    return;
+  // The old `/?token=` form: a bookmark of it fails loudly rather than opening a page that cannot connect.
+  if (url.searchParams.has("token")) {
+    return send(
+      response,
+      context,
+      400,
+      "this URL form is no longer used: open the URL that `backhaul ui` prints now (http://127.0.0.1:PORT/#token=…)",
+    );
   }
-  if (!tokensEqual(cookieValue(request.headers.cookie, COOKIE) ?? "", context.token)) {
-    return send(response, context, 401, "not authorised: open the URL that `backhaul ui` printed");
-  }
+  // The page and its assets are public code: only the bridge needs the token.
   if (request.method !== "GET") return send(response, context, 405, "method not allowed");
   let relative: string;
   try {
@@ -246,13 +282,4 @@ function tokensEqual(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
-}
-
-function cookieValue(header: string | undefined, name: string): string | undefined {
-  if (!header) return undefined;
-  for (const part of header.split(";")) {
-    const [key, ...rest] = part.trim().split("=");
-    if (key === name) return rest.join("=");
-  }
-  return undefined;
 }

@@ -11,7 +11,8 @@ import { UsageError } from "./usage-error.js";
 
 export const UI_USAGE = `backhaul ui [options]
 
-  The desktop window in a browser, served on http://127.0.0.1 behind a random token.
+  The desktop window in a browser, served on http://127.0.0.1 behind a random token: open the
+  printed URL (http://127.0.0.1:PORT/#token=...; the token stays in that browser tab).
   --port N                 port to listen on (default: a free one)
   --data-dir DIR           where settings and recents are kept
                            (default $XDG_CONFIG_HOME/backhaul, or ~/.config/backhaul)
@@ -68,6 +69,7 @@ export async function ui(args: string[]): Promise<number> {
     await controller.close();
     throw error;
   }
+  // The token is in the URL's fragment: the browser keeps it and never sends it in a request.
   process.stdout.write(`Backhaul UI: open ${server.url}\n(press Ctrl+C to stop)\n`);
   await new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);
