@@ -174,7 +174,11 @@ export class Session extends EventEmitter<SessionEvents> {
       pingTimeoutMs: this.options.pingTimeoutMs ?? 10_000,
     });
     this.exitHandle = exit;
-    this.throwIfStopping();
+    if (this.stopping) {
+      // The disconnect came while this link opened: its teardown has passed the link already.
+      exit.close("the user disconnected");
+      this.throwIfStopping();
+    }
     // The agent reports its progress in STATS: routes in place, then DNS too (ready).
     const ready = new Promise<void>((resolve) => {
       exit.onProgress((extra) => {
