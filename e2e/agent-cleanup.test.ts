@@ -14,6 +14,7 @@ import type { DriverConfig } from "./agent/protocol.js";
 import { assertNamespaceResolvConf } from "./agent/resolv-conf-guard.js";
 import { NetnsLab, netnsSkipReason, type NetworkNamespace } from "./netns/index.js";
 import { buildNativeAddon } from "./netns/native-addon.js";
+import { skipSaying } from "./netns/preconditions.js";
 
 // CRLF, a tab and no final newline: any reformatting would show.
 const ORIGINAL_RESOLV_CONF = "# R's own resolver\r\nsearch corp.test\nnameserver 198.18.7.53\noptions\tedns0";
@@ -89,7 +90,7 @@ test(
   async (t) => {
     const reason = netnsSkipReason({ tun: true, tools: ["sysctl"] });
     if (reason) {
-      t.skip(reason);
+      skipSaying(t, reason);
       return;
     }
     buildNativeAddon();

@@ -18,6 +18,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test, type TestContext } from "node:test";
+import { skipSaying } from "./netns/preconditions.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const DIST_SCRIPT = join(ROOT, "scripts", "dist.mjs");
@@ -30,11 +31,6 @@ interface DistModule {
     platform: string;
     arch: string;
   }): { path: string; from: string } | null;
-}
-
-function skip(t: TestContext, reason: string): void {
-  console.log(`dist.test.ts: "${t.name}" skipped: ${reason}`);
-  t.skip(reason);
 }
 
 /** Why dist/ cannot be packaged, or undefined. */
@@ -96,12 +92,12 @@ test(
   { timeout: 320_000 },
   async (t) => {
     const missing = distMissing();
-    if (missing) return skip(t, missing);
+    if (missing) return skipSaying(t, missing);
     const dist = (await import(new URL(`file://${DIST_SCRIPT}`).href)) as DistModule;
     const version = dist.electronVersion();
     const source = dist.electronSource({ version, platform: process.platform, arch: process.arch });
     if (!source)
-      return skip(
+      return skipSaying(
         t,
         `no Electron ${version} distribution for ${process.platform}-${process.arch}: node_modules/electron/dist ` +
           "was not downloaded and its zip is not in Electron's download cache (it comes from GitHub releases, " +
@@ -112,9 +108,9 @@ test(
 );
 
 test("electron-builder.yml lays out the package (with a stand-in Electron)", { timeout: 320_000 }, (t) => {
-  if (process.platform !== "linux") return skip(t, "the stand-in distribution has the Linux layout");
+  if (process.platform !== "linux") return skipSaying(t, "the stand-in distribution has the Linux layout");
   const missing = distMissing();
-  if (missing) return skip(t, missing);
+  if (missing) return skipSaying(t, missing);
 
   const standIn = mkdtempSync(join(tmpdir(), "backhaul-electron-stand-in-"));
   t.after(() => rmSync(standIn, { recursive: true, force: true }));

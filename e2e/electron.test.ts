@@ -5,12 +5,14 @@
  * GitHub releases outside the npm registry: where it was not downloaded, the test says so and skips.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { _electron } from "playwright-core";
 import type { AppInfo, BackhaulApi } from "../src/shared/api.js";
+import { electronRuntime } from "../scripts/electron-runtime.mjs";
+import { skipSaying } from "./netns/preconditions.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const MAIN_ENTRY = join(ROOT, "dist", "main", "electron.cjs");
@@ -18,21 +20,6 @@ const ARTIFACTS = join(ROOT, "e2e", "artifacts");
 const MISSING_BINARY =
   "the Electron binary is missing: node_modules/electron/dist was not downloaded " +
   "(it comes from GitHub releases, outside the npm registry)";
-
-/**
- * The binary `require("electron")` would name, found without requiring it: on this version,
- * requiring `electron` tries to download the binary when it is missing.
- */
-function electronBinary(): string | undefined {
-  const dir = join(ROOT, "node_modules", "electron");
-  const pathFile = join(dir, "path.txt");
-  if (!existsSync(pathFile)) return undefined;
-  const binary = join(
-    process.env.ELECTRON_OVERRIDE_DIST_PATH ?? join(dir, "dist"),
-    readFileSync(pathFile, "utf8"),
-  );
-  return existsSync(binary) ? binary : undefined;
-}
 
 function skipReason(binary: string | undefined): string | undefined {
   if (!binary) return MISSING_BINARY;
@@ -46,11 +33,10 @@ test(
   "the desktop app opens on the targets, sandboxed, and hides to the tray",
   { timeout: 120_000 },
   async (t) => {
-    const binary = electronBinary();
+    const binary = electronRuntime(ROOT)?.binary;
     const reason = skipReason(binary);
     if (reason) {
-      console.log(`electron.test.ts skipped: ${reason}`);
-      return t.skip(reason);
+      return skipSaying(t, reason);
     }
 
     const config = mkdtempSync(join(tmpdir(), "backhaul-electron-"));

@@ -27,6 +27,7 @@ import {
 import type { ChildReport, ChildRequest, EchoRequestSpec, ProbeResult } from "./icmp/protocol.js";
 import { describeResult, NetnsLab, netnsSkipReason, type NetworkNamespace } from "./netns/index.js";
 import { buildNativeAddon } from "./netns/native-addon.js";
+import { skipSaying } from "./netns/preconditions.js";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const CHILD = fileURLToPath(new URL("./icmp/child.ts", import.meta.url));
@@ -159,7 +160,7 @@ test(
   { timeout: 180_000 },
   async (t) => {
     const skip = netnsSkipReason({ tools: ["ping", "sysctl", "setpriv"] });
-    if (skip) return t.skip(skip);
+    if (skip) return skipSaying(t, skip);
     buildNativeAddon();
 
     const lab = new NetnsLab();

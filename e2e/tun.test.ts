@@ -31,6 +31,7 @@ import {
   type NetworkNamespace,
 } from "./netns/index.js";
 import { buildNativeAddon } from "./netns/native-addon.js";
+import { skipSaying } from "./netns/preconditions.js";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const UDP_PEER = fileURLToPath(new URL("./netns/udp-peer.ts", import.meta.url));
@@ -259,7 +260,7 @@ test(
   async (t) => {
     const reason = netnsSkipReason({ tun: true, tools: ["ping", "dig", "bash"] });
     if (reason) {
-      t.skip(reason);
+      skipSaying(t, reason);
       return;
     }
     buildNativeAddon();

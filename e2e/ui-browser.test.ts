@@ -18,6 +18,7 @@ import { HOST_V4 } from "./fullpath/private-network.js";
 import { netnsSkipReason } from "./netns/index.js";
 import { CHROMIUM, launchChromiumIn, parseBytes } from "./ui/browser.js";
 import { buildUiLab, CLI, type UiLab } from "./ui/topology.js";
+import { skipSaying } from "./netns/preconditions.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const ARTIFACTS = join(ROOT, "e2e", "artifacts");
@@ -44,7 +45,7 @@ function skipReason(): string | undefined {
 
 test("browser mode drives a live sandbox session end to end", { timeout: 240_000 }, async (t) => {
   const reason = skipReason();
-  if (reason) return t.skip(reason);
+  if (reason) return skipSaying(t, reason);
   mkdirSync(ARTIFACTS, { recursive: true });
   const dir = mkdtempSync(join(tmpdir(), "backhaul-ui-browser-"));
   // Registered before anything starts, so a failure while building still cleans up.
@@ -71,7 +72,7 @@ test("browser mode drives a live sandbox session end to end", { timeout: 240_000
   let failed = false;
   const step = (name: string, run: () => Promise<void>) =>
     t.test(name, async (st) => {
-      if (failed) return st.skip("an earlier step failed");
+      if (failed) return skipSaying(st, "an earlier step failed");
       try {
         await run();
       } catch (error) {
@@ -317,7 +318,7 @@ test("browser mode drives a live sandbox session end to end", { timeout: 240_000
 });
 
 test("`backhaul ui` refuses a bad flag with exit code 2", { timeout: 30_000 }, async (t) => {
-  if (!existsSync(CLI)) return t.skip("dist/ is not built: run `npm run build`");
+  if (!existsSync(CLI)) return skipSaying(t, "dist/ is not built: run `npm run build`");
   for (const args of [
     ["--port", "nope"],
     ["--link-subnet6", "10.0.0.0/8"],

@@ -13,6 +13,7 @@ import { test } from "node:test";
 import { chromium } from "playwright-core";
 import type { StressResult } from "../src/renderer/stress.js";
 import { CHROMIUM, CHROMIUM_ARGS } from "./ui/browser.js";
+import { skipSaying } from "./netns/preconditions.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const RENDERER = join(ROOT, "dist", "renderer");
@@ -58,8 +59,7 @@ async function serveRenderer(): Promise<{ url: string; close(): Promise<void> }>
 test("stress page: 10,000 flow rows at 10 Hz in the NAT table", { timeout: 90_000 }, async (t) => {
   const reason = skipReason();
   if (reason) {
-    console.log(`stress: skipped: ${reason}`);
-    return t.skip(reason);
+    return skipSaying(t, reason);
   }
 
   const server = await serveRenderer();

@@ -20,6 +20,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { delimiter, join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { electronRuntime } from "./electron-runtime.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
 const OS_NAME = { linux: "Linux", darwin: "macOS", win32: "Windows" };
@@ -53,11 +54,7 @@ export function electronCacheDirs(env = process.env, platform = process.platform
 
 /** The runtime `npm install electron` unpacked for this machine, if it was downloaded. */
 export function unpackedElectron() {
-  const dir = join(root, "node_modules", "electron");
-  const pathFile = join(dir, "path.txt");
-  if (!existsSync(pathFile)) return null;
-  const dist = process.env.ELECTRON_OVERRIDE_DIST_PATH ?? join(dir, "dist");
-  return existsSync(join(dist, readFileSync(pathFile, "utf8"))) ? dist : null;
+  return electronRuntime(root)?.dist ?? null;
 }
 
 /** A cached zip: @electron/get files them as <cache>/<hash of the URL>/<name>. */

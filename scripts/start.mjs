@@ -3,23 +3,15 @@
 // cannot be fetched (its binary comes from outside the npm registry), says so and opens the same
 // UI in browser mode instead.
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { electronRuntime } from "./electron-runtime.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
 const build = spawnSync(process.execPath, ["scripts/build.mjs", "--quiet"], { cwd: root, stdio: "inherit" });
 if (build.status !== 0) process.exit(build.status ?? 1);
 
-function electronBinary() {
-  const dir = join(root, "node_modules", "electron");
-  const pathFile = join(dir, "path.txt");
-  if (!existsSync(pathFile)) return undefined;
-  const binary = join(
-    process.env.ELECTRON_OVERRIDE_DIST_PATH ?? join(dir, "dist"),
-    readFileSync(pathFile, "utf8"),
-  );
-  return existsSync(binary) ? binary : undefined;
-}
+const electronBinary = () => electronRuntime(root)?.binary;
 
 let binary = electronBinary();
 if (!binary && existsSync(join(root, "node_modules", "electron", "install.js"))) {

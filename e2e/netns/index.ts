@@ -1,7 +1,13 @@
 // Network-namespace topology helpers for the e2e suites (see DESIGN.md, "Test topology").
 export { NetnsLab, type NamespaceOptions, type VethOptions } from "./lab.js";
 export { NetworkNamespace } from "./namespace.js";
-export { netnsSkipReason, findOnPath, TOOL_PACKAGES, type NetnsRequirements } from "./preconditions.js";
+export {
+  netnsSkipReason,
+  findOnPath,
+  skipSaying,
+  TOOL_PACKAGES,
+  type NetnsRequirements,
+} from "./preconditions.js";
 export {
   ManagedProcess,
   runChecked,

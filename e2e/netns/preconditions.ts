@@ -67,3 +67,12 @@ export function netnsSkipReason(requirements: NetnsRequirements = {}): string | 
   }
   return undefined;
 }
+
+/**
+ * Skips `t` and says why on stdout, so the reason shows in every reporter (the spec reporter
+ * alone prints only "# SKIP"). Every e2e skip goes through here.
+ */
+export function skipSaying(t: { name: string; skip(message?: string): void }, reason: string): void {
+  console.log(`skipped: "${t.name}": ${reason}`);
+  t.skip(reason);
+}

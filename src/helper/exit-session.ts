@@ -1,8 +1,10 @@
 import { linkAddresses } from "../shared/link-addresses.js";
-import type { LinkConfig } from "../shared/link-protocol.js";
+import type { Duplex } from "node:stream";
+import { Capability, type LinkConfig } from "../shared/link-protocol.js";
+import { VERSION } from "../shared/version.js";
 import { DnsEngine, startDnsTcpServer, type DnsTcpServer } from "./dns/index.js";
 import { attachNatEngine } from "./exit.js";
-import type { Link } from "./link/link.js";
+import { Link } from "./link/link.js";
 import { linkPacketOutput } from "./link-output.js";
 import { EgressPolicy } from "./nat/egress-policy.js";
 import { NatEngine, type NatEngineOptions } from "./nat/engine.js";
@@ -89,4 +91,18 @@ export class ExitSession {
     this.config = { ...this.config, routes };
     if (this.options.link.isOpen) this.options.link.sendConfig(this.config);
   }
+}
+
+/** The exit side's end of a link to an agent: the capabilities every exit offers. */
+export function openExitLink(
+  stream: Duplex,
+  keepalive: { keepaliveIntervalMs: number; pingTimeoutMs: number },
+): Link {
+  return new Link(stream, {
+    role: "exit",
+    softwareVersion: VERSION,
+    capabilities: Capability.Ipv6 | Capability.DnsStub | Capability.IcmpEcho | Capability.Stats,
+    keepaliveIntervalMs: keepalive.keepaliveIntervalMs,
+    pingTimeoutMs: keepalive.pingTimeoutMs,
+  });
 }

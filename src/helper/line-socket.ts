@@ -79,3 +79,18 @@ export function splitLines(
     }
   });
 }
+
+/** Calls `emit` with each non-empty line of a process's log stream (trimmed); a line without end stays bounded. */
+export function forwardLines(stream: Readable, emit: (line: string) => void): void {
+  let pending = "";
+  stream.on("data", (chunk: Buffer) => {
+    pending += chunk.toString("utf8");
+    let newline;
+    while ((newline = pending.indexOf("\n")) >= 0) {
+      const line = pending.slice(0, newline).trimEnd();
+      pending = pending.slice(newline + 1);
+      if (line) emit(line);
+    }
+    if (pending.length > 4096) pending = pending.slice(-4096); // a line without end stays bounded
+  });
+}

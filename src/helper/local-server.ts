@@ -17,11 +17,9 @@ import {
   type HelperExitOptions,
   type HelperReply,
 } from "../shared/helper-protocol.js";
-import { Capability } from "../shared/link-protocol.js";
-import { VERSION } from "../shared/version.js";
-import { ExitSession } from "./exit-session.js";
+import { ExitSession, openExitLink } from "./exit-session.js";
 import { readFirstLine, splitLines } from "./line-socket.js";
-import { Link } from "./link/link.js";
+import type { Link } from "./link/link.js";
 import type { NatEngineOptions } from "./nat/engine.js";
 
 export interface HelperServerOptions {
@@ -100,13 +98,7 @@ export async function startHelperServer(options: HelperServerOptions): Promise<H
     const linkId = randomBytes(16).toString("hex");
     const reply: HelperReply = { type: "accepted", linkId, dns: exitOptions.dns === "all" };
     socket.write(encodeLine(reply)); // before the Link's HELLO: main reads this line first
-    const link = new Link(socket, {
-      role: "exit",
-      softwareVersion: VERSION,
-      capabilities: Capability.Ipv6 | Capability.DnsStub | Capability.IcmpEcho | Capability.Stats,
-      keepaliveIntervalMs: exitOptions.keepaliveIntervalMs,
-      pingTimeoutMs: exitOptions.pingTimeoutMs,
-    });
+    const link = openExitLink(socket, exitOptions);
     socket.resume();
     const entry: LinkEntry = {
       link,

@@ -8,10 +8,7 @@ import type { Duplex } from "node:stream";
 import type { DnsRow } from "../../shared/dns-row.js";
 import type { FlowRow, TableDelta } from "../../shared/flow-row.js";
 import { agentProgress, type HelperExitOptions } from "../../shared/helper-protocol.js";
-import { Capability } from "../../shared/link-protocol.js";
-import { VERSION } from "../../shared/version.js";
-import { ExitSession, type ExitSessionOptions } from "../../helper/exit-session.js";
-import { Link } from "../../helper/link/link.js";
+import { ExitSession, openExitLink, type ExitSessionOptions } from "../../helper/exit-session.js";
 
 export interface LiveTable<Row> {
   /** Copies of every row, for a new subscriber; deltas follow. */
@@ -51,13 +48,7 @@ export interface ExitProvider {
 export function inProcessExit(extra: Pick<ExitSessionOptions, "icmp" | "dnsEngine"> = {}): ExitProvider {
   return {
     async open(stream, options) {
-      const link = new Link(stream, {
-        role: "exit",
-        softwareVersion: VERSION,
-        capabilities: Capability.Ipv6 | Capability.DnsStub | Capability.IcmpEcho | Capability.Stats,
-        keepaliveIntervalMs: options.keepaliveIntervalMs,
-        pingTimeoutMs: options.pingTimeoutMs,
-      });
+      const link = openExitLink(stream, options);
       const closed = link.closed.then((info) => ({ reason: info.reason }));
       let exit: ExitSession;
       try {

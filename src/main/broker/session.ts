@@ -5,6 +5,7 @@
  */
 import { EventEmitter } from "node:events";
 import type { Duplex, Readable } from "node:stream";
+import { forwardLines } from "../../helper/line-socket.js";
 import type { ExitSessionOptions } from "../../helper/exit-session.js";
 import { inProcessExit, type ExitHandle, type ExitProvider } from "./exit-handle.js";
 
@@ -226,18 +227,4 @@ export class Session extends EventEmitter<SessionEvents> {
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
-
-function forwardLines(stream: Readable, emit: (line: string) => void): void {
-  let pending = "";
-  stream.on("data", (chunk: Buffer) => {
-    pending += chunk.toString("utf8");
-    let newline;
-    while ((newline = pending.indexOf("\n")) >= 0) {
-      const line = pending.slice(0, newline).trimEnd();
-      pending = pending.slice(newline + 1);
-      if (line) emit(line);
-    }
-    if (pending.length > 4096) pending = pending.slice(-4096); // a line without end stays bounded
-  });
 }

@@ -12,6 +12,7 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EventEmitter } from "node:events";
+import { forwardLines } from "../../../helper/line-socket.js";
 import { currentElevationInput, helperElevation, type ElevationDecision } from "./elevation.js";
 import { shutdownHelper, type HelperEndpoint } from "./helper-client.js";
 import { runElevated, type ElevatedRun } from "./run-elevated.js";
@@ -174,7 +175,7 @@ export class HelperSupervisor extends EventEmitter<SupervisorEvents> {
       env: { ...process.env, ...(process.versions.electron ? { ELECTRON_RUN_AS_NODE: "1" } : {}) },
     });
     this.child = child;
-    forwardLines(child.stderr, this.options.log);
+    if (child.stderr) forwardLines(child.stderr, this.options.log);
     return new Promise((resolve) => child.once("exit", (code) => resolve(code)));
   }
 
@@ -208,16 +209,6 @@ function canConnect(path: string): Promise<boolean> {
       resolve(true);
     });
     socket.once("error", () => resolve(false));
-  });
-}
-
-function forwardLines(stream: NodeJS.ReadableStream | null, log: (line: string) => void): void {
-  let pending = "";
-  stream?.on("data", (chunk: Buffer) => {
-    pending += chunk.toString("utf8");
-    const lines = pending.split("\n");
-    pending = lines.pop() ?? "";
-    for (const line of lines) if (line.trim()) log(line.trim());
   });
 }
 
