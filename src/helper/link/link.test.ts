@@ -664,7 +664,9 @@ describe("Link after the handshake: nothing from the peer can crash it", () => {
         } else {
           closed++;
           const info = await link.closed;
-          assert.ok(info.error instanceof LinkError, JSON.stringify(info));
+          // A mutation can also spell a well-formed BYE (seed -1510941748): a clean close by the peer.
+          const cleanBye = info.initiator === "peer" && info.error === null;
+          assert.ok(info.error instanceof LinkError || cleanBye, JSON.stringify(info));
         }
       }),
       { numRuns: 300 },
