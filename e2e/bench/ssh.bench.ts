@@ -9,6 +9,8 @@
  * Per path: iperf3 TCP both ways, 200 sequential small HTTP requests, 1-byte round trips, dig
  * latency, CPU per GB on each side. Prints a table with Backhaul's ratios; writes
  * e2e/artifacts/bench-ssh.json. Needs root and `npm run build`; otherwise says why and exits 0.
+ * `--only latency`: only the round trips and the GETs (a quick A/B; builds compared in
+ * alternation: ssh-latency.bench.ts).
  */
 import { existsSync } from "node:fs";
 import { netnsSkipReason } from "../netns/index.js";
@@ -78,7 +80,11 @@ async function runPeer(
   activeStop = stop;
   const row: ResultRow = { name, setup: path.setup };
   try {
-    log(`${name}: iperf3 up and down, round trips, ${options.requests} GETs, ${options.dnsQueries} digs`);
+    log(
+      options.only === "latency"
+        ? `${name}: round trips, ${options.requests} GETs`
+        : `${name}: iperf3 up and down, round trips, ${options.requests} GETs, ${options.dnsQueries} digs`,
+    );
     row.peer = await measurePath(t, path, options);
   } catch (error) {
     row.error = message(error);

@@ -47,7 +47,7 @@ async function iperf(
   return { mbps: sum.bits_per_second / 1e6, bytes: sum.bytes };
 }
 
-async function requestResponse(
+export async function requestResponse(
   path: BenchPath,
   host: string,
   count: number,

@@ -2,7 +2,7 @@
 // bench's measure()), then 200 small HTTP requests and 50 dig queries, and the CPU that R's and
 // L's processes spent meanwhile.
 import { describeResult } from "../../netns/index.js";
-import { measure as measureNat } from "../nat/measure.js";
+import { measure as measureNat, requestResponse } from "../nat/measure.js";
 import type { PathName } from "../nat/options.js";
 import type { BenchPath } from "../nat/path.js";
 import { runTracked } from "../nat/tracked-run.js";
@@ -13,6 +13,8 @@ import { HOST, HOST_NAME, type BenchTopology } from "./topology.js";
 const ROOT = new URL("../../..", import.meta.url).pathname;
 
 export interface MeasureOptions {
+  /** "latency": round trips and GETs only; throughput, DNS and CPU are left out (NaN, undefined). */
+  only?: "latency";
   seconds: number;
   roundTrips: number;
   requests: number;
@@ -61,7 +63,7 @@ function natView(t: BenchTopology, path: PeerPath): BenchPath {
   };
 }
 
-async function http(t: BenchTopology, count: number): Promise<HttpResult> {
+export async function http(t: BenchTopology, count: number): Promise<HttpResult> {
   const args = ["--import", "tsx", "e2e/bench/ssh/http-client.ts", "--host", HOST, "--count", String(count)];
   const result = await runTracked(t.remote, process.execPath, args, { timeoutMs: 120_000, cwd: ROOT });
   if (result.code !== 0) throw new Error(describeResult("http-client", args, result));
@@ -92,6 +94,18 @@ export async function measurePath(
   path: PeerPath,
   options: MeasureOptions,
 ): Promise<PeerMeasurement> {
+  if (options.only === "latency") {
+    const rr = await requestResponse(natView(t, path), HOST, options.roundTrips);
+    return {
+      upMbps: NaN,
+      downMbps: NaN,
+      rrMedianUs: rr.medianUs,
+      rrP99Us: rr.p99Us,
+      bytesMoved: 0,
+      http: await http(t, options.requests),
+      dns: { server: "not measured", count: 0, medianUs: NaN, p90Us: NaN },
+    };
+  }
   // Processes present before the clients start: the ones doing the forwarding.
   const remoteBefore = await sampleNamespace(t.remote);
   const localBefore = await sampleNamespace(t.local);

@@ -7,6 +7,8 @@ export type RowName = (typeof ROW_NAMES)[number];
 
 export interface SshBenchOptions {
   rows: RowName[];
+  /** "latency": only the round trips and the GETs (no iperf3, dig or CPU figures): a quick A/B. */
+  only?: "latency";
   /** iperf3 -t, per direction. */
   seconds: number;
   requests: number;
@@ -18,7 +20,8 @@ export interface SshBenchOptions {
 }
 
 export const USAGE = `usage: tsx e2e/bench/ssh.bench.ts [--path direct,backhaul,sshuttle,ssh-w,raw] [--seconds 5]
-       [--requests 200] [--dns-queries 50] [--round-trips 1000] [--raw-mb 1024] [--out FILE]`;
+       [--requests 200] [--dns-queries 50] [--round-trips 1000] [--raw-mb 1024] [--out FILE]
+       [--only latency]`;
 
 function integer(flag: string, value: string, max: number): number {
   const number = Number(value);
@@ -39,8 +42,12 @@ export function parseOptions(argv: string[], defaultOut: string): SshBenchOption
       "round-trips": { type: "string", default: "1000" },
       "raw-mb": { type: "string", default: "1024" },
       out: { type: "string", default: defaultOut },
+      only: { type: "string" },
     },
   });
+  if (values.only !== undefined && values.only !== "latency") {
+    throw new Error(`--only takes latency, got ${values.only}\n${USAGE}`);
+  }
   const rows = values.path
     .split(",")
     .map((item) => item.trim())
@@ -53,7 +60,8 @@ export function parseOptions(argv: string[], defaultOut: string): SshBenchOption
       return known;
     });
   return {
-    rows,
+    rows: values.only === "latency" ? rows.filter((row) => row !== "raw") : rows,
+    ...(values.only === "latency" ? { only: "latency" as const } : {}),
     seconds: integer("seconds", values.seconds, 60),
     requests: integer("requests", values.requests, 10_000),
     dnsQueries: integer("dns-queries", values["dns-queries"], 1_000),

@@ -17,9 +17,10 @@ interface CliEvent {
   line?: string;
 }
 
-export async function startBackhaul(t: BenchTopology): Promise<PeerPath> {
+/** `cliFile`: another build of dist/cli.mjs (helper-local.mjs and agent/ beside it), for A/B runs. */
+export async function startBackhaul(t: BenchTopology, cliFile = CLI): Promise<PeerPath> {
   const args = [
-    CLI,
+    cliFile,
     "connect",
     `ssh://bhdev@${SSHD_ADDRESS}`,
     ...["-i", t.sshd.keys.plain, "--known-hosts", join(t.dir, "backhaul_known_hosts")],
@@ -51,7 +52,9 @@ export async function startBackhaul(t: BenchTopology): Promise<PeerPath> {
       () => {
         const error = events.find((e) => e.type === "error");
         if (error) return error.message ?? "error";
-        return cli.hasExited ? `exited: ${stderr.trim()}` : undefined;
+        if (!cli.hasExited) return undefined;
+        const said = events.filter((e) => e.type !== "flow").slice(-5);
+        return `exited: ${stderr.trim() || JSON.stringify(said)}`;
       },
       90_000,
     );

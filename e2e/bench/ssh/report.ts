@@ -79,7 +79,9 @@ const fixed = (value: number | undefined, digits: number): string =>
 const times = (label: string, value: number | undefined): string =>
   value === undefined || !Number.isFinite(value) ? "" : `${label} ${value.toFixed(2)}×`;
 const signed = (value: number | undefined, digits: number, unit: string): string =>
-  value === undefined ? "—" : `${value >= 0 ? "+" : ""}${value.toFixed(digits)} ${unit}`;
+  value === undefined || !Number.isFinite(value)
+    ? "—"
+    : `${value >= 0 ? "+" : ""}${value.toFixed(digits)} ${unit}`;
 
 const HEADER = [
   "path",
