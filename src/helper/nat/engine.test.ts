@@ -145,6 +145,95 @@ describe("NAT engine with a userspace peer", { timeout: 8_000 }, () => {
     assert.equal(row.state, "CLOSED");
     assert.match(row.closeReason ?? "", /ECONNREFUSED/);
   });
+
+  test("a destination that accepted a moment ago is answered before the connect, and reset if it then refuses", async (t) => {
+    const service = createServer((socket) => socket.on("error", () => undefined));
+    const received: string[] = [];
+    const clients: Socket[] = [];
+    service.on("connection", (socket) => {
+      clients.push(socket);
+      socket.on("data", (chunk: Buffer) => received.push(chunk.toString()));
+    });
+    await new Promise<void>((resolve) => service.listen(0, "127.0.0.1", resolve));
+    const servicePort = (service.address() as AddressInfo).port;
+    const { engine, output } = newEngine(true);
+    // Whatever fails below, the service and the engine's sockets go, or the file would never exit.
+    t.after(() => {
+      engine.close("test over");
+      for (const client of clients) client.destroy();
+      service.close();
+    });
+    const syn = (srcPort: number): Buffer =>
+      buildTcpPacket({
+        src: REMOTE,
+        dst: LOOPBACK,
+        srcPort,
+        dstPort: servicePort,
+        seq: 7000,
+        ack: 0,
+        flags: TcpFlag.SYN,
+        window: 65535,
+      });
+    const synAckNow = (srcPort: number): TcpView | undefined =>
+      output.packets.map(tcpOf).find((tcp) => tcp?.syn && tcp.dstPort === srcPort);
+
+    // First contact: no answer until the real connect has succeeded.
+    engine.handlePackets([syn(41000)]);
+    assert.equal(synAckNow(41000), undefined, "first contact: the SYN waits for the connect");
+    await output.next((p) => (tcpOf(p)?.syn ? true : undefined));
+
+    // It accepted: the next SYN is answered in the same call, and the remote's first bytes,
+    // sent before the connect completed, reach the service.
+    engine.handlePackets([syn(41001)]);
+    const early = synAckNow(41001);
+    assert.ok(early, "a destination that accepted a moment ago is answered at once");
+    engine.handlePackets([
+      buildTcpPacket({
+        src: REMOTE,
+        dst: LOOPBACK,
+        srcPort: 41001,
+        dstPort: servicePort,
+        seq: 7001,
+        ack: early.seq + 1,
+        flags: TcpFlag.ACK | TcpFlag.PSH,
+        window: 65535,
+        payload: Buffer.from("early bytes"),
+      }),
+    ]);
+    const deadline = Date.now() + 5_000;
+    while (!received.includes("early bytes") && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.deepEqual(received, ["early bytes"]);
+
+    // The service stops. Still answered at once (it accepted a moment ago), then reset when the
+    // connect is refused; and from then on refused the way the destination refuses.
+    for (const client of clients) client.destroy();
+    await new Promise<void>((resolve) => service.close(() => resolve()));
+    output.packets.length = 0;
+    engine.handlePackets([syn(41002)]);
+    assert.ok(synAckNow(41002), "answered before the refusal was known");
+    const reset = await output.next((p) => {
+      const tcp = tcpOf(p);
+      return tcp?.rst && tcp.dstPort === 41002 ? tcp : undefined;
+    });
+    assert.equal(reset.ack, 7001);
+    const row = engine.table.snapshot().find((r) => r.remote.endsWith(":41002"));
+    assert.match(row?.closeReason ?? "", /connect failed: ECONNREFUSED/);
+
+    engine.handlePackets([syn(41003)]);
+    assert.equal(synAckNow(41003), undefined, "forgotten after the refusal: connect first again");
+    const refused = await output.next((p) => {
+      const tcp = tcpOf(p);
+      return tcp?.rst && tcp.dstPort === 41003 ? tcp : undefined;
+    });
+    assert.equal(refused.ack, 7001);
+    assert.equal(
+      output.packets.some((p) => tcpOf(p)?.syn && tcpOf(p)?.dstPort === 41003),
+      false,
+      "no SYN-ACK for a refused first contact",
+    );
+  });
 });
 
 describe("NAT engine refusals and bad input", { timeout: 20_000 }, () => {

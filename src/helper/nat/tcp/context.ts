@@ -17,6 +17,11 @@ export interface TcpLimits {
   timeWaitMs: number;
   /** After this many retransmissions of the same data without progress, the flow is reset. */
   maxRetransmissions: number;
+  /**
+   * A destination that accepted a connection within this time gets the next SYN answered before
+   * the real connect completes (accepting-destinations.ts); 0: always connect first.
+   */
+  optimisticAcceptMs: number;
 }
 
 export const DEFAULT_TCP_LIMITS: TcpLimits = {
@@ -26,7 +31,11 @@ export const DEFAULT_TCP_LIMITS: TcpLimits = {
   halfClosedIdleTimeoutMs: 2 * 60 * 1000,
   timeWaitMs: 2_000,
   maxRetransmissions: 12,
+  optimisticAcceptMs: 30_000,
 };
+
+/** How a real connect ended: "abandoned" when the flow went away before it could tell. */
+export type DialOutcome = "connected" | "failed" | "abandoned";
 
 /** What an endpoint needs from the forwarder that owns it. */
 export interface TcpContext {
@@ -37,8 +46,8 @@ export interface TcpContext {
   readonly linkMtu: number;
   /** The endpoint has a timer deadline to be checked by the forwarder's ticker. */
   watchTimers(endpoint: TcpEndpoint): void;
-  /** The endpoint left DIALING (connected, failed or aborted): a dial slot is free. */
-  dialFinished(): void;
+  /** The endpoint's real connect ended (connected, failed or abandoned): a dial slot is free. */
+  dialFinished(endpoint: TcpEndpoint, outcome: DialOutcome): void;
   /** The endpoint wants to send but the link is full: call `resumeSending` on drain. */
   waitForDrain(endpoint: TcpEndpoint): void;
   /** The endpoint owes the remote an ACK at the end of the current batch. */

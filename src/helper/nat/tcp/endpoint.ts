@@ -13,12 +13,13 @@ import { hostPort } from "../format.js";
 import { hostUnreachable } from "../refusal.js";
 import { ByteQueue } from "./byte-queue.js";
 import { ReassemblyQueue } from "./reassembly.js";
-import type { TcpContext } from "./context.js";
+import type { DialOutcome, TcpContext } from "./context.js";
 import { negotiate, synAckOptions, type Negotiated } from "./handshake.js";
 import { RttEstimator } from "./rtt.js";
 import { seqAdd, seqDiff, seqGt, seqLeq, seqLt } from "./seq.js";
 
-/** RFC 9293 state names, plus DIALING: the SYN is held while the real connect runs. */
+/** RFC 9293 state names, plus DIALING: the SYN is held while the real connect runs (unless the
+ * handshake is optimistic: then the flow is in SYN-RECEIVED or later while the connect runs). */
 export type TcpStateName =
   | "DIALING"
   | "SYN-RECEIVED"
@@ -104,6 +105,8 @@ export class TcpEndpoint {
   private lastActivity = Date.now();
   private timeWaitUntil = 0;
   private dialTimer: NodeJS.Timeout | undefined;
+  /** The real connect is still running (in DIALING, or after an optimistic SYN-ACK). */
+  private dialPending = false;
   private syn: SynInfo | undefined;
   private readonly spec: {
     src: Buffer;
@@ -136,8 +139,12 @@ export class TcpEndpoint {
     context.budget.addFlow();
   }
 
-  /** Dial first, answer after: the SYN-ACK goes out only once the real connect succeeded. */
-  dial(): void {
+  /**
+   * Dial first, answer after: the SYN-ACK goes out only once the real connect succeeded. Or, when
+   * `optimistic` (the destination accepted a moment ago), answer now and let the remote's first
+   * bytes wait in the socket until the connect completes; if it then fails, the flow is reset.
+   */
+  dial(optimistic = false): void {
     const socket = connect({
       host: this.ends.dial.host,
       port: this.ends.dial.port,
@@ -145,10 +152,11 @@ export class TcpEndpoint {
       noDelay: true,
     });
     this.socket = socket;
+    this.dialPending = true;
     this.dialTimer = setTimeout(() => this.dialFailed("ETIMEDOUT"), this.context.limits.connectTimeoutMs);
     socket.once("connect", () => this.connected());
     socket.on("error", (error: NodeJS.ErrnoException) => {
-      if (this.state === "DIALING") this.dialFailed(error.code ?? "EIO");
+      if (this.dialPending) this.dialFailed(error.code ?? "EIO");
       else this.abort(`local socket error: ${error.code ?? error.message}`);
     });
     socket.on("data", (chunk: Buffer) => this.onLocalData(chunk));
@@ -160,20 +168,31 @@ export class TcpEndpoint {
         if (this.localFin === "none") this.abort("local socket closed");
       }
     });
+    if (optimistic) this.answerSyn();
   }
 
   // ---- handshake ---------------------------------------------------------------------------
 
   private connected(): void {
-    if (this.state !== "DIALING" || !this.socket) return;
-    clearTimeout(this.dialTimer);
-    this.context.dialFinished();
-    this.syn = undefined;
-    this.setState("SYN-RECEIVED");
-    this.sendSynAck();
+    if (!this.dialPending || !this.socket) return;
+    this.endDial("connected");
+    if (this.state === "DIALING") this.answerSyn();
     // After the SYN-ACK: the address costs a getsockname() the remote need not wait for.
     const socket = this.socket;
     this.row.localSocket = hostPort(socket.localAddress ?? "?", socket.localPort ?? 0);
+  }
+
+  private answerSyn(): void {
+    this.syn = undefined;
+    this.setState("SYN-RECEIVED");
+    this.sendSynAck();
+  }
+
+  private endDial(outcome: DialOutcome): void {
+    if (!this.dialPending) return;
+    this.dialPending = false;
+    clearTimeout(this.dialTimer);
+    this.context.dialFinished(this, outcome);
   }
 
   private sendSynAck(): void {
@@ -184,8 +203,13 @@ export class TcpEndpoint {
   }
 
   private dialFailed(code: string): void {
-    if (this.state !== "DIALING") return;
-    clearTimeout(this.dialTimer);
+    if (!this.dialPending) return;
+    this.endDial("failed");
+    if (this.state !== "DIALING") {
+      // Answered optimistically: the remote believes it is connected, so it gets a reset.
+      this.abort(`connect failed: ${code}`);
+      return;
+    }
     const syn = this.syn;
     this.socket?.destroy();
     if (code === "ECONNREFUSED" || code === "ECONNRESET") {
@@ -644,7 +668,6 @@ export class TcpEndpoint {
   // ---- ending ------------------------------------------------------------------------------
 
   private abortDial(reason: string): void {
-    clearTimeout(this.dialTimer);
     this.socket?.destroy();
     this.finish(reason);
   }
@@ -662,7 +685,7 @@ export class TcpEndpoint {
   /** `graceful`: both FINs went through; the socket ends once its queued writes are flushed. */
   private finish(reason: string, graceful = false): void {
     if (this.state === "CLOSED") return;
-    clearTimeout(this.dialTimer);
+    this.endDial("abandoned");
     this.setState("CLOSED");
     this.deadline = 0;
     this.rtoAt = 0;
@@ -680,7 +703,6 @@ export class TcpEndpoint {
   }
 
   private setState(state: TcpStateName): void {
-    if (this.state === "DIALING" && state === "CLOSED") this.context.dialFinished();
     this.state = state;
     this.row.state = state;
     this.context.table.markDirty(this.row);

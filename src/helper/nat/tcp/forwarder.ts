@@ -15,7 +15,8 @@ import type { NatCounters } from "../nat-counters.js";
 import type { PacketOutput } from "../packet-output.js";
 import { hostPort } from "../format.js";
 import { adminProhibited } from "../refusal.js";
-import type { TcpContext, TcpLimits } from "./context.js";
+import { AcceptingDestinations } from "./accepting-destinations.js";
+import type { DialOutcome, TcpContext, TcpLimits } from "./context.js";
 import { TcpEndpoint } from "./endpoint.js";
 import { seqAdd } from "./seq.js";
 
@@ -58,6 +59,7 @@ export class TcpForwarder implements TcpContext {
   private readonly blocked = new Set<TcpEndpoint>();
   private readonly acks = new Set<TcpEndpoint>();
   private dialing = 0;
+  private readonly accepting: AcceptingDestinations;
   private ticker: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: TcpForwarderOptions) {
@@ -66,6 +68,7 @@ export class TcpForwarder implements TcpContext {
     this.budget = options.budget;
     this.limits = options.limits;
     this.linkMtu = options.linkMtu;
+    this.accepting = new AcceptingDestinations(options.limits.optimisticAcceptMs);
     options.output.onDrain(() => this.drained());
   }
 
@@ -123,6 +126,7 @@ export class TcpForwarder implements TcpContext {
       destination: hostPort(destHost, tcp.dstPort),
       state: "DIALING",
     });
+    const dial = redirect ?? { host: destHost, port: tcp.dstPort };
     const endpoint = new TcpEndpoint(
       key,
       {
@@ -132,7 +136,7 @@ export class TcpForwarder implements TcpContext {
         destAddress: Buffer.from(ip.dst),
         destPort: tcp.dstPort,
         destHost,
-        dial: redirect ?? { host: destHost, port: tcp.dstPort },
+        dial,
       },
       { seq: tcp.seq, window: tcp.window, options: safeOptions(tcp), packet: Buffer.from(ip.buf) },
       row,
@@ -141,7 +145,7 @@ export class TcpForwarder implements TcpContext {
     this.flows.set(key, endpoint);
     this.dialing++;
     row.upPackets++;
-    endpoint.dial();
+    endpoint.dial(this.accepting.has(dial.host, dial.port));
   }
 
   /** Sends the ACKs owed after a batch of packets: one per flow, not one per segment. */
@@ -168,8 +172,11 @@ export class TcpForwarder implements TcpContext {
     }
   }
 
-  dialFinished(): void {
+  dialFinished(endpoint: TcpEndpoint, outcome: DialOutcome): void {
     this.dialing--;
+    const { host, port } = endpoint.ends.dial;
+    if (outcome === "connected") this.accepting.accepted(host, port);
+    else if (outcome === "failed") this.accepting.failed(host, port);
   }
 
   waitForDrain(endpoint: TcpEndpoint): void {
