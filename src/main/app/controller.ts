@@ -267,7 +267,11 @@ export class AppController implements AppBackend {
 
   /** (Re)starts the route watch with the settings' additions and exclusions; resolves with the prefixes. */
   private async watchRoutes(run: Run, settings: Settings): Promise<string[]> {
-    const watch = new RouteWatch({ include: settings.routes, exclude: settings.excludes });
+    const watch = new RouteWatch({
+      include: settings.routes,
+      exclude: settings.excludes,
+      onMonitorLost: (why) => this.log(why),
+    });
     watch.on("error", (error) => this.log(`reading this computer's routes failed: ${error.message}`));
     const routes = await watch.start();
     if (run.stopping || run.done) {

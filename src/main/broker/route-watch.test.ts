@@ -19,11 +19,17 @@ const vpn: RouteEntry = {
   source: "route-table",
 };
 
-test("a VPN coming up and going down is reported as a change, once each", async () => {
+test("without a monitor: a VPN coming up and going down is reported at the next poll, once each", async () => {
   // The watch's timer does not hold the process open (by design); the test must.
   const keepAlive = setInterval(() => undefined, 1_000);
   let table: RouteEntry[] = [lan];
-  const watch = new RouteWatch({ include: [], exclude: [], intervalMs: 20, readRoutes: async () => table });
+  const watch = new RouteWatch({
+    include: [],
+    exclude: [],
+    intervalMs: 20,
+    monitor: null,
+    readRoutes: async () => table,
+  });
   assert.deepEqual(await watch.start(), ["198.18.10.0/24"]);
   table = [lan, vpn];
   const [up] = (await once(watch, "change")) as [string[]];
@@ -45,4 +51,61 @@ test("the user's include and exclude apply to every reading", async () => {
   assert.ok(prefixes.includes("198.18.20.0/24"));
   assert.ok(!prefixes.includes("198.19.0.0/16"), "the VPN prefix is split around the exclusion");
   assert.ok(prefixes.includes("198.19.0.0/22"));
+});
+
+// The monitor here is a stand-in for `ip monitor` (e2e/route-watch.test.ts runs the real one): a
+// shell that prints one line, as the OS's monitor does when a route changes.
+test("a monitor event reads the routes at once, long before the safety poll", async () => {
+  let table: RouteEntry[] = [lan];
+  const reads: number[] = [];
+  const watch = new RouteWatch({
+    include: [],
+    exclude: [],
+    monitoredIntervalMs: 60_000,
+    settleMs: 10,
+    monitor: { file: "sh", args: ["-c", "read -r _; echo 'route changed'; sleep 30"] },
+    readRoutes: async () => {
+      reads.push(Date.now());
+      return table;
+    },
+  });
+  const keepAlive = setInterval(() => undefined, 1_000);
+  try {
+    await watch.start();
+    table = [lan, vpn];
+    // The stand-in waits for a line that never comes (its stdin is /dev/null): EOF at once.
+    const started = Date.now();
+    const [up] = (await once(watch, "change")) as [string[]];
+    assert.deepEqual(up, ["198.18.10.0/24", "198.19.0.0/16"]);
+    assert.ok(Date.now() - started < 5_000);
+    assert.equal(reads.length, 2, "the baseline, then one read for the event");
+  } finally {
+    watch.stop();
+    clearInterval(keepAlive);
+  }
+});
+
+test("a monitor that cannot run is said once, and the watch polls instead", async () => {
+  let table: RouteEntry[] = [lan];
+  const lost: string[] = [];
+  const watch = new RouteWatch({
+    include: [],
+    exclude: [],
+    intervalMs: 20,
+    monitor: { file: "/nonexistent/route-monitor", args: [] },
+    onMonitorLost: (why) => lost.push(why),
+    readRoutes: async () => table,
+  });
+  const keepAlive = setInterval(() => undefined, 1_000);
+  try {
+    await watch.start();
+    table = [lan, vpn];
+    const [up] = (await once(watch, "change")) as [string[]];
+    assert.deepEqual(up, ["198.18.10.0/24", "198.19.0.0/16"]);
+    assert.equal(lost.length, 1);
+    assert.match(lost[0] ?? "", /the route monitor exited \(code 127\)/);
+  } finally {
+    watch.stop();
+    clearInterval(keepAlive);
+  }
 });

@@ -1,15 +1,33 @@
 import { EventEmitter } from "node:events";
 import { advertisableRoutes, listRoutes, type RouteEntry } from "../../helper/routes/index.js";
+import {
+  routeMonitorCommand,
+  watchRouteEvents,
+  type MonitorCommand,
+  type RouteEvents,
+} from "./route-events.js";
 
 export interface RouteWatchOptions {
   /** The user's --route additions and --exclude removals. */
   include: readonly string[];
   exclude: readonly string[];
-  /** How often the OS routes are read: a VPN coming up shows within this. */
+  /** How often the OS routes are read when no monitor tells of changes (Windows, or it failed). */
   intervalMs?: number;
+  /** How often they are read anyway while the monitor runs: a safety net. */
+  monitoredIntervalMs?: number;
   /** Default: the OS's routes; tests inject a list. */
   readRoutes?: () => Promise<RouteEntry[]>;
+  /** The OS's route monitor (route-events.ts); null: poll only. Default: this OS's. */
+  monitor?: MonitorCommand | null;
+  /** Quiet time after a monitor event before reading: a VPN coming up is a burst of events. */
+  settleMs?: number;
+  /** Said once, as a sentence, when the monitor is lost and the watch falls back to polling. */
+  onMonitorLost?: (why: string) => void;
 }
+
+const POLL_MS = 3_000;
+const MONITORED_POLL_MS = 60_000;
+const SETTLE_MS = 150;
 
 interface RouteWatchEvents {
   change: [prefixes: string[]];
@@ -18,11 +36,14 @@ interface RouteWatchEvents {
 
 /**
  * Watches this computer's routes and says when the advertised set changes (a VPN came up or went
- * down), so the session re-advertises without reconnecting. Polling keeps it one small piece of
- * code for all three OSes; a few seconds is quick enough for a VPN.
+ * down), so the session re-advertises without reconnecting. The OS's monitor says when to look
+ * (Linux, macOS); a slow poll stays as a safety net, and a fast one where there is no monitor.
  */
 export class RouteWatch extends EventEmitter<RouteWatchEvents> {
   private timer: NodeJS.Timeout | undefined;
+  private settleTimer: NodeJS.Timeout | undefined;
+  private events: RouteEvents | undefined;
+  private running = false;
   private last = "";
   private readonly read: () => Promise<RouteEntry[]>;
 
@@ -41,21 +62,66 @@ export class RouteWatch extends EventEmitter<RouteWatchEvents> {
 
   /** Starts watching; the first reading is the baseline, not a change. */
   async start(): Promise<string[]> {
-    const prefixes = await this.current();
+    const monitor = this.options.monitor === undefined ? routeMonitorCommand() : this.options.monitor;
+    this.running = true;
+    // Before the baseline: a change while it is read is then not missed.
+    if (monitor) {
+      this.events = watchRouteEvents(
+        monitor,
+        () => this.settle(),
+        (why) => {
+          const pollMs = this.options.intervalMs ?? POLL_MS;
+          this.options.onMonitorLost?.(
+            `${why}: reading this computer's routes every ${pollMs / 1000} s instead`,
+          );
+          this.events = undefined;
+          if (this.running) this.pollEvery(pollMs);
+        },
+      );
+    }
+    let prefixes: string[];
+    try {
+      prefixes = await this.current();
+    } catch (error) {
+      this.stop();
+      throw error;
+    }
     this.last = prefixes.join(",");
-    this.timer = setInterval(() => void this.poll(), this.options.intervalMs ?? 3_000);
-    this.timer.unref();
+    if (this.running) {
+      this.pollEvery(
+        this.events
+          ? (this.options.monitoredIntervalMs ?? MONITORED_POLL_MS)
+          : (this.options.intervalMs ?? POLL_MS),
+      );
+    }
     return prefixes;
   }
 
   stop(): void {
+    this.running = false;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    clearTimeout(this.settleTimer);
+    this.events?.stop();
+    this.events = undefined;
+  }
+
+  private pollEvery(ms: number): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = setInterval(() => void this.poll(), ms);
+    this.timer.unref();
+  }
+
+  private settle(): void {
+    clearTimeout(this.settleTimer);
+    this.settleTimer = setTimeout(() => void this.poll(), this.options.settleMs ?? SETTLE_MS);
+    this.settleTimer.unref();
   }
 
   private async poll(): Promise<void> {
     try {
       const prefixes = await this.current();
+      if (!this.running) return;
       const key = prefixes.join(",");
       if (key !== this.last) {
         this.last = key;

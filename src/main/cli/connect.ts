@@ -66,7 +66,11 @@ export async function connect(args: string[]): Promise<number> {
 
   const reporter = values.json ? jsonReporter() : humanReporter();
   const target = await resolveTarget(spec, { onWarning: (warning) => reporter.log(warning) });
-  const watch = new RouteWatch({ include: values.route, exclude: values.exclude });
+  const watch = new RouteWatch({
+    include: values.route,
+    exclude: values.exclude,
+    onMonitorLost: (why) => reporter.log(why),
+  });
   const prefixes = await watch.start();
   reporter.log(
     `advertising ${prefixes.length > 0 ? prefixes.join(", ") : "no prefixes (add some with --route)"}`,
