@@ -1,6 +1,7 @@
 // The route watch against the real kernel: a namespace of its own, `ip monitor` as the default
 // source of events, and routes added and removed the way a VPN does. A change must show in well
-// under the safety poll (60 s), and the monitor must not outlive the process that started it.
+// under the safety poll (60 s): after 150 ms of settling, or 500 ms after the previous read. And
+// the monitor must not outlive the process that started it.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -20,7 +21,7 @@ interface Said {
   message?: string;
 }
 
-test("a VPN's route is advertised within a second of appearing, and the monitor leaves with its process", async (t) => {
+test("a VPN's route is advertised within 2 s of appearing, and the monitor leaves with its process", async (t) => {
   const skip = netnsSkipReason();
   if (skip) return skipSaying(t, skip);
   const lab = new NetnsLab();
@@ -61,7 +62,7 @@ test("a VPN's route is advertised within a second of appearing, and the monitor 
   const up = await next("change", mark, 5_000);
   const upMs = (up.at ?? Date.now()) - started;
   assert.deepEqual(up.prefixes, ["198.18.60.0/24", "198.19.60.0/24"]);
-  assert.ok(upMs < 1_000, `seen after ${upMs} ms; the safety poll alone would take up to 60 s`);
+  assert.ok(upMs < 2_000, `seen after ${upMs} ms; the safety poll alone would take up to 60 s`);
 
   // And goes down.
   mark = said.length;
@@ -70,7 +71,7 @@ test("a VPN's route is advertised within a second of appearing, and the monitor 
   const down = await next("change", mark, 5_000);
   const downMs = (down.at ?? Date.now()) - started;
   assert.deepEqual(down.prefixes, ["198.18.60.0/24"]);
-  assert.ok(downMs < 1_000, `seen after ${downMs} ms`);
+  assert.ok(downMs < 2_000, `seen after ${downMs} ms`);
   t.diagnostic(`route up seen in ${upMs} ms, down in ${downMs} ms`);
   assert.equal(
     said.some((s) => s.type === "lost" || s.type === "error"),

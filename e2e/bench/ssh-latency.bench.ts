@@ -2,16 +2,18 @@
  * Small-request latency only, A/B: the direct path and one or more builds of Backhaul, measured in
  * alternation over several rounds in the same topology as `npm run bench` (ssh/topology.ts), so
  * that each build is compared with the direct path of the same moment on a noisy machine.
- *   tsx e2e/bench/ssh-latency.bench.ts [--variant NAME=PATH/TO/cli.mjs ...] [--rounds 3]
- *       [--requests 200] [--round-trips 1000]
+ *   npm run bench:latency -- [--variant NAME=PATH/TO/cli.mjs ...] [--rounds 3]
+ *       [--requests 200] [--round-trips 1000] [--far-ms N]
  * Without --variant: dist/cli.mjs. A variant is a copy of dist/ (cli.mjs, helper-local.mjs and
  * agent/) from another build, placed where it still finds node_modules (a node_modules symlink
  * beside it). Per round and variant: 1-byte round trips over one TCP connection (median, and CPU
  * per round trip of the forwarding processes in R and L) and sequential GETs on new connections
  * (ms per GET); the order of the variants rotates each round. Medians over the rounds, and each
  * round's difference to the direct path, at the end. Differences under about 10 % need many
- * rounds on a 2-core machine shared with other work. Needs root and a build; otherwise says why
- * and exits 0.
+ * rounds on a 2-core machine shared with other work. --far-ms N measures against S's far
+ * address instead, N ms of round trip away behind a delay line (a destination behind a VPN), with
+ * fewer round trips and requests worth using. Needs root and a build; otherwise says why and
+ * exits 0.
  */
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -24,7 +26,7 @@ import { http } from "./ssh/measure.js";
 import type { PeerPath } from "./ssh/path.js";
 import { startBackhaul } from "./ssh/path-backhaul.js";
 import { startDirect } from "./ssh/path-direct.js";
-import { buildTopology, HOST, type BenchTopology } from "./ssh/topology.js";
+import { buildTopology, FAR_HOST, HOST, type BenchTopology } from "./ssh/topology.js";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 
@@ -37,6 +39,7 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "3" },
     requests: { type: "string", default: "200" },
     "round-trips": { type: "string", default: "1000" },
+    "far-ms": { type: "string" },
   },
 });
 const variants = (values.variant.length > 0 ? values.variant : [`dist=${ROOT}dist/cli.mjs`]).map((spec) => {
@@ -54,6 +57,9 @@ function integer(flag: string, value: string, max: number): number {
 const rounds = integer("rounds", values.rounds, 100);
 const requests = integer("requests", values.requests, 10_000);
 const roundTrips = integer("round-trips", values["round-trips"], 100_000);
+/** Round trip added between L and the host measured: S's far address behind a delay line. */
+const farMs = values["far-ms"] === undefined ? undefined : integer("far-ms", values["far-ms"], 1_000);
+const target = farMs === undefined ? HOST : FAR_HOST;
 /** Far above a normal run (under a minute per path and round): only a hang gets here. */
 const OVERALL_LIMIT_MS = Math.max(20, 2 * rounds * (variants.length + 1)) * 60_000;
 
@@ -90,18 +96,18 @@ async function measureOnce(t: BenchTopology, start: () => Promise<PeerPath>): Pr
       name: "backhaul",
       mtu: 0,
       remote: t.remote,
-      hosts: { 4: HOST },
+      hosts: { 4: target },
       skipped: {},
       cleanup: () => path.stop(),
     };
     const remoteBefore = await sampleNamespace(t.remote);
     const localBefore = await sampleNamespace(t.local);
-    const rr = await requestResponse(view, HOST, roundTrips);
+    const rr = await requestResponse(view, target, roundTrips);
     // Includes the client's 500 warm-up round trips.
     const perRr = (seconds: number): number => (seconds * 1e6) / (roundTrips + 500);
     const cpuRUs = perRr(await cpuSince(remoteBefore));
     const cpuLUs = perRr(await cpuSince(localBefore));
-    const get = await http(t, requests);
+    const get = await http(t, requests, target);
     return { rrUs: rr.medianUs, cpuRUs, cpuLUs, getMs: get.perRequestMs, getP50Ms: get.medianMs };
   } finally {
     active = undefined;
@@ -125,8 +131,10 @@ async function main(): Promise<number> {
     return 0;
   }
   setTimeout(() => abort(`over ${OVERALL_LIMIT_MS / 60_000} minutes`, 1), OVERALL_LIMIT_MS).unref();
-  log("building R, L, S and the two sshd");
-  const t = await buildTopology();
+  log(
+    `building R, L, S and the two sshd${farMs === undefined ? "" : `, and D: ${farMs} ms more to ${FAR_HOST}`}`,
+  );
+  const t = await buildTopology(farMs === undefined ? {} : { farOneWayMs: farMs / 2 });
   topology = t;
   const results = new Map<string, { sample: Sample; direct: Sample }[]>(variants.map((v) => [v.name, []]));
   try {

@@ -63,8 +63,8 @@ function natView(t: BenchTopology, path: PeerPath): BenchPath {
   };
 }
 
-export async function http(t: BenchTopology, count: number): Promise<HttpResult> {
-  const args = ["--import", "tsx", "e2e/bench/ssh/http-client.ts", "--host", HOST, "--count", String(count)];
+export async function http(t: BenchTopology, count: number, host = HOST): Promise<HttpResult> {
+  const args = ["--import", "tsx", "e2e/bench/ssh/http-client.ts", "--host", host, "--count", String(count)];
   const result = await runTracked(t.remote, process.execPath, args, { timeoutMs: 120_000, cwd: ROOT });
   if (result.code !== 0) throw new Error(describeResult("http-client", args, result));
   return JSON.parse(result.stdout) as HttpResult;

@@ -5,6 +5,10 @@
 //
 // S routes 198.18.0.0/15 back through L, for the paths that forward without NAT (direct, ssh -w);
 // L forwards only while such a path is up. R's resolver is S's dnsmasq, as seen from R.
+//
+// With `farOneWayMs` (ssh-latency.bench.ts --far-ms): S also answers as 198.19.2.10, the far
+// host, reached through namespace D and its delay line (delay-line.ts), both ways:
+//   L 198.18.3.1 ── D 198.18.3.2 | 198.18.4.1 ── S 198.18.4.2, 198.19.2.10
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,6 +21,8 @@ import { startRootSshd, type RootSshd } from "./root-sshd.js";
 export const HOST = "198.19.1.10";
 export const HOST_NAME = "host.corp.test";
 export const DNS_SERVER = SERVER_V4;
+/** S's address behind the delay line, when the topology has one. */
+export const FAR_HOST = "198.19.2.10";
 /** L's address on S's network: S's way back to 198.18.0.0/15. */
 const L_ON_S = "198.19.0.1";
 const ROOT = new URL("../../..", import.meta.url).pathname;
@@ -86,7 +92,48 @@ async function startServices(server: NetworkNamespace, dir: string): Promise<voi
   await waitForDns(server);
 }
 
-export async function buildTopology(): Promise<BenchTopology> {
+/** Namespace D between L and S for the far host: every packet waits `oneWayMs` each way. */
+async function addFarHost(
+  lab: NetnsLab,
+  local: NetworkNamespace,
+  server: NetworkNamespace,
+  oneWayMs: number,
+): Promise<void> {
+  const delay = await lab.createNamespace("d");
+  const fromL = await lab.addVethPair(local, delay, {
+    addressesA: ["198.18.3.1/30"],
+    addressesB: ["198.18.3.2/30"],
+  });
+  const toS = await lab.addVethPair(delay, server, {
+    addressesA: ["198.18.4.1/30"],
+    addressesB: ["198.18.4.2/30", `${FAR_HOST}/32`],
+  });
+  await local.ip(["route", "add", `${FAR_HOST}/32`, "via", "198.18.3.2"]);
+  // Answers from the far address go back through D (the rest of S's traffic does not).
+  await server.ip(["rule", "add", "from", FAR_HOST, "lookup", "102"]);
+  await server.ip(["route", "add", "default", "via", "198.18.4.1", "table", "102"]);
+  for (const setting of ["ip_forward=1", "conf.all.rp_filter=0", "conf.default.rp_filter=0"]) {
+    await delay.runChecked("sysctl", ["-qw", `net.ipv4.${setting}`]);
+  }
+  const line = delay.spawn(
+    process.execPath,
+    ["--import", "tsx", "e2e/bench/ssh/delay-line.ts", "--one-way-ms", String(oneWayMs)],
+    { cwd: ROOT },
+  );
+  await waitForLine(line, (v) => (v.ready ? true : undefined));
+  for (const device of ["bh-da", "bh-db"]) {
+    await delay.runChecked("sysctl", ["-qw", `net.ipv4.conf.${device}.rp_filter=0`]);
+  }
+  await delay.ip(["route", "add", `${FAR_HOST}/32`, "via", "198.18.4.2"]);
+  await delay.ip(["route", "add", "198.18.0.0/15", "via", "198.18.3.1"]);
+  // From L into bh-da; out of bh-db into D's kernel, on to S; and back the other way.
+  await delay.ip(["rule", "add", "iif", fromL.b, "lookup", "100"]);
+  await delay.ip(["route", "add", "default", "dev", "bh-da", "table", "100"]);
+  await delay.ip(["rule", "add", "iif", toS.a, "lookup", "101"]);
+  await delay.ip(["route", "add", "default", "dev", "bh-db", "table", "101"]);
+}
+
+export async function buildTopology(options: { farOneWayMs?: number } = {}): Promise<BenchTopology> {
   const lab = new NetnsLab();
   const dir = await mkdtemp(join(tmpdir(), "backhaul-bench-ssh-"));
   let sshd: TestSshd | undefined;
@@ -110,6 +157,7 @@ export async function buildTopology(): Promise<BenchTopology> {
       addressesB: [`${DNS_SERVER}/24`, `${HOST}/24`],
     });
     await server.ip(["route", "add", "198.18.0.0/15", "via", L_ON_S]);
+    if (options.farOneWayMs !== undefined) await addFarHost(lab, local, server, options.farOneWayMs);
     // Before anything else runs in L: the CLI and sshuttle's server resolve through S.
     await writeFile(join("/etc/netns", local.name, "resolv.conf"), `nameserver ${DNS_SERVER}\n`);
     const resetRemoteResolver = (): Promise<void> =>

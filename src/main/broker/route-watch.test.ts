@@ -109,3 +109,30 @@ test("a monitor that cannot run is said once, and the watch polls instead", asyn
     clearInterval(keepAlive);
   }
 });
+
+test("a monitor that never stops talking is read at most once per gap, not once per event", async () => {
+  let reads = 0;
+  const watch = new RouteWatch({
+    include: [],
+    exclude: [],
+    settleMs: 10,
+    minGapMs: 300,
+    // Stands for a host whose interfaces churn: an event every 20 ms.
+    monitor: { file: "sh", args: ["-c", "while :; do echo event; sleep 0.02; done"] },
+    readRoutes: async () => {
+      reads++;
+      return [lan];
+    },
+  });
+  const keepAlive = setInterval(() => undefined, 1_000);
+  try {
+    await watch.start();
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    // The baseline, then at most one read per 300 ms: ~50 events, at most 1 + 4 reads.
+    assert.ok(reads >= 2, `the events were read (${reads} reads)`);
+    assert.ok(reads <= 5, `${reads} reads for ~50 events`);
+  } finally {
+    watch.stop();
+    clearInterval(keepAlive);
+  }
+});

@@ -19,8 +19,11 @@ export interface RouteWatchOptions {
   readRoutes?: () => Promise<RouteEntry[]>;
   /** The OS's route monitor (route-events.ts); null: poll only. Default: this OS's. */
   monitor?: MonitorCommand | null;
-  /** Quiet time after a monitor event before reading: a VPN coming up is a burst of events. */
+  /** Wait after a monitor event before reading: a VPN coming up is a burst of events. */
   settleMs?: number;
+  /** Least time between two reads caused by events: a host whose interfaces churn (containers,
+   * flapping Wi-Fi) must not spawn `ip` many times a second. */
+  minGapMs?: number;
   /** Said once, as a sentence, when the monitor is lost and the watch falls back to polling. */
   onMonitorLost?: (why: string) => void;
 }
@@ -28,6 +31,7 @@ export interface RouteWatchOptions {
 const POLL_MS = 3_000;
 const MONITORED_POLL_MS = 60_000;
 const SETTLE_MS = 150;
+const MIN_GAP_MS = 500;
 
 interface RouteWatchEvents {
   change: [prefixes: string[]];
@@ -42,6 +46,7 @@ interface RouteWatchEvents {
 export class RouteWatch extends EventEmitter<RouteWatchEvents> {
   private timer: NodeJS.Timeout | undefined;
   private settleTimer: NodeJS.Timeout | undefined;
+  private lastReadAt = 0;
   private events: RouteEvents | undefined;
   private running = false;
   private last = "";
@@ -87,6 +92,7 @@ export class RouteWatch extends EventEmitter<RouteWatchEvents> {
       throw error;
     }
     this.last = prefixes.join(",");
+    this.lastReadAt = Date.now();
     if (this.running) {
       this.pollEvery(
         this.events
@@ -102,6 +108,7 @@ export class RouteWatch extends EventEmitter<RouteWatchEvents> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     clearTimeout(this.settleTimer);
+    this.settleTimer = undefined;
     this.events?.stop();
     this.events = undefined;
   }
@@ -112,13 +119,23 @@ export class RouteWatch extends EventEmitter<RouteWatchEvents> {
     this.timer.unref();
   }
 
+  /** One read for a burst of events, never sooner than minGapMs after the last read. */
   private settle(): void {
-    clearTimeout(this.settleTimer);
-    this.settleTimer = setTimeout(() => void this.poll(), this.options.settleMs ?? SETTLE_MS);
+    if (this.settleTimer) return; // the read already scheduled covers this event too
+    const settleMs = this.options.settleMs ?? SETTLE_MS;
+    const gapMs = this.lastReadAt + (this.options.minGapMs ?? MIN_GAP_MS) - Date.now();
+    this.settleTimer = setTimeout(
+      () => {
+        this.settleTimer = undefined;
+        void this.poll();
+      },
+      Math.max(settleMs, gapMs),
+    );
     this.settleTimer.unref();
   }
 
   private async poll(): Promise<void> {
+    this.lastReadAt = Date.now();
     try {
       const prefixes = await this.current();
       if (!this.running) return;

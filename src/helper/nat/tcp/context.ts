@@ -18,10 +18,12 @@ export interface TcpLimits {
   /** After this many retransmissions of the same data without progress, the flow is reset. */
   maxRetransmissions: number;
   /**
-   * A destination that accepted a connection within this time gets the next SYN answered before
-   * the real connect completes (accepting-destinations.ts); 0: always connect first.
+   * A destination that accepted a connection within this time, after a connect of at least
+   * optimisticMinConnectMs, gets the next SYN answered before the real connect completes
+   * (accepting-destinations.ts); 0: always connect first.
    */
   optimisticAcceptMs: number;
+  optimisticMinConnectMs: number;
 }
 
 export const DEFAULT_TCP_LIMITS: TcpLimits = {
@@ -32,6 +34,7 @@ export const DEFAULT_TCP_LIMITS: TcpLimits = {
   timeWaitMs: 2_000,
   maxRetransmissions: 12,
   optimisticAcceptMs: 30_000,
+  optimisticMinConnectMs: 1,
 };
 
 /** How a real connect ended: "abandoned" when the flow went away before it could tell. */

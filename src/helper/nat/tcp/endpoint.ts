@@ -1,4 +1,5 @@
 import { connect, type Socket } from "node:net";
+import { performance } from "node:perf_hooks";
 import type { FlowRow } from "../../../shared/flow-row.js";
 import {
   tcpPacketLength,
@@ -107,6 +108,9 @@ export class TcpEndpoint {
   private dialTimer: NodeJS.Timeout | undefined;
   /** The real connect is still running (in DIALING, or after an optimistic SYN-ACK). */
   private dialPending = false;
+  private dialStartedAt = 0;
+  /** How long the real connect took, once it succeeded. */
+  connectMs = NaN;
   private syn: SynInfo | undefined;
   private readonly spec: {
     src: Buffer;
@@ -153,6 +157,7 @@ export class TcpEndpoint {
     });
     this.socket = socket;
     this.dialPending = true;
+    this.dialStartedAt = performance.now();
     this.dialTimer = setTimeout(() => this.dialFailed("ETIMEDOUT"), this.context.limits.connectTimeoutMs);
     socket.once("connect", () => this.connected());
     socket.on("error", (error: NodeJS.ErrnoException) => {
@@ -175,6 +180,7 @@ export class TcpEndpoint {
 
   private connected(): void {
     if (!this.dialPending || !this.socket) return;
+    this.connectMs = performance.now() - this.dialStartedAt;
     this.endDial("connected");
     if (this.state === "DIALING") this.answerSyn();
     // After the SYN-ACK: the address costs a getsockname() the remote need not wait for.

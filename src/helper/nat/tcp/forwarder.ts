@@ -68,7 +68,10 @@ export class TcpForwarder implements TcpContext {
     this.budget = options.budget;
     this.limits = options.limits;
     this.linkMtu = options.linkMtu;
-    this.accepting = new AcceptingDestinations(options.limits.optimisticAcceptMs);
+    this.accepting = new AcceptingDestinations(
+      options.limits.optimisticAcceptMs,
+      options.limits.optimisticMinConnectMs,
+    );
     options.output.onDrain(() => this.drained());
   }
 
@@ -145,7 +148,7 @@ export class TcpForwarder implements TcpContext {
     this.flows.set(key, endpoint);
     this.dialing++;
     row.upPackets++;
-    endpoint.dial(this.accepting.has(dial.host, dial.port));
+    endpoint.dial(this.accepting.answerEarly(dial.host, dial.port));
   }
 
   /** Sends the ACKs owed after a batch of packets: one per flow, not one per segment. */
@@ -175,7 +178,7 @@ export class TcpForwarder implements TcpContext {
   dialFinished(endpoint: TcpEndpoint, outcome: DialOutcome): void {
     this.dialing--;
     const { host, port } = endpoint.ends.dial;
-    if (outcome === "connected") this.accepting.accepted(host, port);
+    if (outcome === "connected") this.accepting.accepted(host, port, endpoint.connectMs);
     else if (outcome === "failed") this.accepting.failed(host, port);
   }
 
