@@ -18,11 +18,15 @@ import { shellCommand } from "./deploy/shell-quote.js";
 export interface MonitorCommand {
   file: string;
   args: string[];
+  /** Least time between two reads it causes (RouteWatch's minGapMs), when it is chatty. */
+  minGapMs?: number;
 }
 
 export function routeMonitorCommand(platform: NodeJS.Platform = process.platform): MonitorCommand | null {
   if (platform === "linux") return { file: "ip", args: ["monitor", "route", "address"] };
-  if (platform === "darwin") return { file: "route", args: ["-n", "monitor"] };
+  // The routing socket also reports ARP and neighbour entries coming and going: on a busy LAN,
+  // many messages a second that change nothing we advertise.
+  if (platform === "darwin") return { file: "route", args: ["-n", "monitor"], minGapMs: 2_000 };
   return null;
 }
 

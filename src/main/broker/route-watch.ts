@@ -22,7 +22,7 @@ export interface RouteWatchOptions {
   /** Wait after a monitor event before reading: a VPN coming up is a burst of events. */
   settleMs?: number;
   /** Least time between two reads caused by events: a host whose interfaces churn (containers,
-   * flapping Wi-Fi) must not spawn `ip` many times a second. */
+   * flapping Wi-Fi) must not spawn `ip` many times a second. Default: the monitor's, or 500 ms. */
   minGapMs?: number;
   /** Said once, as a sentence, when the monitor is lost and the watch falls back to polling. */
   onMonitorLost?: (why: string) => void;
@@ -47,6 +47,7 @@ export class RouteWatch extends EventEmitter<RouteWatchEvents> {
   private timer: NodeJS.Timeout | undefined;
   private settleTimer: NodeJS.Timeout | undefined;
   private lastReadAt = 0;
+  private minGapMs = MIN_GAP_MS;
   private events: RouteEvents | undefined;
   private running = false;
   private last = "";
@@ -71,6 +72,7 @@ export class RouteWatch extends EventEmitter<RouteWatchEvents> {
     this.running = true;
     // Before the baseline: a change while it is read is then not missed.
     if (monitor) {
+      this.minGapMs = this.options.minGapMs ?? monitor.minGapMs ?? MIN_GAP_MS;
       this.events = watchRouteEvents(
         monitor,
         () => this.settle(),
@@ -123,7 +125,7 @@ export class RouteWatch extends EventEmitter<RouteWatchEvents> {
   private settle(): void {
     if (this.settleTimer) return; // the read already scheduled covers this event too
     const settleMs = this.options.settleMs ?? SETTLE_MS;
-    const gapMs = this.lastReadAt + (this.options.minGapMs ?? MIN_GAP_MS) - Date.now();
+    const gapMs = this.lastReadAt + this.minGapMs - Date.now();
     this.settleTimer = setTimeout(
       () => {
         this.settleTimer = undefined;
