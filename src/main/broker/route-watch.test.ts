@@ -63,7 +63,7 @@ test("a monitor event reads the routes at once, long before the safety poll", as
     exclude: [],
     monitoredIntervalMs: 60_000,
     settleMs: 10,
-    monitor: { file: "sh", args: ["-c", "read -r _; echo 'route changed'; sleep 30"] },
+    monitor: { file: "sh", args: ["-c", "read -r _; echo 'route changed'; exec sleep 30"] },
     readRoutes: async () => {
       reads.push(Date.now());
       return table;
