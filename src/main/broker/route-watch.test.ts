@@ -19,9 +19,19 @@ const vpn: RouteEntry = {
   source: "route-table",
 };
 
-test("without a monitor: a VPN coming up and going down is reported at the next poll, once each", async () => {
-  // The watch's timer does not hold the process open (by design); the test must.
+/** Runs `body`, then stops `watch` whatever happened. The watch's timers and monitor never hold
+ * the process open (by design), so the test holds it while it waits. */
+async function whileWatching(watch: RouteWatch, body: () => Promise<void>): Promise<void> {
   const keepAlive = setInterval(() => undefined, 1_000);
+  try {
+    await body();
+  } finally {
+    watch.stop();
+    clearInterval(keepAlive);
+  }
+}
+
+test("without a monitor: a VPN coming up and going down is reported at the next poll, once each", async () => {
   let table: RouteEntry[] = [lan];
   const watch = new RouteWatch({
     include: [],
@@ -30,15 +40,15 @@ test("without a monitor: a VPN coming up and going down is reported at the next 
     monitor: null,
     readRoutes: async () => table,
   });
-  assert.deepEqual(await watch.start(), ["198.18.10.0/24"]);
-  table = [lan, vpn];
-  const [up] = (await once(watch, "change")) as [string[]];
-  assert.deepEqual(up, ["198.18.10.0/24", "198.19.0.0/16"]);
-  table = [lan];
-  const [down] = (await once(watch, "change")) as [string[]];
-  assert.deepEqual(down, ["198.18.10.0/24"]);
-  watch.stop();
-  clearInterval(keepAlive);
+  await whileWatching(watch, async () => {
+    assert.deepEqual(await watch.start(), ["198.18.10.0/24"]);
+    table = [lan, vpn];
+    const [up] = (await once(watch, "change")) as [string[]];
+    assert.deepEqual(up, ["198.18.10.0/24", "198.19.0.0/16"]);
+    table = [lan];
+    const [down] = (await once(watch, "change")) as [string[]];
+    assert.deepEqual(down, ["198.18.10.0/24"]);
+  });
 });
 
 test("the user's include and exclude apply to every reading", async () => {
@@ -69,8 +79,7 @@ test("a monitor event reads the routes at once, long before the safety poll", as
       return table;
     },
   });
-  const keepAlive = setInterval(() => undefined, 1_000);
-  try {
+  await whileWatching(watch, async () => {
     await watch.start();
     table = [lan, vpn];
     // The stand-in waits for a line that never comes (its stdin is /dev/null): EOF at once.
@@ -79,10 +88,7 @@ test("a monitor event reads the routes at once, long before the safety poll", as
     assert.deepEqual(up, ["198.18.10.0/24", "198.19.0.0/16"]);
     assert.ok(Date.now() - started < 5_000);
     assert.equal(reads.length, 2, "the baseline, then one read for the event");
-  } finally {
-    watch.stop();
-    clearInterval(keepAlive);
-  }
+  });
 });
 
 test("a monitor that cannot run is said once, and the watch polls instead", async () => {
@@ -96,18 +102,14 @@ test("a monitor that cannot run is said once, and the watch polls instead", asyn
     onMonitorLost: (why) => lost.push(why),
     readRoutes: async () => table,
   });
-  const keepAlive = setInterval(() => undefined, 1_000);
-  try {
+  await whileWatching(watch, async () => {
     await watch.start();
     table = [lan, vpn];
     const [up] = (await once(watch, "change")) as [string[]];
     assert.deepEqual(up, ["198.18.10.0/24", "198.19.0.0/16"]);
     assert.equal(lost.length, 1);
     assert.match(lost[0] ?? "", /the route monitor exited \(code 127\)/);
-  } finally {
-    watch.stop();
-    clearInterval(keepAlive);
-  }
+  });
 });
 
 test("a monitor that never stops talking is read at most once per gap, not once per event", async () => {
@@ -124,15 +126,11 @@ test("a monitor that never stops talking is read at most once per gap, not once 
       return [lan];
     },
   });
-  const keepAlive = setInterval(() => undefined, 1_000);
-  try {
+  await whileWatching(watch, async () => {
     await watch.start();
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     // The baseline, then at most one read per 300 ms: ~50 events, at most 1 + 4 reads.
     assert.ok(reads >= 2, `the events were read (${reads} reads)`);
     assert.ok(reads <= 5, `${reads} reads for ~50 events`);
-  } finally {
-    watch.stop();
-    clearInterval(keepAlive);
-  }
+  });
 });
