@@ -20,9 +20,8 @@ import { parseArgs } from "node:util";
 import { netnsSkipReason } from "../netns/index.js";
 import { sshdSkipReason } from "../sshd/preconditions.js";
 import { requestResponse } from "./nat/measure.js";
-import type { BenchPath } from "./nat/path.js";
 import { cpuSince, sampleNamespace } from "./ssh/cpu-group.js";
-import { http } from "./ssh/measure.js";
+import { http, natView } from "./ssh/measure.js";
 import type { PeerPath } from "./ssh/path.js";
 import { startBackhaul } from "./ssh/path-backhaul.js";
 import { startDirect } from "./ssh/path-direct.js";
@@ -92,14 +91,7 @@ async function measureOnce(t: BenchTopology, start: () => Promise<PeerPath>): Pr
   const path = await start();
   active = path;
   try {
-    const view: BenchPath = {
-      name: "backhaul",
-      mtu: 0,
-      remote: t.remote,
-      hosts: { 4: target },
-      skipped: {},
-      cleanup: () => path.stop(),
-    };
+    const view = natView(t, path, target);
     const remoteBefore = await sampleNamespace(t.remote);
     const localBefore = await sampleNamespace(t.local);
     const rr = await requestResponse(view, target, roundTrips);

@@ -50,14 +50,14 @@ export interface PeerMeasurement {
   localCpuSPerGB?: number;
 }
 
-/** The NAT bench's view of a path: R, and S's address. */
-function natView(t: BenchTopology, path: PeerPath): BenchPath {
+/** The NAT bench's view of a path: R, and S's address (or `host`). */
+export function natView(t: BenchTopology, path: PeerPath, host = HOST): BenchPath {
   return {
     // nat/path.ts types this as the NAT bench's own names; measure() only shows it in an error.
     name: path.name as PathName,
     mtu: 0,
     remote: t.remote,
-    hosts: { 4: HOST },
+    hosts: { 4: host },
     skipped: {},
     cleanup: () => path.stop(),
   };
