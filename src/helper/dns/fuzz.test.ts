@@ -5,6 +5,7 @@ import { test } from "node:test";
 import fc from "fast-check";
 import type { DnsTransport } from "../../shared/dns-row.js";
 import { DnsEngine } from "./engine.js";
+import { FUZZ_RUNS } from "../fuzz-runs.js";
 import { makeQuery, makeResponse, SERVER_A } from "./test-support.js";
 import { UpstreamError, type UpstreamExchange } from "./upstream.js";
 
@@ -119,14 +120,13 @@ const exchange: UpstreamExchange = async (query, upstream, protocol) => {
   }
 };
 
-test("100,000 random and mutated queries never make the engine throw", async () => {
+test(`${FUZZ_RUNS} random and mutated queries never make the engine throw`, async () => {
   const engine = new DnsEngine({
     resolvers: [SERVER_A],
     exchange,
     lookup: async (name) => (name.length % 2 ? [{ address: "198.18.0.2", family: 4 }] : []),
     cache: { maxEntries: 500 },
   });
-  const started = Date.now();
   await fc.assert(
     fc.asyncProperty(
       inputArb,
@@ -145,11 +145,14 @@ test("100,000 random and mutated queries never make the engine throw", async () 
         );
       },
     ),
-    { numRuns: Number(process.env.FUZZ_RUNS ?? 100_000), seed: 20_240_101 },
+    { numRuns: FUZZ_RUNS, seed: 20_240_101 },
   );
   assert.equal(engine.counters.internalErrors, 0);
-  assert.ok(engine.counters.malformed > 1_000, `malformed: ${engine.counters.malformed}`);
-  assert.ok(engine.counters.upstreamQueries > 1_000, `upstream: ${engine.counters.upstreamQueries}`);
-  assert.ok(Date.now() - started < 60_000);
+  // Both paths in at least 1 % of the runs, or the mix only tests one of them.
+  assert.ok(engine.counters.malformed > FUZZ_RUNS / 100, `malformed: ${engine.counters.malformed}`);
+  assert.ok(
+    engine.counters.upstreamQueries > FUZZ_RUNS / 100,
+    `upstream: ${engine.counters.upstreamQueries}`,
+  );
   engine.close();
 });

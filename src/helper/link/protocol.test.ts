@@ -35,6 +35,7 @@ import {
 } from "../../shared/link-protocol.js";
 import type { LinkConfig, LinkCounters, StatsReport } from "../../shared/link-protocol.js";
 import { arbitraryConfig, arbitraryStats, mutatedBytes, printableText } from "./test-arbitraries.js";
+import { FUZZ_RUNS } from "../fuzz-runs.js";
 
 /** Runs `decode`; passes when it returns or throws a LinkError, fails on anything else. */
 function onlyLinkErrors(decode: () => unknown): void {
@@ -199,8 +200,11 @@ describe("payload validation", () => {
   });
 
   it("text from the peer cannot carry terminal escapes or bidi overrides", () => {
-    assert.equal(decodeBye(Buffer.from("\u001b[2Jgone\u202e!")), "\uFFFD[2Jgone\uFFFD!");
-    assert.equal(decodeBye(Buffer.from("line one\nline\ttwo")), "line one\nline\ttwo");
+    assert.equal(decodeBye(Buffer.from("\u001b[2Jgone\u202e!")), "gone\uFFFD!");
+    assert.equal(decodeBye(Buffer.from("gone\u001b]52;c;aGk=\u0007!")), "gone!", "OSC 52 removed whole");
+    const error = decodeErrorPayload(Buffer.from("\u0000\u0001\u001b]52;c;aGk=\u001b\\bad\u009b2J", "utf8"));
+    assert.equal(error.message, "bad");
+    assert.equal(decodeBye(Buffer.from("line one\nline\ttwo")), "line one line\ttwo", "no fake second line");
     assert.equal(decodeBye(Buffer.from([0x66, 0xff, 0x6f])), "f\uFFFDo");
   });
 
@@ -364,10 +368,10 @@ describe("fuzzing the payload decoders", () => {
     arbitraryConfig().map(encodeConfig),
     arbitraryStats().map(encodeStats),
   );
-  // Generating configs is slow next to decoding them: draw a pool once, mutate it 100,000 ways.
+  // Generating configs is slow next to decoding them: draw a pool once, mutate it FUZZ_RUNS ways.
   const validPayloads = fc.constantFrom(...fc.sample(validPayloadArbitrary, { numRuns: 3000, seed: 42 }));
 
-  it("100,000 random and mutated payloads: every decoder returns or throws a LinkError", () => {
+  it(`${FUZZ_RUNS} random and mutated payloads: every decoder returns or throws a LinkError`, () => {
     let decoded = 0;
     fc.assert(
       fc.property(mutatedBytes(validPayloads), (bytes) => {
@@ -379,10 +383,10 @@ describe("fuzzing the payload decoders", () => {
           });
         }
       }),
-      { numRuns: 100_000 },
+      { numRuns: FUZZ_RUNS },
     );
     // The mix must reach the success paths too, or the fuzzing would only test the first check.
-    assert.ok(decoded > 100_000, `only ${decoded} successful decodes`);
+    assert.ok(decoded > FUZZ_RUNS, `only ${decoded} successful decodes`);
   });
 
   it("mutated CONFIG and STATS values: rejected with a LinkError or accepted as a valid value", () => {

@@ -24,8 +24,7 @@ import {
   UdpView,
   type TcpOptions,
 } from "./index.js";
-
-const FUZZ_RUNS = 100_000;
+import { FUZZ_RUNS } from "../fuzz-runs.js";
 
 const v4Address = fc.uint8Array({ minLength: 4, maxLength: 4 });
 const v6Address = fc.uint8Array({ minLength: 16, maxLength: 16 });

@@ -1,0 +1,17 @@
+/**
+ * How many cases each long fuzz test tries, from one place: a short run in `npm test`, the long
+ * one from `npm run fuzz` (BACKHAUL_FUZZ_RUNS=100000 or more). Assertions about the mix of
+ * outcomes scale with it.
+ */
+export const DEFAULT_FUZZ_RUNS = 2_000;
+
+export function fuzzRuns(env: NodeJS.ProcessEnv = process.env): number {
+  const text = env.BACKHAUL_FUZZ_RUNS;
+  if (text === undefined || text === "") return DEFAULT_FUZZ_RUNS;
+  const runs = Number(text);
+  if (!Number.isInteger(runs) || runs < 1)
+    throw new Error(`BACKHAUL_FUZZ_RUNS must be a positive integer, got ${text}`);
+  return runs;
+}
+
+export const FUZZ_RUNS = fuzzRuns();
