@@ -70,6 +70,61 @@ class Cli {
   }
 }
 
+interface ProcessInfo {
+  pid: number;
+  argv: string[];
+}
+
+/** The processes under `pid` (its children, theirs...), from /proc/PID/task/TID/children. */
+function descendants(pid: number): ProcessInfo[] {
+  const found: ProcessInfo[] = [];
+  const visit = (parent: number): void => {
+    let tasks: string[];
+    try {
+      tasks = readdirSync(`/proc/${parent}/task`);
+    } catch {
+      return; // gone meanwhile
+    }
+    for (const task of tasks) {
+      let children: string;
+      try {
+        children = readFileSync(`/proc/${parent}/task/${task}/children`, "utf8");
+      } catch {
+        continue;
+      }
+      for (const child of children.split(/\s+/).filter(Boolean).map(Number)) {
+        try {
+          found.push({
+            pid: child,
+            argv: readFileSync(`/proc/${child}/cmdline`, "utf8").split("\0").filter(Boolean),
+          });
+        } catch {
+          continue;
+        }
+        visit(child);
+      }
+    }
+  };
+  visit(pid);
+  return found;
+}
+
+/** Which of `processes` still run (zombies do not) after up to 2 s of grace for their own exit. */
+async function stillRunning(processes: readonly ProcessInfo[]): Promise<ProcessInfo[]> {
+  const running = (): ProcessInfo[] =>
+    processes.filter(({ pid }) => {
+      try {
+        return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, "utf8"));
+      } catch {
+        return false;
+      }
+    });
+  const deadline = Date.now() + 2_000;
+  while (running().length > 0 && Date.now() < deadline)
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  return running();
+}
+
 describe("backhaul connect over OpenSSH", { skip, timeout: 600_000 }, () => {
   const lab = new NetnsLab();
   const home = mkdtempSync(join(tmpdir(), "backhaul-cli-home-"));
@@ -302,6 +357,37 @@ describe("backhaul connect over OpenSSH", { skip, timeout: 600_000 }, () => {
       assert.equal(helperPid(), undefined, "the helper stops with the CLI");
       assert.ok(!existsSync(dir), "its control directory is removed");
       assert.equal(await snapshot(), before_);
+    } finally {
+      await cli.process.stop(15_000);
+    }
+  });
+
+  test("SIGTERM to the CLI's process alone: it exits within 3 s, R restored, nothing of it left running", async () => {
+    const cli = connect(["--accept-new-host-key"]);
+    try {
+      await cli.until("connected", 60_000);
+      const pid = cli.process.pid ?? 0;
+      const children = descendants(pid);
+      assert.ok(
+        children.some((child) => child.argv.some((arg) => arg.endsWith("helper-local.mjs"))),
+        `the helper is the CLI's child: ${JSON.stringify(children)}`,
+      );
+      assert.ok(
+        children.some((child) => child.argv.join(" ") === "ip monitor route address"),
+        `the route monitor is the CLI's child: ${JSON.stringify(children)}`,
+      );
+      const sent = Date.now();
+      process.kill(pid, "SIGTERM"); // its PID only, as kill, timeout and systemd do
+      const exit = await cli.process.waitForExit(3_000);
+      const elapsed = Date.now() - sent;
+      assert.equal(exit.code, 0, cli.describe());
+      assert.equal(cli.events.at(-1)?.state, "disconnected");
+      assert.ok(
+        !cli.events.some((e) => e.type === "state" && e.state === "reconnecting"),
+        `no reconnecting; events:\n${cli.describe()}`,
+      );
+      assert.equal(await snapshot(), before_, `R is exactly as before; events:\n${cli.describe()}`);
+      assert.deepEqual(await stillRunning(children), [], `left running ${elapsed} ms after SIGTERM`);
     } finally {
       await cli.process.stop(15_000);
     }

@@ -65,6 +65,9 @@ function follow(stream: Duplex, socket: Socket, control: Socket, hasDns: boolean
   stream.pipe(socket);
   socket.pipe(stream);
   socket.once("close", () => {
+    // Closing the socket unpiped (and so paused) the agent's stream. It must still be read to its
+    // end: an SSH channel reports its close, which says the agent has exited, only after that.
+    stream.resume();
     if (!stream.writableEnded) stream.end();
     end("the local helper closed the link");
   });
