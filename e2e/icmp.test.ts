@@ -26,10 +26,10 @@ import {
 } from "../src/helper/packet/index.js";
 import type { ChildReport, ChildRequest, EchoRequestSpec, ProbeResult } from "./icmp/protocol.js";
 import { describeResult, NetnsLab, netnsSkipReason, type NetworkNamespace } from "./netns/index.js";
+import { bundleForAnyUser, type AnyUserScript } from "./netns/any-user-script.js";
 import { buildNativeAddon } from "./netns/native-addon.js";
 import { skipSaying } from "./netns/preconditions.js";
 
-const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const CHILD = fileURLToPath(new URL("./icmp/child.ts", import.meta.url));
 const PREFIXES = ["198.18.5.0/24", "2001:db8:5::/64"];
 const REFUSED = ["198.19.9.9", "2001:db8:9::9"];
@@ -73,12 +73,17 @@ async function waitReachable(ns: NetworkNamespace): Promise<void> {
   }
 }
 
-async function runChild(ns: NetworkNamespace, request: ChildRequest, asNobody = false): Promise<ChildReport> {
-  const node = [process.execPath, "--import", "tsx", CHILD, JSON.stringify(request)];
+async function runChild(
+  ns: NetworkNamespace,
+  child: AnyUserScript,
+  request: ChildRequest,
+  asNobody = false,
+): Promise<ChildReport> {
+  const node = [process.execPath, child.file, JSON.stringify(request)];
   const [file, ...args] = asNobody
     ? ["setpriv", `--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", ...node]
     : node;
-  const result = await ns.run(file!, args, { timeoutMs: 30_000, cwd: ROOT });
+  const result = await ns.run(file!, args, { timeoutMs: 30_000, cwd: child.dir });
   // The child returns without process.exit(): exiting at all proves close() freed the event loop.
   assert.equal(result.code, 0, describeResult("icmp child", [], result));
   const report = JSON.parse(result.stdout.trim().split("\n").pop() ?? "") as ChildReport;
@@ -162,6 +167,9 @@ test(
     const skip = netnsSkipReason({ tools: ["ping", "sysctl", "setpriv"] });
     if (skip) return skipSaying(t, skip);
     buildNativeAddon();
+    // The fallback runs the child as nobody, who may not be able to read this checkout.
+    const child = bundleForAnyUser(CHILD);
+    t.after(() => child.remove());
 
     const lab = new NetnsLab();
     t.after(() => lab.cleanup());
@@ -175,7 +183,7 @@ test(
 
     await t.test("datagram sockets (ping_group_range allows root's group)", async () => {
       await setPingGroupRange(a, "0 2147483647");
-      const report = await runChild(a, request("socket"));
+      const report = await runChild(a, child, request("socket"));
       assertOpened(report.probes[4], "datagram");
       assertOpened(report.probes[6], "datagram");
       assert.deepEqual(report.modes, { 4: "datagram", 6: "datagram" });
@@ -184,7 +192,7 @@ test(
 
     await t.test("raw sockets (datagram refused, root has CAP_NET_RAW)", async () => {
       await setPingGroupRange(a, "1 0");
-      const report = await runChild(a, request("socket"));
+      const report = await runChild(a, child, request("socket"));
       assertOpened(report.probes[4], "raw");
       assertOpened(report.probes[6], "raw");
       assert.deepEqual(report.modes, { 4: "raw", 6: "raw" });
@@ -194,7 +202,7 @@ test(
     await t.test("forcing datagram where it is refused names the errno and the sysctl", async () => {
       await setPingGroupRange(a, "1 0");
       const forced = request("socket", "datagram");
-      const report = await runChild(a, { ...forced, requests: [], expectPackets: 0 });
+      const report = await runChild(a, child, { ...forced, requests: [], expectPackets: 0 });
       for (const probe of [report.probes[4], report.probes[6]]) {
         assert.ok("code" in probe);
         assert.equal(probe.code, "EACCES");
@@ -204,7 +212,7 @@ test(
 
     await t.test("neither socket allowed: an explained error, then the system ping", async () => {
       await setPingGroupRange(a, "1 0");
-      const report = await runChild(a, request("create"), true);
+      const report = await runChild(a, child, request("create"), true);
       for (const probe of [report.probes[4], report.probes[6]]) {
         assert.ok("code" in probe, `nobody opened an ICMP socket: ${JSON.stringify(probe)}`);
         assert.equal(probe.code, "EACCES");

@@ -1,5 +1,5 @@
 // Runs an ICMP forwarder inside a test namespace on behalf of e2e/icmp.test.ts:
-//   ip netns exec NS node --import tsx e2e/icmp/child.ts '<ChildRequest JSON>'
+//   ip netns exec NS node script.mjs '<ChildRequest JSON>'  (bundled first: e2e/netns/any-user-script.ts)
 // It feeds the forwarder echo requests as the NAT engine would, waits for what the forwarder writes
 // back towards the remote, prints one ChildReport line, closes the forwarder and then simply
 // returns: the process exits only if close() really released the event loop (the test checks).
