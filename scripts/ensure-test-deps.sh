@@ -5,6 +5,7 @@ set -euo pipefail
 
 packages=(
   iproute2      # ip netns, veth, routes inside test namespaces
+  procps        # sysctl inside test namespaces (ping_group_range, IPv6 DAD, forwarding)
   iputils-ping  # ping and ping -6 from the remote namespace
   dnsutils      # dig
   netcat-openbsd
@@ -15,7 +16,10 @@ packages=(
   openssh-server  # a real sshd in the remote namespace (started by the tests, never as a service)
   openssh-client  # ssh-keygen and ssh-agent for the SSH tests
   sudo          # the remote user's passwordless sudo for the agent
-  util-linux    # unshare: the test sshd's private mount namespace
+  util-linux    # unshare (the test sshd's private mount namespace), setpriv, nsenter
+  bash          # the shell of test commands (bash -o pipefail)
+  coreutils     # timeout, env, mkdir, cat in test commands
+  libc-bin      # getent, getconf
   chromium      # browser tests, driven by playwright-core (browsers cannot be downloaded here)
 )
 

@@ -1,5 +1,6 @@
 // Why a namespace suite cannot run here, as a sentence for t.skip(), or undefined when it can.
 // Checked up front so a machine without root or /dev/net/tun reports a clear skip, not a failure.
+import { spawnSync } from "node:child_process";
 import { accessSync, constants, existsSync, readFileSync } from "node:fs";
 import { delimiter, join } from "node:path";
 
@@ -23,6 +24,11 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   sysctl: "procps",
   bash: "bash",
   timeout: "coreutils",
+  setpriv: "util-linux",
+  nsenter: "util-linux",
+  unshare: "util-linux",
+  getent: "libc-bin",
+  getconf: "libc-bin",
 };
 
 export function findOnPath(command: string): string | undefined {
@@ -49,6 +55,25 @@ function hasCapability(bit: number): boolean {
   }
 }
 
+let namespaceRefusal: { reason: string | undefined } | undefined;
+
+/**
+ * The capability bits can be set and namespaces still refused (a container's seccomp profile):
+ * tries once, for real, to create one. Without `unshare` the capability check is all there is.
+ */
+function namespaceRefused(): string | undefined {
+  if (!namespaceRefusal) {
+    const result = spawnSync("unshare", ["--net", "true"], { encoding: "utf8" });
+    namespaceRefusal = {
+      reason:
+        result.error || result.status === 0
+          ? undefined
+          : `this machine refuses to create network namespaces (unshare --net: ${result.stderr.trim()})`,
+    };
+  }
+  return namespaceRefusal.reason;
+}
+
 export function netnsSkipReason(requirements: NetnsRequirements = {}): string | undefined {
   if (process.platform !== "linux") return `network namespaces need Linux, not ${process.platform}`;
   if (typeof process.getuid !== "function" || process.getuid() !== 0) {
@@ -56,6 +81,8 @@ export function netnsSkipReason(requirements: NetnsRequirements = {}): string | 
   }
   if (!hasCapability(21)) return "network namespace tests need CAP_SYS_ADMIN (a privileged container)";
   if (!hasCapability(12)) return "network namespace tests need CAP_NET_ADMIN";
+  const refused = namespaceRefused();
+  if (refused) return refused;
   if (requirements.tun && !existsSync("/dev/net/tun")) {
     return "/dev/net/tun is missing: load the tun module (modprobe tun) or pass the device into the container";
   }

@@ -2,7 +2,7 @@
 import { existsSync } from "node:fs";
 import { findOnPath, netnsSkipReason } from "../netns/index.js";
 
-const PACKAGES: readonly [command: string, debianPackage: string][] = [
+export const SSH_TOOL_PACKAGES: readonly [command: string, debianPackage: string][] = [
   ["ssh", "openssh-client"],
   ["ssh-keygen", "openssh-client"],
   ["ssh-agent", "openssh-client"],
@@ -16,7 +16,7 @@ export function sshdSkipReason(): string | undefined {
   const netns = netnsSkipReason({ tools: ["ip", "sysctl"] });
   if (netns) return netns;
   if (!existsSync("/usr/sbin/sshd")) return "/usr/sbin/sshd is not installed (Debian package openssh-server)";
-  for (const [command, debianPackage] of PACKAGES) {
+  for (const [command, debianPackage] of SSH_TOOL_PACKAGES) {
     if (!findOnPath(command)) return `\`${command}\` is not installed (Debian package ${debianPackage})`;
   }
   if (!existsSync("/etc/sudoers")) return "/etc/sudoers is missing (Debian package sudo)";
