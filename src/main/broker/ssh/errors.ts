@@ -6,6 +6,7 @@ export type SshErrorCode =
   | "AUTH_FAILED"
   | "HOST_KEY_UNKNOWN"
   | "HOST_KEY_CHANGED"
+  | "HOST_KEY_OTHER_TYPE"
   | "HANDSHAKE_FAILED"
   | "CONNECTION_LOST";
 
@@ -134,6 +135,48 @@ function describeChangedKey(key: HostKeyInfo, recorded: HostKeyChangedError["rec
           `  ssh-keygen -R '${key.host}' -f '${recorded.file}'`,
         ]),
   ].join("\n");
+}
+
+/** "ED25519", "RSA", "ECDSA": the names ssh-keygen and OpenSSH's warnings use. */
+export function keyTypeLabel(keyType: string): string {
+  if (keyType.startsWith("ecdsa-sha2-")) return "ECDSA";
+  if (keyType.startsWith("sk-ecdsa-")) return "ECDSA-SK";
+  if (keyType.startsWith("sk-ssh-ed25519")) return "ED25519-SK";
+  return keyType.replace(/^ssh-/, "").toUpperCase();
+}
+
+/**
+ * The server offers a key of a type that is not recorded, while keys of other types are: never
+ * accepted without the user (as OpenSSH warns), since an attacker holding none of the recorded
+ * keys would offer just such a key.
+ */
+export class HostKeyOtherTypeError extends SshError {
+  override readonly name = "HostKeyOtherTypeError";
+  readonly code = "HOST_KEY_OTHER_TYPE";
+  constructor(
+    readonly key: HostKeyInfo,
+    readonly recorded: ReadonlyArray<{
+      file: string;
+      line: number;
+      keyType: string;
+      fingerprintSha256: string;
+    }>,
+  ) {
+    const onRecord = recorded
+      .map(
+        (entry) =>
+          `${keyTypeLabel(entry.keyType)} ${entry.fingerprintSha256} (${entry.file} line ${entry.line})`,
+      )
+      .join(", ");
+    const file = recorded[0]?.file ?? "known_hosts";
+    super(
+      `the host key of ${key.host} is not known, and the host has a key of another type on record: ${onRecord}; ` +
+        `the server now offers ${keyTypeLabel(key.keyType)} ${key.fingerprintSha256}. ` +
+        "Someone could be intercepting this connection with a key of another type, or the host's keys were replaced. " +
+        `Backhaul refused to connect. If the host's owner confirms the new key, add it to ${file} ` +
+        `(\`ssh-keyscan -t ${keyTypeLabel(key.keyType).toLowerCase()}\` prints the line), then connect again.`,
+    );
+  }
 }
 
 /** The transport failed: no common algorithm, a protocol error, a server that is not SSH. */

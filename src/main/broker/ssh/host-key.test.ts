@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { HostKeyChangedError, HostKeyUnknownError } from "./errors.js";
+import { HostKeyChangedError, HostKeyOtherTypeError, HostKeyUnknownError } from "./errors.js";
 import { preferredHostKeyAlgorithms, verifyHostKey, type HostKeyCheckOptions } from "./host-key.js";
 import { loadKnownHosts, recordHostKey } from "./known-hosts-file.js";
 import { formatKnownHostsLine } from "./known-hosts.js";
@@ -115,4 +115,51 @@ test("host key algorithms follow the recorded key types", () => {
     "ssh-rsa",
     "ssh-ed25519",
   ]);
+});
+
+test("a key of another type than the recorded one is never accepted silently: refused under every policy but off", async (t) => {
+  const file = join(await scratch(t), "known_hosts");
+  const recorded = formatKnownHostsLine("alpha.test", await publicKey("alpha-ed25519"));
+  await writeFile(file, `${recorded}\n`);
+  const offered = await publicKey("alpha-ecdsa");
+  for (const policy of ["strict", "accept-new"] as const) {
+    const asked: string[] = [];
+    const opts = await options(file, {
+      policy,
+      confirmNewHostKey: async (info) => {
+        asked.push(info.host);
+        return true;
+      },
+    });
+    await assert.rejects(verifyHostKey(offered, opts), (error: unknown) => {
+      assert.ok(error instanceof HostKeyOtherTypeError, String(error));
+      assert.match(
+        error.message,
+        /the host has a key of another type on record: ED25519 SHA256:v7lYyXaxEgB7PLLOVQt11TeBi0FNgvt59B9cSs0SIhY/,
+      );
+      assert.match(error.message, /the server now offers ECDSA SHA256:/);
+      assert.match(error.message, new RegExp(`${file} line 1`));
+      return true;
+    });
+    assert.deepEqual(asked, [], `${policy}: not offered to the user as a new key`);
+  }
+  assert.equal(await readFile(file, "utf8"), `${recorded}\n`, "nothing appended");
+  await verifyHostKey(offered, await options(file, { policy: "off" }));
+});
+
+test("keys recorded in a global file count, and accepted keys never go there", async (t) => {
+  const dir = await scratch(t);
+  const user = join(dir, "known_hosts");
+  const global = join(dir, "ssh_known_hosts");
+  await writeFile(global, `${formatKnownHostsLine("alpha.test", await publicKey("alpha-ed25519"))}\n`);
+  const known = await loadKnownHosts([user, global]);
+  const opts: HostKeyCheckOptions = {
+    name: "alpha.test",
+    entries: known.entries,
+    knownHostsFiles: [user],
+    policy: "accept-new",
+  };
+  await verifyHostKey(await publicKey("alpha-ed25519"), opts);
+  await assert.rejects(verifyHostKey(await publicKey("alpha-ecdsa"), opts), HostKeyOtherTypeError);
+  await assert.rejects(stat(user), /ENOENT/);
 });

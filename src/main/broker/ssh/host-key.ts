@@ -1,11 +1,17 @@
 // Deciding whether to trust the key a server presents: known_hosts, then the policy, then the user.
 import type { ServerHostKeyAlgorithm } from "ssh2";
-import { HostKeyChangedError, HostKeyUnknownError, type HostKeyInfo } from "./errors.js";
+import {
+  HostKeyChangedError,
+  HostKeyOtherTypeError,
+  HostKeyUnknownError,
+  type HostKeyInfo,
+} from "./errors.js";
 import { recordHostKey } from "./known-hosts-file.js";
 import { blobKeyType, checkHostKey, fingerprintSha256, type KnownHostEntry } from "./known-hosts.js";
 
 /**
- * "strict": only recorded keys. "accept-new": record unknown keys, refuse changed ones.
+ * "strict": only recorded keys. "accept-new": record keys of hosts with none recorded, refuse
+ * changed ones and keys of another type than the recorded ones.
  * "off": accept anything, only for a transport that authenticates the host itself (the Codespaces
  * relay, which `gh` authenticates).
  */
@@ -40,17 +46,24 @@ export async function verifyHostKey(key: Buffer, options: HostKeyCheckOptions): 
       revoked: check.revoked,
     });
   }
+  if (check.status === "other-type") {
+    throw new HostKeyOtherTypeError(
+      info,
+      check.recorded.map((entry) => ({
+        file: entry.file,
+        line: entry.line,
+        keyType: entry.keyType,
+        fingerprintSha256: fingerprintSha256(entry.key),
+      })),
+    );
+  }
   const file = options.knownHostsFiles[0];
   if (file === undefined)
     throw new HostKeyUnknownError(info, "a known_hosts file", "no known_hosts file is configured");
   let accepted = options.policy === "accept-new";
   if (!accepted && options.confirmNewHostKey) accepted = await options.confirmNewHostKey(info);
   if (!accepted) {
-    const others =
-      check.otherTypes.length > 0 ? ` (only ${check.otherTypes.join(", ")} keys are recorded)` : "";
-    const reason = options.confirmNewHostKey
-      ? `you did not accept it${others}`
-      : `host key checking is strict${others}`;
+    const reason = options.confirmNewHostKey ? "you did not accept it" : "host key checking is strict";
     throw new HostKeyUnknownError(info, file, reason);
   }
   await recordHostKey(file, options.name, key);

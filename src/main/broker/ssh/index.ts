@@ -6,6 +6,7 @@ export {
   ConnectionLostError,
   HandshakeFailedError,
   HostKeyChangedError,
+  HostKeyOtherTypeError,
   HostKeyUnknownError,
   SshError,
   UnreachableError,

@@ -124,8 +124,13 @@ export function entryMatchesHost(entry: KnownHostEntry, name: string): boolean {
 
 export type HostKeyCheck =
   | { status: "known"; entry: KnownHostEntry }
-  /** No line for this host and this key type; `otherTypes` are types recorded for the host. */
-  | { status: "unknown"; otherTypes: string[] }
+  /** Nothing is recorded for this host. */
+  | { status: "unknown" }
+  /**
+   * Only keys of other types are recorded for the host: a server that now offers another type
+   * may be an attacker who has none of the recorded keys (a downgrade), so this is never "new".
+   */
+  | { status: "other-type"; recorded: KnownHostEntry[] }
   /** A recorded key of the same type differs, or the key is @revoked: refuse. */
   | { status: "changed"; entry: KnownHostEntry; revoked: boolean };
 
@@ -139,7 +144,7 @@ export function checkHostKey(entries: readonly KnownHostEntry[], name: string, k
   if (known) return { status: "known", entry: known };
   const sameType = live.find((entry) => entry.keyType === keyType);
   if (sameType) return { status: "changed", entry: sameType, revoked: false };
-  return { status: "unknown", otherTypes: [...new Set(live.map((entry) => entry.keyType))] };
+  return live.length > 0 ? { status: "other-type", recorded: live } : { status: "unknown" };
 }
 
 /** Key types recorded for `name`, so the handshake can ask the server for one of those first. */
