@@ -38,6 +38,8 @@
  * This module runs in any process: it uses Buffer but no other Node API.
  */
 
+import { sanitiseRemoteText } from "./remote-text.js";
+
 export const PROTOCOL_VERSION = 1;
 
 /** Bytes before the type byte: the u32 length. */
@@ -197,14 +199,9 @@ export function writeFrameHeader(target: Buffer, offset: number, type: number, p
 // ---------------------------------------------------------------------------------------------
 // Text
 
-// C0/C1 controls and bidi overrides: text from the peer ends up in terminals and the UI, where
-// escape sequences could rewrite what the user sees.
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const UNSAFE_TEXT = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
-
-/** Peer text made safe to print: controls (other than tab and newline) become U+FFFD. */
+/** Peer text made safe to print (see remote-text.ts): it ends up in terminals and the UI. */
 function decodeText(payload: Buffer, start: number): string {
-  return payload.toString("utf8", start).replace(UNSAFE_TEXT, "\uFFFD");
+  return sanitiseRemoteText(payload.toString("utf8", start));
 }
 
 // ---------------------------------------------------------------------------------------------

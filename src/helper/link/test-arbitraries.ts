@@ -7,7 +7,7 @@ import type { LinkConfig, LinkCounters, LinkDnsConfig, StatsReport } from "../..
 export function printableText(): fc.Arbitrary<string> {
   return fc
     .string({ unit: "grapheme", maxLength: 40 })
-    .map((text) => text.replace(/[\p{Cc}\u202a-\u202e\u2066-\u2069]/gu, ""));
+    .map((text) => text.replace(/[\p{Cc}\p{Cf}\u2028\u2029]/gu, ""));
 }
 
 function prefixBytes(bytes: Uint8Array, prefixLength: number): Uint8Array {

@@ -4,12 +4,18 @@
  */
 import { userInfo } from "node:os";
 import { join } from "node:path";
+import { sanitisedLines } from "../../shared/remote-lines.js";
 import { VERSION } from "../../shared/version.js";
 import { deployAgent, RemoteNotReadyError } from "./deploy/index.js";
 import type { AgentTransport, ConnectStep } from "./session.js";
 import { FatalSessionError } from "./session.js";
 import { connectSsh, type HostKeyPolicy, type PassphrasePrompt } from "./ssh/index.js";
-import { AuthFailedError, HostKeyChangedError, HostKeyUnknownError } from "./ssh/errors.js";
+import {
+  AuthFailedError,
+  HostKeyChangedError,
+  HostKeyOtherTypeError,
+  HostKeyUnknownError,
+} from "./ssh/errors.js";
 import {
   codespaceSshTarget,
   ensureCodespaceKey,
@@ -108,7 +114,9 @@ async function open(
       channel.once("close", () => resolve());
       connection.once("close", () => resolve());
     });
-    return { stream: channel, stderr: channel.stderr, close: () => connection.close(), exited };
+    // The agent's log lines are the remote's words: sanitised here, where they enter this computer.
+    const stderr = channel.stderr.pipe(sanitisedLines());
+    return { stream: channel, stderr, close: () => connection.close(), exited };
   } catch (error) {
     connection.close();
     throw error;
@@ -128,6 +136,7 @@ function asSessionError(error: unknown): unknown {
   if (
     error instanceof AuthFailedError ||
     error instanceof HostKeyChangedError ||
+    error instanceof HostKeyOtherTypeError ||
     error instanceof HostKeyUnknownError ||
     error instanceof RemoteNotReadyError ||
     error instanceof TargetError

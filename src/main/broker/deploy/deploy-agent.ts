@@ -6,6 +6,7 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { NATIVE_FILE_NAME } from "../../../helper/native/load-addon.js";
+import { sanitiseRemoteText } from "../../../shared/remote-text.js";
 import type { SshConnection } from "../ssh/index.js";
 import { DeployFailedError, RemoteNotReadyError } from "./errors.js";
 import { buildProbeScript, judgeProbe, parseProbeOutput, type Arch, type ProbeResult } from "./probe.js";
@@ -167,7 +168,7 @@ async function verify(connection: SshConnection, remoteDir: string, files: Local
     const line = result.stdout.split("\n").find((text) => text.trim().endsWith(` ${file.name}`));
     if (line?.split(" ")[0] !== file.sha256) {
       throw new DeployFailedError(
-        `${remoteDir}/${file.name} does not match what was uploaded (sha256sum said: ${(line ?? result.stderr).trim()})`,
+        `${remoteDir}/${file.name} does not match what was uploaded (sha256sum said: ${sanitiseRemoteText(line ?? result.stderr).trim()})`,
       );
     }
   }

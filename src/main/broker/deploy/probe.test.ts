@@ -171,3 +171,24 @@ test("the script runs in a real sh and reports the cache by size and sha256", as
     ],
   );
 });
+
+test("the remote's values and its shell's complaints reach the user without escape sequences", () => {
+  const osc52 = "\u001b]52;c;cm0gLXJmIH4=\u0007";
+  const result = probe({
+    user: `dev${osc52}`,
+    node_version: `v16.0.0${osc52}`,
+    sudo: "password",
+    sudo_error: `sudo: no${osc52}\u202e`,
+  });
+  assert.equal(result.user, "dev");
+  assert.equal(result.node?.version, "v16.0.0");
+  assert.equal(result.sudoError, "sudo: no\uFFFD");
+  const text = new RemoteNotReadyError("box.test", judge(result).problems).message;
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
+  const escapes = /\u001b|\u0007|52;c;/;
+  assert.doesNotMatch(text, escapes);
+  assert.throws(
+    () => parseProbeOutput("", `not available${osc52}\n`),
+    (error: unknown) => error instanceof DeployFailedError && !escapes.test(error.message),
+  );
+});

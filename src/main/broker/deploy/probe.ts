@@ -1,6 +1,7 @@
 // One round trip tells us everything about the remote: system, user, Node.js, TUN device, sudo,
 // and what an earlier deploy left in the cache. The script prints `key=value` lines; parsing and
 // judging them are pure functions, tested on recorded output.
+import { sanitiseRemoteText } from "../../../shared/remote-text.js";
 import { DeployFailedError, type DeployProblem } from "./errors.js";
 import { quoteShellArg } from "./shell-quote.js";
 
@@ -74,7 +75,8 @@ export function parseProbeOutput(stdout: string, stderr = ""): ProbeResult {
     const equals = line.indexOf("=");
     if (equals <= 0) continue;
     const key = line.slice(0, equals);
-    const value = line.slice(equals + 1).trim();
+    // The values are the remote's words (user, home, versions, sudo's complaint): shown to the user.
+    const value = sanitiseRemoteText(line.slice(equals + 1)).trim();
     if (key.startsWith("cached:")) {
       const [sizeText, sha256] = value.split(" ");
       const size = Number(sizeText);
@@ -86,9 +88,9 @@ export function parseProbeOutput(stdout: string, stderr = ""): ProbeResult {
   }
   const uid = Number(values.get("uid"));
   if (values.get("done") !== "yes" || !Number.isInteger(uid) || values.get("uid") === "") {
-    const said = [stderr.trim(), stdout.trim()].filter(Boolean).join("\n").slice(0, 2000);
+    const said = sanitiseRemoteText([stderr.trim(), stdout.trim()].filter(Boolean).join(" / "));
     throw new DeployFailedError(
-      `probing the remote failed: its shell did not run our script${said ? `; it said:\n${said}` : ""}`,
+      `probing the remote failed: its shell did not run our script${said ? `; it said: ${said}` : ""}`,
     );
   }
   const [kernel = "", machine = ""] = (values.get("uname") ?? "").split(/\s+/);

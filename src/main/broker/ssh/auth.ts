@@ -11,6 +11,7 @@ import ssh2, {
 import { AuthFailedError, type AuthAttempt } from "./errors.js";
 import { loadIdentity, type PassphrasePrompt } from "./identities.js";
 import { fingerprintSha256 } from "./known-hosts.js";
+import { sanitiseRemoteText } from "../../../shared/remote-text.js";
 
 export interface AuthPlanOptions {
   username: string;
@@ -58,7 +59,8 @@ export class AuthPlan {
   /** ssh2's authHandler: called first with null, then after each failure with the methods left. */
   readonly handler: AuthHandlerMiddleware = (methodsLeft, _partialSuccess, next) => {
     // ssh2 passes null on the first call, though its types say otherwise.
-    if (Array.isArray(methodsLeft)) this.serverMethods = [...methodsLeft];
+    if (Array.isArray(methodsLeft))
+      this.serverMethods = methodsLeft.map((method) => sanitiseRemoteText(method, 64));
     const keysAllowed = !Array.isArray(methodsLeft) || methodsLeft.includes("publickey");
     if (!keysAllowed) {
       next(NO_MORE_METHODS);

@@ -15,6 +15,7 @@ import { preferredHostKeyAlgorithms, verifyHostKey, type HostKeyPolicy } from ".
 import { defaultIdentityFiles, type PassphrasePrompt } from "./identities.js";
 import { defaultKnownHostsFiles, loadKnownHosts } from "./known-hosts-file.js";
 import { hostLookupName, knownKeyTypes, type ParsedKnownHosts } from "./known-hosts.js";
+import { sanitiseRemoteText } from "../../../shared/remote-text.js";
 import { parseProxyJump } from "./proxy-jump.js";
 import { openProxyCommand, openTcp, type Transport } from "./transport.js";
 
@@ -206,19 +207,16 @@ function handshake(
   };
   const classify = (error: Error & ClientErrorExtensions): Error => {
     if (error.level === "client-authentication") return plan.failure();
+    // A server's disconnect message is its own text: sanitised before anyone prints it.
+    const said = sanitiseRemoteText(error.message);
     if (phase === "auth" && (error.level === "client-ssh" || error.level === "client-socket"))
-      return plan.failure(`the server ended the connection: ${error.message}`);
+      return plan.failure(`the server ended the connection: ${said}`);
     if (error.level === "client-socket")
-      return new UnreachableError(
-        o.host,
-        o.port,
-        `the connection broke during the SSH handshake (${error.message})`,
-        {
-          hint: "Check that an SSH server listens there; a firewall or sshd's MaxStartups can also drop connections.",
-          cause: error,
-        },
-      );
-    return new HandshakeFailedError(`the SSH handshake with ${o.host} failed: ${error.message}`, {
+      return new UnreachableError(o.host, o.port, `the connection broke during the SSH handshake (${said})`, {
+        hint: "Check that an SSH server listens there; a firewall or sshd's MaxStartups can also drop connections.",
+        cause: error,
+      });
+    return new HandshakeFailedError(`the SSH handshake with ${o.host} failed: ${said}`, {
       cause: error,
     });
   };

@@ -4,6 +4,7 @@ import { spawn } from "node:child_process";
 import { connect, type Socket } from "node:net";
 import { Duplex } from "node:stream";
 import { UnreachableError } from "./errors.js";
+import { sanitiseRemoteText } from "../../../shared/remote-text.js";
 
 export interface Transport {
   stream: Duplex;
@@ -105,7 +106,7 @@ export function openProxyCommand(
   let failure: UnreachableError | undefined;
   let exited = false;
   const fail = (reason: string, cause?: unknown): void => {
-    const said = stderr.trim() ? `; it said: ${stderr.trim()}` : "";
+    const said = stderr.trim() ? `; it said: ${sanitiseRemoteText(stderr).trim()}` : "";
     failure ??= new UnreachableError(
       tokens.host,
       tokens.port,
