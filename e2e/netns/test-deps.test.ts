@@ -17,7 +17,11 @@ function installedPackages(): string[] {
 
 test("ensure-test-deps.sh installs the package of every command the e2e suites run", () => {
   const packages = installedPackages();
-  const needed = [...Object.entries(TOOL_PACKAGES), ...SSH_TOOL_PACKAGES, ["sshd", "openssh-server"]];
+  const needed: (readonly [tool: string, pkg: string])[] = [
+    ...Object.entries(TOOL_PACKAGES),
+    ...SSH_TOOL_PACKAGES,
+    ["sshd", "openssh-server"],
+  ];
   const missing = needed
     .filter(([, pkg]) => !packages.includes(pkg))
     .map(([tool, pkg]) => `${tool} (${pkg})`);
