@@ -4,10 +4,18 @@
  */
 import type { Readable } from "node:stream";
 
+/** The stream ended before its first line; `bytesRead` 0 means the peer sent nothing at all. */
+export class EndedBeforeFirstLineError extends Error {
+  override readonly name = "EndedBeforeFirstLineError";
+  constructor(readonly bytesRead: number) {
+    super("the connection ended before its first line");
+  }
+}
+
 /**
  * Resolves with the stream's first line, leaving whatever followed it unread (unshifted, and the
  * stream paused: the next reader resumes it). Rejects when the line is too long, the stream ends
- * first, or nothing comes within `timeoutMs`.
+ * first (EndedBeforeFirstLineError), or nothing comes within `timeoutMs`.
  */
 export function readFirstLine(stream: Readable, maxBytes: number, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -36,7 +44,7 @@ export function readFirstLine(stream: Readable, maxBytes: number, timeoutMs: num
       if (rest.length > 0) stream.unshift(rest);
       finish(null, Buffer.concat(chunks).toString("utf8"));
     };
-    const onEnd = (): void => finish(new Error("the connection ended before its first line"));
+    const onEnd = (): void => finish(new EndedBeforeFirstLineError(length));
     const onError = (error: Error): void => finish(error);
     const timer = setTimeout(() => finish(new Error(`no first line within ${timeoutMs} ms`)), timeoutMs);
     stream.on("data", onData);

@@ -6,7 +6,12 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { encodeLine, type HelperExitOptions } from "../shared/helper-protocol.js";
+import {
+  encodeLine,
+  MAX_HELPER_LINE,
+  parseEvent,
+  type HelperExitOptions,
+} from "../shared/helper-protocol.js";
 import { Capability } from "../shared/link-protocol.js";
 import { VERSION } from "../shared/version.js";
 import { helperExit } from "../main/broker/helper/helper-exit.js";
@@ -15,7 +20,7 @@ import {
   HelperRefusedError,
   openHelperLink,
 } from "../main/broker/helper/helper-client.js";
-import { readFirstLine } from "./line-socket.js";
+import { readFirstLine, splitLines } from "./line-socket.js";
 import { startHelperServer } from "./local-server.js";
 import { Link } from "./link/link.js";
 import { createMemoryPipe } from "./link/memory-pipe.js";
@@ -145,6 +150,63 @@ test("the link closes when main's control connection goes away", () =>
     control.destroy();
     const closed = await agent.closed;
     assert.match(closed.reason, /broker closed its control connection/);
+  }));
+
+test("a connection that hangs up without a byte is a probe and logs nothing; a partial line is refused", () =>
+  withServer(async (socketPath, logs) => {
+    const probe = connect(socketPath);
+    await new Promise<void>((resolve) => probe.once("connect", () => resolve()));
+    probe.destroy(); // what the supervisor's readiness check does
+    const partial = connect(socketPath);
+    partial.on("error", () => undefined);
+    partial.end('{"type":"link"');
+    await until(() => logs.some((line) => line.startsWith("refused")));
+    assert.deepEqual(
+      logs.filter((line) => line.startsWith("refused")),
+      ["refused a connection: the connection ended before its first line"],
+      "only the connection that sent something is refused",
+    );
+  }));
+
+test("a control connection that stops reading gets only the latest progress when it reads again", () =>
+  withServer(async (socketPath) => {
+    const endpoint = { socketPath, token: TOKEN };
+    const link = await openHelperLink(endpoint, OPTIONS);
+    const agent = new Link(link.socket, {
+      role: "entrance",
+      softwareVersion: VERSION,
+      capabilities: Capability.Stats,
+    });
+    link.socket.resume();
+    await agent.ready;
+    const control = await attachHelperControl(endpoint, link.linkId); // paused: main is not reading
+    const changes = 20_000; // each a new value, ~50 bytes a line: far more than a socket buffer holds
+    for (let value = 1; value <= changes; value++) {
+      while (!agent.sendStats({ "agent.routes": value }))
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      if (value % 500 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.ok(agent.sendStats({ "agent.ready": 1 }));
+    const progress: Record<string, number>[] = [];
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    splitLines(
+      control,
+      MAX_HELPER_LINE,
+      (line) => {
+        const event = parseEvent(line);
+        if (event.type === "progress") progress.push(event.extra);
+      },
+      () => assert.fail("oversized line"),
+    );
+    control.resume();
+    await until(() => progress.at(-1)?.["agent.ready"] === 1);
+    assert.deepEqual(progress.at(-1), { "agent.routes": changes, "agent.ready": 1 });
+    assert.ok(
+      progress.length < changes / 4,
+      `progress was coalesced: ${progress.length} lines for ${changes} changes`,
+    );
+    control.destroy();
+    await agent.closed;
   }));
 
 async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {

@@ -17,8 +17,9 @@ import {
   type HelperExitOptions,
   type HelperReply,
 } from "../shared/helper-protocol.js";
+import { ControlChannel } from "./control-channel.js";
 import { ExitSession, openExitLink } from "./exit-session.js";
-import { readFirstLine, splitLines } from "./line-socket.js";
+import { EndedBeforeFirstLineError, readFirstLine, splitLines } from "./line-socket.js";
 import type { Link } from "./link/link.js";
 import type { NatEngineOptions } from "./nat/engine.js";
 
@@ -41,6 +42,8 @@ export interface HelperServer {
 
 const HELLO_TIMEOUT_MS = 5_000;
 const STATUS_INTERVAL_MS = 1_000;
+/** Room for two of the longest lines (table snapshots) waiting on a main that reads slowly. */
+const MAX_CONTROL_BACKLOG = 2 * MAX_HELPER_LINE;
 
 interface LinkEntry {
   link: Link;
@@ -48,6 +51,7 @@ interface LinkEntry {
   ready: boolean;
   progress: Record<string, number>;
   control: Socket | undefined;
+  channel: ControlChannel | undefined;
   closedReason: string | undefined;
 }
 
@@ -66,6 +70,8 @@ export async function startHelperServer(options: HelperServerOptions): Promise<H
     try {
       line = await readFirstLine(socket, MAX_HELLO_LINE, HELLO_TIMEOUT_MS);
     } catch (error) {
+      // Connected and hung up without a byte: a readiness probe (the supervisor's), not a client.
+      if (error instanceof EndedBeforeFirstLineError && error.bytesRead === 0) return void socket.destroy();
       return refuse(socket, error instanceof Error ? error.message : String(error));
     }
     let hello;
@@ -106,6 +112,7 @@ export async function startHelperServer(options: HelperServerOptions): Promise<H
       ready: false,
       progress: {},
       control: undefined,
+      channel: undefined,
       closedReason: undefined,
     };
     links.set(linkId, entry);
@@ -159,6 +166,7 @@ export async function startHelperServer(options: HelperServerOptions): Promise<H
   const attachControl = (socket: Socket, linkId: string, entry: LinkEntry): void => {
     entry.control = socket;
     socket.write(encodeLine({ type: "attached", linkId }));
+    entry.channel = new ControlChannel(socket, { maxBacklogBytes: MAX_CONTROL_BACKLOG, log: options.log });
     if (entry.ready) send(entry, { type: "ready" });
     if (Object.keys(entry.progress).length > 0) send(entry, { type: "progress", extra: entry.progress });
     if (entry.exit) subscribeTables(entry, entry.exit);
@@ -202,14 +210,7 @@ export async function startHelperServer(options: HelperServerOptions): Promise<H
     });
   };
 
-  const send = (entry: LinkEntry, event: HelperEvent): void => {
-    const control = entry.control;
-    if (!control || control.destroyed || control.writableEnded) return;
-    const line = encodeLine(event);
-    if (line.length > MAX_HELPER_LINE)
-      return options.log(`dropped a ${event.type} event of ${line.length} bytes`);
-    control.write(line);
-  };
+  const send = (entry: LinkEntry, event: HelperEvent): void => entry.channel?.send(event);
 
   // A live socket is another helper's (an elevated one that came late, say): never take it over.
   if (await accepts(options.socketPath))

@@ -42,7 +42,7 @@ export type HelperReply =
 export type HelperEvent =
   /** The link handshake with the agent completed. */
   | { type: "ready" }
-  /** The agent's STATS extras (agent.routes, agent.ready), merged over the link's life. */
+  /** The agent's progress (AGENT_PROGRESS_KEYS of its STATS extras), merged over the link's life. */
   | { type: "progress"; extra: Record<string, number> }
   | { type: "flows"; delta: TableDelta<FlowRow> }
   | { type: "dns"; delta: TableDelta<DnsRow> }
@@ -156,7 +156,19 @@ function isStringList(value: unknown): value is string[] {
   return Array.isArray(value) && value.length <= 4096 && value.every((item) => typeof item === "string");
 }
 
-/** The agent's progress keys (agent.routes, agent.ready) out of a STATS report's extras. */
+/**
+ * The STATS extras main acts on (session.ts): the agent's routes are in place, then it is ready.
+ * Only these are kept and forwarded: the agent may send any names, and a map that took them all
+ * grew without bound.
+ */
+export const AGENT_PROGRESS_KEYS: readonly string[] = ["agent.routes", "agent.ready"];
+
+/** The agent's progress keys (AGENT_PROGRESS_KEYS) out of a STATS report's extras. */
 export function agentProgress(extra: Readonly<Record<string, number>>): Record<string, number> {
-  return Object.fromEntries(Object.entries(extra).filter(([key]) => key.startsWith("agent.")));
+  const progress: Record<string, number> = {};
+  for (const key of AGENT_PROGRESS_KEYS) {
+    const value = extra[key];
+    if (value !== undefined) progress[key] = value;
+  }
+  return progress;
 }
