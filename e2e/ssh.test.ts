@@ -6,6 +6,7 @@
  * through the returned command, and the probe's refusals.
  */
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -340,6 +341,54 @@ describe("SSH against a real sshd", { skip, timeout: 300_000 }, () => {
       assert.deepEqual(reply.error?.problems, ["NODE_MISSING"]);
       assert.match(reply.error?.message ?? "", /--remote-node PATH/);
     });
+  });
+
+  test("a server offering only RSA while an Ed25519 key is recorded: refused under accept-new, nothing appended", async () => {
+    const { ed25519, rsa } = await sshd.knownHostsLines();
+    await sshd.restartOffering(["rsa"]);
+    try {
+      const file = await knownHosts(ed25519);
+      const reply = await run(
+        await options({ knownHostsFiles: [file], hostKeyPolicy: "accept-new", confirmNewHostKey: true }),
+      );
+      const message = assertError(reply, "HostKeyOtherTypeError");
+      const [, , ed25519Key] = ed25519.split(" ");
+      const [, , rsaKey] = rsa.split(" ");
+      const fingerprint = (base64 = ""): string =>
+        `SHA256:${createHash("sha256").update(Buffer.from(base64, "base64")).digest("base64").replace(/=+$/, "")}`;
+      assert.ok(
+        message.includes(`the host has a key of another type on record: ED25519 ${fingerprint(ed25519Key)}`),
+        message,
+      );
+      assert.ok(message.includes(`the server now offers RSA ${fingerprint(rsaKey)}`), message);
+      assert.deepEqual(reply.prompts, [], "not offered to the user as a new key");
+      assert.equal(await readFile(file, "utf8"), `${ed25519}\n`, "known_hosts untouched");
+
+      // The same key recorded only in the global file counts too; nothing is written anywhere.
+      const global = await knownHosts(ed25519);
+      const user = join(dir, "never-created", "known_hosts");
+      const viaGlobal = await run(
+        await options({
+          knownHostsFiles: [user],
+          globalKnownHostsFiles: [global],
+          hostKeyPolicy: "accept-new",
+        }),
+      );
+      assertError(viaGlobal, "HostKeyOtherTypeError", /on record: ED25519/);
+      assert.equal(existsSync(user), false, "the user's file was not created");
+      assert.equal(await readFile(global, "utf8"), `${ed25519}\n`, "the global file is never written");
+
+      // A host with no key on record is still new: accept-new records the RSA key.
+      const fresh = join(dir, "fresh-rsa", "known_hosts");
+      assertOk(
+        await run(
+          await options({ knownHostsFiles: [fresh], globalKnownHostsFiles: [], hostKeyPolicy: "accept-new" }),
+        ),
+      );
+      assert.equal(await readFile(fresh, "utf8"), `${rsa}\n`);
+    } finally {
+      await sshd.restartOffering();
+    }
   });
 
   // Last: it replaces the server's host keys.

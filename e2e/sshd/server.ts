@@ -38,7 +38,10 @@ export interface ClientKeys {
   stranger: string;
 }
 
-const HOST_KEY_TYPES = ["ed25519", "ecdsa"] as const;
+const HOST_KEY_TYPES = ["ed25519", "ecdsa", "rsa"] as const;
+type HostKeyType = (typeof HOST_KEY_TYPES)[number];
+/** What sshd offers unless a test restricts it. */
+const DEFAULT_OFFERED: readonly HostKeyType[] = ["ed25519", "ecdsa"];
 
 async function keygen(file: string, type: string, comment: string, passphrase = ""): Promise<void> {
   await runChecked("ssh-keygen", ["-q", "-t", type, "-N", passphrase, "-C", comment, "-f", file]);
@@ -73,6 +76,7 @@ async function waitForLine(process: ManagedProcess, pattern: RegExp, timeoutMs: 
 export class TestSshd {
   private process: ManagedProcess | undefined;
   private log = "";
+  private accounts: readonly TestUser[] = [];
 
   private constructor(
     readonly dir: string,
@@ -131,21 +135,29 @@ export class TestSshd {
     const sshd = new TestSshd(dir, remote, local, { dev, noPasswordSudo }, keys);
     await runChecked("mkdir", ["-m", "0700", join(dir, "host")]);
     await sshd.generateHostKeys();
-    await writeFile(join(dir, "sshd_config"), sshdConfig(dir, users));
+    sshd.accounts = users;
+    await writeFile(join(dir, "sshd_config"), sshdConfig(dir, users, DEFAULT_OFFERED));
     await writeFile(join(dir, "start-sshd.sh"), startScript(dir, files));
     await sshd.startDaemon();
     return sshd;
   }
 
   /** known_hosts lines for the current host keys, e.g. `198.18.1.1 ssh-ed25519 AAAA…`. */
-  async knownHostsLines(name = SSHD_ADDRESS): Promise<{ ed25519: string; ecdsa: string }> {
+  async knownHostsLines(name = SSHD_ADDRESS): Promise<Record<HostKeyType, string>> {
     const line = async (type: string): Promise<string> => {
       const [keyType, key] = (
         await readFile(join(this.dir, "host", `ssh_host_${type}_key.pub`), "utf8")
       ).split(" ");
       return `${name} ${keyType} ${key}`;
     };
-    return { ed25519: await line("ed25519"), ecdsa: await line("ecdsa") };
+    return { ed25519: await line("ed25519"), ecdsa: await line("ecdsa"), rsa: await line("rsa") };
+  }
+
+  /** Restarts sshd offering only these host key types (all but RSA by default). */
+  async restartOffering(types: readonly HostKeyType[] = DEFAULT_OFFERED): Promise<void> {
+    await this.stopDaemon();
+    await writeFile(join(this.dir, "sshd_config"), sshdConfig(this.dir, this.accounts, types));
+    await this.startDaemon();
   }
 
   /** The server's stderr so far (sshd -e logs there): for assertion messages. */
@@ -258,10 +270,10 @@ async function authorize(user: TestUser, lines: readonly string[]): Promise<void
   await chown(file, user.uid, user.uid);
 }
 
-function sshdConfig(dir: string, users: readonly TestUser[]): string {
+function sshdConfig(dir: string, users: readonly TestUser[], offered: readonly HostKeyType[]): string {
   return [
     `ListenAddress ${SSHD_ADDRESS}:22`,
-    ...HOST_KEY_TYPES.map((type) => `HostKey ${join(dir, "host", `ssh_host_${type}_key`)}`),
+    ...offered.map((type) => `HostKey ${join(dir, "host", `ssh_host_${type}_key`)}`),
     "PidFile none",
     "UsePAM no",
     "PubkeyAuthentication yes",

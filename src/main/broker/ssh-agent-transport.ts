@@ -90,6 +90,10 @@ async function open(
       : target.userKnownHostsFiles.length > 0
         ? target.userKnownHostsFiles
         : undefined,
+    globalKnownHostsFiles:
+      target.globalKnownHostsFiles && target.globalKnownHostsFiles.length > 0
+        ? target.globalKnownHostsFiles
+        : undefined,
     hostKeyAlias: target.hostKeyAlias,
     hostKeyPolicy: hostKeyPolicy(target, options.acceptNewHostKey),
     confirmNewHostKey: options.confirmNewHostKey,

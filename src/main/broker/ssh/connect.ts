@@ -13,7 +13,11 @@ import { Deadline } from "./deadline.js";
 import { HandshakeFailedError, UnreachableError, type HostKeyInfo } from "./errors.js";
 import { preferredHostKeyAlgorithms, verifyHostKey, type HostKeyPolicy } from "./host-key.js";
 import { defaultIdentityFiles, type PassphrasePrompt } from "./identities.js";
-import { defaultKnownHostsFiles, loadKnownHosts } from "./known-hosts-file.js";
+import {
+  DEFAULT_GLOBAL_KNOWN_HOSTS_FILES,
+  defaultKnownHostsFiles,
+  loadKnownHosts,
+} from "./known-hosts-file.js";
 import { hostLookupName, knownKeyTypes, type ParsedKnownHosts } from "./known-hosts.js";
 import { sanitiseRemoteText } from "../../../shared/remote-text.js";
 import { parseProxyJump } from "./proxy-jump.js";
@@ -37,6 +41,8 @@ export interface SshConnectOptions {
   proxyJump?: string | null;
   /** Default ~/.ssh/known_hosts; the first one records newly accepted keys. */
   knownHostsFiles?: readonly string[];
+  /** Read as well, never written; default /etc/ssh/ssh_known_hosts and ssh_known_hosts2, as ssh. */
+  globalKnownHostsFiles?: readonly string[];
   hostKeyAlias?: string | null;
   /** Default "strict". */
   hostKeyPolicy?: HostKeyPolicy;
@@ -74,6 +80,7 @@ function resolveOptions(options: SshConnectOptions): Resolved {
     proxyCommand: options.proxyCommand ?? null,
     proxyJump: options.proxyJump ?? null,
     knownHostsFiles: options.knownHostsFiles ?? defaultKnownHostsFiles(),
+    globalKnownHostsFiles: options.globalKnownHostsFiles ?? DEFAULT_GLOBAL_KNOWN_HOSTS_FILES,
     hostKeyAlias: options.hostKeyAlias ?? null,
     hostKeyPolicy: options.hostKeyPolicy ?? "strict",
     confirmNewHostKey: options.confirmNewHostKey,
@@ -88,7 +95,9 @@ function resolveOptions(options: SshConnectOptions): Resolved {
 export async function connectSsh(options: SshConnectOptions): Promise<SshConnection> {
   const o = resolveOptions(options);
   const known: ParsedKnownHosts =
-    o.hostKeyPolicy === "off" ? { entries: [], notes: [] } : await loadKnownHosts(o.knownHostsFiles);
+    o.hostKeyPolicy === "off"
+      ? { entries: [], notes: [] }
+      : await loadKnownHosts([...o.knownHostsFiles, ...o.globalKnownHostsFiles]);
   for (const note of known.notes) o.log(`known_hosts: ${note}`);
 
   if (o.proxyJump) return connectThroughJumps(o, known);

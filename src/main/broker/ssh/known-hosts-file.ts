@@ -8,6 +8,12 @@ export function defaultKnownHostsFiles(home = homedir()): string[] {
   return [join(home, ".ssh", "known_hosts")];
 }
 
+/** ssh's GlobalKnownHostsFile default: read, never written. */
+export const DEFAULT_GLOBAL_KNOWN_HOSTS_FILES: readonly string[] = [
+  "/etc/ssh/ssh_known_hosts",
+  "/etc/ssh/ssh_known_hosts2",
+];
+
 function errorCode(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === "string" ? code : undefined;

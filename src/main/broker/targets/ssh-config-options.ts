@@ -39,6 +39,7 @@ export interface Obtained {
   hostKeyAlias?: Setting<string>;
   strictHostKeyChecking?: Setting<NonNullable<SshTarget["strictHostKeyChecking"]>>;
   userKnownHostsFiles?: Setting<string[]>;
+  globalKnownHostsFiles?: Setting<string[]>;
 }
 
 type Warn = (warning: string) => void;
@@ -84,6 +85,9 @@ export function applyOption(directive: ConfigDirective, obtained: Obtained, warn
       break;
     case "userknownhostsfile":
       obtained.userKnownHostsFiles ??= { value: directive.args, origin };
+      break;
+    case "globalknownhostsfile":
+      obtained.globalKnownHostsFiles ??= { value: directive.args, origin };
       break;
   }
 }
@@ -140,6 +144,7 @@ export function buildTarget(
     expand(value, origin, "IdentityFile"),
   );
   const knownHosts = obtained.userKnownHostsFiles;
+  const globalKnownHosts = obtained.globalKnownHostsFiles;
   const proxy = obtained.proxy?.value;
   const proxyText = proxy === undefined || proxy.text.toLowerCase() === "none" ? null : proxy.text;
   return {
@@ -159,6 +164,11 @@ export function buildTarget(
       knownHosts === undefined
         ? []
         : knownHosts.value.flatMap((value) => expand(value, knownHosts.origin, "UserKnownHostsFile")),
+    ...(globalKnownHosts && {
+      globalKnownHostsFiles: globalKnownHosts.value.flatMap((value) =>
+        expand(value, globalKnownHosts.origin, "GlobalKnownHostsFile"),
+      ),
+    }),
     source: request.source ?? "ssh-config",
   };
 }

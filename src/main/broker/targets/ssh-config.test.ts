@@ -232,6 +232,16 @@ describe("SshConfig edge cases", () => {
     }
   });
 
+  test("GlobalKnownHostsFile is read with ~ expanded; absent, ssh's defaults apply", () => {
+    const text = "Host a\n  GlobalKnownHostsFile ~/site_hosts /etc/ssh/extra_hosts\nHost b\n  User x\n";
+    const parsed = SshConfig.fromText(text, "test", { home: "/h", localUser: "dev" });
+    assert.deepEqual(parsed.resolveHost("a").globalKnownHostsFiles, [
+      "/h/site_hosts",
+      "/etc/ssh/extra_hosts",
+    ]);
+    assert.equal(parsed.resolveHost("b").globalKnownHostsFiles, undefined);
+  });
+
   test("lines ssh would refuse are skipped with a warning, not thrown", () => {
     const text = 'Host a\n  User\n  IdentityFile "unterminated\n  Port 2200\n';
     const parsed = SshConfig.fromText(text, "test", { home: "/h", localUser: "dev" });

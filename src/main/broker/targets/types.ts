@@ -21,6 +21,8 @@ export interface SshTarget {
   strictHostKeyChecking: "yes" | "no" | "accept-new" | "ask" | null;
   /** Expanded paths; empty when none is configured (ssh's defaults apply); `none` is kept as written. */
   userKnownHostsFiles: string[];
+  /** GlobalKnownHostsFile, expanded; absent or empty: ssh's defaults (/etc/ssh/ssh_known_hosts…). */
+  globalKnownHostsFiles?: string[];
   source: "url" | "ssh-config" | "codespace";
 }
 
