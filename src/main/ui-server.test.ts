@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { request, type IncomingMessage } from "node:http";
+import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -372,5 +373,78 @@ describe("browser-mode server", () => {
   test("no answer ever set a cookie", () => {
     assert.ok(replies.length >= 9, `the suite saw its answers (${replies.length})`);
     for (const reply of replies) assert.equal(reply.headers["set-cookie"], undefined);
+  });
+});
+
+describe("browser-mode server under a flood of connections that never authenticate", () => {
+  const dir = mkdtempSync(join(tmpdir(), "backhaul-ui-flood-"));
+  writeFileSync(join(dir, "index.html"), "<h1>renderer</h1>");
+  const backend = new StubBackend();
+  let server: UiServer;
+  const raw: Socket[] = [];
+  /** A TCP connection that has sent the start of a request and then nothing (slowloris). */
+  const stalled = async (): Promise<Socket> => {
+    const socket = connect(server.port, "127.0.0.1");
+    socket.on("error", () => undefined);
+    raw.push(socket);
+    await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+    socket.write(`GET / HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\n`);
+    return socket;
+  };
+  /** Resolves with what the server sent before closing, or rejects after `ms`. */
+  const closedWithin = (socket: Socket, ms: number): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      socket.on("data", (chunk: Buffer) => chunks.push(chunk));
+      const timer = setTimeout(() => reject(new Error(`still open after ${ms} ms`)), ms);
+      socket.once("close", () => {
+        clearTimeout(timer);
+        resolve(Buffer.concat(chunks).toString());
+      });
+    });
+
+  before(async () => {
+    server = await startUiServer({ port: 0, rendererDir: dir, backend });
+  });
+  after(async () => {
+    raw.forEach((socket) => socket.destroy());
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("past 32 connections without the token the next is refused, while an authorised window keeps working", async () => {
+    const origin = `http://127.0.0.1:${server.port}`;
+    const { ws } = await openBridge(server.port, { Origin: origin }, [
+      "backhaul.v1",
+      `backhaul.token.${server.token}`,
+    ]);
+    const messages = inbox(ws);
+    const flood = await Promise.all(Array.from({ length: 32 }, () => stalled()));
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the server has seen all 32
+
+    const extra = connect(server.port, "127.0.0.1");
+    extra.on("error", () => undefined);
+    raw.push(extra);
+    const answer = closedWithin(extra, 3_000);
+    extra.write(`GET / HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nConnection: close\r\n\r\n`);
+    assert.equal(await answer, "", "the 33rd is closed without an answer");
+
+    ws.send(JSON.stringify({ id: 1, channel: "app:info", payload: null }));
+    const reply = await messages.next((m) => "id" in m && m.id === 1);
+    assert.equal((reply as { ok: boolean }).ok, true, "the authorised window is still served");
+
+    flood.forEach((socket) => socket.destroy());
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const page = await get(server.port, "/", { Connection: "close" });
+    assert.equal(page.status, 200, "once the flood is gone, pages load again");
+    ws.terminate();
+  });
+
+  test("a connection that does not finish its request headers is closed within 8 s", async () => {
+    const socket = await stalled();
+    const started = Date.now();
+    const answer = await closedWithin(socket, 8_000);
+    assert.match(answer, /^HTTP\/1\.1 408/, "answered 408 Request Timeout");
+    assert.ok(Date.now() - started < 8_000);
   });
 });

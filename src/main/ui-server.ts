@@ -15,7 +15,7 @@
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { readFile } from "node:fs/promises";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { extname, join, normalize, sep } from "node:path";
 import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer, type RawData } from "ws";
@@ -51,6 +51,14 @@ const TOKEN_PATTERN = /^[A-Za-z0-9_-]{16,}$/;
 export const MAX_MESSAGE_BYTES = 64 * 1024;
 /** A window that falls this far behind on events is dropped; it reconnects and takes a snapshot. */
 const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
+/**
+ * Connections that have not (yet) become an authorised bridge: page loads and attempts. A browser
+ * needs a handful; any local process may open thousands, so beyond this the next is closed at once.
+ */
+export const MAX_UNAUTHORISED_CONNECTIONS = 32;
+/** A request's headers must arrive within this (a silent or trickling connection is answered 408). */
+const HEADERS_TIMEOUT_MS = 5_000;
+const REQUEST_TIMEOUT_MS = 10_000;
 const CONTENT_TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
   ".js": "text/javascript; charset=utf-8",
@@ -77,10 +85,25 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
   const token = options.token ?? randomBytes(32).toString("base64url");
   if (!TOKEN_PATTERN.test(token)) throw new Error("the UI token must be 16 or more base64url characters");
   const context: Context = { token, port: options.port, rendererDir: options.rendererDir };
-  const server = createServer((request, response) => {
-    handle(request, response, context).catch(() => {
-      if (!response.headersSent) send(response, context, 500, "internal error");
-    });
+  const server = createServer(
+    {
+      headersTimeout: HEADERS_TIMEOUT_MS,
+      requestTimeout: REQUEST_TIMEOUT_MS,
+      // How often Node checks those timeouts; its default of 30 s would let them run 6 times over.
+      connectionsCheckingInterval: 1_000,
+    },
+    (request, response) => {
+      handle(request, response, context).catch(() => {
+        if (!response.headersSent) send(response, context, 500, "internal error");
+      });
+    },
+  );
+  // Counted from accept until an upgrade with the token: only the token's holder is unlimited.
+  const unauthorised = new Set<Duplex>();
+  server.on("connection", (socket: Socket) => {
+    if (unauthorised.size >= MAX_UNAUTHORISED_CONNECTIONS) return void socket.destroy();
+    unauthorised.add(socket);
+    socket.once("close", () => unauthorised.delete(socket));
   });
   const sockets = new WebSocketServer({
     noServer: true,
@@ -100,7 +123,10 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
       );
       return;
     }
-    sockets.handleUpgrade(request, socket, head, (ws) => serveBridge(ws, options.backend));
+    sockets.handleUpgrade(request, socket, head, (ws) => {
+      unauthorised.delete(socket);
+      serveBridge(ws, options.backend);
+    });
   });
   const unsubscribe = options.backend.subscribe((event) => broadcast(sockets, event));
   await new Promise<void>((resolve, reject) => {
