@@ -5,6 +5,8 @@
 // that recovers first; stdin closing (link loss) — and each time R's routes, links, addresses
 // and resolv.conf (byte for byte) must be what they were before.
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { once } from "node:events";
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -202,6 +204,55 @@ test(
         next.signal("SIGTERM");
         assert.deepEqual(await next.waitForExit(), { code: 0, signal: null }, next.log);
         await assertRestored(r, before, next.log);
+      },
+    );
+
+    await t.test(
+      "another user squatting the agent's old lock name cannot stop the agent or its recovery",
+      async () => {
+        const crashed = AgentDriver.start(r, config);
+        await crashed.next("ready");
+        crashed.signal("SIGKILL");
+        await crashed.waitForExit();
+
+        // As nobody, in R: bind the abstract socket the agent used to lock with (its name was
+        // predictable), and try the new lock file. A plain `node -e`: nobody may not read the checkout.
+        const oldName = `backhaul-agent-${createHash("sha256").update(config.journalPath).digest("hex").slice(0, 32)}`;
+        const squat = [
+          'const net = require("node:net"), fs = require("node:fs");',
+          // An argument cannot hold the abstract name's leading NUL: added here.
+          "net.createServer().listen({ path: '\\0' + process.argv[1] }, () => {",
+          "  let lockFile;",
+          "  try { fs.openSync(process.argv[2], 'r'); lockFile = 'opened'; } catch (e) { lockFile = e.code; }",
+          "  process.stdout.write(JSON.stringify({ bound: true, lockFile }) + '\\n');",
+          "});",
+        ].join("\n");
+        const squatter = r.spawn("setpriv", [
+          "--reuid=65534",
+          "--regid=65534",
+          "--clear-groups",
+          process.execPath,
+          "-e",
+          squat,
+          oldName,
+          `${config.journalPath}.lock`,
+        ]);
+        try {
+          const [line] = (await once(squatter.child.stdout!, "data")) as [Buffer];
+          assert.deepEqual(JSON.parse(line.toString()), { bound: true, lockFile: "EACCES" });
+
+          const next = AgentDriver.start(r, config);
+          const recovered = await next.next("recovered");
+          assert.equal(recovered.previousOwner, crashed.pid, next.log);
+          assert.equal(recovered.failed, 0, next.log);
+          await next.next("ready");
+          await assertApplied(r);
+          next.signal("SIGTERM");
+          assert.deepEqual(await next.waitForExit(), { code: 0, signal: null }, next.log);
+          await assertRestored(r, before, next.log);
+        } finally {
+          await squatter.stop();
+        }
       },
     );
 

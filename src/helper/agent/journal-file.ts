@@ -15,12 +15,12 @@ function errnoCode(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | null)?.code;
 }
 
-function myUid(): number {
+export function myUid(): number {
   return typeof process.getuid === "function" ? process.getuid() : 0;
 }
 
 /** Creates the directory 0700, or checks that an existing one is a real directory we own. */
-async function ensureDirectory(dir: string): Promise<void> {
+export async function ensureJournalDirectory(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const info = await lstat(dir);
   if (!info.isDirectory()) {
@@ -45,7 +45,7 @@ async function syncDirectory(dir: string): Promise<void> {
 
 export async function writeJournalFile(path: string, document: JournalDocument): Promise<void> {
   const dir = dirname(path);
-  await ensureDirectory(dir);
+  await ensureJournalDirectory(dir);
   const temp = join(dir, `${basename(path)}${TEMP_MARK}${process.pid}-${randomBytes(4).toString("hex")}`);
   const handle = await open(temp, "wx", 0o600);
   try {

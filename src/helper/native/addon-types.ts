@@ -84,4 +84,6 @@ export interface NativeAddon {
   TunDevice: NativeTunDeviceClass;
   /** Absent from binaries built before the ICMP socket existed. */
   IcmpSocket?: NativeIcmpSocketClass;
+  /** flock(fd, LOCK_EX | LOCK_NB): true when taken, false when another holder has it. Absent before the agent lock. */
+  flockExclusive?: (fd: number) => boolean;
 }
