@@ -2,14 +2,30 @@
 // `npm test`: typecheck, lint, format check, build, then every test suite under node's runner.
 // Suites that need root and /dev/net/tun (network namespaces, TUN devices) install their Debian
 // packages first when run as root; otherwise the runner says which suites did not run and why.
+// Every skip, of a test or of a whole suite, is counted and named at the end. With CI=true as
+// root nothing may skip but the tests that need the Electron binary: any other skip fails the run.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { join, relative, resolve } from "node:path";
 
 const root = new URL("..", import.meta.url).pathname;
 const failures = [];
 const notRun = [];
+const ci = process.env.CI === "true" || process.env.CI === "1";
+const asRoot = typeof process.getuid === "function" && process.getuid() === 0;
+
+/**
+ * What may skip even with CI=true as root, by file and (optionally) full test name: the Electron
+ * binary comes from GitHub releases, outside the npm registry, and may not have been downloaded.
+ */
+const MAY_SKIP_IN_CI = [
+  { file: "e2e/electron.test.ts" },
+  {
+    file: "e2e/dist.test.ts",
+    name: "npm run dist -- --dir packages the app with the helper, the agent and the addon",
+  },
+];
 
 function step(name, command, args, options = {}) {
   console.log(`\n== ${name}: ${[command, ...args].join(" ")}`);
@@ -34,14 +50,26 @@ function findTests(dir) {
   return out.sort();
 }
 
-/** Why the privileged suites cannot run here, or undefined when they can. */
+/** Why the privileged suites cannot run here, or undefined when they may (see canCreateNamespace). */
 function privilegedBlocker() {
   if (process.platform !== "linux") return "they need Linux network namespaces";
-  if (typeof process.getuid !== "function" || process.getuid() !== 0)
-    return "they need root (network namespaces, TUN devices)";
+  if (!asRoot) return "they need root (network namespaces, TUN devices)";
   if (!existsSync("/dev/net/tun"))
     return "/dev/net/tun is missing (load the tun module, or give the container the device)";
   return undefined;
+}
+
+/**
+ * Root is not enough: a container without CAP_SYS_ADMIN (or whose seccomp profile forbids
+ * unshare) cannot create namespaces. Tries it for real with a throwaway namespace, removed again.
+ */
+function namespaceBlocker() {
+  const name = `backhaul-probe-${process.pid}`;
+  const add = spawnSync("ip", ["netns", "add", name], { encoding: "utf8" });
+  spawnSync("ip", ["netns", "del", name], { stdio: "ignore" });
+  if (add.status === 0) return undefined;
+  const why = (add.stderr || add.error?.message || `exit ${add.status}`).trim();
+  return `this machine cannot create network namespaces (ip netns add: ${why}); a container needs CAP_SYS_ADMIN (docker run --privileged)`;
 }
 
 const npx = (bin) => join(root, "node_modules", ".bin", bin);
@@ -51,46 +79,90 @@ step("lint", npx("eslint"), ["--max-warnings", "0", "."]);
 step("format", npx("prettier"), ["--check", "--log-level", "warn", "."]);
 step("build", process.execPath, ["scripts/build.mjs"]);
 
-const unit = findTests(join(root, "src"));
-let e2e = findTests(join(root, "e2e"));
+// `npm test -- FILE...` runs only those test files (after the same checks).
+const only = process.argv.slice(2).map((file) => relative(root, resolve(file)));
+const chosen = (files) => (only.length > 0 ? files.filter((file) => only.includes(file)) : files);
+const unit = chosen(findTests(join(root, "src")));
+let e2e = chosen(findTests(join(root, "e2e")));
+const unknown = only.filter((file) => !unit.includes(file) && !e2e.includes(file));
+if (unknown.length > 0) {
+  console.log(`\nNo such test files: ${unknown.join(", ")}`);
+  failures.push("test file selection");
+}
+const doNotRun = (why) => {
+  for (const file of e2e) notRun.push(`${file}: ${why}`);
+  e2e = [];
+};
 const blocker = privilegedBlocker();
-if (blocker) {
-  for (const file of e2e) notRun.push(`${file}: ${blocker}; run them with: sudo npm test`);
-  e2e = [];
-} else if (e2e.length > 0 && !step("test dependencies", "bash", ["scripts/ensure-test-deps.sh"])) {
-  for (const file of e2e)
-    notRun.push(`${file}: the Debian packages it needs could not be installed (see above)`);
-  e2e = [];
+if (blocker) doNotRun(`${blocker}; run them with: sudo npm test`);
+else if (e2e.length > 0 && !step("test dependencies", "bash", ["scripts/ensure-test-deps.sh"]))
+  doNotRun("the Debian packages it needs could not be installed (see above)");
+else if (e2e.length > 0) {
+  const namespaces = namespaceBlocker();
+  if (namespaces) doNotRun(namespaces);
 }
 
-const tap = join(mkdtempSync(join(tmpdir(), "backhaul-test-")), "results.tap");
-step("tests", process.execPath, [
-  "--import",
-  "tsx",
-  "--test",
-  "--test-reporter=spec",
-  "--test-reporter-destination=stdout",
-  "--test-reporter=tap",
-  `--test-reporter-destination=${tap}`,
-  ...unit,
-  ...e2e,
-]);
+const resultsDir = mkdtempSync(join(tmpdir(), "backhaul-test-"));
+const resultsFile = join(resultsDir, "results.jsonl");
+// With no files, `node --test` would search for tests itself, and find this script among them.
+if (unit.length + e2e.length > 0)
+  step("tests", process.execPath, [
+    "--import",
+    "tsx",
+    "--test",
+    "--test-reporter=spec",
+    "--test-reporter-destination=stdout",
+    `--test-reporter=${join(root, "scripts", "test-results-reporter.mjs")}`,
+    `--test-reporter-destination=${resultsFile}`,
+    ...unit,
+    ...e2e,
+  ]);
 
-const counts = { pass: 0, fail: 0, skipped: 0 };
-if (existsSync(tap)) {
-  for (const line of readFileSync(tap, "utf8").split("\n")) {
-    const match = /^# (pass|fail|skipped) (\d+)$/.exec(line);
-    if (match) counts[match[1]] = Number(match[2]);
-  }
-}
+/** @type {{ file: string, path: string[], suite: boolean, outcome: string, reason?: string }[]} */
+const results = existsSync(resultsFile)
+  ? readFileSync(resultsFile, "utf8")
+      .split("\n")
+      .filter((line) => line !== "")
+      .map((line) => JSON.parse(line))
+      .map((result) => ({ ...result, file: result.file ? relative(root, result.file) : "(no file)" }))
+  : [];
+rmSync(resultsDir, { recursive: true, force: true });
+
+const tests = results.filter((result) => !result.suite);
+const count = (outcome, list = tests) => list.filter((result) => result.outcome === outcome).length;
+const skips = results.filter((result) => result.outcome === "skip" || result.outcome === "todo");
+const describe = (result) =>
+  `${result.file}: ${result.suite ? "suite" : "test"} "${result.path.join(" > ")}"` +
+  `${result.outcome === "todo" ? " (todo)" : ""}: ${result.reason ?? "no reason given"}`;
+const maySkipInCi = (result) =>
+  MAY_SKIP_IN_CI.some(
+    (allowed) => allowed.file === result.file && (!allowed.name || allowed.name === result.path.join(" > ")),
+  );
 
 console.log("");
 if (notRun.length > 0) {
   console.log(`Suites that did not run (${notRun.length}):`);
   for (const line of notRun) console.log(`  - ${line}`);
 }
-if (counts.skipped > 0)
-  console.log(`${counts.skipped} tests skipped themselves; their reasons are in the output above.`);
+if (skips.length > 0) {
+  console.log(`Skipped (${skips.length}):`);
+  for (const result of skips) console.log(`  - ${describe(result)}`);
+}
+if (ci && asRoot) {
+  const forbidden = skips.filter((result) => result.outcome === "skip" && !maySkipInCi(result));
+  if (notRun.length > 0 || forbidden.length > 0) {
+    console.log(
+      "With CI=true as root every suite must run; only the Electron-binary tests may skip. Did not run:",
+    );
+    for (const line of notRun) console.log(`  - ${line}`);
+    for (const result of forbidden) console.log(`  - ${describe(result)}`);
+    failures.push("skips in CI");
+  }
+}
 if (failures.length > 0) console.log(`Failed steps: ${failures.join(", ")}`);
-console.log(`tests: ${counts.pass} passed, ${counts.fail} failed, ${counts.skipped} skipped`);
+const suites = results.filter((result) => result.suite);
+console.log(
+  `tests: ${count("pass")} passed, ${count("fail")} failed, ${count("skip")} skipped, ${count("todo")} todo; ` +
+    `${count("skip", suites)} whole suites skipped; ${notRun.length} files not run`,
+);
 process.exit(failures.length > 0 ? 1 : 0);
