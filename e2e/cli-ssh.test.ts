@@ -6,6 +6,7 @@
  *   198.19.1.10 / 2001:db8:19:1::10 host.corp.test (HTTP, echo, iperf3)
  */
 import assert from "node:assert/strict";
+import type { SpawnOptions } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -22,6 +23,8 @@ import { BLACKHOLE_ADDRESS, SSHD_ADDRESS, TestSshd } from "./sshd/server.js";
 const ROOT = new URL("..", import.meta.url).pathname;
 const CLI = join(ROOT, "dist/cli.mjs");
 const MB = 1_000_000;
+/** The contract: a disconnect, signal to exit, restores the remote within this. */
+const DISCONNECT_MS = 3_000;
 
 const skip =
   netnsSkipReason({ tun: true, tools: ["ip", "curl", "dig", "dnsmasq", "iperf3", "ping"] }) ??
@@ -34,6 +37,24 @@ interface Event {
   step?: string;
   message?: string;
   line?: string;
+}
+
+/** A running `backhaul connect` with its human output: stdout and stderr, in arrival order. */
+class HumanCli {
+  output = "";
+  constructor(readonly process: ManagedProcess) {
+    for (const stream of [process.child.stdout, process.child.stderr])
+      stream?.on("data", (chunk: Buffer) => (this.output += chunk.toString("utf8")));
+  }
+
+  async until(pattern: RegExp, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!pattern.test(this.output)) {
+      if (Date.now() > deadline || this.process.hasExited)
+        throw new Error(`no ${pattern} within ${timeoutMs} ms; output:\n${this.output}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
 }
 
 /** A running `backhaul connect --json`, with its events. */
@@ -147,13 +168,16 @@ describe("backhaul connect over OpenSSH", { skip, timeout: 600_000 }, () => {
     });
   };
 
-  const connect = (
-    extra: string[] = [],
+  /** `backhaul connect` in L against R, with the suite's link subnets and routes. */
+  const spawnConnect = (
+    extra: string[],
     target = `ssh://bhdev@${SSHD_ADDRESS}`,
     identity = sshd.keys.plain,
-  ): Cli =>
-    new Cli(
-      local.spawn("env", [
+    options: SpawnOptions = {},
+  ): ManagedProcess =>
+    local.spawn(
+      "env",
+      [
         "-u",
         "SSH_AUTH_SOCK",
         `HOME=${home}`,
@@ -173,10 +197,16 @@ describe("backhaul connect over OpenSSH", { skip, timeout: 600_000 }, () => {
         "198.19.0.0/16",
         "--route",
         "2001:db8:19::/48",
-        "--json",
         ...extra,
-      ]),
+      ],
+      options,
     );
+
+  const connect = (
+    extra: string[] = [],
+    target = `ssh://bhdev@${SSHD_ADDRESS}`,
+    identity = sshd.keys.plain,
+  ): Cli => new Cli(spawnConnect(["--json", ...extra], target, identity));
 
   const download = async (host: string, bytes: number): Promise<string> => {
     const url = host.includes(":") ? `http://[${host}]/bytes/${bytes}` : `http://${host}/bytes/${bytes}`;
@@ -273,7 +303,7 @@ describe("backhaul connect over OpenSSH", { skip, timeout: 600_000 }, () => {
       );
 
       cli.process.child.kill("SIGINT");
-      const exit = await cli.process.waitForExit(30_000);
+      const exit = await cli.process.waitForExit(DISCONNECT_MS);
       assert.equal(exit.code, 0, cli.describe());
       assert.equal(cli.events.at(-1)?.state, "disconnected");
       assert.equal(await snapshot(), before_, `R is exactly as before; events:\n${cli.describe()}`);
@@ -307,7 +337,7 @@ describe("backhaul connect over OpenSSH", { skip, timeout: 600_000 }, () => {
         cli.describe(),
       );
       cli.process.child.kill("SIGINT");
-      assert.equal((await cli.process.waitForExit(30_000)).code, 0);
+      assert.equal((await cli.process.waitForExit(DISCONNECT_MS)).code, 0);
       assert.equal(await snapshot(), before_);
     } finally {
       await cli.process.stop(15_000);
@@ -353,7 +383,7 @@ describe("backhaul connect over OpenSSH", { skip, timeout: 600_000 }, () => {
       );
       assert.equal(await download(HOST_V4, MB), sha256(deterministicBytes(MB)), "traffic flows again");
       cli.process.child.kill("SIGINT");
-      assert.equal((await cli.process.waitForExit(30_000)).code, 0);
+      assert.equal((await cli.process.waitForExit(DISCONNECT_MS)).code, 0);
       assert.equal(helperPid(), undefined, "the helper stops with the CLI");
       assert.ok(!existsSync(dir), "its control directory is removed");
       assert.equal(await snapshot(), before_);
@@ -378,7 +408,7 @@ describe("backhaul connect over OpenSSH", { skip, timeout: 600_000 }, () => {
       );
       const sent = Date.now();
       process.kill(pid, "SIGTERM"); // its PID only, as kill, timeout and systemd do
-      const exit = await cli.process.waitForExit(3_000);
+      const exit = await cli.process.waitForExit(DISCONNECT_MS);
       const elapsed = Date.now() - sent;
       assert.equal(exit.code, 0, cli.describe());
       assert.equal(cli.events.at(-1)?.state, "disconnected");
@@ -388,6 +418,55 @@ describe("backhaul connect over OpenSSH", { skip, timeout: 600_000 }, () => {
       );
       assert.equal(await snapshot(), before_, `R is exactly as before; events:\n${cli.describe()}`);
       assert.deepEqual(await stillRunning(children), [], `left running ${elapsed} ms after SIGTERM`);
+    } finally {
+      await cli.process.stop(15_000);
+    }
+  });
+
+  test("Ctrl+C (SIGINT to the whole process group): the steps, what is routed, one restored line, nothing else", async () => {
+    // Detached: the CLI leads its own process group, as a shell's foreground job does.
+    const cli = new HumanCli(
+      spawnConnect(["--accept-new-host-key"], undefined, undefined, { detached: true }),
+    );
+    try {
+      await cli.until(/^connected\b.*$/m, 60_000);
+      const groupId = cli.process.pid ?? 0;
+      process.kill(-groupId, "SIGINT"); // what the terminal does on Ctrl+C
+      const exit = await cli.process.waitForExit(DISCONNECT_MS);
+      const output = cli.output;
+      assert.equal(exit.code, 0, output);
+      for (const step of ["opening SSH", "uploading the agent", "starting the agent", "routes", "DNS"])
+        assert.ok(output.includes(step), `step "${step}" in:\n${output}`);
+      assert.match(
+        output,
+        /^routing .*198\.19\.0\.0\/16, 2001:db8:19::\/48 into the remote; not 198\.18\.1\.0\/30 \(it contains the SSH peer .*$/m,
+        output,
+      );
+      assert.match(output, /^disconnected: the remote is restored\b.*$/m, output);
+      for (const noise of [
+        /reconnecting/,
+        /starting it again/,
+        /link \w+ started/,
+        /helper\.sock/,
+        /undone:/,
+        /already stopping/,
+      ])
+        assert.doesNotMatch(output, noise, output);
+      assert.equal(await snapshot(), before_, `R is exactly as before; output:\n${output}`);
+    } finally {
+      await cli.process.stop(15_000);
+    }
+  });
+
+  test("--verbose: the helper's and the agent's own lines too", async () => {
+    const cli = new HumanCli(spawnConnect(["--accept-new-host-key", "--verbose"]));
+    try {
+      await cli.until(/^connected\b.*$/m, 60_000);
+      process.kill(cli.process.pid ?? 0, "SIGTERM");
+      assert.equal((await cli.process.waitForExit(DISCONNECT_MS)).code, 0, cli.output);
+      for (const detail of [/link \w+ started/, /helper\.sock/, /undone: /, /^\s*advertising /m])
+        assert.match(cli.output, detail, cli.output);
+      assert.match(cli.output, /^disconnected: the remote is restored\b.*$/m, cli.output);
     } finally {
       await cli.process.stop(15_000);
     }

@@ -61,10 +61,7 @@ function openAgent(): Promise<AgentTransport> {
 }
 
 const session = new Session({
-  openAgent: async (step) => {
-    step("ssh");
-    return openAgent();
-  },
+  openAgent,
   exit: {
     mtu: 65520,
     subnetV4: "198.18.0.0/30",

@@ -183,7 +183,9 @@ export class Session extends EventEmitter<SessionEvents> {
     // The agent reports its progress in STATS: routes in place, then DNS too (ready).
     const ready = new Promise<void>((resolve) => {
       exit.onProgress((extra) => {
-        if (extra["agent.routes"] === 1 && this.current.state === "connecting") step("dns");
+        // The helper sends its whole progress map each time: "routes" then comes again with "ready".
+        const now = this.current;
+        if (extra["agent.routes"] === 1 && now.state === "connecting" && now.step !== "dns") step("dns");
         if (extra["agent.ready"] === 1) resolve();
       });
     });

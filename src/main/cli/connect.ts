@@ -27,12 +27,15 @@ export const CONNECT_USAGE = `backhaul connect <target> [options]
   --no-elevate             never run the local helper elevated (it would be only where this
                            computer forbids unprivileged ICMP; pings then use the ping command)
   --json                   one JSON object per line: state, flow, dns, log and error events
+  --verbose                every line of the local helper and the agent, not only warnings
   --link-subnet CIDR       IPv4 subnet of the link (default ${DEFAULT_SUBNET_V4})
   --link-subnet6 CIDR|none IPv6 subnet of the link (default ${DEFAULT_SUBNET_V6})
   --mtu N                  link MTU (default 65520)
 `;
 
-const SUMMARY_INTERVAL_MS = 5_000;
+/** The status line: rewritten in place this often on a terminal, printed this often otherwise. */
+const STATUS_TTY_MS = 1_000;
+const STATUS_LINE_MS = 5_000;
 
 export async function connect(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -50,6 +53,7 @@ export async function connect(args: string[]): Promise<number> {
       "remote-node": { type: "string" },
       "no-elevate": { type: "boolean", default: false },
       json: { type: "boolean", default: false },
+      verbose: { type: "boolean", default: false },
       "link-subnet": { type: "string", default: DEFAULT_SUBNET_V4 },
       "link-subnet6": { type: "string", default: DEFAULT_SUBNET_V6 },
       mtu: { type: "string", default: "65520" },
@@ -64,7 +68,8 @@ export async function connect(args: string[]): Promise<number> {
   if (!Number.isInteger(mtu) || mtu < 1280 || mtu > 65535)
     throw new UsageError(`--mtu takes 1280 to 65535, not "${values.mtu}"`);
 
-  const reporter = values.json ? jsonReporter() : humanReporter();
+  const tty = process.stdout.isTTY === true;
+  const reporter = values.json ? jsonReporter() : humanReporter({ verbose: values.verbose, tty });
   const target = await resolveTarget(spec, { onWarning: (warning) => reporter.log(warning) });
   const watch = new RouteWatch({
     include: values.route,
@@ -72,9 +77,7 @@ export async function connect(args: string[]): Promise<number> {
     onMonitorLost: (why) => reporter.log(why),
   });
   const prefixes = await watch.start();
-  reporter.log(
-    `advertising ${prefixes.length > 0 ? prefixes.join(", ") : "no prefixes (add some with --route)"}`,
-  );
+  reporter.advertising(prefixes, false);
 
   const distDir = dirname(fileURLToPath(import.meta.url));
   // The NAT and DNS engines run in their own supervised process (DESIGN.md, "Trust boundaries").
@@ -112,8 +115,10 @@ export async function connect(args: string[]): Promise<number> {
       dns: values.dns,
     },
   });
+  // Unheard, an 'error' event would end the CLI mid-session.
+  watch.on("error", (error) => reporter.log(`reading this computer's routes failed: ${error.message}`));
   watch.on("change", (next) => {
-    reporter.log(`this computer's routes changed: advertising ${next.join(", ")}`);
+    reporter.advertising(next, true);
     session.updateRoutes(next);
   });
   session.on("state", (state) => reporter.state(state));
@@ -122,24 +127,31 @@ export async function connect(args: string[]): Promise<number> {
     exit.nat.table.subscribe((delta) => delta.upserts.forEach((row) => reporter.flow(row)));
     exit.dns?.table.subscribe((delta) => delta.upserts.forEach((row) => reporter.dns(row)));
   });
-  const summary = setInterval(() => {
-    const exit = session.exit;
-    if (!exit || session.state.state !== "connected") return;
-    const rows = exit.nat.table.snapshot();
-    const up = rows.reduce((sum, row) => sum + row.upBytes, 0);
-    const down = rows.reduce((sum, row) => sum + row.downBytes, 0);
-    const rtt = session.linkRttMs;
-    reporter.summary(
-      `  ${exit.nat.table.openCount} open flows, ${formatBytes(up)} up, ${formatBytes(down)} down` +
-        (rtt === null ? "" : `, link RTT ${rtt.toFixed(1)} ms`),
-    );
-  }, SUMMARY_INTERVAL_MS);
-  summary.unref();
+  const status = setInterval(
+    () => {
+      const exit = session.exit;
+      if (!exit || session.state.state !== "connected") return;
+      const rows = exit.nat.table.snapshot();
+      const up = rows.reduce((sum, row) => sum + row.upBytes, 0);
+      const down = rows.reduce((sum, row) => sum + row.downBytes, 0);
+      const rtt = session.linkRttMs;
+      reporter.status(
+        `  ${exit.nat.table.openCount} open flows, ${formatBytes(up)} up, ${formatBytes(down)} down` +
+          (rtt === null ? "" : `, link RTT ${rtt.toFixed(1)} ms`),
+      );
+    },
+    tty ? STATUS_TTY_MS : STATUS_LINE_MS,
+  );
+  status.unref();
 
   let interrupted = false;
   const stop = (): void => {
     if (interrupted) return;
     interrupted = true;
+    // The same signal may have reached the route monitor and the helper (a terminal's Ctrl+C goes
+    // to the whole process group): neither their end nor a re-advertisement is news any more.
+    watch.stop();
+    helper.holdRestarts();
     void session.disconnect();
   };
   process.on("SIGINT", stop);
@@ -148,7 +160,8 @@ export async function connect(args: string[]): Promise<number> {
   sessionOver = true;
   await helper.stop();
   watch.stop();
-  clearInterval(summary);
+  clearInterval(status);
+  reporter.close();
   const final = session.state;
   if (final.state === "error") {
     reporter.error(final.message);

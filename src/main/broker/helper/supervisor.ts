@@ -54,6 +54,8 @@ export class HelperSupervisor extends EventEmitter<SupervisorEvents> {
   private restartTimer: NodeJS.Timeout | undefined;
   private restarts = 0;
   private stopped = false;
+  /** A shutdown is under way (holdRestarts): a helper that exits is not started again. */
+  private holding = false;
   private elevationFailed = false;
 
   constructor(private readonly options: HelperSupervisorOptions) {
@@ -62,7 +64,7 @@ export class HelperSupervisor extends EventEmitter<SupervisorEvents> {
 
   /** The running helper's socket and token; starts it first when needed. */
   endpoint(): Promise<HelperEndpoint> {
-    if (this.stopped) return Promise.reject(new Error("the local helper was stopped"));
+    if (this.stopped || this.holding) return Promise.reject(new Error("the local helper was stopped"));
     if (this.running) return Promise.resolve(this.running);
     this.starting ??= this.start().finally(() => (this.starting = undefined));
     return this.starting;
@@ -71,6 +73,16 @@ export class HelperSupervisor extends EventEmitter<SupervisorEvents> {
   /** The helper's process id (null while elevated: it is not ours to signal). */
   get pid(): number | null {
     return this.child?.pid ?? null;
+  }
+
+  /**
+   * The user is disconnecting and stop() follows once the sessions have ended: a helper that exits
+   * meanwhile (the same signal reached it) ends with them, and is not started again.
+   */
+  holdRestarts(): void {
+    this.holding = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
   }
 
   async stop(): Promise<void> {
@@ -140,8 +152,8 @@ export class HelperSupervisor extends EventEmitter<SupervisorEvents> {
       this.running = undefined;
       this.child = undefined;
       this.elevated = undefined;
-      this.emit("exited", { code, expected: this.stopped });
-      if (this.stopped) return;
+      this.emit("exited", { code, expected: this.stopped || this.holding });
+      if (this.stopped || this.holding) return;
       if (Date.now() - startedAt > STABLE_MS) this.restarts = 0;
       if (decision.elevate) {
         // Restarting now would pop a password dialog the user did not ask for: wait for a connect.
