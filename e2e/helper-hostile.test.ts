@@ -2,18 +2,36 @@
  * The real local helper (dist/helper-local.mjs, started by HelperSupervisor as main starts it)
  * against a hostile agent. The test plays main's part (a link connection and its control
  * connection, as helper-exit.ts opens them) and the agent's part of the link protocol (a Link in
- * the entrance role on the link connection). Needs no root and no namespace: nothing leaves the
- * helper's Unix socket.
+ * the entrance role on the link connection). Nothing leaves the helper's Unix socket, so no
+ * namespace is needed; the test of the elevated layout needs root.
  */
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { spawn } from "node:child_process";
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { test } from "node:test";
 import { HelperSupervisor } from "../src/main/broker/helper/supervisor.js";
 import { attachHelperControl, openHelperLink } from "../src/main/broker/helper/helper-client.js";
-import { splitLines } from "../src/helper/line-socket.js";
+import { forwardLines, splitLines } from "../src/helper/line-socket.js";
 import { Link } from "../src/helper/link/link.js";
-import { MAX_HELPER_LINE, parseEvent, type HelperExitOptions } from "../src/shared/helper-protocol.js";
+import {
+  encodeLine,
+  MAX_HELPER_LINE,
+  parseEvent,
+  type HelperExitOptions,
+} from "../src/shared/helper-protocol.js";
 import { Capability } from "../src/shared/link-protocol.js";
 import { VERSION } from "../src/shared/version.js";
 import { skipSaying } from "./netns/preconditions.js";
@@ -142,3 +160,81 @@ test(
     }
   },
 );
+
+test(
+  "run as root for another user, the helper listens in a root-owned directory only that user can reach",
+  { timeout: 60_000 },
+  async (t) => {
+    if (!existsSync(HELPER)) return skipSaying(t, NOT_BUILT);
+    if (process.getuid?.() !== 0)
+      return skipSaying(t, "needs root: it starts the helper as root for another user");
+    const user = 65534;
+    const work = mkdtempSync(join(tmpdir(), "bh-helper-root-"));
+    chmodSync(work, 0o755); // the user passes through it, as through /run/user
+    const control = join(work, "control");
+    mkdirSync(control, { mode: 0o700 });
+    chownSync(control, user, user);
+    const token = "f".repeat(64);
+    writeFileSync(join(control, "token"), `${token}\n`, { mode: 0o600 });
+    chownSync(join(control, "token"), user, user);
+    const helper = spawn(process.execPath, [HELPER, "--control-dir", control, "--owner-uid", String(user)], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    const logs: string[] = [];
+    forwardLines(helper.stderr, (line) => logs.push(line));
+    const exited = new Promise<number | null>((resolve) => helper.once("exit", (code) => resolve(code)));
+    const link = join(control, "helper.sock");
+    try {
+      await until(() => logs.some((line) => /listening on/.test(line)), 10_000, "the helper to listen");
+      const socket = readlinkSync(link);
+      const privateDir = dirname(socket);
+      assert.match(privateDir, /^\/(run|tmp)\/backhaul-helper-/);
+      assert.equal(lstatSync(privateDir).uid, 0);
+      assert.equal(lstatSync(privateDir).mode & 0o777, 0o711);
+      assert.equal(lstatSync(socket).uid, user);
+      assert.equal(lstatSync(socket).mode & 0o777, 0o600);
+
+      // As the user, through the link main knows: the token is checked, and then obeyed.
+      assert.match(await helloAs(user, link, "0".repeat(64)), /"refused".*wrong token/);
+      assert.equal(await helloAs(1, socket, token), "EACCES", "another user cannot even connect");
+      await helloAs(user, link, token); // shutdown
+      assert.equal(await exited, 0);
+      assert.ok(!existsSync(privateDir), "root's directory is removed");
+      assert.ok(!lstatSafe(link), "the link is removed");
+      assert.deepEqual(
+        logs.filter((line) => /refused a connection/.test(line)),
+        ["backhaul helper: refused a connection: wrong token"],
+      );
+    } finally {
+      if (helper.exitCode === null && helper.signalCode === null) helper.kill("SIGKILL");
+      await exited;
+      rmSync(work, { recursive: true, force: true });
+    }
+  },
+);
+
+/** Connects to `path` as `uid`, sends a shutdown hello with `token`; the reply line, "" on a silent close, or the error code. */
+function helloAs(uid: number, path: string, token: string): Promise<string> {
+  const script = `
+    const socket = require("node:net").connect(process.argv[1]);
+    socket.on("connect", () => socket.write(process.argv[2]));
+    socket.on("data", (data) => process.stdout.write(String(data)));
+    socket.on("error", (error) => process.stdout.write(error.code));`;
+  const hello = encodeLine({ type: "shutdown", token });
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["-e", script, path, hello], { uid, gid: uid, cwd: "/" });
+    let out = "";
+    child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
+    child.once("error", reject);
+    child.once("close", () => resolve(out.trim()));
+  });
+}
+
+function lstatSafe(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

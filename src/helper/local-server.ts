@@ -4,8 +4,9 @@
  * control connection main attaches to it. See src/shared/helper-protocol.ts for the wire format.
  */
 import { randomBytes, timingSafeEqual } from "node:crypto";
-import { lchownSync, rmSync } from "node:fs";
+import { rmSync, symlinkSync } from "node:fs";
 import { connect, createServer, type Server, type Socket } from "node:net";
+import { join } from "node:path";
 import {
   agentProgress,
   encodeLine,
@@ -20,14 +21,22 @@ import {
 import { ControlChannel } from "./control-channel.js";
 import { ExitSession, openExitLink } from "./exit-session.js";
 import { EndedBeforeFirstLineError, readFirstLine, splitLines } from "./line-socket.js";
+import { handOverSocket, makePrivateSocketDir, privateSocketBase } from "./private-socket-dir.js";
 import type { Link } from "./link/link.js";
 import type { NatEngineOptions } from "./nat/engine.js";
 
 export interface HelperServerOptions {
+  /** Where main connects: DIR/helper.sock, through the control directory's descriptor (control-dir.ts). */
   socketPath: string;
   token: string;
-  /** When the helper runs elevated, the socket is handed to this user (still mode 0600). */
+  /**
+   * When the helper runs elevated: the user main runs as. The socket is then made in a root-owned
+   * directory (private-socket-dir.ts), handed to this user (still 0600), and `socketPath` is a
+   * symlink to it.
+   */
   ownerUid?: number;
+  /** Where that root-owned directory is made; /run, else /tmp. */
+  privateSocketBase?: string;
   icmp?: NatEngineOptions["icmp"];
   log(line: string): void;
   /** A `shutdown` hello with the right token arrived. */
@@ -216,26 +225,38 @@ export async function startHelperServer(options: HelperServerOptions): Promise<H
   if (await accepts(options.socketPath))
     throw new Error(`another helper already listens on ${options.socketPath}`);
   rmSync(options.socketPath, { force: true }); // a stale one; a symlink there is removed, not followed
+  const elevated = options.ownerUid !== undefined && process.getuid?.() === 0;
+  const privateDir = elevated
+    ? makePrivateSocketDir(options.privateSocketBase ?? privateSocketBase())
+    : undefined;
+  const listenPath = privateDir ? join(privateDir, "helper.sock") : options.socketPath;
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
     void onConnection(socket);
   });
-  // Created owner-only from the start: the umask covers the window before chmod.
+  // Created owner-only from the start: the umask covers the window before any chmod.
   const umask = process.umask(0o177);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
-      server.listen(options.socketPath, () => resolve());
+      server.listen(listenPath, () => resolve());
     });
   } finally {
     process.umask(umask);
   }
-  // The umask made it 0600. Elevated, it is handed to the user without following a symlink: the
-  // directory is the user's, and a link swapped in there must not give them a root-owned file.
-  if (options.ownerUid !== undefined && process.getuid?.() === 0)
-    lchownSync(options.socketPath, options.ownerUid, -1);
+  if (privateDir && options.ownerUid !== undefined) {
+    try {
+      handOverSocket(privateDir, listenPath, options.ownerUid);
+      // Fails if anything is there already (the user may race us): never replaced, never followed.
+      symlinkSync(listenPath, options.socketPath);
+    } catch (error) {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      rmSync(privateDir, { recursive: true, force: true });
+      throw error;
+    }
+  }
   return {
     get linkCount() {
       return links.size;
@@ -247,6 +268,7 @@ export async function startHelperServer(options: HelperServerOptions): Promise<H
       for (const socket of sockets) socket.destroy(); // a peer that never hangs up must not hold us
       await closed;
       rmSync(options.socketPath, { force: true });
+      if (privateDir) rmSync(privateDir, { recursive: true, force: true });
     },
   };
 }

@@ -5,10 +5,10 @@
  * runs the NAT and DNS engines for each link. It may run elevated (ICMP), so it trusts nothing
  * but the token.
  */
-import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { VERSION } from "../shared/version.js";
+import { openControlDir } from "./control-dir.js";
 import { startHelperServer } from "./local-server.js";
 import { createIcmpForwarder } from "./nat/icmp/index.js";
 
@@ -45,11 +45,13 @@ async function main(): Promise<void> {
   const ownerUid = values["owner-uid"] === undefined ? undefined : Number(values["owner-uid"]);
   if (ownerUid !== undefined && !Number.isInteger(ownerUid)) throw new Error("--owner-uid takes a user id");
   const owner = ownerUid ?? process.getuid?.();
-  checkPrivate(dir, owner);
-  const token = readToken(join(dir, "token"), owner);
+  // Root in another user's directory must not follow paths there (control-dir.ts). Kept open for
+  // the helper's life: the socket's link is removed through it at the end.
+  const controlDir = openControlDir(dir, owner, process.getuid?.() === 0 && owner !== 0);
+  const token = controlDir.readToken();
 
   const server = await startHelperServer({
-    socketPath: join(dir, "helper.sock"),
+    socketPath: controlDir.entry("helper.sock"),
     token,
     ownerUid,
     icmp: createIcmpForwarder,
@@ -76,34 +78,6 @@ async function main(): Promise<void> {
     setInterval(() => {
       if (!isAlive(parent)) void stop(`main (pid ${parent}) is gone`);
     }, PARENT_CHECK_MS).unref();
-  }
-}
-
-/** The directory must be ours (or our owner's) and closed to everyone else: it holds the token. */
-function checkPrivate(dir: string, owner: number | undefined): void {
-  const info = lstatSync(dir); // a symlink is refused, not followed (we may run as root)
-  if (!info.isDirectory()) throw new Error(`${dir} is not a directory`);
-  if ((info.mode & 0o077) !== 0)
-    throw new Error(
-      `${dir} is open to other users (mode ${(info.mode & 0o777).toString(8)}); it must be 0700`,
-    );
-  if (owner !== undefined && info.uid !== owner)
-    throw new Error(`${dir} belongs to uid ${info.uid}, not ${owner}`);
-}
-
-/** The token file, opened without following links and checked like the directory. */
-function readToken(path: string, owner: number | undefined): string {
-  const fd = openSync(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
-  try {
-    const info = fstatSync(fd);
-    if (!info.isFile() || info.size > 4096) throw new Error(`${path} is not a token file`);
-    if ((info.mode & 0o077) !== 0 || (owner !== undefined && info.uid !== owner))
-      throw new Error(`${path} must be owner-only (0600) and belong to uid ${owner}`);
-    const token = readFileSync(fd, "utf8").trim();
-    if (!/^[0-9a-f]{64}$/.test(token)) throw new Error(`${path} does not hold a token`);
-    return token;
-  } finally {
-    closeSync(fd);
   }
 }
 
