@@ -227,18 +227,31 @@ test("unanswered requests expire; idle flows close and release the socket", () =
   assert.equal(sockets.length, 2, "the next request opens a new one");
 });
 
-test("no route on this computer: the remote hears host unreachable at once", () => {
+test("a send this computer cannot make is answered at once, as a router would; a full buffer is a quiet drop", () => {
   const { context, forwarder, sockets } = setup();
   send(forwarder, "198.18.0.1", "198.18.5.2", 1, 1);
-  sockets[0]!.nextError = "ENETUNREACH";
-  send(forwarder, "198.18.0.1", "198.18.5.2", 1, 2);
-  sockets[0]!.nextError = "EPERM"; // a firewall: dropped quietly
-  send(forwarder, "198.18.0.1", "198.18.5.2", 1, 3);
-  assert.equal(forwarder.stats.sendErrors, 2);
-  assert.equal(context.output.packets.length, 1);
-  const { icmp } = parseOutput(context.output.packets[0]!);
-  assert.equal(icmp.type, Icmpv4Type.DEST_UNREACHABLE);
-  assert.equal(icmp.code, Icmpv4UnreachableCode.NET);
+  const expected: Array<[string, number | undefined]> = [
+    ["ENETUNREACH", Icmpv4UnreachableCode.NET], // no route
+    ["EHOSTUNREACH", Icmpv4UnreachableCode.HOST], // an unreachable route
+    ["EACCES", Icmpv4UnreachableCode.ADMIN_PROHIBITED], // a prohibit route
+    ["EPERM", Icmpv4UnreachableCode.ADMIN_PROHIBITED], // this computer's firewall
+    ["EINVAL", Icmpv4UnreachableCode.HOST], // a blackhole route
+    ["ENOBUFS", undefined], // congestion: lost, as on any router
+  ];
+  expected.forEach(([error], i) => {
+    sockets[0]!.nextError = error;
+    send(forwarder, "198.18.0.1", "198.18.5.2", 1, 2 + i);
+  });
+  assert.equal(forwarder.stats.sendErrors, expected.length);
+  const codes = context.output.packets.map((packet) => {
+    const { icmp } = parseOutput(packet);
+    assert.equal(icmp.type, Icmpv4Type.DEST_UNREACHABLE);
+    return icmp.code;
+  });
+  assert.deepEqual(
+    codes,
+    expected.flatMap(([, code]) => (code === undefined ? [] : [code])),
+  );
 });
 
 test("a family without a socket is logged once and its requests counted", () => {

@@ -10,7 +10,7 @@
 import { randomInt } from "node:crypto";
 import { buildIcmpEchoPacket, type IcmpView, type IpView } from "../../packet/index.js";
 import type { IcmpForwarder } from "../icmp-forwarder.js";
-import { hostUnreachable } from "../refusal.js";
+import { adminProhibited, hostUnreachable } from "../refusal.js";
 import {
   DEFAULT_ECHO_FLOW_LIMITS,
   echoReplyType,
@@ -137,10 +137,8 @@ export class LinuxIcmpForwarder implements IcmpForwarder {
     const error = family.socket.send(flow.destination, message);
     if (error !== null) {
       this.stats.sendErrors++;
-      // No route here: tell the remote at once, as a router would, instead of a silent loss.
-      if (error === "ENETUNREACH" || error === "EHOSTUNREACH") {
-        this.context.output.send(hostUnreachable(ip, error === "ENETUNREACH"));
-      }
+      const refusal = sendRefusal(error, ip);
+      if (refusal) this.context.output.send(refusal);
       return;
     }
     family.outstanding.set(sequence, { flow, sequence: icmp.sequence, sentAt: this.context.table.now() });
@@ -250,5 +248,27 @@ export class LinuxIcmpForwarder implements IcmpForwarder {
   private closeSockets(): void {
     for (const family of this.sockets.values()) family.socket.close();
     this.sockets.clear();
+  }
+}
+
+/**
+ * What the remote hears when this computer cannot send its echo request, as a router would tell
+ * it, instead of silence: no route, an unreachable or blackhole route, a prohibit route or this
+ * computer's firewall. Only congestion (a full buffer) is a quiet loss, as on any router.
+ */
+function sendRefusal(error: string, ip: IpView): Buffer | undefined {
+  switch (error) {
+    case "ENETUNREACH":
+      return hostUnreachable(ip, true);
+    case "EACCES":
+    case "EPERM":
+      return adminProhibited(ip);
+    case "ENOBUFS":
+    case "EAGAIN":
+    case "EWOULDBLOCK":
+    case "ENOMEM":
+      return undefined;
+    default:
+      return hostUnreachable(ip, false);
   }
 }
