@@ -24,6 +24,8 @@ const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const skip = sshdSkipReason();
 const AGENT_DIST = join(ROOT, "dist", "agent");
 const FAIL_WITHIN_MS = 15_000;
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const ESCAPES = /\u001b|\u0007|52;c;/;
 const agentSkip = ["backhaul-agent.cjs", "backhaul_native.node"].every((name) =>
   existsSync(join(AGENT_DIST, name)),
 )
@@ -268,7 +270,12 @@ describe("SSH against a real sshd", { skip, timeout: 300_000 }, () => {
         deployed.remoteDir,
         new RegExp(`^${home}/\\.cache/backhaul/agent/0\\.0\\.0-test-[0-9a-f]{16}$`),
       );
-      assert.equal(deployed.command, `sudo -n /usr/bin/node ${deployed.remoteDir}/backhaul-agent.cjs`);
+      // sudo runs the script that copies, verifies and runs the agent as root (root-start.ts).
+      assert.match(deployed.command, /^sudo -n sh -c '/);
+      assert.ok(
+        deployed.command.endsWith(` ${deployed.remoteDir} /usr/bin/node`),
+        `the cache and node are its arguments: ${deployed.command}`,
+      );
       // R shares this machine's file system: check what landed there directly.
       assert.equal((await stat(deployed.remoteDir)).mode & 0o777, 0o700);
       assert.equal((await stat(deployed.remoteDir)).uid, sshd.users.dev.uid);
@@ -320,15 +327,73 @@ describe("SSH against a real sshd", { skip, timeout: 300_000 }, () => {
       assert.equal(reply.deployed?.uploaded, true);
     });
 
-    test("sudo that wants a password is refused with the sudoers line to add", async () => {
+    test("sudo that wants a password is refused, with no sudoers line that would give all of root", async () => {
       const reply = await driver.request({
         op: "deploy",
         options: await options({ username: sshd.users.noPasswordSudo.name }),
         deploy: { agentFile, addonFile, version },
       });
-      assertError(reply, "RemoteNotReadyError", /give bhnopw passwordless sudo for the agent/);
+      assertError(reply, "RemoteNotReadyError", /sudo asks bhnopw for a password/);
       assert.deepEqual(reply.error?.problems, ["SUDO_NEEDS_PASSWORD"]);
-      assert.match(reply.error?.message ?? "", /bhnopw ALL=\(root\) NOPASSWD: \/usr\/bin\/node/);
+      assert.match(reply.error?.message ?? "", /needs `sudo -n`.*check its SHA-256 and run it as root/);
+      assert.doesNotMatch(reply.error?.message ?? "", /NOPASSWD/);
+    });
+
+    test("an agent swapped in the user's cache after the upload is refused by root, never run", async () => {
+      const marker = join(dir, "swapped-agent-ran");
+      // Bytes root has not verified before: no earlier verified copy can stand in for them.
+      const fresh = join(dir, "backhaul-agent-fresh.cjs");
+      await writeFile(fresh, `${await readFile(agentFile, "utf8")}\n// not started before\n`);
+      const reply = await driver.request({
+        op: "deploy",
+        options: await options(),
+        deploy: { agentFile: fresh, addonFile, version },
+        startWithArgs: ["--journal", join(dir, "swap-journal.json")],
+        // What any process of bhdev could do between the upload (or the probe) and sudo.
+        replaceBeforeStart: {
+          file: "backhaul-agent.cjs",
+          content: `require("fs").writeFileSync(${JSON.stringify(marker)}, String(process.getuid()));\n`,
+        },
+      });
+      assertError(reply, "Error", /the agent exited before its first frame/);
+      assert.match(
+        reply.error?.message ?? "",
+        /refusing to start the agent as root: .*\(their SHA-256 differs\): they were changed after the upload/,
+      );
+      assert.equal(existsSync(marker), false, "the swapped file did not run");
+    });
+
+    test("escape sequences the remote prints (probe values, agent stderr) never reach this computer's output", async () => {
+      // Stand-ins for node in bhdev's home: one too old, with OSC 52 (clipboard write) in its
+      // version; one that passes the probe, then, run as the agent, prints OSC 52 on stderr.
+      const home = sshd.users.dev.home;
+      const osc52 = "\\033]52;c;cm0gLXJmIH4=\\007";
+      const stub = async (name: string, body: string): Promise<string> => {
+        const file = join(home, name);
+        await writeFile(file, `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+        return file;
+      };
+      const oldNode = await stub("old-node", `printf 'v16.0.0${osc52}\\n'`);
+      const probed = await driver.request({
+        op: "deploy",
+        options: await options(),
+        deploy: { agentFile, addonFile, version, remoteNode: oldNode },
+      });
+      assertError(probed, "RemoteNotReadyError", /is v16\.0\.0/);
+      assert.doesNotMatch(probed.error?.message ?? "", ESCAPES);
+
+      const loudNode = await stub(
+        "loud-node",
+        `if [ "$1" = --version ]; then echo v20.0.0; exit 0; fi\nprintf 'backhaul agent: hello${osc52} world\\n' >&2; exit 3`,
+      );
+      const transported = await driver.request({
+        op: "transport",
+        options: await options(),
+        agentDir: dir,
+        remoteNode: loudNode,
+      });
+      assertOk(transported);
+      assert.equal(transported.transportStderr, "backhaul agent: hello world\n");
     });
 
     test("a remote Node.js path that does not exist is refused", async () => {

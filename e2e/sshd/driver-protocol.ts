@@ -28,6 +28,16 @@ export type DriverRequest =
       deploy: WireDeployOptions;
       /** Start the agent with the returned command plus these arguments, read its HELLO, close. */
       startWithArgs?: string[];
+      /** Written over this file of the deployed directory before the start: a swap after the upload. */
+      replaceBeforeStart?: { file: string; content: string };
+    }
+  | {
+      id: number;
+      op: "transport";
+      options: WireConnectOptions;
+      /** Folder with backhaul-agent.cjs and its addon. */
+      agentDir: string;
+      remoteNode?: string | null;
     };
 
 export type Prompt =
@@ -59,4 +69,6 @@ export interface DriverReply {
   output?: { code: number | null; stdout: string; stderr: string };
   deployed?: { command: string; uploaded: boolean; remoteDir: string; arch: string };
   agent?: AgentStart;
+  /** What sshAgentTransport's stderr delivered, all of it, once the agent exited. */
+  transportStderr?: string;
 }

@@ -1,10 +1,13 @@
 // Runs the SSH client side of e2e/ssh.test.ts inside namespace L:
 //   ip netns exec L node --import tsx e2e/sshd/driver.ts
 // One JSON request per stdin line, one JSON reply per stdout line (driver-protocol.ts).
+import { writeFile } from "node:fs/promises";
 import { createInterface } from "node:readline";
+import { finished } from "node:stream/promises";
 import type { ClientChannel } from "ssh2";
 import { deployAgent, RemoteNotReadyError, shellCommand } from "../../src/main/broker/deploy/index.js";
 import { runRemote } from "../../src/main/broker/deploy/remote-exec.js";
+import { sshAgentTransport } from "../../src/main/broker/ssh-agent-transport.js";
 import {
   connectSsh,
   SshError,
@@ -88,6 +91,54 @@ async function startAgent(connection: SshConnection, command: string): Promise<A
   return result;
 }
 
+/** Opens the agent the way a session does (sshAgentTransport) and reads its stderr to the end. */
+async function runTransport(
+  request: Extract<DriverRequest, { op: "transport" }>,
+  logs: string[],
+): Promise<string> {
+  const { options } = request;
+  const open = sshAgentTransport({
+    target: {
+      kind: "ssh",
+      label: options.host,
+      host: options.host,
+      port: options.port ?? 22,
+      user: options.username,
+      identityFiles: [...(options.identityFiles ?? [])],
+      proxyJump: null,
+      proxyCommand: null,
+      hostKeyAlias: null,
+      strictHostKeyChecking: null,
+      userKnownHostsFiles: [...(options.knownHostsFiles ?? [])],
+      source: "url",
+    },
+    identityFiles: [...(options.identityFiles ?? [])],
+    knownHostsFile: options.knownHostsFiles?.[0] ?? null,
+    acceptNewHostKey: false,
+    remoteNode: request.remoteNode ?? null,
+    agentDir: request.agentDir,
+    log: (line) => logs.push(line),
+  });
+  const transport = await open(() => undefined);
+  let stderr = "";
+  transport.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+  // A session reads the link; the channel closes only once its output was read to the end.
+  transport.stream.resume();
+  try {
+    const ended = Promise.all([transport.exited, finished(transport.stderr)]);
+    const timeout = new Promise((_, reject) =>
+      setTimeout(
+        () => reject(new Error(`the agent did not exit within 20 s; stderr: ${stderr}`)),
+        20_000,
+      ).unref(),
+    );
+    await Promise.race([ended, timeout]);
+  } finally {
+    transport.close();
+  }
+  return stderr;
+}
+
 async function handle(request: DriverRequest): Promise<DriverReply> {
   const prompts: Prompt[] = [];
   const logs: string[] = [];
@@ -99,6 +150,13 @@ async function handle(request: DriverRequest): Promise<DriverReply> {
     logs,
     ...fields,
   });
+  if (request.op === "transport") {
+    try {
+      return reply({ transportStderr: await runTransport(request, logs) });
+    } catch (error) {
+      return reply({ error: toWireError(error) });
+    }
+  }
   let connection: SshConnection | undefined;
   try {
     connection = await connectSsh(toOptions(request.options, prompts, logs));
@@ -108,6 +166,10 @@ async function handle(request: DriverRequest): Promise<DriverReply> {
       return reply({ remoteAddress, ...(output && { output }) });
     }
     const deployed = await deployAgent(connection, { ...request.deploy, log: (line) => logs.push(line) });
+    if (request.replaceBeforeStart) {
+      const { file, content } = request.replaceBeforeStart;
+      await writeFile(`${deployed.remoteDir}/${file}`, content);
+    }
     const agent = request.startWithArgs
       ? await startAgent(connection, `${deployed.command} ${shellCommand(request.startWithArgs)}`)
       : undefined;

@@ -11,6 +11,7 @@ import type { SshConnection } from "../ssh/index.js";
 import { DeployFailedError, RemoteNotReadyError } from "./errors.js";
 import { buildProbeScript, judgeProbe, parseProbeOutput, type Arch, type ProbeResult } from "./probe.js";
 import { runRemote } from "./remote-exec.js";
+import { rootStartCommand } from "./root-start.js";
 import { quoteShellArg, shellCommand } from "./shell-quote.js";
 import { ensureDirectory, uploadFile } from "./upload.js";
 
@@ -36,7 +37,10 @@ export interface DeployAgentOptions {
 }
 
 export interface DeployedAgent {
-  /** Starts the agent, e.g. `sudo -n /usr/bin/node /home/u/.cache/backhaul/agent/0.1.0-…/backhaul-agent.cjs`. */
+  /**
+   * Starts the agent: `/usr/bin/node ~/.cache/backhaul/agent/0.1.0-…/backhaul-agent.cjs` as root,
+   * else `sudo -n sh -c '<verify a root-owned copy, run it>' …` (root-start.ts). Its arguments follow.
+   */
   command: string;
   /** False when the remote already had these exact files. */
   uploaded: boolean;
@@ -128,9 +132,23 @@ export async function deployAgent(
     log(`the agent ${options.version} is already on ${host}`);
   }
 
-  const run = [verdict.nodePath, `${remoteDir}/${AGENT_FILE_NAME}`];
+  const [agent, addon] = chosen.files;
+  if (!agent || !addon) throw new DeployFailedError("the agent or its addon is missing from the build");
+  // Root (no sudo) runs its own cache, which only root can write; sudo runs a verified copy.
+  const argv = verdict.useSudo
+    ? [
+        "sudo",
+        "-n",
+        ...rootStartCommand({
+          nodePath: verdict.nodePath,
+          sourceDir: remoteDir,
+          agentFile: { name: agent.name, sha256: agent.sha256 },
+          addonFile: { name: addon.name, sha256: addon.sha256 },
+        }),
+      ]
+    : [verdict.nodePath, `${remoteDir}/${AGENT_FILE_NAME}`];
   return {
-    command: shellCommand(verdict.useSudo ? ["sudo", "-n", ...run] : run),
+    command: shellCommand(argv),
     uploaded: stale.length > 0,
     remoteDir,
     arch: verdict.arch,

@@ -106,7 +106,8 @@ test("every other problem is reported at once, each with its fix", () => {
   assert.match(text, /v16\.20\.0.*install Node\.js 18\+ on the remote, or pass --remote-node PATH/);
   assert.match(text, /--device \/dev\/net\/tun/);
   assert.match(text, /a password is required/);
-  assert.match(text, /dev ALL=\(root\) NOPASSWD: \/usr\/bin\/node/);
+  assert.match(text, /needs `sudo -n`.*check its SHA-256/);
+  assert.doesNotMatch(text, /NOPASSWD/, "no sudoers line that would give all of root");
 });
 
 test("Node.js missing: from the PATH, or at the path the user gave", () => {

@@ -3,6 +3,7 @@
 // judging them are pure functions, tested on recorded output.
 import { sanitiseRemoteText } from "../../../shared/remote-text.js";
 import { DeployFailedError, type DeployProblem } from "./errors.js";
+import { ROOT_AGENT_DIR } from "./root-start.js";
 import { quoteShellArg } from "./shell-quote.js";
 
 export const MIN_NODE_MAJOR = 18;
@@ -28,10 +29,10 @@ export function buildProbeScript(request: ProbeRequest): string {
     `node_path=$(command -v ${q(request.remoteNode ?? "node")} 2>/dev/null)`,
     `if [ -n "$node_path" ]; then say node "$node_path"; say node_version "$("$node_path" --version 2>&1 | head -n 1)"; fi`,
     `if [ -c /dev/net/tun ]; then say tun yes; else say tun no; fi`,
-    // Probe with the command we will run: a sudoers rule may allow node and nothing else.
+    // The agent starts as `sudo -n sh -c '<verify and run>'` (root-start.ts): probe sudo -n with sh.
     `if [ "$(id -u)" != 0 ]; then`,
     `  if ! command -v sudo >/dev/null 2>&1; then say sudo missing`,
-    `  elif sudo_out=$(if [ -n "$node_path" ]; then sudo -n "$node_path" --version; else sudo -n true; fi 2>&1 </dev/null); then say sudo ok`,
+    `  elif sudo_out=$(sudo -n sh -c : 2>&1 </dev/null); then say sudo ok`,
     `  else say sudo password; say sudo_error "$(printf '%s\\n' "$sudo_out" | head -n 1)"; fi`,
     `fi`,
     `command -v sha256sum >/dev/null 2>&1 && say sha256sum yes`,
@@ -192,14 +193,13 @@ export function judgeProbe(
       message: `${probe.user} is not root and sudo is not installed: the agent needs root for its TUN device and routes. Install sudo, or log in as root.`,
     });
   } else if (probe.sudo === "password") {
-    const node = probe.node?.path ?? "/usr/bin/node";
+    // No sudoers line is suggested: one for node (or sh) alone would give the user all of root.
     problems.push({
       code: "SUDO_NEEDS_PASSWORD",
       message:
         `sudo asks ${probe.user} for a password${probe.sudoError ? ` ("${probe.sudoError}")` : ""}, ` +
-        `but the agent starts without a terminal: give ${probe.user} passwordless sudo for the agent, ` +
-        `e.g. the sudoers line \`${probe.user} ALL=(root) NOPASSWD: ${node}\` ` +
-        "(add it with `sudo visudo -f /etc/sudoers.d/backhaul`).",
+        "but the agent starts without a terminal: it needs `sudo -n` (sudo without a password) to copy the agent " +
+        `into ${ROOT_AGENT_DIR}, check its SHA-256 and run it as root; or connect as root.`,
     });
   }
   if (problems.length > 0 || !arch || !probe.node) return { problems };
