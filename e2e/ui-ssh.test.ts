@@ -1,0 +1,182 @@
+/**
+ * The window over a real SSH target, the path the sandbox target hides: `backhaul ui` runs in L
+ * with a ~/.ssh/config Host for the OpenSSH server in R (e2e/sshd), Chromium in L picks it, and
+ * Disconnect is timed from the click to R restored (no bh0, no routes, its resolv.conf as before).
+ *
+ *   R 198.18.1.1 (sshd, the agent) — L 198.18.1.2 (`backhaul ui`, Chromium) — S (198.19.0.0/16)
+ */
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import type { Browser } from "playwright-core";
+import { SERVER_V4 } from "./dns/zone.js";
+import { attachPrivateNetwork } from "./fullpath/private-network.js";
+import { NetnsLab, type ManagedProcess, type NetworkNamespace } from "./netns/index.js";
+import { netnsSkipReason, skipSaying } from "./netns/preconditions.js";
+import { sshdSkipReason } from "./sshd/preconditions.js";
+import { SSHD_ADDRESS, TestSshd } from "./sshd/server.js";
+import { CHROMIUM, launchChromiumIn } from "./ui/browser.js";
+import { CLI } from "./ui/topology.js";
+
+/** The contract: Disconnect, click to the remote restored, within this. */
+const DISCONNECT_MS = 3_000;
+const HOST_ALIAS = "devbox";
+
+function skipReason(): string | undefined {
+  return (
+    netnsSkipReason({ tun: true, tools: ["ip", "dnsmasq"] }) ??
+    sshdSkipReason() ??
+    (existsSync(CHROMIUM)
+      ? undefined
+      : `${CHROMIUM} is missing: install Debian's chromium (sudo npm test does)`) ??
+    (existsSync(CLI) ? undefined : "dist/ is not built: run `npm run build`")
+  );
+}
+
+/** What the agent changes in R: its links, routes and resolver file. */
+async function remoteState(remote: NetworkNamespace): Promise<string> {
+  const ip = async (args: string[]): Promise<string> => (await remote.runChecked("ip", args)).stdout;
+  return JSON.stringify({
+    links: (await ip(["-o", "link", "show"])).replace(/\s+link\/\S+.*$/gm, ""),
+    routes4: await ip(["-4", "route", "show", "table", "all"]),
+    routes6: (await ip(["-6", "route", "show", "table", "all"]))
+      .split("\n")
+      .filter((line) => !line.includes("fe80"))
+      .join("\n"),
+    resolvConf: readFileSync(join("/etc/netns", remote.name, "resolv.conf"), "utf8"),
+  });
+}
+
+/** Starts `backhaul ui` in `local` and resolves with the URL it prints. */
+async function startUi(
+  local: NetworkNamespace,
+  home: string,
+): Promise<{ ui: ManagedProcess; url: string; log(): string }> {
+  const ui = local.spawn("env", [
+    "-u",
+    "SSH_AUTH_SOCK",
+    `HOME=${home}`,
+    process.execPath,
+    CLI,
+    "ui",
+    "--port",
+    "0",
+    "--data-dir",
+    join(home, "data"),
+    "--link-subnet",
+    "198.18.0.0/30",
+    "--link-subnet6",
+    "2001:db8:1::/64",
+  ]);
+  let stderr = "";
+  ui.child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(
+      () => reject(new Error(`no URL from backhaul ui in 15 s: ${out}${stderr}`)),
+      15_000,
+    );
+    ui.child.stdout?.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /open (http:\/\/127\.0\.0\.1:\d+\/#token=[\w-]+)/.exec(out);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    });
+    void ui.exited.then((info) => reject(new Error(`backhaul ui exited (${info.code}): ${out}${stderr}`)));
+  });
+  return { ui, url, log: () => stderr };
+}
+
+test(
+  "the window over OpenSSH: Disconnect restores the remote within 3 s",
+  { timeout: 180_000 },
+  async (t) => {
+    const reason = skipReason();
+    if (reason) return skipSaying(t, reason);
+    const lab = new NetnsLab();
+    const home = mkdtempSync(join(tmpdir(), "backhaul-ui-ssh-"));
+    const started: { sshd?: TestSshd; browser?: Browser; ui?: ManagedProcess } = {};
+    t.after(async () => {
+      try {
+        await started.browser?.close();
+        await started.ui?.stop(15_000); // SIGTERM first: the UI disconnects, the agent restores R
+        await started.sshd?.cleanup();
+        await lab.cleanup();
+      } finally {
+        rmSync(home, { recursive: true, force: true });
+      }
+    });
+    const sshd = (started.sshd = await TestSshd.start(lab));
+    const { remote, local } = sshd;
+    await remote.runChecked("sysctl", [
+      "-qw",
+      "net.ipv6.conf.all.accept_dad=0",
+      "net.ipv6.conf.default.accept_dad=0",
+    ]);
+    writeFileSync(join("/etc/netns", local.name, "resolv.conf"), `nameserver ${SERVER_V4}\n`);
+    await attachPrivateNetwork(lab, local, home);
+    const knownHosts = join(home, "known_hosts");
+    writeFileSync(knownHosts, `${(await sshd.knownHostsLines()).ed25519}\n`);
+    const sshConfig = join(home, ".ssh");
+    rmSync(sshConfig, { recursive: true, force: true });
+    await local.runChecked("mkdir", ["-m", "0700", sshConfig]);
+    writeFileSync(
+      join(sshConfig, "config"),
+      [
+        `Host ${HOST_ALIAS}`,
+        `  HostName ${SSHD_ADDRESS}`,
+        "  User bhdev",
+        `  IdentityFile ${sshd.keys.plain}`,
+        `  UserKnownHostsFile ${knownHosts}`,
+        "",
+      ].join("\n"),
+      { mode: 0o600 },
+    );
+    const before = await remoteState(remote);
+
+    const ui = await startUi(local, home);
+    started.ui = ui.ui;
+    const browser = (started.browser = await launchChromiumIn(local.name, home));
+    const page = await browser.newPage();
+    await page.goto(ui.url);
+    await page.getByTestId("target-search").fill(HOST_ALIAS);
+    const target = page.locator(`[data-testid="target-item"][data-target-id="${HOST_ALIAS}"]`);
+    await target.waitFor({ timeout: 15_000 });
+    await target.click();
+    await page
+      .getByTestId("session-phase")
+      .filter({ hasText: /^connected$/ })
+      .waitFor({ timeout: 60_000 })
+      .catch((error: unknown) => {
+        throw new Error(`not connected: ${(error as Error).message}\n--- backhaul ui log ---\n${ui.log()}`);
+      });
+    assert.notEqual(await remoteState(remote), before, "the agent set R up");
+
+    const clicked = Date.now();
+    await page.getByTestId("disconnect").click();
+    await page
+      .getByTestId("session-phase")
+      .filter({ hasText: /^disconnected$/ })
+      .waitFor({ timeout: DISCONNECT_MS })
+      .catch((error: unknown) => {
+        throw new Error(
+          `not disconnected within ${DISCONNECT_MS} ms: ${(error as Error).message}\n${ui.log()}`,
+        );
+      });
+    let after = await remoteState(remote);
+    while (after !== before && Date.now() - clicked < DISCONNECT_MS) after = await remoteState(remote);
+    const elapsed = Date.now() - clicked;
+    t.diagnostic(`Disconnect: click to R restored in ${elapsed} ms`);
+    assert.equal(after, before, `R is exactly as before; backhaul ui's log:\n${ui.log()}`);
+    assert.ok(elapsed <= DISCONNECT_MS, `click to restored in ${elapsed} ms`);
+
+    await browser.close();
+    started.browser = undefined;
+    process.kill(ui.ui.pid ?? 0, "SIGTERM");
+    assert.equal((await ui.ui.waitForExit(DISCONNECT_MS)).code, 0, ui.log());
+  },
+);
