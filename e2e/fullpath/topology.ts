@@ -116,8 +116,17 @@ export async function buildFullPath(
   }
 }
 
-/** Starts the agent in R and relays its stdio to the helper, as the SSH channel would. */
-export function startAgent(path: FullPath, args: string[] = []): AgentRun {
+/**
+ * Starts the agent in R and relays its stdio to the helper, as the SSH channel would. With
+ * `linkAfter`, nothing passes between the two until it resolves: what the agent does before
+ * then, it does before it has any CONFIG to act on.
+ */
+export function startAgent(
+  path: FullPath,
+  args: string[] = [],
+  options: { linkAfter?: Promise<void> } = {},
+): AgentRun {
+  const linkAfter = options.linkAfter ?? Promise.resolve();
   const agent = path.remote.spawn(process.execPath, [AGENT, "--journal", path.journalPath, ...args]);
   const relay = connect(path.socketPath);
   relay.on("error", () => undefined);
@@ -125,15 +134,16 @@ export function startAgent(path: FullPath, args: string[] = []): AgentRun {
   // The helper's protocol: a first line with the token and the link's options, one line back,
   // then the link's frames (src/shared/helper-protocol.ts).
   relay.write(encodeLine({ type: "link", token: path.token, options: path.linkOptions }));
-  agent.child.stdout?.pipe(relay);
+  void linkAfter.then(() => agent.child.stdout?.pipe(relay));
   let log = "";
   const refused = (why: string): void => {
     log += `relay: the helper did not accept the link: ${why}\n`;
     relay.destroy();
     agent.child.stdin?.end();
   };
-  void readFirstLine(relay, 4096, 10_000).then((line) => {
+  void readFirstLine(relay, 4096, 10_000).then(async (line) => {
     if (!line.includes('"accepted"')) return refused(line);
+    await linkAfter;
     relay.pipe(agent.child.stdin!);
     relay.resume();
   }, refused);
