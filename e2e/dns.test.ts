@@ -108,7 +108,9 @@ describe("DNS engine against a real resolver", { skip, timeout: 180_000 }, () =>
       got.records.some((record) => record.startsWith(`${ZONE}. IN SOA`)),
       got.output,
     );
-    assert.ok(got.queryMs !== undefined && got.queryMs < 500, `answered in ${got.queryMs} ms`);
+    // "At once": before the engine's first upstream attempt would time out (1.2 s), by dig's own
+    // clock (no process start counted). A normal answer takes a few milliseconds.
+    assert.ok(got.queryMs !== undefined && got.queryMs < 1_000, `answered in ${got.queryMs} ms`);
   });
 
   test("the 2 KB TXT: TC=1 over UDP, complete over TCP and after dig's own retry", async () => {

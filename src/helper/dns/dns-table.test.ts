@@ -60,14 +60,17 @@ describe("DnsTable", () => {
     const deltas: TableDelta<DnsRow>[] = [];
     const unsubscribe = table.subscribe((delta) => deltas.push(delta));
     for (let i = 0; i < 100; i++) table.add(row(`n${i}`));
-    await new Promise((resolve) => setTimeout(resolve, 60));
-    assert.equal(deltas.length, 1);
+    // When the timer fires depends on the machine's load; what it publishes does not.
+    const until = Date.now() + 5_000;
+    while (deltas.length === 0 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 10));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(deltas.length, 1, "100 rows added at once are one delta");
     assert.equal(deltas[0]?.upserts.length, 100);
     deltas[0]?.upserts[0]?.answers.push("mutated");
     assert.deepEqual(table.get(1)?.answers, ["198.18.0.1"]);
     unsubscribe();
     table.add(row("quiet"));
-    await new Promise((resolve) => setTimeout(resolve, 40));
+    await new Promise((resolve) => setTimeout(resolve, 200));
     assert.equal(deltas.length, 1, "nobody listening: nothing published");
   });
 });
