@@ -265,6 +265,31 @@ describe("NAT engine refusals and bad input", { timeout: 20_000 }, () => {
     assert.equal(engine.table.size, 0);
   });
 
+  test("TCP to port 0 is reset without a connect: no service listens there", async () => {
+    const { engine, output } = newEngine(true);
+    engine.handlePackets([
+      buildTcpPacket({
+        src: REMOTE,
+        dst: LOOPBACK,
+        srcPort: 40002,
+        dstPort: 0,
+        seq: 5,
+        ack: 0,
+        flags: TcpFlag.SYN,
+        window: 1000,
+      }),
+    ]);
+    const rst = await output.next((p) => {
+      const tcp = tcpOf(p);
+      return tcp?.rst ? tcp : undefined;
+    });
+    assert.equal(rst.ack, 6);
+    assert.equal(rst.srcPort, 0);
+    assert.equal(engine.table.size, 0, "no flow, no dial");
+    assert.equal(engine.counters.refused, 1);
+    engine.close("test over");
+  });
+
   test("a segment for no flow is reset", () => {
     const { engine, output } = newEngine(true);
     engine.handlePackets([

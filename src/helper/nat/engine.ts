@@ -51,7 +51,12 @@ export interface NatEngineOptions {
     policy: EgressPolicy;
     counters: NatCounters;
   }) => IcmpForwarder;
+  /** Where a contained bug is reported (the first, then at most one line per interval). */
+  log?: (line: string) => void;
 }
+
+/** Contained bugs are logged at most this often: a remote that triggers one per packet cannot flood the log. */
+const INTERNAL_ERROR_LOG_INTERVAL_MS = 10_000;
 
 /**
  * The exit side: terminates every flow arriving from the remote on a real socket of this
@@ -69,9 +74,13 @@ export class NatEngine {
   private readonly udp: UdpForwarder;
   private readonly icmp: IcmpForwarder | undefined;
   private readonly stub: DnsStub | undefined;
+  private readonly log: ((line: string) => void) | undefined;
+  private lastErrorLoggedAt = -Infinity;
+  private errorsSinceLog = 0;
 
   constructor(options: NatEngineOptions) {
     const limits = options.limits ?? DEFAULT_NAT_LIMITS;
+    this.log = options.log;
     this.table = options.table ?? new FlowTable();
     this.budget = new MemoryBudget(limits.totalBufferBytes);
     this.tcp = new TcpForwarder({
@@ -91,6 +100,7 @@ export class NatEngine {
       policy: options.policy,
       counters: this.counters,
       limits: limits.udp,
+      internalError: (error) => this.internalError(error),
     });
     if (options.dnsStub) {
       this.stub = new DnsStub(options.dnsStub.addresses, options.dnsStub.resolver, options.output, this.tcp);
@@ -106,7 +116,11 @@ export class NatEngine {
   /** A batch from the link. Buffers are views into the link's frame, valid during this call. */
   handlePackets(packets: readonly Buffer[]): void {
     for (const packet of packets) this.handlePacket(packet);
-    this.tcp.flush();
+    try {
+      this.tcp.flush();
+    } catch (error) {
+      this.internalError(error);
+    }
   }
 
   handlePacket(packet: Buffer): void {
@@ -123,9 +137,26 @@ export class NatEngine {
       }
       this.dispatch(ip);
     } catch (error) {
-      if (!(error instanceof PacketError)) throw error;
-      this.counters.malformed++;
+      if (error instanceof PacketError) this.counters.malformed++;
+      else this.internalError(error);
     }
+  }
+
+  /**
+   * A bug met while handling a packet or a socket's event. Nothing the remote sends may stop the
+   * exit (DESIGN.md, "Processes and trust"): the packet is dropped, every other flow goes on.
+   */
+  private internalError(error: unknown): void {
+    this.counters.internalErrors++;
+    this.errorsSinceLog++;
+    if (!this.log) return;
+    const now = Date.now();
+    if (now - this.lastErrorLoggedAt < INTERNAL_ERROR_LOG_INTERVAL_MS) return;
+    const more = this.errorsSinceLog > 1 ? ` (${this.errorsSinceLog - 1} more since the last report)` : "";
+    this.lastErrorLoggedAt = now;
+    this.errorsSinceLog = 0;
+    const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    this.log(`NAT: a packet's handling failed; dropped it and went on${more}: ${text}`);
   }
 
   private dispatch(ip: IpView): void {

@@ -13,6 +13,11 @@ export interface NatCounters {
   udpSendDropped: number;
   icmpOverLimit: number;
   icmpUnsupported: number;
+  /**
+   * Bugs contained: a packet whose handling threw something other than a PacketError, or a socket
+   * callback that threw. The packet is dropped and the exit goes on; it should stay 0.
+   */
+  internalErrors: number;
 }
 
 export function newNatCounters(): NatCounters {
@@ -30,5 +35,6 @@ export function newNatCounters(): NatCounters {
     udpSendDropped: 0,
     icmpOverLimit: 0,
     icmpUnsupported: 0,
+    internalErrors: 0,
   };
 }

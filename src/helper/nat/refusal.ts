@@ -47,3 +47,29 @@ export function hostUnreachable(original: OffendingPacket, noRoute: boolean): Bu
     noRoute ? Icmpv6UnreachableCode.NO_ROUTE : Icmpv6UnreachableCode.ADDRESS,
   );
 }
+
+/**
+ * What the remote hears when a datagram socket of this computer fails towards the destination,
+ * as a router or the destination would tell it, instead of silence. Congestion (a full buffer,
+ * a datagram too big) is a quiet loss of that datagram, as on any router: undefined.
+ */
+export function socketErrorRefusal(code: string, original: OffendingPacket): Buffer | undefined {
+  switch (code) {
+    case "ECONNREFUSED":
+      return portUnreachable(original);
+    case "EACCES":
+    case "EPERM":
+      return adminProhibited(original);
+    case "ENETUNREACH":
+    case "ENETDOWN":
+      return hostUnreachable(original, true);
+    case "ENOBUFS":
+    case "EAGAIN":
+    case "EWOULDBLOCK":
+    case "ENOMEM":
+    case "EMSGSIZE":
+      return undefined;
+    default:
+      return hostUnreachable(original, false);
+  }
+}

@@ -15,7 +15,7 @@ import type { FlowTable } from "./flow-table.js";
 import type { NatCounters } from "./nat-counters.js";
 import type { PacketOutput } from "./packet-output.js";
 import { hostPort } from "./format.js";
-import { adminProhibited, portUnreachable } from "./refusal.js";
+import { adminProhibited, hostUnreachable, portUnreachable, socketErrorRefusal } from "./refusal.js";
 
 export interface UdpLimits {
   maxFlows: number;
@@ -36,9 +36,11 @@ export const DEFAULT_UDP_LIMITS: UdpLimits = {
 export interface UdpForwarderOptions {
   output: PacketOutput;
   table: FlowTable;
-  policy: EgressPolicy;
+  policy: Pick<EgressPolicy, "check">;
   counters: NatCounters;
   limits: UdpLimits;
+  /** A socket callback threw (a bug): counted and logged by the engine, never thrown. */
+  internalError: (error: unknown) => void;
 }
 
 interface UdpFlow {
@@ -106,6 +108,13 @@ export class UdpForwarder {
       this.options.output.send(adminProhibited(ip));
       return undefined;
     }
+    if (udp.dstPort === 0) {
+      // Reserved: nothing listens on port 0, and a host answers it "port unreachable" as it does
+      // any closed port (dgram's connect would throw). Not "prohibited": the address is allowed.
+      counters.refused++;
+      this.options.output.send(portUnreachable(ip));
+      return undefined;
+    }
     if (this.flows.size >= limits.maxFlows) {
       counters.udpOverLimit++;
       return undefined;
@@ -137,12 +146,24 @@ export class UdpForwarder {
     this.flows.set(key, flow);
     socket.on("message", (message) => this.onReply(flow, message));
     socket.on("error", (error: NodeJS.ErrnoException) => this.onError(flow, error));
-    socket.connect(udp.dstPort, destHost, () => {
-      const address = socket.address();
-      row.localSocket = hostPort(address.address, address.port);
-      const pending = flow.pending ?? [];
-      flow.pending = undefined;
-      for (const datagram of pending) this.send(flow, datagram);
+    // A failed connect (EACCES for a broadcast, ENETUNREACH) is reported to this callback only,
+    // not as an "error" event.
+    socket.connect(udp.dstPort, destHost, (error?: NodeJS.ErrnoException) => {
+      if (this.flows.get(flow.key) !== flow) return;
+      if (error) {
+        this.onError(flow, error);
+        return;
+      }
+      try {
+        const address = socket.address();
+        row.localSocket = hostPort(address.address, address.port);
+        const pending = flow.pending ?? [];
+        flow.pending = undefined;
+        for (const datagram of pending) this.send(flow, datagram);
+      } catch (thrown) {
+        this.options.internalError(thrown);
+        this.end(flow, "internal error");
+      }
     });
     if (!this.sweeper) {
       this.sweeper = setInterval(() => this.sweep(), SWEEP_MS);
@@ -156,7 +177,13 @@ export class UdpForwarder {
       this.options.counters.udpSendDropped++;
       return;
     }
-    flow.socket.send(datagram);
+    try {
+      flow.socket.send(datagram);
+    } catch (error) {
+      // Only a bug gets here (a closed socket, a send before connect): the flow ends, the exit stays.
+      this.options.internalError(error);
+      this.end(flow, "internal error");
+    }
   }
 
   private onReply(flow: UdpFlow, message: Buffer): void {
@@ -170,21 +197,31 @@ export class UdpForwarder {
     // Buffer per datagram cost several times more.
     const { src, dst, srcPort, dstPort } = flow.reply;
     const spec: UdpSpec = { src, dst, srcPort, dstPort, payload: message };
-    this.options.output.sendWith(udpPacketLength(spec), (target, offset) =>
-      writeUdpPacket(target, offset, spec),
-    );
+    try {
+      this.options.output.sendWith(udpPacketLength(spec), (target, offset) =>
+        writeUdpPacket(target, offset, spec),
+      );
+    } catch (error) {
+      // Thrown from a socket's event, it would stop the helper: counted and dropped instead.
+      this.options.internalError(error);
+    }
   }
 
+  /**
+   * The connect or a send failed. The remote hears it as the destination or a router would say it
+   * (ECONNREFUSED: port unreachable; EACCES: prohibited; ENETUNREACH: no route), and the flow
+   * ends; congestion loses only the datagram.
+   */
   private onError(flow: UdpFlow, error: NodeJS.ErrnoException): void {
-    if (error.code === "ECONNREFUSED") {
-      // The destination answered "port unreachable": tell the remote the same way.
-      this.options.output.send(
-        portUnreachable({ src: flow.reply.dst, dst: flow.reply.src, buf: flow.firstPacket }),
-      );
-      this.end(flow, "port unreachable");
+    const code = error.code ?? "EIO";
+    const original = { src: flow.reply.dst, dst: flow.reply.src, buf: flow.firstPacket };
+    const refusal = socketErrorRefusal(code, original);
+    if (!refusal && flow.pending === undefined) {
+      this.options.counters.udpSendDropped++;
       return;
     }
-    this.end(flow, `socket error: ${error.code ?? error.message}`);
+    this.options.output.send(refusal ?? hostUnreachable(original, false));
+    this.end(flow, code === "ECONNREFUSED" ? "port unreachable" : `socket error: ${code}`);
   }
 
   private end(flow: UdpFlow, reason: string): void {

@@ -111,6 +111,12 @@ export class TcpForwarder implements TcpContext {
       this.output.send(adminProhibited(ip));
       return;
     }
+    if (tcp.dstPort === 0 && !redirect) {
+      // Reserved: nothing listens on port 0, so a host resets it like any closed port.
+      counters.refused++;
+      this.output.send(resetFor(ip, tcp));
+      return;
+    }
     if (this.flows.size >= this.options.maxFlows) {
       counters.tcpOverLimit++;
       this.output.send(resetFor(ip, tcp));
