@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { pathToFileURL } from "node:url";
 import { build } from "esbuild";
-import { REQUEST_CHANNELS, type AppInfo } from "../../shared/api.js";
+import { REQUEST_CHANNELS, type AppInfo, type SessionView } from "../../shared/api.js";
 import { RENDERER_CSP } from "./security.js";
 
 const ROOT = new URL("../../../", import.meta.url).pathname;
@@ -74,9 +74,12 @@ function fakeElectron(userData: string) {
       calls.quit++;
       const quitting = event();
       this.emit("before-quit", quitting);
-      if (!quitting.defaultPrevented) this.quitted = true;
+      if (quitting.defaultPrevented) return;
+      this.quitted = true;
+      this.onQuit();
     };
     quitted = false;
+    onQuit: () => void = () => undefined;
   }
   const app = new App();
 
@@ -193,10 +196,11 @@ function fakeElectron(userData: string) {
   return { electron, app, calls, handlers, sessionHooks, BrowserWindow, Tray };
 }
 
-async function until<T>(what: string, probe: () => T | undefined | null | false, ms = 10_000): Promise<T> {
+type Probe<T> = T | undefined | null | false;
+async function until<T>(what: string, probe: () => Probe<T> | Promise<Probe<T>>, ms = 10_000): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
-    const value = probe();
+    const value = await probe();
     if (value) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -225,6 +229,17 @@ test("the shell wires IPC, the window, the tray, the login item and Quit", { tim
     packages: "external",
     logLevel: "silent",
     define: { __BACKHAUL_VERSION__: JSON.stringify("0.0.0-test") },
+    // Sessions get a fake agent and exit side that record what happens to them.
+    plugins: [
+      {
+        name: "fake-session-factory",
+        setup(bundle) {
+          bundle.onResolve({ filter: /\/session-factory\.js$/ }, () => ({
+            path: join(ROOT, "src/main/electron/fake-session-factory.ts"),
+          }));
+        },
+      },
+    ],
   });
   symlinkSync(join(ROOT, "resources"), join(work, "resources"));
   const userData = join(work, "user-data");
@@ -342,8 +357,28 @@ test("the shell wires IPC, the window, the tray, the login item and Quit", { tim
   });
 
   await t.test("Quit closes the session first, then quits", async () => {
+    const ownPage = { url: pathToFileURL(join(work, "dist", "renderer", "index.html")).href, parent: null };
+    const call = (channel: string, payload: unknown) =>
+      Promise.resolve(fake.handlers.get(channel)?.({ senderFrame: ownPage }, payload));
+    const events: string[] = [];
+    globalThis.backhaulFakeSessionEvents = events; // fake-session-factory.ts records there
+    await call("session:connect", { targetId: "ssh://fake@198.18.9.9" });
+    await until(
+      "the session connected",
+      async () => ((await call("session:get", null)) as SessionView).phase === "connected",
+    );
+    assert.deepEqual(events, ["fake agent started"]);
+    fake.app.onQuit = () => events.push("app quit");
+
     find(tray.menu?.template, "quit")?.click?.();
     await until("the app to quit", () => fake.app.quitted);
+    assert.deepEqual(events, [
+      "fake agent started",
+      "fake link closed: the user disconnected",
+      "fake agent exited: the remote is restored",
+      "fake helper stopped",
+      "app quit",
+    ]);
     assert.equal(
       fake.calls.quit,
       2,
