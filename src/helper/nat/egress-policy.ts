@@ -1,5 +1,6 @@
-import { networkInterfaces } from "node:os";
 import ipaddr from "ipaddr.js";
+import type { OwnAddresses } from "./own-addresses.js";
+import { systemOwnAddresses } from "./system-own-addresses.js";
 
 /** Why a destination is refused; shown in the NAT table's close reason. */
 export type RefusalReason = "not-advertised" | "not-unicast" | "loopback" | "link-local" | "this-computer";
@@ -11,8 +12,21 @@ export interface EgressPolicyOptions {
   prefixes: readonly string[];
   /** "Allow access to this computer": loopback, link-local and own addresses become reachable. */
   allowLocal: boolean;
-  /** This computer's own addresses; os.networkInterfaces() unless given (tests). */
+  /** This computer's own addresses as its kernel sees them; the OS's own view unless given. */
+  ownAddresses?: () => OwnAddresses;
+  /** Only a list of own unicast addresses (tests, diagnostics); ownAddresses wins. */
   localAddresses?: () => readonly string[];
+}
+
+type Address = ipaddr.IPv4 | ipaddr.IPv6;
+
+/** OwnAddresses parsed once per refresh: exact addresses in sets, local ranges as prefixes. */
+interface OwnAddressCache {
+  at: number;
+  local: Set<string>;
+  localPrefixes: Array<[Address, number]>;
+  broadcast: Set<string>;
+  anycast: Set<string>;
 }
 
 const LOCAL_ADDRESSES_TTL_MS = 1_000;
@@ -24,12 +38,15 @@ const LOCAL_ADDRESSES_TTL_MS = 1_000;
 export class EgressPolicy {
   private prefixes: Array<[ipaddr.IPv4 | ipaddr.IPv6, number]> = [];
   private allowLocal: boolean;
-  private readonly localAddresses: () => readonly string[];
-  private localCache: { at: number; set: Set<string> } | undefined;
+  private readonly ownAddresses: () => OwnAddresses;
+  private ownCache: OwnAddressCache | undefined;
 
   constructor(options: EgressPolicyOptions) {
     this.allowLocal = options.allowLocal;
-    this.localAddresses = options.localAddresses ?? systemAddresses;
+    const list = options.localAddresses;
+    this.ownAddresses =
+      options.ownAddresses ??
+      (list ? () => ({ local: list(), broadcast: [], anycast: [] }) : systemOwnAddresses());
     this.setPrefixes(options.prefixes);
   }
 
@@ -49,10 +66,18 @@ export class EgressPolicy {
       addr = (addr as ipaddr.IPv6).toIPv4Address();
     }
     const range = addr.range();
-    if (range === "unspecified" || range === "multicast" || range === "broadcast") {
+    const own = this.own();
+    const text = addr.toNormalizedString();
+    // A subnet's broadcast reaches every host on it (and fails connect() with EACCES): never a flow.
+    if (
+      range === "unspecified" ||
+      range === "multicast" ||
+      range === "broadcast" ||
+      own.broadcast.has(text)
+    ) {
       return { allowed: false, reason: "not-unicast" };
     }
-    if (range === "loopback" || range === "linkLocal" || this.isOwnAddress(addr)) {
+    if (range === "loopback" || range === "linkLocal" || isOwn(own, addr, text)) {
       if (!this.allowLocal) {
         return {
           allowed: false,
@@ -67,23 +92,39 @@ export class EgressPolicy {
     return { allowed: false, reason: "not-advertised" };
   }
 
-  private isOwnAddress(addr: ipaddr.IPv4 | ipaddr.IPv6): boolean {
+  private own(): OwnAddressCache {
     const now = Date.now();
-    if (!this.localCache || now - this.localCache.at > LOCAL_ADDRESSES_TTL_MS) {
-      const set = new Set<string>();
-      for (const text of this.localAddresses()) {
-        if (ipaddr.isValid(text)) set.add(ipaddr.process(text).toNormalizedString());
+    if (!this.ownCache || now - this.ownCache.at > LOCAL_ADDRESSES_TTL_MS) {
+      const own = this.ownAddresses();
+      const cache: OwnAddressCache = {
+        at: now,
+        local: new Set(),
+        localPrefixes: [],
+        broadcast: normalized(own.broadcast),
+        anycast: normalized(own.anycast),
+      };
+      for (const text of own.local) {
+        if (ipaddr.isValid(text)) cache.local.add(ipaddr.process(text).toNormalizedString());
+        else if (ipaddr.isValidCIDR(text)) cache.localPrefixes.push(ipaddr.parseCIDR(text));
       }
-      this.localCache = { at: now, set };
+      this.ownCache = cache;
     }
-    return this.localCache.set.has(addr.toNormalizedString());
+    return this.ownCache;
   }
 }
 
-function systemAddresses(): string[] {
-  const out: string[] = [];
-  for (const list of Object.values(networkInterfaces())) {
-    for (const info of list ?? []) out.push(info.address.replace(/%.*$/, ""));
+/** Delivered to this computer: one of its addresses, a local route's range, or an anycast address. */
+function isOwn(own: OwnAddressCache, addr: Address, text: string): boolean {
+  if (own.local.has(text) || own.anycast.has(text)) return true;
+  return own.localPrefixes.some(
+    ([network, bits]) => network.kind() === addr.kind() && addr.match(network, bits),
+  );
+}
+
+function normalized(addresses: readonly string[]): Set<string> {
+  const set = new Set<string>();
+  for (const text of addresses) {
+    if (ipaddr.isValid(text)) set.add(ipaddr.process(text).toNormalizedString());
   }
-  return out;
+  return set;
 }
