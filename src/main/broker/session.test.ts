@@ -66,3 +66,30 @@ test("each connect step is reported once, in order, though the helper repeats th
   assert.deepEqual(steps, ["start", "ssh", "agent", "routes", "dns"]);
   assert.deepEqual(states.at(-1), { state: "disconnected", reason: "disconnected by the user" });
 });
+
+test("an agent that does not exit in time is left to its own undo, and the disconnect says so", async () => {
+  const fake = fakeAgentAndHelper();
+  const transport: AgentTransport = { ...fake.transport, exited: new Promise<void>(() => undefined) };
+  const session = new Session({
+    exitProvider: fake.provider,
+    openAgent: () => Promise.resolve(transport),
+    exit: EXIT,
+    agentExitTimeoutMs: 100,
+  });
+  const logs: string[] = [];
+  session.on("log", (line) => logs.push(line));
+  session.on("state", (state) => {
+    if (state.state === "connected") void session.disconnect();
+  });
+  // Kept alive while the session waits: its own timers never hold the process.
+  const alive = setInterval(() => undefined, 1_000);
+  try {
+    await session.run();
+  } finally {
+    clearInterval(alive);
+  }
+  assert.deepEqual(session.state, { state: "disconnected", reason: "disconnected by the user" });
+  assert.deepEqual(logs, [
+    "the agent did not exit within 0.1 s of the disconnect; it undoes what is left when its link ends, or on its next start",
+  ]);
+});

@@ -29,7 +29,6 @@ export interface AgentTransport {
   exited: Promise<void>;
 }
 
-/** How long a disconnect waits for the agent to restore the remote before closing SSH. */
 const AGENT_EXIT_TIMEOUT_MS = 15_000;
 
 /** An error the user must fix: retrying would only repeat it (a changed host key, a wrong key). */
@@ -50,6 +49,8 @@ export interface SessionOptions {
   backoff?: { initialMs: number; maxMs: number };
   /** How long the agent has to set up routes and DNS after the handshake. */
   readyTimeoutMs?: number;
+  /** How long a disconnect waits for the agent to restore the remote before closing SSH. */
+  agentExitTimeoutMs?: number;
 }
 
 interface SessionEvents {
@@ -144,7 +145,19 @@ export class Session extends EventEmitter<SessionEvents> {
       await Promise.race([exit.closed, delay(5_000)]);
     }
     // The agent restores the remote as it exits; closing SSH before that could cut it short.
-    if (transport) await Promise.race([transport.exited, delay(AGENT_EXIT_TIMEOUT_MS)]);
+    if (transport) {
+      const timeoutMs = this.options.agentExitTimeoutMs ?? AGENT_EXIT_TIMEOUT_MS;
+      const exited = await Promise.race([
+        transport.exited.then(() => true),
+        delay(timeoutMs).then(() => false),
+      ]);
+      if (!exited)
+        this.emit(
+          "log",
+          `the agent did not exit within ${timeoutMs / 1000} s of the disconnect; ` +
+            "it undoes what is left when its link ends, or on its next start",
+        );
+    }
     this.cleanup();
   }
 

@@ -33,13 +33,17 @@ export interface Routing {
   failed: Set<string>;
 }
 
-export type Restore = { state: "none" } | { state: "undoing"; undone: number; failed: number };
+/** The agent's restore: not begun, begun, or done (it reports every change once all are handled). */
+export type Restore =
+  { state: "none" } | { state: "undoing" } | { state: "reported"; undone: number; failed: number };
 
 const SKIPPED = /^backhaul agent: not routing (\S+): (?:\S+ is not routed: )?(.*)$/;
 const ROUTE_FAILED = /^backhaul agent: route \S+ (\S+) failed: /;
 const ROUTED = /^backhaul agent: routing (\d+) prefix\(es\) into /;
 const UNDOING = /^backhaul agent: .*: undoing system changes$/;
 const UNDONE = /^backhaul agent: (undone|already gone): /;
+/** Changed since by someone else, so kept as it is: reported, neither undone nor failed. */
+const LEFT_ALONE = /^backhaul agent: left alone: /;
 const UNDO_FAILED = /^backhaul agent: (FAILED to undo |undoing changes failed: )/;
 
 /** Follows one agent's lines: its routing rounds and its restore. */
@@ -65,10 +69,13 @@ export class AgentReport {
     if (skipped) this.skipped.set(skipped[1] ?? "", skipped[2] ?? "");
     const failed = ROUTE_FAILED.exec(line);
     if (failed) this.failed.add(failed[1] ?? "");
-    if (UNDOING.test(line)) this.undo = { state: "undoing", undone: 0, failed: 0 };
-    if (this.undo.state === "undoing") {
-      if (UNDONE.test(line)) this.undo.undone++;
-      if (UNDO_FAILED.test(line)) this.undo.failed++;
+    if (UNDOING.test(line)) this.undo = { state: "undoing" };
+    const undone = UNDONE.test(line);
+    const failedUndo = UNDO_FAILED.test(line);
+    if (this.undo.state !== "none" && (undone || failedUndo || LEFT_ALONE.test(line))) {
+      if (this.undo.state === "undoing") this.undo = { state: "reported", undone: 0, failed: 0 };
+      if (undone) this.undo.undone++;
+      if (failedUndo) this.undo.failed++;
     }
     const routed = ROUTED.exec(line);
     if (!routed) return undefined;

@@ -101,6 +101,13 @@ test("warnings and errors print without --verbose", () => {
   );
 });
 
+test("a session that fails says so once, on stderr", () => {
+  const { reporter, output } = recorder();
+  reporter.state({ state: "error", message: "the host key changed" });
+  reporter.error("the host key changed");
+  assert.deepEqual(output(), { out: "", err: "backhaul: the host key changed\n" });
+});
+
 test("nothing advertised is said at once", () => {
   const { reporter, output } = recorder();
   reporter.advertising([], false);
@@ -114,6 +121,12 @@ test("a remote not fully restored is said so, and each failure stays visible", (
   const { out, err } = output();
   assert.match(out, /^disconnected: the remote is NOT fully restored: 1 change\(s\) could not be undone/m);
   assert.ok(err.includes(failed));
+});
+
+test("an agent that began undoing but never reported is not said to have restored the remote", () => {
+  const { reporter, output } = recorder();
+  session(reporter, { disconnect: [DISCONNECT_LINES[1] ?? ""] });
+  assert.match(output().out, /^disconnected: disconnected by the user$/m);
 });
 
 test("a session that ends before any agent undid anything says only why it ended", () => {

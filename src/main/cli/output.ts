@@ -64,6 +64,7 @@ export function humanReporter(options: HumanReporterOptions): Reporter {
   };
   return {
     state: (state) => {
+      if (state.state === "error") return; // connect says it once, as an error (below)
       if (state.state === "connecting" && state.step === "agent") agent.reset();
       print(out, state.state === "disconnected" ? describeEnd(state.reason, agent) : describeState(state));
     },
@@ -103,7 +104,8 @@ export function describeAdvertising(prefixes: readonly string[], changed: boolea
 /** The disconnect, and what the agent said of the remote as it exited. */
 function describeEnd(reason: string, agent: AgentReport): string {
   const restore = agent.restore;
-  if (restore.state === "none") return `disconnected: ${reason}`;
+  // Without its report the agent may still be at it (or had nothing to undo): claim nothing.
+  if (restore.state !== "reported") return `disconnected: ${reason}`;
   if (restore.failed > 0)
     return `disconnected: the remote is NOT fully restored: ${restore.failed} change(s) could not be undone (see above)`;
   return `disconnected: the remote is restored (${restore.undone} change(s) undone)`;
