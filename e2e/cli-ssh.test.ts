@@ -431,8 +431,10 @@ describe("backhaul connect over OpenSSH", { skip, timeout: 600_000 }, () => {
     try {
       await cli.until(/^connected\b.*$/m, 60_000);
       const groupId = cli.process.pid ?? 0;
+      const children = descendants(groupId);
       process.kill(-groupId, "SIGINT"); // what the terminal does on Ctrl+C
       const exit = await cli.process.waitForExit(DISCONNECT_MS);
+      assert.deepEqual(await stillRunning(children), [], "nothing of the CLI is left running");
       const output = cli.output;
       assert.equal(exit.code, 0, output);
       for (const step of ["opening SSH", "uploading the agent", "starting the agent", "routes", "DNS"])
