@@ -24,6 +24,8 @@ export interface ExitSessionOptions {
   /** The DNS engine to answer with (tests inject one with fixed resolvers). */
   dnsEngine?: DnsEngine;
   icmp?: NatEngineOptions["icmp"];
+  /** Where the engines report what they contained (NatEngineOptions.log). */
+  log?: (line: string) => void;
 }
 
 /**
@@ -50,6 +52,7 @@ export class ExitSession {
       policy: this.policy,
       linkMtu: options.mtu,
       icmp: options.icmp,
+      log: options.log,
       dnsStub:
         dns && dnsServer
           ? {

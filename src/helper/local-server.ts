@@ -159,6 +159,7 @@ export async function startHelperServer(options: HelperServerOptions): Promise<H
       allowLocal: exitOptions.allowLocal,
       dns: exitOptions.dns,
       icmp: options.icmp,
+      log: (line) => options.log(`link ${linkId.slice(0, 8)}: ${line}`),
     }).then(
       (exit) => {
         entry.exit = exit;
