@@ -415,6 +415,51 @@ describe("DnsEngine getaddrinfo fallback", () => {
     assert.equal(engine.counters.fallbackLookups, 1, "no getaddrinfo for MX");
   });
 
+  test("names of this computer's own links are not asked of getaddrinfo: mDNS, localhost, special-use, single labels without a search domain", async () => {
+    const looked: string[] = [];
+    const { engine } = engineWith(() => ({ rcode: 3, authorities: [soa("test", 60, 60)] }), {
+      lookup: (name) => {
+        looked.push(name);
+        return Promise.resolve([{ address: "198.19.7.9", family: 4 }]);
+      },
+      searchDomains: () => Promise.resolve([]),
+    });
+    const names = [
+      "printer.local",
+      "localhost",
+      "db.localhost",
+      "nas",
+      "9.7.19.198.in-addr.arpa",
+      "router.home.arpa",
+      "x.onion",
+      "y.invalid",
+    ];
+    for (const name of names) {
+      const answer = decodeAnswer(await engine.handleQuery(makeQuery(name), "udp"));
+      assert.equal(answer.rcode, "NXDOMAIN", name);
+    }
+    assert.deepEqual(looked, []);
+    assert.equal(engine.counters.fallbackLookups, 0);
+  });
+
+  test("a single label is looked up under this computer's search domains, and answered as asked", async () => {
+    const looked: string[] = [];
+    const { engine } = engineWith(() => ({ rcode: 3, authorities: [soa("test", 60, 60)] }), {
+      lookup: (name) => {
+        looked.push(name);
+        if (name === "nas.home.test") return Promise.resolve([{ address: "198.19.7.8", family: 4 }]);
+        return Promise.reject(Object.assign(new Error("not found"), { code: "ENOTFOUND" }));
+      },
+      searchDomains: () => Promise.resolve(["corp.test", "home.test"]),
+    });
+    const answer = decodeAnswer(await engine.handleQuery(makeQuery("NAS"), "udp"));
+    assert.deepEqual(looked, ["nas.corp.test", "nas.home.test"], "never the bare label (LLMNR, NetBIOS)");
+    assert.deepEqual(
+      answer.answers.map((record) => [plain(record).name, plain(record).data]),
+      [["NAS", "198.19.7.8"]],
+    );
+  });
+
   test("a getaddrinfo that hangs is given up on in time", async () => {
     const { engine } = engineWith(() => ({ rcode: 3 }), {
       lookup: () => new Promise(() => undefined),

@@ -5,6 +5,7 @@
  *
  *   query ─► parse ─► cache ─► in-flight (coalesce) ─► forwarders (resolv.conf) ─► answer
  *                                                         └─ NXDOMAIN/failure, A/AAAA ─► getaddrinfo
+ *                                                            (only names a user would expect: fallback-names.ts)
  *
  * Nothing the remote sends can make it throw: a malformed query is counted and answered FORMERR
  * (or dropped when even the header is unreadable), and an internal error becomes SERVFAIL.
@@ -27,9 +28,10 @@ import { DnsTable } from "./dns-table.js";
 import { DEFAULT_FORWARDER_TIMEOUTS, Forwarder, type ForwarderTimeouts } from "./forwarder.js";
 import { buildAddressAnswer, buildEmptyResponse } from "./messages.js";
 import { rcodeName, typeName } from "./names.js";
-import { OsLookup, type AddressLookup } from "./os-lookup.js";
+import { fallbackNames } from "./fallback-names.js";
+import { OsLookup, type AddressLookup, type OsLookupResult } from "./os-lookup.js";
 import { parseQuery, type DnsQuery } from "./query.js";
-import { readSystemResolvers } from "./resolv-conf.js";
+import { readSystemResolvers, readSystemSearchDomains } from "./resolv-conf.js";
 import { networkExchange, type Upstream, type UpstreamExchange } from "./upstream.js";
 import { CLASS_IN, parseMessage, Rcode, readHeader, readName, RecordType, type Header } from "./wire.js";
 
@@ -45,6 +47,8 @@ export interface DnsEngineOptions {
   timeouts?: Partial<ForwarderTimeouts>;
   /** getaddrinfo for the fallback; tests inject one. */
   lookup?: AddressLookup;
+  /** This computer's search domains, for single-label names (default: resolv.conf's). */
+  searchDomains?: () => Promise<readonly string[]>;
   /** Bounds on the fallback: concurrent lookups and how long one is awaited. */
   fallback?: { maxConcurrent?: number; timeoutMs?: number };
   /** TTL of answers synthesized from getaddrinfo, which gives none. */
@@ -66,8 +70,6 @@ interface Resolution {
 }
 
 const DEFAULT_CACHE_POLICY: CachePolicy = { maxTtlSeconds: 3_600, maxNegativeTtlSeconds: 300 };
-/** Names getaddrinfo is asked about: hostname characters only, nothing that needs escaping. */
-const LOOKUP_NAME = /^[a-z0-9_-]+(\.[a-z0-9_-]+)*\.?$/i;
 
 export class DnsEngine {
   readonly table: DnsTable;
@@ -76,6 +78,7 @@ export class DnsEngine {
   private readonly cachePolicy: CachePolicy;
   private readonly forwarder: Forwarder;
   private readonly osLookup: OsLookup;
+  private readonly searchDomains: () => Promise<readonly string[]>;
   private readonly inFlight = new Map<string, Promise<Resolution>>();
   private readonly resolverSource: ResolverSource;
   private readonly resolverRefreshMs: number;
@@ -100,6 +103,7 @@ export class DnsEngine {
       this.counters,
     );
     this.osLookup = new OsLookup({ lookup: options.lookup, ...options.fallback });
+    this.searchDomains = options.searchDomains ?? (() => readSystemSearchDomains());
     this.resolverSource = options.resolvers ?? (() => readSystemResolvers());
     this.resolverRefreshMs = options.resolverRefreshMs ?? 5_000;
     this.fallbackTtlSeconds = options.fallbackTtlSeconds ?? 30;
@@ -241,10 +245,15 @@ export class DnsEngine {
   ): Promise<(Resolution & { answer: PreparedAnswer }) | undefined> {
     // Lower case: the answer is cached for every spelling of the name.
     const name = readName(query.name, 0).toLowerCase();
-    if (name === "." || !LOOKUP_NAME.test(name)) return undefined;
-    this.counters.fallbackLookups++;
-    // No trailing dot: glibc's files backend would not match it in /etc/hosts.
-    const result = await this.osLookup.resolve(name.slice(0, -1));
+    const singleLabel = name.indexOf(".") === name.length - 1;
+    const candidates = fallbackNames(name, singleLabel ? await this.searchDomains().catch(() => []) : []);
+    let result: OsLookupResult = { kind: "not-found" };
+    // Without the trailing dot: glibc's files backend would not match it in /etc/hosts.
+    for (const candidate of candidates) {
+      this.counters.fallbackLookups++;
+      result = await this.osLookup.resolve(candidate);
+      if (result.kind === "found") break;
+    }
     if (result.kind !== "found") return undefined;
     const family = query.type === RecordType.A ? 4 : 6;
     const seen = new Set<string>();

@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { parseResolvConf, parseServerAddress, readSystemResolvers } from "./resolv-conf.js";
+import {
+  parseResolvConf,
+  parseResolvConfSearch,
+  parseServerAddress,
+  readSystemResolvers,
+  readSystemSearchDomains,
+} from "./resolv-conf.js";
+import { fallbackNames } from "./fallback-names.js";
 
 describe("parseResolvConf", () => {
   test("nameserver lines in order, comments and other keywords ignored", () => {
@@ -93,5 +100,36 @@ describe("readSystemResolvers", () => {
     });
     assert.deepEqual(servers, expected);
     assert.equal(read, false);
+  });
+});
+
+describe("search domains and the names the getaddrinfo fallback asks", () => {
+  test("the last search or domain line wins, as in glibc; none on Windows", async () => {
+    assert.deepEqual(parseResolvConfSearch("search a.test b.test # comment\nnameserver 198.19.0.53\n"), [
+      "a.test",
+      "b.test",
+    ]);
+    assert.deepEqual(parseResolvConfSearch("search a.test\ndomain corp.test\n"), ["corp.test"]);
+    assert.deepEqual(parseResolvConfSearch("nameserver 198.19.0.53\n"), []);
+    const resolvConf = async (): Promise<string> => "search corp.test\n";
+    assert.deepEqual(await readSystemSearchDomains("linux", resolvConf), ["corp.test"]);
+    assert.deepEqual(await readSystemSearchDomains("win32", resolvConf), []);
+  });
+
+  test("fully qualified names as they are; single labels only under a search domain", () => {
+    assert.deepEqual(fallbackNames("vpn-only.corp.test.", []), ["vpn-only.corp.test"]);
+    assert.deepEqual(fallbackNames("nas.", ["corp.test.", "Home.Test"]), ["nas.corp.test", "nas.home.test"]);
+    assert.deepEqual(fallbackNames("nas.", []), []);
+    assert.deepEqual(fallbackNames("nas.", ["local"]), [], "a search domain of .local is still mDNS");
+    for (const name of [
+      "printer.local.",
+      "localhost.",
+      "a.localhost.",
+      "x.onion.",
+      "1.0.0.127.in-addr.arpa.",
+      ".",
+    ]) {
+      assert.deepEqual(fallbackNames(name, ["corp.test"]), [], name);
+    }
   });
 });

@@ -47,6 +47,30 @@ function withPort(address: string, port: string | undefined): Upstream | undefin
   return { address, port: number };
 }
 
+/** The search domains of a resolv.conf: its last `search` or `domain` line wins, as in glibc. */
+export function parseResolvConfSearch(text: string): string[] {
+  let domains: string[] = [];
+  for (const line of text.split(/\r?\n/)) {
+    const [keyword, ...values] = line.split(/[#;]/, 1)[0]?.trim().split(/\s+/) ?? [];
+    if (keyword === "search") domains = values;
+    else if (keyword === "domain" && values[0] !== undefined) domains = [values[0]];
+  }
+  return domains;
+}
+
+/** This computer's search domains (resolv.conf; none where it has none, as on Windows). */
+export async function readSystemSearchDomains(
+  platform: NodeJS.Platform = process.platform,
+  readResolvConf: () => Promise<string> = () => readFile(RESOLV_CONF_PATH, "utf8"),
+): Promise<string[]> {
+  if (platform === "win32") return [];
+  try {
+    return parseResolvConfSearch(await readResolvConf());
+  } catch {
+    return [];
+  }
+}
+
 export interface SystemResolverSources {
   platform?: NodeJS.Platform;
   readResolvConf?: () => Promise<string>;
