@@ -93,6 +93,7 @@ export class NatEngine {
       linkMtu: options.linkMtu,
       maxFlows: limits.maxTcpFlows,
       maxDialing: limits.maxDialing,
+      internalError: (error) => this.internalError(error),
     });
     this.udp = new UdpForwarder({
       output: options.output,

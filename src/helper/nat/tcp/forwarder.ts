@@ -35,6 +35,8 @@ export interface TcpForwarderOptions {
    * SYN queue: the remote kernel retries, and a SYN flood cannot open unbounded sockets here.
    */
   maxDialing: number;
+  /** A timer or drain callback threw (a bug): counted and logged by the engine, never thrown. */
+  internalError: (error: unknown) => void;
 }
 
 const TICK_MS = 20;
@@ -213,7 +215,20 @@ export class TcpForwarder implements TcpContext {
         this.blocked.add(endpoint);
         continue;
       }
-      endpoint.resumeSending();
+      this.contained(endpoint, () => endpoint.resumeSending());
+    }
+  }
+
+  /**
+   * Runs a timer's or the link's callback for `endpoint`: a throw there would stop the helper, so
+   * it is reported as a bug and ends only that flow.
+   */
+  private contained(endpoint: TcpEndpoint | undefined, work: () => void): void {
+    try {
+      work();
+    } catch (error) {
+      this.options.internalError(error);
+      if (endpoint) this.contained(undefined, () => endpoint.abort("internal error"));
     }
   }
 
@@ -221,9 +236,9 @@ export class TcpForwarder implements TcpContext {
     const now = Date.now();
     for (const endpoint of this.timed) {
       if (endpoint.deadline === 0) this.timed.delete(endpoint);
-      else if (endpoint.deadline <= now) endpoint.onTimer(now);
+      else if (endpoint.deadline <= now) this.contained(endpoint, () => endpoint.onTimer(now));
     }
-    this.flush();
+    this.contained(undefined, () => this.flush());
     if (this.timed.size === 0 && this.ticker) {
       clearInterval(this.ticker);
       this.ticker = undefined;
