@@ -82,7 +82,7 @@ step("build", process.execPath, ["scripts/build.mjs"]);
 // `npm test -- FILE...` runs only those test files (after the same checks).
 const only = process.argv.slice(2).map((file) => relative(root, resolve(file)));
 const chosen = (files) => (only.length > 0 ? files.filter((file) => only.includes(file)) : files);
-const unit = chosen(findTests(join(root, "src")));
+const unit = chosen([...findTests(join(root, "scripts")), ...findTests(join(root, "src"))]);
 let e2e = chosen(findTests(join(root, "e2e")));
 const unknown = only.filter((file) => !unit.includes(file) && !e2e.includes(file));
 if (unknown.length > 0) {
