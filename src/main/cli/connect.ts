@@ -8,6 +8,7 @@ import { RouteWatch } from "../broker/route-watch.js";
 import { Session } from "../broker/session.js";
 import { sshAgentTransport } from "../broker/ssh-agent-transport.js";
 import { resolveTarget } from "../broker/targets/index.js";
+import { FlowTotals } from "./flow-totals.js";
 import { formatBytes, humanReporter, jsonReporter } from "./output.js";
 import { ask } from "./prompt.js";
 import { UsageError } from "./usage-error.js";
@@ -123,20 +124,22 @@ export async function connect(args: string[]): Promise<number> {
   });
   session.on("state", (state) => reporter.state(state));
   session.on("log", (line) => reporter.log(line));
+  const totals = new FlowTotals();
   session.on("exit", (exit) => {
-    exit.nat.table.subscribe((delta) => delta.upserts.forEach((row) => reporter.flow(row)));
+    totals.newTable();
+    exit.nat.table.subscribe((delta) => {
+      totals.apply(delta);
+      delta.upserts.forEach((row) => reporter.flow(row));
+    });
     exit.dns?.table.subscribe((delta) => delta.upserts.forEach((row) => reporter.dns(row)));
   });
   const status = setInterval(
     () => {
       const exit = session.exit;
       if (!exit || session.state.state !== "connected") return;
-      const rows = exit.nat.table.snapshot();
-      const up = rows.reduce((sum, row) => sum + row.upBytes, 0);
-      const down = rows.reduce((sum, row) => sum + row.downBytes, 0);
       const rtt = session.linkRttMs;
       reporter.status(
-        `  ${exit.nat.table.openCount} open flows, ${formatBytes(up)} up, ${formatBytes(down)} down` +
+        `  ${exit.nat.table.openCount} open flows, ${formatBytes(totals.up)} up, ${formatBytes(totals.down)} down` +
           (rtt === null ? "" : `, link RTT ${rtt.toFixed(1)} ms`),
       );
     },
