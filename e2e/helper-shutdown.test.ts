@@ -43,7 +43,7 @@ test("a supervised helper leaves SIGINT to main and stops when main asks", { tim
     supervisor.on("exited", (info) => exits.push(info));
     process.kill(pid, "SIGINT");
     await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
-    assert.ok(alive(pid), `the helper still runs after SIGINT; its log:\n${logs.join("\n")}`);
+    assert.ok(alive(pid), `SIGINT stopped the supervised helper; its log:\n${logs.join("\n")}`);
     assert.deepEqual(exits, []);
     await assert.rejects(attachHelperControl(endpoint, "no-such-link"), /no such link/, "and answers");
     await supervisor.stop();
