@@ -8,6 +8,7 @@ import { EgressPolicy } from "./egress-policy.js";
 import { parseFibTrie, parseIfInet6, readLinuxOwnAddresses } from "./own-addresses-linux.js";
 import { parseMacosIfconfig } from "./own-addresses-macos.js";
 import { parseWindowsRoutePrint } from "./own-addresses-windows.js";
+import { systemOwnAddresses } from "./system-own-addresses.js";
 import { directedBroadcast, subnetRouterAnycast, type OwnAddresses } from "./own-addresses.js";
 
 const fixture = (name: string): string =>
@@ -120,11 +121,17 @@ test("the policy refuses what the kernel delivers locally: docker0 without carri
 
 const notLinux = process.platform === "linux" ? undefined : "reads /proc: Linux only";
 test(
-  "on this machine, /proc gives this computer's loopback address and broadcast",
+  "on this machine, /proc gives this computer's loopback address and broadcast, at once and in the background",
   { skip: notLinux },
-  () => {
+  async () => {
     const own = readLinuxOwnAddresses();
     assert.ok(own.local.includes("127.0.0.1"));
     assert.ok(own.broadcast.includes("127.255.255.255"));
+    const reader = systemOwnAddresses("linux");
+    assert.ok(reader().broadcast.includes("127.255.255.255"), "read at the start, before any refresh");
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    reader(); // starts a refresh on the thread pool
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.ok(reader().broadcast.includes("127.255.255.255"), "and still after one");
   },
 );

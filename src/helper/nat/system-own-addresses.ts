@@ -1,6 +1,6 @@
 /** Which reader of this computer's addresses runs here (see own-addresses.ts). */
 import { execFile } from "node:child_process";
-import { readLinuxOwnAddresses } from "./own-addresses-linux.js";
+import { readLinuxOwnAddresses, readLinuxOwnAddressesAsync } from "./own-addresses-linux.js";
 import { MACOS_IFCONFIG, parseMacosIfconfig } from "./own-addresses-macos.js";
 import { parseWindowsRoutePrint, WINDOWS_ROUTE_PRINT } from "./own-addresses-windows.js";
 import {
@@ -10,38 +10,52 @@ import {
   type OwnAddresses,
 } from "./own-addresses.js";
 
-/** Reading a command's output costs a process: at most this often, in the background. */
+/** How stale the kernel's view may get: files are cheap to read again, a command costs a process. */
+const FILE_REFRESH_MS = 1_000;
 const COMMAND_REFRESH_MS = 5_000;
 const COMMAND_TIMEOUT_MS = 5_000;
 
 /**
  * A reader of this computer's addresses for `platform`, synchronous and cheap enough to call on a
- * new flow (the policy caches it briefly). Linux reads /proc files; macOS and Windows run a command
- * in the background and use its last answer, joined with os.networkInterfaces() meanwhile.
+ * new flow. The OS's own view is refreshed in the background (Linux: /proc files read on the
+ * thread pool; macOS and Windows: a command) and its last answer joined with
+ * os.networkInterfaces(), which is current. Linux reads its files once, blocking, at the start.
  */
 export function systemOwnAddresses(platform: NodeJS.Platform = process.platform): () => OwnAddresses {
-  if (platform === "linux") return () => joinOwnAddresses(readLinuxOwnAddresses(), interfaceAddresses());
-  const command =
-    platform === "darwin"
-      ? { ...MACOS_IFCONFIG, parse: parseMacosIfconfig }
-      : platform === "win32"
-        ? { ...WINDOWS_ROUTE_PRINT, parse: parseWindowsRoutePrint }
-        : undefined;
-  if (!command) return interfaceAddresses;
-  let last = NO_OWN_ADDRESSES;
-  let readAt = -Infinity;
+  switch (platform) {
+    case "linux":
+      return backgroundReader(FILE_REFRESH_MS, readLinuxOwnAddressesAsync, readLinuxOwnAddresses());
+    case "darwin":
+      return backgroundReader(COMMAND_REFRESH_MS, () => runAndParse(MACOS_IFCONFIG, parseMacosIfconfig));
+    case "win32":
+      return backgroundReader(COMMAND_REFRESH_MS, () =>
+        runAndParse(WINDOWS_ROUTE_PRINT, parseWindowsRoutePrint),
+      );
+    default:
+      return interfaceAddresses;
+  }
+}
+
+function backgroundReader(
+  refreshMs: number,
+  read: () => Promise<OwnAddresses>,
+  initial: OwnAddresses = NO_OWN_ADDRESSES,
+): () => OwnAddresses {
+  let last = initial;
+  let readAt = initial === NO_OWN_ADDRESSES ? -Infinity : Date.now();
   let running = false;
   const refresh = (): void => {
-    if (running || Date.now() - readAt < COMMAND_REFRESH_MS) return;
+    if (running || Date.now() - readAt < refreshMs) return;
     running = true;
-    execFile(
-      command.file,
-      command.args,
-      { timeout: COMMAND_TIMEOUT_MS, windowsHide: true, maxBuffer: 4 * 1024 * 1024 },
-      (error, stdout) => {
+    read().then(
+      (addresses) => {
+        last = addresses;
         running = false;
         readAt = Date.now();
-        if (!error) last = command.parse(stdout);
+      },
+      () => {
+        running = false;
+        readAt = Date.now(); // keep the last answer; try again after the interval
       },
     );
   };
@@ -50,4 +64,25 @@ export function systemOwnAddresses(platform: NodeJS.Platform = process.platform)
     refresh();
     return joinOwnAddresses(last, interfaceAddresses());
   };
+}
+
+function runAndParse(
+  command: { file: string; args: readonly string[] },
+  parse: (output: string) => OwnAddresses,
+): Promise<OwnAddresses> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      command.file,
+      [...command.args],
+      { timeout: COMMAND_TIMEOUT_MS, windowsHide: true, maxBuffer: 4 * 1024 * 1024 },
+      (error, stdout) => {
+        if (error) return reject(error);
+        try {
+          resolve(parse(stdout));
+        } catch (thrown) {
+          reject(thrown instanceof Error ? thrown : new Error(String(thrown)));
+        }
+      },
+    );
+  });
 }
