@@ -1,0 +1,88 @@
+/**
+ * New-flow floods past the exit's limits (DEFAULT_NAT_LIMITS): TCP SYNs to S's echo port that
+ * are never completed, then UDP datagrams from new tuples. Every SYN is still owed an answer:
+ * a SYN-ACK while there is room, a RST ("too many flows") beyond it, never silence.
+ */
+import { buildTcpPacket, buildUdpPacket, parseAddress, TcpFlag } from "../../src/helper/packet/index.js";
+import { Answer, probeKey, type Probe } from "./probe.js";
+import { UDP_ECHO_PORT } from "./targets.js";
+
+const S4 = Buffer.from(parseAddress("198.19.0.10"));
+/** The floods' own sources (198.18.6.0/24, 198.18.7.0/24): no other probe uses them. */
+const TCP_POOL = 6;
+const UDP_POOL = 7;
+const ANSWER_MS = 20_000;
+
+function source(pool: number, index: number): { src: Buffer; port: number } {
+  return { src: Buffer.from([198, 18, pool, 1 + Math.floor(index / 60_000)]), port: 1024 + (index % 60_000) };
+}
+
+/** Whether an answer went to one of the floods' sources (they are not reset one by one). */
+export function isFloodAddress(address: Uint8Array): boolean {
+  return (
+    address.length === 4 &&
+    address[0] === 198 &&
+    address[1] === 18 &&
+    (address[2] === TCP_POOL || address[2] === UDP_POOL)
+  );
+}
+
+/** The n-th SYN of the TCP flood; its sequence number is n, so the flood can be reset later. */
+export function tcpFloodProbe(n: number): Probe {
+  const { src, port } = source(TCP_POOL, n);
+  return {
+    packet: buildTcpPacket({
+      src,
+      dst: S4,
+      srcPort: port,
+      dstPort: UDP_ECHO_PORT,
+      seq: n,
+      ack: 0,
+      flags: TcpFlag.SYN,
+      window: 65535,
+    }),
+    key: probeKey("tcp", src, S4, port, UDP_ECHO_PORT),
+    accept: Answer.SYN_ACK | Answer.RST,
+    required: true,
+    dials: true,
+    retransmit: true,
+    deadlineMs: ANSWER_MS,
+    label: `TCP SYN ${n} of the flood to S port ${UDP_ECHO_PORT}`,
+  };
+}
+
+/** The RST that ends the n-th flood flow (and is ignored where the SYN was refused). */
+export function tcpFloodReset(n: number): Buffer {
+  const { src, port } = source(TCP_POOL, n);
+  return buildTcpPacket({
+    src,
+    dst: S4,
+    srcPort: port,
+    dstPort: UDP_ECHO_PORT,
+    seq: n + 1,
+    ack: 0,
+    flags: TcpFlag.RST,
+    window: 0,
+  });
+}
+
+/** The n-th datagram of the UDP flood: S echoes it while the exit has room for its flow. */
+export function udpFloodProbe(n: number): Probe {
+  const { src, port } = source(UDP_POOL, n);
+  return {
+    packet: buildUdpPacket({
+      src,
+      dst: S4,
+      srcPort: port,
+      dstPort: UDP_ECHO_PORT,
+      payload: Buffer.from(`flood ${n}`),
+    }),
+    key: probeKey("udp", src, S4, port, UDP_ECHO_PORT),
+    accept: Answer.UDP,
+    required: false,
+    dials: false,
+    retransmit: false,
+    deadlineMs: ANSWER_MS,
+    label: `UDP datagram ${n} of the flood to S port ${UDP_ECHO_PORT}`,
+  };
+}

@@ -1,0 +1,420 @@
+/**
+ * Valid IPv4/IPv6 packets with hostile values, each with what the exit owes it. TCP with every
+ * flag combination, options (hostile MSS and window scale included) and windows; UDP; ICMP echo,
+ * and ICMP errors and other types from the remote. Deterministic for a seed.
+ */
+import {
+  buildIcmpEchoPacket,
+  buildIcmpPacket,
+  buildTcpPacket,
+  buildUdpPacket,
+  Icmpv4Type,
+  Icmpv6Type,
+  parseAddress,
+  TcpFlag,
+  type TcpOptions,
+} from "../../src/helper/packet/index.js";
+import { Answer, probeKey, type Probe } from "./probe.js";
+import type { Prng } from "./prng.js";
+import {
+  HOSTILE_PORTS,
+  HOSTILE_SOURCES,
+  OPEN_TCP_PORTS,
+  TARGETS,
+  UDP_ECHO_PORT,
+  type Target,
+} from "./targets.js";
+
+/** UDP ports of S that really get datagrams: its echo, closed ones, the top one. */
+const UDP_POOL_PORTS = [UDP_ECHO_PORT, UDP_ECHO_PORT, 9, 65535];
+/** Most probes per batch that open a flow or a connect; the rest are answered without one. */
+const DIALS_PER_BATCH = 12;
+/** How long an answer may take: a connect to a host that never answers ARP fails after ~3 s. */
+const ANSWER_MS = 8_000;
+/** A SYN that needs a connect: sent up to four more times (see Probe.retransmit). */
+const SYN_ANSWER_MS = 20_000;
+
+const byClass = (c: Target["class"]): Target[] => TARGETS.filter((t) => t.class === c);
+const REFUSED = byClass("refused");
+const DIALLED = [...byClass("stub"), ...byClass("open"), ...byClass("fails"), ...byClass("silent-host")];
+
+interface Parsed {
+  target: Target;
+  dst: Buffer;
+  v6: boolean;
+}
+
+const parsedTargets = new Map<Target, Parsed>(
+  TARGETS.map((target) => {
+    const dst = Buffer.from(parseAddress(target.address));
+    return [target, { target, dst, v6: dst.length === 16 }];
+  }),
+);
+const hostileSources = HOSTILE_SOURCES.map((a) => Buffer.from(parseAddress(a)));
+
+function parsed(target: Target): Parsed {
+  const p = parsedTargets.get(target);
+  if (!p) throw new Error(`unknown target ${target.address}`);
+  return p;
+}
+
+/** A source address in one of the remote's pools (disjoint, so flows never share a tuple). */
+function poolAddress(v6: boolean, pool: number, host: number): Buffer {
+  if (!v6) return Buffer.from([198, 18, pool, host & 0xff]);
+  const out = Buffer.from(parseAddress(`2001:db8:1:${pool}::`));
+  out.writeUInt16BE(host & 0xffff, 14);
+  return out;
+}
+
+const Pool = { DIAL: 1, STRAY: 2, REFUSED: 3, UDP: 4, ECHO: 5 } as const;
+
+export class ProbeGenerator {
+  /** Probes generated so far whose tuple must be new (flows). */
+  private dials = 0;
+  private dialsInBatch = 0;
+
+  constructor(private readonly prng: Prng) {}
+
+  /** `count` probes, of which at most DIALS_PER_BATCH open something. */
+  batch(count: number): Probe[] {
+    this.dialsInBatch = 0;
+    const out: Probe[] = [];
+    for (let i = 0; i < count; i++) out.push(this.next());
+    return out;
+  }
+
+  private next(): Probe {
+    const r = this.prng.below(100);
+    if (r < 45) return this.tcp();
+    if (r < 75) return this.udp();
+    return this.icmp();
+  }
+
+  /** A destination: a dialled one while this batch has room, a refused one otherwise. */
+  private target(): Parsed {
+    if (this.dialsInBatch < DIALS_PER_BATCH && this.prng.chance(0.45)) {
+      this.dialsInBatch++;
+      return parsed(this.prng.pick(DIALLED));
+    }
+    return parsed(this.prng.pick(REFUSED));
+  }
+
+  /** A fresh (source, source port) for a probe that opens a flow. */
+  private dialSource(v6: boolean): { src: Buffer; port: number } {
+    const n = this.dials++;
+    return { src: poolAddress(v6, Pool.DIAL, 1 + (Math.floor(n / 64_000) % 250)), port: 1024 + (n % 64_000) };
+  }
+
+  private refusedSource(v6: boolean): { src: Buffer; port: number; hostile: boolean } {
+    if (this.prng.chance(0.1)) {
+      const family = hostileSources.filter((a) => (a.length === 16) === v6);
+      return { src: this.prng.pick(family), port: this.port(), hostile: true };
+    }
+    return {
+      src: poolAddress(v6, Pool.REFUSED, 1 + this.prng.below(250)),
+      port: this.port(),
+      hostile: false,
+    };
+  }
+
+  /**
+   * UDP flows that really open: from 128 tuples per family to a few ports, so that they stay
+   * under the exit's UDP flow limit for the whole run (each idles for a minute).
+   */
+  private udpPoolSource(v6: boolean): { src: Buffer; port: number } {
+    return { src: poolAddress(v6, Pool.UDP, 1 + this.prng.below(4)), port: 2000 + this.prng.below(32) };
+  }
+
+  private port(): number {
+    return this.prng.chance(0.5) ? this.prng.pick(HOSTILE_PORTS) : this.prng.below(0x10000);
+  }
+
+  private payload(): Buffer {
+    const big = this.prng.chance(0.02);
+    return this.prng.bytes(big ? this.prng.below(1400) : this.prng.below(64));
+  }
+
+  private tcpOptions(): TcpOptions | undefined {
+    if (this.prng.chance(0.3)) return undefined;
+    const options: TcpOptions = {};
+    if (this.prng.chance(0.7))
+      options.mss = this.prng.chance(0.3) ? this.prng.pick([0, 1, 65535]) : this.prng.below(0x10000);
+    if (this.prng.chance(0.5))
+      options.windowScale = this.prng.chance(0.2) ? this.prng.pick([15, 255]) : this.prng.below(15);
+    if (this.prng.chance(0.5)) options.sackPermitted = true;
+    if (this.prng.chance(0.4)) options.timestamp = { value: this.prng.u32(), echo: this.prng.u32() };
+    if (this.prng.chance(0.1)) options.sackBlocks = [{ left: this.prng.u32(), right: this.prng.u32() }];
+    return options;
+  }
+
+  private tcp(): Probe {
+    const kind = this.prng.below(100);
+    const extra = this.prng.u32() & (TcpFlag.FIN | TcpFlag.PSH | TcpFlag.URG | TcpFlag.ECE | TcpFlag.CWR);
+    if (kind < 40) return this.tcpSyn(TcpFlag.SYN | extra);
+    // A segment of no flow: from the stray pool, so no SYN of ours ever made its tuple a flow.
+    const rst = kind >= 85;
+    let flags = this.prng.u32() & 0xff;
+    if (rst) flags |= TcpFlag.RST;
+    else {
+      flags &= ~TcpFlag.RST;
+      if ((flags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN) flags |= TcpFlag.ACK;
+    }
+    const { target, dst, v6 } = this.prng.chance(0.5)
+      ? parsed(this.prng.pick(TARGETS))
+      : parsed(this.prng.pick(REFUSED));
+    const src = poolAddress(v6, Pool.STRAY, 1 + this.prng.below(250));
+    const spec = { src, dst, srcPort: this.port(), dstPort: this.port() };
+    const packet = buildTcpPacket({
+      ...spec,
+      seq: this.prng.u32(),
+      ack: this.prng.u32(),
+      flags,
+      window: this.prng.below(0x10000),
+      urgentPointer: this.prng.below(0x10000),
+      options: this.tcpOptions(),
+      payload: this.payload(),
+    });
+    return {
+      packet,
+      key: probeKey("tcp", spec.src, spec.dst, spec.srcPort, spec.dstPort),
+      // RFC 9293: a segment of no flow is answered with RST, and a RST is never answered.
+      accept: rst ? 0 : Answer.RST,
+      required: !rst,
+      dials: false,
+      retransmit: false,
+      deadlineMs: ANSWER_MS,
+      label: `TCP ${rst ? "RST" : "segment"} of no flow to ${target.what}`,
+    };
+  }
+
+  private tcpSyn(flags: number): Probe {
+    const { target, dst, v6 } = this.target();
+    let src: Buffer;
+    let srcPort: number;
+    let required = true;
+    let dstPort: number;
+    let accept: number;
+    let dials = true;
+    switch (target.class) {
+      case "refused": {
+        const from = this.refusedSource(v6);
+        ({ src, port: srcPort } = from);
+        required = !from.hostile;
+        dstPort = this.port();
+        accept = Answer.UNREACH | Answer.RST;
+        dials = false;
+        break;
+      }
+      case "stub":
+        ({ src, port: srcPort } = this.dialSource(v6));
+        dstPort = this.prng.chance(0.5) ? 53 : this.port();
+        accept = dstPort === 53 ? Answer.SYN_ACK | Answer.RST : Answer.RST;
+        dials = dstPort === 53;
+        break;
+      case "open":
+        ({ src, port: srcPort } = this.dialSource(v6));
+        dstPort = this.prng.chance(0.6) ? this.prng.pick(OPEN_TCP_PORTS) : this.port();
+        accept = OPEN_TCP_PORTS.includes(dstPort) ? Answer.SYN_ACK | Answer.RST : Answer.RST | Answer.UNREACH;
+        break;
+      case "fails":
+      case "silent-host":
+        ({ src, port: srcPort } = this.dialSource(v6));
+        dstPort = this.port();
+        accept = Answer.UNREACH | Answer.RST;
+        break;
+    }
+    const packet = buildTcpPacket({
+      src,
+      dst,
+      srcPort,
+      dstPort,
+      seq: this.prng.u32(),
+      ack: this.prng.chance(0.2) ? this.prng.u32() : 0,
+      flags,
+      window: this.prng.below(0x10000),
+      options: this.tcpOptions(),
+      payload: this.prng.chance(0.1) ? this.payload() : undefined,
+    });
+    return {
+      packet,
+      key: probeKey("tcp", src, dst, srcPort, dstPort),
+      accept,
+      required,
+      dials,
+      retransmit: dials,
+      deadlineMs: dials ? SYN_ANSWER_MS : ANSWER_MS,
+      label: `TCP SYN to ${target.what} ${target.address} port ${dstPort}`,
+    };
+  }
+
+  private udp(): Probe {
+    const { target, dst, v6 } = this.target();
+
+    let src: Buffer;
+    let srcPort: number;
+    let dstPort: number;
+    let required = true;
+    let accept: number = Answer.UNREACH;
+    let dials = false;
+    switch (target.class) {
+      case "refused": {
+        const from = this.refusedSource(v6);
+        ({ src, port: srcPort } = from);
+        required = !from.hostile;
+        dstPort = this.port();
+        break;
+      }
+      case "stub":
+        ({ src, port: srcPort } = this.udpPoolSource(v6));
+        dstPort = this.prng.chance(0.5) ? 53 : this.port();
+        if (dstPort === 53) {
+          // The DNS engine answers what it can parse; random bytes may be dropped.
+          required = false;
+          accept = Answer.UDP;
+        }
+        break;
+      case "open":
+        dstPort = this.prng.chance(0.3) ? 0 : this.prng.pick(UDP_POOL_PORTS);
+        if (dstPort === 0) {
+          // Port 0 cannot be sent to: refused at once (issue 11, finding 1a).
+          ({ src, port: srcPort } = this.dialSource(v6));
+          dials = true;
+        } else {
+          ({ src, port: srcPort } = this.udpPoolSource(v6));
+          required = false; // S's kernel rate-limits its port unreachables
+          accept = Answer.UDP | Answer.UNREACH;
+        }
+        break;
+      case "fails":
+        // The connect fails: the flow ends with an ICMP error (issue 11, finding 1b).
+        ({ src, port: srcPort } = this.dialSource(v6));
+        dstPort = this.port() || 9;
+        dials = true;
+        break;
+      case "silent-host":
+        ({ src, port: srcPort } = this.udpPoolSource(v6));
+        dstPort = 9;
+        required = false;
+        accept = Answer.UNREACH;
+        break;
+    }
+    const packet = buildUdpPacket({ src, dst, srcPort, dstPort, payload: this.payload() });
+    return {
+      packet,
+      key: probeKey("udp", src, dst, srcPort, dstPort),
+      accept,
+      required,
+      dials,
+      retransmit: false,
+      deadlineMs: ANSWER_MS,
+      label: `UDP to ${target.what} ${target.address} port ${dstPort}`,
+    };
+  }
+
+  private icmp(): Probe {
+    if (this.prng.chance(0.25)) return this.icmpOther();
+    const { target, dst, v6 } = this.target();
+    let src: Buffer;
+    let required = true;
+    let accept: number = Answer.UNREACH;
+    let dials = false;
+    const identifier = this.prng.below(64);
+    const sequence = this.prng.below(0x10000);
+    switch (target.class) {
+      case "refused": {
+        const from = this.refusedSource(v6);
+        src = from.src;
+        required = !from.hostile;
+        break;
+      }
+      case "stub":
+        src = poolAddress(v6, Pool.ECHO, 1);
+        accept = Answer.ECHO_REPLY;
+        break;
+      case "open":
+        src = poolAddress(v6, Pool.ECHO, 1);
+        // An IPv4-mapped address means nothing to ICMPv6: unreachable is an answer too.
+        accept = target.address.startsWith("::ffff:")
+          ? Answer.ECHO_REPLY | Answer.UNREACH
+          : Answer.ECHO_REPLY;
+        dials = true;
+        break;
+      case "fails":
+        src = poolAddress(v6, Pool.ECHO, 1);
+        dials = true;
+        break;
+      case "silent-host":
+        src = poolAddress(v6, Pool.ECHO, 1);
+        required = false; // lost, as to any host that does not answer
+        break;
+    }
+    const packet = buildIcmpEchoPacket({
+      src,
+      dst,
+      kind: "request",
+      identifier,
+      sequence,
+      payload: this.payload(),
+    });
+    return {
+      packet,
+      key: probeKey("echo", src, dst, identifier, sequence),
+      accept,
+      required,
+      dials,
+      retransmit: false,
+      deadlineMs: ANSWER_MS,
+      label: `ICMP echo request to ${target.what} ${target.address}`,
+    };
+  }
+
+  /** ICMP errors, echo replies and other types from the remote: never answered. */
+  private icmpOther(): Probe {
+    const { target, dst, v6 } = parsed(this.prng.pick(TARGETS));
+    const src = poolAddress(v6, Pool.REFUSED, 1 + this.prng.below(250));
+    let packet: Buffer;
+    const choice = this.prng.below(3);
+    if (choice === 0) {
+      // "Your packet could not be delivered", about a made-up datagram the target sent us.
+      const quoted = buildUdpPacket({ src: dst, dst: src, srcPort: this.port(), dstPort: this.port() });
+      packet = buildIcmpPacket({
+        src,
+        dst,
+        type: this.prng.pick(v6 ? [1, 2, 3, 4] : [3, 4, 5, 11, 12]),
+        code: this.prng.below(16),
+        restOfHeader: this.prng.u32(),
+        payload: quoted,
+      });
+    } else if (choice === 1) {
+      packet = buildIcmpEchoPacket({
+        src,
+        dst,
+        kind: "reply",
+        identifier: this.prng.below(0x10000),
+        sequence: this.prng.below(0x10000),
+        payload: this.payload(),
+      });
+    } else {
+      const type = this.prng.below(256);
+      const isEcho = type === (v6 ? Icmpv6Type.ECHO_REQUEST : Icmpv4Type.ECHO_REQUEST);
+      packet = buildIcmpPacket({
+        src,
+        dst,
+        type: isEcho ? type + 1 : type,
+        code: this.prng.below(256),
+        restOfHeader: this.prng.u32(),
+        payload: this.payload(),
+      });
+    }
+    return {
+      packet,
+      key: null,
+      accept: 0,
+      required: false,
+      dials: false,
+      retransmit: false,
+      deadlineMs: ANSWER_MS,
+      label: `ICMP (not an echo request) to ${target.what} ${target.address}`,
+    };
+  }
+}
