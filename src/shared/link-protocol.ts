@@ -172,8 +172,12 @@ export function errorCodeFor(code: LinkErrorCode): ErrorCode {
   }
 }
 
+/** `problem` may quote the peer's bytes (JSON.parse's message does): sanitised like its text. */
 function malformed(what: string, problem: string): LinkError {
-  return new LinkError("MALFORMED_PAYLOAD", `malformed ${what} from the peer: ${problem}`);
+  return new LinkError(
+    "MALFORMED_PAYLOAD",
+    `malformed ${what} from the peer: ${sanitiseRemoteText(problem)}`,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -205,6 +205,12 @@ describe("payload validation", () => {
     const error = decodeErrorPayload(Buffer.from("\u0000\u0001\u001b]52;c;aGk=\u001b\\bad\u009b2J", "utf8"));
     assert.equal(error.message, "bad");
     assert.equal(decodeBye(Buffer.from("line one\nline\ttwo")), "line one line\ttwo", "no fake second line");
+    // A decoder's complaint quotes the peer's bytes (JSON.parse does): sanitised as well.
+    assert.throws(
+      () => decodeConfig(Buffer.from('{"a":\u001b]52;c;aGk=\u0007}')),
+      (error: unknown) =>
+        error instanceof LinkError && !error.message.includes("\u001b") && !error.message.includes("52;c;"),
+    );
     assert.equal(decodeBye(Buffer.from([0x66, 0xff, 0x6f])), "f\uFFFDo");
   });
 
