@@ -4,7 +4,7 @@
 // root, so the directory (0700) and file (0600) must be ours and closed to everyone else.
 import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
-import { lstat, mkdir, open, readdir, readFile, rename, rm, chmod } from "node:fs/promises";
+import { lstat, mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { JournalError } from "./errors.js";
 import { parseJournalDocument, type JournalDocument } from "./undo-entry.js";
@@ -19,7 +19,11 @@ export function myUid(): number {
   return typeof process.getuid === "function" ? process.getuid() : 0;
 }
 
-/** Creates the directory 0700, or checks that an existing one is a real directory we own. */
+/**
+ * Creates the directory 0700, or checks that an existing one is a real directory we own and
+ * nobody else can enter. An existing one is never chmodded: `--journal /tmp/j.json` must not
+ * make /tmp private.
+ */
 export async function ensureJournalDirectory(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const info = await lstat(dir);
@@ -31,7 +35,12 @@ export async function ensureJournalDirectory(dir: string): Promise<void> {
       `${dir} belongs to uid ${info.uid}, not to this agent (uid ${myUid()}): remove it`,
     );
   }
-  if ((info.mode & 0o077) !== 0) await chmod(dir, 0o700);
+  if ((info.mode & 0o077) !== 0) {
+    throw new JournalError(
+      `${dir} is open to other users (mode ${(info.mode & 0o777).toString(8)}): ` +
+        "give the journal a directory of its own (it is created 0700)",
+    );
+  }
 }
 
 async function syncDirectory(dir: string): Promise<void> {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdir, readdir, readFile, rename, stat, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readdir, readFile, rename, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, test } from "node:test";
 import { AgentStillRunningError, JournalError, NothingChangedError } from "./errors.js";
@@ -114,6 +114,17 @@ describe("recordThenApply", () => {
     );
     assert.equal(applied, false);
     assert.deepEqual(journal.entries(), []);
+  });
+
+  test("an existing directory open to others is refused and left as it was, never chmodded", async () => {
+    const dir = join(h.path, "..");
+    await mkdir(dir, { recursive: true });
+    await chmod(dir, 0o755);
+    await assert.rejects(
+      h.journal().recoverFromPreviousRun(),
+      (error: unknown) => error instanceof JournalError && /open to other users/.test(error.message),
+    );
+    assert.equal((await stat(dir)).mode & 0o777, 0o755);
   });
 
   test("a failed apply keeps its entry unless it changed nothing", async () => {
