@@ -7,8 +7,9 @@
  *
  *   L: veth 198.19.0.1/24 2001:db8:19::1/64 (to S); bh-own 198.19.50.1/24 2001:db8:19:50::1/64;
  *      bh-dock 198.19.60.1/24 up without carrier (docker0 with no containers);
- *      routes: prohibit .202, unreachable .203, blackhole .204 (and 2001:db8:19:20x::/64); no
- *      route to 198.19.200.0/24; services on every address (a leak answers instead of refusing)
+ *      routes: prohibit .202, unreachable .203, blackhole .204 (and 2001:db8:19:20x::/64), .205
+ *      via S, which drops it; no route to 198.19.200.0/24; services on every address (a leak
+ *      answers instead of refusing)
  *   S: veth 198.19.0.10/24 2001:db8:19::10/64: HTTP :80, TCP and UDP echo :7 (e2e/nat/servers.ts)
  */
 import { randomBytes } from "node:crypto";
@@ -91,6 +92,9 @@ export async function buildHostileLab(): Promise<HostileLab> {
       await local.ip(["route", "add", type, v4]);
       await local.ip(["-6", "route", "add", type, v6]);
     }
+    // Routed through S, which does not forward: every packet dropped without a word.
+    await local.ip(["route", "add", "198.19.205.0/24", "via", "198.19.0.10"]);
+    await local.ip(["-6", "route", "add", "2001:db8:19:205::/64", "via", "2001:db8:19::10"]);
 
     const servers = ["--import", "tsx", join(ROOT, "e2e/nat/servers.ts")];
     await waitForLine(server.spawn(process.execPath, servers, { cwd: ROOT }), (v) => v.ready || undefined);

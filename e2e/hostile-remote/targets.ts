@@ -12,7 +12,7 @@ export type TargetClass =
   | "open"
   /** The connect fails at once (no route, prohibit, unreachable, blackhole): RST or ICMP. */
   | "fails"
-  /** On the link but nobody answers ARP/ND: the connect fails after seconds. */
+  /** Nobody answers (ARP/ND, or a router that drops): the connect fails after seconds. */
   | "silent-host";
 
 export interface Target {
@@ -68,6 +68,12 @@ export const TARGETS: readonly Target[] = [
   { address: "2001:db8:19:204::1", class: "fails", what: "a blackhole route" },
   { address: "198.19.0.77", class: "silent-host", what: "no host answers ARP" },
   { address: "2001:db8:19::77", class: "silent-host", what: "no host answers ND" },
+  { address: "198.19.205.1", class: "silent-host", what: "a route into a drop (the connect times out)" },
+  {
+    address: "2001:db8:19:205::1",
+    class: "silent-host",
+    what: "a route into a drop (the connect times out)",
+  },
 ];
 
 /** TCP ports something listens on in S (e2e/nat/servers.ts). */
