@@ -55,7 +55,7 @@ test(
       sent: report.sent,
       floods: report.floods,
       refusalsAndRepliesOwed: report.required,
-      answered: report.answered,
+      answered: report.answeredByKind,
       missing: report.missing,
       unsolicited: report.unsolicited,
       synsSentAgain: report.retransmitted,

@@ -31,6 +31,8 @@ const UDP_POOL_PORTS = [UDP_ECHO_PORT, UDP_ECHO_PORT, 9, 65535];
 const DIALS_PER_BATCH = 12;
 /** How long an answer may take: a connect to a host that never answers ARP fails after ~3 s. */
 const ANSWER_MS = 8_000;
+/** The DNS engine tries its resolvers for 4 s, then this computer's own lookup. */
+const DNS_ANSWER_MS = 15_000;
 /** A SYN that needs a connect: sent up to four more times (see Probe.retransmit). */
 const SYN_ANSWER_MS = 20_000;
 
@@ -123,6 +125,33 @@ export class ProbeGenerator {
    */
   private udpPoolSource(v6: boolean): { src: Buffer; port: number } {
     return { src: poolAddress(v6, Pool.UDP, 1 + this.prng.below(4)), port: 2000 + this.prng.below(32) };
+  }
+
+  /** A well-formed query (RFC 1035 §4.1) for a name under .test, of some type, maybe EDNS. */
+  private dnsQuery(): Buffer {
+    const labels = [
+      this.prng.pick(["www", "db", "x", "_sip._tcp", "a".repeat(63)]),
+      this.prng.pick(["corp", "lan"]),
+      "test",
+    ];
+    const name = Buffer.concat([
+      ...labels
+        .flatMap((label) => label.split("."))
+        .map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)])),
+      Buffer.from([0]),
+    ]);
+    const edns = this.prng.chance(0.3);
+    const header = Buffer.alloc(12);
+    header.writeUInt16BE(this.prng.below(0x10000), 0);
+    header.writeUInt16BE(0x0100, 2); // a standard query, recursion desired
+    header.writeUInt16BE(1, 4);
+    header.writeUInt16BE(edns ? 1 : 0, 10);
+    const question = Buffer.alloc(4);
+    question.writeUInt16BE(this.prng.pick([1, 28, 16, 15, 33, 255, 65, 12345]), 0); // A AAAA TXT MX SRV ANY HTTPS ?
+    question.writeUInt16BE(1, 2);
+    // OPT: root name, type 41, payload size, no extended flags, no options.
+    const opt = Buffer.from([0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 0]);
+    return Buffer.concat([header, name, question, ...(edns ? [opt] : [])]);
   }
 
   private port(): number {
@@ -256,6 +285,7 @@ export class ProbeGenerator {
     let required = true;
     let accept: number = Answer.UNREACH;
     let dials = false;
+    let dnsQuery: Buffer | undefined;
     switch (target.class) {
       case "refused": {
         const from = this.refusedSource(v6);
@@ -268,8 +298,9 @@ export class ProbeGenerator {
         ({ src, port: srcPort } = this.udpPoolSource(v6));
         dstPort = this.prng.chance(0.5) ? 53 : this.port();
         if (dstPort === 53) {
-          // The DNS engine answers what it can parse; random bytes may be dropped.
-          required = false;
+          // The DNS engine answers every query (SERVFAIL at worst); random bytes may be dropped.
+          dnsQuery = this.prng.chance(0.7) ? this.dnsQuery() : undefined;
+          required = dnsQuery !== undefined;
           accept = Answer.UDP;
         }
         break;
@@ -298,7 +329,7 @@ export class ProbeGenerator {
         accept = Answer.UNREACH;
         break;
     }
-    const packet = buildUdpPacket({ src, dst, srcPort, dstPort, payload: this.payload() });
+    const packet = buildUdpPacket({ src, dst, srcPort, dstPort, payload: dnsQuery ?? this.payload() });
     return {
       packet,
       key: probeKey("udp", src, dst, srcPort, dstPort),
@@ -306,8 +337,8 @@ export class ProbeGenerator {
       required,
       dials,
       retransmit: false,
-      deadlineMs: ANSWER_MS,
-      label: `UDP to ${target.what} ${target.address} port ${dstPort}`,
+      deadlineMs: dnsQuery ? DNS_ANSWER_MS : ANSWER_MS,
+      label: `UDP ${dnsQuery ? "DNS query" : "datagram"} to ${target.what} ${target.address} port ${dstPort}`,
     };
   }
 

@@ -42,6 +42,8 @@ export class Oracle {
   required = 0;
   answered = 0;
   unsolicited = 0;
+  /** Owed answers that came, by kind (what the refusals and replies were). */
+  readonly answeredByKind: Record<string, number> = {};
   /** SYNs sent again (see Probe.retransmit). */
   retransmitted = 0;
   /** Required answers that never came. */
@@ -106,6 +108,8 @@ export class Oracle {
     if (entry.owed === 0) return;
     entry.owed--;
     this.answered++;
+    const name = answerName(answer.kind);
+    this.answeredByKind[name] = (this.answeredByKind[name] ?? 0) + 1;
     if (entry.dials > 0) {
       entry.dials--;
       this.dialsInFlight--;

@@ -56,6 +56,7 @@ export interface FuzzReport {
   };
   required: number;
   answered: number;
+  answeredByKind: Record<string, number>;
   missing: number;
   unsolicited: number;
   /** SYNs sent again because the exit's dial queue was full. */
@@ -299,6 +300,7 @@ export async function runHostileRemote(lab: HostileLab, options: FuzzOptions): P
     },
     required: oracle.required,
     answered: oracle.answered,
+    answeredByKind: oracle.answeredByKind,
     missing: oracle.missing,
     unsolicited: oracle.unsolicited,
     retransmitted: oracle.retransmitted,
