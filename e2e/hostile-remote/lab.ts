@@ -17,10 +17,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Socket } from "node:net";
+import { splitLines } from "../../src/helper/line-socket.js";
 import { Link } from "../../src/helper/link/link.js";
 import { attachHelperControl, openHelperLink } from "../../src/main/broker/helper/helper-client.js";
 import { Capability } from "../../src/shared/link-protocol.js";
-import type { HelperExitOptions } from "../../src/shared/helper-protocol.js";
+import type { FlowProtocol } from "../../src/shared/flow-row.js";
+import { MAX_HELPER_LINE, parseEvent, type HelperExitOptions } from "../../src/shared/helper-protocol.js";
 import { VERSION } from "../../src/shared/version.js";
 import { waitForLine } from "../nat/topology.js";
 import { NetnsLab, type ManagedProcess, type NetworkNamespace } from "../netns/index.js";
@@ -48,6 +50,8 @@ export interface HostileLab {
   /** The agent's end of the link. */
   link: Link;
   control: Socket;
+  /** Flows open now by protocol, from the NAT table the helper streams to main. */
+  openFlows(): Record<FlowProtocol, number>;
   /** The helper's stderr so far (its log). */
   helperLog(): string;
   /** VmRSS or VmHWM (peak) of the helper, in bytes. */
@@ -130,7 +134,25 @@ export async function buildHostileLab(): Promise<HostileLab> {
     });
     opened.socket.resume();
     control = await attachHelperControl(endpoint, opened.linkId);
-    control.resume(); // main's side of the tables: not what this test checks
+    // The NAT table as main sees it: which flows are open, by protocol.
+    const openFlows = new Map<number, FlowProtocol>();
+    splitLines(
+      control,
+      MAX_HELPER_LINE,
+      (line) => {
+        const event = parseEvent(line);
+        if (event.type !== "flows") return;
+        for (const row of event.delta.upserts) {
+          if (row.closedAt === null) openFlows.set(row.id, row.protocol);
+          else openFlows.delete(row.id);
+        }
+        for (const id of event.delta.removals) openFlows.delete(id);
+      },
+      () => {
+        throw new Error("the helper sent a control line over MAX_HELPER_LINE");
+      },
+    );
+    control.resume();
     await link.ready;
 
     return {
@@ -142,6 +164,11 @@ export async function buildHostileLab(): Promise<HostileLab> {
       link,
       control,
       helperLog: () => log,
+      openFlows: () => {
+        const counts = { tcp: 0, udp: 0, icmp: 0 };
+        for (const protocol of openFlows.values()) counts[protocol]++;
+        return counts;
+      },
       helperMemory: (field) => {
         const status = readFileSync(`/proc/${helperPid}/status`, "utf8");
         const match = new RegExp(`^${field}:\\s*(\\d+) kB$`, "m").exec(status);

@@ -66,10 +66,14 @@ export interface FuzzReport {
   violationCounts: Record<string, number>;
   downloads: number;
   downloadedBytes: number;
+  /** SYNs of downloads refused while a flood filled the flow table (each sent again). */
+  downloadRefusals: number;
   /** Why a download failed, if one did. */
   downloadError: string | undefined;
   rssSamples: number[];
   peakRss: number;
+  /** The most flows open at once, by protocol, in the NAT table main sees (sampled). */
+  peakFlows: { tcp: number; udp: number; icmp: number };
   elapsedMs: number;
   /** How the helper exited, if it did. */
   helperExit: string | undefined;
@@ -99,18 +103,23 @@ export async function runHostileRemote(lab: HostileLab, options: FuzzOptions): P
   void lab.helper.exited.then((info) => (helperExit = `code ${info.code}, signal ${info.signal}`));
 
   const rssSamples: number[] = [];
+  const peakFlows = { tcp: 0, udp: 0, icmp: 0 };
   const sampler = setInterval(() => {
+    const open = lab.openFlows();
+    for (const protocol of ["tcp", "udp", "icmp"] as const)
+      peakFlows[protocol] = Math.max(peakFlows[protocol], open[protocol]);
     try {
       rssSamples.push(lab.helperMemory("VmRSS"));
     } catch {
       // exited between the check and the read: the exit is reported on its own
     }
-  }, 500);
+  }, 250);
 
   const expectedSha = sha256(deterministicBytes(options.downloadBytes));
   let download: Download | undefined;
   let downloads = 0;
   let downloadedBytes = 0;
+  let downloadRefusals = 0;
   let downloadError: string | undefined;
   let fuzzing = true;
   const nextDownload = (): void => {
@@ -134,6 +143,7 @@ export async function runHostileRemote(lab: HostileLab, options: FuzzOptions): P
         }
         downloads++;
         downloadedBytes += result.bodyBytes;
+        downloadRefusals += current.refusals;
         // A pause between downloads: the fuzzer's packets need the CPU more than a saturated link.
         setTimeout(nextDownload, DOWNLOAD_PAUSE_MS);
       },
@@ -308,9 +318,11 @@ export async function runHostileRemote(lab: HostileLab, options: FuzzOptions): P
     violationCounts: Object.fromEntries(oracle.violationCounts),
     downloads,
     downloadedBytes,
+    downloadRefusals,
     downloadError,
     rssSamples,
     peakRss,
+    peakFlows,
     elapsedMs: Date.now() - started,
     helperExit,
   };

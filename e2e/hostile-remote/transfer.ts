@@ -10,6 +10,7 @@ const WINDOW_SCALE = 7;
 /** 8 MiB: the exit never has to wait for the window on a link this short. */
 const WINDOW = 0xffff;
 const RESEND_MS = 1_000;
+const MAX_REFUSALS = 60;
 
 export interface DownloadResult {
   sha256: string;
@@ -29,6 +30,8 @@ export class Download {
   private readonly hash = createHash("sha256");
   private ackOwed = false;
   private requestSent = false;
+  /** Times the SYN was refused (the exit's flow table full): it is sent again. */
+  refusals = 0;
   private lastProgress = Date.now();
   private readonly timer: NodeJS.Timeout;
 
@@ -61,6 +64,12 @@ export class Download {
 
   receive(tcp: TcpView): void {
     if (this.state === "done") return;
+    if (tcp.rst && this.state === "syn-sent") {
+      // Refused while a flood fills the exit's flow table: a client tries again a moment later.
+      if (++this.refusals > MAX_REFUSALS) return this.fail(`refused ${this.refusals} times`);
+      this.lastProgress = Date.now();
+      return;
+    }
     if (tcp.rst) return this.fail(`the exit reset the download after ${this.received} bytes`);
     if (this.state === "syn-sent") {
       if (!tcp.syn || !tcp.hasAck) return;
