@@ -27,6 +27,11 @@ import {
 
 /** UDP ports of S that really get datagrams: its echo, closed ones, the top one. */
 const UDP_POOL_PORTS = [UDP_ECHO_PORT, UDP_ECHO_PORT, 9, 65535];
+/**
+ * Echo identifiers per source: each (source, destination, identifier) is an echo flow that idles
+ * for 30 s; 15 dialled destinations x 48 stay well under the exit's 1,024 echo flows.
+ */
+const ECHO_IDENTIFIERS = 48;
 /** Most probes per batch that open a flow or a connect; the rest are answered without one. */
 const DIALS_PER_BATCH = 12;
 /** How long an answer may take: a connect to a host that never answers ARP fails after ~3 s. */
@@ -349,7 +354,7 @@ export class ProbeGenerator {
     let required = true;
     let accept: number = Answer.UNREACH;
     let dials = false;
-    const identifier = this.prng.below(64);
+    const identifier = this.prng.below(ECHO_IDENTIFIERS);
     const sequence = this.prng.below(0x10000);
     switch (target.class) {
       case "refused": {
