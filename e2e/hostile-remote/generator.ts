@@ -1,16 +1,19 @@
 /**
  * Valid IPv4/IPv6 packets with hostile values, each with what the exit owes it. TCP with every
  * flag combination, options (hostile MSS and window scale included) and windows; UDP; ICMP echo,
- * and ICMP errors and other types from the remote. Deterministic for a seed.
+ * and ICMP errors and other types from the remote; some IPv4 headers with options. Deterministic
+ * for a seed.
  */
 import {
   buildIcmpEchoPacket,
   buildIcmpPacket,
   buildTcpPacket,
   buildUdpPacket,
+  finishChecksum,
   Icmpv4Type,
   Icmpv6Type,
   parseAddress,
+  sumWords,
   TcpFlag,
   type TcpOptions,
 } from "../../src/helper/packet/index.js";
@@ -73,6 +76,16 @@ function poolAddress(v6: boolean, pool: number, host: number): Buffer {
   return out;
 }
 
+/** The same IPv4 packet with a header of 24 bytes: options (NOP, NOP, NOP, end) are valid too. */
+function withIpv4Options(packet: Buffer): Buffer {
+  const out = Buffer.concat([packet.subarray(0, 20), Buffer.from([1, 1, 1, 0]), packet.subarray(20)]);
+  out[0] = 0x46;
+  out.writeUInt16BE(out.length, 2);
+  out.writeUInt16BE(0, 10);
+  out.writeUInt16BE(finishChecksum(sumWords(out, 0, 24)), 10);
+  return out;
+}
+
 const Pool = { DIAL: 1, STRAY: 2, REFUSED: 3, UDP: 4, ECHO: 5 } as const;
 
 export class ProbeGenerator {
@@ -92,9 +105,9 @@ export class ProbeGenerator {
 
   private next(): Probe {
     const r = this.prng.below(100);
-    if (r < 45) return this.tcp();
-    if (r < 75) return this.udp();
-    return this.icmp();
+    const probe = r < 45 ? this.tcp() : r < 75 ? this.udp() : this.icmp();
+    if (probe.packet[0] === 0x45 && this.prng.chance(0.1)) probe.packet = withIpv4Options(probe.packet);
+    return probe;
   }
 
   /** A destination: a dialled one while this batch has room, a refused one otherwise. */
