@@ -37,12 +37,4 @@ export class Prng {
   }
 }
 
-/** BACKHAUL_FUZZ_SEED when replaying, a fresh one otherwise. */
-export function fuzzSeed(env: NodeJS.ProcessEnv = process.env): number {
-  const text = env.BACKHAUL_FUZZ_SEED;
-  if (text === undefined || text === "") return Math.floor(Math.random() * 0x1_0000_0000);
-  const seed = Number(text);
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffff_ffff)
-    throw new Error(`BACKHAUL_FUZZ_SEED must be an integer from 0 to 4294967295, got ${text}`);
-  return seed;
-}
+export { fuzzSeed } from "../../src/helper/fuzz-runs.js";

@@ -15,3 +15,16 @@ export function fuzzRuns(env: NodeJS.ProcessEnv = process.env): number {
 }
 
 export const FUZZ_RUNS = fuzzRuns();
+
+/**
+ * The seed of a fuzz run: BACKHAUL_FUZZ_SEED when replaying one, a fresh one otherwise, so that
+ * every run tries new cases and a failing one can be run again. Callers print it.
+ */
+export function fuzzSeed(env: NodeJS.ProcessEnv = process.env): number {
+  const text = env.BACKHAUL_FUZZ_SEED;
+  if (text === undefined || text === "") return Math.floor(Math.random() * 0x1_0000_0000);
+  const seed = Number(text);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffff_ffff)
+    throw new Error(`BACKHAUL_FUZZ_SEED must be an integer from 0 to 4294967295, got ${text}`);
+  return seed;
+}
