@@ -160,3 +160,30 @@ test("a refused destination is answered without running anything", () => {
     [Icmpv4Type.DEST_UNREACHABLE, Icmpv4UnreachableCode.ADMIN_PROHIBITED],
   );
 });
+
+test("a reply that cannot be sent is contained: counted, its flow ended, no unhandled rejection", async () => {
+  const context = testContext(PREFIXES);
+  context.output.send = () => {
+    throw new Error("the link broke mid-send");
+  };
+  const rejections: unknown[] = [];
+  const onRejection = (reason: unknown): void => void rejections.push(reason);
+  process.on("unhandledRejection", onRejection);
+  try {
+    const forwarder = new PingCommandForwarder(context, {
+      platform: "linux",
+      run: () => Promise.resolve({ stdout: fixture("linux-ipv4-reply"), code: 0 }),
+    });
+    const { ip, icmp } = echoRequest("198.18.0.1", "198.18.5.2", 9, 1);
+    forwarder.handle(ip, icmp);
+    while (forwarder.inFlight > 0) await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setTimeout(resolve, 20)); // unhandled rejections are reported by now
+    assert.deepEqual(rejections, []);
+    assert.equal(context.counters.internalErrors, 1);
+    assert.equal(forwarder.flowCount, 0);
+    assert.match(context.table.snapshot()[0]?.closeReason ?? "", /the link broke mid-send/);
+    forwarder.close("done");
+  } finally {
+    process.off("unhandledRejection", onRejection);
+  }
+});

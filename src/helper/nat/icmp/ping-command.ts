@@ -133,7 +133,7 @@ export class PingCommandForwarder implements IcmpForwarder {
     // The packet is a view into the link's frame: keep copies past this call.
     const payload = Buffer.from(icmp.payload);
     this.running++;
-    void this.ping(flow, icmp.sequence, payload).finally(() => this.running--);
+    void this.ping(flow, icmp.sequence, payload);
   }
 
   close(reason: string): void {
@@ -141,7 +141,23 @@ export class PingCommandForwarder implements IcmpForwarder {
     this.flows.endAll(reason);
   }
 
+  /**
+   * Never rejects: an unhandled rejection would stop the helper (Node 20). A bug met while
+   * answering (building or sending the reply) is counted like the engine's contained errors, and
+   * its flow ends.
+   */
   private async ping(flow: EchoFlow, sequence: number, payload: Buffer): Promise<void> {
+    try {
+      await this.answer(flow, sequence, payload);
+    } catch (error) {
+      this.context.counters.internalErrors++;
+      this.flows.end(flow, `ping failed: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      this.running--;
+    }
+  }
+
+  private async answer(flow: EchoFlow, sequence: number, payload: Buffer): Promise<void> {
     const address = formatAddress(flow.destination);
     const { file, args } = pingCommand(this.platform, flow.family, address, this.waitMs);
     let reply: PingReply | undefined;
