@@ -118,6 +118,25 @@ describe("NAT engine with a userspace peer", { timeout: 8_000 }, () => {
     engine.close("test over");
   });
 
+  test("a SYN offering an MSS of 1 gets segments of 48 bytes, as Linux's tcp_min_snd_mss (CVE-2019-11479)", async () => {
+    const { engine, output } = newEngine(true);
+    const base = { src: REMOTE, dst: LOOPBACK, srcPort: 40100, dstPort: port, window: 65535 };
+    const acceptedBefore = accepted.length;
+    engine.handlePackets([
+      buildTcpPacket({ ...base, seq: 1000, ack: 0, flags: TcpFlag.SYN, options: { mss: 1 } }),
+    ]);
+    const synAck = await output.next((p) => (tcpOf(p)?.syn ? tcpOf(p) : undefined));
+    engine.handlePackets([buildTcpPacket({ ...base, seq: 1001, ack: synAck.seq + 1, flags: TcpFlag.ACK })]);
+    while (accepted.length === acceptedBefore) await new Promise((resolve) => setTimeout(resolve, 5));
+    accepted[accepted.length - 1]!.write(Buffer.alloc(200, 7));
+    const first = await output.next((p) => {
+      const tcp = tcpOf(p);
+      return tcp && tcp.payload.length > 0 ? tcp : undefined;
+    });
+    assert.equal(first.payload.length, 48);
+    engine.close("test over");
+  });
+
   test("a refused port is answered with RST, as the destination did", async () => {
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));

@@ -8,6 +8,12 @@ import {
 /** Our window scale shift: windows up to 8 MiB, enough for a fast, short link. */
 export const OUR_WINDOW_SCALE = 7;
 
+/**
+ * The smallest MSS we honour, as Linux's tcp_min_snd_mss: a remote offering less (down to 1) would
+ * make us cut its downloads into tiny segments, a header per byte (CVE-2019-11479).
+ */
+export const MIN_SEND_MSS = 48;
+
 /** RFC 9293 defaults when the SYN carries no MSS option. */
 const DEFAULT_MSS_V4 = 536;
 const DEFAULT_MSS_V6 = 1220;
@@ -34,7 +40,7 @@ export function negotiate(family: 4 | 6, linkMtu: number, syn: TcpOptions): Nego
   const offered = syn.mss ?? (family === 4 ? DEFAULT_MSS_V4 : DEFAULT_MSS_V6);
   const scaling = syn.windowScale !== undefined;
   return {
-    sendMss: Math.max(1, Math.min(offered, announcedMss)),
+    sendMss: Math.min(announcedMss, Math.max(MIN_SEND_MSS, offered)),
     announcedMss,
     sendWindowShift: scaling ? Math.min(14, syn.windowScale ?? 0) : 0,
     receiveWindowShift: scaling ? OUR_WINDOW_SCALE : 0,
