@@ -49,9 +49,10 @@ export function hostUnreachable(original: OffendingPacket, noRoute: boolean): Bu
 }
 
 /**
- * What the remote hears when a datagram socket of this computer fails towards the destination,
- * as a router or the destination would tell it, instead of silence. Congestion (a full buffer,
- * a datagram too big) is a quiet loss of that datagram, as on any router: undefined.
+ * What the remote hears when a socket of this computer fails towards the destination (a UDP
+ * connect or send, an ICMP echo send, a TCP dial), as a router or the destination would tell it,
+ * instead of silence: one mapping for every protocol. Congestion (a full buffer, a datagram too
+ * big) is a quiet loss of that datagram, as on any router: undefined.
  */
 export function socketErrorRefusal(code: string, original: OffendingPacket): Buffer | undefined {
   switch (code) {

@@ -10,7 +10,7 @@
 import { randomInt } from "node:crypto";
 import { buildIcmpEchoPacket, type IcmpView, type IpView } from "../../packet/index.js";
 import type { IcmpForwarder } from "../icmp-forwarder.js";
-import { adminProhibited, hostUnreachable } from "../refusal.js";
+import { socketErrorRefusal } from "../refusal.js";
 import {
   DEFAULT_ECHO_FLOW_LIMITS,
   echoReplyType,
@@ -137,7 +137,9 @@ export class LinuxIcmpForwarder implements IcmpForwarder {
     const error = family.socket.send(flow.destination, message);
     if (error !== null) {
       this.stats.sendErrors++;
-      const refusal = sendRefusal(error, ip);
+      // Told as a router would tell it (no route, a prohibit route, this computer's firewall);
+      // only congestion is a quiet loss.
+      const refusal = socketErrorRefusal(error, ip);
       if (refusal) this.context.output.send(refusal);
       return;
     }
@@ -248,27 +250,5 @@ export class LinuxIcmpForwarder implements IcmpForwarder {
   private closeSockets(): void {
     for (const family of this.sockets.values()) family.socket.close();
     this.sockets.clear();
-  }
-}
-
-/**
- * What the remote hears when this computer cannot send its echo request, as a router would tell
- * it, instead of silence: no route, an unreachable or blackhole route, a prohibit route or this
- * computer's firewall. Only congestion (a full buffer) is a quiet loss, as on any router.
- */
-function sendRefusal(error: string, ip: IpView): Buffer | undefined {
-  switch (error) {
-    case "ENETUNREACH":
-      return hostUnreachable(ip, true);
-    case "EACCES":
-    case "EPERM":
-      return adminProhibited(ip);
-    case "ENOBUFS":
-    case "EAGAIN":
-    case "EWOULDBLOCK":
-    case "ENOMEM":
-      return undefined;
-    default:
-      return hostUnreachable(ip, false);
   }
 }

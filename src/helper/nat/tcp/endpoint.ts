@@ -11,7 +11,7 @@ import {
   type TcpView,
 } from "../../packet/index.js";
 import { hostPort } from "../format.js";
-import { hostUnreachable } from "../refusal.js";
+import { hostUnreachable, socketErrorRefusal } from "../refusal.js";
 import { ByteQueue } from "./byte-queue.js";
 import { ReassemblyQueue } from "./reassembly.js";
 import type { DialOutcome, TcpContext } from "./context.js";
@@ -223,7 +223,8 @@ export class TcpEndpoint {
       this.emitRaw(0, this.rcvNxt, TcpFlag.RST | TcpFlag.ACK, 0);
     } else if (syn) {
       const original = { src: this.ends.remoteAddress, dst: this.ends.destAddress, buf: syn.packet };
-      this.context.output.send(hostUnreachable(original, code === "ENETUNREACH"));
+      // A dial is never lost quietly: what is congestion for a datagram is a failure here.
+      this.context.output.send(socketErrorRefusal(code, original) ?? hostUnreachable(original, false));
     }
     this.finish(`connect failed: ${code}`);
   }
