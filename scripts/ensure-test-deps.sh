@@ -21,6 +21,7 @@ packages=(
   coreutils     # timeout, env, mkdir, cat in test commands
   libc-bin      # getent, getconf
   chromium      # browser tests, driven by playwright-core (browsers cannot be downloaded here)
+  tshark        # reads back the pcapng files that packet capture writes
 )
 
 missing=()
@@ -48,6 +49,9 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
   chmod 755 /usr/sbin/policy-rc.d
   trap 'rm -f /usr/sbin/policy-rc.d' EXIT
 fi
+# wireshark-common asks whether non-root users may capture (a setuid dumpcap): answer no before
+# it asks, so the install never waits on a prompt and adds no setuid binary to this machine.
+echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 echo "test dependencies: installed ${missing[*]}"

@@ -8,6 +8,8 @@ import { connect } from "node:net";
 import { parseArgs } from "node:util";
 import { pumpTunAndLink } from "../../src/helper/entrance.js";
 import { Link } from "../../src/helper/link/link.js";
+import { linkPort } from "../../src/helper/port/link-port.js";
+import { tunPort } from "../../src/helper/port/tun-port.js";
 import { TUN_TX_QUEUE_PACKETS } from "../../src/helper/agent/tun-setup.js";
 import { LinuxInterface, openTun } from "../../src/helper/tun/index.js";
 
@@ -33,7 +35,7 @@ for (const route of values.route) await iface.addRoute(route);
 const socket = connect(values.socket);
 socket.setNoDelay(true);
 const link = new Link(socket, { role: "entrance", softwareVersion: "test" });
-pumpTunAndLink(tun, link);
+pumpTunAndLink(tunPort(tun), linkPort(link));
 await link.ready;
 process.stdout.write(`${JSON.stringify({ ready: true, tun: tun.name })}\n`);
 

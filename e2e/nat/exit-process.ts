@@ -9,10 +9,10 @@ import { createServer } from "node:net";
 import { parseArgs } from "node:util";
 import { attachNatEngine } from "../../src/helper/exit.js";
 import { Link } from "../../src/helper/link/link.js";
-import { linkPacketOutput } from "../../src/helper/link-output.js";
 import { EgressPolicy } from "../../src/helper/nat/egress-policy.js";
 import { NatEngine } from "../../src/helper/nat/engine.js";
 import { createIcmpForwarder } from "../../src/helper/nat/icmp/index.js";
+import { linkPort } from "../../src/helper/port/link-port.js";
 
 const { values } = parseArgs({
   options: {
@@ -29,13 +29,15 @@ rmSync(socketPath, { force: true });
 const server = createServer((socket) => {
   socket.setNoDelay(true);
   const link = new Link(socket, { role: "exit", softwareVersion: "test" });
+  const port = linkPort(link);
   const engine = new NatEngine({
-    output: linkPacketOutput(link),
+    output: port,
     policy: new EgressPolicy({ prefixes: values.prefix, allowLocal: values["allow-local"] }),
     linkMtu: Number(values.mtu),
     icmp: createIcmpForwarder,
   });
-  attachNatEngine(link, engine);
+  attachNatEngine(port, engine);
+  link.once("close", () => engine.close("link closed"));
   const report = setInterval(() => {
     const line = {
       rss: process.memoryUsage().rss,

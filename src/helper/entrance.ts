@@ -1,33 +1,28 @@
-import type { Link } from "./link/link.js";
-import { LinkRoom } from "./link-room.js";
-import type { TunDevice } from "./tun/index.js";
+import type { PacketPort } from "./port/packet-port.js";
 
 /**
  * The entrance role's data path: packets the kernel routes into the TUN device go onto the
  * link, packets from the link go to the kernel. When the link is full, the TUN reader pauses
  * and the kernel's queue absorbs (then drops) as a NIC's would; TCP end to end recovers.
+ * Batches pass between the ports as they are: each port copies at once (see PacketPort).
  */
-export function pumpTunAndLink(tun: TunDevice, link: Link): () => void {
-  const room = new LinkRoom(link);
+export function pumpTunAndLink(tun: PacketPort, link: PacketPort): () => void {
   let paused = false;
-  tun.onPackets((packets) => {
-    link.sendPackets(packets);
-    if (!room.available) {
+  const stopTun = tun.onPackets((packets) => {
+    link.sendAll(packets);
+    if (!link.writable) {
       paused = true;
       tun.pause();
     }
   });
-  room.onRoom(() => {
+  link.onDrain(() => {
     if (!paused) return;
     paused = false;
     tun.resume();
   });
-  // Packets are views into the link's frame; the TUN write copies them into the kernel at once.
-  const onPackets = (packets: Buffer[]): void => {
-    tun.write(packets);
-  };
-  link.on("packets", onPackets);
+  const stopLink = link.onPackets((packets) => tun.sendAll(packets));
   return () => {
-    link.off("packets", onPackets);
+    stopTun();
+    stopLink();
   };
 }

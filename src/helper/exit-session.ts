@@ -5,10 +5,10 @@ import { VERSION } from "../shared/version.js";
 import { DnsEngine, startDnsTcpServer, type DnsTcpServer } from "./dns/index.js";
 import { attachNatEngine } from "./exit.js";
 import { Link } from "./link/link.js";
-import { linkPacketOutput } from "./link-output.js";
 import { EgressPolicy } from "./nat/egress-policy.js";
 import { NatEngine, type NatEngineOptions } from "./nat/engine.js";
 import { parseAddress } from "./packet/index.js";
+import { linkPort } from "./port/link-port.js";
 
 export interface ExitSessionOptions {
   link: Link;
@@ -47,8 +47,9 @@ export class ExitSession {
     this.policy = new EgressPolicy({ prefixes: options.routes, allowLocal: options.allowLocal });
     const stubs = [options.subnetV4, options.subnetV6].flatMap((s) => (s ? [linkAddresses(s).stub] : []));
     this.dns = dns;
+    const port = linkPort(link);
     this.nat = new NatEngine({
-      output: linkPacketOutput(link),
+      output: port,
       policy: this.policy,
       linkMtu: options.mtu,
       icmp: options.icmp,
@@ -64,7 +65,7 @@ export class ExitSession {
             }
           : undefined,
     });
-    attachNatEngine(link, this.nat);
+    attachNatEngine(port, this.nat);
     this.config = {
       subnetV4: options.subnetV4,
       subnetV6: options.subnetV6,
@@ -77,6 +78,7 @@ export class ExitSession {
       () => undefined, // the link's own close event reports why
     );
     link.once("close", () => {
+      this.nat.close("link closed");
       this.dns?.close();
       void this.dnsServer?.close();
     });

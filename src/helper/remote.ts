@@ -20,6 +20,8 @@ import {
   undoOnShutdown,
 } from "./agent/index.js";
 import { pumpTunAndLink } from "./entrance.js";
+import { linkPort } from "./port/link-port.js";
+import { tunPort } from "./port/tun-port.js";
 import { Link } from "./link/link.js";
 import type { TunDevice } from "./tun/index.js";
 
@@ -91,7 +93,7 @@ async function main(): Promise<void> {
     addresses: addresses.map((a) => a.tun),
     openTuns,
   });
-  pumpTunAndLink(tun, link);
+  pumpTunAndLink(tunPort(tun), linkPort(link));
 
   const routes = new RouteSync({ journal, dev: tun.name, sshPeer: values["ssh-peer"] || sshPeerAddress() });
   const applyRoutes = async (prefixes: string[]): Promise<void> => {
