@@ -1,6 +1,6 @@
 /**
  * What the window talks to (AppBackend), for both shells: the Electron main process and
- * `backhaul ui`. One session at a time, built like the CLI's (session-factory.ts), with its state,
+ * `backhaul ui`. One session at a time, built like the CLI's (broker/session-factory.ts), with its state,
  * tables and throughput streamed as events; targets, settings and recents persisted in the data
  * directory; diagnostics run on this computer.
  */
@@ -19,6 +19,7 @@ import { VERSION } from "../../shared/version.js";
 import { DEFAULT_SUBNET_V4, DEFAULT_SUBNET_V6 } from "../../helper/link-subnets.js";
 import type { ExitHandle } from "../broker/exit-handle.js";
 import { RouteWatch } from "../broker/route-watch.js";
+import { DEFAULT_LINK_MTU, watchRoutes } from "../broker/session-factory.js";
 import type { Session, SessionOptions } from "../broker/session.js";
 import { listTargets, resolveTarget } from "../broker/targets/index.js";
 import type { AppBackend } from "./backend.js";
@@ -27,7 +28,7 @@ import { LinkSampler } from "./link-sampler.js";
 import { PromptBroker } from "./prompts.js";
 import { Recents } from "./recents.js";
 import { Sandbox, SANDBOX_LABEL, SANDBOX_TARGET_ID, sandboxUnavailable } from "./sandbox-target.js";
-import { remoteAgentOpener, SessionFactory } from "./session-factory.js";
+import { AppSessionFactory } from "./session-factory.js";
 import { viewOf } from "./session-view.js";
 import { SettingsStore } from "./settings-store.js";
 import { targetList } from "./target-list.js";
@@ -66,7 +67,7 @@ type Handlers = { [C in RequestChannel]: (payload: RequestOf<C>) => Promise<Resp
 export class AppController implements AppBackend {
   private readonly listeners = new Set<(event: AppEvent) => void>();
   private readonly prompts: PromptBroker;
-  private readonly sessions: SessionFactory;
+  private readonly sessions: AppSessionFactory;
   private readonly subnetV4: string;
   private readonly subnetV6: string | null;
   private view: SessionView = IDLE_SESSION;
@@ -84,7 +85,7 @@ export class AppController implements AppBackend {
     private readonly recents: Recents,
   ) {
     this.prompts = new PromptBroker((prompt) => this.emit({ type: "prompt", prompt }));
-    this.sessions = new SessionFactory({ distDir: options.distDir, log: (line) => this.log(line) });
+    this.sessions = new AppSessionFactory({ distDir: options.distDir, log: (line) => this.log(line) });
     this.subnetV4 = options.linkSubnetV4 ?? DEFAULT_SUBNET_V4;
     this.subnetV6 = options.linkSubnetV6 === undefined ? DEFAULT_SUBNET_V6 : options.linkSubnetV6;
   }
@@ -210,10 +211,14 @@ export class AppController implements AppBackend {
       if (run.stopping) return;
       const session = this.sessions.create({
         openAgent,
-        routes,
-        settings,
-        subnetV4: this.subnetV4,
-        subnetV6: this.subnetV6,
+        exit: {
+          mtu: DEFAULT_LINK_MTU,
+          subnetV4: this.subnetV4,
+          subnetV6: this.subnetV6,
+          routes,
+          allowLocal: settings.allowLocal,
+          dns: settings.dns,
+        },
       });
       run.session = session;
       session.on("state", (state) => {
@@ -262,18 +267,16 @@ export class AppController implements AppBackend {
     const label = target.kind === "codespace" ? target.displayName : target.label;
     if (this.run === run && this.view.target)
       this.setView({ ...this.view, target: { id: run.targetId, label } });
-    return remoteAgentOpener(target, { distDir: this.options.distDir, prompts: this.prompts, log });
+    return this.sessions.remoteAgentOpener(target, { prompts: this.prompts, log });
   }
 
   /** (Re)starts the route watch with the settings' additions and exclusions; resolves with the prefixes. */
   private async watchRoutes(run: Run, settings: Settings): Promise<string[]> {
-    const watch = new RouteWatch({
+    const { watch, routes } = await watchRoutes({
       include: settings.routes,
       exclude: settings.excludes,
-      onMonitorLost: (why) => this.log(why),
+      log: (line) => this.log(line),
     });
-    watch.on("error", (error) => this.log(`reading this computer's routes failed: ${error.message}`));
-    const routes = await watch.start();
     if (run.stopping || run.done) {
       watch.stop();
       return routes;

@@ -1,12 +1,8 @@
-import { dirname, join } from "node:path";
+import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { DEFAULT_SUBNET_V4, DEFAULT_SUBNET_V6 } from "../../helper/link-subnets.js";
-import { localExit } from "../broker/helper/helper-exit.js";
-import { HelperSupervisor } from "../broker/helper/supervisor.js";
-import { RouteWatch } from "../broker/route-watch.js";
-import { Session } from "../broker/session.js";
-import { sshAgentTransport } from "../broker/ssh-agent-transport.js";
+import { DEFAULT_LINK_MTU, SessionFactory, watchRoutes } from "../broker/session-factory.js";
 import { resolveTarget } from "../broker/targets/index.js";
 import { FlowTotals } from "./flow-totals.js";
 import { formatBytes, humanReporter, jsonReporter } from "./output.js";
@@ -31,7 +27,7 @@ export const CONNECT_USAGE = `backhaul connect <target> [options]
   --verbose                every line of the local helper and the agent, not only warnings
   --link-subnet CIDR       IPv4 subnet of the link (default ${DEFAULT_SUBNET_V4})
   --link-subnet6 CIDR|none IPv6 subnet of the link (default ${DEFAULT_SUBNET_V6})
-  --mtu N                  link MTU (default 65520)
+  --mtu N                  link MTU (default ${DEFAULT_LINK_MTU})
 `;
 
 /** The status line: rewritten in place this often on a terminal, printed this often otherwise. */
@@ -57,7 +53,7 @@ export async function connect(args: string[]): Promise<number> {
       verbose: { type: "boolean", default: false },
       "link-subnet": { type: "string", default: DEFAULT_SUBNET_V4 },
       "link-subnet6": { type: "string", default: DEFAULT_SUBNET_V6 },
-      mtu: { type: "string", default: "65520" },
+      mtu: { type: "string", default: String(DEFAULT_LINK_MTU) },
     },
   });
   const [spec, ...extra] = positionals;
@@ -72,27 +68,22 @@ export async function connect(args: string[]): Promise<number> {
   const tty = process.stdout.isTTY === true;
   const reporter = values.json ? jsonReporter() : humanReporter({ verbose: values.verbose, tty });
   const target = await resolveTarget(spec, { onWarning: (warning) => reporter.log(warning) });
-  const watch = new RouteWatch({
+  const { watch, routes: prefixes } = await watchRoutes({
     include: values.route,
     exclude: values.exclude,
-    onMonitorLost: (why) => reporter.log(why),
+    log: (line) => reporter.log(line),
   });
-  const prefixes = await watch.start();
   reporter.advertising(prefixes, false);
 
-  const distDir = dirname(fileURLToPath(import.meta.url));
-  // The NAT and DNS engines run in their own supervised process (DESIGN.md, "Trust boundaries").
-  const helper = new HelperSupervisor({
-    helperPath: join(distDir, "helper-local.mjs"),
+  const sessions = new SessionFactory({
+    distDir: dirname(fileURLToPath(import.meta.url)),
     elevation: values["no-elevate"] ? "never" : "auto",
     // Once the session has ended, the helper's goodbye lines are noise after "disconnected".
     log: (line) => void (sessionOver || reporter.log(line)),
   });
   let sessionOver = false;
-  const session = new Session({
-    exitProvider: localExit(helper),
-    openAgent: sshAgentTransport({
-      target,
+  const session = sessions.create({
+    openAgent: sessions.sshAgentOpener(target, {
       identityFiles: values.identity,
       knownHostsFile: values["known-hosts"] ?? null,
       acceptNewHostKey: values["accept-new-host-key"],
@@ -104,7 +95,6 @@ export async function connect(args: string[]): Promise<number> {
         ),
       passphrase: (file) => ask(`Passphrase for ${file}: `, true),
       remoteNode: values["remote-node"] ?? null,
-      agentDir: join(distDir, "agent"),
       log: (line) => reporter.log(line),
     }),
     exit: {
@@ -116,8 +106,6 @@ export async function connect(args: string[]): Promise<number> {
       dns: values.dns,
     },
   });
-  // Unheard, an 'error' event would end the CLI mid-session.
-  watch.on("error", (error) => reporter.log(`reading this computer's routes failed: ${error.message}`));
   watch.on("change", (next) => {
     reporter.advertising(next, true);
     session.updateRoutes(next);
@@ -154,14 +142,14 @@ export async function connect(args: string[]): Promise<number> {
     // The same signal may have reached the route monitor and the helper (a terminal's Ctrl+C goes
     // to the whole process group): neither their end nor a re-advertisement is news any more.
     watch.stop();
-    helper.holdRestarts();
+    sessions.holdRestarts();
     void session.disconnect();
   };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
   await session.run();
   sessionOver = true;
-  await helper.stop();
+  await sessions.stop();
   watch.stop();
   clearInterval(status);
   reporter.close();

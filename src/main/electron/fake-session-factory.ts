@@ -6,8 +6,8 @@
  */
 import { PassThrough } from "node:stream";
 import type { ExitHandle, ExitProvider } from "../broker/exit-handle.js";
+import type { SessionSpec } from "../broker/session-factory.js";
 import { Session, type AgentTransport, type SessionOptions } from "../broker/session.js";
-import type { SessionRecipe } from "../app/session-factory.js";
 
 declare global {
   /** What the fakes did, in order. The test and the bundle share only globals. */
@@ -59,13 +59,8 @@ function fakeLink(): { transport: AgentTransport; exit: ExitProvider } {
   return { transport, exit: { open: () => Promise.resolve(handle) } };
 }
 
-/** In place of SSH; never called: SessionFactory.create pairs each session with its own fake agent. */
-export function remoteAgentOpener(): SessionOptions["openAgent"] {
-  return () => Promise.reject(new Error("the fake session factory opens its agents itself"));
-}
-
-export class SessionFactory {
-  create(recipe: SessionRecipe): Session {
+export class AppSessionFactory {
+  create(spec: SessionSpec): Session {
     const link = fakeLink();
     return new Session({
       exitProvider: link.exit,
@@ -74,15 +69,13 @@ export class SessionFactory {
         record("fake agent started");
         return Promise.resolve(link.transport);
       },
-      exit: {
-        mtu: 65520,
-        subnetV4: recipe.subnetV4,
-        subnetV6: recipe.subnetV6,
-        routes: recipe.routes,
-        allowLocal: recipe.settings.allowLocal,
-        dns: recipe.settings.dns,
-      },
+      exit: spec.exit,
     });
+  }
+
+  /** In place of SSH; never called: create pairs each session with its own fake agent. */
+  remoteAgentOpener(): SessionOptions["openAgent"] {
+    return () => Promise.reject(new Error("the fake session factory opens its agents itself"));
   }
 
   stop(): Promise<void> {

@@ -234,9 +234,12 @@ test("the shell wires IPC, the window, the tray, the login item and Quit", { tim
       {
         name: "fake-session-factory",
         setup(bundle) {
-          bundle.onResolve({ filter: /\/session-factory\.js$/ }, () => ({
-            path: join(ROOT, "src/main/electron/fake-session-factory.ts"),
-          }));
+          // Only the app's: the broker's session-factory.js, which the fake uses too, stays.
+          bundle.onResolve({ filter: /\/session-factory\.js$/ }, (args) =>
+            join(args.resolveDir, args.path) === join(ROOT, "src/main/app/session-factory.js")
+              ? { path: join(ROOT, "src/main/electron/fake-session-factory.ts") }
+              : undefined,
+          );
         },
       },
     ],
