@@ -45,13 +45,14 @@ export class DnsStub {
     return false;
   }
 
-  handle(ip: IpView): void {
+  /** Answers a packet to the stub; false when it is of a protocol the stub does not speak. */
+  handle(ip: IpView): boolean {
     switch (ip.protocol) {
       case IpProtocol.UDP: {
         const udp = UdpView.parse(ip.payload);
         if (udp.dstPort !== DNS_PORT) {
           this.output.send(portUnreachable(ip));
-          return;
+          return true;
         }
         // The query and addresses are views into the link's frame: copy before going async.
         const reply = {
@@ -66,16 +67,17 @@ export class DnsStub {
           },
           () => undefined, // the engine answers SERVFAIL itself; a failure here is a dropped query
         );
-        return;
+        return true;
       }
       case IpProtocol.TCP: {
         const tcp = TcpView.parse(ip.payload);
         if (tcp.dstPort === DNS_PORT) this.tcp.handle(ip, tcp, this.resolver.tcpTarget);
         else if (!tcp.rst) this.output.send(resetFor(ip, tcp));
-        return;
+        return true;
       }
       case IpProtocol.ICMP:
       case IpProtocol.ICMPV6: {
+        if ((ip.protocol === IpProtocol.ICMP) !== (ip.version === 4)) return false; // ICMP of the other family
         const icmp = IcmpView.parse(ip.payload, ip.version);
         const request = ip.version === 4 ? Icmpv4Type.ECHO_REQUEST : Icmpv6Type.ECHO_REQUEST;
         if (icmp.type === request && icmp.verifyChecksum(ip)) {
@@ -90,10 +92,10 @@ export class DnsStub {
             }),
           );
         }
-        return;
+        return true;
       }
       default:
-        return;
+        return false;
     }
   }
 }

@@ -1,18 +1,23 @@
 import assert from "node:assert/strict";
+import { createSocket } from "node:dgram";
 import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { after, before, describe, test } from "node:test";
 import fc from "fast-check";
 import {
   buildTcpPacket,
+  buildUdpPacket,
   IcmpView,
   Icmpv4Type,
   Icmpv4UnreachableCode,
+  Icmpv6ParameterProblemCode,
+  Icmpv6Type,
   parseAddress,
   parseIp,
   parseTransport,
   TcpFlag,
   TcpView,
   type TcpSpec,
+  writeIpHeader,
 } from "../packet/index.js";
 import { EgressPolicy } from "./egress-policy.js";
 import { DEFAULT_NAT_LIMITS, NatEngine, type NatLimits } from "./engine.js";
@@ -26,8 +31,38 @@ function tcpOf(packet: Buffer): TcpView | undefined {
   return t.kind === "tcp" ? t.tcp : undefined;
 }
 
+function icmpOf(packet: Buffer): IcmpView | undefined {
+  const t = parseTransport(parseIp(packet));
+  return t.kind === "icmp" ? t.icmp : undefined;
+}
+
+const HOP_BY_HOP = 0;
+const DESTINATION_OPTIONS = 60;
+const NO_NEXT_HEADER = 59;
+const GRE = 47;
+const SCTP = 132;
+
+/** An IP packet of any protocol: `payload` after the IP header (and IPv6 extension headers). */
+function rawPacket(src: string, dst: string, protocol: number, payload: Uint8Array): Buffer {
+  const spec = { src: parseAddress(src), dst: parseAddress(dst) };
+  const header = spec.src.length === 4 ? 20 : 40;
+  const packet = Buffer.alloc(header + payload.length);
+  writeIpHeader(packet, 0, spec, protocol, payload.length);
+  packet.set(payload, header);
+  return packet;
+}
+
+/** `packet` (IPv6, no extension header yet) with an 8-byte options header of `type` inserted first. */
+function withOptionsHeader(packet: Buffer, type: number): Buffer {
+  const options = Buffer.from([packet[6]!, 0, 1, 4, 0, 0, 0, 0]); // next header, length 0, PadN
+  const out = Buffer.concat([packet.subarray(0, 40), options, packet.subarray(40)]);
+  out[6] = type;
+  out.writeUInt16BE(out.readUInt16BE(4) + options.length, 4);
+  return out;
+}
+
 function newEngine(allowLocal: boolean, output = new CapturingOutput(), limits?: NatLimits) {
-  const policy = new EgressPolicy({ prefixes: ["198.19.0.0/16"], allowLocal });
+  const policy = new EgressPolicy({ prefixes: ["198.19.0.0/16", "2001:db8:19::/48"], allowLocal });
   return { engine: new NatEngine({ output, policy, linkMtu: 65520, ...(limits ? { limits } : {}) }), output };
 }
 
@@ -258,6 +293,138 @@ describe("NAT engine with a userspace peer", { timeout: 8_000 }, () => {
 });
 
 describe("NAT engine refusals and bad input", { timeout: 20_000 }, () => {
+  test("a protocol the exit does not speak is answered as a host does (protocol unreachable, or a parameter problem at its Next Header), or prohibited where the policy refuses", () => {
+    const { engine, output } = newEngine(false);
+    const gre = rawPacket("198.18.0.1", "198.19.0.10", GRE, Buffer.from("gre payload"));
+    const sctp = rawPacket("2001:db8:1::1", "2001:db8:19::10", SCTP, Buffer.from("sctp payload"));
+    const behindOptions = withOptionsHeader(sctp, HOP_BY_HOP);
+    const icmpv6InIpv4 = rawPacket("198.18.0.1", "198.19.0.10", 58, Buffer.alloc(8));
+    const notAdvertised = rawPacket("198.18.0.1", "198.18.100.1", GRE, Buffer.from("gre payload"));
+    engine.handlePackets([gre, sctp, behindOptions, icmpv6InIpv4, notAdvertised]);
+    assert.equal(engine.counters.unsupportedProtocol, 5);
+    const answers = output.packets.map((packet) => {
+      const ip = parseIp(packet);
+      const icmp = icmpOf(packet);
+      assert.ok(icmp && icmp.verifyChecksum(ip), "a well-formed ICMP message");
+      return {
+        from: ip.src.toString("hex"),
+        to: ip.dst.toString("hex"),
+        type: icmp.type,
+        code: icmp.code,
+        pointer: icmp.restOfHeader,
+        quote: icmp.payload.toString("hex"),
+      };
+    });
+    const answer = (of: Buffer, type: number, code: number, pointer: number) => {
+      const ip = parseIp(of);
+      return {
+        from: ip.dst.toString("hex"),
+        to: ip.src.toString("hex"),
+        type,
+        code,
+        pointer,
+        quote: of.toString("hex"),
+      };
+    };
+    assert.deepEqual(answers, [
+      answer(gre, Icmpv4Type.DEST_UNREACHABLE, Icmpv4UnreachableCode.PROTOCOL, 0),
+      answer(sctp, Icmpv6Type.PARAMETER_PROBLEM, Icmpv6ParameterProblemCode.UNRECOGNIZED_NEXT_HEADER, 6),
+      answer(
+        behindOptions,
+        Icmpv6Type.PARAMETER_PROBLEM,
+        Icmpv6ParameterProblemCode.UNRECOGNIZED_NEXT_HEADER,
+        40,
+      ),
+      answer(icmpv6InIpv4, Icmpv4Type.DEST_UNREACHABLE, Icmpv4UnreachableCode.PROTOCOL, 0),
+      answer(notAdvertised, Icmpv4Type.DEST_UNREACHABLE, Icmpv4UnreachableCode.ADMIN_PROHIBITED, 0),
+    ]);
+    assert.equal(engine.counters.internalErrors, 0);
+    engine.close("test over");
+  });
+
+  test("no answer to a source that is no single host (multicast, unspecified, broadcast), nor to No Next Header", () => {
+    const { engine, output } = newEngine(false);
+    engine.handlePackets([
+      rawPacket("224.0.0.1", "198.19.0.10", GRE, Buffer.alloc(4)),
+      rawPacket("0.0.0.0", "198.19.0.10", GRE, Buffer.alloc(4)),
+      rawPacket("255.255.255.255", "198.19.0.10", GRE, Buffer.alloc(4)),
+      rawPacket("ff02::1", "2001:db8:19::10", SCTP, Buffer.alloc(4)),
+      rawPacket("::", "2001:db8:19::10", SCTP, Buffer.alloc(4)),
+      rawPacket("2001:db8:1::1", "2001:db8:19::10", NO_NEXT_HEADER, Buffer.alloc(0)),
+    ]);
+    assert.equal(engine.counters.unsupportedProtocol, 6);
+    assert.deepEqual(output.packets, []);
+    engine.close("test over");
+  });
+
+  test("a protocol the DNS stub does not speak is answered too, not dropped", () => {
+    const output = new CapturingOutput();
+    const policy = new EgressPolicy({ prefixes: ["198.19.0.0/16"], allowLocal: false });
+    const stub = parseAddress("198.18.0.2");
+    const engine = new NatEngine({
+      output,
+      policy,
+      linkMtu: 65520,
+      dnsStub: {
+        addresses: [stub],
+        resolver: { answerUdp: () => Promise.resolve(null), tcpTarget: { host: "127.0.0.1", port: 1 } },
+      },
+    });
+    engine.handlePackets([rawPacket("198.18.0.1", "198.18.0.2", GRE, Buffer.alloc(4))]);
+    assert.equal(output.packets.length, 1, "one answer");
+    const icmp = icmpOf(output.packets[0]!);
+    assert.deepEqual([icmp?.type, icmp?.code], [Icmpv4Type.DEST_UNREACHABLE, Icmpv4UnreachableCode.PROTOCOL]);
+    assert.equal(engine.counters.unsupportedProtocol, 1);
+    engine.close("test over");
+  });
+
+  test("TCP behind a Hop-by-Hop header and UDP behind Destination Options reach their destination", async (t) => {
+    const listener = createServer((socket) => socket.destroy());
+    const datagrams = createSocket("udp6");
+    t.after(() => {
+      listener.close();
+      datagrams.close();
+    });
+    await new Promise<void>((resolve) => listener.listen(0, "::1", resolve));
+    await new Promise<void>((resolve) => datagrams.bind(0, "::1", resolve));
+    const received = new Promise<string>((resolve) =>
+      datagrams.once("message", (m) => resolve(m.toString())),
+    );
+    const { engine, output } = newEngine(true);
+    t.after(() => engine.close("test over"));
+    const src = parseAddress("2001:db8:1::1");
+    const dst = parseAddress("::1");
+    const syn = buildTcpPacket({
+      src,
+      dst,
+      srcPort: 40200,
+      dstPort: (listener.address() as AddressInfo).port,
+      seq: 1,
+      ack: 0,
+      flags: TcpFlag.SYN,
+      window: 65535,
+    });
+    const datagram = buildUdpPacket({
+      src,
+      dst,
+      srcPort: 40201,
+      dstPort: datagrams.address().port,
+      payload: Buffer.from("behind destination options"),
+    });
+    engine.handlePackets([
+      withOptionsHeader(syn, HOP_BY_HOP),
+      withOptionsHeader(datagram, DESTINATION_OPTIONS),
+    ]);
+    const synAck = await output.next((p) => {
+      const tcp = tcpOf(p);
+      return tcp?.syn ? tcp : undefined;
+    });
+    assert.ok(synAck.hasAck);
+    assert.equal(synAck.ack, 2);
+    assert.equal(await received, "behind destination options");
+    assert.equal(engine.counters.unsupportedProtocol + engine.counters.malformed, 0);
+  });
+
   test("a destination outside the policy gets ICMP administratively prohibited, and no socket", async () => {
     const { engine, output } = newEngine(false);
     engine.handlePackets([

@@ -14,6 +14,7 @@ import type { IcmpForwarder } from "./icmp-forwarder.js";
 import { MemoryBudget } from "./memory-budget.js";
 import { newNatCounters, type NatCounters } from "./nat-counters.js";
 import type { PacketOutput } from "./packet-output.js";
+import { adminProhibited, isSingleHostSource, protocolUnreachable } from "./refusal.js";
 import { DEFAULT_TCP_LIMITS, type TcpLimits } from "./tcp/context.js";
 import { TcpForwarder } from "./tcp/forwarder.js";
 import { DEFAULT_UDP_LIMITS, UdpForwarder, type UdpLimits } from "./udp-forwarder.js";
@@ -74,6 +75,8 @@ export class NatEngine {
   private readonly udp: UdpForwarder;
   private readonly icmp: IcmpForwarder | undefined;
   private readonly stub: DnsStub | undefined;
+  private readonly output: PacketOutput;
+  private readonly policy: EgressPolicy;
   private readonly log: ((line: string) => void) | undefined;
   private lastErrorLoggedAt = -Infinity;
   private errorsSinceLog = 0;
@@ -81,6 +84,8 @@ export class NatEngine {
   constructor(options: NatEngineOptions) {
     const limits = options.limits ?? DEFAULT_NAT_LIMITS;
     this.log = options.log;
+    this.output = options.output;
+    this.policy = options.policy;
     this.table = options.table ?? new FlowTable();
     this.budget = new MemoryBudget(limits.totalBufferBytes);
     this.tcp = new TcpForwarder({
@@ -162,7 +167,7 @@ export class NatEngine {
 
   private dispatch(ip: IpView): void {
     if (this.stub?.owns(ip.dst)) {
-      this.stub.handle(ip);
+      if (!this.stub.handle(ip)) this.refuseProtocol(ip);
       return;
     }
     switch (ip.protocol) {
@@ -183,7 +188,21 @@ export class NatEngine {
       default:
         break;
     }
+    this.refuseProtocol(ip);
+  }
+
+  /**
+   * A protocol the exit does not speak (GRE, SCTP, ICMPv6 inside IPv4...) is answered as a host
+   * answers it, never with silence; a destination the policy refuses, as every refused one is.
+   * Not ICMP of the packet's own family, so never an error about an error; not to a source that
+   * is no single host; and "No Next Header" carries nothing.
+   */
+  private refuseProtocol(ip: IpView): void {
     this.counters.unsupportedProtocol++;
+    if (ip.version === 6 && ip.protocol === IpProtocol.IPV6_NO_NEXT_HEADER) return;
+    if (!isSingleHostSource(ip.src)) return;
+    const allowed = this.stub?.owns(ip.dst) || this.policy.check(ip.dst).allowed;
+    this.output.send(allowed ? protocolUnreachable(ip) : adminProhibited(ip));
   }
 
   get flowCounts(): { tcp: number; udp: number; icmp: number } {

@@ -2,8 +2,10 @@ import {
   buildIcmpErrorPacket,
   Icmpv4Type,
   Icmpv4UnreachableCode,
+  Icmpv6ParameterProblemCode,
   Icmpv6Type,
   Icmpv6UnreachableCode,
+  type IpView,
 } from "../packet/index.js";
 
 /** The packet an ICMP error is about: an IpView, or a kept copy of its first bytes. */
@@ -37,6 +39,36 @@ export function adminProhibited(original: OffendingPacket): Buffer {
 /** What a closed UDP port answers. */
 export function portUnreachable(original: OffendingPacket): Buffer {
   return unreachable(original, Icmpv4UnreachableCode.PORT, Icmpv6UnreachableCode.PORT);
+}
+
+/**
+ * What a host answers a packet of a protocol it does not speak (RFC 1122 §3.2.2.1, RFC 4443
+ * §3.4): ICMP protocol unreachable, or an ICMPv6 parameter problem pointing at the Next Header
+ * field that names the protocol.
+ */
+export function protocolUnreachable(ip: IpView): Buffer {
+  if (ip.version === 4) {
+    return buildIcmpErrorPacket({
+      original: ip,
+      type: Icmpv4Type.DEST_UNREACHABLE,
+      code: Icmpv4UnreachableCode.PROTOCOL,
+    });
+  }
+  return buildIcmpErrorPacket({
+    original: ip,
+    type: Icmpv6Type.PARAMETER_PROBLEM,
+    code: Icmpv6ParameterProblemCode.UNRECOGNIZED_NEXT_HEADER,
+    restOfHeader: ip.nextHeaderOffset,
+  });
+}
+
+/**
+ * Whether `src` names one host an ICMP error may go to: never the unspecified address, a
+ * multicast or broadcast one, nor IPv4's reserved 240/4 (RFC 1122 §3.2.2, RFC 4443 §2.4(e)).
+ */
+export function isSingleHostSource(src: Uint8Array): boolean {
+  if (src.length === 4) return src[0] !== 0 && src[0]! < 224;
+  return src[0] !== 0xff && src.some((byte) => byte !== 0);
 }
 
 /** The destination could not be reached (no route, or the connect timed out). */

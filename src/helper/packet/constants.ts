@@ -4,6 +4,8 @@ export const IpProtocol = {
   TCP: 6,
   UDP: 17,
   ICMPV6: 58,
+  /** IPv6 "No Next Header" (RFC 8200 §4.7): nothing follows, nothing to deliver. */
+  IPV6_NO_NEXT_HEADER: 59,
 } as const;
 
 /** TCP header flag bits (RFC 9293 §3.1, RFC 3168 for ECE/CWR). */
@@ -38,6 +40,7 @@ export const Icmpv6Type = {
   DEST_UNREACHABLE: 1,
   PACKET_TOO_BIG: 2,
   TIME_EXCEEDED: 3,
+  PARAMETER_PROBLEM: 4,
   ECHO_REQUEST: 128,
   ECHO_REPLY: 129,
 } as const;
@@ -48,6 +51,13 @@ export const Icmpv6UnreachableCode = {
   ADMIN_PROHIBITED: 1,
   ADDRESS: 3,
   PORT: 4,
+} as const;
+
+/** ICMPv6 parameter-problem codes (RFC 4443 §3.4); the rest of the header is a pointer. */
+export const Icmpv6ParameterProblemCode = {
+  ERRONEOUS_HEADER_FIELD: 0,
+  UNRECOGNIZED_NEXT_HEADER: 1,
+  UNRECOGNIZED_OPTION: 2,
 } as const;
 
 export const IPV4_HEADER_LENGTH = 20;

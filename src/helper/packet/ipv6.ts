@@ -36,6 +36,11 @@ export class Ipv6View {
     readonly protocol: number,
     readonly payloadOffset: number,
     readonly fragment: Ipv6Fragment | undefined,
+    /**
+     * Where the Next Header field that names `protocol` is: 6 in the fixed header, else the first
+     * byte of the last extension header. A parameter problem about `protocol` points here.
+     */
+    readonly nextHeaderOffset: number,
   ) {}
 
   static parse(packet: Buffer): Ipv6View {
@@ -55,6 +60,7 @@ export class Ipv6View {
     }
     const buf = end === packet.length ? packet : packet.subarray(0, end);
     let offset = IPV6_HEADER_LENGTH;
+    let nextHeaderOffset = 6;
     let fragment: Ipv6Fragment | undefined;
     for (let count = 0; ; count++) {
       if (!isExtensionHeader(next)) break;
@@ -85,10 +91,11 @@ export class Ipv6View {
       }
       if (offset + length > end)
         throw new PacketError("truncated", "IPv6 extension header runs past the packet");
+      nextHeaderOffset = offset;
       offset += length;
       next = headerNext;
     }
-    return new Ipv6View(buf, next, offset, fragment);
+    return new Ipv6View(buf, next, offset, fragment, nextHeaderOffset);
   }
 
   get totalLength(): number {

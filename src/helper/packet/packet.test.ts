@@ -276,6 +276,13 @@ describe("round trips", () => {
           const ip = Ipv6View.parse(packet);
           assert.equal(ip.protocol, 17);
           assert.equal(ip.payloadOffset, 40 + extensions.reduce((n, e) => n + e.length, 0));
+          const last = extensions.length - 1;
+          assert.equal(
+            ip.nextHeaderOffset,
+            last < 0 ? 6 : 40 + extensions.slice(0, last).reduce((n, e) => n + e.length, 0),
+            "the Next Header field naming the upper layer",
+          );
+          assert.equal(packet[ip.nextHeaderOffset], 17);
           const u = UdpView.parse(ip.payload);
           assert.ok(u.verifyChecksum(ip), "UDP checksum behind extension headers");
           assert.equal(ip.isFragment, false, "an atomic fragment header is not a fragment");
