@@ -20,6 +20,13 @@ import { extname, join, normalize, sep } from "node:path";
 import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer, type RawData } from "ws";
 import type { AppEvent, BridgeServerMessage } from "../shared/api.js";
+import {
+  BRIDGE_PATH,
+  BRIDGE_PROTOCOL,
+  TOKEN_FRAGMENT_KEY,
+  TOKEN_PATTERN,
+  TOKEN_PROTOCOL_PREFIX,
+} from "../shared/bridge-protocol.js";
 import { dispatchRequest, type AppBackend } from "./app/backend.js";
 
 export interface UiServerOptions {
@@ -40,13 +47,8 @@ export interface UiServer {
   close(): Promise<void>;
 }
 
-export const BRIDGE_PATH = "/api/ws";
-/** The bridge's wire format: the one subprotocol the server accepts, and so names in its answer. */
-export const BRIDGE_PROTOCOL = "backhaul.v1";
-/** `backhaul.token.<token>`: how the page proves it was opened from the printed URL. Never echoed. */
-export const TOKEN_PROTOCOL_PREFIX = "backhaul.token.";
-/** A subprotocol is an HTTP token: base64url and hex fit, padding and `+`/`/` would not. */
-const TOKEN_PATTERN = /^[A-Za-z0-9_-]{16,}$/;
+/** A shorter fixed token would be guessable. */
+const MIN_TOKEN_LENGTH = 16;
 /** The largest message a window may send; requests are small. */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
 /** A window that falls this far behind on events is dropped; it reconnects and takes a snapshot. */
@@ -83,7 +85,8 @@ function securityHeaders(port: number): Record<string, string> {
 
 export async function startUiServer(options: UiServerOptions): Promise<UiServer> {
   const token = options.token ?? randomBytes(32).toString("base64url");
-  if (!TOKEN_PATTERN.test(token)) throw new Error("the UI token must be 16 or more base64url characters");
+  if (token.length < MIN_TOKEN_LENGTH || !TOKEN_PATTERN.test(token))
+    throw new Error("the UI token must be 16 or more base64url characters");
   const context: Context = { token, port: options.port, rendererDir: options.rendererDir };
   const server = createServer(
     {
@@ -137,7 +140,7 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
   return {
     port: context.port,
     token,
-    url: `http://127.0.0.1:${context.port}/#token=${token}`,
+    url: `http://127.0.0.1:${context.port}/#${TOKEN_FRAGMENT_KEY}=${token}`,
     close: () =>
       new Promise<void>((resolve) => {
         unsubscribe();

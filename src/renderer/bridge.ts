@@ -6,6 +6,13 @@
  * subprotocol `backhaul.token.<token>` next to `backhaul.v1`.
  */
 import type { BackhaulApi } from "../shared/api.js";
+import {
+  BRIDGE_PATH,
+  BRIDGE_PROTOCOL,
+  TOKEN_FRAGMENT_KEY,
+  TOKEN_PATTERN,
+  TOKEN_PROTOCOL_PREFIX,
+} from "../shared/bridge-protocol.js";
 import { BridgeClient, type BridgeLinkState, type SocketFactory } from "./bridge-client.js";
 
 declare global {
@@ -20,11 +27,8 @@ export interface Bridge {
   onLinkChange(listener: (state: BridgeLinkState) => void): () => void;
 }
 
-const BRIDGE_PROTOCOL = "backhaul.v1";
-const TOKEN_PROTOCOL_PREFIX = "backhaul.token.";
+/** Where this tab keeps the token across reloads. */
 const TOKEN_KEY = "backhaul.token";
-/** A subprotocol is an HTTP token: the server hands out base64url. */
-const TOKEN_PATTERN = /^[A-Za-z0-9_-]+$/;
 
 export function createBridge(): Bridge {
   const preload = window.backhaul;
@@ -39,7 +43,7 @@ export function createBridge(): Bridge {
     const fresh = takeToken();
     if (fresh !== null && fresh !== token) location.reload();
   });
-  const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/api/ws`;
+  const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${BRIDGE_PATH}`;
   const client = new BridgeClient({
     connect:
       token === null ? () => null : browserSocket(url, [BRIDGE_PROTOCOL, TOKEN_PROTOCOL_PREFIX + token]),
@@ -56,7 +60,7 @@ export function createBridge(): Bridge {
 }
 
 function tokenInHash(): string | null {
-  return new URLSearchParams(location.hash.replace(/^#/, "")).get("token");
+  return new URLSearchParams(location.hash.replace(/^#/, "")).get(TOKEN_FRAGMENT_KEY);
 }
 
 /** The token this page load took from its fragment; sessionStorage keeps it across reloads. */

@@ -8,8 +8,6 @@ import type { DnsRow } from "./dns-row.js";
 import type { FlowRow, TableDelta } from "./flow-row.js";
 
 export type SessionPhase = "disconnected" | "connecting" | "connected" | "reconnecting" | "error";
-/** @deprecated name kept for the first renderer; use SessionPhase. */
-export type SessionState = SessionPhase;
 
 /** The steps of a connect, in order; the window shows them as progress. */
 export type ConnectStep = "start" | "ssh" | "upload" | "agent" | "routes" | "dns";

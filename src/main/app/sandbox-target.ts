@@ -14,7 +14,8 @@ import { existsSync } from "node:fs";
 import { mkdir, rm, rmdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Duplex } from "node:stream";
-import type { AgentTransport, ConnectStep } from "../broker/session.js";
+import type { ConnectStep } from "../../shared/api.js";
+import type { AgentTransport } from "../broker/session.js";
 
 export const SANDBOX_TARGET_ID = "sandbox";
 export const SANDBOX_LABEL = "This computer (sandbox)";

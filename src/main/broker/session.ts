@@ -7,10 +7,8 @@ import { EventEmitter } from "node:events";
 import type { Duplex, Readable } from "node:stream";
 import { forwardLines } from "../../helper/line-socket.js";
 import type { ExitSessionOptions } from "../../helper/exit-session.js";
+import type { ConnectStep } from "../../shared/api.js";
 import { inProcessExit, type ExitHandle, type ExitProvider } from "./exit-handle.js";
-
-/** The steps of a connect, in order; the UI shows them as progress. */
-export type ConnectStep = "start" | "ssh" | "upload" | "agent" | "routes" | "dns";
 
 export type SessionState =
   | { state: "connecting"; step: ConnectStep; attempt: number }

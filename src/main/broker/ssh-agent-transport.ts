@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { sanitisedLines } from "../../shared/remote-lines.js";
 import { VERSION } from "../../shared/version.js";
 import { deployAgent, RemoteNotReadyError } from "./deploy/index.js";
-import type { AgentTransport, ConnectStep } from "./session.js";
+import type { ConnectStep } from "../../shared/api.js";
+import type { AgentTransport } from "./session.js";
 import { FatalSessionError } from "./session.js";
 import { connectSsh, type HostKeyPolicy, type PassphrasePrompt } from "./ssh/index.js";
 import {

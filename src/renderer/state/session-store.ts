@@ -5,7 +5,7 @@ import type { BridgeLinkState } from "../bridge-client.js";
 
 const MAX_LOG_LINES = 200;
 
-interface SessionState {
+interface SessionStoreState {
   info: AppInfo | null;
   session: SessionView;
   /** The bridge to main: "lost" shows a banner until it is back. */
@@ -19,7 +19,7 @@ interface SessionState {
   log: string[];
 }
 
-export const useSessionStore = create<SessionState>(() => ({
+export const useSessionStore = create<SessionStoreState>(() => ({
   info: null,
   session: IDLE_SESSION,
   link: "connecting",
