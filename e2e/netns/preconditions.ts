@@ -29,6 +29,7 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   unshare: "util-linux",
   getent: "libc-bin",
   getconf: "libc-bin",
+  tshark: "tshark",
 };
 
 export function findOnPath(command: string): string | undefined {
