@@ -352,8 +352,44 @@ describe("NAT engine refusals and bad input", { timeout: 20_000 }, () => {
       rawPacket("::", "2001:db8:19::10", SCTP, Buffer.alloc(4)),
       rawPacket("2001:db8:1::1", "2001:db8:19::10", NO_NEXT_HEADER, Buffer.alloc(0)),
     ]);
-    assert.equal(engine.counters.unsupportedProtocol, 6);
+    assert.equal(engine.counters.badSource, 5);
+    assert.equal(engine.counters.unsupportedProtocol, 1);
     assert.deepEqual(output.packets, []);
+    engine.close("test over");
+  });
+
+  test("TCP and UDP from a source that is no single host open nothing and earn no RST or ICMP", () => {
+    const { engine, output } = newEngine(true);
+    const syn = (src: string, dst: string): Buffer =>
+      buildTcpPacket({
+        src: parseAddress(src),
+        dst: parseAddress(dst),
+        srcPort: 40_000,
+        dstPort: 9,
+        seq: 1,
+        ack: 0,
+        flags: TcpFlag.SYN,
+        window: 1000,
+      });
+    const udp = (src: string, dst: string): Buffer =>
+      buildUdpPacket({
+        src: parseAddress(src),
+        dst: parseAddress(dst),
+        srcPort: 40_000,
+        dstPort: 9,
+        payload: Buffer.from("x"),
+      });
+    engine.handlePackets([
+      syn("0.0.0.0", "127.0.0.1"),
+      syn("224.0.0.5", "198.18.100.1"),
+      syn("ff02::1", "::1"),
+      udp("255.255.255.255", "127.0.0.1"),
+      udp("::", "2001:db8:100::1"),
+      udp("240.0.0.1", "198.19.0.10"),
+    ]);
+    assert.equal(engine.counters.badSource, 6);
+    assert.equal(engine.table.size, 0, "no flow opened");
+    assert.deepEqual(output.packets, [], "no RST or ICMP to a multicast, broadcast or unspecified address");
     engine.close("test over");
   });
 

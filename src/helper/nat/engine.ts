@@ -141,6 +141,13 @@ export class NatEngine {
         this.counters.fragments++;
         return;
       }
+      // A packet "from" multicast, broadcast or nobody opens no flow and earns no answer: no
+      // host would send it, and an RST or ICMP error to such an address must never be made
+      // (RFC 1122 §3.2.2, RFC 4443 §2.4(e)). Checked once here, not in each forwarder.
+      if (!isSingleHostSource(ip.src)) {
+        this.counters.badSource++;
+        return;
+      }
       this.dispatch(ip);
     } catch (error) {
       if (error instanceof PacketError) this.counters.malformed++;
@@ -194,13 +201,12 @@ export class NatEngine {
   /**
    * A protocol the exit does not speak (GRE, SCTP, ICMPv6 inside IPv4...) is answered as a host
    * answers it, never with silence; a destination the policy refuses, as every refused one is.
-   * Not ICMP of the packet's own family, so never an error about an error; not to a source that
-   * is no single host; and "No Next Header" carries nothing.
+   * Not ICMP of the packet's own family, so never an error about an error; and "No Next Header"
+   * carries nothing.
    */
   private refuseProtocol(ip: IpView): void {
     this.counters.unsupportedProtocol++;
     if (ip.version === 6 && ip.protocol === IpProtocol.IPV6_NO_NEXT_HEADER) return;
-    if (!isSingleHostSource(ip.src)) return;
     const allowed = this.stub?.owns(ip.dst) || this.policy.check(ip.dst).allowed;
     this.output.send(allowed ? protocolUnreachable(ip) : adminProhibited(ip));
   }

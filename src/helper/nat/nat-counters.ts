@@ -4,6 +4,8 @@ export interface NatCounters {
   malformed: number;
   badChecksum: number;
   fragments: number;
+  /** Packets whose source is no single host (unspecified, multicast, broadcast, 240/4). */
+  badSource: number;
   unsupportedProtocol: number;
   refused: number;
   tcpStraySegments: number;
@@ -26,6 +28,7 @@ export function newNatCounters(): NatCounters {
     malformed: 0,
     badChecksum: 0,
     fragments: 0,
+    badSource: 0,
     unsupportedProtocol: 0,
     refused: 0,
     tcpStraySegments: 0,
