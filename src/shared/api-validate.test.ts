@@ -72,4 +72,10 @@ test("every channel has a validator", () => {
 test("canonicalPrefix", () => {
   assert.equal(canonicalPrefix("192.168.1.7/24"), "192.168.1.0/24");
   assert.equal(canonicalPrefix("nonsense"), null);
+  assert.equal(canonicalPrefix(" 2001:DB8::1/32 "), "2001:db8::/32");
+  // The forms the CLI's --route refuses (routes/cidr.ts) are refused here too, not read otherwise:
+  // ipaddr.js alone reads "010.0.0.0/8" as octal 8.0.0.0/8 and "10.1/16" as 10.0.0.1/16.
+  for (const text of ["010.0.0.0/8", "10.1/16", "10.0.0.0/08", "fe80::1%en0/64", "10.0.0.1"]) {
+    assert.equal(canonicalPrefix(text), null, text);
+  }
 });

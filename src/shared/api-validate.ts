@@ -7,6 +7,7 @@
 import ipaddr from "ipaddr.js";
 import type { RequestChannel, RequestOf, Settings } from "./api.js";
 import { isRequestChannel } from "./api.js";
+import { formatNetwork, parsePrefix } from "./ip-prefix.js";
 
 export class ApiValidationError extends Error {
   override readonly name = "ApiValidationError";
@@ -70,16 +71,8 @@ export function validateSettings(payload: unknown): Settings {
 
 /** A CIDR prefix in canonical form ("10.1.0.0/16"), or null. */
 export function canonicalPrefix(value: string): string | null {
-  try {
-    const [address, bits] = ipaddr.parseCIDR(value.trim());
-    const network =
-      address.kind() === "ipv4"
-        ? ipaddr.IPv4.networkAddressFromCIDR(value.trim())
-        : ipaddr.IPv6.networkAddressFromCIDR(value.trim());
-    return `${network.toString()}/${bits}`;
-  } catch {
-    return null;
-  }
+  const parsed = parsePrefix(value.trim());
+  return parsed.ok ? formatNetwork(parsed.prefix) : null;
 }
 
 function record(value: unknown, what: string, keys: string[]): Record<string, unknown> {

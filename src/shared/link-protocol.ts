@@ -38,6 +38,7 @@
  * This module runs in any process: it uses Buffer but no other Node API.
  */
 
+import { parseAddress, parsePrefix, type ParsedPrefix } from "./ip-prefix.js";
 import { sanitiseRemoteText } from "./remote-text.js";
 
 export const PROTOCOL_VERSION = 1;
@@ -440,7 +441,7 @@ function parseDnsConfig(value: unknown, bad: (problem: string) => LinkError): Li
   const servers = stringArray(value.servers, "dns.servers", MAX_DNS_SERVERS, bad);
   if (servers.length === 0) throw bad(`dns.servers is empty in mode "${mode}"`);
   servers.forEach((server, index) => {
-    if (parseIpv4(server) === null && parseIpv6(server) === null) {
+    if (parseAddress(server) === null) {
       throw bad(`dns.servers[${index}] ${quote(server)} is not an IP address`);
     }
   });
@@ -622,8 +623,13 @@ function optionalSubnet(
   if (!prefix.hostBitsClear) throw bad(`${field} ${quote(value)} has host bits set`);
   // A link needs room for two hosts: the entrance's address and the exit's stub.
   const maxPrefix = family === 4 ? 30 : 126;
-  if (prefix.prefixLength > maxPrefix) throw bad(`${field} ${quote(value)} is narrower than /${maxPrefix}`);
+  if (prefix.length > maxPrefix) throw bad(`${field} ${quote(value)} is narrower than /${maxPrefix}`);
   return value;
+}
+
+function parseCidr(text: string): ParsedPrefix | null {
+  const result = parsePrefix(text);
+  return result.ok ? result.prefix : null;
 }
 
 const DOMAIN_LABEL = /^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$/;
@@ -632,86 +638,4 @@ function isDomainName(name: string): boolean {
   const trimmed = name.endsWith(".") ? name.slice(0, -1) : name;
   if (trimmed.length === 0 || trimmed.length > 253) return false;
   return trimmed.split(".").every((label) => DOMAIN_LABEL.test(label));
-}
-
-interface Cidr {
-  family: 4 | 6;
-  prefixLength: number;
-  hostBitsClear: boolean;
-}
-
-function parseCidr(text: string): Cidr | null {
-  const slash = text.indexOf("/");
-  if (slash < 0) return null;
-  const lengthText = text.slice(slash + 1);
-  if (!/^(?:0|[1-9][0-9]{0,2})$/.test(lengthText)) return null;
-  const prefixLength = Number(lengthText);
-  const addressText = text.slice(0, slash);
-  const bytes = parseIpv4(addressText) ?? parseIpv6(addressText);
-  if (bytes === null || prefixLength > bytes.length * 8) return null;
-  let hostBitsClear = true;
-  for (let bit = prefixLength; bit < bytes.length * 8; bit++) {
-    if ((((bytes[bit >> 3] ?? 0) >> (7 - (bit & 7))) & 1) !== 0) {
-      hostBitsClear = false;
-      break;
-    }
-  }
-  return { family: bytes.length === 4 ? 4 : 6, prefixLength, hostBitsClear };
-}
-
-/** Dotted-quad IPv4 only (no "10.1" or octal): these strings end up in `ip route` commands. */
-function parseIpv4(text: string): Uint8Array | null {
-  const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
-  if (match === null) return null;
-  const bytes = new Uint8Array(4);
-  for (let i = 0; i < 4; i++) {
-    const part = match[i + 1] ?? "";
-    if (part.length > 1 && part.startsWith("0")) return null;
-    const value = Number(part);
-    if (value > 255) return null;
-    bytes[i] = value;
-  }
-  return bytes;
-}
-
-/** RFC 4291 text forms, "::" and a trailing dotted quad included; no zone index. */
-function parseIpv6(text: string): Uint8Array | null {
-  if (text.length < 2 || text.length > 45) return null;
-  let rest = text;
-  let tail: Uint8Array | null = null;
-  if (text.includes(".")) {
-    const lastColon = text.lastIndexOf(":");
-    tail = parseIpv4(text.slice(lastColon + 1));
-    if (lastColon < 0 || tail === null) return null;
-    rest = `${text.slice(0, lastColon + 1)}0:0`;
-  }
-  const halves = rest.split("::");
-  if (halves.length > 2) return null;
-  const groupsOf = (part: string): number[] | null => {
-    if (part === "") return [];
-    const groups: number[] = [];
-    for (const group of part.split(":")) {
-      if (!/^[0-9A-Fa-f]{1,4}$/.test(group)) return null;
-      groups.push(parseInt(group, 16));
-    }
-    return groups;
-  };
-  const head = groupsOf(halves[0] ?? "");
-  const back = halves.length === 2 ? groupsOf(halves[1] ?? "") : [];
-  if (head === null || back === null) return null;
-  let groups: number[];
-  if (halves.length === 1) {
-    if (head.length !== 8) return null;
-    groups = head;
-  } else {
-    if (head.length + back.length > 7) return null;
-    groups = [...head, ...new Array<number>(8 - head.length - back.length).fill(0), ...back];
-  }
-  const bytes = new Uint8Array(16);
-  groups.forEach((group, index) => {
-    bytes[index * 2] = group >> 8;
-    bytes[index * 2 + 1] = group & 0xff;
-  });
-  if (tail !== null) bytes.set(tail, 12);
-  return bytes;
 }

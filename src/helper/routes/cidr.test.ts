@@ -56,6 +56,9 @@ describe("parsePrefix", () => {
     assertCidrError("256.0.0.0/8", /not an IPv4 or IPv6 address/);
     assertCidrError("010.0.0.0/8", /not an IPv4 or IPv6 address/);
     assertCidrError("fe80::%en0/64", /zone indexes/);
+    // As strict as the link's CONFIG (shared/ip-prefix.ts): no leading zeros anywhere.
+    assertCidrError("::ffff:010.0.0.1/128", /not an IPv4 or IPv6 address/);
+    assertCidrError("10.0.0.0/08", /prefix length must be a number/);
     assertCidrError("example.com", /not an IPv4 or IPv6 address/);
     assertCidrError("", /not an IPv4 or IPv6 address/);
   });

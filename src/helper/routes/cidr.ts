@@ -1,43 +1,51 @@
-// Prefix arithmetic on bigints: parsing and formatting go through ipaddr.js, the set operations
-// (containment, subtraction, ordering) are a few lines of integer math that ipaddr.js lacks.
-import ipaddr from "ipaddr.js";
+// Prefix arithmetic on bigints: parsing and formatting are shared/ip-prefix.ts's (ipaddr.js), the
+// set operations (containment, subtraction, ordering) are a few lines of integer math that
+// ipaddr.js lacks.
+import {
+  ADDRESS_BITS,
+  formatAddress as formatAddressBytes,
+  parseAddress as parseAddressBytes,
+  parsePrefix as parsePrefixText,
+  type IpFamily,
+} from "../../shared/ip-prefix.js";
 import { CidrError } from "./errors.js";
 
 export interface Prefix {
-  readonly family: 4 | 6;
+  readonly family: IpFamily;
   /** The network address as an integer, host bits clear. */
   readonly network: bigint;
   readonly length: number;
 }
 
-const WIDTH = { 4: 32, 6: 128 } as const;
+const WIDTH = ADDRESS_BITS;
 
-export function addressWidth(family: 4 | 6): number {
+export function addressWidth(family: IpFamily): number {
   return WIDTH[family];
 }
 
-/** Parses a bare address in its usual text form (four-part decimal IPv4, zone-free IPv6). */
-export function parseAddress(text: string): { family: 4 | 6; value: bigint } | null {
-  let family: 4 | 6;
-  if (ipaddr.IPv4.isValidFourPartDecimal(text)) family = 4;
-  else if (!text.includes("%") && ipaddr.IPv6.isValid(text)) family = 6;
-  else return null;
-  let value = 0n;
-  for (const byte of ipaddr.parse(text).toByteArray()) value = (value << 8n) | BigInt(byte);
-  return { family, value };
+/** A bare address as an integer; null unless it is in its usual text form (shared/ip-prefix.ts). */
+export function parseAddress(text: string): { family: IpFamily; value: bigint } | null {
+  const address = parseAddressBytes(text);
+  return address === null ? null : { family: address.family, value: valueOf(address.bytes) };
 }
 
-export function formatAddress(value: bigint, family: 4 | 6): string {
-  const bytes: number[] = [];
+function valueOf(bytes: Uint8Array): bigint {
+  let value = 0n;
+  for (const byte of bytes) value = (value << 8n) | BigInt(byte);
+  return value;
+}
+
+export function formatAddress(value: bigint, family: IpFamily): string {
+  const bytes = new Uint8Array(WIDTH[family] / 8);
   let rest = value;
-  for (let i = 0; i < WIDTH[family] / 8; i++) {
-    bytes.unshift(Number(rest & 0xffn));
+  for (let i = bytes.length - 1; i >= 0; i--) {
+    bytes[i] = Number(rest & 0xffn);
     rest >>= 8n;
   }
-  return ipaddr.fromByteArray(bytes).toString();
+  return formatAddressBytes(bytes);
 }
 
-function hostMask(family: 4 | 6, length: number): bigint {
+function hostMask(family: IpFamily, length: number): bigint {
   return (1n << BigInt(WIDTH[family] - length)) - 1n;
 }
 
@@ -46,32 +54,15 @@ function hostMask(family: 4 | 6, length: number): bigint {
  * Host bits must be clear: "10.1.2.3/8" is more likely a typo than a wish for 10.0.0.0/8.
  */
 export function parsePrefix(text: string): Prefix {
-  const slash = text.indexOf("/");
-  const addressText = slash < 0 ? text : text.slice(0, slash);
-  const address = parseAddress(addressText);
-  if (address === null) {
-    const hint = addressText.includes("%") ? " (zone indexes such as %en0 are not allowed)" : "";
-    throw new CidrError(text, `${JSON.stringify(addressText)} is not an IPv4 or IPv6 address${hint}`);
-  }
-  const width = WIDTH[address.family];
-  let length: number = width;
-  if (slash >= 0) {
-    const lengthText = text.slice(slash + 1);
-    if (!/^\d{1,3}$/.test(lengthText)) throw new CidrError(text, `the prefix length must be a number`);
-    length = Number(lengthText);
-    if (length > width) {
-      throw new CidrError(
-        text,
-        `the prefix length ${length} is over ${width}, the IPv${address.family} maximum`,
-      );
-    }
-  }
-  const network = address.value & ~hostMask(address.family, length);
-  if (network !== address.value) {
-    const suggestion = formatPrefix({ family: address.family, network, length });
+  const parsed = parsePrefixText(text, { bareIsHost: true });
+  if (!parsed.ok) throw new CidrError(text, parsed.problem);
+  const { family, length, bytes } = parsed.prefix;
+  const network = valueOf(bytes) & ~hostMask(family, length);
+  if (!parsed.prefix.hostBitsClear) {
+    const suggestion = formatPrefix({ family, network, length });
     throw new CidrError(text, `host bits are set after /${length} (did you mean ${suggestion}?)`);
   }
-  return { family: address.family, network, length };
+  return { family, network, length };
 }
 
 /** The prefix of `length` bits that holds `address`: for OS output, where host bits may be set. */
@@ -92,7 +83,7 @@ export function lastAddress(prefix: Prefix): bigint {
   return prefix.network | hostMask(prefix.family, prefix.length);
 }
 
-export function containsAddress(prefix: Prefix, family: 4 | 6, address: bigint): boolean {
+export function containsAddress(prefix: Prefix, family: IpFamily, address: bigint): boolean {
   return prefix.family === family && (address & ~hostMask(family, prefix.length)) === prefix.network;
 }
 

@@ -2,7 +2,7 @@
 // Done with iproute2's `ip`, run through execFile (no shell, so no quoting or injection issues);
 // every failure says which command failed and what `ip` answered.
 import { execFile } from "node:child_process";
-import { isIP } from "node:net";
+import { parsePrefix, type IpFamily } from "../../shared/ip-prefix.js";
 
 /** Runs a command; resolves on exit 0. Injectable so callers and tests can record or fake it. */
 export type CommandRunner = (file: string, args: readonly string[]) => Promise<void>;
@@ -42,22 +42,10 @@ export const execFileRunner: CommandRunner = (file, args) =>
   });
 
 /** An address or prefix with its length, e.g. "198.18.0.1/30" or "2001:db8:2::/64". */
-function parseCidr(cidr: string): { family: 4 | 6 } {
-  const slash = cidr.lastIndexOf("/");
-  const address = slash < 0 ? cidr : cidr.slice(0, slash);
-  const family = isIP(address);
-  const bits = slash < 0 ? (family === 6 ? 128 : 32) : Number(cidr.slice(slash + 1));
-  const max = family === 6 ? 128 : 32;
-  if (
-    (family !== 4 && family !== 6) ||
-    !Number.isInteger(bits) ||
-    bits < 0 ||
-    bits > max ||
-    cidr.endsWith("/")
-  ) {
-    throw new TypeError(`not an IP address or prefix: ${JSON.stringify(cidr)}`);
-  }
-  return { family };
+function parseCidr(cidr: string): { family: IpFamily } {
+  const parsed = parsePrefix(cidr, { bareIsHost: true });
+  if (!parsed.ok) throw new TypeError(`not an IP address or prefix: ${JSON.stringify(cidr)}`);
+  return parsed.prefix;
 }
 
 /** Interface names as the kernel accepts them; a leading '-' would read as an option to `ip`. */
