@@ -1,46 +1,19 @@
-// Commands the agent runs on the remote (ip, resolvectl): execFile, never a shell, always with a
-// timeout, and failures that carry what the command printed so callers can tell "already gone"
-// from a real error.
-import { execFile } from "node:child_process";
+// Commands the agent runs on the remote (ip, resolvectl), through run-command.ts, and what their
+// failures mean: what the command printed tells "already gone" from a real error.
+import { runCommand } from "../run-command.js";
 import type { CommandRunner as TunCommandRunner } from "../tun/index.js";
+
+export { CommandError } from "../run-command.js";
 
 /** Runs a program and resolves with its stdout; rejects with a CommandError. Injectable for tests. */
 export type CommandRunner = (file: string, args: readonly string[]) => Promise<string>;
 
-export class CommandError extends Error {
-  constructor(
-    readonly file: string,
-    readonly args: readonly string[],
-    /** What the command said (stderr, else stdout), or why it could not run. */
-    readonly detail: string,
-    readonly reason: "not-found" | "failed" | "timed-out",
-    options?: { cause?: unknown },
-  ) {
-    super(`\`${[file, ...args].join(" ")}\` failed: ${detail}`, options);
-    this.name = "CommandError";
-  }
-}
-
 const COMMAND_TIMEOUT_MS = 10_000;
 
-export const execFileRunner: CommandRunner = (file, args) =>
-  new Promise((resolve, reject) => {
-    const options = { timeout: COMMAND_TIMEOUT_MS, killSignal: "SIGKILL" as const, maxBuffer: 64 << 20 };
-    execFile(file, [...args], options, (error, stdout, stderr) => {
-      if (!error) {
-        resolve(stdout);
-        return;
-      }
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") {
-        reject(new CommandError(file, args, `${file} is not installed`, "not-found", { cause: error }));
-      } else if (error.killed) {
-        reject(new CommandError(file, args, `no answer within ${COMMAND_TIMEOUT_MS} ms`, "timed-out"));
-      } else {
-        const detail = stderr.trim() || stdout.trim() || error.message;
-        reject(new CommandError(file, args, detail, "failed", { cause: error }));
-      }
-    });
-  });
+export const execFileRunner: CommandRunner = async (file, args) => {
+  const options = { timeoutMs: COMMAND_TIMEOUT_MS, killSignal: "SIGKILL" as const, maxOutputBytes: 64 << 20 };
+  return (await runCommand(file, args, options)).stdout;
+};
 
 /** LinuxInterface wants a runner without output; its failures stay our CommandErrors. */
 export function tunRunner(run: CommandRunner): TunCommandRunner {

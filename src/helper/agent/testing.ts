@@ -53,7 +53,7 @@ export function recordingRunner(script: Script = () => undefined): RecordingRunn
       calls.push(command);
       const answer = script(command);
       if (answer?.fails !== undefined) {
-        return Promise.reject(new CommandError(file, args, answer.fails, "failed"));
+        return Promise.reject(new CommandError(file, args, { reason: "failed", detail: answer.fails }));
       }
       return Promise.resolve(answer?.stdout ?? "");
     },

@@ -19,7 +19,7 @@ describe("execFileRunner", () => {
       {
         name: "RouteTableError",
         code: "command-failed",
-        message: /failed: no table/,
+        message: /failed \(exit 2\): no table$/,
       },
     );
   });

@@ -1,7 +1,7 @@
 // The TUN device and its Linux interface configuration.
 export { openTun } from "./open-tun.js";
 export { LinuxTunDevice, openLinuxTun } from "./linux-tun.js";
-export { LinuxInterface, IpCommandError, execFileRunner, type CommandRunner } from "./linux-interface.js";
+export { LinuxInterface, execFileRunner, type CommandRunner } from "./linux-interface.js";
 export {
   checkTunMtu,
   MAX_TUN_MTU,

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { IpCommandError, LinuxInterface, execFileRunner, type CommandRunner } from "./linux-interface.js";
+import { CommandError } from "../run-command.js";
+import { LinuxInterface, execFileRunner, type CommandRunner } from "./linux-interface.js";
 
 function recorder(): { runner: CommandRunner; calls: string[] } {
   const calls: string[] = [];
@@ -54,7 +55,7 @@ describe("LinuxInterface", () => {
   test("says which command failed and why", async () => {
     const missing = new LinuxInterface("bh0", execFileRunner, "/nonexistent/ip");
     await assert.rejects(missing.up(), (error: unknown) => {
-      assert.ok(error instanceof IpCommandError);
+      assert.ok(error instanceof CommandError);
       assert.match(error.message, /`ip link set dev bh0 up` failed: .*not found: install iproute2/);
       return true;
     });

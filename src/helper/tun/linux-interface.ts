@@ -1,45 +1,17 @@
 // Linux interface configuration for the TUN device: MTU, addresses, up/down, routes.
-// Done with iproute2's `ip`, run through execFile (no shell, so no quoting or injection issues);
-// every failure says which command failed and what `ip` answered.
-import { execFile } from "node:child_process";
+// Done with iproute2's `ip`, run through run-command.ts (no shell, so no quoting or injection
+// issues): every failure is a CommandError that says which command failed and what `ip` answered.
+import { runCommand } from "../run-command.js";
 import { parsePrefix, type IpFamily } from "../../shared/ip-prefix.js";
 
 /** Runs a command; resolves on exit 0. Injectable so callers and tests can record or fake it. */
 export type CommandRunner = (file: string, args: readonly string[]) => Promise<void>;
 
-export class IpCommandError extends Error {
-  constructor(
-    readonly args: readonly string[],
-    readonly detail: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`\`ip ${args.join(" ")}\` failed: ${detail}`, options);
-    this.name = "IpCommandError";
-  }
-}
-
 const IP_TIMEOUT_MS = 10_000;
 
-export const execFileRunner: CommandRunner = (file, args) =>
-  new Promise((resolve, reject) => {
-    execFile(file, [...args], { timeout: IP_TIMEOUT_MS }, (error, _stdout, stderr) => {
-      if (!error) {
-        resolve();
-        return;
-      }
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === "ENOENT") {
-        reject(new IpCommandError(args, `\`${file}\` was not found: install iproute2`, { cause: error }));
-        return;
-      }
-      const answer = stderr.trim() || error.message;
-      reject(
-        new IpCommandError(args, error.killed ? `timed out after ${IP_TIMEOUT_MS} ms` : answer, {
-          cause: error,
-        }),
-      );
-    });
-  });
+export const execFileRunner: CommandRunner = async (file, args) => {
+  await runCommand(file, args, { timeoutMs: IP_TIMEOUT_MS, name: "ip", installHint: "install iproute2" });
+};
 
 /** An address or prefix with its length, e.g. "198.18.0.1/30" or "2001:db8:2::/64". */
 function parseCidr(cidr: string): { family: IpFamily } {

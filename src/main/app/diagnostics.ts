@@ -4,12 +4,12 @@
  * an advertised prefix, which interface would carry it, does the NAT's egress policy allow it,
  * does a real connect succeed — and the summary says what to change.
  */
-import { execFile } from "node:child_process";
 import { lookup } from "node:dns/promises";
 import { connect as tcpConnect } from "node:net";
 import ipaddr from "ipaddr.js";
 import type { DiagnoseRequest, DiagnoseResult } from "../../shared/api.js";
 import { EgressPolicy, type RefusalReason } from "../../helper/nat/egress-policy.js";
+import { runCommand } from "../../helper/run-command.js";
 
 export const CONNECT_TIMEOUT_MS = 5_000;
 const LOOKUP_TIMEOUT_MS = 5_000;
@@ -210,18 +210,15 @@ export const systemProbes: DiagnoseProbes = {
     );
     return (await Promise.race([answer, timeout])).map((entry) => entry.address);
   },
-  route(address) {
-    if (process.platform !== "linux") return Promise.resolve(null);
-    return new Promise((resolve) => {
-      execFile("ip", ["-j", "route", "get", address], { timeout: 5_000 }, (error, stdout) => {
-        if (error) return resolve(null);
-        try {
-          resolve(parseIpRouteGet(stdout));
-        } catch {
-          resolve(null);
-        }
-      });
-    });
+  async route(address) {
+    if (process.platform !== "linux") return null;
+    try {
+      return parseIpRouteGet(
+        (await runCommand("ip", ["-j", "route", "get", address], { timeoutMs: 5_000 })).stdout,
+      );
+    } catch {
+      return null; // no `ip`, or an answer it could not give: the check says "unknown"
+    }
   },
   connect(address, port, timeoutMs) {
     return new Promise((resolve, reject) => {

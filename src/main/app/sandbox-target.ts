@@ -8,12 +8,13 @@
  * agent's resolver change lands there (`ip netns exec` bind-mounts it over /etc/resolv.conf)
  * and never in this computer's own /etc/resolv.conf.
  */
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { existsSync } from "node:fs";
 import { mkdir, rm, rmdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Duplex } from "node:stream";
+import { runCommand } from "../../helper/run-command.js";
 import type { ConnectStep } from "../../shared/api.js";
 import type { AgentTransport } from "../broker/session.js";
 
@@ -162,11 +163,6 @@ export class Sandbox {
   }
 }
 
-function run(file: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(file, args, { timeout: COMMAND_TIMEOUT_MS }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`${file} ${args.join(" ")}: ${stderr.trim() || error.message}`));
-      else resolve(stdout);
-    });
-  });
+async function run(file: string, args: string[]): Promise<string> {
+  return (await runCommand(file, args, { timeoutMs: COMMAND_TIMEOUT_MS })).stdout;
 }

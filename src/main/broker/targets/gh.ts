@@ -1,7 +1,7 @@
 // Runs GitHub's CLI, `gh`, and turns its failures into TargetErrors that say what to run. We go
 // through `gh` rather than GitHub's API so that the user's existing login, hosts and token
 // storage are the ones used, and so that `gh` relays the codespace's SSH (see codespaces.ts).
-import { execFile } from "node:child_process";
+import { CommandError, runCommand } from "../../../helper/run-command.js";
 import { TargetError } from "./errors.js";
 
 export interface GhOptions {
@@ -26,7 +26,7 @@ export const SCOPE_GH = "gh auth refresh -h github.com -s codespace";
  * Runs `gh args`; resolves with its exit code and output whatever the code, rejects only when gh
  * could not be run or did not finish within `timeoutMs`.
  */
-export function runGh(
+export async function runGh(
   args: readonly string[],
   timeoutMs: number,
   options: GhOptions = {},
@@ -40,46 +40,29 @@ export function runGh(
     GH_SPINNER_DISABLED: "1",
     NO_COLOR: "1",
   };
-  return new Promise((resolve, reject) => {
-    execFile(
-      gh,
-      [...args],
-      {
-        env,
-        timeout: timeoutMs,
-        killSignal: "SIGKILL",
-        maxBuffer: 16 << 20,
-        signal: options.signal,
-        windowsHide: true,
-      },
-      (error, stdout, stderr) => {
-        if (error === null) {
-          resolve({ code: 0, stdout, stderr });
-          return;
-        }
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code === "ENOENT") {
-          const where = gh === "gh" ? "on PATH" : `at ${gh}`;
-          reject(new TargetError("gh-missing", `GitHub CLI (gh) was not found ${where}: ${INSTALL_GH}`));
-        } else if (code === "EACCES") {
-          reject(new TargetError("gh-missing", `${gh} cannot be run (permission denied): ${INSTALL_GH}`));
-        } else if (error.name === "AbortError") {
-          reject(error);
-        } else if (error.killed) {
-          reject(
-            new TargetError(
-              "gh-failed",
-              `\`gh ${args.join(" ")}\` gave no answer within ${timeoutMs / 1000} s`,
-            ),
-          );
-        } else if (typeof error.code === "number") {
-          resolve({ code: error.code, stdout, stderr });
-        } else {
-          reject(new TargetError("gh-failed", `\`gh ${args.join(" ")}\` could not run: ${error.message}`));
-        }
-      },
-    );
-  });
+  const runOptions = { env, timeoutMs, killSignal: "SIGKILL" as const, signal: options.signal, name: "gh" };
+  try {
+    return { code: 0, ...(await runCommand(gh, args, runOptions)) };
+  } catch (error) {
+    if (!(error instanceof CommandError)) throw error; // an abort
+    if (error.reason === "failed" && error.exitCode !== null) {
+      return { code: error.exitCode, stdout: error.stdout, stderr: error.stderr };
+    }
+    if (error.reason === "not-found") {
+      const where = gh === "gh" ? "on PATH" : `at ${gh}`;
+      throw new TargetError("gh-missing", `GitHub CLI (gh) was not found ${where}: ${INSTALL_GH}`);
+    }
+    if (error.reason === "not-permitted") {
+      throw new TargetError("gh-missing", `${gh} cannot be run (permission denied): ${INSTALL_GH}`);
+    }
+    if (error.reason === "timed-out") {
+      throw new TargetError(
+        "gh-failed",
+        `\`gh ${args.join(" ")}\` gave no answer within ${timeoutMs / 1000} s`,
+      );
+    }
+    throw new TargetError("gh-failed", `\`gh ${args.join(" ")}\` could not run: ${error.detail}`);
+  }
 }
 
 /** What a failed `gh` run means for the user, from its exit code and what it printed. */
