@@ -1,8 +1,9 @@
 /**
  * Valid IPv4/IPv6 packets with hostile values, each with what the exit owes it. TCP with every
  * flag combination, options (hostile MSS and window scale included) and windows; UDP; ICMP echo,
- * and ICMP errors and other types from the remote; some IPv4 headers with options. Deterministic
- * for a seed.
+ * and ICMP errors and other types from the remote; IP protocols the exit does not speak; some IPv4
+ * headers with options, and IPv6 extension headers in front of the upper layer. Deterministic for
+ * a seed.
  */
 import {
   buildIcmpEchoPacket,
@@ -11,13 +12,19 @@ import {
   buildUdpPacket,
   finishChecksum,
   Icmpv4Type,
+  Icmpv4UnreachableCode,
+  Icmpv6ParameterProblemCode,
   Icmpv6Type,
+  Icmpv6UnreachableCode,
+  IpProtocol,
   parseAddress,
   sumWords,
   TcpFlag,
   type TcpOptions,
+  writeIpHeader,
 } from "../../src/helper/packet/index.js";
-import { Answer, probeKey, type Probe } from "./probe.js";
+import { randomChain, withExtensionHeaders } from "./extension-headers.js";
+import { Answer, packetKey, probeKey, type IcmpErrorShape, type Probe } from "./probe.js";
 import type { Prng } from "./prng.js";
 import {
   HOSTILE_PORTS,
@@ -86,12 +93,39 @@ function withIpv4Options(packet: Buffer): Buffer {
   return out;
 }
 
-const Pool = { DIAL: 1, STRAY: 2, REFUSED: 3, UDP: 4, ECHO: 5 } as const;
+/** An IP packet of any protocol: an IP header, then `payload`. */
+function rawPacket(src: Buffer, dst: Buffer, protocol: number, payload: Buffer): Buffer {
+  const header = src.length === 4 ? 20 : 40;
+  const packet = Buffer.alloc(header + payload.length);
+  writeIpHeader(packet, 0, { src, dst }, protocol, payload.length);
+  packet.set(payload, header);
+  return packet;
+}
+
+/**
+ * Protocols the exit does not speak, named and random: GRE, SCTP, ESP, IP-in-IP, IPv6-in-IP,
+ * IGMP, OSPF, PIM, VRRP, the reserved 255, and ICMP of the other family. IPv6's No Next Header
+ * (59) is asked for on its own.
+ */
+const OTHER_PROTOCOLS = [47, 132, 50, 4, 41, 2, 89, 103, 112, 255];
+const GRE = 47;
+const SCTP = 132;
+/** What Ipv6View walks past as an extension header: never an upper layer. */
+const IPV6_EXTENSION_HEADERS = new Set([0, 43, 44, 51, 60, 135, 139, 140]);
+/** Source addresses that are no single host: the exit drops what they send, unanswered. */
+const NO_HOST_SOURCES = ["0.0.0.0", "255.255.255.255", "224.0.0.1", "240.0.0.1", "::", "ff02::1"].map((a) =>
+  Buffer.from(parseAddress(a)),
+);
+const isNoHost = (address: Buffer): boolean => NO_HOST_SOURCES.some((a) => a.equals(address));
+
+const Pool = { DIAL: 1, STRAY: 2, REFUSED: 3, UDP: 4, ECHO: 5, OTHER: 6 } as const;
 
 export class ProbeGenerator {
   /** Probes generated so far whose tuple must be new (flows). */
   private dials = 0;
   private dialsInBatch = 0;
+  /** The tag of the next packet of another protocol: the key its ICMP answer is matched by. */
+  private tags = 0;
 
   constructor(private readonly prng: Prng) {}
 
@@ -105,9 +139,102 @@ export class ProbeGenerator {
 
   private next(): Probe {
     const r = this.prng.below(100);
-    const probe = r < 45 ? this.tcp() : r < 75 ? this.udp() : this.icmp();
+    if (r < 5) return this.otherProtocol();
+    const probe = r < 48 ? this.tcp() : r < 77 ? this.udp() : this.icmp();
     if (probe.packet[0] === 0x45 && this.prng.chance(0.1)) probe.packet = withIpv4Options(probe.packet);
+    if (probe.packet[0]! >> 4 === 6 && this.prng.chance(0.1)) this.behindExtensionHeaders(probe);
     return probe;
+  }
+
+  /** The same IPv6 probe with extension headers before its upper layer: handled as without them. */
+  private behindExtensionHeaders(probe: Probe): void {
+    const wrapped = withExtensionHeaders(probe.packet, randomChain(this.prng), this.prng);
+    const key = packetKey(wrapped.packet);
+    if (probe.key !== null && key !== probe.key)
+      throw new Error(`a probe's key ${probe.key} changed behind extension headers: ${key}`);
+    probe.packet = wrapped.packet;
+    probe.label = probe.label.replace(/ to /, ` behind ${wrapped.names} to `);
+  }
+
+  /** A protocol number the exit does not speak, for IPv4 or IPv6 (never an extension header). */
+  private otherProtocolNumber(v6: boolean): number {
+    const r = this.prng.below(100);
+    if (r < 25) return GRE;
+    if (r < 45) return SCTP;
+    if (r < 55) return v6 ? IpProtocol.ICMP : IpProtocol.ICMPV6;
+    if (r < 75) return this.prng.pick(OTHER_PROTOCOLS);
+    for (;;) {
+      const n = this.prng.below(256);
+      const spoken =
+        n === IpProtocol.TCP || n === IpProtocol.UDP || n === (v6 ? IpProtocol.ICMPV6 : IpProtocol.ICMP);
+      if (!spoken && !(v6 && (IPV6_EXTENSION_HEADERS.has(n) || n === IpProtocol.IPV6_NO_NEXT_HEADER)))
+        return n;
+    }
+  }
+
+  /**
+   * A packet of a protocol the exit does not speak, to any destination: answered as a host
+   * answers it (ICMP protocol unreachable; ICMPv6 parameter problem pointing at the Next Header
+   * that names it), administratively prohibited where the policy refuses the destination; never
+   * answered when IPv6 says No Next Header, nor to a source that is no single host.
+   */
+  private otherProtocol(): Probe {
+    const { target, dst, v6 } = parsed(this.prng.pick(TARGETS));
+    const refused = target.class === "refused";
+    let src: Buffer;
+    let required = true;
+    if (refused) {
+      const from = this.refusedSource(v6);
+      src = from.src;
+      required = !from.hostile;
+    } else if (this.prng.chance(0.05)) {
+      src = this.prng.pick(NO_HOST_SOURCES.filter((a) => (a.length === 16) === v6));
+    } else src = poolAddress(v6, Pool.OTHER, 1 + this.prng.below(250));
+    const noNextHeader = v6 && this.prng.chance(0.15);
+    const protocol = noNextHeader ? IpProtocol.IPV6_NO_NEXT_HEADER : this.otherProtocolNumber(v6);
+    const tag = this.tags++;
+    const payload = Buffer.concat([Buffer.alloc(4), this.payload()]);
+    payload.writeUInt32BE(tag, 0);
+    let packet = rawPacket(src, dst, protocol, payload);
+    let nextHeaderOffset = 6;
+    let behind = "";
+    if (v6 && this.prng.chance(0.3)) {
+      const wrapped = withExtensionHeaders(packet, randomChain(this.prng), this.prng);
+      ({ packet, nextHeaderOffset } = wrapped);
+      behind = ` behind ${wrapped.names}`;
+    }
+    const silent = noNextHeader || isNoHost(src);
+    let accept: number;
+    let icmpError: IcmpErrorShape;
+    if (refused) {
+      accept = Answer.UNREACH;
+      icmpError = v6
+        ? { type: Icmpv6Type.DEST_UNREACHABLE, code: Icmpv6UnreachableCode.ADMIN_PROHIBITED, pointer: 0 }
+        : { type: Icmpv4Type.DEST_UNREACHABLE, code: Icmpv4UnreachableCode.ADMIN_PROHIBITED, pointer: 0 };
+    } else if (v6) {
+      accept = Answer.PARAM_PROBLEM;
+      icmpError = {
+        type: Icmpv6Type.PARAMETER_PROBLEM,
+        code: Icmpv6ParameterProblemCode.UNRECOGNIZED_NEXT_HEADER,
+        pointer: nextHeaderOffset,
+      };
+    } else {
+      accept = Answer.PROTOCOL_UNREACH;
+      icmpError = { type: Icmpv4Type.DEST_UNREACHABLE, code: Icmpv4UnreachableCode.PROTOCOL, pointer: 0 };
+    }
+    const key = probeKey(`ip${protocol}`, src, dst, tag, 0);
+    if (packetKey(packet) !== key) throw new Error(`the key of ${packet.toString("hex")} is not ${key}`);
+    return {
+      packet,
+      key,
+      accept: silent ? 0 : accept,
+      required: required && !silent,
+      dials: false,
+      retransmit: false,
+      deadlineMs: ANSWER_MS,
+      icmpError,
+      label: `IP protocol ${protocol}${behind} to ${target.what} ${target.address}${silent && !noNextHeader ? " from no single host" : ""}`,
+    };
   }
 
   /** A destination: a dialled one while this batch has room, a refused one otherwise. */
@@ -125,15 +252,21 @@ export class ProbeGenerator {
     return { src: poolAddress(v6, Pool.DIAL, 1 + (Math.floor(n / 64_000) % 250)), port: 1024 + (n % 64_000) };
   }
 
-  private refusedSource(v6: boolean): { src: Buffer; port: number; hostile: boolean } {
+  /**
+   * A source for a packet to a refused destination; a hostile one may be answered or not, except
+   * one that is no single host (`noHost`): the exit drops what it sends, unanswered.
+   */
+  private refusedSource(v6: boolean): { src: Buffer; port: number; hostile: boolean; noHost: boolean } {
     if (this.prng.chance(0.1)) {
       const family = hostileSources.filter((a) => (a.length === 16) === v6);
-      return { src: this.prng.pick(family), port: this.port(), hostile: true };
+      const src = this.prng.pick(family);
+      return { src, port: this.port(), hostile: true, noHost: isNoHost(src) };
     }
     return {
       src: poolAddress(v6, Pool.REFUSED, 1 + this.prng.below(250)),
       port: this.port(),
       hostile: false,
+      noHost: false,
     };
   }
 
@@ -248,7 +381,7 @@ export class ProbeGenerator {
         ({ src, port: srcPort } = from);
         required = !from.hostile;
         dstPort = this.port();
-        accept = Answer.UNREACH | Answer.RST;
+        accept = from.noHost ? 0 : Answer.UNREACH | Answer.RST;
         dials = false;
         break;
       }
@@ -309,6 +442,7 @@ export class ProbeGenerator {
         const from = this.refusedSource(v6);
         ({ src, port: srcPort } = from);
         required = !from.hostile;
+        if (from.noHost) accept = 0;
         dstPort = this.port();
         break;
       }
@@ -374,6 +508,7 @@ export class ProbeGenerator {
         const from = this.refusedSource(v6);
         src = from.src;
         required = !from.hostile;
+        if (from.noHost) accept = 0;
         break;
       }
       case "stub":

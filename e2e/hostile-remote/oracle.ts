@@ -4,7 +4,7 @@
  * owed), and on anything answering as a refused destination (a leak through the policy).
  */
 import { parseAddress } from "../../src/helper/packet/index.js";
-import { Answer, answerName, type ExitAnswer, type Probe } from "./probe.js";
+import { Answer, answerName, type ExitAnswer, type IcmpErrorShape, type Probe } from "./probe.js";
 import { TARGETS } from "./targets.js";
 
 interface Expectation {
@@ -29,6 +29,9 @@ const MAX_VIOLATIONS = 30;
 const EXAMPLES_PER_KIND = 2;
 
 const withoutPort = (label: string): string => label.replace(/ port \d+$/, "");
+const sameIcmpError = (a: IcmpErrorShape, b: IcmpErrorShape): boolean =>
+  a.type === b.type && a.code === b.code && a.pointer === b.pointer;
+const shape = (e: IcmpErrorShape): string => `type ${e.type} code ${e.code} pointer ${e.pointer}`;
 
 export class Oracle {
   private readonly expected = new Map<string, Expectation>();
@@ -102,6 +105,15 @@ export class Oracle {
         `${entry.probe.label}: answered with ${answerName(answer.kind)}; ` +
           `owed one of ${this.kinds(entry.accept)}; packet ${entry.probe.packet.toString("hex")}`,
         `wrong answer ${answerName(answer.kind)}: ${withoutPort(entry.probe.label)}`,
+      );
+      return;
+    }
+    const owed = entry.probe.icmpError;
+    if (owed && answer.icmp && !sameIcmpError(owed, answer.icmp)) {
+      this.violation(
+        `${entry.probe.label}: answered with ICMP ${shape(answer.icmp)}; owed ICMP ${shape(owed)}; ` +
+          `packet ${entry.probe.packet.toString("hex")}`,
+        `wrong ICMP error ${shape(answer.icmp)}: ${withoutPort(entry.probe.label)}`,
       );
       return;
     }

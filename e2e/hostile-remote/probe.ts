@@ -6,6 +6,7 @@
 import {
   IcmpView,
   Icmpv4Type,
+  Icmpv4UnreachableCode,
   Icmpv6Type,
   IpProtocol,
   parseIp,
@@ -26,6 +27,10 @@ export const Answer = {
   UDP: 32,
   /** Any other ICMP. */
   ICMP_OTHER: 64,
+  /** ICMPv4 protocol unreachable (type 3 code 2): not counted as UNREACH. */
+  PROTOCOL_UNREACH: 128,
+  /** ICMPv6 parameter problem (type 4), any code. */
+  PARAM_PROBLEM: 256,
 } as const;
 
 export function answerName(kind: number): string {
@@ -49,10 +54,23 @@ export interface Probe {
   retransmit: boolean;
   /** How long the answer may take. */
   deadlineMs: number;
+  /**
+   * The one ICMP error it is owed, exactly: an answer of another type or code (or, for a
+   * parameter problem, another pointer) fails the run.
+   */
+  icmpError?: IcmpErrorShape;
   label: string;
 }
 
-type KeyProtocol = "tcp" | "udp" | "echo";
+export interface IcmpErrorShape {
+  type: number;
+  code: number;
+  /** A parameter problem's pointer (its rest of header); 0 for the others. */
+  pointer: number;
+}
+
+/** Transports keyed by their ports or echo ids; `ip<N>` is any other protocol, keyed by a tag. */
+type KeyProtocol = "tcp" | "udp" | "echo" | `ip${number}`;
 
 /** The key of a probe: protocol, addresses and ports (echo: identifier and sequence). */
 export function probeKey(
@@ -73,36 +91,82 @@ export interface ExitAnswer {
   from: string;
   /** The TCP segment's ack (to reset a flow the fuzzer does not want). */
   tcp?: { srcPort: number; dstPort: number; ack: number; seq: number; flags: number };
+  /** An ICMP error's type, code and pointer. */
+  icmp?: IcmpErrorShape;
 }
 
-/** The key a quoted packet (the start of an IP packet inside an ICMP error) belongs to. */
-function quotedKey(quote: Buffer): string | undefined {
-  if (quote.length < 1) return undefined;
-  const version = quote[0]! >> 4;
+/** IPv6 extension headers (RFC 8200 §4, RFC 7045): what Ipv6View walks past too. */
+const HOP_BY_HOP = 0;
+const ROUTING = 43;
+const FRAGMENT = 44;
+const AUTHENTICATION = 51;
+const DESTINATION_OPTIONS = 60;
+const EXTENSION_HEADERS: ReadonlySet<number> = new Set([
+  HOP_BY_HOP,
+  ROUTING,
+  FRAGMENT,
+  AUTHENTICATION,
+  DESTINATION_OPTIONS,
+  135,
+  139,
+  140,
+]);
+
+/** The upper layer of an IPv6 packet (or the start of one), past its extension headers. */
+function ipv6UpperLayer(packet: Buffer): { protocol: number; offset: number } | undefined {
+  let protocol = packet[6]!;
+  let offset = 40;
+  while (EXTENSION_HEADERS.has(protocol)) {
+    if (packet.length < offset + 8) return undefined;
+    const length =
+      protocol === FRAGMENT
+        ? 8
+        : protocol === AUTHENTICATION
+          ? (packet[offset + 1]! + 2) * 4
+          : (packet[offset + 1]! + 1) * 8;
+    protocol = packet[offset]!;
+    offset += length;
+  }
+  return { protocol, offset };
+}
+
+/**
+ * The key of an IP packet, or of the start of one an ICMP error quotes: its transport's ports
+ * (echo: identifier and sequence), or for any other protocol the 32-bit tag its payload starts
+ * with. IPv6 extension headers are walked; ICMP counts only in its own family.
+ */
+export function packetKey(packet: Buffer): string | undefined {
+  if (packet.length < 1) return undefined;
+  const version = packet[0]! >> 4;
   let protocol: number;
   let src: Buffer;
   let dst: Buffer;
   let transport: Buffer;
-  if (version === 4 && quote.length >= 20) {
-    const headerLength = (quote[0]! & 0x0f) * 4;
-    protocol = quote[9]!;
-    src = quote.subarray(12, 16);
-    dst = quote.subarray(16, 20);
-    transport = quote.subarray(headerLength);
-  } else if (version === 6 && quote.length >= 40) {
-    protocol = quote[6]!;
-    src = quote.subarray(8, 24);
-    dst = quote.subarray(24, 40);
-    transport = quote.subarray(40);
+  if (version === 4 && packet.length >= 20) {
+    const headerLength = (packet[0]! & 0x0f) * 4;
+    protocol = packet[9]!;
+    src = packet.subarray(12, 16);
+    dst = packet.subarray(16, 20);
+    transport = packet.subarray(headerLength);
+  } else if (version === 6 && packet.length >= 40) {
+    const upper = ipv6UpperLayer(packet);
+    if (!upper) return undefined;
+    protocol = upper.protocol;
+    src = packet.subarray(8, 24);
+    dst = packet.subarray(24, 40);
+    transport = packet.subarray(upper.offset);
   } else return undefined;
-  if (transport.length < 8) return undefined;
   if (protocol === IpProtocol.TCP || protocol === IpProtocol.UDP) {
+    if (transport.length < 4) return undefined;
     const name = protocol === IpProtocol.TCP ? "tcp" : "udp";
     return probeKey(name, src, dst, transport.readUInt16BE(0), transport.readUInt16BE(2));
   }
-  if (protocol === IpProtocol.ICMP || protocol === IpProtocol.ICMPV6)
+  if (protocol === (version === 4 ? IpProtocol.ICMP : IpProtocol.ICMPV6)) {
+    if (transport.length < 8) return undefined;
     return probeKey("echo", src, dst, transport.readUInt16BE(4), transport.readUInt16BE(6));
-  return undefined;
+  }
+  if (transport.length < 4) return undefined;
+  return probeKey(`ip${protocol}`, src, dst, transport.readUInt32BE(0), 0);
 }
 
 /** What a packet from the exit answers, or undefined when it answers no probe shape we know. */
@@ -141,10 +205,18 @@ export function classifyAnswer(packet: Buffer): ExitAnswer | undefined {
           from,
         };
       }
-      const key = quotedKey(icmp.payload);
+      const key = packetKey(icmp.payload);
       if (key === undefined) return undefined;
       const unreachable = icmp.type === (v4 ? Icmpv4Type.DEST_UNREACHABLE : Icmpv6Type.DEST_UNREACHABLE);
-      return { key, kind: unreachable ? Answer.UNREACH : Answer.ICMP_OTHER, from };
+      const kind = !unreachable
+        ? !v4 && icmp.type === Icmpv6Type.PARAMETER_PROBLEM
+          ? Answer.PARAM_PROBLEM
+          : Answer.ICMP_OTHER
+        : v4 && icmp.code === Icmpv4UnreachableCode.PROTOCOL
+          ? Answer.PROTOCOL_UNREACH
+          : Answer.UNREACH;
+      const pointer = kind === Answer.PARAM_PROBLEM ? icmp.restOfHeader : 0;
+      return { key, kind, from, icmp: { type: icmp.type, code: icmp.code, pointer } };
     }
     default:
       return undefined;

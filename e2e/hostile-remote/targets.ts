@@ -81,12 +81,16 @@ export const OPEN_TCP_PORTS: readonly number[] = [7, 80];
 export const UDP_ECHO_PORT = 7;
 export const HOSTILE_PORTS: readonly number[] = [0, 1, 53, 65535, 81, 9, 7, 80, 443, 5201];
 
-/** Sources of packets that are refused anyway: answering them or not is the exit's choice. */
+/**
+ * Sources of packets that are refused anyway: answering them or not is the exit's choice, except
+ * those that are no single host (unspecified, multicast, broadcast, 240/4), never answered.
+ */
 export const HOSTILE_SOURCES: readonly string[] = [
   "127.0.0.1",
   "0.0.0.0",
   "255.255.255.255",
   "224.0.0.1",
+  "240.0.0.1",
   "198.19.0.10",
   "::1",
   "::",
