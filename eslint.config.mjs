@@ -1,7 +1,9 @@
-// Lint rules: typescript-eslint's type-aware recommended set; `any` is an error in engine code.
+// Lint rules: typescript-eslint's type-aware recommended set; `any` is an error in engine code;
+// the layers' import directions (scripts/eslint-layers.mjs).
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 import globals from "globals";
+import { layersPlugin } from "./scripts/eslint-layers.mjs";
 
 export default tseslint.config(
   { ignores: ["dist/", "build/", "out/", "node_modules/", "src/helper/native/build/", "e2e/artifacts/"] },
@@ -14,6 +16,11 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
       "no-constant-condition": ["error", { checkLoops: false }],
     },
+  },
+  {
+    files: ["src/**"],
+    plugins: { backhaul: layersPlugin },
+    rules: { "backhaul/layers": "error" },
   },
   {
     files: ["src/renderer/**"],

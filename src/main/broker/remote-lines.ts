@@ -1,7 +1,7 @@
 // Log lines from the remote (the agent's stderr), sanitised one whole line at a time.
 import { Transform, type TransformCallback } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
-import { REMOTE_TEXT_LIMIT, sanitiseRemoteText } from "./remote-text.js";
+import { REMOTE_TEXT_LIMIT, sanitiseRemoteText } from "../../shared/remote-text.js";
 
 /**
  * A stream of remote log lines, each sanitised whole (an escape sequence can span chunks), one

@@ -4,7 +4,7 @@
  */
 import { userInfo } from "node:os";
 import { join } from "node:path";
-import { sanitisedLines } from "../../shared/remote-lines.js";
+import { sanitisedLines } from "./remote-lines.js";
 import { VERSION } from "../../shared/version.js";
 import { deployAgent, RemoteNotReadyError } from "./deploy/index.js";
 import type { ConnectStep } from "../../shared/api.js";

@@ -1,0 +1,84 @@
+// An ESLint rule that keeps the layers apart (DESIGN.md, "Processes and trust"; STYLE.md, after
+// VS Code's layer rule). Each import's target is resolved against the importing file, so it
+// holds however many "../" a path takes:
+//   - src/renderer runs in a sandboxed page: no Node module, nothing from src/main or src/helper;
+//   - src/helper (the engines, the local helper, the agent) imports nothing from src/main or
+//     src/renderer: the engines do not know which shell runs them;
+//   - src/shared imports only src/shared and the pure libraries in PURE_LIBRARIES: every
+//     process, the renderer included, can load it.
+// Tests (*.test.ts, *.test.tsx) are not shipped and run under Node: they may import Node modules,
+// test tools, and a real part from another layer to drive what they test (main's helper client
+// against the helper's server).
+import { isBuiltin } from "node:module";
+import { dirname, relative, resolve, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** Packages src/shared may import: no Node modules, no I/O. */
+export const PURE_LIBRARIES = ["ipaddr.js", "dns-packet"];
+
+const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
+const TEST_FILE = /\.test\.tsx?$/;
+
+/** "renderer", "helper", "main", "shared", or null outside src/. */
+function layerOf(path) {
+  const parts = relative(ROOT, path).split(sep);
+  return parts[0] === "src" && parts.length > 2 ? parts[1] : null;
+}
+
+function packageName(specifier) {
+  const parts = specifier.split("/");
+  return specifier.startsWith("@") ? parts.slice(0, 2).join("/") : parts[0];
+}
+
+/** Why `specifier`, imported by `file`, crosses a layer; null when it does not. */
+export function layerViolation(file, specifier) {
+  const from = layerOf(file);
+  if (from === null || TEST_FILE.test(file)) return null;
+  const relativeImport = specifier.startsWith(".") || specifier.startsWith("/");
+  if (!relativeImport) {
+    const node = specifier.startsWith("node:") || isBuiltin(specifier);
+    if (node && (from === "renderer" || from === "shared")) {
+      return `src/${from} runs in every process, the sandboxed renderer included: no Node module (${specifier})`;
+    }
+    if (!node && from === "shared" && !PURE_LIBRARIES.includes(packageName(specifier))) {
+      return `src/shared imports only src/shared and the pure libraries (${PURE_LIBRARIES.join(", ")}), not ${specifier}`;
+    }
+    return null;
+  }
+  const to = layerOf(resolve(dirname(file), specifier));
+  if (from === "renderer" && (to === "main" || to === "helper")) {
+    return `the renderer reaches main only through the API (shared/api.ts), never src/${to}`;
+  }
+  if (from === "helper" && (to === "main" || to === "renderer")) {
+    return `the engines and the processes in src/helper import nothing from src/${to}`;
+  }
+  if (from === "shared" && to !== "shared") {
+    return `src/shared imports only src/shared, not ${to === null ? specifier : `src/${to}`}`;
+  }
+  return null;
+}
+
+const layersRule = {
+  meta: {
+    type: "problem",
+    docs: {
+      description: "keep src/renderer, src/helper and src/shared free of what their layer must not reach",
+    },
+    schema: [],
+  },
+  create(context) {
+    const check = (source) => {
+      if (!source || source.type !== "Literal" || typeof source.value !== "string") return;
+      const problem = layerViolation(context.filename, source.value);
+      if (problem !== null) context.report({ node: source, message: problem });
+    };
+    return {
+      ImportDeclaration: (node) => check(node.source),
+      ExportNamedDeclaration: (node) => check(node.source),
+      ExportAllDeclaration: (node) => check(node.source),
+      ImportExpression: (node) => check(node.source),
+    };
+  },
+};
+
+export const layersPlugin = { rules: { layers: layersRule } };
