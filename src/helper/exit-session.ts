@@ -1,5 +1,5 @@
 import { linkAddresses } from "../shared/link-addresses.js";
-import type { Duplex } from "node:stream";
+import type { Duplex, Writable } from "node:stream";
 import { Capability, type LinkConfig } from "../shared/link-protocol.js";
 import { VERSION } from "../shared/version.js";
 import { DnsEngine, startDnsTcpServer, type DnsTcpServer } from "./dns/index.js";
@@ -8,6 +8,8 @@ import { Link } from "./link/link.js";
 import { EgressPolicy } from "./nat/egress-policy.js";
 import { NatEngine, type NatEngineOptions } from "./nat/engine.js";
 import { parseAddress } from "./packet/index.js";
+import { PcapngWriter } from "./capture/pcapng-writer.js";
+import { CaptureTap } from "./port/capture-tap.js";
 import { linkPort } from "./port/link-port.js";
 
 export interface ExitSessionOptions {
@@ -36,6 +38,8 @@ export class ExitSession {
   readonly nat: NatEngine;
   readonly dns: DnsEngine | undefined;
   private readonly policy: EgressPolicy;
+  private readonly tap: CaptureTap;
+  private capture: PcapngWriter | undefined;
   private config: LinkConfig;
 
   private constructor(
@@ -47,7 +51,8 @@ export class ExitSession {
     this.policy = new EgressPolicy({ prefixes: options.routes, allowLocal: options.allowLocal });
     const stubs = [options.subnetV4, options.subnetV6].flatMap((s) => (s ? [linkAddresses(s).stub] : []));
     this.dns = dns;
-    const port = linkPort(link);
+    // The engines see the link through the tap, so that a capture shows exactly what they do.
+    const port = (this.tap = new CaptureTap(linkPort(link)));
     this.nat = new NatEngine({
       output: port,
       policy: this.policy,
@@ -78,6 +83,7 @@ export class ExitSession {
       () => undefined, // the link's own close event reports why
     );
     link.once("close", () => {
+      this.capture?.close("capture stopped: the link closed");
       this.nat.close("link closed");
       this.dns?.close();
       void this.dnsServer?.close();
@@ -88,6 +94,38 @@ export class ExitSession {
     const dns = options.dns === "all" ? (options.dnsEngine ?? new DnsEngine()) : undefined;
     const server = dns ? await startDnsTcpServer(dns) : undefined;
     return new ExitSession(options, dns, server);
+  }
+
+  get capturing(): boolean {
+    return this.capture?.recording === true;
+  }
+
+  /**
+   * Records the link's packets, both directions, as pcapng into `sink` (which this writer ends)
+   * until `stopCapture`, the size limit, a failing sink or the link's close. One capture at a
+   * time: a new one replaces the old. `onStop` hears why it stopped, once.
+   */
+  startCapture(
+    sink: Writable,
+    options: { maxBytes: number; session: string; onStop?: (reason: string) => void },
+  ): PcapngWriter {
+    this.stopCapture();
+    const writer: PcapngWriter = new PcapngWriter(sink, {
+      session: options.session,
+      maxBytes: options.maxBytes,
+      onStop: (reason) => {
+        this.tap.stop(writer);
+        if (this.capture === writer) this.capture = undefined;
+        options.onStop?.(reason);
+      },
+    });
+    this.capture = writer;
+    this.tap.start(writer);
+    return writer;
+  }
+
+  stopCapture(): void {
+    this.capture?.close();
   }
 
   /** A VPN came up or went down on this computer: the remote re-routes, flows are kept. */

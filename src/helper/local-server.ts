@@ -105,6 +105,11 @@ export async function startHelperServer(options: HelperServerOptions): Promise<H
         if (entry.control) return refuse(socket, "that link already has a control connection");
         return attachControl(socket, hello.linkId, entry);
       }
+      case "capture": {
+        const entry = links.get(hello.linkId);
+        if (!entry?.exit) return refuse(socket, "no such link (it may have closed or not started yet)");
+        return startCapture(socket, hello.linkId, entry.exit, entry, hello);
+      }
     }
   };
 
@@ -204,6 +209,29 @@ export async function startHelperServer(options: HelperServerOptions): Promise<H
       // Main went away (or crashed): nobody would restore the remote's view of this link.
       entry.link.close("the broker closed its control connection");
     });
+  };
+
+  /**
+   * The link's packets as pcapng, written to the capture connection: main, running as the user,
+   * writes them into the user's file. A main that reads too slowly costs dropped packets.
+   */
+  const startCapture = (
+    socket: Socket,
+    linkId: string,
+    exit: ExitSession,
+    entry: LinkEntry,
+    request: { maxBytes: number; session: string },
+  ): void => {
+    socket.write(encodeLine({ type: "attached", linkId }));
+    const writer = exit.startCapture(socket, {
+      ...request,
+      onStop: (reason) => send(entry, { type: "capture", stopped: reason }),
+    });
+    // Any byte from main asks to stop: the writer then writes what it holds and ends the stream.
+    socket.once("data", () => writer.close());
+    socket.once("close", () => writer.close());
+    socket.resume();
+    options.log(`link ${linkId.slice(0, 8)}: recording packets (up to ${request.maxBytes} bytes)`);
   };
 
   const subscribeTables = (entry: LinkEntry, exit: ExitSession): void => {

@@ -8,6 +8,11 @@
  *   control connection: C: {"type":"control", token, linkId}    H: {"type":"attached", ...} then
  *                       H: progress / flows / dns / status / closed lines; C: routes / close lines.
  *                       The link is closed when its control connection goes away.
+ *   capture connection: C: {"type":"capture", token, linkId, maxBytes, session}
+ *                       H: {"type":"attached", linkId} then the link's packets as pcapng bytes,
+ *                       until main hangs up or the helper ends it (size limit, link closed; the
+ *                       reason goes out as a "capture" event on the control connection). The
+ *                       helper never opens a user's file: it may run as root (DESIGN.md).
  *   shutdown:           C: {"type":"shutdown", token}            H: exits (an elevated helper
  *                       cannot be signalled by its unprivileged parent).
  *
@@ -31,6 +36,7 @@ export interface HelperExitOptions {
 export type HelperHello =
   | { type: "link"; token: string; options: HelperExitOptions }
   | { type: "control"; token: string; linkId: string }
+  | { type: "capture"; token: string; linkId: string; maxBytes: number; session: string }
   | { type: "shutdown"; token: string };
 
 export type HelperReply =
@@ -47,6 +53,8 @@ export type HelperEvent =
   | { type: "flows"; delta: TableDelta<FlowRow> }
   | { type: "dns"; delta: TableDelta<DnsRow> }
   | { type: "status"; rttMs: number | null }
+  /** The link's packet capture stopped by itself: the sentence to show (limit, link closed). */
+  | { type: "capture"; stopped: string }
   | { type: "closed"; reason: string };
 
 /** Main -> helper, on a control connection. */
@@ -54,6 +62,8 @@ export type HelperCommand = { type: "routes"; routes: string[] } | { type: "clos
 
 /** Longest line either side accepts: a table delta of many rows fits; a runaway peer does not. */
 export const MAX_HELPER_LINE = 16 * 1024 * 1024;
+/** The largest packet capture a link writes: 64 GiB. */
+export const MAX_CAPTURE_BYTES = 64 * 1024 ** 3;
 /** Longest first line or command: room for a link's options with thousands of routes. */
 export const MAX_HELLO_LINE = 1024 * 1024;
 
@@ -70,6 +80,22 @@ export function parseHello(line: string): HelperHello {
     case "control":
       if (typeof value.linkId !== "string") throw new HelperProtocolError("control needs a linkId");
       return { type: "control", token: value.token, linkId: value.linkId };
+    case "capture": {
+      const { linkId, maxBytes, session } = value;
+      if (typeof linkId !== "string") throw new HelperProtocolError("capture needs a linkId");
+      if (
+        typeof maxBytes !== "number" ||
+        !Number.isInteger(maxBytes) ||
+        maxBytes < 1024 ||
+        maxBytes > MAX_CAPTURE_BYTES
+      )
+        throw new HelperProtocolError(
+          `capture.maxBytes must be an integer from 1024 to ${MAX_CAPTURE_BYTES}`,
+        );
+      if (typeof session !== "string" || session.length > 200)
+        throw new HelperProtocolError("capture.session must be a name of up to 200 characters");
+      return { type: "capture", token: value.token, linkId, maxBytes, session };
+    }
     case "shutdown":
       return { type: "shutdown", token: value.token };
     default:
@@ -101,6 +127,7 @@ export function parseEvent(line: string): HelperEvent {
     case "flows":
     case "dns":
     case "status":
+    case "capture":
     case "closed":
       return value as unknown as HelperEvent;
     default:

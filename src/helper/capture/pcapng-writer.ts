@@ -30,7 +30,7 @@ export interface PcapngWriterOptions {
   snapLength?: number;
   /** Unwritten bytes the sink may hold before packets are dropped. Default 4 MiB. */
   maxPendingBytes?: number;
-  /** Called once when the writer stops by itself (limit, sink error), with the sentence to show. */
+  /** Called once when the writer stops (close, limit, sink error), with the sentence to show. */
   onStop?: (reason: string) => void;
   /** shb_userappl. */
   application?: string;
@@ -127,7 +127,7 @@ export class PcapngWriter {
 
   /** Writes what is held and ends the sink; the file is complete once the sink finishes. */
   close(reason = `capture stopped at ${megabytes(this.stats.bytes + this.used)} MB`): void {
-    this.stop(reason, true, false);
+    this.stop(reason, true);
   }
 
   private append(length: number, write: (target: Buffer, at: number) => void): void {
@@ -155,16 +155,18 @@ export class PcapngWriter {
     this.used = 0;
   }
 
-  private stop(reason: string, writeHeld: boolean, report = true): void {
+  private stop(reason: string, writeHeld: boolean): void {
     if (this.stats.stopped !== null) return;
     this.stats.stopped = reason;
     if (writeHeld) this.flush();
     this.used = 0;
+    // Said before the sink ends: the helper's control line then leaves ahead of the capture's end.
+    this.options.onStop?.(reason);
     if (!this.sink.destroyed && !this.sink.writableEnded) this.sink.end();
-    if (report) this.options.onStop?.(reason);
   }
 }
 
-function megabytes(bytes: number): string {
+/** Megabytes with one decimal below 10 MB, as captures report their size. */
+export function megabytes(bytes: number): string {
   return (bytes / 1_000_000).toFixed(bytes < 10_000_000 ? 1 : 0);
 }

@@ -4,7 +4,7 @@
  * own harnesses). Either way the Session waits for the same things and the UI reads the same
  * tables.
  */
-import type { Duplex } from "node:stream";
+import type { Duplex, Writable } from "node:stream";
 import type { DnsRow } from "../../shared/dns-row.js";
 import type { FlowRow, TableDelta } from "../../shared/flow-row.js";
 import { agentProgress, type HelperExitOptions } from "../../shared/helper-protocol.js";
@@ -20,6 +20,23 @@ export interface LiveFlowTable extends LiveTable<FlowRow> {
   readonly openCount: number;
 }
 
+export interface CaptureRequest {
+  /** The capture's size limit: it stops, complete and readable, before passing it. */
+  maxBytes: number;
+  /** Names the session in the capture's interfaces and comments. */
+  session: string;
+}
+
+/** A packet capture that runs: the link's packets as pcapng into a file main opened. */
+export interface PacketCapture {
+  /** Bytes written to the file so far. */
+  readonly bytes: number;
+  /** Resolves once the file is complete and closed, with the sentence to show. */
+  readonly ended: Promise<string>;
+  /** Stops recording; `ended` resolves once the file is closed. */
+  stop(): void;
+}
+
 export interface ExitHandle {
   readonly nat: { readonly table: LiveFlowTable };
   readonly dns: { readonly table: LiveTable<DnsRow> } | undefined;
@@ -31,6 +48,11 @@ export interface ExitHandle {
   /** The agent's progress (STATS extras agent.routes, agent.ready), each time it changes. */
   onProgress(listener: (extra: Record<string, number>) => void): void;
   updateRoutes(routes: string[]): void;
+  /**
+   * Records the link's packets, both directions, as pcapng into `file` (which the capture ends).
+   * One at a time: a new capture replaces the running one.
+   */
+  startCapture(file: Writable, request: CaptureRequest): Promise<PacketCapture>;
   close(reason: string): void;
 }
 
@@ -71,6 +93,18 @@ export function inProcessExit(extra: Pick<ExitSessionOptions, "icmp" | "dnsEngin
             if (Object.keys(progress).length > 0) listener(progress);
           }),
         updateRoutes: (routes) => exit.updateRoutes(routes),
+        startCapture: async (file, request) => {
+          let stoppedBy = "capture stopped";
+          const writer = exit.startCapture(file, { ...request, onStop: (reason) => (stoppedBy = reason) });
+          const ended = new Promise<string>((resolve) => file.once("close", () => resolve(stoppedBy)));
+          return {
+            get bytes() {
+              return writer.counts.bytes;
+            },
+            ended,
+            stop: () => writer.close(),
+          };
+        },
         close: (reason) => link.close(reason),
       };
     },

@@ -26,6 +26,7 @@ function fakeAgentAndHelper(): { provider: ExitProvider; transport: AgentTranspo
       });
     },
     updateRoutes: () => undefined,
+    startCapture: () => Promise.reject(new Error("this fake records no packets")),
     close: (reason) => markClosed({ reason }),
   };
   const transport: AgentTransport = {

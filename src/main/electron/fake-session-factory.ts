@@ -43,6 +43,7 @@ function fakeLink(): { transport: AgentTransport; exit: ExitProvider } {
     rttMs: null,
     onProgress: (listener) => setImmediate(() => listener({ "agent.routes": 1, "agent.ready": 1 })),
     updateRoutes: () => undefined,
+    startCapture: () => Promise.reject(new Error("this fake records no packets")),
     close: (reason) => {
       if (ended) return; // as the real ones: a second close changes nothing
       ended = true;

@@ -39,6 +39,25 @@ export async function attachHelperControl(endpoint: HelperEndpoint, linkId: stri
   return socket;
 }
 
+/**
+ * Opens a capture connection to a link: the returned socket carries the link's packets as
+ * pcapng, paused. Writing any byte to it asks the helper to stop; it then ends the stream.
+ */
+export async function openHelperCapture(
+  endpoint: HelperEndpoint,
+  linkId: string,
+  request: { maxBytes: number; session: string },
+): Promise<Socket> {
+  const { socket, reply } = await hello(endpoint, {
+    type: "capture",
+    token: endpoint.token,
+    linkId,
+    ...request,
+  });
+  if (reply.type !== "attached") throw unexpected(socket, reply);
+  return socket;
+}
+
 /** Asks the helper to exit (an elevated one cannot be signalled by us). */
 export async function shutdownHelper(endpoint: HelperEndpoint): Promise<void> {
   const socket = await connected(endpoint.socketPath);

@@ -3,7 +3,8 @@
  * connection and follows the link on its control connection (progress, tables, round-trip time).
  */
 import type { Socket } from "node:net";
-import type { Duplex } from "node:stream";
+import type { Duplex, Writable } from "node:stream";
+import { setTimeout as delay } from "node:timers/promises";
 import type { DnsRow } from "../../../shared/dns-row.js";
 import {
   encodeLine,
@@ -12,9 +13,21 @@ import {
   type HelperExitOptions,
 } from "../../../shared/helper-protocol.js";
 import { splitLines } from "../../../helper/line-socket.js";
+import { megabytes } from "../../../helper/capture/pcapng-writer.js";
 import { createIcmpForwarder } from "../../../helper/nat/icmp/index.js";
-import { inProcessExit, type ExitHandle, type ExitProvider } from "../exit-handle.js";
-import { attachHelperControl, openHelperLink, type HelperEndpoint } from "./helper-client.js";
+import {
+  inProcessExit,
+  type CaptureRequest,
+  type ExitHandle,
+  type ExitProvider,
+  type PacketCapture,
+} from "../exit-handle.js";
+import {
+  attachHelperControl,
+  openHelperCapture,
+  openHelperLink,
+  type HelperEndpoint,
+} from "./helper-client.js";
 import { MirrorFlowTable, MirrorTable } from "./mirror-table.js";
 import type { HelperSupervisor } from "./supervisor.js";
 
@@ -32,12 +45,77 @@ export function helperExit(endpoint: () => Promise<HelperEndpoint>): ExitProvide
         link.socket.destroy();
         throw error;
       }
-      return follow(stream, link.socket, control, link.dns);
+      const capture = (file: Writable, request: CaptureRequest): Promise<PacketCapture> =>
+        openHelperCapture(target, link.linkId, request).then((socket) =>
+          relayCapture(socket, file, stopReasons),
+        );
+      const stopReasons = new CaptureStopReasons();
+      return follow(stream, link.socket, control, link.dns, stopReasons, capture);
     },
   };
 }
 
-function follow(stream: Duplex, socket: Socket, control: Socket, hasDns: boolean): ExitHandle {
+/** How long main waits, after a capture's stream ended, for the helper to say why. */
+const CAPTURE_REASON_WAIT_MS = 1_000;
+
+/** The helper's "capture" events: why the running capture stopped, for the relay to report. */
+class CaptureStopReasons {
+  private waiter: ((reason: string) => void) | undefined;
+  private last: string | undefined;
+
+  heard(reason: string): void {
+    this.last = reason;
+    this.waiter?.(reason);
+  }
+
+  /** Forgets an earlier capture's reason (a new capture starts). */
+  reset(): void {
+    this.last = undefined;
+  }
+
+  /** The reason once heard, or undefined if none comes in time. */
+  async next(): Promise<string | undefined> {
+    if (this.last !== undefined) return this.last;
+    const heard = new Promise<string>((resolve) => (this.waiter = resolve));
+    return Promise.race([heard, delay(CAPTURE_REASON_WAIT_MS).then(() => undefined)]);
+  }
+}
+
+/**
+ * Relays a capture connection's pcapng bytes into the user's file, opened by main as the user.
+ * A file that fails (disk full) ends the capture; the file is never written by the helper.
+ */
+function relayCapture(socket: Socket, file: Writable, reasons: CaptureStopReasons): PacketCapture {
+  reasons.reset();
+  let bytes = 0;
+  let failure: string | undefined;
+  socket.on("data", (chunk: Buffer) => (bytes += chunk.length));
+  socket.pipe(file);
+  file.once("error", (error: NodeJS.ErrnoException) => {
+    failure = `capture stopped at ${megabytes(bytes)} MB: ${error.code === "ENOSPC" ? "disk full" : error.message}`;
+    socket.destroy();
+  });
+  const closed = new Promise<void>((resolve) => file.once("close", () => resolve()));
+  const ended = closed.then(
+    async () => failure ?? (await reasons.next()) ?? `capture stopped at ${megabytes(bytes)} MB`,
+  );
+  return {
+    get bytes() {
+      return bytes;
+    },
+    ended,
+    stop: () => void (socket.destroyed || socket.write("stop\n")),
+  };
+}
+
+function follow(
+  stream: Duplex,
+  socket: Socket,
+  control: Socket,
+  hasDns: boolean,
+  captureReasons: CaptureStopReasons,
+  startCapture: ExitHandle["startCapture"],
+): ExitHandle {
   const flows = new MirrorFlowTable();
   const dns = hasDns ? new MirrorTable<DnsRow>() : undefined;
   const progressListeners: ((extra: Record<string, number>) => void)[] = [];
@@ -102,6 +180,8 @@ function follow(stream: Duplex, socket: Socket, control: Socket, hasDns: boolean
         case "status":
           rttMs = event.rttMs;
           return;
+        case "capture":
+          return captureReasons.heard(event.stopped);
         case "closed":
           return end(event.reason);
       }
@@ -121,6 +201,7 @@ function follow(stream: Duplex, socket: Socket, control: Socket, hasDns: boolean
     },
     onProgress: (listener) => void progressListeners.push(listener),
     updateRoutes: (routes) => void (ended || control.write(encodeLine({ type: "routes", routes }))),
+    startCapture,
     close: (reason) => {
       if (ended) return;
       control.write(encodeLine({ type: "close", reason }));

@@ -1,0 +1,144 @@
+// Packet capture through the real helper server: main opens the file, the helper streams pcapng
+// over a capture connection. The agent is a real entrance Link over an in-memory pipe; its
+// packets go to an unadvertised destination, so the exit answers them itself (ICMP) and no
+// packet leaves this machine.
+import assert from "node:assert/strict";
+import { createWriteStream, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { test } from "node:test";
+import type { HelperExitOptions } from "../shared/helper-protocol.js";
+import { Capability } from "../shared/link-protocol.js";
+import { VERSION } from "../shared/version.js";
+import { helperExit } from "../main/broker/helper/helper-exit.js";
+import { HelperRefusedError, openHelperCapture } from "../main/broker/helper/helper-client.js";
+import type { ExitHandle } from "../main/broker/exit-handle.js";
+import { startHelperServer } from "./local-server.js";
+import { Link } from "./link/link.js";
+import { createMemoryPipe } from "./link/memory-pipe.js";
+import { buildUdpPacket, parseAddress } from "./packet/index.js";
+
+const TOKEN = "c".repeat(64);
+const OPTIONS: HelperExitOptions = {
+  mtu: 1500,
+  subnetV4: "198.18.0.0/30",
+  subnetV6: null,
+  routes: ["198.19.0.0/16"],
+  allowLocal: false,
+  dns: "off",
+  keepaliveIntervalMs: 0,
+  pingTimeoutMs: 5_000,
+};
+/** To a destination the exit does not route: it answers with ICMP, nothing leaves. */
+const probe = (index: number): Buffer =>
+  buildUdpPacket({
+    src: parseAddress("198.18.0.2"),
+    dst: parseAddress("198.18.200.1"),
+    srcPort: 40000 + index,
+    dstPort: 9,
+    payload: Buffer.alloc(200, index),
+  });
+
+async function withLink(run: (exit: ExitHandle, agent: Link, dir: string) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "bh-capture-test-"));
+  const socketPath = join(dir, "helper.sock");
+  const server = await startHelperServer({
+    socketPath,
+    token: TOKEN,
+    log: () => undefined,
+    onShutdown: () => undefined,
+  });
+  const [agentSide, mainSide] = createMemoryPipe();
+  const agent = new Link(agentSide, {
+    role: "entrance",
+    softwareVersion: VERSION,
+    capabilities: Capability.Stats,
+  });
+  try {
+    const exit = await helperExit(() => Promise.resolve({ socketPath, token: TOKEN })).open(
+      mainSide,
+      OPTIONS,
+    );
+    await exit.ready;
+    await agent.ready;
+    await run(exit, agent, dir);
+  } finally {
+    agent.close("test over");
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Each enhanced packet block's interface (0 from the remote, 1 to it) and IP protocol. */
+function packetsIn(file: Buffer): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (let at = 0; at < file.length; at += file.readUInt32LE(at + 4)) {
+    if (file.readUInt32LE(at) !== 6) continue;
+    out.push([file.readUInt32LE(at + 8), file[at + 28 + 9]!]);
+  }
+  return out;
+}
+
+test("main records a link's packets through the helper, both directions, and stops on request", () =>
+  withLink(async (exit, agent, dir) => {
+    const path = join(dir, "capture.pcapng");
+    const file = createWriteStream(path, { mode: 0o600 });
+    const answers: Buffer[] = [];
+    agent.on("packets", (packets) => answers.push(...packets));
+    const capture = await exit.startCapture(file, { maxBytes: 1_000_000, session: "test-session" });
+    agent.sendPacket(probe(1));
+    await until(() => answers.length === 1);
+    await until(() => capture.bytes > 400); // the answer reached the file's relay
+    capture.stop();
+    assert.equal(await capture.ended, `capture stopped at 0.0 MB`);
+    const bytes = readFileSync(path);
+    assert.equal(bytes.length, capture.bytes);
+    assert.deepEqual(packetsIn(bytes), [
+      [0, 17], // the remote's UDP
+      [1, 1], // the exit's ICMP answer
+    ]);
+    assert.match(bytes.toString("latin1"), /test-session from remote/);
+  }));
+
+test("a capture that reaches its limit ends a complete file and says why", () =>
+  withLink(async (exit, agent, dir) => {
+    const path = join(dir, "limited.pcapng");
+    const file = createWriteStream(path, { mode: 0o600 });
+    const capture = await exit.startCapture(file, { maxBytes: 4096, session: "s" });
+    for (let i = 0; i < 40; i++) agent.sendPacket(probe(i));
+    assert.equal(await capture.ended, "capture stopped at 0.0 MB (limit)");
+    const bytes = readFileSync(path);
+    assert.ok(bytes.length <= 4096 && bytes.length > 3000, `${bytes.length} bytes`);
+    assert.ok(packetsIn(bytes).length >= 10, "whole blocks, up to the limit");
+  }));
+
+test("a file that fails (disk full) stops the capture and says so; no capture for an unknown link", () =>
+  withLink(async (exit, agent, dir) => {
+    const full = new Writable({
+      write: (_chunk, _encoding, done) => done(Object.assign(new Error("no space"), { code: "ENOSPC" })),
+    });
+    const capture = await exit.startCapture(full, { maxBytes: 1_000_000, session: "s" });
+    let answers = 0;
+    agent.on("packets", (packets) => (answers += packets.length));
+    agent.sendPacket(probe(2));
+    assert.equal(await capture.ended, "capture stopped at 0.0 MB: disk full");
+
+    await assert.rejects(
+      openHelperCapture({ socketPath: join(dir, "helper.sock"), token: TOKEN }, "f".repeat(32), {
+        maxBytes: 4096,
+        session: "s",
+      }),
+      (error) => error instanceof HelperRefusedError && /no such link/.test(error.message),
+    );
+    agent.sendPacket(probe(3));
+    await until(() => answers === 2); // the link still runs: both probes were answered
+  }));
+
+async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error("timed out");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
