@@ -7,7 +7,6 @@
  * e2e/electron.test.ts does where the Electron binary exists.
  */
 import assert from "node:assert/strict";
-import { EventEmitter } from "node:events";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import Module, { createRequire } from "node:module";
 import { join } from "node:path";
@@ -15,186 +14,10 @@ import { test } from "node:test";
 import { pathToFileURL } from "node:url";
 import { build } from "esbuild";
 import { REQUEST_CHANNELS, type AppInfo, type SessionView } from "../../shared/api.js";
+import { event, fakeElectron, type Template } from "./fake-electron.js";
 import { RENDERER_CSP } from "./security.js";
 
 const ROOT = new URL("../../../", import.meta.url).pathname;
-
-interface Prevented {
-  defaultPrevented: boolean;
-  preventDefault(): void;
-}
-function event(): Prevented {
-  return {
-    defaultPrevented: false,
-    preventDefault() {
-      this.defaultPrevented = true;
-    },
-  };
-}
-
-type Handler = (event: { senderFrame: { url: string; parent: unknown } | null }, payload: unknown) => unknown;
-interface Template {
-  id?: string;
-  type?: string;
-  label?: string;
-  enabled?: boolean;
-  checked?: boolean;
-  submenu?: Template[];
-  click?: () => void;
-}
-
-/** A fake of the parts of Electron the shell uses, recording what it was asked. */
-function fakeElectron(userData: string) {
-  const calls = {
-    quit: 0,
-    exit: [] as number[],
-    loginItems: [] as unknown[],
-    notifications: [] as { title: string; body: string }[],
-    errorBoxes: [] as string[],
-    external: [] as string[],
-  };
-  const handlers = new Map<string, Handler>();
-  const sessionHooks: {
-    headers?: (details: unknown, callback: (result: unknown) => void) => void;
-    permission?: (contents: unknown, permission: string, callback: (granted: boolean) => void) => void;
-    check?: () => boolean;
-  } = {};
-
-  class App extends EventEmitter {
-    isPackaged = false;
-    requestSingleInstanceLock = () => true;
-    setAppUserModelId = () => undefined;
-    whenReady = () => Promise.resolve();
-    getPath = () => userData;
-    getAppPath = () => ROOT;
-    getLoginItemSettings = () => ({ wasOpenedAtLogin: false });
-    setLoginItemSettings = (settings: unknown) => calls.loginItems.push(settings);
-    exit = (code: number) => calls.exit.push(code);
-    quit = () => {
-      calls.quit++;
-      const quitting = event();
-      this.emit("before-quit", quitting);
-      if (quitting.defaultPrevented) return;
-      this.quitted = true;
-      this.onQuit();
-    };
-    quitted = false;
-    onQuit: () => void = () => undefined;
-  }
-  const app = new App();
-
-  class WebContents extends EventEmitter {
-    sent: unknown[] = [];
-    openHandler: ((details: { url: string }) => { action: string }) | null = null;
-    send = (channel: string, payload: unknown) => this.sent.push([channel, payload]);
-    isDestroyed = () => false;
-    setWindowOpenHandler = (handler: (details: { url: string }) => { action: string }) => {
-      this.openHandler = handler;
-    };
-  }
-
-  class BrowserWindow extends EventEmitter {
-    static all: BrowserWindow[] = [];
-    static getAllWindows = () => BrowserWindow.all;
-    webContents = new WebContents();
-    visible = false;
-    destroyed = false;
-    loaded: string | null = null;
-    constructor(readonly options: { show: boolean; webPreferences: Record<string, unknown> }) {
-      super();
-      BrowserWindow.all.push(this);
-      app.emit("web-contents-created", event(), this.webContents);
-      setImmediate(() => this.emit("ready-to-show"));
-    }
-    loadFile = (path: string) => {
-      this.loaded = path;
-      return Promise.resolve();
-    };
-    show = () => {
-      this.visible = true;
-    };
-    hide = () => {
-      this.visible = false;
-    };
-    focus = () => undefined;
-    isMinimized = () => false;
-    restore = () => undefined;
-    isDestroyed = () => this.destroyed;
-    close = () => {
-      const closing = event();
-      this.emit("close", closing);
-      if (closing.defaultPrevented) return;
-      this.destroyed = true;
-      BrowserWindow.all = BrowserWindow.all.filter((window) => window !== this);
-      this.emit("closed");
-    };
-  }
-
-  class Tray extends EventEmitter {
-    static all: Tray[] = [];
-    image: { path: string } | null = null;
-    tooltip = "";
-    menu: { template: Template[] } | null = null;
-    destroyed = false;
-    constructor(image: { path: string }) {
-      super();
-      this.image = image;
-      Tray.all.push(this);
-    }
-    setImage = (image: { path: string }) => {
-      this.image = image;
-    };
-    setToolTip = (tooltip: string) => {
-      this.tooltip = tooltip;
-    };
-    setContextMenu = (menu: { template: Template[] }) => {
-      this.menu = menu;
-    };
-    destroy = () => {
-      this.destroyed = true;
-    };
-  }
-
-  class Notification extends EventEmitter {
-    static isSupported = () => true;
-    constructor(readonly options: { title: string; body: string }) {
-      super();
-    }
-    show = () => calls.notifications.push({ title: this.options.title, body: this.options.body });
-  }
-
-  const electron = {
-    app,
-    BrowserWindow,
-    Tray,
-    Notification,
-    Menu: { buildFromTemplate: (template: Template[]) => Object.assign(new EventEmitter(), { template }) },
-    nativeImage: { createFromPath: (path: string) => ({ path, setTemplateImage: () => undefined }) },
-    ipcMain: {
-      handle: (channel: string, handler: Handler) => handlers.set(channel, handler),
-      removeHandler: (channel: string) => handlers.delete(channel),
-    },
-    session: {
-      defaultSession: {
-        setPermissionRequestHandler: (handler: typeof sessionHooks.permission) => {
-          sessionHooks.permission = handler;
-        },
-        setPermissionCheckHandler: (handler: typeof sessionHooks.check) => {
-          sessionHooks.check = handler;
-        },
-        setDevicePermissionHandler: () => undefined,
-        webRequest: {
-          onHeadersReceived: (handler: typeof sessionHooks.headers) => {
-            sessionHooks.headers = handler;
-          },
-        },
-      },
-    },
-    dialog: { showErrorBox: (_title: string, text: string) => calls.errorBoxes.push(text) },
-    shell: { openExternal: (url: string) => calls.external.push(url) },
-  };
-  return { electron, app, calls, handlers, sessionHooks, BrowserWindow, Tray };
-}
 
 type Probe<T> = T | undefined | null | false;
 async function until<T>(what: string, probe: () => Probe<T> | Promise<Probe<T>>, ms = 10_000): Promise<T> {
@@ -254,7 +77,7 @@ test("the shell wires IPC, the window, the tray, the login item and Quit", { tim
     else process.env.XDG_CONFIG_HOME = savedXdg;
   });
 
-  const fake = fakeElectron(userData);
+  const fake = fakeElectron({ userData, appPath: ROOT });
   const loader = Module as unknown as { _load: (request: string, ...rest: unknown[]) => unknown };
   const load = loader._load;
   loader._load = (request, ...rest) => (request === "electron" ? fake.electron : load(request, ...rest));
