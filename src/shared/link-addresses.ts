@@ -1,4 +1,4 @@
-import ipaddr from "ipaddr.js";
+import { formatAddress, parsePrefix } from "./ip-prefix.js";
 
 export interface LinkAddresses {
   /** The entrance's TUN address with the subnet's prefix length, e.g. "198.18.0.1/30". */
@@ -9,8 +9,9 @@ export interface LinkAddresses {
 
 /** The two addresses both sides derive from a link subnet: its first and second host. */
 export function linkAddresses(subnet: string): LinkAddresses {
-  const [network, bits] = ipaddr.parseCIDR(subnet);
-  const bytes = network.toByteArray();
+  const parsed = parsePrefix(subnet);
+  if (!parsed.ok) throw new TypeError(`not a link subnet: ${JSON.stringify(subnet)}: ${parsed.problem}`);
+  const { bytes, length } = parsed.prefix;
   const nth = (n: number): string => {
     const out = [...bytes];
     let carry = n;
@@ -19,7 +20,7 @@ export function linkAddresses(subnet: string): LinkAddresses {
       out[i] = sum & 0xff;
       carry = sum >> 8;
     }
-    return ipaddr.fromByteArray(out).toString();
+    return formatAddress(out);
   };
-  return { tun: `${nth(1)}/${bits}`, stub: nth(2) };
+  return { tun: `${nth(1)}/${length}`, stub: nth(2) };
 }
