@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { pathToFileURL } from "node:url";
 import { REQUEST_CHANNELS, type SessionView } from "../src/shared/api.js";
-import { fakeElectron, type FakeElectron, type Template } from "../src/main/electron/fake-electron.js";
+import { fakeElectron, menuItem, until, type FakeElectron } from "../src/main/electron/fake-electron.js";
 import { SESSION_PHASES, trayIconFor } from "../src/main/electron/tray-menu.js";
 import { netnsSkipReason, skipSaying } from "./netns/preconditions.js";
 
@@ -76,21 +76,6 @@ function loadShell(fake: FakeElectron, bundle: string): () => void {
   return () => {
     loader._load = load;
   };
-}
-
-type Probe<T> = T | undefined | null | false;
-async function until<T>(what: string, probe: () => Probe<T> | Promise<Probe<T>>, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-function find(items: Template[] | undefined, id: string): Template | undefined {
-  return items?.find((item) => item.id === id);
 }
 
 test(
@@ -187,11 +172,15 @@ test(
       const call = (channel: string, payload: unknown) =>
         Promise.resolve(fake.handlers.get(channel)?.({ senderFrame: ownPage }, payload));
       await call("session:connect", { targetId: "sandbox" });
-      const connected = await until("the sandbox session connected", async () => {
-        const view = (await call("session:get", null)) as SessionView;
-        assert.notEqual(view.phase, "error", view.message ?? "");
-        return view.phase === "connected" && view;
-      });
+      const connected = await until(
+        "the sandbox session connected",
+        async () => {
+          const view = (await call("session:get", null)) as SessionView;
+          assert.notEqual(view.phase, "error", view.message ?? "");
+          return view.phase === "connected" && view;
+        },
+        30_000,
+      );
       assert.equal(connected.target?.id, "sandbox");
       assert.ok(existsSync(join("/run/netns", namespace)), "the sandbox's namespace exists");
       assert.ok(existsSync(journal), "the agent journaled its changes");
@@ -203,8 +192,8 @@ test(
       assert.ok(icons.includes(trayIconFor("connecting", process.platform).file), icons.join(", "));
       for (const path of tray.images) assert.ok(existsSync(path), path);
 
-      find(tray.menu?.template, "quit")?.click?.();
-      await until("the app to quit", () => fake.app.quitted);
+      menuItem(tray.menu?.template, "quit")?.click?.();
+      await until("the app to quit", () => fake.app.quitted, 30_000);
       assert.deepEqual(quitState, [{ namespace: false, journal: false }], "restored before the app quit");
       assert.equal(
         fake.calls.quit,

@@ -24,6 +24,14 @@ async function layerProblems(path: string, code: string): Promise<string[]> {
     .map((message) => `${message.line}: ${message.message}`);
 }
 
+function assertReportedLines(problems: string[], expected: number[]): void {
+  assert.deepEqual(
+    problems.map((problem) => Number(problem.split(":")[0])),
+    expected,
+    problems.join("\n"),
+  );
+}
+
 function lines(...imports: string[]): string {
   return imports.join("\n") + "\n";
 }
@@ -41,11 +49,7 @@ describe("the layer rule", () => {
         "void [readFile, join, AppController, cli];",
       ),
     );
-    assert.deepEqual(
-      problems.map((problem) => problem.split(":")[0]),
-      ["1", "2", "3", "4", "5"],
-      problems.join("\n"),
-    );
+    assertReportedLines(problems, [1, 2, 3, 4, 5]);
     assert.match(problems[0] ?? "", /no Node module \(node:fs\/promises\)/);
     assert.match(problems[2] ?? "", /never src\/main/);
   });
@@ -82,11 +86,7 @@ describe("the layer rule", () => {
         "void [Transform, WebSocket, formatAddress, IDLE_SESSION, ipaddr, dnsPacket];",
       ),
     );
-    assert.deepEqual(
-      problems.map((problem) => problem.split(":")[0]),
-      ["1", "2", "3"],
-      problems.join("\n"),
-    );
+    assertReportedLines(problems, [1, 2, 3]);
     assert.match(problems[1] ?? "", /pure libraries \(ipaddr\.js, dns-packet\), not ws/);
   });
 

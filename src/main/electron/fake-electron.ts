@@ -205,3 +205,25 @@ export function fakeElectron(options: FakeElectronOptions) {
 }
 
 export type FakeElectron = ReturnType<typeof fakeElectron>;
+
+type Probe<T> = T | undefined | null | false;
+
+/** Polls `probe` until it gives a truthy value; fails saying `what` after `ms`. */
+export async function until<T>(
+  what: string,
+  probe: () => Probe<T> | Promise<Probe<T>>,
+  ms = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** A menu item by its id, in a template the fake's Menu.buildFromTemplate kept. */
+export function menuItem(items: Template[] | undefined, id: string): Template | undefined {
+  return items?.find((item) => item.id === id);
+}

@@ -14,25 +14,10 @@ import { test } from "node:test";
 import { pathToFileURL } from "node:url";
 import { build } from "esbuild";
 import { REQUEST_CHANNELS, type AppInfo, type SessionView } from "../../shared/api.js";
-import { event, fakeElectron, type Template } from "./fake-electron.js";
+import { event, fakeElectron, menuItem, until } from "./fake-electron.js";
 import { RENDERER_CSP } from "./security.js";
 
 const ROOT = new URL("../../../", import.meta.url).pathname;
-
-type Probe<T> = T | undefined | null | false;
-async function until<T>(what: string, probe: () => Probe<T> | Promise<Probe<T>>, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-function find(items: Template[] | undefined, id: string): Template | undefined {
-  return items?.find((item) => item.id === id);
-}
 
 test("the shell wires IPC, the window, the tray, the login item and Quit", { timeout: 60_000 }, async (t) => {
   // The bundle sits under the repository so that its external packages resolve from node_modules.
@@ -153,23 +138,26 @@ test("the shell wires IPC, the window, the tray, the login item and Quit", { tim
     assert.ok(tray.image?.path.endsWith(join("resources", "tray", "disconnected.png")), tray.image?.path);
     assert.ok(existsSync(tray.image?.path ?? ""), "the icon file exists");
     assert.equal(tray.tooltip, "Backhaul: not connected");
-    assert.equal(find(tray.menu?.template, "status")?.label, "Not connected");
-    assert.equal(find(tray.menu?.template, "disconnect")?.enabled, false);
+    assert.equal(menuItem(tray.menu?.template, "status")?.label, "Not connected");
+    assert.equal(menuItem(tray.menu?.template, "disconnect")?.enabled, false);
   });
 
   await t.test("Start at login follows the saved setting, here as an XDG autostart entry", async () => {
     const autostart = join(xdgConfig, "autostart", "dev.backhaul.app.desktop");
     assert.equal(existsSync(autostart), false);
-    find(tray.menu?.template, "start-at-login")?.click?.();
+    menuItem(tray.menu?.template, "start-at-login")?.click?.();
     await until("the autostart entry", () => existsSync(autostart));
     assert.match(readFileSync(autostart, "utf8"), /\nExec=.* --hidden\n/);
-    await until("the checked menu item", () => find(tray.menu?.template, "start-at-login")?.checked === true);
+    await until(
+      "the checked menu item",
+      () => menuItem(tray.menu?.template, "start-at-login")?.checked === true,
+    );
     const saved = JSON.parse(readFileSync(join(userData, "settings.json"), "utf8")) as {
       startAtLogin?: boolean;
     };
     assert.equal(saved.startAtLogin, true, "the setting is saved");
 
-    find(tray.menu?.template, "start-at-login")?.click?.();
+    menuItem(tray.menu?.template, "start-at-login")?.click?.();
     await until("the autostart entry removed", () => !existsSync(autostart));
   });
 
@@ -178,7 +166,7 @@ test("the shell wires IPC, the window, the tray, the login item and Quit", { tim
     assert.equal(window.destroyed, false);
     assert.equal(window.visible, false);
     assert.equal(fake.app.quitted, false);
-    find(tray.menu?.template, "show-window")?.click?.();
+    menuItem(tray.menu?.template, "show-window")?.click?.();
     assert.equal(window.visible, true);
   });
 
@@ -196,7 +184,7 @@ test("the shell wires IPC, the window, the tray, the login item and Quit", { tim
     assert.deepEqual(events, ["fake agent started"]);
     fake.app.onQuit = () => events.push("app quit");
 
-    find(tray.menu?.template, "quit")?.click?.();
+    menuItem(tray.menu?.template, "quit")?.click?.();
     await until("the app to quit", () => fake.app.quitted);
     assert.deepEqual(events, [
       "fake agent started",
