@@ -16,7 +16,7 @@ import { attachPrivateNetwork, HOST_V4, HOST_V6 } from "./fullpath/private-netwo
 import { deterministicBytes, sha256 } from "./nat/content.js";
 import { NetnsLab, type ManagedProcess, type NetworkNamespace } from "./netns/index.js";
 import { readJsonLines } from "./netns/json-lines.js";
-import { netnsSkipReason } from "./netns/preconditions.js";
+import { findOnPath, netnsSkipReason, skipSaying } from "./netns/preconditions.js";
 import { sshdSkipReason } from "./sshd/preconditions.js";
 import { BLACKHOLE_ADDRESS, SSHD_ADDRESS, TestSshd } from "./sshd/server.js";
 
@@ -458,6 +458,92 @@ describe("backhaul connect over OpenSSH", { skip, timeout: 600_000 }, () => {
     } finally {
       await cli.process.stop(15_000);
     }
+  });
+
+  test("--capture FILE: a curl's SYN, data and FIN in both directions, in order, as tshark reads them", async (t) => {
+    if (!findOnPath("tshark")) return skipSaying(t, "`tshark` is not installed (Debian package tshark)");
+    const file = join(home, "session.pcapng");
+    const cli = connect(["--accept-new-host-key", "--capture", file, "--capture-limit", "50"]);
+    try {
+      await cli.until("connected", 60_000);
+      assert.equal(await download(HOST_V4, 100_000), sha256(deterministicBytes(100_000)));
+      cli.process.child.kill("SIGINT");
+      assert.equal((await cli.process.waitForExit(DISCONNECT_MS)).code, 0, cli.describe());
+    } finally {
+      await cli.process.stop(15_000);
+    }
+    const lines = cli.events.filter((e) => e.type === "log").map((e) => e.line ?? "");
+    assert.ok(lines.includes(`recording packets to ${file} (up to 50 MB)`), lines.join("\n"));
+    assert.ok(
+      lines.some(
+        (line) => /^capture stopped at [\d.]+ MB/.test(line) && line.endsWith(`the packets are in ${file}`),
+      ),
+      lines.join("\n"),
+    );
+    assert.equal(statSync(file).mode & 0o777, 0o600, "the capture is only the user's");
+
+    const fields = [
+      "frame.packet_flags_direction",
+      "ip.src",
+      "tcp.flags.syn",
+      "tcp.flags.ack",
+      "tcp.flags.fin",
+      "tcp.len",
+    ];
+    const tshark = await local.runChecked(
+      "tshark",
+      [
+        "-r",
+        file,
+        "-Y",
+        `ip.addr == ${HOST_V4} && tcp.port == 80`,
+        "-T",
+        "fields",
+        ...fields.flatMap((f) => ["-e", f]),
+      ],
+      { timeoutMs: 30_000 },
+    );
+    const packets = tshark.stdout
+      .trim()
+      .split("\n")
+      .map((line) => {
+        const [direction, source, syn, ack, fin, length] = line.split("\t");
+        return {
+          inbound: direction === "0x00000001",
+          fromServer: source === HOST_V4,
+          syn: syn === "1" || syn === "True",
+          ack: ack === "1" || ack === "True",
+          fin: fin === "1" || fin === "True",
+          length: Number(length),
+        };
+      });
+    const first = (what: string, match: (p: (typeof packets)[number]) => boolean): number => {
+      const index = packets.findIndex(match);
+      assert.ok(index >= 0, `no ${what} among ${packets.length} packets:\n${tshark.stdout.slice(0, 2000)}`);
+      return index;
+    };
+    assert.ok(
+      packets.every((p) => p.inbound !== p.fromServer),
+      "inbound = from the remote, outbound = from S",
+    );
+    const order = [
+      first("SYN from the remote", (p) => p.inbound && p.syn && !p.ack),
+      first("SYN-ACK to the remote", (p) => !p.inbound && p.syn && p.ack),
+      first("request data", (p) => p.inbound && p.length > 0),
+      first("response data", (p) => !p.inbound && p.length > 0),
+    ];
+    const fins = [
+      first("FIN from the remote", (p) => p.inbound && p.fin),
+      first("FIN to it", (p) => !p.inbound && p.fin),
+    ];
+    assert.deepEqual(
+      [...order].sort((a, b) => a - b),
+      order,
+      `SYN, SYN-ACK, request, response in order: ${order}`,
+    );
+    for (const fin of fins) assert.ok(fin > order[3]!, "each FIN after the data");
+    const response = packets.filter((p) => !p.inbound).reduce((sum, p) => sum + p.length, 0);
+    assert.ok(response >= 100_000, `the whole response is in the capture (${response} bytes)`);
   });
 
   test("--verbose: the helper's and the agent's own lines too", async () => {

@@ -83,7 +83,7 @@ export class ExitSession {
       () => undefined, // the link's own close event reports why
     );
     link.once("close", () => {
-      this.capture?.close("capture stopped: the link closed");
+      this.capture?.close("the link closed");
       this.nat.close("link closed");
       this.dns?.close();
       void this.dnsServer?.close();

@@ -126,8 +126,9 @@ export class PcapngWriter {
   }
 
   /** Writes what is held and ends the sink; the file is complete once the sink finishes. */
-  close(reason = `capture stopped at ${megabytes(this.stats.bytes + this.used)} MB`): void {
-    this.stop(reason, true);
+  close(why?: string): void {
+    const size = `capture stopped at ${megabytes(this.stats.bytes + this.used)} MB`;
+    this.stop(why === undefined ? size : `${size}: ${why}`, true);
   }
 
   private append(length: number, write: (target: Buffer, at: number) => void): void {

@@ -1,13 +1,17 @@
-import { dirname } from "node:path";
+import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { DEFAULT_SUBNET_V4, DEFAULT_SUBNET_V6 } from "../../helper/link-subnets.js";
+import { MAX_CAPTURE_BYTES } from "../../shared/helper-protocol.js";
+import { PacketRecorder } from "../broker/packet-recorder.js";
 import { DEFAULT_LINK_MTU, SessionFactory, watchRoutes } from "../broker/session-factory.js";
 import { resolveTarget } from "../broker/targets/index.js";
 import { FlowTotals } from "./flow-totals.js";
 import { formatBytes, humanReporter, jsonReporter } from "./output.js";
 import { ask } from "./prompt.js";
 import { UsageError } from "./usage-error.js";
+
+const DEFAULT_CAPTURE_MB = 100;
 
 export const CONNECT_USAGE = `backhaul connect <target> [options]
 
@@ -28,6 +32,9 @@ export const CONNECT_USAGE = `backhaul connect <target> [options]
   --link-subnet CIDR       IPv4 subnet of the link (default ${DEFAULT_SUBNET_V4})
   --link-subnet6 CIDR|none IPv6 subnet of the link (default ${DEFAULT_SUBNET_V6})
   --mtu N                  link MTU (default ${DEFAULT_LINK_MTU})
+  --capture FILE           record the tunnel's packets, both directions, into FILE as pcapng
+                           (Wireshark, tshark and tcpdump read it); the file is only yours (0600)
+  --capture-limit MB       stop recording when FILE reaches this size (default ${DEFAULT_CAPTURE_MB})
 `;
 
 /** The status line: rewritten in place this often on a terminal, printed this often otherwise. */
@@ -54,6 +61,8 @@ export async function connect(args: string[]): Promise<number> {
       "link-subnet": { type: "string", default: DEFAULT_SUBNET_V4 },
       "link-subnet6": { type: "string", default: DEFAULT_SUBNET_V6 },
       mtu: { type: "string", default: String(DEFAULT_LINK_MTU) },
+      capture: { type: "string" },
+      "capture-limit": { type: "string", default: String(DEFAULT_CAPTURE_MB) },
     },
   });
   const [spec, ...extra] = positionals;
@@ -64,6 +73,9 @@ export async function connect(args: string[]): Promise<number> {
   const mtu = Number(values.mtu);
   if (!Number.isInteger(mtu) || mtu < 1280 || mtu > 65535)
     throw new UsageError(`--mtu takes 1280 to 65535, not "${values.mtu}"`);
+  const captureMb = Number(values["capture-limit"]);
+  if (!(captureMb >= 1 && captureMb <= MAX_CAPTURE_BYTES / 1_000_000))
+    throw new UsageError(`--capture-limit takes a size in MB from 1, not "${values["capture-limit"]}"`);
 
   const tty = process.stdout.isTTY === true;
   const reporter = values.json ? jsonReporter() : humanReporter({ verbose: values.verbose, tty });
@@ -110,6 +122,24 @@ export async function connect(args: string[]): Promise<number> {
     reporter.advertising(next, true);
     session.updateRoutes(next);
   });
+  const recorder =
+    values.capture === undefined
+      ? undefined
+      : new PacketRecorder(session, {
+          path: resolve(values.capture),
+          maxBytes: Math.floor(captureMb * 1_000_000),
+          session: spec,
+          onStop: (reason) =>
+            reporter.log(
+              recorder && recorder.bytes > 0
+                ? `${reason}; the packets are in ${recorder.path}`
+                : `${reason}; nothing was recorded`,
+            ),
+        });
+  if (recorder) {
+    reporter.log(`recording packets to ${recorder.path} (up to ${captureMb} MB)`);
+    recorder.start();
+  }
   session.on("state", (state) => reporter.state(state));
   session.on("log", (line) => reporter.log(line));
   const totals = new FlowTotals();
@@ -148,6 +178,7 @@ export async function connect(args: string[]): Promise<number> {
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
   await session.run();
+  await recorder?.stop(); // the file is complete before we say the session is over
   sessionOver = true;
   await sessions.stop();
   watch.stop();
