@@ -2,7 +2,7 @@
  * Record data in presentation form (RFC 1035 §5, as dig prints it) for the table. Types without a
  * specific format here use RFC 3597's generic `\# length hex`, which is exact for any type.
  */
-import ipaddr from "ipaddr.js";
+import { formatAddress } from "../../shared/ip-prefix.js";
 import { typeName } from "./names.js";
 import { readName, RecordType, WireFormatError, type WireRecord } from "./wire.js";
 
@@ -27,9 +27,9 @@ function presentKnown(message: Buffer, record: WireRecord): string | undefined {
   const data = message.subarray(at, at + rdlength);
   switch (record.type) {
     case RecordType.A:
-      return rdlength === 4 ? ipaddr.fromByteArray([...data]).toString() : undefined;
+      return rdlength === 4 ? formatAddress(data) : undefined;
     case RecordType.AAAA:
-      return rdlength === 16 ? ipaddr.fromByteArray([...data]).toString() : undefined;
+      return rdlength === 16 ? formatAddress(data) : undefined;
     case RecordType.NS:
     case RecordType.CNAME:
     case RecordType.PTR:
@@ -119,11 +119,11 @@ function presentSvcParam(key: number, value: Buffer): string {
     case 3:
       return value.length === 2 ? `${name}=${value.readUInt16BE(0)}` : `${name}=${quote(value)}`;
     case 4:
-      return `${name}=${chunks(value, 4).map((bytes) => ipaddr.fromByteArray([...bytes]).toString())}`;
+      return `${name}=${chunks(value, 4).map((bytes) => formatAddress(bytes))}`;
     case 5:
       return `${name}=${value.toString("base64")}`;
     case 6:
-      return `${name}=${chunks(value, 16).map((bytes) => ipaddr.fromByteArray([...bytes]).toString())}`;
+      return `${name}=${chunks(value, 16).map((bytes) => formatAddress(bytes))}`;
     default:
       return `${name}=${quote(value)}`;
   }
