@@ -11,6 +11,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { assertHttpExchangeCaptured } from "./capture/tcp-exchange.js";
 import { SERVER_V4, ZONE } from "./dns/zone.js";
 import { attachPrivateNetwork, HOST_V4, HOST_V6 } from "./fullpath/private-network.js";
 import { deterministicBytes, sha256 } from "./nat/content.js";
@@ -482,68 +483,7 @@ describe("backhaul connect over OpenSSH", { skip, timeout: 600_000 }, () => {
     );
     assert.equal(statSync(file).mode & 0o777, 0o600, "the capture is only the user's");
 
-    const fields = [
-      "frame.packet_flags_direction",
-      "ip.src",
-      "tcp.flags.syn",
-      "tcp.flags.ack",
-      "tcp.flags.fin",
-      "tcp.len",
-    ];
-    const tshark = await local.runChecked(
-      "tshark",
-      [
-        "-r",
-        file,
-        "-Y",
-        `ip.addr == ${HOST_V4} && tcp.port == 80`,
-        "-T",
-        "fields",
-        ...fields.flatMap((f) => ["-e", f]),
-      ],
-      { timeoutMs: 30_000 },
-    );
-    const packets = tshark.stdout
-      .trim()
-      .split("\n")
-      .map((line) => {
-        const [direction, source, syn, ack, fin, length] = line.split("\t");
-        return {
-          inbound: direction === "0x00000001",
-          fromServer: source === HOST_V4,
-          syn: syn === "1" || syn === "True",
-          ack: ack === "1" || ack === "True",
-          fin: fin === "1" || fin === "True",
-          length: Number(length),
-        };
-      });
-    const first = (what: string, match: (p: (typeof packets)[number]) => boolean): number => {
-      const index = packets.findIndex(match);
-      assert.ok(index >= 0, `no ${what} among ${packets.length} packets:\n${tshark.stdout.slice(0, 2000)}`);
-      return index;
-    };
-    assert.ok(
-      packets.every((p) => p.inbound !== p.fromServer),
-      "inbound = from the remote, outbound = from S",
-    );
-    const order = [
-      first("SYN from the remote", (p) => p.inbound && p.syn && !p.ack),
-      first("SYN-ACK to the remote", (p) => !p.inbound && p.syn && p.ack),
-      first("request data", (p) => p.inbound && p.length > 0),
-      first("response data", (p) => !p.inbound && p.length > 0),
-    ];
-    const fins = [
-      first("FIN from the remote", (p) => p.inbound && p.fin),
-      first("FIN to it", (p) => !p.inbound && p.fin),
-    ];
-    assert.deepEqual(
-      [...order].sort((a, b) => a - b),
-      order,
-      `SYN, SYN-ACK, request, response in order: ${order}`,
-    );
-    for (const fin of fins) assert.ok(fin > order[3]!, "each FIN after the data");
-    const response = packets.filter((p) => !p.inbound).reduce((sum, p) => sum + p.length, 0);
-    assert.ok(response >= 100_000, `the whole response is in the capture (${response} bytes)`);
+    await assertHttpExchangeCaptured(file, HOST_V4, 100_000);
   });
 
   test("--verbose: the helper's and the agent's own lines too", async () => {

@@ -37,6 +37,8 @@ export interface UiLab {
   url: string;
   /** bh-sandbox-<pid of the UI process>. */
   sandboxName: string;
+  /** The UI's Downloads folder ($XDG_DOWNLOAD_DIR), where "Record packets" saves: in the lab's directory. */
+  downloadsDir: string;
   /** Everything the UI wrote to stderr so far (its log). */
   log(): string;
   /** Runs a command in the sandbox namespace, as the remote's user would. */
@@ -67,18 +69,23 @@ export async function buildUiLab(): Promise<UiLab> {
   try {
     const local = await lab.createNamespace("l", { resolvConf: `nameserver ${SERVER_V4}\n` });
     const server = await attachPrivateNetwork(lab, local, dir);
-    const ui = local.spawn(process.execPath, [
-      CLI,
-      "ui",
-      "--port",
-      "0",
-      "--data-dir",
-      join(dir, "data"),
-      "--link-subnet",
-      LINK_SUBNET_V4,
-      "--link-subnet6",
-      LINK_SUBNET_V6,
-    ]);
+    const downloadsDir = join(dir, "downloads");
+    const ui = local.spawn(
+      process.execPath,
+      [
+        CLI,
+        "ui",
+        "--port",
+        "0",
+        "--data-dir",
+        join(dir, "data"),
+        "--link-subnet",
+        LINK_SUBNET_V4,
+        "--link-subnet6",
+        LINK_SUBNET_V6,
+      ],
+      { env: { ...process.env, XDG_DOWNLOAD_DIR: downloadsDir } },
+    );
     const pid = ui.pid;
     if (pid === undefined) throw new Error("backhaul ui did not start");
     sandboxName = `bh-sandbox-${pid}`;
@@ -109,6 +116,7 @@ export async function buildUiLab(): Promise<UiLab> {
       ui,
       url,
       sandboxName,
+      downloadsDir,
       log: () => stderr,
       inSandbox: (file, args, timeoutMs) =>
         inUiMounts("ip", ["netns", "exec", sandboxName, file, ...args], timeoutMs),

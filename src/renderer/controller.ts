@@ -50,6 +50,9 @@ export class Controller {
     await Promise.all([
       this.run(async () => useSessionStore.setState({ info: await this.api.request("app:info", null) })),
       this.run(async () => this.setSession(await this.api.request("session:get", null))),
+      this.run(async () =>
+        useSessionStore.setState({ capture: await this.api.request("capture:get", null) }),
+      ),
       this.loadTables(),
       this.refreshTargets(),
       this.run(async () =>
@@ -87,6 +90,16 @@ export class Controller {
 
   async disconnect(): Promise<void> {
     await this.run(async () => this.setSession(await this.api.request("session:disconnect", null)));
+  }
+
+  /** "Record packets": starts or stops the capture of the connected session's packets. */
+  async toggleCapture(): Promise<void> {
+    const recording = useSessionStore.getState().capture.recording;
+    await this.run(async () =>
+      useSessionStore.setState({
+        capture: await this.api.request(recording ? "capture:stop" : "capture:start", null),
+      }),
+    );
   }
 
   /** Leaves an error view for the target picker; the error stays main's last word. */
@@ -152,6 +165,9 @@ export class Controller {
         break;
       case "log":
         appendLog(event.line);
+        break;
+      case "capture":
+        useSessionStore.setState({ capture: event.capture });
         break;
     }
   }

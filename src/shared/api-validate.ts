@@ -27,6 +27,9 @@ export function validateRequest(channel: unknown, payload: unknown): unknown {
     case "session:disconnect":
     case "tables:snapshot":
     case "settings:get":
+    case "capture:get":
+    case "capture:start":
+    case "capture:stop":
       if (payload !== null && payload !== undefined)
         throw new ApiValidationError(`${channel} takes no payload`);
       return null;

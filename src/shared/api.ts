@@ -152,6 +152,22 @@ export interface PromptAnswer {
   answer: string | null;
 }
 
+/**
+ * The session's packet capture ("Record packets"): a pcapng file in the user's Downloads folder,
+ * written by main. The window never names the path: a web page must not choose where main writes.
+ */
+export interface CaptureView {
+  recording: boolean;
+  /** The file of the current or last capture, or null before the first. */
+  path: string | null;
+  /** Bytes in the file so far. */
+  bytes: number;
+  /** Why the last capture stopped ("capture stopped at 12 MB (limit)"), or null. */
+  message: string | null;
+}
+
+export const IDLE_CAPTURE: CaptureView = { recording: false, path: null, bytes: 0, message: null };
+
 export interface TablesSnapshot {
   flows: FlowRow[];
   dns: DnsRow[];
@@ -169,6 +185,10 @@ export interface RequestChannels {
   "settings:set": { request: Settings; response: Settings };
   "diagnose:run": { request: DiagnoseRequest; response: DiagnoseResult };
   "prompt:answer": { request: PromptAnswer; response: null };
+  "capture:get": { request: null; response: CaptureView };
+  /** Starts recording the connected session's packets into a new file in Downloads. */
+  "capture:start": { request: null; response: CaptureView };
+  "capture:stop": { request: null; response: CaptureView };
 }
 
 export type RequestChannel = keyof RequestChannels;
@@ -184,6 +204,7 @@ export type AppEvent =
   | { type: "tables-reset" }
   | { type: "sample"; sample: LinkSample }
   | { type: "prompt"; prompt: Prompt }
+  | { type: "capture"; capture: CaptureView }
   | { type: "log"; line: string };
 
 /** What the preload exposes on `window.backhaul`, and what the browser bridge implements. */
@@ -204,6 +225,9 @@ export const REQUEST_CHANNELS = [
   "settings:set",
   "diagnose:run",
   "prompt:answer",
+  "capture:get",
+  "capture:start",
+  "capture:stop",
 ] as const satisfies readonly RequestChannel[];
 
 /** The Electron IPC channel events travel on. */

@@ -4,7 +4,7 @@ import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { DEFAULT_SETTINGS, type AppEvent, type SessionView } from "../../shared/api.js";
+import { DEFAULT_SETTINGS, IDLE_CAPTURE, type AppEvent, type SessionView } from "../../shared/api.js";
 import { AppController } from "./controller.js";
 
 async function controller(t: {
@@ -70,6 +70,13 @@ test("diagnostics refuse this computer until the user allows it", async (t) => {
 test("an answer to a question nobody asked is an error", async (t) => {
   const { app } = await controller(t);
   await assert.rejects(app.handle("prompt:answer", { id: "nope", answer: "yes" }), /no longer waiting/);
+});
+
+test("Record packets needs a connected session, and says so; stopping nothing changes nothing", async (t) => {
+  const { app } = await controller(t);
+  assert.deepEqual(await app.handle("capture:get", null), IDLE_CAPTURE);
+  await assert.rejects(app.handle("capture:start", null), /Connect first/);
+  assert.deepEqual(await app.handle("capture:stop", null), IDLE_CAPTURE);
 });
 
 function waitFor(app: AppController, done: (view: SessionView) => boolean): Promise<SessionView> {

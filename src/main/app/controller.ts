@@ -5,9 +5,13 @@
  * directory; diagnostics run on this computer.
  */
 import { mkdir } from "node:fs/promises";
+import { homedir } from "node:os";
+import { join } from "node:path";
 import {
+  IDLE_CAPTURE,
   IDLE_SESSION,
   type AppEvent,
+  type CaptureView,
   type RequestChannel,
   type RequestOf,
   type ResponseOf,
@@ -18,6 +22,7 @@ import {
 import { VERSION } from "../../shared/version.js";
 import { DEFAULT_SUBNET_V4, DEFAULT_SUBNET_V6 } from "../../helper/link-subnets.js";
 import type { ExitHandle } from "../broker/exit-handle.js";
+import { PacketRecorder } from "../broker/packet-recorder.js";
 import { RouteWatch } from "../broker/route-watch.js";
 import { DEFAULT_LINK_MTU, watchRoutes } from "../broker/session-factory.js";
 import type { Session, SessionOptions } from "../broker/session.js";
@@ -42,7 +47,12 @@ export interface AppControllerOptions {
   linkSubnetV4?: string;
   /** null: no IPv6 on the link. */
   linkSubnetV6?: string | null;
+  /** Where "Record packets" saves: default $XDG_DOWNLOAD_DIR, else ~/Downloads. */
+  downloadsDir?: string;
 }
+
+/** A window's capture stops here; the command line's --capture-limit sets its own. */
+const WINDOW_CAPTURE_BYTES = 200 * 1_000_000;
 
 const SAMPLE_INTERVAL_MS = 1_000;
 
@@ -78,6 +88,8 @@ export class AppController implements AppBackend {
   private readonly labels = new Map<string, string>();
   private sandboxCheck: Promise<string | null> | undefined;
   private closed = false;
+  private recorder: { recorder: PacketRecorder; run: Run } | undefined;
+  private captureView: CaptureView = IDLE_CAPTURE;
 
   private constructor(
     private readonly options: AppControllerOptions,
@@ -167,7 +179,53 @@ export class AppController implements AppBackend {
       this.prompts.answer(answer);
       return Promise.resolve(null);
     },
+    "capture:get": () => Promise.resolve(this.captureView),
+    "capture:start": () => this.startCapture(),
+    "capture:stop": () => this.stopCapture(),
   };
+
+  private async startCapture(): Promise<CaptureView> {
+    const run = this.run;
+    if (!run?.session || run.done || this.view.phase !== "connected")
+      throw new Error("Connect first: packets are recorded from a connected session");
+    if (this.recorder?.recorder.recording) return this.captureView;
+    const dir = this.options.downloadsDir ?? process.env.XDG_DOWNLOAD_DIR ?? join(homedir(), "Downloads");
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const path = join(dir, captureFileName(run.targetId, new Date()));
+    const recorder: PacketRecorder = new PacketRecorder(run.session, {
+      path,
+      maxBytes: WINDOW_CAPTURE_BYTES,
+      session: this.view.target?.label ?? run.targetId,
+      replace: false,
+      onStop: (reason) => {
+        this.log(`${reason}: ${path}`);
+        this.setCapture({ recording: false, path, bytes: recorder.bytes, message: reason });
+      },
+    });
+    this.recorder = { recorder, run };
+    recorder.start();
+    this.log(`recording packets to ${path}`);
+    this.setCapture({ recording: true, path, bytes: 0, message: null });
+    return this.captureView;
+  }
+
+  private async stopCapture(): Promise<CaptureView> {
+    const current = this.recorder;
+    if (!current) return this.captureView;
+    const message = await current.recorder.stop();
+    this.setCapture({
+      recording: false,
+      path: current.recorder.path,
+      bytes: current.recorder.bytes,
+      message,
+    });
+    return this.captureView;
+  }
+
+  private setCapture(capture: CaptureView): void {
+    this.captureView = capture;
+    this.emit({ type: "capture", capture });
+  }
 
   private async connect(targetId: string): Promise<SessionView> {
     await this.stopRun();
@@ -246,6 +304,8 @@ export class AppController implements AppBackend {
           .destroy()
           .catch((error: unknown) => this.log(`sandbox: cleanup failed: ${String(error)}`));
       clearInterval(run.sampleTimer);
+      // The file is complete before the session is said to be over.
+      if (this.recorder?.run === run) await this.stopCapture();
       run.done = true;
       if (this.run === run && (this.view.phase === "connecting" || this.view.phase === "reconnecting")) {
         // Stopped before the session existed (while the target was being looked up).
@@ -332,6 +392,8 @@ export class AppController implements AppBackend {
 
   private sample(run: Run): void {
     if (this.run !== run || run.done) return;
+    const recording = this.recorder?.run === run ? this.recorder.recorder : undefined;
+    if (recording?.recording) this.setCapture({ ...this.captureView, bytes: recording.bytes });
     const sample = run.sampler.sample(
       Date.now(),
       run.session?.linkRttMs ?? null,
@@ -388,4 +450,11 @@ export class AppController implements AppBackend {
 
 function describePrefixes(prefixes: readonly string[]): string {
   return prefixes.length > 0 ? prefixes.join(", ") : "no prefixes (add some under Settings → Extra routes)";
+}
+
+/** backhaul-TARGET-20261207-061502.pcapng: says what and when, safe on every file system. */
+function captureFileName(targetId: string, at: Date): string {
+  const target = targetId.replace(/[^\w.-]+/g, "_").slice(0, 40);
+  const stamp = at.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
+  return `backhaul-${target}-${stamp}.pcapng`;
 }

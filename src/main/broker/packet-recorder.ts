@@ -25,6 +25,8 @@ export interface PacketRecorderOptions {
   session: string;
   /** Told once, when recording stops for good: the sentence to show. */
   onStop?: (reason: string) => void;
+  /** Replace a file already at `path` (the default), or refuse to start over it. */
+  replace?: boolean;
 }
 
 /** Below this, a new section would hold little more than its headers: not worth starting. */
@@ -91,7 +93,8 @@ export class PacketRecorder {
     let capture: PacketCapture;
     try {
       // Truncated the first time (a fresh capture), appended to after a reconnect.
-      const file = await open(this.options.path, this.opened ? "a" : "w", 0o600);
+      const first = this.options.replace === false ? "wx" : "w";
+      const file = await open(this.options.path, this.opened ? "a" : first, 0o600);
       this.opened = true;
       await file.chmod(0o600); // a file that was there keeps its mode otherwise
       capture = await exit.startCapture(file.createWriteStream(), {

@@ -2,6 +2,7 @@
 import type { SessionView } from "../../shared/api.js";
 import { formatClock, formatDuration } from "../format.js";
 import { useNow } from "../hooks.js";
+import { CaptureControl } from "./CaptureControl.js";
 import { ConnectSteps } from "./SessionProgress.js";
 
 export function SessionSummary({ session }: { session: SessionView }) {
@@ -32,6 +33,10 @@ export function SessionSummary({ session }: { session: SessionView }) {
                   {prefix}
                 </code>
               ))}
+        </dd>
+        <dt>Packets</dt>
+        <dd>
+          <CaptureControl />
         </dd>
         {session.message && (
           <>

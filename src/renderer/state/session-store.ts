@@ -1,6 +1,13 @@
 /** The session as main reports it, the app's identity, and what main is asking the user. */
 import { create } from "zustand";
-import { IDLE_SESSION, type AppInfo, type Prompt, type SessionView } from "../../shared/api.js";
+import {
+  IDLE_CAPTURE,
+  IDLE_SESSION,
+  type AppInfo,
+  type CaptureView,
+  type Prompt,
+  type SessionView,
+} from "../../shared/api.js";
 import type { BridgeLinkState } from "../bridge-client.js";
 
 const MAX_LOG_LINES = 200;
@@ -17,6 +24,8 @@ interface SessionStoreState {
   /** The session in error that the user went back to the targets from. */
   dismissedError: SessionView | null;
   log: string[];
+  /** "Record packets": the running or last capture. */
+  capture: CaptureView;
 }
 
 export const useSessionStore = create<SessionStoreState>(() => ({
@@ -27,6 +36,7 @@ export const useSessionStore = create<SessionStoreState>(() => ({
   notice: null,
   dismissedError: null,
   log: [],
+  capture: IDLE_CAPTURE,
 }));
 
 export function addPrompt(prompt: Prompt): void {

@@ -1,0 +1,104 @@
+/**
+ * "Record packets" in the window, driven by Chromium in browser mode: `backhaul ui` in namespace
+ * L, the sandbox target as the remote. Recording starts from the session view, a curl in the
+ * sandbox crosses the tunnel, the view shows the file growing, Stop says where it is, and tshark
+ * finds the curl's SYN, data and FIN in both directions. The file lands in the lab's Downloads
+ * folder ($XDG_DOWNLOAD_DIR), never this machine's.
+ */
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { test } from "node:test";
+import type { Browser } from "playwright-core";
+import { assertHttpExchangeCaptured } from "./capture/tcp-exchange.js";
+import { HOST_V4 } from "./fullpath/private-network.js";
+import { netnsSkipReason } from "./netns/index.js";
+import { findOnPath, skipSaying } from "./netns/preconditions.js";
+import { CHROMIUM, launchChromiumIn, parseBytes } from "./ui/browser.js";
+import { buildUiLab, type UiLab } from "./ui/topology.js";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+const DOWNLOAD_BYTES = 300_000;
+
+function skipReason(): string | undefined {
+  const netns = netnsSkipReason({ tun: true, tools: ["curl", "dnsmasq", "nsenter", "tshark"] });
+  if (netns) return netns;
+  if (!findOnPath("tshark")) return "`tshark` is not installed (Debian package tshark)";
+  if (!existsSync(CHROMIUM)) return `${CHROMIUM} is missing: install Debian's chromium (sudo npm test does)`;
+  for (const file of ["cli.mjs", "renderer/index.html", "agent/backhaul-agent.cjs"])
+    if (!existsSync(join(ROOT, "dist", file))) return `dist/${file} is missing: run \`npm run build\``;
+  return undefined;
+}
+
+test(
+  "Record packets: the window records a curl's packets into Downloads, tshark reads them",
+  { timeout: 180_000 },
+  async (t) => {
+    const reason = skipReason();
+    if (reason) return skipSaying(t, reason);
+    const dir = mkdtempSync(join(tmpdir(), "backhaul-ui-capture-"));
+    const started: { lab?: UiLab; browser?: Browser } = {};
+    t.after(async () => {
+      try {
+        await started.browser?.close();
+        await started.lab?.stopUi(25_000).catch(() => undefined);
+        await started.lab?.cleanup();
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+    const lab = (started.lab = await buildUiLab());
+    const browser = (started.browser = await launchChromiumIn(lab.local.name, dir));
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const withLog = (what: string) => (error: unknown) => {
+      throw new Error(`${what}: ${(error as Error).message}\n--- backhaul ui log ---\n${lab.log()}`);
+    };
+
+    await page.goto(lab.url);
+    await page.getByTestId("target-search").fill("sandbox");
+    await page.locator('[data-testid="target-item"][data-target-id="sandbox"]').click();
+    await page
+      .getByTestId("session-phase")
+      .filter({ hasText: /^connected$/ })
+      .waitFor({ timeout: 60_000 })
+      .catch(withLog("the session did not connect"));
+    await page.getByTestId("tab-session").click();
+
+    const toggle = page.getByTestId("capture-toggle");
+    assert.equal(await toggle.textContent(), "Record packets");
+    await toggle.click();
+    await page
+      .getByTestId("capture-status")
+      .filter({ hasText: /^Recording to / })
+      .waitFor({ timeout: 10_000 });
+    const path = (await page.getByTestId("capture-path").textContent()) ?? "";
+    assert.equal(dirname(path), lab.downloadsDir, "the file is in Downloads");
+    assert.match(path, /\/backhaul-sandbox-\d{8}-\d{6}\.pcapng$/);
+    assert.equal(await toggle.textContent(), "Stop recording");
+
+    const curl = await lab.inSandbox(
+      "curl",
+      ["-4", "-sS", "-o", "/dev/null", "-w", "%{http_code}", `http://${HOST_V4}/bytes/${DOWNLOAD_BYTES}`],
+      30_000,
+    );
+    assert.equal(curl.stdout, "200", curl.stderr);
+    const size = page.getByTestId("capture-size");
+    const deadline = Date.now() + 10_000;
+    while (parseBytes((await size.textContent()) ?? "") < DOWNLOAD_BYTES && Date.now() < deadline)
+      await page.waitForTimeout(200);
+    assert.ok(
+      parseBytes((await size.textContent()) ?? "") >= DOWNLOAD_BYTES,
+      "the shown size grows with the file",
+    );
+
+    await toggle.click();
+    const message = page.getByTestId("capture-message");
+    await message.waitFor({ timeout: 10_000 });
+    assert.match((await message.textContent()) ?? "", /capture stopped at [\d.]+ MB/);
+    assert.match((await page.getByTestId("capture-status").textContent()) ?? "", /^Saved in /);
+    assert.equal(await toggle.textContent(), "Record packets");
+    assert.equal(statSync(path).mode & 0o777, 0o600, "the capture is only the user's");
+    await assertHttpExchangeCaptured(path, HOST_V4, DOWNLOAD_BYTES);
+  },
+);
