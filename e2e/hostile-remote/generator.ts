@@ -118,7 +118,8 @@ const NO_HOST_SOURCES = ["0.0.0.0", "255.255.255.255", "224.0.0.1", "240.0.0.1",
 );
 const isNoHost = (address: Buffer): boolean => NO_HOST_SOURCES.some((a) => a.equals(address));
 
-const Pool = { DIAL: 1, STRAY: 2, REFUSED: 3, UDP: 4, ECHO: 5, OTHER: 6 } as const;
+/** 198.18.6.0/24 and 198.18.7.0/24 are the floods' (flood.ts). */
+const Pool = { DIAL: 1, STRAY: 2, REFUSED: 3, UDP: 4, ECHO: 5, OTHER: 8 } as const;
 
 export class ProbeGenerator {
   /** Probes generated so far whose tuple must be new (flows). */

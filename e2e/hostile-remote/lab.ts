@@ -52,6 +52,11 @@ export interface HostileLab {
   control: Socket;
   /** Flows open now by protocol, from the NAT table the helper streams to main. */
   openFlows(): Record<FlowProtocol, number>;
+  /**
+   * Resolves when main's view of the NAT table holds a row from `remote` ("address:port"): the
+   * view has then caught up with everything the helper published before that row.
+   */
+  flowFrom(remote: string): Promise<void>;
   /** The helper's stderr so far (its log). */
   helperLog(): string;
   /** VmRSS or VmHWM (peak) of the helper, in bytes. */
@@ -136,6 +141,7 @@ export async function buildHostileLab(): Promise<HostileLab> {
     control = await attachHelperControl(endpoint, opened.linkId);
     // The NAT table as main sees it: which flows are open, by protocol.
     const openFlows = new Map<number, FlowProtocol>();
+    const awaitedRemotes = new Map<string, () => void>();
     splitLines(
       control,
       MAX_HELPER_LINE,
@@ -143,6 +149,11 @@ export async function buildHostileLab(): Promise<HostileLab> {
         const event = parseEvent(line);
         if (event.type !== "flows") return;
         for (const row of event.delta.upserts) {
+          const awaited = awaitedRemotes.get(row.remote);
+          if (awaited) {
+            awaitedRemotes.delete(row.remote);
+            awaited();
+          }
           if (row.closedAt === null) openFlows.set(row.id, row.protocol);
           else openFlows.delete(row.id);
         }
@@ -169,6 +180,7 @@ export async function buildHostileLab(): Promise<HostileLab> {
         for (const protocol of openFlows.values()) counts[protocol]++;
         return counts;
       },
+      flowFrom: (remote) => new Promise((resolve) => awaitedRemotes.set(remote, resolve)),
       helperMemory: (field) => {
         const status = readFileSync(`/proc/${helperPid}/status`, "utf8");
         const match = new RegExp(`^${field}:\\s*(\\d+) kB$`, "m").exec(status);

@@ -30,6 +30,11 @@ const SWEEP_MS = 250;
 const DOWNLOAD_PAUSE_MS = 500;
 /** After the last probe, how long the slowest answer may take. */
 const SETTLE_MS = 25_000;
+/**
+ * How far main's view of the NAT table may lag behind the helper after the floods: its deltas
+ * (megabytes of JSON once the TCP flood's 16,384 flows close) queue on a loaded machine.
+ */
+const TABLE_VIEW_LAG_MS = 30_000;
 
 export interface FuzzOptions {
   packets: number;
@@ -81,14 +86,20 @@ export interface FuzzReport {
 
 const TRANSFER_SRC = parseAddress("198.18.0.1");
 const TRANSFER_DST = parseAddress("198.19.0.10");
+/** The SYN whose flow shows main's view has caught up: from a source no probe uses. */
+const VIEW_MARKER = { src: parseAddress("198.18.9.1"), srcPort: 4242, dst: TRANSFER_DST, dstPort: 80 };
+const VIEW_MARKER_REMOTE = "198.18.9.1:4242";
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Waits for `promise`, at most `ms`; the timer does not outlive the wait. */
-async function within(ms: number, promise: Promise<unknown>): Promise<void> {
+/** Waits for `promise`, at most `ms` (then gives `late`); the timer does not outlive the wait. */
+async function within<T>(ms: number, promise: Promise<T>, late?: T): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+    return await Promise.race([
+      promise,
+      new Promise<T | undefined>((resolve) => (timer = setTimeout(() => resolve(late), ms))),
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -104,7 +115,7 @@ export async function runHostileRemote(lab: HostileLab, options: FuzzOptions): P
 
   const rssSamples: number[] = [];
   const peakFlows = { tcp: 0, udp: 0, icmp: 0 };
-  const sampler = setInterval(() => {
+  const sample = (): void => {
     const open = lab.openFlows();
     for (const protocol of ["tcp", "udp", "icmp"] as const)
       peakFlows[protocol] = Math.max(peakFlows[protocol], open[protocol]);
@@ -113,7 +124,8 @@ export async function runHostileRemote(lab: HostileLab, options: FuzzOptions): P
     } catch {
       // exited between the check and the read: the exit is reported on its own
     }
-  }, 250);
+  };
+  const sampler = setInterval(sample, 250);
 
   const expectedSha = sha256(deterministicBytes(options.downloadBytes));
   let download: Download | undefined;
@@ -274,6 +286,19 @@ export async function runHostileRemote(lab: HostileLab, options: FuzzOptions): P
         echoed = floodAnswers.udpEchoed.size;
         await sleep(1_000);
       }
+      // The floods' peaks are read from main's view of the table: wait until it has caught up.
+      const caughtUp = lab.flowFrom(VIEW_MARKER_REMOTE);
+      link.sendPacket(buildTcpPacket({ ...VIEW_MARKER, seq: 1, ack: 0, flags: TcpFlag.SYN, window: 65535 }));
+      const lagged = await within(
+        TABLE_VIEW_LAG_MS,
+        caughtUp.then(() => false),
+        true,
+      );
+      if (lagged)
+        oracle.violations.push(
+          `main's view of the NAT table was still behind ${TABLE_VIEW_LAG_MS} ms after the floods`,
+        );
+      else sample();
     }
     fuzzing = false;
     await settle();
