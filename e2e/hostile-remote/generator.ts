@@ -553,7 +553,11 @@ export class ProbeGenerator {
     };
   }
 
-  /** ICMP errors, echo replies and other types from the remote: never answered. */
+  /**
+   * ICMP errors, echo replies and other types from the remote: never answered. An answer to an
+   * error (which could only be an error about an error, RFC 1122 §3.2.2, RFC 4443 §2.4(e)) is
+   * matched by the error's own header and fails the run.
+   */
   private icmpOther(): Probe {
     const { target, dst, v6 } = parsed(this.prng.pick(TARGETS));
     const src = poolAddress(v6, Pool.REFUSED, 1 + this.prng.below(250));
@@ -593,7 +597,7 @@ export class ProbeGenerator {
     }
     return {
       packet,
-      key: null,
+      key: choice === 0 ? (packetKey(packet) ?? null) : null,
       accept: 0,
       required: false,
       dials: false,
