@@ -2,7 +2,10 @@
  * The exit end of the NAT tests, run inside namespace L: listens on a Unix socket for the
  * entrance's link and runs the NAT engine on it.
  *   node --import tsx e2e/nat/exit-process.ts --socket PATH --mtu N --prefix CIDR... [--allow-local]
- * Prints {"listening":true}, then once a second {"rss":..,"flows":..,"counters":..}.
+ *     [--faults loss=0.01,reorder=0.05,... --fault-seed N]
+ * Prints {"listening":true}, then once a second {"rss":..,"flows":..,"counters":..}. With
+ * --faults, a FaultInjector sits between the link and the NAT engine, both directions; its line
+ * {"faults": "..."} (rates and seed) comes first and its counts ride in each report.
  */
 import { rmSync } from "node:fs";
 import { createServer } from "node:net";
@@ -12,7 +15,9 @@ import { Link } from "../../src/helper/link/link.js";
 import { EgressPolicy } from "../../src/helper/nat/egress-policy.js";
 import { NatEngine } from "../../src/helper/nat/engine.js";
 import { createIcmpForwarder } from "../../src/helper/nat/icmp/index.js";
+import { FaultInjector, type FaultRates } from "../../src/helper/port/fault-injector.js";
 import { linkPort } from "../../src/helper/port/link-port.js";
+import type { PacketPort } from "../../src/helper/port/packet-port.js";
 
 const { values } = parseArgs({
   options: {
@@ -20,16 +25,38 @@ const { values } = parseArgs({
     mtu: { type: "string", default: "65520" },
     prefix: { type: "string", multiple: true, default: [] },
     "allow-local": { type: "boolean", default: false },
+    faults: { type: "string" },
+    "fault-seed": { type: "string", default: "1" },
   },
 });
 if (!values.socket) throw new Error("--socket is required");
 const socketPath = values.socket;
+
+/** "loss=0.01,reorder=0.05" as rates. */
+function parseFaults(spec: string): Partial<FaultRates> {
+  const rates: Partial<FaultRates> = {};
+  for (const pair of spec.split(",")) {
+    const [name, value] = pair.split("=");
+    if (!["loss", "reorder", "duplicate", "delay", "corrupt"].includes(name ?? ""))
+      throw new Error(`--faults: unknown fault ${JSON.stringify(name)}`);
+    rates[name as keyof FaultRates] = Number(value);
+  }
+  return rates;
+}
 rmSync(socketPath, { force: true });
 
 const server = createServer((socket) => {
   socket.setNoDelay(true);
   const link = new Link(socket, { role: "exit", softwareVersion: "test" });
-  const port = linkPort(link);
+  const faults =
+    values.faults === undefined
+      ? undefined
+      : new FaultInjector(linkPort(link), {
+          seed: Number(values["fault-seed"]),
+          rates: parseFaults(values.faults),
+        });
+  if (faults) process.stdout.write(`${JSON.stringify({ faults: faults.describe() })}\n`);
+  const port: PacketPort = faults ?? linkPort(link);
   const engine = new NatEngine({
     output: port,
     policy: new EgressPolicy({ prefixes: values.prefix, allowLocal: values["allow-local"] }),
@@ -37,7 +64,10 @@ const server = createServer((socket) => {
     icmp: createIcmpForwarder,
   });
   attachNatEngine(port, engine);
-  link.once("close", () => engine.close("link closed"));
+  link.once("close", () => {
+    faults?.close();
+    engine.close("link closed");
+  });
   const report = setInterval(() => {
     const line = {
       rss: process.memoryUsage().rss,
@@ -45,6 +75,7 @@ const server = createServer((socket) => {
       buffered: engine.budget.usedBytes,
       counters: engine.counters,
       link: link.counters,
+      ...(faults ? { faultCounts: faults.counts } : {}),
     };
     process.stdout.write(`${JSON.stringify(line)}\n`);
   }, 1000);

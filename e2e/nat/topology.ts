@@ -28,6 +28,8 @@ export interface NatTopologyOptions {
   prefixes?: string[];
   /** Also run the S services in L, as "services on this computer". */
   servicesInLocal?: boolean;
+  /** A FaultInjector between the link and the NAT engine: "loss=0.01,reorder=0.05", and its seed. */
+  faults?: { spec: string; seed: number };
   /** Extra Node flags for the exit and entrance processes (profiling, benchmarks). */
   nodeFlags?: { exit?: string[]; entrance?: string[] };
 }
@@ -37,6 +39,8 @@ export interface ExitReport {
   flows: { tcp: number; udp: number; icmp: number };
   buffered: number;
   counters: Record<string, number>;
+  /** With faults: what each direction suffered (FaultInjector.counts). */
+  faultCounts?: Record<"inbound" | "outbound", Record<string, number>>;
 }
 
 export interface NatTopology {
@@ -126,6 +130,9 @@ export async function buildNatTopology(options: NatTopologyOptions): Promise<Nat
         String(options.mtu),
         ...prefixes.flatMap((p) => ["--prefix", p]),
         ...(options.allowLocal ? ["--allow-local"] : []),
+        ...(options.faults
+          ? ["--faults", options.faults.spec, "--fault-seed", String(options.faults.seed)]
+          : []),
       ],
       { cwd: ROOT },
     );
