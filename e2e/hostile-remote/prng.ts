@@ -1,29 +1,7 @@
-/** A small seeded generator (mulberry32): the same seed gives the same packets, for replay. */
-export class Prng {
-  private state: number;
+import { SeededRandom } from "../../src/helper/port/seeded-random.js";
 
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-
-  /** A uniform 32-bit unsigned integer. */
-  u32(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  }
-
-  /** An integer in [0, n). */
-  below(n: number): number {
-    return Math.floor((this.u32() / 0x1_0000_0000) * n);
-  }
-
-  chance(p: number): boolean {
-    return this.u32() / 0x1_0000_0000 < p;
-  }
-
+/** The fuzzers' generator: SeededRandom (mulberry32) with picks and random bytes. */
+export class Prng extends SeededRandom {
   pick<T>(items: readonly T[]): T {
     const item = items[this.below(items.length)];
     if (item === undefined) throw new RangeError("pick from an empty list");

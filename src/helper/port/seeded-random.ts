@@ -20,7 +20,8 @@ export class SeededRandom {
     return Math.floor((this.u32() / 0x1_0000_0000) * n);
   }
 
+  /** True with probability `p`; draws a number even when `p` is 0, so a seed replays alike. */
   chance(p: number): boolean {
-    return p > 0 && this.u32() / 0x1_0000_0000 < p;
+    return this.u32() / 0x1_0000_0000 < p;
   }
 }
