@@ -223,16 +223,19 @@ class FaultLane {
     this.heldTimer = undefined;
   }
 
+  /** Nothing overtook the held packet in time: it leaves alone, only delayed. */
+  private releaseLate(): void {
+    const late = this.held;
+    this.held = undefined;
+    this.heldTimer = undefined;
+    if (late === undefined) return;
+    this.counts.delayed++;
+    this.deliver([late]);
+  }
+
   private hold(packet: Buffer): void {
     this.held = packet;
-    this.heldTimer = setTimeout(() => {
-      this.heldTimer = undefined;
-      const late: Buffer[] = [];
-      this.release(late);
-      this.counts.reordered--; // nothing overtook it: only delayed
-      this.counts.delayed++;
-      this.deliver(late);
-    }, this.delayMs);
+    this.heldTimer = setTimeout(() => this.releaseLate(), this.delayMs);
   }
 
   private later(packet: Buffer): void {

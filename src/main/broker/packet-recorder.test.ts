@@ -125,3 +125,25 @@ test("the limit holds over the whole file: it stops there and says so, and no ne
   assert.ok(bytes.length <= 8192, `${bytes.length} bytes`);
   assert.equal(sections(bytes), 1);
 });
+
+test("a file that must not be replaced is left alone, and the recorder says it could not record", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "bh-recorder-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, "taken.pcapng");
+  writeFileSync(path, "someone else's");
+  const session = new FakeSession();
+  const said: string[] = [];
+  const recorder = new PacketRecorder(session, {
+    path,
+    maxBytes: 1_000_000,
+    session: "s",
+    replace: false,
+    onStop: (r) => said.push(r),
+  });
+  const agent = await session.connect();
+  recorder.start();
+  await until(() => said.length === 1);
+  agent.close("done");
+  assert.match(said[0]!, /^could not record packets to .*taken\.pcapng: EEXIST/);
+  assert.equal(readFileSync(path, "utf8"), "someone else's");
+});

@@ -6,6 +6,7 @@
  * It stops for good, and says why once, at the limit, when the file fails (disk full) or on
  * `stop()`; a capture ended by its link closing resumes when the session reconnects.
  */
+import type { WriteStream } from "node:fs";
 import { open } from "node:fs/promises";
 import { setTimeout as delay } from "node:timers/promises";
 import { megabytes } from "../../helper/capture/pcapng-writer.js";
@@ -91,17 +92,20 @@ export class PacketRecorder {
     const room = this.options.maxBytes - this.written;
     if (!this.active || room < MIN_SECTION_BYTES) return;
     let capture: PacketCapture;
+    let stream: WriteStream | undefined;
     try {
       // Truncated the first time (a fresh capture), appended to after a reconnect.
       const first = this.options.replace === false ? "wx" : "w";
       const file = await open(this.options.path, this.opened ? "a" : first, 0o600);
+      stream = file.createWriteStream(); // owns the handle from here: closing it closes the file
       this.opened = true;
       await file.chmod(0o600); // a file that was there keeps its mode otherwise
-      capture = await exit.startCapture(file.createWriteStream(), {
+      capture = await exit.startCapture(stream, {
         maxBytes: room,
         session: this.options.session,
       });
     } catch (error) {
+      stream?.destroy();
       this.end(
         `could not record packets to ${this.options.path}: ${error instanceof Error ? error.message : String(error)}`,
       );

@@ -55,6 +55,8 @@ export function helperExit(endpoint: () => Promise<HelperEndpoint>): ExitProvide
   };
 }
 
+/** How long the helper has to end a capture's stream after main asked it to stop. */
+const CAPTURE_STOP_TIMEOUT_MS = 5_000;
 /** How long main waits, after a capture's stream ended, for the helper to say why. */
 const CAPTURE_REASON_WAIT_MS = 1_000;
 
@@ -104,7 +106,15 @@ function relayCapture(socket: Socket, file: Writable, reasons: CaptureStopReason
       return bytes;
     },
     ended,
-    stop: () => void (socket.destroyed || socket.write("stop\n")),
+    stop: () => {
+      if (socket.destroyed) return;
+      socket.write("stop\n");
+      // A helper that does not end the stream in time must not hold the file (or main's exit).
+      setTimeout(() => {
+        socket.destroy();
+        if (!file.writableEnded) file.end();
+      }, CAPTURE_STOP_TIMEOUT_MS).unref();
+    },
   };
 }
 
