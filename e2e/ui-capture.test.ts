@@ -6,7 +6,7 @@
  * folder ($XDG_DOWNLOAD_DIR), never this machine's.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { test } from "node:test";
@@ -19,6 +19,7 @@ import { CHROMIUM, launchChromiumIn, parseBytes } from "./ui/browser.js";
 import { buildUiLab, type UiLab } from "./ui/topology.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
+const ARTIFACTS = join(ROOT, "e2e", "artifacts");
 const DOWNLOAD_BYTES = 300_000;
 
 function skipReason(): string | undefined {
@@ -91,6 +92,8 @@ test(
       parseBytes((await size.textContent()) ?? "") >= DOWNLOAD_BYTES,
       "the shown size grows with the file",
     );
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.getByTestId("session-summary").screenshot({ path: join(ARTIFACTS, "ui-capture.png") });
 
     await toggle.click();
     const message = page.getByTestId("capture-message");

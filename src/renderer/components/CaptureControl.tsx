@@ -20,7 +20,7 @@ export function CaptureControl() {
       {capture.path !== null && (
         <p className="muted" data-testid="capture-status">
           {capture.recording ? "Recording to " : "Saved in "}
-          <code data-testid="capture-path">{capture.path}</code>{" "}
+          <code data-testid="capture-path">{capture.path}</code> ·{" "}
           <span data-testid="capture-size">{formatBytes(capture.bytes)}</span>
           {capture.message !== null && <span data-testid="capture-message"> · {capture.message}</span>}
         </p>
