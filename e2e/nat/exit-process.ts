@@ -17,7 +17,7 @@ import { NatEngine } from "../../src/helper/nat/engine.js";
 import { createIcmpForwarder } from "../../src/helper/nat/icmp/index.js";
 import { FaultInjector, type FaultRates } from "../../src/helper/port/fault-injector.js";
 import { linkPort } from "../../src/helper/port/link-port.js";
-import type { PacketPort } from "../../src/helper/port/packet-port.js";
+import { CaptureTap } from "../../src/helper/port/capture-tap.js";
 
 const { values } = parseArgs({
   options: {
@@ -56,7 +56,9 @@ const server = createServer((socket) => {
           rates: parseFaults(values.faults),
         });
   if (faults) process.stdout.write(`${JSON.stringify({ faults: faults.describe() })}\n`);
-  const port: PacketPort = faults ?? linkPort(link);
+  // As ExitSession: the engine sees the link through a capture tap (off here), so that the
+  // benchmarks measure the product's data path.
+  const port = new CaptureTap(faults ?? linkPort(link));
   const engine = new NatEngine({
     output: port,
     policy: new EgressPolicy({ prefixes: values.prefix, allowLocal: values["allow-local"] }),
