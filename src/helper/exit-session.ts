@@ -48,7 +48,8 @@ export class ExitSession {
     private readonly dnsServer: DnsTcpServer | undefined,
   ) {
     const { link } = options;
-    this.policy = new EgressPolicy({ prefixes: options.routes, allowLocal: options.allowLocal });
+    const routes = this.routable(options.routes);
+    this.policy = new EgressPolicy({ prefixes: routes, allowLocal: options.allowLocal });
     const stubs = [options.subnetV4, options.subnetV6].flatMap((s) => (s ? [linkAddresses(s).stub] : []));
     this.dns = dns;
     // The engines see the link through the tap, so that a capture shows exactly what they do.
@@ -75,11 +76,11 @@ export class ExitSession {
       subnetV4: options.subnetV4,
       subnetV6: options.subnetV6,
       mtu: options.mtu,
-      routes: options.routes,
+      routes,
       dns: options.dns === "all" ? { mode: "all", servers: stubs } : { mode: "off" },
     };
     void link.ready.then(
-      () => link.sendConfig(this.config),
+      () => this.sendConfig(),
       () => undefined, // the link's own close event reports why
     );
     link.once("close", () => {
@@ -130,9 +131,37 @@ export class ExitSession {
 
   /** A VPN came up or went down on this computer: the remote re-routes, flows are kept. */
   updateRoutes(routes: string[]): void {
-    this.policy.setPrefixes(routes);
-    this.config = { ...this.config, routes };
-    if (this.options.link.isOpen) this.options.link.sendConfig(this.config);
+    const routable = this.routable(routes);
+    this.policy.setPrefixes(routable);
+    this.config = { ...this.config, routes: routable };
+    if (this.options.link.isOpen) this.sendConfig();
+  }
+
+  /**
+   * The prefixes the link can carry: an IPv6 prefix needs an IPv6 link subnet (`--link-subnet6
+   * none` has none), an IPv4 one an IPv4 subnet. The rest is left out and said, never sent in a
+   * CONFIG the agent would have to refuse.
+   */
+  private routable(routes: readonly string[]): string[] {
+    const kept: string[] = [];
+    const left: string[] = [];
+    for (const route of routes) {
+      const family = route.includes(":") ? 6 : 4;
+      const subnet = family === 6 ? this.options.subnetV6 : this.options.subnetV4;
+      (subnet === null ? left : kept).push(route);
+    }
+    if (left.length > 0)
+      this.options.log?.(`not routing ${left.join(", ")}: the link has no subnet of that IP version`);
+    return kept;
+  }
+
+  /** A CONFIG that still fails to encode is this side's bug: the link closes saying so. */
+  private sendConfig(): void {
+    try {
+      this.options.link.sendConfig(this.config);
+    } catch (error) {
+      this.options.link.close(`the exit could not send its CONFIG: ${String(error)}`);
+    }
   }
 }
 
