@@ -1,23 +1,20 @@
-// A PacketOutput for tests: keeps every packet the engines send towards the remote.
-import type { PacketOutput } from "./packet-output.js";
+// The engines' tests' packet port: keeps a copy of every packet the engines send towards the
+// remote, and waits for the next one.
+import { RecordingPort } from "../port/testing.js";
 
-/** A PacketOutput that keeps what it is given. */
-export class CapturingOutput implements PacketOutput {
-  readonly packets: Buffer[] = [];
-  readonly writable = true;
+/** A RecordingPort whose tests can wait for packets to arrive. */
+export class CapturingOutput extends RecordingPort {
   private readonly waiters: Array<() => void> = [];
 
-  send(packet: Buffer): void {
-    this.packets.push(packet);
-    for (const waiter of this.waiters.splice(0)) waiter();
-  }
-  sendWith(length: number, fill: (target: Buffer, offset: number) => void): void {
-    const packet = Buffer.alloc(length);
-    fill(packet, 0);
-    this.send(packet);
+  /** What the engines sent, oldest first; `next` takes packets out. */
+  get packets(): Buffer[] {
+    return this.sent;
   }
 
-  onDrain(): void {}
+  override send(packet: Buffer): void {
+    super.send(packet);
+    for (const waiter of this.waiters.splice(0)) waiter();
+  }
 
   /** Resolves with (and takes out) the next packet `match` accepts, captured already or later. */
   async next<T>(match: (packet: Buffer) => T | undefined, timeoutMs = 5_000): Promise<T> {

@@ -1,12 +1,9 @@
+import type { PacketPort } from "../port/packet-port.js";
+
 /**
- * Where the engines send packets towards the remote: in production the link's packet batcher.
- * `send` takes ownership of the Buffer. When `writable` is false the link is backed up: flows
- * hold their data and wait for `onDrain`.
+ * Where the engines send packets towards the remote: the send half of a PacketPort (in
+ * production the link's, through the capture tap). A sent packet is lent for the call, as
+ * PacketPort says. When `writable` is false the link is backed up: flows hold their data and
+ * wait for `onDrain`.
  */
-export interface PacketOutput {
-  send(packet: Buffer): void;
-  /** Like `send`, for a packet of `length` bytes that `fill` writes in place, synchronously. */
-  sendWith(length: number, fill: (target: Buffer, offset: number) => void): void;
-  readonly writable: boolean;
-  onDrain(listener: () => void): void;
-}
+export type PacketOutput = Pick<PacketPort, "send" | "sendWith" | "writable" | "onDrain">;
