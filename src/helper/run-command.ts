@@ -14,6 +14,8 @@ export interface RunCommandOptions {
   /** Default SIGTERM; SIGKILL for programs that may ignore it while hung. */
   killSignal?: NodeJS.Signals;
   env?: NodeJS.ProcessEnv;
+  /** How the output is decoded; default utf8. */
+  encoding?: "utf8" | "latin1";
   /** An abort rejects with the AbortError itself, not a CommandError: nobody failed. */
   signal?: AbortSignal;
   /** The program's name in messages, when `file` is a path chosen by a test or a flag. */
@@ -76,6 +78,7 @@ export function runCommand(
     timeout: options.timeoutMs,
     maxBuffer: options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES,
     killSignal: options.killSignal ?? "SIGTERM",
+    encoding: options.encoding ?? "utf8",
     env: options.env,
     signal: options.signal,
     windowsHide: true,

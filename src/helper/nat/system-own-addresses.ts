@@ -1,5 +1,5 @@
 /** Which reader of this computer's addresses runs here (see own-addresses.ts). */
-import { execFile } from "node:child_process";
+import { runCommand } from "../run-command.js";
 import { readLinuxOwnAddresses, readLinuxOwnAddressesAsync } from "./own-addresses-linux.js";
 import { MACOS_IFCONFIG, parseMacosIfconfig } from "./own-addresses-macos.js";
 import { parseWindowsRoutePrint, WINDOWS_ROUTE_PRINT } from "./own-addresses-windows.js";
@@ -66,23 +66,10 @@ function backgroundReader(
   };
 }
 
-function runAndParse(
+async function runAndParse(
   command: { file: string; args: readonly string[] },
   parse: (output: string) => OwnAddresses,
 ): Promise<OwnAddresses> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      command.file,
-      [...command.args],
-      { timeout: COMMAND_TIMEOUT_MS, windowsHide: true, maxBuffer: 4 * 1024 * 1024 },
-      (error, stdout) => {
-        if (error) return reject(error);
-        try {
-          resolve(parse(stdout));
-        } catch (thrown) {
-          reject(thrown instanceof Error ? thrown : new Error(String(thrown)));
-        }
-      },
-    );
-  });
+  const options = { timeoutMs: COMMAND_TIMEOUT_MS, maxOutputBytes: 4 * 1024 * 1024 };
+  return parse((await runCommand(command.file, command.args, options)).stdout);
 }

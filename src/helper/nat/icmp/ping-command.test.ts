@@ -4,7 +4,13 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { formatAddress, Icmpv4Type, Icmpv4UnreachableCode, Icmpv6Type } from "../../packet/index.js";
-import { PingCommandForwarder, pingCommand, type PingResult, type PingRunner } from "./ping-command.js";
+import {
+  PingCommandForwarder,
+  pingCommand,
+  runPing,
+  type PingResult,
+  type PingRunner,
+} from "./ping-command.js";
 import { echoRequest, parseOutput, testContext } from "./testing.js";
 
 const PREFIXES = ["198.18.5.0/24", "2001:db8:5::/64"];
@@ -186,4 +192,10 @@ test("a reply that cannot be sent is contained: counted, its flow ended, no unha
   } finally {
     process.off("unhandledRejection", onRejection);
   }
+});
+
+test("the real runner decodes latin1 and gives the exit code of a ping that got no reply", async () => {
+  const noReply = "process.stdout.write(Buffer.from([0x72, 0xe9, 0x70])); process.exit(1)";
+  assert.deepEqual(await runPing(process.execPath, ["-e", noReply], 10_000), { stdout: "rép", code: 1 });
+  assert.deepEqual(await runPing("/nonexistent/ping", [], 10_000), { stdout: "", code: null });
 });

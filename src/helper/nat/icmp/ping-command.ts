@@ -6,7 +6,7 @@
 //
 // The reply echoes the remote's own payload: the OS ping sends its own data, which the remote's
 // ping would reject. TTL is the one the OS ping saw, when it printed one.
-import { execFile } from "node:child_process";
+import { CommandError, runCommand } from "../../run-command.js";
 import { buildIcmpEchoPacket, formatAddress, type IcmpView, type IpView } from "../../packet/index.js";
 import type { IcmpForwarder } from "../icmp-forwarder.js";
 import {
@@ -68,27 +68,24 @@ export function pingCommand(
   }
 }
 
-/** execFile with a hard timeout; ping's output is ASCII apart from translated words. */
-export const runPing: PingRunner = (file, args, timeoutMs) =>
-  new Promise((resolve) => {
-    execFile(
-      file,
-      [...args],
-      {
-        timeout: timeoutMs,
-        killSignal: "SIGKILL",
-        windowsHide: true,
-        encoding: "latin1",
-        maxBuffer: 64 * 1024,
-        // English output where the OS honours it (not Windows: see ping-output.ts).
-        env: { ...process.env, LC_ALL: "C" },
-      },
-      (error, stdout) => {
-        const code = error ? (typeof error.code === "number" ? error.code : null) : 0;
-        resolve({ stdout, code });
-      },
-    );
-  });
+/** A hard timeout; ping's output is ASCII apart from translated words. Never rejects: no reply is a result. */
+export const runPing: PingRunner = async (file, args, timeoutMs) => {
+  try {
+    const { stdout } = await runCommand(file, args, {
+      timeoutMs,
+      killSignal: "SIGKILL",
+      encoding: "latin1",
+      maxOutputBytes: 64 * 1024,
+      // English output where the OS honours it (not Windows: see ping-output.ts).
+      env: { ...process.env, LC_ALL: "C" },
+    });
+    return { stdout, code: 0 };
+  } catch (error) {
+    return error instanceof CommandError
+      ? { stdout: error.stdout, code: error.exitCode }
+      : { stdout: "", code: null };
+  }
+};
 
 export class PingCommandForwarder implements IcmpForwarder {
   /** Runs that ended without a reply from the destination. */
