@@ -40,7 +40,11 @@ const probe = (index: number): Buffer =>
     payload: Buffer.alloc(200, index),
   });
 
-async function withLink(run: (exit: ExitHandle, agent: Link, dir: string) => Promise<void>): Promise<void> {
+async function withLink(
+  run: (exit: ExitHandle, agent: Link, dir: string) => Promise<void>,
+  options = OPTIONS,
+  awaitReady = true,
+): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "bh-capture-test-"));
   const socketPath = join(dir, "helper.sock");
   const server = await startHelperServer({
@@ -58,10 +62,9 @@ async function withLink(run: (exit: ExitHandle, agent: Link, dir: string) => Pro
   try {
     const exit = await helperExit(() => Promise.resolve({ socketPath, token: TOKEN })).open(
       mainSide,
-      OPTIONS,
+      options,
     );
-    await exit.ready;
-    await agent.ready;
+    if (awaitReady) await Promise.all([exit.ready, agent.ready]);
     await run(exit, agent, dir);
   } finally {
     agent.close("test over");
@@ -142,3 +145,21 @@ async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+// The helper refuses a capture for a link whose engines have not started yet; main asks only
+// after the link and its control connection are both set up, a round trip later than the start.
+test("a capture asked for as soon as the link is open, before the handshake, records", () =>
+  withLink(
+    async (exit, agent, dir) => {
+      const capture = await exit.startCapture(createWriteStream(join(dir, "early.pcapng"), { mode: 0o600 }), {
+        maxBytes: 1_000_000,
+        session: "s",
+      });
+      agent.sendPacket(probe(4));
+      await until(() => capture.bytes > 300);
+      capture.stop();
+      assert.equal(await capture.ended, "capture stopped at 0.0 MB");
+    },
+    { ...OPTIONS, dns: "all" }, // the DNS engine's TCP server makes the exit's start take a while
+    false,
+  ));
