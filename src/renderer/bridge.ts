@@ -6,13 +6,7 @@
  * subprotocol `backhaul.token.<token>` next to `backhaul.v1`.
  */
 import type { BackhaulApi } from "../shared/api.js";
-import {
-  BRIDGE_PATH,
-  BRIDGE_PROTOCOL,
-  TOKEN_FRAGMENT_KEY,
-  TOKEN_PATTERN,
-  TOKEN_PROTOCOL_PREFIX,
-} from "../shared/bridge-protocol.js";
+import { BRIDGE_PATH, offeredProtocols, TOKEN_PATTERN, tokenInFragment } from "../shared/bridge-protocol.js";
 import { BridgeClient, type BridgeLinkState, type SocketFactory } from "./bridge-client.js";
 
 declare global {
@@ -45,8 +39,7 @@ export function createBridge(): Bridge {
   });
   const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${BRIDGE_PATH}`;
   const client = new BridgeClient({
-    connect:
-      token === null ? () => null : browserSocket(url, [BRIDGE_PROTOCOL, TOKEN_PROTOCOL_PREFIX + token]),
+    connect: token === null ? () => null : browserSocket(url, offeredProtocols(token)),
     schedule: (callback, ms) => {
       const timer = setTimeout(callback, ms);
       return () => clearTimeout(timer);
@@ -60,7 +53,7 @@ export function createBridge(): Bridge {
 }
 
 function tokenInHash(): string | null {
-  return new URLSearchParams(location.hash.replace(/^#/, "")).get(TOKEN_FRAGMENT_KEY);
+  return tokenInFragment(location.hash);
 }
 
 /** The token this page load took from its fragment; sessionStorage keeps it across reloads. */

@@ -15,3 +15,13 @@ export const TOKEN_PROTOCOL_PREFIX = "backhaul.token.";
 export const TOKEN_FRAGMENT_KEY = "token";
 /** A subprotocol is an HTTP token: base64url and hex fit, padding and `+`/`/` would not. */
 export const TOKEN_PATTERN = /^[A-Za-z0-9_-]+$/;
+
+/** The subprotocols a page offers: the bridge's, and its token's. */
+export function offeredProtocols(token: string): string[] {
+  return [BRIDGE_PROTOCOL, TOKEN_PROTOCOL_PREFIX + token];
+}
+
+/** The token in a URL's fragment (`#token=…`), or null. */
+export function tokenInFragment(hash: string): string | null {
+  return new URLSearchParams(hash.replace(/^#/, "")).get(TOKEN_FRAGMENT_KEY);
+}
