@@ -327,7 +327,7 @@ describe("SSH against a real sshd", { skip, timeout: 300_000 }, () => {
       assert.equal(reply.deployed?.uploaded, true);
     });
 
-    test("sudo that wants a password is refused, with no sudoers line that would give all of root", async () => {
+    test("sudo that wants a password, and nobody to ask it: refused, with no sudoers line that would give all of root", async () => {
       const reply = await driver.request({
         op: "deploy",
         options: await options({ username: sshd.users.noPasswordSudo.name }),
@@ -335,7 +335,10 @@ describe("SSH against a real sshd", { skip, timeout: 300_000 }, () => {
       });
       assertError(reply, "RemoteNotReadyError", /sudo asks bhnopw for a password/);
       assert.deepEqual(reply.error?.problems, ["SUDO_NEEDS_PASSWORD"]);
-      assert.match(reply.error?.message ?? "", /needs `sudo -n`.*check its SHA-256 and run it as root/);
+      assert.match(
+        reply.error?.message ?? "",
+        /nobody to ask: connect from a terminal, or pass --sudo-password-stdin.*check its SHA-256 and run it as root/,
+      );
       assert.doesNotMatch(reply.error?.message ?? "", /NOPASSWD/);
     });
 

@@ -3,13 +3,16 @@
 // over the real ones inside sshd's private mount namespace only.
 import { chown, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { execFile } from "node:child_process";
 
 export interface TestUser {
   name: string;
   uid: number;
   home: string;
-  /** "nopasswd": `sudo -n` works; "password": sudo asks for a password (that the user has not). */
+  /** "nopasswd": `sudo -n` works; "password": sudo asks for a password. */
   sudo: "nopasswd" | "password";
+  /** The user's password (sudo asks for it); absent: the user has none. */
+  password?: string;
 }
 
 export interface AccountFiles {
@@ -42,16 +45,17 @@ function appendLines(original: string, lines: readonly string[]): string {
  */
 export async function createAccounts(
   dir: string,
-  wanted: readonly { name: string; sudo: TestUser["sudo"] }[],
+  wanted: readonly { name: string; sudo: TestUser["sudo"]; password?: string }[],
 ): Promise<{ users: TestUser[]; files: AccountFiles }> {
   const [passwd, group, shadow, sudoers] = await Promise.all(
     ["passwd", "group", "shadow", "sudoers"].map((name) => readFile(join("/etc", name), "utf8")),
   );
   const used = new Set([...usedIds(passwd ?? ""), ...usedIds(group ?? "")]);
   const taken = new Set<number>();
-  const users = wanted.map(({ name, sudo }) => ({
+  const users = wanted.map(({ name, sudo, password }) => ({
     name,
     sudo,
+    ...(password !== undefined && { password }),
     uid: freeId(4242, used, taken),
     home: join(dir, "home", name),
   }));
@@ -88,11 +92,14 @@ export async function createAccounts(
     ),
     { mode: 0o644 },
   );
+  const hashes = await Promise.all(
+    users.map((u) => (u.password === undefined ? "*" : hashPassword(u.password))),
+  );
   await writeFile(
     files.shadow,
     appendLines(
       shadow ?? "",
-      users.map((u) => `${u.name}:*:19000:0:99999:7:::`),
+      users.map((u, i) => `${u.name}:${hashes[i]}:19000:0:99999:7:::`),
     ),
     {
       mode: 0o640,
@@ -102,4 +109,22 @@ export async function createAccounts(
   // sudo refuses a sudoers file that is writable or not owned by root.
   await writeFile(files.sudoers, appendLines(sudoers ?? "", rules), { mode: 0o440 });
   return { users, files };
+}
+
+/** A SHA-512 crypt hash, as /etc/shadow holds it; the password goes through stdin, not argv. */
+function hashPassword(password: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      "openssl",
+      ["passwd", "-6", "-stdin"],
+      { timeout: 10_000 },
+      (error, stdout, stderr) => {
+        const hash = stdout.trim();
+        if (error || !hash.startsWith("$6$"))
+          reject(new Error(`openssl passwd failed: ${error?.message ?? ""} ${stderr}`));
+        else resolve(hash);
+      },
+    );
+    child.stdin?.end(`${password}\n`);
+  });
 }

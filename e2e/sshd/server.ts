@@ -28,6 +28,8 @@ export const CLIENT_ADDRESS = "198.18.1.2";
 export const BLACKHOLE_ADDRESS = "198.18.200.1";
 
 export const PASSPHRASE = "correct horse battery staple";
+/** bhxpw's password, which sudo asks for; unusual enough to grep for in /proc and files. */
+export const SUDO_PASSWORD = "bh-sudo-Qx7-lantern-98431";
 
 export interface ClientKeys {
   /** Authorized for every test user. */
@@ -82,8 +84,8 @@ export class TestSshd {
     readonly dir: string,
     readonly remote: NetworkNamespace,
     readonly local: NetworkNamespace,
-    /** bhdev: passwordless sudo. bhnopw: sudo wants a password. */
-    readonly users: { dev: TestUser; noPasswordSudo: TestUser },
+    /** bhdev: passwordless sudo. bhnopw: sudo wants a password it has not. bhxpw: sudo wants SUDO_PASSWORD. */
+    readonly users: { dev: TestUser; noPasswordSudo: TestUser; passwordSudo: TestUser },
     readonly keys: ClientKeys,
   ) {}
 
@@ -114,9 +116,10 @@ export class TestSshd {
     const { users, files } = await createAccounts(dir, [
       { name: "bhdev", sudo: "nopasswd" },
       { name: "bhnopw", sudo: "password" },
+      { name: "bhxpw", sudo: "password", password: SUDO_PASSWORD },
     ]);
-    const [dev, noPasswordSudo] = users;
-    if (!dev || !noPasswordSudo) throw new Error("test users were not created");
+    const [dev, noPasswordSudo, passwordSudo] = users;
+    if (!dev || !noPasswordSudo || !passwordSudo) throw new Error("test users were not created");
 
     const clientDir = join(dir, "client");
     await runChecked("mkdir", ["-m", "0700", clientDir]);
@@ -131,8 +134,9 @@ export class TestSshd {
     const publicLine = async (key: string): Promise<string> => (await readFile(`${key}.pub`, "utf8")).trim();
     await authorize(dev, [await publicLine(keys.plain), await publicLine(keys.encrypted)]);
     await authorize(noPasswordSudo, [await publicLine(keys.plain)]);
+    await authorize(passwordSudo, [await publicLine(keys.plain)]);
 
-    const sshd = new TestSshd(dir, remote, local, { dev, noPasswordSudo }, keys);
+    const sshd = new TestSshd(dir, remote, local, { dev, noPasswordSudo, passwordSudo }, keys);
     await runChecked("mkdir", ["-m", "0700", join(dir, "host")]);
     await sshd.generateHostKeys();
     sshd.accounts = users;

@@ -138,17 +138,17 @@ export interface DiagnoseResult {
   summary: string;
 }
 
-/** A question the broker needs the user to answer (SSH host keys, key passphrases). */
+/** A question the broker needs the user to answer (SSH host keys, key passphrases, sudo's password). */
 export interface Prompt {
   id: string;
-  kind: "host-key" | "passphrase";
+  kind: "host-key" | "passphrase" | "sudo-password";
   /** What to ask, complete: "The host key of devbox is new: ssh-ed25519 SHA256:… Trust it?" */
   message: string;
 }
 
 export interface PromptAnswer {
   id: string;
-  /** host-key: "yes" or "no"; passphrase: the passphrase; null: cancelled. */
+  /** host-key: "yes" or "no"; passphrase, sudo-password: the secret; null: cancelled. */
   answer: string | null;
 }
 

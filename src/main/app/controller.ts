@@ -21,6 +21,7 @@ import {
 } from "../../shared/api.js";
 import { VERSION } from "../../shared/version.js";
 import { DEFAULT_SUBNET_V4, DEFAULT_SUBNET_V6 } from "../../helper/link-subnets.js";
+import type { SudoPassword } from "../broker/deploy/index.js";
 import type { ExitHandle } from "../broker/exit-handle.js";
 import { PacketRecorder } from "../broker/packet-recorder.js";
 import { RouteWatch } from "../broker/route-watch.js";
@@ -63,6 +64,8 @@ interface Run {
   session: Session | undefined;
   watch: RouteWatch | undefined;
   sandbox: Sandbox | undefined;
+  /** sudo's password, once asked: held for the run's reconnects, wiped when it ends. */
+  sudoPassword?: SudoPassword;
   /** The latest exit session: the tables the window shows, kept after the run ends. */
   exit: ExitHandle | undefined;
   unsubscribeTables: Array<() => void>;
@@ -297,6 +300,7 @@ export class AppController implements AppBackend {
         });
       }
     } finally {
+      run.sudoPassword?.wipe();
       run.watch?.stop();
       if (this.run === run) this.prompts.cancelAll();
       if (run.sandbox)
@@ -327,7 +331,12 @@ export class AppController implements AppBackend {
     const label = target.kind === "codespace" ? target.displayName : target.label;
     if (this.run === run && this.view.target)
       this.setView({ ...this.view, target: { id: run.targetId, label } });
-    return this.sessions.remoteAgentOpener(target, { prompts: this.prompts, log });
+    run.sudoPassword = this.sessions.sudoPassword(this.prompts);
+    return this.sessions.remoteAgentOpener(target, {
+      prompts: this.prompts,
+      sudoPassword: run.sudoPassword,
+      log,
+    });
   }
 
   /** (Re)starts the route watch with the settings' additions and exclusions; resolves with the prefixes. */

@@ -1,8 +1,9 @@
 /**
  * The app's sessions: the broker's factory (the engines in the supervised local helper, started
- * on the first connect and stopped when the app closes), with host keys and passphrases asked
- * through the window. main.test.ts swaps this file for ../electron/fake-session-factory.ts.
+ * on the first connect and stopped when the app closes), with host keys, passphrases and sudo's
+ * password asked through the window. main.test.ts swaps this file for ../electron/fake-session-factory.ts.
  */
+import { SudoPassword } from "../broker/deploy/index.js";
 import { SessionFactory, type SessionSpec } from "../broker/session-factory.js";
 import type { Session, SessionOptions } from "../broker/session.js";
 import type { Target } from "../broker/targets/index.js";
@@ -23,10 +24,19 @@ export class AppSessionFactory {
     return this.sessions.create(spec);
   }
 
+  /** sudo's password for one run, asked in the window; the run wipes it when it ends. */
+  sudoPassword(prompts: PromptBroker): SudoPassword {
+    return new SudoPassword(async ({ user, host }) => {
+      const answer = await prompts.ask("sudo-password", `sudo password for ${user}@${host}:`);
+      // The window's answer arrives as a string, which cannot be wiped; the bytes sent on can.
+      return answer === null ? null : Buffer.from(answer, "utf8");
+    });
+  }
+
   /** SSH (and codespace) targets, with the window's prompts and no command-line choices. */
   remoteAgentOpener(
     target: Target,
-    options: { prompts: PromptBroker; log(line: string): void },
+    options: { prompts: PromptBroker; sudoPassword: SudoPassword; log(line: string): void },
   ): SessionOptions["openAgent"] {
     return this.sessions.sshAgentOpener(target, {
       identityFiles: [],
@@ -40,6 +50,7 @@ export class AppSessionFactory {
       passphrase: (file) =>
         options.prompts.ask("passphrase", `The key ${file} is protected: type its passphrase.`),
       remoteNode: null,
+      sudoPassword: options.sudoPassword,
       log: options.log,
     });
   }

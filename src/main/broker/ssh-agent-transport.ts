@@ -6,7 +6,8 @@ import { userInfo } from "node:os";
 import { join } from "node:path";
 import { sanitisedLines } from "./remote-lines.js";
 import { VERSION } from "../../shared/version.js";
-import { deployAgent, RemoteNotReadyError } from "./deploy/index.js";
+import { deployAgent, RemoteNotReadyError, SudoRefusedError, type SudoPassword } from "./deploy/index.js";
+import { awaitRootStart } from "./deploy/root-handshake.js";
 import type { ConnectStep } from "../../shared/api.js";
 import type { AgentTransport } from "./session.js";
 import { FatalSessionError } from "./session.js";
@@ -40,10 +41,15 @@ export interface SshAgentTransportOptions {
   }) => Promise<boolean>;
   passphrase?: PassphrasePrompt;
   remoteNode: string | null;
+  /** Asks for sudo's password when the remote's sudo wants one, and holds it for reconnects. */
+  sudoPassword?: SudoPassword;
   /** Folder with backhaul-agent.cjs and its addon (dist/agent). */
   agentDir: string;
   log: (line: string) => void;
 }
+
+/** sudo's verdict (a wrong password takes it about 2 s) and the script's first line, well within. */
+const ROOT_START_TIMEOUT_MS = 12_000;
 
 export function sshAgentTransport(options: SshAgentTransportOptions) {
   return async (step: (step: ConnectStep) => void): Promise<AgentTransport> => {
@@ -109,10 +115,15 @@ async function open(
       version: VERSION,
       remoteNode: options.remoteNode,
       host: target.label,
+      canAskSudoPassword: options.sudoPassword !== undefined,
       log: options.log,
     });
     if (deployed.uploaded) options.log(`uploaded the agent to ${deployed.remoteDir}`);
     step("agent");
+    const password =
+      deployed.sudo === "password" && options.sudoPassword
+        ? await options.sudoPassword.get(deployed.user, target.host)
+        : null;
     // The user's shell expands SSH_CONNECTION before sudo resets the environment.
     const channel = await connection.exec(`${deployed.command} --ssh-peer "\${SSH_CONNECTION%% *}"`);
     const exited = new Promise<void>((resolve) => {
@@ -120,7 +131,18 @@ async function open(
       connection.once("close", () => resolve());
     });
     // The agent's log lines are the remote's words: sanitised here, where they enter this computer.
-    const stderr = channel.stderr.pipe(sanitisedLines());
+    const stderr =
+      deployed.sudo === "none"
+        ? channel.stderr.pipe(sanitisedLines())
+        : await awaitRootStart(channel, {
+            password,
+            who: `${deployed.user}@${target.host}`,
+            timeoutMs: ROOT_START_TIMEOUT_MS,
+          }).catch((error: unknown) => {
+            // A refused password is forgotten: the user is asked afresh next time, never looped.
+            if (error instanceof SudoRefusedError) options.sudoPassword?.wipe();
+            throw error;
+          });
     return { stream: channel, stderr, close: () => connection.close(), exited };
   } catch (error) {
     connection.close();
@@ -144,6 +166,7 @@ function asSessionError(error: unknown): unknown {
     error instanceof HostKeyOtherTypeError ||
     error instanceof HostKeyUnknownError ||
     error instanceof RemoteNotReadyError ||
+    error instanceof SudoRefusedError ||
     error instanceof TargetError
   ) {
     return new FatalSessionError(error.message, { cause: error });

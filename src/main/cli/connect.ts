@@ -5,10 +5,12 @@ import { DEFAULT_SUBNET_V4, DEFAULT_SUBNET_V6 } from "../../helper/link-subnets.
 import { MAX_CAPTURE_BYTES } from "../../shared/helper-protocol.js";
 import { PacketRecorder } from "../broker/packet-recorder.js";
 import { DEFAULT_LINK_MTU, SessionFactory, watchRoutes } from "../broker/session-factory.js";
+import { SudoPassword } from "../broker/deploy/index.js";
 import { resolveTarget } from "../broker/targets/index.js";
 import { FlowTotals } from "./flow-totals.js";
 import { formatBytes, humanReporter, jsonReporter } from "./output.js";
 import { ask } from "./prompt.js";
+import { askSecret, readSecretFromStdin } from "./secret-input.js";
 import { UsageError } from "./usage-error.js";
 
 const DEFAULT_CAPTURE_MB = 100;
@@ -25,6 +27,8 @@ export const CONNECT_USAGE = `backhaul connect <target> [options]
   --dns all|off            resolve the remote's names through this computer (default all)
   --allow-local            let the remote reach this computer itself (loopback, its own addresses)
   --remote-node PATH       Node.js on the remote, when it is not \`node\` on the PATH
+  --sudo-password-stdin    read the remote's sudo password from standard input (else, when sudo
+                           asks for one, it is asked on the terminal)
   --no-elevate             never run the local helper elevated (it would be only where this
                            computer forbids unprivileged ICMP; pings then use the ping command)
   --json                   one JSON object per line: state, flow, dns, log and error events
@@ -55,6 +59,7 @@ export async function connect(args: string[]): Promise<number> {
       dns: { type: "string", default: "all" },
       "allow-local": { type: "boolean", default: false },
       "remote-node": { type: "string" },
+      "sudo-password-stdin": { type: "boolean", default: false },
       "no-elevate": { type: "boolean", default: false },
       json: { type: "boolean", default: false },
       verbose: { type: "boolean", default: false },
@@ -94,6 +99,10 @@ export async function connect(args: string[]): Promise<number> {
     log: (line) => void (sessionOver || reporter.log(line)),
   });
   let sessionOver = false;
+  // Held for the session's reconnects, wiped when it ends.
+  const sudoPassword = new SudoPassword(({ user, host }) =>
+    values["sudo-password-stdin"] ? readSecretFromStdin() : askSecret(`sudo password for ${user}@${host}: `),
+  );
   const session = sessions.create({
     openAgent: sessions.sshAgentOpener(target, {
       identityFiles: values.identity,
@@ -107,6 +116,7 @@ export async function connect(args: string[]): Promise<number> {
         ),
       passphrase: (file) => ask(`Passphrase for ${file}: `, true),
       remoteNode: values["remote-node"] ?? null,
+      sudoPassword,
       log: (line) => reporter.log(line),
     }),
     exit: {
@@ -179,6 +189,7 @@ export async function connect(args: string[]): Promise<number> {
   process.on("SIGTERM", stop);
   await session.run();
   await recorder?.stop(); // the file is complete before we say the session is over
+  sudoPassword.wipe();
   sessionOver = true;
   await sessions.stop();
   watch.stop();

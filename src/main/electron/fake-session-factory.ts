@@ -5,6 +5,7 @@
  * closes, as the real one undoes its changes. Nothing reaches a network or starts a process.
  */
 import { PassThrough } from "node:stream";
+import { SudoPassword } from "../broker/deploy/sudo-password.js";
 import type { ExitHandle, ExitProvider } from "../broker/exit-handle.js";
 import type { SessionSpec } from "../broker/session-factory.js";
 import { Session, type AgentTransport, type SessionOptions } from "../broker/session.js";
@@ -72,6 +73,11 @@ export class AppSessionFactory {
       },
       exit: spec.exit,
     });
+  }
+
+  /** Never asks: the fake agent needs no sudo. */
+  sudoPassword(): SudoPassword {
+    return new SudoPassword(() => Promise.resolve(null));
   }
 
   /** In place of SSH; never called: create pairs each session with its own fake agent. */

@@ -1,8 +1,14 @@
-/** Main's questions: trust a new host key, or the passphrase of an SSH key. One at a time. */
+/** Main's questions: trust a new host key, the passphrase of an SSH key, sudo's password. One at a time. */
 import { useEffect, useRef, useState, type FormEvent } from "react";
 import type { Prompt } from "../../shared/api.js";
 import { useController } from "../controller.js";
 import { useSessionStore } from "../state/session-store.js";
+
+const TITLES: Record<Prompt["kind"], string> = {
+  "host-key": "Trust this host key?",
+  passphrase: "SSH key passphrase",
+  "sudo-password": "sudo password on the remote",
+};
 
 export function PromptDialog() {
   const prompt = useSessionStore((s) => s.prompts[0]);
@@ -41,19 +47,17 @@ function PromptCard({ prompt }: { prompt: Prompt }) {
         data-kind={prompt.kind}
         onSubmit={submit}
       >
-        <h2 id="prompt-title">
-          {prompt.kind === "host-key" ? "Trust this host key?" : "SSH key passphrase"}
-        </h2>
+        <h2 id="prompt-title">{TITLES[prompt.kind]}</h2>
         <p className="dialog-message" data-testid="prompt-message">
           {prompt.message}
         </p>
-        {prompt.kind === "passphrase" ? (
+        {prompt.kind !== "host-key" ? (
           <>
             <input
               ref={firstField}
               type="password"
               data-testid="prompt-input"
-              aria-label="Passphrase"
+              aria-label={prompt.kind === "passphrase" ? "Passphrase" : "Password"}
               autoComplete="off"
               value={passphrase}
               onChange={(event) => setPassphrase(event.target.value)}
@@ -63,7 +67,7 @@ function PromptCard({ prompt }: { prompt: Prompt }) {
                 Cancel
               </button>
               <button type="submit" className="btn primary" data-testid="prompt-submit">
-                Unlock
+                {prompt.kind === "passphrase" ? "Unlock" : "Connect"}
               </button>
             </div>
           </>

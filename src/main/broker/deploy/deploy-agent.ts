@@ -11,7 +11,7 @@ import type { SshConnection } from "../ssh/index.js";
 import { DeployFailedError, RemoteNotReadyError } from "./errors.js";
 import { buildProbeScript, judgeProbe, parseProbeOutput, type Arch, type ProbeResult } from "./probe.js";
 import { runRemote } from "./remote-exec.js";
-import { rootStartCommand } from "./root-start.js";
+import { rootStartCommand, sudoArgv, type SudoMode } from "./root-start.js";
 import { quoteShellArg, shellCommand } from "./shell-quote.js";
 import { ensureDirectory, uploadFile } from "./upload.js";
 
@@ -33,15 +33,22 @@ export interface DeployAgentOptions {
   remoteNode?: string | null;
   /** Host name for messages; default the connection's remote address. */
   host?: string;
+  /** Whether sudo's password can be asked for; without it, sudo must work with -n. */
+  canAskSudoPassword?: boolean;
   log?: (line: string) => void;
 }
 
 export interface DeployedAgent {
   /**
    * Starts the agent: `/usr/bin/node ~/.cache/backhaul/agent/0.1.0-…/backhaul-agent.cjs` as root,
-   * else `sudo -n sh -c '<verify a root-owned copy, run it>' …` (root-start.ts). Its arguments follow.
+   * else `sudo -n sh -c '<verify a root-owned copy, run it>' …` (root-start.ts), or `sudo -S -p …` when
+   * sudo wants the password on stdin. Its arguments follow.
    */
   command: string;
+  /** "none": run as is (root); otherwise through the root start script, whose first stderr line says it runs. */
+  sudo: "none" | SudoMode;
+  /** The remote user, for the password question. */
+  user: string;
   /** False when the remote already had these exact files. */
   uploaded: boolean;
   /** Absolute path of the directory holding the agent and its addon. */
@@ -118,6 +125,7 @@ export async function deployAgent(
   const { problems, verdict } = judgeProbe(probe, {
     remoteNode,
     addonArchs: choices.map((choice) => choice.arch),
+    canAskSudoPassword: options.canAskSudoPassword ?? false,
   });
   const chosen = choices.find((choice) => choice.arch === verdict?.arch);
   if (!verdict || !chosen || !probe.node) throw new RemoteNotReadyError(host, problems);
@@ -135,20 +143,22 @@ export async function deployAgent(
   const [agent, addon] = chosen.files;
   if (!agent || !addon) throw new DeployFailedError("the agent or its addon is missing from the build");
   // Root (no sudo) runs its own cache, which only root can write; sudo runs a verified copy.
-  const argv = verdict.useSudo
-    ? [
-        "sudo",
-        "-n",
-        ...rootStartCommand({
-          nodePath: verdict.nodePath,
-          sourceDir: remoteDir,
-          agentFile: { name: agent.name, sha256: agent.sha256 },
-          addonFile: { name: addon.name, sha256: addon.sha256 },
-        }),
-      ]
-    : [verdict.nodePath, `${remoteDir}/${AGENT_FILE_NAME}`];
+  const argv =
+    verdict.sudo !== "none"
+      ? [
+          ...sudoArgv(verdict.sudo),
+          ...rootStartCommand({
+            nodePath: verdict.nodePath,
+            sourceDir: remoteDir,
+            agentFile: { name: agent.name, sha256: agent.sha256 },
+            addonFile: { name: addon.name, sha256: addon.sha256 },
+          }),
+        ]
+      : [verdict.nodePath, `${remoteDir}/${AGENT_FILE_NAME}`];
   return {
     command: shellCommand(argv),
+    sudo: verdict.sudo,
+    user: probe.user,
     uploaded: stale.length > 0,
     remoteDir,
     arch: verdict.arch,

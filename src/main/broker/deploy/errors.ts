@@ -39,3 +39,11 @@ export class RemoteNotReadyError extends Error {
 export class DeployFailedError extends Error {
   override readonly name = "DeployFailedError";
 }
+
+/**
+ * sudo would not start the agent: the password was refused or not given, or sudo said no. Retrying
+ * would only ask again (and count against the user's lockout), so the session ends here.
+ */
+export class SudoRefusedError extends Error {
+  override readonly name = "SudoRefusedError";
+}

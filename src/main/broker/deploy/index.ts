@@ -3,7 +3,9 @@ export { deployAgent, AGENT_FILE_NAME, type DeployAgentOptions, type DeployedAge
 export {
   DeployFailedError,
   RemoteNotReadyError,
+  SudoRefusedError,
   type DeployProblem,
   type DeployProblemCode,
 } from "./errors.js";
 export { quoteShellArg, shellCommand } from "./shell-quote.js";
+export { SudoPassword, type SudoPasswordPrompt } from "./sudo-password.js";

@@ -59,14 +59,32 @@ test("parses a ready remote", () => {
   });
   assert.deepEqual(judge(result), {
     problems: [],
-    verdict: { arch: "x64", nodePath: "/usr/bin/node", useSudo: true },
+    verdict: { arch: "x64", nodePath: "/usr/bin/node", sudo: "no-password" },
   });
 });
 
 test("root needs no sudo, whatever sudo is", () => {
   const result = probe({ uid: "0", user: "root", sudo: null });
   assert.equal(result.sudo, "root");
-  assert.equal(judge(result).verdict?.useSudo, false);
+  assert.equal(judge(result).verdict?.sudo, "none");
+});
+
+test("sudo that wants a password: started with -S when someone can be asked, refused otherwise", () => {
+  const result = probe({ sudo: "password", sudo_error: "sudo: a password is required" });
+  const asked = judgeProbe(result, { remoteNode: null, addonArchs: ["x64"], canAskSudoPassword: true });
+  assert.deepEqual(asked, {
+    problems: [],
+    verdict: { arch: "x64", nodePath: "/usr/bin/node", sudo: "password" },
+  });
+  const nobody = judge(result);
+  assert.deepEqual(
+    nobody.problems.map((p) => p.code),
+    ["SUDO_NEEDS_PASSWORD"],
+  );
+  assert.match(
+    nobody.problems[0]?.message ?? "",
+    /nobody to ask: connect from a terminal, or pass --sudo-password-stdin/,
+  );
 });
 
 test("a shell that did not run the script is a DeployFailedError with what it said", () => {
@@ -106,7 +124,7 @@ test("every other problem is reported at once, each with its fix", () => {
   assert.match(text, /v16\.20\.0.*install Node\.js 18\+ on the remote, or pass --remote-node PATH/);
   assert.match(text, /--device \/dev\/net\/tun/);
   assert.match(text, /a password is required/);
-  assert.match(text, /needs `sudo -n`.*check its SHA-256/);
+  assert.match(text, /--sudo-password-stdin.*check its SHA-256/);
   assert.doesNotMatch(text, /NOPASSWD/, "no sudoers line that would give all of root");
 });
 

@@ -3,7 +3,7 @@
 // judging them are pure functions, tested on recorded output.
 import { sanitiseRemoteText } from "../../../shared/remote-text.js";
 import { DeployFailedError, type DeployProblem } from "./errors.js";
-import { ROOT_AGENT_DIR } from "./root-start.js";
+import { ROOT_AGENT_DIR, type SudoMode } from "./root-start.js";
 import { quoteShellArg } from "./shell-quote.js";
 
 export const MIN_NODE_MAJOR = 18;
@@ -126,13 +126,19 @@ export function nodeMajor(version: string): number | undefined {
 export interface ProbeVerdict {
   arch: Arch;
   nodePath: string;
-  useSudo: boolean;
+  /** "none": the user is root. */
+  sudo: "none" | SudoMode;
 }
 
 /** Every reason the remote cannot run the agent, or what to run it with. */
 export function judgeProbe(
   probe: ProbeResult,
-  options: { remoteNode: string | null; addonArchs: readonly Arch[] },
+  options: {
+    remoteNode: string | null;
+    addonArchs: readonly Arch[];
+    /** Whether the user can be asked for sudo's password (a terminal, the window, stdin). */
+    canAskSudoPassword?: boolean;
+  },
 ): { problems: DeployProblem[]; verdict?: ProbeVerdict } {
   if (probe.kernel !== "Linux") {
     const system = probe.kernel || "an unknown system";
@@ -192,16 +198,17 @@ export function judgeProbe(
       code: "SUDO_MISSING",
       message: `${probe.user} is not root and sudo is not installed: the agent needs root for its TUN device and routes. Install sudo, or log in as root.`,
     });
-  } else if (probe.sudo === "password") {
+  } else if (probe.sudo === "password" && !options.canAskSudoPassword) {
     // No sudoers line is suggested: one for node (or sh) alone would give the user all of root.
     problems.push({
       code: "SUDO_NEEDS_PASSWORD",
       message:
         `sudo asks ${probe.user} for a password${probe.sudoError ? ` ("${probe.sudoError}")` : ""}, ` +
-        "but the agent starts without a terminal: it needs `sudo -n` (sudo without a password) to copy the agent " +
-        `into ${ROOT_AGENT_DIR}, check its SHA-256 and run it as root; or connect as root.`,
+        "and there is nobody to ask: connect from a terminal, or pass --sudo-password-stdin, so that sudo can copy " +
+        `the agent into ${ROOT_AGENT_DIR}, check its SHA-256 and run it as root; or connect as root.`,
     });
   }
   if (problems.length > 0 || !arch || !probe.node) return { problems };
-  return { problems, verdict: { arch, nodePath: probe.node.path, useSudo: probe.uid !== 0 } };
+  const sudo = probe.sudo === "root" ? "none" : probe.sudo === "ok" ? "no-password" : "password";
+  return { problems, verdict: { arch, nodePath: probe.node.path, sudo } };
 }

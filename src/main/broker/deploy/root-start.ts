@@ -11,6 +11,23 @@ export const ROOT_AGENT_DIR = "/run/backhaul/agent";
 const MAX_FILE_BYTES = 64 * 1024 * 1024;
 /** sh's exit status for "found but not executable": the agent was refused, not run. */
 export const REFUSED_EXIT_CODE = 126;
+/**
+ * The script's first line on stderr: sudo let it run. Whatever came before it (sudo's lecture,
+ * its prompt, its complaints) is sudo's, and never shown as the agent's.
+ */
+export const ROOT_STARTED_LINE = "backhaul: the root start script runs";
+/**
+ * What `sudo -S` writes to stderr when it wants the password: ours, so that it is recognised
+ * (and a second one means the password was refused). No `%`: sudo expands those.
+ */
+export const SUDO_PASSWORD_PROMPT = "[backhaul: sudo password]";
+
+/** How sudo is asked: `-n` fails rather than ask; `-S` reads the password from stdin when it asks. */
+export type SudoMode = "no-password" | "password";
+
+export function sudoArgv(mode: SudoMode): string[] {
+  return mode === "no-password" ? ["sudo", "-n"] : ["sudo", "-S", "-p", SUDO_PASSWORD_PROMPT];
+}
 
 export interface RootStartRequest {
   /** Node.js on the remote, as the probe found it. */
@@ -31,6 +48,7 @@ export interface RootStartRequest {
 export function rootStartScript(rootDir: string, agentName: string, addonName: string): string {
   const statements = [
     "set -eu",
+    `printf '%s\\n' ${shellCommand([ROOT_STARTED_LINE])} >&2`,
     "umask 077",
     `base=${shellCommand([rootDir])}`,
     `agent=${shellCommand([agentName])}`,
@@ -57,7 +75,7 @@ export function rootStartScript(rootDir: string, agentName: string, addonName: s
   return statements.join("; ");
 }
 
-/** The argv for sudo: `sudo -n` + this runs the verified copy; the agent's own arguments follow. */
+/** The argv after sudo's own (sudoArgv): runs the verified copy; the agent's own arguments follow. */
 export function rootStartCommand(request: RootStartRequest): string[] {
   const script = rootStartScript(
     request.rootDir ?? ROOT_AGENT_DIR,

@@ -1,0 +1,291 @@
+/**
+ * Issue #12, sudo that asks for a password: `backhaul connect` in L as bhxpw, whose sudo on R
+ * wants SUDO_PASSWORD (real OpenSSH, real sudo with PAM, e2e/sshd/server.ts). The password comes
+ * from --sudo-password-stdin, or typed at the prompt on a real pseudo-terminal (python3's pty
+ * module drives the CLI); a wrong one is one sentence within 15 s; it is never in a process's
+ * command line or environment, in the output, or in a file.
+ *
+ *   R 198.18.1.1 (sshd, the agent) — L 198.18.1.2 (the CLI) — S 198.19.1.10 (HTTP)
+ */
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { SERVER_V4 } from "./dns/zone.js";
+import { attachPrivateNetwork, HOST_V4 } from "./fullpath/private-network.js";
+import { deterministicBytes, sha256 } from "./nat/content.js";
+import { findOnPath, NetnsLab, type ManagedProcess, type NetworkNamespace } from "./netns/index.js";
+import { readJsonLines } from "./netns/json-lines.js";
+import { netnsSkipReason } from "./netns/preconditions.js";
+import { sshdSkipReason } from "./sshd/preconditions.js";
+import { SSHD_ADDRESS, SUDO_PASSWORD, TestSshd } from "./sshd/server.js";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+const CLI = join(ROOT, "dist/cli.mjs");
+const MB = 1_000_000;
+const FAIL_WITHIN_MS = 15_000;
+const DISCONNECT_MS = 3_000;
+/** sudo's own words, which must never reach the output: its prompt (ours, via -p) and its lecture. */
+const SUDO_NOISE = [/\[backhaul: sudo password\]/, /usual lecture/, /Sorry, try again/];
+
+const skip =
+  netnsSkipReason({ tun: true, tools: ["ip", "curl"] }) ??
+  sshdSkipReason() ??
+  (findOnPath("python3") ? undefined : "python3 is not installed (it drives the pseudo-terminal)") ??
+  (existsSync(CLI) ? undefined : "dist/ is not built: run `npm run build` first");
+
+/**
+ * Runs argv on a new pseudo-terminal: what the program writes there goes to stdout, stdin is
+ * typed into it, SIGTERM and SIGINT are passed on, and the program's exit code is ours.
+ */
+const PTY_DRIVER = `
+import os, pty, select, signal, sys
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(sys.argv[1], sys.argv[1:])
+for sig in (signal.SIGTERM, signal.SIGINT):
+    signal.signal(sig, lambda s, f: os.kill(pid, signal.SIGINT))
+inputs = [fd, 0]
+while True:
+    try:
+        ready, _, _ = select.select(inputs, [], [])
+    except InterruptedError:
+        continue
+    if fd in ready:
+        try:
+            data = os.read(fd, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        os.write(1, data)
+    if 0 in ready:
+        data = os.read(0, 65536)
+        if data:
+            os.write(fd, data)
+        else:
+            inputs.remove(0)
+_, status = os.waitpid(pid, 0)
+sys.exit(os.waitstatus_to_exitcode(status))
+`;
+
+interface Event {
+  type: string;
+  state?: string;
+  message?: string;
+  line?: string;
+}
+
+/** Every process whose command line or environment holds `secret`, as "PID/file". */
+function processesHolding(secret: string): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
+    for (const file of ["cmdline", "environ"]) {
+      try {
+        if (readFileSync(`/proc/${pid}/${file}`).includes(secret)) found.push(`${pid}/${file}`);
+      } catch {
+        // gone meanwhile, or a kernel thread
+      }
+    }
+  }
+  return found;
+}
+
+/** Every file under `dir` that holds `secret`. */
+function filesHolding(dir: string, secret: string): string[] {
+  const found: string[] = [];
+  const visit = (path: string): void => {
+    let stats;
+    try {
+      stats = statSync(path, { throwIfNoEntry: false });
+    } catch {
+      return;
+    }
+    if (!stats) return;
+    if (stats.isDirectory()) for (const name of readdirSync(path)) visit(join(path, name));
+    else if (stats.isFile() && readFileSync(path).includes(secret)) found.push(path);
+  };
+  visit(dir);
+  return found;
+}
+
+describe("backhaul connect when sudo asks for a password", { skip, timeout: 300_000 }, () => {
+  const lab = new NetnsLab();
+  const home = mkdtempSync(join(tmpdir(), "backhaul-sudo-pw-home-"));
+  const knownHosts = join(home, "known_hosts");
+  let sshd: TestSshd;
+  let remote: NetworkNamespace;
+  let local: NetworkNamespace;
+
+  const connectArgs = (extra: string[]): string[] => [
+    "-u",
+    "SSH_AUTH_SOCK",
+    `HOME=${home}`,
+    process.execPath,
+    CLI,
+    "connect",
+    `ssh://bhxpw@${SSHD_ADDRESS}`,
+    "-i",
+    sshd.keys.plain,
+    "--known-hosts",
+    knownHosts,
+    "--accept-new-host-key",
+    "--link-subnet",
+    "198.18.0.0/30",
+    "--link-subnet6",
+    "2001:db8:1::/64",
+    "--route",
+    "198.19.0.0/16",
+    ...extra,
+  ];
+
+  /** `backhaul connect --json --sudo-password-stdin`, with `password` on its stdin. */
+  const connectWithStdin = (password: string): { process: ManagedProcess; events: Event[] } => {
+    const child = local.spawn("env", connectArgs(["--json", "--sudo-password-stdin"]));
+    const events: Event[] = [];
+    readJsonLines(
+      child.child.stdout,
+      (value) => events.push(value as unknown as Event),
+      (line) => events.push({ type: "garbage", line }),
+    );
+    child.child.stdin?.end(`${password}\n`);
+    return { process: child, events };
+  };
+
+  const until = async (test: () => boolean, what: string, timeoutMs: number, describe: () => string) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!test()) {
+      if (Date.now() > deadline) throw new Error(`no ${what} within ${timeoutMs} ms:\n${describe()}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
+
+  const download = async (bytes: number): Promise<string> => {
+    const result = await remote.runChecked(
+      "bash",
+      ["-o", "pipefail", "-c", `curl -sS --fail -m 60 'http://${HOST_V4}/bytes/${bytes}' | sha256sum`],
+      { timeoutMs: 70_000 },
+    );
+    return result.stdout.split(" ")[0] ?? "";
+  };
+
+  /** PIDs in R of the agent (node running backhaul-agent.cjs). */
+  const agentPids = async (): Promise<number[]> =>
+    (await sshd.sessionPids()).filter((pid) => {
+      try {
+        const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+        return /node$/.test(argv[0] ?? "") && argv.some((arg) => arg.endsWith("backhaul-agent.cjs"));
+      } catch {
+        return false;
+      }
+    });
+
+  before(async () => {
+    sshd = await TestSshd.start(lab);
+    remote = sshd.remote;
+    local = sshd.local;
+    await remote.runChecked("sysctl", [
+      "-qw",
+      "net.ipv6.conf.all.accept_dad=0",
+      "net.ipv6.conf.default.accept_dad=0",
+    ]);
+    writeFileSync(join("/etc/netns", local.name, "resolv.conf"), `nameserver ${SERVER_V4}\n`);
+    await attachPrivateNetwork(lab, local, home);
+  });
+  after(async () => {
+    await sshd?.cleanup();
+    await lab.cleanup();
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  test("the harness: bhxpw's sudo wants the password, and sudo -S takes only its line from stdin", async () => {
+    const refused = await sshd.sshWithOpenSsh(sshd.users.passwordSudo, "sudo -n id -u");
+    assert.match(refused.stderr, /password is required/);
+    // The agent's link follows the password on the same stdin: sudo must not read past its line.
+    // (Here only, the password is on a command line: this checks sudo, not Backhaul.)
+    const accepted = await sshd.sshWithOpenSsh(
+      sshd.users.passwordSudo,
+      `printf '%s\\nlink bytes\\n' '${SUDO_PASSWORD}' | sudo -S -p '' sh -c 'id -u; cat'`,
+    );
+    assert.equal(accepted.code, 0, accepted.stderr);
+    assert.equal(accepted.stdout, "0\nlink bytes\n");
+  });
+
+  test("--sudo-password-stdin: connected, curl works, a reconnect asks nothing; the password is nowhere", async () => {
+    const cli = connectWithStdin(SUDO_PASSWORD);
+    const describe = (): string => cli.events.map((e) => JSON.stringify(e)).join("\n");
+    const connected =
+      (from = 0) =>
+      () =>
+        cli.events.some((e, i) => i >= from && e.type === "state" && e.state === "connected");
+    try {
+      await until(connected(), "connected", 90_000, describe);
+      assert.equal(await download(MB), sha256(deterministicBytes(MB)));
+      assert.deepEqual(processesHolding(SUDO_PASSWORD), [], "no command line or environment holds it");
+
+      // A reconnect (the agent killed) starts sudo again with the held password: stdin is spent.
+      const [agent] = await agentPids();
+      assert.ok(agent, "the agent runs in R as root");
+      const mark = cli.events.length;
+      process.kill(agent, "SIGKILL");
+      await until(connected(mark), "a second connected", 90_000, describe);
+      assert.equal(await download(MB), sha256(deterministicBytes(MB)), "traffic flows again");
+
+      cli.process.child.kill("SIGINT");
+      assert.equal((await cli.process.waitForExit(DISCONNECT_MS)).code, 0, describe());
+      const output = describe();
+      assert.ok(!output.includes(SUDO_PASSWORD), "the output does not hold it");
+      for (const noise of SUDO_NOISE) assert.doesNotMatch(output, noise);
+      assert.deepEqual(filesHolding(home, SUDO_PASSWORD), [], "no file of the CLI's holds it");
+      assert.deepEqual(filesHolding(sshd.dir, SUDO_PASSWORD), [], "no file on the remote holds it");
+    } finally {
+      await cli.process.stop(15_000);
+    }
+  });
+
+  test("a wrong password: one sentence, within 15 s, not a loop", async () => {
+    const started = Date.now();
+    const cli = connectWithStdin("not the password");
+    const exit = await cli.process.waitForExit(FAIL_WITHIN_MS + 5_000);
+    const elapsed = Date.now() - started;
+    const describe = cli.events.map((e) => JSON.stringify(e)).join("\n");
+    assert.equal(exit.code, 1, describe);
+    assert.ok(elapsed < FAIL_WITHIN_MS, `took ${elapsed} ms`);
+    const errors = cli.events.filter((e) => e.type === "error");
+    assert.equal(errors.length, 1, describe);
+    assert.match(
+      errors[0]?.message ?? "",
+      /^sudo on bhxpw@198\.18\.1\.1 refused the password \(it said: Sorry, try again\.\)\.$/,
+    );
+    assert.ok(!cli.events.some((e) => e.state === "reconnecting"), `never retried:\n${describe}`);
+    assert.ok(!describe.includes("not the password"));
+    assert.deepEqual(await agentPids(), [], "nothing runs as the agent");
+  });
+
+  test("typed at the prompt on a real terminal: connected", async () => {
+    const driver = local.spawn("python3", ["-c", PTY_DRIVER, "env", ...connectArgs([])]);
+    let output = "";
+    driver.child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
+    const describe = (): string => output;
+    try {
+      await until(
+        () => /sudo password for bhxpw@198\.18\.1\.1: $/.test(output),
+        "the prompt",
+        60_000,
+        describe,
+      );
+      driver.child.stdin?.write(`${SUDO_PASSWORD}\r`);
+      await until(() => /^connected\b/m.test(output), "connected", 60_000, describe);
+      assert.equal(await download(MB), sha256(deterministicBytes(MB)));
+      assert.deepEqual(processesHolding(SUDO_PASSWORD), []);
+      driver.child.kill("SIGTERM");
+      assert.equal((await driver.waitForExit(DISCONNECT_MS + 2_000)).code, 0, output);
+      assert.ok(!output.includes(SUDO_PASSWORD), "not echoed, not logged");
+      for (const noise of SUDO_NOISE) assert.doesNotMatch(output, noise);
+      assert.match(output, /\bdisconnected: the remote is restored\b/);
+    } finally {
+      await driver.stop(15_000);
+    }
+  });
+});
