@@ -6,6 +6,7 @@ import { build as esbuild } from "esbuild";
 import { build as viteBuild } from "vite";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { prepareNodeRuntimes } from "./node-runtimes.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
 const dist = join(root, "dist");
@@ -82,6 +83,9 @@ if (existsSync(addon)) {
     "build: the native addon is missing; run `npm run build:native` (the agent cannot open a TUN without it)",
   );
 }
+
+// Node.js for remotes without their own 18+, uploaded beside the agent when needed.
+prepareNodeRuntimes({ root, outDir: join(dist, "agent"), log: quiet ? () => undefined : console.log });
 
 await viteBuild({ configFile: join(root, "vite.config.ts"), logLevel: quiet ? "warn" : "info" });
 mkdirSync(join(dist, "renderer"), { recursive: true });

@@ -8,6 +8,7 @@
 // covers /run (sshd's privilege separation directory, sudo's timestamps). Sessions inherit that
 // namespace, so they see the users and sudo works there, while this machine's own files stay as
 // they are. Host keys, client keys and homes live in one temporary directory.
+import { realpathSync } from "node:fs";
 import { chmod, chown, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,7 +21,7 @@ import {
   type NetworkNamespace,
 } from "../netns/index.js";
 import { quoteShellArg as q } from "../../src/main/broker/deploy/shell-quote.js";
-import { createAccounts, type TestUser } from "./accounts.js";
+import { createAccounts, type AccountFiles, type TestUser } from "./accounts.js";
 
 export const SSHD_ADDRESS = "198.18.1.1";
 export const CLIENT_ADDRESS = "198.18.1.2";
@@ -30,6 +31,12 @@ export const BLACKHOLE_ADDRESS = "198.18.200.1";
 export const PASSPHRASE = "correct horse battery staple";
 /** bhxpw's password, which sudo asks for; unusual enough to grep for in /proc and files. */
 export const SUDO_PASSWORD = "bh-sudo-Qx7-lantern-98431";
+
+/**
+ * The Node.js that R's SSH sessions see: this machine's ("own"), none ("hidden": an empty, not
+ * executable file is bind-mounted over the binary), or a stand-in that says v16.0.0 ("v16").
+ */
+export type RemoteNodeKind = "own" | "hidden" | "v16";
 
 export interface ClientKeys {
   /** Authorized for every test user. */
@@ -79,6 +86,7 @@ export class TestSshd {
   private process: ManagedProcess | undefined;
   private log = "";
   private accounts: readonly TestUser[] = [];
+  private accountFiles: AccountFiles | undefined;
 
   private constructor(
     readonly dir: string,
@@ -140,10 +148,21 @@ export class TestSshd {
     await runChecked("mkdir", ["-m", "0700", join(dir, "host")]);
     await sshd.generateHostKeys();
     sshd.accounts = users;
+    sshd.accountFiles = files;
     await writeFile(join(dir, "sshd_config"), sshdConfig(dir, users, DEFAULT_OFFERED));
-    await writeFile(join(dir, "start-sshd.sh"), startScript(dir, files));
+    await writeFile(join(dir, "node-hidden"), "", { mode: 0o644 });
+    await writeFile(join(dir, "node-v16"), "#!/bin/sh\necho v16.0.0\n", { mode: 0o755 });
+    await writeFile(join(dir, "start-sshd.sh"), startScript(dir, files, "own"));
     await sshd.startDaemon();
     return sshd;
+  }
+
+  /** Restarts sshd so that its sessions see this Node.js (RemoteNodeKind). */
+  async restartWithNode(kind: RemoteNodeKind): Promise<void> {
+    if (!this.accountFiles) throw new Error("sshd was not built");
+    await this.stopDaemon();
+    await writeFile(join(this.dir, "start-sshd.sh"), startScript(this.dir, this.accountFiles, kind));
+    await this.startDaemon();
   }
 
   /** known_hosts lines for the current host keys, e.g. `198.18.1.1 ssh-ed25519 AAAA…`. */
@@ -295,12 +314,11 @@ function sshdConfig(dir: string, users: readonly TestUser[], offered: readonly H
   ].join("\n");
 }
 
-function startScript(
-  dir: string,
-  files: { passwd: string; group: string; shadow: string; sudoers: string },
-): string {
+function startScript(dir: string, files: AccountFiles, node: RemoteNodeKind): string {
+  const binary = realpathSync(process.execPath);
   return [
     "set -e",
+    ...(node === "own" ? [] : [`mount --bind ${q(join(dir, `node-${node}`))} ${q(binary)}`]),
     `mount --bind ${q(files.passwd)} /etc/passwd`,
     `mount --bind ${q(files.group)} /etc/group`,
     `mount --bind ${q(files.shadow)} /etc/shadow`,

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { sanitisedLines } from "./remote-lines.js";
 import { VERSION } from "../../shared/version.js";
 import { deployAgent, RemoteNotReadyError, SudoRefusedError, type SudoPassword } from "./deploy/index.js";
+import { loadNodeRuntimes } from "./deploy/node-runtime.js";
 import { awaitRootStart } from "./deploy/root-handshake.js";
 import type { ConnectStep } from "../../shared/api.js";
 import type { AgentTransport } from "./session.js";
@@ -116,6 +117,7 @@ async function open(
       remoteNode: options.remoteNode,
       host: target.label,
       canAskSudoPassword: options.sudoPassword !== undefined,
+      runtimes: await loadNodeRuntimes(options.agentDir),
       log: options.log,
     });
     if (deployed.uploaded) options.log(`uploaded the agent to ${deployed.remoteDir}`);

@@ -10,6 +10,7 @@ import { sanitiseRemoteText } from "../../../shared/remote-text.js";
 import type { SshConnection } from "../ssh/index.js";
 import { DeployFailedError, RemoteNotReadyError } from "./errors.js";
 import { buildProbeScript, judgeProbe, parseProbeOutput, type Arch, type ProbeResult } from "./probe.js";
+import { runtimeCacheDir, type NodeRuntime } from "./node-runtime.js";
 import { runRemote } from "./remote-exec.js";
 import { rootStartCommand, sudoArgv, type SudoMode } from "./root-start.js";
 import { quoteShellArg, shellCommand } from "./shell-quote.js";
@@ -35,6 +36,8 @@ export interface DeployAgentOptions {
   host?: string;
   /** Whether sudo's password can be asked for; without it, sudo must work with -n. */
   canAskSudoPassword?: boolean;
+  /** Node.js runtimes to bring to a remote without Node.js 18+ (node-runtime.ts). */
+  runtimes?: readonly NodeRuntime[];
   log?: (line: string) => void;
 }
 
@@ -55,6 +58,8 @@ export interface DeployedAgent {
   remoteDir: string;
   arch: Arch;
   node: { path: string; version: string };
+  /** The runtime we brought, when the remote's own Node.js would not do. */
+  runtime: { version: string; uploaded: boolean } | null;
 }
 
 interface LocalFile {
@@ -113,11 +118,13 @@ export async function deployAgent(
   const host = options.host ?? connection.remoteAddress;
   const remoteNode = options.remoteNode ?? null;
   const choices = await candidates(options);
+  const runtimes = options.runtimes ?? [];
 
   const script = buildProbeScript({
     remoteNode,
     cacheDirs: choices.map((choice) => choice.dir),
     files: [AGENT_FILE_NAME, NATIVE_FILE_NAME],
+    extraFiles: runtimes.map((runtime) => `${runtimeCacheDir(runtime)}/node`),
   });
   // Through `sh -c`: the login shell may be fish or csh, which would not parse the script.
   const probeRun = await runRemote(connection, `sh -c ${quoteShellArg(script)}`, PROBE_TIMEOUT_MS);
@@ -126,11 +133,31 @@ export async function deployAgent(
     remoteNode,
     addonArchs: choices.map((choice) => choice.arch),
     canAskSudoPassword: options.canAskSudoPassword ?? false,
+    runtimeArchs: runtimes.map((runtime) => runtime.arch),
   });
   const chosen = choices.find((choice) => choice.arch === verdict?.arch);
-  if (!verdict || !chosen || !probe.node) throw new RemoteNotReadyError(host, problems);
+  if (!verdict || !chosen) throw new RemoteNotReadyError(host, problems);
+  const home = probe.home.replace(/\/+$/, "");
+  const runtime = verdict.nodePath === null ? runtimes.find((r) => r.arch === verdict.arch) : undefined;
+  let node: DeployedAgent["node"];
+  let runtimeUploaded = false;
+  if (runtime) {
+    const dir = runtimeCacheDir(runtime);
+    const cached = probe.cached.get(`${dir}/node`);
+    node = { path: `${home}/${dir}/node`, version: `v${runtime.version}` };
+    if (cached?.size === runtime.bytes && cached.sha256 === runtime.sha256) {
+      log(`Node.js ${runtime.version} for ${runtime.arch} is already on ${host} (cached)`);
+    } else {
+      await uploadRuntime(connection, home, dir, runtime, log, host);
+      runtimeUploaded = true;
+    }
+  } else if (probe.node) {
+    node = probe.node;
+  } else {
+    throw new RemoteNotReadyError(host, problems);
+  }
 
-  const remoteDir = `${probe.home.replace(/\/+$/, "")}/${chosen.dir}`;
+  const remoteDir = `${home}/${chosen.dir}`;
   const stale = chosen.files.filter((file) => !isCached(probe, chosen, file));
   if (stale.length > 0) {
     log(`uploading the agent to ${host}:${remoteDir} (${stale.map((file) => file.name).join(", ")})`);
@@ -148,13 +175,14 @@ export async function deployAgent(
       ? [
           ...sudoArgv(verdict.sudo),
           ...rootStartCommand({
-            nodePath: verdict.nodePath,
+            nodePath: node.path,
+            ...(runtime && { nodeSha256: runtime.sha256 }),
             sourceDir: remoteDir,
             agentFile: { name: agent.name, sha256: agent.sha256 },
             addonFile: { name: addon.name, sha256: addon.sha256 },
           }),
         ]
-      : [verdict.nodePath, `${remoteDir}/${AGENT_FILE_NAME}`];
+      : [node.path, `${remoteDir}/${AGENT_FILE_NAME}`];
   return {
     command: shellCommand(argv),
     sudo: verdict.sudo,
@@ -162,7 +190,8 @@ export async function deployAgent(
     uploaded: stale.length > 0,
     remoteDir,
     arch: verdict.arch,
-    node: probe.node,
+    node,
+    runtime: runtime ? { version: runtime.version, uploaded: runtimeUploaded } : null,
   };
 }
 
@@ -186,6 +215,58 @@ async function upload(
   } finally {
     sftp.end();
   }
+}
+
+const MB = 1_000_000;
+
+/**
+ * Uploads the gzip file, unpacks it beside itself under a temporary name, checks the binary's
+ * SHA-256, and only then names it `node`: a half-done upload is never taken for the runtime.
+ */
+async function uploadRuntime(
+  connection: SshConnection,
+  home: string,
+  relativeDir: string,
+  runtime: NodeRuntime,
+  log: (line: string) => void,
+  host: string,
+): Promise<void> {
+  const what = `Node.js ${runtime.version} for ${runtime.arch}`;
+  log(
+    `uploading ${what}, ${Math.round(runtime.gzipBytes / MB)} MB, to ${host} (once: later connects reuse it)`,
+  );
+  const sftp = await connection.sftp();
+  let reported = 0;
+  try {
+    const dir = await ensureDirectory(sftp, home, relativeDir, 0o700);
+    await uploadFile(sftp, runtime.path, `${dir}/node.gz`, 0o600, (sent, total) => {
+      const percent = Math.floor((sent / total) * 4) * 25;
+      if (percent > reported && percent < 100) {
+        reported = percent;
+        log(`uploading ${what}: ${percent} % of ${Math.round(total / MB)} MB`);
+      }
+    });
+  } catch (error) {
+    throw new DeployFailedError(`uploading ${what} to ~/${relativeDir} failed: ${(error as Error).message}`, {
+      cause: error,
+    });
+  } finally {
+    sftp.end();
+  }
+  const dir = quoteShellArg(`${home}/${relativeDir}`);
+  const unpack =
+    `cd ${dir} && gzip -dc node.gz > .node.tmp && chmod 700 .node.tmp && ` +
+    `[ "$(sha256sum < .node.tmp | cut -d ' ' -f 1)" = ${runtime.sha256} ] && mv -f .node.tmp node && rm -f node.gz`;
+  const result = await runRemote(connection, `sh -c ${quoteShellArg(unpack)}`, VERIFY_TIMEOUT_MS);
+  if (result.code !== 0) {
+    await runRemote(connection, `rm -f ${dir}/.node.tmp ${dir}/node.gz`, VERIFY_TIMEOUT_MS).catch(
+      () => undefined,
+    );
+    throw new DeployFailedError(
+      `unpacking ${what} on ${host} failed${result.stderr ? `: ${sanitiseRemoteText(result.stderr).trim()}` : " (its SHA-256 differs from the build's)"}`,
+    );
+  }
+  log(`${what} is unpacked and checked on ${host}`);
 }
 
 /** Reads the uploaded files back through sha256sum: a truncated upload must not be started. */

@@ -211,3 +211,29 @@ test("the remote's values and its shell's complaints reach the user without esca
     (error: unknown) => error instanceof DeployFailedError && !escapes.test(error.message),
   );
 });
+
+test("no Node.js 18+ and a runtime for the arch: ours is brought, unless the user named a node", () => {
+  const bring = (result: ProbeResult, remoteNode: string | null = null) =>
+    judgeProbe(result, { remoteNode, addonArchs: ["x64"], runtimeArchs: ["x64"] });
+  const tools = { sha256sum: "yes", gzip: "yes" };
+  assert.equal(bring(probe({ ...tools, node: null, node_version: null })).verdict?.nodePath, null);
+  assert.equal(bring(probe({ ...tools, node_version: "v16.20.0" })).verdict?.nodePath, null);
+  assert.equal(bring(probe({ ...tools })).verdict?.nodePath, "/usr/bin/node", "a Node.js 18+ there is used");
+  const named = bring(probe({ ...tools, node: null, node_version: null }), "/opt/node/bin/node");
+  assert.deepEqual(
+    named.problems.map((p) => p.code),
+    ["NODE_MISSING"],
+  );
+  const noGzip = bring(probe({ sha256sum: "yes", gzip: null, node: null, node_version: null }));
+  assert.match(noGzip.problems[0]?.message ?? "", /needs gzip and sha256sum/);
+  const arm = judgeProbe(probe({ ...tools, uname: "Linux aarch64", node: null, node_version: null }), {
+    remoteNode: null,
+    addonArchs: ["x64", "arm64"],
+    runtimeArchs: ["x64"],
+  });
+  assert.deepEqual(
+    arm.problems.map((p) => p.code),
+    ["NODE_MISSING"],
+    "no arm64 runtime in this build: the remote's Node.js is needed",
+  );
+});

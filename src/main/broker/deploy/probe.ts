@@ -16,6 +16,8 @@ export interface ProbeRequest {
   /** Cache directories relative to $HOME, and the file names to look for in each. */
   cacheDirs: readonly string[];
   files: readonly string[];
+  /** More files to report (size and SHA-256), relative to $HOME: the Node.js runtimes we bring. */
+  extraFiles?: readonly string[];
 }
 
 export function buildProbeScript(request: ProbeRequest): string {
@@ -36,10 +38,10 @@ export function buildProbeScript(request: ProbeRequest): string {
     `  else say sudo password; say sudo_error "$(printf '%s\\n' "$sudo_out" | head -n 1)"; fi`,
     `fi`,
     `command -v sha256sum >/dev/null 2>&1 && say sha256sum yes`,
-    `for dir in ${request.cacheDirs.map(q).join(" ")}; do for f in ${request.files.map(q).join(" ")}; do`,
-    `  p="$HOME/$dir/$f"`,
-    `  if [ -f "$p" ]; then say "cached:$dir/$f" "$(wc -c < "$p" | tr -d ' ') $(sha256sum < "$p" 2>/dev/null | cut -d ' ' -f 1)"; fi`,
-    `done; done`,
+    `command -v gzip >/dev/null 2>&1 && say gzip yes`,
+    `report() { if [ -f "$HOME/$1" ]; then say "cached:$1" "$(wc -c < "$HOME/$1" | tr -d ' ') $(sha256sum < "$HOME/$1" 2>/dev/null | cut -d ' ' -f 1)"; fi; }`,
+    `for dir in ${request.cacheDirs.map(q).join(" ")}; do for f in ${request.files.map(q).join(" ")}; do report "$dir/$f"; done; done`,
+    ...(request.extraFiles ?? []).map((path) => `report ${q(path)}`),
     `say done yes`,
   ];
   return lines.join("\n");
@@ -64,6 +66,7 @@ export interface ProbeResult {
   sudo: "root" | "ok" | "password" | "missing";
   sudoError: string;
   sha256sum: boolean;
+  gzip: boolean;
   /** By "<cache dir>/<file>". */
   cached: Map<string, CachedFile>;
 }
@@ -108,6 +111,7 @@ export function parseProbeOutput(stdout: string, stderr = ""): ProbeResult {
     sudo: uid === 0 ? "root" : sudo === "ok" || sudo === "missing" ? sudo : "password",
     sudoError: values.get("sudo_error") ?? "",
     sha256sum: values.get("sha256sum") === "yes",
+    gzip: values.get("gzip") === "yes",
     cached,
   };
 }
@@ -125,7 +129,8 @@ export function nodeMajor(version: string): number | undefined {
 
 export interface ProbeVerdict {
   arch: Arch;
-  nodePath: string;
+  /** Null: the remote has no usable Node.js, and we bring ours. */
+  nodePath: string | null;
   /** "none": the user is root. */
   sudo: "none" | SudoMode;
 }
@@ -138,6 +143,8 @@ export function judgeProbe(
     addonArchs: readonly Arch[];
     /** Whether the user can be asked for sudo's password (a terminal, the window, stdin). */
     canAskSudoPassword?: boolean;
+    /** The architectures we have a Node.js runtime for, to bring when the remote's will not do. */
+    runtimeArchs?: readonly Arch[];
   },
 ): { problems: DeployProblem[]; verdict?: ProbeVerdict } {
   if (probe.kernel !== "Linux") {
@@ -170,14 +177,24 @@ export function judgeProbe(
     });
 
   const fix = "install Node.js 18+ on the remote, or pass --remote-node PATH";
-  if (!probe.node) {
+  const major = probe.node ? nodeMajor(probe.node.version) : undefined;
+  const usable = major !== undefined && major >= MIN_NODE_MAJOR;
+  // Ours is brought only in place of the PATH's node: a --remote-node the user gave is what runs.
+  const bring =
+    !usable && !options.remoteNode && arch !== undefined && (options.runtimeArchs ?? []).includes(arch);
+  if (bring) {
+    if (!probe.gzip || !probe.sha256sum)
+      problems.push({
+        code: "NODE_MISSING",
+        message: `the remote has no usable Node.js, and Backhaul's own needs gzip and sha256sum there to unpack and check it: ${fix}.`,
+      });
+  } else if (!probe.node) {
     const where = options.remoteNode
       ? `Node.js was not found at ${options.remoteNode} on the remote`
       : "Node.js is not installed on the remote (no `node` on the PATH of a non-interactive SSH session)";
     problems.push({ code: "NODE_MISSING", message: `${where}: ${fix}.` });
   } else {
-    const major = nodeMajor(probe.node.version);
-    if (major === undefined || major < MIN_NODE_MAJOR) {
+    if (!usable) {
       const version = probe.node.version || "of an unknown version";
       problems.push({
         code: "NODE_TOO_OLD",
@@ -208,7 +225,7 @@ export function judgeProbe(
         `the agent into ${ROOT_AGENT_DIR}, check its SHA-256 and run it as root; or connect as root.`,
     });
   }
-  if (problems.length > 0 || !arch || !probe.node) return { problems };
+  if (problems.length > 0 || !arch || (!probe.node && !bring)) return { problems };
   const sudo = probe.sudo === "root" ? "none" : probe.sudo === "ok" ? "no-password" : "password";
-  return { problems, verdict: { arch, nodePath: probe.node.path, sudo } };
+  return { problems, verdict: { arch, nodePath: bring ? null : (probe.node?.path ?? null), sudo } };
 }

@@ -102,4 +102,36 @@ describe("the root start script", { skip: rootReason }, () => {
     assert.equal(run.status, REFUSED_EXIT_CODE);
     assert.equal(run.stdout, "");
   });
+
+  test("a Node.js runtime we brought is run only from root's checked copy; a swapped one is refused", async (t) => {
+    const { dir, src, rootDir } = await setup(t);
+    // Stands in for the uploaded runtime: hands over to this machine's node.
+    const runtimeText = `#!/bin/sh\nexec ${process.execPath} "$@"\n`;
+    const runtime = join(src, "node");
+    await writeFile(runtime, runtimeText, { mode: 0o755 });
+    const start = (nodeSha256: string) => {
+      const [file, ...args] = rootStartCommand({
+        nodePath: runtime,
+        nodeSha256,
+        sourceDir: src,
+        agentFile: { name: AGENT, sha256: sha256(AGENT_TEXT) },
+        addonFile: { name: ADDON, sha256: sha256("addon bytes") },
+        rootDir,
+      });
+      return spawnSync(file ?? "sh", args, { encoding: "utf8" });
+    };
+    const run = start(sha256(runtimeText));
+    assert.equal(run.status, 0, run.stderr);
+    const copy = join(rootDir, `node-${sha256(runtimeText)}`, "node");
+    assert.equal((await stat(copy)).uid, 0);
+    assert.equal((await stat(copy)).mode & 0o777, 0o700);
+
+    const marker = join(dir, "pwned-runtime");
+    await writeFile(runtime, `#!/bin/sh\ntouch ${marker}\n`);
+    await rm(join(rootDir, `node-${sha256(runtimeText)}`), { recursive: true });
+    const swapped = start(sha256(runtimeText));
+    assert.equal(swapped.status, REFUSED_EXIT_CODE);
+    assert.match(swapped.stderr, /is not the Node\.js runtime that was uploaded \(its SHA-256 differs\)/);
+    assert.equal(existsSync(marker), false, "the swapped runtime did not run");
+  });
 });

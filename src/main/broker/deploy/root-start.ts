@@ -9,6 +9,8 @@ import { shellCommand } from "./shell-quote.js";
 export const ROOT_AGENT_DIR = "/run/backhaul/agent";
 /** A file bigger than this is not ours: the copy stops there, and its hash then differs. */
 const MAX_FILE_BYTES = 64 * 1024 * 1024;
+/** The same for the Node.js runtime we bring (about 100 MB). */
+const MAX_RUNTIME_BYTES = 256 * 1024 * 1024;
 /** sh's exit status for "found but not executable": the agent was refused, not run. */
 export const REFUSED_EXIT_CODE = 126;
 /**
@@ -30,8 +32,10 @@ export function sudoArgv(mode: SudoMode): string[] {
 }
 
 export interface RootStartRequest {
-  /** Node.js on the remote, as the probe found it. */
+  /** Node.js on the remote, as the probe found it, or the runtime we uploaded. */
   nodePath: string;
+  /** For the runtime we uploaded: its SHA-256. Root copies and checks it as it does the agent. */
+  nodeSha256?: string;
   /** The user's cache directory holding the two files. */
   sourceDir: string;
   agentFile: { name: string; sha256: string };
@@ -42,8 +46,9 @@ export interface RootStartRequest {
 
 /**
  * The script, one line of `;`-separated statements without `!` (csh expands it even inside
- * single quotes, and a newline there too). Its positional parameters: agent hash, addon hash, source directory, node, then
- * the agent's own arguments. The directory names and limits are part of the text.
+ * single quotes, and a newline there too). Its positional parameters: agent hash, addon hash, source directory, node,
+ * the runtime's hash ("-": node is the remote's own, run as is), then the agent's own arguments. The directory
+ * names and limits are part of the text.
  */
 export function rootStartScript(rootDir: string, agentName: string, addonName: string): string {
   const statements = [
@@ -53,7 +58,7 @@ export function rootStartScript(rootDir: string, agentName: string, addonName: s
     `base=${shellCommand([rootDir])}`,
     `agent=${shellCommand([agentName])}`,
     `addon=${shellCommand([addonName])}`,
-    "agent_sha=$1; addon_sha=$2; src=$3; node=$4; shift 4",
+    "agent_sha=$1; addon_sha=$2; src=$3; node=$4; node_sha=$5; shift 5",
     `fail() { printf 'backhaul: refusing to start the agent as root: %s\\n' "$1" >&2; exit ${REFUSED_EXIT_CODE}; }`,
     'mkdir -p "$base" || fail "cannot create $base"',
     // The directory and its parent must be root's own: nobody else may swap what is inside.
@@ -63,6 +68,15 @@ export function rootStartScript(rootDir: string, agentName: string, addonName: s
     "sha() { if command -v sha256sum >/dev/null 2>&1; then sha256sum < \"$1\" | cut -d ' ' -f 1; " +
       `else "$node" -e 'process.stdout.write(require("crypto").createHash("sha256").update(require("fs").readFileSync(process.argv[1])).digest("hex"))' "$1"; fi; }`,
     'verified() { [ "$(sha "$1/$agent")" = "$agent_sha" ] && [ "$(sha "$1/$addon")" = "$addon_sha" ]; }',
+    // The runtime we brought lives in the user's cache too: root runs only its own checked copy.
+    'if [ "$node_sha" != - ]; then ' +
+      'command -v sha256sum >/dev/null 2>&1 || fail "sha256sum is missing: the Node.js runtime cannot be checked"; ' +
+      'rt="$base/node-$node_sha"; ' +
+      'if [ -f "$rt/node" ] && [ "$(sha "$rt/node")" = "$node_sha" ]; then :; else ' +
+      'rm -rf "$rt"; t=$(mktemp -d "$base/.incoming.XXXXXX"); ' +
+      `head -c ${MAX_RUNTIME_BYTES} < "$node" > "$t/node" || { rm -rf "$t"; fail "cannot read $node"; }; ` +
+      '[ "$(sha "$t/node")" = "$node_sha" ] || { rm -rf "$t"; fail "$node is not the Node.js runtime that was uploaded (its SHA-256 differs)"; }; ' +
+      'chmod 700 "$t/node"; mv "$t" "$rt"; fi; node="$rt/node"; fi',
     'dir="$base/$agent_sha-$addon_sha"',
     'if [ -d "$dir" ] && verified "$dir"; then exec "$node" "$dir/$agent" "$@"; fi',
     'tmp=$(mktemp -d "$base/.incoming.XXXXXX")',
@@ -91,5 +105,6 @@ export function rootStartCommand(request: RootStartRequest): string[] {
     request.addonFile.sha256,
     request.sourceDir,
     request.nodePath,
+    request.nodeSha256 ?? "-",
   ];
 }

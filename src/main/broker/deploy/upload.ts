@@ -53,12 +53,23 @@ export async function uploadFile(
   localPath: string,
   remotePath: string,
   mode: number,
+  onProgress?: (sent: number, total: number) => void,
 ): Promise<void> {
   const slash = remotePath.lastIndexOf("/");
   const temporary = `${remotePath.slice(0, slash + 1)}.${remotePath.slice(slash + 1)}.${randomBytes(4).toString("hex")}.tmp`;
   try {
     await call<void>((done) =>
-      sftp.fastPut(localPath, temporary, { mode }, (error) => done(error, undefined)),
+      sftp.fastPut(
+        localPath,
+        temporary,
+        {
+          mode,
+          ...(onProgress && {
+            step: (sent: number, _chunk: number, total: number) => onProgress(sent, total),
+          }),
+        },
+        (error) => done(error, undefined),
+      ),
     );
     await call<void>((done) => sftp.chmod(temporary, mode, (error) => done(error, undefined)));
     await renameOver(sftp, temporary, remotePath);
