@@ -84,6 +84,14 @@ if (existsSync(addon)) {
   );
 }
 
+// The linux-arm64 addon, when it was cross-built (build-native.mjs --arch=arm64 --out=…): beside
+// the x64 one, for arm64 remotes. node-gyp's build folder holds one architecture at a time.
+const arm64Addon = join(root, ".cache/native/linux-arm64/backhaul_native.node");
+if (existsSync(arm64Addon)) {
+  mkdirSync(join(dist, "agent", "arm64"), { recursive: true });
+  copyFileSync(arm64Addon, join(dist, "agent", "arm64", "backhaul_native.node"));
+}
+
 // Node.js for remotes without their own 18+, uploaded beside the agent when needed.
 prepareNodeRuntimes({ root, outDir: join(dist, "agent"), log: quiet ? () => undefined : console.log });
 

@@ -16,6 +16,8 @@ const { values } = parseArgs({
     remote: { type: "string" },
     agent: { type: "string" },
     journal: { type: "string" },
+    /** What runs the agent, in place of this node: e.g. qemu-aarch64 -L SYSROOT NODE (repeatable). */
+    runner: { type: "string", multiple: true, default: [] },
     route: { type: "string", multiple: true, default: [] },
   },
 });
@@ -32,7 +34,7 @@ function openAgent(): Promise<AgentTransport> {
       "netns",
       "exec",
       values.remote ?? "",
-      process.execPath,
+      ...(values.runner.length > 0 ? values.runner : [process.execPath]),
       values.agent ?? "",
       "--journal",
       values.journal ?? "",

@@ -2,6 +2,7 @@
  * How a session reaches a real remote: (start the codespace,) SSH in, upload the agent if the
  * remote lacks this version, and run it; the exec channel becomes the link.
  */
+import { existsSync } from "node:fs";
 import { userInfo } from "node:os";
 import { join } from "node:path";
 import { sanitisedLines } from "./remote-lines.js";
@@ -48,6 +49,9 @@ export interface SshAgentTransportOptions {
   agentDir: string;
   log: (line: string) => void;
 }
+
+/** The linux-arm64 addon, when the build made one (scripts/build.mjs). */
+const ARM64_ADDON = "arm64/backhaul_native.node";
 
 /** sudo's verdict (a wrong password takes it about 2 s) and the script's first line, well within. */
 const ROOT_START_TIMEOUT_MS = 12_000;
@@ -113,6 +117,9 @@ async function open(
     const deployed = await deployAgent(connection, {
       agentFile: join(options.agentDir, "backhaul-agent.cjs"),
       addonFile: join(options.agentDir, "backhaul_native.node"),
+      addonFileArm64: existsSync(join(options.agentDir, ARM64_ADDON))
+        ? join(options.agentDir, ARM64_ADDON)
+        : null,
       version: VERSION,
       remoteNode: options.remoteNode,
       host: target.label,

@@ -237,3 +237,18 @@ test("no Node.js 18+ and a runtime for the arch: ours is brought, unless the use
     "no arm64 runtime in this build: the remote's Node.js is needed",
   );
 });
+
+test("the architecture comes from `uname -sm` as remotes print it", () => {
+  const both = { remoteNode: null, addonArchs: ["x64", "arm64"] as const };
+  // Recorded: a Graviton dev box, an Apple-silicon Linux VM, an x86-64 codespace, a Raspberry Pi (32-bit).
+  for (const [uname, arch] of [
+    ["Linux aarch64", "arm64"],
+    ["Linux arm64", "arm64"],
+    ["Linux x86_64", "x64"],
+  ] as const)
+    assert.equal(judgeProbe(probe({ uname }), both).verdict?.arch, arch, uname);
+  assert.deepEqual(
+    judgeProbe(probe({ uname: "Linux armv7l" }), both).problems.map((p) => p.code),
+    ["UNSUPPORTED_ARCH"],
+  );
+});

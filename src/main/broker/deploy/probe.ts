@@ -167,7 +167,8 @@ export function judgeProbe(
       code: "NO_ADDON_FOR_ARCH",
       message:
         `the remote is ${probe.machine} (linux-${arch}), and this build of Backhaul has no native addon for it: ` +
-        `build one with \`node scripts/build-native.mjs --arch=${arch} --out=dist/native/linux-${arch}/backhaul_native.node\`.`,
+        `build one with \`node scripts/build-native.mjs --arch=${arch} --out=.cache/native/linux-${arch}/backhaul_native.node\` ` +
+        "(then `npm run build`, which puts it beside the agent).",
     });
   }
   if (!probe.home.startsWith("/"))
