@@ -143,9 +143,9 @@ export async function deployAgent(
   let runtimeUploaded = false;
   if (runtime) {
     const dir = runtimeCacheDir(runtime);
-    const cached = probe.cached.get(`${dir}/node`);
     node = { path: `${home}/${dir}/node`, version: `v${runtime.version}` };
-    if (cached?.size === runtime.bytes && cached.sha256 === runtime.sha256) {
+    // Only a checked unpack is named `node` (uploadRuntime), and root checks its hash again.
+    if (probe.sizes.get(`${dir}/node`) === runtime.bytes) {
       log(`Node.js ${runtime.version} for ${runtime.arch} is already on ${host} (cached)`);
     } else {
       await uploadRuntime(connection, home, dir, runtime, log, host);

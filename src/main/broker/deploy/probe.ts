@@ -16,7 +16,7 @@ export interface ProbeRequest {
   /** Cache directories relative to $HOME, and the file names to look for in each. */
   cacheDirs: readonly string[];
   files: readonly string[];
-  /** More files to report (size and SHA-256), relative to $HOME: the Node.js runtimes we bring. */
+  /** More files to report (their size), relative to $HOME: the Node.js runtimes we bring. */
   extraFiles?: readonly string[];
 }
 
@@ -41,7 +41,12 @@ export function buildProbeScript(request: ProbeRequest): string {
     `command -v gzip >/dev/null 2>&1 && say gzip yes`,
     `report() { if [ -f "$HOME/$1" ]; then say "cached:$1" "$(wc -c < "$HOME/$1" | tr -d ' ') $(sha256sum < "$HOME/$1" 2>/dev/null | cut -d ' ' -f 1)"; fi; }`,
     `for dir in ${request.cacheDirs.map(q).join(" ")}; do for f in ${request.files.map(q).join(" ")}; do report "$dir/$f"; done; done`,
-    ...(request.extraFiles ?? []).map((path) => `report ${q(path)}`),
+    // Sizes only: hashing a 100 MB runtime on every connect costs a quarter second, and root
+    // checks its hash anyway before running it (root-start.ts).
+    ...(request.extraFiles ?? []).map(
+      (path) =>
+        `if [ -f "$HOME/"${q(path)} ]; then say ${q(`size:${path}`)} "$(wc -c < "$HOME/"${q(path)} | tr -d ' ')"; fi`,
+    ),
     `say done yes`,
   ];
   return lines.join("\n");
@@ -69,12 +74,15 @@ export interface ProbeResult {
   gzip: boolean;
   /** By "<cache dir>/<file>". */
   cached: Map<string, CachedFile>;
+  /** The extra files' sizes, by path relative to $HOME. */
+  sizes: Map<string, number>;
 }
 
 /** Parses the probe's output; throws DeployFailedError when it did not run to the end. */
 export function parseProbeOutput(stdout: string, stderr = ""): ProbeResult {
   const values = new Map<string, string>();
   const cached = new Map<string, CachedFile>();
+  const sizes = new Map<string, number>();
   for (const line of stdout.split("\n")) {
     const equals = line.indexOf("=");
     if (equals <= 0) continue;
@@ -86,6 +94,9 @@ export function parseProbeOutput(stdout: string, stderr = ""): ProbeResult {
       const size = Number(sizeText);
       if (Number.isInteger(size) && sha256 && /^[0-9a-f]{64}$/.test(sha256))
         cached.set(key.slice("cached:".length), { size, sha256 });
+    } else if (key.startsWith("size:")) {
+      const size = Number(value);
+      if (Number.isInteger(size)) sizes.set(key.slice("size:".length), size);
     } else {
       values.set(key, value);
     }
@@ -113,6 +124,7 @@ export function parseProbeOutput(stdout: string, stderr = ""): ProbeResult {
     sha256sum: values.get("sha256sum") === "yes",
     gzip: values.get("gzip") === "yes",
     cached,
+    sizes,
   };
 }
 

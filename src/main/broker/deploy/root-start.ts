@@ -72,7 +72,8 @@ export function rootStartScript(rootDir: string, agentName: string, addonName: s
     'if [ "$node_sha" != - ]; then ' +
       'command -v sha256sum >/dev/null 2>&1 || fail "sha256sum is missing: the Node.js runtime cannot be checked"; ' +
       'rt="$base/node-$node_sha"; ' +
-      'if [ -f "$rt/node" ] && [ "$(sha "$rt/node")" = "$node_sha" ]; then :; else ' +
+      // Root's own copy is made only by the checked mv below, in root's 0700 directory: not hashed again.
+      'if [ -f "$rt/node" ]; then :; else ' +
       'rm -rf "$rt"; t=$(mktemp -d "$base/.incoming.XXXXXX"); ' +
       `head -c ${MAX_RUNTIME_BYTES} < "$node" > "$t/node" || { rm -rf "$t"; fail "cannot read $node"; }; ` +
       '[ "$(sha "$t/node")" = "$node_sha" ] || { rm -rf "$t"; fail "$node is not the Node.js runtime that was uploaded (its SHA-256 differs)"; }; ' +
