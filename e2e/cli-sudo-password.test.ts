@@ -263,6 +263,21 @@ describe("backhaul connect when sudo asks for a password", { skip, timeout: 300_
     assert.deepEqual(await agentPids(), [], "nothing runs as the agent");
   });
 
+  test("no terminal and no --sudo-password-stdin: one sentence saying what to pass", async () => {
+    const child = local.spawn("env", connectArgs(["--json"]));
+    const events: Event[] = [];
+    readJsonLines(child.child.stdout, (value) => events.push(value as unknown as Event));
+    const exit = await child.waitForExit(FAIL_WITHIN_MS);
+    assert.equal(exit.code, 1);
+    const errors = events.filter((e) => e.type === "error");
+    assert.deepEqual(
+      errors.map((e) => e.message),
+      [
+        "sudo on bhxpw@198.18.1.1 needs a password, and there is no terminal to ask it on: pass --sudo-password-stdin.",
+      ],
+    );
+  });
+
   test("typed at the prompt on a real terminal: connected", async () => {
     const driver = local.spawn("python3", ["-c", PTY_DRIVER, "env", ...connectArgs([])]);
     let output = "";

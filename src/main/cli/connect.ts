@@ -5,7 +5,7 @@ import { DEFAULT_SUBNET_V4, DEFAULT_SUBNET_V6 } from "../../helper/link-subnets.
 import { MAX_CAPTURE_BYTES } from "../../shared/helper-protocol.js";
 import { PacketRecorder } from "../broker/packet-recorder.js";
 import { DEFAULT_LINK_MTU, SessionFactory, watchRoutes } from "../broker/session-factory.js";
-import { SudoPassword } from "../broker/deploy/index.js";
+import { SudoPassword, SudoRefusedError } from "../broker/deploy/index.js";
 import { resolveTarget } from "../broker/targets/index.js";
 import { FlowTotals } from "./flow-totals.js";
 import { formatBytes, humanReporter, jsonReporter } from "./output.js";
@@ -100,9 +100,14 @@ export async function connect(args: string[]): Promise<number> {
   });
   let sessionOver = false;
   // Held for the session's reconnects, wiped when it ends.
-  const sudoPassword = new SudoPassword(({ user, host }) =>
-    values["sudo-password-stdin"] ? readSecretFromStdin() : askSecret(`sudo password for ${user}@${host}: `),
-  );
+  const sudoPassword = new SudoPassword(({ user, host }) => {
+    if (values["sudo-password-stdin"]) return readSecretFromStdin();
+    if (!process.stdin.isTTY)
+      throw new SudoRefusedError(
+        `sudo on ${user}@${host} needs a password, and there is no terminal to ask it on: pass --sudo-password-stdin.`,
+      );
+    return askSecret(`sudo password for ${user}@${host}: `);
+  });
   const session = sessions.create({
     openAgent: sessions.sshAgentOpener(target, {
       identityFiles: values.identity,
