@@ -6,7 +6,7 @@
  *   R 198.18.1.1 (sshd, the agent) — L 198.18.1.2 (`backhaul ui`, Chromium) — S (198.19.0.0/16)
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -16,7 +16,7 @@ import { attachPrivateNetwork } from "./fullpath/private-network.js";
 import { NetnsLab, type ManagedProcess, type NetworkNamespace } from "./netns/index.js";
 import { netnsSkipReason, skipSaying } from "./netns/preconditions.js";
 import { sshdSkipReason } from "./sshd/preconditions.js";
-import { SSHD_ADDRESS, TestSshd } from "./sshd/server.js";
+import { SSHD_ADDRESS, SUDO_PASSWORD, TestSshd } from "./sshd/server.js";
 import { CHROMIUM, launchChromiumIn } from "./ui/browser.js";
 import { CLI } from "./ui/topology.js";
 
@@ -178,5 +178,101 @@ test(
     started.browser = undefined;
     process.kill(ui.ui.pid ?? 0, "SIGTERM");
     assert.equal((await ui.ui.waitForExit(DISCONNECT_MS)).code, 0, ui.log());
+  },
+);
+
+test(
+  "the window asks for sudo's password in its dialog; the password connects and is nowhere else",
+  { timeout: 180_000 },
+  async (t) => {
+    const reason = skipReason();
+    if (reason) return skipSaying(t, reason);
+    const lab = new NetnsLab();
+    const home = mkdtempSync(join(tmpdir(), "backhaul-ui-sudo-"));
+    const started: { sshd?: TestSshd; browser?: Browser; ui?: ManagedProcess } = {};
+    t.after(async () => {
+      try {
+        await started.browser?.close();
+        await started.ui?.stop(15_000);
+        await started.sshd?.cleanup();
+        await lab.cleanup();
+      } finally {
+        rmSync(home, { recursive: true, force: true });
+      }
+    });
+    const sshd = (started.sshd = await TestSshd.start(lab));
+    const { remote, local } = sshd;
+    await remote.runChecked("sysctl", [
+      "-qw",
+      "net.ipv6.conf.all.accept_dad=0",
+      "net.ipv6.conf.default.accept_dad=0",
+    ]);
+    writeFileSync(join("/etc/netns", local.name, "resolv.conf"), `nameserver ${SERVER_V4}\n`);
+    await attachPrivateNetwork(lab, local, home);
+    const knownHosts = join(home, "known_hosts");
+    writeFileSync(knownHosts, `${(await sshd.knownHostsLines()).ed25519}\n`);
+    await local.runChecked("mkdir", ["-m", "0700", join(home, ".ssh")]);
+    writeFileSync(
+      join(home, ".ssh", "config"),
+      [
+        `Host ${HOST_ALIAS}`,
+        `  HostName ${SSHD_ADDRESS}`,
+        `  User ${sshd.users.passwordSudo.name}`,
+        `  IdentityFile ${sshd.keys.plain}`,
+        `  UserKnownHostsFile ${knownHosts}`,
+        "",
+      ].join("\n"),
+      { mode: 0o600 },
+    );
+    const before = await remoteState(remote);
+
+    const ui = await startUi(local, home);
+    started.ui = ui.ui;
+    const browser = (started.browser = await launchChromiumIn(local.name, home));
+    const page = await browser.newPage();
+    await page.goto(ui.url);
+    await page.getByTestId("target-search").fill(HOST_ALIAS);
+    const target = page.locator(`[data-testid="target-item"][data-target-id="${HOST_ALIAS}"]`);
+    await target.waitFor({ timeout: 15_000 });
+    await target.click();
+    const dialog = page.locator('[data-testid="prompt-dialog"][data-kind="sudo-password"]');
+    await dialog.waitFor({ timeout: 60_000 }).catch((error: unknown) => {
+      throw new Error(`no sudo password dialog: ${(error as Error).message}\n${ui.log()}`);
+    });
+    assert.equal(
+      await dialog.getByTestId("prompt-message").textContent(),
+      `sudo password for bhxpw@${SSHD_ADDRESS}:`,
+    );
+    await dialog.getByTestId("prompt-input").fill(SUDO_PASSWORD);
+    await dialog.getByTestId("prompt-submit").click();
+    await page
+      .getByTestId("session-phase")
+      .filter({ hasText: /^connected$/ })
+      .waitFor({ timeout: 60_000 })
+      .catch((error: unknown) => {
+        throw new Error(`not connected: ${(error as Error).message}\n${ui.log()}`);
+      });
+    assert.notEqual(await remoteState(remote), before, "the agent set R up as root");
+    for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name)))
+      for (const file of ["cmdline", "environ"]) {
+        let bytes: Buffer;
+        try {
+          bytes = readFileSync(`/proc/${pid}/${file}`);
+        } catch {
+          continue;
+        }
+        assert.ok(!bytes.includes(SUDO_PASSWORD), `/proc/${pid}/${file} holds the password`);
+      }
+
+    await page.getByTestId("disconnect").click();
+    await page
+      .getByTestId("session-phase")
+      .filter({ hasText: /^disconnected$/ })
+      .waitFor({ timeout: DISCONNECT_MS });
+    await browser.close();
+    started.browser = undefined;
+    process.kill(ui.ui.pid ?? 0, "SIGTERM");
+    assert.equal((await ui.ui.waitForExit(DISCONNECT_MS)).code, 0, ui.log());
+    assert.ok(!ui.log().includes(SUDO_PASSWORD), "not in backhaul ui's log");
   },
 );
