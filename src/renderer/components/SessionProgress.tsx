@@ -8,8 +8,11 @@ import { stepStatus } from "../state/steps.js";
 const STEP_LABELS: Record<ConnectStep, { label: string; hint: string }> = {
   start: { label: "Start the target", hint: "a stopped codespace can take a minute to start" },
   ssh: { label: "SSH connection", hint: "authenticate and check the host key" },
-  upload: { label: "Upload the agent", hint: "skipped when the same version is there" },
-  agent: { label: "Start the agent", hint: "sudo -n, then the TUN device" },
+  upload: {
+    label: "Upload the agent",
+    hint: "and Node.js when the remote has no 18+; skipped when the same version is there",
+  },
+  agent: { label: "Start the agent", hint: "sudo (its password, if it asks), then the TUN device" },
   routes: { label: "Routes", hint: "advertised prefixes into the tunnel" },
   dns: { label: "DNS", hint: "the remote's resolver points here" },
 };
