@@ -11,15 +11,18 @@
 import { spawnSync } from "node:child_process";
 import {
   copyFileSync,
+  cpSync,
   existsSync,
   mkdirSync,
+  mkdtempSync,
   readFileSync,
   readdirSync,
+  rmSync,
   statSync,
   writeFileSync,
 } from "node:fs";
 import { createRequire } from "node:module";
-import { homedir } from "node:os";
+import { homedir, tmpdir } from "node:os";
 import { delimiter, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -156,13 +159,20 @@ function main() {
   const nodeGyp = findNodeGyp();
   if (!nodeGyp) fail("node-gyp was not found: run npm install (it is a devDependency).");
 
+  // A build for another file (--out, e.g. the arm64 addon) happens in a copy of the sources:
+  // node-gyp's build folder holds one architecture, and the x64 addon there must stay x64.
+  const buildDir = args.out ? mkdtempSync(join(tmpdir(), "backhaul-native-")) : nativeDir;
+  if (args.out) {
+    copyFileSync(join(nativeDir, "binding.gyp"), join(buildDir, "binding.gyp"));
+    cpSync(join(nativeDir, "src"), join(buildDir, "src"), { recursive: true });
+  }
   const result = spawnSync(
     process.execPath,
     [
       nodeGyp,
       "rebuild",
       "--directory",
-      nativeDir,
+      buildDir,
       `--nodedir=${nodedir}`,
       `--arch=${args.arch}`,
       "--loglevel=warn",
@@ -173,12 +183,13 @@ function main() {
   if (result.status !== 0)
     fail(`node-gyp failed (exit ${result.status ?? result.signal}); see the compiler output above.`);
 
-  writeFileSync(stampFile, JSON.stringify({ arch: args.arch, nodedir }) + "\n");
   if (args.out) {
     mkdirSync(dirname(args.out), { recursive: true });
-    copyFileSync(output, args.out);
+    copyFileSync(join(buildDir, "build/Release/backhaul_native.node"), args.out);
+    rmSync(buildDir, { recursive: true, force: true });
     console.log(`build-native: built ${args.out} (linux-${args.arch}).`);
   } else {
+    writeFileSync(stampFile, JSON.stringify({ arch: args.arch, nodedir }) + "\n");
     console.log(`build-native: built ${output} (linux-${args.arch}).`);
   }
 }

@@ -4,7 +4,8 @@
 // renderer with Vite.
 import { build as esbuild } from "esbuild";
 import { build as viteBuild } from "vite";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { prepareNodeRuntimes } from "./node-runtimes.mjs";
 
@@ -84,9 +85,22 @@ if (existsSync(addon)) {
   );
 }
 
-// The linux-arm64 addon, when it was cross-built (build-native.mjs --arch=arm64 --out=…): beside
-// the x64 one, for arm64 remotes. node-gyp's build folder holds one architecture at a time.
+// The linux-arm64 addon for arm64 remotes, beside the x64 one: cross-built here when this machine
+// has the cross compiler (Debian: gcc-aarch64-linux-gnu) and the sources are newer than the last.
 const arm64Addon = join(root, ".cache/native/linux-arm64/backhaul_native.node");
+if (process.platform === "linux" && arm64AddonIsStale() && onPath("aarch64-linux-gnu-gcc")) {
+  const cross = spawnSync(
+    process.execPath,
+    ["scripts/build-native.mjs", "--arch=arm64", `--out=${arm64Addon}`],
+    { cwd: root, stdio: quiet ? ["ignore", "ignore", "inherit"] : "inherit" },
+  );
+  if (cross.status !== 0) console.warn("build: the arm64 addon could not be built (see above)");
+}
+if (!existsSync(arm64Addon) && process.platform === "linux" && !quiet) {
+  console.log(
+    "build: no arm64 addon (install gcc-aarch64-linux-gnu to build it): arm64 remotes cannot run the agent",
+  );
+}
 if (existsSync(arm64Addon)) {
   mkdirSync(join(dist, "agent", "arm64"), { recursive: true });
   copyFileSync(arm64Addon, join(dist, "agent", "arm64", "backhaul_native.node"));
@@ -98,3 +112,17 @@ prepareNodeRuntimes({ root, outDir: join(dist, "agent"), log: quiet ? () => unde
 await viteBuild({ configFile: join(root, "vite.config.ts"), logLevel: quiet ? "warn" : "info" });
 mkdirSync(join(dist, "renderer"), { recursive: true });
 console.log(`build: dist/ ready (backhaul ${version})`);
+
+function arm64AddonIsStale() {
+  if (!existsSync(arm64Addon)) return true;
+  const sources = join(root, "src/helper/native");
+  const newest = Math.max(
+    statSync(join(sources, "binding.gyp")).mtimeMs,
+    ...readdirSync(join(sources, "src")).map((name) => statSync(join(sources, "src", name)).mtimeMs),
+  );
+  return statSync(arm64Addon).mtimeMs < newest;
+}
+
+function onPath(command) {
+  return (process.env.PATH ?? "").split(":").some((dir) => dir !== "" && existsSync(join(dir, command)));
+}

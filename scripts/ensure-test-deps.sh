@@ -22,6 +22,10 @@ packages=(
   libc-bin      # getent, getconf
   chromium      # browser tests, driven by playwright-core (browsers cannot be downloaded here)
   tshark        # reads back the pcapng files that packet capture writes
+  qemu-user               # runs the arm64 Node.js runtime and agent (arm64 remotes, emulated)
+  gcc-aarch64-linux-gnu   # cross-builds the agent's arm64 addon (npm run build does, when present)
+  libc6-dev-arm64-cross   # the arm64 C library: the addon links against it, qemu runs with it
+  libstdc++6-arm64-cross  # the arm64 Node.js runtime needs libstdc++
 )
 
 missing=()

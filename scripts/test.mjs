@@ -77,7 +77,6 @@ const npx = (bin) => join(root, "node_modules", ".bin", bin);
 step("typecheck", npx("tsc"), ["-p", "tsconfig.json", "--noEmit"]);
 step("lint", npx("eslint"), ["--max-warnings", "0", "."]);
 step("format", npx("prettier"), ["--check", "--log-level", "warn", "."]);
-step("build", process.execPath, ["scripts/build.mjs"]);
 
 // `npm test -- FILE...` runs only those test files (after the same checks).
 const only = process.argv.slice(2).map((file) => relative(root, resolve(file)));
@@ -101,6 +100,8 @@ else if (e2e.length > 0) {
   const namespaces = namespaceBlocker();
   if (namespaces) doNotRun(namespaces);
 }
+// After the test dependencies: with the arm64 cross compiler there, the build makes the arm64 addon.
+step("build", process.execPath, ["scripts/build.mjs"]);
 
 const resultsDir = mkdtempSync(join(tmpdir(), "backhaul-test-"));
 const resultsFile = join(resultsDir, "results.jsonl");
