@@ -10,9 +10,18 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from "node:fs";
 import Module, { createRequire } from "node:module";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { test } from "node:test";
 import { pathToFileURL } from "node:url";
 import { REQUEST_CHANNELS, type SessionView } from "../src/shared/api.js";
@@ -35,12 +44,31 @@ interface BuilderConfig {
   extraResources: FileSet[];
 }
 
-/** Copies `pattern` ("dir/**" or a file) from `fromDir` to `toDir`, leaving out source maps. */
+/**
+ * Copies `pattern` ("dir/**", a file, or a file name with `*` in it) from `fromDir` to `toDir`,
+ * leaving out source maps.
+ */
 function copyPattern(fromDir: string, toDir: string, pattern: string): void {
+  const name = basename(pattern);
+  if (!pattern.endsWith("/**") && name.includes("*")) {
+    const dir = dirname(pattern);
+    const glob = new RegExp(`^${name.split("*").map(escapeRegExp).join("[^/]*")}$`);
+    const matches = readdirSync(join(fromDir, dir)).filter((file) => glob.test(file));
+    assert.ok(
+      matches.length > 0,
+      `${join(fromDir, pattern)} matches a file (electron-builder.yml packages it)`,
+    );
+    for (const file of matches) copyPattern(fromDir, toDir, join(dir, file));
+    return;
+  }
   const path = pattern.endsWith("/**") ? pattern.slice(0, -3) : pattern;
   const source = join(fromDir, path);
   assert.ok(existsSync(source), `${source} exists (electron-builder.yml packages it)`);
   cpSync(source, join(toDir, path), { recursive: true, filter: (file) => !file.endsWith(".map") });
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.+?^${}()|[\]\\]/g, "\\$&");
 }
 
 /** The packaged layout of the current dist/, as electron-builder.yml describes it. */
