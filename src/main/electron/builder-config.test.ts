@@ -94,7 +94,14 @@ test("the helper, the agent and its addon, and the icons are extra resources whe
   });
 
   const agent = extraResource("dist/agent");
-  assert.deepEqual(agent.filter?.sort(), ["backhaul-agent.cjs", "backhaul_native.node"]);
+  // The agent, its addon for x64 and arm64 remotes, and the Node.js runtimes for remotes without one.
+  assert.deepEqual(agent.filter?.sort(), [
+    "arm64/backhaul_native.node",
+    "backhaul-agent.cjs",
+    "backhaul_native.node",
+    "node-linux-*.gz",
+    "node-runtimes.json",
+  ]);
   assert.equal(join(resources, agent.to), join(packaged.distDir, "agent"));
 
   const helper = extraResource("dist/helper-local.mjs");
