@@ -11,7 +11,10 @@ import {
 } from "../packet/index.js";
 import type { PacketOutput } from "./packet-output.js";
 import { portUnreachable } from "./refusal.js";
-import { resetFor, type DialTarget, type TcpForwarder } from "./tcp/forwarder.js";
+import { resetFor, type TcpForwarder } from "./tcp/forwarder.js";
+import type { DialTarget, PeerOpener } from "./tcp/flow-peer.js";
+import { DEFAULT_TCP_LIMITS } from "./tcp/limits.js";
+import { socketPeerOpener } from "./tcp/socket-peer.js";
 
 /** The DNS service behind the stub address: the DNS engine, seen from the NAT engine. */
 export interface StubResolver {
@@ -30,6 +33,7 @@ const DNS_PORT = 53;
  */
 export class DnsStub {
   private readonly addresses: Buffer[];
+  private readonly tcpService: PeerOpener;
 
   constructor(
     addresses: readonly Uint8Array[],
@@ -38,6 +42,7 @@ export class DnsStub {
     private readonly tcp: TcpForwarder,
   ) {
     this.addresses = addresses.map((a) => Buffer.from(a));
+    this.tcpService = socketPeerOpener(resolver.tcpTarget, DEFAULT_TCP_LIMITS.connectTimeoutMs);
   }
 
   owns(dst: Buffer): boolean {
@@ -71,7 +76,7 @@ export class DnsStub {
       }
       case IpProtocol.TCP: {
         const tcp = TcpView.parse(ip.payload);
-        if (tcp.dstPort === DNS_PORT) this.tcp.handle(ip, tcp, this.resolver.tcpTarget);
+        if (tcp.dstPort === DNS_PORT) this.tcp.handle(ip, tcp, this.tcpService);
         else if (!tcp.rst) this.output.send(resetFor(ip, tcp));
         return true;
       }

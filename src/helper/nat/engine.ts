@@ -15,7 +15,7 @@ import { MemoryBudget } from "./memory-budget.js";
 import { newNatCounters, type NatCounters } from "./nat-counters.js";
 import type { PacketOutput } from "./packet-output.js";
 import { adminProhibited, isSingleHostSource, protocolUnreachable } from "./refusal.js";
-import { DEFAULT_TCP_LIMITS, type TcpLimits } from "./tcp/context.js";
+import { DEFAULT_TCP_LIMITS, type TcpLimits } from "./tcp/limits.js";
 import { TcpForwarder } from "./tcp/forwarder.js";
 import { DEFAULT_UDP_LIMITS, UdpForwarder, type UdpLimits } from "./udp-forwarder.js";
 

@@ -1,4 +1,3 @@
-import type { FlowRow } from "../../../shared/flow-row.js";
 import {
   buildTcpPacket,
   formatAddress,
@@ -16,9 +15,12 @@ import type { PacketOutput } from "../packet-output.js";
 import { hostPort } from "../format.js";
 import { adminProhibited } from "../refusal.js";
 import { AcceptingDestinations } from "./accepting-destinations.js";
-import type { DialOutcome, TcpContext, TcpLimits } from "./context.js";
-import { TcpEndpoint } from "./endpoint.js";
+import type { DialOutcome, ForwardedFlow, TcpContext } from "./context.js";
+import { TcpFlow } from "./flow.js";
+import type { DialTarget, PeerOpener } from "./flow-peer.js";
+import type { TcpLimits } from "./limits.js";
 import { seqAdd } from "./seq.js";
+import { socketPeerOpener } from "./socket-peer.js";
 
 export interface TcpForwarderOptions {
   output: PacketOutput;
@@ -41,14 +43,10 @@ export interface TcpForwarderOptions {
 
 const TICK_MS = 20;
 
-export interface DialTarget {
-  host: string;
-  port: number;
-}
-
 /**
- * Accepts TCP on behalf of the destinations (gVisor's forwarder.go): one TcpEndpoint per flow,
- * created by a SYN that the egress policy allows, dialled before it is answered.
+ * Accepts TCP on behalf of the destinations (gVisor's forwarder.go): one TcpFlow per flow,
+ * created by a SYN that the egress policy allows, its peer dialled before it is answered. The
+ * forwarder owns the clock and the one timer of all its flows.
  */
 export class TcpForwarder implements TcpContext {
   readonly output: PacketOutput;
@@ -56,10 +54,10 @@ export class TcpForwarder implements TcpContext {
   readonly budget: MemoryBudget;
   readonly limits: TcpLimits;
   readonly linkMtu: number;
-  private readonly flows = new Map<string, TcpEndpoint>();
-  private readonly timed = new Set<TcpEndpoint>();
-  private readonly blocked = new Set<TcpEndpoint>();
-  private readonly acks = new Set<TcpEndpoint>();
+  private readonly flows = new Map<string, TcpFlow>();
+  private readonly timed = new Set<ForwardedFlow>();
+  private readonly blocked = new Set<ForwardedFlow>();
+  private readonly acks = new Set<ForwardedFlow>();
   private dialing = 0;
   private readonly accepting: AcceptingDestinations;
   private ticker: NodeJS.Timeout | undefined;
@@ -82,20 +80,20 @@ export class TcpForwarder implements TcpContext {
   }
 
   /**
-   * One TCP segment from the remote. `ip` and `tcp` are views into the link's frame. `redirect`
-   * sends a new flow to a local service instead of its destination, bypassing the egress policy
-   * (used for the DNS stub).
+   * One TCP segment from the remote. `ip` and `tcp` are views into the link's frame. `service`
+   * gives a new flow to a peer in this process instead of its destination, bypassing the egress
+   * policy (the DNS stub's port 53).
    */
-  handle(ip: IpView, tcp: TcpView, redirect?: DialTarget): void {
+  handle(ip: IpView, tcp: TcpView, service?: PeerOpener): void {
     const key = flowKey(IpProtocol.TCP, ip, tcp.buf);
     const flow = this.flows.get(key);
     if (flow) {
-      flow.receive(tcp);
+      flow.receive(tcp, Date.now());
       return;
     }
     const flags = tcp.flags;
     if ((flags & (TcpFlag.SYN | TcpFlag.ACK | TcpFlag.RST)) === TcpFlag.SYN) {
-      this.open(key, ip, tcp, redirect);
+      this.open(key, ip, tcp, service);
       return;
     }
     if (!(flags & TcpFlag.RST)) {
@@ -105,15 +103,15 @@ export class TcpForwarder implements TcpContext {
     }
   }
 
-  private open(key: string, ip: IpView, tcp: TcpView, redirect: DialTarget | undefined): void {
+  private open(key: string, ip: IpView, tcp: TcpView, service: PeerOpener | undefined): void {
     const counters = this.options.counters;
-    const decision = redirect ? { allowed: true as const } : this.options.policy.check(ip.dst);
+    const decision = service ? { allowed: true as const } : this.options.policy.check(ip.dst);
     if (!decision.allowed) {
       counters.refused++;
       this.output.send(adminProhibited(ip));
       return;
     }
-    if (tcp.dstPort === 0 && !redirect) {
+    if (tcp.dstPort === 0 && !service) {
       // Reserved: nothing listens on port 0, so a host resets it like any closed port.
       counters.refused++;
       this.output.send(resetFor(ip, tcp));
@@ -137,8 +135,12 @@ export class TcpForwarder implements TcpContext {
       destination: hostPort(destHost, tcp.dstPort),
       state: "DIALING",
     });
-    const dial = redirect ?? { host: destHost, port: tcp.dstPort };
-    const endpoint = new TcpEndpoint(
+    const opener =
+      service ?? socketPeerOpener({ host: destHost, port: tcp.dstPort }, this.limits.connectTimeoutMs);
+    const dial = opener.dial;
+    this.dialing++;
+    row.upPackets++;
+    const flow = new TcpFlow(
       key,
       {
         family,
@@ -146,97 +148,96 @@ export class TcpForwarder implements TcpContext {
         remotePort: tcp.srcPort,
         destAddress: Buffer.from(ip.dst),
         destPort: tcp.dstPort,
-        destHost,
-        dial,
       },
       { seq: tcp.seq, window: tcp.window, options: safeOptions(tcp), packet: Buffer.from(ip.buf) },
       row,
       this,
+      opener,
+      dial !== undefined && this.accepting.answerEarly(dial.host, dial.port),
     );
-    this.flows.set(key, endpoint);
-    this.dialing++;
-    row.upPackets++;
-    endpoint.dial(this.accepting.answerEarly(dial.host, dial.port));
+    this.flows.set(key, flow);
   }
 
   /** Sends the ACKs owed after a batch of packets: one per flow, not one per segment. */
   flush(): void {
     if (this.acks.size === 0) return;
-    for (const endpoint of this.acks) endpoint.sendAck();
+    for (const flow of this.acks) flow.flushAck();
     this.acks.clear();
   }
 
   /** Resets every flow, both ways: the link is going away. */
   close(reason: string): void {
-    for (const endpoint of [...this.flows.values()]) endpoint.abort(reason);
+    for (const flow of [...this.flows.values()]) flow.abort(reason);
     if (this.ticker) clearInterval(this.ticker);
     this.ticker = undefined;
   }
 
   // ---- TcpContext ----
 
-  watchTimers(endpoint: TcpEndpoint): void {
-    this.timed.add(endpoint);
+  now(): number {
+    return Date.now();
+  }
+
+  watchTimers(flow: ForwardedFlow): void {
+    this.timed.add(flow);
     if (!this.ticker) {
       this.ticker = setInterval(() => this.tick(), TICK_MS);
       this.ticker.unref();
     }
   }
 
-  dialFinished(endpoint: TcpEndpoint, outcome: DialOutcome): void {
+  dialFinished(outcome: DialOutcome, dial: DialTarget | undefined, connectMs: number): void {
     this.dialing--;
-    const { host, port } = endpoint.ends.dial;
-    if (outcome === "connected") this.accepting.accepted(host, port, endpoint.connectMs);
-    else if (outcome === "failed") this.accepting.failed(host, port);
+    if (!dial) return;
+    if (outcome === "connected") this.accepting.accepted(dial.host, dial.port, connectMs);
+    else if (outcome === "failed") this.accepting.failed(dial.host, dial.port);
   }
 
-  waitForDrain(endpoint: TcpEndpoint): void {
-    this.blocked.add(endpoint);
+  waitForDrain(flow: ForwardedFlow): void {
+    this.blocked.add(flow);
   }
 
-  ackLater(endpoint: TcpEndpoint): void {
-    this.acks.add(endpoint);
+  ackLater(flow: ForwardedFlow): void {
+    this.acks.add(flow);
   }
 
-  closed(endpoint: TcpEndpoint, _row: FlowRow): void {
-    if (this.flows.get(endpoint.key) === endpoint) {
-      this.flows.delete(endpoint.key);
-    }
-    this.timed.delete(endpoint);
-    this.blocked.delete(endpoint);
-    this.acks.delete(endpoint);
+  closed(flow: ForwardedFlow): void {
+    if (this.flows.get(flow.key) === flow) this.flows.delete(flow.key);
+    this.timed.delete(flow);
+    this.blocked.delete(flow);
+    this.acks.delete(flow);
   }
 
   private drained(): void {
     const waiting = [...this.blocked];
     this.blocked.clear();
-    for (const endpoint of waiting) {
+    for (const flow of waiting) {
       if (!this.output.writable) {
-        this.blocked.add(endpoint);
+        this.blocked.add(flow);
         continue;
       }
-      this.contained(endpoint, () => endpoint.resumeSending());
+      this.contained(flow, () => flow.linkDrained(Date.now()));
     }
   }
 
   /**
-   * Runs a timer's or the link's callback for `endpoint`: a throw there would stop the helper, so
+   * Runs a timer's or the link's callback for `flow`: a throw there would stop the helper, so
    * it is reported as a bug and ends only that flow.
    */
-  private contained(endpoint: TcpEndpoint | undefined, work: () => void): void {
+  private contained(flow: ForwardedFlow | undefined, work: () => void): void {
     try {
       work();
     } catch (error) {
       this.options.internalError(error);
-      if (endpoint) this.contained(undefined, () => endpoint.abort("internal error"));
+      if (flow) this.contained(undefined, () => flow.abort("internal error"));
     }
   }
 
   private tick(): void {
     const now = Date.now();
-    for (const endpoint of this.timed) {
-      if (endpoint.deadline === 0) this.timed.delete(endpoint);
-      else if (endpoint.deadline <= now) this.contained(endpoint, () => endpoint.onTimer(now));
+    for (const flow of this.timed) {
+      if (flow.deadline === 0) this.timed.delete(flow);
+      else if (flow.deadline <= now) this.contained(flow, () => flow.timer(now));
     }
     this.contained(undefined, () => this.flush());
     if (this.timed.size === 0 && this.ticker) {
