@@ -2,7 +2,8 @@ import { linkAddresses } from "../shared/link-addresses.js";
 import type { Duplex, Writable } from "node:stream";
 import { Capability, type LinkConfig } from "../shared/link-protocol.js";
 import { VERSION } from "../shared/version.js";
-import { DnsEngine, startDnsTcpServer, type DnsTcpServer } from "./dns/index.js";
+import { DnsEngine } from "./dns/index.js";
+import { DNS_STREAM_IDLE_MS, DNS_STREAM_LIMITS, DnsStreamSession } from "./dns/stream-session.js";
 import { attachNatEngine } from "./exit.js";
 import { Link } from "./link/link.js";
 import { EgressPolicy } from "./nat/egress-policy.js";
@@ -45,7 +46,6 @@ export class ExitSession {
   private constructor(
     private readonly options: ExitSessionOptions,
     dns: DnsEngine | undefined,
-    private readonly dnsServer: DnsTcpServer | undefined,
   ) {
     const { link } = options;
     const routes = this.routable(options.routes);
@@ -60,16 +60,18 @@ export class ExitSession {
       linkMtu: options.mtu,
       icmp: options.icmp,
       log: options.log,
-      dnsStub:
-        dns && dnsServer
-          ? {
-              addresses: stubs.map(parseAddress),
-              resolver: {
-                answerUdp: (query) => dns.handleQuery(query, "udp"),
-                tcpTarget: { host: dnsServer.host, port: dnsServer.port },
+      dnsStub: dns
+        ? {
+            addresses: stubs.map(parseAddress),
+            resolver: {
+              answerUdp: (query) => dns.handleQuery(query, "udp"),
+              tcp: {
+                serve: (stream) => new DnsStreamSession(stream, dns, DNS_STREAM_LIMITS),
+                idleTimeoutMs: DNS_STREAM_IDLE_MS,
               },
-            }
-          : undefined,
+            },
+          }
+        : undefined,
     });
     attachNatEngine(port, this.nat);
     this.config = {
@@ -87,14 +89,12 @@ export class ExitSession {
       this.capture?.close("the link closed");
       this.nat.close("link closed");
       this.dns?.close();
-      void this.dnsServer?.close();
     });
   }
 
-  static async start(options: ExitSessionOptions): Promise<ExitSession> {
+  static start(options: ExitSessionOptions): Promise<ExitSession> {
     const dns = options.dns === "all" ? (options.dnsEngine ?? new DnsEngine()) : undefined;
-    const server = dns ? await startDnsTcpServer(dns) : undefined;
-    return new ExitSession(options, dns, server);
+    return Promise.resolve(new ExitSession(options, dns));
   }
 
   get capturing(): boolean {

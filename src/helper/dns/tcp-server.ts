@@ -1,16 +1,18 @@
 /**
- * DNS over TCP (RFC 7766) on a loopback port, answered by the engine: the NAT engine forwards the
- * remote's TCP port-53 flows here. Each message has a 2-byte length prefix; a connection carries
- * any number of queries, pipelined, answered as each is ready (so possibly out of order, as RFC
- * 7766 §6.2.1.1 allows). Bounded: connections, queries in flight per connection (reading pauses
- * beyond), query size, idle time, and output the peer does not read (reading pauses until drain).
+ * DNS over TCP (RFC 7766) on a loopback port, answered by the engine (stream-session.ts: framing,
+ * pipelining and its bounds). Bounded here: connections and idle time. The NAT engine answers
+ * the remote's port-53 flows in process (nat/tcp/dns-peer.ts); this server is for tests and tools
+ * that speak to the engine over a real socket.
  */
 import { createServer, type Server, type Socket } from "node:net";
-import type { DnsTransport } from "../../shared/dns-row.js";
+import {
+  DNS_STREAM_IDLE_MS,
+  DNS_STREAM_LIMITS,
+  DnsStreamSession,
+  type DnsQueryHandler,
+} from "./stream-session.js";
 
-export interface DnsQueryHandler {
-  handleQuery(query: Buffer, transport: DnsTransport): Promise<Buffer | null>;
-}
+export type { DnsQueryHandler };
 
 export interface DnsTcpServerOptions {
   /** Default 127.0.0.1: the NAT engine connects from this computer. */
@@ -34,10 +36,9 @@ export interface DnsTcpServer {
 const DEFAULTS = {
   host: "127.0.0.1",
   port: 0,
-  idleTimeoutMs: 10_000,
-  maxQueryBytes: 4_096,
+  idleTimeoutMs: DNS_STREAM_IDLE_MS,
   maxConnections: 256,
-  maxPipelined: 32,
+  ...DNS_STREAM_LIMITS,
 };
 
 export async function startDnsTcpServer(
@@ -76,85 +77,25 @@ export async function startDnsTcpServer(
 }
 
 function serveConnection(socket: Socket, engine: DnsQueryHandler, settings: typeof DEFAULTS): void {
-  let pending: Buffer = Buffer.alloc(0);
-  let inFlight = 0;
-  let writeBlocked = false;
-  let peerEnded = false;
-  let closed = false;
-
+  const session = new DnsStreamSession(
+    {
+      write: (framed) => socket.write(framed),
+      end: () => socket.end(),
+      destroy: () => socket.destroy(),
+      pause: () => socket.pause(),
+      resume: () => socket.resume(),
+    },
+    engine,
+    settings,
+  );
   socket.setNoDelay(true);
   socket.setTimeout(settings.idleTimeoutMs);
   socket.on("timeout", () => {
-    if (inFlight === 0) socket.destroy();
+    if (!session.busy) socket.destroy();
   });
   socket.on("error", () => socket.destroy());
-  socket.on("close", () => (closed = true));
-  socket.on("drain", () => {
-    writeBlocked = false;
-    updateFlow();
-  });
-  socket.on("end", () => {
-    peerEnded = true;
-    finishIfDone();
-  });
-
-  function updateFlow(): void {
-    if (closed) return;
-    if (writeBlocked || inFlight >= settings.maxPipelined) socket.pause();
-    else socket.resume();
-  }
-
-  function finishIfDone(): void {
-    if (peerEnded && inFlight === 0 && !closed) socket.end();
-  }
-
-  socket.on("data", (chunk: Buffer) => {
-    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-    processPending();
-  });
-
-  /** Dispatches every complete query, up to the pipelining bound; the rest waits in `pending`. */
-  function processPending(): void {
-    while (pending.length >= 2 && inFlight < settings.maxPipelined && !closed) {
-      const length = pending.readUInt16BE(0);
-      if (length === 0 || length > settings.maxQueryBytes) {
-        // Nothing sensible can follow an impossible length on a stream: close it.
-        socket.destroy();
-        return;
-      }
-      if (pending.length < 2 + length) break;
-      // A copy: the query outlives this chunk, and the engine may keep it.
-      const query = Buffer.from(pending.subarray(2, 2 + length));
-      pending = pending.subarray(2 + length);
-      dispatch(query);
-    }
-    // Keep only the bytes still needed, not a view pinning a large chunk.
-    if (pending.length > 0) pending = Buffer.from(pending);
-  }
-
-  function dispatch(query: Buffer): void {
-    inFlight++;
-    updateFlow();
-    void engine.handleQuery(query, "tcp").then(
-      (answer) => settle(answer),
-      () => settle(null),
-    );
-  }
-
-  function settle(answer: Buffer | null): void {
-    inFlight--;
-    if (closed) return;
-    if (answer === null || answer.length > 0xffff) {
-      // The engine drops what it cannot answer; on a stream the only way to say so is to close.
-      socket.destroy();
-      return;
-    }
-    const framed = Buffer.allocUnsafe(2 + answer.length);
-    framed.writeUInt16BE(answer.length, 0);
-    answer.copy(framed, 2);
-    if (!socket.write(framed)) writeBlocked = true;
-    processPending();
-    updateFlow();
-    finishIfDone();
-  }
+  socket.on("close", () => session.close());
+  socket.on("drain", () => session.drained());
+  socket.on("end", () => session.end());
+  socket.on("data", (chunk: Buffer) => session.data(chunk));
 }

@@ -12,23 +12,22 @@ import {
 import type { PacketOutput } from "./packet-output.js";
 import { portUnreachable } from "./refusal.js";
 import { resetFor, type TcpForwarder } from "./tcp/forwarder.js";
-import type { DialTarget, PeerOpener } from "./tcp/flow-peer.js";
-import { DEFAULT_TCP_LIMITS } from "./tcp/limits.js";
-import { socketPeerOpener } from "./tcp/socket-peer.js";
+import { dnsStreamOpener, type DnsStreamServer } from "./dns-stream-peer.js";
+import type { PeerOpener } from "./tcp/flow-peer.js";
 
 /** The DNS service behind the stub address: the DNS engine, seen from the NAT engine. */
 export interface StubResolver {
   /** Answers one query received over UDP; null drops it. */
   answerUdp(query: Buffer): Promise<Buffer | null>;
-  /** The local TCP server that answers DNS over TCP for the stub. */
-  readonly tcpTarget: DialTarget;
+  /** DNS over TCP: serves the stream of one flow to the stub's port 53, in this process. */
+  readonly tcp: { serve: DnsStreamServer; idleTimeoutMs: number };
 }
 
 const DNS_PORT = 53;
 
 /**
  * The stub address on the link subnet, where the remote's resolver points. Nothing is dialled:
- * UDP queries go to the DNS engine, TCP connections to its local TCP server, echo requests are
+ * UDP queries go to the DNS engine, TCP flows to a DNS stream in this process, echo requests are
  * answered here (so `ping` of the stub works), and anything else is refused like a closed port.
  */
 export class DnsStub {
@@ -42,7 +41,7 @@ export class DnsStub {
     private readonly tcp: TcpForwarder,
   ) {
     this.addresses = addresses.map((a) => Buffer.from(a));
-    this.tcpService = socketPeerOpener(resolver.tcpTarget, DEFAULT_TCP_LIMITS.connectTimeoutMs);
+    this.tcpService = dnsStreamOpener(resolver.tcp.serve, resolver.tcp.idleTimeoutMs);
   }
 
   owns(dst: Buffer): boolean {

@@ -403,7 +403,15 @@ describe("NAT engine refusals and bad input", { timeout: 20_000 }, () => {
       linkMtu: 65520,
       dnsStub: {
         addresses: [stub],
-        resolver: { answerUdp: () => Promise.resolve(null), tcpTarget: { host: "127.0.0.1", port: 1 } },
+        resolver: {
+          answerUdp: () => Promise.resolve(null),
+          tcp: {
+            serve: () => {
+              throw new Error("no TCP in this test");
+            },
+            idleTimeoutMs: 10_000,
+          },
+        },
       },
     });
     engine.handlePackets([rawPacket("198.18.0.1", "198.18.0.2", GRE, Buffer.alloc(4))]);

@@ -1,0 +1,99 @@
+// DNS over TCP to the stub is answered in this process: the remote's flow goes through the
+// userspace TCP straight to a DNS stream session, with no socket opened on this computer.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { DNS_STREAM_LIMITS, DnsStreamSession } from "../dns/stream-session.js";
+import { buildTcpPacket, parseAddress, parseIp, TcpFlag, TcpView } from "../packet/index.js";
+import { CapturingOutput } from "./capturing-output.js";
+import { EgressPolicy } from "./egress-policy.js";
+import { NatEngine } from "./engine.js";
+
+const REMOTE = parseAddress("198.18.0.1");
+const STUB = parseAddress("198.18.0.2");
+const { SYN, ACK, FIN, PSH } = TcpFlag;
+
+function frame(message: Buffer): Buffer {
+  const prefix = Buffer.alloc(2);
+  prefix.writeUInt16BE(message.length);
+  return Buffer.concat([prefix, message]);
+}
+
+const tcpFrom = (port: number) => (packet: Buffer) => {
+  const ip = parseIp(packet);
+  if (ip.protocol !== 6) return undefined;
+  const tcp = TcpView.parse(ip.payload);
+  return tcp.dstPort === port
+    ? { seq: tcp.seq, ack: tcp.ack, flags: tcp.flags, payload: Buffer.from(tcp.payload) }
+    : undefined;
+};
+
+const sockets = (): number =>
+  process.getActiveResourcesInfo().filter((kind) => kind.startsWith("TCP")).length;
+
+test("a DNS query over TCP to the stub is answered by the engine in process, then both sides close", async () => {
+  const output = new CapturingOutput();
+  const queries: Buffer[] = [];
+  const engine = new NatEngine({
+    output,
+    policy: new EgressPolicy({ prefixes: [], allowLocal: false }),
+    linkMtu: 1500,
+    dnsStub: {
+      addresses: [STUB],
+      resolver: {
+        answerUdp: () => Promise.resolve(null),
+        tcp: {
+          serve: (stream) =>
+            new DnsStreamSession(
+              stream,
+              {
+                handleQuery: (query) => {
+                  queries.push(query);
+                  return Promise.resolve(Buffer.concat([query, Buffer.from(" answered")]));
+                },
+              },
+              DNS_STREAM_LIMITS,
+            ),
+          idleTimeoutMs: 10_000,
+        },
+      },
+    },
+  });
+  const socketsBefore = sockets();
+  const send = (seq: number, ack: number, flags: number, payload?: Buffer): void =>
+    engine.handlePackets([
+      buildTcpPacket({
+        src: REMOTE,
+        dst: STUB,
+        srcPort: 40000,
+        dstPort: 53,
+        seq,
+        ack,
+        flags,
+        window: 65535,
+        payload,
+      }),
+    ]);
+  const next = () => output.next(tcpFrom(40000));
+
+  send(100, 0, SYN);
+  const synAck = await next();
+  assert.equal(synAck.flags, SYN | ACK);
+  assert.equal(sockets(), socketsBefore, "no socket was opened for the flow");
+  const query = frame(Buffer.from("query-1"));
+  send(101, synAck.seq + 1, ACK | PSH, query);
+  assert.equal((await next()).ack, 101 + query.length, "the query is acknowledged");
+  const answer = await next();
+  assert.deepEqual(answer.payload, frame(Buffer.from("query-1 answered")));
+  assert.deepEqual(queries, [Buffer.from("query-1")]);
+
+  const finSeq = 101 + query.length;
+  send(finSeq, answer.seq + answer.payload.length, ACK | FIN);
+  const fin = await output.next((packet) => {
+    const segment = tcpFrom(40000)(packet);
+    return segment && segment.flags & FIN ? segment : undefined;
+  });
+  assert.equal(fin.ack, finSeq + 1, "our FIN acknowledges theirs: the session ended once it had answered");
+  send(finSeq + 1, fin.seq + 1, ACK);
+  assert.equal(engine.table.snapshot()[0]?.closeReason, "closed");
+  engine.close("test over");
+});
