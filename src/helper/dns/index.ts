@@ -8,6 +8,13 @@ export {
   type DnsTcpServer,
   type DnsTcpServerOptions,
 } from "./tcp-server.js";
+export {
+  DNS_STREAM_IDLE_MS,
+  DNS_STREAM_LIMITS,
+  DnsStreamSession,
+  type DnsStream,
+  type DnsStreamLimits,
+} from "./stream-session.js";
 export { parseResolvConf, readSystemResolvers, type SystemResolverSources } from "./resolv-conf.js";
 export {
   describeUpstream,
