@@ -344,6 +344,86 @@ describe("loss and retransmission", () => {
   });
 });
 
+describe("send: SACK recovery", () => {
+  const seg = (n: number): number => 1001 + n * 1460;
+  const sackAck = (h: ConnectionHarness, blocks: [number, number][]): void =>
+    h.segment({
+      ack: seg(1),
+      options: { sackBlocks: blocks.map(([l, r]) => ({ left: seg(l), right: seg(r) })) },
+    });
+
+  test("the third duplicate ACK resends every hole the SACK blocks show, at once, and each only once", () => {
+    const h = established();
+    h.connection.peerData(bytes(6 * 1460), h.now);
+    assert.equal(h.take().length, 6);
+    h.segment({ ack: seg(1) }); // segments 1 and 3 are lost
+    sackAck(h, [[2, 3]]);
+    sackAck(h, [
+      [4, 5],
+      [2, 3],
+    ]);
+    assert.equal(h.take().length, 0);
+    sackAck(h, [
+      [4, 6],
+      [2, 3],
+    ]);
+    assert.deepEqual(
+      h.take().map((s) => s.seq),
+      [seg(1), seg(3)],
+      "NewReno alone would resend only segment 1 now",
+    );
+    h.segment({ ack: seg(3), options: { sackBlocks: [{ left: seg(4), right: seg(6) }] } });
+    assert.equal(h.take().length, 0, "segment 3 was resent already");
+    h.segment({ ack: seg(6) });
+    assert.equal(h.connection.bufferedBytes, 0);
+  });
+
+  test("a SACK block learnt during recovery shows a new hole, which is resent", () => {
+    const h = established();
+    h.connection.peerData(bytes(8 * 1460), h.now);
+    h.take();
+    h.segment({ ack: seg(1) });
+    for (let i = 0; i < 3; i++) sackAck(h, [[2, 4]]);
+    assert.deepEqual(
+      h.take().map((s) => s.seq),
+      [seg(1)],
+    );
+    sackAck(h, [
+      [5, 8],
+      [2, 4],
+    ]);
+    assert.deepEqual(
+      h.take().map((s) => s.seq),
+      [seg(4)],
+    );
+  });
+
+  test("SACK blocks outside what was sent are ignored", () => {
+    const h = established();
+    h.connection.peerData(bytes(3 * 1460), h.now);
+    h.take();
+    h.segment({ ack: seg(1) });
+    for (let i = 0; i < 3; i++) sackAck(h, [[5, 9]]); // beyond sndMax: a lie
+    assert.deepEqual(
+      h.take().map((s) => s.seq),
+      [seg(1)],
+      "plain fast retransmit",
+    );
+  });
+
+  test("a timeout forgets the scoreboard and resends everything unacknowledged", () => {
+    const h = established();
+    h.connection.peerData(bytes(4 * 1460), h.now);
+    h.take();
+    h.segment({ ack: seg(1), options: { sackBlocks: [{ left: seg(2), right: seg(4) }] } });
+    h.fireTimer();
+    assert.deepEqual(
+      h.take().map((s) => s.seq),
+      [seg(1), seg(2), seg(3)],
+    );
+  });
+});
+
 describe("receive: SACK, reordering, duplicates", () => {
   test("a hole is answered at once with a duplicate ACK and SACK blocks, the latest first", () => {
     const h = established();

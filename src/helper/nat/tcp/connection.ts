@@ -7,10 +7,21 @@
  * this side keeps flow control honest (the window advertised is the room the peer has left) and
  * keeps unacknowledged data for retransmission (the remote's TUN queue can drop).
  *
- * Split by concern: handshake.ts (options), send.ts (queue, retransmission), receive.ts
- * (reassembly, window), timers.ts (deadlines), teardown.ts (FIN states), state.ts.
+ * Split by concern: handshake.ts (options), send.ts (queue, retransmission, SACK scoreboard),
+ * receive.ts (reassembly, window), timers.ts (deadlines), teardown.ts (FIN states), state.ts.
+ *
+ * Not covered: timestamps (RFC 7323 §3, never negotiated), urgent data (read as ordinary data),
+ * a congestion window of our own (the remote kernel's receive window paces us), delayed ACKs
+ * (the caller batches them per burst of segments), opening connections (only the remote does).
  */
-import { TcpFlag, type PayloadWriter, type TcpOptions, type TcpView } from "../../packet/index.js";
+import {
+  TCP_HEADER_LENGTH,
+  TcpFlag,
+  type PayloadWriter,
+  type SackBlock,
+  type TcpOptions,
+  type TcpView,
+} from "../../packet/index.js";
 import { negotiate, synAckOptions, type Negotiated } from "./handshake.js";
 import type { ConnectionLimits } from "./limits.js";
 import { ReceiveSide } from "./receive.js";
@@ -81,6 +92,16 @@ export interface ConnectionSetup {
   syn: { seq: number; window: number; options: TcpOptions };
   limits: ConnectionLimits;
   now: number;
+}
+
+/** The SACK blocks of a segment; read only when it has options (rare: they come with loss). */
+function sackBlocksOf(tcp: TcpView): readonly SackBlock[] | undefined {
+  if (tcp.headerLength === TCP_HEADER_LENGTH) return undefined;
+  try {
+    return tcp.options().sackBlocks;
+  } catch {
+    return undefined; // malformed options: the ACK still counts, its blocks do not
+  }
 }
 
 export class TcpConnection {
@@ -200,7 +221,8 @@ export class TcpConnection {
     }
     const window = tcp.window * 2 ** this.negotiated.sendWindowShift;
     const bare = tcp.payload.length === 0 && !tcp.fin;
-    if (send.acknowledge(ack, window, bare, now) === "advanced") {
+    const sack = this.negotiated.sackPermitted ? sackBlocksOf(tcp) : undefined;
+    if (send.acknowledge(ack, window, bare, now, sack) === "advanced") {
       this.out.buffersChanged();
       if (send.queue.length < this.out.bufferCap()) this.out.sendRoom();
       if (send.fin === "acked" && this.teardown(afterFinAcked(this.current), now)) return false;

@@ -3,12 +3,13 @@
  * handed over, kept until acknowledged, sent as the remote's window allows, and sent again when
  * lost. The remote kernel does congestion control; this side recovers losses: a retransmission
  * timer with exponential backoff (RFC 6298), fast retransmit after three duplicate ACKs (RFC
- * 5681) and NewReno's partial ACKs (RFC 6582). Not covered: acting on the remote's SACK blocks
- * (the holes are found one partial ACK at a time).
+ * 5681), then every hole the remote's SACK blocks show (scoreboard.ts), or without them the hole
+ * each partial ACK shows (NewReno, RFC 6582). A timeout resends everything unacknowledged.
  */
-import { TcpFlag, type PayloadWriter } from "../../packet/index.js";
+import { TcpFlag, type PayloadWriter, type SackBlock } from "../../packet/index.js";
 import { ByteQueue } from "./byte-queue.js";
 import { RttEstimator } from "./rtt.js";
+import { Scoreboard } from "./scoreboard.js";
 import { seqAdd, seqDiff, seqGeq, seqGt, seqLeq, seqLt } from "./seq.js";
 
 /** Duplicate ACKs that trigger a fast retransmit (RFC 5681). */
@@ -42,6 +43,9 @@ export class SendSide {
   private finSeq: number | undefined;
   /** After a fast retransmit, the sndNxt of that moment: partial ACKs below it mean more holes. */
   private recoverUntil: number | undefined;
+  /** In recovery, everything below this was resent already (a lost resend waits for the RTO). */
+  private resentTo = 0;
+  private readonly scoreboard = new Scoreboard();
   private dupAcks = 0;
   /** Timeouts in a row without progress. */
   retransmissions = 0;
@@ -91,8 +95,12 @@ export class SendSide {
     if (this.fin === "none") this.fin = "queued";
   }
 
-  /** One acknowledgment with the remote's window (bytes); `bare`: no payload and no FIN. */
-  acknowledge(ack: number, window: number, bare: boolean, now: number): Acked {
+  /**
+   * One acknowledgment with the remote's window (bytes); `bare`: no payload and no FIN; `sack`:
+   * its SACK blocks, if any.
+   */
+  acknowledge(ack: number, window: number, bare: boolean, now: number, sack?: readonly SackBlock[]): Acked {
+    const learnt = sack !== undefined && this.scoreboard.add(sack, this.una, this.max);
     if (seqGt(ack, this.una)) {
       // After a go-back-N rewind the remote may acknowledge data sent before it.
       if (seqGt(ack, this.nxt)) this.nxt = ack;
@@ -103,10 +111,11 @@ export class SendSide {
       }
       this.queue.consume(dataAcked);
       this.una = ack;
+      this.scoreboard.acknowledged(ack);
       this.dupAcks = 0;
       if (this.recoverUntil !== undefined) {
-        // NewReno (RFC 6582): a partial ACK shows the next hole; fill it at once.
-        if (seqLt(ack, this.recoverUntil)) this.retransmitFirst();
+        // A partial ACK (RFC 6582): the next hole is at sndUna; fill it at once.
+        if (seqLt(ack, this.recoverUntil)) this.resendHoles();
         else this.recoverUntil = undefined;
       }
       this.retransmissions = 0;
@@ -123,7 +132,10 @@ export class SendSide {
     if (this.inFlight > 0 && bare && window === this.wnd) {
       if (++this.dupAcks === DUP_ACK_THRESHOLD && this.recoverUntil === undefined) {
         this.recoverUntil = this.nxt;
-        this.retransmitFirst();
+        this.resentTo = this.una;
+        this.resendHoles();
+      } else if (learnt && this.recoverUntil !== undefined) {
+        this.resendHoles(); // the remote reports more beyond a new hole
       }
     }
     this.wnd = window;
@@ -176,6 +188,7 @@ export class SendSide {
   rewind(): void {
     this.timed = undefined; // Karn: no RTT sample from retransmitted data
     this.recoverUntil = undefined;
+    this.scoreboard.clear(); // the remote may have dropped what it reported (RFC 2018 §8)
     this.dupAcks = 0;
     this.nxt = this.una;
     if (this.fin === "sent") this.fin = "queued";
@@ -193,6 +206,7 @@ export class SendSide {
 
   clear(): void {
     this.queue.clear();
+    this.scoreboard.clear();
     this.rtoAt = 0;
   }
 
@@ -203,7 +217,35 @@ export class SendSide {
     this.fin = "sent";
   }
 
-  /** Resends the first unacknowledged segment (fast retransmit, NewReno's partial ACK). */
+  /**
+   * In recovery: resends each hole below the highest byte the remote reported holding, once; with
+   * no SACK blocks beyond sndUna, the first unacknowledged segment (NewReno).
+   */
+  private resendHoles(): void {
+    const highest = this.scoreboard.highest;
+    const from = seqGt(this.resentTo, this.una) ? this.resentTo : this.una;
+    if (highest === undefined) {
+      if (from !== this.una) return; // resent already
+      this.retransmitFirst();
+      this.resentTo = seqAdd(this.una, this.mss);
+      return;
+    }
+    this.timed = undefined; // Karn: no RTT sample from retransmitted data
+    this.scoreboard.forEachHole(from, this.resendRange);
+    if (seqGt(highest, from)) this.resentTo = highest;
+  }
+
+  /** Resends [left, right) of the queue in segments (never the FIN: a hole lies below a SACK). */
+  private readonly resendRange = (left: number, right: number): void => {
+    let seq = left;
+    while (seqLt(seq, right)) {
+      const length = Math.min(this.mss, seqDiff(right, seq));
+      this.hooks.emit(seq, TcpFlag.ACK, this.queued(seqDiff(seq, this.una), length));
+      seq = seqAdd(seq, length);
+    }
+  };
+
+  /** Resends the first unacknowledged segment (and the FIN when it follows). */
   private retransmitFirst(): void {
     const inflight = this.inFlight;
     // With the FIN in flight, the last data byte precedes it.
