@@ -1,6 +1,6 @@
 /**
  * DNS over a byte stream (RFC 7766), whatever carries the stream: a loopback socket
- * (tcp-server.ts) or a TCP flow the NAT engine terminates (nat/tcp/dns-peer.ts). Each message has
+ * (tcp-server.ts) or a TCP flow the NAT engine terminates (nat/dns-stream-peer.ts). Each message has
  * a 2-byte length prefix; a stream carries any number of queries, pipelined, answered as each is
  * ready (so possibly out of order, as RFC 7766 §6.2.1.1 allows). Bounded: queries in flight
  * (reading pauses beyond), query size, and output the far side does not take (reading pauses

@@ -1,7 +1,7 @@
 /**
  * DNS over TCP (RFC 7766) on a loopback port, answered by the engine (stream-session.ts: framing,
  * pipelining and its bounds). Bounded here: connections and idle time. The NAT engine answers
- * the remote's port-53 flows in process (nat/tcp/dns-peer.ts); this server is for tests and tools
+ * the remote's port-53 flows in process (nat/dns-stream-peer.ts); this server is for tests and tools
  * that speak to the engine over a real socket.
  */
 import { createServer, type Server, type Socket } from "node:net";

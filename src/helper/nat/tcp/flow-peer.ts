@@ -50,5 +50,6 @@ export interface DialTarget {
 export interface PeerOpener {
   /** The real connect's target, when the peer is a socket (remembered by accepting-destinations). */
   readonly dial: DialTarget | undefined;
+  /** Starts the peer; its first event comes later, never during this call. */
   open(events: FlowPeerEvents): FlowPeer;
 }

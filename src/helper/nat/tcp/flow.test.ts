@@ -1,0 +1,116 @@
+// A flow joins the connection to any peer through the FlowPeer interface: here a fake one, to
+// see the joints: the SYN waits for `ready`, the window advertised shrinks by what the peer
+// holds, the peer is paused while the send queue is full, and the memory budget and the flow
+// table follow the flow to its end.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { buildTcpPacket, parseAddress, parseIp, TcpFlag, TcpView } from "../../packet/index.js";
+import { CapturingOutput } from "../capturing-output.js";
+import { EgressPolicy } from "../egress-policy.js";
+import { FlowTable } from "../flow-table.js";
+import { MemoryBudget } from "../memory-budget.js";
+import { newNatCounters } from "../nat-counters.js";
+import type { PeerRelease } from "./connection.js";
+import type { FlowPeer, FlowPeerEvents, PeerOpener } from "./flow-peer.js";
+import { TcpForwarder } from "./forwarder.js";
+import { DEFAULT_TCP_LIMITS } from "./limits.js";
+
+const REMOTE = parseAddress("198.18.0.1");
+const DEST = parseAddress("198.19.0.1");
+const { SYN, ACK, RST } = TcpFlag;
+
+class FakePeer implements FlowPeer {
+  written: Buffer[] = [];
+  buffered = 0;
+  paused = false;
+  released: PeerRelease | undefined;
+  constructor(readonly events: FlowPeerEvents) {}
+  /** Holds everything written: nothing is passed on. */
+  write(data: Buffer): void {
+    this.written.push(data);
+    this.buffered += data.length;
+  }
+  end(): void {}
+  pause(): void {
+    this.paused = true;
+  }
+  resume(): void {
+    this.paused = false;
+  }
+  localName(): string {
+    return "fake";
+  }
+  release(how: PeerRelease): void {
+    this.released ??= how;
+  }
+}
+
+test("a flow with a peer of its own: handshake on ready, backpressure both ways, budget and row to the end", () => {
+  const output = new CapturingOutput();
+  const table = new FlowTable();
+  const budget = new MemoryBudget(64 * 1024 * 1024);
+  const cap = 1 << 20;
+  const forwarder = new TcpForwarder({
+    output,
+    table,
+    budget,
+    policy: new EgressPolicy({ prefixes: [], allowLocal: false }),
+    counters: newNatCounters(),
+    limits: { ...DEFAULT_TCP_LIMITS, perFlowBufferBytes: cap },
+    linkMtu: 1500,
+    maxFlows: 16,
+    maxDialing: 16,
+    internalError: (error) => assert.fail(String(error)),
+  });
+  let peer: FakePeer | undefined;
+  const opener: PeerOpener = { dial: undefined, open: (events) => (peer = new FakePeer(events)) };
+  const send = (seq: number, ack: number, flags: number, payload?: Buffer): void => {
+    const ip = parseIp(
+      buildTcpPacket({
+        src: REMOTE,
+        dst: DEST,
+        srcPort: 40000,
+        dstPort: 80,
+        seq,
+        ack,
+        flags,
+        window: 65535,
+        payload,
+        options: flags & SYN ? { windowScale: 7, mss: 1460 } : undefined,
+      }),
+    );
+    forwarder.handle(ip, TcpView.parse(ip.payload), opener);
+    forwarder.flush();
+  };
+  const taken = () => output.packets.splice(0).map((packet) => TcpView.parse(parseIp(packet).payload));
+
+  send(100, 0, SYN);
+  assert.ok(peer, "the peer was opened");
+  assert.equal(taken().length, 0, "the SYN waits for the peer");
+  peer.events.ready(0);
+  const [synAck] = taken();
+  assert.equal(synAck?.flags, SYN | ACK);
+  const row = table.snapshot()[0]!;
+  assert.equal(row.state, "SYN-RECEIVED");
+  assert.equal(table.get(row.id)?.localSocket, "fake");
+
+  const iss = synAck.seq;
+  send(101, iss + 1, ACK, Buffer.alloc(1000, 1));
+  assert.equal(Buffer.concat(peer.written).length, 1000);
+  const [ack] = taken();
+  assert.equal(ack?.window, Math.floor((cap - 1000) / 128), "the window is the room the peer has left");
+  assert.equal(budget.usedBytes, 1000, "the peer's backlog counts against the budget");
+
+  peer.events.data(Buffer.alloc(cap, 2));
+  assert.equal(peer.paused, true, "a full send queue pauses the peer");
+  assert.equal(taken().length, Math.ceil(cap / 1460), "sent as the remote's (scaled) window allows");
+  send(1101, iss + 1 + 1460, ACK);
+  assert.equal(peer.paused, false, "an acknowledgment makes room again");
+
+  send(1101, 0, RST);
+  assert.equal(peer.released, "reset");
+  assert.equal(budget.usedBytes, 0, "the flow's bytes leave the budget with it");
+  assert.equal(table.get(row.id)?.closeReason, "reset by remote");
+  assert.equal(forwarder.flowCount, 0);
+  forwarder.close("test over");
+});
