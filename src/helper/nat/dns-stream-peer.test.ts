@@ -23,7 +23,7 @@ const tcpFrom = (port: number) => (packet: Buffer) => {
   if (ip.protocol !== 6) return undefined;
   const tcp = TcpView.parse(ip.payload);
   return tcp.dstPort === port
-    ? { seq: tcp.seq, ack: tcp.ack, flags: tcp.flags, payload: Buffer.from(tcp.payload) }
+    ? { seq: tcp.seq, ack: tcp.ack, flags: tcp.flags, window: tcp.window, payload: Buffer.from(tcp.payload) }
     : undefined;
 };
 
@@ -95,5 +95,70 @@ test("a DNS query over TCP to the stub is answered by the engine in process, the
   assert.equal(fin.ack, finSeq + 1, "our FIN acknowledges theirs: the session ended once it had answered");
   send(finSeq + 1, fin.seq + 1, ACK);
   assert.equal(engine.table.snapshot()[0]?.closeReason, "closed");
+  engine.close("test over");
+});
+
+test("past the pipelining bound, queries wait in the peer and count as buffered, then are all answered", async () => {
+  const output = new CapturingOutput();
+  const held: (() => void)[] = [];
+  const engine = new NatEngine({
+    output,
+    policy: new EgressPolicy({ prefixes: [], allowLocal: false }),
+    linkMtu: 1500,
+    dnsStub: {
+      addresses: [STUB],
+      resolver: {
+        answerUdp: () => Promise.resolve(null),
+        tcp: {
+          serve: (stream) =>
+            new DnsStreamSession(
+              stream,
+              { handleQuery: (query) => new Promise((resolve) => held.push(() => resolve(query))) },
+              { maxQueryBytes: 512, maxPipelined: 4 },
+            ),
+          idleTimeoutMs: 10_000,
+        },
+      },
+    },
+  });
+  const send = (seq: number, ack: number, flags: number, payload?: Buffer): void =>
+    engine.handlePackets([
+      buildTcpPacket({
+        src: REMOTE,
+        dst: STUB,
+        srcPort: 40001,
+        dstPort: 53,
+        seq,
+        ack,
+        flags,
+        window: 65535,
+        payload,
+      }),
+    ]);
+  const next = () => output.next(tcpFrom(40001));
+  const queries = (from: number, count: number): Buffer =>
+    Buffer.concat(
+      Array.from({ length: count }, (_, i) => frame(Buffer.from(`q${String(from + i).padStart(3, "0")}`))),
+    );
+
+  send(100, 0, SYN);
+  const synAck = await next();
+  const first = queries(0, 4);
+  send(101, synAck.seq + 1, ACK, first);
+  await next();
+  const second = queries(4, 4);
+  send(101 + first.length, synAck.seq + 1, ACK, second);
+  const secondAck = await next();
+  assert.equal(secondAck.ack, 101 + first.length + second.length, "taken and acknowledged");
+  assert.equal(held.length, 4, "only four queries are with the engine");
+  assert.equal(engine.budget.usedBytes, second.length, "the four waiting in the peer count as buffered");
+  while (held.length > 0) {
+    held.shift()!();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  let answered = Buffer.alloc(0);
+  while (answered.length < first.length + second.length)
+    answered = Buffer.concat([answered, (await next()).payload]);
+  assert.deepEqual(answered, Buffer.concat([first, second]), "every query answered, in order (echoed)");
   engine.close("test over");
 });

@@ -1,9 +1,9 @@
 /**
  * The DNS stub's TCP port 53 as a flow peer in this process: the bytes of the remote's flow go
  * straight to a DNS stream session (dns/stream-session.ts), with no loopback socket in between
- * (Tailscale's HandleTCPConn). Backpressure as a socket's: queries the session does not take yet
- * count as buffered (the window advertised to the remote shrinks), and answers wait here while
- * the remote's window is full. Every event to the flow is posted to a microtask: the session may
+ * (Tailscale's HandleTCPConn). Backpressure as a socket's: bytes the session does not take yet
+ * (it pauses at its pipelining bound) wait here and count as buffered, so the window advertised
+ * to the remote shrinks; answers wait here while the remote's window is full. Every event to the flow is posted to a microtask: the session may
  * act during a call from the connection, which must not be re-entered.
  */
 import type { DnsStream } from "../dns/stream-session.js";
@@ -35,6 +35,10 @@ class DnsStreamPeer implements FlowPeer {
   private endAfterHeld = false;
   /** The session stopped taking queries (pipelining bound, or its output backed up). */
   private sessionPaused = false;
+  /** What the remote sent meanwhile: kept here, as a paused socket leaves it in the kernel. */
+  private backlog: Buffer[] = [];
+  private backlogBytes = 0;
+  private endAfterBacklog = false;
   private released = false;
   private readonly idle: NodeJS.Timeout;
 
@@ -57,15 +61,21 @@ class DnsStreamPeer implements FlowPeer {
 
   write(data: Buffer): void {
     this.idle.refresh();
-    this.session.data(data);
+    if (this.sessionPaused || this.backlog.length > 0) {
+      this.backlog.push(data);
+      this.backlogBytes += data.length;
+    } else {
+      this.session.data(data);
+    }
   }
 
   end(): void {
-    this.session.end();
+    if (this.backlog.length > 0) this.endAfterBacklog = true;
+    else this.session.end();
   }
 
   get buffered(): number {
-    return this.session.pendingBytes;
+    return this.session.pendingBytes + this.backlogBytes;
   }
 
   pause(): void {
@@ -118,7 +128,21 @@ class DnsStreamPeer implements FlowPeer {
   private sessionResumed(): void {
     if (!this.sessionPaused) return;
     this.sessionPaused = false;
-    this.post(() => this.events.drain()); // the queries it now takes free the remote's window
+    this.post(() => this.feedBacklog());
+  }
+
+  /** The session takes queries again: hand it what waited, then reopen the remote's window. */
+  private feedBacklog(): void {
+    while (this.backlog.length > 0 && !this.sessionPaused) {
+      const chunk = this.backlog.shift()!;
+      this.backlogBytes -= chunk.length;
+      this.session.data(chunk);
+    }
+    if (this.backlog.length === 0 && this.endAfterBacklog) {
+      this.endAfterBacklog = false;
+      this.session.end();
+    }
+    this.events.drain();
   }
 
   /** Closes a stream silent for the idle time with nothing in flight, as the TCP server does. */
