@@ -2,7 +2,12 @@
 // userspace TCP straight to a DNS stream session, with no socket opened on this computer.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { DNS_STREAM_LIMITS, DnsStreamSession } from "../dns/stream-session.js";
+import {
+  DNS_STREAM_LIMITS,
+  DnsStreamSession,
+  type DnsQueryHandler,
+  type DnsStreamLimits,
+} from "../dns/stream-session.js";
 import { buildTcpPacket, parseAddress, parseIp, TcpFlag, TcpView } from "../packet/index.js";
 import { CapturingOutput } from "./capturing-output.js";
 import { EgressPolicy } from "./egress-policy.js";
@@ -30,9 +35,9 @@ const tcpFrom = (port: number) => (packet: Buffer) => {
 const sockets = (): number =>
   process.getActiveResourcesInfo().filter((kind) => kind.startsWith("TCP")).length;
 
-test("a DNS query over TCP to the stub is answered by the engine in process, then both sides close", async () => {
+/** A NAT engine whose stub answers DNS over TCP with `handler`; the remote speaks from `port`. */
+function stubOverTcp(handler: DnsQueryHandler, limits: DnsStreamLimits, port: number) {
   const output = new CapturingOutput();
-  const queries: Buffer[] = [];
   const engine = new NatEngine({
     output,
     policy: new EgressPolicy({ prefixes: [], allowLocal: false }),
@@ -41,30 +46,16 @@ test("a DNS query over TCP to the stub is answered by the engine in process, the
       addresses: [STUB],
       resolver: {
         answerUdp: () => Promise.resolve(null),
-        tcp: {
-          serve: (stream) =>
-            new DnsStreamSession(
-              stream,
-              {
-                handleQuery: (query) => {
-                  queries.push(query);
-                  return Promise.resolve(Buffer.concat([query, Buffer.from(" answered")]));
-                },
-              },
-              DNS_STREAM_LIMITS,
-            ),
-          idleTimeoutMs: 10_000,
-        },
+        tcp: { serve: (stream) => new DnsStreamSession(stream, handler, limits), idleTimeoutMs: 10_000 },
       },
     },
   });
-  const socketsBefore = sockets();
   const send = (seq: number, ack: number, flags: number, payload?: Buffer): void =>
     engine.handlePackets([
       buildTcpPacket({
         src: REMOTE,
         dst: STUB,
-        srcPort: 40000,
+        srcPort: port,
         dstPort: 53,
         seq,
         ack,
@@ -73,7 +64,22 @@ test("a DNS query over TCP to the stub is answered by the engine in process, the
         payload,
       }),
     ]);
-  const next = () => output.next(tcpFrom(40000));
+  return { output, engine, send, next: () => output.next(tcpFrom(port)) };
+}
+
+test("a DNS query over TCP to the stub is answered by the engine in process, then both sides close", async () => {
+  const queries: Buffer[] = [];
+  const socketsBefore = sockets();
+  const { output, engine, send, next } = stubOverTcp(
+    {
+      handleQuery: (query) => {
+        queries.push(query);
+        return Promise.resolve(Buffer.concat([query, Buffer.from(" answered")]));
+      },
+    },
+    DNS_STREAM_LIMITS,
+    40000,
+  );
 
   send(100, 0, SYN);
   const synAck = await next();
@@ -99,43 +105,12 @@ test("a DNS query over TCP to the stub is answered by the engine in process, the
 });
 
 test("past the pipelining bound, queries wait in the peer and count as buffered, then are all answered", async () => {
-  const output = new CapturingOutput();
   const held: (() => void)[] = [];
-  const engine = new NatEngine({
-    output,
-    policy: new EgressPolicy({ prefixes: [], allowLocal: false }),
-    linkMtu: 1500,
-    dnsStub: {
-      addresses: [STUB],
-      resolver: {
-        answerUdp: () => Promise.resolve(null),
-        tcp: {
-          serve: (stream) =>
-            new DnsStreamSession(
-              stream,
-              { handleQuery: (query) => new Promise((resolve) => held.push(() => resolve(query))) },
-              { maxQueryBytes: 512, maxPipelined: 4 },
-            ),
-          idleTimeoutMs: 10_000,
-        },
-      },
-    },
-  });
-  const send = (seq: number, ack: number, flags: number, payload?: Buffer): void =>
-    engine.handlePackets([
-      buildTcpPacket({
-        src: REMOTE,
-        dst: STUB,
-        srcPort: 40001,
-        dstPort: 53,
-        seq,
-        ack,
-        flags,
-        window: 65535,
-        payload,
-      }),
-    ]);
-  const next = () => output.next(tcpFrom(40001));
+  const { engine, send, next } = stubOverTcp(
+    { handleQuery: (query) => new Promise((resolve) => held.push(() => resolve(query))) },
+    { maxQueryBytes: 512, maxPipelined: 4 },
+    40001,
+  );
   const queries = (from: number, count: number): Buffer =>
     Buffer.concat(
       Array.from({ length: count }, (_, i) => frame(Buffer.from(`q${String(from + i).padStart(3, "0")}`))),
