@@ -27,7 +27,15 @@ import type { ConnectionLimits } from "./limits.js";
 import { ReceiveSide } from "./receive.js";
 import { SendSide } from "./send.js";
 import { seqAdd, seqGt, seqLt } from "./seq.js";
-import { DIALING, ESTABLISHED, SYN_RECEIVED, type TcpState, type TcpStateName } from "./state.js";
+import {
+  closed,
+  DIALING,
+  ESTABLISHED,
+  SYN_RECEIVED,
+  timeWait,
+  type TcpState,
+  type TcpStateName,
+} from "./state.js";
 import { afterFinAcked, afterFinReceived, afterFinSent, type Teardown } from "./teardown.js";
 import { idleLimit, nextDeadline } from "./timers.js";
 
@@ -377,7 +385,7 @@ export class TcpConnection {
     }
     if (next === "TIME-WAIT") {
       this.send.rtoAt = 0;
-      this.setState({ name: "TIME-WAIT", until: now + this.limits.timeWaitMs });
+      this.setState(timeWait(now + this.limits.timeWaitMs));
       this.schedule(now);
       return false;
     }
@@ -387,7 +395,7 @@ export class TcpConnection {
 
   private finish(reason: string, release: PeerRelease): void {
     if (this.current.name === "CLOSED") return;
-    this.setState({ name: "CLOSED", reason });
+    this.setState(closed(reason));
     this.deadline = 0;
     this.acking = false;
     this.send.clear();
