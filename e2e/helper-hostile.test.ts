@@ -24,32 +24,14 @@ import { dirname, join } from "node:path";
 import { test } from "node:test";
 import { HelperSupervisor } from "../src/main/broker/helper/supervisor.js";
 import { attachHelperControl, openHelperLink } from "../src/main/broker/helper/helper-client.js";
+import { TEST_EXIT_OPTIONS, testAgentLink } from "../src/main/broker/helper/testing.js";
 import { forwardLines, splitLines } from "../src/helper/line-socket.js";
-import { Link } from "../src/helper/link/link.js";
-import {
-  encodeLine,
-  MAX_HELPER_LINE,
-  parseEvent,
-  type HelperExitOptions,
-} from "../src/shared/helper-protocol.js";
-import { Capability } from "../src/shared/link-protocol.js";
-import { VERSION } from "../src/shared/version.js";
+import { encodeLine, MAX_HELPER_LINE, parseEvent } from "../src/shared/helper-protocol.js";
 import { skipSaying } from "./netns/preconditions.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const HELPER = join(ROOT, "dist/helper-local.mjs");
 const NOT_BUILT = "dist/ is not built: run `npm run build`";
-
-const OPTIONS: HelperExitOptions = {
-  mtu: 1500,
-  subnetV4: "198.18.0.0/30",
-  subnetV6: null,
-  routes: ["198.19.0.0/16"],
-  allowLocal: false,
-  dns: "off",
-  keepaliveIntervalMs: 0,
-  pingTimeoutMs: 5_000,
-};
 
 const FLOOD_FRAMES = 320;
 const KEYS_PER_FRAME = 256; // the most a STATS frame may carry
@@ -92,12 +74,8 @@ test(
       const pid = supervisor.pid;
       assert.ok(pid, "a helper process");
 
-      const link = await openHelperLink(endpoint, OPTIONS);
-      const agent = new Link(link.socket, {
-        role: "entrance",
-        softwareVersion: VERSION,
-        capabilities: Capability.Stats,
-      });
+      const link = await openHelperLink(endpoint, TEST_EXIT_OPTIONS);
+      const agent = testAgentLink(link.socket);
       link.socket.resume();
       const control = await attachHelperControl(endpoint, link.linkId);
       const progress: Record<string, number>[] = [];

@@ -3,33 +3,23 @@
 // packets go to an unadvertised destination, so the exit answers them itself (ICMP) and no
 // packet leaves this machine.
 import assert from "node:assert/strict";
-import { createWriteStream, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { createWriteStream, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { test } from "node:test";
-import type { HelperExitOptions } from "../shared/helper-protocol.js";
-import { Capability } from "../shared/link-protocol.js";
-import { VERSION } from "../shared/version.js";
 import { helperExit } from "../main/broker/helper/helper-exit.js";
 import { HelperRefusedError, openHelperCapture } from "../main/broker/helper/helper-client.js";
+import {
+  startTestHelperServer,
+  TEST_EXIT_OPTIONS,
+  TEST_TOKEN,
+  testAgentLink,
+} from "../main/broker/helper/testing.js";
 import type { ExitHandle } from "../main/broker/exit-handle.js";
-import { startHelperServer } from "./local-server.js";
-import { Link } from "./link/link.js";
+import type { Link } from "./link/link.js";
 import { createMemoryPipe } from "./link/memory-pipe.js";
 import { buildUdpPacket, parseAddress } from "./packet/index.js";
 
-const TOKEN = "c".repeat(64);
-const OPTIONS: HelperExitOptions = {
-  mtu: 1500,
-  subnetV4: "198.18.0.0/30",
-  subnetV6: null,
-  routes: ["198.19.0.0/16"],
-  allowLocal: false,
-  dns: "off",
-  keepaliveIntervalMs: 0,
-  pingTimeoutMs: 5_000,
-};
 /** To a destination the exit does not route: it answers with ICMP, nothing leaves. */
 const probe = (index: number): Buffer =>
   buildUdpPacket({
@@ -42,34 +32,19 @@ const probe = (index: number): Buffer =>
 
 async function withLink(
   run: (exit: ExitHandle, agent: Link, dir: string) => Promise<void>,
-  options = OPTIONS,
+  options = TEST_EXIT_OPTIONS,
   awaitReady = true,
 ): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), "bh-capture-test-"));
-  const socketPath = join(dir, "helper.sock");
-  const server = await startHelperServer({
-    socketPath,
-    token: TOKEN,
-    log: () => undefined,
-    onShutdown: () => undefined,
-  });
+  const server = await startTestHelperServer();
   const [agentSide, mainSide] = createMemoryPipe();
-  const agent = new Link(agentSide, {
-    role: "entrance",
-    softwareVersion: VERSION,
-    capabilities: Capability.Stats,
-  });
+  const agent = testAgentLink(agentSide);
   try {
-    const exit = await helperExit(() => Promise.resolve({ socketPath, token: TOKEN })).open(
-      mainSide,
-      options,
-    );
+    const exit = await helperExit(() => Promise.resolve(server.endpoint)).open(mainSide, options);
     if (awaitReady) await Promise.all([exit.ready, agent.ready]);
-    await run(exit, agent, dir);
+    await run(exit, agent, server.dir);
   } finally {
     agent.close("test over");
     await server.close();
-    rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -128,7 +103,7 @@ test("a file that fails (disk full) stops the capture and says so; no capture fo
     assert.equal(await capture.ended, "capture stopped at 0.0 MB: disk full");
 
     await assert.rejects(
-      openHelperCapture({ socketPath: join(dir, "helper.sock"), token: TOKEN }, "f".repeat(32), {
+      openHelperCapture({ socketPath: join(dir, "helper.sock"), token: TEST_TOKEN }, "f".repeat(32), {
         maxBytes: 4096,
         session: "s",
       }),
@@ -160,6 +135,6 @@ test("a capture asked for as soon as the link is open, before the handshake, rec
       capture.stop();
       assert.equal(await capture.ended, "capture stopped at 0.0 MB");
     },
-    { ...OPTIONS, dns: "all" }, // the DNS engine's TCP server makes the exit's start take a while
+    { ...TEST_EXIT_OPTIONS, dns: "all" }, // the DNS engine's TCP server makes the exit's start take a while
     false,
   ));

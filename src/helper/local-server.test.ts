@@ -1,57 +1,35 @@
 // The helper's socket server with real Unix sockets in a private temp directory; the agent's
 // side is a real entrance Link over an in-memory pipe (createMemoryPipe), as main relays it.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { connect } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { test } from "node:test";
-import {
-  encodeLine,
-  MAX_HELPER_LINE,
-  parseEvent,
-  type HelperExitOptions,
-} from "../shared/helper-protocol.js";
-import { Capability } from "../shared/link-protocol.js";
-import { VERSION } from "../shared/version.js";
+import { encodeLine, MAX_HELPER_LINE, parseEvent } from "../shared/helper-protocol.js";
 import { helperExit } from "../main/broker/helper/helper-exit.js";
 import {
   attachHelperControl,
   HelperRefusedError,
   openHelperLink,
 } from "../main/broker/helper/helper-client.js";
+import {
+  startTestHelperServer,
+  TEST_EXIT_OPTIONS,
+  TEST_TOKEN,
+  testAgentLink,
+} from "../main/broker/helper/testing.js";
 import { readFirstLine, splitLines } from "./line-socket.js";
-import { startHelperServer } from "./local-server.js";
-import { Link } from "./link/link.js";
 import { createMemoryPipe } from "./link/memory-pipe.js";
 
-const TOKEN = "a".repeat(64);
-const OPTIONS: HelperExitOptions = {
-  mtu: 1500,
-  subnetV4: "198.18.0.0/30",
-  subnetV6: null,
-  routes: ["198.19.0.0/16"],
-  allowLocal: false,
-  dns: "off",
-  keepaliveIntervalMs: 0,
-  pingTimeoutMs: 5_000,
-};
-
 async function withServer(run: (socketPath: string, logs: string[]) => Promise<void>): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), "bh-helper-test-"));
-  const socketPath = join(dir, "helper.sock");
   const logs: string[] = [];
-  const server = await startHelperServer({
-    socketPath,
-    token: TOKEN,
+  const server = await startTestHelperServer({
     log: (line) => logs.push(line),
     onShutdown: () => logs.push("shutdown"),
   });
   try {
-    await run(socketPath, logs);
+    await run(server.socketPath, logs);
   } finally {
     await server.close();
-    rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -74,7 +52,7 @@ test("a wrong token, a bad line or an unknown link is refused and logged", () =>
   withServer(async (socketPath, logs) => {
     const wrong = await firstReply(
       socketPath,
-      encodeLine({ type: "link", token: "b".repeat(64), options: OPTIONS }),
+      encodeLine({ type: "link", token: "b".repeat(64), options: TEST_EXIT_OPTIONS }),
     );
     assert.deepEqual(JSON.parse(wrong), { type: "refused", reason: "wrong token" });
     const short = await firstReply(socketPath, encodeLine({ type: "shutdown", token: "a" }));
@@ -83,11 +61,11 @@ test("a wrong token, a bad line or an unknown link is refused and logged", () =>
     assert.match(await firstReply(socketPath, '{"type":"link"}\n'), /no token/);
     const badOptions = await firstReply(
       socketPath,
-      encodeLine({ type: "link", token: TOKEN, options: { ...OPTIONS, mtu: 10 } }),
+      encodeLine({ type: "link", token: TEST_TOKEN, options: { ...TEST_EXIT_OPTIONS, mtu: 10 } }),
     );
     assert.match(badOptions, /options\.mtu/);
     assert.match(
-      await firstReply(socketPath, encodeLine({ type: "control", token: TOKEN, linkId: "x" })),
+      await firstReply(socketPath, encodeLine({ type: "control", token: TEST_TOKEN, linkId: "x" })),
       /no such link/,
     );
     await assert.rejects(
@@ -101,16 +79,12 @@ test("a wrong token, a bad line or an unknown link is refused and logged", () =>
 test("a link runs through the helper: handshake, CONFIG, agent progress, tables, close", () =>
   withServer(async (socketPath, logs) => {
     const [agentSide, mainSide] = createMemoryPipe();
-    const agent = new Link(agentSide, {
-      role: "entrance",
-      softwareVersion: VERSION,
-      capabilities: Capability.Stats,
-    });
+    const agent = testAgentLink(agentSide);
     const configs: string[][] = [];
     agent.on("config", (config) => configs.push(config.routes));
-    const exit = await helperExit(() => Promise.resolve({ socketPath, token: TOKEN })).open(
+    const exit = await helperExit(() => Promise.resolve({ socketPath, token: TEST_TOKEN })).open(
       mainSide,
-      OPTIONS,
+      TEST_EXIT_OPTIONS,
     );
     const progress: Record<string, number>[] = [];
     exit.onProgress((extra) => progress.push(extra));
@@ -139,13 +113,16 @@ test("a link runs through the helper: handshake, CONFIG, agent progress, tables,
 
 test("the link closes when main's control connection goes away", () =>
   withServer(async (socketPath) => {
-    const endpoint = { socketPath, token: TOKEN };
-    const link = await openHelperLink(endpoint, OPTIONS);
-    const agent = new Link(link.socket, { role: "entrance", softwareVersion: VERSION, capabilities: 0 });
+    const endpoint = { socketPath, token: TEST_TOKEN };
+    const link = await openHelperLink(endpoint, TEST_EXIT_OPTIONS);
+    const agent = testAgentLink(link.socket, 0);
     link.socket.resume();
     await agent.ready;
     const control = await attachHelperControl(endpoint, link.linkId);
-    const second = firstReply(socketPath, encodeLine({ type: "control", token: TOKEN, linkId: link.linkId }));
+    const second = firstReply(
+      socketPath,
+      encodeLine({ type: "control", token: TEST_TOKEN, linkId: link.linkId }),
+    );
     assert.match(await second, /already has a control connection/);
     control.destroy();
     const closed = await agent.closed;
@@ -170,13 +147,9 @@ test("a connection that hangs up without a byte is a probe and logs nothing; a p
 
 test("a control connection that stops reading gets only the latest progress when it reads again", () =>
   withServer(async (socketPath) => {
-    const endpoint = { socketPath, token: TOKEN };
-    const link = await openHelperLink(endpoint, OPTIONS);
-    const agent = new Link(link.socket, {
-      role: "entrance",
-      softwareVersion: VERSION,
-      capabilities: Capability.Stats,
-    });
+    const endpoint = { socketPath, token: TEST_TOKEN };
+    const link = await openHelperLink(endpoint, TEST_EXIT_OPTIONS);
+    const agent = testAgentLink(link.socket);
     link.socket.resume();
     await agent.ready;
     const control = await attachHelperControl(endpoint, link.linkId); // paused: main is not reading

@@ -6,24 +6,13 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import type { HelperExitOptions } from "../../shared/helper-protocol.js";
-import { VERSION } from "../../shared/version.js";
-import { Link } from "../../helper/link/link.js";
+import type { Link } from "../../helper/link/link.js";
 import { createMemoryPipe } from "../../helper/link/memory-pipe.js";
 import { buildUdpPacket, parseAddress } from "../../helper/packet/index.js";
 import { inProcessExit, type ExitHandle } from "./exit-handle.js";
 import { PacketRecorder } from "./packet-recorder.js";
+import { TEST_EXIT_OPTIONS, testAgentLink } from "./helper/testing.js";
 
-const OPTIONS: HelperExitOptions = {
-  mtu: 1500,
-  subnetV4: "198.18.0.0/30",
-  subnetV6: null,
-  routes: ["198.19.0.0/16"],
-  allowLocal: false,
-  dns: "off",
-  keepaliveIntervalMs: 0,
-  pingTimeoutMs: 5_000,
-};
 /** To an unadvertised destination: the exit answers it with ICMP, nothing leaves this machine. */
 const probe = (size: number): Buffer =>
   buildUdpPacket({
@@ -40,8 +29,8 @@ class FakeSession extends EventEmitter<{ exit: [ExitHandle] }> {
   /** A new link, as after a (re)connect: its agent end and its exit. */
   async connect(): Promise<Link> {
     const [agentSide, mainSide] = createMemoryPipe();
-    const agent = new Link(agentSide, { role: "entrance", softwareVersion: VERSION });
-    const exit = await inProcessExit().open(mainSide, OPTIONS);
+    const agent = testAgentLink(agentSide, 0);
+    const exit = await inProcessExit().open(mainSide, TEST_EXIT_OPTIONS);
     await Promise.all([exit.ready, agent.ready]);
     this.exit = exit;
     this.emit("exit", exit);

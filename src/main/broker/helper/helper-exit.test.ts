@@ -1,29 +1,11 @@
 // main's relay between the agent's stream and the helper, against the real helper server on a
 // Unix socket in a private temp directory; the agent is a real entrance Link over a memory pipe.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { Duplex, Writable } from "node:stream";
 import { test } from "node:test";
-import type { HelperExitOptions } from "../../../shared/helper-protocol.js";
-import { VERSION } from "../../../shared/version.js";
-import { startHelperServer } from "../../../helper/local-server.js";
-import { Link } from "../../../helper/link/link.js";
 import { createMemoryPipe } from "../../../helper/link/memory-pipe.js";
 import { helperExit } from "./helper-exit.js";
-
-const TOKEN = "b".repeat(64);
-const OPTIONS: HelperExitOptions = {
-  mtu: 1500,
-  subnetV4: "198.18.0.0/30",
-  subnetV6: null,
-  routes: ["198.19.0.0/16"],
-  allowLocal: false,
-  dns: "off",
-  keepaliveIntervalMs: 0,
-  pingTimeoutMs: 5_000,
-};
+import { startTestHelperServer, TEST_EXIT_OPTIONS, testAgentLink } from "./testing.js";
 
 function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -34,17 +16,8 @@ function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
 }
 
 test("after the link closes, main reads the agent's stream to its end: an SSH channel reports its close only then", async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), "bh-helper-exit-test-"));
-  const server = await startHelperServer({
-    socketPath: join(dir, "helper.sock"),
-    token: TOKEN,
-    log: () => undefined,
-    onShutdown: () => undefined,
-  });
-  t.after(async () => {
-    await server.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const server = await startTestHelperServer();
+  t.after(() => server.close());
 
   const [agentSide, mainSide] = createMemoryPipe();
   // Like the agent's stdout, which ends only when the agent exits, after it restored the remote.
@@ -58,14 +31,8 @@ test("after the link closes, main reads the agent's stream to its end: an SSH ch
       };
     },
   });
-  const agent = new Link(Duplex.from({ readable: agentSide, writable: agentOutput }), {
-    role: "entrance",
-    softwareVersion: VERSION,
-    capabilities: 0,
-  });
-  const exit = await helperExit(() =>
-    Promise.resolve({ socketPath: join(dir, "helper.sock"), token: TOKEN }),
-  ).open(mainSide, OPTIONS);
+  const agent = testAgentLink(Duplex.from({ readable: agentSide, writable: agentOutput }), 0);
+  const exit = await helperExit(() => Promise.resolve(server.endpoint)).open(mainSide, TEST_EXIT_OPTIONS);
   await exit.ready;
   await agent.ready;
 
