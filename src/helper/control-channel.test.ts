@@ -5,7 +5,7 @@ import { connect, createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import type { FlowRow } from "../shared/flow-row.js";
+import { testFlowRow } from "../shared/test-flow-row.js";
 import { MAX_HELPER_LINE, parseEvent, type HelperEvent } from "../shared/helper-protocol.js";
 import { ControlChannel } from "./control-channel.js";
 import { splitLines } from "./line-socket.js";
@@ -50,23 +50,7 @@ async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
   }
 }
 
-const ROW: FlowRow = {
-  id: 1,
-  protocol: "udp",
-  family: 4,
-  remote: "198.18.0.2:40000",
-  destination: "198.19.0.10:53",
-  localSocket: null,
-  state: "ACTIVE",
-  upBytes: 0,
-  downBytes: 0,
-  upPackets: 0,
-  downPackets: 0,
-  startedAt: 0,
-  lastActivityAt: 0,
-  closedAt: null,
-  closeReason: null,
-};
+const ROW = testFlowRow(1, { protocol: "udp", destination: "198.19.0.10:53", state: "ACTIVE" });
 
 test("while main does not read, status and progress wait as their latest values; deltas keep their order", () =>
   withPair(async (helper, main) => {

@@ -13,7 +13,7 @@ import type {
   SessionView,
   TablesSnapshot,
 } from "../shared/api.js";
-import type { FlowRow } from "../shared/flow-row.js";
+import { testFlowRow } from "../shared/test-flow-row.js";
 import type { BridgeLinkState } from "./bridge-client.js";
 import type { Bridge } from "./bridge.js";
 import { Controller, messageOf } from "./controller.js";
@@ -65,23 +65,12 @@ const CONNECTED: SessionView = {
   advertised: ["198.19.0.0/16"],
 };
 
-const FLOW: FlowRow = {
-  id: 7,
-  protocol: "tcp",
-  family: 4,
-  remote: "198.18.0.2:40000",
+const FLOW = testFlowRow(7, {
   destination: "198.19.0.10:443",
-  localSocket: null,
   state: "DIALING",
-  upBytes: 0,
-  downBytes: 0,
-  upPackets: 0,
-  downPackets: 0,
   startedAt: 1,
   lastActivityAt: 1,
-  closedAt: null,
-  closeReason: null,
-};
+});
 
 const BASE: Handlers = {
   "app:info": () => ({ version: "9.9.9", platform: "linux", shell: "browser" }),

@@ -1,26 +1,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { FlowRow } from "../../shared/flow-row.js";
+import { testFlowRow } from "../../shared/test-flow-row.js";
 import { FlowTotals } from "./flow-totals.js";
 
 function row(id: number, upBytes: number, downBytes: number): FlowRow {
-  return {
-    id,
-    protocol: "tcp",
-    family: 4,
-    remote: "198.18.0.2:40000",
-    destination: "198.19.1.10:80",
-    localSocket: null,
-    state: "ESTABLISHED",
-    upBytes,
-    downBytes,
-    upPackets: 0,
-    downPackets: 0,
-    startedAt: 0,
-    lastActivityAt: 0,
-    closedAt: null,
-    closeReason: null,
-  };
+  return testFlowRow(id, { upBytes, downBytes });
 }
 
 test("flows that left the table still count, each byte once, across a reconnect", () => {

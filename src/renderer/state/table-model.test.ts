@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { DnsRow } from "../../shared/dns-row.js";
 import type { FlowRow } from "../../shared/flow-row.js";
+import { testFlowRow } from "../../shared/test-flow-row.js";
 import {
   FADE_MS,
   IDLE_MS,
@@ -21,24 +22,13 @@ import {
 const T0 = 1_700_000_000_000;
 
 function flow(id: number, change: Partial<FlowRow> = {}): FlowRow {
-  return {
-    id,
-    protocol: "tcp",
-    family: 4,
-    remote: "198.18.0.2:40000",
+  return testFlowRow(id, {
     destination: "198.19.0.10:443",
     localSocket: "198.18.1.1:50000",
-    state: "ESTABLISHED",
-    upBytes: 0,
-    downBytes: 0,
-    upPackets: 0,
-    downPackets: 0,
     startedAt: T0,
     lastActivityAt: T0,
-    closedAt: null,
-    closeReason: null,
     ...change,
-  };
+  });
 }
 
 function answer(id: number, name = "www.corp.test"): DnsRow {
