@@ -5,7 +5,7 @@ import { EventEmitter } from "node:events";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { test } from "node:test";
+import { test, type TestContext } from "node:test";
 import type { Link } from "../../helper/link/link.js";
 import { createMemoryPipe } from "../../helper/link/memory-pipe.js";
 import { buildUdpPacket, parseAddress } from "../../helper/packet/index.js";
@@ -53,19 +53,30 @@ async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
   }
 }
 
-test("one file across a reconnect, a section per link, mode 0600, one sentence at the end", async (t) => {
+/** A path in a fresh temp directory, removed after the test. */
+function tempFile(t: TestContext, name: string): string {
   const dir = mkdtempSync(join(tmpdir(), "bh-recorder-"));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const path = join(dir, "capture.pcapng");
-  writeFileSync(path, "old contents", { mode: 0o644 });
+  return join(dir, name);
+}
+
+/** A recorder to `path` over a fake session, and every sentence it says when it stops. */
+function recorderTo(path: string, options: { maxBytes: number; replace?: boolean }) {
   const session = new FakeSession();
   const said: string[] = [];
   const recorder = new PacketRecorder(session, {
     path,
-    maxBytes: 1_000_000,
     session: "s",
+    ...options,
     onStop: (r) => said.push(r),
   });
+  return { session, said, recorder };
+}
+
+test("one file across a reconnect, a section per link, mode 0600, one sentence at the end", async (t) => {
+  const path = tempFile(t, "capture.pcapng");
+  writeFileSync(path, "old contents", { mode: 0o644 });
+  const { session, said, recorder } = recorderTo(path, { maxBytes: 1_000_000 });
   let agent = await session.connect();
   recorder.start();
   await until(() => recorder.bytes > 0);
@@ -90,17 +101,8 @@ test("one file across a reconnect, a section per link, mode 0600, one sentence a
 });
 
 test("the limit holds over the whole file: it stops there and says so, and no new section starts", async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), "bh-recorder-"));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const path = join(dir, "capture.pcapng");
-  const session = new FakeSession();
-  const said: string[] = [];
-  const recorder = new PacketRecorder(session, {
-    path,
-    maxBytes: 8192,
-    session: "s",
-    onStop: (r) => said.push(r),
-  });
+  const path = tempFile(t, "capture.pcapng");
+  const { session, said, recorder } = recorderTo(path, { maxBytes: 8192 });
   const agent = await session.connect();
   recorder.start();
   await until(() => recorder.bytes > 0);
@@ -116,19 +118,9 @@ test("the limit holds over the whole file: it stops there and says so, and no ne
 });
 
 test("a file that must not be replaced is left alone, and the recorder says it could not record", async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), "bh-recorder-"));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const path = join(dir, "taken.pcapng");
+  const path = tempFile(t, "taken.pcapng");
   writeFileSync(path, "someone else's");
-  const session = new FakeSession();
-  const said: string[] = [];
-  const recorder = new PacketRecorder(session, {
-    path,
-    maxBytes: 1_000_000,
-    session: "s",
-    replace: false,
-    onStop: (r) => said.push(r),
-  });
+  const { session, said, recorder } = recorderTo(path, { maxBytes: 1_000_000, replace: false });
   const agent = await session.connect();
   recorder.start();
   await until(() => said.length === 1);
