@@ -31,6 +31,19 @@ function tcpOf(packet: Buffer): TcpView | undefined {
   return t.kind === "tcp" ? t.tcp : undefined;
 }
 
+/** A TCP segment from the remote to this machine's loopback; ack 0 unless given. */
+function fromRemote(segment: Omit<TcpSpec, "src" | "dst" | "ack"> & { ack?: number }): Buffer {
+  return buildTcpPacket({ src: REMOTE, dst: LOOPBACK, ack: 0, ...segment });
+}
+
+/** The next RST the engine sends. */
+function nextRst(output: CapturingOutput): Promise<TcpView> {
+  return output.next((p) => {
+    const tcp = tcpOf(p);
+    return tcp?.rst ? tcp : undefined;
+  });
+}
+
 function icmpOf(packet: Buffer): IcmpView | undefined {
   const t = parseTransport(parseIp(packet));
   return t.kind === "icmp" ? t.icmp : undefined;
@@ -179,21 +192,15 @@ describe("NAT engine with a userspace peer", { timeout: 8_000 }, () => {
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     const { engine, output } = newEngine(true);
     engine.handlePackets([
-      buildTcpPacket({
-        src: REMOTE,
-        dst: LOOPBACK,
+      fromRemote({
         srcPort: 40001,
         dstPort: closedPort,
         seq: 5,
-        ack: 0,
         flags: TcpFlag.SYN,
         window: 1000,
       }),
     ]);
-    const rst = await output.next((p) => {
-      const tcp = tcpOf(p);
-      return tcp?.rst ? tcp : undefined;
-    });
+    const rst = await nextRst(output);
     assert.equal(rst.ack, 6);
     const row = engine.table.snapshot()[0]!;
     assert.equal(row.state, "CLOSED");
@@ -220,16 +227,7 @@ describe("NAT engine with a userspace peer", { timeout: 8_000 }, () => {
       service.close();
     });
     const syn = (srcPort: number): Buffer =>
-      buildTcpPacket({
-        src: REMOTE,
-        dst: LOOPBACK,
-        srcPort,
-        dstPort: servicePort,
-        seq: 7000,
-        ack: 0,
-        flags: TcpFlag.SYN,
-        window: 65535,
-      });
+      fromRemote({ srcPort, dstPort: servicePort, seq: 7000, flags: TcpFlag.SYN, window: 65535 });
     const synAckNow = (srcPort: number): TcpView | undefined =>
       output.packets.map(tcpOf).find((tcp) => tcp?.syn && tcp.dstPort === srcPort);
 
@@ -244,9 +242,7 @@ describe("NAT engine with a userspace peer", { timeout: 8_000 }, () => {
     const early = synAckNow(41001);
     assert.ok(early, "a destination that accepted a moment ago is answered at once");
     engine.handlePackets([
-      buildTcpPacket({
-        src: REMOTE,
-        dst: LOOPBACK,
+      fromRemote({
         srcPort: 41001,
         dstPort: servicePort,
         seq: 7001,
@@ -472,13 +468,10 @@ describe("NAT engine refusals and bad input", { timeout: 20_000 }, () => {
   test("a destination outside the policy gets ICMP administratively prohibited, and no socket", async () => {
     const { engine, output } = newEngine(false);
     engine.handlePackets([
-      buildTcpPacket({
-        src: REMOTE,
-        dst: LOOPBACK,
+      fromRemote({
         srcPort: 1,
         dstPort: 22,
         seq: 0,
-        ack: 0,
         flags: TcpFlag.SYN,
         window: 1,
       }),
@@ -498,21 +491,15 @@ describe("NAT engine refusals and bad input", { timeout: 20_000 }, () => {
   test("TCP to port 0 is reset without a connect: no service listens there", async () => {
     const { engine, output } = newEngine(true);
     engine.handlePackets([
-      buildTcpPacket({
-        src: REMOTE,
-        dst: LOOPBACK,
+      fromRemote({
         srcPort: 40002,
         dstPort: 0,
         seq: 5,
-        ack: 0,
         flags: TcpFlag.SYN,
         window: 1000,
       }),
     ]);
-    const rst = await output.next((p) => {
-      const tcp = tcpOf(p);
-      return tcp?.rst ? tcp : undefined;
-    });
+    const rst = await nextRst(output);
     assert.equal(rst.ack, 6);
     assert.equal(rst.srcPort, 0);
     assert.equal(engine.table.size, 0, "no flow, no dial");
@@ -523,9 +510,7 @@ describe("NAT engine refusals and bad input", { timeout: 20_000 }, () => {
   test("a segment for no flow is reset", () => {
     const { engine, output } = newEngine(true);
     engine.handlePackets([
-      buildTcpPacket({
-        src: REMOTE,
-        dst: LOOPBACK,
+      fromRemote({
         srcPort: 1,
         dstPort: 2,
         seq: 10,
