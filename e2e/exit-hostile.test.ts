@@ -10,14 +10,20 @@
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { test } from "node:test";
+import { test, type TestContext } from "node:test";
 import {
   Icmpv4Type,
   Icmpv4UnreachableCode,
   Icmpv6Type,
   Icmpv6UnreachableCode,
 } from "../src/helper/packet/index.js";
-import { ADDRESSES as A, buildExitHostileLab, HELPER, WITNESS_PORT } from "./exit-hostile/lab.js";
+import {
+  ADDRESSES as A,
+  buildExitHostileLab,
+  HELPER,
+  WITNESS_PORT,
+  type ExitHostileLab,
+} from "./exit-hostile/lab.js";
 import { RemoteDriver, type IcmpError } from "./exit-hostile/remote.js";
 import { netnsSkipReason, skipSaying } from "./netns/index.js";
 
@@ -28,6 +34,18 @@ function skipReason(): string | undefined {
     netnsSkipReason({ tools: ["ip", "sysctl"] }) ??
     (existsSync(HELPER) ? undefined : "dist/ is not built: run `npm run build`")
   );
+}
+
+/** The lab, removed after the test, and a driver of its remote; undefined (said why) where it cannot run. */
+async function startLab(t: TestContext): Promise<{ lab: ExitHostileLab; remote: RemoteDriver } | undefined> {
+  const skip = skipReason();
+  if (skip) {
+    skipSaying(t, skip);
+    return undefined;
+  }
+  const lab = await buildExitHostileLab();
+  t.after(() => lab.cleanup());
+  return { lab, remote: new RemoteDriver(lab.link, lab.helperDied) };
 }
 
 /** An ICMP destination unreachable with the code each family uses for the same meaning. */
@@ -44,11 +62,9 @@ test(
   "UDP to port 0, to an advertised LAN's broadcast and to a prefix with no route: ICMP back, the helper lives, a TCP flow goes on",
   { timeout: 90_000 },
   async (t) => {
-    const skip = skipReason();
-    if (skip) return skipSaying(t, skip);
-    const lab = await buildExitHostileLab();
-    t.after(() => lab.cleanup());
-    const remote = new RemoteDriver(lab.link, lab.helperDied);
+    const started = await startLab(t);
+    if (!started) return;
+    const { lab, remote } = started;
 
     const flow4 = await remote.openTcp(A.remote4, A.server4, ECHO_PORT, 41_000);
     const flow6 = await remote.openTcp(A.remote6, A.server6, ECHO_PORT, 41_001);
@@ -85,11 +101,9 @@ test(
   "an interface up without carrier: its address and subnet-router anycast are refused, and this computer never sees the flows",
   { timeout: 90_000 },
   async (t) => {
-    const skip = skipReason();
-    if (skip) return skipSaying(t, skip);
-    const lab = await buildExitHostileLab();
-    t.after(() => lab.cleanup());
-    const remote = new RemoteDriver(lab.link, lab.helperDied);
+    const started = await startLab(t);
+    if (!started) return;
+    const { lab, remote } = started;
 
     // The premise: the kernel of L delivers to that address locally, carrier or not.
     await lab.local.runChecked(process.execPath, [
