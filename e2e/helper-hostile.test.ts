@@ -22,16 +22,12 @@ import {
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { test } from "node:test";
-import { HelperSupervisor } from "../src/main/broker/helper/supervisor.js";
 import { attachHelperControl, openHelperLink } from "../src/main/broker/helper/helper-client.js";
 import { TEST_EXIT_OPTIONS, testAgentLink } from "../src/main/broker/helper/testing.js";
 import { forwardLines, splitLines } from "../src/helper/line-socket.js";
 import { encodeLine, MAX_HELPER_LINE, parseEvent } from "../src/shared/helper-protocol.js";
+import { BUILT_HELPER, helperNotBuilt, supervisedHelper } from "./local-helper/built.js";
 import { skipSaying } from "./netns/preconditions.js";
-
-const ROOT = new URL("..", import.meta.url).pathname;
-const HELPER = join(ROOT, "dist/helper-local.mjs");
-const NOT_BUILT = "dist/ is not built: run `npm run build`";
 
 const FLOOD_FRAMES = 320;
 const KEYS_PER_FRAME = 256; // the most a STATS frame may carry
@@ -62,13 +58,10 @@ test(
   "an agent's STATS flood leaves the helper's memory and main's progress bounded; the readiness probe logs nothing",
   { timeout: 120_000 },
   async (t) => {
-    if (!existsSync(HELPER)) return skipSaying(t, NOT_BUILT);
+    const unbuilt = helperNotBuilt();
+    if (unbuilt) return skipSaying(t, unbuilt);
     const logs: string[] = [];
-    const supervisor = new HelperSupervisor({
-      helperPath: HELPER,
-      elevation: "never",
-      log: (line) => logs.push(line),
-    });
+    const supervisor = supervisedHelper(logs);
     try {
       const endpoint = await supervisor.endpoint();
       const pid = supervisor.pid;
@@ -143,7 +136,8 @@ test(
   "run as root for another user, the helper listens in a root-owned directory only that user can reach",
   { timeout: 60_000 },
   async (t) => {
-    if (!existsSync(HELPER)) return skipSaying(t, NOT_BUILT);
+    const unbuilt = helperNotBuilt();
+    if (unbuilt) return skipSaying(t, unbuilt);
     if (process.getuid?.() !== 0)
       return skipSaying(t, "needs root: it starts the helper as root for another user");
     const user = 65534;
@@ -155,9 +149,13 @@ test(
     const token = "f".repeat(64);
     writeFileSync(join(control, "token"), `${token}\n`, { mode: 0o600 });
     chownSync(join(control, "token"), user, user);
-    const helper = spawn(process.execPath, [HELPER, "--control-dir", control, "--owner-uid", String(user)], {
-      stdio: ["ignore", "ignore", "pipe"],
-    });
+    const helper = spawn(
+      process.execPath,
+      [BUILT_HELPER, "--control-dir", control, "--owner-uid", String(user)],
+      {
+        stdio: ["ignore", "ignore", "pipe"],
+      },
+    );
     const logs: string[] = [];
     forwardLines(helper.stderr, (line) => logs.push(line));
     const exited = new Promise<number | null>((resolve) => helper.once("exit", (code) => resolve(code)));

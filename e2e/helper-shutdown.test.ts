@@ -5,16 +5,12 @@
  * stops anyway is not started again. Needs no root and no namespace.
  */
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { test } from "node:test";
 import { attachHelperControl } from "../src/main/broker/helper/helper-client.js";
-import { HelperSupervisor } from "../src/main/broker/helper/supervisor.js";
+import { helperNotBuilt, supervisedHelper } from "./local-helper/built.js";
 import { skipSaying } from "./netns/preconditions.js";
 
-const ROOT = new URL("..", import.meta.url).pathname;
-const HELPER = join(ROOT, "dist/helper-local.mjs");
-const unbuilt = existsSync(HELPER) ? undefined : "dist/ is not built: run `npm run build`";
+const unbuilt = helperNotBuilt();
 
 /** Long enough for a signal to be handled and a restart (first after 250 ms) to begin. */
 const SETTLE_MS = 1_000;
@@ -31,11 +27,7 @@ function alive(pid: number): boolean {
 test("a supervised helper leaves SIGINT to main and stops when main asks", { timeout: 30_000 }, async (t) => {
   if (unbuilt) return skipSaying(t, unbuilt);
   const logs: string[] = [];
-  const supervisor = new HelperSupervisor({
-    helperPath: HELPER,
-    elevation: "never",
-    log: (l) => logs.push(l),
-  });
+  const supervisor = supervisedHelper(logs);
   try {
     const endpoint = await supervisor.endpoint();
     const pid = supervisor.pid ?? 0;
@@ -59,11 +51,7 @@ test(
   async (t) => {
     if (unbuilt) return skipSaying(t, unbuilt);
     const logs: string[] = [];
-    const supervisor = new HelperSupervisor({
-      helperPath: HELPER,
-      elevation: "never",
-      log: (l) => logs.push(l),
-    });
+    const supervisor = supervisedHelper(logs);
     try {
       await supervisor.endpoint();
       const pid = supervisor.pid ?? 0;

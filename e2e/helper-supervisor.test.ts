@@ -10,10 +10,9 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { HelperSupervisor } from "../src/main/broker/helper/supervisor.js";
 import { attachHelperControl, HelperRefusedError } from "../src/main/broker/helper/helper-client.js";
+import { BUILT_HELPER, helperNotBuilt, supervisedHelper } from "./local-helper/built.js";
 
-const ROOT = new URL("..", import.meta.url).pathname;
-const HELPER = join(ROOT, "dist/helper-local.mjs");
-const skip = existsSync(HELPER) ? undefined : "dist/ is not built: run `npm run build`";
+const skip = helperNotBuilt();
 if (skip) console.log(`# helper-supervisor: skipped: ${skip}`);
 
 test(
@@ -21,11 +20,7 @@ test(
   { skip, timeout: 60_000 },
   async () => {
     const logs: string[] = [];
-    const supervisor = new HelperSupervisor({
-      helperPath: HELPER,
-      elevation: "never",
-      log: (line) => logs.push(line),
-    });
+    const supervisor = supervisedHelper(logs);
     try {
       const endpoint = await supervisor.endpoint();
       const pid = supervisor.pid;
@@ -76,7 +71,7 @@ test(
   async () => {
     const logs: string[] = [];
     const supervisor = new HelperSupervisor({
-      helperPath: HELPER,
+      helperPath: BUILT_HELPER,
       log: (line) => logs.push(line),
       decide: () => ({ elevate: true, reason: "test: pretend ICMP needs root" }),
     });
