@@ -9,16 +9,15 @@ import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { test } from "node:test";
+import { test, type TestContext } from "node:test";
 import type { Browser } from "playwright-core";
-import { SERVER_V4 } from "./dns/zone.js";
-import { attachPrivateNetwork } from "./fullpath/private-network.js";
 import { NetnsLab, type ManagedProcess, type NetworkNamespace } from "./netns/index.js";
 import { netnsSkipReason, skipSaying } from "./netns/preconditions.js";
 import { sshdSkipReason } from "./sshd/preconditions.js";
-import { SSHD_ADDRESS, SUDO_PASSWORD, TestSshd } from "./sshd/server.js";
+import { SSHD_ADDRESS, SUDO_PASSWORD, type TestSshd } from "./sshd/server.js";
+import { remoteState, startSshdWithPrivateNetwork } from "./sshd/private-lab.js";
 import { CHROMIUM, launchChromiumIn } from "./ui/browser.js";
-import { CLI } from "./ui/topology.js";
+import { CLI, cliInHome, uiUrl } from "./cli/command.js";
 
 /** The contract: Disconnect, click to the remote restored, within this. */
 const DISCONNECT_MS = 3_000;
@@ -35,60 +34,77 @@ function skipReason(): string | undefined {
   );
 }
 
-/** What the agent changes in R: its links, routes and resolver file. */
-async function remoteState(remote: NetworkNamespace): Promise<string> {
-  const ip = async (args: string[]): Promise<string> => (await remote.runChecked("ip", args)).stdout;
-  return JSON.stringify({
-    links: (await ip(["-o", "link", "show"])).replace(/\s+link\/\S+.*$/gm, ""),
-    routes4: await ip(["-4", "route", "show", "table", "all"]),
-    routes6: (await ip(["-6", "route", "show", "table", "all"]))
-      .split("\n")
-      .filter((line) => !line.includes("fe80"))
-      .join("\n"),
-    resolvConf: readFileSync(join("/etc/netns", remote.name, "resolv.conf"), "utf8"),
-  });
-}
-
 /** Starts `backhaul ui` in `local` and resolves with the URL it prints. */
 async function startUi(
   local: NetworkNamespace,
   home: string,
 ): Promise<{ ui: ManagedProcess; url: string; log(): string }> {
-  const ui = local.spawn("env", [
-    "-u",
-    "SSH_AUTH_SOCK",
-    `HOME=${home}`,
-    process.execPath,
-    CLI,
-    "ui",
-    "--port",
-    "0",
-    "--data-dir",
-    join(home, "data"),
-    "--link-subnet",
-    "198.18.0.0/30",
-    "--link-subnet6",
-    "2001:db8:1::/64",
-  ]);
-  let stderr = "";
-  ui.child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = "";
-    const timer = setTimeout(
-      () => reject(new Error(`no URL from backhaul ui in 15 s: ${out}${stderr}`)),
-      15_000,
-    );
-    ui.child.stdout?.on("data", (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /open (http:\/\/127\.0\.0\.1:\d+\/#token=[\w-]+)/.exec(out);
-      if (match?.[1]) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    });
-    void ui.exited.then((info) => reject(new Error(`backhaul ui exited (${info.code}): ${out}${stderr}`)));
+  const ui = local.spawn(
+    "env",
+    cliInHome(home, [
+      "ui",
+      "--port",
+      "0",
+      "--data-dir",
+      join(home, "data"),
+      "--link-subnet",
+      "198.18.0.0/30",
+      "--link-subnet6",
+      "2001:db8:1::/64",
+    ]),
+  );
+  return { ui, ...(await uiUrl(ui)) };
+}
+
+interface Started {
+  sshd?: TestSshd;
+  browser?: Browser | undefined;
+  ui?: ManagedProcess;
+}
+
+/**
+ * The window over R's sshd: S behind L, ~/.ssh/config's Host HOST_ALIAS as `user`, `backhaul ui`
+ * and Chromium in L, all stopped and removed after the test; `before` is R as the agent found it.
+ */
+async function startWindowOverSsh(t: TestContext, homePrefix: string, user: "dev" | "passwordSudo") {
+  const lab = new NetnsLab();
+  const home = mkdtempSync(join(tmpdir(), homePrefix));
+  const started: Started = {};
+  t.after(async () => {
+    try {
+      await started.browser?.close();
+      await started.ui?.stop(15_000); // SIGTERM first: the UI disconnects, the agent restores R
+      await started.sshd?.cleanup();
+      await lab.cleanup();
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   });
-  return { ui, url, log: () => stderr };
+  const sshd = (started.sshd = await startSshdWithPrivateNetwork(lab, home));
+  const { remote, local } = sshd;
+  const knownHosts = join(home, "known_hosts");
+  writeFileSync(knownHosts, `${(await sshd.knownHostsLines()).ed25519}\n`);
+  const sshConfig = join(home, ".ssh");
+  rmSync(sshConfig, { recursive: true, force: true });
+  await local.runChecked("mkdir", ["-m", "0700", sshConfig]);
+  writeFileSync(
+    join(sshConfig, "config"),
+    [
+      `Host ${HOST_ALIAS}`,
+      `  HostName ${SSHD_ADDRESS}`,
+      `  User ${sshd.users[user].name}`,
+      `  IdentityFile ${sshd.keys.plain}`,
+      `  UserKnownHostsFile ${knownHosts}`,
+      "",
+    ].join("\n"),
+    { mode: 0o600 },
+  );
+  const before = await remoteState(remote);
+
+  const ui = await startUi(local, home);
+  started.ui = ui.ui;
+  const browser = (started.browser = await launchChromiumIn(local.name, home));
+  return { remote, before, ui, browser, started };
 }
 
 test(
@@ -97,50 +113,7 @@ test(
   async (t) => {
     const reason = skipReason();
     if (reason) return skipSaying(t, reason);
-    const lab = new NetnsLab();
-    const home = mkdtempSync(join(tmpdir(), "backhaul-ui-ssh-"));
-    const started: { sshd?: TestSshd; browser?: Browser; ui?: ManagedProcess } = {};
-    t.after(async () => {
-      try {
-        await started.browser?.close();
-        await started.ui?.stop(15_000); // SIGTERM first: the UI disconnects, the agent restores R
-        await started.sshd?.cleanup();
-        await lab.cleanup();
-      } finally {
-        rmSync(home, { recursive: true, force: true });
-      }
-    });
-    const sshd = (started.sshd = await TestSshd.start(lab));
-    const { remote, local } = sshd;
-    await remote.runChecked("sysctl", [
-      "-qw",
-      "net.ipv6.conf.all.accept_dad=0",
-      "net.ipv6.conf.default.accept_dad=0",
-    ]);
-    writeFileSync(join("/etc/netns", local.name, "resolv.conf"), `nameserver ${SERVER_V4}\n`);
-    await attachPrivateNetwork(lab, local, home);
-    const knownHosts = join(home, "known_hosts");
-    writeFileSync(knownHosts, `${(await sshd.knownHostsLines()).ed25519}\n`);
-    const sshConfig = join(home, ".ssh");
-    rmSync(sshConfig, { recursive: true, force: true });
-    await local.runChecked("mkdir", ["-m", "0700", sshConfig]);
-    writeFileSync(
-      join(sshConfig, "config"),
-      [
-        `Host ${HOST_ALIAS}`,
-        `  HostName ${SSHD_ADDRESS}`,
-        "  User bhdev",
-        `  IdentityFile ${sshd.keys.plain}`,
-        `  UserKnownHostsFile ${knownHosts}`,
-        "",
-      ].join("\n"),
-      { mode: 0o600 },
-    );
-    const before = await remoteState(remote);
-
-    const ui = await startUi(local, home);
-    started.ui = ui.ui;
-    const browser = (started.browser = await launchChromiumIn(local.name, home));
+    const { remote, before, ui, browser, started } = await startWindowOverSsh(t, "backhaul-ui-ssh-", "dev");
     const page = await browser.newPage();
     await page.goto(ui.url);
     await page.getByTestId("target-search").fill(HOST_ALIAS);
@@ -187,48 +160,11 @@ test(
   async (t) => {
     const reason = skipReason();
     if (reason) return skipSaying(t, reason);
-    const lab = new NetnsLab();
-    const home = mkdtempSync(join(tmpdir(), "backhaul-ui-sudo-"));
-    const started: { sshd?: TestSshd; browser?: Browser; ui?: ManagedProcess } = {};
-    t.after(async () => {
-      try {
-        await started.browser?.close();
-        await started.ui?.stop(15_000);
-        await started.sshd?.cleanup();
-        await lab.cleanup();
-      } finally {
-        rmSync(home, { recursive: true, force: true });
-      }
-    });
-    const sshd = (started.sshd = await TestSshd.start(lab));
-    const { remote, local } = sshd;
-    await remote.runChecked("sysctl", [
-      "-qw",
-      "net.ipv6.conf.all.accept_dad=0",
-      "net.ipv6.conf.default.accept_dad=0",
-    ]);
-    writeFileSync(join("/etc/netns", local.name, "resolv.conf"), `nameserver ${SERVER_V4}\n`);
-    await attachPrivateNetwork(lab, local, home);
-    const knownHosts = join(home, "known_hosts");
-    writeFileSync(knownHosts, `${(await sshd.knownHostsLines()).ed25519}\n`);
-    await local.runChecked("mkdir", ["-m", "0700", join(home, ".ssh")]);
-    writeFileSync(
-      join(home, ".ssh", "config"),
-      [
-        `Host ${HOST_ALIAS}`,
-        `  HostName ${SSHD_ADDRESS}`,
-        `  User ${sshd.users.passwordSudo.name}`,
-        `  IdentityFile ${sshd.keys.plain}`,
-        `  UserKnownHostsFile ${knownHosts}`,
-        "",
-      ].join("\n"),
-      { mode: 0o600 },
+    const { remote, before, ui, browser, started } = await startWindowOverSsh(
+      t,
+      "backhaul-ui-sudo-",
+      "passwordSudo",
     );
-    const before = await remoteState(remote);
-
-    const ui = await startUi(local, home);
-    started.ui = ui.ui;
-    const browser = (started.browser = await launchChromiumIn(local.name, home));
     const page = await browser.newPage();
     await page.goto(ui.url);
     await page.getByTestId("target-search").fill(HOST_ALIAS);

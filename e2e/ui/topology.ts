@@ -14,6 +14,7 @@ import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SERVER_V4 } from "../dns/zone.js";
+import { CLI, uiUrl } from "../cli/command.js";
 import { attachPrivateNetwork } from "../fullpath/private-network.js";
 import {
   NetnsLab,
@@ -23,8 +24,7 @@ import {
   type NetworkNamespace,
 } from "../netns/index.js";
 
-const ROOT = new URL("../..", import.meta.url).pathname;
-export const CLI = join(ROOT, "dist", "cli.mjs");
+export { CLI } from "../cli/command.js";
 export const LINK_SUBNET_V4 = "198.18.50.0/30";
 export const LINK_SUBNET_V6 = "2001:db8:50::/64";
 
@@ -89,24 +89,7 @@ export async function buildUiLab(): Promise<UiLab> {
     const pid = ui.pid;
     if (pid === undefined) throw new Error("backhaul ui did not start");
     sandboxName = `bh-sandbox-${pid}`;
-    let stderr = "";
-    ui.child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = "";
-      const timer = setTimeout(
-        () => reject(new Error(`no URL from backhaul ui in 15 s: ${out}${stderr}`)),
-        15_000,
-      );
-      ui.child.stdout?.on("data", (chunk: Buffer) => {
-        out += chunk.toString();
-        const match = /open (http:\/\/127\.0\.0\.1:\d+\/#token=[\w-]+)/.exec(out);
-        if (match?.[1]) {
-          clearTimeout(timer);
-          resolve(match[1]);
-        }
-      });
-      void ui.exited.then((info) => reject(new Error(`backhaul ui exited (${info.code}): ${out}${stderr}`)));
-    });
+    const { url, log } = await uiUrl(ui);
     const inUiMounts = (file: string, args: readonly string[], timeoutMs = 15_000): Promise<CommandResult> =>
       runCommand("nsenter", ["--target", String(pid), "--mount", "--", file, ...args], { timeoutMs });
     return {
@@ -117,7 +100,7 @@ export async function buildUiLab(): Promise<UiLab> {
       url,
       sandboxName,
       downloadsDir,
-      log: () => stderr,
+      log,
       inSandbox: (file, args, timeoutMs) =>
         inUiMounts("ip", ["netns", "exec", sandboxName, file, ...args], timeoutMs),
       sandboxNamespaces: async () => {

@@ -1,0 +1,35 @@
+// The built CLI (dist/cli.mjs) as the e2e suites run it in a namespace: as a user whose home is a
+// temp directory, with no SSH agent to fall back on, and `backhaul ui`'s URL read from its output.
+import { join } from "node:path";
+import type { ManagedProcess } from "../netns/index.js";
+
+const ROOT = new URL("../..", import.meta.url).pathname;
+export const CLI = join(ROOT, "dist/cli.mjs");
+
+/** The `env` arguments that run the CLI with `args` in `home`, SSH_AUTH_SOCK unset. */
+export function cliInHome(home: string, args: readonly string[]): string[] {
+  return ["-u", "SSH_AUTH_SOCK", `HOME=${home}`, process.execPath, CLI, ...args];
+}
+
+/** The URL `backhaul ui` prints (within 15 s), and everything it has written to stderr so far. */
+export async function uiUrl(ui: ManagedProcess): Promise<{ url: string; log(): string }> {
+  let stderr = "";
+  ui.child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(
+      () => reject(new Error(`no URL from backhaul ui in 15 s: ${out}${stderr}`)),
+      15_000,
+    );
+    ui.child.stdout?.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /open (http:\/\/127\.0\.0\.1:\d+\/#token=[\w-]+)/.exec(out);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    });
+    void ui.exited.then((info) => reject(new Error(`backhaul ui exited (${info.code}): ${out}${stderr}`)));
+  });
+  return { url, log: () => stderr };
+}
