@@ -7,21 +7,22 @@
  *   R 198.18.1.1 (sshd, the agent) — L 198.18.1.2 (the CLI) — S 198.19.1.10 (HTTP, DNS)
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test, type TestContext } from "node:test";
-import { SERVER_V4, ZONE } from "./dns/zone.js";
-import { attachPrivateNetwork, HOST_V4 } from "./fullpath/private-network.js";
+import { CLI, cliInHome } from "./cli/command.js";
+import { ZONE } from "./dns/zone.js";
+import { HOST_V4 } from "./fullpath/private-network.js";
 import { deterministicBytes, sha256 } from "./nat/content.js";
 import { NetnsLab, type ManagedProcess, type NetworkNamespace } from "./netns/index.js";
 import { readJsonLines } from "./netns/json-lines.js";
 import { netnsSkipReason } from "./netns/preconditions.js";
 import { sshdSkipReason } from "./sshd/preconditions.js";
+import { startSshdWithPrivateNetwork } from "./sshd/private-lab.js";
 import { SSHD_ADDRESS, TestSshd } from "./sshd/server.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
-const CLI = join(ROOT, "dist/cli.mjs");
 const MANIFEST = join(ROOT, "dist/agent/node-runtimes.json");
 const MB = 1_000_000;
 const DISCONNECT_MS = 3_000;
@@ -61,27 +62,25 @@ describe("backhaul connect to a remote without Node.js 18+", { skip, timeout: 60
   /** Connects as bhdev, waits for connected, checks the path, disconnects; returns the log lines and ms to connected. */
   const connectOnce = async (t: TestContext, label: string): Promise<{ logs: string[]; ms: number }> => {
     const started = Date.now();
-    const child: ManagedProcess = local.spawn("env", [
-      "-u",
-      "SSH_AUTH_SOCK",
-      `HOME=${home}`,
-      process.execPath,
-      CLI,
-      "connect",
-      `ssh://bhdev@${SSHD_ADDRESS}`,
-      "-i",
-      sshd.keys.plain,
-      "--known-hosts",
-      join(home, "known_hosts"),
-      "--accept-new-host-key",
-      "--link-subnet",
-      "198.18.0.0/30",
-      "--link-subnet6",
-      "2001:db8:1::/64",
-      "--route",
-      "198.19.0.0/16",
-      "--json",
-    ]);
+    const child: ManagedProcess = local.spawn(
+      "env",
+      cliInHome(home, [
+        "connect",
+        `ssh://bhdev@${SSHD_ADDRESS}`,
+        "-i",
+        sshd.keys.plain,
+        "--known-hosts",
+        join(home, "known_hosts"),
+        "--accept-new-host-key",
+        "--link-subnet",
+        "198.18.0.0/30",
+        "--link-subnet6",
+        "2001:db8:1::/64",
+        "--route",
+        "198.19.0.0/16",
+        "--json",
+      ]),
+    );
     const events: Event[] = [];
     readJsonLines(
       child.child.stdout,
@@ -124,16 +123,9 @@ describe("backhaul connect to a remote without Node.js 18+", { skip, timeout: 60
   };
 
   before(async () => {
-    sshd = await TestSshd.start(lab);
+    sshd = await startSshdWithPrivateNetwork(lab, home);
     remote = sshd.remote;
     local = sshd.local;
-    await remote.runChecked("sysctl", [
-      "-qw",
-      "net.ipv6.conf.all.accept_dad=0",
-      "net.ipv6.conf.default.accept_dad=0",
-    ]);
-    writeFileSync(join("/etc/netns", local.name, "resolv.conf"), `nameserver ${SERVER_V4}\n`);
-    await attachPrivateNetwork(lab, local, home);
     pristine = await snapshot();
   });
   after(async () => {

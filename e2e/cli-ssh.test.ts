@@ -7,22 +7,22 @@
  */
 import assert from "node:assert/strict";
 import type { SpawnOptions } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { CLI, cliInHome } from "./cli/command.js";
 import { assertHttpExchangeCaptured } from "./capture/tcp-exchange.js";
-import { SERVER_V4, ZONE } from "./dns/zone.js";
-import { attachPrivateNetwork, HOST_V4, HOST_V6 } from "./fullpath/private-network.js";
+import { ZONE } from "./dns/zone.js";
+import { HOST_V4, HOST_V6 } from "./fullpath/private-network.js";
 import { deterministicBytes, sha256 } from "./nat/content.js";
 import { NetnsLab, type ManagedProcess, type NetworkNamespace } from "./netns/index.js";
 import { readJsonLines } from "./netns/json-lines.js";
 import { findOnPath, netnsSkipReason, skipSaying } from "./netns/preconditions.js";
 import { sshdSkipReason } from "./sshd/preconditions.js";
 import { BLACKHOLE_ADDRESS, SSHD_ADDRESS, TestSshd } from "./sshd/server.js";
+import { remoteState, startSshdWithPrivateNetwork } from "./sshd/private-lab.js";
 
-const ROOT = new URL("..", import.meta.url).pathname;
-const CLI = join(ROOT, "dist/cli.mjs");
 const MB = 1_000_000;
 /** The contract: a disconnect, signal to exit, restores the remote within this. */
 const DISCONNECT_MS = 3_000;
@@ -156,18 +156,7 @@ describe("backhaul connect over OpenSSH", { skip, timeout: 600_000 }, () => {
   let local: NetworkNamespace;
   let before_: string;
 
-  const snapshot = async (): Promise<string> => {
-    const ip = async (args: string[]) => (await remote.runChecked("ip", args)).stdout;
-    return JSON.stringify({
-      links: (await ip(["-o", "link", "show"])).replace(/\s+link\/\S+.*$/gm, ""),
-      routes4: await ip(["-4", "route", "show", "table", "all"]),
-      routes6: (await ip(["-6", "route", "show", "table", "all"]))
-        .split("\n")
-        .filter((l) => !l.includes("fe80"))
-        .join("\n"),
-      resolvConf: readFileSync(join("/etc/netns", remote.name, "resolv.conf"), "utf8"),
-    });
-  };
+  const snapshot = (): Promise<string> => remoteState(remote);
 
   /** `backhaul connect` in L against R, with the suite's link subnets and routes. */
   const spawnConnect = (
@@ -178,12 +167,7 @@ describe("backhaul connect over OpenSSH", { skip, timeout: 600_000 }, () => {
   ): ManagedProcess =>
     local.spawn(
       "env",
-      [
-        "-u",
-        "SSH_AUTH_SOCK",
-        `HOME=${home}`,
-        process.execPath,
-        CLI,
+      cliInHome(home, [
         "connect",
         target,
         "-i",
@@ -199,7 +183,7 @@ describe("backhaul connect over OpenSSH", { skip, timeout: 600_000 }, () => {
         "--route",
         "2001:db8:19::/48",
         ...extra,
-      ],
+      ]),
       options,
     );
 
@@ -222,16 +206,9 @@ describe("backhaul connect over OpenSSH", { skip, timeout: 600_000 }, () => {
   };
 
   before(async () => {
-    sshd = await TestSshd.start(lab);
+    sshd = await startSshdWithPrivateNetwork(lab, home);
     remote = sshd.remote;
     local = sshd.local;
-    await remote.runChecked("sysctl", [
-      "-qw",
-      "net.ipv6.conf.all.accept_dad=0",
-      "net.ipv6.conf.default.accept_dad=0",
-    ]);
-    writeFileSync(join("/etc/netns", local.name, "resolv.conf"), `nameserver ${SERVER_V4}\n`);
-    await attachPrivateNetwork(lab, local, home);
     before_ = await snapshot();
   });
   after(async () => {

@@ -8,21 +8,20 @@
  *   R 198.18.1.1 (sshd, the agent) — L 198.18.1.2 (the CLI) — S 198.19.1.10 (HTTP)
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { SERVER_V4 } from "./dns/zone.js";
-import { attachPrivateNetwork, HOST_V4 } from "./fullpath/private-network.js";
+import { CLI, cliInHome } from "./cli/command.js";
+import { HOST_V4 } from "./fullpath/private-network.js";
 import { deterministicBytes, sha256 } from "./nat/content.js";
 import { findOnPath, NetnsLab, type ManagedProcess, type NetworkNamespace } from "./netns/index.js";
 import { readJsonLines } from "./netns/json-lines.js";
 import { netnsSkipReason } from "./netns/preconditions.js";
 import { sshdSkipReason } from "./sshd/preconditions.js";
+import { startSshdWithPrivateNetwork } from "./sshd/private-lab.js";
 import { SSHD_ADDRESS, SUDO_PASSWORD, TestSshd } from "./sshd/server.js";
 
-const ROOT = new URL("..", import.meta.url).pathname;
-const CLI = join(ROOT, "dist/cli.mjs");
 const MB = 1_000_000;
 const FAIL_WITHIN_MS = 15_000;
 const DISCONNECT_MS = 3_000;
@@ -118,27 +117,23 @@ describe("backhaul connect when sudo asks for a password", { skip, timeout: 300_
   let remote: NetworkNamespace;
   let local: NetworkNamespace;
 
-  const connectArgs = (extra: string[]): string[] => [
-    "-u",
-    "SSH_AUTH_SOCK",
-    `HOME=${home}`,
-    process.execPath,
-    CLI,
-    "connect",
-    `ssh://bhxpw@${SSHD_ADDRESS}`,
-    "-i",
-    sshd.keys.plain,
-    "--known-hosts",
-    knownHosts,
-    "--accept-new-host-key",
-    "--link-subnet",
-    "198.18.0.0/30",
-    "--link-subnet6",
-    "2001:db8:1::/64",
-    "--route",
-    "198.19.0.0/16",
-    ...extra,
-  ];
+  const connectArgs = (extra: string[]): string[] =>
+    cliInHome(home, [
+      "connect",
+      `ssh://bhxpw@${SSHD_ADDRESS}`,
+      "-i",
+      sshd.keys.plain,
+      "--known-hosts",
+      knownHosts,
+      "--accept-new-host-key",
+      "--link-subnet",
+      "198.18.0.0/30",
+      "--link-subnet6",
+      "2001:db8:1::/64",
+      "--route",
+      "198.19.0.0/16",
+      ...extra,
+    ]);
 
   /** `backhaul connect --json --sudo-password-stdin`, with `password` on its stdin. */
   const connectWithStdin = (password: string): { process: ManagedProcess; events: Event[] } => {
@@ -182,16 +177,9 @@ describe("backhaul connect when sudo asks for a password", { skip, timeout: 300_
     });
 
   before(async () => {
-    sshd = await TestSshd.start(lab);
+    sshd = await startSshdWithPrivateNetwork(lab, home);
     remote = sshd.remote;
     local = sshd.local;
-    await remote.runChecked("sysctl", [
-      "-qw",
-      "net.ipv6.conf.all.accept_dad=0",
-      "net.ipv6.conf.default.accept_dad=0",
-    ]);
-    writeFileSync(join("/etc/netns", local.name, "resolv.conf"), `nameserver ${SERVER_V4}\n`);
-    await attachPrivateNetwork(lab, local, home);
   });
   after(async () => {
     await sshd?.cleanup();

@@ -9,12 +9,11 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { CLI, cliInHome } from "./cli/command.js";
 import { NetnsLab, type ManagedProcess } from "./netns/index.js";
 import { sshdSkipReason } from "./sshd/preconditions.js";
 import { SSHD_ADDRESS, TestSshd } from "./sshd/server.js";
 
-const ROOT = new URL("..", import.meta.url).pathname;
-const CLI = join(ROOT, "dist/cli.mjs");
 const OSC52 = "\\033]52;c;cm0gLXJmIH4=\\007";
 
 const skip =
@@ -71,26 +70,24 @@ describe("remote text reaches the CLI's output sanitised", { skip, timeout: 180_
   }
 
   const connect = (remoteNode: string): ManagedProcess =>
-    sshd.local.spawn("env", [
-      "-u",
-      "SSH_AUTH_SOCK",
-      `HOME=${home}`,
-      process.execPath,
-      CLI,
-      "connect",
-      `ssh://bhdev@${SSHD_ADDRESS}`,
-      "-i",
-      sshd.keys.plain,
-      "--known-hosts",
-      knownHosts,
-      "--remote-node",
-      remoteNode,
-      "--link-subnet",
-      "198.18.0.0/30",
-      "--route",
-      "198.19.0.0/16",
-      "--verbose",
-    ]);
+    sshd.local.spawn(
+      "env",
+      cliInHome(home, [
+        "connect",
+        `ssh://bhdev@${SSHD_ADDRESS}`,
+        "-i",
+        sshd.keys.plain,
+        "--known-hosts",
+        knownHosts,
+        "--remote-node",
+        remoteNode,
+        "--link-subnet",
+        "198.18.0.0/30",
+        "--route",
+        "198.19.0.0/16",
+        "--verbose",
+      ]),
+    );
 
   test("the probe's values: a node whose version carries OSC 52", async () => {
     const cli = connect(stub("old-node", `printf 'v16.0.0${OSC52}\\n'`));
