@@ -8,16 +8,16 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { CONNECT_STEPS } from "../src/shared/api.js";
 import { HOST_V4 } from "./fullpath/private-network.js";
 import { netnsSkipReason } from "./netns/index.js";
-import { CHROMIUM, launchChromiumIn, parseBytes } from "./ui/browser.js";
-import { buildUiLab, CLI, type UiLab } from "./ui/topology.js";
+import { CHROMIUM, parseBytes } from "./ui/browser.js";
+import { startUiLabInBrowser } from "./ui/browser-lab.js";
+import { CLI } from "./ui/topology.js";
 import { skipSaying } from "./netns/preconditions.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -49,21 +49,7 @@ test("browser mode drives a live sandbox session end to end", { timeout: 240_000
   const reason = skipReason();
   if (reason) return skipSaying(t, reason);
   mkdirSync(ARTIFACTS, { recursive: true });
-  const dir = mkdtempSync(join(tmpdir(), "backhaul-ui-browser-"));
-  // Registered before anything starts, so a failure while building still cleans up.
-  const started: { lab?: UiLab; browser?: Browser } = {};
-  t.after(async () => {
-    try {
-      await started.browser?.close();
-      // SIGTERM first: the UI restores and deletes the sandbox itself; the lab then stops the rest.
-      await started.lab?.stopUi(25_000).catch(() => undefined);
-      await started.lab?.cleanup();
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-  const lab = (started.lab = await buildUiLab());
-  const browser = (started.browser = await launchChromiumIn(lab.local.name, dir));
+  const { lab, browser } = await startUiLabInBrowser(t, "backhaul-ui-browser-");
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   const errors: string[] = [];
   page.on("pageerror", (error) => errors.push(error.message));

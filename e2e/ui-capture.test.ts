@@ -6,17 +6,15 @@
  * folder ($XDG_DOWNLOAD_DIR), never this machine's.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { test } from "node:test";
-import type { Browser } from "playwright-core";
 import { assertHttpExchangeCaptured } from "./capture/tcp-exchange.js";
 import { HOST_V4 } from "./fullpath/private-network.js";
 import { netnsSkipReason } from "./netns/index.js";
 import { findOnPath, skipSaying } from "./netns/preconditions.js";
-import { CHROMIUM, launchChromiumIn, parseBytes } from "./ui/browser.js";
-import { buildUiLab, type UiLab } from "./ui/topology.js";
+import { CHROMIUM, parseBytes } from "./ui/browser.js";
+import { startUiLabInBrowser } from "./ui/browser-lab.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const ARTIFACTS = join(ROOT, "e2e", "artifacts");
@@ -38,19 +36,7 @@ test(
   async (t) => {
     const reason = skipReason();
     if (reason) return skipSaying(t, reason);
-    const dir = mkdtempSync(join(tmpdir(), "backhaul-ui-capture-"));
-    const started: { lab?: UiLab; browser?: Browser } = {};
-    t.after(async () => {
-      try {
-        await started.browser?.close();
-        await started.lab?.stopUi(25_000).catch(() => undefined);
-        await started.lab?.cleanup();
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    });
-    const lab = (started.lab = await buildUiLab());
-    const browser = (started.browser = await launchChromiumIn(lab.local.name, dir));
+    const { lab, browser } = await startUiLabInBrowser(t, "backhaul-ui-capture-");
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     const withLog = (what: string) => (error: unknown) => {
       throw new Error(`${what}: ${(error as Error).message}\n--- backhaul ui log ---\n${lab.log()}`);
