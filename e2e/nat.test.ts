@@ -54,23 +54,34 @@ interface Delivered {
   lostPercent: number | undefined;
 }
 
+/** How often a client may find the iperf3 server still tidying up the previous test. */
+const IPERF_BUSY_RETRIES = 10;
+
+interface IperfReport {
+  end: { sum_received?: IperfSum };
+  server_output_json?: { end: { sum?: IperfSum; sum_received?: IperfSum } };
+  error?: string;
+}
+
 async function iperf(topo: NatTopology, host: string, extra: string[]): Promise<Delivered> {
-  const result = await topo.remote.runChecked(
-    "iperf3",
-    ["-c", host, "-t", "2", "-J", "--get-server-output", ...extra],
-    { timeoutMs: 30_000 },
-  );
-  const report = JSON.parse(result.stdout) as {
-    end: { sum_received?: IperfSum };
-    server_output_json?: { end: { sum?: IperfSum; sum_received?: IperfSum } };
-  };
+  const args = ["-c", host, "-t", "2", "-J", "--get-server-output", ...extra];
+  let { stdout } = await topo.remote.runChecked("iperf3", args, { timeoutMs: 30_000 });
+  let report = JSON.parse(stdout) as IperfReport;
+  // iperf3's server runs one test at a time and ends the last one a moment after its client has
+  // gone: a client started at once can be turned away. Said, and tried again, a few times.
+  for (let retry = 1; report.error?.includes("server is busy") && retry <= IPERF_BUSY_RETRIES; retry++) {
+    console.log(`iperf3 ${args.join(" ")}: ${report.error}; trying again in 300 ms`);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    ({ stdout } = await topo.remote.runChecked("iperf3", args, { timeoutMs: 30_000 }));
+    report = JSON.parse(stdout) as IperfReport;
+  }
   // iperf3 3.12 reports the receiver's totals in end.sum_received for TCP and UDP alike; older
   // versions only in the server's own report (for UDP, its end.sum).
   const udp = extra.includes("-u");
   const received =
     report.end.sum_received ??
     (udp ? report.server_output_json?.end.sum : report.server_output_json?.end.sum_received);
-  assert.ok(received, `iperf3 reported no receiver totals: ${result.stdout.slice(0, 2_000)}`);
+  assert.ok(received, `iperf3 reported no receiver totals: ${stdout.slice(0, 2_000)}`);
   return {
     bytes: received.bytes,
     bitsPerSecond: received.bits_per_second,
