@@ -1,19 +1,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { SessionPhase, SessionView } from "../../shared/api.js";
+import { testSessionView } from "../../shared/test-session-view.js";
 import { INITIAL_NOTICE_STATE, linkNotice, type LinkNoticeState } from "./link-notices.js";
 
 function view(phase: SessionPhase, message: string | null = null): SessionView {
-  return {
-    phase,
-    target: { id: "devbox", label: "devbox" },
-    step: null,
-    attempt: 1,
-    connectedSince: null,
-    retryAt: null,
-    message,
-    advertised: [],
-  };
+  return testSessionView(phase, { message });
 }
 
 /** The titles of the notices a run of session views raises, in order. */

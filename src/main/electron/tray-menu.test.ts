@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { SessionPhase, SessionView, TargetSummary } from "../../shared/api.js";
+import { testSessionView } from "../../shared/test-session-view.js";
 import { menuTemplate } from "./menu-template.js";
 import {
   formatDuration,
@@ -21,23 +22,9 @@ function target(id: string, label: string, detail = ""): TargetSummary {
   return { id, kind: "ssh", label, detail, codespace: null, lastUsedAt: null };
 }
 
-function session(phase: SessionPhase, change: Partial<SessionView> = {}): SessionView {
-  return {
-    phase,
-    target: { id: "devbox", label: "devbox" },
-    step: null,
-    attempt: 1,
-    connectedSince: null,
-    retryAt: null,
-    message: null,
-    advertised: [],
-    ...change,
-  };
-}
-
 function input(change: Partial<TrayMenuInput> = {}): TrayMenuInput {
   return {
-    session: session("disconnected", { target: null }),
+    session: testSessionView("disconnected", { target: null }),
     recents: [target("devbox", "devbox")],
     available: [target("sandbox", "This computer (sandbox)"), target("build", "build")],
     startAtLogin: false,
@@ -64,11 +51,14 @@ function connectIds(items: TrayMenuItem[]): string[] {
 }
 
 const SESSIONS: Record<SessionPhase, SessionView> = {
-  disconnected: session("disconnected", { target: null }),
-  connecting: session("connecting", { step: "upload" }),
-  connected: session("connected", { connectedSince: NOW - (3600 + 120) * 1000 }),
-  reconnecting: session("reconnecting", { retryAt: NOW + 3_200, message: "The link to devbox dropped." }),
-  error: session("error", { message: "Permission denied (publickey) for me@devbox." }),
+  disconnected: testSessionView("disconnected", { target: null }),
+  connecting: testSessionView("connecting", { step: "upload" }),
+  connected: testSessionView("connected", { connectedSince: NOW - (3600 + 120) * 1000 }),
+  reconnecting: testSessionView("reconnecting", {
+    retryAt: NOW + 3_200,
+    message: "The link to devbox dropped.",
+  }),
+  error: testSessionView("error", { message: "Permission denied (publickey) for me@devbox." }),
 };
 
 const EXPECTED: Record<SessionPhase, { status: string; canConnect: boolean; canDisconnect: boolean }> = {
@@ -123,7 +113,7 @@ test("the reason for a reconnect or a disconnect is a second, greyed line", () =
   assert.equal(item(reconnecting, "status-detail").enabled, false);
 
   const disconnected = trayMenu(
-    input({ session: session("disconnected", { message: "The remote closed the session." }) }),
+    input({ session: testSessionView("disconnected", { message: "The remote closed the session." }) }),
   );
   assert.equal(item(disconnected, "status-detail").label, "The remote closed the session.");
 
@@ -198,22 +188,31 @@ test("Start at login is a checkbox that toggles; Quit is named as each OS names 
 });
 
 test("status lines for every step and attempt, and the countdown reaching zero", () => {
-  assert.equal(statusLine(session("connecting", { step: null }), NOW), "Connecting to devbox…");
+  assert.equal(statusLine(testSessionView("connecting", { step: null }), NOW), "Connecting to devbox…");
   assert.equal(
-    statusLine(session("connecting", { step: "ssh", attempt: 3 }), NOW),
+    statusLine(testSessionView("connecting", { step: "ssh", attempt: 3 }), NOW),
     "Connecting to devbox: SSH… (attempt 3)",
   );
-  assert.equal(statusLine(session("connecting", { target: null, step: "dns" }), NOW), "Connecting: DNS…");
-  assert.equal(statusLine(session("reconnecting", { retryAt: NOW }), NOW), "Reconnecting…");
-  assert.equal(statusLine(session("reconnecting", { retryAt: NOW + 1 }), NOW), "Reconnecting in 1 s…");
-  assert.equal(statusLine(session("reconnecting", { retryAt: null }), NOW), "Reconnecting…");
   assert.equal(
-    statusLine(session("connected", { connectedSince: NOW - 5_000 }), NOW),
+    statusLine(testSessionView("connecting", { target: null, step: "dns" }), NOW),
+    "Connecting: DNS…",
+  );
+  assert.equal(statusLine(testSessionView("reconnecting", { retryAt: NOW }), NOW), "Reconnecting…");
+  assert.equal(
+    statusLine(testSessionView("reconnecting", { retryAt: NOW + 1 }), NOW),
+    "Reconnecting in 1 s…",
+  );
+  assert.equal(statusLine(testSessionView("reconnecting", { retryAt: null }), NOW), "Reconnecting…");
+  assert.equal(
+    statusLine(testSessionView("connected", { connectedSince: NOW - 5_000 }), NOW),
     "Connected to devbox · 5s",
   );
-  assert.equal(statusLine(session("connected", { connectedSince: null }), NOW), "Connected to devbox");
-  assert.equal(statusLine(session("error", { message: null }), NOW), "Error: the session failed");
-  assert.equal(statusLine(session("error", { message: "a\n  b" }), NOW), "Error: a b");
+  assert.equal(
+    statusLine(testSessionView("connected", { connectedSince: null }), NOW),
+    "Connected to devbox",
+  );
+  assert.equal(statusLine(testSessionView("error", { message: null }), NOW), "Error: the session failed");
+  assert.equal(statusLine(testSessionView("error", { message: "a\n  b" }), NOW), "Error: a b");
 });
 
 test("durations read as the status line shows them", () => {
@@ -229,15 +228,21 @@ test("the menu is rebuilt exactly when its uptime or countdown would change", ()
   assert.equal(nextMenuRefreshMs(SESSIONS.disconnected, NOW), null);
   assert.equal(nextMenuRefreshMs(SESSIONS.error, NOW), null);
   assert.equal(nextMenuRefreshMs(SESSIONS.connecting, NOW), null);
-  assert.equal(nextMenuRefreshMs(session("reconnecting", { retryAt: NOW + 3_200 }), NOW), 200);
-  assert.equal(nextMenuRefreshMs(session("reconnecting", { retryAt: NOW + 3_000 }), NOW), 1000);
-  assert.equal(nextMenuRefreshMs(session("reconnecting", { retryAt: NOW }), NOW), null);
-  assert.equal(nextMenuRefreshMs(session("connected", { connectedSince: NOW - 1_500 }), NOW), 500);
-  assert.equal(nextMenuRefreshMs(session("connected", { connectedSince: NOW - 90_000 }), NOW), 30_000);
-  assert.equal(nextMenuRefreshMs(session("connected", { connectedSince: NOW - 86_400_000 }), NOW), 3_600_000);
+  assert.equal(nextMenuRefreshMs(testSessionView("reconnecting", { retryAt: NOW + 3_200 }), NOW), 200);
+  assert.equal(nextMenuRefreshMs(testSessionView("reconnecting", { retryAt: NOW + 3_000 }), NOW), 1000);
+  assert.equal(nextMenuRefreshMs(testSessionView("reconnecting", { retryAt: NOW }), NOW), null);
+  assert.equal(nextMenuRefreshMs(testSessionView("connected", { connectedSince: NOW - 1_500 }), NOW), 500);
+  assert.equal(
+    nextMenuRefreshMs(testSessionView("connected", { connectedSince: NOW - 90_000 }), NOW),
+    30_000,
+  );
+  assert.equal(
+    nextMenuRefreshMs(testSessionView("connected", { connectedSince: NOW - 86_400_000 }), NOW),
+    3_600_000,
+  );
 
   // Each computed wait lands on a changed status line, and the line does not change before it.
-  for (const view of [session("reconnecting", { retryAt: NOW + 3_200 }), SESSIONS.connected]) {
+  for (const view of [testSessionView("reconnecting", { retryAt: NOW + 3_200 }), SESSIONS.connected]) {
     const wait = nextMenuRefreshMs(view, NOW) ?? 0;
     assert.equal(statusLine(view, NOW + wait - 1), statusLine(view, NOW));
     assert.notEqual(statusLine(view, NOW + wait), statusLine(view, NOW));
