@@ -14,10 +14,10 @@ import { test } from "node:test";
 import { gunzipSync } from "node:zlib";
 import { readFileSync } from "node:fs";
 import { ZONE } from "./dns/zone.js";
-import { AGENT, buildFullPath, ROUTES, snapshotRemote } from "./fullpath/topology.js";
+import { AGENT, snapshotRemote } from "./fullpath/topology.js";
 import { waitForLine } from "./nat/topology.js";
 import { findOnPath, netnsSkipReason } from "./netns/index.js";
-import { readJsonLines } from "./netns/json-lines.js";
+import { startSessionDriver } from "./session/start.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const AGENT_DIR = join(ROOT, "dist/agent");
@@ -64,42 +64,18 @@ test(
     assert.equal(probe.status, 0, probe.stderr);
     assert.equal(probe.stdout.trim(), "arm64 IcmpSocket,TunDevice,flockExclusive");
 
-    const path = await buildFullPath([], { helper: false });
-    t.after(() => path.cleanup());
-    await path.remote.runChecked("sysctl", [
-      "-qw",
-      "net.ipv6.conf.all.accept_dad=0",
-      "net.ipv6.conf.default.accept_dad=0",
-    ]);
-    const before = await snapshotRemote(path);
-    const driver = path.local.spawn(
-      process.execPath,
-      [
-        "--import",
-        "tsx",
-        join(ROOT, "e2e/session/driver.ts"),
-        "--remote",
-        path.remote.name,
-        "--agent",
-        join(dir, "backhaul-agent.cjs"),
-        "--journal",
-        path.journalPath,
-        // `=`: a value like -L must not read as an option.
-        ...runner.map((part) => `--runner=${part}`),
-        ...ROUTES.flatMap((route) => ["--route", route]),
-      ],
-      { cwd: ROOT },
+    const { path, before, driver, states, logs } = await startSessionDriver(
+      t,
+      join(dir, "backhaul-agent.cjs"),
+      // `=`: a value like -L must not read as an option.
+      runner.map((part) => `--runner=${part}`),
     );
-    const states: string[] = [];
-    const logs: string[] = [];
-    readJsonLines(driver.child.stdout, (line) => {
-      const value = line as { state?: { state: string }; log?: string };
-      if (value.state) states.push(value.state.state);
-      if (value.log) logs.push(value.log);
-    });
     const deadline = Date.now() + 90_000;
-    while (!states.includes("connected")) {
-      assert.ok(Date.now() < deadline, `not connected: ${states.join(", ")}\n${logs.join("\n")}`);
+    while (!states.some((s) => s.state === "connected")) {
+      assert.ok(
+        Date.now() < deadline,
+        `not connected: ${states.map((s) => s.state).join(", ")}\n${logs.join("\n")}`,
+      );
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     const page = await path.remote.runChecked("curl", ["-sS", "-m", "20", `http://www.${ZONE}/`], {

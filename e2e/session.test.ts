@@ -5,59 +5,22 @@
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { test } from "node:test";
 import { ZONE } from "./dns/zone.js";
-import { AGENT, buildFullPath, ROUTES, snapshotRemote } from "./fullpath/topology.js";
+import { AGENT, snapshotRemote } from "./fullpath/topology.js";
 import { waitForLine } from "./nat/topology.js";
 import { netnsSkipReason } from "./netns/index.js";
-import { readJsonLines } from "./netns/json-lines.js";
+import { startSessionDriver } from "./session/start.js";
 
-const ROOT = new URL("..", import.meta.url).pathname;
 const skip =
   netnsSkipReason({ tun: true, tools: ["ip", "curl", "dnsmasq"] }) ??
   (existsSync(AGENT) ? undefined : "dist/ is not built: run `npm run build` first");
-
-interface StateLine {
-  state: { state: string; step?: string; attempt?: number; reason?: string };
-}
 
 test(
   "a session connects in steps, survives a dead link, and restores the remote on disconnect",
   { skip, timeout: 180_000 },
   async (t) => {
-    const path = await buildFullPath([], { helper: false });
-    t.after(() => path.cleanup());
-    await path.remote.runChecked("sysctl", [
-      "-qw",
-      "net.ipv6.conf.all.accept_dad=0",
-      "net.ipv6.conf.default.accept_dad=0",
-    ]);
-    const before = await snapshotRemote(path);
-
-    const driver = path.local.spawn(
-      process.execPath,
-      [
-        "--import",
-        "tsx",
-        join(ROOT, "e2e/session/driver.ts"),
-        "--remote",
-        path.remote.name,
-        "--agent",
-        AGENT,
-        "--journal",
-        path.journalPath,
-        ...ROUTES.flatMap((r) => ["--route", r]),
-      ],
-      { cwd: ROOT },
-    );
-    const states: StateLine["state"][] = [];
-    const logs: string[] = [];
-    readJsonLines(driver.child.stdout, (line) => {
-      const value = line as Partial<StateLine> & { log?: string };
-      if (value.state) states.push(value.state);
-      if (value.log) logs.push(value.log);
-    });
+    const { path, before, driver, states, logs } = await startSessionDriver(t, AGENT);
     const until = async (state: string, timeoutMs: number): Promise<void> => {
       const deadline = Date.now() + timeoutMs;
       const seen = states.length;
