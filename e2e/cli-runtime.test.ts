@@ -7,10 +7,10 @@
  *   R 198.18.1.1 (sshd, the agent) — L 198.18.1.2 (the CLI) — S 198.19.1.10 (HTTP, DNS)
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, describe, test, type TestContext } from "node:test";
+import { describe, test, type TestContext } from "node:test";
 import { CLI, cliInHome } from "./cli/command.js";
 import { ZONE } from "./dns/zone.js";
 import { HOST_V4 } from "./fullpath/private-network.js";
@@ -19,7 +19,7 @@ import { NetnsLab, type ManagedProcess, type NetworkNamespace } from "./netns/in
 import { readJsonLines } from "./netns/json-lines.js";
 import { netnsSkipReason } from "./netns/preconditions.js";
 import { sshdSkipReason } from "./sshd/preconditions.js";
-import { startSshdWithPrivateNetwork } from "./sshd/private-lab.js";
+import { sshdForSuite } from "./sshd/private-lab.js";
 import { SSHD_ADDRESS, TestSshd } from "./sshd/server.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -122,16 +122,11 @@ describe("backhaul connect to a remote without Node.js 18+", { skip, timeout: 60
     }
   };
 
-  before(async () => {
-    sshd = await startSshdWithPrivateNetwork(lab, home);
+  sshdForSuite(lab, home, async (started) => {
+    sshd = started;
     remote = sshd.remote;
     local = sshd.local;
     pristine = await snapshot();
-  });
-  after(async () => {
-    await sshd?.cleanup();
-    await lab.cleanup();
-    rmSync(home, { recursive: true, force: true });
   });
 
   test("no node on the remote: the first connect uploads Node.js, the second reuses it", async (t) => {

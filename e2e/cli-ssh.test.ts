@@ -7,10 +7,10 @@
  */
 import assert from "node:assert/strict";
 import type { SpawnOptions } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { CLI, cliInHome } from "./cli/command.js";
 import { assertHttpExchangeCaptured } from "./capture/tcp-exchange.js";
 import { ZONE } from "./dns/zone.js";
@@ -21,7 +21,7 @@ import { readJsonLines } from "./netns/json-lines.js";
 import { findOnPath, netnsSkipReason, skipSaying } from "./netns/preconditions.js";
 import { sshdSkipReason } from "./sshd/preconditions.js";
 import { BLACKHOLE_ADDRESS, SSHD_ADDRESS, TestSshd } from "./sshd/server.js";
-import { remoteState, startSshdWithPrivateNetwork } from "./sshd/private-lab.js";
+import { remoteState, sshdForSuite } from "./sshd/private-lab.js";
 
 const MB = 1_000_000;
 /** The contract: a disconnect, signal to exit, restores the remote within this. */
@@ -205,16 +205,11 @@ describe("backhaul connect over OpenSSH", { skip, timeout: 600_000 }, () => {
     return result.stdout.split(" ")[0] ?? "";
   };
 
-  before(async () => {
-    sshd = await startSshdWithPrivateNetwork(lab, home);
+  sshdForSuite(lab, home, async (started) => {
+    sshd = started;
     remote = sshd.remote;
     local = sshd.local;
     before_ = await snapshot();
-  });
-  after(async () => {
-    await sshd?.cleanup();
-    await lab.cleanup();
-    rmSync(home, { recursive: true, force: true });
   });
 
   test("connects, and the remote reaches S by name: HTTP, DNS, ping, iperf3, IPv4 and IPv6", async () => {

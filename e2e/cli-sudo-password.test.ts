@@ -8,10 +8,10 @@
  *   R 198.18.1.1 (sshd, the agent) — L 198.18.1.2 (the CLI) — S 198.19.1.10 (HTTP)
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { CLI, cliInHome } from "./cli/command.js";
 import { HOST_V4 } from "./fullpath/private-network.js";
 import { deterministicBytes, sha256 } from "./nat/content.js";
@@ -19,7 +19,7 @@ import { findOnPath, NetnsLab, type ManagedProcess, type NetworkNamespace } from
 import { readJsonLines } from "./netns/json-lines.js";
 import { netnsSkipReason } from "./netns/preconditions.js";
 import { sshdSkipReason } from "./sshd/preconditions.js";
-import { startSshdWithPrivateNetwork } from "./sshd/private-lab.js";
+import { sshdForSuite } from "./sshd/private-lab.js";
 import { SSHD_ADDRESS, SUDO_PASSWORD, TestSshd } from "./sshd/server.js";
 
 const MB = 1_000_000;
@@ -176,15 +176,10 @@ describe("backhaul connect when sudo asks for a password", { skip, timeout: 300_
       }
     });
 
-  before(async () => {
-    sshd = await startSshdWithPrivateNetwork(lab, home);
+  sshdForSuite(lab, home, (started) => {
+    sshd = started;
     remote = sshd.remote;
     local = sshd.local;
-  });
-  after(async () => {
-    await sshd?.cleanup();
-    await lab.cleanup();
-    rmSync(home, { recursive: true, force: true });
   });
 
   test("the harness: bhxpw's sudo wants the password, and sudo -S takes only its line from stdin", async () => {

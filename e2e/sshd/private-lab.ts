@@ -1,7 +1,8 @@
 // The lab the SSH suites of the CLI and the window share: the OpenSSH server in R (server.ts), L's
 // resolver at S's DNS server, and S, the private network only L reaches.
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { after, before } from "node:test";
 import { SERVER_V4 } from "../dns/zone.js";
 import { attachPrivateNetwork } from "../fullpath/private-network.js";
 import type { NetnsLab, NetworkNamespace } from "../netns/index.js";
@@ -23,6 +24,27 @@ export async function startSshdWithPrivateNetwork(lab: NetnsLab, home: string): 
     await sshd.cleanup(); // the caller never holds it
     throw error;
   }
+}
+
+/**
+ * In a describe(): R's sshd with the private network before the suite's tests (`ready` runs once it
+ * is up) and, with the lab and `home`, removed after them.
+ */
+export function sshdForSuite(
+  lab: NetnsLab,
+  home: string,
+  ready: (sshd: TestSshd) => Promise<void> | void,
+): void {
+  let sshd: TestSshd | undefined;
+  before(async () => {
+    sshd = await startSshdWithPrivateNetwork(lab, home);
+    await ready(sshd);
+  });
+  after(async () => {
+    await sshd?.cleanup();
+    await lab.cleanup();
+    rmSync(home, { recursive: true, force: true });
+  });
 }
 
 /** What the agent changes in R: its links, routes (no link-local ones) and resolver file. */
