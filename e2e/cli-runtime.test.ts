@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test, type TestContext } from "node:test";
-import { CLI, cliInHome } from "./cli/command.js";
+import { CLI, connectInHome, LINK_SUBNET_OPTIONS } from "./cli/command.js";
 import { ZONE } from "./dns/zone.js";
 import { HOST_V4 } from "./fullpath/private-network.js";
 import { deterministicBytes, sha256 } from "./nat/content.js";
@@ -64,18 +64,9 @@ describe("backhaul connect to a remote without Node.js 18+", { skip, timeout: 60
     const started = Date.now();
     const child: ManagedProcess = local.spawn(
       "env",
-      cliInHome(home, [
-        "connect",
-        `ssh://bhdev@${SSHD_ADDRESS}`,
-        "-i",
-        sshd.keys.plain,
-        "--known-hosts",
-        join(home, "known_hosts"),
+      connectInHome(home, `ssh://bhdev@${SSHD_ADDRESS}`, sshd.keys.plain, [
         "--accept-new-host-key",
-        "--link-subnet",
-        "198.18.0.0/30",
-        "--link-subnet6",
-        "2001:db8:1::/64",
+        ...LINK_SUBNET_OPTIONS,
         "--route",
         "198.19.0.0/16",
         "--json",

@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { CLI, cliInHome } from "./cli/command.js";
+import { CLI, connectInHome, LINK_SUBNET_OPTIONS } from "./cli/command.js";
 import { assertHttpExchangeCaptured } from "./capture/tcp-exchange.js";
 import { ZONE } from "./dns/zone.js";
 import { HOST_V4, HOST_V6 } from "./fullpath/private-network.js";
@@ -167,17 +167,8 @@ describe("backhaul connect over OpenSSH", { skip, timeout: 600_000 }, () => {
   ): ManagedProcess =>
     local.spawn(
       "env",
-      cliInHome(home, [
-        "connect",
-        target,
-        "-i",
-        identity,
-        "--known-hosts",
-        knownHosts,
-        "--link-subnet",
-        "198.18.0.0/30",
-        "--link-subnet6",
-        "2001:db8:1::/64",
+      connectInHome(home, target, identity, [
+        ...LINK_SUBNET_OPTIONS,
         "--route",
         "198.19.0.0/16",
         "--route",

@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { CLI, cliInHome } from "./cli/command.js";
+import { CLI, connectInHome, LINK_SUBNET_OPTIONS } from "./cli/command.js";
 import { HOST_V4 } from "./fullpath/private-network.js";
 import { deterministicBytes, sha256 } from "./nat/content.js";
 import { findOnPath, NetnsLab, type ManagedProcess, type NetworkNamespace } from "./netns/index.js";
@@ -112,24 +112,14 @@ function filesHolding(dir: string, secret: string): string[] {
 describe("backhaul connect when sudo asks for a password", { skip, timeout: 300_000 }, () => {
   const lab = new NetnsLab();
   const home = mkdtempSync(join(tmpdir(), "backhaul-sudo-pw-home-"));
-  const knownHosts = join(home, "known_hosts");
   let sshd: TestSshd;
   let remote: NetworkNamespace;
   let local: NetworkNamespace;
 
   const connectArgs = (extra: string[]): string[] =>
-    cliInHome(home, [
-      "connect",
-      `ssh://bhxpw@${SSHD_ADDRESS}`,
-      "-i",
-      sshd.keys.plain,
-      "--known-hosts",
-      knownHosts,
+    connectInHome(home, `ssh://bhxpw@${SSHD_ADDRESS}`, sshd.keys.plain, [
       "--accept-new-host-key",
-      "--link-subnet",
-      "198.18.0.0/30",
-      "--link-subnet6",
-      "2001:db8:1::/64",
+      ...LINK_SUBNET_OPTIONS,
       "--route",
       "198.19.0.0/16",
       ...extra,

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { CLI, cliInHome } from "./cli/command.js";
+import { CLI, connectInHome } from "./cli/command.js";
 import { NetnsLab, type ManagedProcess } from "./netns/index.js";
 import { sshdSkipReason } from "./sshd/preconditions.js";
 import { SSHD_ADDRESS, TestSshd } from "./sshd/server.js";
@@ -72,13 +72,7 @@ describe("remote text reaches the CLI's output sanitised", { skip, timeout: 180_
   const connect = (remoteNode: string): ManagedProcess =>
     sshd.local.spawn(
       "env",
-      cliInHome(home, [
-        "connect",
-        `ssh://bhdev@${SSHD_ADDRESS}`,
-        "-i",
-        sshd.keys.plain,
-        "--known-hosts",
-        knownHosts,
+      connectInHome(home, `ssh://bhdev@${SSHD_ADDRESS}`, sshd.keys.plain, [
         "--remote-node",
         remoteNode,
         "--link-subnet",

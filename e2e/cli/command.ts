@@ -11,6 +11,27 @@ export function cliInHome(home: string, args: readonly string[]): string[] {
   return ["-u", "SSH_AUTH_SOCK", `HOME=${home}`, process.execPath, CLI, ...args];
 }
 
+/** The link subnets of the SSH suites: R's end of the link in 198.18.0.0/30 and 2001:db8:1::/64. */
+export const LINK_SUBNET_OPTIONS = ["--link-subnet", "198.18.0.0/30", "--link-subnet6", "2001:db8:1::/64"];
+
+/** `backhaul connect` to `target` with the key `identity`, host keys in `home`'s known_hosts; `options` follow. */
+export function connectInHome(
+  home: string,
+  target: string,
+  identity: string,
+  options: readonly string[],
+): string[] {
+  return cliInHome(home, [
+    "connect",
+    target,
+    "-i",
+    identity,
+    "--known-hosts",
+    join(home, "known_hosts"),
+    ...options,
+  ]);
+}
+
 /** The URL `backhaul ui` prints (within 15 s), and everything it has written to stderr so far. */
 export async function uiUrl(ui: ManagedProcess): Promise<{ url: string; log(): string }> {
   let stderr = "";
