@@ -10,8 +10,7 @@
  *      a witness on port WITNESS_PORT, every address.
  *   S: veth 198.19.200.10/24 2001:db8:200::10/64: TCP and UDP echo on port 7 (e2e/nat/servers.ts).
  */
-import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Link } from "../../src/helper/link/link.js";
@@ -21,6 +20,7 @@ import { helperExit } from "../../src/main/broker/helper/helper-exit.js";
 import { Capability } from "../../src/shared/link-protocol.js";
 import type { HelperExitOptions } from "../../src/shared/helper-protocol.js";
 import { VERSION } from "../../src/shared/version.js";
+import { startHelperIn } from "../local-helper/built.js";
 import { waitForLine } from "../nat/topology.js";
 import { readJsonLines } from "../netns/json-lines.js";
 import { NetnsLab, type ManagedProcess, type NetworkNamespace } from "../netns/index.js";
@@ -119,21 +119,7 @@ export async function buildExitHostileLab(): Promise<ExitHostileLab> {
     );
     await witnessReady;
 
-    // The control directory as the supervisor prepares it: 0700, the token in a 0600 file.
-    const token = randomBytes(32).toString("hex");
-    writeFileSync(join(controlDir, "token"), `${token}\n`, { mode: 0o600 });
-    const helper = local.spawn(process.execPath, [HELPER, "--control-dir", controlDir], { cwd: ROOT });
-    let log = "";
-    helper.child.stdout?.resume();
-    await new Promise<void>((resolve, reject) => {
-      helper.child.stderr?.on("data", (chunk: Buffer) => {
-        log += chunk.toString();
-        if (log.includes("listening on")) resolve();
-      });
-      void helper.exited.then((info) =>
-        reject(new Error(`the helper exited (${info.code ?? info.signal}): ${log}`)),
-      );
-    });
+    const { helper, endpoint, log } = await startHelperIn(local, controlDir);
 
     // main's relay (helper-exit.ts) between the agent's stream and the helper.
     const [agentSide, mainSide] = createMemoryPipe();
@@ -142,14 +128,13 @@ export async function buildExitHostileLab(): Promise<ExitHostileLab> {
       softwareVersion: VERSION,
       capabilities: Capability.Ipv6 | Capability.IcmpEcho | Capability.Stats,
     });
-    const endpoint = { socketPath: join(controlDir, "helper.sock"), token };
     const exit = await helperExit(() => Promise.resolve(endpoint)).open(mainSide, LINK_OPTIONS);
     await Promise.all([exit.ready, link.ready]);
     const agent = link;
     let exitInfo: string | undefined;
     void helper.exited.then((info) => (exitInfo = `the helper exited (${info.code ?? info.signal})`));
-    const helperDied = (): string | undefined => (exitInfo ? `${exitInfo}; its log:\n${log}` : undefined);
-    return { local, helper, link: agent, exit, witnessed, helperLog: () => log, helperDied, cleanup };
+    const helperDied = (): string | undefined => (exitInfo ? `${exitInfo}; its log:\n${log()}` : undefined);
+    return { local, helper, link: agent, exit, witnessed, helperLog: log, helperDied, cleanup };
   } catch (error) {
     await cleanup();
     throw error;

@@ -12,8 +12,7 @@
  *      answers instead of refusing)
  *   S: veth 198.19.0.10/24 2001:db8:19::10/64: HTTP :80, TCP and UDP echo :7 (e2e/nat/servers.ts)
  */
-import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Socket } from "node:net";
@@ -24,6 +23,7 @@ import { Capability } from "../../src/shared/link-protocol.js";
 import type { FlowProtocol } from "../../src/shared/flow-row.js";
 import { MAX_HELPER_LINE, parseEvent, type HelperExitOptions } from "../../src/shared/helper-protocol.js";
 import { VERSION } from "../../src/shared/version.js";
+import { startHelperIn } from "../local-helper/built.js";
 import { waitForLine } from "../nat/topology.js";
 import { NetnsLab, type ManagedProcess, type NetworkNamespace } from "../netns/index.js";
 
@@ -109,26 +109,10 @@ export async function buildHostileLab(): Promise<HostileLab> {
     await waitForLine(server.spawn(process.execPath, servers, { cwd: ROOT }), (v) => v.ready || undefined);
     await waitForLine(local.spawn(process.execPath, servers, { cwd: ROOT }), (v) => v.ready || undefined);
 
-    // The helper's control directory, as the supervisor prepares it: 0700, token file 0600.
-    const token = randomBytes(32).toString("hex");
-    writeFileSync(join(controlDir, "token"), `${token}\n`, { mode: 0o600 });
-    const helper = local.spawn(process.execPath, [HELPER, "--control-dir", controlDir], { cwd: ROOT });
-    let log = "";
-    helper.child.stdout?.resume();
-    const listening = new Promise<void>((resolve, reject) => {
-      helper.child.stderr?.on("data", (chunk: Buffer) => {
-        log += chunk.toString();
-        if (log.includes("listening on")) resolve();
-      });
-      void helper.exited.then((info) =>
-        reject(new Error(`the helper exited (${info.code ?? info.signal}): ${log}`)),
-      );
-    });
-    await listening;
+    const { helper, endpoint, log } = await startHelperIn(local, controlDir);
     const helperPid = helper.pid;
     if (helperPid === undefined) throw new Error("the helper has no pid");
 
-    const endpoint = { socketPath: join(controlDir, "helper.sock"), token };
     const opened = await openHelperLink(endpoint, LINK_OPTIONS);
     const link = new Link(opened.socket, {
       role: "entrance",
@@ -174,7 +158,7 @@ export async function buildHostileLab(): Promise<HostileLab> {
       helperPid,
       link,
       control,
-      helperLog: () => log,
+      helperLog: log,
       openFlows: () => {
         const counts = { tcp: 0, udp: 0, icmp: 0 };
         for (const protocol of openFlows.values()) counts[protocol]++;

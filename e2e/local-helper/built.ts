@@ -1,8 +1,11 @@
 // The bundled local helper (dist/helper-local.mjs) as the e2e suites start it: under main's
-// supervisor, unprivileged, its log lines kept for the assertions.
-import { existsSync } from "node:fs";
+// supervisor, or by hand in a namespace; unprivileged, its log kept for the assertions.
+import { randomBytes } from "node:crypto";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { HelperEndpoint } from "../../src/main/broker/helper/helper-client.js";
 import { HelperSupervisor } from "../../src/main/broker/helper/supervisor.js";
+import type { ManagedProcess, NetworkNamespace } from "../netns/index.js";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 export const BUILT_HELPER = join(ROOT, "dist/helper-local.mjs");
@@ -19,4 +22,29 @@ export function supervisedHelper(logs: string[]): HelperSupervisor {
     elevation: "never",
     log: (line) => logs.push(line),
   });
+}
+
+/**
+ * The built helper in `ns` on `controlDir`, prepared as the supervisor prepares it (the token in a
+ * 0600 file), once it listens; `log()` is its stderr so far.
+ */
+export async function startHelperIn(
+  ns: NetworkNamespace,
+  controlDir: string,
+): Promise<{ helper: ManagedProcess; endpoint: HelperEndpoint; log(): string }> {
+  const token = randomBytes(32).toString("hex");
+  writeFileSync(join(controlDir, "token"), `${token}\n`, { mode: 0o600 });
+  const helper = ns.spawn(process.execPath, [BUILT_HELPER, "--control-dir", controlDir], { cwd: ROOT });
+  let log = "";
+  helper.child.stdout?.resume();
+  await new Promise<void>((resolve, reject) => {
+    helper.child.stderr?.on("data", (chunk: Buffer) => {
+      log += chunk.toString();
+      if (log.includes("listening on")) resolve();
+    });
+    void helper.exited.then((info) =>
+      reject(new Error(`the helper exited (${info.code ?? info.signal}): ${log}`)),
+    );
+  });
+  return { helper, endpoint: { socketPath: join(controlDir, "helper.sock"), token }, log: () => log };
 }
