@@ -3,86 +3,50 @@ import { formatBytes, formatClock, formatDuration, formatLatency, formatRate } f
 import type { DnsEntry, FlowEntry } from "./table-model.js";
 import type { Column, SortSpec } from "./table-query.js";
 
+type Placement = Pick<Column<unknown>, "id" | "title" | "width" | "grow">;
+
+/** Text that sorts A to Z on the first click; `show` is the cell where it differs from the sort value. */
+function textColumn<Entry>(
+  placement: Placement,
+  value: (entry: Entry) => string,
+  show: (entry: Entry) => string = value,
+): Column<Entry> {
+  return { ...placement, text: show, sortValue: value, firstDirection: "asc" };
+}
+
+/** A right-aligned number that sorts largest first on the first click. */
+function numberColumn<Entry>(
+  placement: Placement,
+  value: (entry: Entry) => number,
+  format: (value: number) => string,
+): Column<Entry> {
+  return {
+    ...placement,
+    align: "end",
+    text: (entry) => format(value(entry)),
+    sortValue: value,
+    firstDirection: "desc",
+  };
+}
+
 export const FLOW_COLUMNS: readonly Column<FlowEntry>[] = [
-  {
-    id: "protocol",
-    title: "Proto",
-    width: 64,
-    text: (e) => e.row.protocol.toUpperCase(),
-    sortValue: (e) => e.row.protocol,
-    firstDirection: "asc",
-  },
-  {
-    id: "remote",
-    title: "Remote source",
-    width: 150,
-    grow: 1,
-    text: (e) => e.row.remote,
-    sortValue: (e) => e.row.remote,
-    firstDirection: "asc",
-  },
-  {
-    id: "destination",
-    title: "Destination",
-    width: 150,
-    grow: 1.1,
-    text: (e) => e.row.destination,
-    sortValue: (e) => e.row.destination,
-    firstDirection: "asc",
-  },
-  {
-    id: "localSocket",
-    title: "Local socket",
-    width: 150,
-    grow: 1,
-    text: (e) => e.row.localSocket ?? "–",
-    sortValue: (e) => e.row.localSocket ?? "",
-    firstDirection: "asc",
-  },
-  {
-    id: "state",
-    title: "State",
-    width: 108,
-    text: (e) => e.row.state,
-    sortValue: (e) => e.row.state,
-    firstDirection: "asc",
-  },
-  {
-    id: "upBytes",
-    title: "↑ Bytes",
-    width: 86,
-    align: "end",
-    text: (e) => formatBytes(e.row.upBytes),
-    sortValue: (e) => e.row.upBytes,
-    firstDirection: "desc",
-  },
-  {
-    id: "upRate",
-    title: "↑ Rate",
-    width: 100,
-    align: "end",
-    text: (e) => formatRate(e.upRate),
-    sortValue: (e) => e.upRate,
-    firstDirection: "desc",
-  },
-  {
-    id: "downBytes",
-    title: "↓ Bytes",
-    width: 86,
-    align: "end",
-    text: (e) => formatBytes(e.row.downBytes),
-    sortValue: (e) => e.row.downBytes,
-    firstDirection: "desc",
-  },
-  {
-    id: "downRate",
-    title: "↓ Rate",
-    width: 100,
-    align: "end",
-    text: (e) => formatRate(e.downRate),
-    sortValue: (e) => e.downRate,
-    firstDirection: "desc",
-  },
+  textColumn(
+    { id: "protocol", title: "Proto", width: 64 },
+    (e) => e.row.protocol,
+    (e) => e.row.protocol.toUpperCase(),
+  ),
+  textColumn({ id: "remote", title: "Remote source", width: 150, grow: 1 }, (e) => e.row.remote),
+  textColumn({ id: "destination", title: "Destination", width: 150, grow: 1.1 }, (e) => e.row.destination),
+  textColumn(
+    { id: "localSocket", title: "Local socket", width: 150, grow: 1 },
+    (e) => e.row.localSocket ?? "",
+    (e) => e.row.localSocket ?? "–",
+  ),
+  textColumn({ id: "state", title: "State", width: 108 }, (e) => e.row.state),
+  numberColumn({ id: "upBytes", title: "↑ Bytes", width: 86 }, (e) => e.row.upBytes, formatBytes),
+  numberColumn({ id: "upRate", title: "↑ Rate", width: 100 }, (e) => e.upRate, formatRate),
+  numberColumn({ id: "downBytes", title: "↓ Bytes", width: 86 }, (e) => e.row.downBytes, formatBytes),
+  numberColumn({ id: "downRate", title: "↓ Rate", width: 100 }, (e) => e.downRate, formatRate),
   {
     id: "age",
     title: "Age",
@@ -106,32 +70,13 @@ export const DNS_COLUMNS: readonly Column<DnsEntry>[] = [
     sortValue: (e) => e.row.at,
     firstDirection: "desc",
   },
-  {
-    id: "name",
-    title: "Name",
-    width: 160,
-    grow: 1.3,
-    text: (e) => e.row.name,
-    sortValue: (e) => e.row.name,
-    firstDirection: "asc",
-  },
-  {
-    id: "type",
-    title: "Type",
-    width: 64,
-    text: (e) => e.row.type,
-    sortValue: (e) => e.row.type,
-    firstDirection: "asc",
-  },
-  {
-    id: "answers",
-    title: "Answer",
-    width: 160,
-    grow: 1.6,
-    text: (e) => (e.row.answers.length > 0 ? e.row.answers.join(", ") : "–"),
-    sortValue: (e) => e.row.answers[0] ?? "",
-    firstDirection: "asc",
-  },
+  textColumn({ id: "name", title: "Name", width: 160, grow: 1.3 }, (e) => e.row.name),
+  textColumn({ id: "type", title: "Type", width: 64 }, (e) => e.row.type),
+  textColumn(
+    { id: "answers", title: "Answer", width: 160, grow: 1.6 },
+    (e) => e.row.answers[0] ?? "",
+    (e) => (e.row.answers.length > 0 ? e.row.answers.join(", ") : "–"),
+  ),
   {
     id: "ttl",
     title: "TTL",
@@ -141,32 +86,9 @@ export const DNS_COLUMNS: readonly Column<DnsEntry>[] = [
     sortValue: (e) => e.row.ttl ?? -1,
     firstDirection: "desc",
   },
-  {
-    id: "rcode",
-    title: "Response",
-    width: 92,
-    text: (e) => e.row.rcode,
-    sortValue: (e) => e.row.rcode,
-    firstDirection: "asc",
-  },
-  {
-    id: "latency",
-    title: "Latency",
-    width: 84,
-    align: "end",
-    text: (e) => formatLatency(e.row.latencyMs),
-    sortValue: (e) => e.row.latencyMs,
-    firstDirection: "desc",
-  },
-  {
-    id: "resolver",
-    title: "Resolver",
-    width: 110,
-    grow: 0.9,
-    text: (e) => e.row.resolver,
-    sortValue: (e) => e.row.resolver,
-    firstDirection: "asc",
-  },
+  textColumn({ id: "rcode", title: "Response", width: 92 }, (e) => e.row.rcode),
+  numberColumn({ id: "latency", title: "Latency", width: 84 }, (e) => e.row.latencyMs, formatLatency),
+  textColumn({ id: "resolver", title: "Resolver", width: 110, grow: 0.9 }, (e) => e.row.resolver),
 ];
 
 export const DEFAULT_DNS_SORT: SortSpec = { column: "time", direction: "desc" };
