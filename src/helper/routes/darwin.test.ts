@@ -4,8 +4,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { advertisableRoutes } from "./advertise.js";
 import { parseNetstatRoutes, readDarwinRoutes } from "./darwin.js";
-import { interfaceRoutes } from "./interfaces.js";
-import { fixture, fixtureInterfaces, route } from "./test-helpers.js";
+import { fixture, recordedRoutes, route } from "./test-helpers.js";
 
 const splitTunnelV4 = [
   route("0.0.0.0/0", "en0", "192.168.1.1"),
@@ -150,8 +149,8 @@ describe("readDarwinRoutes", () => {
 
 describe("advertisable routes of the macOS laptops", () => {
   it("split tunnel: the VPN's 10/8 and 172.16/12, the Wi-Fi LAN, a VM bridge, and IPv6", () => {
-    const interfaces = interfaceRoutes(fixtureInterfaces("darwin/split-tunnel-interfaces.json"));
-    assert.deepEqual(advertisableRoutes([...splitTunnelV4, ...splitTunnelV6, ...interfaces]), [
+    const entries = recordedRoutes("darwin/split-tunnel-interfaces.json", splitTunnelV4, splitTunnelV6);
+    assert.deepEqual(advertisableRoutes(entries), [
       route("10.0.0.0/8", "utun4"),
       route("172.16.0.0/12", "utun4"),
       route("192.168.1.0/24", "en0"),
@@ -162,11 +161,7 @@ describe("advertisable routes of the macOS laptops", () => {
   });
 
   it("full tunnel: the split defaults are kept and hold everything else", () => {
-    const entries = [
-      ...fullTunnelV4,
-      ...fullTunnelV6,
-      ...interfaceRoutes(fixtureInterfaces("darwin/full-tunnel-interfaces.json")),
-    ];
+    const entries = recordedRoutes("darwin/full-tunnel-interfaces.json", fullTunnelV4, fullTunnelV6);
     assert.deepEqual(advertisableRoutes(entries), [
       route("0.0.0.0/1", "utun2", "10.8.0.5"),
       route("128.0.0.0/1", "utun2", "10.8.0.5"),

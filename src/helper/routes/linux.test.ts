@@ -4,9 +4,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { advertisableRoutes } from "./advertise.js";
 import { RouteTableError } from "./errors.js";
-import { interfaceRoutes } from "./interfaces.js";
 import { parseIpRouteJson, parseIpRouteText, readLinuxRoutes } from "./linux.js";
-import { fixture, fixtureInterfaces, route } from "./test-helpers.js";
+import { fixture, fixtureInterfaces, recordedRoutes, route } from "./test-helpers.js";
 import type { CommandRunner } from "./types.js";
 
 const expectedV4 = [
@@ -156,11 +155,7 @@ describe("readLinuxRoutes", () => {
 
 describe("advertisable routes of the Linux desktop", () => {
   it("are the LAN, docker0, the WireGuard networks and the lab network behind a LAN router", () => {
-    const entries = [
-      ...expectedV4,
-      ...expectedV6,
-      ...interfaceRoutes(fixtureInterfaces("linux/interfaces.json")),
-    ];
+    const entries = recordedRoutes("linux/interfaces.json", expectedV4, expectedV6);
     assert.deepEqual(advertisableRoutes(entries), [
       route("10.0.0.0/8", "wg0"),
       route("172.17.0.0/16", "docker0"),
