@@ -9,6 +9,7 @@ import { testFlowRow } from "../shared/test-flow-row.js";
 import { MAX_HELPER_LINE, parseEvent, type HelperEvent } from "../shared/helper-protocol.js";
 import { ControlChannel } from "./control-channel.js";
 import { splitLines } from "./line-socket.js";
+import { until } from "./test-until.js";
 
 /** A connected pair: `helper` writes, `main` starts paused (not reading). */
 async function withPair(run: (helper: Socket, main: Socket) => Promise<void>): Promise<void> {
@@ -40,14 +41,6 @@ function read(main: Socket): HelperEvent[] {
   );
   main.resume();
   return events;
-}
-
-async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error("timed out");
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 const ROW = testFlowRow(1, { protocol: "udp", destination: "198.19.0.10:53", state: "ACTIVE" });

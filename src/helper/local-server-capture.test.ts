@@ -19,6 +19,7 @@ import type { ExitHandle } from "../main/broker/exit-handle.js";
 import type { Link } from "./link/link.js";
 import { createMemoryPipe } from "./link/memory-pipe.js";
 import { buildUdpPacket, parseAddress } from "./packet/index.js";
+import { until } from "./test-until.js";
 
 /** To a destination the exit does not route: it answers with ICMP, nothing leaves. */
 const probe = (index: number): Buffer =>
@@ -112,14 +113,6 @@ test("a file that fails (disk full) stops the capture and says so; no capture fo
     agent.sendPacket(probe(3));
     await until(() => answers === 2); // the link still runs: both probes were answered
   }));
-
-async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error("timed out");
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 // The helper refuses a capture for a link whose engines have not started yet; main asks only
 // after the link and its control connection are both set up, a round trip later than the start.

@@ -19,6 +19,7 @@ import {
 } from "../main/broker/helper/testing.js";
 import { readFirstLine, splitLines } from "./line-socket.js";
 import { createMemoryPipe } from "./link/memory-pipe.js";
+import { until } from "./test-until.js";
 
 async function withServer(run: (socketPath: string, logs: string[]) => Promise<void>): Promise<void> {
   const logs: string[] = [];
@@ -181,11 +182,3 @@ test("a control connection that stops reading gets only the latest progress when
     control.destroy();
     await agent.closed;
   }));
-
-async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error("timed out");
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}

@@ -12,6 +12,7 @@ import { buildUdpPacket, parseAddress } from "../../helper/packet/index.js";
 import { inProcessExit, type ExitHandle } from "./exit-handle.js";
 import { PacketRecorder } from "./packet-recorder.js";
 import { TEST_EXIT_OPTIONS, testAgentLink } from "./helper/testing.js";
+import { until } from "../../helper/test-until.js";
 
 /** To an unadvertised destination: the exit answers it with ICMP, nothing leaves this machine. */
 const probe = (size: number): Buffer =>
@@ -44,14 +45,6 @@ const sections = (file: Buffer): number => {
     if (file.readUInt32LE(at) === 0x0a0d0d0a) count++;
   return count;
 };
-
-async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error("timed out");
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 /** A path in a fresh temp directory, removed after the test. */
 function tempFile(t: TestContext, name: string): string {
