@@ -10,14 +10,17 @@
  * latency, CPU per GB on each side. Prints a table with Backhaul's ratios; writes
  * e2e/artifacts/bench-ssh.json. Needs root and `npm run build`; otherwise says why and exits 0.
  * `--only latency`: only the round trips and the GETs (a quick A/B; builds compared in
- * alternation: ssh-latency.bench.ts).
+ * alternation: ssh-latency.bench.ts). `--variant NAME=PATH/TO/cli.mjs` (repeatable): Backhaul's
+ * row once per build, a copy of dist/ each (ssh/variants.ts), with `--rounds N`: every row N
+ * times, the builds' order rotating, medians in the table.
  */
 import { existsSync } from "node:fs";
 import { netnsSkipReason } from "../netns/index.js";
 import { sshdSkipReason } from "../sshd/preconditions.js";
+import { message, once, publishResults, runBench } from "./bench-run.js";
 import { measureCeiling } from "./ssh/ceiling.js";
 import { measurePath } from "./ssh/measure.js";
-import { isPeer, parseOptions, type RowName, type SshBenchOptions } from "./ssh/options.js";
+import { isPeer, parseOptions, type SshBenchOptions } from "./ssh/options.js";
 import type { PeerName, PeerPath } from "./ssh/path.js";
 import { startBackhaul } from "./ssh/path-backhaul.js";
 import { startDirect } from "./ssh/path-direct.js";
@@ -25,11 +28,15 @@ import { startSshuttle, sshuttleSkipReason } from "./ssh/path-sshuttle.js";
 import { startSshW } from "./ssh/path-sshw.js";
 import { computeRatios, formatTable, writeJson, type ResultRow } from "./ssh/report.js";
 import { buildTopology, type BenchTopology } from "./ssh/topology.js";
+import { computeVariantRatios, foldRounds, roundPlan, type PlannedRow } from "./ssh/variants.js";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
-/** Far above a normal run (about 2 minutes): only a hang gets here. */
-const OVERALL_LIMIT_MS = 8 * 60_000;
-const STARTERS: Record<PeerName, (t: BenchTopology) => Promise<PeerPath>> = {
+/** Far above a normal run (about 2 minutes a round, a third more per extra build): only a hang gets
+ * here. */
+const overallLimitMs = (options: SshBenchOptions): number =>
+  Math.max(8, 3 * options.rounds * (2 + options.variants.length)) * 60_000;
+/** `cli`: the build of Backhaul to start (its dist/cli.mjs); the peers take none. */
+const STARTERS: Record<PeerName, (t: BenchTopology, cli?: string) => Promise<PeerPath>> = {
   direct: startDirect,
   backhaul: startBackhaul,
   sshuttle: startSshuttle,
@@ -37,12 +44,6 @@ const STARTERS: Record<PeerName, (t: BenchTopology) => Promise<PeerPath>> = {
 };
 
 const log = (line: string): void => void process.stderr.write(`bench: ${line}\n`);
-const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
-
-function once(run: () => Promise<void>): () => Promise<void> {
-  let promise: Promise<void> | undefined;
-  return () => (promise ??= run());
-}
 
 // What is up right now, so Ctrl-C and the time limit still take it all down. Each cleanup is
 // shared: the signal handler and the finally blocks may both ask for it, and both wait for it.
@@ -65,25 +66,28 @@ async function runPeer(
   t: BenchTopology,
   name: PeerName,
   options: SshBenchOptions,
+  planned: PlannedRow,
+  label: string,
 ): Promise<{ row: ResultRow; healthy: boolean }> {
+  const build = planned.variant ? { variant: planned.variant.name } : {};
   const skipped = name === "sshuttle" ? sshuttleSkipReason() : undefined;
   if (skipped) return { row: { name, skipped }, healthy: true };
-  log(`${name}: setting up`);
+  log(`${label}: setting up`);
   let path: PeerPath;
   try {
-    path = await STARTERS[name](t);
+    path = await STARTERS[name](t, planned.variant?.cli);
   } catch (error) {
     // Each starter takes down what it set up before it throws.
-    return { row: { name, error: `setup failed: ${message(error)}` }, healthy: true };
+    return { row: { name, ...build, error: `setup failed: ${message(error)}` }, healthy: true };
   }
   const stop = once(() => path.stop());
   activeStop = stop;
-  const row: ResultRow = { name, setup: path.setup };
+  const row: ResultRow = { name, ...build, setup: path.setup };
   try {
     log(
       options.only === "latency"
-        ? `${name}: round trips, ${options.requests} GETs`
-        : `${name}: iperf3 up and down, round trips, ${options.requests} GETs, ${options.dnsQueries} digs`,
+        ? `${label}: round trips, ${options.requests} GETs`
+        : `${label}: iperf3 up and down, round trips, ${options.requests} GETs, ${options.dnsQueries} digs`,
     );
     row.peer = await measurePath(t, path, options);
   } catch (error) {
@@ -100,9 +104,13 @@ async function runPeer(
   }
 }
 
-async function runRow(t: BenchTopology, name: RowName, options: SshBenchOptions) {
-  if (isPeer(name)) return runPeer(t, name, options);
-  log(`raw channel: ${options.rawBytes / 2 ** 20} MiB each way`);
+async function runRow(t: BenchTopology, planned: PlannedRow, options: SshBenchOptions, round: number) {
+  const { name } = planned;
+  const label =
+    (options.rounds > 1 ? `round ${round + 1} ` : "") +
+    (planned.variant ? `${name} ${planned.variant.name}` : name === "raw" ? "raw channel" : name);
+  if (isPeer(name)) return runPeer(t, name, options, planned, label);
+  log(`${label}: ${options.rawBytes / 2 ** 20} MiB each way`);
   try {
     return { row: { name, ceiling: await measureCeiling(t, options.rawBytes) }, healthy: true };
   } catch (error) {
@@ -115,44 +123,62 @@ async function main(): Promise<number> {
   const skip =
     netnsSkipReason({ tun: true, tools: ["ip", "iperf3", "dig", "dnsmasq", "sysctl", "getconf", "bash"] }) ??
     sshdSkipReason() ??
-    (existsSync(`${ROOT}dist/cli.mjs`) ? undefined : "dist/ is not built: run `npm run build` first");
+    (options.variants.length === 0
+      ? existsSync(`${ROOT}dist/cli.mjs`)
+        ? undefined
+        : "dist/ is not built: run `npm run build` first"
+      : options.variants
+          .map((v) => (existsSync(v.cli) ? undefined : `${v.cli} does not exist`))
+          .find(Boolean));
   if (skip) {
     log(`not run: ${skip}`);
     return 0;
   }
   const started = Date.now();
-  setTimeout(() => abort(`over ${OVERALL_LIMIT_MS / 60_000} minutes`, 1), OVERALL_LIMIT_MS).unref();
-  const rows: ResultRow[] = [];
+  const limitMs = overallLimitMs(options);
+  setTimeout(() => abort(`over ${limitMs / 60_000} minutes`, 1), limitMs).unref();
+  const rounds: ResultRow[][] = [];
   log("building R, L, S and the two sshd");
   topology = await buildTopology();
   try {
-    for (const [index, name] of options.rows.entries()) {
-      if (interrupted) break;
-      const { row, healthy } = await runRow(topology, name, options);
-      rows.push(row);
-      if (!healthy) {
-        const rest = options.rows.slice(index + 1);
-        rows.push(
-          ...rest.map((skipped) => ({ name: skipped, skipped: `not run: ${name} was not taken down` })),
-        );
-        break;
+    // A path not taken down may have left R or L changed: nothing after it is measured.
+    let notTakenDown: string | undefined;
+    for (let round = 0; round < options.rounds && !interrupted && !notTakenDown; round++) {
+      const measured: ResultRow[] = [];
+      rounds.push(measured);
+      for (const planned of roundPlan(options, round)) {
+        if (interrupted || notTakenDown) break;
+        const { row, healthy } = await runRow(topology, planned, options, round);
+        measured.push(row);
+        if (!healthy)
+          notTakenDown = planned.variant ? `${planned.name} ${planned.variant.name}` : planned.name;
       }
+    }
+    if (notTakenDown) {
+      const skipped = `not run: ${notTakenDown} was not taken down`;
+      rounds.push(
+        roundPlan(options, 0).map(({ name, variant }) => ({
+          name,
+          ...(variant ? { variant: variant.name } : {}),
+          skipped,
+        })),
+      );
     }
   } finally {
     await cleanupAll();
   }
   if (interrupted) return 130;
+  const rows = foldRounds(options, rounds);
   const { ratios, overDirect } = computeRatios(rows);
-  process.stdout.write(`${formatTable(rows, ratios, overDirect)}\n`);
-  writeJson(options.out, options, rows, ratios, overDirect);
-  log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s; results in ${options.out}`);
-  return rows.some((row) => row.error) ? 1 : 0;
+  const variantRatios = computeVariantRatios(rows);
+  return publishResults({
+    table: formatTable(rows, ratios, overDirect, variantRatios),
+    out: options.out,
+    write: () => writeJson(options.out, options, rows, ratios, overDirect, variantRatios),
+    started,
+    failed: rows.some((row) => row.error),
+    log,
+  });
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    log(message(error));
-    void cleanupAll().finally(() => process.exit(1));
-  },
-);
+runBench(main, log, cleanupAll);

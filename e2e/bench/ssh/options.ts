@@ -1,12 +1,24 @@
 // Command-line flags of `npm run bench` (e2e/bench/ssh.bench.ts).
+import { isAbsolute, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { list, positiveInteger } from "../flags.js";
 import { PEER_NAMES, type PeerName } from "./path.js";
 
 export const ROW_NAMES = [...PEER_NAMES, "raw"] as const;
 export type RowName = (typeof ROW_NAMES)[number];
 
+/** A build of Backhaul to measure: a copy of dist/ (cli.mjs beside helper-local.mjs and agent/). */
+export interface Variant {
+  name: string;
+  cli: string;
+}
+
 export interface SshBenchOptions {
   rows: RowName[];
+  /** Backhaul's builds, each measured once a round; none given: dist/cli.mjs, as one plain row. */
+  variants: Variant[];
+  /** Each round measures every row once; the variants' order rotates from one round to the next. */
+  rounds: number;
   /** "latency": only the round trips and the GETs (no iperf3, dig or CPU figures): a quick A/B. */
   only?: "latency";
   /** iperf3 -t, per direction. */
@@ -21,14 +33,19 @@ export interface SshBenchOptions {
 
 export const USAGE = `usage: tsx e2e/bench/ssh.bench.ts [--path direct,backhaul,sshuttle,ssh-w,raw] [--seconds 5]
        [--requests 200] [--dns-queries 50] [--round-trips 1000] [--raw-mb 1024] [--out FILE]
-       [--only latency]`;
+       [--only latency] [--variant NAME=PATH/TO/cli.mjs ...] [--rounds 1]`;
 
-function integer(flag: string, value: string, max: number): number {
-  const number = Number(value);
-  if (!Number.isInteger(number) || number <= 0 || number > max) {
-    throw new Error(`--${flag} must be an integer in 1..${max}, got ${value}\n${USAGE}`);
-  }
-  return number;
+const integer = (flag: string, value: string, max: number): number =>
+  positiveInteger(flag, value, max, USAGE);
+
+function parseVariant(spec: string, taken: readonly Variant[]): Variant {
+  const at = spec.indexOf("=");
+  const name = spec.slice(0, at);
+  if (at <= 0 || at === spec.length - 1) throw new Error(`--variant takes NAME=PATH, got ${spec}\n${USAGE}`);
+  // The name labels its row and its ratio line: two alike could not be told apart.
+  if (taken.some((variant) => variant.name === name)) throw new Error(`--variant ${name} given twice`);
+  const file = spec.slice(at + 1);
+  return { name, cli: isAbsolute(file) ? file : resolve(file) };
 }
 
 export function parseOptions(argv: string[], defaultOut: string): SshBenchOptions {
@@ -43,24 +60,30 @@ export function parseOptions(argv: string[], defaultOut: string): SshBenchOption
       "raw-mb": { type: "string", default: "1024" },
       out: { type: "string", default: defaultOut },
       only: { type: "string" },
+      variant: { type: "string", multiple: true, default: [] },
+      rounds: { type: "string", default: "1" },
     },
   });
   if (values.only !== undefined && values.only !== "latency") {
     throw new Error(`--only takes latency, got ${values.only}\n${USAGE}`);
   }
-  const rows = values.path
-    .split(",")
-    .map((item) => item.trim())
-    .filter(Boolean)
-    .map((item): RowName => {
-      // "ssh-w" on the command line: no space to quote.
-      const known = ROW_NAMES.find((name) => name === item.replace("ssh-w", "ssh -w"));
-      if (!known)
-        throw new Error(`--path takes direct, backhaul, sshuttle, ssh-w, raw; got ${item}\n${USAGE}`);
-      return known;
-    });
+  const rows = list(values.path).map((item): RowName => {
+    // "ssh-w" on the command line: no space to quote.
+    const known = ROW_NAMES.find((name) => name === item.replace("ssh-w", "ssh -w"));
+    if (!known) throw new Error(`--path takes direct, backhaul, sshuttle, ssh-w, raw; got ${item}\n${USAGE}`);
+    return known;
+  });
+  const variants = values.variant.reduce<Variant[]>(
+    (taken, spec) => [...taken, parseVariant(spec, taken)],
+    [],
+  );
+  if (variants.length > 0 && !rows.includes("backhaul")) {
+    throw new Error(`--variant needs backhaul among --path\n${USAGE}`);
+  }
   return {
     rows: values.only === "latency" ? rows.filter((row) => row !== "raw") : rows,
+    variants,
+    rounds: integer("rounds", values.rounds, 100),
     ...(values.only === "latency" ? { only: "latency" as const } : {}),
     seconds: integer("seconds", values.seconds, 60),
     requests: integer("requests", values.requests, 10_000),

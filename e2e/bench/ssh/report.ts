@@ -4,9 +4,12 @@ import { writeBenchJson } from "../report-json.js";
 import type { CeilingResult } from "./ceiling.js";
 import type { PeerMeasurement } from "./measure.js";
 import type { RowName, SshBenchOptions } from "./options.js";
+import type { VariantRatios } from "./variants.js";
 
 export interface ResultRow {
   name: RowName;
+  /** Backhaul's build, under --variant. */
+  variant?: string;
   setup?: string;
   peer?: PeerMeasurement;
   ceiling?: CeilingResult;
@@ -97,7 +100,7 @@ const HEADER = [
 ];
 
 function cells(row: ResultRow, note: (text: string) => number): string[] {
-  const label = row.name === "raw" ? "raw channel" : row.name;
+  const label = row.name === "raw" ? "raw channel" : row.variant ? `${row.name} ${row.variant}` : row.name;
   const problem = row.error ?? row.skipped;
   if (problem || (!row.peer && !row.ceiling)) {
     const index = note(`${label}: ${problem ?? "no result"}`);
@@ -127,8 +130,7 @@ function cells(row: ResultRow, note: (text: string) => number): string[] {
   ];
 }
 
-function ratioLine(ratio: Ratios): string {
-  const name = ratio.against === "raw" ? "raw channel" : ratio.against;
+function ratioLine(label: string, ratio: Omit<Ratios, "against">): string {
   const parts = [
     times("up", ratio.up),
     times("down", ratio.down),
@@ -138,13 +140,14 @@ function ratioLine(ratio: Ratios): string {
     times("CPU R", ratio.remoteCpu),
     times("CPU L", ratio.localCpu),
   ];
-  return `Backhaul ÷ ${name}:`.padEnd(26) + parts.filter(Boolean).join("  ");
+  return `${label}:`.padEnd(26) + parts.filter(Boolean).join("  ");
 }
 
 export function formatTable(
   rows: readonly ResultRow[],
   ratios: readonly Ratios[],
   overDirect?: OverDirect,
+  variantRatios: readonly VariantRatios[] = [],
 ): string {
   const notes: string[] = [];
   const note = (text: string): number => notes.push(`[${notes.length + 1}] ${text}`);
@@ -167,8 +170,11 @@ export function formatTable(
     widths.map((w) => "-".repeat(w)).join("  "),
     ...lines.map(render),
     "",
-    ...ratios.map(ratioLine),
+    ...ratios.map((ratio) =>
+      ratioLine(`Backhaul ÷ ${ratio.against === "raw" ? "raw channel" : ratio.against}`, ratio),
+    ),
     ...direct,
+    ...variantRatios.map((ratio) => ratioLine(`${ratio.variant} ÷ ${ratio.against}`, ratio)),
     "",
     "Ratios: Backhaul's figure ÷ the peer's: up and down above 1× are faster; GETs (total time), RR,",
     "DNS and CPU above 1× are slower or costlier. Backhaul − direct: what the tunnel adds.",
@@ -179,6 +185,12 @@ export function formatTable(
     "raw channel: one ssh2 exec channel L <-> R (aes128-gcm): up = R -> L, down = L -> R.",
     "CPU s/GB: utime+stime of every process in R / in L (sshd, ssh, sudo, agent, CLI, Python) during",
     "the iperf3 and RR runs ÷ bytes moved by iperf3. All SSH paths use aes128-gcm@openssh.com.",
+    ...(variantRatios.length > 0
+      ? [
+          "backhaul NAME: one build each (--variant); NAME ÷ FIRST: that build's figure ÷ the first's,",
+          "read as above. Backhaul ÷ peer and − direct use the first build. Several rounds: medians.",
+        ]
+      : []),
     ...notes,
   ].join("\n");
 }
@@ -189,6 +201,7 @@ export function writeJson(
   rows: readonly ResultRow[],
   ratios: readonly Ratios[],
   overDirect?: OverDirect,
+  variantRatios: readonly VariantRatios[] = [],
 ): void {
-  writeBenchJson(file, { options, rows, ratios, backhaulOverDirect: overDirect ?? null });
+  writeBenchJson(file, { options, rows, ratios, backhaulOverDirect: overDirect ?? null, variantRatios });
 }
