@@ -9,6 +9,7 @@
  * Needs root; otherwise says why and exits 0. Flags: see nat/options.ts (--mtu, --family, ...).
  */
 import { netnsSkipReason } from "../netns/index.js";
+import { message, once, publishResults, runBench } from "./bench-run.js";
 import { measure } from "./nat/measure.js";
 import { parseOptions, PATH_NAMES, type BenchOptions, type PathName } from "./nat/options.js";
 import type { BenchPath } from "./nat/path.js";
@@ -25,7 +26,6 @@ const BUILDERS: Record<PathName, (mtu: number) => Promise<BenchPath>> = {
 };
 
 const log = (line: string): void => void process.stderr.write(`bench:nat: ${line}\n`);
-const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 // The path being measured, so Ctrl-C still removes its namespaces and processes. Its cleanup is
 // shared: the signal handler and runPath's finally may both ask for it, and both must wait for it.
@@ -38,11 +38,6 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     // Mid-build there is nothing to clean yet: runPath cleans what the build returns, main stops.
     if (current) void current.cleanup().finally(() => process.exit(130));
   });
-}
-
-function once(run: () => Promise<void>): () => Promise<void> {
-  let promise: Promise<void> | undefined;
-  return () => (promise ??= run());
 }
 
 async function runPath(name: PathName, mtu: number, options: BenchOptions): Promise<ResultRow[]> {
@@ -114,16 +109,14 @@ async function main(): Promise<number> {
     return x.map((v, i) => v - (y[i] ?? 0)).find((d) => d !== 0) ?? 0;
   });
   const ratios = computeRatios(rows);
-  process.stdout.write(`${formatTable(rows, ratios)}\n`);
-  writeJson(options.out, options, rows, ratios);
-  log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s; results in ${options.out}`);
-  return rows.some((row) => row.error) ? 1 : 0;
+  return publishResults({
+    table: formatTable(rows, ratios),
+    out: options.out,
+    write: () => writeJson(options.out, options, rows, ratios),
+    started,
+    failed: rows.some((row) => row.error),
+    log,
+  });
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    log(message(error));
-    process.exit(1);
-  },
-);
+runBench(main, log);

@@ -1,5 +1,6 @@
 // Command-line flags of `npm run bench:nat`; every list flag takes comma-separated values.
 import { parseArgs } from "node:util";
+import { list, positiveInteger as integerFlag } from "../flags.js";
 
 export const PATH_NAMES = ["kernel", "slirp4netns", "backhaul"] as const;
 export type PathName = (typeof PATH_NAMES)[number];
@@ -18,20 +19,8 @@ export interface BenchOptions {
 export const USAGE = `usage: tsx e2e/bench/nat.bench.ts [--mtu 1500,65520] [--family 4,6]
        [--path kernel,slirp4netns,backhaul] [--seconds 5] [--round-trips 2000] [--out FILE]`;
 
-function list(value: string): string[] {
-  return value
-    .split(",")
-    .map((item) => item.trim())
-    .filter(Boolean);
-}
-
-function positiveInteger(flag: string, value: string, max: number): number {
-  const number = Number(value);
-  if (!Number.isInteger(number) || number <= 0 || number > max) {
-    throw new Error(`--${flag} must be an integer in 1..${max}, got ${value}\n${USAGE}`);
-  }
-  return number;
-}
+const positiveInteger = (flag: string, value: string, max: number): number =>
+  integerFlag(flag, value, max, USAGE);
 
 export function parseOptions(argv: string[], defaultOut: string): BenchOptions {
   const { values } = parseArgs({
