@@ -21,13 +21,12 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { test } from "node:test";
 import { attachHelperControl, openHelperLink } from "../src/main/broker/helper/helper-client.js";
 import { TEST_EXIT_OPTIONS, testAgentLink } from "../src/main/broker/helper/testing.js";
 import { forwardLines, splitLines } from "../src/helper/line-socket.js";
 import { encodeLine, MAX_HELPER_LINE, parseEvent } from "../src/shared/helper-protocol.js";
-import { BUILT_HELPER, helperNotBuilt, supervisedHelper } from "./local-helper/built.js";
-import { skipSaying } from "./netns/preconditions.js";
+import { BUILT_HELPER, helperNotBuilt, testSupervisedHelper } from "./local-helper/built.js";
+import { testWhere } from "./netns/preconditions.js";
 
 const FLOOD_FRAMES = 320;
 const KEYS_PER_FRAME = 256; // the most a STATS frame may carry
@@ -54,92 +53,79 @@ async function until(check: () => boolean, timeoutMs: number, what: string): Pro
   }
 }
 
-test(
+testSupervisedHelper(
   "an agent's STATS flood leaves the helper's memory and main's progress bounded; the readiness probe logs nothing",
   { timeout: 120_000 },
-  async (t) => {
-    const unbuilt = helperNotBuilt();
-    if (unbuilt) return skipSaying(t, unbuilt);
-    const logs: string[] = [];
-    const supervisor = supervisedHelper(logs);
-    try {
-      const endpoint = await supervisor.endpoint();
-      const pid = supervisor.pid;
-      assert.ok(pid, "a helper process");
+  async ({ endpoint, pid, logs }, t) => {
+    const link = await openHelperLink(endpoint, TEST_EXIT_OPTIONS);
+    const agent = testAgentLink(link.socket);
+    link.socket.resume();
+    const control = await attachHelperControl(endpoint, link.linkId);
+    const progress: Record<string, number>[] = [];
+    let longestProgressLine = 0;
+    splitLines(
+      control,
+      MAX_HELPER_LINE,
+      (line) => {
+        const event = parseEvent(line);
+        if (event.type !== "progress") return;
+        progress.push(event.extra);
+        longestProgressLine = Math.max(longestProgressLine, line.length);
+      },
+      () => assert.fail("the helper sent a line over MAX_HELPER_LINE"),
+    );
+    control.resume();
+    await agent.ready;
 
-      const link = await openHelperLink(endpoint, TEST_EXIT_OPTIONS);
-      const agent = testAgentLink(link.socket);
-      link.socket.resume();
-      const control = await attachHelperControl(endpoint, link.linkId);
-      const progress: Record<string, number>[] = [];
-      let longestProgressLine = 0;
-      splitLines(
-        control,
-        MAX_HELPER_LINE,
-        (line) => {
-          const event = parseEvent(line);
-          if (event.type !== "progress") return;
-          progress.push(event.extra);
-          longestProgressLine = Math.max(longestProgressLine, line.length);
-        },
-        () => assert.fail("the helper sent a line over MAX_HELPER_LINE"),
-      );
-      control.resume();
-      await agent.ready;
-
-      for (let frame = 0; frame < FLOOD_FRAMES; frame++) {
-        const extra: Record<string, number> = {};
-        for (let key = 0; key < KEYS_PER_FRAME; key++) extra[`agent.flood${frame}.${key}`] = key;
-        // A full link queue drops the frame: wait and send it again, so that every one arrives.
-        while (!agent.sendStats(extra)) {
-          await Promise.race([
-            new Promise<void>((resolve) => agent.once("drain", () => resolve())),
-            new Promise((resolve) => setTimeout(resolve, 20)),
-          ]);
-        }
+    for (let frame = 0; frame < FLOOD_FRAMES; frame++) {
+      const extra: Record<string, number> = {};
+      for (let key = 0; key < KEYS_PER_FRAME; key++) extra[`agent.flood${frame}.${key}`] = key;
+      // A full link queue drops the frame: wait and send it again, so that every one arrives.
+      while (!agent.sendStats(extra)) {
+        await Promise.race([
+          new Promise<void>((resolve) => agent.once("drain", () => resolve())),
+          new Promise((resolve) => setTimeout(resolve, 20)),
+        ]);
       }
-      assert.ok(agent.sendStats({ "agent.routes": 1, "agent.ready": 1 }));
-      // The link delivers in order: once this arrives, the helper has handled the whole flood.
-      await until(() => progress.at(-1)?.["agent.ready"] === 1, 90_000, "the final progress");
-
-      const peak = memoryMiB(pid, "VmHWM");
-      t.diagnostic(
-        `helper peak RSS ${peak.toFixed(0)} MiB (now ${memoryMiB(pid, "VmRSS").toFixed(0)} MiB), ` +
-          `${progress.length} progress lines, the longest ${longestProgressLine} bytes`,
-      );
-      assert.ok(
-        peak < PEAK_RSS_BOUND_MIB,
-        `the helper's peak RSS ${peak.toFixed(0)} MiB < ${PEAK_RSS_BOUND_MIB} MiB`,
-      );
-      assert.deepEqual(progress.at(-1), { "agent.routes": 1, "agent.ready": 1 });
-      assert.ok(
-        longestProgressLine <= PROGRESS_LINE_BOUND,
-        `progress lines stay small (longest ${longestProgressLine} bytes)`,
-      );
-      assert.ok(
-        !progress.some((extra) => Object.keys(extra).some((key) => key.startsWith("agent.flood"))),
-        "no flood key reaches main",
-      );
-
-      agent.close("test done");
-      await agent.closed;
-      // The supervisor's readiness probe connected and hung up without a byte: that is no refusal.
-      const refused = logs.filter((line) => /refused a connection/.test(line));
-      assert.deepEqual(refused, [], "the helper logged no refusal");
-    } finally {
-      await supervisor.stop();
     }
+    assert.ok(agent.sendStats({ "agent.routes": 1, "agent.ready": 1 }));
+    // The link delivers in order: once this arrives, the helper has handled the whole flood.
+    await until(() => progress.at(-1)?.["agent.ready"] === 1, 90_000, "the final progress");
+
+    const peak = memoryMiB(pid, "VmHWM");
+    t.diagnostic(
+      `helper peak RSS ${peak.toFixed(0)} MiB (now ${memoryMiB(pid, "VmRSS").toFixed(0)} MiB), ` +
+        `${progress.length} progress lines, the longest ${longestProgressLine} bytes`,
+    );
+    assert.ok(
+      peak < PEAK_RSS_BOUND_MIB,
+      `the helper's peak RSS ${peak.toFixed(0)} MiB < ${PEAK_RSS_BOUND_MIB} MiB`,
+    );
+    assert.deepEqual(progress.at(-1), { "agent.routes": 1, "agent.ready": 1 });
+    assert.ok(
+      longestProgressLine <= PROGRESS_LINE_BOUND,
+      `progress lines stay small (longest ${longestProgressLine} bytes)`,
+    );
+    assert.ok(
+      !progress.some((extra) => Object.keys(extra).some((key) => key.startsWith("agent.flood"))),
+      "no flood key reaches main",
+    );
+
+    agent.close("test done");
+    await agent.closed;
+    // The supervisor's readiness probe connected and hung up without a byte: that is no refusal.
+    const refused = logs.filter((line) => /refused a connection/.test(line));
+    assert.deepEqual(refused, [], "the helper logged no refusal");
   },
 );
 
-test(
+testWhere(
+  () =>
+    helperNotBuilt() ??
+    (process.getuid?.() === 0 ? undefined : "needs root: it starts the helper as root for another user"),
   "run as root for another user, the helper listens in a root-owned directory only that user can reach",
   { timeout: 60_000 },
-  async (t) => {
-    const unbuilt = helperNotBuilt();
-    if (unbuilt) return skipSaying(t, unbuilt);
-    if (process.getuid?.() !== 0)
-      return skipSaying(t, "needs root: it starts the helper as root for another user");
+  async () => {
     const user = 65534;
     const work = mkdtempSync(join(tmpdir(), "bh-helper-root-"));
     chmodSync(work, 0o755); // the user passes through it, as through /run/user

@@ -5,12 +5,8 @@
  * stops anyway is not started again. Needs no root and no namespace.
  */
 import assert from "node:assert/strict";
-import { test } from "node:test";
 import { attachHelperControl } from "../src/main/broker/helper/helper-client.js";
-import { helperNotBuilt, supervisedHelper } from "./local-helper/built.js";
-import { skipSaying } from "./netns/preconditions.js";
-
-const unbuilt = helperNotBuilt();
+import { testSupervisedHelper } from "./local-helper/built.js";
 
 /** Long enough for a signal to be handled and a restart (first after 250 ms) to begin. */
 const SETTLE_MS = 1_000;
@@ -24,13 +20,10 @@ function alive(pid: number): boolean {
   }
 }
 
-test("a supervised helper leaves SIGINT to main and stops when main asks", { timeout: 30_000 }, async (t) => {
-  if (unbuilt) return skipSaying(t, unbuilt);
-  const logs: string[] = [];
-  const supervisor = supervisedHelper(logs);
-  try {
-    const endpoint = await supervisor.endpoint();
-    const pid = supervisor.pid ?? 0;
+testSupervisedHelper(
+  "a supervised helper leaves SIGINT to main and stops when main asks",
+  { timeout: 30_000 },
+  async ({ supervisor, endpoint, pid, logs }) => {
     const exits: unknown[] = [];
     supervisor.on("exited", (info) => exits.push(info));
     process.kill(pid, "SIGINT");
@@ -40,33 +33,22 @@ test("a supervised helper leaves SIGINT to main and stops when main asks", { tim
     await assert.rejects(attachHelperControl(endpoint, "no-such-link"), /no such link/, "and answers");
     await supervisor.stop();
     assert.ok(!alive(pid), "main's shutdown stops it");
-  } finally {
-    await supervisor.stop();
-  }
-});
+  },
+);
 
-test(
+testSupervisedHelper(
   "once a shutdown is under way, a helper that exits is not started again",
   { timeout: 30_000 },
-  async (t) => {
-    if (unbuilt) return skipSaying(t, unbuilt);
-    const logs: string[] = [];
-    const supervisor = supervisedHelper(logs);
-    try {
-      await supervisor.endpoint();
-      const pid = supervisor.pid ?? 0;
-      const started: unknown[] = [];
-      supervisor.on("started", (next) => started.push(next));
-      const exited = new Promise<{ expected: boolean }>((resolve) => supervisor.once("exited", resolve));
-      supervisor.holdRestarts();
-      process.kill(pid, "SIGTERM"); // as a service manager stops every process of the service
-      assert.equal((await exited).expected, true, "an exit during a shutdown is expected");
-      await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
-      assert.deepEqual(started, [], `nothing started; log:\n${logs.join("\n")}`);
-      assert.ok(!logs.some((line) => /starting it again/.test(line)), logs.join("\n"));
-      await assert.rejects(supervisor.endpoint(), /stopped/, "nor on request");
-    } finally {
-      await supervisor.stop();
-    }
+  async ({ supervisor, pid, logs }) => {
+    const started: unknown[] = [];
+    supervisor.on("started", (next) => started.push(next));
+    const exited = new Promise<{ expected: boolean }>((resolve) => supervisor.once("exited", resolve));
+    supervisor.holdRestarts();
+    process.kill(pid, "SIGTERM"); // as a service manager stops every process of the service
+    assert.equal((await exited).expected, true, "an exit during a shutdown is expected");
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+    assert.deepEqual(started, [], `nothing started; log:\n${logs.join("\n")}`);
+    assert.ok(!logs.some((line) => /starting it again/.test(line)), logs.join("\n"));
+    await assert.rejects(supervisor.endpoint(), /stopped/, "nor on request");
   },
 );

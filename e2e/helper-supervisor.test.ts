@@ -7,67 +7,55 @@
 import assert from "node:assert/strict";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { test } from "node:test";
 import { HelperSupervisor } from "../src/main/broker/helper/supervisor.js";
 import { attachHelperControl, HelperRefusedError } from "../src/main/broker/helper/helper-client.js";
-import { BUILT_HELPER, helperNotBuilt, supervisedHelper } from "./local-helper/built.js";
+import { BUILT_HELPER, helperNotBuilt, testSupervisedHelper } from "./local-helper/built.js";
+import { testWhere } from "./netns/preconditions.js";
 
-const skip = helperNotBuilt();
-if (skip) console.log(`# helper-supervisor: skipped: ${skip}`);
-
-test(
+testSupervisedHelper(
   "the supervisor starts the helper privately, restarts it when it dies, and stops it",
-  { skip, timeout: 60_000 },
-  async () => {
-    const logs: string[] = [];
-    const supervisor = supervisedHelper(logs);
-    try {
-      const endpoint = await supervisor.endpoint();
-      const pid = supervisor.pid;
-      assert.ok(pid, "a child process");
-      const dir = join(endpoint.socketPath, "..");
-      assert.equal(statSync(dir).mode & 0o777, 0o700);
-      assert.equal(statSync(join(dir, "token")).mode & 0o777, 0o600);
-      assert.equal(statSync(endpoint.socketPath).mode & 0o777, 0o600);
-      const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8");
-      assert.ok(!argv.includes(endpoint.token), "the token is not in the helper's argv");
-      assert.ok(
-        !readFileSync(`/proc/${pid}/environ`, "utf8").includes(endpoint.token),
-        "nor in its environment",
-      );
-      await assert.rejects(
-        attachHelperControl({ ...endpoint, token: "0".repeat(64) }, "x"),
-        HelperRefusedError,
-      );
+  { timeout: 60_000 },
+  async ({ supervisor, endpoint, pid, logs }) => {
+    const dir = join(endpoint.socketPath, "..");
+    assert.equal(statSync(dir).mode & 0o777, 0o700);
+    assert.equal(statSync(join(dir, "token")).mode & 0o777, 0o600);
+    assert.equal(statSync(endpoint.socketPath).mode & 0o777, 0o600);
+    const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+    assert.ok(!argv.includes(endpoint.token), "the token is not in the helper's argv");
+    assert.ok(
+      !readFileSync(`/proc/${pid}/environ`, "utf8").includes(endpoint.token),
+      "nor in its environment",
+    );
+    await assert.rejects(
+      attachHelperControl({ ...endpoint, token: "0".repeat(64) }, "x"),
+      HelperRefusedError,
+    );
 
-      const restarted = new Promise<number | null>((resolve) => supervisor.once("started", resolve));
-      process.kill(pid, "SIGKILL");
-      const next = await restarted;
-      assert.ok(next && next !== pid, "a new helper process");
-      assert.ok(
-        logs.some((line) => /local helper exited/.test(line)),
-        logs.join("\n"),
-      );
-      const again = await supervisor.endpoint();
-      assert.equal(again.token, endpoint.token);
-      await assert.rejects(attachHelperControl(again, "no-such-link"), /no such link/);
+    const restarted = new Promise<number | null>((resolve) => supervisor.once("started", resolve));
+    process.kill(pid, "SIGKILL");
+    const next = await restarted;
+    assert.ok(next && next !== pid, "a new helper process");
+    assert.ok(
+      logs.some((line) => /local helper exited/.test(line)),
+      logs.join("\n"),
+    );
+    const again = await supervisor.endpoint();
+    assert.equal(again.token, endpoint.token);
+    await assert.rejects(attachHelperControl(again, "no-such-link"), /no such link/);
 
-      await supervisor.stop();
-      assert.throws(() => process.kill(next, 0), /ESRCH/, "the helper is gone");
-      assert.ok(!existsSync(dir), "the control directory is removed");
-    } finally {
-      await supervisor.stop();
-    }
+    await supervisor.stop();
+    assert.throws(() => process.kill(next, 0), /ESRCH/, "the helper is gone");
+    assert.ok(!existsSync(dir), "the control directory is removed");
   },
 );
 
 const noGraphicalSudo = ["/usr/bin/pkexec", "/usr/bin/kdesudo"].every((path) => !existsSync(path));
-test(
+testWhere(
+  () =>
+    helperNotBuilt() ??
+    (noGraphicalSudo ? undefined : "pkexec or kdesudo is installed: elevating would prompt"),
   "when elevation is needed but cannot happen, the helper runs unprivileged and says what that costs",
-  {
-    skip: skip ?? (noGraphicalSudo ? undefined : "pkexec or kdesudo is installed: elevating would prompt"),
-    timeout: 60_000,
-  },
+  { timeout: 60_000 },
   async () => {
     const logs: string[] = [];
     const supervisor = new HelperSupervisor({

@@ -1,11 +1,14 @@
 // The bundled local helper (dist/helper-local.mjs) as the e2e suites start it: under main's
 // supervisor, or by hand in a namespace; unprivileged, its log kept for the assertions.
+import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { TestContext, TestOptions } from "node:test";
 import type { HelperEndpoint } from "../../src/main/broker/helper/helper-client.js";
 import { HelperSupervisor } from "../../src/main/broker/helper/supervisor.js";
 import type { ManagedProcess, NetworkNamespace } from "../netns/index.js";
+import { testWhere } from "../netns/preconditions.js";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 export const BUILT_HELPER = join(ROOT, "dist/helper-local.mjs");
@@ -21,6 +24,37 @@ export function supervisedHelper(logs: string[]): HelperSupervisor {
     helperPath: BUILT_HELPER,
     elevation: "never",
     log: (line) => logs.push(line),
+  });
+}
+
+/** A supervised helper that has started: its endpoint, its process and its log so far. */
+export interface StartedHelper {
+  supervisor: HelperSupervisor;
+  endpoint: HelperEndpoint;
+  pid: number;
+  logs: string[];
+}
+
+/**
+ * A test against the built helper under main's supervisor (supervisedHelper), started before
+ * `body` and stopped after it; skipped, saying why, where dist/ is not built.
+ */
+export function testSupervisedHelper(
+  name: string,
+  options: TestOptions,
+  body: (helper: StartedHelper, t: TestContext) => Promise<void>,
+): void {
+  testWhere(helperNotBuilt, name, options, async (t) => {
+    const logs: string[] = [];
+    const supervisor = supervisedHelper(logs);
+    try {
+      const endpoint = await supervisor.endpoint();
+      const pid = supervisor.pid;
+      assert.ok(pid, "a helper process");
+      await body({ supervisor, endpoint, pid, logs }, t);
+    } finally {
+      await supervisor.stop();
+    }
   });
 }
 

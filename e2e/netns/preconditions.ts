@@ -3,6 +3,7 @@
 import { spawnSync } from "node:child_process";
 import { accessSync, constants, existsSync, readFileSync } from "node:fs";
 import { delimiter, join } from "node:path";
+import { test, type TestContext, type TestOptions } from "node:test";
 
 export interface NetnsRequirements {
   /** The suite opens TUN devices. */
@@ -103,4 +104,21 @@ export function netnsSkipReason(requirements: NetnsRequirements = {}): string | 
 export function skipSaying(t: { name: string; skip(message?: string): void }, reason: string): void {
   console.log(`skipped: "${t.name}": ${reason}`);
   t.skip(reason);
+}
+
+/**
+ * node:test's test(), run where `unmet()` gives no reason and skipped (skipSaying) where it does;
+ * `unmet` is asked as the test starts, not as the file loads.
+ */
+export function testWhere(
+  unmet: () => string | undefined,
+  name: string,
+  options: TestOptions,
+  body: (t: TestContext) => Promise<void> | void,
+): void {
+  test(name, options, async (t) => {
+    const reason = unmet();
+    if (reason) return skipSaying(t, reason);
+    await body(t);
+  });
 }
