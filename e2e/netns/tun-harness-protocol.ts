@@ -1,5 +1,5 @@
-// JSON lines between a test and tun-harness.ts (the process that owns a TUN device inside a
-// namespace, since the test process itself cannot enter one). Packets travel as base64.
+// What a test asks of tun-harness.ts (the process that owns a TUN device inside a namespace, since
+// the test process itself cannot enter one), over child-rpc.ts. Packets travel as base64.
 import type { TunStats } from "../../src/helper/tun/index.js";
 
 export interface TunConfig {
@@ -11,16 +11,17 @@ export interface TunConfig {
   routes: string[];
 }
 
-export type HarnessRequest =
-  | { id: number; op: "open"; config: TunConfig }
-  | { id: number; op: "write"; packets: string[] }
-  | { id: number; op: "stats" }
-  | { id: number; op: "pause" }
-  | { id: number; op: "resume" }
-  | { id: number; op: "close" };
+export type HarnessCommands = {
+  /** Opens the device, gives it its addresses and routes; answers its name. */
+  open: { args: TunConfig; result: string };
+  /** Writes packets (base64); answers how many the device took. */
+  write: { args: string[]; result: number };
+  pause: { args: null; result: void };
+  resume: { args: null; result: void };
+  stats: { args: null; result: TunStats };
+  /** Closes the device and stops reading requests; answers its final stats. */
+  close: { args: null; result: TunStats };
+};
 
-export type HarnessMessage =
-  | { event: "packets"; packets: string[] }
-  | { event: "reply"; id: number; name?: string; written?: number; stats?: TunStats }
-  | { event: "failed"; id: number; message: string; code?: string }
-  | { event: "tun-error"; message: string; code?: string };
+export type HarnessEvent =
+  { event: "packets"; packets: string[] } | { event: "tun-error"; message: string; code?: string };
