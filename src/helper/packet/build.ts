@@ -86,6 +86,46 @@ function ensureRoom(out: Buffer, offset: number, length: number): void {
   }
 }
 
+/**
+ * Checks that the IP header and `payloadLength` bytes fit at `offset`, writes the header, and
+ * returns where its payload starts.
+ */
+function beginPacket(
+  out: Buffer,
+  offset: number,
+  spec: IpSpec,
+  protocol: number,
+  payloadLength: number,
+): number {
+  ensureRoom(out, offset, ipHeaderLength(spec) + payloadLength);
+  return offset + writeIpHeader(out, offset, spec, protocol, payloadLength);
+}
+
+/** A `build*` from its `*PacketLength` and `write*`: an exact-size Buffer, written at offset 0. */
+function allocating<Spec>(
+  length: (spec: Spec) => number,
+  write: (out: Buffer, offset: number, spec: Spec) => number,
+): (spec: Spec) => Buffer {
+  return (spec) => {
+    const out = Buffer.allocUnsafe(length(spec));
+    write(out, 0, spec);
+    return out;
+  };
+}
+
+/** The checksum of the transport bytes at [start, start + length), pseudo-header included. */
+function transportChecksum(
+  out: Buffer,
+  start: number,
+  length: number,
+  spec: IpSpec,
+  protocol: number,
+): number {
+  return finishChecksum(
+    sumWords(out, start, start + length, pseudoHeaderSum(spec.src, spec.dst, protocol, length)),
+  );
+}
+
 /** Writes the IP header for an upper-layer payload of `payloadLength` bytes; returns its length. */
 export function writeIpHeader(
   out: Buffer,
@@ -135,9 +175,7 @@ export function writeTcpPacket(out: Buffer, offset: number, spec: TcpSpec): numb
   if (headerLength > 60)
     throw new PacketError("invalid-spec", `TCP options of ${optionsLength} bytes exceed 40`);
   const segmentLength = headerLength + payload.length;
-  const total = ipHeaderLength(spec) + segmentLength;
-  ensureRoom(out, offset, total);
-  const t = offset + writeIpHeader(out, offset, spec, IpProtocol.TCP, segmentLength);
+  const t = beginPacket(out, offset, spec, IpProtocol.TCP, segmentLength);
   out.writeUInt16BE(spec.srcPort, t);
   out.writeUInt16BE(spec.dstPort, t + 2);
   out.writeUInt32BE(spec.seq >>> 0, t + 4);
@@ -151,21 +189,11 @@ export function writeTcpPacket(out: Buffer, offset: number, spec: TcpSpec): numb
     writeTcpOptions(out, t + TCP_HEADER_LENGTH, spec.options, optionsLength);
   if (payload instanceof Uint8Array) out.set(payload, t + headerLength);
   else payload.writeTo(out, t + headerLength);
-  const sum = sumWords(
-    out,
-    t,
-    t + segmentLength,
-    pseudoHeaderSum(spec.src, spec.dst, IpProtocol.TCP, segmentLength),
-  );
-  out.writeUInt16BE(finishChecksum(sum), t + 16);
-  return total;
+  out.writeUInt16BE(transportChecksum(out, t, segmentLength, spec, IpProtocol.TCP), t + 16);
+  return t + segmentLength - offset;
 }
 
-export function buildTcpPacket(spec: TcpSpec): Buffer {
-  const out = Buffer.allocUnsafe(tcpPacketLength(spec));
-  writeTcpPacket(out, 0, spec);
-  return out;
-}
+export const buildTcpPacket = allocating(tcpPacketLength, writeTcpPacket);
 
 export function udpPacketLength(spec: UdpSpec): number {
   return ipHeaderLength(spec) + UDP_HEADER_LENGTH + (spec.payload ?? EMPTY).length;
@@ -176,30 +204,18 @@ export function writeUdpPacket(out: Buffer, offset: number, spec: UdpSpec): numb
   const datagramLength = UDP_HEADER_LENGTH + payload.length;
   if (datagramLength > 0xffff)
     throw new PacketError("invalid-spec", `UDP datagram of ${datagramLength} bytes is too long`);
-  const total = ipHeaderLength(spec) + datagramLength;
-  ensureRoom(out, offset, total);
-  const u = offset + writeIpHeader(out, offset, spec, IpProtocol.UDP, datagramLength);
+  const u = beginPacket(out, offset, spec, IpProtocol.UDP, datagramLength);
   out.writeUInt16BE(spec.srcPort, u);
   out.writeUInt16BE(spec.dstPort, u + 2);
   out.writeUInt16BE(datagramLength, u + 4);
   out.writeUInt16BE(0, u + 6);
   out.set(payload, u + UDP_HEADER_LENGTH);
-  const sum = sumWords(
-    out,
-    u,
-    u + datagramLength,
-    pseudoHeaderSum(spec.src, spec.dst, IpProtocol.UDP, datagramLength),
-  );
   // A computed zero is sent as 0xffff: zero means "no checksum" (RFC 768).
-  out.writeUInt16BE(finishChecksum(sum) || 0xffff, u + 6);
-  return total;
+  out.writeUInt16BE(transportChecksum(out, u, datagramLength, spec, IpProtocol.UDP) || 0xffff, u + 6);
+  return u + datagramLength - offset;
 }
 
-export function buildUdpPacket(spec: UdpSpec): Buffer {
-  const out = Buffer.allocUnsafe(udpPacketLength(spec));
-  writeUdpPacket(out, 0, spec);
-  return out;
-}
+export const buildUdpPacket = allocating(udpPacketLength, writeUdpPacket);
 
 export function icmpPacketLength(spec: IcmpSpec): number {
   return ipHeaderLength(spec) + ICMP_HEADER_LENGTH + (spec.payload ?? EMPTY).length;
@@ -209,26 +225,23 @@ export function icmpPacketLength(spec: IcmpSpec): number {
 export function writeIcmpPacket(out: Buffer, offset: number, spec: IcmpSpec): number {
   const payload = spec.payload ?? EMPTY;
   const messageLength = ICMP_HEADER_LENGTH + payload.length;
-  const total = ipHeaderLength(spec) + messageLength;
-  ensureRoom(out, offset, total);
   const v6 = spec.src.length === 16;
   const protocol = v6 ? IpProtocol.ICMPV6 : IpProtocol.ICMP;
-  const m = offset + writeIpHeader(out, offset, spec, protocol, messageLength);
+  const m = beginPacket(out, offset, spec, protocol, messageLength);
   out[m] = spec.type;
   out[m + 1] = spec.code;
   out.writeUInt16BE(0, m + 2);
   out.writeUInt32BE(spec.restOfHeader >>> 0, m + 4);
   out.set(payload, m + ICMP_HEADER_LENGTH);
-  const initial = v6 ? pseudoHeaderSum(spec.src, spec.dst, protocol, messageLength) : 0;
-  out.writeUInt16BE(finishChecksum(sumWords(out, m, m + messageLength, initial)), m + 2);
-  return total;
+  // Only ICMPv6's checksum covers a pseudo-header.
+  const sum = v6
+    ? transportChecksum(out, m, messageLength, spec, protocol)
+    : finishChecksum(sumWords(out, m, m + messageLength));
+  out.writeUInt16BE(sum, m + 2);
+  return m + messageLength - offset;
 }
 
-export function buildIcmpPacket(spec: IcmpSpec): Buffer {
-  const out = Buffer.allocUnsafe(icmpPacketLength(spec));
-  writeIcmpPacket(out, 0, spec);
-  return out;
-}
+export const buildIcmpPacket = allocating(icmpPacketLength, writeIcmpPacket);
 
 export interface IcmpEchoSpec extends IpSpec {
   kind: "request" | "reply";
