@@ -1,6 +1,7 @@
 import { linkAddresses } from "../shared/link-addresses.js";
 import type { Duplex, Writable } from "node:stream";
 import { Capability, type LinkConfig } from "../shared/link-protocol.js";
+import type { HelperExitOptions } from "../shared/helper-protocol.js";
 import { VERSION } from "../shared/version.js";
 import { DNS_STREAM_IDLE_MS, DNS_STREAM_LIMITS, DnsEngine, DnsStreamSession } from "./dns/index.js";
 import { attachNatEngine } from "./exit.js";
@@ -12,17 +13,12 @@ import { PcapngWriter } from "./capture/pcapng-writer.js";
 import { CaptureTap } from "./port/capture-tap.js";
 import { linkPort } from "./port/link-port.js";
 
-export interface ExitSessionOptions {
+/** How the exit's Link keeps alive; the rest of HelperExitOptions is the session's. */
+type KeepaliveOptions = Pick<HelperExitOptions, "keepaliveIntervalMs" | "pingTimeoutMs">;
+
+/** The link's exit settings and the parts its engines are built from. */
+export interface ExitSessionOptions extends Omit<HelperExitOptions, keyof KeepaliveOptions> {
   link: Link;
-  /** Link MTU: the TUN's MTU on the remote and the largest packet either side sends. */
-  mtu: number;
-  subnetV4: string;
-  subnetV6: string | null;
-  /** Advertised prefixes: routed by the remote, and the only destinations the NAT reaches. */
-  routes: string[];
-  allowLocal: boolean;
-  /** "all": the remote resolves every name through this computer; "off": DNS is left alone. */
-  dns: "all" | "off";
   /** The DNS engine to answer with (tests inject one with fixed resolvers). */
   dnsEngine?: DnsEngine;
   icmp?: NatEngineOptions["icmp"];
@@ -165,10 +161,7 @@ export class ExitSession {
 }
 
 /** The exit side's end of a link to an agent: the capabilities every exit offers. */
-export function openExitLink(
-  stream: Duplex,
-  keepalive: { keepaliveIntervalMs: number; pingTimeoutMs: number },
-): Link {
+export function openExitLink(stream: Duplex, keepalive: KeepaliveOptions): Link {
   return new Link(stream, {
     role: "exit",
     softwareVersion: VERSION,

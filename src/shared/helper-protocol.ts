@@ -23,11 +23,14 @@ import type { FlowRow, TableDelta } from "./flow-row.js";
 
 /** Exit-side settings a link runs with (the serialisable part of ExitSessionOptions). */
 export interface HelperExitOptions {
+  /** Link MTU: the TUN's MTU on the remote and the largest packet either side sends. */
   mtu: number;
   subnetV4: string;
   subnetV6: string | null;
+  /** Advertised prefixes: routed by the remote, and the only destinations the NAT reaches. */
   routes: string[];
   allowLocal: boolean;
+  /** "all": the remote resolves every name through this computer; "off": DNS is left alone. */
   dns: "all" | "off";
   keepaliveIntervalMs: number;
   pingTimeoutMs: number;
