@@ -56,31 +56,53 @@ function isResponseTo(message: Buffer, id: number): boolean {
   );
 }
 
-function udpExchange(query: Buffer, upstream: Upstream, timeoutMs: number): Promise<Buffer> {
-  const resolver = describeUpstream(upstream, "udp");
-  const id = query.readUInt16BE(0);
-  const socket = createSocket(isIPv6(upstream.address) ? "udp6" : "udp4");
+type Settle = (error: UpstreamError | undefined, response?: Buffer) => void;
+
+/**
+ * What both transports share: the first outcome wins (a response, an UpstreamError, or the
+ * timeout). `start` opens the socket and wires its events to `settle`; it returns how to release
+ * the socket, which `settle` does before anything else.
+ */
+function exchange(
+  resolver: string,
+  timeoutMs: number,
+  start: (settle: Settle) => () => void,
+): Promise<Buffer> {
   return new Promise<Buffer>((resolve, reject) => {
-    const finish = (error: UpstreamError | undefined, response?: Buffer): void => {
+    const settle: Settle = (error, response) => {
       clearTimeout(timer);
-      socket.removeAllListeners("message");
-      socket.on("error", () => undefined);
-      socket.close();
+      release();
       if (error) reject(error);
       else if (response) resolve(response);
     };
     const timer = setTimeout(
-      () => finish(new UpstreamError("timeout", resolver, `no answer within ${timeoutMs} ms`)),
+      () => settle(new UpstreamError("timeout", resolver, `no answer within ${timeoutMs} ms`)),
       timeoutMs,
     );
+    const release = start(settle);
+  });
+}
+
+function unreachable(resolver: string, error: NodeJS.ErrnoException): UpstreamError {
+  return new UpstreamError("unreachable", resolver, error.code ?? error.message);
+}
+
+function udpExchange(query: Buffer, upstream: Upstream, timeoutMs: number): Promise<Buffer> {
+  const resolver = describeUpstream(upstream, "udp");
+  const id = query.readUInt16BE(0);
+  return exchange(resolver, timeoutMs, (settle) => {
+    const socket = createSocket(isIPv6(upstream.address) ? "udp6" : "udp4");
     socket.on("message", (message) => {
       // A stray or late datagram with another id is ignored, as a stub resolver does.
-      if (isResponseTo(message, id)) finish(undefined, message);
+      if (isResponseTo(message, id)) settle(undefined, message);
     });
-    socket.on("error", (error: NodeJS.ErrnoException) =>
-      finish(new UpstreamError("unreachable", resolver, error.code ?? error.message)),
-    );
+    socket.on("error", (error: NodeJS.ErrnoException) => settle(unreachable(resolver, error)));
     socket.connect(upstream.port, upstream.address, () => socket.send(query));
+    return () => {
+      socket.removeAllListeners("message");
+      socket.on("error", () => undefined);
+      socket.close();
+    };
   });
 }
 
@@ -88,23 +110,10 @@ function udpExchange(query: Buffer, upstream: Upstream, timeoutMs: number): Prom
 function tcpExchange(query: Buffer, upstream: Upstream, timeoutMs: number): Promise<Buffer> {
   const resolver = describeUpstream(upstream, "tcp");
   const id = query.readUInt16BE(0);
-  return new Promise<Buffer>((resolve, reject) => {
+  return exchange(resolver, timeoutMs, (settle) => {
     const socket = connect({ host: upstream.address, port: upstream.port });
     const chunks: Buffer[] = [];
     let received = 0;
-    const finish = (error: UpstreamError | undefined, response?: Buffer): void => {
-      clearTimeout(timer);
-      socket.removeAllListeners("data");
-      socket.removeAllListeners("close");
-      socket.on("error", () => undefined);
-      socket.destroy();
-      if (error) reject(error);
-      else if (response) resolve(response);
-    };
-    const timer = setTimeout(
-      () => finish(new UpstreamError("timeout", resolver, `no answer within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
     socket.setNoDelay(true);
     socket.on("connect", () => {
       const prefix = Buffer.alloc(2);
@@ -120,14 +129,18 @@ function tcpExchange(query: Buffer, upstream: Upstream, timeoutMs: number): Prom
       const length = all.readUInt16BE(0);
       if (received < 2 + length) return;
       const message = all.subarray(2, 2 + length);
-      if (isResponseTo(message, id)) finish(undefined, Buffer.from(message));
-      else finish(new UpstreamError("bad-response", resolver, "the response does not match the query id"));
+      if (isResponseTo(message, id)) settle(undefined, Buffer.from(message));
+      else settle(new UpstreamError("bad-response", resolver, "the response does not match the query id"));
     });
-    socket.on("error", (error: NodeJS.ErrnoException) =>
-      finish(new UpstreamError("unreachable", resolver, error.code ?? error.message)),
-    );
+    socket.on("error", (error: NodeJS.ErrnoException) => settle(unreachable(resolver, error)));
     socket.on("close", () =>
-      finish(new UpstreamError("closed", resolver, "the connection closed before a full answer")),
+      settle(new UpstreamError("closed", resolver, "the connection closed before a full answer")),
     );
+    return () => {
+      socket.removeAllListeners("data");
+      socket.removeAllListeners("close");
+      socket.on("error", () => undefined);
+      socket.destroy();
+    };
   });
 }
