@@ -115,6 +115,12 @@ class RawPeer {
   }
 }
 
+/** A Link whose far end the test plays, frame by frame. */
+function linkToRawPeer(options: LinkOptions = entranceOptions): { link: Link; raw: RawPeer } {
+  const [end, rawEnd] = createMemoryPipe();
+  return { raw: new RawPeer(rawEnd), link: new Link(end, options) };
+}
+
 async function closedWith(link: Link, code: LinkErrorCode): Promise<LinkError> {
   const info = await link.closed;
   assert.ok(info.error instanceof LinkError, `expected ${code}, closed with ${JSON.stringify(info)}`);
@@ -379,10 +385,8 @@ describe("Link control frames", () => {
   });
 
   it("ping: times out, and rejects when the link closes first", async () => {
-    const [end, rawEnd] = createMemoryPipe();
-    const raw = new RawPeer(rawEnd);
+    const { link, raw } = linkToRawPeer();
     raw.sendHello();
-    const link = new Link(end, entranceOptions);
     await link.ready;
     await assert.rejects(
       link.ping(30),
@@ -401,10 +405,8 @@ describe("Link control frames", () => {
   });
 
   it("answers PING with PONG carrying the same nonce", async () => {
-    const [end, rawEnd] = createMemoryPipe();
-    const raw = new RawPeer(rawEnd);
+    const { link, raw } = linkToRawPeer();
     raw.sendHello();
-    const link = new Link(end, entranceOptions);
     await link.ready;
     raw.send(FrameType.Ping, encodeNonce(0xdeadbeefcafen));
     const pong = await raw.next(FrameType.Pong);
@@ -428,9 +430,7 @@ describe("Link control frames", () => {
 
 describe("Link handshake failures", () => {
   it("version mismatch: the link names both versions, rejects ready, and tells the peer", async () => {
-    const [end, rawEnd] = createMemoryPipe();
-    const raw = new RawPeer(rawEnd);
-    const link = new Link(end, entranceOptions);
+    const { link, raw } = linkToRawPeer();
     raw.sendHello(2, "exit", "2.0.0");
     const error = await closedWith(link, "VERSION_MISMATCH");
     assert.match(error.message, /this side \(Backhaul 0\.1\.0-test\) speaks version 1/);
@@ -445,9 +445,7 @@ describe("Link handshake failures", () => {
   });
 
   it("version mismatch is reported as such even when the other HELLO has another layout", async () => {
-    const [end, rawEnd] = createMemoryPipe();
-    const raw = new RawPeer(rawEnd);
-    const link = new Link(end, entranceOptions);
+    const { link, raw } = linkToRawPeer();
     raw.send(FrameType.Hello, Buffer.from([0, 3]));
     const error = await closedWith(link, "VERSION_MISMATCH");
     assert.match(error.message, /the other side speaks version 3/);
@@ -475,9 +473,7 @@ describe("Link handshake failures", () => {
   });
 
   it("a frame other than HELLO, ERROR or BYE before HELLO is a protocol error", async () => {
-    const [end, rawEnd] = createMemoryPipe();
-    const raw = new RawPeer(rawEnd);
-    const link = new Link(end, entranceOptions);
+    const { link, raw } = linkToRawPeer();
     raw.send(FrameType.Packets, encodePackets([Buffer.from([1])]));
     const error = await closedWith(link, "UNEXPECTED_FRAME");
     assert.match(error.message, /sent PACKETS before its HELLO/);
@@ -488,9 +484,7 @@ describe("Link handshake failures", () => {
   });
 
   it("a BYE before HELLO closes cleanly and rejects ready", async () => {
-    const [end, rawEnd] = createMemoryPipe();
-    const raw = new RawPeer(rawEnd);
-    const link = new Link(end, entranceOptions);
+    const { link, raw } = linkToRawPeer();
     raw.send(FrameType.Bye, encodeBye("shutting down"));
     assert.deepEqual(await link.closed, { initiator: "peer", reason: "shutting down", error: null });
     await assert.rejects(
@@ -500,9 +494,7 @@ describe("Link handshake failures", () => {
   });
 
   it("no HELLO in time: HANDSHAKE_TIMEOUT", async () => {
-    const [end, rawEnd] = createMemoryPipe();
-    const raw = new RawPeer(rawEnd);
-    const link = new Link(end, { ...entranceOptions, handshakeTimeoutMs: 30 });
+    const { link, raw } = linkToRawPeer({ ...entranceOptions, handshakeTimeoutMs: 30 });
     const error = await closedWith(link, "HANDSHAKE_TIMEOUT");
     assert.match(error.message, /no HELLO within 0.03 s/);
     assert.equal(
@@ -524,10 +516,8 @@ describe("Link handshake failures", () => {
 
 describe("Link after the handshake: nothing from the peer can crash it", () => {
   async function openLink(): Promise<{ link: Link; raw: RawPeer; malformed: LinkError[] }> {
-    const [end, rawEnd] = createMemoryPipe();
-    const raw = new RawPeer(rawEnd);
+    const { link, raw } = linkToRawPeer();
     raw.sendHello();
-    const link = new Link(end, entranceOptions);
     const malformed: LinkError[] = [];
     link.on("malformed", (error) => malformed.push(error));
     await link.ready;
