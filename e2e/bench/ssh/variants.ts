@@ -5,7 +5,7 @@
 import type { CeilingResult } from "./ceiling.js";
 import type { PeerMeasurement } from "./measure.js";
 import type { RowName, SshBenchOptions, Variant } from "./options.js";
-import type { ResultRow } from "./report.js";
+import type { Ratios, ResultRow } from "./report.js";
 
 /** One row to measure in a round: a path, and for Backhaul under --variant, which build. */
 export interface PlannedRow {
@@ -13,19 +13,8 @@ export interface PlannedRow {
   variant?: Variant;
 }
 
-/** Each build ÷ the first, figure by figure (as report.ts's Ratios: above 1× is faster for up
- * and down, slower or costlier for the rest). */
-export interface VariantRatios {
-  variant: string;
-  against: string;
-  up?: number;
-  down?: number;
-  http?: number;
-  rr?: number;
-  dns?: number;
-  remoteCpu?: number;
-  localCpu?: number;
-}
+/** Each build ÷ the first, figure by figure, read as report.ts's Ratios. */
+export type VariantRatios = Omit<Ratios, "against"> & { variant: string; against: string };
 
 /** The rows of round `round` (from 0), in order: the variants, rotated, where Backhaul's row is. */
 export function roundPlan(options: Pick<SshBenchOptions, "rows" | "variants">, round: number): PlannedRow[] {
