@@ -36,6 +36,11 @@ function fromRemote(segment: Omit<TcpSpec, "src" | "dst" | "ack"> & { ack?: numb
   return buildTcpPacket({ src: REMOTE, dst: LOOPBACK, ack: 0, ...segment });
 }
 
+/** A SYN from the remote, as its kernel opens a connection. */
+function synFromRemote(srcPort: number, dstPort: number, seq: number, window: number): Buffer {
+  return fromRemote({ srcPort, dstPort, seq, flags: TcpFlag.SYN, window });
+}
+
 /** The next RST the engine sends. */
 function nextRst(output: CapturingOutput): Promise<TcpView> {
   return output.next((p) => {
@@ -191,15 +196,7 @@ describe("NAT engine with a userspace peer", { timeout: 8_000 }, () => {
     const closedPort = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     const { engine, output } = newEngine(true);
-    engine.handlePackets([
-      fromRemote({
-        srcPort: 40001,
-        dstPort: closedPort,
-        seq: 5,
-        flags: TcpFlag.SYN,
-        window: 1000,
-      }),
-    ]);
+    engine.handlePackets([synFromRemote(40001, closedPort, 5, 1000)]);
     const rst = await nextRst(output);
     assert.equal(rst.ack, 6);
     const row = engine.table.snapshot()[0]!;
@@ -226,8 +223,7 @@ describe("NAT engine with a userspace peer", { timeout: 8_000 }, () => {
       for (const client of clients) client.destroy();
       service.close();
     });
-    const syn = (srcPort: number): Buffer =>
-      fromRemote({ srcPort, dstPort: servicePort, seq: 7000, flags: TcpFlag.SYN, window: 65535 });
+    const syn = (srcPort: number): Buffer => synFromRemote(srcPort, servicePort, 7000, 65535);
     const synAckNow = (srcPort: number): TcpView | undefined =>
       output.packets.map(tcpOf).find((tcp) => tcp?.syn && tcp.dstPort === srcPort);
 
@@ -467,20 +463,8 @@ describe("NAT engine refusals and bad input", { timeout: 20_000 }, () => {
 
   test("a destination outside the policy gets ICMP administratively prohibited, and no socket", async () => {
     const { engine, output } = newEngine(false);
-    engine.handlePackets([
-      fromRemote({
-        srcPort: 1,
-        dstPort: 22,
-        seq: 0,
-        flags: TcpFlag.SYN,
-        window: 1,
-      }),
-    ]);
-    const icmp = await output.next((p) => {
-      const ip = parseIp(p);
-      const t = parseTransport(ip);
-      return t.kind === "icmp" ? t.icmp : undefined;
-    });
+    engine.handlePackets([synFromRemote(1, 22, 0, 1)]);
+    const icmp = await output.next(icmpOf);
     assert.ok(icmp instanceof IcmpView);
     assert.equal(icmp.type, Icmpv4Type.DEST_UNREACHABLE);
     assert.equal(icmp.code, Icmpv4UnreachableCode.ADMIN_PROHIBITED);
@@ -490,15 +474,7 @@ describe("NAT engine refusals and bad input", { timeout: 20_000 }, () => {
 
   test("TCP to port 0 is reset without a connect: no service listens there", async () => {
     const { engine, output } = newEngine(true);
-    engine.handlePackets([
-      fromRemote({
-        srcPort: 40002,
-        dstPort: 0,
-        seq: 5,
-        flags: TcpFlag.SYN,
-        window: 1000,
-      }),
-    ]);
+    engine.handlePackets([synFromRemote(40002, 0, 5, 1000)]);
     const rst = await nextRst(output);
     assert.equal(rst.ack, 6);
     assert.equal(rst.srcPort, 0);
