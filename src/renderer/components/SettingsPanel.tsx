@@ -1,5 +1,5 @@
 /** Settings: what to advertise, DNS, access to this computer, start at login. Main validates. */
-import { useEffect, useState, type FormEvent } from "react";
+import { useEffect, useState, type FormEvent, type ReactNode } from "react";
 import type { Settings } from "../../shared/api.js";
 import { useController } from "../controller.js";
 import { useSessionStore } from "../state/session-store.js";
@@ -20,6 +20,11 @@ const toDraft = (settings: Settings): Draft => ({
   allowLocal: settings.allowLocal,
   startAtLogin: settings.startAtLogin,
 });
+
+const DNS_CHOICES: readonly { mode: Settings["dns"]; label: string }[] = [
+  { mode: "all", label: "Answer all of the remote’s lookups with this computer’s resolver" },
+  { mode: "off", label: "Off" },
+];
 
 export function SettingsPanel() {
   const controller = useController();
@@ -60,65 +65,46 @@ export function SettingsPanel() {
           connect.
         </p>
         <div className="settings-grid">
-          <label className="field">
-            <span className="field-label">Extra routes</span>
-            <span className="field-hint">Also advertise these prefixes, one CIDR per line.</span>
-            <textarea
-              rows={6}
-              data-testid="settings-routes"
-              placeholder={"10.20.0.0/16\nfd00:1::/48"}
-              spellCheck={false}
-              value={draft.routes}
-              onChange={(event) => update({ routes: event.target.value })}
-            />
-          </label>
-          <label className="field">
-            <span className="field-label">Excluded prefixes</span>
-            <span className="field-hint">Never advertise these, even when this computer routes them.</span>
-            <textarea
-              rows={6}
-              data-testid="settings-excludes"
-              placeholder="192.168.1.0/24"
-              spellCheck={false}
-              value={draft.excludes}
-              onChange={(event) => update({ excludes: event.target.value })}
-            />
-          </label>
+          <PrefixListField
+            label="Extra routes"
+            hint="Also advertise these prefixes, one CIDR per line."
+            testId="settings-routes"
+            placeholder={"10.20.0.0/16\nfd00:1::/48"}
+            value={draft.routes}
+            onChange={(routes) => update({ routes })}
+          />
+          <PrefixListField
+            label="Excluded prefixes"
+            hint="Never advertise these, even when this computer routes them."
+            testId="settings-excludes"
+            placeholder="192.168.1.0/24"
+            value={draft.excludes}
+            onChange={(excludes) => update({ excludes })}
+          />
         </div>
         <div className="field">
           <span className="field-label">DNS</span>
           <div className="radio-group" role="radiogroup" data-testid="settings-dns">
-            <label>
-              <input
-                type="radio"
-                name="dns"
-                value="all"
-                data-testid="settings-dns-all"
-                checked={draft.dns === "all"}
-                onChange={() => update({ dns: "all" })}
-              />
-              Answer all of the remote’s lookups with this computer’s resolver
-            </label>
-            <label>
-              <input
-                type="radio"
-                name="dns"
-                value="off"
-                data-testid="settings-dns-off"
-                checked={draft.dns === "off"}
-                onChange={() => update({ dns: "off" })}
-              />
-              Off
-            </label>
+            {DNS_CHOICES.map(({ mode, label }) => (
+              <label key={mode}>
+                <input
+                  type="radio"
+                  name="dns"
+                  value={mode}
+                  data-testid={`settings-dns-${mode}`}
+                  checked={draft.dns === mode}
+                  onChange={() => update({ dns: mode })}
+                />
+                {label}
+              </label>
+            ))}
           </div>
         </div>
-        <label className="check">
-          <input
-            type="checkbox"
-            data-testid="settings-allow-local"
-            checked={draft.allowLocal}
-            onChange={(event) => update({ allowLocal: event.target.checked })}
-          />
+        <CheckField
+          testId="settings-allow-local"
+          checked={draft.allowLocal}
+          onChange={(allowLocal) => update({ allowLocal })}
+        >
           <span>
             <span className="field-label">Allow access to this computer</span>
             <br />
@@ -127,17 +113,15 @@ export function SettingsPanel() {
               default: the remote is the less trusted side.
             </span>
           </span>
-        </label>
+        </CheckField>
         {shell !== "browser" && (
-          <label className="check">
-            <input
-              type="checkbox"
-              data-testid="settings-start-at-login"
-              checked={draft.startAtLogin}
-              onChange={(event) => update({ startAtLogin: event.target.checked })}
-            />
+          <CheckField
+            testId="settings-start-at-login"
+            checked={draft.startAtLogin}
+            onChange={(startAtLogin) => update({ startAtLogin })}
+          >
             <span className="field-label">Start Backhaul at login</span>
-          </label>
+          </CheckField>
         )}
         {error && (
           <p className="form-error" data-testid="settings-error" role="alert">
@@ -171,5 +155,49 @@ export function SettingsPanel() {
         </div>
       </form>
     </div>
+  );
+}
+
+/** A list of prefixes as the user types it, one CIDR per line. */
+function PrefixListField(props: {
+  label: string;
+  hint: string;
+  testId: string;
+  placeholder: string;
+  value: string;
+  onChange(value: string): void;
+}) {
+  return (
+    <label className="field">
+      <span className="field-label">{props.label}</span>
+      <span className="field-hint">{props.hint}</span>
+      <textarea
+        rows={6}
+        data-testid={props.testId}
+        placeholder={props.placeholder}
+        spellCheck={false}
+        value={props.value}
+        onChange={(event) => props.onChange(event.target.value)}
+      />
+    </label>
+  );
+}
+
+function CheckField(props: {
+  testId: string;
+  checked: boolean;
+  onChange(checked: boolean): void;
+  children: ReactNode;
+}) {
+  return (
+    <label className="check">
+      <input
+        type="checkbox"
+        data-testid={props.testId}
+        checked={props.checked}
+        onChange={(event) => props.onChange(event.target.checked)}
+      />
+      {props.children}
+    </label>
   );
 }
