@@ -1,4 +1,5 @@
 /** A session on its way: the connect steps, a reconnect's countdown, or the error that ended it. */
+import type { ReactNode } from "react";
 import { CONNECT_STEPS, type ConnectStep, type SessionView } from "../../shared/api.js";
 import { useController } from "../controller.js";
 import { useNow } from "../hooks.js";
@@ -44,15 +45,14 @@ export function ConnectSteps({ session }: { session: SessionView }) {
 
 export function ConnectingView({ session }: { session: SessionView }) {
   return (
-    <div className="progress-card" data-testid="connecting-view">
-      <h2>
-        Connecting to {session.target?.label ?? "the target"}
-        {session.attempt > 1 && <span className="attempt">attempt {session.attempt}</span>}
-      </h2>
+    <ProgressCard
+      testId="connecting-view"
+      title={`Connecting to ${session.target?.label ?? "the target"}`}
+      attempt={session.attempt > 1 ? session.attempt : null}
+    >
       {session.message && <p className="progress-message">{session.message}</p>}
       <ConnectSteps session={session} />
-      <LogTail />
-    </div>
+    </ProgressCard>
   );
 }
 
@@ -60,11 +60,11 @@ export function ReconnectingView({ session }: { session: SessionView }) {
   const now = useNow(250);
   const seconds = session.retryAt === null ? null : Math.max(0, Math.ceil((session.retryAt - now) / 1000));
   return (
-    <div className="progress-card" data-testid="reconnecting-view">
-      <h2>
-        Reconnecting to {session.target?.label ?? "the target"}
-        {session.attempt > 0 && <span className="attempt">attempt {session.attempt}</span>}
-      </h2>
+    <ProgressCard
+      testId="reconnecting-view"
+      title={`Reconnecting to ${session.target?.label ?? "the target"}`}
+      attempt={session.attempt > 0 ? session.attempt : null}
+    >
       <p className="progress-message" data-testid="reconnect-reason">
         {session.message ?? "The link to the remote dropped."}
       </p>
@@ -79,40 +79,65 @@ export function ReconnectingView({ session }: { session: SessionView }) {
         )}
       </p>
       {session.step !== null && <ConnectSteps session={session} />}
-      <LogTail />
-    </div>
+    </ProgressCard>
   );
 }
 
 export function ErrorView({ session }: { session: SessionView }) {
   const controller = useController();
   return (
-    <div className="progress-card" data-testid="error-view">
-      <h2>Could not connect{session.target ? ` to ${session.target.label}` : ""}</h2>
+    <ProgressCard
+      testId="error-view"
+      title={`Could not connect${session.target ? ` to ${session.target.label}` : ""}`}
+      attempt={null}
+      actions={
+        <div className="actions">
+          {session.target && (
+            <button
+              type="button"
+              className="btn primary"
+              data-testid="retry"
+              onClick={() => session.target && void controller.connect(session.target.id)}
+            >
+              Try again
+            </button>
+          )}
+          <button
+            type="button"
+            className="btn"
+            data-testid="back-to-targets"
+            onClick={() => controller.dismissError()}
+          >
+            Back to targets
+          </button>
+        </div>
+      }
+    >
       <p className="progress-message bad" data-testid="session-error">
         {session.message ?? "The session ended with an error."}
       </p>
+    </ProgressCard>
+  );
+}
+
+/** The card every state on the way shows: its title and attempt, what it says, then main's log and any actions. */
+function ProgressCard(props: {
+  testId: string;
+  title: string;
+  /** Shown once there is more than a first attempt to count. */
+  attempt: number | null;
+  children: ReactNode;
+  actions?: ReactNode;
+}) {
+  return (
+    <div className="progress-card" data-testid={props.testId}>
+      <h2>
+        {props.title}
+        {props.attempt !== null && <span className="attempt">attempt {props.attempt}</span>}
+      </h2>
+      {props.children}
       <LogTail />
-      <div className="actions">
-        {session.target && (
-          <button
-            type="button"
-            className="btn primary"
-            data-testid="retry"
-            onClick={() => session.target && void controller.connect(session.target.id)}
-          >
-            Try again
-          </button>
-        )}
-        <button
-          type="button"
-          className="btn"
-          data-testid="back-to-targets"
-          onClick={() => controller.dismissError()}
-        >
-          Back to targets
-        </button>
-      </div>
+      {props.actions}
     </div>
   );
 }

@@ -22,22 +22,14 @@ export function StatsHeader({ session }: { session: SessionView }) {
       <Stat label="Uptime" testId="stat-uptime">
         {uptime === null ? "–" : formatDuration(uptime)}
       </Stat>
-      <Stat
-        label="↑ Up"
-        testId="stat-up"
-        className="up"
-        title={latest ? `${formatBytes(latest.upBytes)} sent` : ""}
-      >
-        {latest ? formatRate(latest.upBps) : "–"}
-      </Stat>
-      <Stat
+      <RateStat direction="up" label="↑ Up" moved="sent" bytes={latest?.upBytes} rate={latest?.upBps} />
+      <RateStat
+        direction="down"
         label="↓ Down"
-        testId="stat-down"
-        className="down"
-        title={latest ? `${formatBytes(latest.downBytes)} received` : ""}
-      >
-        {latest ? formatRate(latest.downBps) : "–"}
-      </Stat>
+        moved="received"
+        bytes={latest?.downBytes}
+        rate={latest?.downBps}
+      />
       <div className="stat-chart">
         <ThroughputChart />
       </div>
@@ -72,6 +64,27 @@ function Stat(props: {
         {props.children}
       </span>
     </div>
+  );
+}
+
+/** One direction's rate, with the bytes moved that way so far in its tooltip; a dash before the first sample. */
+function RateStat(props: {
+  direction: "up" | "down";
+  label: string;
+  moved: string;
+  bytes: number | undefined;
+  rate: number | undefined;
+}) {
+  const { bytes, rate } = props;
+  return (
+    <Stat
+      label={props.label}
+      testId={`stat-${props.direction}`}
+      className={props.direction}
+      title={bytes === undefined ? "" : `${formatBytes(bytes)} ${props.moved}`}
+    >
+      {rate === undefined ? "–" : formatRate(rate)}
+    </Stat>
   );
 }
 
