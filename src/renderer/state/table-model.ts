@@ -59,19 +59,12 @@ export function applyFlowDeltas(
   deltas: readonly TableDelta<FlowRow>[],
   now: number,
 ): Table<FlowEntry> {
-  if (deltas.every((delta) => delta.upserts.length === 0 && delta.removals.length === 0)) return table;
-  const next = new Map(table);
-  for (const delta of deltas) {
-    for (const row of delta.upserts) {
-      const before = table.get(row.id);
-      next.set(row.id, before ? updatedFlowEntry(before, row, now) : newFlowEntry(row, now));
-    }
-    for (const id of delta.removals) {
-      const entry = next.get(id);
-      if (entry && entry.removedAt === null) next.set(id, flowEntry(entry, entry.row, 0, 0, now));
-    }
-  }
-  return next;
+  return applyDeltas(
+    table,
+    deltas,
+    (row, before) => (before ? updatedFlowEntry(before, row, now) : newFlowEntry(row, now)),
+    (entry) => flowEntry(entry, entry.row, 0, 0, now),
+  );
 }
 
 export function applyDnsDeltas(
@@ -79,17 +72,11 @@ export function applyDnsDeltas(
   deltas: readonly TableDelta<DnsRow>[],
   now: number,
 ): Table<DnsEntry> {
-  if (deltas.every((delta) => delta.upserts.length === 0 && delta.removals.length === 0)) return table;
-  const next = new Map(table);
-  for (const delta of deltas) {
-    for (const row of delta.upserts) next.set(row.id, newDnsEntry(row));
-    for (const id of delta.removals) {
-      const entry = next.get(id);
-      if (entry && entry.removedAt === null)
-        next.set(id, { row: entry.row, removedAt: now, search: entry.search });
-    }
-  }
-  return next;
+  return applyDeltas(table, deltas, newDnsEntry, (entry) => ({
+    row: entry.row,
+    removedAt: now,
+    search: entry.search,
+  }));
 }
 
 /**
@@ -97,26 +84,60 @@ export function applyDnsDeltas(
  * rate (main only sends rows that changed, so silence is the only sign). Same map if no change.
  */
 export function tickFlows(table: Table<FlowEntry>, now: number): Table<FlowEntry> {
-  let next: Map<number, FlowEntry> | null = null;
-  for (const [id, entry] of table) {
-    if (entry.removedAt !== null && now - entry.removedAt >= FADE_MS) {
-      next ??= new Map(table);
-      next.delete(id);
-    } else if ((entry.upRate !== 0 || entry.downRate !== 0) && now - entry.sampledAt >= IDLE_MS) {
-      next ??= new Map(table);
-      next.set(id, flowEntry(entry, entry.row, 0, 0, entry.removedAt));
-    }
-  }
-  return next ?? table;
+  return tick(table, now, (entry) =>
+    (entry.upRate !== 0 || entry.downRate !== 0) && now - entry.sampledAt >= IDLE_MS
+      ? flowEntry(entry, entry.row, 0, 0, entry.removedAt)
+      : null,
+  );
 }
 
 export function tickDns(table: Table<DnsEntry>, now: number): Table<DnsEntry> {
-  let next: Map<number, DnsEntry> | null = null;
+  return tick(table, now, () => null);
+}
+
+interface Fading {
+  removedAt: number | null;
+}
+
+/**
+ * `upsert` builds an entry from the row and the entry from before the call; `remove` marks a
+ * live entry removed. The same map when the deltas hold nothing.
+ */
+function applyDeltas<Row extends { id: number }, Entry extends Fading>(
+  table: Table<Entry>,
+  deltas: readonly TableDelta<Row>[],
+  upsert: (row: Row, before: Entry | undefined) => Entry,
+  remove: (entry: Entry) => Entry,
+): Table<Entry> {
+  if (deltas.every((delta) => delta.upserts.length === 0 && delta.removals.length === 0)) return table;
+  const next = new Map(table);
+  for (const delta of deltas) {
+    for (const row of delta.upserts) next.set(row.id, upsert(row, table.get(row.id)));
+    for (const id of delta.removals) {
+      const entry = next.get(id);
+      if (entry && entry.removedAt === null) next.set(id, remove(entry));
+    }
+  }
+  return next;
+}
+
+/** Drops the rows that finished fading and replaces those `aged` returns a new entry for. */
+function tick<Entry extends Fading>(
+  table: Table<Entry>,
+  now: number,
+  aged: (entry: Entry) => Entry | null,
+): Table<Entry> {
+  let next: Map<number, Entry> | null = null;
   for (const [id, entry] of table) {
     if (entry.removedAt !== null && now - entry.removedAt >= FADE_MS) {
       next ??= new Map(table);
       next.delete(id);
+      continue;
     }
+    const replacement = aged(entry);
+    if (replacement === null) continue;
+    next ??= new Map(table);
+    next.set(id, replacement);
   }
   return next ?? table;
 }
