@@ -27,6 +27,7 @@ import {
   TOKEN_PATTERN,
   TOKEN_PROTOCOL_PREFIX,
 } from "../shared/bridge-protocol.js";
+import { parseJsonObject } from "../shared/json-object.js";
 import { dispatchRequest, type AppBackend } from "./app/backend.js";
 
 export interface UiServerOptions {
@@ -226,14 +227,9 @@ function serveBridge(ws: WebSocket, backend: AppBackend): void {
 }
 
 function parseMessage(text: string): { id: number; channel: unknown; payload: unknown } | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
-  const { id, channel, payload } = value as Record<string, unknown>;
+  const value = parseJsonObject(text);
+  if (value === undefined) return undefined;
+  const { id, channel, payload } = value;
   if (typeof id !== "number" || !Number.isSafeInteger(id)) return undefined;
   return { id, channel, payload };
 }

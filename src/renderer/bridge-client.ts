@@ -11,6 +11,7 @@ import type {
   RequestOf,
   ResponseOf,
 } from "../shared/api.js";
+import { parseJsonObject } from "../shared/json-object.js";
 
 /**
  * "connecting" until the first open; "lost" from a drop until the socket is open again;
@@ -188,13 +189,8 @@ export class BridgeClient implements BackhaulApi {
   }
 
   private receive(data: string): void {
-    let message: unknown;
-    try {
-      message = JSON.parse(data);
-    } catch {
-      return;
-    }
-    if (typeof message !== "object" || message === null) return;
+    const message = parseJsonObject(data);
+    if (message === undefined) return;
     if ("event" in message) {
       this.emit(message.event as AppEvent);
       return;
