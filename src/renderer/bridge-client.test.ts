@@ -11,6 +11,7 @@ import {
   BridgeLostError,
   BridgeRefusedError,
   NOT_CONNECTED_MESSAGE,
+  type BridgeClientOptions,
   type BridgeLinkState,
   type SocketHandlers,
 } from "./bridge-client.js";
@@ -30,11 +31,13 @@ class FakeSocket {
   }
 }
 
-function harness(retryDelaysMs = [100, 200], maxFailures?: number) {
+function harness(options: Omit<BridgeClientOptions, "connect" | "schedule"> = {}) {
   const sockets: FakeSocket[] = [];
   const timers: { callback: () => void; ms: number; cancelled: boolean }[] = [];
   const states: BridgeLinkState[] = [];
   const client = new BridgeClient({
+    retryDelaysMs: [100, 200],
+    ...options,
     connect: (handlers) => {
       const socket = new FakeSocket(handlers);
       sockets.push(socket);
@@ -47,8 +50,6 @@ function harness(retryDelaysMs = [100, 200], maxFailures?: number) {
         timer.cancelled = true;
       };
     },
-    retryDelaysMs,
-    maxFailures,
   });
   client.onStateChange((state) => states.push(state));
   const socket = (index = sockets.length - 1): FakeSocket => {
@@ -87,16 +88,7 @@ test("fake socket: responses are matched to requests by id, in any order", async
 
 test("fake socket: events reach every subscriber; a throwing listener does not stop the others", () => {
   const reported: unknown[] = [];
-  const sockets: FakeSocket[] = [];
-  const client = new BridgeClient({
-    connect: (handlers) => {
-      const socket = new FakeSocket(handlers);
-      sockets.push(socket);
-      return socket;
-    },
-    schedule: () => () => undefined,
-    reportError: (error) => reported.push(error),
-  });
+  const { client, socket } = harness({ reportError: (error) => reported.push(error) });
   const seenA: AppEvent[] = [];
   const seenB: AppEvent[] = [];
   client.subscribe(() => {
@@ -104,21 +96,19 @@ test("fake socket: events reach every subscriber; a throwing listener does not s
   });
   client.subscribe((event) => seenA.push(event));
   const unsubscribeB = client.subscribe((event) => seenB.push(event));
-  const socket = sockets[0];
-  assert.ok(socket);
-  socket.handlers.open();
+  socket().handlers.open();
   const event: AppEvent = { type: "log", line: "hello" };
-  socket.reply({ event });
+  socket().reply({ event });
   unsubscribeB();
-  socket.reply({ event: { type: "tables-reset" } });
-  socket.handlers.message("not json");
+  socket().reply({ event: { type: "tables-reset" } });
+  socket().handlers.message("not json");
   assert.deepEqual(seenA, [event, { type: "tables-reset" }]);
   assert.deepEqual(seenB, [event]);
   assert.equal(reported.length, 2);
 });
 
 test("fake socket: a drop rejects requests in flight, reports lost, and reconnects with backoff", async () => {
-  const { client, socket, sockets, timers, states } = harness([100, 200]);
+  const { client, socket, sockets, timers, states } = harness({ retryDelaysMs: [100, 200] });
   socket().handlers.open();
   const inFlight = client.request("targets:list", null);
   socket().handlers.close();
@@ -196,7 +186,7 @@ test("fake socket: no token means no socket at all: refused at once, with the me
 });
 
 test("fake socket: five sockets that never open (a refused token) end in refused, and no more retries", async () => {
-  const h = harness([100, 200]);
+  const h = harness({ retryDelaysMs: [100, 200] });
   const queued = h.client.request("app:info", null);
   h.socket().handlers.close();
   await assert.rejects(queued, BridgeLostError, "the first failure still reads as lost");
@@ -219,7 +209,7 @@ test("fake socket: five sockets that never open (a refused token) end in refused
 });
 
 test("fake socket: after a working connection it retries with backoff, then gives up (new server, new token)", async () => {
-  const h = harness([100, 200, 400]);
+  const h = harness({ retryDelaysMs: [100, 200, 400] });
   h.socket().handlers.open();
   const inFlight = h.client.request("targets:list", null);
   h.socket().handlers.close();
@@ -244,7 +234,7 @@ test("fake socket: after a working connection it retries with backoff, then give
 });
 
 test("fake socket: an open resets the count of failures; a drop after open is not a failure", () => {
-  const h = harness([100], 3);
+  const h = harness({ retryDelaysMs: [100], maxFailures: 3 });
   failAndRetry(h, 2);
   h.socket().handlers.open();
   assert.equal(h.client.state, "open");
@@ -262,7 +252,7 @@ test("fake socket: an open resets the count of failures; a drop after open is no
 });
 
 test("fake socket: close() after a refusal is quiet", async () => {
-  const h = harness([100], 1);
+  const h = harness({ retryDelaysMs: [100], maxFailures: 1 });
   h.socket().handlers.close();
   assert.equal(h.client.state, "refused");
   h.client.close();
