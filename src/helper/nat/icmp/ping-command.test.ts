@@ -65,6 +65,21 @@ function fixtureRunner(outputs: Record<string, string>, calls: string[][]): Ping
   };
 }
 
+/** A runner whose every ping prints `name`'s recorded output and exits 0. */
+function printing(name: string): PingRunner {
+  return () => Promise.resolve({ stdout: fixture(name), code: 0 });
+}
+
+/** Hands the forwarder one echo request from the remote. */
+function send(forwarder: PingCommandForwarder, { ip, icmp }: ReturnType<typeof echoRequest>): void {
+  forwarder.handle(ip, icmp);
+}
+
+/** Resolves once every ping the forwarder ran has been dealt with. */
+async function settled(forwarder: PingCommandForwarder): Promise<void> {
+  while (forwarder.inFlight > 0) await new Promise((resolve) => setImmediate(resolve));
+}
+
 test("a reply in the output becomes an echo reply carrying the remote's own data", async () => {
   const context = testContext(PREFIXES);
   const calls: string[][] = [];
@@ -76,10 +91,8 @@ test("a reply in the output becomes an echo reply carrying the remote's own data
     ),
   });
   const payload = Buffer.from("remote ping's timestamp and pattern");
-  const v4 = echoRequest("198.18.0.1", "198.18.5.2", 77, 3, payload);
-  forwarder.handle(v4.ip, v4.icmp);
-  const v6 = echoRequest("2001:db8:1::1", "2001:db8:5::2", 78, 4, payload);
-  forwarder.handle(v6.ip, v6.icmp);
+  send(forwarder, echoRequest("198.18.0.1", "198.18.5.2", 77, 3, payload));
+  send(forwarder, echoRequest("2001:db8:1::1", "2001:db8:5::2", 78, 4, payload));
   assert.equal(forwarder.inFlight, 2);
   await context.output.waitFor(2, 2_000);
 
@@ -116,11 +129,10 @@ test("no reply in the output (Windows' unreachable exits 0) means no echo reply"
   const context = testContext(PREFIXES);
   const forwarder = new PingCommandForwarder(context, {
     platform: "win32",
-    run: () => Promise.resolve({ stdout: fixture("windows-ipv4-unreachable"), code: 0 }),
+    run: printing("windows-ipv4-unreachable"),
   });
-  const { ip, icmp } = echoRequest("198.18.0.1", "198.18.5.99", 1, 1);
-  forwarder.handle(ip, icmp);
-  while (forwarder.inFlight > 0) await new Promise((resolve) => setImmediate(resolve));
+  send(forwarder, echoRequest("198.18.0.1", "198.18.5.99", 1, 1));
+  await settled(forwarder);
   assert.equal(context.output.packets.length, 0);
   assert.equal(forwarder.unanswered, 1);
   forwarder.close("done");
@@ -135,14 +147,13 @@ test("ping processes are bounded; a flow closed meanwhile gets no reply", async 
     run: () => new Promise((resolve) => pending.push(resolve)),
   });
   for (let sequence = 1; sequence <= 3; sequence++) {
-    const { ip, icmp } = echoRequest("198.18.0.1", "198.18.5.2", 5, sequence);
-    forwarder.handle(ip, icmp);
+    send(forwarder, echoRequest("198.18.0.1", "198.18.5.2", 5, sequence));
   }
   assert.equal(pending.length, 2);
   assert.equal(context.counters.icmpOverLimit, 1);
   forwarder.close("link lost");
   for (const resolve of pending) resolve({ stdout: fixture("linux-ipv4-reply"), code: 0 });
-  while (forwarder.inFlight > 0) await new Promise((resolve) => setImmediate(resolve));
+  await settled(forwarder);
   assert.equal(context.output.packets.length, 0);
   assert.equal(context.table.snapshot()[0]?.closeReason, "link lost");
 });
@@ -156,8 +167,7 @@ test("a refused destination is answered without running anything", () => {
       return Promise.resolve({ stdout: "", code: 1 });
     },
   });
-  const { ip, icmp } = echoRequest("198.18.0.1", "198.18.9.9", 1, 1);
-  forwarder.handle(ip, icmp);
+  send(forwarder, echoRequest("198.18.0.1", "198.18.9.9", 1, 1));
   assert.equal(runs, 0);
   assert.equal(context.counters.refused, 1);
   const reply = parseOutput(context.output.packets[0]!);
@@ -178,11 +188,10 @@ test("a reply that cannot be sent is contained: counted, its flow ended, no unha
   try {
     const forwarder = new PingCommandForwarder(context, {
       platform: "linux",
-      run: () => Promise.resolve({ stdout: fixture("linux-ipv4-reply"), code: 0 }),
+      run: printing("linux-ipv4-reply"),
     });
-    const { ip, icmp } = echoRequest("198.18.0.1", "198.18.5.2", 9, 1);
-    forwarder.handle(ip, icmp);
-    while (forwarder.inFlight > 0) await new Promise((resolve) => setImmediate(resolve));
+    send(forwarder, echoRequest("198.18.0.1", "198.18.5.2", 9, 1));
+    await settled(forwarder);
     await new Promise((resolve) => setTimeout(resolve, 20)); // unhandled rejections are reported by now
     assert.deepEqual(rejections, []);
     assert.equal(context.counters.internalErrors, 1);
