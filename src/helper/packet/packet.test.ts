@@ -293,11 +293,19 @@ describe("round trips", () => {
   });
 });
 
+/** `run` throws a PacketError with `code`. */
+function assertPacketError(run: () => unknown, code: string, message?: string): void {
+  assert.throws(run, (e: unknown) => e instanceof PacketError && e.code === code, message);
+}
+
 describe("malformed input", () => {
+  const A = parseAddress("198.18.0.1");
+  const B = parseAddress("198.19.0.1");
+
   test("typed errors for the classic mistakes", () => {
     const good = buildTcpPacket({
-      src: parseAddress("198.18.0.1"),
-      dst: parseAddress("198.19.0.1"),
+      src: A,
+      dst: B,
       srcPort: 1,
       dstPort: 2,
       seq: 0,
@@ -311,22 +319,13 @@ describe("malformed input", () => {
       ["IHL 4", Buffer.from([0x44, ...good.subarray(1)]), "bad-header-length"],
       ["truncated", good.subarray(0, good.length - 1), "truncated"],
     ];
-    for (const [name, bytes, code] of cases) {
-      assert.throws(
-        () => parseIp(bytes),
-        (e: unknown) => e instanceof PacketError && e.code === code,
-        name,
-      );
-    }
+    for (const [name, bytes, code] of cases) assertPacketError(() => parseIp(bytes), code, name);
     const badOption = Buffer.from(good);
     badOption[20 + 12] = 0x60; // data offset 24: four option bytes
     badOption.writeUInt16BE(good.length + 4, 2);
     const withOption = Buffer.concat([badOption.subarray(0, 40), Buffer.from([2, 9, 0, 0])]);
     const tcp = TcpView.parse(Ipv4View.parse(withOption).payload);
-    assert.throws(
-      () => tcp.options(),
-      (e: unknown) => e instanceof PacketError && e.code === "bad-option",
-    );
+    assertPacketError(() => tcp.options(), "bad-option");
   });
 
   test("IPv6 zero UDP checksum is invalid, IPv4 zero means none", () => {
@@ -348,17 +347,9 @@ describe("malformed input", () => {
   });
 
   test("fragments are refused for transport parsing", () => {
-    const packet = buildUdpPacket({
-      src: parseAddress("198.18.0.1"),
-      dst: parseAddress("198.19.0.1"),
-      srcPort: 1,
-      dstPort: 2,
-    });
+    const packet = buildUdpPacket({ src: A, dst: B, srcPort: 1, dstPort: 2 });
     packet[6] = 0x20; // MF
-    assert.throws(
-      () => parseTransport(parseIp(packet)),
-      (e: unknown) => e instanceof PacketError && e.code === "fragment",
-    );
+    assertPacketError(() => parseTransport(parseIp(packet)), "fragment");
   });
 
   test(`${FUZZ_RUNS} random byte strings raise nothing but PacketError in any codec`, () => {
