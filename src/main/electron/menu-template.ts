@@ -13,37 +13,18 @@ export function menuTemplate(
   // Windows and Linux read "&" as a mnemonic marker: "R&D box" would lose its ampersand.
   const label = (text: string) => (platform === "darwin" ? text : text.replace(/&/g, "&&"));
   return items.map((item): MenuItemConstructorOptions => {
+    if (item.type === "separator") return { type: "separator" };
+    const shown = { id: item.id, type: item.type, label: label(item.label), enabled: item.enabled };
     switch (item.type) {
-      case "separator":
-        return { type: "separator" };
       case "submenu":
-        return {
-          id: item.id,
-          type: "submenu",
-          label: label(item.label),
-          enabled: item.enabled,
-          submenu: menuTemplate(item.submenu, platform, onAction),
-        };
+        return { ...shown, submenu: menuTemplate(item.submenu, platform, onAction) };
       case "checkbox": {
         const action = item.action;
-        return {
-          id: item.id,
-          type: "checkbox",
-          label: label(item.label),
-          enabled: item.enabled,
-          checked: item.checked,
-          click: () => onAction(action),
-        };
+        return { ...shown, checked: item.checked, click: () => onAction(action) };
       }
       case "normal": {
         const action = item.action;
-        return {
-          id: item.id,
-          type: "normal",
-          label: label(item.label),
-          enabled: item.enabled,
-          ...(action ? { click: () => onAction(action) } : {}),
-        };
+        return { ...shown, ...(action ? { click: () => onAction(action) } : {}) };
       }
     }
   });
