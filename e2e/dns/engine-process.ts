@@ -3,19 +3,16 @@
  * namespace's /etc/resolv.conf) and L's getaddrinfo:
  *   node --import tsx e2e/dns/engine-process.ts
  * Answers DNS on 127.0.0.1:PORT, UDP and TCP on the same port, so that dig's retry over TCP after
- * a truncated UDP answer reaches the TCP server. Prints {"ready":true,"port":PORT,"resolvers":[..]};
- * each "report" line on stdin prints {"report":{"counters":..,"rows":[..]}}.
+ * a truncated UDP answer reaches the TCP server. Emits EngineReady, then answers "report"
+ * (engine-protocol.ts, over e2e/netns/child-rpc.ts).
  */
 import { createSocket, type Socket } from "node:dgram";
 import { once } from "node:events";
-import { createInterface } from "node:readline";
 import { DnsEngine } from "../../src/helper/dns/engine.js";
 import { readSystemResolvers } from "../../src/helper/dns/resolv-conf.js";
 import { startDnsTcpServer, type DnsTcpServer } from "../../src/helper/dns/tcp-server.js";
-
-function print(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value)}\n`);
-}
+import { emit, serve } from "../netns/child-rpc.js";
+import type { EngineCommands, EngineReady } from "./engine-protocol.js";
 
 const engine = new DnsEngine();
 
@@ -42,9 +39,8 @@ udp.on("message", (query, peer) => {
   });
 });
 
-createInterface({ input: process.stdin }).on("line", (line) => {
-  if (line.trim() === "report")
-    print({ report: { counters: engine.counters, rows: engine.table.snapshot() } });
+serve<EngineCommands>({
+  report: () => ({ counters: engine.counters, rows: engine.table.snapshot() }),
 });
 
 const stop = (): void => {
@@ -55,4 +51,5 @@ const stop = (): void => {
 process.once("SIGTERM", stop);
 process.once("SIGINT", stop);
 
-print({ ready: true, port: tcp.port, resolvers: await readSystemResolvers() });
+const ready: EngineReady = { ready: true, port: tcp.port, resolvers: await readSystemResolvers() };
+emit(ready);

@@ -10,10 +10,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
-import type { DnsCounters } from "../../src/helper/dns/dns-counters.js";
-import type { DnsRow } from "../../src/shared/dns-row.js";
+import { ChildRpc } from "../netns/child-rpc.js";
 import { NetnsLab, type ManagedProcess, type NetworkNamespace } from "../netns/index.js";
+import type { EngineCommands, EngineReady, EngineReport } from "./engine-protocol.js";
 import {
   dnsmasqArgs,
   dnsmasqConfig,
@@ -25,56 +24,7 @@ import {
   ZONE,
 } from "./zone.js";
 
-const ROOT = new URL("../..", import.meta.url).pathname;
-
-export interface EngineReport {
-  counters: DnsCounters;
-  rows: DnsRow[];
-}
-
-/** The engine process's JSON lines, one listener for the process's whole life. */
-class EngineLines {
-  private readonly waiting = new Set<(value: Record<string, unknown>) => boolean>();
-  private stderr = "";
-
-  constructor(private readonly process: ManagedProcess) {
-    const { stdout, stderr } = process.child;
-    if (!stdout || !stderr) throw new Error(`${process.description} has no stdout or stderr pipe`);
-    stderr.on("data", (chunk: Buffer) => (this.stderr = (this.stderr + chunk.toString()).slice(-4_000)));
-    createInterface({ input: stdout }).on("line", (line) => {
-      let value: unknown;
-      try {
-        value = JSON.parse(line);
-      } catch {
-        return;
-      }
-      if (typeof value !== "object" || value === null) return;
-      for (const take of this.waiting) if (take(value as Record<string, unknown>)) this.waiting.delete(take);
-    });
-  }
-
-  next<T>(match: (value: Record<string, unknown>) => T | undefined, timeoutMs = 20_000): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const fail = (why: string): void => {
-        this.waiting.delete(take);
-        reject(new Error(`${this.process.description}: ${why}; stderr: ${this.stderr}`));
-      };
-      const timer = setTimeout(() => fail(`no expected line within ${timeoutMs} ms`), timeoutMs);
-      const take = (value: Record<string, unknown>): boolean => {
-        const found = match(value);
-        if (found === undefined) return false;
-        clearTimeout(timer);
-        resolve(found);
-        return true;
-      };
-      this.waiting.add(take);
-      void this.process.exited.then((info) => {
-        clearTimeout(timer);
-        fail(`exited (${info.code ?? info.signal})`);
-      });
-    });
-  }
-}
+export type { EngineReport };
 
 export interface DnsTopology {
   server: NetworkNamespace;
@@ -142,26 +92,13 @@ export async function buildDnsTopology(): Promise<DnsTopology> {
     }
     await waitForDnsmasq(local, dnsmasq, () => dnsmasqLog);
 
-    const engine = local.spawn(
-      process.execPath,
-      ["--import", "tsx", join(ROOT, "e2e/dns/engine-process.ts")],
-      {
-        cwd: ROOT,
-      },
-    );
-    const lines = new EngineLines(engine);
-    const ready = await lines.next((value) =>
-      value.ready === true && typeof value.port === "number"
-        ? { port: value.port, resolvers: value.resolvers }
+    const engine = ChildRpc.start<EngineCommands, Partial<EngineReady>>(local, "e2e/dns/engine-process.ts");
+    const ready = await engine.waitFor("ready", (event) =>
+      event.ready === true && event.port !== undefined
+        ? { port: event.port, resolvers: event.resolvers }
         : undefined,
     );
-    const report = async (): Promise<EngineReport> => {
-      const reply = lines.next((value) =>
-        typeof value.report === "object" ? (value.report as EngineReport) : undefined,
-      );
-      engine.child.stdin?.write("report\n");
-      return reply;
-    };
+    const report = (): Promise<EngineReport> => engine.request("report", null, 20_000);
     return { server, local, enginePort: ready.port, engineResolvers: ready.resolvers, report, cleanup };
   } catch (error) {
     await cleanup();
