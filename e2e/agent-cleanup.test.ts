@@ -198,7 +198,7 @@ test(
         assert.ok(recovered.lines.includes("already gone: TUN interface bh0"), next.log);
         await assertRestored(r, before, next.log);
 
-        next.send("continue");
+        await next.continue();
         await next.next("ready");
         await assertApplied(r);
         next.signal("SIGTERM");

@@ -2,8 +2,8 @@
 //   ip netns exec R node --import tsx e2e/agent/driver.ts '<DriverConfig JSON>'
 // Recovers what a dead predecessor left, then opens a TUN, gives it addresses, routes the
 // advertised prefixes and points /etc/resolv.conf at a stub, all through the journal, and stays
-// until SIGTERM/SIGINT/SIGHUP or until stdin (standing in for the link) closes.
-import { createInterface } from "node:readline";
+// until SIGTERM/SIGINT/SIGHUP or until stdin (standing in for the link) closes. Events and the one
+// command go through e2e/netns/child-rpc.ts (protocol.ts).
 import {
   describeUndoReport,
   detectDnsConfigurator,
@@ -14,12 +14,11 @@ import {
   undoOnShutdown,
 } from "../../src/helper/agent/index.js";
 import type { TunDevice } from "../../src/helper/tun/index.js";
-import type { DriverConfig, DriverEvent } from "./protocol.js";
+import { emit, serve } from "../netns/child-rpc.js";
+import type { DriverCommands, DriverConfig, DriverEvent } from "./protocol.js";
 import { assertNamespaceResolvConf } from "./resolv-conf-guard.js";
 
-function send(event: DriverEvent): void {
-  process.stdout.write(`${JSON.stringify(event)}\n`);
-}
+const send = (event: DriverEvent): void => emit(event);
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -59,10 +58,7 @@ const shutdown = undoOnShutdown(journal, {
   onUndone: (report, reason) =>
     send({ event: "undone", reason, lines: describeUndoReport(report), failed: report.failed.length }),
 });
-const lines = createInterface({ input: process.stdin });
-const continued = new Promise<void>((resolve) =>
-  lines.on("line", (line) => line === "continue" && resolve()),
-);
+const continued = new Promise<void>((resolve) => serve<DriverCommands>({ continue: () => resolve() }));
 shutdown.watchStream(process.stdin, "the link (stdin)");
 
 try {

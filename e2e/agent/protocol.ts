@@ -1,5 +1,5 @@
-// JSON between agent-cleanup.test.ts and driver.ts: the config as the driver's one argument, and
-// events as JSON lines on the driver's stdout.
+// Between agent-cleanup.test.ts and driver.ts: the config as the driver's one argument, then
+// events and one command over e2e/netns/child-rpc.ts.
 import type { SkippedPrefix } from "../../src/helper/agent/index.js";
 
 export interface DriverConfig {
@@ -9,7 +9,7 @@ export interface DriverConfig {
   tun: { name: string; mtu: number; addresses: string[] };
   advertised: string[];
   dnsServers: string[];
-  /** Wait for a "continue" line on stdin after recovery, so the test can look at the system. */
+  /** Wait for "continue" after recovery, so the test can look at the system. */
   pauseAfterRecovery: boolean;
 }
 
@@ -25,3 +25,8 @@ export type DriverEvent =
     }
   | { event: "failed"; message: string }
   | { event: "undone"; reason: string; lines: string[]; failed: number };
+
+export type DriverCommands = {
+  /** Goes on after recovery (with pauseAfterRecovery). */
+  continue: { args: null; result: void };
+};
