@@ -10,13 +10,11 @@ import { once } from "node:events";
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { test } from "node:test";
 import { AgentDriver } from "./agent/driver-client.js";
 import type { DriverConfig } from "./agent/protocol.js";
 import { assertNamespaceResolvConf } from "./agent/resolv-conf-guard.js";
-import { NetnsLab, netnsSkipReason, type NetworkNamespace } from "./netns/index.js";
-import { buildNativeAddon } from "./netns/native-addon.js";
-import { skipSaying } from "./netns/preconditions.js";
+import type { NetworkNamespace } from "./netns/index.js";
+import { testInAddonLab } from "./netns/addon-lab.js";
 
 // CRLF, a tab and no final newline: any reformatting would show.
 const ORIGINAL_RESOLV_CONF = "# R's own resolver\r\nsearch corp.test\nnameserver 198.18.7.53\noptions\tedns0";
@@ -86,19 +84,11 @@ async function assertApplied(ns: NetworkNamespace): Promise<void> {
   );
 }
 
-test(
+testInAddonLab(
   "agent cleanup: every system change is undone, however the agent ends",
   { timeout: 180_000 },
-  async (t) => {
-    const reason = netnsSkipReason({ tun: true, tools: ["sysctl"] });
-    if (reason) {
-      skipSaying(t, reason);
-      return;
-    }
-    buildNativeAddon();
-
-    const lab = new NetnsLab();
-    t.after(() => lab.cleanup());
+  { tun: true, tools: ["sysctl"] },
+  async (lab, t) => {
     const state = await mkdtemp(join(tmpdir(), "backhaul-agent-e2e-"));
     t.after(() => rm(state, { recursive: true, force: true }));
 

@@ -13,7 +13,6 @@
 //   fallback: "1 0" and the child runs as nobody: the addon can open neither, says how to fix it,
 //             and createIcmpForwarder falls back to the system ping (iputils, file capability).
 import assert from "node:assert/strict";
-import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import {
   formatAddress,
@@ -25,10 +24,9 @@ import {
   parseIp,
 } from "../src/helper/packet/index.js";
 import type { ChildReport, ChildRequest, EchoRequestSpec, ProbeResult } from "./icmp/protocol.js";
-import { describeResult, NetnsLab, netnsSkipReason, type NetworkNamespace } from "./netns/index.js";
+import { describeResult, type NetworkNamespace } from "./netns/index.js";
 import { bundleForAnyUser, type AnyUserScript } from "./netns/any-user-script.js";
-import { buildNativeAddon } from "./netns/native-addon.js";
-import { skipSaying } from "./netns/preconditions.js";
+import { testInAddonLab } from "./netns/addon-lab.js";
 
 const CHILD = fileURLToPath(new URL("./icmp/child.ts", import.meta.url));
 const PREFIXES = ["198.18.5.0/24", "2001:db8:5::/64"];
@@ -160,19 +158,15 @@ function assertOpened(probe: ProbeResult, mode: string): void {
   assert.equal(probe.identifier === null, mode === "raw");
 }
 
-test(
+testInAddonLab(
   "ICMP echo through LinuxIcmpForwarder and its fallback, real kernel",
   { timeout: 180_000 },
-  async (t) => {
-    const skip = netnsSkipReason({ tools: ["ping", "sysctl", "setpriv"] });
-    if (skip) return skipSaying(t, skip);
-    buildNativeAddon();
+  { tools: ["ping", "sysctl", "setpriv"] },
+  async (lab, t) => {
     // The fallback runs the child as nobody, who may not be able to read this checkout.
     const child = bundleForAnyUser(CHILD);
     t.after(() => child.remove());
 
-    const lab = new NetnsLab();
-    t.after(() => lab.cleanup());
     const a = await lab.createNamespace("icmpa");
     const b = await lab.createNamespace("icmpb");
     await lab.addVethPair(a, b, {
@@ -181,23 +175,19 @@ test(
     });
     await waitReachable(a);
 
-    await t.test("datagram sockets (ping_group_range allows root's group)", async () => {
-      await setPingGroupRange(a, "0 2147483647");
-      const report = await runChild(a, child, request("socket"));
-      assertOpened(report.probes[4], "datagram");
-      assertOpened(report.probes[6], "datagram");
-      assert.deepEqual(report.modes, { 4: "datagram", 6: "datagram" });
-      checkPackets(report);
-    });
-
-    await t.test("raw sockets (datagram refused, root has CAP_NET_RAW)", async () => {
-      await setPingGroupRange(a, "1 0");
-      const report = await runChild(a, child, request("socket"));
-      assertOpened(report.probes[4], "raw");
-      assertOpened(report.probes[6], "raw");
-      assert.deepEqual(report.modes, { 4: "raw", 6: "raw" });
-      checkPackets(report);
-    });
+    for (const [name, range, mode] of [
+      ["datagram sockets (ping_group_range allows root's group)", "0 2147483647", "datagram"],
+      ["raw sockets (datagram refused, root has CAP_NET_RAW)", "1 0", "raw"],
+    ] as const) {
+      await t.test(name, async () => {
+        await setPingGroupRange(a, range);
+        const report = await runChild(a, child, request("socket"));
+        assertOpened(report.probes[4], mode);
+        assertOpened(report.probes[6], mode);
+        assert.deepEqual(report.modes, { 4: mode, 6: mode });
+        checkPackets(report);
+      });
+    }
 
     await t.test("forcing datagram where it is refused names the errno and the sysctl", async () => {
       await setPingGroupRange(a, "1 0");

@@ -7,7 +7,6 @@
 // with packets built by the packet views (echo replies, TCP RST, UDP echo, a DNS answer) and
 // checks that the tools in the namespace received them. Finally close() must let the child exit.
 import assert from "node:assert/strict";
-import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import {
   buildIcmpEchoPacket,
@@ -23,15 +22,8 @@ import {
   type IpView,
   type TransportView,
 } from "../src/helper/packet/index.js";
-import {
-  describeResult,
-  NetnsLab,
-  netnsSkipReason,
-  TunHarness,
-  type NetworkNamespace,
-} from "./netns/index.js";
-import { buildNativeAddon } from "./netns/native-addon.js";
-import { skipSaying } from "./netns/preconditions.js";
+import { describeResult, TunHarness, type NetworkNamespace } from "./netns/index.js";
+import { testInAddonLab } from "./netns/addon-lab.js";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const UDP_PEER = fileURLToPath(new URL("./netns/udp-peer.ts", import.meta.url));
@@ -254,19 +246,11 @@ async function dig(ns: NetworkNamespace): Promise<void> {
   assert.equal(result.stdout.trim(), DNS_ANSWER, describeResult("dig", args, result));
 }
 
-test(
+testInAddonLab(
   "TUN device: reads real traffic in a namespace and writes replies back",
   { timeout: 120_000 },
-  async (t) => {
-    const reason = netnsSkipReason({ tun: true, tools: ["ping", "dig", "bash"] });
-    if (reason) {
-      skipSaying(t, reason);
-      return;
-    }
-    buildNativeAddon();
-
-    const lab = new NetnsLab();
-    t.after(() => lab.cleanup());
+  { tun: true, tools: ["ping", "dig", "bash"] },
+  async (lab, t) => {
     const ns = await lab.createNamespace("tun");
 
     const harness = TunHarness.start(ns);
