@@ -17,8 +17,8 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, wri
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { test, type TestContext } from "node:test";
-import { skipSaying } from "./netns/preconditions.js";
+import type { TestContext } from "node:test";
+import { skipSaying, testWhere } from "./netns/preconditions.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const DIST_SCRIPT = join(ROOT, "scripts", "dist.mjs");
@@ -87,12 +87,11 @@ function checkPackage(unpacked: string): void {
   assert.ok(!inAsar.some((file) => file.startsWith("/src/")), "no sources in app.asar");
 }
 
-test(
+testWhere(
+  distMissing,
   "npm run dist -- --dir packages the app with the helper, the agent and the addon",
   { timeout: 320_000 },
   async (t) => {
-    const missing = distMissing();
-    if (missing) return skipSaying(t, missing);
     const dist = (await import(new URL(`file://${DIST_SCRIPT}`).href)) as DistModule;
     const version = dist.electronVersion();
     const source = dist.electronSource({ version, platform: process.platform, arch: process.arch });
@@ -107,20 +106,21 @@ test(
   },
 );
 
-test("electron-builder.yml lays out the package (with a stand-in Electron)", { timeout: 320_000 }, (t) => {
-  if (process.platform !== "linux") return skipSaying(t, "the stand-in distribution has the Linux layout");
-  const missing = distMissing();
-  if (missing) return skipSaying(t, missing);
+testWhere(
+  () => (process.platform === "linux" ? distMissing() : "the stand-in distribution has the Linux layout"),
+  "electron-builder.yml lays out the package (with a stand-in Electron)",
+  { timeout: 320_000 },
+  (t) => {
+    const standIn = mkdtempSync(join(tmpdir(), "backhaul-electron-stand-in-"));
+    t.after(() => rmSync(standIn, { recursive: true, force: true }));
+    mkdirSync(join(standIn, "resources"));
+    writeFileSync(join(standIn, "electron"), "#!/bin/sh\necho 'a stand-in for Electron'\n");
+    chmodSync(join(standIn, "electron"), 0o755);
+    writeFileSync(join(standIn, "LICENSE"), "stand-in\n");
+    writeFileSync(join(standIn, "version"), "0.0.0\n");
 
-  const standIn = mkdtempSync(join(tmpdir(), "backhaul-electron-stand-in-"));
-  t.after(() => rmSync(standIn, { recursive: true, force: true }));
-  mkdirSync(join(standIn, "resources"));
-  writeFileSync(join(standIn, "electron"), "#!/bin/sh\necho 'a stand-in for Electron'\n");
-  chmodSync(join(standIn, "electron"), 0o755);
-  writeFileSync(join(standIn, "LICENSE"), "stand-in\n");
-  writeFileSync(join(standIn, "version"), "0.0.0\n");
-
-  const unpacked = runDist(t, { BACKHAUL_ELECTRON_DIST: standIn });
-  checkPackage(unpacked);
-  assert.ok(existsSync(join(unpacked, "backhaul")), "the executable is named backhaul");
-});
+    const unpacked = runDist(t, { BACKHAUL_ELECTRON_DIST: standIn });
+    checkPackage(unpacked);
+    assert.ok(existsSync(join(unpacked, "backhaul")), "the executable is named backhaul");
+  },
+);

@@ -10,7 +10,6 @@
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { test, type TestContext } from "node:test";
 import {
   Icmpv4Type,
   Icmpv4UnreachableCode,
@@ -25,7 +24,8 @@ import {
   type ExitHostileLab,
 } from "./exit-hostile/lab.js";
 import { RemoteDriver, type IcmpError } from "./exit-hostile/remote.js";
-import { netnsSkipReason, skipSaying } from "./netns/index.js";
+import { netnsSkipReason } from "./netns/index.js";
+import { testWhere } from "./netns/preconditions.js";
 
 const ECHO_PORT = 7;
 
@@ -36,16 +36,13 @@ function skipReason(): string | undefined {
   );
 }
 
-/** The lab, removed after the test, and a driver of its remote; undefined (said why) where it cannot run. */
-async function startLab(t: TestContext): Promise<{ lab: ExitHostileLab; remote: RemoteDriver } | undefined> {
-  const skip = skipReason();
-  if (skip) {
-    skipSaying(t, skip);
-    return undefined;
-  }
-  const lab = await buildExitHostileLab();
-  t.after(() => lab.cleanup());
-  return { lab, remote: new RemoteDriver(lab.link, lab.helperDied) };
+/** A test in the lab, removed after it, with a driver of its remote; skipped, saying why, where it cannot run. */
+function testInLab(name: string, body: (lab: ExitHostileLab, remote: RemoteDriver) => Promise<void>): void {
+  testWhere(skipReason, name, { timeout: 90_000 }, async (t) => {
+    const lab = await buildExitHostileLab();
+    t.after(() => lab.cleanup());
+    await body(lab, new RemoteDriver(lab.link, lab.helperDied));
+  });
 }
 
 /** An ICMP destination unreachable with the code each family uses for the same meaning. */
@@ -58,14 +55,9 @@ function unreachable(error: IcmpError): number {
   return error.code;
 }
 
-test(
+testInLab(
   "UDP to port 0, to an advertised LAN's broadcast and to a prefix with no route: ICMP back, the helper lives, a TCP flow goes on",
-  { timeout: 90_000 },
-  async (t) => {
-    const started = await startLab(t);
-    if (!started) return;
-    const { lab, remote } = started;
-
+  async (lab, remote) => {
     const flow4 = await remote.openTcp(A.remote4, A.server4, ECHO_PORT, 41_000);
     const flow6 = await remote.openTcp(A.remote6, A.server6, ECHO_PORT, 41_001);
     assert.equal(await flow4.echo("before\n"), "before\n");
@@ -97,14 +89,9 @@ test(
   },
 );
 
-test(
+testInLab(
   "an interface up without carrier: its address and subnet-router anycast are refused, and this computer never sees the flows",
-  { timeout: 90_000 },
-  async (t) => {
-    const started = await startLab(t);
-    if (!started) return;
-    const { lab, remote } = started;
-
+  async (lab, remote) => {
     // The premise: the kernel of L delivers to that address locally, carrier or not.
     await lab.local.runChecked(process.execPath, [
       "-e",
