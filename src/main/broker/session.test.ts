@@ -1,42 +1,13 @@
 // The Session's own bookkeeping, with a fake exit side and a fake transport (no agent, no link):
 // the real paths run in e2e/session.test.ts and e2e/cli-ssh.test.ts.
 import assert from "node:assert/strict";
-import { PassThrough } from "node:stream";
 import { test } from "node:test";
-import type { ExitHandle, ExitProvider } from "./exit-handle.js";
+import { fakeAgentLink } from "./fake-agent-link.js";
 import { Session, type AgentTransport, type SessionState } from "./session.js";
 
-/**
- * An exit side that reports the agent's progress as the helper does (its whole map each time),
- * and a transport whose agent exits once that link is closed.
- */
-function fakeAgentAndHelper(): { provider: ExitProvider; transport: AgentTransport } {
-  let markClosed: (info: { reason: string }) => void = () => undefined;
-  const closed = new Promise<{ reason: string }>((resolve) => (markClosed = resolve));
-  const handle: ExitHandle = {
-    nat: { table: { snapshot: () => [], subscribe: () => () => undefined, openCount: 0 } },
-    dns: undefined,
-    ready: Promise.resolve(),
-    closed,
-    rttMs: null,
-    onProgress: (listener) => {
-      setImmediate(() => {
-        listener({ "agent.routes": 1 });
-        listener({ "agent.routes": 1, "agent.ready": 1 });
-      });
-    },
-    updateRoutes: () => undefined,
-    startCapture: () => Promise.reject(new Error("this fake records no packets")),
-    close: (reason) => markClosed({ reason }),
-  };
-  const transport: AgentTransport = {
-    stream: new PassThrough(),
-    stderr: new PassThrough(),
-    close: () => markClosed({ reason: "the transport closed" }),
-    exited: closed.then(() => undefined),
-  };
-  return { provider: { open: () => Promise.resolve(handle) }, transport };
-}
+/** The helper repeats the agent's progress: its whole map each time. */
+const fakeAgentAndHelper = () =>
+  fakeAgentLink({ progress: [{ "agent.routes": 1 }, { "agent.routes": 1, "agent.ready": 1 }] });
 
 const EXIT = {
   mtu: 1500,

@@ -1,0 +1,54 @@
+/**
+ * For tests that drive a real Session with nothing behind it: a fake agent and the fake exit side
+ * on its link. The exit side reports the agent's progress as the helper does (its whole map each
+ * time); the agent exits once the link is closed, after `restore` where one is given.
+ */
+import { PassThrough } from "node:stream";
+import type { ExitHandle, ExitProvider } from "./exit-handle.js";
+import type { AgentTransport } from "./session.js";
+
+export interface FakeAgentLinkOptions {
+  /** The progress maps the exit side reports, in order, just after the session listens. */
+  progress: readonly Record<string, number>[];
+  /** Called once, when the exit side is first closed (as the real one, a second close changes nothing). */
+  onClose?(reason: string): void;
+  /** What the agent does between its link closing and its exit: the real one restores the remote. */
+  restore?(): Promise<void>;
+}
+
+export function fakeAgentLink(options: FakeAgentLinkOptions): {
+  provider: ExitProvider;
+  transport: AgentTransport;
+} {
+  let markClosed: (info: { reason: string }) => void = () => undefined;
+  let ended = false;
+  const closed = new Promise<{ reason: string }>((resolve) => (markClosed = resolve));
+  const handle: ExitHandle = {
+    nat: { table: { snapshot: () => [], subscribe: () => () => undefined, openCount: 0 } },
+    dns: undefined,
+    ready: Promise.resolve(),
+    closed,
+    rttMs: null,
+    onProgress: (listener) =>
+      setImmediate(() => {
+        for (const progress of options.progress) listener(progress);
+      }),
+    updateRoutes: () => undefined,
+    startCapture: () => Promise.reject(new Error("this fake records no packets")),
+    close: (reason) => {
+      if (ended) return;
+      ended = true;
+      options.onClose?.(reason);
+      markClosed({ reason });
+    },
+  };
+  const transport: AgentTransport = {
+    stream: new PassThrough(),
+    stderr: new PassThrough(),
+    close: () => markClosed({ reason: "the transport closed" }),
+    exited: closed.then(async () => {
+      await options.restore?.();
+    }),
+  };
+  return { provider: { open: () => Promise.resolve(handle) }, transport };
+}
