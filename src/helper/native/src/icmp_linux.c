@@ -65,12 +65,12 @@ struct bh_icmp_filter {
 #define ICMP_ARENA_BYTES (512 * 1024)
 
 typedef struct icmp_state {
-  bh_poll_object base; /* fd, poll, callbacks, lengths, arena: see poll_object.h */
+  bh_poll_object base; /* first: fd, poll, callbacks, lengths, arena, counters */
   int family; /* 4 or 6 */
   int raw;
   uint8_t *scratch; /* raw IPv4 sends: a copy of the message carrying our checksum */
-  uint64_t packets_in, bytes_in, packets_out, bytes_out, send_errors;
 } icmp_state;
+_Static_assert(offsetof(icmp_state, base) == 0, "bh_poll_adopt allocates the state as its base");
 
 static size_t address_length(const icmp_state *s) { return s->family == 4 ? 4 : 16; }
 
@@ -132,15 +132,19 @@ static uint32_t icmp_drain(bh_poll_object *o, size_t *used_out, int *err_out) {
     if (length == 0 || !copy_source(s, &from, entry)) continue;
     o->lengths[count++] = (uint32_t)length;
     used += addr_len + length;
-    s->packets_in++;
-    s->bytes_in += length;
+    o->packets_in++;
+    o->bytes_in += length;
   }
   *used_out = used;
   *err_out = err;
   return count;
 }
 
+static void icmp_on_close(bh_poll_object *o);
+
 static const bh_poll_class icmp_class = {
+    .name = "IcmpSocket",
+    .not_this = "not an IcmpSocket",
     .resource_name = "BackhaulIcmpSocket",
     .noun = "ICMP socket",
     .started_code = "ERR_ICMP_STARTED",
@@ -151,6 +155,8 @@ static const bh_poll_class icmp_class = {
     .arena_bytes = ICMP_ARENA_BYTES,
     .batch = ICMP_BATCH,
     .drain = icmp_drain,
+    .send_failures_key = "sendErrors",
+    .on_close = icmp_on_close,
 };
 
 static void icmp_finalize(napi_env env, void *data, void *hint) {
@@ -161,18 +167,6 @@ static void icmp_finalize(napi_env env, void *data, void *hint) {
 }
 
 /* ---- methods ------------------------------------------------------------------------------ */
-
-static icmp_state *unwrap_this(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv) {
-  return bh_poll_unwrap(env, info, argc, argv, "not an IcmpSocket");
-}
-
-static napi_value icmp_start(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  icmp_state *s = unwrap_this(env, info, &argc, argv);
-  if (s == NULL) return NULL;
-  return bh_poll_start(&s->base, argc, argv, 1);
-}
 
 /* RFC 1071 over a whole ICMPv4 message whose checksum field is zero. */
 static uint16_t inet_checksum(const uint8_t *data, size_t length) {
@@ -204,7 +198,7 @@ static int get_bytes(napi_env env, napi_value value, uint8_t **data, size_t *len
 static napi_value icmp_send(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
-  icmp_state *s = unwrap_this(env, info, &argc, argv);
+  icmp_state *s = bh_poll_unwrap(env, info, &argc, argv);
   if (s == NULL) return NULL;
   uint8_t *address = NULL, *message = NULL;
   size_t address_len = 0, message_len = 0;
@@ -252,40 +246,21 @@ static napi_value icmp_send(napi_env env, napi_callback_info info) {
     n = sendto(s->base.fd, data, message_len, 0, (struct sockaddr *)&to, to_len);
   } while (n < 0 && errno == EINTR);
   if (n < 0) {
-    s->send_errors++;
+    s->base.send_failures++;
     return errno_name(env, errno);
   }
-  s->packets_out++;
-  s->bytes_out += message_len;
+  s->base.packets_out++;
+  s->base.bytes_out += message_len;
   napi_value null_value;
   BH_CALL(env, napi_get_null(env, &null_value));
   return null_value;
 }
 
-static napi_value icmp_stats(napi_env env, napi_callback_info info) {
-  size_t argc = 0;
-  icmp_state *s = unwrap_this(env, info, &argc, NULL);
-  if (s == NULL) return NULL;
-  napi_value obj;
-  BH_CALL(env, napi_create_object(env, &obj));
-  BH_CALL(env, bh_poll_set_counter(env, obj, "packetsIn", s->packets_in));
-  BH_CALL(env, bh_poll_set_counter(env, obj, "bytesIn", s->bytes_in));
-  BH_CALL(env, bh_poll_set_counter(env, obj, "packetsOut", s->packets_out));
-  BH_CALL(env, bh_poll_set_counter(env, obj, "bytesOut", s->bytes_out));
-  BH_CALL(env, bh_poll_set_counter(env, obj, "sendErrors", s->send_errors));
-  BH_CALL(env, bh_poll_set_counter(env, obj, "readErrors", s->base.read_errors));
-  return obj;
-}
-
-static napi_value icmp_close(napi_env env, napi_callback_info info) {
-  size_t argc = 0;
-  icmp_state *s = unwrap_this(env, info, &argc, NULL);
-  if (s == NULL) return NULL;
-  bh_poll_close_from_js(&s->base);
-  /* Sends after close() answer EBADF before touching scratch; the finalizer frees it otherwise. */
+/* Sends after close() answer EBADF before touching scratch; the finalizer frees it otherwise. */
+static void icmp_on_close(bh_poll_object *o) {
+  icmp_state *s = BH_CONTAINER_OF(o, icmp_state, base);
   free(s->scratch);
   s->scratch = NULL;
-  return NULL;
 }
 
 /* ---- opening ------------------------------------------------------------------------------ */
@@ -413,13 +388,9 @@ static napi_status define_properties(napi_env env, napi_value self, icmp_state *
 /* new IcmpSocket(family: 4 | 6, mode?: "auto" | "datagram" | "raw") */
 static napi_value icmp_construct(napi_env env, napi_callback_info info) {
   size_t argc = 2;
-  napi_value argv[2] = {NULL, NULL}, self, target;
-  BH_CALL(env, napi_get_new_target(env, info, &target));
-  if (target == NULL) {
-    napi_throw_type_error(env, "ERR_CONSTRUCT_CALL_REQUIRED", "IcmpSocket must be called with new");
-    return NULL;
-  }
-  BH_CALL(env, napi_get_cb_info(env, info, &argc, argv, &self, NULL));
+  napi_value argv[2] = {NULL, NULL};
+  napi_value self = bh_poll_construct_this(env, info, &argc, argv, "IcmpSocket must be called with new");
+  if (self == NULL) return NULL;
   int32_t family = 0;
   if (argc < 1 || napi_get_value_int32(env, argv[0], &family) != napi_ok || (family != 4 && family != 6)) {
     napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", "IcmpSocket(family): family must be 4 or 6");
@@ -445,41 +416,21 @@ static napi_value icmp_construct(napi_env env, napi_callback_info info) {
     return NULL;
   }
 
-  icmp_state *s = calloc(1, sizeof *s);
-  if (s == NULL) {
-    close(fd);
-    bh_throw_errno(env, ENOMEM, "calloc", "no memory for the ICMP socket", NULL);
-    return NULL;
-  }
-  bh_poll_init(&s->base, &icmp_class, env, fd);
+  icmp_state *s = bh_poll_adopt(env, self, &icmp_class, fd, sizeof *s, icmp_finalize);
+  if (s == NULL) return NULL;
   s->family = family;
   s->raw = raw;
-  if (bh_poll_wrap(&s->base, self, s, icmp_finalize) != napi_ok) {
-    close(fd);
-    free(s);
-    bh_throw_napi_failure(env, "napi_wrap");
-    return NULL;
-  }
-  /* From here on the finalizer owns `s`. */
-  BH_CALL(env, bh_poll_create_lengths(&s->base));
   BH_CALL(env, define_properties(env, self, s, !raw, identifier));
   return self;
 }
 
 napi_status icmp_register(napi_env env, napi_value exports) {
-  napi_value max_batch;
-  napi_status st = napi_create_uint32(env, ICMP_BATCH, &max_batch);
-  if (st != napi_ok) return st;
-  napi_property_descriptor methods[] = {
-      {"start", NULL, icmp_start, NULL, NULL, NULL, napi_default, NULL},
-      {"send", NULL, icmp_send, NULL, NULL, NULL, napi_default, NULL},
-      {"stats", NULL, icmp_stats, NULL, NULL, NULL, napi_default, NULL},
-      {"close", NULL, icmp_close, NULL, NULL, NULL, napi_default, NULL},
-      {"maxBatch", NULL, NULL, NULL, NULL, max_batch, napi_static | napi_enumerable, NULL},
+  const napi_property_descriptor methods[] = {
+      BH_POLL_METHOD("start", bh_poll_js_start, &icmp_class),
+      BH_POLL_METHOD("send", icmp_send, &icmp_class),
+      BH_POLL_METHOD("stats", bh_poll_js_stats, &icmp_class),
+      BH_POLL_METHOD("close", bh_poll_js_close, &icmp_class),
   };
-  napi_value cls;
-  st = napi_define_class(env, "IcmpSocket", NAPI_AUTO_LENGTH, icmp_construct, NULL,
-                         sizeof methods / sizeof methods[0], methods, &cls);
-  if (st != napi_ok) return st;
-  return napi_set_named_property(env, exports, "IcmpSocket", cls);
+  return bh_poll_define_class(env, exports, &icmp_class, icmp_construct, sizeof methods / sizeof methods[0],
+                              methods);
 }

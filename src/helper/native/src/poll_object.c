@@ -11,9 +11,12 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "errors.h"
+
+static void poll_pause(bh_poll_object *o);
 
 /* ---- teardown ----------------------------------------------------------------------------- */
 
@@ -44,7 +47,7 @@ static void delete_ref(napi_env env, napi_ref *ref) {
   }
 }
 
-void bh_poll_close_from_js(bh_poll_object *o) {
+static void close_from_js(bh_poll_object *o) {
   shutdown_object(o);
   delete_ref(o->env, &o->on_batch);
   delete_ref(o->env, &o->on_error);
@@ -82,21 +85,19 @@ void bh_poll_finalize(bh_poll_object *o, napi_env env) {
 
 /* ---- setup -------------------------------------------------------------------------------- */
 
-void bh_poll_init(bh_poll_object *o, const bh_poll_class *cls, napi_env env, int fd) {
-  o->cls = cls;
-  o->env = env;
-  o->fd = fd;
+napi_value bh_poll_construct_this(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv,
+                                  const char *no_new) {
+  napi_value self, target;
+  BH_CALL(env, napi_get_new_target(env, info, &target));
+  if (target == NULL) {
+    napi_throw_type_error(env, "ERR_CONSTRUCT_CALL_REQUIRED", no_new);
+    return NULL;
+  }
+  BH_CALL(env, napi_get_cb_info(env, info, argc, argv, &self, NULL));
+  return self;
 }
 
-napi_status bh_poll_wrap(bh_poll_object *o, napi_value self, void *state, napi_finalize finalize) {
-  napi_status st = napi_wrap(o->env, self, state, finalize, NULL, &o->self);
-  if (st != napi_ok) return st;
-  /* From here on the finalizer owns the state; the hook is optional (it only speeds teardown). */
-  if (napi_add_env_cleanup_hook(o->env, cleanup_hook, o) == napi_ok) o->cleanup_hook = 1;
-  return napi_ok;
-}
-
-napi_status bh_poll_create_lengths(bh_poll_object *o) {
+static napi_status create_lengths(bh_poll_object *o) {
   napi_env env = o->env;
   napi_value buffer, lengths;
   void *data = NULL;
@@ -108,16 +109,41 @@ napi_status bh_poll_create_lengths(bh_poll_object *o) {
   return napi_create_reference(env, lengths, 1, &o->lengths_ref);
 }
 
-void *bh_poll_unwrap(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv,
-                     const char *not_this) {
-  napi_value self;
-  void *data = NULL;
-  if (napi_get_cb_info(env, info, argc, argv, &self, NULL) != napi_ok) return NULL;
-  if (napi_unwrap(env, self, &data) != napi_ok || data == NULL) {
-    napi_throw_type_error(env, "ERR_INVALID_THIS", not_this);
+void *bh_poll_adopt(napi_env env, napi_value self, const bh_poll_class *cls, int fd, size_t state_size,
+                    napi_finalize finalize) {
+  /* The state's first member is its bh_poll_object: one pointer is both. */
+  bh_poll_object *o = calloc(1, state_size);
+  if (o == NULL) {
+    close(fd);
+    char what[96];
+    snprintf(what, sizeof what, "no memory for the %s", cls->noun);
+    bh_throw_errno(env, ENOMEM, "calloc", what, NULL);
     return NULL;
   }
-  return data;
+  o->cls = cls;
+  o->env = env;
+  o->fd = fd;
+  if (napi_wrap(env, self, o, finalize, NULL, &o->self) != napi_ok) {
+    close(fd);
+    free(o);
+    bh_throw_napi_failure(env, "napi_wrap");
+    return NULL;
+  }
+  /* From here on the finalizer owns the state; the hook is optional (it only speeds teardown). */
+  if (napi_add_env_cleanup_hook(env, cleanup_hook, o) == napi_ok) o->cleanup_hook = 1;
+  BH_CALL(env, create_lengths(o));
+  return o;
+}
+
+void *bh_poll_unwrap(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv) {
+  napi_value self;
+  void *cls = NULL, *state = NULL;
+  if (napi_get_cb_info(env, info, argc, argv, &self, &cls) != napi_ok || cls == NULL) return NULL;
+  if (napi_unwrap(env, self, &state) != napi_ok || state == NULL) {
+    napi_throw_type_error(env, "ERR_INVALID_THIS", ((const bh_poll_class *)cls)->not_this);
+    return NULL;
+  }
+  return state;
 }
 
 /* ---- calling back into JavaScript --------------------------------------------------------- */
@@ -144,7 +170,7 @@ static void call_js(bh_poll_object *o, napi_ref ref, size_t argc, napi_value *ar
 /* A read error ends reading: stop the poll and tell JavaScript through onError. */
 static void report_read_error(bh_poll_object *o, int err) {
   o->read_errors++;
-  bh_poll_pause(o);
+  poll_pause(o);
   const bh_poll_class *cls = o->cls;
   napi_value error = bh_errno_error(o->env, err, cls->read_syscall, cls->read_failed, cls->read_hint);
   if (error != NULL) call_js(o, o->on_error, 1, &error);
@@ -182,21 +208,21 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
 
 /* ---- start / pause / resume --------------------------------------------------------------- */
 
-int bh_poll_resume(bh_poll_object *o) {
+static int poll_resume(bh_poll_object *o) {
   if (o->poll == NULL || o->polling || o->fd < 0) return 0;
   int rc = uv_poll_start(o->poll, UV_READABLE, on_readable);
   if (rc == 0) o->polling = 1;
   return rc;
 }
 
-void bh_poll_pause(bh_poll_object *o) {
+static void poll_pause(bh_poll_object *o) {
   if (o->poll != NULL && o->polling) {
     uv_poll_stop(o->poll);
     o->polling = 0;
   }
 }
 
-napi_value bh_poll_start(bh_poll_object *o, size_t argc, napi_value *argv, int poll_now) {
+static napi_value start_object(bh_poll_object *o, size_t argc, napi_value *argv) {
   napi_env env = o->env;
   const bh_poll_class *cls = o->cls;
   char what[96];
@@ -248,16 +274,99 @@ napi_value bh_poll_start(bh_poll_object *o, size_t argc, napi_value *argv, int p
   uint32_t refs = 0;
   BH_CALL(env, napi_reference_ref(env, o->self, &refs));
 
-  if (poll_now) {
-    rc = bh_poll_resume(o);
+  if (!o->paused) {
+    rc = poll_resume(o);
     if (rc != 0) bh_throw_errno(env, -rc, "uv_poll_start", what, NULL);
   }
   return NULL;
 }
 
-napi_status bh_poll_set_counter(napi_env env, napi_value obj, const char *key, uint64_t value) {
+static napi_status set_counter(napi_env env, napi_value obj, const char *key, uint64_t value) {
   napi_value v;
   napi_status st = napi_create_double(env, (double)value, &v);
   if (st != napi_ok) return st;
   return napi_set_named_property(env, obj, key, v);
+}
+
+static napi_value stats_object(bh_poll_object *o) {
+  napi_env env = o->env;
+  napi_value obj;
+  BH_CALL(env, napi_create_object(env, &obj));
+  BH_CALL(env, set_counter(env, obj, "packetsIn", o->packets_in));
+  BH_CALL(env, set_counter(env, obj, "bytesIn", o->bytes_in));
+  BH_CALL(env, set_counter(env, obj, "packetsOut", o->packets_out));
+  BH_CALL(env, set_counter(env, obj, "bytesOut", o->bytes_out));
+  BH_CALL(env, set_counter(env, obj, o->cls->send_failures_key, o->send_failures));
+  BH_CALL(env, set_counter(env, obj, "readErrors", o->read_errors));
+  return obj;
+}
+
+/* ---- the methods every poll object has ---------------------------------------------------- */
+
+napi_value bh_poll_js_start(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  bh_poll_object *o = bh_poll_unwrap(env, info, &argc, argv);
+  if (o == NULL) return NULL;
+  return start_object(o, argc, argv);
+}
+
+napi_value bh_poll_js_pause(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  bh_poll_object *o = bh_poll_unwrap(env, info, &argc, NULL);
+  if (o == NULL) return NULL;
+  o->paused = 1;
+  poll_pause(o);
+  return NULL;
+}
+
+napi_value bh_poll_js_resume(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  bh_poll_object *o = bh_poll_unwrap(env, info, &argc, NULL);
+  if (o == NULL) return NULL;
+  o->paused = 0;
+  int rc = poll_resume(o);
+  if (rc != 0) {
+    char what[96];
+    snprintf(what, sizeof what, "cannot resume reading the %s", o->cls->noun);
+    bh_throw_errno(env, -rc, "uv_poll_start", what, NULL);
+  }
+  return NULL;
+}
+
+napi_value bh_poll_js_stats(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  bh_poll_object *o = bh_poll_unwrap(env, info, &argc, NULL);
+  if (o == NULL) return NULL;
+  return stats_object(o);
+}
+
+napi_value bh_poll_js_close(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  bh_poll_object *o = bh_poll_unwrap(env, info, &argc, NULL);
+  if (o == NULL) return NULL;
+  close_from_js(o);
+  if (o->cls->on_close != NULL) o->cls->on_close(o);
+  return NULL;
+}
+
+/* ---- the class ---------------------------------------------------------------------------- */
+
+#define MAX_METHODS 8
+
+napi_status bh_poll_define_class(napi_env env, napi_value exports, const bh_poll_class *cls, napi_callback construct,
+                                 size_t method_count, const napi_property_descriptor *methods) {
+  const char *name = cls->name;
+  if (method_count >= MAX_METHODS) return napi_invalid_arg;
+  napi_property_descriptor props[MAX_METHODS];
+  memcpy(props, methods, method_count * sizeof *methods);
+  napi_value max_batch;
+  napi_status st = napi_create_uint32(env, cls->batch, &max_batch);
+  if (st != napi_ok) return st;
+  props[method_count] = (napi_property_descriptor){"maxBatch", NULL, NULL, NULL, NULL, max_batch,
+                                                   napi_static | napi_enumerable, NULL};
+  napi_value js_class;
+  st = napi_define_class(env, name, NAPI_AUTO_LENGTH, construct, NULL, method_count + 1, props, &js_class);
+  if (st != napi_ok) return st;
+  return napi_set_named_property(env, exports, name, js_class);
 }

@@ -52,16 +52,14 @@
 #define TUN_ARENA_BYTES (1024 * 1024)
 
 typedef struct tun_state {
-  bh_poll_object base;          /* fd, poll, callbacks, lengths, arena: see poll_object.h */
+  bh_poll_object base;          /* first: fd, poll, callbacks, lengths, arena, counters */
   char name[IFNAMSIZ];
-  int paused;
-  uint64_t packets_in, bytes_in, packets_out, bytes_out, write_drops;
 } tun_state;
+_Static_assert(offsetof(tun_state, base) == 0, "bh_poll_adopt allocates the state as its base");
 
 /* ---- reading ------------------------------------------------------------------------------ */
 
 static uint32_t tun_drain(bh_poll_object *o, size_t *used_out, int *err_out) {
-  tun_state *s = BH_CONTAINER_OF(o, tun_state, base);
   size_t used = 0;
   uint32_t count = 0;
   int err = 0;
@@ -76,14 +74,16 @@ static uint32_t tun_drain(bh_poll_object *o, size_t *used_out, int *err_out) {
     o->lengths[count++] = (uint32_t)n;
     used += (size_t)n;
   }
-  s->packets_in += count;
-  s->bytes_in += used;
+  o->packets_in += count;
+  o->bytes_in += used;
   *used_out = used;
   *err_out = err;
   return count;
 }
 
 static const bh_poll_class tun_class = {
+    .name = "TunDevice",
+    .not_this = "not a TunDevice",
     .resource_name = "BackhaulTunDevice",
     .noun = "TUN device",
     .started_code = "ERR_TUN_STARTED",
@@ -94,6 +94,7 @@ static const bh_poll_class tun_class = {
     .arena_bytes = TUN_ARENA_BYTES,
     .batch = TUN_BATCH_PACKETS,
     .drain = tun_drain,
+    .send_failures_key = "writeDrops",
 };
 
 static void tun_finalize(napi_env env, void *data, void *hint) {
@@ -103,37 +104,6 @@ static void tun_finalize(napi_env env, void *data, void *hint) {
 }
 
 /* ---- methods ------------------------------------------------------------------------------ */
-
-static tun_state *unwrap_this(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv) {
-  return bh_poll_unwrap(env, info, argc, argv, "not a TunDevice");
-}
-
-static napi_value tun_start(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  tun_state *s = unwrap_this(env, info, &argc, argv);
-  if (s == NULL) return NULL;
-  return bh_poll_start(&s->base, argc, argv, !s->paused);
-}
-
-static napi_value tun_pause(napi_env env, napi_callback_info info) {
-  size_t argc = 0;
-  tun_state *s = unwrap_this(env, info, &argc, NULL);
-  if (s == NULL) return NULL;
-  s->paused = 1;
-  bh_poll_pause(&s->base);
-  return NULL;
-}
-
-static napi_value tun_resume(napi_env env, napi_callback_info info) {
-  size_t argc = 0;
-  tun_state *s = unwrap_this(env, info, &argc, NULL);
-  if (s == NULL) return NULL;
-  s->paused = 0;
-  int rc = bh_poll_resume(&s->base);
-  if (rc != 0) bh_throw_errno(env, -rc, "uv_poll_start", "cannot resume reading the TUN device", NULL);
-  return NULL;
-}
 
 /* What a failed write() means for the rest of the batch. */
 typedef enum { WRITE_RETRY, WRITE_DROP_REST, WRITE_DROP_ONE, WRITE_FATAL } write_outcome;
@@ -161,7 +131,7 @@ static write_outcome classify_write_error(int err) {
 static napi_value tun_write(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
-  tun_state *s = unwrap_this(env, info, &argc, argv);
+  tun_state *s = bh_poll_unwrap(env, info, &argc, argv);
   if (s == NULL) return NULL;
   bool is_array = false;
   if (argc < 1 || napi_is_array(env, argv[0], &is_array) != napi_ok || !is_array) {
@@ -174,7 +144,7 @@ static napi_value tun_write(napi_env env, napi_callback_info info) {
   uint32_t written = 0;
   if (s->base.fd < 0) {
     /* A closed device drops like a NIC that is down: the link may still be delivering. */
-    s->write_drops += total;
+    s->base.send_failures += total;
   }
   for (uint32_t i = 0; s->base.fd >= 0 && i < total; i++) {
     napi_value element;
@@ -195,18 +165,18 @@ static napi_value tun_write(napi_env env, napi_callback_info info) {
     } while (n < 0 && errno == EINTR);
     if (n >= 0) {
       written++;
-      s->packets_out++;
-      s->bytes_out += (uint64_t)n;
+      s->base.packets_out++;
+      s->base.bytes_out += (uint64_t)n;
       continue;
     }
     int err = errno;
     write_outcome outcome = classify_write_error(err);
     if (outcome == WRITE_DROP_ONE) {
-      s->write_drops++;
+      s->base.send_failures++;
       continue;
     }
     if (outcome == WRITE_DROP_REST) {
-      s->write_drops += total - i;
+      s->base.send_failures += total - i;
       break;
     }
     bh_throw_errno(env, err, "write", "writing to the TUN device failed", NULL);
@@ -215,29 +185,6 @@ static napi_value tun_write(napi_env env, napi_callback_info info) {
   napi_value result;
   BH_CALL(env, napi_create_uint32(env, written, &result));
   return result;
-}
-
-static napi_value tun_stats(napi_env env, napi_callback_info info) {
-  size_t argc = 0;
-  tun_state *s = unwrap_this(env, info, &argc, NULL);
-  if (s == NULL) return NULL;
-  napi_value obj;
-  BH_CALL(env, napi_create_object(env, &obj));
-  BH_CALL(env, bh_poll_set_counter(env, obj, "packetsIn", s->packets_in));
-  BH_CALL(env, bh_poll_set_counter(env, obj, "bytesIn", s->bytes_in));
-  BH_CALL(env, bh_poll_set_counter(env, obj, "packetsOut", s->packets_out));
-  BH_CALL(env, bh_poll_set_counter(env, obj, "bytesOut", s->bytes_out));
-  BH_CALL(env, bh_poll_set_counter(env, obj, "writeDrops", s->write_drops));
-  BH_CALL(env, bh_poll_set_counter(env, obj, "readErrors", s->base.read_errors));
-  return obj;
-}
-
-static napi_value tun_close(napi_env env, napi_callback_info info) {
-  size_t argc = 0;
-  tun_state *s = unwrap_this(env, info, &argc, NULL);
-  if (s == NULL) return NULL;
-  bh_poll_close_from_js(&s->base);
-  return NULL;
 }
 
 /* ---- constructor -------------------------------------------------------------------------- */
@@ -291,13 +238,9 @@ static void throw_setiff_error(napi_env env, int err, const char *name) {
 /* new TunDevice(name?: string) */
 static napi_value tun_construct(napi_env env, napi_callback_info info) {
   size_t argc = 1;
-  napi_value argv[1], self, target;
-  BH_CALL(env, napi_get_new_target(env, info, &target));
-  if (target == NULL) {
-    napi_throw_type_error(env, "ERR_CONSTRUCT_CALL_REQUIRED", "TunDevice must be called with new");
-    return NULL;
-  }
-  BH_CALL(env, napi_get_cb_info(env, info, &argc, argv, &self, NULL));
+  napi_value argv[1];
+  napi_value self = bh_poll_construct_this(env, info, &argc, argv, "TunDevice must be called with new");
+  if (self == NULL) return NULL;
 
   char name[IFNAMSIZ] = {0};
   napi_valuetype type = napi_undefined;
@@ -332,24 +275,10 @@ static napi_value tun_construct(napi_env env, napi_callback_info info) {
     return NULL;
   }
 
-  tun_state *s = calloc(1, sizeof *s);
-  if (s == NULL) {
-    close(fd);
-    bh_throw_errno(env, ENOMEM, "calloc", "no memory for the TUN device", NULL);
-    return NULL;
-  }
-  bh_poll_init(&s->base, &tun_class, env, fd);
+  tun_state *s = bh_poll_adopt(env, self, &tun_class, fd, sizeof *s, tun_finalize);
+  if (s == NULL) return NULL;
   memcpy(s->name, ifr.ifr_name, IFNAMSIZ);
   s->name[IFNAMSIZ - 1] = '\0';
-
-  if (bh_poll_wrap(&s->base, self, s, tun_finalize) != napi_ok) {
-    close(fd);
-    free(s);
-    bh_throw_napi_failure(env, "napi_wrap");
-    return NULL;
-  }
-  /* From here on the finalizer owns `s`. */
-  BH_CALL(env, bh_poll_create_lengths(&s->base));
 
   napi_value name_value;
   BH_CALL(env, napi_create_string_utf8(env, s->name, NAPI_AUTO_LENGTH, &name_value));
@@ -362,21 +291,13 @@ static napi_value tun_construct(napi_env env, napi_callback_info info) {
 }
 
 napi_status tun_register(napi_env env, napi_value exports) {
-  napi_value max_batch;
-  napi_status st = napi_create_uint32(env, TUN_BATCH_PACKETS, &max_batch);
-  if (st != napi_ok) return st;
-  napi_property_descriptor methods[] = {
-      {"start", NULL, tun_start, NULL, NULL, NULL, napi_default, NULL},
-      {"pause", NULL, tun_pause, NULL, NULL, NULL, napi_default, NULL},
-      {"resume", NULL, tun_resume, NULL, NULL, NULL, napi_default, NULL},
-      {"write", NULL, tun_write, NULL, NULL, NULL, napi_default, NULL},
-      {"stats", NULL, tun_stats, NULL, NULL, NULL, napi_default, NULL},
-      {"close", NULL, tun_close, NULL, NULL, NULL, napi_default, NULL},
-      {"maxBatch", NULL, NULL, NULL, NULL, max_batch, napi_static | napi_enumerable, NULL},
+  const napi_property_descriptor methods[] = {
+      BH_POLL_METHOD("start", bh_poll_js_start, &tun_class),
+      BH_POLL_METHOD("pause", bh_poll_js_pause, &tun_class),
+      BH_POLL_METHOD("resume", bh_poll_js_resume, &tun_class),
+      BH_POLL_METHOD("write", tun_write, &tun_class),
+      BH_POLL_METHOD("stats", bh_poll_js_stats, &tun_class),
+      BH_POLL_METHOD("close", bh_poll_js_close, &tun_class),
   };
-  napi_value cls;
-  st = napi_define_class(env, "TunDevice", NAPI_AUTO_LENGTH, tun_construct, NULL,
-                         sizeof methods / sizeof methods[0], methods, &cls);
-  if (st != napi_ok) return st;
-  return napi_set_named_property(env, exports, "TunDevice", cls);
+  return bh_poll_define_class(env, exports, &tun_class, tun_construct, sizeof methods / sizeof methods[0], methods);
 }
