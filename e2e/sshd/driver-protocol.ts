@@ -1,5 +1,6 @@
-// JSON lines between e2e/ssh.test.ts and driver.ts, which runs connectSsh/deployAgent inside L
-// (the test process itself cannot enter a namespace). Callbacks travel as scripted answers.
+// What e2e/ssh.test.ts asks of driver.ts (over e2e/netns/child-rpc.ts), which runs
+// connectSsh/deployAgent inside L (the test process itself cannot enter a namespace). Callbacks
+// travel as scripted answers.
 import type { SshConnectOptions } from "../../src/main/broker/ssh/index.js";
 
 export interface WireConnectOptions extends Omit<
@@ -20,9 +21,8 @@ export interface WireDeployOptions {
 }
 
 export type DriverRequest =
-  | { id: number; op: "connect"; options: WireConnectOptions; command?: string }
+  | { op: "connect"; options: WireConnectOptions; command?: string }
   | {
-      id: number;
       op: "deploy";
       options: WireConnectOptions;
       deploy: WireDeployOptions;
@@ -32,7 +32,6 @@ export type DriverRequest =
       replaceBeforeStart?: { file: string; content: string };
     }
   | {
-      id: number;
       op: "transport";
       options: WireConnectOptions;
       /** Folder with backhaul-agent.cjs and its addon. */
@@ -60,7 +59,6 @@ export interface AgentStart {
 }
 
 export interface DriverReply {
-  id: number;
   elapsedMs: number;
   prompts: Prompt[];
   logs: string[];
@@ -72,3 +70,8 @@ export interface DriverReply {
   /** What sshAgentTransport's stderr delivered, all of it, once the agent exited. */
   transportStderr?: string;
 }
+
+/** Each request is answered with a DriverReply; a failure there is in its `error`. */
+export type DriverCommands = {
+  [Op in DriverRequest["op"]]: { args: Extract<DriverRequest, { op: Op }>; result: DriverReply };
+};

@@ -1,8 +1,7 @@
 // Runs the SSH client side of e2e/ssh.test.ts inside namespace L:
 //   ip netns exec L node --import tsx e2e/sshd/driver.ts
-// One JSON request per stdin line, one JSON reply per stdout line (driver-protocol.ts).
+// Serves driver-protocol.ts's requests over e2e/netns/child-rpc.ts.
 import { writeFile } from "node:fs/promises";
-import { createInterface } from "node:readline";
 import { finished } from "node:stream/promises";
 import type { ClientChannel } from "ssh2";
 import { deployAgent, RemoteNotReadyError, shellCommand } from "../../src/main/broker/deploy/index.js";
@@ -15,8 +14,10 @@ import {
   type SshConnection,
 } from "../../src/main/broker/ssh/index.js";
 import { decodeHello, FRAME_HEADER_BYTES, FrameType } from "../../src/shared/link-protocol.js";
+import { serve } from "../netns/child-rpc.js";
 import type {
   AgentStart,
+  DriverCommands,
   DriverReply,
   DriverRequest,
   Prompt,
@@ -144,7 +145,6 @@ async function handle(request: DriverRequest): Promise<DriverReply> {
   const logs: string[] = [];
   const started = Date.now();
   const reply = (fields: Partial<DriverReply>): DriverReply => ({
-    id: request.id,
     elapsedMs: Date.now() - started,
     prompts,
     logs,
@@ -181,7 +181,4 @@ async function handle(request: DriverRequest): Promise<DriverReply> {
   }
 }
 
-createInterface({ input: process.stdin }).on("line", (line) => {
-  const request = JSON.parse(line) as DriverRequest;
-  void handle(request).then((reply) => process.stdout.write(`${JSON.stringify(reply)}\n`));
-});
+serve<DriverCommands>({ connect: handle, deploy: handle, transport: handle });
