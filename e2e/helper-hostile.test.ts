@@ -7,24 +7,15 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import {
-  chmodSync,
-  chownSync,
-  existsSync,
-  lstatSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readlinkSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { attachHelperControl, openHelperLink } from "../src/main/broker/helper/helper-client.js";
 import { TEST_EXIT_OPTIONS, testAgentLink } from "../src/main/broker/helper/testing.js";
 import { forwardLines, splitLines } from "../src/helper/line-socket.js";
-import { encodeLine, MAX_HELPER_LINE, parseEvent } from "../src/shared/helper-protocol.js";
+import { MAX_HELPER_LINE, parseEvent } from "../src/shared/helper-protocol.js";
+import { assertHandedToUser, helloAs, userControlDir } from "../src/helper/test-elevated-socket.js";
+import { until } from "../src/helper/test-until.js";
 import { BUILT_HELPER, helperNotBuilt, testSupervisedHelper } from "./local-helper/built.js";
 import { testWhere } from "./netns/preconditions.js";
 
@@ -43,14 +34,6 @@ function memoryMiB(pid: number, field: "VmRSS" | "VmHWM"): number {
   const match = new RegExp(`^${field}:\\s*(\\d+) kB$`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   assert.ok(match, `${field} in /proc/${pid}/status`);
   return Number(match[1]) / 1024;
-}
-
-async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 testSupervisedHelper(
@@ -129,12 +112,8 @@ testWhere(
     const user = 65534;
     const work = mkdtempSync(join(tmpdir(), "bh-helper-root-"));
     chmodSync(work, 0o755); // the user passes through it, as through /run/user
-    const control = join(work, "control");
-    mkdirSync(control, { mode: 0o700 });
-    chownSync(control, user, user);
     const token = "f".repeat(64);
-    writeFileSync(join(control, "token"), `${token}\n`, { mode: 0o600 });
-    chownSync(join(control, "token"), user, user);
+    const control = userControlDir(work, user, token);
     const helper = spawn(
       process.execPath,
       [BUILT_HELPER, "--control-dir", control, "--owner-uid", String(user)],
@@ -148,17 +127,9 @@ testWhere(
     const link = join(control, "helper.sock");
     try {
       await until(() => logs.some((line) => /listening on/.test(line)), 10_000, "the helper to listen");
-      const socket = readlinkSync(link);
-      const privateDir = dirname(socket);
-      assert.match(privateDir, /^\/(run|tmp)\/backhaul-helper-/);
-      assert.equal(lstatSync(privateDir).uid, 0);
-      assert.equal(lstatSync(privateDir).mode & 0o777, 0o711);
-      assert.equal(lstatSync(socket).uid, user);
-      assert.equal(lstatSync(socket).mode & 0o777, 0o600);
-
       // As the user, through the link main knows: the token is checked, and then obeyed.
-      assert.match(await helloAs(user, link, "0".repeat(64)), /"refused".*wrong token/);
-      assert.equal(await helloAs(1, socket, token), "EACCES", "another user cannot even connect");
+      const privateDir = dirname(await assertHandedToUser(link, user, 1));
+      assert.match(privateDir, /^\/(run|tmp)\/backhaul-helper-/);
       await helloAs(user, link, token); // shutdown
       assert.equal(await exited, 0);
       assert.ok(!existsSync(privateDir), "root's directory is removed");
@@ -174,23 +145,6 @@ testWhere(
     }
   },
 );
-
-/** Connects to `path` as `uid`, sends a shutdown hello with `token`; the reply line, "" on a silent close, or the error code. */
-function helloAs(uid: number, path: string, token: string): Promise<string> {
-  const script = `
-    const socket = require("node:net").connect(process.argv[1]);
-    socket.on("connect", () => socket.write(process.argv[2]));
-    socket.on("data", (data) => process.stdout.write(String(data)));
-    socket.on("error", (error) => process.stdout.write(error.code));`;
-  const hello = encodeLine({ type: "shutdown", token });
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["-e", script, path, hello], { uid, gid: uid, cwd: "/" });
-    let out = "";
-    child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
-    child.once("error", reject);
-    child.once("close", () => resolve(out.trim()));
-  });
-}
 
 function lstatSafe(path: string): boolean {
   try {

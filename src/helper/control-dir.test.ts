@@ -2,7 +2,6 @@
 // user (nobody, 65534) who swaps it for a symlink right after the helper checked it: the race a
 // path-based check-then-use loses. Root must create, chown and delete nothing outside.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import {
   chmodSync,
   chownSync,
@@ -12,7 +11,6 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
-  readlinkSync,
   renameSync,
   rmSync,
   symlinkSync,
@@ -21,9 +19,9 @@ import {
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { test } from "node:test";
-import { encodeLine } from "../shared/helper-protocol.js";
 import { openControlDir } from "./control-dir.js";
 import { startHelperServer } from "./local-server.js";
+import { assertHandedToUser, userControlDir } from "./test-elevated-socket.js";
 
 const USER = 65534;
 const OTHER = 1;
@@ -31,23 +29,6 @@ const TOKEN = "d".repeat(64);
 
 const notRoot = process.getuid?.() === 0 ? undefined : "needs root (it plays root and another user)";
 if (notRoot) console.log(`skipped: control-dir.test.ts: ${notRoot}`);
-
-/** What `uid` gets back on connecting to `path` and saying a wrong-token hello: a line, or the error code. */
-function replyAs(uid: number, path: string): Promise<string> {
-  const script = `
-    const socket = require("node:net").connect(process.argv[1]);
-    socket.on("connect", () => socket.write(process.argv[2]));
-    socket.on("data", (data) => { process.stdout.write(String(data)); socket.destroy(); });
-    socket.on("error", (error) => process.stdout.write(error.code));`;
-  const hello = encodeLine({ type: "shutdown", token: "e".repeat(64) });
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["-e", script, path, hello], { uid, gid: uid, cwd: "/" });
-    let out = "";
-    child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
-    child.once("error", reject);
-    child.once("close", () => resolve(out.trim()));
-  });
-}
 
 test(
   "elevated, the helper listens in a root-owned directory and never follows the user's swapped directory",
@@ -57,14 +38,10 @@ test(
     try {
       const run = join(work, "run"); // stands in for /run: root's, others may pass through
       const outside = join(work, "outside"); // where a swapped-in symlink points
-      const control = join(work, "control"); // the user's control directory
       chmodSync(work, 0o755); // the users in this test pass through it, as through /run/user
       for (const dir of [run, outside]) mkdirSync(dir, { mode: 0o755 });
       writeFileSync(join(outside, "helper.sock"), "precious");
-      mkdirSync(control, { mode: 0o700 });
-      chownSync(control, USER, USER);
-      writeFileSync(join(control, "token"), `${TOKEN}\n`, { mode: 0o600 });
-      chownSync(join(control, "token"), USER, USER);
+      const control = userControlDir(work, USER, TOKEN);
 
       const dir = openControlDir(control, USER, true);
       const token = dir.readToken();
@@ -93,19 +70,8 @@ test(
         );
 
         const link = join(moved, "helper.sock");
-        assert.ok(lstatSync(link).isSymbolicLink(), "main's helper.sock is a link into root's directory");
-        const socket = readlinkSync(link);
-        const socketInfo = lstatSync(socket);
-        assert.ok(socketInfo.isSocket());
-        assert.equal(socketInfo.uid, USER, "the socket is handed to the user");
-        assert.equal(socketInfo.mode & 0o777, 0o600);
-        const privateInfo = lstatSync(dirname(socket));
+        const socket = await assertHandedToUser(link, USER, OTHER);
         assert.equal(dirname(dirname(socket)), run);
-        assert.equal(privateInfo.uid, 0, "in a directory of root's");
-        assert.equal(privateInfo.mode & 0o777, 0o711, "others may pass through, not list");
-
-        assert.match(await replyAs(USER, link), /"refused".*wrong token/, "the user reaches the helper");
-        assert.equal(await replyAs(OTHER, socket), "EACCES", "another user cannot connect");
 
         await server.close();
         closed = true;
