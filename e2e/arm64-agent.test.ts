@@ -15,7 +15,6 @@ import { gunzipSync } from "node:zlib";
 import { readFileSync } from "node:fs";
 import { ZONE } from "./dns/zone.js";
 import { AGENT, snapshotRemote } from "./fullpath/topology.js";
-import { waitForLine } from "./nat/topology.js";
 import { findOnPath, netnsSkipReason } from "./netns/index.js";
 import { startSessionDriver } from "./session/start.js";
 
@@ -83,8 +82,7 @@ test(
     });
     assert.equal(page.stdout, "hello from S\n");
 
-    driver.child.stdin?.write("disconnect\n");
-    await waitForLine(driver, (v) => (v.disconnected ? true : undefined), 30_000);
+    await driver.request("disconnect", null, 30_000);
     const restored = Date.now() + 20_000;
     let after = await snapshotRemote(path);
     while (JSON.stringify(after) !== JSON.stringify(before) && Date.now() < restored) {

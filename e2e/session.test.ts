@@ -8,7 +8,6 @@ import { existsSync } from "node:fs";
 import { test } from "node:test";
 import { ZONE } from "./dns/zone.js";
 import { AGENT, snapshotRemote } from "./fullpath/topology.js";
-import { waitForLine } from "./nat/topology.js";
 import { netnsSkipReason } from "./netns/index.js";
 import { startSessionDriver } from "./session/start.js";
 
@@ -32,7 +31,7 @@ test(
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     };
-    const send = (line: string): void => void driver.child.stdin?.write(`${line}\n`);
+    const send = (command: "cut" | "down" | "up"): Promise<void> => driver.request(command, null);
 
     await until("connected", 30_000);
     // The session's own steps, each once and in order (a pipe transport has no "ssh" or "upload").
@@ -44,11 +43,11 @@ test(
     assert.equal(page.stdout, "hello from S\n");
 
     // The network dies: nothing flows and new connections fail, for a while.
-    send("down");
-    send("cut");
+    await send("down");
+    await send("cut");
     await until("reconnecting", 20_000);
     await new Promise((resolve) => setTimeout(resolve, 3_000));
-    send("up");
+    await send("up");
     await until("connected", 60_000);
     const again = await path.remote.runChecked("curl", ["-sS", "-m", "10", `http://www.${ZONE}/`], {
       timeoutMs: 15_000,
@@ -59,8 +58,7 @@ test(
       "backed off at least once",
     );
 
-    send("disconnect");
-    await waitForLine(driver, (v) => (v.disconnected ? true : undefined), 20_000);
+    await driver.request("disconnect", null, 20_000);
     for (let waited = 0; states.at(-1)?.state !== "disconnected"; waited += 100) {
       assert.ok(waited < 20_000, `not disconnected: ${JSON.stringify(states.at(-1))}`);
       await new Promise((resolve) => setTimeout(resolve, 100));

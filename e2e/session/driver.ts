@@ -2,14 +2,14 @@
  * Runs a broker Session inside namespace L, with the agent in namespace R started directly
  * (`ip netns exec R node dist/agent/backhaul-agent.cjs`) instead of over SSH: the transport is a
  * pipe, so the session logic — connect steps, keepalive, reconnect, disconnect — is tested on its
- * own. Commands on stdin: "cut" (the transport goes silent, as a dead network), "down" / "up"
- * (new transports fail / work), "disconnect". Prints JSON lines: {"state":...}, {"log":...}.
+ * own. Commands and events (protocol.ts) go through e2e/netns/child-rpc.ts.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { createInterface } from "node:readline";
 import { Duplex, PassThrough } from "node:stream";
 import { parseArgs } from "node:util";
 import { Session, type AgentTransport } from "../../src/main/broker/session.js";
+import { emit, serve } from "../netns/child-rpc.js";
+import type { SessionCommands, SessionEvent } from "./protocol.js";
 
 const { values } = parseArgs({
   options: {
@@ -21,7 +21,7 @@ const { values } = parseArgs({
     route: { type: "string", multiple: true, default: [] },
   },
 });
-const print = (value: unknown): void => void process.stdout.write(`${JSON.stringify(value)}\n`);
+const print = (event: SessionEvent): void => emit(event);
 
 let down = false;
 let current: { child: ChildProcess; cut(): void } | undefined;
@@ -80,9 +80,9 @@ session.on("state", (state) => print({ state }));
 session.on("log", (line) => print({ log: line }));
 void session.run().then(() => print({ done: true }));
 
-createInterface({ input: process.stdin }).on("line", (line) => {
-  if (line === "cut") current?.cut();
-  else if (line === "down") down = true;
-  else if (line === "up") down = false;
-  else if (line === "disconnect") void session.disconnect().then(() => print({ disconnected: true }));
+serve<SessionCommands>({
+  cut: () => current?.cut(),
+  down: () => void (down = true),
+  up: () => void (down = false),
+  disconnect: () => session.disconnect(),
 });

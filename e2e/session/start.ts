@@ -1,25 +1,15 @@
 // The session driver (driver.ts) on the full path, as the session suites start it.
-import { join } from "node:path";
 import type { TestContext } from "node:test";
 import { buildFullPath, ROUTES, snapshotRemote, type FullPath } from "../fullpath/topology.js";
-import type { ManagedProcess } from "../netns/index.js";
-import { readJsonLines } from "../netns/json-lines.js";
+import { ChildRpc } from "../netns/child-rpc.js";
+import type { DriverState, SessionCommands, SessionEvent } from "./protocol.js";
 
-const ROOT = new URL("../..", import.meta.url).pathname;
-
-/** One state line of the driver. */
-export interface DriverState {
-  state: string;
-  step?: string;
-  attempt?: number;
-  reason?: string;
-}
 
 export interface StartedSession {
   path: FullPath;
   /** R as it was before the agent started. */
   before: Record<string, string>;
-  driver: ManagedProcess;
+  driver: ChildRpc<SessionCommands, SessionEvent>;
   /** The driver's states and log lines, appended as they come. */
   states: DriverState[];
   logs: string[];
@@ -42,12 +32,8 @@ export async function startSessionDriver(
     "net.ipv6.conf.default.accept_dad=0",
   ]);
   const before = await snapshotRemote(path);
-  const driver = path.local.spawn(
-    process.execPath,
-    [
-      "--import",
-      "tsx",
-      join(ROOT, "e2e/session/driver.ts"),
+  const driver = ChildRpc.start<SessionCommands, SessionEvent>(path.local, "e2e/session/driver.ts", {
+    args: [
       "--remote",
       path.remote.name,
       "--agent",
@@ -57,14 +43,13 @@ export async function startSessionDriver(
       ...options,
       ...ROUTES.flatMap((route) => ["--route", route]),
     ],
-    { cwd: ROOT },
-  );
+    name: "the session driver",
+  });
   const states: DriverState[] = [];
   const logs: string[] = [];
-  readJsonLines(driver.child.stdout, (line) => {
-    const value = line as { state?: DriverState; log?: string };
-    if (value.state) states.push(value.state);
-    if (value.log) logs.push(value.log);
+  driver.onEvent((event) => {
+    if ("state" in event) states.push(event.state);
+    if ("log" in event) logs.push(event.log);
   });
   return { path, before, driver, states, logs };
 }
