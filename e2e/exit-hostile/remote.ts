@@ -13,6 +13,7 @@ import {
   type IcmpView,
   type TcpView,
 } from "../../src/helper/packet/index.js";
+import { Arrivals } from "../netns/arrivals.js";
 
 export interface IcmpError {
   version: 4 | 6;
@@ -23,8 +24,7 @@ export interface IcmpError {
 }
 
 export class RemoteDriver {
-  private readonly received: Buffer[] = [];
-  private readonly waiters = new Set<() => void>();
+  private readonly received = new Arrivals<Buffer>();
 
   /** `died` says why the exit is gone (its process ended), or undefined while it runs. */
   constructor(
@@ -33,7 +33,6 @@ export class RemoteDriver {
   ) {
     link.on("packets", (packets: readonly Buffer[]) => {
       for (const packet of packets) this.received.push(Buffer.from(packet)); // views into a frame
-      for (const waiter of this.waiters) waiter();
     });
   }
 
@@ -69,30 +68,8 @@ export class RemoteDriver {
   }
 
   /** Resolves with (and takes out) the first packet `match` accepts, received already or later. */
-  async next<T>(what: string, match: (packet: Buffer) => T | undefined, timeoutMs = 5_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      for (let index = 0; index < this.received.length; index++) {
-        const value = match(this.received[index]!);
-        if (value !== undefined) {
-          this.received.splice(index, 1);
-          return value;
-        }
-      }
-      const gone = this.died();
-      if (gone !== undefined) throw new Error(`no ${what}: ${gone}`);
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no ${what} within ${timeoutMs} ms`);
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          clearTimeout(timer);
-          this.waiters.delete(done);
-          resolve();
-        };
-        const timer = setTimeout(done, left);
-        this.waiters.add(done);
-      });
-    }
+  next<T>(what: string, match: (packet: Buffer) => T | undefined, timeoutMs = 5_000): Promise<T> {
+    return this.received.find(what, match, { timeoutMs, take: true, gone: this.died });
   }
 
   /** The next ICMP error about a packet to `destination`. */
