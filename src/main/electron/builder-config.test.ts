@@ -157,31 +157,27 @@ test("dist plans only what this machine can build, and says why not the rest", a
   const { planDist } = await loadDist();
   const zip = { path: "/cache/electron/abc", from: "Electron's download cache" };
   const none = { "linux-x64": null, "darwin-x64": null, "darwin-arm64": null, "win32-x64": null };
+  // Each case says how its machine differs from Linux x64, offline, without wine or a cached zip.
+  const plan = (machine: Partial<Parameters<DistModule["planDist"]>[0]>) =>
+    planDist({
+      host: "linux",
+      hostArch: "x64",
+      dirOnly: false,
+      version: "45.4.1",
+      sources: none,
+      online: false,
+      wine: false,
+      ...machine,
+    });
 
   // Here: Linux, no Electron anywhere, GitHub unreachable, no wine.
-  const here = planDist({
-    host: "linux",
-    hostArch: "x64",
-    dirOnly: true,
-    version: "45.4.1",
-    sources: none,
-    online: false,
-    wine: false,
-  });
+  const here = plan({ dirOnly: true });
   assert.deepEqual(here.builds, []);
   assert.equal(here.cannot.length, 1);
   assert.equal(here.cannot[0]?.name, "Linux dir (x64)");
   assert.match(here.cannot[0]?.why ?? "", /electron-v45\.4\.1-linux-x64\.zip\) is missing.*GitHub/);
 
-  const all = planDist({
-    host: "linux",
-    hostArch: "x64",
-    dirOnly: false,
-    version: "45.4.1",
-    sources: none,
-    online: false,
-    wine: false,
-  });
+  const all = plan({});
   assert.deepEqual(
     all.cannot.map((entry) => entry.name),
     ["Linux AppImage and deb (x64)", "macOS dmg (x64, arm64)", "Windows nsis (x64)"],
@@ -190,15 +186,7 @@ test("dist plans only what this machine can build, and says why not the rest", a
   assert.match(all.cannot[2]?.why ?? "", /Windows, or on Linux with wine/);
 
   // With the zip in the cache, offline: the dir target builds; installers need electron-builder's tools.
-  const cached = planDist({
-    host: "linux",
-    hostArch: "x64",
-    dirOnly: true,
-    version: "45.4.1",
-    sources: { ...none, "linux-x64": zip },
-    online: false,
-    wine: false,
-  });
+  const cached = plan({ dirOnly: true, sources: { ...none, "linux-x64": zip } });
   assert.deepEqual(cached.builds, [
     {
       name: "Linux dir (x64)",
@@ -206,27 +194,11 @@ test("dist plans only what this machine can build, and says why not the rest", a
       electron: "Electron's download cache",
     },
   ]);
-  const offlineInstallers = planDist({
-    host: "linux",
-    hostArch: "x64",
-    dirOnly: false,
-    version: "45.4.1",
-    sources: { ...none, "linux-x64": zip },
-    online: false,
-    wine: true,
-  });
+  const offlineInstallers = plan({ sources: { ...none, "linux-x64": zip }, wine: true });
   assert.match(offlineInstallers.cannot[0]?.why ?? "", /tools that make these installers/);
 
   // Online on a Mac: both dmg architectures, Electron downloaded by electron-builder.
-  const mac = planDist({
-    host: "darwin",
-    hostArch: "arm64",
-    dirOnly: false,
-    version: "45.4.1",
-    sources: none,
-    online: true,
-    wine: false,
-  });
+  const mac = plan({ host: "darwin", hostArch: "arm64", online: true });
   assert.deepEqual(
     mac.builds.map((build) => build.args.join(" ")),
     [
@@ -241,15 +213,7 @@ test("dist plans only what this machine can build, and says why not the rest", a
   );
 
   // Online on Linux with wine: the Windows installer too.
-  const wine = planDist({
-    host: "linux",
-    hostArch: "x64",
-    dirOnly: false,
-    version: "45.4.1",
-    sources: none,
-    online: true,
-    wine: true,
-  });
+  const wine = plan({ online: true, wine: true });
   assert.deepEqual(
     wine.builds.map((build) => build.name),
     ["Linux AppImage and deb (x64)", "Windows nsis (x64)"],
