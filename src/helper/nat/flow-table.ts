@@ -1,4 +1,5 @@
-import type { FlowProtocol, FlowRow, TableDelta } from "../../shared/flow-row.js";
+import type { FlowProtocol, FlowRow } from "../../shared/flow-row.js";
+import { PublishedTable } from "../published-table.js";
 
 export interface FlowTableOptions {
   /** How often deltas are published at most. */
@@ -16,26 +17,17 @@ export interface NewFlow {
   state: string;
 }
 
-type DeltaListener = (delta: TableDelta<FlowRow>) => void;
-
 /**
- * The live NAT table. Flows update their row in place (cheap counters on the hot path) and mark
- * it dirty; the table publishes copies of dirty rows at most every `publishIntervalMs`, so the
- * UI's update rate is bounded however busy the tunnel is.
+ * The live NAT table, a PublishedTable. Flows update their row in place (cheap counters on the
+ * hot path) and mark it dirty; a closed row stays `closedRetentionMs` (the UI fades it out).
  */
-export class FlowTable {
-  private readonly rows = new Map<number, FlowRow>();
-  private readonly dirty = new Set<number>();
-  private readonly removed: number[] = [];
-  private readonly listeners = new Set<DeltaListener>();
+export class FlowTable extends PublishedTable<FlowRow> {
   private nextId = 1;
-  private timer: NodeJS.Timeout | undefined;
-  private readonly publishIntervalMs: number;
   private readonly closedRetentionMs: number;
   readonly now: () => number;
 
   constructor(options: FlowTableOptions = {}) {
-    this.publishIntervalMs = options.publishIntervalMs ?? 250;
+    super(options.publishIntervalMs ?? 250, (row) => ({ ...row }));
     this.closedRetentionMs = options.closedRetentionMs ?? 10_000;
     this.now = options.now ?? Date.now;
   }
@@ -61,8 +53,7 @@ export class FlowTable {
   }
 
   markDirty(row: FlowRow): void {
-    this.dirty.add(row.id);
-    this.schedule();
+    this.markChanged(row.id);
   }
 
   close(row: FlowRow, reason: string): void {
@@ -73,19 +64,6 @@ export class FlowTable {
     this.markDirty(row);
   }
 
-  get(id: number): FlowRow | undefined {
-    return this.rows.get(id);
-  }
-
-  /** Copies of every row, for a new subscriber. */
-  snapshot(): FlowRow[] {
-    return [...this.rows.values()].map((row) => ({ ...row }));
-  }
-
-  get size(): number {
-    return this.rows.size;
-  }
-
   /** Rows still open. */
   get openCount(): number {
     let count = 0;
@@ -93,44 +71,18 @@ export class FlowTable {
     return count;
   }
 
-  subscribe(listener: DeltaListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  /** Publishes now; normally driven by the timer. */
-  publish(): void {
-    this.timer = undefined;
+  /** Removes the closed rows whose time is up, then publishes. */
+  override publish(): void {
     const now = this.now();
     for (const row of this.rows.values()) {
       if (row.closedAt !== null && now - row.closedAt >= this.closedRetentionMs) {
         this.rows.delete(row.id);
-        this.dirty.delete(row.id);
-        this.removed.push(row.id);
+        this.forgetChange(row.id);
+        this.noteRemoved(row.id);
       }
     }
-    const upserts: FlowRow[] = [];
-    for (const id of this.dirty) {
-      const row = this.rows.get(id);
-      if (row) upserts.push({ ...row });
-    }
-    this.dirty.clear();
-    const removals = this.removed.splice(0);
-    if (upserts.length > 0 || removals.length > 0) {
-      for (const listener of this.listeners) listener({ upserts, removals });
-    }
+    super.publish();
     // Closed rows still waiting for removal keep the timer alive.
     if (this.rows.size > this.openCount) this.schedule();
-  }
-
-  stop(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-  }
-
-  private schedule(): void {
-    if (this.timer || this.listeners.size === 0) return;
-    this.timer = setTimeout(() => this.publish(), this.publishIntervalMs);
-    this.timer.unref();
   }
 }
