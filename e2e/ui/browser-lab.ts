@@ -1,11 +1,32 @@
 // The browser-mode lab (topology.ts) with Chromium in L, as the window's browser tests start it.
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestContext } from "node:test";
 import type { Browser } from "playwright-core";
-import { launchChromiumIn } from "./browser.js";
+import { netnsSkipReason } from "../netns/preconditions.js";
+import { chromiumMissing, launchChromiumIn } from "./browser.js";
 import { buildUiLab, type UiLab } from "./topology.js";
+
+const DIST = new URL("../../dist/", import.meta.url).pathname;
+
+/** What the lab runs from dist/: `backhaul ui`, the window, and the sandbox's agent with its addon. */
+const BUILT_FILES = [
+  "cli.mjs",
+  "renderer/index.html",
+  "agent/backhaul-agent.cjs",
+  "agent/backhaul_native.node",
+];
+
+/** Why startUiLabInBrowser cannot run here, with `tools` also run in the lab; undefined when it can. */
+export function uiLabSkipReason(tools: readonly string[]): string | undefined {
+  const netns = netnsSkipReason({ tun: true, tools: ["dnsmasq", "nsenter", ...tools] });
+  if (netns) return netns;
+  const chromium = chromiumMissing();
+  if (chromium) return chromium;
+  const missing = BUILT_FILES.find((file) => !existsSync(DIST + file));
+  return missing && `dist/${missing} is missing: run \`npm run build\``;
+}
 
 /** The lab and Chromium (its profile in a temp directory), both stopped and removed after the test. */
 export async function startUiLabInBrowser(

@@ -4,7 +4,7 @@
  * listens: playwright runs a small wrapper that execs Chromium under `ip netns exec`, which
  * keeps the pipes playwright talks over.
  */
-import { chmodSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser } from "playwright-core";
 
@@ -18,6 +18,13 @@ export const CHROMIUM_ARGS = [
   "--disable-sync",
   "--no-first-run",
 ];
+
+/** Why a browser test cannot run here for want of Chromium, or undefined. */
+export function chromiumMissing(): string | undefined {
+  return existsSync(CHROMIUM)
+    ? undefined
+    : `${CHROMIUM} is missing: install Debian's chromium (sudo npm test does)`;
+}
 
 /** `dir` holds the wrapper script; playwright gives the browser its own throwaway profile. */
 export function launchChromiumIn(namespace: string, dir: string): Promise<Browser> {
