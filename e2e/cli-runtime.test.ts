@@ -13,14 +13,14 @@ import { join } from "node:path";
 import { describe, test, type TestContext } from "node:test";
 import { CLI, connectInHome, LINK_SUBNET_OPTIONS } from "./cli/command.js";
 import { ZONE } from "./dns/zone.js";
-import { HOST_V4 } from "./fullpath/private-network.js";
 import { deterministicBytes, sha256 } from "./nat/content.js";
 import { NetnsLab, type ManagedProcess, type NetworkNamespace } from "./netns/index.js";
 import { readJsonLines } from "./netns/json-lines.js";
 import { netnsSkipReason } from "./netns/preconditions.js";
 import { sshdSkipReason } from "./sshd/preconditions.js";
 import { sshdForSuite } from "./sshd/private-lab.js";
-import { SSHD_ADDRESS, TestSshd } from "./sshd/server.js";
+import { TestSshd } from "./sshd/server.js";
+import { CORP_NET, SSH_LINK } from "./netns/address-plan.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const MANIFEST = join(ROOT, "dist/agent/node-runtimes.json");
@@ -64,7 +64,7 @@ describe("backhaul connect to a remote without Node.js 18+", { skip, timeout: 60
     const started = Date.now();
     const child: ManagedProcess = local.spawn(
       "env",
-      connectInHome(home, `ssh://bhdev@${SSHD_ADDRESS}`, sshd.keys.plain, [
+      connectInHome(home, `ssh://bhdev@${SSH_LINK.remote.v4}`, sshd.keys.plain, [
         "--accept-new-host-key",
         ...LINK_SUBNET_OPTIONS,
         "--route",
@@ -94,13 +94,18 @@ describe("backhaul connect to a remote without Node.js 18+", { skip, timeout: 60
       t.diagnostic(`${label}: connected ${ms} ms after the CLI started`);
       const curl = await remote.runChecked(
         "bash",
-        ["-o", "pipefail", "-c", `curl -sS --fail -m 60 'http://${HOST_V4}/bytes/${MB}' | sha256sum`],
+        [
+          "-o",
+          "pipefail",
+          "-c",
+          `curl -sS --fail -m 60 'http://${CORP_NET.host.v4}/bytes/${MB}' | sha256sum`,
+        ],
         { timeoutMs: 70_000 },
       );
       assert.equal(curl.stdout.split(" ")[0], sha256(deterministicBytes(MB)), `${label}: curl`);
       const dig = await remote.runChecked("dig", ["+short", `host.${ZONE}`, "A"], { timeoutMs: 10_000 });
-      assert.equal(dig.stdout.trim(), HOST_V4, `${label}: dig`);
-      const ping = await remote.run("ping", ["-c", "2", "-i", "0.2", "-W", "2", HOST_V4], {
+      assert.equal(dig.stdout.trim(), CORP_NET.host.v4, `${label}: dig`);
+      const ping = await remote.run("ping", ["-c", "2", "-i", "0.2", "-W", "2", CORP_NET.host.v4], {
         timeoutMs: 10_000,
       });
       assert.match(ping.stdout, / 2 received/, `${label}: ping`);

@@ -14,14 +14,14 @@ import { describe, test } from "node:test";
 import { CLI, connectInHome, LINK_SUBNET_OPTIONS } from "./cli/command.js";
 import { assertHttpExchangeCaptured } from "./capture/tcp-exchange.js";
 import { ZONE } from "./dns/zone.js";
-import { HOST_V4, HOST_V6 } from "./fullpath/private-network.js";
 import { deterministicBytes, sha256 } from "./nat/content.js";
 import { NetnsLab, type ManagedProcess, type NetworkNamespace } from "./netns/index.js";
 import { readJsonLines } from "./netns/json-lines.js";
 import { findOnPath, netnsSkipReason, skipSaying } from "./netns/preconditions.js";
 import { sshdSkipReason } from "./sshd/preconditions.js";
-import { BLACKHOLE_ADDRESS, SSHD_ADDRESS, TestSshd } from "./sshd/server.js";
+import { TestSshd } from "./sshd/server.js";
 import { remoteState, sshdForSuite } from "./sshd/private-lab.js";
+import { CORP_NET, SSH_LINK } from "./netns/address-plan.js";
 
 const MB = 1_000_000;
 /** The contract: a disconnect, signal to exit, restores the remote within this. */
@@ -161,7 +161,7 @@ describe("backhaul connect over OpenSSH", { skip, timeout: 600_000 }, () => {
   /** `backhaul connect` in L against R, with the suite's link subnets and routes. */
   const spawnConnect = (
     extra: string[],
-    target = `ssh://bhdev@${SSHD_ADDRESS}`,
+    target = `ssh://bhdev@${SSH_LINK.remote.v4}`,
     identity = sshd.keys.plain,
     options: SpawnOptions = {},
   ): ManagedProcess =>
@@ -180,7 +180,7 @@ describe("backhaul connect over OpenSSH", { skip, timeout: 600_000 }, () => {
 
   const connect = (
     extra: string[] = [],
-    target = `ssh://bhdev@${SSHD_ADDRESS}`,
+    target = `ssh://bhdev@${SSH_LINK.remote.v4}`,
     identity = sshd.keys.plain,
   ): Cli => new Cli(spawnConnect(["--json", ...extra], target, identity));
 
@@ -214,14 +214,14 @@ describe("backhaul connect over OpenSSH", { skip, timeout: 600_000 }, () => {
         assert.ok(steps.includes(step), `step ${step} in ${steps.join(",")}`);
       assert.match(
         readFileSync(knownHosts, "utf8"),
-        new RegExp(SSHD_ADDRESS.replace(/\./g, "\\.")),
+        new RegExp(SSH_LINK.remote.v4.replace(/\./g, "\\.")),
         "new host key recorded",
       );
 
       assert.equal(await download(`www.${ZONE}`, 100 * MB), sha256(deterministicBytes(100 * MB)));
       const dig = await remote.runChecked("dig", ["+short", `host.${ZONE}`, "A"], { timeoutMs: 10_000 });
-      assert.equal(dig.stdout.trim(), HOST_V4);
-      for (const host of [HOST_V4, HOST_V6]) {
+      assert.equal(dig.stdout.trim(), CORP_NET.host.v4);
+      for (const host of [CORP_NET.host.v4, CORP_NET.host.v6]) {
         const ping = await remote.run("ping", ["-c", "2", "-i", "0.2", "-W", "2", host], {
           timeoutMs: 10_000,
         });
@@ -235,7 +235,7 @@ describe("backhaul connect over OpenSSH", { skip, timeout: 600_000 }, () => {
           assert.ok(bps > 0, `iperf3 ${host} ${direction.join("")}`);
         }
       }
-      assert.equal(await download(HOST_V6, 10 * MB), sha256(deterministicBytes(10 * MB)));
+      assert.equal(await download(CORP_NET.host.v6, 10 * MB), sha256(deterministicBytes(10 * MB)));
       assert.ok(
         cli.events.some((e) => e.type === "flow"),
         "flow rows are reported",
@@ -248,7 +248,16 @@ describe("backhaul connect over OpenSSH", { skip, timeout: 600_000 }, () => {
       // The link goes down for 20 seconds in the middle of a transfer.
       const slow = remote.run(
         "curl",
-        ["-sS", "-m", "60", "--limit-rate", "2M", "-o", "/dev/null", `http://${HOST_V4}/bytes/${100 * MB}`],
+        [
+          "-sS",
+          "-m",
+          "60",
+          "--limit-rate",
+          "2M",
+          "-o",
+          "/dev/null",
+          `http://${CORP_NET.host.v4}/bytes/${100 * MB}`,
+        ],
         { timeoutMs: 70_000 },
       );
       await new Promise((resolve) => setTimeout(resolve, 1_000));
@@ -261,7 +270,7 @@ describe("backhaul connect over OpenSSH", { skip, timeout: 600_000 }, () => {
       await cli.until("connected", 90_000, mark);
       await slow; // ended one way or the other: flows that die with the link are reset
       assert.equal(
-        await download(HOST_V4, 10 * MB),
+        await download(CORP_NET.host.v4, 10 * MB),
         sha256(deterministicBytes(10 * MB)),
         "a new transfer works",
       );
@@ -345,7 +354,11 @@ describe("backhaul connect over OpenSSH", { skip, timeout: 600_000 }, () => {
         cli.events.slice(mark).some((e) => e.type === "log" && /local helper exited/.test(e.line ?? "")),
         cli.describe(),
       );
-      assert.equal(await download(HOST_V4, MB), sha256(deterministicBytes(MB)), "traffic flows again");
+      assert.equal(
+        await download(CORP_NET.host.v4, MB),
+        sha256(deterministicBytes(MB)),
+        "traffic flows again",
+      );
       cli.process.child.kill("SIGINT");
       assert.equal((await cli.process.waitForExit(DISCONNECT_MS)).code, 0);
       assert.equal(helperPid(), undefined, "the helper stops with the CLI");
@@ -430,7 +443,7 @@ describe("backhaul connect over OpenSSH", { skip, timeout: 600_000 }, () => {
     const cli = connect(["--accept-new-host-key", "--capture", file, "--capture-limit", "50"]);
     try {
       await cli.until("connected", 60_000);
-      assert.equal(await download(HOST_V4, 100_000), sha256(deterministicBytes(100_000)));
+      assert.equal(await download(CORP_NET.host.v4, 100_000), sha256(deterministicBytes(100_000)));
       cli.process.child.kill("SIGINT");
       assert.equal((await cli.process.waitForExit(DISCONNECT_MS)).code, 0, cli.describe());
     } finally {
@@ -446,7 +459,7 @@ describe("backhaul connect over OpenSSH", { skip, timeout: 600_000 }, () => {
     );
     assert.equal(statSync(file).mode & 0o777, 0o600, "the capture is only the user's");
 
-    await assertHttpExchangeCaptured(file, HOST_V4, 100_000);
+    await assertHttpExchangeCaptured(file, CORP_NET.host.v4, 100_000);
   });
 
   test("--verbose: the helper's and the agent's own lines too", async () => {
@@ -465,8 +478,8 @@ describe("backhaul connect over OpenSSH", { skip, timeout: 600_000 }, () => {
 
   test("an unreachable host and a wrong key each fail within 15 seconds, saying what to do", async () => {
     for (const [target, identity, pattern] of [
-      [`ssh://bhdev@${BLACKHOLE_ADDRESS}`, sshd.keys.plain, /cannot reach .* port 22/],
-      [`ssh://bhdev@${SSHD_ADDRESS}`, sshd.keys.stranger, /ssh-add|-i /],
+      [`ssh://bhdev@${SSH_LINK.blackhole}`, sshd.keys.plain, /cannot reach .* port 22/],
+      [`ssh://bhdev@${SSH_LINK.remote.v4}`, sshd.keys.stranger, /ssh-add|-i /],
     ] as const) {
       const started = Date.now();
       const cli = connect([], target, identity);

@@ -13,14 +13,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { CLI, connectInHome, LINK_SUBNET_OPTIONS } from "./cli/command.js";
-import { HOST_V4 } from "./fullpath/private-network.js";
 import { deterministicBytes, sha256 } from "./nat/content.js";
 import { findOnPath, NetnsLab, type ManagedProcess, type NetworkNamespace } from "./netns/index.js";
 import { readJsonLines } from "./netns/json-lines.js";
 import { netnsSkipReason } from "./netns/preconditions.js";
 import { sshdSkipReason } from "./sshd/preconditions.js";
 import { sshdForSuite } from "./sshd/private-lab.js";
-import { SSHD_ADDRESS, SUDO_PASSWORD, TestSshd } from "./sshd/server.js";
+import { SUDO_PASSWORD, TestSshd } from "./sshd/server.js";
+import { CORP_NET, SSH_LINK } from "./netns/address-plan.js";
 
 const MB = 1_000_000;
 const FAIL_WITHIN_MS = 15_000;
@@ -117,7 +117,7 @@ describe("backhaul connect when sudo asks for a password", { skip, timeout: 300_
   let local: NetworkNamespace;
 
   const connectArgs = (extra: string[]): string[] =>
-    connectInHome(home, `ssh://bhxpw@${SSHD_ADDRESS}`, sshd.keys.plain, [
+    connectInHome(home, `ssh://bhxpw@${SSH_LINK.remote.v4}`, sshd.keys.plain, [
       "--accept-new-host-key",
       ...LINK_SUBNET_OPTIONS,
       "--route",
@@ -149,7 +149,12 @@ describe("backhaul connect when sudo asks for a password", { skip, timeout: 300_
   const download = async (bytes: number): Promise<string> => {
     const result = await remote.runChecked(
       "bash",
-      ["-o", "pipefail", "-c", `curl -sS --fail -m 60 'http://${HOST_V4}/bytes/${bytes}' | sha256sum`],
+      [
+        "-o",
+        "pipefail",
+        "-c",
+        `curl -sS --fail -m 60 'http://${CORP_NET.host.v4}/bytes/${bytes}' | sha256sum`,
+      ],
       { timeoutMs: 70_000 },
     );
     return result.stdout.split(" ")[0] ?? "";

@@ -8,8 +8,9 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { buildDnsTopology, type DnsTopology } from "./dns/topology.js";
-import { BIG_TXT_STRINGS, HOSTS_ONLY, SERVER_V4, SERVER_V6, ZONE, ZONE_CASES } from "./dns/zone.js";
+import { BIG_TXT_STRINGS, HOSTS_ONLY, ZONE, ZONE_CASES } from "./dns/zone.js";
 import { netnsSkipReason, type NetworkNamespace } from "./netns/index.js";
+import { LAN } from "./netns/address-plan.js";
 
 const skip = netnsSkipReason({ tools: ["dig", "dnsmasq"] });
 
@@ -66,7 +67,7 @@ async function dig(
 describe("DNS engine against a real resolver", { skip, timeout: 180_000 }, () => {
   let topo: DnsTopology;
   let engine: DigTarget;
-  const direct: DigTarget = { server: SERVER_V4 };
+  const direct: DigTarget = { server: LAN.dns.v4 };
 
   before(async () => {
     topo = await buildDnsTopology();
@@ -76,8 +77,8 @@ describe("DNS engine against a real resolver", { skip, timeout: 180_000 }, () =>
 
   test("the engine reads its resolvers from L's resolv.conf", () => {
     assert.deepEqual(topo.engineResolvers, [
-      { address: SERVER_V4, port: 53 },
-      { address: SERVER_V6, port: 53 },
+      { address: LAN.dns.v4, port: 53 },
+      { address: LAN.dns.v6, port: 53 },
     ]);
   });
 
@@ -170,7 +171,7 @@ describe("DNS engine against a real resolver", { skip, timeout: 180_000 }, () =>
       const row = rows.find((candidate) => candidate.name === name && candidate.type === type);
       assert.ok(row, `a row for ${name} ${type}`);
       const answer = await topo.local.runChecked("dig", [
-        `@${SERVER_V4}`,
+        `@${LAN.dns.v4}`,
         "+noall",
         "+answer",
         "+nottlid",

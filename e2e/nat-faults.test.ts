@@ -10,8 +10,9 @@ import { after, before, describe, test } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
 import { fuzzSeed } from "../src/helper/fuzz-runs.js";
 import { deterministicBytes, sha256 } from "./nat/content.js";
-import { buildNatTopology, S4, type NatTopology } from "./nat/topology.js";
+import { buildNatTopology, type NatTopology } from "./nat/topology.js";
 import { netnsSkipReason } from "./netns/index.js";
+import { LAN } from "./netns/address-plan.js";
 
 const skip = netnsSkipReason({ tun: true, tools: ["ip", "curl", "bash"] });
 const MB = 1_000_000;
@@ -47,7 +48,7 @@ for (const [mtu, loss] of CASES) {
             "-o",
             "pipefail",
             "-c",
-            `curl -sS --fail -m ${TRANSFER_S} 'http://${S4}/bytes/${SIZE}' | sha256sum`,
+            `curl -sS --fail -m ${TRANSFER_S} 'http://${LAN.server.v4}/bytes/${SIZE}' | sha256sum`,
           ],
           { timeoutMs: (TRANSFER_S + 10) * 1000 },
         );
@@ -60,7 +61,7 @@ for (const [mtu, loss] of CASES) {
         const script = [
           `head -c ${SIZE} /dev/urandom > ${file}`,
           `sha256sum ${file} | cut -d' ' -f1`,
-          `curl -sS --fail -m ${TRANSFER_S} -X POST -H 'Content-Type: application/octet-stream' --data-binary @${file} 'http://${S4}/upload'`,
+          `curl -sS --fail -m ${TRANSFER_S} -X POST -H 'Content-Type: application/octet-stream' --data-binary @${file} 'http://${LAN.server.v4}/upload'`,
           `rm -f ${file}`,
         ].join(" && ");
         const result = await topo.remote.runChecked("bash", ["-c", script], {

@@ -12,7 +12,8 @@ import { after, before, describe, test } from "node:test";
 import { CLI, connectInHome } from "./cli/command.js";
 import { NetnsLab, type ManagedProcess } from "./netns/index.js";
 import { sshdSkipReason } from "./sshd/preconditions.js";
-import { SSHD_ADDRESS, TestSshd } from "./sshd/server.js";
+import { TestSshd } from "./sshd/server.js";
+import { SSH_LINK } from "./netns/address-plan.js";
 
 const OSC52 = "\\033]52;c;cm0gLXJmIH4=\\007";
 
@@ -72,7 +73,7 @@ describe("remote text reaches the CLI's output sanitised", { skip, timeout: 180_
   const connect = (remoteNode: string): ManagedProcess =>
     sshd.local.spawn(
       "env",
-      connectInHome(home, `ssh://bhdev@${SSHD_ADDRESS}`, sshd.keys.plain, [
+      connectInHome(home, `ssh://bhdev@${SSH_LINK.remote.v4}`, sshd.keys.plain, [
         "--remote-node",
         remoteNode,
         "--link-subnet",

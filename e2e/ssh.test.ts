@@ -18,7 +18,8 @@ import { NetnsLab, spawnManaged, runChecked, type ManagedProcess } from "./netns
 import { SshDriver } from "./sshd/driver-client.js";
 import type { DriverReply, WireConnectOptions } from "./sshd/driver-protocol.js";
 import { sshdSkipReason } from "./sshd/preconditions.js";
-import { BLACKHOLE_ADDRESS, PASSPHRASE, SSHD_ADDRESS, TestSshd } from "./sshd/server.js";
+import { PASSPHRASE, TestSshd } from "./sshd/server.js";
+import { SSH_LINK } from "./netns/address-plan.js";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const skip = sshdSkipReason();
@@ -84,7 +85,7 @@ describe("SSH against a real sshd", { skip, timeout: 300_000 }, () => {
 
   async function options(overrides: Partial<WireConnectOptions> = {}): Promise<WireConnectOptions> {
     return {
-      host: SSHD_ADDRESS,
+      host: SSH_LINK.remote.v4,
       port: 22,
       username: sshd.users.dev.name,
       identityFiles: [sshd.keys.plain],
@@ -112,7 +113,7 @@ describe("SSH against a real sshd", { skip, timeout: 300_000 }, () => {
     const reply = await run(await options());
     assertOk(reply);
     assert.equal(reply.output?.stdout.trim(), "bhdev");
-    assert.equal(reply.remoteAddress, SSHD_ADDRESS);
+    assert.equal(reply.remoteAddress, SSH_LINK.remote.v4);
     assert.deepEqual(reply.prompts, []);
     assert.ok(
       reply.logs.some((line) => line.includes("aes128-gcm@openssh.com")),
@@ -216,15 +217,15 @@ describe("SSH against a real sshd", { skip, timeout: 300_000 }, () => {
     const broken = await run(await options({ proxyCommand: "echo 'no such codespace' >&2; exit 3" }));
     assertError(broken, "UnreachableError", /ProxyCommand .* exited \(code 3\); it said: no such codespace/);
 
-    const jumped = await run(await options({ proxyJump: `bhdev@${SSHD_ADDRESS}:22` }));
+    const jumped = await run(await options({ proxyJump: `bhdev@${SSH_LINK.remote.v4}:22` }));
     assertOk(jumped);
     assert.equal(jumped.output?.stdout.trim(), "bhdev");
   });
 
   test("unreachable hosts fail within 15 s with UnreachableError", async () => {
     const cases = [
-      { host: BLACKHOLE_ADDRESS, port: 22, message: /no answer within 10 s/ },
-      { host: SSHD_ADDRESS, port: 2222, message: /refused/ },
+      { host: SSH_LINK.blackhole, port: 22, message: /no answer within 10 s/ },
+      { host: SSH_LINK.remote.v4, port: 2222, message: /refused/ },
       { host: "198.19.255.1", port: 22, message: /no route/ },
     ];
     for (const { host, port, message } of cases) {

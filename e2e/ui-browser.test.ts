@@ -13,12 +13,12 @@ import { join } from "node:path";
 import { test } from "node:test";
 import type { Page } from "playwright-core";
 import { CONNECT_STEPS } from "../src/shared/api.js";
-import { HOST_V4 } from "./fullpath/private-network.js";
 import { netnsSkipReason } from "./netns/index.js";
 import { CHROMIUM, parseBytes } from "./ui/browser.js";
 import { startUiLabInBrowser } from "./ui/browser-lab.js";
 import { CLI } from "./ui/topology.js";
 import { skipSaying } from "./netns/preconditions.js";
+import { CORP_NET } from "./netns/address-plan.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const ARTIFACTS = join(ROOT, "e2e", "artifacts");
@@ -169,7 +169,7 @@ test("browser mode drives a live sandbox session end to end", { timeout: 240_000
       30_000,
     );
     const row = page.locator('[data-testid="flow-row"]', {
-      has: page.locator('[data-col="destination"]', { hasText: `${HOST_V4}:80` }),
+      has: page.locator('[data-col="destination"]', { hasText: `${CORP_NET.host.v4}:80` }),
     });
     await row.first().waitFor({ timeout: 15_000 }).catch(fail("no flow row for the download"));
     const flowId = await row.first().getAttribute("data-flow-id");
@@ -196,10 +196,10 @@ test("browser mode drives a live sandbox session end to end", { timeout: 240_000
 
   await step("the flow table filters", async () => {
     const rows = page.getByTestId("flow-row");
-    await page.getByTestId("flow-filter").fill(HOST_V4);
+    await page.getByTestId("flow-filter").fill(CORP_NET.host.v4);
     await rows.first().waitFor();
     for (const text of await rows.allTextContents())
-      assert.match(text, new RegExp(HOST_V4.replaceAll(".", "\\.")));
+      assert.match(text, new RegExp(CORP_NET.host.v4.replaceAll(".", "\\.")));
     await page.getByTestId("flow-filter").fill("no-such-flow.example");
     await rows.first().waitFor({ state: "detached", timeout: 5_000 });
     await page.getByTestId("flow-filter").fill("");

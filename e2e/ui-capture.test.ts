@@ -10,11 +10,11 @@ import { existsSync, mkdirSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { test } from "node:test";
 import { assertHttpExchangeCaptured } from "./capture/tcp-exchange.js";
-import { HOST_V4 } from "./fullpath/private-network.js";
 import { netnsSkipReason } from "./netns/index.js";
 import { findOnPath, skipSaying } from "./netns/preconditions.js";
 import { CHROMIUM, parseBytes } from "./ui/browser.js";
 import { startUiLabInBrowser } from "./ui/browser-lab.js";
+import { CORP_NET } from "./netns/address-plan.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const ARTIFACTS = join(ROOT, "e2e", "artifacts");
@@ -66,7 +66,15 @@ test(
 
     const curl = await lab.inSandbox(
       "curl",
-      ["-4", "-sS", "-o", "/dev/null", "-w", "%{http_code}", `http://${HOST_V4}/bytes/${DOWNLOAD_BYTES}`],
+      [
+        "-4",
+        "-sS",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        `http://${CORP_NET.host.v4}/bytes/${DOWNLOAD_BYTES}`,
+      ],
       30_000,
     );
     assert.equal(curl.stdout, "200", curl.stderr);
@@ -88,6 +96,6 @@ test(
     assert.match((await page.getByTestId("capture-status").textContent()) ?? "", /^Saved in /);
     assert.equal(await toggle.textContent(), "Record packets");
     assert.equal(statSync(path).mode & 0o777, 0o600, "the capture is only the user's");
-    await assertHttpExchangeCaptured(path, HOST_V4, DOWNLOAD_BYTES);
+    await assertHttpExchangeCaptured(path, CORP_NET.host.v4, DOWNLOAD_BYTES);
   },
 );

@@ -14,10 +14,11 @@ import type { Browser } from "playwright-core";
 import { NetnsLab, type ManagedProcess, type NetworkNamespace } from "./netns/index.js";
 import { netnsSkipReason, skipSaying } from "./netns/preconditions.js";
 import { sshdSkipReason } from "./sshd/preconditions.js";
-import { SSHD_ADDRESS, SUDO_PASSWORD, type TestSshd } from "./sshd/server.js";
+import { SUDO_PASSWORD, type TestSshd } from "./sshd/server.js";
 import { remoteState, startSshdWithPrivateNetwork } from "./sshd/private-lab.js";
 import { CHROMIUM, launchChromiumIn } from "./ui/browser.js";
 import { CLI, cliInHome, uiUrl } from "./cli/command.js";
+import { SSH_LINK } from "./netns/address-plan.js";
 
 /** The contract: Disconnect, click to the remote restored, within this. */
 const DISCONNECT_MS = 3_000;
@@ -91,7 +92,7 @@ async function startWindowOverSsh(t: TestContext, homePrefix: string, user: "dev
     join(sshConfig, "config"),
     [
       `Host ${HOST_ALIAS}`,
-      `  HostName ${SSHD_ADDRESS}`,
+      `  HostName ${SSH_LINK.remote.v4}`,
       `  User ${sshd.users[user].name}`,
       `  IdentityFile ${sshd.keys.plain}`,
       `  UserKnownHostsFile ${knownHosts}`,
@@ -177,7 +178,7 @@ test(
     });
     assert.equal(
       await dialog.getByTestId("prompt-message").textContent(),
-      `sudo password for bhxpw@${SSHD_ADDRESS}:`,
+      `sudo password for bhxpw@${SSH_LINK.remote.v4}:`,
     );
     await dialog.getByTestId("prompt-input").fill(SUDO_PASSWORD);
     await dialog.getByTestId("prompt-submit").click();

@@ -7,10 +7,10 @@
  */
 import { join } from "node:path";
 import { buildDnsTopology, type DnsTopology } from "../dns/topology.js";
-import { SERVER_V4 } from "../dns/zone.js";
 import { buildFullPath, startAgent } from "../fullpath/topology.js";
 import { netnsSkipReason } from "../netns/index.js";
 import { linkAddresses } from "../../src/shared/link-addresses.js";
+import { LAN } from "../netns/address-plan.js";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 const COUNT = Number(process.env.DNS_BENCH_COUNT ?? 20_000);
@@ -51,8 +51,8 @@ try {
   // Same-name runs ask txt.corp.test TXT; unique names get NXDOMAIN from dnsmasq (TXT: no
   // getaddrinfo fallback), so every one of them goes upstream.
   const rows = [
-    ["dnsmasq directly, one name", await load(topo, SERVER_V4, 53, "same")],
-    ["dnsmasq directly, unique names", await load(topo, SERVER_V4, 53, "unique")],
+    ["dnsmasq directly, one name", await load(topo, LAN.dns.v4, 53, "same")],
+    ["dnsmasq directly, unique names", await load(topo, LAN.dns.v4, 53, "unique")],
     ["engine, one name (cached)", await load(topo, "127.0.0.1", topo.enginePort, "same")],
     ["engine, unique names (uncached)", await load(topo, "127.0.0.1", topo.enginePort, "unique")],
   ] as const;
@@ -76,8 +76,8 @@ try {
   await run.ready;
   const stub = linkAddresses("198.18.0.0/30").stub;
   const rows = [
-    ["dnsmasq straight from L, one name", await load({ local: path.local }, SERVER_V4, 53, "same")],
-    ["dnsmasq straight from L, unique", await load({ local: path.local }, SERVER_V4, 53, "unique")],
+    ["dnsmasq straight from L, one name", await load({ local: path.local }, LAN.dns.v4, 53, "same")],
+    ["dnsmasq straight from L, unique", await load({ local: path.local }, LAN.dns.v4, 53, "unique")],
     ["R through the tunnel, one name", await load({ local: path.remote }, stub, 53, "same")],
     ["R through the tunnel, unique", await load({ local: path.remote }, stub, 53, "unique")],
   ] as const;

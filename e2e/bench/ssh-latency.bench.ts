@@ -25,7 +25,8 @@ import { http, natView } from "./ssh/measure.js";
 import type { PeerPath } from "./ssh/path.js";
 import { startBackhaul } from "./ssh/path-backhaul.js";
 import { startDirect } from "./ssh/path-direct.js";
-import { buildTopology, FAR_HOST, HOST, type BenchTopology } from "./ssh/topology.js";
+import { buildTopology, type BenchTopology } from "./ssh/topology.js";
+import { BENCH, CORP_NET } from "../netns/address-plan.js";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 
@@ -58,7 +59,7 @@ const requests = integer("requests", values.requests, 10_000);
 const roundTrips = integer("round-trips", values["round-trips"], 100_000);
 /** Round trip added between L and the host measured: S's far address behind a delay line. */
 const farMs = values["far-ms"] === undefined ? undefined : integer("far-ms", values["far-ms"], 1_000);
-const target = farMs === undefined ? HOST : FAR_HOST;
+const target = farMs === undefined ? CORP_NET.host.v4 : BENCH.farHost;
 /** Far above a normal run (under a minute per path and round): only a hang gets here. */
 const OVERALL_LIMIT_MS = Math.max(20, 2 * rounds * (variants.length + 1)) * 60_000;
 
@@ -124,7 +125,7 @@ async function main(): Promise<number> {
   }
   setTimeout(() => abort(`over ${OVERALL_LIMIT_MS / 60_000} minutes`, 1), OVERALL_LIMIT_MS).unref();
   log(
-    `building R, L, S and the two sshd${farMs === undefined ? "" : `, and D: ${farMs} ms more to ${FAR_HOST}`}`,
+    `building R, L, S and the two sshd${farMs === undefined ? "" : `, and D: ${farMs} ms more to ${BENCH.farHost}`}`,
   );
   const t = await buildTopology(farMs === undefined ? {} : { farOneWayMs: farMs / 2 });
   topology = t;

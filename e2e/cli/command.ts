@@ -1,6 +1,7 @@
 // The built CLI (dist/cli.mjs) as the e2e suites run it in a namespace: as a user whose home is a
 // temp directory, with no SSH agent to fall back on, and `backhaul ui`'s URL read from its output.
 import { join } from "node:path";
+import { LINK_SUBNET } from "../netns/address-plan.js";
 import type { ManagedProcess } from "../netns/index.js";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
@@ -11,8 +12,13 @@ export function cliInHome(home: string, args: readonly string[]): string[] {
   return ["-u", "SSH_AUTH_SOCK", `HOME=${home}`, process.execPath, CLI, ...args];
 }
 
-/** The link subnets of the SSH suites: R's end of the link in 198.18.0.0/30 and 2001:db8:1::/64. */
-export const LINK_SUBNET_OPTIONS = ["--link-subnet", "198.18.0.0/30", "--link-subnet6", "2001:db8:1::/64"];
+/** The link subnets of the SSH suites: R's end of the link in LINK_SUBNET. */
+export const LINK_SUBNET_OPTIONS = [
+  "--link-subnet",
+  LINK_SUBNET.network.v4,
+  "--link-subnet6",
+  LINK_SUBNET.network.v6,
+];
 
 /** `backhaul connect` to `target` with the key `identity`, host keys in `home`'s known_hosts; `options` follow. */
 export function connectInHome(

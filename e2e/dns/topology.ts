@@ -1,28 +1,21 @@
 /**
  * The DNS test topology (DESIGN.md "Test topology", DNS part):
  *
- *   S: veth 198.19.0.53/24, 2001:db8:19::53/64 — dnsmasq, authoritative for corp.test (zone.ts)
- *   L: veth 198.19.0.1/24,  2001:db8:19::1/64  — resolv.conf points at S; the engine process
+ *   S: veth at LAN.dns — dnsmasq, authoritative for corp.test (zone.ts)
+ *   L: veth at LAN.local — resolv.conf points at S; the engine process
+ * (addresses: e2e/netns/address-plan.ts)
  *
  * L's /etc/hosts is its own too (ip netns exec bind-mounts every file in /etc/netns/NAME, and
  * the lab removes that directory), holding one name the zone does not: the getaddrinfo fallback.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { CORP_NET, LAN } from "../netns/address-plan.js";
 import { ChildRpc } from "../netns/child-rpc.js";
 import { NetnsLab, type ManagedProcess, type NetworkNamespace } from "../netns/index.js";
 import type { EngineCommands, EngineReady, EngineReport } from "./engine-protocol.js";
-import {
-  dnsmasqArgs,
-  dnsmasqConfig,
-  HOSTS_ONLY,
-  LOCAL_V4,
-  LOCAL_V6,
-  SERVER_V4,
-  SERVER_V6,
-  ZONE,
-} from "./zone.js";
+import { addLanVeth } from "../netns/lan-veth.js";
+import { dnsmasqArgs, dnsmasqConfig, HOSTS_ONLY, ZONE } from "./zone.js";
 
 export type { EngineReport };
 
@@ -48,40 +41,29 @@ async function waitForDnsmasq(
     if (dnsmasq.hasExited) break;
     const probe = await local.run(
       "dig",
-      ["+short", "+time=1", "+tries=1", `@${SERVER_V4}`, `host.${ZONE}`, "A"],
+      ["+short", "+time=1", "+tries=1", `@${LAN.dns.v4}`, `host.${ZONE}`, "A"],
       {
         timeoutMs: 5_000,
       },
     );
-    if (probe.stdout.trim() === "198.19.1.10") return;
+    if (probe.stdout.trim() === CORP_NET.host.v4) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`dnsmasq in S did not start answering: ${log()}`);
 }
 
-export async function buildDnsTopology(): Promise<DnsTopology> {
-  const lab = new NetnsLab();
-  const configDir = mkdtempSync(join(tmpdir(), "backhaul-dns-"));
-  const cleanup = async (): Promise<void> => {
-    try {
-      await lab.cleanup();
-    } finally {
-      rmSync(configDir, { recursive: true, force: true });
-    }
-  };
-  try {
+export function buildDnsTopology(): Promise<DnsTopology> {
+  return NetnsLab.build(async (lab) => {
+    const configDir = lab.tempDir("backhaul-dns-");
     const server = await lab.createNamespace("dnss");
     const local = await lab.createNamespace("dnsl", {
-      resolvConf: `# backhaul DNS test: L resolves through S\nnameserver ${SERVER_V4}\nnameserver ${SERVER_V6}\n`,
+      resolvConf: `# backhaul DNS test: L resolves through S\nnameserver ${LAN.dns.v4}\nnameserver ${LAN.dns.v6}\n`,
     });
     writeFileSync(
       join("/etc/netns", local.name, "hosts"),
       `127.0.0.1 localhost\n::1 localhost\n${HOSTS_ONLY.address} ${HOSTS_ONLY.name}\n`,
     );
-    await lab.addVethPair(local, server, {
-      addressesA: [`${LOCAL_V4}/24`, `${LOCAL_V6}/64`],
-      addressesB: [`${SERVER_V4}/24`, `${SERVER_V6}/64`],
-    });
+    await addLanVeth(lab, local, server, { server: [LAN.dns] });
 
     const config = join(configDir, "dnsmasq.conf");
     writeFileSync(config, dnsmasqConfig());
@@ -99,9 +81,13 @@ export async function buildDnsTopology(): Promise<DnsTopology> {
         : undefined,
     );
     const report = (): Promise<EngineReport> => engine.request("report", null, 20_000);
-    return { server, local, enginePort: ready.port, engineResolvers: ready.resolvers, report, cleanup };
-  } catch (error) {
-    await cleanup();
-    throw error;
-  }
+    return {
+      server,
+      local,
+      enginePort: ready.port,
+      engineResolvers: ready.resolvers,
+      report,
+      cleanup: () => lab.cleanup(),
+    };
+  });
 }

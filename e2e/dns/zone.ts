@@ -7,13 +7,13 @@
  * Not servable by dnsmasq: NS delegations below the apex, DNAME substitution (a DNAME is served
  * as data only), DNSSEC records with real signatures, and zone transfers are not tried.
  */
-export const SERVER_V4 = "198.19.0.53";
-export const SERVER_V6 = "2001:db8:19::53";
-export const LOCAL_V4 = "198.19.0.1";
-export const LOCAL_V6 = "2001:db8:19::1";
+import ipaddr from "ipaddr.js";
+import { CORP_NET, HOSTS_FILE_ONLY, LAN } from "../netns/address-plan.js";
+
 export const ZONE = "corp.test";
 /** In L's /etc/hosts only: the forwarder says NXDOMAIN, getaddrinfo finds it. */
-export const HOSTS_ONLY = { name: `hosts-only.${ZONE}`, address: "198.19.7.7" };
+export const HOSTS_ONLY = { name: `hosts-only.${ZONE}`, address: HOSTS_FILE_ONLY.v4 };
+const NS = LAN.dns;
 
 /** Eight TXT strings of 241 bytes: about 2 KB, over both 512 and EDNS's 1232. */
 export const BIG_TXT_STRINGS = Array.from({ length: 8 }, (_, index) => `${index + 1}`.padEnd(241, "x"));
@@ -29,15 +29,15 @@ function characterString(text: string): string {
 
 export function dnsmasqConfig(): string {
   const lines = [
-    `auth-server=ns1.${ZONE},${SERVER_V4},${SERVER_V6}`,
-    `auth-zone=${ZONE},198.19.1.0/24,2001:db8:19:1::/64`,
+    `auth-server=ns1.${ZONE},${NS.v4},${NS.v6}`,
+    `auth-zone=${ZONE},${CORP_NET.network.v4},${CORP_NET.network.v6}`,
     `auth-soa=2024010101,hostmaster.${ZONE},1200,180,1209600`,
     `auth-sec-servers=ns2.${ZONE}`,
     // Also the SOA minimum, hence the negative-caching TTL.
     "auth-ttl=30",
-    `host-record=ns1.${ZONE},${SERVER_V4},${SERVER_V6}`,
-    `host-record=host.${ZONE},198.19.1.10,2001:db8:19:1::10`,
-    `host-record=mail.${ZONE},198.19.1.25`,
+    `host-record=ns1.${ZONE},${NS.v4},${NS.v6}`,
+    `host-record=host.${ZONE},${CORP_NET.host.v4},${CORP_NET.host.v6}`,
+    `host-record=mail.${ZONE},${CORP_NET.mail.v4}`,
     `cname=www.${ZONE},host.${ZONE}`,
     `mx-host=${ZONE},mail.${ZONE},10`,
     `srv-host=_http._tcp.${ZONE},host.${ZONE},80,0,5`,
@@ -59,6 +59,14 @@ export function dnsmasqConfig(): string {
   return `${lines.join("\n")}\n`;
 }
 
+/** The PTR name of `address`: 10.1.19.198.in-addr.arpa, or its ip6.arpa nibbles. */
+function reverseName(address: string): string {
+  if (ipaddr.IPv4.isValid(address)) return `${address.split(".").reverse().join(".")}.in-addr.arpa`;
+  const bytes = ipaddr.IPv6.parse(address).toByteArray();
+  const nibbles = bytes.flatMap((byte) => [byte >> 4, byte & 0xf]).map((nibble) => nibble.toString(16));
+  return `${nibbles.reverse().join(".")}.ip6.arpa`;
+}
+
 export interface ZoneCase {
   name: string;
   type: string;
@@ -78,12 +86,8 @@ export const ZONE_CASES: readonly ZoneCase[] = [
   { name: `_http._tcp.${ZONE}`, type: "SRV", status: "NOERROR" },
   { name: `txt.${ZONE}`, type: "TXT", status: "NOERROR" },
   { name: `big.${ZONE}`, type: "TXT", status: "NOERROR" },
-  { name: "10.1.19.198.in-addr.arpa", type: "PTR", status: "NOERROR" },
-  {
-    name: "0.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.9.1.0.0.8.b.d.0.1.0.0.2.ip6.arpa",
-    type: "PTR",
-    status: "NOERROR",
-  },
+  { name: reverseName(CORP_NET.host.v4), type: "PTR", status: "NOERROR" },
+  { name: reverseName(CORP_NET.host.v6), type: "PTR", status: "NOERROR" },
   { name: `naptr.${ZONE}`, type: "NAPTR", status: "NOERROR" },
   { name: `caa.${ZONE}`, type: "CAA", status: "NOERROR" },
   { name: `https.${ZONE}`, type: "HTTPS", status: "NOERROR" },
@@ -106,7 +110,7 @@ export function dnsmasqArgs(configFile: string): string[] {
     `--conf-file=${configFile}`,
     "--no-resolv",
     "--no-hosts",
-    `--listen-address=${SERVER_V4},${SERVER_V6}`,
+    `--listen-address=${NS.v4},${NS.v6}`,
     "--bind-interfaces",
     "--pid-file=",
     "--user=root",

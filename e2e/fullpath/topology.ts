@@ -3,29 +3,25 @@
  * the real local helper (dist/helper-local.mjs) in L, joined by a relay in the test process
  * that stands in for the SSH exec channel; S serves HTTP and, with dnsmasq, the private zone.
  *
- *   R: agent; TUN bh0 198.18.0.1/30, 2001:db8:1::1/64 (from CONFIG); resolv.conf -> 127.0.0.1
+ *   R: agent; TUN bh0 at LINK_SUBNET.remote (from CONFIG); resolv.conf -> 127.0.0.1
  *      (nothing answers: the zone cannot resolve there until the agent points DNS at the stub)
- *   L: helper; 198.19.0.1/24, 198.19.1.1/24, 2001:db8:19::1/64, 2001:db8:19:1::1/64;
- *      resolv.conf -> S's dnsmasq
- *   S: 198.19.0.53 + 2001:db8:19::53 (dnsmasq), 198.19.1.10 + 2001:db8:19:1::10 (host.corp.test:
- *      HTTP :80, echo :7)
+ *   L: helper; on LAN and CORP_NET; resolv.conf -> S's dnsmasq
+ *   S: LAN.dns (dnsmasq), CORP_NET.host (host.corp.test: HTTP, echo)
+ * (addresses: e2e/netns/address-plan.ts; S: private-network.ts)
  */
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encodeLine, type HelperExitOptions } from "../../src/shared/helper-protocol.js";
 import { readFirstLine } from "../../src/helper/line-socket.js";
-import { SERVER_V4, SERVER_V6 } from "../dns/zone.js";
+import { ADVERTISED, LAN, LINK_SUBNET, prefixes } from "../netns/address-plan.js";
 import { attachPrivateNetwork } from "./private-network.js";
-export { HOST_V4, HOST_V6 } from "./private-network.js";
 import { NetnsLab, type ManagedProcess, type NetworkNamespace } from "../netns/index.js";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 export const AGENT = join(ROOT, "dist/agent/backhaul-agent.cjs");
 export const HELPER = join(ROOT, "dist/helper-local.mjs");
-export const ROUTES = ["198.19.0.0/16", "2001:db8:19::/48"];
 
 export interface FullPath {
   lab: NetnsLab;
@@ -54,25 +50,17 @@ export interface AgentRun {
   ready: Promise<void>;
 }
 
-export async function buildFullPath(
+export function buildFullPath(
   extraRoutes: string[] = [],
   options: { helper?: boolean } = {},
 ): Promise<FullPath> {
-  const lab = new NetnsLab();
-  const dir = mkdtempSync(join(tmpdir(), "backhaul-full-"));
-  const cleanup = async (): Promise<void> => {
-    try {
-      await lab.cleanup();
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  };
-  try {
+  return NetnsLab.build(async (lab) => {
+    const dir = lab.tempDir("backhaul-full-");
     const remote = await lab.createNamespace("r", {
       resolvConf: "# R before backhaul\nnameserver 127.0.0.1\noptions timeout:1 attempts:1\n",
     });
     const local = await lab.createNamespace("l", {
-      resolvConf: `nameserver ${SERVER_V4}\nnameserver ${SERVER_V6}\n`,
+      resolvConf: `nameserver ${LAN.dns.v4}\nnameserver ${LAN.dns.v6}\n`,
     });
     const server = await attachPrivateNetwork(lab, local, dir);
 
@@ -84,9 +72,9 @@ export async function buildFullPath(
     const socketPath = join(controlDir, "helper.sock");
     const linkOptions: HelperExitOptions = {
       mtu: 65520,
-      subnetV4: "198.18.0.0/30",
-      subnetV6: "2001:db8:1::/64",
-      routes: [...ROUTES, ...extraRoutes],
+      subnetV4: LINK_SUBNET.network.v4,
+      subnetV6: LINK_SUBNET.network.v6,
+      routes: [...prefixes(ADVERTISED), ...extraRoutes],
       allowLocal: false,
       dns: "all",
       keepaliveIntervalMs: 5_000,
@@ -108,12 +96,9 @@ export async function buildFullPath(
       linkOptions,
       journalPath: join(dir, "journal", "journal.json"),
       remoteResolvConfPath: join("/etc/netns", remote.name, "resolv.conf"),
-      cleanup,
+      cleanup: () => lab.cleanup(),
     };
-  } catch (error) {
-    await cleanup();
-    throw error;
-  }
+  });
 }
 
 /**

@@ -3,28 +3,23 @@
  * entrance process; L runs the exit process (NAT engine); they are linked by a Unix socket, which
  * crosses namespaces as a path. S is a private network only L reaches.
  *
- *   R: bh0 198.18.0.1/30, 2001:db8:1::1/64; routes the advertised prefixes -> bh0
- *   L: veth 198.19.0.1/24, 2001:db8:19::1/64   (the NAT exit; also hosts "this computer" services)
- *   S: veth 198.19.0.10/24, 2001:db8:19::10/64 (HTTP :80, TCP+UDP echo :7, iperf3 :5201)
+ *   R: bh0 at LINK_SUBNET.remote; routes the advertised prefixes -> bh0
+ *   L: veth at LAN.local  (the NAT exit; also hosts "this computer" services)
+ *   S: veth at LAN.server (HTTP, TCP+UDP echo, iperf3; SERVICE_PORTS)
+ * (addresses: e2e/netns/address-plan.ts)
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ADVERTISED, LINK_SUBNET, onNetwork, prefixes as prefixList } from "../netns/address-plan.js";
 import { NetnsLab, type ManagedProcess, type NetworkNamespace } from "../netns/index.js";
 import { readJsonLines } from "../netns/json-lines.js";
+import { addLanVeth } from "../netns/lan-veth.js";
 
-export const S4 = "198.19.0.10";
-export const S6 = "2001:db8:19::10";
-export const L4 = "198.19.0.1";
-export const L6 = "2001:db8:19::1";
 const ROOT = new URL("../..", import.meta.url).pathname;
-/** S's network, and more of 198.19/16 that nothing in L routes to (for "no route" cases). */
-export const DEFAULT_PREFIXES = ["198.19.0.0/16", "2001:db8:19::/48"];
 
 export interface NatTopologyOptions {
   mtu: number;
   allowLocal?: boolean;
-  /** Prefixes advertised: the exit may reach them and R routes them into its TUN. */
+  /** Prefixes advertised: the exit may reach them and R routes them into its TUN; default ADVERTISED. */
   prefixes?: string[];
   /** Also run the S services in L, as "services on this computer". */
   servicesInLocal?: boolean;
@@ -85,57 +80,43 @@ export function waitForLine<T>(
   });
 }
 
-function tsx(script: string): [string, string[]] {
-  return [process.execPath, ["--import", "tsx", join(ROOT, script)]];
-}
-
-export async function buildNatTopology(options: NatTopologyOptions): Promise<NatTopology> {
-  const lab = new NetnsLab();
-  const socketDir = mkdtempSync(join(tmpdir(), "backhaul-nat-"));
-  const cleanup = async (): Promise<void> => {
-    try {
-      await lab.cleanup();
-    } finally {
-      rmSync(socketDir, { recursive: true, force: true });
-    }
-  };
-  try {
+export function buildNatTopology(options: NatTopologyOptions): Promise<NatTopology> {
+  return NetnsLab.build(async (lab) => {
+    const socket = join(lab.tempDir("backhaul-nat-"), "link.sock");
     const remote = await lab.createNamespace("r");
     const local = await lab.createNamespace("l");
     const server = await lab.createNamespace("s");
-    await lab.addVethPair(local, server, {
-      addressesA: [`${L4}/24`, `${L6}/64`],
-      addressesB: [`${S4}/24`, `${S6}/64`],
-    });
+    await addLanVeth(lab, local, server);
 
-    const [node, serverArgs] = tsx("e2e/nat/servers.ts");
-    const servers = server.spawn(node, serverArgs, { cwd: ROOT });
+    const servicesArgs = ["--import", "tsx", join(ROOT, "e2e/nat/servers.ts")];
+    const servers = server.spawn(process.execPath, servicesArgs, { cwd: ROOT });
     server.spawn("iperf3", ["-s"], { cwd: ROOT });
     await waitForLine(servers, (v) => (v.ready ? true : undefined));
 
-    const socket = join(socketDir, "link.sock");
-    const prefixes = options.prefixes ?? DEFAULT_PREFIXES;
+    const prefixes = options.prefixes ?? prefixList(ADVERTISED);
     if (options.servicesInLocal) {
-      await waitForLine(local.spawn(node, serverArgs, { cwd: ROOT }), (v) => (v.ready ? true : undefined));
+      const inLocal = local.spawn(process.execPath, servicesArgs, { cwd: ROOT });
+      await waitForLine(inLocal, (v) => (v.ready ? true : undefined));
     }
-    const [, exitArgs] = tsx("e2e/nat/exit-process.ts");
-    const exit = local.spawn(
-      node,
-      [
-        ...(options.nodeFlags?.exit ?? []),
-        ...exitArgs,
-        "--socket",
-        socket,
-        "--mtu",
-        String(options.mtu),
-        ...prefixes.flatMap((p) => ["--prefix", p]),
-        ...(options.allowLocal ? ["--allow-local"] : []),
-        ...(options.faults
-          ? ["--faults", options.faults.spec, "--fault-seed", String(options.faults.seed)]
-          : []),
-      ],
-      { cwd: ROOT },
-    );
+    // Both ends of the link: a process on the socket, at the topology's MTU.
+    const linkEnd = (ns: NetworkNamespace, script: string, nodeFlags: string[] = [], args: string[]) =>
+      ns.spawn(
+        process.execPath,
+        [
+          ...nodeFlags,
+          ...["--import", "tsx", join(ROOT, script)],
+          ...["--socket", socket, "--mtu", String(options.mtu)],
+          ...args,
+        ],
+        { cwd: ROOT },
+      );
+    const exit = linkEnd(local, "e2e/nat/exit-process.ts", options.nodeFlags?.exit, [
+      ...prefixes.flatMap((p) => ["--prefix", p]),
+      ...(options.allowLocal ? ["--allow-local"] : []),
+      ...(options.faults
+        ? ["--faults", options.faults.spec, "--fault-seed", String(options.faults.seed)]
+        : []),
+    ]);
     const reports: ExitReport[] = [];
     let latest: ExitReport | undefined;
     await waitForLine(exit, (v) => (v.listening ? true : undefined));
@@ -151,28 +132,21 @@ export async function buildNatTopology(options: NatTopologyOptions): Promise<Nat
       24 * 3600 * 1000,
     ).catch(() => undefined);
 
-    const [, entranceArgs] = tsx("e2e/nat/entrance-process.ts");
-    const entrance = remote.spawn(
-      node,
-      [
-        ...(options.nodeFlags?.entrance ?? []),
-        ...entranceArgs,
-        "--socket",
-        socket,
-        "--mtu",
-        String(options.mtu),
-        "--address",
-        "198.18.0.1/30",
-        "--address",
-        "2001:db8:1::1/64",
-        ...prefixes.flatMap((p) => ["--route", p]),
-      ],
-      { cwd: ROOT },
-    );
+    const entrance = linkEnd(remote, "e2e/nat/entrance-process.ts", options.nodeFlags?.entrance, [
+      ...onNetwork(LINK_SUBNET.network, LINK_SUBNET.remote).flatMap((cidr) => ["--address", cidr]),
+      ...prefixes.flatMap((p) => ["--route", p]),
+    ]);
     await waitForLine(entrance, (v) => (v.ready ? true : undefined));
-    return { lab, remote, local, server, exit, entrance, latestReport: () => latest, reports, cleanup };
-  } catch (error) {
-    await cleanup();
-    throw error;
-  }
+    return {
+      lab,
+      remote,
+      local,
+      server,
+      exit,
+      entrance,
+      latestReport: () => latest,
+      reports,
+      cleanup: () => lab.cleanup(),
+    };
+  });
 }

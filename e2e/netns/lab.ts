@@ -9,7 +9,9 @@
 // Safety: only namespaces and /etc/netns dirs this lab created are removed, processes are stopped
 // by PID, and nothing touches this machine's own interfaces, routes or resolver.
 import { randomBytes } from "node:crypto";
+import { mkdtempSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NetworkNamespace } from "./namespace.js";
 import { runChecked, runCommand, type ManagedProcess } from "./process.js";
@@ -41,16 +43,41 @@ function uniqueName(role: string): string {
   return `bh-${role}-${process.pid}-${randomBytes(2).toString("hex")}`;
 }
 
-function addressArgs(cidr: string, name: string): string[] {
-  // nodad: on a fresh veth pair there is nobody to collide with, and DAD delays the address.
-  return cidr.includes(":")
-    ? ["-6", "addr", "add", cidr, "dev", name, "nodad"]
-    : ["addr", "add", cidr, "dev", name];
-}
+/** A step of cleanup(): "first" runs before the processes stop, "last" once the namespaces are gone. */
+export type CleanupStep = { when: "first" | "last"; run: () => unknown };
 
 export class NetnsLab {
   private readonly namespaces: NetworkNamespace[] = [];
   private readonly processes: ManagedProcess[] = [];
+  private readonly steps: CleanupStep[] = [];
+
+  /**
+   * Runs `build` on a new lab; if it throws, takes down what it built, then rethrows. What it
+   * returns owns the lab: its cleanup() calls lab.cleanup().
+   */
+  static async build<T>(build: (lab: NetnsLab) => Promise<T>): Promise<T> {
+    const lab = new NetnsLab();
+    try {
+      return await build(lab);
+    } catch (error) {
+      await lab.cleanup().catch((cleanupError: unknown) => {
+        throw new AggregateError([error, cleanupError], "the lab failed to build, and to clean up");
+      });
+      throw error;
+    }
+  }
+
+  /** A new temporary directory that cleanup() removes once the namespaces are gone. */
+  tempDir(prefix: string): string {
+    const dir = mkdtempSync(join(tmpdir(), prefix));
+    this.onCleanup("last", () => rm(dir, { recursive: true, force: true }));
+    return dir;
+  }
+
+  /** Adds a step to cleanup(); see CleanupStep. */
+  onCleanup(when: CleanupStep["when"], run: () => unknown): void {
+    this.steps.push({ when, run });
+  }
 
   get createdNamespaces(): readonly NetworkNamespace[] {
     return this.namespaces;
@@ -85,15 +112,27 @@ export class NetnsLab {
       [a, nameA, options.addressesA ?? []],
       [b, nameB, options.addressesB ?? []],
     ] as const) {
-      for (const cidr of addresses) await ns.ip(addressArgs(cidr, name));
+      await ns.addAddresses(name, addresses);
       await ns.ip(["link", "set", "dev", name, "up"]);
     }
     return { a: nameA, b: nameB };
   }
 
-  /** Stops every process, deletes every namespace and /etc/netns dir this lab created. */
+  /**
+   * Runs the "first" steps, stops every process, deletes every namespace and /etc/netns dir this lab
+   * created, then runs the "last" steps (temporary directories among them).
+   */
   async cleanup(): Promise<void> {
     const errors: unknown[] = [];
+    const steps = this.steps.splice(0);
+    const runSteps = async (when: CleanupStep["when"]): Promise<void> => {
+      for (const step of steps.filter((candidate) => candidate.when === when)) {
+        await Promise.resolve()
+          .then(step.run)
+          .catch((error: unknown) => errors.push(error));
+      }
+    };
+    await runSteps("first");
     const processes = this.processes.splice(0);
     await Promise.all(
       processes.map((process) => process.stop().catch((error: unknown) => errors.push(error))),
@@ -107,6 +146,7 @@ export class NetnsLab {
         errors.push(error),
       );
     }
+    await runSteps("last");
     if (errors.length > 0) throw new AggregateError(errors, "namespace cleanup was incomplete");
   }
 }

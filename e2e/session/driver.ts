@@ -10,6 +10,7 @@ import { parseArgs } from "node:util";
 import { Session, type AgentTransport } from "../../src/main/broker/session.js";
 import { emit, serve } from "../netns/child-rpc.js";
 import type { SessionCommands, SessionEvent } from "./protocol.js";
+import { LINK_SUBNET } from "../netns/address-plan.js";
 
 const { values } = parseArgs({
   options: {
@@ -66,8 +67,8 @@ const session = new Session({
   openAgent,
   exit: {
     mtu: 65520,
-    subnetV4: "198.18.0.0/30",
-    subnetV6: "2001:db8:1::/64",
+    subnetV4: LINK_SUBNET.network.v4,
+    subnetV6: LINK_SUBNET.network.v6,
     routes: values.route,
     allowLocal: false,
     dns: "all",

@@ -1,9 +1,9 @@
 // The session driver (driver.ts) on the full path, as the session suites start it.
 import type { TestContext } from "node:test";
-import { buildFullPath, ROUTES, snapshotRemote, type FullPath } from "../fullpath/topology.js";
+import { buildFullPath, snapshotRemote, type FullPath } from "../fullpath/topology.js";
+import { ADVERTISED, prefixes } from "../netns/address-plan.js";
 import { ChildRpc } from "../netns/child-rpc.js";
 import type { DriverState, SessionCommands, SessionEvent } from "./protocol.js";
-
 
 export interface StartedSession {
   path: FullPath;
@@ -41,7 +41,7 @@ export async function startSessionDriver(
       "--journal",
       path.journalPath,
       ...options,
-      ...ROUTES.flatMap((route) => ["--route", route]),
+      ...prefixes(ADVERTISED).flatMap((route) => ["--route", route]),
     ],
     name: "the session driver",
   });

@@ -3,8 +3,8 @@
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before } from "node:test";
-import { SERVER_V4 } from "../dns/zone.js";
 import { attachPrivateNetwork } from "../fullpath/private-network.js";
+import { LAN } from "../netns/address-plan.js";
 import type { NetnsLab, NetworkNamespace } from "../netns/index.js";
 import { TestSshd } from "./server.js";
 
@@ -17,7 +17,7 @@ export async function startSshdWithPrivateNetwork(lab: NetnsLab, home: string): 
       "net.ipv6.conf.all.accept_dad=0",
       "net.ipv6.conf.default.accept_dad=0",
     ]);
-    writeFileSync(join("/etc/netns", sshd.local.name, "resolv.conf"), `nameserver ${SERVER_V4}\n`);
+    writeFileSync(join("/etc/netns", sshd.local.name, "resolv.conf"), `nameserver ${LAN.dns.v4}\n`);
     await attachPrivateNetwork(lab, sshd.local, home);
     return sshd;
   } catch (error) {

@@ -1,6 +1,6 @@
 // A real OpenSSH server for the SSH tests, inside a namespace R it cannot leave:
 //
-//   L 198.18.1.2/30 ── veth ── R 198.18.1.1/30: sshd on port 22
+//   L SSH_LINK.local ── veth ── R SSH_LINK.remote: sshd on port 22 (e2e/netns/address-plan.ts)
 //
 // sshd runs as `ip netns exec R unshare --mount --propagation private sh -c '<bind mounts>; exec
 // sshd -D -e -f CONFIG'`: in its private mount namespace, copies of /etc/passwd, group, shadow
@@ -21,12 +21,8 @@ import {
   type NetworkNamespace,
 } from "../netns/index.js";
 import { quoteShellArg as q } from "../../src/main/broker/deploy/shell-quote.js";
+import { onNetwork, SERVICE_PORTS, SSH_LINK } from "../netns/address-plan.js";
 import { createAccounts, type AccountFiles, type TestUser } from "./accounts.js";
-
-export const SSHD_ADDRESS = "198.18.1.1";
-export const CLIENT_ADDRESS = "198.18.1.2";
-/** Routed from L to R, where nothing answers (R does not forward): a connect that times out. */
-export const BLACKHOLE_ADDRESS = "198.18.200.1";
 
 export const PASSPHRASE = "correct horse battery staple";
 /** bhxpw's password, which sudo asks for; unusual enough to grep for in /proc and files. */
@@ -115,11 +111,11 @@ export class TestSshd {
     const remote = await lab.createNamespace("sshr");
     const local = await lab.createNamespace("sshl");
     await lab.addVethPair(remote, local, {
-      addressesA: [`${SSHD_ADDRESS}/30`],
-      addressesB: [`${CLIENT_ADDRESS}/30`],
+      addressesA: onNetwork(SSH_LINK.network, SSH_LINK.remote),
+      addressesB: onNetwork(SSH_LINK.network, SSH_LINK.local),
     });
     await remote.runChecked("sysctl", ["-q", "-w", "net.ipv4.ip_forward=0"]);
-    await local.ip(["route", "add", `${BLACKHOLE_ADDRESS}/32`, "via", SSHD_ADDRESS]);
+    await local.ip(["route", "add", `${SSH_LINK.blackhole}/32`, "via", SSH_LINK.remote.v4]);
 
     const { users, files } = await createAccounts(dir, [
       { name: "bhdev", sudo: "nopasswd" },
@@ -166,7 +162,7 @@ export class TestSshd {
   }
 
   /** known_hosts lines for the current host keys, e.g. `198.18.1.1 ssh-ed25519 AAAA…`. */
-  async knownHostsLines(name = SSHD_ADDRESS): Promise<Record<HostKeyType, string>> {
+  async knownHostsLines(name = SSH_LINK.remote.v4): Promise<Record<HostKeyType, string>> {
     const line = async (type: string): Promise<string> => {
       const [keyType, key] = (
         await readFile(join(this.dir, "host", `ssh_host_${type}_key.pub`), "utf8")
@@ -220,7 +216,7 @@ export class TestSshd {
         "ConnectTimeout=10",
         "-i",
         this.keys.plain,
-        `${user.name}@${SSHD_ADDRESS}`,
+        `${user.name}@${SSH_LINK.remote.v4}`,
         command,
       ],
       { timeoutMs: 20_000 },
@@ -276,7 +272,9 @@ export class TestSshd {
     process.child.stderr?.on("data", (chunk: Buffer) => (this.log += chunk.toString("utf8")));
     await waitForLine(
       process,
-      new RegExp(`Server listening on ${SSHD_ADDRESS.replaceAll(".", "\\.")} port 22`),
+      new RegExp(
+        `Server listening on ${SSH_LINK.remote.v4.replaceAll(".", "\\.")} port ${SERVICE_PORTS.ssh}`,
+      ),
       10_000,
     );
   }
@@ -295,7 +293,7 @@ async function authorize(user: TestUser, lines: readonly string[]): Promise<void
 
 function sshdConfig(dir: string, users: readonly TestUser[], offered: readonly HostKeyType[]): string {
   return [
-    `ListenAddress ${SSHD_ADDRESS}:22`,
+    `ListenAddress ${SSH_LINK.remote.v4}:${SERVICE_PORTS.ssh}`,
     ...offered.map((type) => `HostKey ${join(dir, "host", `ssh_host_${type}_key`)}`),
     "PidFile none",
     "UsePAM no",

@@ -5,17 +5,14 @@
  * UI process's mount namespace only (it was made under `ip netns exec L`), so commands reach it
  * through `nsenter --mount` into the UI process.
  *
- *   L: 198.19.0.1/24, 198.19.1.1/24, 2001:db8:19::1/64, 2001:db8:19:1::1/64
- *   S: 198.19.0.53 (dnsmasq, corp.test), 198.19.1.10 = host.corp.test (HTTP :80, echo :7)
- *   link (sandbox <-> L): 198.18.50.0/30, 2001:db8:50::/64
+ *   L: on LAN and CORP_NET; S: LAN.dns (dnsmasq, corp.test), CORP_NET.host = host.corp.test
+ *   link (sandbox <-> L): UI_LINK_SUBNET (addresses: e2e/netns/address-plan.ts)
  */
-import { mkdtempSync, rmSync } from "node:fs";
 import { rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { SERVER_V4 } from "../dns/zone.js";
 import { CLI, uiUrl } from "../cli/command.js";
 import { attachPrivateNetwork } from "../fullpath/private-network.js";
+import { LAN, UI_LINK_SUBNET } from "../netns/address-plan.js";
 import {
   NetnsLab,
   runCommand,
@@ -25,8 +22,6 @@ import {
 } from "../netns/index.js";
 
 export { CLI } from "../cli/command.js";
-export const LINK_SUBNET_V4 = "198.18.50.0/30";
-export const LINK_SUBNET_V6 = "2001:db8:50::/64";
 
 export interface UiLab {
   lab: NetnsLab;
@@ -50,24 +45,10 @@ export interface UiLab {
   cleanup(): Promise<void>;
 }
 
-export async function buildUiLab(): Promise<UiLab> {
-  const lab = new NetnsLab();
-  const dir = mkdtempSync(join(tmpdir(), "backhaul-ui-lab-"));
-  let sandboxName = "";
-  const cleanup = async (): Promise<void> => {
-    try {
-      await lab.cleanup();
-    } finally {
-      // Only if the UI died without removing its sandbox: its /etc/netns folder and mount point.
-      if (sandboxName) {
-        await rm(join("/etc/netns", sandboxName), { recursive: true, force: true });
-        await rm(join("/run/netns", sandboxName), { force: true }).catch(() => undefined);
-      }
-      rmSync(dir, { recursive: true, force: true });
-    }
-  };
-  try {
-    const local = await lab.createNamespace("l", { resolvConf: `nameserver ${SERVER_V4}\n` });
+export function buildUiLab(): Promise<UiLab> {
+  return NetnsLab.build(async (lab) => {
+    const dir = lab.tempDir("backhaul-ui-lab-");
+    const local = await lab.createNamespace("l", { resolvConf: `nameserver ${LAN.dns.v4}\n` });
     const server = await attachPrivateNetwork(lab, local, dir);
     const downloadsDir = join(dir, "downloads");
     const ui = local.spawn(
@@ -80,15 +61,20 @@ export async function buildUiLab(): Promise<UiLab> {
         "--data-dir",
         join(dir, "data"),
         "--link-subnet",
-        LINK_SUBNET_V4,
+        UI_LINK_SUBNET.network.v4,
         "--link-subnet6",
-        LINK_SUBNET_V6,
+        UI_LINK_SUBNET.network.v6,
       ],
       { env: { ...process.env, XDG_DOWNLOAD_DIR: downloadsDir } },
     );
     const pid = ui.pid;
     if (pid === undefined) throw new Error("backhaul ui did not start");
-    sandboxName = `bh-sandbox-${pid}`;
+    const sandboxName = `bh-sandbox-${pid}`;
+    // Only if the UI died without removing its sandbox: its /etc/netns folder and mount point.
+    lab.onCleanup("last", async () => {
+      await rm(join("/etc/netns", sandboxName), { recursive: true, force: true });
+      await rm(join("/run/netns", sandboxName), { force: true }).catch(() => undefined);
+    });
     const { url, log } = await uiUrl(ui);
     const inUiMounts = (file: string, args: readonly string[], timeoutMs = 15_000): Promise<CommandResult> =>
       runCommand("nsenter", ["--target", String(pid), "--mount", "--", file, ...args], { timeoutMs });
@@ -115,10 +101,7 @@ export async function buildUiLab(): Promise<UiLab> {
         if (!ui.hasExited) process.kill(pid, "SIGTERM");
         return (await ui.waitForExit(timeoutMs)).code;
       },
-      cleanup,
+      cleanup: () => lab.cleanup(),
     };
-  } catch (error) {
-    await cleanup();
-    throw error;
-  }
+  });
 }

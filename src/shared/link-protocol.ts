@@ -38,6 +38,7 @@
  * This module runs in any process: it uses Buffer but no other Node API.
  */
 
+import { CodedError } from "./coded-error.js";
 import { parseAddress, parsePrefix, type ParsedPrefix } from "./ip-prefix.js";
 import { sanitiseRemoteText } from "./remote-text.js";
 
@@ -140,15 +141,8 @@ export type LinkErrorCode =
   /** An operation on a link that is already closed. */
   | "LINK_CLOSED";
 
-export class LinkError extends Error {
+export class LinkError extends CodedError<LinkErrorCode> {
   override readonly name = "LinkError";
-  constructor(
-    readonly code: LinkErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 /** The ERROR code that tells the peer about a local failure. */

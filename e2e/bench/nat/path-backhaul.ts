@@ -1,8 +1,9 @@
 // Path (c): Backhaul's NAT engine without SSH, exactly as the NAT e2e tests build it
 // (e2e/nat/topology.ts): R's TUN -> entrance process -> Unix-socket link -> exit process in L -> S.
-import { buildNatTopology, S4, S6 } from "../../nat/topology.js";
+import { buildNatTopology } from "../../nat/topology.js";
 import type { BenchPath } from "./path.js";
 import { setVethMtu } from "./private-network.js";
+import { LAN } from "../../netns/address-plan.js";
 
 export async function buildBackhaulPath(mtu: number): Promise<BenchPath> {
   const topology = await buildNatTopology({ mtu });
@@ -17,7 +18,7 @@ export async function buildBackhaulPath(mtu: number): Promise<BenchPath> {
       name: "backhaul",
       mtu,
       remote: topology.remote,
-      hosts: { 4: S4, 6: S6 },
+      hosts: { 4: LAN.server.v4, 6: LAN.server.v6 },
       exit: { pid: exitPid, label: "exit (NAT engine)" },
       entrance: { pid: entrancePid, label: "entrance (remote agent)" },
       skipped: {},

@@ -4,12 +4,11 @@
 // 2001:db8::/32 this project may use, and has no flag to change it.
 import { setTimeout as sleep } from "node:timers/promises";
 import { findOnPath, NetnsLab, type NetworkNamespace } from "../../netns/index.js";
-import { S4 } from "../../nat/topology.js";
 import type { BenchPath } from "./path.js";
 import { buildPrivateNetwork } from "./private-network.js";
+import { ADVERTISED, BENCH, LAN } from "../../netns/address-plan.js";
 
-const CIDR = "198.18.2.0/24";
-const GATEWAY = "198.18.2.2";
+const { network: CIDR, gateway: GATEWAY } = BENCH.slirp;
 
 /** Why the slirp4netns path cannot run, with how to fix it, or undefined. */
 export function slirpSkipReason(): string | undefined {
@@ -56,13 +55,13 @@ export async function buildSlirpPath(mtu: number): Promise<BenchPath> {
     );
     // Only S's network through slirp, as the other paths route it, not everything.
     await remote.ip(["route", "del", "default"]);
-    await remote.ip(["route", "add", "198.19.0.0/16", "via", GATEWAY]);
+    await remote.ip(["route", "add", ADVERTISED.v4, "via", GATEWAY]);
     if (slirp.pid === undefined) throw new Error("slirp4netns has no PID");
     return {
       name: "slirp4netns",
       mtu,
       remote,
-      hosts: { 4: S4 },
+      hosts: { 4: LAN.server.v4 },
       exit: { pid: slirp.pid, label: "slirp4netns" },
       skipped: { 6: "slirp4netns fixes IPv6 at fd00::/64 (only 2001:db8::/32 allowed here)" },
       cleanup: () => lab.cleanup(),

@@ -1,8 +1,9 @@
 // L and S for the kernel and slirp4netns paths, as e2e/nat/topology.ts builds them for Backhaul's:
-// L 198.19.0.1/24 + 2001:db8:19::1/64 on a veth to S 198.19.0.10/24 + 2001:db8:19::10/64, and S
-// running the same services (HTTP :80, TCP/UDP echo :7, iperf3 :5201).
+// L at LAN.local on a veth to S at LAN.server (e2e/netns/address-plan.ts), and S running the same
+// services (HTTP, TCP/UDP echo, iperf3).
 import type { ManagedProcess, NetnsLab, NetworkNamespace } from "../../netns/index.js";
-import { L4, L6, S4, S6, waitForLine } from "../../nat/topology.js";
+import { waitForLine } from "../../nat/topology.js";
+import { addLanVeth } from "../../netns/lan-veth.js";
 
 const ROOT = new URL("../../..", import.meta.url).pathname;
 
@@ -42,12 +43,7 @@ function waitForText(process: ManagedProcess, text: string, timeoutMs: number): 
 export async function buildPrivateNetwork(lab: NetnsLab, mtu: number): Promise<PrivateNetwork> {
   const local = await lab.createNamespace("l");
   const server = await lab.createNamespace("s");
-  await lab.addVethPair(local, server, {
-    nameA: "veth-s",
-    nameB: "veth-l",
-    addressesA: [`${L4}/24`, `${L6}/64`],
-    addressesB: [`${S4}/24`, `${S6}/64`],
-  });
+  await addLanVeth(lab, local, server, { names: { local: "veth-s", server: "veth-l" } });
   await setVethMtu(local, mtu);
   await setVethMtu(server, mtu);
   const servers = server.spawn(process.execPath, ["--import", "tsx", "e2e/nat/servers.ts"], { cwd: ROOT });

@@ -3,8 +3,8 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describeResult } from "../../netns/index.js";
 import { runTracked } from "../nat/tracked-run.js";
-import { SSHD_ADDRESS } from "../../sshd/server.js";
 import type { BenchTopology } from "./topology.js";
+import { SSH_LINK } from "../../netns/address-plan.js";
 
 const ROOT = new URL("../../..", import.meta.url).pathname;
 
@@ -21,7 +21,7 @@ export async function measureCeiling(t: BenchTopology, bytes: number): Promise<C
   const knownHosts = join(t.dir, "raw_known_hosts");
   await writeFile(knownHosts, `${(await t.sshd.knownHostsLines()).ed25519}\n`);
   const args = [
-    ...["--import", "tsx", "e2e/bench/ssh/raw-channel.ts", "--host", SSHD_ADDRESS, "--user", "bhdev"],
+    ...["--import", "tsx", "e2e/bench/ssh/raw-channel.ts", "--host", SSH_LINK.remote.v4, "--user", "bhdev"],
     ...["--key", t.sshd.keys.plain, "--known-hosts", knownHosts, "--bytes", String(bytes)],
   ];
   const result = await runTracked(t.local, process.execPath, args, { timeoutMs: 120_000, cwd: ROOT });

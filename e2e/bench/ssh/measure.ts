@@ -8,7 +8,8 @@ import type { BenchPath } from "../nat/path.js";
 import { runTracked } from "../nat/tracked-run.js";
 import { cpuSince, sampleNamespace } from "./cpu-group.js";
 import type { PeerPath } from "./path.js";
-import { HOST, HOST_NAME, type BenchTopology } from "./topology.js";
+import { HOST_NAME, type BenchTopology } from "./topology.js";
+import { CORP_NET } from "../../netns/address-plan.js";
 
 const ROOT = new URL("../../..", import.meta.url).pathname;
 
@@ -51,7 +52,7 @@ export interface PeerMeasurement {
 }
 
 /** The NAT bench's view of a path: R, and S's address (or `host`). */
-export function natView(t: BenchTopology, path: PeerPath, host = HOST): BenchPath {
+export function natView(t: BenchTopology, path: PeerPath, host: string = CORP_NET.host.v4): BenchPath {
   return {
     // nat/path.ts types this as the NAT bench's own names; measure() only shows it in an error.
     name: path.name as PathName,
@@ -63,7 +64,11 @@ export function natView(t: BenchTopology, path: PeerPath, host = HOST): BenchPat
   };
 }
 
-export async function http(t: BenchTopology, count: number, host = HOST): Promise<HttpResult> {
+export async function http(
+  t: BenchTopology,
+  count: number,
+  host: string = CORP_NET.host.v4,
+): Promise<HttpResult> {
   const args = ["--import", "tsx", "e2e/bench/ssh/http-client.ts", "--host", host, "--count", String(count)];
   const result = await runTracked(t.remote, process.execPath, args, { timeoutMs: 120_000, cwd: ROOT });
   if (result.code !== 0) throw new Error(describeResult("http-client", args, result));
@@ -75,7 +80,7 @@ async function dns(t: BenchTopology, count: number): Promise<DnsResult> {
   const check = await runTracked(t.remote, "dig", ["+short", "+time=3", "+tries=1", HOST_NAME, "A"], {
     timeoutMs: 10_000,
   });
-  if (check.stdout.trim() !== HOST) throw new Error(describeResult("dig", [HOST_NAME], check));
+  if (check.stdout.trim() !== CORP_NET.host.v4) throw new Error(describeResult("dig", [HOST_NAME], check));
   // -u: microseconds (milliseconds would round the direct path to 0).
   const loop = `for i in $(seq ${count}); do dig -u +time=3 +tries=1 ${HOST_NAME} A; done`;
   const result = await runTracked(t.remote, "bash", ["-c", loop], { timeoutMs: count * 4_000 + 10_000 });
@@ -95,7 +100,7 @@ export async function measurePath(
   options: MeasureOptions,
 ): Promise<PeerMeasurement> {
   if (options.only === "latency") {
-    const rr = await requestResponse(natView(t, path), HOST, options.roundTrips);
+    const rr = await requestResponse(natView(t, path), CORP_NET.host.v4, options.roundTrips);
     return {
       upMbps: NaN,
       downMbps: NaN,

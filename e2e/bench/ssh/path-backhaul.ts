@@ -1,11 +1,12 @@
 // Backhaul: `backhaul connect` in L (dist/cli.mjs) over TestSshd in R, as e2e/cli-ssh.test.ts
 // runs it; the agent in R owns the TUN, the routes and R's resolver while connected.
 import { join } from "node:path";
+import { LINK_SUBNET_OPTIONS } from "../../cli/command.js";
 import { readJsonLines } from "../../netns/json-lines.js";
-import { SSHD_ADDRESS } from "../../sshd/server.js";
 import { S_NETWORK } from "./path-direct.js";
 import { waitFor, type PeerPath } from "./path.js";
 import type { BenchTopology } from "./topology.js";
+import { SSH_LINK } from "../../netns/address-plan.js";
 
 const ROOT = new URL("../../..", import.meta.url).pathname;
 const CLI = join(ROOT, "dist/cli.mjs");
@@ -22,10 +23,10 @@ export async function startBackhaul(t: BenchTopology, cliFile = CLI): Promise<Pe
   const args = [
     cliFile,
     "connect",
-    `ssh://bhdev@${SSHD_ADDRESS}`,
+    `ssh://bhdev@${SSH_LINK.remote.v4}`,
     ...["-i", t.sshd.keys.plain, "--known-hosts", join(t.dir, "backhaul_known_hosts")],
     "--accept-new-host-key",
-    ...["--link-subnet", "198.18.0.0/30", "--link-subnet6", "2001:db8:1::/64"],
+    ...LINK_SUBNET_OPTIONS,
     ...["--route", S_NETWORK, "--json"],
   ];
   // No agent, and a HOME of ours: nothing of this machine's ~/.ssh is used.
@@ -65,7 +66,7 @@ export async function startBackhaul(t: BenchTopology, cliFile = CLI): Promise<Pe
   return {
     name: "backhaul",
     setup:
-      `backhaul connect ssh://bhdev@${SSHD_ADDRESS} in L (aes128-gcm, link MTU 65520), ` +
+      `backhaul connect ssh://bhdev@${SSH_LINK.remote.v4} in L (aes128-gcm, link MTU 65520), ` +
       `--route ${S_NETWORK}, DNS through L's resolver (default --dns all)`,
     userspace: true,
     stop,

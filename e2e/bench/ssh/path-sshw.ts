@@ -5,10 +5,11 @@ import { S_NETWORK } from "./path-direct.js";
 import { waitFor, type PeerPath } from "./path.js";
 import { sshClientOptions } from "./root-sshd.js";
 import type { BenchTopology } from "./topology.js";
+import { BENCH, onNetwork } from "../../netns/address-plan.js";
 import type { NetworkNamespace } from "../../netns/index.js";
 
-const R_TUN = "198.18.4.1/30";
-const L_TUN = "198.18.4.2/30";
+const R_TUN = onNetwork(BENCH.sshw.network, BENCH.sshw.remote);
+const L_TUN = onNetwork(BENCH.sshw.network, BENCH.sshw.local);
 
 async function hasTun(namespace: NetworkNamespace): Promise<boolean> {
   const result = await namespace.run("ip", ["link", "show", "dev", "tun0"]);
@@ -46,11 +47,11 @@ export async function startSshW(t: BenchTopology): Promise<PeerPath> {
       () => (ssh.hasExited ? `exited:\n${output.trim()}` : undefined),
       20_000,
     );
-    for (const [namespace, address] of [
+    for (const [namespace, addresses] of [
       [t.remote, R_TUN],
       [t.local, L_TUN],
     ] as const) {
-      await namespace.ip(["addr", "add", address, "dev", "tun0"]);
+      await namespace.addAddresses("tun0", addresses);
       await namespace.ip(["link", "set", "dev", "tun0", "up"]);
     }
     await t.remote.ip(["route", "add", S_NETWORK, "dev", "tun0"]);
@@ -63,7 +64,7 @@ export async function startSshW(t: BenchTopology): Promise<PeerPath> {
     name: "ssh -w",
     setup:
       `ssh -w 0:0 -o Tunnel=point-to-point -c aes128-gcm@openssh.com root@L 'sleep 3600' in R; ` +
-      `tun0 ${R_TUN} (R) / ${L_TUN} (L), MTU 1500; L forwards; S routes 198.18.0.0/15 via L; ` +
+      `tun0 ${R_TUN.join(" ")} (R) / ${L_TUN.join(" ")} (L), MTU 1500; L forwards; S routes ${BENCH.remoteSide} via L; ` +
       "a remote command rather than -N, for TCP_NODELAY (IPQoS left at its default: it only sets DSCP)",
     userspace: true,
     stop,

@@ -6,8 +6,8 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { runChecked, type ManagedProcess, type NetworkNamespace } from "../../netns/index.js";
-import { CLIENT_ADDRESS } from "../../sshd/server.js";
 import { quoteShellArg as q } from "../../../src/main/broker/deploy/shell-quote.js";
+import { SERVICE_PORTS, SSH_LINK } from "../../netns/address-plan.js";
 
 export interface RootSshd {
   address: string;
@@ -35,7 +35,7 @@ export function sshClientOptions(sshd: RootSshd): string[] {
 
 function config(dir: string): string {
   return [
-    `ListenAddress ${CLIENT_ADDRESS}:22`,
+    `ListenAddress ${SSH_LINK.local.v4}:${SERVICE_PORTS.ssh}`,
     `HostKey ${join(dir, "ssh_host_ed25519_key")}`,
     "PidFile none",
     "UsePAM no",
@@ -72,7 +72,7 @@ function waitForListening(process: ManagedProcess, timeoutMs: number): Promise<v
     const timer = setTimeout(() => reject(new Error(`L's sshd did not listen:\n${seen}`)), timeoutMs);
     process.child.stderr?.on("data", (chunk: Buffer) => {
       seen += chunk.toString();
-      if (seen.includes(`Server listening on ${CLIENT_ADDRESS} port 22`)) {
+      if (seen.includes(`Server listening on ${SSH_LINK.local.v4} port ${SERVICE_PORTS.ssh}`)) {
         clearTimeout(timer);
         resolve();
       }
@@ -97,11 +97,11 @@ export async function startRootSshd(local: NetworkNamespace, parent: string): Pr
   await writeFile(join(dir, "authorized_keys"), await readFile(`${key}.pub`), { mode: 0o600 });
   const [type, body] = (await readFile(`${hostKey}.pub`, "utf8")).split(" ");
   const knownHosts = join(dir, "known_hosts");
-  await writeFile(knownHosts, `${CLIENT_ADDRESS} ${type} ${body}\n`);
+  await writeFile(knownHosts, `${SSH_LINK.local.v4} ${type} ${body}\n`);
   await writeFile(join(dir, "sshd_config"), config(dir));
   await writeFile(join(dir, "start-sshd.sh"), startScript(dir));
   const script = join(dir, "start-sshd.sh");
   const process = local.spawn("unshare", ["--mount", "--propagation", "private", "sh", script]);
   await waitForListening(process, 10_000);
-  return { address: CLIENT_ADDRESS, key, knownHosts, process };
+  return { address: SSH_LINK.local.v4, key, knownHosts, process };
 }

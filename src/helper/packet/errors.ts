@@ -3,6 +3,8 @@
  * so every length is checked before it is read and a bad packet surfaces as this typed error —
  * never as a RangeError from deep inside Buffer — letting callers count and drop it.
  */
+import { CodedError } from "../../shared/coded-error.js";
+
 export type PacketErrorCode =
   | "truncated" // fewer bytes than a header or length field claims
   | "bad-version" // IP version nibble is not the expected one
@@ -14,12 +16,6 @@ export type PacketErrorCode =
   | "unsupported" // well-formed but outside what Backhaul handles (e.g. jumbograms)
   | "invalid-spec"; // a builder was given fields that cannot form a packet
 
-export class PacketError extends Error {
+export class PacketError extends CodedError<PacketErrorCode> {
   override readonly name = "PacketError";
-  constructor(
-    readonly code: PacketErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }

@@ -1,4 +1,5 @@
 // Typed errors of the routes module, with messages a user can act on.
+import { CodedError } from "../../shared/coded-error.js";
 
 /** A prefix given by the user (or found in a table) that cannot be used, and why. */
 export class CidrError extends Error {
@@ -15,13 +16,6 @@ export type RouteTableErrorCode =
   "command-not-found" | "command-failed" | "unparsable-output" | "unsupported-platform";
 
 /** The routing table could not be read: which command, and what went wrong. */
-export class RouteTableError extends Error {
-  constructor(
-    readonly code: RouteTableErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = "RouteTableError";
-  }
+export class RouteTableError extends CodedError<RouteTableErrorCode> {
+  override readonly name = "RouteTableError";
 }

@@ -1,4 +1,5 @@
 // Errors of target resolution: each says what went wrong and what to type or run instead.
+import { CodedError } from "../../../shared/coded-error.js";
 
 export type TargetErrorCode =
   /** The target as typed cannot be understood. */
@@ -22,13 +23,6 @@ export type TargetErrorCode =
   /** The codespace's SSH key could not be created. */
   | "codespace-key";
 
-export class TargetError extends Error {
-  constructor(
-    readonly code: TargetErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = "TargetError";
-  }
+export class TargetError extends CodedError<TargetErrorCode> {
+  override readonly name = "TargetError";
 }

@@ -1,0 +1,155 @@
+/**
+ * The address plan of every e2e lab (DESIGN.md "Test topology"): which role holds which address on
+ * which link. Topology and lab files take their addresses from here, so two suites never disagree
+ * on where S is, and nothing leaves 198.18.0.0/15 and 2001:db8::/32 (address-plan.test.ts checks).
+ *
+ *   link            IPv4 / IPv6                             who holds what
+ *   LINK_SUBNET     198.18.0.0/30     2001:db8:1::/64       R's TUN (bh0) .1/::1, the DNS stub .2/::2
+ *   UI_LINK_SUBNET  198.18.50.0/30    2001:db8:50::/64      the browser lab's sandbox link
+ *   SSH_LINK        198.18.1.0/30     -                     R .1 (sshd :22), L .2; 198.18.200.1 routed to R
+ *   LAN             198.19.0.0/24     2001:db8:19::/64      L .1/::1, S .10/::10 (services), S .53/::53 (dnsmasq)
+ *   CORP_NET        198.19.1.0/24     2001:db8:19:1::/64    L .1/::1, host.corp.test .10/::10, mail .25
+ *   HOSTS_FILE_ONLY 198.19.7.7        -                     a name only L's /etc/hosts knows (DNS lab)
+ *   ADVERTISED      198.19.0.0/16     2001:db8:19::/48      what L advertises: LAN, CORP_NET, and room for "no route"
+ *   EXIT_HOSTILE    198.19.200.0/24   2001:db8:200::/64     L .1, S .10; no carrier 198.18.77.0/24; no route 198.19.99.0/24
+ *   HOSTILE_REMOTE  198.19.50.0/24    2001:db8:19:50::/64   L's second interface; docker-like 198.19.60.0/24; failing routes .202-.205
+ *   BENCH           198.18.2-4.0/x    2001:db8:3::/64       kernel path R—L, slirp4netns, delay line L—D—S, far host 198.19.2.10
+ *
+ * Services on S (e2e/nat/servers.ts, dnsmasq, iperf3) listen on SERVICE_PORTS. Namespace names stay
+ * per suite (NetnsLab adds a per-run suffix); the same addresses in two suites never meet.
+ */
+
+/** A role's address in each family it has (IPv6 where the link carries it). */
+export interface Host {
+  readonly v4: string;
+  readonly v6?: string;
+}
+
+/** A link's subnets, with prefix length: "198.19.0.0/24", "2001:db8:19::/64". */
+export interface Network {
+  readonly v4: string;
+  readonly v6?: string;
+}
+
+function prefixLength(cidr: string): string {
+  return cidr.slice(cidr.indexOf("/"));
+}
+
+/** The hosts' addresses with `network`'s prefix lengths ("198.19.0.1/24"), as `ip addr add` takes them. */
+export function onNetwork(network: Network, ...hosts: readonly Host[]): string[] {
+  return hosts.flatMap((host) => [
+    `${host.v4}${prefixLength(network.v4)}`,
+    ...(host.v6 !== undefined && network.v6 !== undefined ? [`${host.v6}${prefixLength(network.v6)}`] : []),
+  ]);
+}
+
+/** A network's prefixes as a list (IPv4 first), as routes and advertisements take them. */
+export function prefixes(network: Network): string[] {
+  return network.v6 === undefined ? [network.v4] : [network.v4, network.v6];
+}
+
+export const SERVICE_PORTS = { echo: 7, ssh: 22, dns: 53, http: 80, iperf3: 5201 } as const;
+
+/** R's end of the link: the agent's (or the entrance's) TUN, and the DNS stub beside it. */
+export const LINK_SUBNET = {
+  network: { v4: "198.18.0.0/30", v6: "2001:db8:1::/64" },
+  remote: { v4: "198.18.0.1", v6: "2001:db8:1::1" },
+  stub: { v4: "198.18.0.2", v6: "2001:db8:1::2" },
+  broadcast: { v4: "198.18.0.3" },
+} as const;
+
+/** The link subnet `backhaul ui` gives its sandbox remote in the browser lab. */
+export const UI_LINK_SUBNET = {
+  network: { v4: "198.18.50.0/30", v6: "2001:db8:50::/64" },
+} as const;
+
+/** R — L in the SSH suites: sshd in R. */
+export const SSH_LINK = {
+  network: { v4: "198.18.1.0/30" },
+  remote: { v4: "198.18.1.1" },
+  local: { v4: "198.18.1.2" },
+  /** Routed from L to R, where nothing answers (R does not forward): a connect that times out. */
+  blackhole: "198.18.200.1",
+} as const;
+
+/** L — S: the private network only L reaches. */
+export const LAN = {
+  network: { v4: "198.19.0.0/24", v6: "2001:db8:19::/64" },
+  local: { v4: "198.19.0.1", v6: "2001:db8:19::1" },
+  /** S where it serves HTTP, echo and iperf3 on this network (the NAT and hostile labs). */
+  server: { v4: "198.19.0.10", v6: "2001:db8:19::10" },
+  /** S's dnsmasq, authoritative for corp.test; L's resolver. */
+  dns: { v4: "198.19.0.53", v6: "2001:db8:19::53" },
+} as const;
+
+/** S's second network, the zone's hosts (e2e/dns/zone.ts). */
+export const CORP_NET = {
+  network: { v4: "198.19.1.0/24", v6: "2001:db8:19:1::/64" },
+  local: { v4: "198.19.1.1", v6: "2001:db8:19:1::1" },
+  /** host.corp.test: S's services (HTTP, echo, iperf3). */
+  host: { v4: "198.19.1.10", v6: "2001:db8:19:1::10" },
+  mail: { v4: "198.19.1.25" },
+} as const;
+
+/** A name's address in L's /etc/hosts only (the DNS lab): the getaddrinfo fallback; on no link. */
+export const HOSTS_FILE_ONLY = { v4: "198.19.7.7" } as const;
+
+/** What L advertises to R unless a suite says otherwise: S's networks and more of 198.19/16, where nothing routes. */
+export const ADVERTISED = { v4: "198.19.0.0/16", v6: "2001:db8:19::/48" } as const;
+
+/** The exit-hostile lab's L (e2e/exit-hostile/lab.ts): an advertised LAN, a link without carrier, and no route. */
+export const EXIT_HOSTILE = {
+  lan: {
+    network: { v4: "198.19.200.0/24", v6: "2001:db8:200::/64" },
+    local: { v4: "198.19.200.1", v6: "2001:db8:200::1" },
+    server: { v4: "198.19.200.10", v6: "2001:db8:200::10" },
+    broadcast: "198.19.200.255",
+  },
+  noCarrier: {
+    network: { v4: "198.18.77.0/24", v6: "2001:db8:77::/64" },
+    local: { v4: "198.18.77.1", v6: "2001:db8:77::1" },
+    /** The subnet-router anycast, held only while L forwards IPv6. */
+    anycast: "2001:db8:77::",
+  },
+  noRoute: {
+    network: { v4: "198.19.99.0/24", v6: "2001:db8:99::/64" },
+    host: { v4: "198.19.99.1", v6: "2001:db8:99::1" },
+  },
+} as const;
+
+/** The hostile-remote lab's L (e2e/hostile-remote/lab.ts): this computer's other addresses, and routes that fail. */
+export const HOSTILE_REMOTE = {
+  /** A second interface of L. */
+  own: {
+    network: { v4: "198.19.50.0/24", v6: "2001:db8:19:50::/64" },
+    local: { v4: "198.19.50.1", v6: "2001:db8:19:50::1" },
+  },
+  /** Up without carrier, as docker0 with no containers. */
+  dock: { network: { v4: "198.19.60.0/24" }, local: { v4: "198.19.60.1" } },
+  prohibit: { v4: "198.19.202.0/24", v6: "2001:db8:19:202::/64" },
+  unreachable: { v4: "198.19.203.0/24", v6: "2001:db8:19:203::/64" },
+  blackhole: { v4: "198.19.204.0/24", v6: "2001:db8:19:204::/64" },
+  /** Routed through S, which does not forward. */
+  dropped: { v4: "198.19.205.0/24", v6: "2001:db8:19:205::/64" },
+} as const;
+
+/** The benchmarks' own links (e2e/bench): none of them is in a test suite's lab. */
+export const BENCH = {
+  /** The kernel path's R — L veth (L forwards). */
+  kernelLink: {
+    network: { v4: "198.18.3.0/30", v6: "2001:db8:3::/64" },
+    remote: { v4: "198.18.3.1", v6: "2001:db8:3::1" },
+    local: { v4: "198.18.3.2", v6: "2001:db8:3::2" },
+  },
+  /** slirp4netns's tap0 in R; its gateway is the network's .2. */
+  slirp: { network: "198.18.2.0/24", gateway: "198.18.2.2" },
+  /** ssh -w's tun0 at each end: fromDelay's subnet too, but ssh.bench.ts never builds the far host. */
+  sshw: { network: { v4: "198.18.4.0/30" }, remote: { v4: "198.18.4.1" }, local: { v4: "198.18.4.2" } },
+  /** L — D — S for the far host, D's delay line on the way. */
+  toDelay: { network: { v4: "198.18.3.0/30" }, local: { v4: "198.18.3.1" }, delay: { v4: "198.18.3.2" } },
+  fromDelay: { network: { v4: "198.18.4.0/30" }, delay: { v4: "198.18.4.1" }, server: { v4: "198.18.4.2" } },
+  /** S's address behind the delay line. */
+  farHost: "198.19.2.10",
+  /** Every address of R's side, routed back from S through L on the forwarding paths. */
+  remoteSide: "198.18.0.0/15",
+} as const;
