@@ -19,6 +19,14 @@ const V4 = fixture("ip-j-4-route-all.txt");
 const V6 = fixture("ip-j-6-route-all.txt");
 const PEER = fixture("ip-j-route-get.txt");
 
+type RoutePlan = ReturnType<typeof planRoutes>;
+
+/** What a plan leaves out, and why. */
+const skipped = (plan: RoutePlan): string[][] => plan.skip.map((skip) => [skip.prefix, skip.reason]);
+
+/** The prefixes a plan routes into the link. */
+const routed = (plan: RoutePlan): string[] => plan.route.map((route) => route.prefix);
+
 async function recordedRouting(sshPeer?: string): Promise<RemoteRouting> {
   const runner = recordingRunner((command) => {
     if (command === "ip -j -4 route show table all") return { stdout: V4 };
@@ -103,15 +111,12 @@ describe("planRoutes", () => {
         ["2001:db8:19::/48", []],
       ],
     );
-    assert.deepEqual(
-      plan.skip.map((skip) => [skip.prefix, skip.reason]),
-      [
-        ["198.19.5.0/24", "inside-remote-network"],
-        ["198.19.5.128/25", "inside-remote-network"],
-        ["198.18.100.2/32", "inside-remote-network"],
-        ["2001:db8:5::/64", "inside-remote-network"],
-      ],
-    );
+    assert.deepEqual(skipped(plan), [
+      ["198.19.5.0/24", "inside-remote-network"],
+      ["198.19.5.128/25", "inside-remote-network"],
+      ["198.18.100.2/32", "inside-remote-network"],
+      ["2001:db8:5::/64", "inside-remote-network"],
+    ]);
     assert.equal(
       plan.skip[0]?.message,
       "198.19.5.0/24 is not routed: it lies inside 198.19.5.0/24, a network the remote is connected to on eth0; the remote keeps reaching it directly",
@@ -131,10 +136,7 @@ describe("planRoutes", () => {
         "198.19.0.0/16 is not routed: it contains the gateway to the SSH peer 198.19.5.2, so the link's own traffic would go into the link",
       ],
     );
-    assert.deepEqual(
-      plan.route.map((route) => route.prefix),
-      ["198.18.128.0/17"],
-    );
+    assert.deepEqual(routed(plan), ["198.18.128.0/17"]);
   });
 
   test("leaves the remote's own routes for exactly the same prefix, and says why bad input is skipped", async () => {
@@ -142,19 +144,13 @@ describe("planRoutes", () => {
       ["198.18.64.0/24", "198.18.65.0/24", "198.18.66.0/24", "10.1.2.3/8", "bogus"],
       await recordedRouting(),
     );
-    assert.deepEqual(
-      plan.route.map((route) => route.prefix),
-      ["198.18.66.0/24"],
-    );
-    assert.deepEqual(
-      plan.skip.map((skip) => [skip.prefix, skip.reason]),
-      [
-        ["198.18.64.0/24", "already-routed"],
-        ["198.18.65.0/24", "already-routed"],
-        ["10.1.2.3/8", "invalid"],
-        ["bogus", "invalid"],
-      ],
-    );
+    assert.deepEqual(routed(plan), ["198.18.66.0/24"]);
+    assert.deepEqual(skipped(plan), [
+      ["198.18.64.0/24", "already-routed"],
+      ["198.18.65.0/24", "already-routed"],
+      ["10.1.2.3/8", "invalid"],
+      ["bogus", "invalid"],
+    ]);
     assert.match(
       plan.skip[0]?.message ?? "",
       /own route for it \(198\.18\.64\.0\/24 via 198\.19\.5\.2 dev eth0\)/,
