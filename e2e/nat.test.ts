@@ -5,11 +5,13 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { netnsSkipReason } from "./netns/index.js";
+import { callChild } from "./netns/child-rpc.js";
+import type { EchoClientCommands } from "./nat/echo-clients.js";
 import { deterministicBytes, sha256 } from "./nat/content.js";
-import { buildNatTopology, L4, S4, S6, waitForLine, type NatTopology } from "./nat/topology.js";
+import { buildNatTopology, type NatTopology } from "./nat/topology.js";
+import { LAN } from "./netns/address-plan.js";
 
 const skip = netnsSkipReason({ tun: true, tools: ["ip", "curl", "ping", "iperf3", "nc", "hping3"] });
-const ROOT = new URL("..", import.meta.url).pathname;
 const MB = 1_000_000;
 
 function url(host: string, path: string): string {
@@ -93,26 +95,14 @@ async function iperf(topo: NatTopology, host: string, extra: string[]): Promise<
 const UDP_MAX_LOSS_PERCENT = 20;
 
 async function echoClients(topo: NatTopology, host: string, count: number, bytes: number): Promise<void> {
-  const child = topo.remote.spawn(
-    process.execPath,
-    [
-      "--import",
-      "tsx",
-      "e2e/nat/echo-clients.ts",
-      "--host",
-      host,
-      "--count",
-      String(count),
-      "--bytes",
-      String(bytes),
-    ],
-    { cwd: ROOT },
+  const result = await callChild<EchoClientCommands, "run">(
+    topo.remote,
+    "e2e/nat/echo-clients.ts",
+    "run",
+    { host, port: 7, count, bytes },
+    120_000,
   );
-  const result = await waitForLine(child, (v) => (typeof v.ok === "number" ? v : undefined), 120_000);
-  assert.deepEqual(
-    { ok: result.ok, failed: result.failed, errors: result.errors },
-    { ok: count, failed: 0, errors: [] },
-  );
+  assert.deepEqual(result, { ok: count, failed: 0, errors: [] });
 }
 
 /**
@@ -156,17 +146,17 @@ for (const mtu of [65520, 1280]) {
     after(() => topo?.cleanup());
 
     test(`curl downloads ${size / MB} MB over IPv4 and IPv6 with matching sha256`, async () => {
-      assert.equal(await downloadSha(topo, S4, size), expectedSha(size));
-      assert.equal(await downloadSha(topo, S6, size), expectedSha(size));
+      assert.equal(await downloadSha(topo, LAN.server.v4, size), expectedSha(size));
+      assert.equal(await downloadSha(topo, LAN.server.v6, size), expectedSha(size));
     });
 
     test(`curl uploads ${size / MB} MB over IPv4 and IPv6 intact`, async () => {
-      await uploadCheck(topo, S4, size);
-      await uploadCheck(topo, S6, size);
+      await uploadCheck(topo, LAN.server.v4, size);
+      await uploadCheck(topo, LAN.server.v6, size);
     });
 
     test("iperf3 TCP both ways and UDP arrive at the receiver", async (t) => {
-      for (const host of [S4, S6]) {
+      for (const host of [LAN.server.v4, LAN.server.v6]) {
         assert.ok((await iperf(topo, host, [])).bytes > 0, `TCP R->S via ${host}: nothing received`);
         assert.ok((await iperf(topo, host, ["-R"])).bytes > 0, `TCP S->R via ${host}: nothing received`);
         const udp = await iperf(topo, host, ["-u", "-b", "50M", "-l", "1200"]);
@@ -180,7 +170,7 @@ for (const mtu of [65520, 1280]) {
     });
 
     test("ping and ping -6 get replies", async () => {
-      for (const host of [S4, S6]) {
+      for (const host of [LAN.server.v4, LAN.server.v6]) {
         const result = await topo.remote.run("ping", ["-c", "3", "-i", "0.2", "-W", "2", host], {
           timeoutMs: 15_000,
         });
@@ -189,7 +179,7 @@ for (const mtu of [65520, 1280]) {
     });
 
     test("UDP datagrams are answered", async () => {
-      for (const host of [S4, S6]) {
+      for (const host of [LAN.server.v4, LAN.server.v6]) {
         const result = await topo.remote.run("bash", ["-c", `echo backhaul-udp | nc -u -w 2 ${host} 7`], {
           timeoutMs: 10_000,
         });
@@ -198,7 +188,7 @@ for (const mtu of [65520, 1280]) {
     });
 
     test("a closed port is refused at once", async () => {
-      for (const host of [S4, S6]) {
+      for (const host of [LAN.server.v4, LAN.server.v6]) {
         const result = await failedConnect(topo, url(host, ":81/"), 10);
         assert.equal(result.code, CURL_COULDNT_CONNECT, `${host}: ${result.stderr}`);
         assert.match(result.stderr, /Connection refused|Couldn't connect/, `${host}: ${result.stderr}`);
@@ -220,8 +210,8 @@ for (const mtu of [65520, 1280]) {
     });
 
     test("concurrent connections each echo their bytes, through a half-close", async () => {
-      await echoClients(topo, S4, mtu > 1500 ? 1000 : 200, 20_000);
-      await echoClients(topo, S6, 100, 200_000);
+      await echoClients(topo, LAN.server.v4, mtu > 1500 ? 1000 : 200, 20_000);
+      await echoClients(topo, LAN.server.v6, 100, 200_000);
     });
   });
 }
@@ -230,7 +220,7 @@ describe("egress policy", { skip, timeout: 120_000 }, () => {
   test("this computer's own address is refused unless the user allows it", async (t) => {
     const strict = await buildNatTopology({ mtu: 65520, servicesInLocal: true });
     t.after(() => strict.cleanup());
-    const refused = await failedConnect(strict, url(L4, "/"), 10);
+    const refused = await failedConnect(strict, url(LAN.local.v4, "/"), 10);
     assert.equal(refused.code, CURL_COULDNT_CONNECT, `L's own address must be refused: ${refused.stderr}`);
     assert.match(refused.stderr, /No route to host|Couldn't connect/);
     assert.ok(refused.seconds < 3, `refused after ${refused.seconds} s (curl gives up at 10)`);
@@ -238,7 +228,7 @@ describe("egress policy", { skip, timeout: 120_000 }, () => {
 
     const open = await buildNatTopology({ mtu: 65520, servicesInLocal: true, allowLocal: true });
     t.after(() => open.cleanup());
-    const allowed = await open.remote.runChecked("curl", ["-sS", "-m", "10", url(L4, "/")], {
+    const allowed = await open.remote.runChecked("curl", ["-sS", "-m", "10", url(LAN.local.v4, "/")], {
       timeoutMs: 15_000,
     });
     assert.equal(allowed.stdout, "hello from S\n");
@@ -252,18 +242,26 @@ describe("floods", { skip, timeout: 300_000 }, () => {
     const topo = await buildNatTopology({ mtu: 65520 });
     t.after(() => topo.cleanup());
     const reportsBefore = topo.reports.length;
-    const transfer = downloadSha(topo, S4, 100 * MB);
-    const syn = topo.remote.run("hping3", ["-q", "-S", "-p", "7", "-i", "u20", "-c", "100000", S4], {
-      timeoutMs: 120_000,
-    });
-    const udp = topo.remote.run("timeout", ["10", "hping3", "-q", "--udp", "-p", "9", "-i", "u50", S4], {
-      timeoutMs: 30_000,
-    });
+    const transfer = downloadSha(topo, LAN.server.v4, 100 * MB);
+    const syn = topo.remote.run(
+      "hping3",
+      ["-q", "-S", "-p", "7", "-i", "u20", "-c", "100000", LAN.server.v4],
+      {
+        timeoutMs: 120_000,
+      },
+    );
+    const udp = topo.remote.run(
+      "timeout",
+      ["10", "hping3", "-q", "--udp", "-p", "9", "-i", "u50", LAN.server.v4],
+      {
+        timeoutMs: 30_000,
+      },
+    );
     const [synResult] = await Promise.all([syn, udp]);
     assert.match(synResult.stdout + synResult.stderr, /100000 packets transmitted/);
     assert.equal(await transfer, expectedSha(100 * MB), "the transfer during the flood arrived intact");
     // A transfer after the flood works too: nothing was left wedged.
-    assert.equal(await downloadSha(topo, S4, 10 * MB), expectedSha(10 * MB));
+    assert.equal(await downloadSha(topo, LAN.server.v4, 10 * MB), expectedSha(10 * MB));
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     // The exit reports once a second; a flood of 10 s or more without reports would be a bound
     // checked against nothing (Math.max() of nothing is -Infinity).

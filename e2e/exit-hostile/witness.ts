@@ -1,19 +1,20 @@
 /**
- * A witness in namespace L: TCP and UDP on one port, every address, both families. It prints
- * {"ready":true}, then one JSON line per connection ({"tcp": local address}) and datagram
- * ({"udp": source address}). A flow the exit should have refused shows up here as a leak.
+ * A witness in namespace L: TCP and UDP on one port, every address, both families. It emits
+ * {"ready":true}, then one event per connection ({"tcp": local address}) and datagram
+ * ({"udp": source address}) (e2e/netns/child-rpc.ts). A flow the exit should have refused shows
+ * up here as a leak.
  *   node --import tsx e2e/exit-hostile/witness.ts --port N
  */
 import { createSocket } from "node:dgram";
 import { createServer } from "node:net";
 import { parseArgs } from "node:util";
+import { emit } from "../netns/child-rpc.js";
 
 const { values } = parseArgs({ options: { port: { type: "string" } } });
 const port = Number(values.port);
 if (!Number.isInteger(port) || port <= 0) throw new Error("--port N is required");
 
-const report = (value: Record<string, unknown>): void =>
-  void process.stdout.write(`${JSON.stringify(value)}\n`);
+const report = emit;
 /** The dual-stack socket names IPv4 addresses ::ffff:a.b.c.d. */
 const plain = (address: string | undefined): string | undefined => address?.replace(/^::ffff:/, "");
 

@@ -5,36 +5,37 @@
  * connection and its control connection, as helper-exit.ts opens them) and the agent (a Link in
  * the entrance role), so every packet the fuzzer writes reaches the exit as an agent's would.
  *
- *   L: veth 198.19.0.1/24 2001:db8:19::1/64 (to S); bh-own 198.19.50.1/24 2001:db8:19:50::1/64;
- *      bh-dock 198.19.60.1/24 up without carrier (docker0 with no containers);
- *      routes: prohibit .202, unreachable .203, blackhole .204 (and 2001:db8:19:20x::/64), .205
- *      via S, which drops it; no route to 198.19.200.0/24; services on every address (a leak
- *      answers instead of refusing)
- *   S: veth 198.19.0.10/24 2001:db8:19::10/64: HTTP :80, TCP and UDP echo :7 (e2e/nat/servers.ts)
+ *   L: veth at LAN.local (to S); bh-own at HOSTILE_REMOTE.own.local; bh-dock at
+ *      HOSTILE_REMOTE.dock.local, up without carrier (docker0 with no containers);
+ *      routes: prohibit, unreachable, blackhole, and "dropped" via S, which drops it (HOSTILE_REMOTE);
+ *      no route to 198.19.200.0/24; services on every address (a leak answers instead of refusing)
+ *   S: veth at LAN.server: HTTP, TCP and UDP echo (e2e/nat/servers.ts)
+ * (addresses: e2e/netns/address-plan.ts)
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Socket } from "node:net";
-import { splitLines } from "../../src/helper/line-socket.js";
 import { Link } from "../../src/helper/link/link.js";
-import { attachHelperControl, openHelperLink } from "../../src/main/broker/helper/helper-client.js";
+import { openHelperLink } from "../../src/main/broker/helper/helper-client.js";
 import { Capability } from "../../src/shared/link-protocol.js";
 import type { FlowProtocol } from "../../src/shared/flow-row.js";
-import { MAX_HELPER_LINE, parseEvent, type HelperExitOptions } from "../../src/shared/helper-protocol.js";
+import type { HelperExitOptions } from "../../src/shared/helper-protocol.js";
 import { VERSION } from "../../src/shared/version.js";
 import { startHelperIn } from "../local-helper/built.js";
-import { waitForLine } from "../nat/topology.js";
+import { watchHelperControl } from "../local-helper/control.js";
+import { startServers } from "../nat/start-servers.js";
+import { ADVERTISED, HOSTILE_REMOTE, LAN, LINK_SUBNET, onNetwork, prefixes } from "../netns/address-plan.js";
 import { NetnsLab, type ManagedProcess, type NetworkNamespace } from "../netns/index.js";
+import { addLanVeth } from "../netns/lan-veth.js";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 export const HELPER = join(ROOT, "dist/helper-local.mjs");
 
 export const LINK_OPTIONS: HelperExitOptions = {
   mtu: 65520,
-  subnetV4: "198.18.0.0/30",
-  subnetV6: "2001:db8:1::/64",
-  routes: ["198.19.0.0/16", "2001:db8:19::/48"],
+  subnetV4: LINK_SUBNET.network.v4,
+  subnetV6: LINK_SUBNET.network.v6,
+  routes: prefixes(ADVERTISED),
   allowLocal: false,
   dns: "all",
   keepaliveIntervalMs: 0,
@@ -64,50 +65,27 @@ export interface HostileLab {
   cleanup(): Promise<void>;
 }
 
-export async function buildHostileLab(): Promise<HostileLab> {
-  const lab = new NetnsLab();
-  const controlDir = mkdtempSync(join(tmpdir(), "backhaul-hostile-"));
-  let control: Socket | undefined;
-  const cleanup = async (): Promise<void> => {
-    control?.destroy();
-    try {
-      await lab.cleanup();
-    } finally {
-      rmSync(controlDir, { recursive: true, force: true });
-    }
-  };
-  try {
+export function buildHostileLab(): Promise<HostileLab> {
+  return NetnsLab.build(async (lab) => {
+    const controlDir = lab.tempDir("backhaul-hostile-");
     const local = await lab.createNamespace("l");
     const server = await lab.createNamespace("s");
-    await lab.addVethPair(local, server, {
-      addressesA: ["198.19.0.1/24", "2001:db8:19::1/64"],
-      addressesB: ["198.19.0.10/24", "2001:db8:19::10/64"],
-    });
+    await addLanVeth(lab, local, server);
     // A second interface (a veth pair inside L: this kernel may lack the dummy driver), and one
     // up without carrier (its peer down), as docker0 is with no containers.
-    await local.ip(["link", "add", "bh-own", "type", "veth", "peer", "name", "bh-own-peer"]);
-    await local.ip(["addr", "add", "198.19.50.1/24", "dev", "bh-own"]);
-    await local.ip(["-6", "addr", "add", "2001:db8:19:50::1/64", "dev", "bh-own", "nodad"]);
-    await local.ip(["link", "set", "bh-own-peer", "up"]);
-    await local.ip(["link", "set", "bh-own", "up"]);
-    await local.ip(["link", "add", "bh-dock", "type", "veth", "peer", "name", "bh-dock-peer"]);
-    await local.ip(["addr", "add", "198.19.60.1/24", "dev", "bh-dock"]);
-    await local.ip(["link", "set", "bh-dock", "up"]);
-    for (const [type, v4, v6] of [
-      ["prohibit", "198.19.202.0/24", "2001:db8:19:202::/64"],
-      ["unreachable", "198.19.203.0/24", "2001:db8:19:203::/64"],
-      ["blackhole", "198.19.204.0/24", "2001:db8:19:204::/64"],
-    ] as const) {
-      await local.ip(["route", "add", type, v4]);
-      await local.ip(["-6", "route", "add", type, v6]);
+    const { own, dock } = HOSTILE_REMOTE;
+    await local.addInnerInterface("bh-own", onNetwork(own.network, own.local), { carrier: true });
+    await local.addInnerInterface("bh-dock", onNetwork(dock.network, dock.local), { carrier: false });
+    for (const type of ["prohibit", "unreachable", "blackhole"] as const) {
+      await local.ip(["route", "add", type, HOSTILE_REMOTE[type].v4]);
+      await local.ip(["-6", "route", "add", type, HOSTILE_REMOTE[type].v6]);
     }
     // Routed through S, which does not forward: every packet dropped without a word.
-    await local.ip(["route", "add", "198.19.205.0/24", "via", "198.19.0.10"]);
-    await local.ip(["-6", "route", "add", "2001:db8:19:205::/64", "via", "2001:db8:19::10"]);
+    await local.ip(["route", "add", HOSTILE_REMOTE.dropped.v4, "via", LAN.server.v4]);
+    await local.ip(["-6", "route", "add", HOSTILE_REMOTE.dropped.v6, "via", LAN.server.v6]);
 
-    const servers = ["--import", "tsx", join(ROOT, "e2e/nat/servers.ts")];
-    await waitForLine(server.spawn(process.execPath, servers, { cwd: ROOT }), (v) => v.ready || undefined);
-    await waitForLine(local.spawn(process.execPath, servers, { cwd: ROOT }), (v) => v.ready || undefined);
+    await startServers(server);
+    await startServers(local);
 
     const { helper, endpoint, log } = await startHelperIn(local, controlDir);
     const helperPid = helper.pid;
@@ -122,32 +100,23 @@ export async function buildHostileLab(): Promise<HostileLab> {
       maxQueuedBytes: 64 * 1024 * 1024,
     });
     opened.socket.resume();
-    control = await attachHelperControl(endpoint, opened.linkId);
     // The NAT table as main sees it: which flows are open, by protocol.
     const openFlows = new Map<number, FlowProtocol>();
     const awaitedRemotes = new Map<string, () => void>();
-    splitLines(
-      control,
-      MAX_HELPER_LINE,
-      (line) => {
-        const event = parseEvent(line);
-        if (event.type !== "flows") return;
-        for (const row of event.delta.upserts) {
-          const awaited = awaitedRemotes.get(row.remote);
-          if (awaited) {
-            awaitedRemotes.delete(row.remote);
-            awaited();
-          }
-          if (row.closedAt === null) openFlows.set(row.id, row.protocol);
-          else openFlows.delete(row.id);
+    const control = await watchHelperControl(endpoint, opened.linkId, (event) => {
+      if (event.type !== "flows") return;
+      for (const row of event.delta.upserts) {
+        const awaited = awaitedRemotes.get(row.remote);
+        if (awaited) {
+          awaitedRemotes.delete(row.remote);
+          awaited();
         }
-        for (const id of event.delta.removals) openFlows.delete(id);
-      },
-      () => {
-        throw new Error("the helper sent a control line over MAX_HELPER_LINE");
-      },
-    );
-    control.resume();
+        if (row.closedAt === null) openFlows.set(row.id, row.protocol);
+        else openFlows.delete(row.id);
+      }
+      for (const id of event.delta.removals) openFlows.delete(id);
+    });
+    lab.onCleanup("first", () => control.destroy());
     await link.ready;
 
     return {
@@ -171,10 +140,7 @@ export async function buildHostileLab(): Promise<HostileLab> {
         if (!match) throw new Error(`no ${field} in /proc/${helperPid}/status`);
         return Number(match[1]) * 1024;
       },
-      cleanup,
+      cleanup: () => lab.cleanup(),
     };
-  } catch (error) {
-    await cleanup();
-    throw error;
-  }
+  });
 }

@@ -1,21 +1,22 @@
 /**
- * Many TCP echo clients at once, run inside namespace R:
- *   node --import tsx e2e/nat/echo-clients.ts --host H --port 7 --count N --bytes B
- * Each connects, writes B random bytes, half-closes, and checks the echo matches exactly.
- * Prints {"ok":N,"failed":N,"errors":[...first few]}.
+ * Many TCP echo clients at once, run inside namespace R and asked over e2e/netns/child-rpc.ts:
+ * "run" {host, port, count, bytes}. Each client connects, writes `bytes` random bytes, half-closes,
+ * and checks the echo matches exactly; the answer counts them, with the first few errors.
  */
 import { randomBytes } from "node:crypto";
 import { connect } from "node:net";
-import { parseArgs } from "node:util";
+import { serve } from "../netns/child-rpc.js";
 
-const { values } = parseArgs({
-  options: {
-    host: { type: "string" },
-    port: { type: "string", default: "7" },
-    count: { type: "string", default: "1000" },
-    bytes: { type: "string", default: "10000" },
-  },
-});
+export interface EchoRun {
+  host: string;
+  port: number;
+  count: number;
+  bytes: number;
+}
+
+export type EchoClientCommands = {
+  run: { args: EchoRun; result: { ok: number; failed: number; errors: string[] } };
+};
 
 function one(host: string, port: number, size: number): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -34,11 +35,10 @@ function one(host: string, port: number, size: number): Promise<void> {
   });
 }
 
-const count = Number(values.count);
-const results = await Promise.allSettled(
-  Array.from({ length: count }, () => one(values.host ?? "", Number(values.port), Number(values.bytes))),
-);
-const errors = results.flatMap((r) => (r.status === "rejected" ? [String(r.reason)] : []));
-process.stdout.write(
-  `${JSON.stringify({ ok: count - errors.length, failed: errors.length, errors: errors.slice(0, 5) })}\n`,
-);
+serve<EchoClientCommands>({
+  run: async ({ host, port, count, bytes }) => {
+    const results = await Promise.allSettled(Array.from({ length: count }, () => one(host, port, bytes)));
+    const errors = results.flatMap((r) => (r.status === "rejected" ? [String(r.reason)] : []));
+    return { ok: count - errors.length, failed: errors.length, errors: errors.slice(0, 5) };
+  },
+});

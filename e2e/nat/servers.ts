@@ -4,12 +4,14 @@
  *   sha256 and length; GET / answers "hello from S".
  *   TCP echo on port 7, half-close aware: after the client's FIN the echo finishes, then FIN.
  *   UDP echo on port 7.
- * Listens on all addresses, both families. Prints {"ready":true}.
+ * Listens on all addresses, both families; then emits {"ready":true} (e2e/netns/child-rpc.ts).
+ * Started by start-servers.ts.
  */
 import { createHash } from "node:crypto";
 import { createSocket } from "node:dgram";
 import { createServer as createHttpServer } from "node:http";
 import { createServer as createTcpServer } from "node:net";
+import { emit } from "../netns/child-rpc.js";
 import { deterministicBytes } from "./content.js";
 
 const cache = new Map<number, Buffer>();
@@ -55,7 +57,7 @@ udp.on("message", (message, peer) => udp.send(message, peer.port, peer.address))
 
 let pending = 3;
 const ready = (): void => {
-  if (--pending === 0) process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
+  if (--pending === 0) emit({ ready: true });
 };
 http.listen({ port: 80, host: "::", ipv6Only: false }, ready);
 echo.listen({ port: 7, host: "::", ipv6Only: false }, ready);
