@@ -27,6 +27,11 @@ function probes(overrides: Partial<DiagnoseProbes> = {}): DiagnoseProbes {
   };
 }
 
+/** A probe that fails as Node's own do: an Error carrying the system's code. */
+function failing(message: string, code: string): () => Promise<never> {
+  return () => Promise.reject(Object.assign(new Error(message), { code }));
+}
+
 test("a reachable name: its answer, the longest covering prefix, the route, a connect", async () => {
   const result = await diagnose({ host: "host.corp.test", port: 80 }, context, probes());
   assert.deepEqual(result.dns, {
@@ -57,11 +62,10 @@ test("an address is not looked up; before a connect the summary says so", async 
 });
 
 test("a name that does not resolve stops there", async () => {
-  const error = Object.assign(new Error("getaddrinfo ENOTFOUND nope.test"), { code: "ENOTFOUND" });
   const result = await diagnose(
     { host: "nope.test", port: 80 },
     context,
-    probes({ lookup: () => Promise.reject(error) }),
+    probes({ lookup: failing("getaddrinfo ENOTFOUND nope.test", "ENOTFOUND") }),
   );
   assert.equal(result.address, null);
   assert.equal(result.connect, null);
@@ -95,11 +99,10 @@ test("this computer itself is refused unless the user allows it", async () => {
 });
 
 test("advertised but refused by the destination: check the service", async () => {
-  const refused = Object.assign(new Error("connect ECONNREFUSED 198.19.1.10:81"), { code: "ECONNREFUSED" });
   const result = await diagnose(
     { host: "198.19.1.10", port: 81 },
     context,
-    probes({ connect: () => Promise.reject(refused) }),
+    probes({ connect: failing("connect ECONNREFUSED 198.19.1.10:81", "ECONNREFUSED") }),
   );
   assert.deepEqual(result.connect, {
     ok: false,
