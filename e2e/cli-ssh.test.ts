@@ -184,6 +184,30 @@ describe("backhaul connect over OpenSSH", { skip, timeout: 600_000 }, () => {
     identity = sshd.keys.plain,
   ): Cli => new Cli(spawnConnect(["--json", ...extra], target, identity));
 
+  /** `backhaul connect --json` with `extra`, `body` once it is connected; stopped after, whatever happens. */
+  const whileConnected = async (
+    extra: string[],
+    connectedWithinMs: number,
+    body: (cli: Cli) => Promise<void>,
+  ): Promise<Cli> => {
+    const cli = connect(extra);
+    try {
+      await cli.until("connected", connectedWithinMs);
+      await body(cli);
+    } finally {
+      await cli.process.stop(15_000);
+    }
+    return cli;
+  };
+
+  /** SIGINT, as Ctrl+C: the CLI exits with 0 within the contract, disconnected last, R exactly as before. */
+  const disconnectsCleanly = async (cli: Cli): Promise<void> => {
+    cli.process.child.kill("SIGINT");
+    assert.equal((await cli.process.waitForExit(DISCONNECT_MS)).code, 0, cli.describe());
+    assert.equal(cli.events.at(-1)?.state, "disconnected", cli.describe());
+    assert.equal(await snapshot(), before_, `R is exactly as before; events:\n${cli.describe()}`);
+  };
+
   const download = async (host: string, bytes: number): Promise<string> => {
     const url = host.includes(":") ? `http://[${host}]/bytes/${bytes}` : `http://${host}/bytes/${bytes}`;
     const result = await remote.runChecked(
@@ -204,9 +228,7 @@ describe("backhaul connect over OpenSSH", { skip, timeout: 600_000 }, () => {
   });
 
   test("connects, and the remote reaches S by name: HTTP, DNS, ping, iperf3, IPv4 and IPv6", async () => {
-    const cli = connect(["--accept-new-host-key"]);
-    try {
-      await cli.until("connected", 90_000);
+    await whileConnected(["--accept-new-host-key"], 90_000, async (cli) => {
       const steps = cli.events
         .filter((e) => e.type === "state" && e.state === "connecting")
         .map((e) => e.step);
@@ -274,21 +296,12 @@ describe("backhaul connect over OpenSSH", { skip, timeout: 600_000 }, () => {
         sha256(deterministicBytes(10 * MB)),
         "a new transfer works",
       );
-
-      cli.process.child.kill("SIGINT");
-      const exit = await cli.process.waitForExit(DISCONNECT_MS);
-      assert.equal(exit.code, 0, cli.describe());
-      assert.equal(cli.events.at(-1)?.state, "disconnected");
-      assert.equal(await snapshot(), before_, `R is exactly as before; events:\n${cli.describe()}`);
-    } finally {
-      await cli.process.stop(15_000);
-    }
+      await disconnectsCleanly(cli);
+    });
   });
 
   test("an agent killed with SIGKILL is cleaned up by the next connect", async () => {
-    const cli = connect();
-    try {
-      await cli.until("connected", 60_000);
+    await whileConnected([], 60_000, async (cli) => {
       const pids = (await remote.runChecked("ip", ["netns", "pids", remote.name])).stdout
         .split(/\s+/)
         .filter(Boolean);
@@ -309,18 +322,12 @@ describe("backhaul connect over OpenSSH", { skip, timeout: 600_000 }, () => {
         cli.events.slice(mark).some((e) => e.type === "log" && /previous run/.test(e.line ?? "")),
         cli.describe(),
       );
-      cli.process.child.kill("SIGINT");
-      assert.equal((await cli.process.waitForExit(DISCONNECT_MS)).code, 0);
-      assert.equal(await snapshot(), before_);
-    } finally {
-      await cli.process.stop(15_000);
-    }
+      await disconnectsCleanly(cli);
+    });
   });
 
   test("the local helper runs apart behind a token, and is started again when it dies", async () => {
-    const cli = connect(["--accept-new-host-key"]);
-    try {
-      await cli.until("connected", 60_000);
+    await whileConnected(["--accept-new-host-key"], 60_000, async (cli) => {
       const helperPid = (): { pid: number; argv: string[] } | undefined => {
         for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
           try {
@@ -359,20 +366,14 @@ describe("backhaul connect over OpenSSH", { skip, timeout: 600_000 }, () => {
         sha256(deterministicBytes(MB)),
         "traffic flows again",
       );
-      cli.process.child.kill("SIGINT");
-      assert.equal((await cli.process.waitForExit(DISCONNECT_MS)).code, 0);
+      await disconnectsCleanly(cli);
       assert.equal(helperPid(), undefined, "the helper stops with the CLI");
       assert.ok(!existsSync(dir), "its control directory is removed");
-      assert.equal(await snapshot(), before_);
-    } finally {
-      await cli.process.stop(15_000);
-    }
+    });
   });
 
   test("SIGTERM to the CLI's process alone: it exits within 3 s, R restored, nothing of it left running", async () => {
-    const cli = connect(["--accept-new-host-key"]);
-    try {
-      await cli.until("connected", 60_000);
+    await whileConnected(["--accept-new-host-key"], 60_000, async (cli) => {
       const pid = cli.process.pid ?? 0;
       const children = descendants(pid);
       assert.ok(
@@ -395,9 +396,7 @@ describe("backhaul connect over OpenSSH", { skip, timeout: 600_000 }, () => {
       );
       assert.equal(await snapshot(), before_, `R is exactly as before; events:\n${cli.describe()}`);
       assert.deepEqual(await stillRunning(children), [], `left running ${elapsed} ms after SIGTERM`);
-    } finally {
-      await cli.process.stop(15_000);
-    }
+    });
   });
 
   test("Ctrl+C (SIGINT to the whole process group): the steps, what is routed, one restored line, nothing else", async () => {
@@ -440,15 +439,12 @@ describe("backhaul connect over OpenSSH", { skip, timeout: 600_000 }, () => {
   test("--capture FILE: a curl's SYN, data and FIN in both directions, in order, as tshark reads them", async (t) => {
     if (!findOnPath("tshark")) return skipSaying(t, "`tshark` is not installed (Debian package tshark)");
     const file = join(home, "session.pcapng");
-    const cli = connect(["--accept-new-host-key", "--capture", file, "--capture-limit", "50"]);
-    try {
-      await cli.until("connected", 60_000);
+    const options = ["--accept-new-host-key", "--capture", file, "--capture-limit", "50"];
+    const cli = await whileConnected(options, 60_000, async (connected) => {
       assert.equal(await download(CORP_NET.host.v4, 100_000), sha256(deterministicBytes(100_000)));
-      cli.process.child.kill("SIGINT");
-      assert.equal((await cli.process.waitForExit(DISCONNECT_MS)).code, 0, cli.describe());
-    } finally {
-      await cli.process.stop(15_000);
-    }
+      connected.process.child.kill("SIGINT");
+      assert.equal((await connected.process.waitForExit(DISCONNECT_MS)).code, 0, connected.describe());
+    });
     const lines = cli.events.filter((e) => e.type === "log").map((e) => e.line ?? "");
     assert.ok(lines.includes(`recording packets to ${file} (up to 50 MB)`), lines.join("\n"));
     assert.ok(
