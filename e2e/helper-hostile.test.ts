@@ -10,13 +10,13 @@ import { spawn } from "node:child_process";
 import { chmodSync, existsSync, lstatSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { attachHelperControl, openHelperLink } from "../src/main/broker/helper/helper-client.js";
+import { openHelperLink } from "../src/main/broker/helper/helper-client.js";
 import { TEST_EXIT_OPTIONS, testAgentLink } from "../src/main/broker/helper/testing.js";
-import { forwardLines, splitLines } from "../src/helper/line-socket.js";
-import { MAX_HELPER_LINE, parseEvent } from "../src/shared/helper-protocol.js";
+import { forwardLines } from "../src/helper/line-socket.js";
 import { assertHandedToUser, helloAs, userControlDir } from "../src/helper/test-elevated-socket.js";
 import { until } from "../src/helper/test-until.js";
 import { BUILT_HELPER, helperNotBuilt, testSupervisedHelper } from "./local-helper/built.js";
+import { watchHelperControl } from "./local-helper/control.js";
 import { testWhere } from "./netns/preconditions.js";
 
 const FLOOD_FRAMES = 320;
@@ -43,21 +43,13 @@ testSupervisedHelper(
     const link = await openHelperLink(endpoint, TEST_EXIT_OPTIONS);
     const agent = testAgentLink(link.socket);
     link.socket.resume();
-    const control = await attachHelperControl(endpoint, link.linkId);
     const progress: Record<string, number>[] = [];
     let longestProgressLine = 0;
-    splitLines(
-      control,
-      MAX_HELPER_LINE,
-      (line) => {
-        const event = parseEvent(line);
-        if (event.type !== "progress") return;
-        progress.push(event.extra);
-        longestProgressLine = Math.max(longestProgressLine, line.length);
-      },
-      () => assert.fail("the helper sent a line over MAX_HELPER_LINE"),
-    );
-    control.resume();
+    await watchHelperControl(endpoint, link.linkId, (event, lineLength) => {
+      if (event.type !== "progress") return;
+      progress.push(event.extra);
+      longestProgressLine = Math.max(longestProgressLine, lineLength);
+    });
     await agent.ready;
 
     for (let frame = 0; frame < FLOOD_FRAMES; frame++) {
