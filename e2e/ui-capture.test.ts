@@ -6,50 +6,29 @@
  * folder ($XDG_DOWNLOAD_DIR), never this machine's.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, statSync } from "node:fs";
+import { mkdirSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { test } from "node:test";
 import { assertHttpExchangeCaptured } from "./capture/tcp-exchange.js";
-import { netnsSkipReason } from "./netns/index.js";
-import { findOnPath, skipSaying } from "./netns/preconditions.js";
-import { CHROMIUM, parseBytes } from "./ui/browser.js";
-import { startUiLabInBrowser } from "./ui/browser-lab.js";
+import { testWhere } from "./netns/preconditions.js";
+import { parseBytes } from "./ui/browser.js";
+import { startUiLabInBrowser, uiLabSkipReason } from "./ui/browser-lab.js";
+import { pickTarget, untilSessionPhase } from "./ui/window.js";
 import { CORP_NET } from "./netns/address-plan.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const ARTIFACTS = join(ROOT, "e2e", "artifacts");
 const DOWNLOAD_BYTES = 300_000;
 
-function skipReason(): string | undefined {
-  const netns = netnsSkipReason({ tun: true, tools: ["curl", "dnsmasq", "nsenter", "tshark"] });
-  if (netns) return netns;
-  if (!findOnPath("tshark")) return "`tshark` is not installed (Debian package tshark)";
-  if (!existsSync(CHROMIUM)) return `${CHROMIUM} is missing: install Debian's chromium (sudo npm test does)`;
-  for (const file of ["cli.mjs", "renderer/index.html", "agent/backhaul-agent.cjs"])
-    if (!existsSync(join(ROOT, "dist", file))) return `dist/${file} is missing: run \`npm run build\``;
-  return undefined;
-}
-
-test(
+testWhere(
+  () => uiLabSkipReason(["curl", "tshark"]),
   "Record packets: the window records a curl's packets into Downloads, tshark reads them",
   { timeout: 180_000 },
   async (t) => {
-    const reason = skipReason();
-    if (reason) return skipSaying(t, reason);
     const { lab, browser } = await startUiLabInBrowser(t, "backhaul-ui-capture-");
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    const withLog = (what: string) => (error: unknown) => {
-      throw new Error(`${what}: ${(error as Error).message}\n--- backhaul ui log ---\n${lab.log()}`);
-    };
-
     await page.goto(lab.url);
-    await page.getByTestId("target-search").fill("sandbox");
-    await page.locator('[data-testid="target-item"][data-target-id="sandbox"]').click();
-    await page
-      .getByTestId("session-phase")
-      .filter({ hasText: /^connected$/ })
-      .waitFor({ timeout: 60_000 })
-      .catch(withLog("the session did not connect"));
+    await pickTarget(page, "sandbox");
+    await untilSessionPhase(page, "connected", 60_000, "the session did not connect", () => lab.log());
     await page.getByTestId("tab-session").click();
 
     const toggle = page.getByTestId("capture-toggle");

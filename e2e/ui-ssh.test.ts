@@ -9,14 +9,15 @@ import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { test, type TestContext } from "node:test";
+import type { TestContext } from "node:test";
 import type { Browser } from "playwright-core";
 import { NetnsLab, type ManagedProcess, type NetworkNamespace } from "./netns/index.js";
-import { netnsSkipReason, skipSaying } from "./netns/preconditions.js";
+import { netnsSkipReason, testWhere } from "./netns/preconditions.js";
 import { sshdSkipReason } from "./sshd/preconditions.js";
 import { SUDO_PASSWORD, type TestSshd } from "./sshd/server.js";
 import { remoteState, startSshdWithPrivateNetwork } from "./sshd/private-lab.js";
-import { CHROMIUM, launchChromiumIn } from "./ui/browser.js";
+import { chromiumMissing, launchChromiumIn } from "./ui/browser.js";
+import { pickTarget, untilSessionPhase } from "./ui/window.js";
 import { CLI, cliInHome, uiUrl } from "./cli/command.js";
 import { SSH_LINK } from "./netns/address-plan.js";
 
@@ -28,9 +29,7 @@ function skipReason(): string | undefined {
   return (
     netnsSkipReason({ tun: true, tools: ["ip", "dnsmasq"] }) ??
     sshdSkipReason() ??
-    (existsSync(CHROMIUM)
-      ? undefined
-      : `${CHROMIUM} is missing: install Debian's chromium (sudo npm test does)`) ??
+    chromiumMissing() ??
     (existsSync(CLI) ? undefined : "dist/ is not built: run `npm run build`")
   );
 }
@@ -65,7 +64,8 @@ interface Started {
 
 /**
  * The window over R's sshd: S behind L, ~/.ssh/config's Host HOST_ALIAS as `user`, `backhaul ui`
- * and Chromium in L, all stopped and removed after the test; `before` is R as the agent found it.
+ * and Chromium in L, all stopped and removed after the test; `before` is R as the agent found it,
+ * and `page` has picked HOST_ALIAS.
  */
 async function startWindowOverSsh(t: TestContext, homePrefix: string, user: "dev" | "passwordSudo") {
   const lab = new NetnsLab();
@@ -105,73 +105,57 @@ async function startWindowOverSsh(t: TestContext, homePrefix: string, user: "dev
   const ui = await startUi(local, home);
   started.ui = ui.ui;
   const browser = (started.browser = await launchChromiumIn(local.name, home));
-  return { remote, before, ui, browser, started };
+  const page = await browser.newPage();
+  await page.goto(ui.url);
+  await pickTarget(page, HOST_ALIAS);
+  /** Closes the window, then SIGTERM to `backhaul ui`: it exits with 0 within the contract. */
+  const stopUi = async (): Promise<void> => {
+    await browser.close();
+    started.browser = undefined;
+    process.kill(ui.ui.pid ?? 0, "SIGTERM");
+    assert.equal((await ui.ui.waitForExit(DISCONNECT_MS)).code, 0, ui.log());
+  };
+  return { remote, before, ui, page, stopUi };
 }
 
-test(
+testWhere(
+  skipReason,
   "the window over OpenSSH: Disconnect restores the remote within 3 s",
   { timeout: 180_000 },
   async (t) => {
-    const reason = skipReason();
-    if (reason) return skipSaying(t, reason);
-    const { remote, before, ui, browser, started } = await startWindowOverSsh(t, "backhaul-ui-ssh-", "dev");
-    const page = await browser.newPage();
-    await page.goto(ui.url);
-    await page.getByTestId("target-search").fill(HOST_ALIAS);
-    const target = page.locator(`[data-testid="target-item"][data-target-id="${HOST_ALIAS}"]`);
-    await target.waitFor({ timeout: 15_000 });
-    await target.click();
-    await page
-      .getByTestId("session-phase")
-      .filter({ hasText: /^connected$/ })
-      .waitFor({ timeout: 60_000 })
-      .catch((error: unknown) => {
-        throw new Error(`not connected: ${(error as Error).message}\n--- backhaul ui log ---\n${ui.log()}`);
-      });
+    const { remote, before, ui, page, stopUi } = await startWindowOverSsh(t, "backhaul-ui-ssh-", "dev");
+    await untilSessionPhase(page, "connected", 60_000, "not connected", ui.log);
     assert.notEqual(await remoteState(remote), before, "the agent set R up");
 
     const clicked = Date.now();
     await page.getByTestId("disconnect").click();
-    await page
-      .getByTestId("session-phase")
-      .filter({ hasText: /^disconnected$/ })
-      .waitFor({ timeout: DISCONNECT_MS })
-      .catch((error: unknown) => {
-        throw new Error(
-          `not disconnected within ${DISCONNECT_MS} ms: ${(error as Error).message}\n${ui.log()}`,
-        );
-      });
+    await untilSessionPhase(
+      page,
+      "disconnected",
+      DISCONNECT_MS,
+      `not disconnected within ${DISCONNECT_MS} ms`,
+      ui.log,
+    );
     let after = await remoteState(remote);
     while (after !== before && Date.now() - clicked < DISCONNECT_MS) after = await remoteState(remote);
     const elapsed = Date.now() - clicked;
     t.diagnostic(`Disconnect: click to R restored in ${elapsed} ms`);
     assert.equal(after, before, `R is exactly as before; backhaul ui's log:\n${ui.log()}`);
     assert.ok(elapsed <= DISCONNECT_MS, `click to restored in ${elapsed} ms`);
-
-    await browser.close();
-    started.browser = undefined;
-    process.kill(ui.ui.pid ?? 0, "SIGTERM");
-    assert.equal((await ui.ui.waitForExit(DISCONNECT_MS)).code, 0, ui.log());
+    await stopUi();
   },
 );
 
-test(
+testWhere(
+  skipReason,
   "the window asks for sudo's password in its dialog; the password connects and is nowhere else",
   { timeout: 180_000 },
   async (t) => {
-    const reason = skipReason();
-    if (reason) return skipSaying(t, reason);
-    const { remote, before, ui, browser, started } = await startWindowOverSsh(
+    const { remote, before, ui, page, stopUi } = await startWindowOverSsh(
       t,
       "backhaul-ui-sudo-",
       "passwordSudo",
     );
-    const page = await browser.newPage();
-    await page.goto(ui.url);
-    await page.getByTestId("target-search").fill(HOST_ALIAS);
-    const target = page.locator(`[data-testid="target-item"][data-target-id="${HOST_ALIAS}"]`);
-    await target.waitFor({ timeout: 15_000 });
-    await target.click();
     const dialog = page.locator('[data-testid="prompt-dialog"][data-kind="sudo-password"]');
     await dialog.waitFor({ timeout: 60_000 }).catch((error: unknown) => {
       throw new Error(`no sudo password dialog: ${(error as Error).message}\n${ui.log()}`);
@@ -182,13 +166,7 @@ test(
     );
     await dialog.getByTestId("prompt-input").fill(SUDO_PASSWORD);
     await dialog.getByTestId("prompt-submit").click();
-    await page
-      .getByTestId("session-phase")
-      .filter({ hasText: /^connected$/ })
-      .waitFor({ timeout: 60_000 })
-      .catch((error: unknown) => {
-        throw new Error(`not connected: ${(error as Error).message}\n${ui.log()}`);
-      });
+    await untilSessionPhase(page, "connected", 60_000, "not connected", ui.log);
     assert.notEqual(await remoteState(remote), before, "the agent set R up as root");
     for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name)))
       for (const file of ["cmdline", "environ"]) {
@@ -202,14 +180,8 @@ test(
       }
 
     await page.getByTestId("disconnect").click();
-    await page
-      .getByTestId("session-phase")
-      .filter({ hasText: /^disconnected$/ })
-      .waitFor({ timeout: DISCONNECT_MS });
-    await browser.close();
-    started.browser = undefined;
-    process.kill(ui.ui.pid ?? 0, "SIGTERM");
-    assert.equal((await ui.ui.waitForExit(DISCONNECT_MS)).code, 0, ui.log());
+    await untilSessionPhase(page, "disconnected", DISCONNECT_MS, "not disconnected", ui.log);
+    await stopUi();
     assert.ok(!ui.log().includes(SUDO_PASSWORD), "not in backhaul ui's log");
   },
 );

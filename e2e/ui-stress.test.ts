@@ -12,7 +12,7 @@ import { extname, join, normalize, sep } from "node:path";
 import { test } from "node:test";
 import { chromium } from "playwright-core";
 import type { StressResult } from "../src/renderer/stress.js";
-import { CHROMIUM, CHROMIUM_ARGS } from "./ui/browser.js";
+import { CHROMIUM, CHROMIUM_ARGS, chromiumMissing } from "./ui/browser.js";
 import { skipSaying } from "./netns/preconditions.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -29,7 +29,8 @@ const CONTENT_TYPES: Record<string, string> = {
 };
 
 function skipReason(): string | undefined {
-  if (!existsSync(CHROMIUM)) return `${CHROMIUM} is missing: install Debian's chromium (sudo npm test does)`;
+  const chromium = chromiumMissing();
+  if (chromium) return chromium;
   if (!existsSync(join(RENDERER, "stress.html")))
     return "dist/renderer/stress.html is missing: run `npm run build`";
   return undefined;
