@@ -86,21 +86,6 @@ function ensureRoom(out: Buffer, offset: number, length: number): void {
   }
 }
 
-/**
- * Checks that the IP header and `payloadLength` bytes fit at `offset`, writes the header, and
- * returns where its payload starts.
- */
-function beginPacket(
-  out: Buffer,
-  offset: number,
-  spec: IpSpec,
-  protocol: number,
-  payloadLength: number,
-): number {
-  ensureRoom(out, offset, ipHeaderLength(spec) + payloadLength);
-  return offset + writeIpHeader(out, offset, spec, protocol, payloadLength);
-}
-
 /** A `build*` from its `*PacketLength` and `write*`: an exact-size Buffer, written at offset 0. */
 function allocating<Spec>(
   length: (spec: Spec) => number,
@@ -126,7 +111,10 @@ function transportChecksum(
   );
 }
 
-/** Writes the IP header for an upper-layer payload of `payloadLength` bytes; returns its length. */
+/**
+ * Writes the IP header for an upper-layer payload of `payloadLength` bytes; returns its length.
+ * Checks first that the header and the payload fit `out` at `offset`.
+ */
 export function writeIpHeader(
   out: Buffer,
   offset: number,
@@ -134,6 +122,7 @@ export function writeIpHeader(
   protocol: number,
   payloadLength: number,
 ): number {
+  ensureRoom(out, offset, ipHeaderLength(spec) + payloadLength);
   const hopLimit = spec.hopLimit ?? 64;
   if (spec.src.length === 4) {
     const total = IPV4_HEADER_LENGTH + payloadLength;
@@ -175,7 +164,7 @@ export function writeTcpPacket(out: Buffer, offset: number, spec: TcpSpec): numb
   if (headerLength > 60)
     throw new PacketError("invalid-spec", `TCP options of ${optionsLength} bytes exceed 40`);
   const segmentLength = headerLength + payload.length;
-  const t = beginPacket(out, offset, spec, IpProtocol.TCP, segmentLength);
+  const t = offset + writeIpHeader(out, offset, spec, IpProtocol.TCP, segmentLength);
   out.writeUInt16BE(spec.srcPort, t);
   out.writeUInt16BE(spec.dstPort, t + 2);
   out.writeUInt32BE(spec.seq >>> 0, t + 4);
@@ -204,7 +193,7 @@ export function writeUdpPacket(out: Buffer, offset: number, spec: UdpSpec): numb
   const datagramLength = UDP_HEADER_LENGTH + payload.length;
   if (datagramLength > 0xffff)
     throw new PacketError("invalid-spec", `UDP datagram of ${datagramLength} bytes is too long`);
-  const u = beginPacket(out, offset, spec, IpProtocol.UDP, datagramLength);
+  const u = offset + writeIpHeader(out, offset, spec, IpProtocol.UDP, datagramLength);
   out.writeUInt16BE(spec.srcPort, u);
   out.writeUInt16BE(spec.dstPort, u + 2);
   out.writeUInt16BE(datagramLength, u + 4);
@@ -227,7 +216,7 @@ export function writeIcmpPacket(out: Buffer, offset: number, spec: IcmpSpec): nu
   const messageLength = ICMP_HEADER_LENGTH + payload.length;
   const v6 = spec.src.length === 16;
   const protocol = v6 ? IpProtocol.ICMPV6 : IpProtocol.ICMP;
-  const m = beginPacket(out, offset, spec, protocol, messageLength);
+  const m = offset + writeIpHeader(out, offset, spec, protocol, messageLength);
   out[m] = spec.type;
   out[m + 1] = spec.code;
   out.writeUInt16BE(0, m + 2);
