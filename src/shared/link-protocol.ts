@@ -145,26 +145,21 @@ export class LinkError extends CodedError<LinkErrorCode> {
   override readonly name = "LinkError";
 }
 
+/** The ERROR codes that tell the peer about a local failure; any other failure is Internal. */
+const WIRE_ERROR_CODES: Partial<Record<LinkErrorCode, ErrorCode>> = {
+  VERSION_MISMATCH: ErrorCode.VersionMismatch,
+  ROLE_CONFLICT: ErrorCode.RoleConflict,
+  FRAME_TOO_LARGE: ErrorCode.FrameTooLarge,
+  EMPTY_FRAME: ErrorCode.MalformedFrame,
+  TRUNCATED_FRAME: ErrorCode.MalformedFrame,
+  MALFORMED_PAYLOAD: ErrorCode.MalformedFrame,
+  UNEXPECTED_FRAME: ErrorCode.ProtocolViolation,
+  HANDSHAKE_TIMEOUT: ErrorCode.HandshakeTimeout,
+};
+
 /** The ERROR code that tells the peer about a local failure. */
 export function errorCodeFor(code: LinkErrorCode): ErrorCode {
-  switch (code) {
-    case "VERSION_MISMATCH":
-      return ErrorCode.VersionMismatch;
-    case "ROLE_CONFLICT":
-      return ErrorCode.RoleConflict;
-    case "FRAME_TOO_LARGE":
-      return ErrorCode.FrameTooLarge;
-    case "EMPTY_FRAME":
-    case "TRUNCATED_FRAME":
-    case "MALFORMED_PAYLOAD":
-      return ErrorCode.MalformedFrame;
-    case "UNEXPECTED_FRAME":
-      return ErrorCode.ProtocolViolation;
-    case "HANDSHAKE_TIMEOUT":
-      return ErrorCode.HandshakeTimeout;
-    default:
-      return ErrorCode.Internal;
-  }
+  return WIRE_ERROR_CODES[code] ?? ErrorCode.Internal;
 }
 
 /** `problem` may quote the peer's bytes (JSON.parse's message does): sanitised like its text. */
