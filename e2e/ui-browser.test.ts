@@ -14,7 +14,7 @@ import { test } from "node:test";
 import type { Page } from "playwright-core";
 import { CONNECT_STEPS } from "../src/shared/api.js";
 import { parseBytes } from "./ui/browser.js";
-import { startUiLabInBrowser, uiLabSkipReason } from "./ui/browser-lab.js";
+import { downloadInSandbox, startUiLabInBrowser, uiLabSkipReason } from "./ui/browser-lab.js";
 import { CLI } from "./ui/topology.js";
 import { skipSaying, testWhere } from "./netns/preconditions.js";
 import { failingWithLog, untilSessionPhase } from "./ui/window.js";
@@ -139,21 +139,7 @@ testWhere(
       // whole file would cross the tunnel at once. The sandbox's own sysctl keeps it small.
       const sysctl = await lab.inSandbox("sysctl", ["-w", "net.ipv4.tcp_rmem=4096 65536 131072"]);
       assert.equal(sysctl.code, 0, sysctl.stderr);
-      const download = lab.inSandbox(
-        "curl",
-        [
-          "-4",
-          "-sS",
-          "-o",
-          "/dev/null",
-          "-w",
-          "%{http_code} %{size_download}",
-          "--limit-rate",
-          RATE_LIMIT,
-          `http://host.corp.test/bytes/${DOWNLOAD_BYTES}`,
-        ],
-        30_000,
-      );
+      const download = downloadInSandbox(lab, "host.corp.test", DOWNLOAD_BYTES, ["--limit-rate", RATE_LIMIT]);
       const row = page.locator('[data-testid="flow-row"]', {
         has: page.locator('[data-col="destination"]', { hasText: `${CORP_NET.host.v4}:80` }),
       });

@@ -11,7 +11,7 @@ import { dirname, join } from "node:path";
 import { assertHttpExchangeCaptured } from "./capture/tcp-exchange.js";
 import { testWhere } from "./netns/preconditions.js";
 import { parseBytes } from "./ui/browser.js";
-import { startUiLabInBrowser, uiLabSkipReason } from "./ui/browser-lab.js";
+import { downloadInSandbox, startUiLabInBrowser, uiLabSkipReason } from "./ui/browser-lab.js";
 import { pickTarget, untilSessionPhase } from "./ui/window.js";
 import { CORP_NET } from "./netns/address-plan.js";
 
@@ -43,20 +43,8 @@ testWhere(
     assert.match(path, /\/backhaul-sandbox-\d{8}-\d{6}\.pcapng$/);
     assert.equal(await toggle.textContent(), "Stop recording");
 
-    const curl = await lab.inSandbox(
-      "curl",
-      [
-        "-4",
-        "-sS",
-        "-o",
-        "/dev/null",
-        "-w",
-        "%{http_code}",
-        `http://${CORP_NET.host.v4}/bytes/${DOWNLOAD_BYTES}`,
-      ],
-      30_000,
-    );
-    assert.equal(curl.stdout, "200", curl.stderr);
+    const curl = await downloadInSandbox(lab, CORP_NET.host.v4, DOWNLOAD_BYTES);
+    assert.equal(curl.stdout, `200 ${DOWNLOAD_BYTES}`, curl.stderr);
     const size = page.getByTestId("capture-size");
     const deadline = Date.now() + 10_000;
     while (parseBytes((await size.textContent()) ?? "") < DOWNLOAD_BYTES && Date.now() < deadline)

@@ -6,6 +6,7 @@ import type { TestContext } from "node:test";
 import type { Browser } from "playwright-core";
 import { netnsSkipReason } from "../netns/preconditions.js";
 import { chromiumMissing, launchChromiumIn } from "./browser.js";
+import type { CommandResult } from "../netns/index.js";
 import { buildUiLab, type UiLab } from "./topology.js";
 
 const DIST = new URL("../../dist/", import.meta.url).pathname;
@@ -26,6 +27,24 @@ export function uiLabSkipReason(tools: readonly string[]): string | undefined {
   if (chromium) return chromium;
   const missing = BUILT_FILES.find((file) => !existsSync(DIST + file));
   return missing && `dist/${missing} is missing: run \`npm run build\``;
+}
+
+/**
+ * curl in the sandbox, IPv4, fetching /bytes/`bytes` from the HTTP server `host` (a name or an
+ * address) and discarding the body; its stdout is "CODE SIZE". `options` go to curl first.
+ */
+export function downloadInSandbox(
+  lab: UiLab,
+  host: string,
+  bytes: number,
+  options: readonly string[] = [],
+): Promise<CommandResult> {
+  const url = `http://${host}/bytes/${bytes}`;
+  return lab.inSandbox(
+    "curl",
+    [...options, "-4", "-sS", "-o", "/dev/null", "-w", "%{http_code} %{size_download}", url],
+    30_000,
+  );
 }
 
 /** The lab and Chromium (its profile in a temp directory), both stopped and removed after the test. */
