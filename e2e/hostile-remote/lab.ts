@@ -8,7 +8,8 @@
  *   L: veth at LAN.local (to S); bh-own at HOSTILE_REMOTE.own.local; bh-dock at
  *      HOSTILE_REMOTE.dock.local, up without carrier (docker0 with no containers);
  *      routes: prohibit, unreachable, blackhole, and "dropped" via S, which drops it (HOSTILE_REMOTE);
- *      no route to 198.19.200.0/24; services on every address (a leak answers instead of refusing)
+ *      no route to HOSTILE_REMOTE.noRoute; services on every address (a leak answers instead of
+ *      refusing)
  *   S: veth at LAN.server: HTTP, TCP and UDP echo (e2e/nat/servers.ts)
  * (addresses: e2e/netns/address-plan.ts)
  */

@@ -1,7 +1,9 @@
 /**
  * Where the fuzzer's packets go, and what DESIGN.md promises for each kind of destination
- * ("Processes and trust", "TCP endpoint essentials"). Addresses are those of lab.ts.
+ * ("Processes and trust", "TCP endpoint essentials"). Addresses are those of lab.ts, from the
+ * address plan (e2e/netns/address-plan.ts).
  */
+import { broadcastOf, hostIn, HOSTILE_REMOTE, LAN, LINK_SUBNET } from "../netns/address-plan.js";
 
 export type TargetClass =
   /** The egress policy refuses it: ICMP administratively prohibited (or RST), never a connect. */
@@ -24,12 +26,24 @@ export interface Target {
 
 const refused = (address: string, what: string): Target => ({ address, class: "refused", what });
 
+const { own, dock, notAdvertised, silent } = HOSTILE_REMOTE;
+/** Where each failing route of lab.ts leads: its first host. */
+const behind = (route: { v4: string; v6: string }): { v4: string; v6: string } => ({
+  v4: hostIn(route.v4, 1),
+  v6: hostIn(route.v6, 1),
+});
+const noRoute = behind(HOSTILE_REMOTE.noRoute);
+const prohibit = behind(HOSTILE_REMOTE.prohibit);
+const unreachable = behind(HOSTILE_REMOTE.unreachable);
+const blackhole = behind(HOSTILE_REMOTE.blackhole);
+const dropped = behind(HOSTILE_REMOTE.dropped);
+
 export const TARGETS: readonly Target[] = [
-  refused("198.18.100.1", "not advertised"),
-  refused("2001:db8:77::1", "not advertised"),
-  refused("198.18.0.1", "the link subnet (the agent's own address)"),
-  refused("2001:db8:1::1", "the link subnet (the agent's own address)"),
-  refused("198.18.0.3", "the link subnet's broadcast"),
+  refused(notAdvertised.v4, "not advertised"),
+  refused(notAdvertised.v6, "not advertised"),
+  refused(LINK_SUBNET.remote.v4, "the link subnet (the agent's own address)"),
+  refused(LINK_SUBNET.remote.v6, "the link subnet (the agent's own address)"),
+  refused(LINK_SUBNET.broadcast.v4, "the link subnet's broadcast"),
   refused("0.0.0.0", "unspecified"),
   refused("::", "unspecified"),
   refused("255.255.255.255", "limited broadcast"),
@@ -43,37 +57,33 @@ export const TARGETS: readonly Target[] = [
   refused("::ffff:127.0.0.1", "loopback, IPv4-mapped"),
   refused("169.254.10.20", "link-local"),
   refused("fe80::1", "link-local"),
-  refused("198.19.0.1", "this computer (its LAN address)"),
-  refused("2001:db8:19::1", "this computer (its LAN address)"),
-  refused("::ffff:198.19.0.1", "this computer, IPv4-mapped"),
-  refused("198.19.50.1", "this computer (a second interface)"),
-  refused("2001:db8:19:50::1", "this computer (a second interface)"),
-  refused("198.19.60.1", "this computer (an interface up without carrier, like docker0)"),
-  refused("198.19.0.255", "this computer's subnet broadcast"),
-  refused("198.19.50.255", "this computer's subnet broadcast"),
-  refused("2001:db8:19::", "this computer's subnet-router anycast"),
-  refused("2001:db8:19:50::", "this computer's subnet-router anycast"),
-  { address: "198.18.0.2", class: "stub", what: "the DNS stub" },
-  { address: "2001:db8:1::2", class: "stub", what: "the DNS stub" },
-  { address: "198.19.0.10", class: "open", what: "a host in S" },
-  { address: "2001:db8:19::10", class: "open", what: "a host in S" },
-  { address: "::ffff:198.19.0.10", class: "open", what: "a host in S, IPv4-mapped" },
-  { address: "198.19.200.1", class: "fails", what: "no route (ENETUNREACH)" },
-  { address: "2001:db8:19:200::1", class: "fails", what: "no route (ENETUNREACH)" },
-  { address: "198.19.202.1", class: "fails", what: "a prohibit route (EACCES)" },
-  { address: "2001:db8:19:202::1", class: "fails", what: "a prohibit route (EACCES)" },
-  { address: "198.19.203.1", class: "fails", what: "an unreachable route (EHOSTUNREACH)" },
-  { address: "2001:db8:19:203::1", class: "fails", what: "an unreachable route" },
-  { address: "198.19.204.1", class: "fails", what: "a blackhole route (EINVAL)" },
-  { address: "2001:db8:19:204::1", class: "fails", what: "a blackhole route" },
-  { address: "198.19.0.77", class: "silent-host", what: "no host answers ARP" },
-  { address: "2001:db8:19::77", class: "silent-host", what: "no host answers ND" },
-  { address: "198.19.205.1", class: "silent-host", what: "a route into a drop (the connect times out)" },
-  {
-    address: "2001:db8:19:205::1",
-    class: "silent-host",
-    what: "a route into a drop (the connect times out)",
-  },
+  refused(LAN.local.v4, "this computer (its LAN address)"),
+  refused(LAN.local.v6, "this computer (its LAN address)"),
+  refused(`::ffff:${LAN.local.v4}`, "this computer, IPv4-mapped"),
+  refused(own.local.v4, "this computer (a second interface)"),
+  refused(own.local.v6, "this computer (a second interface)"),
+  refused(dock.local.v4, "this computer (an interface up without carrier, like docker0)"),
+  refused(broadcastOf(LAN.network.v4), "this computer's subnet broadcast"),
+  refused(broadcastOf(own.network.v4), "this computer's subnet broadcast"),
+  refused(hostIn(LAN.network.v6, 0), "this computer's subnet-router anycast"),
+  refused(hostIn(own.network.v6, 0), "this computer's subnet-router anycast"),
+  { address: LINK_SUBNET.stub.v4, class: "stub", what: "the DNS stub" },
+  { address: LINK_SUBNET.stub.v6, class: "stub", what: "the DNS stub" },
+  { address: LAN.server.v4, class: "open", what: "a host in S" },
+  { address: LAN.server.v6, class: "open", what: "a host in S" },
+  { address: `::ffff:${LAN.server.v4}`, class: "open", what: "a host in S, IPv4-mapped" },
+  { address: noRoute.v4, class: "fails", what: "no route (ENETUNREACH)" },
+  { address: noRoute.v6, class: "fails", what: "no route (ENETUNREACH)" },
+  { address: prohibit.v4, class: "fails", what: "a prohibit route (EACCES)" },
+  { address: prohibit.v6, class: "fails", what: "a prohibit route (EACCES)" },
+  { address: unreachable.v4, class: "fails", what: "an unreachable route (EHOSTUNREACH)" },
+  { address: unreachable.v6, class: "fails", what: "an unreachable route" },
+  { address: blackhole.v4, class: "fails", what: "a blackhole route (EINVAL)" },
+  { address: blackhole.v6, class: "fails", what: "a blackhole route" },
+  { address: silent.v4, class: "silent-host", what: "no host answers ARP" },
+  { address: silent.v6, class: "silent-host", what: "no host answers ND" },
+  { address: dropped.v4, class: "silent-host", what: "a route into a drop (the connect times out)" },
+  { address: dropped.v6, class: "silent-host", what: "a route into a drop (the connect times out)" },
 ];
 
 /** TCP ports something listens on in S (e2e/nat/servers.ts). */
@@ -91,10 +101,10 @@ export const HOSTILE_SOURCES: readonly string[] = [
   "255.255.255.255",
   "224.0.0.1",
   "240.0.0.1",
-  "198.19.0.10",
+  LAN.server.v4,
   "::1",
   "::",
   "ff02::1",
   "fe80::1",
-  "2001:db8:19::10",
+  LAN.server.v6,
 ];

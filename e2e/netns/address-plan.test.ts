@@ -68,3 +68,12 @@ test("onNetwork gives each host the network's prefix lengths, in both families w
   assert.deepEqual(plan.onNetwork(plan.SSH_LINK.network, plan.SSH_LINK.remote), ["198.18.1.1/30"]);
   assert.deepEqual(plan.prefixes(plan.ADVERTISED), ["198.19.0.0/16", "2001:db8:19::/48"]);
 });
+
+test("hostIn counts from a prefix's own address and broadcastOf ends an IPv4 prefix", () => {
+  assert.equal(plan.hostIn("198.19.202.0/24", 1), "198.19.202.1");
+  assert.equal(plan.hostIn("198.18.0.0/30", 3), "198.18.0.3");
+  assert.equal(plan.hostIn("2001:db8:19:50::/64", 0), "2001:db8:19:50::");
+  assert.equal(plan.hostIn("2001:db8:19:205::/64", 1), "2001:db8:19:205::1");
+  assert.equal(plan.hostIn("198.18.0.255/32", 1), "198.18.1.0", "a carry crosses bytes");
+  assert.equal(plan.broadcastOf("198.19.50.0/24"), "198.19.50.255");
+});

@@ -12,7 +12,8 @@
  *   HOSTS_FILE_ONLY 198.19.7.7        -                     a name only L's /etc/hosts knows (DNS lab)
  *   ADVERTISED      198.19.0.0/16     2001:db8:19::/48      what L advertises: LAN, CORP_NET, and room for "no route"
  *   EXIT_HOSTILE    198.19.200.0/24   2001:db8:200::/64     L .1, S .10; no carrier 198.18.77.0/24; no route 198.19.99.0/24
- *   HOSTILE_REMOTE  198.19.50.0/24    2001:db8:19:50::/64   L's second interface; docker-like 198.19.60.0/24; failing routes .202-.205
+ *   HOSTILE_REMOTE  198.19.50.0/24    2001:db8:19:50::/64   L's second interface; docker-like 198.19.60.0/24;
+ *                                                           failing routes .202-.205; no route .200
  *   BENCH           198.18.2-4.0/x    2001:db8:3::/64       kernel path R—L, slirp4netns, delay line L—D—S, far host 198.19.2.10
  *
  * Services on S (e2e/nat/servers.ts, dnsmasq, iperf3) listen on SERVICE_PORTS. Namespace names stay
@@ -31,6 +32,8 @@ export interface Network {
   readonly v6?: string;
 }
 
+import ipaddr from "ipaddr.js";
+
 function prefixLength(cidr: string): string {
   return cidr.slice(cidr.indexOf("/"));
 }
@@ -41,6 +44,20 @@ export function onNetwork(network: Network, ...hosts: readonly Host[]): string[]
     `${host.v4}${prefixLength(network.v4)}`,
     ...(host.v6 !== undefined && network.v6 !== undefined ? [`${host.v6}${prefixLength(network.v6)}`] : []),
   ]);
+}
+
+/** The `index`th address of `prefix`, 0 being the network's own: hostIn("198.19.202.0/24", 1) = 198.19.202.1. */
+export function hostIn(prefix: string, index: number): string {
+  const [network] = ipaddr.parseCIDR(prefix);
+  const bytes = network.toByteArray();
+  let value = bytes.reduce((sum, byte) => (sum << 8n) | BigInt(byte), 0n) + BigInt(index);
+  for (let at = bytes.length - 1; at >= 0; at--, value >>= 8n) bytes[at] = Number(value & 0xffn);
+  return ipaddr.fromByteArray(bytes).toString();
+}
+
+/** The broadcast address of an IPv4 prefix. */
+export function broadcastOf(prefix: string): string {
+  return ipaddr.IPv4.broadcastAddressFromCIDR(prefix).toString();
 }
 
 /** A network's prefixes as a list (IPv4 first), as routes and advertisements take them. */
@@ -131,6 +148,12 @@ export const HOSTILE_REMOTE = {
   blackhole: { v4: "198.19.204.0/24", v6: "2001:db8:19:204::/64" },
   /** Routed through S, which does not forward. */
   dropped: { v4: "198.19.205.0/24", v6: "2001:db8:19:205::/64" },
+  /** Inside the advertised prefixes, but L has no route there. */
+  noRoute: { v4: "198.19.200.0/24", v6: "2001:db8:19:200::/64" },
+  /** On the LAN, where no host answers ARP or ND. */
+  silent: { v4: "198.19.0.77", v6: "2001:db8:19::77" },
+  /** Outside the advertised prefixes. */
+  notAdvertised: { v4: "198.18.100.1", v6: "2001:db8:77::1" },
 } as const;
 
 /** The benchmarks' own links (e2e/bench): none of them is in a test suite's lab. */
