@@ -24,102 +24,97 @@ async function layerProblems(path: string, code: string): Promise<string[]> {
     .map((message) => `${message.line}: ${message.message}`);
 }
 
-function assertReportedLines(problems: string[], expected: number[]): void {
-  assert.deepEqual(
-    problems.map((problem) => Number(problem.split(":")[0])),
-    expected,
-    problems.join("\n"),
-  );
-}
+const RENDERER_NO_NODE =
+  "src/renderer runs in every process, the sandboxed renderer included: no Node module";
+const RENDERER_API_ONLY = "the renderer reaches main only through the API (shared/api.ts), never";
+const ENGINES = "the engines and the processes in src/helper import nothing from";
 
-function lines(...imports: string[]): string {
-  return imports.join("\n") + "\n";
-}
+/** Each case: a file at a virtual path in one layer, its lines, and every complaint, by line. */
+const CASES: { rule: string; path: string; code: string[]; reported: string[] }[] = [
+  {
+    rule: "the renderer imports no Node module, nothing from main or the helper",
+    path: "src/renderer/components/LayerProbe.tsx",
+    code: [
+      'import { readFile } from "node:fs/promises";',
+      'import { join } from "path";',
+      'import { AppController } from "../../main/app/controller.js";',
+      'export { parseIp } from "../../helper/packet/ip.js";',
+      'const cli = import("../../main/cli.js");',
+      "void [readFile, join, AppController, cli];",
+    ],
+    reported: [
+      `1: ${RENDERER_NO_NODE} (node:fs/promises)`,
+      `2: ${RENDERER_NO_NODE} (path)`,
+      `3: ${RENDERER_API_ONLY} src/main`,
+      `4: ${RENDERER_API_ONLY} src/helper`,
+      `5: ${RENDERER_API_ONLY} src/main`,
+    ],
+  },
+  {
+    rule: "the engines import nothing from main or the renderer, at any depth",
+    path: "src/helper/nat/tcp/layer-probe.ts",
+    code: [
+      'import type { Session } from "../../../main/broker/session.js";',
+      'export * from "../../../renderer/state/steps.js";',
+      'import { runCommand } from "../../run-command.js";',
+      'import { parsePrefix } from "../../../shared/ip-prefix.js";',
+      'import { connect } from "node:net";',
+      "export type Probe = Session;",
+      "void [runCommand, parsePrefix, connect];",
+    ],
+    reported: [`1: ${ENGINES} src/main`, `2: ${ENGINES} src/renderer`],
+  },
+  {
+    rule: "src/shared imports only src/shared and the pure libraries",
+    path: "src/shared/layer-probe.ts",
+    code: [
+      'import { Transform } from "node:stream";',
+      'import { WebSocket } from "ws";',
+      'import { formatAddress } from "../helper/packet/address.js";',
+      'import { IDLE_SESSION } from "./api.js";',
+      'import ipaddr from "ipaddr.js";',
+      'import dnsPacket from "dns-packet";',
+      "void [Transform, WebSocket, formatAddress, IDLE_SESSION, ipaddr, dnsPacket];",
+    ],
+    reported: [
+      "1: src/shared runs in every process, the sandboxed renderer included: no Node module (node:stream)",
+      "2: src/shared imports only src/shared and the pure libraries (ipaddr.js, dns-packet), not ws",
+      "3: src/shared imports only src/shared, not src/helper",
+    ],
+  },
+  {
+    rule: "the renderer may import its libraries and src/shared",
+    path: "src/renderer/state/layer-probe.ts",
+    code: [
+      'import { create } from "zustand";',
+      'import { IDLE_SESSION } from "../../shared/api.js";',
+      "void [create, IDLE_SESSION];",
+    ],
+    reported: [],
+  },
+  {
+    rule: "main may import Node and the helper's modules",
+    path: "src/main/broker/layer-probe.ts",
+    code: [
+      'import { spawn } from "node:child_process";',
+      'import { runCommand } from "../../helper/run-command.js";',
+      "void [spawn, runCommand];",
+    ],
+    reported: [],
+  },
+  {
+    // Tests run under Node and may drive a real part of another layer.
+    rule: "a test in any layer may import Node modules",
+    path: "src/renderer/layer-probe.test.ts",
+    code: ['import { test } from "node:test";', "void test;"],
+    reported: [],
+  },
+];
 
 describe("the layer rule", () => {
-  test("the renderer imports no Node module, nothing from main or the helper", async () => {
-    const problems = await layerProblems(
-      "src/renderer/components/LayerProbe.tsx",
-      lines(
-        'import { readFile } from "node:fs/promises";',
-        'import { join } from "path";',
-        'import { AppController } from "../../main/app/controller.js";',
-        'export { parseIp } from "../../helper/packet/ip.js";',
-        'const cli = import("../../main/cli.js");',
-        "void [readFile, join, AppController, cli];",
-      ),
-    );
-    assertReportedLines(problems, [1, 2, 3, 4, 5]);
-    assert.match(problems[0] ?? "", /no Node module \(node:fs\/promises\)/);
-    assert.match(problems[2] ?? "", /never src\/main/);
-  });
-
-  test("the engines import nothing from main or the renderer, at any depth", async () => {
-    const problems = await layerProblems(
-      "src/helper/nat/tcp/layer-probe.ts",
-      lines(
-        'import type { Session } from "../../../main/broker/session.js";',
-        'export * from "../../../renderer/state/steps.js";',
-        'import { runCommand } from "../../run-command.js";',
-        'import { parsePrefix } from "../../../shared/ip-prefix.js";',
-        'import { connect } from "node:net";',
-        "export type Probe = Session;",
-        "void [runCommand, parsePrefix, connect];",
-      ),
-    );
-    assert.deepEqual(problems, [
-      "1: the engines and the processes in src/helper import nothing from src/main",
-      "2: the engines and the processes in src/helper import nothing from src/renderer",
-    ]);
-  });
-
-  test("src/shared imports only src/shared and the pure libraries", async () => {
-    const problems = await layerProblems(
-      "src/shared/layer-probe.ts",
-      lines(
-        'import { Transform } from "node:stream";',
-        'import { WebSocket } from "ws";',
-        'import { formatAddress } from "../helper/packet/address.js";',
-        'import { IDLE_SESSION } from "./api.js";',
-        'import ipaddr from "ipaddr.js";',
-        'import dnsPacket from "dns-packet";',
-        "void [Transform, WebSocket, formatAddress, IDLE_SESSION, ipaddr, dnsPacket];",
-      ),
-    );
-    assertReportedLines(problems, [1, 2, 3]);
-    assert.match(problems[1] ?? "", /pure libraries \(ipaddr\.js, dns-packet\), not ws/);
-  });
-
-  test("what a layer may import is not reported", async () => {
-    assert.deepEqual(
-      await layerProblems(
-        "src/renderer/state/layer-probe.ts",
-        lines(
-          'import { create } from "zustand";',
-          'import { IDLE_SESSION } from "../../shared/api.js";',
-          "void [create, IDLE_SESSION];",
-        ),
-      ),
-      [],
-    );
-    assert.deepEqual(
-      await layerProblems(
-        "src/main/broker/layer-probe.ts",
-        lines(
-          'import { spawn } from "node:child_process";',
-          'import { runCommand } from "../../helper/run-command.js";',
-          "void [spawn, runCommand];",
-        ),
-      ),
-      [],
-    );
-    // Tests run under Node and may drive a real part of another layer.
-    assert.deepEqual(
-      await layerProblems(
-        "src/renderer/layer-probe.test.ts",
-        lines('import { test } from "node:test";', "void test;"),
-      ),
-      [],
-    );
-  });
+  for (const { rule, path, code, reported } of CASES) {
+    test(rule, async () => {
+      assert.deepEqual(await layerProblems(path, code.join("\n") + "\n"), reported);
+    });
+  }
 });
