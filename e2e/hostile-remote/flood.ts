@@ -4,10 +4,11 @@
  * a SYN-ACK while there is room, a RST ("too many flows") beyond it, never silence.
  */
 import { buildTcpPacket, buildUdpPacket, parseAddress, TcpFlag } from "../../src/helper/packet/index.js";
+import { LAN } from "../netns/address-plan.js";
 import { Answer, probeKey, type Probe } from "./probe.js";
 import { UDP_ECHO_PORT } from "./targets.js";
 
-const S4 = Buffer.from(parseAddress("198.19.0.10"));
+const S4 = Buffer.from(parseAddress(LAN.server.v4));
 /** The floods' own sources (198.18.6.0/24, 198.18.7.0/24): no other probe uses them. */
 const TCP_POOL = 6;
 const UDP_POOL = 7;

@@ -13,6 +13,7 @@ import {
   TcpView,
 } from "../../src/helper/packet/index.js";
 import { deterministicBytes, sha256 } from "../nat/content.js";
+import { LAN, LINK_SUBNET } from "../netns/address-plan.js";
 import { isFloodAddress, tcpFloodProbe, tcpFloodReset, udpFloodProbe } from "./flood.js";
 import { ProbeGenerator } from "./generator.js";
 import type { HostileLab } from "./lab.js";
@@ -84,8 +85,8 @@ export interface FuzzReport {
   helperExit: string | undefined;
 }
 
-const TRANSFER_SRC = parseAddress("198.18.0.1");
-const TRANSFER_DST = parseAddress("198.19.0.10");
+const TRANSFER_SRC = parseAddress(LINK_SUBNET.remote.v4);
+const TRANSFER_DST = parseAddress(LAN.server.v4);
 /** The SYN whose flow shows main's view has caught up: from a source no probe uses. */
 const VIEW_MARKER = { src: parseAddress("198.18.9.1"), srcPort: 4242, dst: TRANSFER_DST, dstPort: 80 };
 const VIEW_MARKER_REMOTE = "198.18.9.1:4242";
