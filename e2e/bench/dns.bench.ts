@@ -5,24 +5,17 @@
  * straight (the baseline), the engine for one name again and again (cached), and the engine for
  * a new name each time (uncached: every query goes to dnsmasq). Prints figures; asserts nothing.
  */
-import { join } from "node:path";
+import type { LoadClientCommands, LoadRequest, LoadResult } from "../dns/load-client.js";
 import { buildDnsTopology, type DnsTopology } from "../dns/topology.js";
+import { ZONE } from "../dns/zone.js";
+import { callChild } from "../netns/child-rpc.js";
 import { buildFullPath, startAgent } from "../fullpath/topology.js";
 import { netnsSkipReason } from "../netns/index.js";
 import { linkAddresses } from "../../src/shared/link-addresses.js";
 import { LAN } from "../netns/address-plan.js";
 
-const ROOT = new URL("../..", import.meta.url).pathname;
 const COUNT = Number(process.env.DNS_BENCH_COUNT ?? 20_000);
 const CONCURRENCY = Number(process.env.DNS_BENCH_CONCURRENCY ?? 32);
-
-interface LoadResult {
-  answered: number;
-  lost: number;
-  qps: number;
-  medianMs: number;
-  p99Ms: number;
-}
 
 async function load(
   topo: Pick<DnsTopology, "local">,
@@ -30,15 +23,22 @@ async function load(
   port: number,
   names: "same" | "unique",
 ): Promise<LoadResult> {
-  const args = ["--import", "tsx", join(ROOT, "e2e/dns/load-client.ts")];
-  const options = ["--server", server, "--port", String(port), "--count", String(COUNT)];
-  const result = await topo.local.runChecked(
-    process.execPath,
-    [...args, ...options, "--concurrency", String(CONCURRENCY), "--names", names],
-    { timeoutMs: 300_000, cwd: ROOT },
+  const request: LoadRequest = {
+    server,
+    port,
+    count: COUNT,
+    concurrency: CONCURRENCY,
+    names,
+    type: "TXT",
+    zone: ZONE,
+  };
+  return callChild<LoadClientCommands, "load">(
+    topo.local,
+    "e2e/dns/load-client.ts",
+    "load",
+    request,
+    300_000,
   );
-  const line = result.stdout.trim().split("\n").pop() ?? "{}";
-  return JSON.parse(line) as LoadResult;
 }
 
 const skip = netnsSkipReason({ tools: ["dig", "dnsmasq"] });

@@ -2,7 +2,7 @@
  * The remote end of the NAT tests, run inside namespace R: a TUN device whose packets go over a
  * Unix-socket link to the exit process. Stands in for the remote agent until it exists.
  *   node --import tsx e2e/nat/entrance-process.ts --socket PATH --mtu N --address CIDR... --route CIDR...
- * Prints one JSON line {"ready":true,"tun":NAME} once the link is up.
+ * Emits {"ready":true,"tun":NAME} once the link is up (e2e/netns/child-rpc.ts).
  */
 import { connect } from "node:net";
 import { parseArgs } from "node:util";
@@ -12,6 +12,7 @@ import { linkPort } from "../../src/helper/port/link-port.js";
 import { tunPort } from "../../src/helper/port/tun-port.js";
 import { TUN_TX_QUEUE_PACKETS } from "../../src/helper/agent/tun-setup.js";
 import { LinuxInterface, openTun } from "../../src/helper/tun/index.js";
+import { emit } from "../netns/child-rpc.js";
 
 const { values } = parseArgs({
   options: {
@@ -37,7 +38,7 @@ socket.setNoDelay(true);
 const link = new Link(socket, { role: "entrance", softwareVersion: "test" });
 pumpTunAndLink(tunPort(tun), linkPort(link));
 await link.ready;
-process.stdout.write(`${JSON.stringify({ ready: true, tun: tun.name })}\n`);
+emit({ ready: true, tun: tun.name });
 
 const stop = (): void => {
   link.close("entrance stopping");

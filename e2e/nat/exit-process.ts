@@ -3,9 +3,10 @@
  * entrance's link and runs the NAT engine on it.
  *   node --import tsx e2e/nat/exit-process.ts --socket PATH --mtu N --prefix CIDR... [--allow-local]
  *     [--faults loss=0.01,reorder=0.05,... --fault-seed N]
- * Prints {"listening":true}, then once a second {"rss":..,"flows":..,"counters":..}. With
- * --faults, a FaultInjector sits between the link and the NAT engine, both directions; its line
- * {"faults": "..."} (rates and seed) comes first and its counts ride in each report.
+ * Emits {"listening":true}, then once a second {"rss":..,"flows":..,"counters":..} (events of
+ * e2e/netns/child-rpc.ts). With --faults, a FaultInjector sits between the link and the NAT
+ * engine, both directions; its event {"faults": "..."} (rates and seed) comes first and its counts
+ * ride in each report.
  */
 import { rmSync } from "node:fs";
 import { createServer } from "node:net";
@@ -18,6 +19,7 @@ import { createIcmpForwarder } from "../../src/helper/nat/icmp/index.js";
 import { FaultInjector, type FaultRates } from "../../src/helper/port/fault-injector.js";
 import { linkPort } from "../../src/helper/port/link-port.js";
 import { CaptureTap } from "../../src/helper/port/capture-tap.js";
+import { emit } from "../netns/child-rpc.js";
 
 const { values } = parseArgs({
   options: {
@@ -55,7 +57,7 @@ const server = createServer((socket) => {
           seed: Number(values["fault-seed"]),
           rates: parseFaults(values.faults),
         });
-  if (faults) process.stdout.write(`${JSON.stringify({ faults: faults.describe() })}\n`);
+  if (faults) emit({ faults: faults.describe() });
   // As ExitSession: the engine sees the link through a capture tap (off here), so that the
   // benchmarks measure the product's data path.
   const port = new CaptureTap(faults ?? linkPort(link));
@@ -79,16 +81,16 @@ const server = createServer((socket) => {
       link: link.counters,
       ...(faults ? { faultCounts: faults.counts } : {}),
     };
-    process.stdout.write(`${JSON.stringify(line)}\n`);
+    emit(line);
   }, 1000);
   link.once("close", () => clearInterval(report));
   // Debugging aid: `kill -USR2 PID` prints the open rows of the NAT table.
   process.on("SIGUSR2", () => {
     const open = engine.table.snapshot().filter((row) => row.closedAt === null);
-    process.stdout.write(`${JSON.stringify({ table: open })}\n`);
+    emit({ table: open });
   });
 });
-server.listen(socketPath, () => process.stdout.write(`${JSON.stringify({ listening: true })}\n`));
+server.listen(socketPath, () => emit({ listening: true }));
 
 const stop = (): void => {
   server.close();

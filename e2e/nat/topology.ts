@@ -9,12 +9,11 @@
  * (addresses: e2e/netns/address-plan.ts)
  */
 import { join } from "node:path";
+import { ChildRpc } from "../netns/child-rpc.js";
 import { ADVERTISED, LINK_SUBNET, onNetwork, prefixes as prefixList } from "../netns/address-plan.js";
 import { NetnsLab, type ManagedProcess, type NetworkNamespace } from "../netns/index.js";
-import { readJsonLines } from "../netns/json-lines.js";
 import { addLanVeth } from "../netns/lan-veth.js";
-
-const ROOT = new URL("../..", import.meta.url).pathname;
+import { startServers } from "./start-servers.js";
 
 export interface NatTopologyOptions {
   mtu: number;
@@ -38,6 +37,9 @@ export interface ExitReport {
   faultCounts?: Record<"inbound" | "outbound", Record<string, number>>;
 }
 
+/** What the exit and entrance processes emit: the exit's reports, and each one's ready line. */
+type ExitEvent = Partial<ExitReport> & { listening?: true; ready?: true };
+
 export interface NatTopology {
   lab: NetnsLab;
   remote: NetworkNamespace;
@@ -52,34 +54,6 @@ export interface NatTopology {
   cleanup(): Promise<void>;
 }
 
-/** Resolves with the first stdout JSON line that satisfies `match`. */
-export function waitForLine<T>(
-  process: ManagedProcess,
-  match: (value: Record<string, unknown>) => T | undefined,
-  timeoutMs = 20_000,
-): Promise<T> {
-  return new Promise((resolve, reject) => {
-    let stderr = "";
-    const timer = setTimeout(
-      () =>
-        reject(new Error(`${process.description}: no expected line in ${timeoutMs} ms; stderr: ${stderr}`)),
-      timeoutMs,
-    );
-    process.child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    readJsonLines(process.child.stdout, (line) => {
-      const value = match(line);
-      if (value !== undefined) {
-        clearTimeout(timer);
-        resolve(value);
-      }
-    });
-    void process.exited.then((info) => {
-      clearTimeout(timer);
-      reject(new Error(`${process.description} exited (${info.code ?? info.signal}); stderr: ${stderr}`));
-    });
-  });
-}
-
 export function buildNatTopology(options: NatTopologyOptions): Promise<NatTopology> {
   return NetnsLab.build(async (lab) => {
     const socket = join(lab.tempDir("backhaul-nat-"), "link.sock");
@@ -88,28 +62,17 @@ export function buildNatTopology(options: NatTopologyOptions): Promise<NatTopolo
     const server = await lab.createNamespace("s");
     await addLanVeth(lab, local, server);
 
-    const servicesArgs = ["--import", "tsx", join(ROOT, "e2e/nat/servers.ts")];
-    const servers = server.spawn(process.execPath, servicesArgs, { cwd: ROOT });
-    server.spawn("iperf3", ["-s"], { cwd: ROOT });
-    await waitForLine(servers, (v) => (v.ready ? true : undefined));
+    server.spawn("iperf3", ["-s"]);
+    await startServers(server);
 
     const prefixes = options.prefixes ?? prefixList(ADVERTISED);
-    if (options.servicesInLocal) {
-      const inLocal = local.spawn(process.execPath, servicesArgs, { cwd: ROOT });
-      await waitForLine(inLocal, (v) => (v.ready ? true : undefined));
-    }
+    if (options.servicesInLocal) await startServers(local);
     // Both ends of the link: a process on the socket, at the topology's MTU.
     const linkEnd = (ns: NetworkNamespace, script: string, nodeFlags: string[] = [], args: string[]) =>
-      ns.spawn(
-        process.execPath,
-        [
-          ...nodeFlags,
-          ...["--import", "tsx", join(ROOT, script)],
-          ...["--socket", socket, "--mtu", String(options.mtu)],
-          ...args,
-        ],
-        { cwd: ROOT },
-      );
+      ChildRpc.start<Record<never, never>, ExitEvent>(ns, script, {
+        nodeFlags,
+        args: ["--socket", socket, "--mtu", String(options.mtu), ...args],
+      });
     const exit = linkEnd(local, "e2e/nat/exit-process.ts", options.nodeFlags?.exit, [
       ...prefixes.flatMap((p) => ["--prefix", p]),
       ...(options.allowLocal ? ["--allow-local"] : []),
@@ -119,31 +82,25 @@ export function buildNatTopology(options: NatTopologyOptions): Promise<NatTopolo
     ]);
     const reports: ExitReport[] = [];
     let latest: ExitReport | undefined;
-    await waitForLine(exit, (v) => (v.listening ? true : undefined));
-    void waitForLine(
-      exit,
-      (v) => {
-        if (typeof v.rss === "number") {
-          latest = v as unknown as ExitReport;
-          reports.push(latest);
-        }
-        return undefined;
-      },
-      24 * 3600 * 1000,
-    ).catch(() => undefined);
+    exit.onEvent((event) => {
+      if (event.rss === undefined) return;
+      latest = event as ExitReport;
+      reports.push(latest);
+    });
+    await exit.waitFor("listening", (event) => event.listening);
 
     const entrance = linkEnd(remote, "e2e/nat/entrance-process.ts", options.nodeFlags?.entrance, [
       ...onNetwork(LINK_SUBNET.network, LINK_SUBNET.remote).flatMap((cidr) => ["--address", cidr]),
       ...prefixes.flatMap((p) => ["--route", p]),
     ]);
-    await waitForLine(entrance, (v) => (v.ready ? true : undefined));
+    await entrance.waitFor("ready", (event) => event.ready);
     return {
       lab,
       remote,
       local,
       server,
-      exit,
-      entrance,
+      exit: exit.process,
+      entrance: entrance.process,
       latestReport: () => latest,
       reports,
       cleanup: () => lab.cleanup(),

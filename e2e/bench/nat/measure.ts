@@ -1,12 +1,12 @@
 // One row of the table: iperf3 TCP both ways, 1-byte request/response latency, and the CPU time
 // the forwarding processes spent per gigabyte during the iperf3 runs.
+import { callChild } from "../../netns/child-rpc.js";
 import { describeResult } from "../../netns/index.js";
 import { cpuSeconds } from "./cpu.js";
 import { runTracked } from "./tracked-run.js";
 import type { Family } from "./options.js";
 import type { BenchPath, ForwardingProcess } from "./path.js";
-
-const ROOT = new URL("../../..", import.meta.url).pathname;
+import type { RrClientCommands } from "./rr-client.js";
 
 export interface Measurement {
   upMbps: number;
@@ -52,10 +52,14 @@ export async function requestResponse(
   host: string,
   count: number,
 ): Promise<{ medianUs: number; p99Us: number }> {
-  const args = ["--import", "tsx", "e2e/bench/nat/rr-client.ts", "--host", host, "--count", String(count)];
-  const result = await runTracked(path.remote, process.execPath, args, { timeoutMs: 60_000, cwd: ROOT });
-  if (result.code !== 0) throw new Error(describeResult("rr-client", args, result));
-  return JSON.parse(result.stdout) as { medianUs: number; p99Us: number };
+  const args = { host, port: 7, count, warmup: 500 };
+  return callChild<RrClientCommands, "measure">(
+    path.remote,
+    "e2e/bench/nat/rr-client.ts",
+    "measure",
+    args,
+    60_000,
+  );
 }
 
 async function sampleCpu(forwarder: ForwardingProcess | undefined): Promise<number | undefined> {

@@ -2,7 +2,7 @@
 // L at LAN.local on a veth to S at LAN.server (e2e/netns/address-plan.ts), and S running the same
 // services (HTTP, TCP/UDP echo, iperf3).
 import type { ManagedProcess, NetnsLab, NetworkNamespace } from "../../netns/index.js";
-import { waitForLine } from "../../nat/topology.js";
+import { startServers } from "../../nat/start-servers.js";
 import { addLanVeth } from "../../netns/lan-veth.js";
 
 const ROOT = new URL("../../..", import.meta.url).pathname;
@@ -46,12 +46,8 @@ export async function buildPrivateNetwork(lab: NetnsLab, mtu: number): Promise<P
   await addLanVeth(lab, local, server, { names: { local: "veth-s", server: "veth-l" } });
   await setVethMtu(local, mtu);
   await setVethMtu(server, mtu);
-  const servers = server.spawn(process.execPath, ["--import", "tsx", "e2e/nat/servers.ts"], { cwd: ROOT });
   // --forceflush: otherwise the greeting waits in a pipe buffer.
   const iperf = server.spawn("iperf3", ["-s", "--forceflush"], { cwd: ROOT });
-  await Promise.all([
-    waitForLine(servers, (v) => (v.ready ? true : undefined)),
-    waitForText(iperf, "Server listening", 10_000),
-  ]);
+  await Promise.all([startServers(server), waitForText(iperf, "Server listening", 10_000)]);
   return { local, server };
 }

@@ -5,11 +5,12 @@
  * through it both ways: a destination one round trip of 2 × one-way-ms away, as behind a VPN.
  * (This kernel has no netem; this stands in for `tc qdisc add … netem delay`.)
  *   node --import tsx e2e/bench/ssh/delay-line.ts --a bh-da --b bh-db --one-way-ms 10
- * Prints {"ready":true} once both devices are up; runs until killed.
+ * Emits {"ready":true} (e2e/netns/child-rpc.ts) once both devices are up; runs until killed.
  */
 import { execFileSync } from "node:child_process";
 import { parseArgs } from "node:util";
 import { openTun, type TunDevice } from "../../../src/helper/tun/index.js";
+import { emit } from "../../netns/child-rpc.js";
 
 const { values } = parseArgs({
   options: {
@@ -47,4 +48,4 @@ const b = await openTun({ name: values.b, mtu: 1500 });
 for (const device of [a, b]) execFileSync("ip", ["link", "set", device.name, "up"]);
 connect(a, b);
 connect(b, a);
-process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
+emit({ ready: true });

@@ -1,17 +1,17 @@
 // One row of the table for a path that is up: iperf3 both ways and 1-byte round trips (the NAT
 // bench's measure()), then 200 small HTTP requests and 50 dig queries, and the CPU that R's and
 // L's processes spent meanwhile.
+import { callChild } from "../../netns/child-rpc.js";
 import { describeResult } from "../../netns/index.js";
 import { measure as measureNat, requestResponse } from "../nat/measure.js";
 import type { PathName } from "../nat/options.js";
 import type { BenchPath } from "../nat/path.js";
 import { runTracked } from "../nat/tracked-run.js";
 import { cpuSince, sampleNamespace } from "./cpu-group.js";
+import type { HttpClientCommands } from "./http-client.js";
 import type { PeerPath } from "./path.js";
 import { HOST_NAME, type BenchTopology } from "./topology.js";
 import { CORP_NET } from "../../netns/address-plan.js";
-
-const ROOT = new URL("../../..", import.meta.url).pathname;
 
 export interface MeasureOptions {
   /** "latency": round trips and GETs only; throughput, DNS and CPU are left out (NaN, undefined). */
@@ -69,10 +69,14 @@ export async function http(
   count: number,
   host: string = CORP_NET.host.v4,
 ): Promise<HttpResult> {
-  const args = ["--import", "tsx", "e2e/bench/ssh/http-client.ts", "--host", host, "--count", String(count)];
-  const result = await runTracked(t.remote, process.execPath, args, { timeoutMs: 120_000, cwd: ROOT });
-  if (result.code !== 0) throw new Error(describeResult("http-client", args, result));
-  return JSON.parse(result.stdout) as HttpResult;
+  const args = { host, port: 80, count, warmup: 10 };
+  return callChild<HttpClientCommands, "measure">(
+    t.remote,
+    "e2e/bench/ssh/http-client.ts",
+    "measure",
+    args,
+    120_000,
+  );
 }
 
 /** dig as a user would: R's resolv.conf names the server (the agent's stub under Backhaul). */

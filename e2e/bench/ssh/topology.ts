@@ -13,14 +13,13 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { attachPrivateNetwork } from "../../fullpath/private-network.js";
-import { waitForLine } from "../../nat/topology.js";
+import { ChildRpc } from "../../netns/child-rpc.js";
 import { BENCH, CORP_NET, LAN, onNetwork } from "../../netns/address-plan.js";
 import { NetnsLab, runCommand, type NetworkNamespace } from "../../netns/index.js";
 import { TestSshd } from "../../sshd/server.js";
 import { startRootSshd, type RootSshd } from "./root-sshd.js";
 
 export const HOST_NAME = "host.corp.test";
-const ROOT = new URL("../../..", import.meta.url).pathname;
 
 export interface BenchTopology {
   sshd: TestSshd;
@@ -90,12 +89,10 @@ async function addFarHost(
   for (const setting of ["ip_forward=1", "conf.all.rp_filter=0", "conf.default.rp_filter=0"]) {
     await delay.runChecked("sysctl", ["-qw", `net.ipv4.${setting}`]);
   }
-  const line = delay.spawn(
-    process.execPath,
-    ["--import", "tsx", "e2e/bench/ssh/delay-line.ts", "--one-way-ms", String(oneWayMs)],
-    { cwd: ROOT },
-  );
-  await waitForLine(line, (v) => (v.ready ? true : undefined));
+  const line = ChildRpc.start(delay, "e2e/bench/ssh/delay-line.ts", {
+    args: ["--one-way-ms", String(oneWayMs)],
+  });
+  await line.waitFor("ready", (event) => (event.ready === true ? true : undefined));
   for (const device of ["bh-da", "bh-db"]) {
     await delay.runChecked("sysctl", ["-qw", `net.ipv4.conf.${device}.rp_filter=0`]);
   }
