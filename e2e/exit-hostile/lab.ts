@@ -73,7 +73,6 @@ export interface ExitHostileLab {
 
 export function buildExitHostileLab(): Promise<ExitHostileLab> {
   return NetnsLab.build(async (lab) => {
-    const controlDir = lab.tempDir("backhaul-exit-hostile-");
     const local = await lab.createNamespace("l");
     const server = await lab.createNamespace("s");
     await lab.addVethPair(local, server, {
@@ -95,7 +94,7 @@ export function buildExitHostileLab(): Promise<ExitHostileLab> {
     witness.onEvent((event) => event.ready === undefined && witnessed.push(event));
     await witness.waitFor("ready", (event) => (event.ready === true ? true : undefined));
 
-    const { helper, endpoint, log } = await startHelperIn(local, controlDir);
+    const { helper, endpoint, log } = await startHelperIn(lab, local);
 
     // main's relay (helper-exit.ts) between the agent's stream and the helper.
     const [agentSide, mainSide] = createMemoryPipe();

@@ -68,7 +68,6 @@ export interface HostileLab {
 
 export function buildHostileLab(): Promise<HostileLab> {
   return NetnsLab.build(async (lab) => {
-    const controlDir = lab.tempDir("backhaul-hostile-");
     const local = await lab.createNamespace("l");
     const server = await lab.createNamespace("s");
     await addLanVeth(lab, local, server);
@@ -88,7 +87,7 @@ export function buildHostileLab(): Promise<HostileLab> {
     await startServers(server);
     await startServers(local);
 
-    const { helper, endpoint, log } = await startHelperIn(local, controlDir);
+    const { helper, endpoint, log } = await startHelperIn(lab, local);
     const helperPid = helper.pid;
     if (helperPid === undefined) throw new Error("the helper has no pid");
 

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import type { TestContext, TestOptions } from "node:test";
 import type { HelperEndpoint } from "../../src/main/broker/helper/helper-client.js";
 import { HelperSupervisor } from "../../src/main/broker/helper/supervisor.js";
-import type { ManagedProcess, NetworkNamespace } from "../netns/index.js";
+import type { ManagedProcess, NetnsLab, NetworkNamespace } from "../netns/index.js";
 import { testWhere } from "../netns/preconditions.js";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
@@ -59,13 +59,14 @@ export function testSupervisedHelper(
 }
 
 /**
- * The built helper in `ns` on `controlDir`, prepared as the supervisor prepares it (the token in a
- * 0600 file), once it listens; `log()` is its stderr so far.
+ * The built helper in `ns`, on a control directory of `lab`'s prepared as the supervisor prepares it
+ * (0700, the token in a 0600 file), once it listens; `log()` is its stderr so far.
  */
 export async function startHelperIn(
+  lab: NetnsLab,
   ns: NetworkNamespace,
-  controlDir: string,
 ): Promise<{ helper: ManagedProcess; endpoint: HelperEndpoint; log(): string }> {
+  const controlDir = lab.tempDir("backhaul-helper-");
   const token = randomBytes(32).toString("hex");
   writeFileSync(join(controlDir, "token"), `${token}\n`, { mode: 0o600 });
   const helper = ns.spawn(process.execPath, [BUILT_HELPER, "--control-dir", controlDir], { cwd: ROOT });
