@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
 import { fuzzSeed } from "../src/helper/fuzz-runs.js";
-import { deterministicBytes, sha256 } from "./nat/content.js";
+import { deterministicBytes, downloadSha256, sha256 } from "./nat/content.js";
 import { buildNatTopology, type NatTopology } from "./nat/topology.js";
 import { netnsSkipReason } from "./netns/index.js";
 import { LAN } from "./netns/address-plan.js";
@@ -42,17 +42,8 @@ for (const [mtu, loss] of CASES) {
       after(() => topo?.cleanup());
 
       test("a download arrives intact", async () => {
-        const result = await topo.remote.runChecked(
-          "bash",
-          [
-            "-o",
-            "pipefail",
-            "-c",
-            `curl -sS --fail -m ${TRANSFER_S} 'http://${LAN.server.v4}/bytes/${SIZE}' | sha256sum`,
-          ],
-          { timeoutMs: (TRANSFER_S + 10) * 1000 },
-        );
-        assert.equal(result.stdout.split(" ")[0], sha256(deterministicBytes(SIZE)));
+        const downloaded = await downloadSha256(topo.remote, LAN.server.v4, SIZE, TRANSFER_S);
+        assert.equal(downloaded, sha256(deterministicBytes(SIZE)));
         await assertFaultsHappened(topo);
       });
 

@@ -7,7 +7,7 @@ import { after, before, describe, test } from "node:test";
 import { netnsSkipReason } from "./netns/index.js";
 import { callChild } from "./netns/child-rpc.js";
 import type { EchoClientCommands } from "./nat/echo-clients.js";
-import { deterministicBytes, sha256 } from "./nat/content.js";
+import { deterministicBytes, downloadSha256, sha256 } from "./nat/content.js";
 import { buildNatTopology, type NatTopology } from "./nat/topology.js";
 import { LAN } from "./netns/address-plan.js";
 
@@ -16,15 +16,6 @@ const MB = 1_000_000;
 
 function url(host: string, path: string): string {
   return host.includes(":") ? `http://[${host}]${path}` : `http://${host}${path}`;
-}
-
-async function downloadSha(topo: NatTopology, host: string, bytes: number): Promise<string> {
-  const result = await topo.remote.runChecked(
-    "bash",
-    ["-o", "pipefail", "-c", `curl -sS --fail -m 120 '${url(host, `/bytes/${bytes}`)}' | sha256sum`],
-    { timeoutMs: 130_000 },
-  );
-  return result.stdout.split(" ")[0] ?? "";
 }
 
 async function uploadCheck(topo: NatTopology, host: string, bytes: number): Promise<void> {
@@ -146,8 +137,8 @@ for (const mtu of [65520, 1280]) {
     after(() => topo?.cleanup());
 
     test(`curl downloads ${size / MB} MB over IPv4 and IPv6 with matching sha256`, async () => {
-      assert.equal(await downloadSha(topo, LAN.server.v4, size), expectedSha(size));
-      assert.equal(await downloadSha(topo, LAN.server.v6, size), expectedSha(size));
+      assert.equal(await downloadSha256(topo.remote, LAN.server.v4, size), expectedSha(size));
+      assert.equal(await downloadSha256(topo.remote, LAN.server.v6, size), expectedSha(size));
     });
 
     test(`curl uploads ${size / MB} MB over IPv4 and IPv6 intact`, async () => {
@@ -242,7 +233,7 @@ describe("floods", { skip, timeout: 300_000 }, () => {
     const topo = await buildNatTopology({ mtu: 65520 });
     t.after(() => topo.cleanup());
     const reportsBefore = topo.reports.length;
-    const transfer = downloadSha(topo, LAN.server.v4, 100 * MB);
+    const transfer = downloadSha256(topo.remote, LAN.server.v4, 100 * MB);
     const syn = topo.remote.run(
       "hping3",
       ["-q", "-S", "-p", "7", "-i", "u20", "-c", "100000", LAN.server.v4],
@@ -261,7 +252,7 @@ describe("floods", { skip, timeout: 300_000 }, () => {
     assert.match(synResult.stdout + synResult.stderr, /100000 packets transmitted/);
     assert.equal(await transfer, expectedSha(100 * MB), "the transfer during the flood arrived intact");
     // A transfer after the flood works too: nothing was left wedged.
-    assert.equal(await downloadSha(topo, LAN.server.v4, 10 * MB), expectedSha(10 * MB));
+    assert.equal(await downloadSha256(topo.remote, LAN.server.v4, 10 * MB), expectedSha(10 * MB));
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     // The exit reports once a second; a flood of 10 s or more without reports would be a bound
     // checked against nothing (Math.max() of nothing is -Infinity).
