@@ -4,13 +4,10 @@
 // the monitor must not outlive the process that started it.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { fileURLToPath } from "node:url";
-import { readJsonLines } from "./netns/json-lines.js";
+import { ChildRpc } from "./netns/child-rpc.js";
 import { NetnsLab, netnsSkipReason, runCommand } from "./netns/index.js";
 import { skipSaying } from "./netns/preconditions.js";
 
-const ROOT = fileURLToPath(new URL("../", import.meta.url));
-const WATCHER = fileURLToPath(new URL("./route-watch/watcher.ts", import.meta.url));
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Said {
@@ -37,20 +34,17 @@ test("a VPN's route is advertised within 2 s of appearing, and the monitor leave
   await addLink("bh-lan");
   await ns.ip(["addr", "add", "198.18.60.1/24", "dev", "bh-lan"]);
 
-  const said: Said[] = [];
-  const watcher = ns.spawn(process.execPath, ["--import", "tsx", WATCHER], { cwd: ROOT });
-  readJsonLines(watcher.child.stdout, (value) => said.push(value as unknown as Said));
-  const next = async (type: string, after: number, timeoutMs: number): Promise<Said> => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = said.slice(after).find((s) => s.type === type);
-      if (found) return found;
-      if (watcher.hasExited) throw new Error(`the watcher exited: ${JSON.stringify(said)}`);
-      if (Date.now() > deadline)
-        throw new Error(`no ${type} within ${timeoutMs} ms: ${JSON.stringify(said)}`);
-      await sleep(20);
-    }
-  };
+  const watcher = ChildRpc.start<Record<never, never>, Said>(ns, "e2e/route-watch/watcher.ts", {
+    name: "the watcher",
+  });
+  const said = watcher.events.all;
+  /** The first `type` said at or after index `after` of `said`. */
+  const next = (type: string, after: number, timeoutMs: number): Promise<Said> =>
+    watcher.waitFor(
+      `"${type}" at or after event ${after}`,
+      (s) => (s.type === type && said.indexOf(s) >= after ? s : undefined),
+      timeoutMs,
+    );
   const ready = await next("ready", 0, 20_000);
   assert.deepEqual(ready.prefixes, ["198.18.60.0/24"]);
 
@@ -83,7 +77,7 @@ test("a VPN's route is advertised within 2 s of appearing, and the monitor leave
   const pids = async (): Promise<string[]> =>
     (await runCommand("ip", ["netns", "pids", ns.name])).stdout.split(/\s+/).filter(Boolean);
   assert.ok((await pids()).length >= 2, "the watcher and its monitor run in the namespace");
-  watcher.child.kill("SIGKILL");
+  watcher.process.child.kill("SIGKILL");
   await watcher.waitForExit(5_000);
   const deadline = Date.now() + 5_000;
   while ((await pids()).length > 0 && Date.now() < deadline) await sleep(50);

@@ -69,7 +69,10 @@ test("a child that dies fails what waits on it with its exit and stderr, not a t
     child.request("die", { code: 7 }, 30_000),
     /the fixture exited \(7\) before answering; stderr:\ndying with 7/,
   );
-  await assert.rejects(waiting, /no tick 1: the fixture exited \(7\); stderr:\ndying with 7/);
+  await assert.rejects(
+    waiting,
+    /no tick 1: the fixture exited \(7\); events lately: \[\{"ready":true\}\]; stderr:\ndying with 7/,
+  );
   await assert.rejects(child.request("add", { a: 1, b: 2 }), /the fixture is gone, cannot "add"/);
 });
 

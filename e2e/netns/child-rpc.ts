@@ -42,6 +42,8 @@ const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const STDERR_TAIL_CHARS = 8_000;
 /** Events kept for `waitFor` and for failure messages: a long stream holds bounded memory. */
 const DEFAULT_HISTORY = 1_000;
+/** How many of the latest events a failed wait shows. */
+const RECENT_EVENTS = 10;
 /** After the child exits, how long its last lines may take to be read. */
 const OUTPUT_GRACE_MS = 500;
 
@@ -140,7 +142,13 @@ export class ChildRpc<C extends Commands = Record<never, never>, E extends objec
     try {
       return await this.events.find(what, match, { timeoutMs, gone: () => this.goneNote });
     } catch (error) {
-      throw new Error(this.withStderr(`${this.name}: ${(error as Error).message}`), { cause: error });
+      const lately = JSON.stringify(this.events.all.slice(-RECENT_EVENTS));
+      throw new Error(
+        this.withStderr(`${this.name}: ${(error as Error).message}; events lately: ${lately}`),
+        {
+          cause: error,
+        },
+      );
     }
   }
 

@@ -1,8 +1,9 @@
 // Run inside a test namespace: a RouteWatch with its defaults (the OS's monitor, the slow safety
-// poll), printing one JSON line at start and one per change.
+// poll), emitting one event at start and one per change (e2e/netns/child-rpc.ts).
 import { RouteWatch } from "../../src/main/broker/route-watch.js";
+import { emit } from "../netns/child-rpc.js";
 
-const say = (value: Record<string, unknown>): void => void process.stdout.write(`${JSON.stringify(value)}\n`);
+const say = emit;
 const watch = new RouteWatch({
   include: [],
   exclude: [],
