@@ -1,12 +1,10 @@
 // Row (d): the raw throughput of one ssh2 exec channel between L and R (raw-channel.ts, in L).
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { describeResult } from "../../netns/index.js";
-import { runTracked } from "../nat/tracked-run.js";
-import type { BenchTopology } from "./topology.js";
 import { SSH_LINK } from "../../netns/address-plan.js";
-
-const ROOT = new URL("../../..", import.meta.url).pathname;
+import { callChild } from "../../netns/child-rpc.js";
+import type { RawChannelCommands } from "./raw-channel.js";
+import type { BenchTopology } from "./topology.js";
 
 export interface CeilingResult {
   cipher: string;
@@ -20,11 +18,12 @@ export interface CeilingResult {
 export async function measureCeiling(t: BenchTopology, bytes: number): Promise<CeilingResult> {
   const knownHosts = join(t.dir, "raw_known_hosts");
   await writeFile(knownHosts, `${(await t.sshd.knownHostsLines()).ed25519}\n`);
-  const args = [
-    ...["--import", "tsx", "e2e/bench/ssh/raw-channel.ts", "--host", SSH_LINK.remote.v4, "--user", "bhdev"],
-    ...["--key", t.sshd.keys.plain, "--known-hosts", knownHosts, "--bytes", String(bytes)],
-  ];
-  const result = await runTracked(t.local, process.execPath, args, { timeoutMs: 120_000, cwd: ROOT });
-  if (result.code !== 0) throw new Error(describeResult("raw-channel", args, result));
-  return JSON.parse(result.stdout) as CeilingResult;
+  const request = { host: SSH_LINK.remote.v4, user: "bhdev", key: t.sshd.keys.plain, knownHosts, bytes };
+  return callChild<RawChannelCommands, "measure">(
+    t.local,
+    "e2e/bench/ssh/raw-channel.ts",
+    "measure",
+    request,
+    120_000,
+  );
 }

@@ -1,30 +1,27 @@
 /**
  * The ceiling for anything carried over SSH: one ssh2 exec channel, run inside namespace L
- * against TestSshd in R, with the same connectSsh() Backhaul uses (aes128-gcm first).
- *   node --import tsx e2e/bench/ssh/raw-channel.ts --host H --user U --key FILE --known-hosts FILE
- *        [--bytes N]
+ * against TestSshd in R, with the same connectSsh() Backhaul uses (aes128-gcm first), asked over
+ * e2e/netns/child-rpc.ts: "measure" {host, user, key, knownHosts, bytes}.
  * push: L -> R, N bytes into `cat > /dev/null`; pull: R -> L, `head -c N /dev/zero`. Each is timed
- * from the exec to the channel's close, so all bytes were consumed. Prints
- * {"cipher":..,"pushMbps":..,"pullMbps":..,"bytes":N}.
+ * from the exec to the channel's close, so all bytes were consumed.
  */
-import { parseArgs } from "node:util";
 import type { ClientChannel } from "ssh2";
 import { connectSsh, type SshConnection } from "../../../src/main/broker/ssh/index.js";
+import { serve } from "../../netns/child-rpc.js";
+import type { CeilingResult } from "./ceiling.js";
 
-const { values } = parseArgs({
-  options: {
-    host: { type: "string" },
-    user: { type: "string" },
-    key: { type: "string" },
-    "known-hosts": { type: "string" },
-    bytes: { type: "string", default: String(1 << 30) },
-  },
-});
-const { host, user, key } = values;
-const knownHosts = values["known-hosts"];
-if (!host || !user || !key || !knownHosts)
-  throw new Error("--host, --user, --key, --known-hosts are required");
-const bytes = Number(values.bytes);
+export interface RawChannelRequest {
+  host: string;
+  user: string;
+  /** The private key's file. */
+  key: string;
+  knownHosts: string;
+  bytes: number;
+}
+
+export type RawChannelCommands = {
+  measure: { args: RawChannelRequest; result: CeilingResult };
+};
 
 function closed(channel: ClientChannel): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -37,7 +34,7 @@ function closed(channel: ClientChannel): Promise<void> {
   });
 }
 
-async function push(connection: SshConnection): Promise<number> {
+async function push(connection: SshConnection, bytes: number): Promise<number> {
   const started = process.hrtime.bigint();
   const channel = await connection.exec("cat > /dev/null");
   const done = closed(channel);
@@ -51,7 +48,7 @@ async function push(connection: SshConnection): Promise<number> {
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
-async function pull(connection: SshConnection): Promise<number> {
+async function pull(connection: SshConnection, bytes: number): Promise<number> {
   const started = process.hrtime.bigint();
   const channel = await connection.exec(`head -c ${bytes} /dev/zero`);
   let received = 0;
@@ -61,24 +58,26 @@ async function pull(connection: SshConnection): Promise<number> {
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
-const logs: string[] = [];
-const connection = await connectSsh({
-  host,
-  username: user,
-  identityFiles: [key],
-  agentSocket: null,
-  knownHostsFiles: [knownHosts],
-  log: (line) => logs.push(line),
-});
-try {
-  const pushSeconds = await push(connection);
-  const pullSeconds = await pull(connection);
-  // connectSsh logs "<host>: <key type> host key, <cipher>, <kex>".
-  const cipher = logs.map((line) => /host key, ([^,]+),/.exec(line)?.[1]).find(Boolean) ?? "unknown";
-  const mbps = (seconds: number): number => (bytes * 8) / seconds / 1e6;
-  process.stdout.write(
-    `${JSON.stringify({ cipher, pushMbps: mbps(pushSeconds), pullMbps: mbps(pullSeconds), bytes })}\n`,
-  );
-} finally {
-  connection.close();
+async function measure({ host, user, key, knownHosts, bytes }: RawChannelRequest): Promise<CeilingResult> {
+  const logs: string[] = [];
+  const connection = await connectSsh({
+    host,
+    username: user,
+    identityFiles: [key],
+    agentSocket: null,
+    knownHostsFiles: [knownHosts],
+    log: (line) => logs.push(line),
+  });
+  try {
+    const pushSeconds = await push(connection, bytes);
+    const pullSeconds = await pull(connection, bytes);
+    // connectSsh logs "<host>: <key type> host key, <cipher>, <kex>".
+    const cipher = logs.map((line) => /host key, ([^,]+),/.exec(line)?.[1]).find(Boolean) ?? "unknown";
+    const mbps = (seconds: number): number => (bytes * 8) / seconds / 1e6;
+    return { cipher, pushMbps: mbps(pushSeconds), pullMbps: mbps(pullSeconds), bytes };
+  } finally {
+    connection.close();
+  }
 }
+
+serve<RawChannelCommands>({ measure });
