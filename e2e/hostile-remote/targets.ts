@@ -3,7 +3,14 @@
  * ("Processes and trust", "TCP endpoint essentials"). Addresses are those of lab.ts, from the
  * address plan (e2e/netns/address-plan.ts).
  */
-import { broadcastOf, hostIn, HOSTILE_REMOTE, LAN, LINK_SUBNET } from "../netns/address-plan.js";
+import {
+  broadcastOf,
+  hostIn,
+  HOSTILE_REMOTE,
+  LAN,
+  LINK_SUBNET,
+  SERVICE_PORTS,
+} from "../netns/address-plan.js";
 
 export type TargetClass =
   /** The egress policy refuses it: ICMP administratively prohibited (or RST), never a connect. */
@@ -27,16 +34,19 @@ export interface Target {
 const refused = (address: string, what: string): Target => ({ address, class: "refused", what });
 
 const { own, dock, notAdvertised, silent } = HOSTILE_REMOTE;
-/** Where each failing route of lab.ts leads: its first host. */
-const behind = (route: { v4: string; v6: string }): { v4: string; v6: string } => ({
-  v4: hostIn(route.v4, 1),
-  v6: hostIn(route.v6, 1),
-});
-const noRoute = behind(HOSTILE_REMOTE.noRoute);
-const prohibit = behind(HOSTILE_REMOTE.prohibit);
-const unreachable = behind(HOSTILE_REMOTE.unreachable);
-const blackhole = behind(HOSTILE_REMOTE.blackhole);
-const dropped = behind(HOSTILE_REMOTE.dropped);
+
+/** The first host behind one of lab.ts's routes, in each family: `what6` where IPv6 says less. */
+function behind(
+  route: { v4: string; v6: string },
+  targetClass: TargetClass,
+  what: string,
+  what6 = what,
+): Target[] {
+  return [
+    { address: hostIn(route.v4, 1), class: targetClass, what },
+    { address: hostIn(route.v6, 1), class: targetClass, what: what6 },
+  ];
+}
 
 export const TARGETS: readonly Target[] = [
   refused(notAdvertised.v4, "not advertised"),
@@ -72,23 +82,23 @@ export const TARGETS: readonly Target[] = [
   { address: LAN.server.v4, class: "open", what: "a host in S" },
   { address: LAN.server.v6, class: "open", what: "a host in S" },
   { address: `::ffff:${LAN.server.v4}`, class: "open", what: "a host in S, IPv4-mapped" },
-  { address: noRoute.v4, class: "fails", what: "no route (ENETUNREACH)" },
-  { address: noRoute.v6, class: "fails", what: "no route (ENETUNREACH)" },
-  { address: prohibit.v4, class: "fails", what: "a prohibit route (EACCES)" },
-  { address: prohibit.v6, class: "fails", what: "a prohibit route (EACCES)" },
-  { address: unreachable.v4, class: "fails", what: "an unreachable route (EHOSTUNREACH)" },
-  { address: unreachable.v6, class: "fails", what: "an unreachable route" },
-  { address: blackhole.v4, class: "fails", what: "a blackhole route (EINVAL)" },
-  { address: blackhole.v6, class: "fails", what: "a blackhole route" },
+  ...behind(HOSTILE_REMOTE.noRoute, "fails", "no route (ENETUNREACH)"),
+  ...behind(HOSTILE_REMOTE.prohibit, "fails", "a prohibit route (EACCES)"),
+  ...behind(
+    HOSTILE_REMOTE.unreachable,
+    "fails",
+    "an unreachable route (EHOSTUNREACH)",
+    "an unreachable route",
+  ),
+  ...behind(HOSTILE_REMOTE.blackhole, "fails", "a blackhole route (EINVAL)", "a blackhole route"),
   { address: silent.v4, class: "silent-host", what: "no host answers ARP" },
   { address: silent.v6, class: "silent-host", what: "no host answers ND" },
-  { address: dropped.v4, class: "silent-host", what: "a route into a drop (the connect times out)" },
-  { address: dropped.v6, class: "silent-host", what: "a route into a drop (the connect times out)" },
+  ...behind(HOSTILE_REMOTE.dropped, "silent-host", "a route into a drop (the connect times out)"),
 ];
 
 /** TCP ports something listens on in S (e2e/nat/servers.ts). */
-export const OPEN_TCP_PORTS: readonly number[] = [7, 80];
-export const UDP_ECHO_PORT = 7;
+export const OPEN_TCP_PORTS: readonly number[] = [SERVICE_PORTS.echo, SERVICE_PORTS.http];
+export const UDP_ECHO_PORT = SERVICE_PORTS.echo;
 export const HOSTILE_PORTS: readonly number[] = [0, 1, 53, 65535, 81, 9, 7, 80, 443, 5201];
 
 /**
