@@ -13,7 +13,7 @@ import { CLI, connectInHome } from "./cli/command.js";
 import { NetnsLab, type ManagedProcess } from "./netns/index.js";
 import { sshdSkipReason } from "./sshd/preconditions.js";
 import { TestSshd } from "./sshd/server.js";
-import { SSH_LINK } from "./netns/address-plan.js";
+import { ADVERTISED, LINK_SUBNET, SSH_LINK } from "./netns/address-plan.js";
 
 const OSC52 = "\\033]52;c;cm0gLXJmIH4=\\007";
 
@@ -77,9 +77,9 @@ describe("remote text reaches the CLI's output sanitised", { skip, timeout: 180_
         "--remote-node",
         remoteNode,
         "--link-subnet",
-        "198.18.0.0/30",
+        LINK_SUBNET.network.v4,
         "--route",
-        "198.19.0.0/16",
+        ADVERTISED.v4,
         "--verbose",
       ]),
     );

@@ -18,7 +18,7 @@ import { SUDO_PASSWORD, type TestSshd } from "./sshd/server.js";
 import { remoteState, startSshdWithPrivateNetwork } from "./sshd/private-lab.js";
 import { chromiumMissing, launchChromiumIn } from "./ui/browser.js";
 import { pickTarget, untilSessionPhase } from "./ui/window.js";
-import { CLI, cliInHome, uiUrl } from "./cli/command.js";
+import { CLI, cliInHome, LINK_SUBNET_OPTIONS, uiUrl } from "./cli/command.js";
 import { SSH_LINK } from "./netns/address-plan.js";
 
 /** The contract: Disconnect, click to the remote restored, within this. */
@@ -41,17 +41,7 @@ async function startUi(
 ): Promise<{ ui: ManagedProcess; url: string; log(): string }> {
   const ui = local.spawn(
     "env",
-    cliInHome(home, [
-      "ui",
-      "--port",
-      "0",
-      "--data-dir",
-      join(home, "data"),
-      "--link-subnet",
-      "198.18.0.0/30",
-      "--link-subnet6",
-      "2001:db8:1::/64",
-    ]),
+    cliInHome(home, ["ui", "--port", "0", "--data-dir", join(home, "data"), ...LINK_SUBNET_OPTIONS]),
   );
   return { ui, ...(await uiUrl(ui)) };
 }
