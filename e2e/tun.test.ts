@@ -7,7 +7,6 @@
 // with packets built by the packet views (echo replies, TCP RST, UDP echo, a DNS answer) and
 // checks that the tools in the namespace received them. Finally close() must let the child exit.
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
 import {
   buildIcmpEchoPacket,
   buildTcpPacket,
@@ -24,9 +23,8 @@ import {
 } from "../src/helper/packet/index.js";
 import { describeResult, TunHarness, type NetworkNamespace } from "./netns/index.js";
 import { testInAddonLab } from "./netns/addon-lab.js";
-
-const ROOT = fileURLToPath(new URL("../", import.meta.url));
-const UDP_PEER = fileURLToPath(new URL("./netns/udp-peer.ts", import.meta.url));
+import { callChild } from "./netns/child-rpc.js";
+import type { UdpPeerCommands } from "./netns/udp-peer.js";
 
 // Only 198.18.0.0/15 and 2001:db8::/32, as everywhere in the tests.
 const TUN_CONFIG = {
@@ -223,10 +221,14 @@ async function tcpConnect(ns: NetworkNamespace, target: string): Promise<void> {
 }
 
 async function udpExchange(ns: NetworkNamespace, target: string, message: string): Promise<void> {
-  const args = ["--import", "tsx", UDP_PEER, target, String(UDP_ECHO_PORT), message, "5000"];
-  const result = await ns.run(process.execPath, args, { timeoutMs: 15_000, cwd: ROOT });
-  assert.equal(result.code, 0, describeResult("udp-peer", args, result));
-  const received = JSON.parse(result.stdout) as { from: string; port: number; payload: string };
+  const args = { host: target, port: UDP_ECHO_PORT, message, timeoutMs: 5_000 };
+  const received = await callChild<UdpPeerCommands, "exchange">(
+    ns,
+    "e2e/netns/udp-peer.ts",
+    "exchange",
+    args,
+    15_000,
+  );
   assert.deepEqual(received, { from: target, port: UDP_ECHO_PORT, payload: `echo: ${message}` });
 }
 
