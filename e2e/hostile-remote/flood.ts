@@ -14,8 +14,35 @@ const TCP_POOL = 6;
 const UDP_POOL = 7;
 const ANSWER_MS = 20_000;
 
-function source(pool: number, index: number): { src: Buffer; port: number } {
-  return { src: Buffer.from([198, 18, pool, 1 + Math.floor(index / 60_000)]), port: 1024 + (index % 60_000) };
+interface FloodEnds {
+  src: Buffer;
+  dst: Buffer;
+  srcPort: number;
+  dstPort: number;
+}
+
+/** The n-th flow of a flood from `pool`'s sources to S's echo port. */
+function floodEnds(pool: number, n: number): FloodEnds {
+  return {
+    src: Buffer.from([198, 18, pool, 1 + Math.floor(n / 60_000)]),
+    dst: S4,
+    srcPort: 1024 + (n % 60_000),
+    dstPort: UDP_ECHO_PORT,
+  };
+}
+
+/** What every flood probe shares: its key, deadline and label. */
+function floodProbe(
+  protocol: "tcp" | "udp",
+  what: string,
+  n: number,
+  ends: FloodEnds,
+): Pick<Probe, "key" | "deadlineMs" | "label"> {
+  return {
+    key: probeKey(protocol, ends.src, ends.dst, ends.srcPort, ends.dstPort),
+    deadlineMs: ANSWER_MS,
+    label: `${what} ${n} of the flood to S port ${ends.dstPort}`,
+  };
 }
 
 /** Whether an answer went to one of the floods' sources (they are not reset one by one). */
@@ -30,60 +57,31 @@ export function isFloodAddress(address: Uint8Array): boolean {
 
 /** The n-th SYN of the TCP flood; its sequence number is n, so the flood can be reset later. */
 export function tcpFloodProbe(n: number): Probe {
-  const { src, port } = source(TCP_POOL, n);
+  const ends = floodEnds(TCP_POOL, n);
   return {
-    packet: buildTcpPacket({
-      src,
-      dst: S4,
-      srcPort: port,
-      dstPort: UDP_ECHO_PORT,
-      seq: n,
-      ack: 0,
-      flags: TcpFlag.SYN,
-      window: 65535,
-    }),
-    key: probeKey("tcp", src, S4, port, UDP_ECHO_PORT),
+    packet: buildTcpPacket({ ...ends, seq: n, ack: 0, flags: TcpFlag.SYN, window: 65535 }),
+    ...floodProbe("tcp", "TCP SYN", n, ends),
     accept: Answer.SYN_ACK | Answer.RST,
     required: true,
     dials: true,
     retransmit: true,
-    deadlineMs: ANSWER_MS,
-    label: `TCP SYN ${n} of the flood to S port ${UDP_ECHO_PORT}`,
   };
 }
 
 /** The RST that ends the n-th flood flow (and is ignored where the SYN was refused). */
 export function tcpFloodReset(n: number): Buffer {
-  const { src, port } = source(TCP_POOL, n);
-  return buildTcpPacket({
-    src,
-    dst: S4,
-    srcPort: port,
-    dstPort: UDP_ECHO_PORT,
-    seq: n + 1,
-    ack: 0,
-    flags: TcpFlag.RST,
-    window: 0,
-  });
+  return buildTcpPacket({ ...floodEnds(TCP_POOL, n), seq: n + 1, ack: 0, flags: TcpFlag.RST, window: 0 });
 }
 
 /** The n-th datagram of the UDP flood: S echoes it while the exit has room for its flow. */
 export function udpFloodProbe(n: number): Probe {
-  const { src, port } = source(UDP_POOL, n);
+  const ends = floodEnds(UDP_POOL, n);
   return {
-    packet: buildUdpPacket({
-      src,
-      dst: S4,
-      srcPort: port,
-      dstPort: UDP_ECHO_PORT,
-      payload: Buffer.from(`flood ${n}`),
-    }),
-    key: probeKey("udp", src, S4, port, UDP_ECHO_PORT),
+    packet: buildUdpPacket({ ...ends, payload: Buffer.from(`flood ${n}`) }),
+    ...floodProbe("udp", "UDP datagram", n, ends),
     accept: Answer.UDP,
     required: false,
     dials: false,
     retransmit: false,
-    deadlineMs: ANSWER_MS,
-    label: `UDP datagram ${n} of the flood to S port ${UDP_ECHO_PORT}`,
   };
 }
