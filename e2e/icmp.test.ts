@@ -23,7 +23,14 @@ import {
   Icmpv6UnreachableCode,
   parseIp,
 } from "../src/helper/packet/index.js";
-import type { ChildReport, ChildRequest, EchoRequestSpec, ProbeResult } from "./icmp/protocol.js";
+import type {
+  ChildReport,
+  ChildRequest,
+  EchoRequestSpec,
+  IcmpChildCommands,
+  ProbeResult,
+} from "./icmp/protocol.js";
+import { ChildRpc } from "./netns/child-rpc.js";
 import { describeResult, type NetworkNamespace } from "./netns/index.js";
 import { bundleForAnyUser, type AnyUserScript } from "./netns/any-user-script.js";
 import { testInAddonLab } from "./netns/addon-lab.js";
@@ -77,15 +84,15 @@ async function runChild(
   request: ChildRequest,
   asNobody = false,
 ): Promise<ChildReport> {
-  const node = [process.execPath, child.file, JSON.stringify(request)];
+  const node = [process.execPath, child.file];
   const [file, ...args] = asNobody
     ? ["setpriv", `--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", ...node]
     : node;
-  const result = await ns.run(file!, args, { timeoutMs: 30_000, cwd: child.dir });
+  const rpc = new ChildRpc<IcmpChildCommands>(ns.spawn(file!, args, { cwd: child.dir }), "the icmp child");
+  const report = await rpc.request("run", request, 30_000);
   // The child returns without process.exit(): exiting at all proves close() freed the event loop.
-  assert.equal(result.code, 0, describeResult("icmp child", [], result));
-  const report = JSON.parse(result.stdout.trim().split("\n").pop() ?? "") as ChildReport;
-  assert.equal(report.error, undefined, `${report.error}\n${result.stderr}`);
+  assert.deepEqual(await rpc.waitForExit(10_000), { code: 0, signal: null }, rpc.stderr);
+  assert.equal(report.error, undefined, `${report.error}\n${rpc.stderr}`);
   return report;
 }
 

@@ -1,8 +1,9 @@
 // Runs an ICMP forwarder inside a test namespace on behalf of e2e/icmp.test.ts:
-//   ip netns exec NS node script.mjs '<ChildRequest JSON>'  (bundled first: e2e/netns/any-user-script.ts)
-// It feeds the forwarder echo requests as the NAT engine would, waits for what the forwarder writes
-// back towards the remote, prints one ChildReport line, closes the forwarder and then simply
-// returns: the process exits only if close() really released the event loop (the test checks).
+//   ip netns exec NS node script.mjs  (bundled first: e2e/netns/any-user-script.ts)
+// Asked "run" (protocol.ts, over e2e/netns/child-rpc.ts), it feeds the forwarder echo requests as
+// the NAT engine would, waits for what the forwarder writes back towards the remote, closes the
+// forwarder, stops reading stdin and answers its ChildReport; then it simply returns: the process
+// exits only if close() really released the event loop (the test checks).
 import { parseAddress, parseIp, IcmpView, buildIcmpEchoPacket } from "../../src/helper/packet/index.js";
 import type { IcmpForwarder } from "../../src/helper/nat/icmp-forwarder.js";
 import {
@@ -12,13 +13,13 @@ import {
   PingCommandForwarder,
 } from "../../src/helper/nat/icmp/index.js";
 import { testContext } from "../../src/helper/nat/icmp/testing.js";
-import type { ChildReport, ChildRequest, ProbeResult } from "./protocol.js";
+import { serve, type Serving } from "../netns/child-rpc.js";
+import type { ChildReport, ChildRequest, IcmpChildCommands, ProbeResult } from "./protocol.js";
 
-const request = JSON.parse(process.argv[2] ?? "{}") as ChildRequest;
 const logs: string[] = [];
 const log = (message: string): void => void logs.push(message);
 
-function probe(family: 4 | 6): ProbeResult {
+function probe(request: ChildRequest, family: 4 | 6): ProbeResult {
   try {
     const socket = openEchoSocket(
       family,
@@ -34,7 +35,7 @@ function probe(family: 4 | 6): ProbeResult {
   }
 }
 
-function makeForwarder(context: ReturnType<typeof testContext>): IcmpForwarder {
+function makeForwarder(request: ChildRequest, context: ReturnType<typeof testContext>): IcmpForwarder {
   if (request.forwarder === "create") {
     return createIcmpForwarder(context, { log, pingCommand: { waitMs: 2_000 } });
   }
@@ -44,10 +45,10 @@ function makeForwarder(context: ReturnType<typeof testContext>): IcmpForwarder {
   });
 }
 
-async function main(): Promise<void> {
-  const probes = { 4: probe(4), 6: probe(6) };
+async function run(request: ChildRequest): Promise<ChildReport> {
+  const probes = { 4: probe(request, 4), 6: probe(request, 6) };
   const context = testContext(request.prefixes);
-  const forwarder = makeForwarder(context);
+  const forwarder = makeForwarder(request, context);
   const report: ChildReport = {
     forwarder:
       forwarder instanceof LinuxIcmpForwarder
@@ -92,7 +93,8 @@ async function main(): Promise<void> {
   }
   report.packets = context.output.packets.map((packet) => packet.toString("base64"));
   report.counters = { ...context.counters };
-  process.stdout.write(`${JSON.stringify(report)}\n`);
+  serving.close();
+  return report;
 }
 
-void main();
+const serving: Serving = serve<IcmpChildCommands>({ run });

@@ -1,5 +1,5 @@
-// What e2e/icmp.test.ts asks of e2e/icmp/child.ts (one JSON argument) and what it prints back
-// (one JSON line on stdout).
+// What e2e/icmp.test.ts asks of e2e/icmp/child.ts ("run", over e2e/netns/child-rpc.ts) and what
+// it answers.
 
 export interface EchoRequestSpec {
   src: string;
@@ -35,3 +35,8 @@ export interface ChildReport {
   logs: string[];
   error?: string;
 }
+
+export type IcmpChildCommands = {
+  /** Runs the requests, closes the forwarder and stops reading: the child should then exit. */
+  run: { args: ChildRequest; result: ChildReport };
+};
