@@ -7,19 +7,17 @@
  *   R 198.18.1.1 (sshd, the agent) — L 198.18.1.2 (the CLI) — S 198.19.1.10 (HTTP, DNS)
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test, type TestContext } from "node:test";
 import { CLI, connectInHome, LINK_SUBNET_OPTIONS } from "./cli/command.js";
 import { ZONE } from "./dns/zone.js";
-import { deterministicBytes, sha256 } from "./nat/content.js";
-import { NetnsLab, type ManagedProcess, type NetworkNamespace } from "./netns/index.js";
+import { deterministicBytes, downloadSha256, sha256 } from "./nat/content.js";
+import type { ManagedProcess } from "./netns/index.js";
 import { readJsonLines } from "./netns/json-lines.js";
 import { netnsSkipReason } from "./netns/preconditions.js";
 import { sshdSkipReason } from "./sshd/preconditions.js";
 import { sshdForSuite } from "./sshd/private-lab.js";
-import { TestSshd } from "./sshd/server.js";
 import { CORP_NET, SSH_LINK } from "./netns/address-plan.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -43,28 +41,27 @@ interface Event {
 }
 
 describe("backhaul connect to a remote without Node.js 18+", { skip, timeout: 600_000 }, () => {
-  const lab = new NetnsLab();
-  const home = mkdtempSync(join(tmpdir(), "backhaul-runtime-home-"));
-  let sshd: TestSshd;
-  let remote: NetworkNamespace;
-  let local: NetworkNamespace;
+  const suite = sshdForSuite("backhaul-runtime-home-", async () => {
+    pristine = await snapshot();
+  });
+  const { home } = suite;
   let pristine: string;
 
   const snapshot = async (): Promise<string> => {
-    const ip = async (args: string[]) => (await remote.runChecked("ip", args)).stdout;
+    const ip = async (args: string[]) => (await suite.remote.runChecked("ip", args)).stdout;
     return JSON.stringify({
       links: (await ip(["-o", "link", "show"])).replace(/\s+link\/\S+.*$/gm, ""),
       routes4: await ip(["-4", "route", "show", "table", "all"]),
-      resolvConf: readFileSync(join("/etc/netns", remote.name, "resolv.conf"), "utf8"),
+      resolvConf: readFileSync(join("/etc/netns", suite.remote.name, "resolv.conf"), "utf8"),
     });
   };
 
   /** Connects as bhdev, waits for connected, checks the path, disconnects; returns the log lines and ms to connected. */
   const connectOnce = async (t: TestContext, label: string): Promise<{ logs: string[]; ms: number }> => {
     const started = Date.now();
-    const child: ManagedProcess = local.spawn(
+    const child: ManagedProcess = suite.local.spawn(
       "env",
-      connectInHome(home, `ssh://bhdev@${SSH_LINK.remote.v4}`, sshd.keys.plain, [
+      connectInHome(home, `ssh://bhdev@${SSH_LINK.remote.v4}`, suite.sshd.keys.plain, [
         "--accept-new-host-key",
         ...LINK_SUBNET_OPTIONS,
         "--route",
@@ -92,20 +89,13 @@ describe("backhaul connect to a remote without Node.js 18+", { skip, timeout: 60
       }
       const ms = Date.now() - started;
       t.diagnostic(`${label}: connected ${ms} ms after the CLI started`);
-      const curl = await remote.runChecked(
-        "bash",
-        [
-          "-o",
-          "pipefail",
-          "-c",
-          `curl -sS --fail -m 60 'http://${CORP_NET.host.v4}/bytes/${MB}' | sha256sum`,
-        ],
-        { timeoutMs: 70_000 },
-      );
-      assert.equal(curl.stdout.split(" ")[0], sha256(deterministicBytes(MB)), `${label}: curl`);
-      const dig = await remote.runChecked("dig", ["+short", `host.${ZONE}`, "A"], { timeoutMs: 10_000 });
+      const downloaded = await downloadSha256(suite.remote, CORP_NET.host.v4, MB, 60);
+      assert.equal(downloaded, sha256(deterministicBytes(MB)), `${label}: curl`);
+      const dig = await suite.remote.runChecked("dig", ["+short", `host.${ZONE}`, "A"], {
+        timeoutMs: 10_000,
+      });
       assert.equal(dig.stdout.trim(), CORP_NET.host.v4, `${label}: dig`);
-      const ping = await remote.run("ping", ["-c", "2", "-i", "0.2", "-W", "2", CORP_NET.host.v4], {
+      const ping = await suite.remote.run("ping", ["-c", "2", "-i", "0.2", "-W", "2", CORP_NET.host.v4], {
         timeoutMs: 10_000,
       });
       assert.match(ping.stdout, / 2 received/, `${label}: ping`);
@@ -118,16 +108,12 @@ describe("backhaul connect to a remote without Node.js 18+", { skip, timeout: 60
     }
   };
 
-  sshdForSuite(lab, home, async (started) => {
-    sshd = started;
-    remote = sshd.remote;
-    local = sshd.local;
-    pristine = await snapshot();
-  });
-
   test("no node on the remote: the first connect uploads Node.js, the second reuses it", async (t) => {
-    await sshd.restartWithNode("hidden");
-    const seen = await sshd.sshWithOpenSsh(sshd.users.dev, "sh -c 'command -v node || echo none'");
+    await suite.sshd.restartWithNode("hidden");
+    const seen = await suite.sshd.sshWithOpenSsh(
+      suite.sshd.users.dev,
+      "sh -c 'command -v node || echo none'",
+    );
     assert.equal(seen.stdout.trim(), "none", "the harness hides node from SSH sessions");
 
     const first = await connectOnce(t, "first contact, Node.js uploaded");
@@ -152,8 +138,8 @@ describe("backhaul connect to a remote without Node.js 18+", { skip, timeout: 60
   });
 
   test("a Node.js 16 on the remote's PATH: ours runs instead, from the cache", async (t) => {
-    await sshd.restartWithNode("v16");
-    const seen = await sshd.sshWithOpenSsh(sshd.users.dev, "node --version");
+    await suite.sshd.restartWithNode("v16");
+    const seen = await suite.sshd.sshWithOpenSsh(suite.sshd.users.dev, "node --version");
     assert.equal(seen.stdout.trim(), "v16.0.0");
     const run = await connectOnce(t, "Node.js 16 remote, ours cached");
     assert.ok(
@@ -162,7 +148,7 @@ describe("backhaul connect to a remote without Node.js 18+", { skip, timeout: 60
   });
 
   test("a remote with its own Node.js 18+ uses it (timing for comparison)", async (t) => {
-    await sshd.restartWithNode("own");
+    await suite.sshd.restartWithNode("own");
     await connectOnce(t, "own Node.js, first");
     const run = await connectOnce(t, "own Node.js, repeat");
     assert.ok(!run.logs.some((line) => /Node\.js 20\.\d+\.\d+ for x64/.test(line)), run.logs.join("\n"));

@@ -7,19 +7,17 @@
  */
 import assert from "node:assert/strict";
 import type { SpawnOptions } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { CLI, connectInHome, LINK_SUBNET_OPTIONS } from "./cli/command.js";
 import { assertHttpExchangeCaptured } from "./capture/tcp-exchange.js";
 import { ZONE } from "./dns/zone.js";
-import { deterministicBytes, sha256 } from "./nat/content.js";
-import { NetnsLab, type ManagedProcess, type NetworkNamespace } from "./netns/index.js";
+import { deterministicBytes, downloadSha256, sha256 } from "./nat/content.js";
+import type { ManagedProcess } from "./netns/index.js";
 import { readJsonLines } from "./netns/json-lines.js";
 import { findOnPath, netnsSkipReason, skipSaying } from "./netns/preconditions.js";
 import { sshdSkipReason } from "./sshd/preconditions.js";
-import { TestSshd } from "./sshd/server.js";
 import { remoteState, sshdForSuite } from "./sshd/private-lab.js";
 import { CORP_NET, SSH_LINK } from "./netns/address-plan.js";
 
@@ -148,24 +146,23 @@ async function stillRunning(processes: readonly ProcessInfo[]): Promise<ProcessI
 }
 
 describe("backhaul connect over OpenSSH", { skip, timeout: 600_000 }, () => {
-  const lab = new NetnsLab();
-  const home = mkdtempSync(join(tmpdir(), "backhaul-cli-home-"));
+  const suite = sshdForSuite("backhaul-cli-home-", async () => {
+    before_ = await snapshot();
+  });
+  const { home } = suite;
   const knownHosts = join(home, "known_hosts");
-  let sshd: TestSshd;
-  let remote: NetworkNamespace;
-  let local: NetworkNamespace;
   let before_: string;
 
-  const snapshot = (): Promise<string> => remoteState(remote);
+  const snapshot = (): Promise<string> => remoteState(suite.remote);
 
   /** `backhaul connect` in L against R, with the suite's link subnets and routes. */
   const spawnConnect = (
     extra: string[],
     target = `ssh://bhdev@${SSH_LINK.remote.v4}`,
-    identity = sshd.keys.plain,
+    identity = suite.sshd.keys.plain,
     options: SpawnOptions = {},
   ): ManagedProcess =>
-    local.spawn(
+    suite.local.spawn(
       "env",
       connectInHome(home, target, identity, [
         ...LINK_SUBNET_OPTIONS,
@@ -181,7 +178,7 @@ describe("backhaul connect over OpenSSH", { skip, timeout: 600_000 }, () => {
   const connect = (
     extra: string[] = [],
     target = `ssh://bhdev@${SSH_LINK.remote.v4}`,
-    identity = sshd.keys.plain,
+    identity = suite.sshd.keys.plain,
   ): Cli => new Cli(spawnConnect(["--json", ...extra], target, identity));
 
   /** `backhaul connect --json` with `extra`, `body` once it is connected; stopped after, whatever happens. */
@@ -208,24 +205,8 @@ describe("backhaul connect over OpenSSH", { skip, timeout: 600_000 }, () => {
     assert.equal(await snapshot(), before_, `R is exactly as before; events:\n${cli.describe()}`);
   };
 
-  const download = async (host: string, bytes: number): Promise<string> => {
-    const url = host.includes(":") ? `http://[${host}]/bytes/${bytes}` : `http://${host}/bytes/${bytes}`;
-    const result = await remote.runChecked(
-      "bash",
-      ["-o", "pipefail", "-c", `curl -sS --fail -m 120 '${url}' | sha256sum`],
-      {
-        timeoutMs: 130_000,
-      },
-    );
-    return result.stdout.split(" ")[0] ?? "";
-  };
-
-  sshdForSuite(lab, home, async (started) => {
-    sshd = started;
-    remote = sshd.remote;
-    local = sshd.local;
-    before_ = await snapshot();
-  });
+  const download = (host: string, bytes: number): Promise<string> =>
+    downloadSha256(suite.remote, host, bytes);
 
   test("connects, and the remote reaches S by name: HTTP, DNS, ping, iperf3, IPv4 and IPv6", async () => {
     await whileConnected(["--accept-new-host-key"], 90_000, async (cli) => {
@@ -241,15 +222,17 @@ describe("backhaul connect over OpenSSH", { skip, timeout: 600_000 }, () => {
       );
 
       assert.equal(await download(`www.${ZONE}`, 100 * MB), sha256(deterministicBytes(100 * MB)));
-      const dig = await remote.runChecked("dig", ["+short", `host.${ZONE}`, "A"], { timeoutMs: 10_000 });
+      const dig = await suite.remote.runChecked("dig", ["+short", `host.${ZONE}`, "A"], {
+        timeoutMs: 10_000,
+      });
       assert.equal(dig.stdout.trim(), CORP_NET.host.v4);
       for (const host of [CORP_NET.host.v4, CORP_NET.host.v6]) {
-        const ping = await remote.run("ping", ["-c", "2", "-i", "0.2", "-W", "2", host], {
+        const ping = await suite.remote.run("ping", ["-c", "2", "-i", "0.2", "-W", "2", host], {
           timeoutMs: 10_000,
         });
         assert.match(ping.stdout, / 2 received/, host);
         for (const direction of [[], ["-R"]]) {
-          const iperf = await remote.runChecked("iperf3", ["-c", host, "-t", "2", "-J", ...direction], {
+          const iperf = await suite.remote.runChecked("iperf3", ["-c", host, "-t", "2", "-J", ...direction], {
             timeoutMs: 30_000,
           });
           const bps = (JSON.parse(iperf.stdout) as { end: { sum_received: { bits_per_second: number } } }).end
@@ -268,7 +251,7 @@ describe("backhaul connect over OpenSSH", { skip, timeout: 600_000 }, () => {
       );
 
       // The link goes down for 20 seconds in the middle of a transfer.
-      const slow = remote.run(
+      const slow = suite.remote.run(
         "curl",
         [
           "-sS",
@@ -284,11 +267,11 @@ describe("backhaul connect over OpenSSH", { skip, timeout: 600_000 }, () => {
       );
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       const mark = cli.events.length;
-      await local.ip(["link", "set", "veth-sshr", "down"]);
+      await suite.local.ip(["link", "set", "veth-sshr", "down"]);
       const downAt = Date.now();
       await cli.until("reconnecting", 30_000, mark);
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, 20_000 - (Date.now() - downAt))));
-      await local.ip(["link", "set", "veth-sshr", "up"]);
+      await suite.local.ip(["link", "set", "veth-sshr", "up"]);
       await cli.until("connected", 90_000, mark);
       await slow; // ended one way or the other: flows that die with the link are reset
       assert.equal(
@@ -302,7 +285,7 @@ describe("backhaul connect over OpenSSH", { skip, timeout: 600_000 }, () => {
 
   test("an agent killed with SIGKILL is cleaned up by the next connect", async () => {
     await whileConnected([], 60_000, async (cli) => {
-      const pids = (await remote.runChecked("ip", ["netns", "pids", remote.name])).stdout
+      const pids = (await suite.remote.runChecked("ip", ["netns", "pids", suite.remote.name])).stdout
         .split(/\s+/)
         .filter(Boolean);
       const agent = pids.find((pid) => {
@@ -474,8 +457,8 @@ describe("backhaul connect over OpenSSH", { skip, timeout: 600_000 }, () => {
 
   test("an unreachable host and a wrong key each fail within 15 seconds, saying what to do", async () => {
     for (const [target, identity, pattern] of [
-      [`ssh://bhdev@${SSH_LINK.blackhole}`, sshd.keys.plain, /cannot reach .* port 22/],
-      [`ssh://bhdev@${SSH_LINK.remote.v4}`, sshd.keys.stranger, /ssh-add|-i /],
+      [`ssh://bhdev@${SSH_LINK.blackhole}`, suite.sshd.keys.plain, /cannot reach .* port 22/],
+      [`ssh://bhdev@${SSH_LINK.remote.v4}`, suite.sshd.keys.stranger, /ssh-add|-i /],
     ] as const) {
       const started = Date.now();
       const cli = connect([], target, identity);
@@ -489,7 +472,7 @@ describe("backhaul connect over OpenSSH", { skip, timeout: 600_000 }, () => {
   });
 
   test("a changed host key is refused, loudly", async () => {
-    await sshd.restartWithNewHostKeys();
+    await suite.sshd.restartWithNewHostKeys();
     const cli = connect(["--accept-new-host-key"]);
     const exit = await cli.process.waitForExit(20_000);
     assert.equal(exit.code, 1);

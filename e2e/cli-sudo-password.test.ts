@@ -8,18 +8,17 @@
  *   R 198.18.1.1 (sshd, the agent) — L 198.18.1.2 (the CLI) — S 198.19.1.10 (HTTP)
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { CLI, connectInHome, LINK_SUBNET_OPTIONS } from "./cli/command.js";
-import { deterministicBytes, sha256 } from "./nat/content.js";
-import { findOnPath, NetnsLab, type ManagedProcess, type NetworkNamespace } from "./netns/index.js";
+import { deterministicBytes, downloadSha256, sha256 } from "./nat/content.js";
+import { findOnPath, type ManagedProcess } from "./netns/index.js";
 import { readJsonLines } from "./netns/json-lines.js";
 import { netnsSkipReason } from "./netns/preconditions.js";
 import { sshdSkipReason } from "./sshd/preconditions.js";
 import { sshdForSuite } from "./sshd/private-lab.js";
-import { SUDO_PASSWORD, TestSshd } from "./sshd/server.js";
+import { SUDO_PASSWORD } from "./sshd/server.js";
 import { CORP_NET, SSH_LINK } from "./netns/address-plan.js";
 
 const MB = 1_000_000;
@@ -110,14 +109,11 @@ function filesHolding(dir: string, secret: string): string[] {
 }
 
 describe("backhaul connect when sudo asks for a password", { skip, timeout: 300_000 }, () => {
-  const lab = new NetnsLab();
-  const home = mkdtempSync(join(tmpdir(), "backhaul-sudo-pw-home-"));
-  let sshd: TestSshd;
-  let remote: NetworkNamespace;
-  let local: NetworkNamespace;
+  const suite = sshdForSuite("backhaul-sudo-pw-home-");
+  const { home } = suite;
 
   const connectArgs = (extra: string[]): string[] =>
-    connectInHome(home, `ssh://bhxpw@${SSH_LINK.remote.v4}`, sshd.keys.plain, [
+    connectInHome(home, `ssh://bhxpw@${SSH_LINK.remote.v4}`, suite.sshd.keys.plain, [
       "--accept-new-host-key",
       ...LINK_SUBNET_OPTIONS,
       "--route",
@@ -127,7 +123,7 @@ describe("backhaul connect when sudo asks for a password", { skip, timeout: 300_
 
   /** `backhaul connect --json --sudo-password-stdin`, with `password` on its stdin. */
   const connectWithStdin = (password: string): { process: ManagedProcess; events: Event[] } => {
-    const child = local.spawn("env", connectArgs(["--json", "--sudo-password-stdin"]));
+    const child = suite.local.spawn("env", connectArgs(["--json", "--sudo-password-stdin"]));
     const events: Event[] = [];
     readJsonLines(
       child.child.stdout,
@@ -146,23 +142,12 @@ describe("backhaul connect when sudo asks for a password", { skip, timeout: 300_
     }
   };
 
-  const download = async (bytes: number): Promise<string> => {
-    const result = await remote.runChecked(
-      "bash",
-      [
-        "-o",
-        "pipefail",
-        "-c",
-        `curl -sS --fail -m 60 'http://${CORP_NET.host.v4}/bytes/${bytes}' | sha256sum`,
-      ],
-      { timeoutMs: 70_000 },
-    );
-    return result.stdout.split(" ")[0] ?? "";
-  };
+  const download = (bytes: number): Promise<string> =>
+    downloadSha256(suite.remote, CORP_NET.host.v4, bytes, 60);
 
   /** PIDs in R of the agent (node running backhaul-agent.cjs). */
   const agentPids = async (): Promise<number[]> =>
-    (await sshd.sessionPids()).filter((pid) => {
+    (await suite.sshd.sessionPids()).filter((pid) => {
       try {
         const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
         return /node$/.test(argv[0] ?? "") && argv.some((arg) => arg.endsWith("backhaul-agent.cjs"));
@@ -171,19 +156,13 @@ describe("backhaul connect when sudo asks for a password", { skip, timeout: 300_
       }
     });
 
-  sshdForSuite(lab, home, (started) => {
-    sshd = started;
-    remote = sshd.remote;
-    local = sshd.local;
-  });
-
   test("the harness: bhxpw's sudo wants the password, and sudo -S takes only its line from stdin", async () => {
-    const refused = await sshd.sshWithOpenSsh(sshd.users.passwordSudo, "sudo -n id -u");
+    const refused = await suite.sshd.sshWithOpenSsh(suite.sshd.users.passwordSudo, "sudo -n id -u");
     assert.match(refused.stderr, /password is required/);
     // The agent's link follows the password on the same stdin: sudo must not read past its line.
     // (Here only, the password is on a command line: this checks sudo, not Backhaul.)
-    const accepted = await sshd.sshWithOpenSsh(
-      sshd.users.passwordSudo,
+    const accepted = await suite.sshd.sshWithOpenSsh(
+      suite.sshd.users.passwordSudo,
       `printf '%s\\nlink bytes\\n' '${SUDO_PASSWORD}' | sudo -S -p '' sh -c 'id -u; cat'`,
     );
     assert.equal(accepted.code, 0, accepted.stderr);
@@ -216,7 +195,7 @@ describe("backhaul connect when sudo asks for a password", { skip, timeout: 300_
       assert.ok(!output.includes(SUDO_PASSWORD), "the output does not hold it");
       for (const noise of SUDO_NOISE) assert.doesNotMatch(output, noise);
       assert.deepEqual(filesHolding(home, SUDO_PASSWORD), [], "no file of the CLI's holds it");
-      assert.deepEqual(filesHolding(sshd.dir, SUDO_PASSWORD), [], "no file on the remote holds it");
+      assert.deepEqual(filesHolding(suite.sshd.dir, SUDO_PASSWORD), [], "no file on the remote holds it");
     } finally {
       await cli.process.stop(15_000);
     }
@@ -242,7 +221,7 @@ describe("backhaul connect when sudo asks for a password", { skip, timeout: 300_
   });
 
   test("no terminal and no --sudo-password-stdin: one sentence saying what to pass", async () => {
-    const child = local.spawn("env", connectArgs(["--json"]));
+    const child = suite.local.spawn("env", connectArgs(["--json"]));
     const events: Event[] = [];
     readJsonLines(child.child.stdout, (value) => events.push(value as unknown as Event));
     const exit = await child.waitForExit(FAIL_WITHIN_MS);
@@ -257,7 +236,7 @@ describe("backhaul connect when sudo asks for a password", { skip, timeout: 300_
   });
 
   test("typed at the prompt on a real terminal: connected", async () => {
-    const driver = local.spawn("python3", ["-c", PTY_DRIVER, "env", ...connectArgs([])]);
+    const driver = suite.local.spawn("python3", ["-c", PTY_DRIVER, "env", ...connectArgs([])]);
     let output = "";
     driver.child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
     const describe = (): string => output;
@@ -276,7 +255,8 @@ describe("backhaul connect when sudo asks for a password", { skip, timeout: 300_
       assert.equal((await driver.waitForExit(DISCONNECT_MS + 2_000)).code, 0, output);
       assert.ok(!output.includes(SUDO_PASSWORD), "not echoed, not logged");
       for (const noise of SUDO_NOISE) assert.doesNotMatch(output, noise);
-      assert.match(output, /\bdisconnected: the remote is restored\b/);
+      // The line follows the flow count's status line, which it clears (CR, ESC [2K) when one was drawn.
+      assert.match(output.replaceAll("\r\x1b[2K", "\n"), /^disconnected: the remote is restored\b/m);
     } finally {
       await driver.stop(15_000);
     }

@@ -1,11 +1,12 @@
 // The lab the SSH suites of the CLI and the window share: the OpenSSH server in R (server.ts), L's
 // resolver at S's DNS server, and S, the private network only L reaches.
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before } from "node:test";
 import { attachPrivateNetwork } from "../fullpath/private-network.js";
 import { LAN } from "../netns/address-plan.js";
-import type { NetnsLab, NetworkNamespace } from "../netns/index.js";
+import { NetnsLab, type NetworkNamespace } from "../netns/index.js";
 import { TestSshd } from "./server.js";
 
 /** Starts sshd in R with duplicate address detection off (the link's IPv6 is usable at once). */
@@ -26,25 +27,49 @@ export async function startSshdWithPrivateNetwork(lab: NetnsLab, home: string): 
   }
 }
 
+/** R's sshd with the private network, as a describe()'s tests use it. */
+export interface SshdSuite {
+  /** The CLI's home directory in L (a temp directory). */
+  readonly home: string;
+  /** These three exist once the suite's before() has run: inside its tests. */
+  readonly sshd: TestSshd;
+  readonly remote: NetworkNamespace;
+  readonly local: NetworkNamespace;
+}
+
 /**
- * In a describe(): R's sshd with the private network before the suite's tests (`ready` runs once it
- * is up) and, with the lab and `home`, removed after them.
+ * In a describe(): R's sshd with the private network and a home in `homePrefix`, started before
+ * the suite's tests (`ready` runs once it is up) and removed, with its lab, after them.
  */
-export function sshdForSuite(
-  lab: NetnsLab,
-  home: string,
-  ready: (sshd: TestSshd) => Promise<void> | void,
-): void {
-  let sshd: TestSshd | undefined;
+export function sshdForSuite(homePrefix: string, ready?: () => Promise<void> | void): SshdSuite {
+  const lab = new NetnsLab();
+  const home = mkdtempSync(join(tmpdir(), homePrefix));
+  let started: TestSshd | undefined;
+  const sshd = (): TestSshd => {
+    if (!started) throw new Error("R's sshd starts in the suite's before(): use it inside a test");
+    return started;
+  };
   before(async () => {
-    sshd = await startSshdWithPrivateNetwork(lab, home);
-    await ready(sshd);
+    started = await startSshdWithPrivateNetwork(lab, home);
+    await ready?.();
   });
   after(async () => {
-    await sshd?.cleanup();
+    await started?.cleanup();
     await lab.cleanup();
     rmSync(home, { recursive: true, force: true });
   });
+  return {
+    home,
+    get sshd() {
+      return sshd();
+    },
+    get remote() {
+      return sshd().remote;
+    },
+    get local() {
+      return sshd().local;
+    },
+  };
 }
 
 /** What the agent changes in R: its links, routes (no link-local ones) and resolver file. */
