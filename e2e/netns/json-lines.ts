@@ -2,7 +2,7 @@ import type { Readable } from "node:stream";
 
 /**
  * Calls `onValue` with each line of `stream` parsed as JSON, and `onOther` with lines that are
- * not JSON. The test processes (exit, drivers, the CLI with --json) report this way.
+ * not JSON. The CLI with --json reports this way, and child-rpc.ts reads the e2e children with it.
  */
 export function readJsonLines(
   stream: Readable | null | undefined,
