@@ -5,11 +5,13 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { netnsSkipReason } from "./netns/index.js";
-import { callChild } from "./netns/child-rpc.js";
+import { oneShot } from "./netns/child-rpc.js";
 import type { EchoClientCommands } from "./nat/echo-clients.js";
 import { deterministicBytes, downloadSha256, sha256 } from "./nat/content.js";
 import { buildNatTopology, type NatTopology } from "./nat/topology.js";
 import { LAN } from "./netns/address-plan.js";
+
+const ECHO_CLIENTS = oneShot<EchoClientCommands>("e2e/nat/echo-clients.ts");
 
 const skip = netnsSkipReason({ tun: true, tools: ["ip", "curl", "ping", "iperf3", "nc", "hping3"] });
 const MB = 1_000_000;
@@ -86,13 +88,7 @@ async function iperf(topo: NatTopology, host: string, extra: string[]): Promise<
 const UDP_MAX_LOSS_PERCENT = 20;
 
 async function echoClients(topo: NatTopology, host: string, count: number, bytes: number): Promise<void> {
-  const result = await callChild<EchoClientCommands, "run">(
-    topo.remote,
-    "e2e/nat/echo-clients.ts",
-    "run",
-    { host, port: 7, count, bytes },
-    120_000,
-  );
+  const result = await ECHO_CLIENTS.call(topo.remote, "run", { host, port: 7, count, bytes }, 120_000);
   assert.deepEqual(result, { ok: count, failed: 0, errors: [] });
 }
 

@@ -23,8 +23,10 @@ import {
 } from "../src/helper/packet/index.js";
 import { describeResult, TunHarness, type NetworkNamespace } from "./netns/index.js";
 import { testInAddonLab } from "./netns/addon-lab.js";
-import { callChild } from "./netns/child-rpc.js";
+import { oneShot } from "./netns/child-rpc.js";
 import type { UdpPeerCommands } from "./netns/udp-peer.js";
+
+const UDP_PEER = oneShot<UdpPeerCommands>("e2e/netns/udp-peer.ts");
 
 // Only 198.18.0.0/15 and 2001:db8::/32, as everywhere in the tests.
 const TUN_CONFIG = {
@@ -222,13 +224,7 @@ async function tcpConnect(ns: NetworkNamespace, target: string): Promise<void> {
 
 async function udpExchange(ns: NetworkNamespace, target: string, message: string): Promise<void> {
   const args = { host: target, port: UDP_ECHO_PORT, message, timeoutMs: 5_000 };
-  const received = await callChild<UdpPeerCommands, "exchange">(
-    ns,
-    "e2e/netns/udp-peer.ts",
-    "exchange",
-    args,
-    15_000,
-  );
+  const received = await UDP_PEER.call(ns, "exchange", args, 15_000);
   assert.deepEqual(received, { from: target, port: UDP_ECHO_PORT, payload: `echo: ${message}` });
 }
 

@@ -8,11 +8,13 @@
 import type { LoadClientCommands, LoadRequest, LoadResult } from "../dns/load-client.js";
 import { buildDnsTopology, type DnsTopology } from "../dns/topology.js";
 import { ZONE } from "../dns/zone.js";
-import { callChild } from "../netns/child-rpc.js";
+import { oneShot } from "../netns/child-rpc.js";
 import { buildFullPath, startAgent } from "../fullpath/topology.js";
 import { netnsSkipReason } from "../netns/index.js";
 import { linkAddresses } from "../../src/shared/link-addresses.js";
 import { LAN } from "../netns/address-plan.js";
+
+const LOAD_CLIENT = oneShot<LoadClientCommands>("e2e/dns/load-client.ts");
 
 const COUNT = Number(process.env.DNS_BENCH_COUNT ?? 20_000);
 const CONCURRENCY = Number(process.env.DNS_BENCH_CONCURRENCY ?? 32);
@@ -32,13 +34,7 @@ async function load(
     type: "TXT",
     zone: ZONE,
   };
-  return callChild<LoadClientCommands, "load">(
-    topo.local,
-    "e2e/dns/load-client.ts",
-    "load",
-    request,
-    300_000,
-  );
+  return LOAD_CLIENT.call(topo.local, "load", request, 300_000);
 }
 
 const skip = netnsSkipReason({ tools: ["dig", "dnsmasq"] });

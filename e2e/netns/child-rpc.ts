@@ -231,23 +231,29 @@ function isReply(value: Record<string, unknown>): boolean {
   return "id" in value && ("result" in value || "error" in value);
 }
 
-/**
- * Starts `script` in `namespace`, asks it one `cmd`, and stops it: a client that measures or
- * checks something once and answers with what it found.
- */
-export async function callChild<C extends Commands, K extends keyof C & string>(
-  namespace: NetworkNamespace,
-  script: string,
-  cmd: K,
-  args: C[K]["args"],
-  timeoutMs: number,
-): Promise<C[K]["result"]> {
-  const child = ChildRpc.start<C>(namespace, script);
-  try {
-    return await child.request(cmd, args, timeoutMs);
-  } finally {
-    await child.stop();
-  }
+/** A client script that measures or checks something once and answers with what it found. */
+export interface OneShotScript<C extends Commands> {
+  /** Starts the script in `namespace`, asks it `cmd`, and stops it. */
+  call<K extends keyof C & string>(
+    namespace: NetworkNamespace,
+    cmd: K,
+    args: C[K]["args"],
+    timeoutMs: number,
+  ): Promise<C[K]["result"]>;
+}
+
+/** `script` (a path from the repository's root) as a one-shot client answering `C`. */
+export function oneShot<C extends Commands>(script: string): OneShotScript<C> {
+  return {
+    async call(namespace, cmd, args, timeoutMs) {
+      const child = ChildRpc.start<C>(namespace, script);
+      try {
+        return await child.request(cmd, args, timeoutMs);
+      } finally {
+        await child.stop();
+      }
+    },
+  };
 }
 
 // ---- the child's half ----

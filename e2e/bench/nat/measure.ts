@@ -1,12 +1,14 @@
 // One row of the table: iperf3 TCP both ways, 1-byte request/response latency, and the CPU time
 // the forwarding processes spent per gigabyte during the iperf3 runs.
-import { callChild } from "../../netns/child-rpc.js";
+import { oneShot } from "../../netns/child-rpc.js";
 import { describeResult } from "../../netns/index.js";
 import { cpuSeconds } from "./cpu.js";
 import { runTracked } from "./tracked-run.js";
 import type { Family } from "./options.js";
 import type { BenchPath, ForwardingProcess } from "./path.js";
 import type { RrClientCommands } from "./rr-client.js";
+
+const RR_CLIENT = oneShot<RrClientCommands>("e2e/bench/nat/rr-client.ts");
 
 export interface Measurement {
   upMbps: number;
@@ -53,13 +55,7 @@ export async function requestResponse(
   count: number,
 ): Promise<{ medianUs: number; p99Us: number }> {
   const args = { host, port: 7, count, warmup: 500 };
-  return callChild<RrClientCommands, "measure">(
-    path.remote,
-    "e2e/bench/nat/rr-client.ts",
-    "measure",
-    args,
-    60_000,
-  );
+  return RR_CLIENT.call(path.remote, "measure", args, 60_000);
 }
 
 async function sampleCpu(forwarder: ForwardingProcess | undefined): Promise<number | undefined> {

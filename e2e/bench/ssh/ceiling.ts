@@ -2,9 +2,11 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { SSH_LINK } from "../../netns/address-plan.js";
-import { callChild } from "../../netns/child-rpc.js";
+import { oneShot } from "../../netns/child-rpc.js";
 import type { RawChannelCommands } from "./raw-channel.js";
 import type { BenchTopology } from "./topology.js";
+
+const RAW_CHANNEL = oneShot<RawChannelCommands>("e2e/bench/ssh/raw-channel.ts");
 
 export interface CeilingResult {
   cipher: string;
@@ -19,11 +21,5 @@ export async function measureCeiling(t: BenchTopology, bytes: number): Promise<C
   const knownHosts = join(t.dir, "raw_known_hosts");
   await writeFile(knownHosts, `${(await t.sshd.knownHostsLines()).ed25519}\n`);
   const request = { host: SSH_LINK.remote.v4, user: "bhdev", key: t.sshd.keys.plain, knownHosts, bytes };
-  return callChild<RawChannelCommands, "measure">(
-    t.local,
-    "e2e/bench/ssh/raw-channel.ts",
-    "measure",
-    request,
-    120_000,
-  );
+  return RAW_CHANNEL.call(t.local, "measure", request, 120_000);
 }

@@ -1,7 +1,7 @@
 // One row of the table for a path that is up: iperf3 both ways and 1-byte round trips (the NAT
 // bench's measure()), then 200 small HTTP requests and 50 dig queries, and the CPU that R's and
 // L's processes spent meanwhile.
-import { callChild } from "../../netns/child-rpc.js";
+import { oneShot } from "../../netns/child-rpc.js";
 import { describeResult } from "../../netns/index.js";
 import { measure as measureNat, requestResponse } from "../nat/measure.js";
 import type { PathName } from "../nat/options.js";
@@ -12,6 +12,8 @@ import type { HttpClientCommands } from "./http-client.js";
 import type { PeerPath } from "./path.js";
 import { HOST_NAME, type BenchTopology } from "./topology.js";
 import { CORP_NET } from "../../netns/address-plan.js";
+
+const HTTP_CLIENT = oneShot<HttpClientCommands>("e2e/bench/ssh/http-client.ts");
 
 export interface MeasureOptions {
   /** "latency": round trips and GETs only; throughput, DNS and CPU are left out (NaN, undefined). */
@@ -70,13 +72,7 @@ export async function http(
   host: string = CORP_NET.host.v4,
 ): Promise<HttpResult> {
   const args = { host, port: 80, count, warmup: 10 };
-  return callChild<HttpClientCommands, "measure">(
-    t.remote,
-    "e2e/bench/ssh/http-client.ts",
-    "measure",
-    args,
-    120_000,
-  );
+  return HTTP_CLIENT.call(t.remote, "measure", args, 120_000);
 }
 
 /** dig as a user would: R's resolv.conf names the server (the agent's stub under Backhaul). */
