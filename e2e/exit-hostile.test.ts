@@ -15,7 +15,7 @@ import {
   Icmpv4UnreachableCode,
   Icmpv6Type,
   Icmpv6UnreachableCode,
-} from "../src/helper/packet/index.js";
+} from "../src/helper/engines/packet/index.js";
 import {
   ADDRESSES as A,
   buildExitHostileLab,

@@ -11,7 +11,7 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { test } from "node:test";
-import { DEFAULT_NAT_LIMITS } from "../src/helper/nat/engine.js";
+import { DEFAULT_NAT_LIMITS } from "../src/helper/engines/nat/engine.js";
 import { buildHostileLab, HELPER } from "./hostile-remote/lab.js";
 import { fuzzSeed } from "./hostile-remote/prng.js";
 import { runHostileRemote } from "./hostile-remote/run.js";

@@ -22,7 +22,7 @@ import {
   Icmpv6Type,
   Icmpv6UnreachableCode,
   parseIp,
-} from "../src/helper/packet/index.js";
+} from "../src/helper/engines/packet/index.js";
 import type {
   ChildReport,
   ChildRequest,

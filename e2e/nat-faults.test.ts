@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
-import { fuzzSeed } from "../src/helper/fuzz-runs.js";
+import { fuzzSeed } from "../src/helper/engines/fuzz-runs.js";
 import { deterministicBytes, downloadSha256, sha256 } from "./nat/content.js";
 import { buildNatTopology, type NatTopology } from "./nat/topology.js";
 import { netnsSkipReason } from "./netns/index.js";

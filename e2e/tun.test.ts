@@ -20,7 +20,7 @@ import {
   TcpFlag,
   type IpView,
   type TransportView,
-} from "../src/helper/packet/index.js";
+} from "../src/helper/engines/packet/index.js";
 import { describeResult, TunHarness, type NetworkNamespace } from "./netns/index.js";
 import { testInAddonLab } from "./netns/addon-lab.js";
 import { oneShot } from "./netns/child-rpc.js";

@@ -52,7 +52,7 @@ await Promise.all([
   // carries its dependencies (CommonJS ones get a real `require`).
   esbuild({
     ...common,
-    entryPoints: { "helper-local": "src/helper/local.ts" },
+    entryPoints: { "helper-local": "src/helper/local/entry.ts" },
     outdir: dist,
     outExtension: { ".js": ".mjs" },
     format: "esm",
@@ -64,7 +64,7 @@ await Promise.all([
   // The agent travels alone: everything bundled, CommonJS for the oldest Node we support (18).
   esbuild({
     ...common,
-    entryPoints: { "backhaul-agent": "src/helper/remote.ts" },
+    entryPoints: { "backhaul-agent": "src/helper/agent/entry.ts" },
     outdir: join(dist, "agent"),
     outExtension: { ".js": ".cjs" },
     format: "cjs",

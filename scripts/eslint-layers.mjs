@@ -2,8 +2,11 @@
 // VS Code's layer rule). Each import's target is resolved against the importing file, so it
 // holds however many "../" a path takes:
 //   - src/renderer runs in a sandboxed page: no Node module, nothing from src/main or src/helper;
-//   - src/helper (the engines, the local helper, the agent) imports nothing from src/main or
-//     src/renderer: the engines do not know which shell runs them;
+//   - src/helper holds one folder per role: engines/ (and native/, the addon) is what the local
+//     helper, the agent and main all run, so it imports nothing from local/, agent/, src/main or
+//     src/renderer: the engines do not know which process runs them;
+//   - src/helper/local (the local helper) and src/helper/agent (the remote agent) import the
+//     engines and src/shared, never each other, src/main or src/renderer;
 //   - src/shared imports only src/shared and the pure libraries in PURE_LIBRARIES: every
 //     process, the renderer included, can load it.
 // Tests (*.test.ts, *.test.tsx) are not shipped and run under Node: they may import Node modules,
@@ -19,10 +22,27 @@ export const PURE_LIBRARIES = ["ipaddr.js", "dns-packet"];
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const TEST_FILE = /\.test\.tsx?$/;
 
-/** "renderer", "helper", "main", "shared", or null outside src/. */
+/** Where src/helper's roles live, by folder; native/ (the addon) sits with the engines. */
+const HELPER_ROLES = { engines: "engines", native: "engines", local: "local", agent: "agent" };
+
+/**
+ * "renderer", "main", "shared", "engines", "local", "agent", "helper" (a file directly in
+ * src/helper, outside every role), or null outside src/.
+ */
 function layerOf(path) {
   const parts = relative(ROOT, path).split(sep);
-  return parts[0] === "src" && parts.length > 2 ? parts[1] : null;
+  if (parts[0] !== "src" || parts.length <= 2) return null;
+  if (parts[1] !== "helper") return parts[1];
+  return (parts.length > 3 && HELPER_ROLES[parts[2]]) || "helper";
+}
+
+const HELPER_LAYERS = ["engines", "local", "agent", "helper"];
+
+/** How a layer is named in a message. */
+function place(layer) {
+  return layer === "engines" || layer === "local" || layer === "agent"
+    ? `src/helper/${layer}`
+    : `src/${layer}`;
 }
 
 function packageName(specifier) {
@@ -46,14 +66,20 @@ export function layerViolation(file, specifier) {
     return null;
   }
   const to = layerOf(resolve(dirname(file), specifier));
-  if (from === "renderer" && (to === "main" || to === "helper")) {
-    return `the renderer reaches main only through the API (shared/api.ts), never src/${to}`;
+  if (from === "renderer" && (to === "main" || HELPER_LAYERS.includes(to))) {
+    return `the renderer reaches main only through the API (shared/api.ts), never src/${to === "main" ? to : "helper"}`;
   }
-  if (from === "helper" && (to === "main" || to === "renderer")) {
+  if (HELPER_LAYERS.includes(from) && (to === "main" || to === "renderer")) {
     return `the engines and the processes in src/helper import nothing from src/${to}`;
   }
+  if (from === "engines" && (to === "local" || to === "agent" || to === "helper")) {
+    return `the engines run in the local helper, the agent and main alike: they import nothing from ${place(to)}`;
+  }
+  if ((from === "local" || from === "agent") && (to === "local" || to === "agent") && from !== to) {
+    return `${place(from)} imports nothing from ${place(to)}: what both processes run belongs in src/helper/engines`;
+  }
   if (from === "shared" && to !== "shared") {
-    return `src/shared imports only src/shared, not ${to === null ? specifier : `src/${to}`}`;
+    return `src/shared imports only src/shared, not ${to === null ? specifier : place(to)}`;
   }
   return null;
 }
@@ -62,7 +88,8 @@ const layersRule = {
   meta: {
     type: "problem",
     docs: {
-      description: "keep src/renderer, src/helper and src/shared free of what their layer must not reach",
+      description:
+        "keep src/renderer, src/helper's roles (engines, local, agent) and src/shared free of what their layer must not reach",
     },
     schema: [],
   },

@@ -8,10 +8,10 @@ import { spawnSync } from "node:child_process";
 
 const root = new URL("..", import.meta.url).pathname;
 const FUZZERS = [
-  "src/helper/packet/packet.test.ts",
-  "src/helper/link/frame-decoder.test.ts",
-  "src/helper/link/protocol.test.ts",
-  "src/helper/dns/fuzz.test.ts",
+  "src/helper/engines/packet/packet.test.ts",
+  "src/helper/engines/link/frame-decoder.test.ts",
+  "src/helper/engines/link/protocol.test.ts",
+  "src/helper/engines/dns/fuzz.test.ts",
   "e2e/hostile-remote.test.ts",
 ];
 const files = process.argv.length > 2 ? process.argv.slice(2) : FUZZERS;

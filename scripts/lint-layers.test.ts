@@ -28,6 +28,8 @@ const RENDERER_NO_NODE =
   "src/renderer runs in every process, the sandboxed renderer included: no Node module";
 const RENDERER_API_ONLY = "the renderer reaches main only through the API (shared/api.ts), never";
 const ENGINES = "the engines and the processes in src/helper import nothing from";
+const ENGINES_ALIKE =
+  "the engines run in the local helper, the agent and main alike: they import nothing from";
 
 /** Each case: a file at a virtual path in one layer, its lines, and every complaint, by line. */
 const CASES: { rule: string; path: string; code: string[]; reported: string[] }[] = [
@@ -38,7 +40,7 @@ const CASES: { rule: string; path: string; code: string[]; reported: string[] }[
       'import { readFile } from "node:fs/promises";',
       'import { join } from "path";',
       'import { AppController } from "../../main/app/controller.js";',
-      'export { parseIp } from "../../helper/packet/ip.js";',
+      'export { parseIp } from "../../helper/engines/packet/ip.js";',
       'const cli = import("../../main/cli.js");',
       "void [readFile, join, AppController, cli];",
     ],
@@ -52,12 +54,12 @@ const CASES: { rule: string; path: string; code: string[]; reported: string[] }[
   },
   {
     rule: "the engines import nothing from main or the renderer, at any depth",
-    path: "src/helper/nat/tcp/layer-probe.ts",
+    path: "src/helper/engines/nat/tcp/layer-probe.ts",
     code: [
-      'import type { Session } from "../../../main/broker/session.js";',
-      'export * from "../../../renderer/state/steps.js";',
+      'import type { Session } from "../../../../main/broker/session.js";',
+      'export * from "../../../../renderer/state/steps.js";',
       'import { runCommand } from "../../run-command.js";',
-      'import { parsePrefix } from "../../../shared/ip-prefix.js";',
+      'import { parsePrefix } from "../../../../shared/ip-prefix.js";',
       'import { connect } from "node:net";',
       "export type Probe = Session;",
       "void [runCommand, parsePrefix, connect];",
@@ -65,12 +67,55 @@ const CASES: { rule: string; path: string; code: string[]; reported: string[] }[
     reported: [`1: ${ENGINES} src/main`, `2: ${ENGINES} src/renderer`],
   },
   {
+    rule: "the engines import nothing from the local helper, the agent or a file outside every role",
+    path: "src/helper/engines/nat/layer-probe.ts",
+    code: [
+      'import { LocalServer } from "../../local/local-server.js";',
+      'export { Journal } from "../../agent/journal.js";',
+      'const loose = import("../../layer-probe-loose.js");',
+      'import { loadAddon } from "../../native/load-addon.js";',
+      'import { Link } from "../link/link.js";',
+      "void [LocalServer, loose, loadAddon, Link];",
+    ],
+    reported: [
+      `1: ${ENGINES_ALIKE} src/helper/local`,
+      `2: ${ENGINES_ALIKE} src/helper/agent`,
+      `3: ${ENGINES_ALIKE} src/helper`,
+    ],
+  },
+  {
+    rule: "the local helper imports the engines, never the agent",
+    path: "src/helper/local/layer-probe.ts",
+    code: [
+      'import { Journal } from "../agent/journal.js";',
+      'import { NatEngine } from "../engines/nat/engine.js";',
+      'import { IDLE_SESSION } from "../../shared/api.js";',
+      "void [Journal, NatEngine, IDLE_SESSION];",
+    ],
+    reported: [
+      "1: src/helper/local imports nothing from src/helper/agent: what both processes run belongs in src/helper/engines",
+    ],
+  },
+  {
+    rule: "the agent imports the engines and the addon, never the local helper",
+    path: "src/helper/agent/dns/layer-probe.ts",
+    code: [
+      'import { LocalServer } from "../../local/local-server.js";',
+      'import { Link } from "../../engines/link/link.js";',
+      'import { loadAddon } from "../../native/load-addon.js";',
+      "void [LocalServer, Link, loadAddon];",
+    ],
+    reported: [
+      "1: src/helper/agent imports nothing from src/helper/local: what both processes run belongs in src/helper/engines",
+    ],
+  },
+  {
     rule: "src/shared imports only src/shared and the pure libraries",
     path: "src/shared/layer-probe.ts",
     code: [
       'import { Transform } from "node:stream";',
       'import { WebSocket } from "ws";',
-      'import { formatAddress } from "../helper/packet/address.js";',
+      'import { formatAddress } from "../helper/engines/packet/address.js";',
       'import { IDLE_SESSION } from "./api.js";',
       'import ipaddr from "ipaddr.js";',
       'import dnsPacket from "dns-packet";',
@@ -79,7 +124,7 @@ const CASES: { rule: string; path: string; code: string[]; reported: string[] }[
     reported: [
       "1: src/shared runs in every process, the sandboxed renderer included: no Node module (node:stream)",
       "2: src/shared imports only src/shared and the pure libraries (ipaddr.js, dns-packet), not ws",
-      "3: src/shared imports only src/shared, not src/helper",
+      "3: src/shared imports only src/shared, not src/helper/engines",
     ],
   },
   {
@@ -97,8 +142,9 @@ const CASES: { rule: string; path: string; code: string[]; reported: string[] }[
     path: "src/main/broker/layer-probe.ts",
     code: [
       'import { spawn } from "node:child_process";',
-      'import { runCommand } from "../../helper/run-command.js";',
-      "void [spawn, runCommand];",
+      'import { runCommand } from "../../helper/engines/run-command.js";',
+      'import { LocalServer } from "../../helper/local/local-server.js";',
+      "void [spawn, runCommand, LocalServer];",
     ],
     reported: [],
   },

@@ -11,8 +11,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import type { Duplex } from "node:stream";
-import { Link } from "../../src/helper/link/link.js";
-import { createMemoryPipe } from "../../src/helper/link/memory-pipe.js";
+import { Link } from "../../src/helper/engines/link/link.js";
+import { createMemoryPipe } from "../../src/helper/engines/link/memory-pipe.js";
 
 const TOTAL_BYTES = 1024 * 1024 * 1024;
 

@@ -11,7 +11,7 @@ import {
   TcpView,
   writeTcpPacket,
   type TcpSpec,
-} from "../../src/helper/packet/index.js";
+} from "../../src/helper/engines/packet/index.js";
 
 const DURATION_MS = 1_000;
 

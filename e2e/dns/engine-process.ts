@@ -8,9 +8,9 @@
  */
 import { createSocket, type Socket } from "node:dgram";
 import { once } from "node:events";
-import { DnsEngine } from "../../src/helper/dns/engine.js";
-import { readSystemResolvers } from "../../src/helper/dns/resolv-conf.js";
-import { startDnsTcpServer, type DnsTcpServer } from "../../src/helper/dns/tcp-server.js";
+import { DnsEngine } from "../../src/helper/engines/dns/engine.js";
+import { readSystemResolvers } from "../../src/helper/engines/dns/resolv-conf.js";
+import { startDnsTcpServer, type DnsTcpServer } from "../../src/helper/engines/dns/tcp-server.js";
 import { emit, serve } from "../netns/child-rpc.js";
 import type { EngineCommands, EngineReady } from "./engine-protocol.js";
 

@@ -1,5 +1,5 @@
 // What e2e/dns/topology.ts asks of engine-process.ts, over e2e/netns/child-rpc.ts.
-import type { DnsCounters } from "../../src/helper/dns/dns-counters.js";
+import type { DnsCounters } from "../../src/helper/engines/dns/dns-counters.js";
 import type { DnsRow } from "../../src/shared/dns-row.js";
 
 export interface EngineReport {

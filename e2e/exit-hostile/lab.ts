@@ -12,8 +12,8 @@
  * (addresses: e2e/netns/address-plan.ts)
  */
 import { join } from "node:path";
-import { Link } from "../../src/helper/link/link.js";
-import { createMemoryPipe } from "../../src/helper/link/memory-pipe.js";
+import { Link } from "../../src/helper/engines/link/link.js";
+import { createMemoryPipe } from "../../src/helper/engines/link/memory-pipe.js";
 import type { ExitHandle } from "../../src/main/broker/exit-handle.js";
 import { helperExit } from "../../src/main/broker/helper/helper-exit.js";
 import { Capability } from "../../src/shared/link-protocol.js";

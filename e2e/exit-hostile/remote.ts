@@ -1,8 +1,8 @@
 /**
- * The agent's side of the link, written by hand: builds packets with src/helper/packet and reads
+ * The agent's side of the link, written by hand: builds packets with src/helper/engines/packet and reads
  * what the exit sends back. Enough TCP for one echo flow (no options, one segment at a time).
  */
-import type { Link } from "../../src/helper/link/link.js";
+import type { Link } from "../../src/helper/engines/link/link.js";
 import {
   buildTcpPacket,
   buildUdpPacket,
@@ -12,7 +12,7 @@ import {
   TcpFlag,
   type IcmpView,
   type TcpView,
-} from "../../src/helper/packet/index.js";
+} from "../../src/helper/engines/packet/index.js";
 import { Arrivals } from "../netns/arrivals.js";
 
 export interface IcmpError {

@@ -14,7 +14,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { join } from "node:path";
 import { encodeLine, type HelperExitOptions } from "../../src/shared/helper-protocol.js";
-import { readFirstLine } from "../../src/helper/line-socket.js";
+import { readFirstLine } from "../../src/helper/local/line-socket.js";
 import { ADVERTISED, LAN, LINK_SUBNET, prefixes } from "../netns/address-plan.js";
 import { attachPrivateNetwork } from "./private-network.js";
 import { NetnsLab, type ManagedProcess, type NetworkNamespace } from "../netns/index.js";

@@ -3,7 +3,12 @@
  * are never completed, then UDP datagrams from new tuples. Every SYN is still owed an answer:
  * a SYN-ACK while there is room, a RST ("too many flows") beyond it, never silence.
  */
-import { buildTcpPacket, buildUdpPacket, parseAddress, TcpFlag } from "../../src/helper/packet/index.js";
+import {
+  buildTcpPacket,
+  buildUdpPacket,
+  parseAddress,
+  TcpFlag,
+} from "../../src/helper/engines/packet/index.js";
 import { LAN } from "../netns/address-plan.js";
 import { Answer, probeKey, type Probe } from "./probe.js";
 import { UDP_ECHO_PORT } from "./targets.js";

@@ -22,7 +22,7 @@ import {
   TcpFlag,
   type TcpOptions,
   writeIpHeader,
-} from "../../src/helper/packet/index.js";
+} from "../../src/helper/engines/packet/index.js";
 import { randomChain, withExtensionHeaders } from "./extension-headers.js";
 import { Answer, packetKey, probeKey, type IcmpErrorShape, type Probe } from "./probe.js";
 import type { Prng } from "./prng.js";

@@ -16,7 +16,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Socket } from "node:net";
-import { Link } from "../../src/helper/link/link.js";
+import { Link } from "../../src/helper/engines/link/link.js";
 import { openHelperLink } from "../../src/main/broker/helper/helper-client.js";
 import { Capability } from "../../src/shared/link-protocol.js";
 import type { FlowProtocol } from "../../src/shared/flow-row.js";

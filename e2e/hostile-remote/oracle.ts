@@ -3,7 +3,7 @@
  * required answer missing past its deadline), on a wrong answer (a SYN-ACK where a refusal was
  * owed), and on anything answering as a refused destination (a leak through the policy).
  */
-import { parseAddress } from "../../src/helper/packet/index.js";
+import { parseAddress } from "../../src/helper/engines/packet/index.js";
 import { Answer, answerName, type ExitAnswer, type IcmpErrorShape, type Probe } from "./probe.js";
 import { TARGETS } from "./targets.js";
 

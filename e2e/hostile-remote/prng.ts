@@ -1,4 +1,4 @@
-import { SeededRandom } from "../../src/helper/port/seeded-random.js";
+import { SeededRandom } from "../../src/helper/engines/port/seeded-random.js";
 
 /** The fuzzers' generator: SeededRandom (mulberry32) with picks and random bytes. */
 export class Prng extends SeededRandom {
@@ -15,4 +15,4 @@ export class Prng extends SeededRandom {
   }
 }
 
-export { fuzzSeed } from "../../src/helper/fuzz-runs.js";
+export { fuzzSeed } from "../../src/helper/engines/fuzz-runs.js";

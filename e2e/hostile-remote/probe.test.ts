@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { adminProhibited, protocolUnreachable } from "../../src/helper/nat/refusal.js";
+import { adminProhibited, protocolUnreachable } from "../../src/helper/engines/nat/refusal.js";
 import {
   buildIcmpEchoPacket,
   buildTcpPacket,
@@ -16,7 +16,7 @@ import {
   parseTransport,
   TcpFlag,
   writeIpHeader,
-} from "../../src/helper/packet/index.js";
+} from "../../src/helper/engines/packet/index.js";
 import { DESTINATION_OPTIONS, HOP_BY_HOP, ROUTING, withExtensionHeaders } from "./extension-headers.js";
 import { ProbeGenerator } from "./generator.js";
 import { Oracle } from "./oracle.js";

@@ -13,7 +13,7 @@ import {
   TcpFlag,
   TcpView,
   UdpView,
-} from "../../src/helper/packet/index.js";
+} from "../../src/helper/engines/packet/index.js";
 
 /** Kinds of answer, as bits: a probe accepts a set of them. */
 export const Answer = {

@@ -11,7 +11,7 @@ import {
   PacketError,
   TcpFlag,
   TcpView,
-} from "../../src/helper/packet/index.js";
+} from "../../src/helper/engines/packet/index.js";
 import { deterministicBytes, sha256 } from "../nat/content.js";
 import { LAN, LINK_SUBNET } from "../netns/address-plan.js";
 import { isFloodAddress, tcpFloodProbe, tcpFloodReset, udpFloodProbe } from "./flood.js";

@@ -4,7 +4,7 @@
  * sent again until the data flows). It hashes the HTTP body from S (e2e/nat/servers.ts).
  */
 import { createHash } from "node:crypto";
-import { buildTcpPacket, TcpFlag, type TcpView } from "../../src/helper/packet/index.js";
+import { buildTcpPacket, TcpFlag, type TcpView } from "../../src/helper/engines/packet/index.js";
 
 const WINDOW_SCALE = 7;
 /** 8 MiB: the exit never has to wait for the window on a link this short. */

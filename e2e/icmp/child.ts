@@ -4,15 +4,20 @@
 // the NAT engine would, waits for what the forwarder writes back towards the remote, closes the
 // forwarder, stops reading stdin and answers its ChildReport; then it simply returns: the process
 // exits only if close() really released the event loop (the test checks).
-import { parseAddress, parseIp, IcmpView, buildIcmpEchoPacket } from "../../src/helper/packet/index.js";
-import type { IcmpForwarder } from "../../src/helper/nat/icmp-forwarder.js";
+import {
+  parseAddress,
+  parseIp,
+  IcmpView,
+  buildIcmpEchoPacket,
+} from "../../src/helper/engines/packet/index.js";
+import type { IcmpForwarder } from "../../src/helper/engines/nat/icmp-forwarder.js";
 import {
   createIcmpForwarder,
   LinuxIcmpForwarder,
   openEchoSocket,
   PingCommandForwarder,
-} from "../../src/helper/nat/icmp/index.js";
-import { testContext } from "../../src/helper/nat/icmp/testing.js";
+} from "../../src/helper/engines/nat/icmp/index.js";
+import { testContext } from "../../src/helper/engines/nat/icmp/testing.js";
 import { serve, type Serving } from "../netns/child-rpc.js";
 import type { ChildReport, ChildRequest, IcmpChildCommands, ProbeResult } from "./protocol.js";
 

@@ -1,7 +1,7 @@
 // Main's control connection to the built helper for one link, as the e2e labs and suites watch it:
 // every event parsed, and a line over MAX_HELPER_LINE a failure, as main treats it.
 import type { Socket } from "node:net";
-import { splitLines } from "../../src/helper/line-socket.js";
+import { splitLines } from "../../src/helper/local/line-socket.js";
 import { attachHelperControl, type HelperEndpoint } from "../../src/main/broker/helper/helper-client.js";
 import { MAX_HELPER_LINE, parseEvent, type HelperEvent } from "../../src/shared/helper-protocol.js";
 

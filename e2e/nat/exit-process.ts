@@ -11,14 +11,14 @@
 import { rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { parseArgs } from "node:util";
-import { attachNatEngine } from "../../src/helper/exit.js";
-import { Link } from "../../src/helper/link/link.js";
-import { EgressPolicy } from "../../src/helper/nat/egress-policy.js";
-import { NatEngine } from "../../src/helper/nat/engine.js";
-import { createIcmpForwarder } from "../../src/helper/nat/icmp/index.js";
-import { FaultInjector, type FaultRates } from "../../src/helper/port/fault-injector.js";
-import { linkPort } from "../../src/helper/port/link-port.js";
-import { CaptureTap } from "../../src/helper/port/capture-tap.js";
+import { attachNatEngine } from "../../src/helper/engines/exit.js";
+import { Link } from "../../src/helper/engines/link/link.js";
+import { EgressPolicy } from "../../src/helper/engines/nat/egress-policy.js";
+import { NatEngine } from "../../src/helper/engines/nat/engine.js";
+import { createIcmpForwarder } from "../../src/helper/engines/nat/icmp/index.js";
+import { FaultInjector, type FaultRates } from "../../src/helper/engines/port/fault-injector.js";
+import { linkPort } from "../../src/helper/engines/port/link-port.js";
+import { CaptureTap } from "../../src/helper/engines/port/capture-tap.js";
 import { emit } from "../netns/child-rpc.js";
 
 const { values } = parseArgs({

@@ -4,7 +4,7 @@
  * four decimal parts without leading zeros ("10.1" and "010.0.0.1" are refused), IPv6 in the
  * RFC 4291 forms without a zone index ("fe80::1%en0" is refused), a prefix length as a plain
  * decimal ("/08" is refused). Arithmetic on prefixes (containment, subtraction) is
- * helper/routes/cidr.ts's.
+ * helper/engines/routes/cidr.ts's.
  */
 import ipaddr from "ipaddr.js";
 

@@ -175,7 +175,7 @@ function malformed(what: string, problem: string): LinkError {
 
 /**
  * A whole frame (header + payload) in a new Buffer. For control frames; the hot path builds
- * PACKETS frames in place (src/helper/link/packet-batcher.ts).
+ * PACKETS frames in place (src/helper/engines/link/packet-batcher.ts).
  */
 export function encodeFrame(type: number, payload: Uint8Array): Buffer {
   const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payload.length);

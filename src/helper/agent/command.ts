@@ -1,9 +1,9 @@
 // Commands the agent runs on the remote (ip, resolvectl), through run-command.ts, and what their
 // failures mean: what the command printed tells "already gone" from a real error.
-import { runCommand } from "../run-command.js";
-import type { CommandRunner as TunCommandRunner } from "../tun/index.js";
+import { runCommand } from "../engines/run-command.js";
+import type { CommandRunner as TunCommandRunner } from "./tun/index.js";
 
-export { CommandError } from "../run-command.js";
+export { CommandError } from "../engines/run-command.js";
 
 /** Runs a program and resolves with its stdout; rejects with a CommandError. Injectable for tests. */
 export type CommandRunner = (file: string, args: readonly string[]) => Promise<string>;

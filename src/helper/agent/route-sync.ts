@@ -1,7 +1,7 @@
 // Keeps the routes into the TUN equal to the advertised list while the link runs: each apply
 // plans against the remote's routing as it is now, adds what is new and removes what is gone,
 // every change through the journal. Routes it did not add are never touched.
-import { LinuxInterface } from "../tun/index.js";
+import { LinuxInterface } from "./tun/index.js";
 import { execFileRunner, isAlreadyExists, tunRunner, type CommandRunner } from "./command.js";
 import { NothingChangedError } from "./errors.js";
 import type { Journal } from "./journal.js";

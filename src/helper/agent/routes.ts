@@ -16,8 +16,8 @@ import {
   parseAddress,
   parsePrefix,
   type Prefix,
-} from "../routes/cidr.js";
-import { destinationPrefix } from "../routes/entry.js";
+} from "../engines/routes/cidr.js";
+import { destinationPrefix } from "../engines/routes/entry.js";
 
 export interface RemoteNetwork {
   /** Canonical CIDR. */

@@ -1,6 +1,6 @@
 // How each kind of journal entry is undone on the real system. Every undo is idempotent: what
 // is already gone counts as undone, and what is no longer ours is left alone, with a reason.
-import { LinuxInterface } from "../tun/index.js";
+import { LinuxInterface } from "./tun/index.js";
 import { execFileRunner, isAlreadyGone, linkExists, tunRunner, type CommandRunner } from "./command.js";
 import { restoreResolvConf, type BeforeWrite } from "./dns/resolv-conf.js";
 import { revertResolvedLink } from "./dns/resolved.js";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { afterEach, beforeEach, test } from "node:test";
-import type { TunDevice, TunOpenOptions } from "../tun/index.js";
+import type { TunDevice, TunOpenOptions } from "./tun/index.js";
 import { NothingChangedError } from "./errors.js";
 import { Journal } from "./journal.js";
 import { systemUndo } from "./system-undo.js";

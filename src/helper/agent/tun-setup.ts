@@ -1,6 +1,6 @@
 // Opens the TUN device and gives it its link addresses, each step journaled first. The device
 // goes into `openTuns`, the map systemUndo() closes devices from: closing is what removes it.
-import { LinuxInterface, openTun, type TunDevice, type TunOpenOptions } from "../tun/index.js";
+import { LinuxInterface, openTun, type TunDevice, type TunOpenOptions } from "./tun/index.js";
 import { execFileRunner, isAlreadyExists, linkExists, tunRunner, type CommandRunner } from "./command.js";
 import { NothingChangedError } from "./errors.js";
 import type { Journal } from "./journal.js";

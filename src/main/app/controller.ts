@@ -20,7 +20,7 @@ import {
   type TablesSnapshot,
 } from "../../shared/api.js";
 import { VERSION } from "../../shared/version.js";
-import { DEFAULT_SUBNET_V4, DEFAULT_SUBNET_V6 } from "../../helper/link-subnets.js";
+import { DEFAULT_SUBNET_V4, DEFAULT_SUBNET_V6 } from "../broker/link-subnets.js";
 import type { SudoPassword } from "../broker/deploy/index.js";
 import type { ExitHandle } from "../broker/exit-handle.js";
 import { PacketRecorder } from "../broker/packet-recorder.js";

@@ -8,8 +8,8 @@ import { lookup } from "node:dns/promises";
 import { connect as tcpConnect } from "node:net";
 import ipaddr from "ipaddr.js";
 import type { DiagnoseRequest, DiagnoseResult } from "../../shared/api.js";
-import { EgressPolicy, type RefusalReason } from "../../helper/nat/egress-policy.js";
-import { runCommand } from "../../helper/run-command.js";
+import { EgressPolicy, type RefusalReason } from "../../helper/engines/nat/egress-policy.js";
+import { runCommand } from "../../helper/engines/run-command.js";
 
 export const CONNECT_TIMEOUT_MS = 5_000;
 const LOOKUP_TIMEOUT_MS = 5_000;

@@ -14,7 +14,7 @@ import { existsSync } from "node:fs";
 import { mkdir, rm, rmdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Duplex } from "node:stream";
-import { runCommand } from "../../helper/run-command.js";
+import { runCommand } from "../../helper/engines/run-command.js";
 import type { ConnectStep } from "../../shared/api.js";
 import type { AgentTransport } from "../broker/session.js";
 

@@ -8,7 +8,7 @@ import type { Duplex, Writable } from "node:stream";
 import type { DnsRow } from "../../shared/dns-row.js";
 import type { FlowRow, TableDelta } from "../../shared/flow-row.js";
 import { agentProgress, type HelperExitOptions } from "../../shared/helper-protocol.js";
-import { ExitSession, openExitLink, type ExitSessionOptions } from "../../helper/exit-session.js";
+import { ExitSession, openExitLink, type ExitSessionOptions } from "../../helper/engines/exit-session.js";
 
 export interface LiveTable<Row> {
   /** Copies of every row, for a new subscriber; deltas follow. */

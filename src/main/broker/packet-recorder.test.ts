@@ -6,13 +6,13 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test, type TestContext } from "node:test";
-import type { Link } from "../../helper/link/link.js";
-import { createMemoryPipe } from "../../helper/link/memory-pipe.js";
-import { buildUdpPacket, parseAddress } from "../../helper/packet/index.js";
+import type { Link } from "../../helper/engines/link/link.js";
+import { createMemoryPipe } from "../../helper/engines/link/memory-pipe.js";
+import { buildUdpPacket, parseAddress } from "../../helper/engines/packet/index.js";
 import { inProcessExit, type ExitHandle } from "./exit-handle.js";
 import { PacketRecorder } from "./packet-recorder.js";
 import { TEST_EXIT_OPTIONS, testAgentLink } from "./helper/testing.js";
-import { until } from "../../helper/test-until.js";
+import { until } from "../../helper/engines/test-until.js";
 
 /** To an unadvertised destination: the exit answers it with ICMP, nothing leaves this machine. */
 const probe = (size: number): Buffer =>

@@ -9,7 +9,7 @@
 import type { WriteStream } from "node:fs";
 import { open } from "node:fs/promises";
 import { setTimeout as delay } from "node:timers/promises";
-import { megabytes } from "../../helper/capture/pcapng-writer.js";
+import { megabytes } from "../../helper/engines/capture/pcapng-writer.js";
 import type { ExitHandle, PacketCapture } from "./exit-handle.js";
 
 /** The part of a Session the recorder follows. */

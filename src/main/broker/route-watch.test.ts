@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { test } from "node:test";
-import type { RouteEntry } from "../../helper/routes/index.js";
+import type { RouteEntry } from "./routes/index.js";
 import { RouteWatch, type RouteWatchOptions } from "./route-watch.js";
 
 const lan: RouteEntry = {

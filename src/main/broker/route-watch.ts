@@ -1,5 +1,5 @@
 import { EventEmitter } from "node:events";
-import { advertisableRoutes, listRoutes, type RouteEntry } from "../../helper/routes/index.js";
+import { advertisableRoutes, listRoutes, type RouteEntry } from "./routes/index.js";
 import {
   routeMonitorCommand,
   watchRouteEvents,

@@ -5,8 +5,8 @@
  */
 import { EventEmitter } from "node:events";
 import type { Duplex, Readable } from "node:stream";
-import { forwardLines } from "../../helper/line-socket.js";
-import type { ExitSessionOptions } from "../../helper/exit-session.js";
+import { forwardLines } from "../../helper/local/line-socket.js";
+import type { ExitSessionOptions } from "../../helper/engines/exit-session.js";
 import type { ConnectStep } from "../../shared/api.js";
 import { inProcessExit, type ExitHandle, type ExitProvider } from "./exit-handle.js";
 

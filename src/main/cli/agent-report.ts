@@ -1,8 +1,8 @@
 /**
  * What the human output makes of the helper's and the agent's own lines: which are routine (shown
  * only with --verbose), what the agent routed and skipped, and whether it restored the remote.
- * The patterns follow the wording of src/helper/remote.ts, src/helper/agent/shutdown.ts and
- * journal.ts (the agent), src/helper/local.ts and local-server.ts (the helper), and the SSH and
+ * The patterns follow the wording of src/helper/agent/entry.ts, src/helper/agent/shutdown.ts and
+ * journal.ts (the agent), src/helper/local/entry.ts and local-server.ts (the helper), and the SSH and
  * upload notes of src/main/broker: the agent is deployed at this version, so its words are ours.
  * A line no pattern knows is shown: errors and warnings always print.
  */

@@ -4,7 +4,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { canonicalPrefix } from "../../shared/api-validate.js";
-import { DEFAULT_SUBNET_V4, DEFAULT_SUBNET_V6 } from "../../helper/link-subnets.js";
+import { DEFAULT_SUBNET_V4, DEFAULT_SUBNET_V6 } from "../broker/link-subnets.js";
 import { AppController } from "../app/controller.js";
 import { startUiServer, type UiServer } from "../ui-server.js";
 import { UsageError } from "./usage-error.js";

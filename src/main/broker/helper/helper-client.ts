@@ -8,7 +8,7 @@ import {
   type HelperHello,
   type HelperReply,
 } from "../../../shared/helper-protocol.js";
-import { readFirstLine } from "../../../helper/line-socket.js";
+import { readFirstLine } from "../../../helper/local/line-socket.js";
 
 export interface HelperEndpoint {
   socketPath: string;

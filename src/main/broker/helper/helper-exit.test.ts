@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { Duplex, Writable } from "node:stream";
 import { test } from "node:test";
-import { createMemoryPipe } from "../../../helper/link/memory-pipe.js";
+import { createMemoryPipe } from "../../../helper/engines/link/memory-pipe.js";
 import { helperExit } from "./helper-exit.js";
 import { startTestHelperServer, TEST_EXIT_OPTIONS, testAgentLink } from "./testing.js";
 

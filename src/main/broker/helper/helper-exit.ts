@@ -12,9 +12,9 @@ import {
   parseEvent,
   type HelperExitOptions,
 } from "../../../shared/helper-protocol.js";
-import { splitLines } from "../../../helper/line-socket.js";
-import { megabytes } from "../../../helper/capture/pcapng-writer.js";
-import { createIcmpForwarder } from "../../../helper/nat/icmp/index.js";
+import { splitLines } from "../../../helper/local/line-socket.js";
+import { megabytes } from "../../../helper/engines/capture/pcapng-writer.js";
+import { createIcmpForwarder } from "../../../helper/engines/nat/icmp/index.js";
 import {
   inProcessExit,
   type CaptureRequest,

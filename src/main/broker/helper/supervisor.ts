@@ -12,7 +12,7 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EventEmitter } from "node:events";
-import { forwardLines } from "../../../helper/line-socket.js";
+import { forwardLines } from "../../../helper/local/line-socket.js";
 import { currentElevationInput, helperElevation, type ElevationDecision } from "./elevation.js";
 import { shutdownHelper, type HelperEndpoint } from "./helper-client.js";
 import { runElevated, type ElevatedRun } from "./run-elevated.js";

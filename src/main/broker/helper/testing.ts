@@ -8,8 +8,8 @@ import type { Duplex } from "node:stream";
 import type { HelperExitOptions } from "../../../shared/helper-protocol.js";
 import { Capability } from "../../../shared/link-protocol.js";
 import { VERSION } from "../../../shared/version.js";
-import { startHelperServer } from "../../../helper/local-server.js";
-import { Link } from "../../../helper/link/link.js";
+import { startHelperServer } from "../../../helper/local/local-server.js";
+import { Link } from "../../../helper/engines/link/link.js";
 import type { HelperEndpoint } from "./helper-client.js";
 
 /** Only unadvertised 198.18/15 addresses, no DNS, no keepalive: nothing leaves this machine. */

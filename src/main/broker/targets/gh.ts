@@ -1,7 +1,7 @@
 // Runs GitHub's CLI, `gh`, and turns its failures into TargetErrors that say what to run. We go
 // through `gh` rather than GitHub's API so that the user's existing login, hosts and token
 // storage are the ones used, and so that `gh` relays the codespace's SSH (see codespaces.ts).
-import { CommandError, runCommand } from "../../../helper/run-command.js";
+import { CommandError, runCommand } from "../../../helper/engines/run-command.js";
 import { TargetError } from "./errors.js";
 
 export interface GhOptions {

@@ -1,0 +1,133 @@
+/**
+ * The remote agent (entrance role), started over SSH by the broker: `backhaul-agent`.
+ * It owns a TUN device, routes the advertised prefixes into it and points DNS at the stub; the
+ * link runs on stdin/stdout, logs go to stderr. Every system change is journaled before it is
+ * made and undone on exit, link loss and signals, and after a crash by the next start.
+ */
+import { Duplex } from "node:stream";
+import { parseArgs } from "node:util";
+import { linkAddresses } from "../../shared/link-addresses.js";
+import { Capability, type LinkConfig } from "../../shared/link-protocol.js";
+import { VERSION } from "../../shared/version.js";
+import {
+  describeUndoReport,
+  detectDnsConfigurator,
+  DEFAULT_JOURNAL_PATH,
+  Journal,
+  openJournaledTun,
+  RouteSync,
+  systemUndo,
+  undoOnShutdown,
+} from "./index.js";
+import { pumpTunAndLink } from "../engines/entrance.js";
+import { linkPort } from "../engines/port/link-port.js";
+import { tunPort } from "./tun/tun-port.js";
+import { Link } from "../engines/link/link.js";
+import type { TunDevice } from "./tun/index.js";
+
+const USAGE = `backhaul-agent ${VERSION}: the remote side of Backhaul (started by the backhaul app over SSH)
+
+Usage: backhaul-agent [--tun NAME] [--journal PATH] [--keepalive SECONDS] [--ssh-peer ADDRESS]
+  Speaks the Backhaul link protocol on stdin/stdout; needs root (CAP_NET_ADMIN) and /dev/net/tun.
+  --recover-only   undo what a previous agent left behind, then exit
+`;
+
+function log(line: string): void {
+  process.stderr.write(`backhaul agent: ${line}\n`);
+}
+
+// The SSH connection can close before the agent has undone its changes. A write to the closed
+// stderr then fails; unhandled, that error's own log line fails the same way, forever, and the
+// loop starves the undo. Logs are best effort; the link has its own error handling.
+process.stderr.on("error", () => undefined);
+process.stdout.on("error", () => undefined);
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      tun: { type: "string", default: "bh0" },
+      journal: { type: "string", default: DEFAULT_JOURNAL_PATH },
+      keepalive: { type: "string", default: "5" },
+      "ssh-peer": { type: "string" },
+      "recover-only": { type: "boolean", default: false },
+      version: { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+    },
+  });
+  if (values.help) return void process.stdout.write(USAGE);
+  if (values.version) return void process.stdout.write(`${VERSION}\n`);
+  if (process.platform !== "linux") throw new Error(`the agent runs on Linux, not ${process.platform}`);
+
+  const openTuns = new Map<string, TunDevice>();
+  // The agent module prefixes its own lines.
+  const raw = (line: string): void => void process.stderr.write(`${line}\n`);
+  const journal = new Journal({ undo: systemUndo({ openTuns }), path: values.journal, log: raw });
+  // Before anything else: a previous agent that crashed or was killed left changes behind.
+  const recovery = await journal.recoverFromPreviousRun();
+  if (recovery.previousOwner) {
+    for (const line of describeUndoReport(recovery.report)) log(`previous run: ${line}`);
+  }
+  if (values["recover-only"]) return;
+
+  const shutdown = undoOnShutdown(journal, { log: raw });
+  shutdown.watchStream(process.stdin, "the link");
+  const stream = Duplex.from({ readable: process.stdin, writable: process.stdout });
+  const link = new Link(stream, {
+    role: "entrance",
+    softwareVersion: VERSION,
+    capabilities: Capability.Ipv6 | Capability.DnsStub,
+    keepaliveIntervalMs: Number(values.keepalive) * 1000,
+  });
+  link.once("close", (info) => void shutdown.stop(`link closed (${info.reason})`));
+
+  const config = await new Promise<LinkConfig>((resolve, reject) => {
+    link.once("config", resolve);
+    link.ready.catch(reject);
+  });
+  const addresses = [config.subnetV4, config.subnetV6].flatMap((subnet) =>
+    subnet ? [linkAddresses(subnet)] : [],
+  );
+  const tun = await openJournaledTun(journal, {
+    name: values.tun,
+    mtu: config.mtu,
+    addresses: addresses.map((a) => a.tun),
+    openTuns,
+  });
+  pumpTunAndLink(tunPort(tun), linkPort(link));
+
+  const routes = new RouteSync({ journal, dev: tun.name, sshPeer: values["ssh-peer"] || sshPeerAddress() });
+  const applyRoutes = async (prefixes: string[]): Promise<void> => {
+    const result = await routes.apply(prefixes);
+    for (const skipped of result.skip) log(`not routing ${skipped.prefix}: ${skipped.message}`);
+    for (const failure of result.failed)
+      log(`route ${failure.action} ${failure.prefix} failed: ${failure.error.message}`);
+    log(`routing ${result.route.length} prefix(es) into ${tun.name}`);
+  };
+  await applyRoutes(config.routes);
+  link.sendStats({ "agent.routes": 1 });
+
+  if (config.dns.mode !== "off") {
+    const detection = await detectDnsConfigurator({ link: tun.name });
+    for (const warning of detection.warnings) log(`dns: ${warning}`);
+    await detection.configurator.apply(config.dns, journal);
+    log(`dns: ${detection.configurator.description} (${detection.reason})`);
+  }
+  // Routes follow later CONFIGs live (a VPN came up on the user's computer) without dropping flows.
+  link.on("config", (next) => void applyRoutes(next.routes).catch((error: unknown) => log(String(error))));
+  link.sendStats({ "agent.ready": 1 });
+  log(`ready: ${tun.name} mtu ${config.mtu}`);
+}
+
+/**
+ * The SSH client's address, so a prefix containing it is never routed into the tunnel. sudo's
+ * env_reset drops SSH_CONNECTION, so the broker passes it as --ssh-peer from the user's shell.
+ */
+function sshPeerAddress(): string | undefined {
+  const connection = process.env.SSH_CONNECTION?.split(" ");
+  return connection?.[0];
+}
+
+main().catch((error: unknown) => {
+  log(error instanceof Error ? error.message : String(error));
+  process.exitCode = 1;
+});

@@ -1,0 +1,398 @@
+/**
+ * The exit side's DNS engine: the remote's resolver points at a stub address, the NAT engine hands
+ * every query sent there to `handleQuery`, and the engine answers the way this computer resolves,
+ * so names that only resolve on its VPN or LAN resolve on the remote too.
+ *
+ *   query ─► parse ─► cache ─► in-flight (coalesce) ─► forwarders (resolv.conf) ─► answer
+ *                                                         └─ NXDOMAIN/failure, A/AAAA ─► getaddrinfo
+ *                                                            (only names a user would expect: fallback-names.ts)
+ *
+ * Nothing the remote sends can make it throw: a malformed query is counted and answered FORMERR
+ * (or dropped when even the header is unreadable), and an internal error becomes SERVFAIL.
+ *
+ * Overload: at most `maxInFlight` distinct questions are resolved at once; beyond that the engine
+ * answers SERVFAIL at once rather than queueing. A queued question would be answered after the
+ * remote's stub has already retried or given up (it waits 5 s), and a flood of unique names would
+ * otherwise hold unbounded state. The remote's resolver retries a SERVFAIL on its own.
+ *
+ * Not done: DNSSEC validation (DO and CD are passed through; the remote may validate), zone
+ * transfers (NOTIMP), DNS over TLS/HTTPS upstream, serving stale answers when resolvers fail.
+ */
+import { performance } from "node:perf_hooks";
+import ipaddr from "ipaddr.js";
+import type { DnsRow, DnsTransport } from "../../../shared/dns-row.js";
+import { prepareAnswer, renderAnswer, type CachePolicy, type PreparedAnswer } from "./answer.js";
+import { cacheKey, DnsCache, type DnsCacheOptions } from "./cache.js";
+import { newDnsCounters, type DnsCounters } from "./dns-counters.js";
+import { DnsTable } from "./dns-table.js";
+import { DEFAULT_FORWARDER_TIMEOUTS, Forwarder, type ForwarderTimeouts } from "./forwarder.js";
+import { buildAddressAnswer, buildEmptyResponse } from "./messages.js";
+import { rcodeName, typeName } from "./names.js";
+import { fallbackNames } from "./fallback-names.js";
+import { OsLookup, type AddressLookup, type OsLookupResult } from "./os-lookup.js";
+import { parseQuery, type DnsQuery } from "./query.js";
+import { readSystemResolvers, readSystemSearchDomains } from "./resolv-conf.js";
+import { networkExchange, type Upstream, type UpstreamExchange } from "./upstream.js";
+import { CLASS_IN, parseMessage, Rcode, readHeader, readName, RecordType, type Header } from "./wire.js";
+
+export type ResolverSource = readonly Upstream[] | (() => Promise<readonly Upstream[]>);
+
+export interface DnsEngineOptions {
+  /** This computer's resolvers: a fixed list, or how to read them (default: resolv.conf, then Node's). */
+  resolvers?: ResolverSource;
+  /** A list read from a source is read again after this long (a VPN may have rewritten it). */
+  resolverRefreshMs?: number;
+  /** How queries reach a resolver; tests inject one without sockets. */
+  exchange?: UpstreamExchange;
+  timeouts?: Partial<ForwarderTimeouts>;
+  /** getaddrinfo for the fallback; tests inject one. */
+  lookup?: AddressLookup;
+  /** This computer's search domains, for single-label names (default: resolv.conf's). */
+  searchDomains?: () => Promise<readonly string[]>;
+  /** Bounds on the fallback: concurrent lookups and how long one is awaited. */
+  fallback?: { maxConcurrent?: number; timeoutMs?: number };
+  /** TTL of answers synthesized from getaddrinfo, which gives none. */
+  fallbackTtlSeconds?: number;
+  cache?: DnsCacheOptions & Partial<CachePolicy>;
+  /** Distinct questions resolved at once; more are answered SERVFAIL (see the head comment). */
+  maxInFlight?: number;
+  table?: DnsTable;
+  /** Epoch milliseconds, for rows and cache ages. */
+  now?: () => number;
+}
+
+/** How one question was resolved; shared by every query coalesced onto it. */
+interface Resolution {
+  /** Null when nobody gave a usable answer: SERVFAIL. */
+  answer: PreparedAnswer | null;
+  resolver: string;
+  detail: string | null;
+}
+
+const DEFAULT_CACHE_POLICY: CachePolicy = { maxTtlSeconds: 3_600, maxNegativeTtlSeconds: 300 };
+
+export class DnsEngine {
+  readonly table: DnsTable;
+  readonly counters: DnsCounters = newDnsCounters();
+  private readonly cache: DnsCache;
+  private readonly cachePolicy: CachePolicy;
+  private readonly forwarder: Forwarder;
+  private readonly osLookup: OsLookup;
+  private readonly searchDomains: () => Promise<readonly string[]>;
+  private readonly inFlight = new Map<string, Promise<Resolution>>();
+  private readonly resolverSource: ResolverSource;
+  private readonly resolverRefreshMs: number;
+  private readonly fallbackTtlSeconds: number;
+  private readonly maxInFlight: number;
+  private readonly now: () => number;
+  private resolvers: { list: readonly Upstream[]; readAt: number } | undefined;
+  private resolverRead: Promise<readonly Upstream[]> | undefined;
+
+  constructor(options: DnsEngineOptions = {}) {
+    this.now = options.now ?? Date.now;
+    this.table = options.table ?? new DnsTable();
+    this.cache = new DnsCache({ now: this.now, ...options.cache });
+    this.cachePolicy = {
+      maxTtlSeconds: options.cache?.maxTtlSeconds ?? DEFAULT_CACHE_POLICY.maxTtlSeconds,
+      maxNegativeTtlSeconds:
+        options.cache?.maxNegativeTtlSeconds ?? DEFAULT_CACHE_POLICY.maxNegativeTtlSeconds,
+    };
+    this.forwarder = new Forwarder(
+      options.exchange ?? networkExchange,
+      { ...DEFAULT_FORWARDER_TIMEOUTS, ...options.timeouts },
+      this.counters,
+    );
+    this.osLookup = new OsLookup({ lookup: options.lookup, ...options.fallback });
+    this.searchDomains = options.searchDomains ?? (() => readSystemSearchDomains());
+    this.resolverSource = options.resolvers ?? (() => readSystemResolvers());
+    this.resolverRefreshMs = options.resolverRefreshMs ?? 5_000;
+    this.fallbackTtlSeconds = options.fallbackTtlSeconds ?? 30;
+    this.maxInFlight = options.maxInFlight ?? 256;
+  }
+
+  /**
+   * Answers one DNS message from the remote, wire format in and out; null means no answer at
+   * all. `message` is only read before the first await, so the caller may reuse its buffer at
+   * once; the returned Buffer is the caller's. Never rejects.
+   */
+  async handleQuery(message: Buffer, transport: DnsTransport): Promise<Buffer | null> {
+    const started = performance.now();
+    const at = this.now();
+    const header = readHeader(message);
+    this.counters.queries++;
+    if (transport === "udp") this.counters.udpQueries++;
+    else this.counters.tcpQueries++;
+    let query: DnsQuery | undefined;
+    try {
+      const parsed = parseQuery(message);
+      if (parsed.kind === "drop") {
+        this.counters.malformed++;
+        this.counters.dropped++;
+        return null;
+      }
+      if (parsed.kind === "reject") {
+        if (parsed.rcode === Rcode.FORMERR) this.counters.malformed++;
+        else this.counters.unsupported++;
+        if (parsed.query) {
+          this.record(parsed.query, transport, started, at, {
+            rcode: parsed.rcode,
+            answers: [],
+            ttl: null,
+            resolver: "engine",
+            detail: parsed.reason,
+          });
+        }
+        return parsed.response;
+      }
+      query = parsed.query;
+      return await this.answer(query, transport, started, at);
+    } catch (error) {
+      this.counters.internalErrors++;
+      return this.internalErrorAnswer(header, query, transport, started, at, error);
+    }
+  }
+
+  /** Reads the resolver list now (e.g. when the network changed); a changed list empties the cache. */
+  refreshResolvers(): Promise<readonly Upstream[]> {
+    this.resolverRead ??= this.readResolvers().finally(() => (this.resolverRead = undefined));
+    return this.resolverRead;
+  }
+
+  /** Entries in the answer cache. */
+  get cacheSize(): number {
+    return this.cache.size;
+  }
+
+  close(): void {
+    this.table.stop();
+    this.cache.clear();
+  }
+
+  private async answer(
+    query: DnsQuery,
+    transport: DnsTransport,
+    started: number,
+    at: number,
+  ): Promise<Buffer> {
+    const key = cacheKey(query);
+    const hit = this.cache.get(key);
+    if (hit) {
+      this.counters.cacheHits++;
+      return this.reply(query, transport, started, at, {
+        answer: hit.answer,
+        ageSeconds: hit.ageSeconds,
+        resolver: "cache",
+        detail: null,
+      });
+    }
+    let resolution = this.inFlight.get(key);
+    let coalesced = false;
+    if (resolution) {
+      this.counters.coalesced++;
+      coalesced = true;
+    } else {
+      if (this.inFlight.size >= this.maxInFlight) {
+        this.counters.overloaded++;
+        return this.fail(
+          query,
+          transport,
+          started,
+          at,
+          `${this.maxInFlight} questions already being resolved`,
+        );
+      }
+      resolution = this.resolve(query, key, transport === "tcp").finally(() => this.inFlight.delete(key));
+      this.inFlight.set(key, resolution);
+    }
+    const { answer, resolver, detail } = await resolution;
+    const why = coalesced ? ["coalesced", detail].filter(Boolean).join("; ") : detail;
+    if (!answer) return this.fail(query, transport, started, at, why ?? "no answer", resolver);
+    return this.reply(query, transport, started, at, { answer, ageSeconds: 0, resolver, detail: why });
+  }
+
+  /** Resolves one question once, for every query waiting on it, and caches the answer. */
+  private async resolve(query: DnsQuery, key: string, viaTcp: boolean): Promise<Resolution> {
+    const servers = await this.currentResolvers();
+    const outcome = await this.forwarder.forward(
+      {
+        question: query,
+        dnssecOk: query.edns?.dnssecOk ?? false,
+        checkingDisabled: query.checkingDisabled,
+        viaTcp,
+      },
+      servers,
+    );
+    const addressQuestion =
+      query.klass === CLASS_IN && (query.type === RecordType.A || query.type === RecordType.AAAA);
+    if (addressQuestion && (outcome.kind === "failed" || outcome.rcode === Rcode.NXDOMAIN)) {
+      const why = outcome.kind === "failed" ? outcome.reason : `${outcome.resolver} said NXDOMAIN`;
+      const fallback = await this.fallback(query, why);
+      if (fallback) {
+        this.cache.set(key, fallback.answer);
+        return fallback;
+      }
+    }
+    if (outcome.kind === "failed") return { answer: null, resolver: "engine", detail: outcome.reason };
+    const answer = prepareAnswer(outcome.message, outcome.parsed, this.cachePolicy);
+    this.cache.set(key, answer);
+    return { answer, resolver: outcome.resolver, detail: outcome.detail };
+  }
+
+  /** getaddrinfo's addresses for an A or AAAA question, as a synthesized answer; undefined if none. */
+  private async fallback(
+    query: DnsQuery,
+    why: string,
+  ): Promise<(Resolution & { answer: PreparedAnswer }) | undefined> {
+    // Lower case: the answer is cached for every spelling of the name.
+    const name = readName(query.name, 0).toLowerCase();
+    const singleLabel = name.indexOf(".") === name.length - 1;
+    const candidates = fallbackNames(name, singleLabel ? await this.searchDomains().catch(() => []) : []);
+    let result: OsLookupResult = { kind: "not-found" };
+    // Without the trailing dot: glibc's files backend would not match it in /etc/hosts.
+    for (const candidate of candidates) {
+      this.counters.fallbackLookups++;
+      result = await this.osLookup.resolve(candidate);
+      if (result.kind === "found") break;
+    }
+    if (result.kind !== "found") return undefined;
+    const family = query.type === RecordType.A ? 4 : 6;
+    const seen = new Set<string>();
+    const addresses: Buffer[] = [];
+    for (const { address, family: found } of result.addresses) {
+      if (found !== family || !ipaddr.isValid(address)) continue;
+      const bytes = Buffer.from(ipaddr.parse(address).toByteArray());
+      if (bytes.length !== (family === 4 ? 4 : 16) || seen.has(address)) continue;
+      seen.add(address);
+      addresses.push(bytes);
+    }
+    this.counters.fallbacks++;
+    const message = buildAddressAnswer(query, addresses, this.fallbackTtlSeconds);
+    const prepared = prepareAnswer(message, parseMessage(message), this.cachePolicy);
+    // An empty answer (the name has only the other family) is NODATA: cache it as long too.
+    const answer: PreparedAnswer = {
+      ...prepared,
+      ttl: this.fallbackTtlSeconds,
+      cacheTtl: this.fallbackTtlSeconds,
+    };
+    const detail = addresses.length > 0 ? why : `${why}; getaddrinfo has no IPv${family} address for it`;
+    return { answer, resolver: "getaddrinfo", detail };
+  }
+
+  private currentResolvers(): Promise<readonly Upstream[]> {
+    if (typeof this.resolverSource !== "function") return Promise.resolve(this.resolverSource);
+    if (this.resolvers && this.now() - this.resolvers.readAt < this.resolverRefreshMs) {
+      return Promise.resolve(this.resolvers.list);
+    }
+    return this.refreshResolvers();
+  }
+
+  private async readResolvers(): Promise<readonly Upstream[]> {
+    const source = this.resolverSource;
+    if (typeof source !== "function") return source;
+    const previous = this.resolvers?.list;
+    let list: readonly Upstream[];
+    try {
+      list = await source();
+    } catch {
+      // Keep answering with what we had; an unreadable list is not a reason to stop.
+      list = previous ?? [];
+    }
+    const describe = (upstreams: readonly Upstream[]): string =>
+      upstreams.map((upstream) => `${upstream.address}#${upstream.port}`).join(",");
+    // Other resolvers, another network: answers cached from the old ones may be wrong now.
+    if (previous && describe(previous) !== describe(list)) this.cache.clear();
+    this.resolvers = { list, readAt: this.now() };
+    return list;
+  }
+
+  private reply(
+    query: DnsQuery,
+    transport: DnsTransport,
+    started: number,
+    at: number,
+    source: { answer: PreparedAnswer; ageSeconds: number; resolver: string; detail: string | null },
+  ): Buffer {
+    const { answer, ageSeconds } = source;
+    const rendered = renderAnswer(answer, query, ageSeconds, transport);
+    let detail = source.detail;
+    if (rendered.truncatedForTransport) {
+      this.counters.truncated++;
+      detail = [detail, "too large for UDP: sent TC=1"].filter(Boolean).join("; ");
+    }
+    this.record(query, transport, started, at, {
+      rcode: answer.rcode,
+      answers: [...answer.answers],
+      ttl: answer.ttl === null ? null : Math.max(0, answer.ttl - ageSeconds),
+      resolver: source.resolver,
+      detail,
+    });
+    return rendered.message;
+  }
+
+  private fail(
+    query: DnsQuery,
+    transport: DnsTransport,
+    started: number,
+    at: number,
+    detail: string,
+    resolver = "engine",
+  ): Buffer {
+    this.record(query, transport, started, at, {
+      rcode: Rcode.SERVFAIL,
+      answers: [],
+      ttl: null,
+      resolver,
+      detail,
+    });
+    return buildEmptyResponse({
+      id: query.id,
+      queryFlags: query.flags,
+      rcode: Rcode.SERVFAIL,
+      question: query,
+      edns: query.edns,
+    });
+  }
+
+  private internalErrorAnswer(
+    header: Header | undefined,
+    query: DnsQuery | undefined,
+    transport: DnsTransport,
+    started: number,
+    at: number,
+    error: unknown,
+  ): Buffer | null {
+    const detail = `internal error: ${error instanceof Error ? error.message : String(error)}`;
+    try {
+      if (query) return this.fail(query, transport, started, at, detail);
+      if (!header) return null;
+      this.counters.servfail++;
+      return buildEmptyResponse({ id: header.id, queryFlags: header.flags, rcode: Rcode.SERVFAIL });
+    } catch {
+      return null;
+    }
+  }
+
+  private record(
+    query: DnsQuery,
+    transport: DnsTransport,
+    started: number,
+    at: number,
+    result: Pick<DnsRow, "answers" | "ttl" | "resolver" | "detail"> & { rcode: number },
+  ): void {
+    if (result.rcode === Rcode.SERVFAIL) this.counters.servfail++;
+    if (result.rcode === Rcode.NXDOMAIN) this.counters.nxdomain++;
+    const name = readName(query.name, 0).toLowerCase();
+    this.table.add({
+      name: name === "." ? name : name.slice(0, -1),
+      type: typeName(query.type),
+      answers: result.answers,
+      ttl: result.ttl,
+      rcode: rcodeName(result.rcode),
+      resolver: result.resolver,
+      detail: result.detail,
+      latencyMs: Math.round((performance.now() - started) * 10) / 10,
+      at,
+      transport,
+    });
+  }
+}

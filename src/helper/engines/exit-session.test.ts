@@ -1,0 +1,40 @@
+import assert from "node:assert/strict";
+import { once } from "node:events";
+import { test } from "node:test";
+import type { LinkConfig } from "../../shared/link-protocol.js";
+import { ExitSession, openExitLink } from "./exit-session.js";
+import { Link } from "./link/link.js";
+import { createMemoryPipe } from "./link/memory-pipe.js";
+
+test("without an IPv6 link subnet, IPv6 prefixes are left out of the CONFIG and said, and the link stays up", async () => {
+  const [exitEnd, entranceEnd] = createMemoryPipe();
+  const entrance = new Link(entranceEnd, { role: "entrance", softwareVersion: "test", capabilities: 0 });
+  const link = openExitLink(exitEnd, { keepaliveIntervalMs: 60_000, pingTimeoutMs: 60_000 });
+  const logs: string[] = [];
+  const configs: LinkConfig[] = [];
+  entrance.on("config", (config) => configs.push(config));
+  const session = await ExitSession.start({
+    link,
+    mtu: 1500,
+    subnetV4: "198.18.0.0/30",
+    subnetV6: null,
+    routes: ["198.19.0.0/16", "2001:db8:19::/48"],
+    allowLocal: false,
+    dns: "off",
+    log: (line) => logs.push(line),
+  });
+  await once(entrance, "config");
+  assert.deepEqual(configs[0]?.routes, ["198.19.0.0/16"]);
+  assert.equal(configs[0]?.subnetV6, null);
+  session.updateRoutes(["198.19.0.0/16", "198.20.0.0/16", "2001:db8:20::/48"]);
+  await once(entrance, "config");
+  assert.deepEqual(configs[1]?.routes, ["198.19.0.0/16", "198.20.0.0/16"]);
+  assert.ok(
+    logs.some((line) => line.includes("not routing 2001:db8:19::/48")),
+    logs.join("\n"),
+  );
+  assert.equal(link.isOpen, true, "the link is still open");
+  link.close("test over");
+  entrance.close("test over");
+  await Promise.all([link.closed, entrance.closed]);
+});

@@ -1,0 +1,172 @@
+import { linkAddresses } from "../../shared/link-addresses.js";
+import type { Duplex, Writable } from "node:stream";
+import { Capability, type LinkConfig } from "../../shared/link-protocol.js";
+import type { HelperExitOptions } from "../../shared/helper-protocol.js";
+import { VERSION } from "../../shared/version.js";
+import { DNS_STREAM_IDLE_MS, DNS_STREAM_LIMITS, DnsEngine, DnsStreamSession } from "./dns/index.js";
+import { attachNatEngine } from "./exit.js";
+import { Link } from "./link/link.js";
+import { EgressPolicy } from "./nat/egress-policy.js";
+import { NatEngine, type NatEngineOptions } from "./nat/engine.js";
+import { parseAddress } from "./packet/index.js";
+import { PcapngWriter } from "./capture/pcapng-writer.js";
+import { CaptureTap } from "./port/capture-tap.js";
+import { linkPort } from "./port/link-port.js";
+
+/** How the exit's Link keeps alive; the rest of HelperExitOptions is the session's. */
+type KeepaliveOptions = Pick<HelperExitOptions, "keepaliveIntervalMs" | "pingTimeoutMs">;
+
+/** The link's exit settings and the parts its engines are built from. */
+export interface ExitSessionOptions extends Omit<HelperExitOptions, keyof KeepaliveOptions> {
+  link: Link;
+  /** The DNS engine to answer with (tests inject one with fixed resolvers). */
+  dnsEngine?: DnsEngine;
+  icmp?: NatEngineOptions["icmp"];
+  /** Where the engines report what they contained (NatEngineOptions.log). */
+  log?: (line: string) => void;
+}
+
+/**
+ * The exit side of one link: the NAT engine, the DNS engine behind the stub address, and the
+ * CONFIG that tells the entrance what to set up. Routes can change while it runs.
+ */
+export class ExitSession {
+  readonly nat: NatEngine;
+  readonly dns: DnsEngine | undefined;
+  private readonly policy: EgressPolicy;
+  private readonly tap: CaptureTap;
+  private capture: PcapngWriter | undefined;
+  private config: LinkConfig;
+
+  private constructor(
+    private readonly options: ExitSessionOptions,
+    dns: DnsEngine | undefined,
+  ) {
+    const { link } = options;
+    const routes = this.routable(options.routes);
+    this.policy = new EgressPolicy({ prefixes: routes, allowLocal: options.allowLocal });
+    const stubs = [options.subnetV4, options.subnetV6].flatMap((s) => (s ? [linkAddresses(s).stub] : []));
+    this.dns = dns;
+    // The engines see the link through the tap, so that a capture shows exactly what they do.
+    const port = (this.tap = new CaptureTap(linkPort(link)));
+    this.nat = new NatEngine({
+      output: port,
+      policy: this.policy,
+      linkMtu: options.mtu,
+      icmp: options.icmp,
+      log: options.log,
+      dnsStub: dns
+        ? {
+            addresses: stubs.map(parseAddress),
+            resolver: {
+              answerUdp: (query) => dns.handleQuery(query, "udp"),
+              tcp: {
+                serve: (stream) => new DnsStreamSession(stream, dns, DNS_STREAM_LIMITS),
+                idleTimeoutMs: DNS_STREAM_IDLE_MS,
+              },
+            },
+          }
+        : undefined,
+    });
+    attachNatEngine(port, this.nat);
+    this.config = {
+      subnetV4: options.subnetV4,
+      subnetV6: options.subnetV6,
+      mtu: options.mtu,
+      routes,
+      dns: options.dns === "all" ? { mode: "all", servers: stubs } : { mode: "off" },
+    };
+    void link.ready.then(
+      () => this.sendConfig(),
+      () => undefined, // the link's own close event reports why
+    );
+    link.once("close", () => {
+      this.capture?.close("the link closed");
+      this.nat.close("link closed");
+      this.dns?.close();
+    });
+  }
+
+  static start(options: ExitSessionOptions): Promise<ExitSession> {
+    const dns = options.dns === "all" ? (options.dnsEngine ?? new DnsEngine()) : undefined;
+    return Promise.resolve(new ExitSession(options, dns));
+  }
+
+  get capturing(): boolean {
+    return this.capture?.recording === true;
+  }
+
+  /**
+   * Records the link's packets, both directions, as pcapng into `sink` (which this writer ends)
+   * until `stopCapture`, the size limit, a failing sink or the link's close. One capture at a
+   * time: a new one replaces the old. `onStop` hears why it stopped, once.
+   */
+  startCapture(
+    sink: Writable,
+    options: { maxBytes: number; session: string; onStop?: (reason: string) => void },
+  ): PcapngWriter {
+    this.stopCapture();
+    const writer: PcapngWriter = new PcapngWriter(sink, {
+      session: options.session,
+      maxBytes: options.maxBytes,
+      onStop: (reason) => {
+        this.tap.stop(writer);
+        if (this.capture === writer) this.capture = undefined;
+        options.onStop?.(reason);
+      },
+    });
+    this.capture = writer;
+    this.tap.start(writer);
+    return writer;
+  }
+
+  stopCapture(): void {
+    this.capture?.close();
+  }
+
+  /** A VPN came up or went down on this computer: the remote re-routes, flows are kept. */
+  updateRoutes(routes: string[]): void {
+    const routable = this.routable(routes);
+    this.policy.setPrefixes(routable);
+    this.config = { ...this.config, routes: routable };
+    if (this.options.link.isOpen) this.sendConfig();
+  }
+
+  /**
+   * The prefixes the link can carry: an IPv6 prefix needs an IPv6 link subnet (`--link-subnet6
+   * none` has none), an IPv4 one an IPv4 subnet. The rest is left out and said, never sent in a
+   * CONFIG the agent would have to refuse.
+   */
+  private routable(routes: readonly string[]): string[] {
+    const kept: string[] = [];
+    const left: string[] = [];
+    for (const route of routes) {
+      const family = route.includes(":") ? 6 : 4;
+      const subnet = family === 6 ? this.options.subnetV6 : this.options.subnetV4;
+      (subnet === null ? left : kept).push(route);
+    }
+    if (left.length > 0)
+      this.options.log?.(`not routing ${left.join(", ")}: the link has no subnet of that IP version`);
+    return kept;
+  }
+
+  /** A CONFIG that still fails to encode is this side's bug: the link closes saying so. */
+  private sendConfig(): void {
+    try {
+      this.options.link.sendConfig(this.config);
+    } catch (error) {
+      this.options.link.close(`the exit could not send its CONFIG: ${String(error)}`);
+    }
+  }
+}
+
+/** The exit side's end of a link to an agent: the capabilities every exit offers. */
+export function openExitLink(stream: Duplex, keepalive: KeepaliveOptions): Link {
+  return new Link(stream, {
+    role: "exit",
+    softwareVersion: VERSION,
+    capabilities: Capability.Ipv6 | Capability.DnsStub | Capability.IcmpEcho | Capability.Stats,
+    keepaliveIntervalMs: keepalive.keepaliveIntervalMs,
+    pingTimeoutMs: keepalive.pingTimeoutMs,
+  });
+}
