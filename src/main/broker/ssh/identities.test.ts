@@ -4,15 +4,15 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import ssh2 from "ssh2";
 import { AuthFailedError } from "./errors.js";
+import { generateEd25519KeyPair } from "./generate-key.js";
 import { loadIdentity, PASSPHRASE_ATTEMPTS } from "./identities.js";
 
 async function keyFiles(t: { after: (fn: () => Promise<void>) => void }): Promise<Record<string, string>> {
   const dir = await mkdtemp(join(tmpdir(), "backhaul-identities-"));
   t.after(() => rm(dir, { recursive: true, force: true }));
-  const plain = ssh2.utils.generateKeyPairSync("ed25519");
-  const encrypted = ssh2.utils.generateKeyPairSync("ed25519", {
+  const plain = generateEd25519KeyPair();
+  const encrypted = generateEd25519KeyPair({
     passphrase: "right",
     cipher: "aes256-ctr",
     rounds: 4,

@@ -6,7 +6,7 @@
 import { constants } from "node:fs";
 import { access, mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import ssh2 from "ssh2";
+import { generateEd25519KeyPair } from "../ssh/generate-key.js";
 import { TargetError } from "./errors.js";
 
 /** Creates the pair at `privateKeyPath` when it is missing; true when it did. */
@@ -20,7 +20,7 @@ export async function ensureCodespaceKey(privateKeyPath: string): Promise<boolea
     );
   }
   try {
-    const pair = ssh2.utils.generateKeyPairSync("ed25519", { comment: "" });
+    const pair = generateEd25519KeyPair({ comment: "" });
     await mkdir(dirname(privateKeyPath), { recursive: true, mode: 0o700 });
     // "wx": never overwrite a key another process (gh itself) has just written.
     await writeFile(privateKeyPath, pair.private, { mode: 0o600, flag: "wx" });
