@@ -10,11 +10,12 @@ import { once } from "node:events";
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { test } from "node:test";
 import { AgentDriver } from "./agent/driver-client.js";
 import type { DriverConfig } from "./agent/protocol.js";
 import { assertNamespaceResolvConf } from "./agent/resolv-conf-guard.js";
 import type { NetworkNamespace } from "./netns/index.js";
-import { testInAddonLab } from "./netns/addon-lab.js";
+import { inAddonLab } from "./netns/addon-lab.js";
 
 // CRLF, a tab and no final newline: any reformatting would show.
 const ORIGINAL_RESOLV_CONF = "# R's own resolver\r\nsearch corp.test\nnameserver 198.18.7.53\noptions\tedns0";
@@ -84,11 +85,10 @@ async function assertApplied(ns: NetworkNamespace): Promise<void> {
   );
 }
 
-testInAddonLab(
+test(
   "agent cleanup: every system change is undone, however the agent ends",
   { timeout: 180_000 },
-  { tun: true, tools: ["sysctl"] },
-  async (lab, t) => {
+  inAddonLab({ tun: true, tools: ["sysctl"] }, async (lab, t) => {
     const state = await mkdtemp(join(tmpdir(), "backhaul-agent-e2e-"));
     t.after(() => rm(state, { recursive: true, force: true }));
 
@@ -255,5 +255,5 @@ testInAddonLab(
       assert.match((await driver.next("undone")).reason, /^the link \(stdin\) (ended|closed)$/);
       await assertRestored(r, before, driver.log);
     });
-  },
+  }),
 );

@@ -17,8 +17,8 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, wri
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { TestContext } from "node:test";
-import { skipSaying, testWhere } from "./netns/preconditions.js";
+import { test, type TestContext } from "node:test";
+import { skipSaying, whenMet } from "./netns/preconditions.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const DIST_SCRIPT = join(ROOT, "scripts", "dist.mjs");
@@ -87,11 +87,10 @@ function checkPackage(unpacked: string): void {
   assert.ok(!inAsar.some((file) => file.startsWith("/src/")), "no sources in app.asar");
 }
 
-testWhere(
-  distMissing,
+test(
   "npm run dist -- --dir packages the app with the helper, the agent and the addon",
   { timeout: 320_000 },
-  async (t) => {
+  whenMet(distMissing, async (t) => {
     const dist = (await import(new URL(`file://${DIST_SCRIPT}`).href)) as DistModule;
     const version = dist.electronVersion();
     const source = dist.electronSource({ version, platform: process.platform, arch: process.arch });
@@ -103,24 +102,26 @@ testWhere(
           "outside the npm registry)",
       );
     checkPackage(runDist(t, {}));
-  },
+  }),
 );
 
-testWhere(
-  () => (process.platform === "linux" ? distMissing() : "the stand-in distribution has the Linux layout"),
+test(
   "electron-builder.yml lays out the package (with a stand-in Electron)",
   { timeout: 320_000 },
-  (t) => {
-    const standIn = mkdtempSync(join(tmpdir(), "backhaul-electron-stand-in-"));
-    t.after(() => rmSync(standIn, { recursive: true, force: true }));
-    mkdirSync(join(standIn, "resources"));
-    writeFileSync(join(standIn, "electron"), "#!/bin/sh\necho 'a stand-in for Electron'\n");
-    chmodSync(join(standIn, "electron"), 0o755);
-    writeFileSync(join(standIn, "LICENSE"), "stand-in\n");
-    writeFileSync(join(standIn, "version"), "0.0.0\n");
+  whenMet(
+    () => (process.platform === "linux" ? distMissing() : "the stand-in distribution has the Linux layout"),
+    (t) => {
+      const standIn = mkdtempSync(join(tmpdir(), "backhaul-electron-stand-in-"));
+      t.after(() => rmSync(standIn, { recursive: true, force: true }));
+      mkdirSync(join(standIn, "resources"));
+      writeFileSync(join(standIn, "electron"), "#!/bin/sh\necho 'a stand-in for Electron'\n");
+      chmodSync(join(standIn, "electron"), 0o755);
+      writeFileSync(join(standIn, "LICENSE"), "stand-in\n");
+      writeFileSync(join(standIn, "version"), "0.0.0\n");
 
-    const unpacked = runDist(t, { BACKHAUL_ELECTRON_DIST: standIn });
-    checkPackage(unpacked);
-    assert.ok(existsSync(join(unpacked, "backhaul")), "the executable is named backhaul");
-  },
+      const unpacked = runDist(t, { BACKHAUL_ELECTRON_DIST: standIn });
+      checkPackage(unpacked);
+      assert.ok(existsSync(join(unpacked, "backhaul")), "the executable is named backhaul");
+    },
+  ),
 );

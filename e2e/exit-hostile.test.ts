@@ -10,6 +10,7 @@
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
+import { test } from "node:test";
 import {
   Icmpv4Type,
   Icmpv4UnreachableCode,
@@ -25,7 +26,7 @@ import {
 } from "./exit-hostile/lab.js";
 import { RemoteDriver, type IcmpError } from "./exit-hostile/remote.js";
 import { netnsSkipReason } from "./netns/index.js";
-import { testWhere } from "./netns/preconditions.js";
+import { whenMet } from "./netns/preconditions.js";
 
 const ECHO_PORT = 7;
 
@@ -38,11 +39,15 @@ function skipReason(): string | undefined {
 
 /** A test in the lab, removed after it, with a driver of its remote; skipped, saying why, where it cannot run. */
 function testInLab(name: string, body: (lab: ExitHostileLab, remote: RemoteDriver) => Promise<void>): void {
-  testWhere(skipReason, name, { timeout: 90_000 }, async (t) => {
-    const lab = await buildExitHostileLab();
-    t.after(() => lab.cleanup());
-    await body(lab, new RemoteDriver(lab.link, lab.helperDied));
-  });
+  test(
+    name,
+    { timeout: 90_000 },
+    whenMet(skipReason, async (t) => {
+      const lab = await buildExitHostileLab();
+      t.after(() => lab.cleanup());
+      await body(lab, new RemoteDriver(lab.link, lab.helperDied));
+    }),
+  );
 }
 
 /** An ICMP destination unreachable with the code each family uses for the same meaning. */

@@ -10,14 +10,15 @@ import { spawn } from "node:child_process";
 import { chmodSync, existsSync, lstatSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { test } from "node:test";
 import { openHelperLink } from "../src/main/broker/helper/helper-client.js";
 import { TEST_EXIT_OPTIONS, testAgentLink } from "../src/main/broker/helper/testing.js";
 import { forwardLines } from "../src/helper/local/line-socket.js";
 import { assertHandedToUser, helloAs, userControlDir } from "../src/helper/local/test-elevated-socket.js";
 import { until } from "../src/helper/engines/test-until.js";
-import { BUILT_HELPER, helperNotBuilt, testSupervisedHelper } from "./local-helper/built.js";
+import { BUILT_HELPER, helperNotBuilt, withSupervisedHelper } from "./local-helper/built.js";
 import { watchHelperControl } from "./local-helper/control.js";
-import { testWhere } from "./netns/preconditions.js";
+import { whenMet } from "./netns/preconditions.js";
 
 const FLOOD_FRAMES = 320;
 const KEYS_PER_FRAME = 256; // the most a STATS frame may carry
@@ -36,10 +37,10 @@ function memoryMiB(pid: number, field: "VmRSS" | "VmHWM"): number {
   return Number(match[1]) / 1024;
 }
 
-testSupervisedHelper(
+test(
   "an agent's STATS flood leaves the helper's memory and main's progress bounded; the readiness probe logs nothing",
   { timeout: 120_000 },
-  async ({ endpoint, pid, logs }, t) => {
+  withSupervisedHelper(async ({ endpoint, pid, logs }, t) => {
     const link = await openHelperLink(endpoint, TEST_EXIT_OPTIONS);
     const agent = testAgentLink(link.socket);
     link.socket.resume();
@@ -91,51 +92,53 @@ testSupervisedHelper(
     // The supervisor's readiness probe connected and hung up without a byte: that is no refusal.
     const refused = logs.filter((line) => /refused a connection/.test(line));
     assert.deepEqual(refused, [], "the helper logged no refusal");
-  },
+  }),
 );
 
-testWhere(
-  () =>
-    helperNotBuilt() ??
-    (process.getuid?.() === 0 ? undefined : "needs root: it starts the helper as root for another user"),
+test(
   "run as root for another user, the helper listens in a root-owned directory only that user can reach",
   { timeout: 60_000 },
-  async () => {
-    const user = 65534;
-    const work = mkdtempSync(join(tmpdir(), "bh-helper-root-"));
-    chmodSync(work, 0o755); // the user passes through it, as through /run/user
-    const token = "f".repeat(64);
-    const control = userControlDir(work, user, token);
-    const helper = spawn(
-      process.execPath,
-      [BUILT_HELPER, "--control-dir", control, "--owner-uid", String(user)],
-      {
-        stdio: ["ignore", "ignore", "pipe"],
-      },
-    );
-    const logs: string[] = [];
-    forwardLines(helper.stderr, (line) => logs.push(line));
-    const exited = new Promise<number | null>((resolve) => helper.once("exit", (code) => resolve(code)));
-    const link = join(control, "helper.sock");
-    try {
-      await until(() => logs.some((line) => /listening on/.test(line)), 10_000, "the helper to listen");
-      // As the user, through the link main knows: the token is checked, and then obeyed.
-      const privateDir = dirname(await assertHandedToUser(link, user, 1));
-      assert.match(privateDir, /^\/(run|tmp)\/backhaul-helper-/);
-      await helloAs(user, link, token); // shutdown
-      assert.equal(await exited, 0);
-      assert.ok(!existsSync(privateDir), "root's directory is removed");
-      assert.ok(!lstatSafe(link), "the link is removed");
-      assert.deepEqual(
-        logs.filter((line) => /refused a connection/.test(line)),
-        ["backhaul helper: refused a connection: wrong token"],
+  whenMet(
+    () =>
+      helperNotBuilt() ??
+      (process.getuid?.() === 0 ? undefined : "needs root: it starts the helper as root for another user"),
+    async () => {
+      const user = 65534;
+      const work = mkdtempSync(join(tmpdir(), "bh-helper-root-"));
+      chmodSync(work, 0o755); // the user passes through it, as through /run/user
+      const token = "f".repeat(64);
+      const control = userControlDir(work, user, token);
+      const helper = spawn(
+        process.execPath,
+        [BUILT_HELPER, "--control-dir", control, "--owner-uid", String(user)],
+        {
+          stdio: ["ignore", "ignore", "pipe"],
+        },
       );
-    } finally {
-      if (helper.exitCode === null && helper.signalCode === null) helper.kill("SIGKILL");
-      await exited;
-      rmSync(work, { recursive: true, force: true });
-    }
-  },
+      const logs: string[] = [];
+      forwardLines(helper.stderr, (line) => logs.push(line));
+      const exited = new Promise<number | null>((resolve) => helper.once("exit", (code) => resolve(code)));
+      const link = join(control, "helper.sock");
+      try {
+        await until(() => logs.some((line) => /listening on/.test(line)), 10_000, "the helper to listen");
+        // As the user, through the link main knows: the token is checked, and then obeyed.
+        const privateDir = dirname(await assertHandedToUser(link, user, 1));
+        assert.match(privateDir, /^\/(run|tmp)\/backhaul-helper-/);
+        await helloAs(user, link, token); // shutdown
+        assert.equal(await exited, 0);
+        assert.ok(!existsSync(privateDir), "root's directory is removed");
+        assert.ok(!lstatSafe(link), "the link is removed");
+        assert.deepEqual(
+          logs.filter((line) => /refused a connection/.test(line)),
+          ["backhaul helper: refused a connection: wrong token"],
+        );
+      } finally {
+        if (helper.exitCode === null && helper.signalCode === null) helper.kill("SIGKILL");
+        await exited;
+        rmSync(work, { recursive: true, force: true });
+      }
+    },
+  ),
 );
 
 function lstatSafe(path: string): boolean {

@@ -5,8 +5,9 @@
  * stops anyway is not started again. Needs no root and no namespace.
  */
 import assert from "node:assert/strict";
+import { test } from "node:test";
 import { attachHelperControl } from "../src/main/broker/helper/helper-client.js";
-import { testSupervisedHelper } from "./local-helper/built.js";
+import { withSupervisedHelper } from "./local-helper/built.js";
 
 /** Long enough for a signal to be handled and a restart (first after 250 ms) to begin. */
 const SETTLE_MS = 1_000;
@@ -20,10 +21,10 @@ function alive(pid: number): boolean {
   }
 }
 
-testSupervisedHelper(
+test(
   "a supervised helper leaves SIGINT to main and stops when main asks",
   { timeout: 30_000 },
-  async ({ supervisor, endpoint, pid, logs }) => {
+  withSupervisedHelper(async ({ supervisor, endpoint, pid, logs }) => {
     const exits: unknown[] = [];
     supervisor.on("exited", (info) => exits.push(info));
     process.kill(pid, "SIGINT");
@@ -33,13 +34,13 @@ testSupervisedHelper(
     await assert.rejects(attachHelperControl(endpoint, "no-such-link"), /no such link/, "and answers");
     await supervisor.stop();
     assert.ok(!alive(pid), "main's shutdown stops it");
-  },
+  }),
 );
 
-testSupervisedHelper(
+test(
   "once a shutdown is under way, a helper that exits is not started again",
   { timeout: 30_000 },
-  async ({ supervisor, pid, logs }) => {
+  withSupervisedHelper(async ({ supervisor, pid, logs }) => {
     const started: unknown[] = [];
     supervisor.on("started", (next) => started.push(next));
     const exited = new Promise<{ expected: boolean }>((resolve) => supervisor.once("exited", resolve));
@@ -50,5 +51,5 @@ testSupervisedHelper(
     assert.deepEqual(started, [], `nothing started; log:\n${logs.join("\n")}`);
     assert.ok(!logs.some((line) => /starting it again/.test(line)), logs.join("\n"));
     await assert.rejects(supervisor.endpoint(), /stopped/, "nor on request");
-  },
+  }),
 );

@@ -7,15 +7,16 @@
 import assert from "node:assert/strict";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { test } from "node:test";
 import { HelperSupervisor } from "../src/main/broker/helper/supervisor.js";
 import { attachHelperControl, HelperRefusedError } from "../src/main/broker/helper/helper-client.js";
-import { BUILT_HELPER, helperNotBuilt, testSupervisedHelper } from "./local-helper/built.js";
-import { testWhere } from "./netns/preconditions.js";
+import { BUILT_HELPER, helperNotBuilt, withSupervisedHelper } from "./local-helper/built.js";
+import { whenMet } from "./netns/preconditions.js";
 
-testSupervisedHelper(
+test(
   "the supervisor starts the helper privately, restarts it when it dies, and stops it",
   { timeout: 60_000 },
-  async ({ supervisor, endpoint, pid, logs }) => {
+  withSupervisedHelper(async ({ supervisor, endpoint, pid, logs }) => {
     const dir = join(endpoint.socketPath, "..");
     assert.equal(statSync(dir).mode & 0o777, 0o700);
     assert.equal(statSync(join(dir, "token")).mode & 0o777, 0o600);
@@ -46,36 +47,38 @@ testSupervisedHelper(
     await supervisor.stop();
     assert.throws(() => process.kill(next, 0), /ESRCH/, "the helper is gone");
     assert.ok(!existsSync(dir), "the control directory is removed");
-  },
+  }),
 );
 
 const noGraphicalSudo = ["/usr/bin/pkexec", "/usr/bin/kdesudo"].every((path) => !existsSync(path));
-testWhere(
-  () =>
-    helperNotBuilt() ??
-    (noGraphicalSudo ? undefined : "pkexec or kdesudo is installed: elevating would prompt"),
+test(
   "when elevation is needed but cannot happen, the helper runs unprivileged and says what that costs",
   { timeout: 60_000 },
-  async () => {
-    const logs: string[] = [];
-    const supervisor = new HelperSupervisor({
-      helperPath: BUILT_HELPER,
-      log: (line) => logs.push(line),
-      decide: () => ({ elevate: true, reason: "test: pretend ICMP needs root" }),
-    });
-    try {
-      await supervisor.endpoint();
-      assert.ok(supervisor.pid, "an unprivileged child runs");
-      assert.ok(
-        logs.some((line) => /starting the helper elevated: test: pretend/.test(line)),
-        logs.join("\n"),
-      );
-      assert.ok(
-        logs.some((line) => /could not start the helper elevated .*ping command/.test(line)),
-        logs.join("\n"),
-      );
-    } finally {
-      await supervisor.stop();
-    }
-  },
+  whenMet(
+    () =>
+      helperNotBuilt() ??
+      (noGraphicalSudo ? undefined : "pkexec or kdesudo is installed: elevating would prompt"),
+    async () => {
+      const logs: string[] = [];
+      const supervisor = new HelperSupervisor({
+        helperPath: BUILT_HELPER,
+        log: (line) => logs.push(line),
+        decide: () => ({ elevate: true, reason: "test: pretend ICMP needs root" }),
+      });
+      try {
+        await supervisor.endpoint();
+        assert.ok(supervisor.pid, "an unprivileged child runs");
+        assert.ok(
+          logs.some((line) => /starting the helper elevated: test: pretend/.test(line)),
+          logs.join("\n"),
+        );
+        assert.ok(
+          logs.some((line) => /could not start the helper elevated .*ping command/.test(line)),
+          logs.join("\n"),
+        );
+      } finally {
+        await supervisor.stop();
+      }
+    },
+  ),
 );

@@ -14,6 +14,7 @@
 //             and createIcmpForwarder falls back to the system ping (iputils, file capability).
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
+import { test } from "node:test";
 import {
   formatAddress,
   IcmpView,
@@ -33,7 +34,7 @@ import type {
 import { ChildRpc } from "./netns/child-rpc.js";
 import { describeResult, type NetworkNamespace } from "./netns/index.js";
 import { bundleForAnyUser, type AnyUserScript } from "./netns/any-user-script.js";
-import { testInAddonLab } from "./netns/addon-lab.js";
+import { inAddonLab } from "./netns/addon-lab.js";
 
 const CHILD = fileURLToPath(new URL("./icmp/child.ts", import.meta.url));
 const PREFIXES = ["198.18.5.0/24", "2001:db8:5::/64"];
@@ -165,11 +166,10 @@ function assertOpened(probe: ProbeResult, mode: string): void {
   assert.equal(probe.identifier === null, mode === "raw");
 }
 
-testInAddonLab(
+test(
   "ICMP echo through LinuxIcmpForwarder and its fallback, real kernel",
   { timeout: 180_000 },
-  { tools: ["ping", "sysctl", "setpriv"] },
-  async (lab, t) => {
+  inAddonLab({ tools: ["ping", "sysctl", "setpriv"] }, async (lab, t) => {
     // The fallback runs the child as nobody, who may not be able to read this checkout.
     const child = bundleForAnyUser(CHILD);
     t.after(() => child.remove());
@@ -223,5 +223,5 @@ testInAddonLab(
       assert.match(report.logs[0]!, /ping command instead of ICMP sockets: EACCES/);
       checkPackets(report);
     });
-  },
+  }),
 );

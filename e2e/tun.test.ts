@@ -7,6 +7,7 @@
 // with packets built by the packet views (echo replies, TCP RST, UDP echo, a DNS answer) and
 // checks that the tools in the namespace received them. Finally close() must let the child exit.
 import assert from "node:assert/strict";
+import { test } from "node:test";
 import {
   buildIcmpEchoPacket,
   buildTcpPacket,
@@ -22,7 +23,7 @@ import {
   type TransportView,
 } from "../src/helper/engines/packet/index.js";
 import { describeResult, TunHarness, type NetworkNamespace } from "./netns/index.js";
-import { testInAddonLab } from "./netns/addon-lab.js";
+import { inAddonLab } from "./netns/addon-lab.js";
 import { oneShot } from "./netns/child-rpc.js";
 import type { UdpPeerCommands } from "./netns/udp-peer.js";
 
@@ -244,11 +245,10 @@ async function dig(ns: NetworkNamespace): Promise<void> {
   assert.equal(result.stdout.trim(), DNS_ANSWER, describeResult("dig", args, result));
 }
 
-testInAddonLab(
+test(
   "TUN device: reads real traffic in a namespace and writes replies back",
   { timeout: 120_000 },
-  { tun: true, tools: ["ping", "dig", "bash"] },
-  async (lab, t) => {
+  inAddonLab({ tun: true, tools: ["ping", "dig", "bash"] }, async (lab, t) => {
     const ns = await lab.createNamespace("tun");
 
     const harness = TunHarness.start(ns);
@@ -324,5 +324,5 @@ testInAddonLab(
       const link = await ns.run("ip", ["link", "show", "dev", TUN_CONFIG.name]);
       assert.notEqual(link.code, 0, "the TUN interface is gone once its fd is closed");
     });
-  },
+  }),
 );

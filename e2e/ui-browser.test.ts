@@ -16,7 +16,7 @@ import { CONNECT_STEPS } from "../src/shared/api.js";
 import { parseBytes } from "./ui/browser.js";
 import { downloadInSandbox, startUiLabInBrowser, uiLabSkipReason } from "./ui/browser-lab.js";
 import { CLI } from "./ui/topology.js";
-import { skipSaying, testWhere } from "./netns/preconditions.js";
+import { skipSaying, whenMet } from "./netns/preconditions.js";
 import { failingWithLog, untilSessionPhase } from "./ui/window.js";
 import { CORP_NET } from "./netns/address-plan.js";
 
@@ -30,253 +30,263 @@ const EXTRA_ROUTE = "198.18.60.0/24";
 /** The contract: Disconnect, click to the remote restored, within this. */
 const DISCONNECT_MS = 3_000;
 
-testWhere(
-  () => uiLabSkipReason(["curl", "dig", "iperf3"]),
+test(
   "browser mode drives a live sandbox session end to end",
   { timeout: 240_000 },
-  async (t) => {
-    mkdirSync(ARTIFACTS, { recursive: true });
-    const { lab, browser } = await startUiLabInBrowser(t, "backhaul-ui-browser-");
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    const errors: string[] = [];
-    page.on("pageerror", (error) => errors.push(error.message));
-    page.on("console", (message) => {
-      if (message.type() === "error") errors.push(message.text());
-    });
-    // Each step needs the ones before it: after a failure the rest are skipped, not timed out.
-    let failed = false;
-    const step = (name: string, run: () => Promise<void>) =>
-      t.test(name, async (st) => {
-        if (failed) return skipSaying(st, "an earlier step failed");
+  whenMet(
+    () => uiLabSkipReason(["curl", "dig", "iperf3"]),
+    async (t) => {
+      mkdirSync(ARTIFACTS, { recursive: true });
+      const { lab, browser } = await startUiLabInBrowser(t, "backhaul-ui-browser-");
+      const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      const errors: string[] = [];
+      page.on("pageerror", (error) => errors.push(error.message));
+      page.on("console", (message) => {
+        if (message.type() === "error") errors.push(message.text());
+      });
+      // Each step needs the ones before it: after a failure the rest are skipped, not timed out.
+      let failed = false;
+      const step = (name: string, run: () => Promise<void>) =>
+        t.test(name, async (st) => {
+          if (failed) return skipSaying(st, "an earlier step failed");
+          try {
+            await run();
+          } catch (error) {
+            failed = true;
+            throw error;
+          }
+        });
+      const uiLog = (): string => lab.log();
+      const fail = (what: string) => failingWithLog(what, uiLog);
+
+      await step("the window opens on the targets, with the sandbox among them", async () => {
+        const origin = new URL(lab.url).origin;
+        const token = new URL(lab.url).hash.replace(/^#token=/, "");
+        await page.goto(lab.url);
+        assert.equal(page.url(), `${origin}/`, "the token leaves the address bar as the page loads");
+        assert.equal(
+          await page.evaluate("sessionStorage.getItem('backhaul.token')"),
+          token,
+          "this tab keeps it",
+        );
+        await page.getByTestId("app-version").filter({ hasText: "Version" }).waitFor({ timeout: 15_000 });
+        // A reload finds the token in sessionStorage; and no cookie ever carries it.
+        await page.reload();
+        await page.getByTestId("app-version").filter({ hasText: "Version" }).waitFor({ timeout: 15_000 });
+        assert.deepEqual(await page.context().cookies(), [], "no cookie is set");
+        assert.match((await page.getByTestId("app-version").textContent()) ?? "", /^Version \S+ on linux$/);
+        assert.equal(await page.getByTestId("session-phase").textContent(), "disconnected");
+        await page.getByTestId("target-search").fill("sandbox");
+        const sandbox = page.locator('[data-testid="target-item"][data-target-id="sandbox"]');
+        await sandbox.waitFor({ timeout: 15_000 });
+        assert.match((await sandbox.textContent()) ?? "", /This computer \(sandbox\)/);
+        await page.screenshot({ path: join(ARTIFACTS, "ui-targets.png") });
+      });
+
+      await step("a page without the token, or with a wrong one, says to open the printed URL", async () => {
+        const origin = new URL(lab.url).origin;
+        const stranger = await browser.newPage();
         try {
-          await run();
-        } catch (error) {
-          failed = true;
-          throw error;
+          const old = await stranger.goto(
+            `${origin}/?token=${new URL(lab.url).hash.replace(/^#token=/, "")}`,
+          );
+          assert.equal(old?.status(), 400, "the old ?token= URL fails loudly");
+          await stranger.goto(`${origin}/`);
+          const refused = stranger.getByTestId("link-refused");
+          await refused.waitFor({ timeout: 5_000 });
+          assert.match(
+            (await refused.textContent()) ?? "",
+            /This page is not connected to a running backhaul ui: open the URL it printed\./,
+          );
+          // Only the fragment changes: the page takes the new token and loads itself again to use it.
+          const reloaded = stranger.waitForEvent("load");
+          await stranger.goto(`${origin}/#token=wrong-token-for-this-server`);
+          await reloaded;
+          assert.equal(stranger.url(), `${origin}/`);
+          // Refused upgrades read as a lost link while it retries (about 4 s), then it stops and says so.
+          await stranger.getByTestId("link-lost").waitFor({ timeout: 5_000 });
+          await stranger.getByTestId("link-refused").waitFor({ timeout: 15_000 });
+          assert.equal(await stranger.getByTestId("app-version").filter({ hasText: "Version" }).count(), 0);
+        } finally {
+          await stranger.close();
         }
       });
-    const uiLog = (): string => lab.log();
-    const fail = (what: string) => failingWithLog(what, uiLog);
 
-    await step("the window opens on the targets, with the sandbox among them", async () => {
-      const origin = new URL(lab.url).origin;
-      const token = new URL(lab.url).hash.replace(/^#token=/, "");
-      await page.goto(lab.url);
-      assert.equal(page.url(), `${origin}/`, "the token leaves the address bar as the page loads");
-      assert.equal(
-        await page.evaluate("sessionStorage.getItem('backhaul.token')"),
-        token,
-        "this tab keeps it",
-      );
-      await page.getByTestId("app-version").filter({ hasText: "Version" }).waitFor({ timeout: 15_000 });
-      // A reload finds the token in sessionStorage; and no cookie ever carries it.
-      await page.reload();
-      await page.getByTestId("app-version").filter({ hasText: "Version" }).waitFor({ timeout: 15_000 });
-      assert.deepEqual(await page.context().cookies(), [], "no cookie is set");
-      assert.match((await page.getByTestId("app-version").textContent()) ?? "", /^Version \S+ on linux$/);
-      assert.equal(await page.getByTestId("session-phase").textContent(), "disconnected");
-      await page.getByTestId("target-search").fill("sandbox");
-      const sandbox = page.locator('[data-testid="target-item"][data-target-id="sandbox"]');
-      await sandbox.waitFor({ timeout: 15_000 });
-      assert.match((await sandbox.textContent()) ?? "", /This computer \(sandbox\)/);
-      await page.screenshot({ path: join(ARTIFACTS, "ui-targets.png") });
-    });
-
-    await step("a page without the token, or with a wrong one, says to open the printed URL", async () => {
-      const origin = new URL(lab.url).origin;
-      const stranger = await browser.newPage();
-      try {
-        const old = await stranger.goto(`${origin}/?token=${new URL(lab.url).hash.replace(/^#token=/, "")}`);
-        assert.equal(old?.status(), 400, "the old ?token= URL fails loudly");
-        await stranger.goto(`${origin}/`);
-        const refused = stranger.getByTestId("link-refused");
-        await refused.waitFor({ timeout: 5_000 });
-        assert.match(
-          (await refused.textContent()) ?? "",
-          /This page is not connected to a running backhaul ui: open the URL it printed\./,
+      await step("picking the sandbox shows the steps, then connected", async () => {
+        await recordSteps(page);
+        await page.locator('[data-testid="target-item"][data-target-id="sandbox"]').click();
+        await page.getByTestId("connect-step").first().waitFor({ timeout: 10_000 });
+        await page.screenshot({ path: join(ARTIFACTS, "ui-connecting.png") });
+        await untilSessionPhase(page, "connected", 60_000, "the session did not connect", uiLog);
+        const seen = (await page.evaluate("window.__steps")) as string[];
+        const current = [
+          ...new Set(seen.filter((s) => s.endsWith(":current")).map((s) => s.split(":")[0] ?? "")),
+        ];
+        assert.ok(seen.includes("phase:connecting"), `the phase showed connecting (saw ${seen.join(", ")})`);
+        assert.ok(current.length >= 2, `at least two steps were shown in progress (saw ${seen.join(", ")})`);
+        const order = current.map((name) => CONNECT_STEPS.indexOf(name as (typeof CONNECT_STEPS)[number]));
+        assert.ok(
+          order.every((index, i) => index >= 0 && (i === 0 || index > order[i - 1]!)),
+          `steps ran in order: ${current.join(" → ")}`,
         );
-        // Only the fragment changes: the page takes the new token and loads itself again to use it.
-        const reloaded = stranger.waitForEvent("load");
-        await stranger.goto(`${origin}/#token=wrong-token-for-this-server`);
-        await reloaded;
-        assert.equal(stranger.url(), `${origin}/`);
-        // Refused upgrades read as a lost link while it retries (about 4 s), then it stops and says so.
-        await stranger.getByTestId("link-lost").waitFor({ timeout: 5_000 });
-        await stranger.getByTestId("link-refused").waitFor({ timeout: 15_000 });
-        assert.equal(await stranger.getByTestId("app-version").filter({ hasText: "Version" }).count(), 0);
-      } finally {
-        await stranger.close();
-      }
-    });
-
-    await step("picking the sandbox shows the steps, then connected", async () => {
-      await recordSteps(page);
-      await page.locator('[data-testid="target-item"][data-target-id="sandbox"]').click();
-      await page.getByTestId("connect-step").first().waitFor({ timeout: 10_000 });
-      await page.screenshot({ path: join(ARTIFACTS, "ui-connecting.png") });
-      await untilSessionPhase(page, "connected", 60_000, "the session did not connect", uiLog);
-      const seen = (await page.evaluate("window.__steps")) as string[];
-      const current = [
-        ...new Set(seen.filter((s) => s.endsWith(":current")).map((s) => s.split(":")[0] ?? "")),
-      ];
-      assert.ok(seen.includes("phase:connecting"), `the phase showed connecting (saw ${seen.join(", ")})`);
-      assert.ok(current.length >= 2, `at least two steps were shown in progress (saw ${seen.join(", ")})`);
-      const order = current.map((name) => CONNECT_STEPS.indexOf(name as (typeof CONNECT_STEPS)[number]));
-      assert.ok(
-        order.every((index, i) => index >= 0 && (i === 0 || index > order[i - 1]!)),
-        `steps ran in order: ${current.join(" → ")}`,
-      );
-      assert.ok(
-        seen.some((s) => s.endsWith(":done")),
-        "finished steps are marked done",
-      );
-      assert.match(lab.log(), new RegExp(`sandbox: namespace ${lab.sandboxName} plays the remote`));
-    });
-
-    await step("curl in the sandbox shows a flow row with growing byte counts", async () => {
-      await page.getByTestId("tab-flows").click();
-      // curl's rate limit only paces reading: with the default receive buffer (up to 6 MB) the
-      // whole file would cross the tunnel at once. The sandbox's own sysctl keeps it small.
-      const sysctl = await lab.inSandbox("sysctl", ["-w", "net.ipv4.tcp_rmem=4096 65536 131072"]);
-      assert.equal(sysctl.code, 0, sysctl.stderr);
-      const download = downloadInSandbox(lab, "host.corp.test", DOWNLOAD_BYTES, ["--limit-rate", RATE_LIMIT]);
-      const row = page.locator('[data-testid="flow-row"]', {
-        has: page.locator('[data-col="destination"]', { hasText: `${CORP_NET.host.v4}:80` }),
+        assert.ok(
+          seen.some((s) => s.endsWith(":done")),
+          "finished steps are marked done",
+        );
+        assert.match(lab.log(), new RegExp(`sandbox: namespace ${lab.sandboxName} plays the remote`));
       });
-      await row.first().waitFor({ timeout: 15_000 }).catch(fail("no flow row for the download"));
-      const flowId = await row.first().getAttribute("data-flow-id");
-      assert.ok(flowId, "the row carries its flow id");
-      const downBytes = async (): Promise<number> =>
-        parseBytes(
-          (await page
-            .locator(`[data-testid="flow-row"][data-flow-id="${flowId}"] [data-col="downBytes"]`)
-            .textContent()) ?? "",
+
+      await step("curl in the sandbox shows a flow row with growing byte counts", async () => {
+        await page.getByTestId("tab-flows").click();
+        // curl's rate limit only paces reading: with the default receive buffer (up to 6 MB) the
+        // whole file would cross the tunnel at once. The sandbox's own sysctl keeps it small.
+        const sysctl = await lab.inSandbox("sysctl", ["-w", "net.ipv4.tcp_rmem=4096 65536 131072"]);
+        assert.equal(sysctl.code, 0, sysctl.stderr);
+        const download = downloadInSandbox(lab, "host.corp.test", DOWNLOAD_BYTES, [
+          "--limit-rate",
+          RATE_LIMIT,
+        ]);
+        const row = page.locator('[data-testid="flow-row"]', {
+          has: page.locator('[data-col="destination"]', { hasText: `${CORP_NET.host.v4}:80` }),
+        });
+        await row.first().waitFor({ timeout: 15_000 }).catch(fail("no flow row for the download"));
+        const flowId = await row.first().getAttribute("data-flow-id");
+        assert.ok(flowId, "the row carries its flow id");
+        const downBytes = async (): Promise<number> =>
+          parseBytes(
+            (await page
+              .locator(`[data-testid="flow-row"][data-flow-id="${flowId}"] [data-col="downBytes"]`)
+              .textContent()) ?? "",
+          );
+        const first = await downBytes();
+        await page.waitForTimeout(1_500);
+        const second = await downBytes();
+        await page.screenshot({ path: join(ARTIFACTS, "ui-flows.png") });
+        assert.ok(
+          second > first && first >= 0,
+          `the row's ↓ bytes grew while curl ran: ${first} → ${second}`,
         );
-      const first = await downBytes();
-      await page.waitForTimeout(1_500);
-      const second = await downBytes();
-      await page.screenshot({ path: join(ARTIFACTS, "ui-flows.png") });
-      assert.ok(second > first && first >= 0, `the row's ↓ bytes grew while curl ran: ${first} → ${second}`);
-      assert.ok(second < DOWNLOAD_BYTES, "…and was caught mid-transfer");
-      const result = await download;
-      assert.equal(result.stdout.trim(), `200 ${DOWNLOAD_BYTES}`, result.stderr);
-      await page
-        .locator(`[data-testid="flow-row"][data-flow-id="${flowId}"] [data-col="downBytes"]`)
-        .filter({ hasText: /^3\.[89] MiB$/ })
-        .waitFor({ timeout: 10_000 });
-    });
+        assert.ok(second < DOWNLOAD_BYTES, "…and was caught mid-transfer");
+        const result = await download;
+        assert.equal(result.stdout.trim(), `200 ${DOWNLOAD_BYTES}`, result.stderr);
+        await page
+          .locator(`[data-testid="flow-row"][data-flow-id="${flowId}"] [data-col="downBytes"]`)
+          .filter({ hasText: /^3\.[89] MiB$/ })
+          .waitFor({ timeout: 10_000 });
+      });
 
-    await step("the flow table filters", async () => {
-      const rows = page.getByTestId("flow-row");
-      await page.getByTestId("flow-filter").fill(CORP_NET.host.v4);
-      await rows.first().waitFor();
-      for (const text of await rows.allTextContents())
-        assert.match(text, new RegExp(CORP_NET.host.v4.replaceAll(".", "\\.")));
-      await page.getByTestId("flow-filter").fill("no-such-flow.example");
-      await rows.first().waitFor({ state: "detached", timeout: 5_000 });
-      await page.getByTestId("flow-filter").fill("");
-      await rows.first().waitFor();
-    });
+      await step("the flow table filters", async () => {
+        const rows = page.getByTestId("flow-row");
+        await page.getByTestId("flow-filter").fill(CORP_NET.host.v4);
+        await rows.first().waitFor();
+        for (const text of await rows.allTextContents())
+          assert.match(text, new RegExp(CORP_NET.host.v4.replaceAll(".", "\\.")));
+        await page.getByTestId("flow-filter").fill("no-such-flow.example");
+        await rows.first().waitFor({ state: "detached", timeout: 5_000 });
+        await page.getByTestId("flow-filter").fill("");
+        await rows.first().waitFor();
+      });
 
-    await step("dig in the sandbox shows a DNS row, and the DNS table filters", async () => {
-      const dig = await lab.inSandbox("dig", ["+short", "+time=3", "+tries=1", "TXT", "txt.corp.test"]);
-      assert.match(dig.stdout, /v=spf1 -all/, dig.stderr);
-      await page.getByTestId("tab-dns").click();
-      const rows = page.getByTestId("dns-row");
-      const txtRow = rows.filter({ hasText: "txt.corp.test" });
-      await txtRow.first().waitFor({ timeout: 10_000 }).catch(fail("no DNS row for txt.corp.test"));
-      assert.match((await txtRow.first().locator('[data-col="type"]').textContent()) ?? "", /TXT/);
-      assert.match((await txtRow.first().locator('[data-col="rcode"]').textContent()) ?? "", /NOERROR/);
-      const before = await rows.count();
-      assert.ok(before >= 2, "curl's lookup of host.corp.test is there too");
-      await page.getByTestId("dns-filter").fill("txt.corp");
-      await page.waitForFunction(
-        `document.querySelectorAll('[data-testid="dns-row"]').length === 1`,
-        undefined,
-        { timeout: 5_000 },
-      );
-      assert.match((await rows.first().textContent()) ?? "", /txt\.corp\.test/);
-      await page.screenshot({ path: join(ARTIFACTS, "ui-dns.png") });
-      await page.getByTestId("dns-filter").fill("");
-    });
+      await step("dig in the sandbox shows a DNS row, and the DNS table filters", async () => {
+        const dig = await lab.inSandbox("dig", ["+short", "+time=3", "+tries=1", "TXT", "txt.corp.test"]);
+        assert.match(dig.stdout, /v=spf1 -all/, dig.stderr);
+        await page.getByTestId("tab-dns").click();
+        const rows = page.getByTestId("dns-row");
+        const txtRow = rows.filter({ hasText: "txt.corp.test" });
+        await txtRow.first().waitFor({ timeout: 10_000 }).catch(fail("no DNS row for txt.corp.test"));
+        assert.match((await txtRow.first().locator('[data-col="type"]').textContent()) ?? "", /TXT/);
+        assert.match((await txtRow.first().locator('[data-col="rcode"]').textContent()) ?? "", /NOERROR/);
+        const before = await rows.count();
+        assert.ok(before >= 2, "curl's lookup of host.corp.test is there too");
+        await page.getByTestId("dns-filter").fill("txt.corp");
+        await page.waitForFunction(
+          `document.querySelectorAll('[data-testid="dns-row"]').length === 1`,
+          undefined,
+          { timeout: 5_000 },
+        );
+        assert.match((await rows.first().textContent()) ?? "", /txt\.corp\.test/);
+        await page.screenshot({ path: join(ARTIFACTS, "ui-dns.png") });
+        await page.getByTestId("dns-filter").fill("");
+      });
 
-    await step("a diagnostic for S's host says the remote can reach it", async () => {
-      await page.getByTestId("tab-diagnostics").click();
-      await page.getByTestId("diag-host").fill("host.corp.test");
-      await page.getByTestId("diag-port").fill("80");
-      await page.getByTestId("diag-run").click();
-      const result = page.getByTestId("diag-result");
-      await result.waitFor({ timeout: 15_000 }).catch(fail("no diagnostic result"));
-      assert.match(
-        (await page.getByTestId("diag-summary").textContent()) ?? "",
-        /The remote can reach host\.corp\.test:80/,
-      );
-      assert.match((await page.getByTestId("diag-field-route").textContent()) ?? "", /veth-s/);
-      await page.screenshot({ path: join(ARTIFACTS, "ui-diagnostics.png") });
-    });
+      await step("a diagnostic for S's host says the remote can reach it", async () => {
+        await page.getByTestId("tab-diagnostics").click();
+        await page.getByTestId("diag-host").fill("host.corp.test");
+        await page.getByTestId("diag-port").fill("80");
+        await page.getByTestId("diag-run").click();
+        const result = page.getByTestId("diag-result");
+        await result.waitFor({ timeout: 15_000 }).catch(fail("no diagnostic result"));
+        assert.match(
+          (await page.getByTestId("diag-summary").textContent()) ?? "",
+          /The remote can reach host\.corp\.test:80/,
+        );
+        assert.match((await page.getByTestId("diag-field-route").textContent()) ?? "", /veth-s/);
+        await page.screenshot({ path: join(ARTIFACTS, "ui-diagnostics.png") });
+      });
 
-    await step("an extra route saved in Settings reaches the running session's remote", async () => {
-      await page.getByTestId("tab-settings").click();
-      await page.getByTestId("settings-routes").fill(EXTRA_ROUTE);
-      await page.getByTestId("settings-save").click();
-      await page.getByTestId("settings-saved").waitFor({ timeout: 10_000 });
-      await page.screenshot({ path: join(ARTIFACTS, "ui-settings.png") });
-      const deadline = Date.now() + 15_000;
-      let routes = "";
-      while (!routes.includes("bh0") && Date.now() < deadline) {
-        routes = (await lab.inSandbox("ip", ["-4", "route", "show", EXTRA_ROUTE])).stdout;
-        if (!routes.includes("bh0")) await page.waitForTimeout(250);
-      }
-      assert.match(
-        routes,
-        /dev bh0/,
-        "the sandbox routes the new prefix into the tunnel, without a reconnect",
-      );
-      const advertised = await page.getByTestId("stat-prefixes").locator("..").getAttribute("title");
-      assert.match(advertised ?? "", new RegExp(EXTRA_ROUTE.replaceAll(".", "\\.")));
-      assert.equal(await page.getByTestId("session-phase").textContent(), "connected");
-    });
+      await step("an extra route saved in Settings reaches the running session's remote", async () => {
+        await page.getByTestId("tab-settings").click();
+        await page.getByTestId("settings-routes").fill(EXTRA_ROUTE);
+        await page.getByTestId("settings-save").click();
+        await page.getByTestId("settings-saved").waitFor({ timeout: 10_000 });
+        await page.screenshot({ path: join(ARTIFACTS, "ui-settings.png") });
+        const deadline = Date.now() + 15_000;
+        let routes = "";
+        while (!routes.includes("bh0") && Date.now() < deadline) {
+          routes = (await lab.inSandbox("ip", ["-4", "route", "show", EXTRA_ROUTE])).stdout;
+          if (!routes.includes("bh0")) await page.waitForTimeout(250);
+        }
+        assert.match(
+          routes,
+          /dev bh0/,
+          "the sandbox routes the new prefix into the tunnel, without a reconnect",
+        );
+        const advertised = await page.getByTestId("stat-prefixes").locator("..").getAttribute("title");
+        assert.match(advertised ?? "", new RegExp(EXTRA_ROUTE.replaceAll(".", "\\.")));
+        assert.equal(await page.getByTestId("session-phase").textContent(), "connected");
+      });
 
-    await step("disconnect restores the sandbox and removes its namespace, within 3 s", async () => {
-      assert.deepEqual(await lab.sandboxNamespaces(), [lab.sandboxName]);
-      const clicked = Date.now();
-      await page.getByTestId("disconnect").click();
-      await untilSessionPhase(page, "disconnected", DISCONNECT_MS, "the session did not end", uiLog);
-      // The view reports disconnected once the agent has exited; the namespace and then its
-      // /etc/netns folder go right after.
-      const etcFolder = join("/etc/netns", lab.sandboxName);
-      const sandboxLeft = async (): Promise<boolean> =>
-        (await lab.sandboxNamespaces()).length > 0 || existsSync(etcFolder);
-      while ((await sandboxLeft()) && Date.now() - clicked < DISCONNECT_MS) await page.waitForTimeout(50);
-      const elapsed = Date.now() - clicked;
-      assert.deepEqual(await lab.sandboxNamespaces(), [], `the sandbox namespace is gone (${elapsed} ms)`);
-      assert.equal(existsSync(etcFolder), false, `and its /etc/netns folder (${elapsed} ms)`);
-      assert.ok(elapsed <= DISCONNECT_MS, `click to restored in ${elapsed} ms`);
-      assert.match(lab.log(), /undone: TUN interface bh0/);
-      assert.deepEqual(errors, [], "no errors in the page (CSP violations included)");
-    });
+      await step("disconnect restores the sandbox and removes its namespace, within 3 s", async () => {
+        assert.deepEqual(await lab.sandboxNamespaces(), [lab.sandboxName]);
+        const clicked = Date.now();
+        await page.getByTestId("disconnect").click();
+        await untilSessionPhase(page, "disconnected", DISCONNECT_MS, "the session did not end", uiLog);
+        // The view reports disconnected once the agent has exited; the namespace and then its
+        // /etc/netns folder go right after.
+        const etcFolder = join("/etc/netns", lab.sandboxName);
+        const sandboxLeft = async (): Promise<boolean> =>
+          (await lab.sandboxNamespaces()).length > 0 || existsSync(etcFolder);
+        while ((await sandboxLeft()) && Date.now() - clicked < DISCONNECT_MS) await page.waitForTimeout(50);
+        const elapsed = Date.now() - clicked;
+        assert.deepEqual(await lab.sandboxNamespaces(), [], `the sandbox namespace is gone (${elapsed} ms)`);
+        assert.equal(existsSync(etcFolder), false, `and its /etc/netns folder (${elapsed} ms)`);
+        assert.ok(elapsed <= DISCONNECT_MS, `click to restored in ${elapsed} ms`);
+        assert.match(lab.log(), /undone: TUN interface bh0/);
+        assert.deepEqual(errors, [], "no errors in the page (CSP violations included)");
+      });
 
-    await step("connected again, SIGTERM restores the sandbox and ends `backhaul ui` with 0", async () => {
-      await page.getByTestId("tab-session").click();
-      const sandbox = page.locator('[data-testid="target-item"][data-target-id="sandbox"]').first();
-      await sandbox.waitFor({ timeout: 10_000 });
-      await page.getByTestId("target-refresh").click();
-      await sandbox.filter({ hasText: /used / }).waitFor({ timeout: 10_000 }); // recents: "used 5 s ago"
-      await sandbox.click();
-      await untilSessionPhase(page, "connected", 60_000, "the second session did not connect", uiLog);
-      assert.equal(await lab.stopUi(30_000), 0);
-      assert.equal(
-        (lab.log().match(/undone: TUN interface bh0/g) ?? []).length,
-        2,
-        "both agents restored the sandbox",
-      );
-      assert.equal(
-        existsSync(join("/etc/netns", lab.sandboxName)),
-        false,
-        "the sandbox's /etc/netns folder is gone",
-      );
-    });
-  },
+      await step("connected again, SIGTERM restores the sandbox and ends `backhaul ui` with 0", async () => {
+        await page.getByTestId("tab-session").click();
+        const sandbox = page.locator('[data-testid="target-item"][data-target-id="sandbox"]').first();
+        await sandbox.waitFor({ timeout: 10_000 });
+        await page.getByTestId("target-refresh").click();
+        await sandbox.filter({ hasText: /used / }).waitFor({ timeout: 10_000 }); // recents: "used 5 s ago"
+        await sandbox.click();
+        await untilSessionPhase(page, "connected", 60_000, "the second session did not connect", uiLog);
+        assert.equal(await lab.stopUi(30_000), 0);
+        assert.equal(
+          (lab.log().match(/undone: TUN interface bh0/g) ?? []).length,
+          2,
+          "both agents restored the sandbox",
+        );
+        assert.equal(
+          existsSync(join("/etc/netns", lab.sandboxName)),
+          false,
+          "the sandbox's /etc/netns folder is gone",
+        );
+      });
+    },
+  ),
 );
 
 test("`backhaul ui` refuses a bad flag with exit code 2", { timeout: 30_000 }, async (t) => {

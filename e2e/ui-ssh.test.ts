@@ -9,10 +9,10 @@ import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { TestContext } from "node:test";
+import { test, type TestContext } from "node:test";
 import type { Browser } from "playwright-core";
 import { NetnsLab, type ManagedProcess, type NetworkNamespace } from "./netns/index.js";
-import { netnsSkipReason, testWhere } from "./netns/preconditions.js";
+import { netnsSkipReason, whenMet } from "./netns/preconditions.js";
 import { sshdSkipReason } from "./sshd/preconditions.js";
 import { SUDO_PASSWORD, type TestSshd } from "./sshd/server.js";
 import { remoteState, startSshdWithPrivateNetwork } from "./sshd/private-lab.js";
@@ -108,11 +108,10 @@ async function startWindowOverSsh(t: TestContext, homePrefix: string, user: "dev
   return { remote, before, ui, page, stopUi };
 }
 
-testWhere(
-  skipReason,
+test(
   "the window over OpenSSH: Disconnect restores the remote within 3 s",
   { timeout: 180_000 },
-  async (t) => {
+  whenMet(skipReason, async (t) => {
     const { remote, before, ui, page, stopUi } = await startWindowOverSsh(t, "backhaul-ui-ssh-", "dev");
     await untilSessionPhase(page, "connected", 60_000, "not connected", ui.log);
     assert.notEqual(await remoteState(remote), before, "the agent set R up");
@@ -133,14 +132,13 @@ testWhere(
     assert.equal(after, before, `R is exactly as before; backhaul ui's log:\n${ui.log()}`);
     assert.ok(elapsed <= DISCONNECT_MS, `click to restored in ${elapsed} ms`);
     await stopUi();
-  },
+  }),
 );
 
-testWhere(
-  skipReason,
+test(
   "the window asks for sudo's password in its dialog; the password connects and is nowhere else",
   { timeout: 180_000 },
-  async (t) => {
+  whenMet(skipReason, async (t) => {
     const { remote, before, ui, page, stopUi } = await startWindowOverSsh(
       t,
       "backhaul-ui-sudo-",
@@ -173,5 +171,5 @@ testWhere(
     await untilSessionPhase(page, "disconnected", DISCONNECT_MS, "not disconnected", ui.log);
     await stopUi();
     assert.ok(!ui.log().includes(SUDO_PASSWORD), "not in backhaul ui's log");
-  },
+  }),
 );

@@ -4,11 +4,11 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { TestContext, TestOptions } from "node:test";
+import type { TestContext } from "node:test";
 import type { HelperEndpoint } from "../../src/main/broker/helper/helper-client.js";
 import { HelperSupervisor } from "../../src/main/broker/helper/supervisor.js";
 import type { ManagedProcess, NetnsLab, NetworkNamespace } from "../netns/index.js";
-import { testWhere } from "../netns/preconditions.js";
+import { whenMet } from "../netns/preconditions.js";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 export const BUILT_HELPER = join(ROOT, "dist/helper-local.mjs");
@@ -36,15 +36,13 @@ export interface StartedHelper {
 }
 
 /**
- * A test against the built helper under main's supervisor (supervisedHelper), started before
+ * A test body against the built helper under main's supervisor (supervisedHelper), started before
  * `body` and stopped after it; skipped, saying why, where dist/ is not built.
  */
-export function testSupervisedHelper(
-  name: string,
-  options: TestOptions,
+export function withSupervisedHelper(
   body: (helper: StartedHelper, t: TestContext) => Promise<void>,
-): void {
-  testWhere(helperNotBuilt, name, options, async (t) => {
+): (t: TestContext) => Promise<void> {
+  return whenMet(helperNotBuilt, async (t) => {
     const logs: string[] = [];
     const supervisor = supervisedHelper(logs);
     try {
