@@ -27,11 +27,13 @@ import { startBackhaul } from "./ssh/path-backhaul.js";
 import { startDirect } from "./ssh/path-direct.js";
 import { buildTopology, type BenchTopology } from "./ssh/topology.js";
 import { BENCH, CORP_NET } from "../netns/address-plan.js";
+import { message, runBench } from "./bench-run.js";
+import { positiveInteger } from "./flags.js";
+import { parseVariant, type Variant } from "./ssh/options.js";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 
 const log = (line: string): void => void process.stderr.write(`bench:latency: ${line}\n`);
-const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 const { values } = parseArgs({
   options: {
@@ -42,18 +44,10 @@ const { values } = parseArgs({
     "far-ms": { type: "string" },
   },
 });
-const variants = (values.variant.length > 0 ? values.variant : [`dist=${ROOT}dist/cli.mjs`]).map((spec) => {
-  const at = spec.indexOf("=");
-  if (at <= 0) throw new Error(`--variant takes NAME=PATH, got ${spec}`);
-  return { name: spec.slice(0, at), cli: spec.slice(at + 1) };
-});
-function integer(flag: string, value: string, max: number): number {
-  const number = Number(value);
-  if (!Number.isInteger(number) || number <= 0 || number > max) {
-    throw new Error(`--${flag} must be an integer in 1..${max}, got ${value}`);
-  }
-  return number;
-}
+const variants = (values.variant.length > 0 ? values.variant : [`dist=${ROOT}dist/cli.mjs`]).reduce<
+  Variant[]
+>((taken, spec) => [...taken, parseVariant(spec, taken)], []);
+const integer = (flag: string, value: string, max: number): number => positiveInteger(flag, value, max, "");
 const rounds = integer("rounds", values.rounds, 100);
 const requests = integer("requests", values.requests, 10_000);
 const roundTrips = integer("round-trips", values["round-trips"], 100_000);
@@ -185,10 +179,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    log(message(error));
-    void cleanup().finally(() => process.exit(1));
-  },
-);
+runBench(main, log, cleanup);

@@ -38,7 +38,8 @@ export const USAGE = `usage: tsx e2e/bench/ssh.bench.ts [--path direct,backhaul,
 const integer = (flag: string, value: string, max: number): number =>
   positiveInteger(flag, value, max, USAGE);
 
-function parseVariant(spec: string, taken: readonly Variant[]): Variant {
+/** `NAME=PATH/TO/cli.mjs`: a build of Backhaul to measure beside the others (also bench:latency). */
+export function parseVariant(spec: string, taken: readonly Variant[]): Variant {
   const at = spec.indexOf("=");
   const name = spec.slice(0, at);
   if (at <= 0 || at === spec.length - 1) throw new Error(`--variant takes NAME=PATH, got ${spec}\n${USAGE}`);
