@@ -35,6 +35,9 @@ const ROOT = new URL("../..", import.meta.url).pathname;
 
 const log = (line: string): void => void process.stderr.write(`bench:latency: ${line}\n`);
 
+const LATENCY_USAGE =
+  "usage: npm run bench:latency -- [--variant NAME=PATH/TO/cli.mjs ...] [--rounds 3] [--requests 200] [--round-trips 1000] [--far-ms N]";
+
 const { values } = parseArgs({
   options: {
     variant: { type: "string", multiple: true, default: [] },
@@ -46,8 +49,9 @@ const { values } = parseArgs({
 });
 const variants = (values.variant.length > 0 ? values.variant : [`dist=${ROOT}dist/cli.mjs`]).reduce<
   Variant[]
->((taken, spec) => [...taken, parseVariant(spec, taken)], []);
-const integer = (flag: string, value: string, max: number): number => positiveInteger(flag, value, max, "");
+>((taken, spec) => [...taken, parseVariant(spec, taken, LATENCY_USAGE)], []);
+const integer = (flag: string, value: string, max: number): number =>
+  positiveInteger(flag, value, max, LATENCY_USAGE);
 const rounds = integer("rounds", values.rounds, 100);
 const requests = integer("requests", values.requests, 10_000);
 const roundTrips = integer("round-trips", values["round-trips"], 100_000);

@@ -39,10 +39,10 @@ const integer = (flag: string, value: string, max: number): number =>
   positiveInteger(flag, value, max, USAGE);
 
 /** `NAME=PATH/TO/cli.mjs`: a build of Backhaul to measure beside the others (also bench:latency). */
-export function parseVariant(spec: string, taken: readonly Variant[]): Variant {
+export function parseVariant(spec: string, taken: readonly Variant[], usage = USAGE): Variant {
   const at = spec.indexOf("=");
   const name = spec.slice(0, at);
-  if (at <= 0 || at === spec.length - 1) throw new Error(`--variant takes NAME=PATH, got ${spec}\n${USAGE}`);
+  if (at <= 0 || at === spec.length - 1) throw new Error(`--variant takes NAME=PATH, got ${spec}\n${usage}`);
   // The name labels its row and its ratio line: two alike could not be told apart.
   if (taken.some((variant) => variant.name === name)) throw new Error(`--variant ${name} given twice`);
   const file = spec.slice(at + 1);
