@@ -15,7 +15,7 @@ import { openHelperLink } from "../src/main/broker/helper/helper-client.js";
 import { TEST_EXIT_OPTIONS, testAgentLink } from "../src/main/broker/helper/testing.js";
 import { forwardLines } from "../src/helper/local/line-socket.js";
 import { assertHandedToUser, helloAs, userControlDir } from "../src/helper/local/test-elevated-socket.js";
-import { until } from "../src/helper/engines/test-until.js";
+import { until } from "../src/shared/test-until.js";
 import { BUILT_HELPER, helperNotBuilt, withSupervisedHelper } from "./local-helper/built.js";
 import { watchHelperControl } from "./local-helper/control.js";
 import { whenMet } from "./netns/preconditions.js";

@@ -9,7 +9,7 @@ import { testFlowRow } from "../../shared/test-flow-row.js";
 import { MAX_HELPER_LINE, parseEvent, type HelperEvent } from "../../shared/helper-protocol.js";
 import { ControlChannel } from "./control-channel.js";
 import { splitLines } from "./line-socket.js";
-import { until } from "../engines/test-until.js";
+import { until } from "../../shared/test-until.js";
 
 /** A connected pair: `helper` writes, `main` starts paused (not reading). */
 async function withPair(run: (helper: Socket, main: Socket) => Promise<void>): Promise<void> {

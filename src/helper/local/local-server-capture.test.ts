@@ -19,7 +19,7 @@ import type { ExitHandle } from "../../main/broker/exit-handle.js";
 import type { Link } from "../engines/link/link.js";
 import { createMemoryPipe } from "../engines/link/memory-pipe.js";
 import { buildUdpPacket, parseAddress } from "../engines/packet/index.js";
-import { until } from "../engines/test-until.js";
+import { until } from "../../shared/test-until.js";
 
 /** To a destination the exit does not route: it answers with ICMP, nothing leaves. */
 const probe = (index: number): Buffer =>

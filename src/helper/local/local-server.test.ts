@@ -19,7 +19,7 @@ import {
 } from "../../main/broker/helper/testing.js";
 import { readFirstLine, splitLines } from "./line-socket.js";
 import { createMemoryPipe } from "../engines/link/memory-pipe.js";
-import { until } from "../engines/test-until.js";
+import { until } from "../../shared/test-until.js";
 
 async function withServer(run: (socketPath: string, logs: string[]) => Promise<void>): Promise<void> {
   const logs: string[] = [];

@@ -12,7 +12,7 @@ import { buildUdpPacket, parseAddress } from "../../helper/engines/packet/index.
 import { inProcessExit, type ExitHandle } from "./exit-handle.js";
 import { PacketRecorder } from "./packet-recorder.js";
 import { TEST_EXIT_OPTIONS, testAgentLink } from "./helper/testing.js";
-import { until } from "../../helper/engines/test-until.js";
+import { until } from "../../shared/test-until.js";
 
 /** To an unadvertised destination: the exit answers it with ICMP, nothing leaves this machine. */
 const probe = (size: number): Buffer =>
