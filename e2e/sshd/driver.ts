@@ -6,6 +6,7 @@ import { finished } from "node:stream/promises";
 import type { ClientChannel } from "ssh2";
 import { deployAgent, RemoteNotReadyError, shellCommand } from "../../src/main/broker/deploy/index.js";
 import { runRemote } from "../../src/main/broker/deploy/remote-exec.js";
+import { sshShell } from "../../src/main/broker/deploy/ssh-shell.js";
 import { sshAgentTransport } from "../../src/main/broker/ssh-agent-transport.js";
 import {
   connectSsh,
@@ -165,7 +166,10 @@ async function handle(request: DriverRequest): Promise<DriverReply> {
       const output = request.command ? await runRemote(connection, request.command, 20_000) : undefined;
       return reply({ remoteAddress, ...(output && { output }) });
     }
-    const deployed = await deployAgent(connection, { ...request.deploy, log: (line) => logs.push(line) });
+    const deployed = await deployAgent(sshShell(connection), {
+      ...request.deploy,
+      log: (line) => logs.push(line),
+    });
     if (request.replaceBeforeStart) {
       const { file, content } = request.replaceBeforeStart;
       await writeFile(`${deployed.remoteDir}/${file}`, content);

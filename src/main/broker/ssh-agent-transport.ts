@@ -2,14 +2,11 @@
  * How a session reaches a real remote: (start the codespace,) SSH in, upload the agent if the
  * remote lacks this version, and run it; the exec channel becomes the link.
  */
-import { existsSync } from "node:fs";
 import { userInfo } from "node:os";
-import { join } from "node:path";
-import { sanitisedLines } from "./remote-lines.js";
-import { VERSION } from "../../shared/version.js";
 import { deployAgent, RemoteNotReadyError, SudoRefusedError, type SudoPassword } from "./deploy/index.js";
-import { loadNodeRuntimes } from "./deploy/node-runtime.js";
-import { awaitRootStart } from "./deploy/root-handshake.js";
+import { startDeployedAgent } from "./deploy/agent-start.js";
+import { buildDeployOptions } from "./deploy/local-build.js";
+import { sshShell } from "./deploy/ssh-shell.js";
 import type { ConnectStep } from "../../shared/api.js";
 import type { AgentTransport } from "./session.js";
 import { FatalSessionError } from "./session.js";
@@ -49,12 +46,6 @@ export interface SshAgentTransportOptions {
   agentDir: string;
   log: (line: string) => void;
 }
-
-/** The linux-arm64 addon, when the build made one (scripts/build.mjs). */
-const ARM64_ADDON = "arm64/backhaul_native.node";
-
-/** sudo's verdict (a wrong password takes it about 2 s) and the script's first line, well within. */
-const ROOT_START_TIMEOUT_MS = 12_000;
 
 export function sshAgentTransport(options: SshAgentTransportOptions) {
   return async (step: (step: ConnectStep) => void): Promise<AgentTransport> => {
@@ -114,45 +105,28 @@ async function open(
   });
   try {
     step("upload");
-    const deployed = await deployAgent(connection, {
-      agentFile: join(options.agentDir, "backhaul-agent.cjs"),
-      addonFile: join(options.agentDir, "backhaul_native.node"),
-      addonFileArm64: existsSync(join(options.agentDir, ARM64_ADDON))
-        ? join(options.agentDir, ARM64_ADDON)
-        : null,
-      version: VERSION,
-      remoteNode: options.remoteNode,
-      host: target.label,
-      canAskSudoPassword: options.sudoPassword !== undefined,
-      runtimes: await loadNodeRuntimes(options.agentDir),
-      log: options.log,
-    });
+    const shell = sshShell(connection, target.label);
+    const deployed = await deployAgent(
+      shell,
+      await buildDeployOptions(options.agentDir, {
+        host: target.label,
+        remoteNode: options.remoteNode,
+        canAskSudoPassword: options.sudoPassword !== undefined,
+        log: options.log,
+      }),
+    );
     if (deployed.uploaded) options.log(`uploaded the agent to ${deployed.remoteDir}`);
     step("agent");
-    const password =
-      deployed.sudo === "password" && options.sudoPassword
-        ? await options.sudoPassword.get(deployed.user, target.host)
-        : null;
-    // The user's shell expands SSH_CONNECTION before sudo resets the environment.
-    const channel = await connection.exec(`${deployed.command} --ssh-peer "\${SSH_CONNECTION%% *}"`);
-    const exited = new Promise<void>((resolve) => {
-      channel.once("close", () => resolve());
-      connection.once("close", () => resolve());
+    const { agent, stderr } = await startDeployedAgent(shell, deployed, {
+      sudoPassword: options.sudoPassword,
+      host: target.host,
     });
-    // The agent's log lines are the remote's words: sanitised here, where they enter this computer.
-    const stderr =
-      deployed.sudo === "none"
-        ? channel.stderr.pipe(sanitisedLines())
-        : await awaitRootStart(channel, {
-            password,
-            who: `${deployed.user}@${target.host}`,
-            timeoutMs: ROOT_START_TIMEOUT_MS,
-          }).catch((error: unknown) => {
-            // A refused password is forgotten: the user is asked afresh next time, never looped.
-            if (error instanceof SudoRefusedError) options.sudoPassword?.wipe();
-            throw error;
-          });
-    return { stream: channel, stderr, close: () => connection.close(), exited };
+    return {
+      stream: agent.stream,
+      stderr,
+      close: () => connection.close(),
+      exited: agent.exited.then(() => undefined),
+    };
   } catch (error) {
     connection.close();
     throw error;

@@ -1,20 +1,20 @@
 // Puts the agent on the remote and says how to start it. One probe (system, Node.js, TUN, sudo, and
-// the cache), then an SFTP upload into ~/.cache/backhaul/agent/<version>-<hash>/ only when that
-// directory does not already hold these exact bytes: a second connect uploads nothing.
+// the cache), then a checked upload (upload-verified.ts) into ~/.cache/backhaul/agent/<version>-<hash>/
+// only when that directory does not already hold these exact bytes: a second connect uploads
+// nothing. The same steps run over SSH and over an `exec:` command's stream (remote-shell.ts).
 //
 // Not implemented: removing the directories of older versions from the remote's cache.
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { NATIVE_FILE_NAME } from "../../../helper/native/load-addon.js";
 import { sanitiseRemoteText } from "../../../shared/remote-text.js";
-import type { SshConnection } from "../ssh/index.js";
 import { DeployFailedError, RemoteNotReadyError } from "./errors.js";
 import { buildProbeScript, judgeProbe, parseProbeOutput, type Arch, type ProbeResult } from "./probe.js";
 import { runtimeCacheDir, type NodeRuntime } from "./node-runtime.js";
-import { runRemote } from "./remote-exec.js";
+import type { RemoteShell } from "./remote-shell.js";
 import { rootStartCommand, sudoArgv, type SudoMode } from "./root-start.js";
 import { quoteShellArg, shellCommand } from "./shell-quote.js";
-import { ensureDirectory, uploadFile } from "./upload.js";
+import { ensureRemoteDirectory, uploadVerified } from "./upload-verified.js";
 
 export const AGENT_FILE_NAME = "backhaul-agent.cjs";
 const CACHE_ROOT = ".cache/backhaul/agent";
@@ -32,7 +32,7 @@ export interface DeployAgentOptions {
   version: string;
   /** Node.js on the remote (a path or a command name); default `node` from the PATH. */
   remoteNode?: string | null;
-  /** Host name for messages; default the connection's remote address. */
+  /** Host name for messages; default the shell's label. */
   host?: string;
   /** Whether sudo's password can be asked for; without it, sudo must work with -n. */
   canAskSudoPassword?: boolean;
@@ -110,12 +110,9 @@ function isCached(probe: ProbeResult, candidate: Candidate, file: LocalFile): bo
   return remote !== undefined && remote.size === file.bytes.length && remote.sha256 === file.sha256;
 }
 
-export async function deployAgent(
-  connection: SshConnection,
-  options: DeployAgentOptions,
-): Promise<DeployedAgent> {
+export async function deployAgent(shell: RemoteShell, options: DeployAgentOptions): Promise<DeployedAgent> {
   const log = options.log ?? (() => undefined);
-  const host = options.host ?? connection.remoteAddress;
+  const host = options.host ?? shell.label;
   const remoteNode = options.remoteNode ?? null;
   const choices = await candidates(options);
   const runtimes = options.runtimes ?? [];
@@ -126,8 +123,7 @@ export async function deployAgent(
     files: [AGENT_FILE_NAME, NATIVE_FILE_NAME],
     extraFiles: runtimes.map((runtime) => `${runtimeCacheDir(runtime)}/node`),
   });
-  // Through `sh -c`: the login shell may be fish or csh, which would not parse the script.
-  const probeRun = await runRemote(connection, `sh -c ${quoteShellArg(script)}`, PROBE_TIMEOUT_MS);
+  const probeRun = await shell.run(script, PROBE_TIMEOUT_MS);
   const probe = parseProbeOutput(probeRun.stdout, probeRun.stderr);
   const { problems, verdict } = judgeProbe(probe, {
     remoteNode,
@@ -148,7 +144,7 @@ export async function deployAgent(
     if (probe.sizes.get(`${dir}/node`) === runtime.bytes) {
       log(`Node.js ${runtime.version} for ${runtime.arch} is already on ${host} (cached)`);
     } else {
-      await uploadRuntime(connection, home, dir, runtime, log, host);
+      await uploadRuntime(shell, `${home}/${dir}`, runtime, log, host);
       runtimeUploaded = true;
     }
   } else if (probe.node) {
@@ -161,8 +157,15 @@ export async function deployAgent(
   const stale = chosen.files.filter((file) => !isCached(probe, chosen, file));
   if (stale.length > 0) {
     log(`uploading the agent to ${host}:${remoteDir} (${stale.map((file) => file.name).join(", ")})`);
-    await upload(connection, probe.home, chosen.dir, stale);
-    if (probe.sha256sum) await verify(connection, remoteDir, stale);
+    await ensureRemoteDirectory(shell, remoteDir);
+    for (const file of stale)
+      await uploadVerified(shell, {
+        localPath: file.path,
+        remotePath: `${remoteDir}/${file.name}`,
+        mode: file.mode,
+        sha256: file.sha256,
+        node: node.path,
+      });
   } else {
     log(`the agent ${options.version} is already on ${host}`);
   }
@@ -195,28 +198,6 @@ export async function deployAgent(
   };
 }
 
-async function upload(
-  connection: SshConnection,
-  home: string,
-  relativeDir: string,
-  files: LocalFile[],
-): Promise<void> {
-  const sftp = await connection.sftp();
-  try {
-    const remoteDir = await ensureDirectory(sftp, home, relativeDir, 0o700);
-    for (const file of files) await uploadFile(sftp, file.path, `${remoteDir}/${file.name}`, file.mode);
-  } catch (error) {
-    throw new DeployFailedError(
-      `uploading the agent to ~/${relativeDir} failed: ${(error as Error).message}`,
-      {
-        cause: error,
-      },
-    );
-  } finally {
-    sftp.end();
-  }
-}
-
 const MB = 1_000_000;
 
 /**
@@ -224,9 +205,8 @@ const MB = 1_000_000;
  * SHA-256, and only then names it `node`: a half-done upload is never taken for the runtime.
  */
 async function uploadRuntime(
-  connection: SshConnection,
-  home: string,
-  relativeDir: string,
+  shell: RemoteShell,
+  dir: string,
   runtime: NodeRuntime,
   log: (line: string) => void,
   host: string,
@@ -235,11 +215,11 @@ async function uploadRuntime(
   log(
     `uploading ${what}, ${Math.round(runtime.gzipBytes / MB)} MB, to ${host} (once: later connects reuse it)`,
   );
-  const sftp = await connection.sftp();
   let reported = 0;
+  const q = quoteShellArg(dir);
   try {
-    const dir = await ensureDirectory(sftp, home, relativeDir, 0o700);
-    await uploadFile(sftp, runtime.path, `${dir}/node.gz`, 0o600, (sent, total) => {
+    await ensureRemoteDirectory(shell, dir);
+    await shell.put(runtime.path, `${dir}/node.gz`, 0o600, (sent, total) => {
       const percent = Math.floor((sent / total) * 4) * 25;
       if (percent > reported && percent < 100) {
         reported = percent;
@@ -247,38 +227,20 @@ async function uploadRuntime(
       }
     });
   } catch (error) {
-    throw new DeployFailedError(`uploading ${what} to ~/${relativeDir} failed: ${(error as Error).message}`, {
+    await shell.run(`rm -f ${q}/node.gz`, VERIFY_TIMEOUT_MS).catch(() => undefined);
+    throw new DeployFailedError(`uploading ${what} to ${dir} failed: ${(error as Error).message}`, {
       cause: error,
     });
-  } finally {
-    sftp.end();
   }
-  const dir = quoteShellArg(`${home}/${relativeDir}`);
   const unpack =
-    `cd ${dir} && gzip -dc node.gz > .node.tmp && chmod 700 .node.tmp && ` +
+    `cd ${q} && gzip -dc node.gz > .node.tmp && chmod 700 .node.tmp && ` +
     `[ "$(sha256sum < .node.tmp | cut -d ' ' -f 1)" = ${runtime.sha256} ] && mv -f .node.tmp node && rm -f node.gz`;
-  const result = await runRemote(connection, `sh -c ${quoteShellArg(unpack)}`, VERIFY_TIMEOUT_MS);
+  const result = await shell.run(unpack, VERIFY_TIMEOUT_MS);
   if (result.code !== 0) {
-    await runRemote(connection, `rm -f ${dir}/.node.tmp ${dir}/node.gz`, VERIFY_TIMEOUT_MS).catch(
-      () => undefined,
-    );
+    await shell.run(`rm -f ${q}/.node.tmp ${q}/node.gz`, VERIFY_TIMEOUT_MS).catch(() => undefined);
     throw new DeployFailedError(
       `unpacking ${what} on ${host} failed${result.stderr ? `: ${sanitiseRemoteText(result.stderr).trim()}` : " (its SHA-256 differs from the build's)"}`,
     );
   }
   log(`${what} is unpacked and checked on ${host}`);
-}
-
-/** Reads the uploaded files back through sha256sum: a truncated upload must not be started. */
-async function verify(connection: SshConnection, remoteDir: string, files: LocalFile[]): Promise<void> {
-  const command = `cd ${quoteShellArg(remoteDir)} && sha256sum ${shellCommand(files.map((file) => file.name))}`;
-  const result = await runRemote(connection, command, VERIFY_TIMEOUT_MS);
-  for (const file of files) {
-    const line = result.stdout.split("\n").find((text) => text.trim().endsWith(` ${file.name}`));
-    if (line?.split(" ")[0] !== file.sha256) {
-      throw new DeployFailedError(
-        `${remoteDir}/${file.name} does not match what was uploaded (sha256sum said: ${sanitiseRemoteText(line ?? result.stderr).trim()})`,
-      );
-    }
-  }
 }

@@ -7,17 +7,8 @@ import type { Readable } from "node:stream";
 import { sanitisedLines } from "../remote-lines.js";
 import { sanitiseRemoteText } from "../../../shared/remote-text.js";
 import { DeployFailedError, SudoRefusedError } from "./errors.js";
+import type { AgentProcess } from "./remote-shell.js";
 import { ROOT_STARTED_LINE, SUDO_PASSWORD_PROMPT } from "./root-start.js";
-
-/** What of an exec channel the handshake uses. */
-export interface RootStartChannel {
-  stderr: Readable;
-  write(data: Buffer | string): boolean;
-  close(): void;
-  once(event: "close", listener: () => void): unknown;
-  once(event: "exit", listener: (code: number | null) => void): unknown;
-  off(event: "close", listener: () => void): unknown;
-}
 
 /** sudo's words before the script runs are short; more than this is not waited for whole. */
 const SEEN_LIMIT = 64 * 1024;
@@ -31,13 +22,13 @@ export interface RootHandshakeOptions {
 }
 
 /** Resolves with the agent's stderr (sanitised lines) once the root start script runs. */
-export function awaitRootStart(channel: RootStartChannel, options: RootHandshakeOptions): Promise<Readable> {
+export function awaitRootStart(agent: AgentProcess, options: RootHandshakeOptions): Promise<Readable> {
   const prompt = Buffer.from(SUDO_PASSWORD_PROMPT);
   const started = Buffer.from(`${ROOT_STARTED_LINE}\n`);
-  const stderr = channel.stderr;
+  const stderr = agent.stderr;
   let seen = Buffer.alloc(0);
   let asked = 0;
-  let exitCode: number | null = null;
+  let settled = false;
   return new Promise((resolve, reject) => {
     // sudo's last line is its verdict ("Sorry, try again.", "a password is required"); its lecture is not.
     const said = (): string =>
@@ -47,13 +38,13 @@ export function awaitRootStart(channel: RootStartChannel, options: RootHandshake
         .filter(Boolean)
         .at(-1) ?? "";
     const stop = (): void => {
+      settled = true;
       clearTimeout(timer);
       stderr.off("data", onData);
-      channel.off("close", onClose);
     };
     const fail = (error: Error): void => {
       stop();
-      channel.close();
+      agent.close();
       reject(error);
     };
     const onData = (chunk: Buffer): void => {
@@ -72,8 +63,8 @@ export function awaitRootStart(channel: RootStartChannel, options: RootHandshake
             ),
           );
         }
-        channel.write(options.password);
-        channel.write("\n");
+        agent.stream.write(options.password);
+        agent.stream.write("\n");
       }
       const marker = seen.indexOf(started);
       if (marker >= 0) {
@@ -86,7 +77,8 @@ export function awaitRootStart(channel: RootStartChannel, options: RootHandshake
       }
       if (seen.length > SEEN_LIMIT) seen = seen.subarray(seen.length - SEEN_LIMIT);
     };
-    const onClose = (): void => {
+    const onExit = (exitCode: number | null): void => {
+      if (settled) return;
       const words = said();
       // sudo exited (it said why): asking again would fail again. No exit code: the link broke.
       const error =
@@ -106,8 +98,7 @@ export function awaitRootStart(channel: RootStartChannel, options: RootHandshake
         ),
       options.timeoutMs,
     );
-    channel.once("exit", (code) => (exitCode = typeof code === "number" ? code : null));
-    channel.once("close", onClose);
+    void agent.exited.then(onExit);
     stderr.on("data", onData);
   });
 }
