@@ -9,7 +9,7 @@ const USAGE = `backhaul ${VERSION}: let a remote development machine reach the n
 
 Usage:
   backhaul connect <target> [options]   connect, and stay connected until Ctrl+C
-  backhaul targets [--json]             list Codespaces and SSH hosts you can connect to
+  backhaul targets [--json]             list Codespaces, SSH hosts and saved commands to connect to
   backhaul ui [options]                 the desktop window in a browser, on http://127.0.0.1
   backhaul --version | --help
 

@@ -77,7 +77,14 @@ const BASE: Handlers = {
   "session:get": () => CONNECTED,
   "tables:snapshot": () => ({ flows: [FLOW], dns: [] }),
   "targets:list": () => ({ targets: [], recents: [], warnings: ["gh: not logged in"] }),
-  "settings:get": () => ({ routes: [], excludes: [], dns: "all", allowLocal: false, startAtLogin: false }),
+  "settings:get": () => ({
+    routes: [],
+    excludes: [],
+    dns: "all",
+    allowLocal: false,
+    startAtLogin: false,
+    execTargets: [],
+  }),
 };
 
 test("fake bridge: start loads the app info, session, tables, targets and settings into their stores", async () => {
@@ -144,6 +151,7 @@ test("fake bridge: a refused request is shown as main worded it", async () => {
     dns: "all",
     allowLocal: false,
     startAtLogin: false,
+    execTargets: [],
   });
   assert.equal(saved, false);
   assert.equal(useSettingsStore.getState().error, 'routes: "nope" is not a CIDR prefix');

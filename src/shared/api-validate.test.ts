@@ -42,6 +42,37 @@ test("settings are checked field by field and prefixes made canonical", () => {
   );
 });
 
+test("saved exec targets: unique names that name no other target kind, commands that parse", () => {
+  const settings = (execTargets: unknown) => ({ ...DEFAULT_SETTINGS, execTargets });
+  assert.deepEqual(
+    validateRequest(
+      "settings:set",
+      settings([{ name: " devpod ", command: " kubectl exec -i devpod -- sh " }]),
+    ).execTargets,
+    [{ name: "devpod", command: "kubectl exec -i devpod -- sh" }],
+  );
+  const refused: [unknown, RegExp][] = [
+    [[{ name: "a" }], /missing command/],
+    [[{ name: "a", command: "x", extra: 1 }], /unknown field extra/],
+    [[{ name: "a", command: "sh -c 'echo" }], /exec target a: unbalanced single quote/],
+    [[{ name: "a", command: "docker exec -i box sh | tee" }], /exec target a: `\|` is a shell operator/],
+    [[{ name: "exec:x", command: "sh" }], /cannot be named "exec:x"/],
+    [[{ name: "sandbox", command: "sh" }], /cannot be named "sandbox"/],
+    [
+      [
+        { name: "a", command: "sh" },
+        { name: "a", command: "bash" },
+      ],
+      /two exec targets are named "a"/,
+    ],
+    [[{ name: "a", command: "   " }], /the command is empty/],
+    [Array(101).fill({ name: "a", command: "sh" }), /at most 100/],
+    ["sh", /execTargets must be a list/],
+  ];
+  for (const [value, message] of refused)
+    assert.throws(() => validateRequest("settings:set", settings(value)), message);
+});
+
 test("diagnose:run takes a host name or address and a port", () => {
   assert.deepEqual(validateRequest("diagnose:run", { host: " intranet.corp ", port: 443 }), {
     host: "intranet.corp",

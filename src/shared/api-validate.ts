@@ -5,8 +5,9 @@
  * the documentation of what each call accepts.
  */
 import ipaddr from "ipaddr.js";
-import type { RequestChannel, RequestOf, Settings } from "./api.js";
-import { isRequestChannel } from "./api.js";
+import type { RequestChannel, RequestOf, SavedExecTarget, Settings } from "./api.js";
+import { isRequestChannel, MAX_EXEC_TARGETS } from "./api.js";
+import { CommandLineError, parseCommandLine } from "./command-line.js";
 import { formatNetwork, parsePrefix } from "./ip-prefix.js";
 
 export class ApiValidationError extends Error {
@@ -61,7 +62,14 @@ export function validateRequest(channel: unknown, payload: unknown): unknown {
 }
 
 export function validateSettings(payload: unknown): Settings {
-  const o = record(payload, "settings", ["routes", "excludes", "dns", "allowLocal", "startAtLogin"]);
+  const o = record(payload, "settings", [
+    "routes",
+    "excludes",
+    "dns",
+    "allowLocal",
+    "startAtLogin",
+    "execTargets",
+  ]);
   if (o.dns !== "all" && o.dns !== "off") throw new ApiValidationError(`dns must be "all" or "off"`);
   return {
     routes: prefixes(o.routes, "routes"),
@@ -69,7 +77,33 @@ export function validateSettings(payload: unknown): Settings {
     dns: o.dns,
     allowLocal: flag(o.allowLocal, "allowLocal"),
     startAtLogin: flag(o.startAtLogin, "startAtLogin"),
+    execTargets: execTargets(o.execTargets),
   };
+}
+
+/** Names are unique and never look like another kind of target; commands parse (command-line.ts). */
+function execTargets(value: unknown): SavedExecTarget[] {
+  if (!Array.isArray(value)) throw new ApiValidationError("execTargets must be a list");
+  if (value.length > MAX_EXEC_TARGETS)
+    throw new ApiValidationError(`execTargets holds at most ${MAX_EXEC_TARGETS} targets`);
+  const names = new Set<string>();
+  return value.map((entry: unknown) => {
+    const o = record(entry, "an exec target", ["name", "command"]);
+    const name = text(o.name, "an exec target's name", 1).trim();
+    if (name === "" || /^(exec|codespace|ssh):/i.test(name) || name === "sandbox")
+      throw new ApiValidationError(`an exec target cannot be named ${describe(name)}`);
+    if (names.has(name)) throw new ApiValidationError(`two exec targets are named ${describe(name)}`);
+    names.add(name);
+    const command = text(o.command, `exec target ${name}'s command`, 1).trim();
+    try {
+      parseCommandLine(command);
+    } catch (error) {
+      if (error instanceof CommandLineError)
+        throw new ApiValidationError(`exec target ${name}: ${error.message}`);
+      throw error;
+    }
+    return { name, command };
+  });
 }
 
 /** A CIDR prefix in canonical form ("10.1.0.0/16"), or null. */

@@ -20,7 +20,7 @@ export interface AppInfo {
   shell: "electron" | "browser";
 }
 
-export type TargetKind = "codespace" | "ssh" | "sandbox";
+export type TargetKind = "codespace" | "ssh" | "exec" | "sandbox";
 
 /** What the user can pick. `id` is what `session:connect` takes: "codespace:NAME", an ssh alias or URL, "sandbox". */
 export interface TargetSummary {
@@ -103,7 +103,17 @@ export interface Settings {
   /** Let the remote reach this computer itself (loopback, its own addresses). */
   allowLocal: boolean;
   startAtLogin: boolean;
+  /** `exec:` targets saved with a name; the picker lists them beside SSH hosts and codespaces. */
+  execTargets: SavedExecTarget[];
 }
+
+/** A command (what follows `exec:`) whose stdin and stdout reach a shell on the remote. */
+export interface SavedExecTarget {
+  name: string;
+  command: string;
+}
+
+export const MAX_EXEC_TARGETS = 100;
 
 export const DEFAULT_SETTINGS: Settings = {
   routes: [],
@@ -111,6 +121,7 @@ export const DEFAULT_SETTINGS: Settings = {
   dns: "all",
   allowLocal: false,
   startAtLogin: false,
+  execTargets: [],
 };
 
 export interface DiagnoseRequest {

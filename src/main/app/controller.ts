@@ -142,7 +142,10 @@ export class AppController implements AppBackend {
     "targets:list": async () => {
       const warnings: string[] = [];
       const [listing, sandboxReason] = await Promise.all([
-        listTargets({ onWarning: (warning) => warnings.push(warning) }),
+        listTargets({
+          onWarning: (warning) => warnings.push(warning),
+          savedExec: this.settings.current.execTargets,
+        }),
         this.sandboxUnavailable(),
       ]);
       const list = targetList(listing, {
@@ -327,7 +330,10 @@ export class AppController implements AppBackend {
       run.sandbox = new Sandbox({ distDir: this.options.distDir, dataDir: this.options.dataDir, log });
       return run.sandbox.openAgent;
     }
-    const target = await resolveTarget(run.targetId, { onWarning: log });
+    const target = await resolveTarget(run.targetId, {
+      onWarning: log,
+      savedExec: this.settings.current.execTargets,
+    });
     const label = target.kind === "codespace" ? target.displayName : target.label;
     if (this.run === run && this.view.target)
       this.setView({ ...this.view, target: { id: run.targetId, label } });

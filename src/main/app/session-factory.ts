@@ -33,12 +33,12 @@ export class AppSessionFactory {
     });
   }
 
-  /** SSH (and codespace) targets, with the window's prompts and no command-line choices. */
+  /** SSH, codespace and exec: targets, with the window's prompts and no command-line choices. */
   remoteAgentOpener(
     target: Target,
     options: { prompts: PromptBroker; sudoPassword: SudoPassword; log(line: string): void },
   ): SessionOptions["openAgent"] {
-    return this.sessions.sshAgentOpener(target, {
+    return this.sessions.agentOpener(target, {
       identityFiles: [],
       knownHostsFile: null,
       acceptNewHostKey: false,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { SshTarget } from "../broker/targets/index.js";
+import { execTarget, type SshTarget } from "../broker/targets/index.js";
 import { targetList } from "./target-list.js";
 
 const host: SshTarget = {
@@ -18,7 +18,7 @@ const host: SshTarget = {
   source: "ssh-config",
 };
 
-test("codespaces, SSH hosts and the sandbox, with recents and provider warnings", () => {
+test("codespaces, SSH hosts, saved commands and the sandbox, with recents and provider warnings", () => {
   const list = targetList(
     {
       ssh: [host],
@@ -33,6 +33,7 @@ test("codespaces, SSH hosts and the sandbox, with recents and provider warnings"
           machine: "basicLinux32gb",
         },
       ],
+      exec: [execTarget("exec:kubectl exec -i devpod -- sh", "devpod")],
       warnings: ["Codespaces: gh is not installed"],
     },
     { sandbox: true, recents: ["devbox"], lastUsedAt: (id) => (id === "devbox" ? 42 : null) },
@@ -42,7 +43,8 @@ test("codespaces, SSH hosts and the sandbox, with recents and provider warnings"
     [
       ["codespace:octo-xyz", "codespace", "octo demo", "octo/demo", null],
       ["devbox", "ssh", "devbox", "me@[2001:db8::5]:2222", 42],
-      ["sandbox", "sandbox", "This computer (sandbox)", list.targets[2]!.detail, null],
+      ["exec:kubectl exec -i devpod -- sh", "exec", "devpod", "kubectl exec -i devpod -- sh", null],
+      ["sandbox", "sandbox", "This computer (sandbox)", list.targets[3]!.detail, null],
     ],
   );
   assert.equal(list.targets[0]!.codespace?.state, "Shutdown");
@@ -50,7 +52,7 @@ test("codespaces, SSH hosts and the sandbox, with recents and provider warnings"
   assert.deepEqual(list.warnings, ["Codespaces: gh is not installed"]);
   assert.equal(
     targetList(
-      { ssh: [], codespaces: [], warnings: [] },
+      { ssh: [], codespaces: [], exec: [], warnings: [] },
       { sandbox: false, recents: [], lastUsedAt: () => null },
     ).targets.length,
     0,

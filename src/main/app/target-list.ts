@@ -1,6 +1,6 @@
-/** What the target picker lists: the broker's SSH hosts and codespaces, and the sandbox. */
+/** What the target picker lists: the broker's SSH hosts, codespaces and saved exec: commands, and the sandbox. */
 import type { TargetList, TargetSummary } from "../../shared/api.js";
-import type { CodespaceTarget, SshTarget, TargetListing } from "../broker/targets/index.js";
+import type { CodespaceTarget, ExecTarget, SshTarget, TargetListing } from "../broker/targets/index.js";
 import { SANDBOX_LABEL, SANDBOX_TARGET_ID } from "./sandbox-target.js";
 
 export function targetList(
@@ -10,6 +10,7 @@ export function targetList(
   const targets: TargetSummary[] = [
     ...listing.codespaces.map(codespaceSummary),
     ...listing.ssh.map(sshSummary),
+    ...listing.exec.map(execSummary),
     ...(options.sandbox ? [sandboxSummary()] : []),
   ].map((target) => ({ ...target, lastUsedAt: options.lastUsedAt(target.id) }));
   return { targets, recents: options.recents, warnings: listing.warnings };
@@ -39,6 +40,17 @@ export function sshSummary(host: SshTarget): TargetSummary {
     kind: "ssh",
     label: host.label,
     detail: `${user}${host.host.includes(":") ? `[${host.host}]` : host.host}:${host.port}`,
+    codespace: null,
+    lastUsedAt: null,
+  };
+}
+
+export function execSummary(target: ExecTarget): TargetSummary {
+  return {
+    id: target.spec,
+    kind: "exec",
+    label: target.label,
+    detail: target.command,
     codespace: null,
     lastUsedAt: null,
   };

@@ -10,6 +10,7 @@ import { localExit } from "./helper/helper-exit.js";
 import { HelperSupervisor } from "./helper/supervisor.js";
 import { RouteWatch } from "./route-watch.js";
 import { Session, type SessionOptions } from "./session.js";
+import { execAgentTransport } from "./exec-agent-transport.js";
 import { sshAgentTransport, type SshAgentTransportOptions } from "./ssh-agent-transport.js";
 import type { Target } from "./targets/index.js";
 
@@ -49,9 +50,21 @@ export class SessionFactory {
     return new Session({ exitProvider: localExit(this.helper), openAgent: spec.openAgent, exit: spec.exit });
   }
 
-  /** SSH (and codespace) targets: deploys and runs the agent from this dist folder. */
-  sshAgentOpener(target: Target, ssh: SshAgentOptions): SessionOptions["openAgent"] {
-    return sshAgentTransport({ ...ssh, target, agentDir: join(this.options.distDir, "agent") });
+  /**
+   * Deploys and runs the agent from this dist folder: over SSH (and codespaces), or through an
+   * `exec:` target's command, which uses only what both share (the Node.js path, sudo, the log).
+   */
+  agentOpener(target: Target, ssh: SshAgentOptions): SessionOptions["openAgent"] {
+    const agentDir = join(this.options.distDir, "agent");
+    if (target.kind === "exec")
+      return execAgentTransport({
+        target,
+        agentDir,
+        remoteNode: ssh.remoteNode,
+        sudoPassword: ssh.sudoPassword,
+        log: ssh.log,
+      });
+    return sshAgentTransport({ ...ssh, target, agentDir });
   }
 
   /** A shutdown is under way: a helper that exits now (the same Ctrl+C reached it) is not restarted. */

@@ -22,12 +22,12 @@ import {
   ensureCodespaceKey,
   startCodespace,
   TargetError,
+  type CodespaceTarget,
   type SshTarget,
-  type Target,
 } from "./targets/index.js";
 
 export interface SshAgentTransportOptions {
-  target: Target;
+  target: SshTarget | CodespaceTarget;
   /** -i FILE: used instead of the target's identity files. */
   identityFiles: readonly string[];
   /** --known-hosts FILE. */

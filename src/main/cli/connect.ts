@@ -9,6 +9,7 @@ import { SudoPassword, SudoRefusedError } from "../broker/deploy/index.js";
 import { resolveTarget } from "../broker/targets/index.js";
 import { FlowTotals } from "./flow-totals.js";
 import { formatBytes, humanReporter, jsonReporter } from "./output.js";
+import { savedExecTargets } from "./data-dir.js";
 import { ask } from "./prompt.js";
 import { askSecret, readSecretFromStdin } from "./secret-input.js";
 import { UsageError } from "./usage-error.js";
@@ -18,7 +19,10 @@ const DEFAULT_CAPTURE_MB = 100;
 export const CONNECT_USAGE = `backhaul connect <target> [options]
 
   <target>                 ssh://[user@]host[:port], a Host alias from ~/.ssh/config, user@host,
-                           or codespace:NAME (GitHub Codespaces, through the gh command line)
+                           codespace:NAME (GitHub Codespaces, through the gh command line),
+                           exec:COMMAND (a command whose input and output reach a shell on the
+                           remote, e.g. 'exec:kubectl exec -i devpod -c dev -- sh'; run without a
+                           shell, quoted as in sh), or the name of a command saved in the window
   -i FILE                  identity file to use (repeatable; default: ssh-agent, then ~/.ssh/id_*)
   --known-hosts FILE       known_hosts file to check the host key against (default ~/.ssh/known_hosts)
   --accept-new-host-key    trust a host key seen for the first time (a changed key is always refused)
@@ -39,6 +43,7 @@ export const CONNECT_USAGE = `backhaul connect <target> [options]
   --capture FILE           record the tunnel's packets, both directions, into FILE as pcapng
                            (Wireshark, tshark and tcpdump read it); the file is only yours (0600)
   --capture-limit MB       stop recording when FILE reaches this size (default ${DEFAULT_CAPTURE_MB})
+  --data-dir DIR           where the window's settings (saved commands) are, as for \`backhaul ui\`
 `;
 
 /** The status line: rewritten in place this often on a terminal, printed this often otherwise. */
@@ -68,6 +73,7 @@ export async function connect(args: string[]): Promise<number> {
       mtu: { type: "string", default: String(DEFAULT_LINK_MTU) },
       capture: { type: "string" },
       "capture-limit": { type: "string", default: String(DEFAULT_CAPTURE_MB) },
+      "data-dir": { type: "string" },
     },
   });
   const [spec, ...extra] = positionals;
@@ -84,7 +90,10 @@ export async function connect(args: string[]): Promise<number> {
 
   const tty = process.stdout.isTTY === true;
   const reporter = values.json ? jsonReporter() : humanReporter({ verbose: values.verbose, tty });
-  const target = await resolveTarget(spec, { onWarning: (warning) => reporter.log(warning) });
+  const target = await resolveTarget(spec, {
+    onWarning: (warning) => reporter.log(warning),
+    savedExec: await savedExecTargets(values["data-dir"], (line) => reporter.log(line)),
+  });
   const { watch, routes: prefixes } = await watchRoutes({
     include: values.route,
     exclude: values.exclude,
@@ -109,7 +118,7 @@ export async function connect(args: string[]): Promise<number> {
     return askSecret(`sudo password for ${user}@${host}: `);
   });
   const session = sessions.create({
-    openAgent: sessions.sshAgentOpener(target, {
+    openAgent: sessions.agentOpener(target, {
       identityFiles: values.identity,
       knownHostsFile: values["known-hosts"] ?? null,
       acceptNewHostKey: values["accept-new-host-key"],

@@ -1,13 +1,17 @@
 import { parseArgs } from "node:util";
 import { listTargets } from "../broker/targets/index.js";
+import { savedExecTargets } from "./data-dir.js";
 
 export async function targets(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
     strict: true,
-    options: { json: { type: "boolean", default: false } },
+    options: { json: { type: "boolean", default: false }, "data-dir": { type: "string" } },
   });
-  const listing = await listTargets();
+  const warnings: string[] = [];
+  const savedExec = await savedExecTargets(values["data-dir"], (line) => warnings.push(line));
+  const listing = await listTargets({ savedExec });
+  listing.warnings.push(...warnings);
   if (values.json) {
     process.stdout.write(`${JSON.stringify(listing)}\n`);
     return 0;
@@ -26,9 +30,14 @@ export async function targets(args: string[]): Promise<number> {
       process.stdout.write(`  ${host.label}  ${host.user ? `${host.user}@` : ""}${host.host}:${host.port}\n`);
     }
   }
-  if (listing.codespaces.length === 0 && listing.ssh.length === 0) {
+  if (listing.exec.length > 0) {
+    process.stdout.write("Commands (saved in the window's settings):\n");
+    for (const target of listing.exec) process.stdout.write(`  ${target.label}  ${target.spec}\n`);
+  }
+  if (listing.codespaces.length === 0 && listing.ssh.length === 0 && listing.exec.length === 0) {
     process.stdout.write(
-      "No targets found: add a Host to ~/.ssh/config, or sign in with `gh auth login` for Codespaces.\n",
+      "No targets found: add a Host to ~/.ssh/config, sign in with `gh auth login` for Codespaces, " +
+        "or connect to exec:COMMAND (a command that gives a shell on the remote).\n",
     );
   }
   for (const warning of listing.warnings) process.stderr.write(`note: ${warning}\n`);

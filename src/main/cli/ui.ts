@@ -1,12 +1,12 @@
 import { existsSync } from "node:fs";
-import { homedir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { canonicalPrefix } from "../../shared/api-validate.js";
 import { DEFAULT_SUBNET_V4, DEFAULT_SUBNET_V6 } from "../broker/link-subnets.js";
 import { AppController } from "../app/controller.js";
 import { startUiServer, type UiServer } from "../ui-server.js";
+import { dataDir as dataDirOf } from "./data-dir.js";
 import { UsageError } from "./usage-error.js";
 
 export const UI_USAGE = `backhaul ui [options]
@@ -43,7 +43,7 @@ export async function ui(args: string[]): Promise<number> {
   if (!existsSync(join(rendererDir, "index.html"))) {
     throw new Error(`the UI is not built (no ${rendererDir}/index.html); run \`npm run build\` first`);
   }
-  const dataDir = resolve(values["data-dir"] ?? defaultDataDir());
+  const dataDir = dataDirOf(values["data-dir"]);
 
   const controller = await AppController.create({
     dataDir,
@@ -79,11 +79,6 @@ export async function ui(args: string[]): Promise<number> {
   await server.close();
   await controller.close();
   return 0;
-}
-
-function defaultDataDir(): string {
-  const base = process.env.XDG_CONFIG_HOME || join(homedir(), ".config");
-  return join(base, "backhaul");
 }
 
 function subnet(value: string, flag: string, kind: "ipv4" | "ipv6"): string {

@@ -1,8 +1,9 @@
-/** Settings: what to advertise, DNS, access to this computer, start at login. Main validates. */
+/** Settings: what to advertise, DNS, access to this computer, saved commands, start at login. Main validates. */
 import { useEffect, useState, type FormEvent, type ReactNode } from "react";
-import type { Settings } from "../../shared/api.js";
+import type { SavedExecTarget, Settings } from "../../shared/api.js";
 import { useController } from "../controller.js";
 import { useSessionStore } from "../state/session-store.js";
+import { ExecTargetsField } from "./ExecTargetsField.js";
 import { parsePrefixLines, useSettingsStore } from "../state/settings-store.js";
 
 interface Draft {
@@ -11,6 +12,7 @@ interface Draft {
   dns: Settings["dns"];
   allowLocal: boolean;
   startAtLogin: boolean;
+  execTargets: SavedExecTarget[];
 }
 
 const toDraft = (settings: Settings): Draft => ({
@@ -19,6 +21,7 @@ const toDraft = (settings: Settings): Draft => ({
   dns: settings.dns,
   allowLocal: settings.allowLocal,
   startAtLogin: settings.startAtLogin,
+  execTargets: settings.execTargets,
 });
 
 const DNS_CHOICES: readonly { mode: Settings["dns"]; label: string }[] = [
@@ -52,6 +55,7 @@ export function SettingsPanel() {
       dns: draft.dns,
       allowLocal: draft.allowLocal,
       startAtLogin: draft.startAtLogin,
+      execTargets: draft.execTargets,
     });
   };
 
@@ -114,6 +118,7 @@ export function SettingsPanel() {
             </span>
           </span>
         </CheckField>
+        <ExecTargetsField value={draft.execTargets} onChange={(execTargets) => update({ execTargets })} />
         {shell !== "browser" && (
           <CheckField
             testId="settings-start-at-login"

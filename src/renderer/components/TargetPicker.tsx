@@ -1,4 +1,4 @@
-/** Pick what to connect to: codespaces, SSH hosts, or this computer as a sandbox. */
+/** Pick what to connect to: codespaces, SSH hosts, saved commands, or this computer as a sandbox. */
 import { useMemo } from "react";
 import type { TargetSummary } from "../../shared/api.js";
 import { useController } from "../controller.js";
@@ -7,7 +7,12 @@ import { useNow } from "../hooks.js";
 import { arrangeTargets } from "../state/targets.js";
 import { setTargetQuery, useTargetsStore } from "../state/targets-store.js";
 
-const KIND_ICONS: Record<TargetSummary["kind"], string> = { codespace: "◆", ssh: "›_", sandbox: "⌂" };
+const KIND_ICONS: Record<TargetSummary["kind"], string> = {
+  codespace: "◆",
+  ssh: "›_",
+  exec: "$_",
+  sandbox: "⌂",
+};
 
 export function TargetPicker({ busy }: { busy: boolean }) {
   const controller = useController();

@@ -10,6 +10,7 @@ export interface TargetGroup {
 const GROUPS: readonly { kind: TargetKind; title: string }[] = [
   { kind: "codespace", title: "Codespaces" },
   { kind: "ssh", title: "SSH hosts" },
+  { kind: "exec", title: "Commands" },
   { kind: "sandbox", title: "Try it here" },
 ];
 

@@ -83,6 +83,56 @@ describe("resolveTarget", () => {
   });
 });
 
+describe("exec: targets", () => {
+  test("exec:COMMAND is split as sh would, and labelled as typed", async () => {
+    const target = await resolveTarget(" exec:kubectl exec -i devpod -c 'my dev' -- sh ", { sshConfig });
+    assert.deepEqual(target, {
+      kind: "exec",
+      spec: "exec:kubectl exec -i devpod -c 'my dev' -- sh",
+      label: "exec:kubectl exec -i devpod -c 'my dev' -- sh",
+      command: "kubectl exec -i devpod -c 'my dev' -- sh",
+      argv: ["kubectl", "exec", "-i", "devpod", "-c", "my dev", "--", "sh"],
+    });
+  });
+
+  test("a bad command is a bad-spec TargetError saying what is wrong", async () => {
+    await assert.rejects(resolveTarget("exec:sh -c 'echo", { sshConfig }), (error: unknown) => {
+      assert.ok(error instanceof TargetError && error.code === "bad-spec");
+      assert.equal(error.message, "exec:sh -c 'echo: unbalanced single quote at character 7");
+      return true;
+    });
+    await assert.rejects(resolveTarget("exec:", { sshConfig }), /type exec:COMMAND/);
+  });
+
+  test("a saved command is reached by its name, and by its command, under its name", async () => {
+    const savedExec = [{ name: "devbox-docker", command: "docker exec -i devbox sh" }];
+    const byName = await resolveTarget("devbox-docker", { sshConfig, savedExec });
+    assert.ok(byName.kind === "exec");
+    assert.deepEqual([byName.label, byName.spec], ["devbox-docker", "exec:docker exec -i devbox sh"]);
+    const byCommand = await resolveTarget("exec:docker exec -i devbox sh", { sshConfig, savedExec });
+    assert.equal(byCommand.kind === "exec" && byCommand.label, "devbox-docker");
+  });
+
+  test("saved commands are listed; one that no longer parses is a warning", async () => {
+    gh = await fakeGh();
+    const listing = await listTargets({
+      sshConfig,
+      gh: gh.options,
+      savedExec: [
+        { name: "pod", command: "kubectl exec -i pod -- sh" },
+        { name: "broken", command: "sh -c 'x" },
+      ],
+    });
+    assert.deepEqual(
+      listing.exec.map((target) => [target.label, target.spec]),
+      [["pod", "exec:kubectl exec -i pod -- sh"]],
+    );
+    assert.ok(
+      listing.warnings.some((warning) => /^saved target broken: exec:sh -c 'x: unbalanced/.test(warning)),
+    );
+  });
+});
+
 describe("listTargets", () => {
   test("ssh config hosts and codespaces together", async () => {
     gh = await fakeGh();

@@ -3,6 +3,8 @@
 //   ssh://[user@]host[:port]  an SSH URL
 //   ALIAS                     a Host from ~/.ssh/config
 //   [user@]host               ssh's own shorthand
+//   exec:COMMAND              a command whose stdin and stdout reach a shell on the remote
+//   NAME                      an exec: target saved under that name (the window's settings)
 // SSH targets get the ssh config's settings for their host, as ssh would apply them; what was
 // typed (user, port) wins over the config, as ssh's command line does.
 import { listCodespaces } from "./codespaces.js";
@@ -10,9 +12,11 @@ import { TargetError } from "./errors.js";
 import type { GhOptions } from "./gh.js";
 import { SshConfig, type SshConfigOptions } from "./ssh-config.js";
 import { isSshUrl, parseSshUrl, parseUserAtHost } from "./ssh-url.js";
+import { execTarget, isExecSpec, savedExecTargets, type SavedExecTarget } from "./exec-target.js";
 import type { CodespaceTarget, Target, TargetListing } from "./types.js";
 
-export type { CodespaceTarget, SshTarget, Target, TargetListing } from "./types.js";
+export type { CodespaceTarget, ExecTarget, SshTarget, Target, TargetListing } from "./types.js";
+export { execTarget, EXEC_PREFIX, type SavedExecTarget } from "./exec-target.js";
 export { TargetError, type TargetErrorCode } from "./errors.js";
 export { parseSshAddress, type SshAddress } from "./ssh-url.js";
 export { SshConfig, type HostRequest, type SshConfigOptions } from "./ssh-config.js";
@@ -34,6 +38,8 @@ export interface TargetDeps {
   gh?: GhOptions;
   /** Config lines that were skipped while resolving, worth showing the user. */
   onWarning?: (warning: string) => void;
+  /** `exec:` targets saved with a name: listed, and connected to by that name. */
+  savedExec?: readonly SavedExecTarget[];
 }
 
 const CODESPACE_PREFIX = /^codespace:/i;
@@ -41,6 +47,13 @@ const CODESPACE_PREFIX = /^codespace:/i;
 /** The target `spec` names; a TargetError says what to type instead when it names none. */
 export async function resolveTarget(spec: string, deps: TargetDeps = {}): Promise<Target> {
   const typed = spec.trim();
+  if (isExecSpec(typed)) {
+    const target = execTarget(typed);
+    const saved = deps.savedExec?.find((entry) => entry.command.trim() === target.command);
+    return saved ? { ...target, label: saved.name } : target;
+  }
+  const named = deps.savedExec?.find((entry) => entry.name === typed);
+  if (named) return execTarget(`exec:${named.command}`, named.name);
   if (CODESPACE_PREFIX.test(typed)) return findCodespace(typed.replace(CODESPACE_PREFIX, "").trim(), deps);
   const config = await SshConfig.load(deps.sshConfig);
   try {
@@ -67,7 +80,8 @@ export async function listTargets(deps: TargetDeps = {}): Promise<TargetListing>
     SshConfig.load(deps.sshConfig),
     listCodespaces(deps.gh),
   ]);
-  const listing: TargetListing = { ssh: [], codespaces: [], warnings: [] };
+  const listing: TargetListing = { ssh: [], codespaces: [], exec: [], warnings: [] };
+  listing.exec = savedExecTargets(deps.savedExec ?? [], (warning) => listing.warnings.push(warning));
   if (config.status === "fulfilled") {
     listing.ssh = config.value.listHosts();
     listing.warnings.push(...config.value.warnings.map((warning) => `SSH config: ${warning}`));

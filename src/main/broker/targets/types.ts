@@ -41,11 +41,27 @@ export interface CodespaceTarget {
   machine: string | null;
 }
 
-export type Target = SshTarget | CodespaceTarget;
+/**
+ * A command on this computer whose stdin and stdout reach a POSIX shell on the remote
+ * (`kubectl exec -i devpod -- sh`): run without a shell, with `argv` as sh would split `command`.
+ */
+export interface ExecTarget {
+  kind: "exec";
+  /** `exec:COMMAND` as typed: what connects to it, and its id in the window. */
+  spec: string;
+  /** What the user knows it by: the name it was saved under, else `spec`. */
+  label: string;
+  command: string;
+  argv: string[];
+}
+
+export type Target = SshTarget | CodespaceTarget | ExecTarget;
 
 /** Everything the user can pick from; a provider that failed is a warning, not a failure. */
 export interface TargetListing {
   ssh: SshTarget[];
   codespaces: CodespaceTarget[];
+  /** The `exec:` targets the user saved with a name. */
+  exec: ExecTarget[];
   warnings: string[];
 }

@@ -1,0 +1,136 @@
+/**
+ * How a session reaches a remote through a command (`exec:kubectl exec -i devpod -- sh`): run
+ * the command here, without a shell; over its stdin and stdout, probe, upload and start the agent
+ * as over SSH (deploy/, through the stream shell); the same stream then carries the link. Every
+ * connect, reconnects included, runs the command afresh.
+ */
+import { spawn } from "node:child_process";
+import { Duplex, PassThrough, Transform, type TransformCallback } from "node:stream";
+import type { ConnectStep } from "../../shared/api.js";
+import { deployAgent, RemoteNotReadyError, SudoRefusedError, type SudoPassword } from "./deploy/index.js";
+import { startDeployedAgent } from "./deploy/agent-start.js";
+import { buildDeployOptions } from "./deploy/local-build.js";
+import { sanitisedTail, StreamShell } from "./exec/stream-shell.js";
+import { FatalSessionError, type AgentTransport } from "./session.js";
+import { TargetError, type ExecTarget } from "./targets/index.js";
+
+export interface ExecAgentTransportOptions {
+  target: ExecTarget;
+  remoteNode: string | null;
+  /** Asks for sudo's password when the remote's sudo wants one, and holds it for reconnects. */
+  sudoPassword?: SudoPassword;
+  /** Folder with backhaul-agent.cjs and its addon (dist/agent). */
+  agentDir: string;
+  log: (line: string) => void;
+}
+
+/** kubectl may wait for a pod to be scheduled, a vendor CLI for a login: generous, but bounded. */
+const SHELL_TIMEOUT_MS = 60_000;
+/** From the agent's start to its first byte (its HELLO): node's start, sudo's copy and check. */
+const AGENT_SPEAKS_TIMEOUT_MS = 30_000;
+
+export function execAgentTransport(options: ExecAgentTransportOptions) {
+  return async (step: (step: ConnectStep) => void): Promise<AgentTransport> => {
+    try {
+      return await open(options, step);
+    } catch (error) {
+      throw asSessionError(error);
+    }
+  };
+}
+
+async function open(
+  options: ExecAgentTransportOptions,
+  step: (step: ConnectStep) => void,
+): Promise<AgentTransport> {
+  const { target } = options;
+  const [command = "", ...args] = target.argv;
+  step("ssh");
+  options.log(`running ${target.spec}`);
+  const child = spawn(command, args, { stdio: ["pipe", "pipe", "pipe"] });
+  const stop = (): void => {
+    child.stdin.end();
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+  };
+  try {
+    const shell = await StreamShell.open(child, target.spec, SHELL_TIMEOUT_MS);
+    step("upload");
+    const deployed = await deployAgent(
+      shell,
+      await buildDeployOptions(options.agentDir, {
+        host: target.label,
+        remoteNode: options.remoteNode,
+        canAskSudoPassword: options.sudoPassword !== undefined,
+        log: options.log,
+      }),
+    );
+    if (deployed.uploaded) options.log(`uploaded the agent to ${deployed.remoteDir}`);
+    step("agent");
+    const { agent, stderr } = await startDeployedAgent(shell, deployed, {
+      sudoPassword: options.sudoPassword,
+      host: target.label,
+    });
+    // Its last lines are kept for the message, should the command end before the agent speaks.
+    const kept: string[] = [];
+    const log = new PassThrough();
+    stderr.on("data", (chunk: Buffer | string) => {
+      kept.push(...String(chunk).split("\n").filter(Boolean));
+      kept.splice(0, Math.max(0, kept.length - 20));
+    });
+    stderr.pipe(log);
+    const spoke = firstByte();
+    const link = agent.stream.pipe(spoke.transform);
+    const outcome = await Promise.race([
+      spoke.seen.then(() => "spoke" as const),
+      agent.exited.then((code) => ({ code })),
+      delay(AGENT_SPEAKS_TIMEOUT_MS).then(() => "timeout" as const),
+    ]);
+    if (outcome !== "spoke") {
+      agent.close();
+      const tail = sanitisedTail([shell.tail(), ...kept].join("\n"));
+      const what =
+        outcome === "timeout"
+          ? `the agent did not answer within ${AGENT_SPEAKS_TIMEOUT_MS / 1000} s`
+          : `${target.spec} exited${outcome.code === null ? "" : ` with code ${outcome.code}`} before the agent spoke`;
+      throw new Error(`${what}${tail ? `; its last lines on stderr:\n${tail}` : ""}`);
+    }
+    return {
+      // Read through the watch (nothing is lost), written straight to the command's stdin.
+      stream: Duplex.from({ readable: link, writable: agent.stream }),
+      stderr: log,
+      close: () => agent.close(),
+      exited: agent.exited.then(() => undefined),
+    };
+  } catch (error) {
+    stop();
+    throw error;
+  }
+}
+
+/** A pass-through that notices the first byte, without taking it from whoever reads later. */
+function firstByte(): { transform: Transform; seen: Promise<void> } {
+  let seen: () => void = () => undefined;
+  const promise = new Promise<void>((resolve) => (seen = resolve));
+  const transform = new Transform({
+    transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+      if (chunk.length > 0) seen();
+      done(null, chunk);
+    },
+  });
+  return { transform, seen: promise };
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+/** Errors the user must fix end the session; a command that failed this time is tried again. */
+function asSessionError(error: unknown): unknown {
+  if (
+    error instanceof RemoteNotReadyError ||
+    error instanceof SudoRefusedError ||
+    error instanceof TargetError
+  )
+    return new FatalSessionError(error.message, { cause: error });
+  return error;
+}
