@@ -11,11 +11,11 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { CLI, connectInHome, LINK_SUBNET_OPTIONS } from "./cli/command.js";
+import { Cli, descendants, stillRunning } from "./cli/json-cli.js";
 import { assertHttpExchangeCaptured } from "./capture/tcp-exchange.js";
 import { ZONE } from "./dns/zone.js";
 import { deterministicBytes, downloadSha256, sha256 } from "./nat/content.js";
 import type { ManagedProcess } from "./netns/index.js";
-import { readJsonLines } from "./netns/json-lines.js";
 import { findOnPath, netnsSkipReason, skipSaying } from "./netns/preconditions.js";
 import { sshdSkipReason } from "./sshd/preconditions.js";
 import { remoteState, sshdForSuite } from "./sshd/private-lab.js";
@@ -29,14 +29,6 @@ const skip =
   netnsSkipReason({ tun: true, tools: ["ip", "curl", "dig", "dnsmasq", "iperf3", "ping"] }) ??
   sshdSkipReason() ??
   (existsSync(CLI) ? undefined : "dist/ is not built: run `npm run build` first");
-
-interface Event {
-  type: string;
-  state?: string;
-  step?: string;
-  message?: string;
-  line?: string;
-}
 
 /** A running `backhaul connect` with its human output: stdout and stderr, in arrival order. */
 class HumanCli {
@@ -54,95 +46,6 @@ class HumanCli {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
-}
-
-/** A running `backhaul connect --json`, with its events. */
-class Cli {
-  readonly events: Event[] = [];
-  constructor(readonly process: ManagedProcess) {
-    // Every line is read, flows included: a full stdout pipe would stall the CLI.
-    readJsonLines(
-      process.child.stdout,
-      (value) => this.events.push(value as unknown as Event),
-      (line) => this.events.push({ type: "garbage", line }),
-    );
-  }
-
-  /** Waits for a state event after the `from`th event. */
-  async until(state: string, timeoutMs: number, from = 0): Promise<number> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const index = this.events.findIndex((e, i) => i >= from && e.type === "state" && e.state === state);
-      if (index >= 0) return index;
-      if (Date.now() > deadline || this.process.hasExited) {
-        throw new Error(`no "${state}" within ${timeoutMs} ms; events:\n${this.describe()}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-
-  describe(): string {
-    return this.events
-      .filter((e) => e.type !== "flow" && e.type !== "dns")
-      .map((e) => JSON.stringify(e))
-      .slice(-40)
-      .join("\n");
-  }
-}
-
-interface ProcessInfo {
-  pid: number;
-  argv: string[];
-}
-
-/** The processes under `pid` (its children, theirs...), from /proc/PID/task/TID/children. */
-function descendants(pid: number): ProcessInfo[] {
-  const found: ProcessInfo[] = [];
-  const visit = (parent: number): void => {
-    let tasks: string[];
-    try {
-      tasks = readdirSync(`/proc/${parent}/task`);
-    } catch {
-      return; // gone meanwhile
-    }
-    for (const task of tasks) {
-      let children: string;
-      try {
-        children = readFileSync(`/proc/${parent}/task/${task}/children`, "utf8");
-      } catch {
-        continue;
-      }
-      for (const child of children.split(/\s+/).filter(Boolean).map(Number)) {
-        try {
-          found.push({
-            pid: child,
-            argv: readFileSync(`/proc/${child}/cmdline`, "utf8").split("\0").filter(Boolean),
-          });
-        } catch {
-          continue;
-        }
-        visit(child);
-      }
-    }
-  };
-  visit(pid);
-  return found;
-}
-
-/** Which of `processes` still run (zombies do not) after up to 2 s of grace for their own exit. */
-async function stillRunning(processes: readonly ProcessInfo[]): Promise<ProcessInfo[]> {
-  const running = (): ProcessInfo[] =>
-    processes.filter(({ pid }) => {
-      try {
-        return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, "utf8"));
-      } catch {
-        return false;
-      }
-    });
-  const deadline = Date.now() + 2_000;
-  while (running().length > 0 && Date.now() < deadline)
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  return running();
 }
 
 describe("backhaul connect over OpenSSH", { skip, timeout: 600_000 }, () => {
