@@ -30,6 +30,14 @@ const LIST: TargetList = {
     ssh("build"),
     codespace("fluffy-robot", "octo/web", "feature/login"),
     {
+      id: "exec:kubectl exec -i devpod -- sh",
+      kind: "exec",
+      label: "devpod",
+      detail: "kubectl exec -i devpod -- sh",
+      codespace: null,
+      lastUsedAt: null,
+    },
+    {
       id: "sandbox",
       kind: "sandbox",
       label: "This computer (sandbox)",
@@ -50,8 +58,10 @@ test("recents come first in their order, listed once; the rest by kind, then lab
     ["recent", ["devbox", "codespace:fluffy-robot"]],
     ["codespace", ["codespace:zany-space-fiesta"]],
     ["ssh", ["build"]],
+    ["exec", ["exec:kubectl exec -i devpod -- sh"]],
     ["sandbox", ["sandbox"]],
   ]);
+  assert.deepEqual(ids(arrangeTargets(LIST, "kubectl")), [["exec", ["exec:kubectl exec -i devpod -- sh"]]]);
 });
 
 test("the search matches repository, branch and host, every word, and drops empty groups", () => {
