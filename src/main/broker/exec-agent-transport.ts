@@ -47,7 +47,9 @@ async function open(
   const [command = "", ...args] = target.argv;
   step("ssh");
   options.log(`running ${target.spec}`);
-  const child = spawn(command, args, { stdio: ["pipe", "pipe", "pipe"] });
+  // Its own process group: a terminal's Ctrl+C reaches the CLI, which then ends the session in
+  // order (BYE, the agent restores the remote); it must not cut the command's stream first.
+  const child = spawn(command, args, { stdio: ["pipe", "pipe", "pipe"], detached: true });
   const stop = (): void => {
     child.stdin.end();
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
