@@ -265,6 +265,37 @@ test(
         assert.deepEqual(errors, [], "no errors in the page (CSP violations included)");
       });
 
+      await step(
+        "a command saved with a name in Settings is listed in the picker, under Commands",
+        async () => {
+          await page.getByTestId("tab-settings").click();
+          await page.getByTestId("settings-exec-name").fill("devpod");
+          await page.getByTestId("settings-exec-command").fill("sh -c 'unbalanced");
+          assert.match(
+            (await page.getByTestId("settings-exec-error").textContent({ timeout: 5_000 })) ?? "",
+            /unbalanced single quote/,
+          );
+          assert.equal(await page.getByTestId("settings-exec-add").isDisabled(), true);
+          await page.getByTestId("settings-exec-command").fill("kubectl exec -i devpod -c dev -- sh");
+          await page.getByTestId("settings-exec-add").click();
+          await page.getByTestId("settings-save").click();
+          await page.getByTestId("settings-saved").waitFor({ timeout: 10_000 });
+          await page.getByTestId("tab-session").click();
+          await page.getByTestId("target-refresh").click();
+          const saved = page
+            .locator('[data-testid="target-group"][data-group="exec"] [data-testid="target-item"]')
+            .filter({ hasText: "devpod" });
+          await saved
+            .first()
+            .waitFor({ timeout: 10_000 })
+            .catch(fail("the saved command is not in the picker"));
+          assert.equal(
+            await saved.first().getAttribute("data-target-id"),
+            "exec:kubectl exec -i devpod -c dev -- sh",
+          );
+        },
+      );
+
       await step("connected again, SIGTERM restores the sandbox and ends `backhaul ui` with 0", async () => {
         await page.getByTestId("tab-session").click();
         const sandbox = page.locator('[data-testid="target-item"][data-target-id="sandbox"]').first();
