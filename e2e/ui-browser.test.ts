@@ -282,6 +282,8 @@ test(
           await page.getByTestId("settings-saved").waitFor({ timeout: 10_000 });
           await page.getByTestId("tab-session").click();
           await page.getByTestId("target-refresh").click();
+          // Found by its command, which the label does not show.
+          await page.getByTestId("target-search").fill("kubectl");
           const saved = page
             .locator('[data-testid="target-group"][data-group="exec"] [data-testid="target-item"]')
             .filter({ hasText: "devpod" });
@@ -293,6 +295,7 @@ test(
             await saved.first().getAttribute("data-target-id"),
             "exec:kubectl exec -i devpod -c dev -- sh",
           );
+          await page.getByTestId("target-search").fill("");
         },
       );
 
