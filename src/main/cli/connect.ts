@@ -89,11 +89,19 @@ export async function connect(args: string[]): Promise<number> {
     throw new UsageError(`--capture-limit takes a size in MB from 1, not "${values["capture-limit"]}"`);
 
   const tty = process.stdout.isTTY === true;
-  const reporter = values.json ? jsonReporter() : humanReporter({ verbose: values.verbose, tty });
+  // Resolved before the reporter is made: an exec: target's first step is its command, not SSH.
+  const warnings: string[] = [];
   const target = await resolveTarget(spec, {
-    onWarning: (warning) => reporter.log(warning),
-    savedExec: await savedExecTargets(values["data-dir"], (line) => reporter.log(line)),
+    onWarning: (warning) => warnings.push(warning),
+    savedExec: await savedExecTargets(values["data-dir"], (line) => warnings.push(line)),
+  }).catch((error: unknown) => {
+    for (const warning of warnings) process.stderr.write(`note: ${warning}\n`);
+    throw error;
   });
+  const reporter = values.json
+    ? jsonReporter()
+    : humanReporter({ verbose: values.verbose, tty, viaCommand: target.kind === "exec" });
+  for (const warning of warnings) reporter.log(warning);
   const { watch, routes: prefixes } = await watchRoutes({
     include: values.route,
     exclude: values.exclude,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { humanReporter, jsonReporter, type Reporter } from "./output.js";
+import { describeState, humanReporter, jsonReporter, type Reporter } from "./output.js";
 
 /** The lines a connect and a Ctrl+C produced (recorded from e2e/cli-ssh.test.ts, paths shortened). */
 const CONNECT_LINES = [
@@ -188,5 +188,15 @@ test("--json keeps every line as a log event, advertising included, and no statu
       { type: "log", line: "this computer's routes changed: advertising 198.19.0.0/16, 10.9.0.0/16" },
       ...CONNECT_LINES.map((line) => ({ type: "log", line })),
     ],
+  );
+});
+
+test("an exec: target's first step runs its command; other targets open SSH", () => {
+  const connecting = { state: "connecting", step: "ssh", attempt: 1 } as const;
+  assert.equal(describeState(connecting), "connecting: opening SSH");
+  assert.equal(describeState(connecting, true), "connecting: running the command");
+  assert.equal(
+    describeState({ ...connecting, step: "upload" }, true),
+    "connecting: checking and uploading the agent",
   );
 });

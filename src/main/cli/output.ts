@@ -39,6 +39,8 @@ export interface HumanReporterOptions {
   verbose: boolean;
   /** stdout is a terminal: the status line is rewritten in place. */
   tty: boolean;
+  /** The target is an exec: command: its "ssh" step runs the command instead. */
+  viaCommand?: boolean;
   out?: (text: string) => void;
   err?: (text: string) => void;
 }
@@ -66,7 +68,12 @@ export function humanReporter(options: HumanReporterOptions): Reporter {
     state: (state) => {
       if (state.state === "error") return; // connect says it once, as an error (below)
       if (state.state === "connecting" && state.step === "agent") agent.reset();
-      print(out, state.state === "disconnected" ? describeEnd(state.reason, agent) : describeState(state));
+      print(
+        out,
+        state.state === "disconnected"
+          ? describeEnd(state.reason, agent)
+          : describeState(state, options.viaCommand === true),
+      );
     },
     flow: () => undefined,
     dns: () => undefined,
@@ -111,10 +118,10 @@ function describeEnd(reason: string, agent: AgentReport): string {
   return `disconnected: the remote is restored (${restore.undone} change(s) undone)`;
 }
 
-export function describeState(state: SessionState): string {
+export function describeState(state: SessionState, viaCommand = false): string {
   switch (state.state) {
     case "connecting":
-      return `connecting: ${STEP_TEXT[state.step]}`;
+      return `connecting: ${viaCommand && state.step === "ssh" ? "running the command" : STEP_TEXT[state.step]}`;
     case "connected":
       return "connected: the remote now reaches this computer's networks (Ctrl+C disconnects)";
     case "reconnecting":

@@ -18,10 +18,17 @@ const STEP_LABELS: Record<ConnectStep, { label: string; hint: string }> = {
   dns: { label: "DNS", hint: "the remote's resolver points here" },
 };
 
+/** An exec: target reaches the remote by its command, not SSH. */
+const EXEC_REACH = { label: "Run the command", hint: "its input and output reach a shell on the remote" };
+
+function stepLabel(session: SessionView, step: ConnectStep): { label: string; hint: string } {
+  return step === "ssh" && session.target?.id.startsWith("exec:") ? EXEC_REACH : STEP_LABELS[step];
+}
+
 function stepHint(session: SessionView, step: ConnectStep): string {
   // Only a codespace can be stopped; other targets pass this step at once.
   if (step === "start" && !session.target?.id.startsWith("codespace:")) return "preparing the target";
-  return STEP_LABELS[step].hint;
+  return stepLabel(session, step).hint;
 }
 
 export function ConnectSteps({ session }: { session: SessionView }) {
@@ -34,7 +41,7 @@ export function ConnectSteps({ session }: { session: SessionView }) {
             <span className="step-mark" aria-hidden="true">
               {status === "done" ? "✓" : ""}
             </span>
-            <span>{STEP_LABELS[step].label}</span>
+            <span>{stepLabel(session, step).label}</span>
             {status === "current" && <span className="step-hint">— {stepHint(session, step)}</span>}
           </li>
         );
