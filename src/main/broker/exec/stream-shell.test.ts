@@ -153,7 +153,7 @@ test("a command that is no shell (it echoes what it is sent) is refused in time"
   const child = spawnShell(["cat"]);
   await assert.rejects(
     StreamShell.open(child, "exec:cat", 1_500),
-    /exec:cat did not answer as a POSIX shell within 2 s/,
+    /exec:cat did not answer as a POSIX shell on its standard output \(with -t for a terminal it cannot: use -i alone\) within 2 s/,
   );
 });
 

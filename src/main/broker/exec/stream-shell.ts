@@ -79,7 +79,12 @@ export class StreamShell implements RemoteShell {
    */
   static async open(child: ShellProcess, label: string, timeoutMs: number): Promise<StreamShell> {
     const shell = new StreamShell(child, label);
-    const answered = await shell.run(":", timeoutMs, "answer as a POSIX shell");
+    // A terminal (`-t`) echoes what is written and turns "\n" into "\r\n": no marker ever matches.
+    const answered = await shell.run(
+      ":",
+      timeoutMs,
+      "answer as a POSIX shell on its standard output (with -t for a terminal it cannot: use -i alone)",
+    );
     if (answered.code !== 0) throw shell.problem("did not run `:` (is it a POSIX shell?)");
     return shell;
   }
