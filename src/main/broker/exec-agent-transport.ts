@@ -3,6 +3,9 @@
  * the command here, without a shell; over its stdin and stdout, probe, upload and start the agent
  * as over SSH (deploy/, through the stream shell); the same stream then carries the link. Every
  * connect, reconnects included, runs the command afresh.
+ *
+ * Not implemented: a terminal in the path (`kubectl exec -t`: it echoes and rewrites line ends),
+ * and a remote shell that is not POSIX (fish, csh): the command must end in `sh`.
  */
 import { spawn } from "node:child_process";
 import { Duplex, PassThrough, Transform, type TransformCallback } from "node:stream";
@@ -92,7 +95,7 @@ async function open(
       const tail = sanitisedTail([shell.tail(), ...kept].join("\n"));
       const what =
         outcome === "timeout"
-          ? `the agent did not answer within ${AGENT_SPEAKS_TIMEOUT_MS / 1000} s`
+          ? `the agent started through ${target.spec} did not answer within ${AGENT_SPEAKS_TIMEOUT_MS / 1000} s`
           : `${target.spec} exited${outcome.code === null ? "" : ` with code ${outcome.code}`} before the agent spoke`;
       throw new Error(`${what}${tail ? `; its last lines on stderr:\n${tail}` : ""}`);
     }
