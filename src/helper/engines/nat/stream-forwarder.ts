@@ -6,6 +6,10 @@
  *
  * Nothing the entrance sends can stop the exit: frames are dispatched inside a guard that counts
  * a bug, resets only that stream and goes on (as engine.ts contains a packet's handling).
+ *
+ * Not done: an idle timeout (a TCP flow's is two hours; a stream lasts until either side ends it
+ * or the link goes), and trying a name's next address when the first allowed one fails to connect
+ * (the first the policy allows is dialled, IPv4 before IPv6).
  */
 import { parseAddress } from "../../../shared/ip-prefix.js";
 import type { LinkError } from "../../../shared/link-protocol.js";
