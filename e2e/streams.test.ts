@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { test } from "node:test";
-import { until } from "../src/helper/engines/test-until.js";
+import { until } from "../src/shared/test-until.js";
 import { HELPER } from "./exit-hostile/lab.js";
 import { deterministicBytes, sha256 } from "./nat/content.js";
 import { SERVICE_PORTS } from "./netns/address-plan.js";

@@ -11,7 +11,7 @@ import {
 } from "../../../shared/link-protocol.js";
 import { StreamFrameType, StreamStatus } from "../../../shared/link-streams.js";
 import type { StreamFrame } from "../../../shared/stream-frames.js";
-import { until } from "../test-until.js";
+import { until } from "../../../shared/test-until.js";
 import { Link, type StreamFrameHandler } from "./link.js";
 import { createMemoryPipe } from "./memory-pipe.js";
 

@@ -13,7 +13,7 @@ import { mutatedBytes } from "../link/test-arbitraries.js";
 import { CapturingOutput } from "../nat/capturing-output.js";
 import { EgressPolicy } from "../nat/egress-policy.js";
 import { NatEngine } from "../nat/engine.js";
-import { until } from "../test-until.js";
+import { until } from "../../../shared/test-until.js";
 import { tcpServer } from "./test-world.js";
 
 const server = await tcpServer();

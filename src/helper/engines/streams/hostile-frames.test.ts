@@ -12,7 +12,7 @@ import { CapturingOutput } from "../nat/capturing-output.js";
 import { EgressPolicy } from "../nat/egress-policy.js";
 import { DEFAULT_NAT_LIMITS, NatEngine } from "../nat/engine.js";
 import { DEFAULT_TCP_LIMITS } from "../nat/tcp/limits.js";
-import { until } from "../test-until.js";
+import { until } from "../../../shared/test-until.js";
 import { LinkStreamOpener } from "./stream-opener.js";
 import { tcpServer } from "./test-world.js";
 

@@ -13,7 +13,7 @@ import {
   type LinkStream,
 } from "../../../shared/link-streams.js";
 import { DEFAULT_TCP_LIMITS } from "../nat/tcp/limits.js";
-import { until } from "../test-until.js";
+import { until } from "../../../shared/test-until.js";
 import { fakeResolver, pattern, SERVER_NAME, sha256Of, tcpServer, world } from "./test-world.js";
 
 const resolver = await fakeResolver();
