@@ -66,6 +66,11 @@ export class UdpRelay {
     };
   }
 
+  /** Live associations. */
+  get associations(): number {
+    return this.byPort.size;
+  }
+
   /** An association for the client behind `control`, its TCP control connection. */
   async associate(control: Socket): Promise<UdpAssociation> {
     const local = control.localAddress ?? "127.0.0.1";
