@@ -7,7 +7,16 @@ import { userInfo } from "node:os";
 import { join } from "node:path";
 import { sanitisedLines } from "./remote-lines.js";
 import { VERSION } from "../../shared/version.js";
-import { deployAgent, RemoteNotReadyError, SudoRefusedError, type SudoPassword } from "./deploy/index.js";
+import {
+  deployAgent,
+  describeEntrance,
+  RemoteNotReadyError,
+  SudoRefusedError,
+  type DeployedAgent,
+  type EntranceKind,
+  type EntranceMode,
+  type SudoPassword,
+} from "./deploy/index.js";
 import { loadNodeRuntimes } from "./deploy/node-runtime.js";
 import { awaitRootStart } from "./deploy/root-handshake.js";
 import type { ConnectStep } from "../../shared/api.js";
@@ -43,6 +52,10 @@ export interface SshAgentTransportOptions {
   }) => Promise<boolean>;
   passphrase?: PassphrasePrompt;
   remoteNode: string | null;
+  /** Which entrance the agent runs; default auto (entrance-choice.ts). */
+  entrance?: EntranceMode;
+  /** Told which entrance the started agent runs (after any fallback), for the CLI's hint. */
+  onEntrance?: (kind: EntranceKind) => void;
   /** Asks for sudo's password when the remote's sudo wants one, and holds it for reconnects. */
   sudoPassword?: SudoPassword;
   /** Folder with backhaul-agent.cjs and its addon (dist/agent). */
@@ -124,35 +137,50 @@ async function open(
       remoteNode: options.remoteNode,
       host: target.label,
       canAskSudoPassword: options.sudoPassword !== undefined,
+      entrance: options.entrance ?? "auto",
       runtimes: await loadNodeRuntimes(options.agentDir),
       log: options.log,
     });
     if (deployed.uploaded) options.log(`uploaded the agent to ${deployed.remoteDir}`);
     step("agent");
-    const password =
-      deployed.sudo === "password" && options.sudoPassword
-        ? await options.sudoPassword.get(deployed.user, target.host)
-        : null;
-    // The user's shell expands SSH_CONNECTION before sudo resets the environment.
-    const channel = await connection.exec(`${deployed.command} --ssh-peer "\${SSH_CONNECTION%% *}"`);
-    const exited = new Promise<void>((resolve) => {
-      channel.once("close", () => resolve());
-      connection.once("close", () => resolve());
-    });
-    // The agent's log lines are the remote's words: sanitised here, where they enter this computer.
-    const stderr =
-      deployed.sudo === "none"
-        ? channel.stderr.pipe(sanitisedLines())
-        : await awaitRootStart(channel, {
-            password,
-            who: `${deployed.user}@${target.host}`,
-            timeoutMs: ROOT_START_TIMEOUT_MS,
-          }).catch((error: unknown) => {
-            // A refused password is forgotten: the user is asked afresh next time, never looped.
-            if (error instanceof SudoRefusedError) options.sudoPassword?.wipe();
-            throw error;
-          });
-    return { stream: channel, stderr, close: () => connection.close(), exited };
+    options.log(describeEntrance(deployed.entrance));
+    const start = async (command: string, sudo: DeployedAgent["sudo"], password: Buffer | null) => {
+      // The user's shell expands SSH_CONNECTION before sudo resets the environment.
+      const channel = await connection.exec(`${command} --ssh-peer "\${SSH_CONNECTION%% *}"`);
+      const exited = new Promise<void>((resolve) => {
+        channel.once("close", () => resolve());
+        connection.once("close", () => resolve());
+      });
+      // The agent's log lines are the remote's words: sanitised here, where they enter this computer.
+      const stderr =
+        sudo === "none"
+          ? channel.stderr.pipe(sanitisedLines())
+          : await awaitRootStart(channel, {
+              password,
+              who: `${deployed.user}@${target.host}`,
+              timeoutMs: ROOT_START_TIMEOUT_MS,
+            });
+      return { stream: channel, stderr, close: () => connection.close(), exited };
+    };
+    try {
+      const password =
+        deployed.sudo === "password" && options.sudoPassword
+          ? await options.sudoPassword.get(deployed.user, target.host)
+          : null;
+      const transport = await start(deployed.command, deployed.sudo, password);
+      options.onEntrance?.(deployed.entrance.kind);
+      return transport;
+    } catch (error) {
+      if (!(error instanceof SudoRefusedError)) throw error;
+      // A refused password is forgotten: the user is asked afresh next time, never looped.
+      options.sudoPassword?.wipe();
+      // In auto, sudo's refusal (no password given, a wrong one, no sudoers entry) is no dead end.
+      if ((options.entrance ?? "auto") !== "auto") throw error;
+      options.log(`proxy entrance: sudo refused (${error.message})`);
+      const transport = await start(deployed.proxyCommand, "none", null);
+      options.onEntrance?.("proxy");
+      return transport;
+    }
   } catch (error) {
     connection.close();
     throw error;
