@@ -174,9 +174,9 @@ async function open(
       if (!(error instanceof SudoRefusedError)) throw error;
       // A refused password is forgotten: the user is asked afresh next time, never looped.
       options.sudoPassword?.wipe();
-      // In auto, sudo's refusal (no password given, a wrong one, no sudoers entry) is no dead end.
-      if ((options.entrance ?? "auto") !== "auto") throw error;
-      options.log(`proxy entrance: sudo refused (${error.message})`);
+      // In auto, no password to be had or a user sudo refuses is no dead end; a wrong one is said.
+      if ((options.entrance ?? "auto") !== "auto" || error.why === "wrong-password") throw error;
+      options.log(`proxy entrance: ${error.message}`);
       const transport = await start(deployed.proxyCommand, "none", null);
       options.onEntrance?.("proxy");
       return transport;

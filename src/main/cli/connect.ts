@@ -121,6 +121,7 @@ export async function connect(args: string[]): Promise<number> {
     if (!process.stdin.isTTY)
       throw new SudoRefusedError(
         `sudo on ${user}@${host} needs a password, and there is no terminal to ask it on: pass --sudo-password-stdin.`,
+        "no-password",
       );
     return askSecret(`sudo password for ${user}@${host}: `);
   });

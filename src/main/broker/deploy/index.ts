@@ -4,6 +4,7 @@ export {
   DeployFailedError,
   RemoteNotReadyError,
   SudoRefusedError,
+  type SudoRefusal,
   type DeployProblem,
   type DeployProblemCode,
 } from "./errors.js";
