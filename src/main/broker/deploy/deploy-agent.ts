@@ -37,7 +37,7 @@ export interface DeployAgentOptions {
   host?: string;
   /** Whether sudo's password can be asked for; without it, sudo must work with -n. */
   canAskSudoPassword?: boolean;
-  /** Which entrance the agent runs (entrance-choice.ts); default auto. */
+  /** Which entrance the agent runs (entrance-choice.ts); default tun (sessions pass auto). */
   entrance?: EntranceMode;
   /** Node.js runtimes to bring to a remote without Node.js 18+ (node-runtime.ts). */
   runtimes?: readonly NodeRuntime[];
@@ -140,7 +140,7 @@ export async function deployAgent(
   const probeRun = await runRemote(connection, `sh -c ${quoteShellArg(script)}`, PROBE_TIMEOUT_MS);
   const probe = parseProbeOutput(probeRun.stdout, probeRun.stderr);
   const canAskSudoPassword = options.canAskSudoPassword ?? false;
-  const entrance = chooseEntrance(probe, options.entrance ?? "auto", canAskSudoPassword);
+  const entrance = chooseEntrance(probe, options.entrance ?? "tun", canAskSudoPassword);
   const { problems, verdict } = judgeProbe(probe, {
     remoteNode,
     addonArchs: choices.map((choice) => choice.arch),
