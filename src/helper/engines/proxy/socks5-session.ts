@@ -88,7 +88,7 @@ export async function serveSocks5(
   }
   if (command === Command.UdpAssociate && context.udp !== null) {
     const control = reader.detach();
-    const association = await context.udp.associate(socket);
+    const association = await context.udp.associate(socket, target.port);
     counters.udpAssociations++;
     socket.write(encodeReply(Reply.Succeeded, association.bound));
     // The association lives as long as its control connection (RFC 1928 section 7).

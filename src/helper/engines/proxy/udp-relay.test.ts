@@ -44,7 +44,7 @@ async function setUp() {
 }
 
 /** Authenticates, sends UDP ASSOCIATE and returns the control connection and the relay's port. */
-async function associate(proxyPort: number): Promise<{ control: Socket; relayPort: number }> {
+async function associate(proxyPort: number, clientPort = 0): Promise<{ control: Socket; relayPort: number }> {
   const control = connect({ port: proxyPort, host: "127.0.0.1" });
   control.on("error", () => undefined);
   let received = Buffer.alloc(0);
@@ -58,7 +58,7 @@ async function associate(proxyPort: number): Promise<{ control: Socket; relayPor
       user,
       Buffer.from([password.length]),
       password,
-      Buffer.from([5, 3, 0, 1, 0, 0, 0, 0, 0, 0]),
+      Buffer.from([5, 3, 0, 1, 127, 0, 0, 1, clientPort >> 8, clientPort & 0xff]),
     ]),
   );
   await until(() => received.length >= 14, 5_000, "the UDP ASSOCIATE reply");
@@ -200,6 +200,28 @@ test("the association ends with its control connection: later replies to its por
     assert.equal(relay.counters.received, 0);
   } finally {
     client.socket.close();
+    await proxy.close();
+    relay.close();
+  }
+});
+
+test("a client that names its port in the request: datagrams from any other port are dropped, even first", async () => {
+  const { port, relay, proxy, proxyPort } = await setUp();
+  const client = udpClient();
+  client.socket.bind(0, "127.0.0.1");
+  await once(client.socket, "listening");
+  const { control, relayPort } = await associate(proxyPort, client.socket.address().port);
+  const squatter = udpClient();
+  try {
+    const datagram = Buffer.concat([encodeUdpHeader({ address: "198.19.0.10", port: 7 }), Buffer.from("x")]);
+    squatter.socket.send(datagram, relayPort, "127.0.0.1");
+    await until(() => relay.counters.dropped === 1, 5_000, "the squatter's datagram dropped");
+    client.socket.send(datagram, relayPort, "127.0.0.1");
+    await until(() => port.sent.length === 1, 5_000, "the client's datagram sent");
+  } finally {
+    squatter.socket.close();
+    client.socket.close();
+    control.destroy();
     await proxy.close();
     relay.close();
   }

@@ -71,8 +71,11 @@ export class UdpRelay {
     return this.byPort.size;
   }
 
-  /** An association for the client behind `control`, its TCP control connection. */
-  async associate(control: Socket): Promise<UdpAssociation> {
+  /**
+   * An association for the client behind `control`, its TCP control connection. `clientPort` is
+   * the port the client said it sends from (the request's DST.PORT); 0: the first datagram's.
+   */
+  async associate(control: Socket, clientPort = 0): Promise<UdpAssociation> {
     const local = control.localAddress ?? "127.0.0.1";
     const socket = createSocket(isIP(local) === 6 ? "udp6" : "udp4");
     await new Promise<void>((resolve, reject) => {
@@ -87,7 +90,7 @@ export class UdpRelay {
     const association: Association = {
       socket,
       clientAddress: control.remoteAddress ?? local,
-      clientPort: null,
+      clientPort: clientPort === 0 ? null : clientPort,
     };
     this.byPort.set(linkPort, association);
     socket.on("message", (datagram, from) => {
