@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
+  bodyLength,
   MAX_HEAD_BYTES,
   originHead,
   parseAbsoluteTarget,
@@ -109,4 +110,19 @@ test("status responses are complete HTTP/1.1 messages that close", () => {
     /^HTTP\/1\.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="x"\r\n/,
   );
   assert.match(text, /Connection: close\r\n\r\n407 Proxy Authentication Required\n$/);
+});
+
+test("body length: Content-Length, none, chunked (unbounded) and malformed or contradictory (null)", () => {
+  const of = (fields: string): number | undefined | null => {
+    const parsed = parseHead(head(`POST http://a/ HTTP/1.1\r\n${fields}\r\n`));
+    assert.equal(parsed.status, "ok");
+    return parsed.status === "ok" ? bodyLength(parsed.value) : null;
+  };
+  assert.equal(of("Content-Length: 12\r\n"), 12);
+  assert.equal(of("Content-Length: 12, 12\r\n"), 12);
+  assert.equal(of(""), 0);
+  assert.equal(of("Transfer-Encoding: chunked\r\n"), undefined);
+  assert.equal(of("Content-Length: 12\r\nContent-Length: 13\r\n"), null);
+  assert.equal(of("Content-Length: -1\r\n"), null);
+  assert.equal(of("Content-Length: 1e3\r\n"), null);
 });

@@ -47,6 +47,24 @@ export function header(head: HttpHead, name: string): string | undefined {
   return head.headers.find(([key]) => key.toLowerCase() === lower)?.[1];
 }
 
+/**
+ * How many body bytes follow a request head (RFC 9112 section 6.3): Content-Length, 0 without
+ * one, undefined for a chunked body (it runs to its own end, which only a parser would find),
+ * null for a Content-Length that is malformed or contradicts itself (answered 400).
+ */
+export function bodyLength(head: HttpHead): number | undefined | null {
+  const lower = (name: string): string[] =>
+    head.headers.filter(([key]) => key.toLowerCase() === name).map(([, value]) => value);
+  if (lower("transfer-encoding").length > 0) return undefined;
+  const lengths = new Set(
+    lower("content-length").flatMap((value) => value.split(",").map((part) => part.trim())),
+  );
+  if (lengths.size === 0) return 0;
+  const [only] = lengths;
+  if (lengths.size > 1 || only === undefined || !/^\d{1,15}$/.test(only)) return null;
+  return Number(only);
+}
+
 /** host:port with IPv6 in brackets, as CONNECT and Host carry it. */
 export function parseAuthority(authority: string, defaultPort: number | null): StreamTarget | null {
   const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]/@\s]+))(?::(\d{1,5}))?$/.exec(authority);

@@ -10,6 +10,7 @@ import {
 import { basicMatches } from "./credentials.js";
 import { refuse, type HandshakeReader } from "./handshake-reader.js";
 import {
+  bodyLength,
   header,
   originHead,
   parseAbsoluteTarget,
@@ -60,11 +61,12 @@ export async function serveHttp(
     return;
   }
   const absolute = parseAbsoluteTarget(head.target);
-  if (absolute === null) return badRequest(socket, reader, context);
+  const body = bodyLength(head);
+  if (absolute === null || body === null) return badRequest(socket, reader, context);
   const stream = await open(socket, reader, absolute.target, context);
   if (stream === null) return;
   stream.write(originHead(head, absolute));
-  await splice(socket, stream, reader.detach());
+  await splice(socket, stream, { ...reader.detach(), ...(body !== undefined && { upstreamLimit: body }) });
 }
 
 function badRequest(socket: Socket, reader: HandshakeReader, context: ProxyContext): void {

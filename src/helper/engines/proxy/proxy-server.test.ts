@@ -282,11 +282,14 @@ test("HTTP proxy: an absolute-form GET reaches the origin in origin-form without
     const client = new Client(port);
     client.send(
       `GET http://echo.test:${originPort}/path?q=1 HTTP/1.1\r\nHost: echo.test:${originPort}\r\n` +
-        `Proxy-Authorization: Basic ${auth}\r\nProxy-Connection: keep-alive\r\n\r\n`,
+        `Proxy-Authorization: Basic ${auth}\r\nProxy-Connection: keep-alive\r\n\r\n` +
+        // A pipelined second request: it must not reach this origin with the proxy's credentials.
+        `GET http://echo.test:${originPort}/second HTTP/1.1\r\nProxy-Authorization: Basic ${auth}\r\n\r\n`,
     );
     assert.match(await client.text(/ok$/), /^HTTP\/1\.1 200 OK\r\n[\s\S]*ok$/);
     const request = seen.join("");
     assert.match(request, /^GET \/path\?q=1 HTTP\/1\.1\r\n/);
+    assert.doesNotMatch(request, /second/);
     assert.doesNotMatch(request, /Proxy-/i);
     assert.match(request, /\r\nConnection: close\r\n/);
     await until(() => client.closed || client.ended, 5_000, "the response's end");

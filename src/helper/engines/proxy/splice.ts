@@ -13,6 +13,12 @@ export interface SpliceStart {
   rest: Buffer;
   /** The client ended its side during the handshake. */
   ended: boolean;
+  /**
+   * At most this many bytes go from the client to the stream (a plain HTTP request's body); what
+   * follows is dropped: a pipelined request behind it must not reach this origin with the proxy's
+   * credentials. Unlimited when absent.
+   */
+  upstreamLimit?: number;
 }
 
 /** Resolves when both are closed, with the stream's final status. */
@@ -25,8 +31,11 @@ export function splice(socket: Socket, stream: LinkStream, start: SpliceStart): 
     };
 
     let blocked = false;
-    const toStream = (chunk: Buffer): void => {
-      if (stream.write(chunk)) return;
+    let allowed = start.upstreamLimit ?? Infinity;
+    const toStream = (received: Buffer): void => {
+      const chunk = received.length > allowed ? received.subarray(0, allowed) : received;
+      allowed -= chunk.length;
+      if (chunk.length === 0 || stream.write(chunk)) return;
       blocked = true;
       socket.pause();
     };
