@@ -7,6 +7,10 @@
  * Hostile clients cannot stop it: every handshake has HANDSHAKE_TIMEOUT_MS, reads are bounded
  * by each message's own lengths (HTTP heads by 16 KiB), concurrent connections are capped, and
  * each refusal is counted.
+ *
+ * Not implemented: SOCKS5 BIND (answered "command not supported"), GSSAPI and "no
+ * authentication" (the remote is shared), UDP fragments (dropped, as RFC 1928 allows), keep-alive
+ * for plain HTTP (each absolute-form request gets its own stream and `Connection: close`).
  */
 import { createServer, type Server, type Socket } from "node:net";
 import type { StreamOpener } from "../../../shared/link-streams.js";
