@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import { createServer, connect, type AddressInfo, type Server, type Socket } from "node:net";
 import { after, before, test } from "node:test";
+import { SeededRandom } from "../port/seeded-random.js";
 import { until } from "../test-until.js";
 import { newCredentials } from "./credentials.js";
 import { FakeStreamOpener } from "./fake-stream-opener.js";
@@ -191,6 +192,40 @@ test("hostile input is closed or answered and counted, and the proxy keeps servi
     good.send(connectRequest(echo.port));
     assert.equal((await good.read(10))[1], 0);
     good.socket.destroy();
+  } finally {
+    await proxy.close();
+  }
+});
+
+test("random bytes after a SOCKS5 or HTTP start, from many clients at once, never stop the proxy", async () => {
+  const { proxy, port } = await startProxy({ handshakeTimeoutMs: 1_000 });
+  const random = new SeededRandom(14);
+  try {
+    const clients: Client[] = [];
+    for (let i = 0; i < 200; i++) {
+      const length = 1 + random.below(600);
+      const bytes = Buffer.alloc(length);
+      for (let j = 0; j < length; j++) bytes[j] = random.below(256);
+      // Half start like a real handshake, so the parsers past the first byte get garbage too.
+      if (i % 2 === 0) bytes.set([5, 1 + random.below(3), 2, 1].slice(0, length));
+      else bytes.set(Buffer.from("CONNECT ").subarray(0, length));
+      const client = new Client(port);
+      client.send(bytes);
+      if (random.chance(0.5)) client.socket.end();
+      clients.push(client);
+    }
+    await until(
+      () => proxy.counters.accepted === 200 && proxy.connections === 0,
+      10_000,
+      "every hostile connection to be accepted and closed",
+    );
+    for (const client of clients) client.socket.destroy();
+    const good = await socksAuthenticated(port);
+    good.send(connectRequest(echo.port));
+    assert.equal((await good.read(10))[1], 0);
+    good.socket.destroy();
+    assert.equal(proxy.counters.accepted, 201);
+    assert.equal(proxy.counters.streamsOpened, 1);
   } finally {
     await proxy.close();
   }
