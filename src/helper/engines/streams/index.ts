@@ -1,0 +1,3 @@
+// The entrance's side of link streams (wire format: src/shared/link-streams.ts, stream-frames.ts).
+export { DEFAULT_STREAM_OPEN_TIMEOUT_MS, LinkStreamOpener, describeStatus } from "./stream-opener.js";
+export type { StreamOpenerCounters } from "./stream-opener.js";
