@@ -235,6 +235,7 @@ export class NatEngine {
       entranceAddress: options.entranceAddress,
       connectTimeoutMs: this.limits.tcp.connectTimeoutMs,
       flowSlotFree: () => this.tcp.flowSlotFree(),
+      budget: this.budget,
       maxDialing: this.limits.maxDialing,
       internalError: (error) => this.internalError(error),
     });

@@ -107,8 +107,9 @@ export class ExitStream {
     }
     this.count("up", bytes.length);
     const size = bytes.length;
-    // The view stays valid (the link never overwrites a received frame); the socket keeps it.
-    socket.write(bytes, () => {
+    // Copied: the socket may keep it until the destination reads, and a view would pin the
+    // link's whole received chunk, not just these bytes.
+    socket.write(Buffer.from(bytes), () => {
       if (this.phase === "open" && !this.receiver.consumed(size)) {
         this.abort(StreamStatus.GeneralFailure, "the link's queue is full");
       }

@@ -9,7 +9,7 @@
  */
 import { parseAddress } from "../../../shared/ip-prefix.js";
 import type { LinkError } from "../../../shared/link-protocol.js";
-import { StreamStatus, type StreamTarget } from "../../../shared/link-streams.js";
+import { STREAM_INITIAL_CREDIT, StreamStatus, type StreamTarget } from "../../../shared/link-streams.js";
 import type { StreamFrame } from "../../../shared/stream-frames.js";
 import type { NameResolver } from "../dns/name-lookup.js";
 import { LinkRoom } from "../link-room.js";
@@ -19,6 +19,7 @@ import type { EgressPolicy } from "./egress-policy.js";
 import { ExitStream } from "./exit-stream.js";
 import type { FlowTable } from "./flow-table.js";
 import { hostPort } from "./format.js";
+import type { MemoryBudget } from "./memory-budget.js";
 
 export interface StreamForwarderOptions {
   link: Link;
@@ -29,6 +30,11 @@ export interface StreamForwarderOptions {
   /** The entrance's address on the link subnet: the "remote" of every stream's row. */
   entranceAddress: string;
   connectTimeoutMs: number;
+  /**
+   * The engine's buffer budget: each stream reserves its initial credit from it, since the
+   * entrance may send that much at once whether the destination reads or not.
+   */
+  budget: MemoryBudget;
   /** Whether one more TCP flow fits the engine's limit (TCP flows and streams together). */
   flowSlotFree: () => boolean;
   /** Most streams resolving or dialling at once; opens beyond it are reset TooManyStreams. */
@@ -148,7 +154,12 @@ export class StreamForwarder implements StreamFrameHandler {
   private open(id: number, target: StreamTarget): void {
     const { options, counters } = this;
     counters.opens++;
-    if (!options.flowSlotFree() || this.dialing >= options.maxDialing) {
+    const budget = options.budget;
+    if (
+      !options.flowSlotFree() ||
+      this.dialing >= options.maxDialing ||
+      budget.usedBytes + STREAM_INITIAL_CREDIT > budget.limitBytes
+    ) {
       // No row, no socket: a flood of opens costs one small frame each.
       counters.overLimit++;
       options.link.sendStreamFrame({ type: "reset", id, status: StreamStatus.TooManyStreams });
@@ -163,8 +174,10 @@ export class StreamForwarder implements StreamFrameHandler {
       state: named ? "RESOLVING" : "DIALING",
     });
     this.dialing++;
+    budget.adjust(STREAM_INITIAL_CREDIT);
     const stream = new ExitStream(id, row, options.link, this.room, options.table, {
       gone: (gone) => {
+        budget.adjust(-STREAM_INITIAL_CREDIT);
         if (this.streams.get(gone.id) === gone) this.streams.delete(gone.id);
       },
       dialEnded: () => this.dialing--,

@@ -240,6 +240,24 @@ describe("link streams through the exit", () => {
     w.close();
   });
 
+  it("each stream reserves its initial credit from the engine's buffer budget", async () => {
+    const w = await world({ totalBufferBytes: 2 * STREAM_INITIAL_CREDIT });
+    const target = { kind: "address", address: "127.0.0.1", port: server.port } as const;
+    const first = await w.opener.open(target);
+    const second = await w.opener.open(target);
+    await Promise.all([server.next(), server.next()]);
+    await assert.rejects(w.opener.open(target), openError(StreamStatus.TooManyStreams));
+    const firstClosed = new Promise((resolve) => first.onClose(resolve));
+    first.reset();
+    await firstClosed;
+    await until(() => w.nat.budget.usedBytes === STREAM_INITIAL_CREDIT, 5_000, "the reservation's release");
+    const third = await w.opener.open(target);
+    await server.next();
+    second.reset();
+    third.reset();
+    w.close();
+  });
+
   it("when the link closes, every stream closes", async () => {
     const w = await world();
     const stream = await w.opener.open({ kind: "address", address: "127.0.0.1", port: server.port });

@@ -88,6 +88,8 @@ export interface WorldOptions {
   /** "Allow access to this computer": the tests' server is on loopback. Default true. */
   allowLocal?: boolean;
   maxTcpFlows?: number;
+  /** The NAT engine's buffer budget for all flows. */
+  totalBufferBytes?: number;
   resolverPort?: number;
 }
 
@@ -108,7 +110,11 @@ export async function world(options: WorldOptions = {}): Promise<World> {
     output: new CapturingOutput(),
     policy,
     linkMtu: 1500,
-    limits: { ...DEFAULT_NAT_LIMITS, maxTcpFlows: options.maxTcpFlows ?? DEFAULT_NAT_LIMITS.maxTcpFlows },
+    limits: {
+      ...DEFAULT_NAT_LIMITS,
+      maxTcpFlows: options.maxTcpFlows ?? DEFAULT_NAT_LIMITS.maxTcpFlows,
+      totalBufferBytes: options.totalBufferBytes ?? DEFAULT_NAT_LIMITS.totalBufferBytes,
+    },
   });
   const dns = new DnsEngine({
     resolvers:
