@@ -64,7 +64,7 @@ export class ExitStream {
     if (this.phase !== "resolving") return;
     this.phase = "dialing";
     this.row.destination = hostPort(host, port);
-    this.table.markDirty(this.row);
+    this.setState("DIALING");
     const socket = connect({ host, port, allowHalfOpen: true, noDelay: true });
     this.socket = socket;
     this.dialTimer = setTimeout(() => this.dialFailed("ETIMEDOUT"), connectTimeoutMs);

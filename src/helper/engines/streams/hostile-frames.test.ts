@@ -80,9 +80,11 @@ describe("hostile stream frames at the exit", () => {
     open(0);
     assert.equal((await next(0, "reset")).status, StreamStatus.ProtocolError);
 
-    // Frames for ids that are not open: RESET, except a RESET, which is never answered.
+    // Frames for ids that are not open: RESET, except a RESET and a CREDIT (which may cross a
+    // stream's end in flight), which are never answered.
     raw.sendStreamFrame({ type: "data", id: 77, bytes: Buffer.from("x") });
     raw.sendStreamFrame({ type: "credit", id: 78, bytes: 10 });
+    raw.sendStreamFrame({ type: "data", id: 78, bytes: Buffer.from("x") });
     raw.sendStreamFrame({ type: "end", id: 79 });
     raw.sendStreamFrame({ type: "opened", id: 80, status: StreamStatus.Ok, address: "127.0.0.1" });
     raw.sendStreamFrame({ type: "reset", id: 81, status: StreamStatus.Refused });
@@ -98,6 +100,11 @@ describe("hostile stream frames at the exit", () => {
       nat!.table.snapshot().some((row) => row.remote.endsWith("stream 9") && row.state === "CLOSE-WAIT"),
     );
     assert.equal(frames.filter((f) => f.id === 81).length, 0, "a RESET is never answered");
+    assert.equal(
+      frames.filter((f) => f.id === 78).length,
+      0,
+      "one RESET for 78: the DATA's, not the CREDIT's",
+    );
     assert.equal(subject.isOpen, true);
     assert.equal(nat.counters.internalErrors, 0);
     raw.close();

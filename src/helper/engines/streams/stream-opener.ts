@@ -30,6 +30,8 @@ export interface StreamOpenerCounters {
   timedOut: number;
   /** Frames for ids that are not open, or out of order: answered with RESET. */
   unexpectedFrames: number;
+  /** CREDIT for ids no longer open. */
+  lateCredits: number;
   malformedFrames: number;
 }
 
@@ -47,6 +49,7 @@ export class LinkStreamOpener implements StreamOpener, StreamFrameHandler {
     refused: 0,
     timedOut: 0,
     unexpectedFrames: 0,
+    lateCredits: 0,
     malformedFrames: 0,
   };
   private readonly streams = new Map<number, EntranceStream>();
@@ -128,8 +131,9 @@ export class LinkStreamOpener implements StreamOpener, StreamFrameHandler {
         else this.unexpected(frame.id);
         return;
       case "credit":
+        // May cross the stream's end in flight: counted, never answered.
         if (stream) stream.receiveCredit(frame.bytes);
-        else this.unexpected(frame.id);
+        else this.counters.lateCredits++;
         return;
       case "end":
         if (stream) stream.receiveEnd();
