@@ -236,6 +236,7 @@ export class NatEngine {
       connectTimeoutMs: this.limits.tcp.connectTimeoutMs,
       flowSlotFree: () => this.tcp.flowSlotFree(),
       budget: this.budget,
+      windowBytes: this.limits.tcp.perFlowBufferBytes,
       maxDialing: this.limits.maxDialing,
       internalError: (error) => this.internalError(error),
     });

@@ -40,9 +40,11 @@ export class ExitStream {
     private readonly link: Link,
     room: StreamRoom,
     private readonly table: FlowTable,
+    /** The receive window, reserved from the engine's budget by the forwarder. */
+    readonly windowBytes: number,
     private readonly events: ExitStreamEvents,
   ) {
-    this.receiver = new StreamReceiver(id, link);
+    this.receiver = new StreamReceiver(id, link, windowBytes);
     this.sender = new StreamSender(id, link, room, {
       drained: () => this.socket?.resume(),
       ended: () => this.finishIfDone(),
@@ -158,9 +160,14 @@ export class ExitStream {
     const socket = this.socket!;
     this.row.localSocket = hostPort(socket.localAddress ?? "?", socket.localPort ?? 0);
     this.setState("ESTABLISHED");
-    if (!this.link.sendStreamFrame({ type: "opened", id: this.id, status: StreamStatus.Ok, address: host })) {
+    const answered = this.link.sendStreamFrame({
+      type: "opened",
+      id: this.id,
+      status: StreamStatus.Ok,
+      address: host,
+    });
+    if (!answered || !this.receiver.openWindow())
       this.abort(StreamStatus.GeneralFailure, "the link's queue is full");
-    }
   }
 
   private dialFailed(code: string): void {

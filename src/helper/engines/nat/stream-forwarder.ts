@@ -31,10 +31,15 @@ export interface StreamForwarderOptions {
   entranceAddress: string;
   connectTimeoutMs: number;
   /**
-   * The engine's buffer budget: each stream reserves its initial credit from it, since the
-   * entrance may send that much at once whether the destination reads or not.
+   * The engine's buffer budget: each stream reserves its receive window from it (at least the
+   * initial credit), since the entrance may send that much whether the destination reads or not.
    */
   budget: MemoryBudget;
+  /**
+   * Each stream's receive window (the bytes it may hold for a destination that reads slowly),
+   * when the budget has room for it; else STREAM_INITIAL_CREDIT.
+   */
+  windowBytes: number;
   /** Whether one more TCP flow fits the engine's limit (TCP flows and streams together). */
   flowSlotFree: () => boolean;
   /** Most streams resolving or dialling at once; opens beyond it are reset TooManyStreams. */
@@ -179,10 +184,14 @@ export class StreamForwarder implements StreamFrameHandler {
       state: named ? "RESOLVING" : "DIALING",
     });
     this.dialing++;
-    budget.adjust(STREAM_INITIAL_CREDIT);
-    const stream = new ExitStream(id, row, options.link, this.room, options.table, {
+    const window =
+      budget.usedBytes + options.windowBytes <= budget.limitBytes
+        ? options.windowBytes
+        : STREAM_INITIAL_CREDIT;
+    budget.adjust(window);
+    const stream = new ExitStream(id, row, options.link, this.room, options.table, window, {
       gone: (gone) => {
-        budget.adjust(-STREAM_INITIAL_CREDIT);
+        budget.adjust(-gone.windowBytes);
         if (this.streams.get(gone.id) === gone) this.streams.delete(gone.id);
       },
       dialEnded: () => this.dialing--,

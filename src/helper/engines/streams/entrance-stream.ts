@@ -21,10 +21,11 @@ export class EntranceStream implements LinkStream {
     readonly remoteAddress: string,
     private readonly link: Link,
     room: StreamRoom,
+    windowBytes: number,
     /** The opener forgets the stream. */
     private readonly gone: (stream: EntranceStream) => void,
   ) {
-    this.receiver = new StreamReceiver(id, link);
+    this.receiver = new StreamReceiver(id, link, windowBytes);
     this.sender = new StreamSender(id, link, room, {
       drained: () => this.drainListeners.forEach((listener) => listener()),
       ended: () => this.finishIfDone(),
@@ -34,6 +35,11 @@ export class EntranceStream implements LinkStream {
 
   get closed(): boolean {
     return this.closedWith !== null;
+  }
+
+  /** Opens the receive window beyond the initial credit; right after STREAM_OPENED. */
+  start(): void {
+    if (!this.receiver.openWindow()) this.abort(StreamStatus.GeneralFailure);
   }
 
   /** Keeps `bytes` until sent: the caller must not change them. */

@@ -10,7 +10,8 @@ import { Link } from "../link/link.js";
 import { createMemoryPipe } from "../link/memory-pipe.js";
 import { CapturingOutput } from "../nat/capturing-output.js";
 import { EgressPolicy } from "../nat/egress-policy.js";
-import { NatEngine } from "../nat/engine.js";
+import { DEFAULT_NAT_LIMITS, NatEngine } from "../nat/engine.js";
+import { DEFAULT_TCP_LIMITS } from "../nat/tcp/limits.js";
 import { until } from "../test-until.js";
 import { LinkStreamOpener } from "./stream-opener.js";
 import { tcpServer } from "./test-world.js";
@@ -48,6 +49,11 @@ describe("hostile stream frames at the exit", () => {
         output: new CapturingOutput(),
         policy: new EgressPolicy({ prefixes: [], allowLocal: true, localAddresses: () => [] }),
         linkMtu: 1500,
+        // A window of the initial credit only, so that "past the credit" is easy to reach.
+        limits: {
+          ...DEFAULT_NAT_LIMITS,
+          tcp: { ...DEFAULT_TCP_LIMITS, perFlowBufferBytes: STREAM_INITIAL_CREDIT },
+        },
       });
       nat.attachStreams(link, { resolve: undefined, entranceAddress: "198.18.0.1" });
     });
@@ -115,7 +121,7 @@ describe("hostile stream frames at the entrance", () => {
   it("answers frames for unknown ids with RESET, refuses an OPEN, and times out a silent exit", async () => {
     let opener: LinkStreamOpener | undefined;
     const { raw, subject, next } = await rawPeer("exit", (link) => {
-      opener = new LinkStreamOpener(link, 300);
+      opener = new LinkStreamOpener(link, { openTimeoutMs: 300, windowBytes: STREAM_INITIAL_CREDIT });
     });
     assert.ok(opener);
     raw.sendStreamFrame({ type: "data", id: 3, bytes: Buffer.from("x") });

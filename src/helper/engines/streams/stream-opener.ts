@@ -23,6 +23,14 @@ import { StreamRoom } from "../link/stream-credit.js";
 import { EntranceStream } from "./entrance-stream.js";
 
 export const DEFAULT_STREAM_OPEN_TIMEOUT_MS = 15_000;
+/** Each stream's receive window: as much as the exit's TCP flows buffer (tcp/limits.ts). */
+export const DEFAULT_STREAM_WINDOW_BYTES = 4 * 1024 * 1024;
+
+export interface StreamOpenerOptions {
+  /** How long an open waits for STREAM_OPENED. */
+  openTimeoutMs?: number;
+  windowBytes?: number;
+}
 
 export interface StreamOpenerCounters {
   opened: number;
@@ -56,11 +64,15 @@ export class LinkStreamOpener implements StreamOpener, StreamFrameHandler {
   private readonly opening = new Map<number, PendingOpen>();
   private readonly room: StreamRoom;
   private nextId = 1;
+  private readonly openTimeoutMs: number;
+  private readonly windowBytes: number;
 
   constructor(
     private readonly link: Link,
-    private readonly openTimeoutMs = DEFAULT_STREAM_OPEN_TIMEOUT_MS,
+    options: StreamOpenerOptions = {},
   ) {
+    this.openTimeoutMs = options.openTimeoutMs ?? DEFAULT_STREAM_OPEN_TIMEOUT_MS;
+    this.windowBytes = options.windowBytes ?? DEFAULT_STREAM_WINDOW_BYTES;
     this.room = new StreamRoom(new LinkRoom(link));
     link.setStreamHandler(this);
     link.once("close", () => this.linkClosed());
@@ -168,10 +180,11 @@ export class LinkStreamOpener implements StreamOpener, StreamFrameHandler {
     this.opening.delete(id);
     clearTimeout(pending.timer);
     this.counters.opened++;
-    const stream = new EntranceStream(id, address, this.link, this.room, (gone) => {
+    const stream = new EntranceStream(id, address, this.link, this.room, this.windowBytes, (gone) => {
       if (this.streams.get(gone.id) === gone) this.streams.delete(gone.id);
     });
     this.streams.set(id, stream);
+    stream.start();
     pending.resolve(stream);
   }
 

@@ -12,6 +12,7 @@ import {
   StreamStatus,
   type LinkStream,
 } from "../../../shared/link-streams.js";
+import { DEFAULT_TCP_LIMITS } from "../nat/tcp/limits.js";
 import { until } from "../test-until.js";
 import { fakeResolver, pattern, SERVER_NAME, sha256Of, tcpServer, world } from "./test-world.js";
 
@@ -96,6 +97,11 @@ describe("link streams through the exit", () => {
       [SERVER_NAME, "AAAA", "stream", "NOERROR"],
     ]);
     assert.equal(w.nat.table.snapshot()[0]?.destination, `127.0.0.1:${server.port}`);
+    assert.equal(
+      w.nat.budget.usedBytes,
+      DEFAULT_TCP_LIMITS.perFlowBufferBytes,
+      "the stream's window is reserved",
+    );
     stream.reset();
     w.close();
   });
@@ -203,7 +209,9 @@ describe("link streams through the exit", () => {
     const writtenBytes = written.reduce((sum, chunk) => sum + chunk.length, 0);
     assert.ok(refused > 0, "write() returned false");
     assert.ok(writtenBytes < total, `the entrance stopped (${writtenBytes} bytes written)`);
-    assert.ok(maxHeld <= STREAM_INITIAL_CREDIT + 64 * 1024, `the exit held ${maxHeld} bytes`);
+    // The stream's window, and at most one socket chunk waiting for the entrance's credit.
+    const window = DEFAULT_TCP_LIMITS.perFlowBufferBytes;
+    assert.ok(maxHeld <= window + 64 * 1024, `the exit held ${maxHeld} bytes`);
     // Once the destination reads, everything arrives, in order.
     const hash = createHash("sha256");
     peer.on("data", (chunk: Buffer) => hash.update(chunk));
@@ -240,7 +248,7 @@ describe("link streams through the exit", () => {
     w.close();
   });
 
-  it("each stream reserves its initial credit from the engine's buffer budget", async () => {
+  it("each stream reserves its window from the engine's buffer budget, at least the initial credit", async () => {
     const w = await world({ totalBufferBytes: 2 * STREAM_INITIAL_CREDIT });
     const target = { kind: "address", address: "127.0.0.1", port: server.port } as const;
     const first = await w.opener.open(target);

@@ -126,7 +126,7 @@ export async function world(options: WorldOptions = {}): Promise<World> {
     resolve: dnsNameResolver(dns),
     entranceAddress: "198.18.0.1",
   });
-  const opener = new LinkStreamOpener(entranceLink, 2_000);
+  const opener = new LinkStreamOpener(entranceLink, { openTimeoutMs: 2_000 });
   await Promise.all([entranceLink.ready, exitLink.ready]);
   return {
     opener,
