@@ -2,7 +2,8 @@
  * A row of the DNS table, as the UI and the CLI see it: one per answer the DNS engine gave the
  * remote. Rows never change once published; the table only adds and removes them.
  */
-export type DnsTransport = "udp" | "tcp";
+/** How the remote asked: a query over UDP or TCP to the stub, or a stream opened by name (a proxy). */
+export type DnsTransport = "udp" | "tcp" | "stream";
 
 export interface DnsRow {
   id: number;

@@ -101,6 +101,8 @@ export const Capability = {
   IcmpEcho: 1 << 2,
   /** Sends STATS frames periodically. */
   Stats: 1 << 3,
+  /** The exit opens TCP streams carried as STREAM_* frames (link-streams.ts). */
+  Streams: 1 << 4,
 } as const;
 
 /** Codes carried by ERROR frames. A receiver keeps codes it does not know as plain numbers. */

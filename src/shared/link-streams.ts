@@ -26,9 +26,14 @@
  *   STREAM_RESET   id:u32 status:u8                      both ways: the stream is gone (as an RST)
  *
  * Each side may send STREAM_INITIAL_CREDIT bytes on a stream before the first STREAM_CREDIT, and
- * grants more as its own side drains them. Data beyond the credit granted, frames for unknown
+ * grants more as its own side drains them. A receiver may also grant ahead, once the stream is
+ * open (after STREAM_OPENED), to have a larger window than the initial credit: what it grants is
+ * what it must be ready to hold. Data beyond the credit granted, frames for unknown
  * ids, a second OPEN for an open id, and opens past the exit's flow limit are answered with
- * STREAM_RESET (and counted), never trusted. A stream ends when both sides sent STREAM_END, or at
+ * STREAM_RESET (and counted), never trusted. Two exceptions are counted and never answered: a
+ * STREAM_RESET (two sides must not reset each other forever), and a STREAM_CREDIT for an unknown
+ * id (one crosses the stream's last STREAM_END in flight whenever the receiver passes on the last
+ * bytes). A stream ends when both sides sent STREAM_END, or at
  * the first STREAM_RESET.
  *
  * The exit treats a stream as a TCP flow of the link's entrance address: the same egress policy,

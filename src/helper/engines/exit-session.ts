@@ -4,6 +4,7 @@ import { Capability, type LinkConfig } from "../../shared/link-protocol.js";
 import type { HelperExitOptions } from "../../shared/helper-protocol.js";
 import { VERSION } from "../../shared/version.js";
 import { DNS_STREAM_IDLE_MS, DNS_STREAM_LIMITS, DnsEngine, DnsStreamSession } from "./dns/index.js";
+import { dnsNameResolver } from "./dns/name-lookup.js";
 import { attachNatEngine } from "./exit.js";
 import { Link } from "./link/link.js";
 import { EgressPolicy } from "./nat/egress-policy.js";
@@ -69,6 +70,14 @@ export class ExitSession {
         : undefined,
     });
     attachNatEngine(port, this.nat);
+    // Names in streams resolve through the session's DNS engine, whose table the UI shows; with
+    // DNS off, through an engine of their own (the same resolvers, its rows not published).
+    const streamDns = dns ?? options.dnsEngine ?? new DnsEngine();
+    const subnet = options.subnetV4 ?? options.subnetV6;
+    this.nat.attachStreams(link, {
+      resolve: dnsNameResolver(streamDns),
+      entranceAddress: subnet === null ? "entrance" : linkAddresses(subnet).tun.split("/")[0]!,
+    });
     this.config = {
       subnetV4: options.subnetV4,
       subnetV6: options.subnetV6,
@@ -84,6 +93,7 @@ export class ExitSession {
       this.capture?.close("the link closed");
       this.nat.close("link closed");
       this.dns?.close();
+      if (streamDns !== dns) streamDns.close();
     });
   }
 
@@ -165,7 +175,8 @@ export function openExitLink(stream: Duplex, keepalive: KeepaliveOptions): Link 
   return new Link(stream, {
     role: "exit",
     softwareVersion: VERSION,
-    capabilities: Capability.Ipv6 | Capability.DnsStub | Capability.IcmpEcho | Capability.Stats,
+    capabilities:
+      Capability.Ipv6 | Capability.DnsStub | Capability.IcmpEcho | Capability.Stats | Capability.Streams,
     keepaliveIntervalMs: keepalive.keepaliveIntervalMs,
     pingTimeoutMs: keepalive.pingTimeoutMs,
   });

@@ -47,6 +47,14 @@ import type {
   PeerErrorReport,
   StatsReport,
 } from "../../../shared/link-protocol.js";
+import {
+  decodeStreamFrame,
+  encodeStreamFrame,
+  isStreamFrameType,
+  streamIdOf,
+  type StreamFrame,
+} from "../../../shared/stream-frames.js";
+import { StreamFrameType } from "../../../shared/link-streams.js";
 import { FrameDecoder } from "./frame-decoder.js";
 import { PacketBatcher } from "./packet-batcher.js";
 
@@ -100,6 +108,16 @@ export interface LinkEvents {
   close: [info: LinkCloseInfo];
 }
 
+/**
+ * Who the STREAM_* frames go to: the entrance's stream opener or the exit's stream forwarder. The
+ * Link only decodes them; streams, ids and credit are the handler's. A handler must not throw.
+ */
+export interface StreamFrameHandler {
+  frame(frame: StreamFrame): void;
+  /** A stream frame that did not decode (counted as malformed); `id` when it had one. */
+  malformed(id: number | null, error: LinkError): void;
+}
+
 interface PendingPing {
   startedAt: number;
   resolve: (rttMs: number) => void;
@@ -144,6 +162,7 @@ export class Link extends EventEmitter<LinkEvents> {
   private inputEnded = false;
   private lastPeerError: PeerErrorReport | null = null;
   private preamble: Buffer | null = Buffer.alloc(0);
+  private streamHandler: StreamFrameHandler | null = null;
 
   private readonly pings = new Map<bigint, PendingPing>();
   private nextNonce = 1n;
@@ -314,6 +333,33 @@ export class Link extends EventEmitter<LinkEvents> {
       extra: { ...extra },
     });
     return this.state !== "closed" && this.batcher.addFrame(FrameType.Stats, payload);
+  }
+
+  /**
+   * Where STREAM_* frames go; null (the default) skips them as frames of an unknown type, which
+   * is what a side that did not announce Capability.Streams must do.
+   */
+  setStreamHandler(handler: StreamFrameHandler | null): void {
+    this.streamHandler = handler;
+  }
+
+  /**
+   * Queues a stream frame (STREAM_DATA's bytes are copied once, straight into the batch). Returns
+   * false when the link is closed or its queue is full: the frame was not sent, and a sender that
+   * cannot lose it must end the stream.
+   */
+  sendStreamFrame(frame: StreamFrame): boolean {
+    if (this.state === "closed") return false;
+    if (frame.type === "data") {
+      const { id, bytes } = frame;
+      if (bytes.length === 0) throw new RangeError("STREAM_DATA carries at least one byte");
+      return this.batcher.addFrameWith(StreamFrameType.Data, 4 + bytes.length, (target, offset) => {
+        target.writeUInt32BE(id, offset);
+        target.set(bytes, offset + 4);
+      });
+    }
+    const { type, payload } = encodeStreamFrame(frame);
+    return this.batcher.addFrame(type, payload);
   }
 
   /** Sends a PING; resolves with the round-trip time in ms, rejects with a LinkError. */
@@ -527,8 +573,25 @@ export class Link extends EventEmitter<LinkEvents> {
         this.fail(new LinkError("UNEXPECTED_FRAME", "the other side sent a second HELLO"), "local", true);
         return;
       default:
-        this.inbound.unknownFrames++;
+        if (isStreamFrameType(type) && this.streamHandler !== null) this.receiveStreamFrame(type, payload);
+        else this.inbound.unknownFrames++;
     }
+  }
+
+  private receiveStreamFrame(type: number, payload: Buffer): void {
+    const handler = this.streamHandler;
+    if (handler === null) return;
+    let frame: StreamFrame;
+    try {
+      frame = decodeStreamFrame(type, payload);
+    } catch (caught) {
+      const error = asLinkError(caught);
+      this.inbound.malformedFrames++;
+      this.emit("malformed", error, type);
+      handler.malformed(streamIdOf(payload), error);
+      return;
+    }
+    handler.frame(frame);
   }
 
   /** Decodes a payload, or counts it as malformed (telling the peer, for control frames) and returns null. */

@@ -171,21 +171,34 @@ export class PacketBatcher {
    * Throws RangeError when the payload cannot fit in one frame: that is a bug in the caller.
    */
   addFrame(type: number, payload: Uint8Array, force = false): boolean {
+    return this.addFrameWith(type, payload.length, (slab, offset) => slab.set(payload, offset), force);
+  }
+
+  /**
+   * addFrame for a payload of `payloadLength` bytes that `fill` writes in place at `offset`,
+   * synchronously and without calling back into the batcher (as addPacketWith).
+   */
+  addFrameWith(
+    type: number,
+    payloadLength: number,
+    fill: (slab: Buffer, offset: number) => void,
+    force = false,
+  ): boolean {
     if (this.closed) return false;
-    if (payload.length + 1 > this.maxFrameLength) {
+    if (payloadLength + 1 > this.maxFrameLength) {
       throw new RangeError(
-        `a frame of ${payload.length + 1} bytes is over the frame limit of ${this.maxFrameLength}`,
+        `a frame of ${payloadLength + 1} bytes is over the frame limit of ${this.maxFrameLength}`,
       );
     }
-    const needed = FRAME_HEADER_BYTES + payload.length;
+    const needed = FRAME_HEADER_BYTES + payloadLength;
     if (!force && this.pendingBytes + needed > this.maxQueuedBytes + this.controlReserveBytes) {
       this.counters.queueDrops++;
       return false;
     }
     this.closeOpenFrame();
     this.reserve(needed);
-    writeFrameHeader(this.slab, this.end, type, payload.length);
-    this.slab.set(payload, this.end + FRAME_HEADER_BYTES);
+    writeFrameHeader(this.slab, this.end, type, payloadLength);
+    fill(this.slab, this.end + FRAME_HEADER_BYTES);
     this.end += needed;
     this.pendingFrames++;
     this.scheduleFlush();

@@ -18,6 +18,9 @@ import { adminProhibited, isSingleHostSource, protocolUnreachable } from "./refu
 import { DEFAULT_TCP_LIMITS, type TcpLimits } from "./tcp/limits.js";
 import { TcpForwarder } from "./tcp/forwarder.js";
 import { DEFAULT_UDP_LIMITS, UdpForwarder, type UdpLimits } from "./udp-forwarder.js";
+import type { Link } from "../link/link.js";
+import type { NameResolver } from "../dns/name-lookup.js";
+import { StreamForwarder } from "./stream-forwarder.js";
 
 export interface NatLimits {
   tcp: TcpLimits;
@@ -75,6 +78,8 @@ export class NatEngine {
   private readonly udp: UdpForwarder;
   private readonly icmp: IcmpForwarder | undefined;
   private readonly stub: DnsStub | undefined;
+  private readonly limits: NatLimits;
+  private streamForwarder: StreamForwarder | undefined;
   private readonly output: PacketOutput;
   private readonly policy: EgressPolicy;
   private readonly log: ((line: string) => void) | undefined;
@@ -83,6 +88,7 @@ export class NatEngine {
 
   constructor(options: NatEngineOptions) {
     const limits = options.limits ?? DEFAULT_NAT_LIMITS;
+    this.limits = limits;
     this.log = options.log;
     this.output = options.output;
     this.policy = options.policy;
@@ -97,6 +103,7 @@ export class NatEngine {
       limits: limits.tcp,
       linkMtu: options.linkMtu,
       maxFlows: limits.maxTcpFlows,
+      otherFlows: () => this.streamForwarder?.streamCount ?? 0,
       maxDialing: limits.maxDialing,
       internalError: (error) => this.internalError(error),
     });
@@ -211,13 +218,43 @@ export class NatEngine {
     this.output.send(allowed ? protocolUnreachable(ip) : adminProhibited(ip));
   }
 
+  /**
+   * Takes the link's STREAM_* frames (Capability.Streams): each stream is a TCP flow of
+   * `entranceAddress`, under this engine's policy, table and TCP flow limit.
+   */
+  attachStreams(
+    link: Link,
+    options: { resolve: NameResolver | undefined; entranceAddress: string },
+  ): StreamForwarder {
+    this.streamForwarder?.close("replaced");
+    this.streamForwarder = new StreamForwarder({
+      link,
+      table: this.table,
+      policy: this.policy,
+      resolve: options.resolve,
+      entranceAddress: options.entranceAddress,
+      connectTimeoutMs: this.limits.tcp.connectTimeoutMs,
+      flowSlotFree: () => this.tcp.flowSlotFree(),
+      budget: this.budget,
+      windowBytes: this.limits.tcp.perFlowBufferBytes,
+      maxDialing: this.limits.maxDialing,
+      internalError: (error) => this.internalError(error),
+    });
+    return this.streamForwarder;
+  }
+
   get flowCounts(): { tcp: number; udp: number; icmp: number } {
-    return { tcp: this.tcp.flowCount, udp: this.udp.flowCount, icmp: this.icmp?.flowCount ?? 0 };
+    return {
+      tcp: this.tcp.flowCount + (this.streamForwarder?.streamCount ?? 0),
+      udp: this.udp.flowCount,
+      icmp: this.icmp?.flowCount ?? 0,
+    };
   }
 
   /** The link is gone: every flow ends (TCP with RST both ways). */
   close(reason: string): void {
     this.tcp.close(reason);
+    this.streamForwarder?.close(reason);
     this.udp.close(reason);
     this.icmp?.close(reason);
     this.table.stop();

@@ -1,3 +1,4 @@
+import { StreamStatus } from "../../../shared/link-streams.js";
 import {
   buildIcmpErrorPacket,
   Icmpv4Type,
@@ -104,5 +105,26 @@ export function socketErrorRefusal(code: string, original: OffendingPacket): Buf
       return undefined;
     default:
       return hostUnreachable(original, false);
+  }
+}
+
+/**
+ * The STREAM_OPENED status for a dial this computer's kernel refused, as socketErrorRefusal's
+ * ICMP answers are for packets (see link-streams.ts).
+ */
+export function dialStatus(code: string): StreamStatus {
+  switch (code) {
+    case "ECONNREFUSED":
+      return StreamStatus.Refused;
+    case "EACCES":
+    case "EPERM":
+      return StreamStatus.NotAllowed;
+    case "ENETUNREACH":
+    case "ENETDOWN":
+      return StreamStatus.NetworkUnreachable;
+    case "ETIMEDOUT":
+      return StreamStatus.TimedOut;
+    default:
+      return StreamStatus.HostUnreachable;
   }
 }

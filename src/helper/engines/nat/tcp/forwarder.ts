@@ -32,6 +32,8 @@ export interface TcpForwarderOptions {
   linkMtu: number;
   /** Most TCP flows at once; a SYN beyond it is reset ("too many flows"). */
   maxFlows: number;
+  /** TCP flows of the same limit kept elsewhere (the link's streams, stream-forwarder.ts). */
+  otherFlows?: () => number;
   /**
    * Most connects in progress at once; SYNs beyond it are dropped (and counted) like a full
    * SYN queue: the remote kernel retries, and a SYN flood cannot open unbounded sockets here.
@@ -79,6 +81,11 @@ export class TcpForwarder implements TcpContext {
     return this.flows.size;
   }
 
+  /** Whether one more flow fits maxFlows, counting the flows kept elsewhere. */
+  flowSlotFree(): boolean {
+    return this.flows.size + (this.options.otherFlows?.() ?? 0) < this.options.maxFlows;
+  }
+
   /**
    * One TCP segment from the remote. `ip` and `tcp` are views into the link's frame. `service`
    * gives a new flow to a peer in this process instead of its destination, bypassing the egress
@@ -117,7 +124,7 @@ export class TcpForwarder implements TcpContext {
       this.output.send(resetFor(ip, tcp));
       return;
     }
-    if (this.flows.size >= this.options.maxFlows) {
+    if (!this.flowSlotFree()) {
       counters.tcpOverLimit++;
       this.output.send(resetFor(ip, tcp));
       return;
