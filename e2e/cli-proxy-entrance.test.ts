@@ -33,8 +33,13 @@ const skip =
 
 interface Event {
   type: string;
-  state?: string;
-  line?: string;
+  state?: string | undefined;
+  line?: string | undefined;
+  /** DNS rows. */
+  name?: string | undefined;
+  /** Flow rows. */
+  protocol?: string | undefined;
+  destination?: string | undefined;
 }
 
 const text = (value: unknown): string | undefined => (typeof value === "string" ? value : undefined);
@@ -62,7 +67,14 @@ describe(
       );
       const events: Event[] = [];
       readJsonLines(cli.child.stdout, (value) =>
-        events.push({ type: text(value.type) ?? "", state: text(value.state), line: text(value.line) }),
+        events.push({
+          type: text(value.type) ?? "",
+          state: text(value.state),
+          line: text(value.line),
+          name: text(value.name),
+          protocol: text(value.protocol),
+          destination: text(value.destination),
+        }),
       );
       const describeEvents = (): string => events.map((e) => JSON.stringify(e)).join("\n");
       const until = async (check: () => boolean, what: string, timeoutMs: number): Promise<void> => {
@@ -113,6 +125,19 @@ describe(
         const udp = await asUser(`node '${UDP_CLIENT}' ${PRIVATE_NAME} 7 hello-udp`);
         assert.equal(udp.code, 0, udp.stderr);
         assert.deepEqual(JSON.parse(udp.stdout), { reply: "hello-udp" });
+
+        // The exit's tables show the proxy's work as they show the TUN entrance's.
+        await until(
+          () => events.some((e) => e.type === "dns" && e.name === PRIVATE_NAME),
+          "the name in the DNS table",
+          10_000,
+        );
+        const flowTo = (protocol: string, port: number) => () =>
+          events.some(
+            (e) => e.type === "flow" && e.protocol === protocol && e.destination?.endsWith(`:${port}`),
+          );
+        await until(flowTo("tcp", 80), "a TCP row for the curls", 10_000);
+        await until(flowTo("udp", 7), "a UDP row for the exchange", 10_000);
 
         // Another user of R: cannot read the credentials, and is refused without them.
         const port = /127\.0\.0\.1:(\d+)/.exec(readFileSync(envFile, "utf8"))?.[1];
