@@ -161,6 +161,16 @@ describe(
         );
         assert.notEqual(guessed.code, 0, "SOCKS5 with wrong credentials is refused");
 
+        // Garbage from another user (random bytes, an oversized head) never stops the agent's proxy.
+        const hostile = await suite.sshd.sshWithOpenSsh(
+          other,
+          `for i in $(seq 1 40); do (head -c $((i * 300)) /dev/urandom > /dev/tcp/127.0.0.1/${port}) 2>/dev/null; done; ` +
+            `(printf 'GET http://x/ HTTP/1.1\\r\\nX: %s\\r\\n\\r\\n' "$(head -c 20000 /dev/zero | tr '\\0' a)" > /dev/tcp/127.0.0.1/${port}) 2>/dev/null; echo sent`,
+        );
+        assert.equal(hostile.stdout.trim(), "sent", hostile.stderr);
+        const after = await asUser(`curl -sS --fail -m 30 --proxy "$ALL_PROXY" '${url}' | sha256sum`);
+        assert.equal(after.stdout.split(" ")[0], expected, `still serving: ${after.stderr}`);
+
         cli.child.kill("SIGINT");
         assert.equal((await cli.waitForExit(DISCONNECT_MS + 10_000)).code, 0, describeEvents());
         // The agent removes it as it undoes its changes, which the CLI's exit may not wait for.
