@@ -148,19 +148,34 @@ describe("backhaul connect exec:", { skip, timeout: 600_000 }, () => {
     }
   });
 
-  test("as a user without sudo in R: the clear error of today, R untouched", async () => {
+  test("as a user without sudo in R: connected with the proxy entrance, which reaches S by name", async () => {
     const as = ["setpriv", `--reuid=${NOBODY_UID}`, `--regid=${NOBODY_UID}`, "--clear-groups"];
     const cli = connect(intoR(userHome, as));
     try {
-      await cli.until("error", 60_000);
-      const error = cli.events.find((e) => e.type === "error");
-      assert.match(
-        error?.message ?? "",
-        /sudo on (uid )?4242@exec:ip netns exec .* needs a password/,
-        cli.describe(),
+      await cli.until("connected", 90_000);
+      const logs = cli.events.flatMap((e) => (e.type === "log" && e.line ? [e.line] : []));
+      assert.ok(
+        logs.some((line) => /^proxy entrance: /.test(line)),
+        `says it took the proxy entrance and why:\n${cli.describe()}`,
       );
-      assert.equal((await cli.process.waitForExit(15_000)).code, 1);
-      assert.equal(await remoteState(suite.remote), before_);
+      // As that user in R, through the settings the agent wrote for it: socks5h, so S's name is
+      // resolved by this computer's DNS engine.
+      const envFile = join(userHome, ".config", "backhaul", "proxy.env");
+      const fetched = await suite.remote.runChecked(
+        "setpriv",
+        [
+          ...as.slice(1),
+          "env",
+          `HOME=${userHome}`,
+          "sh",
+          "-c",
+          `. ${quoteShellArg(envFile)} && curl -sS --fail -m 60 http://www.${ZONE}/bytes/${MB} | sha256sum`,
+        ],
+        { timeoutMs: 70_000 },
+      );
+      assert.equal(fetched.stdout.split(" ")[0], sha256(deterministicBytes(MB)), cli.describe());
+      await disconnectsCleanly(cli);
+      assert.equal(existsSync(envFile), false, "proxy.env is gone after Ctrl+C");
     } finally {
       await cli.process.stop(15_000);
     }

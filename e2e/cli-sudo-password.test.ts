@@ -220,8 +220,9 @@ describe("backhaul connect when sudo asks for a password", { skip, timeout: 300_
     assert.deepEqual(await agentPids(), [], "nothing runs as the agent");
   });
 
-  test("no terminal and no --sudo-password-stdin: one sentence saying what to pass", async () => {
-    const child = suite.local.spawn("env", connectArgs(["--json"]));
+  test("--entrance tun, no terminal and no --sudo-password-stdin: one sentence saying what to pass", async () => {
+    // (In auto, the default, this remote gets the proxy entrance instead: e2e/cli-proxy-entrance.test.ts.)
+    const child = suite.local.spawn("env", connectArgs(["--json", "--entrance", "tun"]));
     const events: Event[] = [];
     readJsonLines(child.child.stdout, (value) => events.push(value as unknown as Event));
     const exit = await child.waitForExit(FAIL_WITHIN_MS);

@@ -9,8 +9,8 @@ export interface TestUser {
   name: string;
   uid: number;
   home: string;
-  /** "nopasswd": `sudo -n` works; "password": sudo asks for a password. */
-  sudo: "nopasswd" | "password";
+  /** "nopasswd": `sudo -n` works; "password": sudo asks for a password; "none": not in sudoers. */
+  sudo: "nopasswd" | "password" | "none";
   /** The user's password (sudo asks for it); absent: the user has none. */
   password?: string;
 }
@@ -105,7 +105,9 @@ export async function createAccounts(
       mode: 0o640,
     },
   );
-  const rules = users.map((u) => `${u.name} ALL=(ALL:ALL) ${u.sudo === "nopasswd" ? "NOPASSWD: " : ""}ALL`);
+  const rules = users
+    .filter((u) => u.sudo !== "none")
+    .map((u) => `${u.name} ALL=(ALL:ALL) ${u.sudo === "nopasswd" ? "NOPASSWD: " : ""}ALL`);
   // sudo refuses a sudoers file that is writable or not owned by root.
   await writeFile(files.sudoers, appendLines(sudoers ?? "", rules), { mode: 0o440 });
   return { users, files };

@@ -88,8 +88,11 @@ export class TestSshd {
     readonly dir: string,
     readonly remote: NetworkNamespace,
     readonly local: NetworkNamespace,
-    /** bhdev: passwordless sudo. bhnopw: sudo wants a password it has not. bhxpw: sudo wants SUDO_PASSWORD. */
-    readonly users: { dev: TestUser; noPasswordSudo: TestUser; passwordSudo: TestUser },
+    /**
+     * bhdev: passwordless sudo. bhnopw: sudo wants a password it has not. bhxpw: sudo wants
+     * SUDO_PASSWORD. bhnosudo: not in sudoers (the proxy entrance's user).
+     */
+    readonly users: { dev: TestUser; noPasswordSudo: TestUser; passwordSudo: TestUser; noSudo: TestUser },
     readonly keys: ClientKeys,
   ) {}
 
@@ -121,9 +124,10 @@ export class TestSshd {
       { name: "bhdev", sudo: "nopasswd" },
       { name: "bhnopw", sudo: "password" },
       { name: "bhxpw", sudo: "password", password: SUDO_PASSWORD },
+      { name: "bhnosudo", sudo: "none" },
     ]);
-    const [dev, noPasswordSudo, passwordSudo] = users;
-    if (!dev || !noPasswordSudo || !passwordSudo) throw new Error("test users were not created");
+    const [dev, noPasswordSudo, passwordSudo, noSudo] = users;
+    if (!dev || !noPasswordSudo || !passwordSudo || !noSudo) throw new Error("test users were not created");
 
     const clientDir = join(dir, "client");
     await runChecked("mkdir", ["-m", "0700", clientDir]);
@@ -139,8 +143,9 @@ export class TestSshd {
     await authorize(dev, [await publicLine(keys.plain), await publicLine(keys.encrypted)]);
     await authorize(noPasswordSudo, [await publicLine(keys.plain)]);
     await authorize(passwordSudo, [await publicLine(keys.plain)]);
+    await authorize(noSudo, [await publicLine(keys.plain)]);
 
-    const sshd = new TestSshd(dir, remote, local, { dev, noPasswordSudo, passwordSudo }, keys);
+    const sshd = new TestSshd(dir, remote, local, { dev, noPasswordSudo, passwordSudo, noSudo }, keys);
     await runChecked("mkdir", ["-m", "0700", join(dir, "host")]);
     await sshd.generateHostKeys();
     sshd.accounts = users;

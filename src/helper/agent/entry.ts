@@ -1,9 +1,12 @@
 /**
  * The remote agent (entrance role), started over SSH by the broker: `backhaul-agent`.
- * It owns a TUN device, routes the advertised prefixes into it and points DNS at the stub; the
- * link runs on stdin/stdout, logs go to stderr. Every system change is journaled before it is
- * made and undone on exit, link loss and signals, and after a crash by the next start.
+ * With `--entrance tun` (the default) it owns a TUN device, routes the advertised prefixes into it
+ * and points DNS at the stub; with `--entrance proxy` it runs as the user, without root, and serves
+ * SOCKS5 and HTTP on loopback instead (proxy-entrance.ts). The link runs on stdin/stdout, logs go
+ * to stderr. Every system change is journaled before it is made and undone on exit, link loss and
+ * signals, and after a crash by the next start.
  */
+import { join } from "node:path";
 import { Duplex } from "node:stream";
 import { parseArgs } from "node:util";
 import { linkAddresses } from "../../shared/link-addresses.js";
@@ -24,11 +27,17 @@ import { linkPort } from "../engines/port/link-port.js";
 import { tunPort } from "./tun/tun-port.js";
 import { Link } from "../engines/link/link.js";
 import type { TunDevice } from "./tun/index.js";
+import { LinkStreamOpener } from "../engines/streams/stream-opener.js";
+import { ensurePrivateDirectory, proxyEnvPath, userStateDirectory } from "./proxy-env.js";
+import { startProxyEntrance } from "./proxy-entrance.js";
 
 const USAGE = `backhaul-agent ${VERSION}: the remote side of Backhaul (started by the backhaul app over SSH)
 
-Usage: backhaul-agent [--tun NAME] [--journal PATH] [--keepalive SECONDS] [--ssh-peer ADDRESS]
-  Speaks the Backhaul link protocol on stdin/stdout; needs root (CAP_NET_ADMIN) and /dev/net/tun.
+Usage: backhaul-agent [--entrance tun|proxy] [--tun NAME] [--journal PATH] [--keepalive SECONDS]
+                      [--ssh-peer ADDRESS]
+  Speaks the Backhaul link protocol on stdin/stdout. --entrance tun (default) needs root
+  (CAP_NET_ADMIN) and /dev/net/tun; --entrance proxy needs neither: it serves SOCKS5 and HTTP on
+  loopback and writes their settings to ~/.config/backhaul/proxy.env.
   --recover-only   undo what a previous agent left behind, then exit
 `;
 
@@ -45,8 +54,9 @@ process.stdout.on("error", () => undefined);
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
+      entrance: { type: "string", default: "tun" },
       tun: { type: "string", default: "bh0" },
-      journal: { type: "string", default: DEFAULT_JOURNAL_PATH },
+      journal: { type: "string" },
       keepalive: { type: "string", default: "5" },
       "ssh-peer": { type: "string" },
       "recover-only": { type: "boolean", default: false },
@@ -57,11 +67,18 @@ async function main(): Promise<void> {
   if (values.help) return void process.stdout.write(USAGE);
   if (values.version) return void process.stdout.write(`${VERSION}\n`);
   if (process.platform !== "linux") throw new Error(`the agent runs on Linux, not ${process.platform}`);
+  const proxy = values.entrance === "proxy";
+  if (!proxy && values.entrance !== "tun")
+    throw new Error(`--entrance takes tun or proxy, not ${values.entrance}`);
+  // Without root, the journal lives with the user's own Backhaul files.
+  if (proxy && values.journal === undefined) await ensurePrivateDirectory(userStateDirectory());
+  const journalPath =
+    values.journal ?? (proxy ? join(userStateDirectory(), "journal.json") : DEFAULT_JOURNAL_PATH);
 
   const openTuns = new Map<string, TunDevice>();
   // The agent module prefixes its own lines.
   const raw = (line: string): void => void process.stderr.write(`${line}\n`);
-  const journal = new Journal({ undo: systemUndo({ openTuns }), path: values.journal, log: raw });
+  const journal = new Journal({ undo: systemUndo({ openTuns }), path: journalPath, log: raw });
   // Before anything else: a previous agent that crashed or was killed left changes behind.
   const recovery = await journal.recoverFromPreviousRun();
   if (recovery.previousOwner) {
@@ -75,15 +92,31 @@ async function main(): Promise<void> {
   const link = new Link(stream, {
     role: "entrance",
     softwareVersion: VERSION,
-    capabilities: Capability.Ipv6 | Capability.DnsStub,
+    capabilities: Capability.Ipv6 | Capability.DnsStub | (proxy ? Capability.Streams : 0),
     keepaliveIntervalMs: Number(values.keepalive) * 1000,
   });
+  // Set before the link is ready: the exit's first stream frames must find their handler.
+  const opener = proxy ? new LinkStreamOpener(link) : null;
   link.once("close", (info) => void shutdown.stop(`link closed (${info.reason})`));
 
   const config = await new Promise<LinkConfig>((resolve, reject) => {
     link.once("config", resolve);
     link.ready.catch(reject);
   });
+  if (opener !== null) {
+    await startProxyEntrance({
+      journal,
+      opener,
+      packets: linkPort(link),
+      config,
+      envPath: proxyEnvPath(),
+      log,
+    });
+    link.sendStats({ "agent.routes": 1 });
+    link.sendStats({ "agent.ready": 1 });
+    log("ready: proxy entrance");
+    return;
+  }
   const addresses = [config.subnetV4, config.subnetV6].flatMap((subnet) =>
     subnet ? [linkAddresses(subnet)] : [],
   );

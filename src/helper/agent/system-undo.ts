@@ -4,6 +4,7 @@ import { LinuxInterface } from "./tun/index.js";
 import { execFileRunner, isAlreadyGone, linkExists, tunRunner, type CommandRunner } from "./command.js";
 import { restoreResolvConf, type BeforeWrite } from "./dns/resolv-conf.js";
 import { revertResolvedLink } from "./dns/resolved.js";
+import { removeProxyEnvFile } from "./proxy-env.js";
 import type { UndoAction, UndoOutcome } from "./journal.js";
 import type { UndoEntry } from "./undo-entry.js";
 
@@ -73,6 +74,8 @@ export function systemUndo(options: SystemUndoOptions = {}): UndoAction {
         return restoreResolvConf(entry, options.beforeResolvConfWrite);
       case "resolved-link":
         return revertResolvedLink(entry.link, run);
+      case "proxy-env":
+        return removeProxyEnvFile(entry);
     }
   };
 }

@@ -15,7 +15,12 @@ export type UndoEntry =
    */
   | { kind: "resolv-conf"; path: string; originalBytesBase64: string | null; writtenBytesSha256: string }
   /** Per-link DNS set through systemd-resolved; undone with `resolvectl revert`. */
-  | { kind: "resolved-link"; link: string };
+  | { kind: "resolved-link"; link: string }
+  /**
+   * The proxy entrance's settings and credentials for the user to `source`. Removed only while
+   * its content is still what was written (its hash), so a file someone else put there stays.
+   */
+  | { kind: "proxy-env"; path: string; writtenBytesSha256: string };
 
 export type UndoKind = UndoEntry["kind"];
 
@@ -41,6 +46,7 @@ const CHECKS: Record<UndoKind, Check> = {
     (r.originalBytesBase64 === null || typeof r.originalBytesBase64 === "string") &&
     isString(r.writtenBytesSha256),
   "resolved-link": (r) => isString(r.link),
+  "proxy-env": (r) => isString(r.path) && isString(r.writtenBytesSha256),
 };
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -96,5 +102,7 @@ export function describeEntry(entry: UndoEntry): string {
       return `rewritten ${entry.path}`;
     case "resolved-link":
       return `systemd-resolved DNS on ${entry.link}`;
+    case "proxy-env":
+      return `proxy settings file ${entry.path}`;
   }
 }

@@ -10,7 +10,14 @@
 import { spawn } from "node:child_process";
 import { Duplex, PassThrough, Transform, type TransformCallback } from "node:stream";
 import type { ConnectStep } from "../../shared/api.js";
-import { deployAgent, RemoteNotReadyError, SudoRefusedError, type SudoPassword } from "./deploy/index.js";
+import {
+  deployAgent,
+  RemoteNotReadyError,
+  SudoRefusedError,
+  type EntranceKind,
+  type EntranceMode,
+  type SudoPassword,
+} from "./deploy/index.js";
 import { startDeployedAgent } from "./deploy/agent-start.js";
 import { buildDeployOptions } from "./deploy/local-build.js";
 import { sanitisedTail, StreamShell } from "./exec/stream-shell.js";
@@ -22,6 +29,10 @@ export interface ExecAgentTransportOptions {
   remoteNode: string | null;
   /** Asks for sudo's password when the remote's sudo wants one, and holds it for reconnects. */
   sudoPassword?: SudoPassword;
+  /** Which entrance the agent runs; default auto (deploy/entrance-choice.ts). */
+  entrance?: EntranceMode;
+  /** Told which entrance the started agent runs (after any fallback), for the CLI's hint. */
+  onEntrance?: (kind: EntranceKind) => void;
   /** Folder with backhaul-agent.cjs and its addon (dist/agent). */
   agentDir: string;
   log: (line: string) => void;
@@ -66,6 +77,7 @@ async function open(
         host: target.label,
         remoteNode: options.remoteNode,
         canAskSudoPassword: options.sudoPassword !== undefined,
+        entrance: options.entrance ?? "auto",
         log: options.log,
       }),
     );
@@ -74,6 +86,9 @@ async function open(
     const { agent, stderr } = await startDeployedAgent(shell, deployed, {
       sudoPassword: options.sudoPassword,
       host: target.label,
+      entrance: options.entrance ?? "auto",
+      onEntrance: options.onEntrance,
+      log: options.log,
     });
     // Its last lines are kept for the message, should the command end before the agent speaks.
     const kept: string[] = [];

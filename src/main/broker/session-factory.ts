@@ -62,6 +62,8 @@ export class SessionFactory {
         agentDir,
         remoteNode: ssh.remoteNode,
         sudoPassword: ssh.sudoPassword,
+        entrance: ssh.entrance,
+        onEntrance: ssh.onEntrance,
         log: ssh.log,
       });
     return sshAgentTransport({ ...ssh, target, agentDir });

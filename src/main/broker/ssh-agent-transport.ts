@@ -3,7 +3,14 @@
  * remote lacks this version, and run it; the exec channel becomes the link.
  */
 import { userInfo } from "node:os";
-import { deployAgent, RemoteNotReadyError, SudoRefusedError, type SudoPassword } from "./deploy/index.js";
+import {
+  deployAgent,
+  RemoteNotReadyError,
+  SudoRefusedError,
+  type EntranceKind,
+  type EntranceMode,
+  type SudoPassword,
+} from "./deploy/index.js";
 import { startDeployedAgent } from "./deploy/agent-start.js";
 import { buildDeployOptions } from "./deploy/local-build.js";
 import { sshShell } from "./deploy/ssh-shell.js";
@@ -40,6 +47,10 @@ export interface SshAgentTransportOptions {
   }) => Promise<boolean>;
   passphrase?: PassphrasePrompt;
   remoteNode: string | null;
+  /** Which entrance the agent runs; default auto (entrance-choice.ts). */
+  entrance?: EntranceMode;
+  /** Told which entrance the started agent runs (after any fallback), for the CLI's hint. */
+  onEntrance?: (kind: EntranceKind) => void;
   /** Asks for sudo's password when the remote's sudo wants one, and holds it for reconnects. */
   sudoPassword?: SudoPassword;
   /** Folder with backhaul-agent.cjs and its addon (dist/agent). */
@@ -112,6 +123,7 @@ async function open(
         host: target.label,
         remoteNode: options.remoteNode,
         canAskSudoPassword: options.sudoPassword !== undefined,
+        entrance: options.entrance ?? "auto",
         log: options.log,
       }),
     );
@@ -120,6 +132,9 @@ async function open(
     const { agent, stderr } = await startDeployedAgent(shell, deployed, {
       sudoPassword: options.sudoPassword,
       host: target.host,
+      entrance: options.entrance ?? "auto",
+      onEntrance: options.onEntrance,
+      log: options.log,
     });
     return {
       stream: agent.stream,

@@ -5,7 +5,13 @@ import { DEFAULT_SUBNET_V4, DEFAULT_SUBNET_V6 } from "../broker/link-subnets.js"
 import { MAX_CAPTURE_BYTES } from "../../shared/helper-protocol.js";
 import { PacketRecorder } from "../broker/packet-recorder.js";
 import { DEFAULT_LINK_MTU, SessionFactory, watchRoutes } from "../broker/session-factory.js";
-import { SudoPassword, SudoRefusedError } from "../broker/deploy/index.js";
+import {
+  ENTRANCE_MODES,
+  isEntranceMode,
+  SudoPassword,
+  SudoRefusedError,
+  type EntranceKind,
+} from "../broker/deploy/index.js";
 import { resolveTarget } from "../broker/targets/index.js";
 import { FlowTotals } from "./flow-totals.js";
 import { formatBytes, humanReporter, jsonReporter } from "./output.js";
@@ -15,6 +21,8 @@ import { askSecret, readSecretFromStdin } from "./secret-input.js";
 import { UsageError } from "./usage-error.js";
 
 const DEFAULT_CAPTURE_MB = 100;
+/** The agent writes it (src/helper/agent/proxy-env.ts) and removes it at disconnect. */
+const PROXY_ENV_HINT = "source ~/.config/backhaul/proxy.env";
 
 export const CONNECT_USAGE = `backhaul connect <target> [options]
 
@@ -31,6 +39,9 @@ export const CONNECT_USAGE = `backhaul connect <target> [options]
   --dns all|off            resolve the remote's names through this computer (default all)
   --allow-local            let the remote reach this computer itself (loopback, its own addresses)
   --remote-node PATH       Node.js on the remote, when it is not \`node\` on the PATH
+  --entrance auto|tun|proxy  how the remote's traffic enters the link: a TUN device (root, by sudo
+                           if need be), or a SOCKS5/HTTP proxy on its loopback (no root); auto
+                           (default) takes the TUN when it can work and says why when it cannot
   --sudo-password-stdin    read the remote's sudo password from standard input (else, when sudo
                            asks for one, it is asked on the terminal)
   --no-elevate             never run the local helper elevated (it would be only where this
@@ -64,6 +75,7 @@ export async function connect(args: string[]): Promise<number> {
       dns: { type: "string", default: "all" },
       "allow-local": { type: "boolean", default: false },
       "remote-node": { type: "string" },
+      entrance: { type: "string", default: "auto" },
       "sudo-password-stdin": { type: "boolean", default: false },
       "no-elevate": { type: "boolean", default: false },
       json: { type: "boolean", default: false },
@@ -81,6 +93,9 @@ export async function connect(args: string[]): Promise<number> {
   if (extra.length > 0) throw new UsageError(`connect takes one target, not ${positionals.length}`);
   if (values.dns !== "all" && values.dns !== "off")
     throw new UsageError(`--dns takes all or off, not "${values.dns}"`);
+  const entrance = values.entrance;
+  if (!isEntranceMode(entrance))
+    throw new UsageError(`--entrance takes ${ENTRANCE_MODES.join(", ")}, not "${entrance}"`);
   const mtu = Number(values.mtu);
   if (!Number.isInteger(mtu) || mtu < 1280 || mtu > 65535)
     throw new UsageError(`--mtu takes 1280 to 65535, not "${values.mtu}"`);
@@ -116,12 +131,14 @@ export async function connect(args: string[]): Promise<number> {
     log: (line) => void (sessionOver || reporter.log(line)),
   });
   let sessionOver = false;
+  let startedEntrance: EntranceKind | null = null;
   // Held for the session's reconnects, wiped when it ends.
   const sudoPassword = new SudoPassword(({ user, host }) => {
     if (values["sudo-password-stdin"]) return readSecretFromStdin();
     if (!process.stdin.isTTY)
       throw new SudoRefusedError(
         `sudo on ${user}@${host} needs a password, and there is no terminal to ask it on: pass --sudo-password-stdin.`,
+        "no-password",
       );
     return askSecret(`sudo password for ${user}@${host}: `);
   });
@@ -138,6 +155,8 @@ export async function connect(args: string[]): Promise<number> {
         ),
       passphrase: (file) => ask(`Passphrase for ${file}: `, true),
       remoteNode: values["remote-node"] ?? null,
+      entrance,
+      onEntrance: (kind) => (startedEntrance = kind),
       sudoPassword,
       log: (line) => reporter.log(line),
     }),
@@ -172,7 +191,11 @@ export async function connect(args: string[]): Promise<number> {
     reporter.log(`recording packets to ${recorder.path} (up to ${captureMb} MB)`);
     recorder.start();
   }
-  session.on("state", (state) => reporter.state(state));
+  session.on("state", (state) => {
+    reporter.state(state);
+    if (state.state === "connected" && startedEntrance === "proxy")
+      reporter.log(`proxy entrance: on the remote, run \`${PROXY_ENV_HINT}\` to use it (curl, git, pip...)`);
+  });
   session.on("log", (line) => reporter.log(line));
   const totals = new FlowTotals();
   session.on("exit", (exit) => {

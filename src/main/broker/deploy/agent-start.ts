@@ -1,9 +1,16 @@
 // Starts the deployed agent on any remote shell and hands back its link: as is when the user is
 // root, else through sudo's handshake (root-handshake.ts), with sudo's password asked only when
-// sudo wants one. What the agent then writes on stderr is sanitised here, where it enters.
+// sudo wants one. In `auto`, a sudo that cannot be had (no password to ask for, the dialog
+// declined, a user sudo refuses) is no dead end: the agent starts with the proxy entrance instead,
+// as the user; a mistyped password is said, never looped. What the agent then writes on stderr is
+// sanitised here, where it enters.
+//
+// Not implemented: that fallback after sudo refused a typed password on an `exec:` stream, whose
+// shell the refused start has already ended (a missing password is known before the start).
 import type { Readable } from "node:stream";
 import { sanitisedLines } from "../remote-lines.js";
 import type { DeployedAgent } from "./deploy-agent.js";
+import { describeEntrance, type EntranceKind, type EntranceMode } from "./entrance-choice.js";
 import { SudoRefusedError } from "./errors.js";
 import type { AgentProcess, RemoteShell } from "./remote-shell.js";
 import { awaitRootStart } from "./root-handshake.js";
@@ -18,25 +25,54 @@ export interface StartedAgent {
   stderr: Readable;
 }
 
+export interface StartAgentOptions {
+  sudoPassword?: SudoPassword;
+  host: string;
+  /** What the user asked for; only `auto` falls back to the proxy entrance. Default auto. */
+  entrance?: EntranceMode;
+  /** Told which entrance the started agent runs (after any fallback), for the CLI's hint. */
+  onEntrance?: (kind: EntranceKind) => void;
+  log: (line: string) => void;
+}
+
 export async function startDeployedAgent(
   shell: RemoteShell,
   deployed: DeployedAgent,
-  options: { sudoPassword?: SudoPassword; host: string },
+  options: StartAgentOptions,
+): Promise<StartedAgent> {
+  options.log(describeEntrance(deployed.entrance));
+  try {
+    const started = await startAs(shell, deployed.command, deployed, options);
+    options.onEntrance?.(deployed.entrance.kind);
+    return started;
+  } catch (error) {
+    if (!(error instanceof SudoRefusedError)) throw error;
+    // A refused password is forgotten: the user is asked afresh next time, never looped.
+    options.sudoPassword?.wipe();
+    if ((options.entrance ?? "auto") !== "auto" || error.why === "wrong-password") throw error;
+    options.log(`proxy entrance: ${error.message}`);
+    const started = await startAs(shell, deployed.proxyCommand, { ...deployed, sudo: "none" }, options);
+    options.onEntrance?.("proxy");
+    return started;
+  }
+}
+
+async function startAs(
+  shell: RemoteShell,
+  command: string,
+  deployed: Pick<DeployedAgent, "sudo" | "user">,
+  options: StartAgentOptions,
 ): Promise<StartedAgent> {
   const password =
     deployed.sudo === "password" && options.sudoPassword
       ? await options.sudoPassword.get(deployed.user, options.host)
       : null;
-  const agent = await shell.startAgent(deployed.command);
+  const agent = await shell.startAgent(command);
   if (deployed.sudo === "none") return { agent, stderr: agent.stderr.pipe(sanitisedLines()) };
   const stderr = await awaitRootStart(agent, {
     password,
     who: `${deployed.user}@${options.host}`,
     timeoutMs: ROOT_START_TIMEOUT_MS,
-  }).catch((error: unknown) => {
-    // A refused password is forgotten: the user is asked afresh next time, never looped.
-    if (error instanceof SudoRefusedError) options.sudoPassword?.wipe();
-    throw error;
   });
   return { agent, stderr };
 }

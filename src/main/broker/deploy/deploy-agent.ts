@@ -11,6 +11,7 @@ import { sanitiseRemoteText } from "../../../shared/remote-text.js";
 import { DeployFailedError, RemoteNotReadyError } from "./errors.js";
 import { buildProbeScript, judgeProbe, parseProbeOutput, type Arch, type ProbeResult } from "./probe.js";
 import { runtimeCacheDir, type NodeRuntime } from "./node-runtime.js";
+import { chooseEntrance, type EntranceChoice, type EntranceMode } from "./entrance-choice.js";
 import type { RemoteShell } from "./remote-shell.js";
 import { rootStartCommand, sudoArgv, type SudoMode } from "./root-start.js";
 import { quoteShellArg, shellCommand } from "./shell-quote.js";
@@ -36,6 +37,8 @@ export interface DeployAgentOptions {
   host?: string;
   /** Whether sudo's password can be asked for; without it, sudo must work with -n. */
   canAskSudoPassword?: boolean;
+  /** Which entrance the agent runs (entrance-choice.ts); default tun (sessions pass auto). */
+  entrance?: EntranceMode;
   /** Node.js runtimes to bring to a remote without Node.js 18+ (node-runtime.ts). */
   runtimes?: readonly NodeRuntime[];
   log?: (line: string) => void;
@@ -48,7 +51,14 @@ export interface DeployedAgent {
    * sudo wants the password on stdin. Its arguments follow.
    */
   command: string;
-  /** "none": run as is (root); otherwise through the root start script, whose first stderr line says it runs. */
+  /** The entrance `command` runs, and why it was chosen. */
+  entrance: EntranceChoice;
+  /**
+   * Starts the agent with the proxy entrance, as the SSH user: what `auto` falls back to when
+   * sudo then refuses (no password given, or the user is not in sudoers).
+   */
+  proxyCommand: string;
+  /** "none": run as is (root, or the proxy entrance); otherwise through the root start script, whose first stderr line says it runs. */
   sudo: "none" | SudoMode;
   /** The remote user, for the password question. */
   user: string;
@@ -125,11 +135,14 @@ export async function deployAgent(shell: RemoteShell, options: DeployAgentOption
   });
   const probeRun = await shell.run(script, PROBE_TIMEOUT_MS);
   const probe = parseProbeOutput(probeRun.stdout, probeRun.stderr);
+  const canAskSudoPassword = options.canAskSudoPassword ?? false;
+  const entrance = chooseEntrance(probe, options.entrance ?? "tun", canAskSudoPassword);
   const { problems, verdict } = judgeProbe(probe, {
     remoteNode,
     addonArchs: choices.map((choice) => choice.arch),
-    canAskSudoPassword: options.canAskSudoPassword ?? false,
+    canAskSudoPassword,
     runtimeArchs: runtimes.map((runtime) => runtime.arch),
+    entrance: entrance.kind,
   });
   const chosen = choices.find((choice) => choice.arch === verdict?.arch);
   if (!verdict || !chosen) throw new RemoteNotReadyError(host, problems);
@@ -172,22 +185,28 @@ export async function deployAgent(shell: RemoteShell, options: DeployAgentOption
 
   const [agent, addon] = chosen.files;
   if (!agent || !addon) throw new DeployFailedError("the agent or its addon is missing from the build");
-  // Root (no sudo) runs its own cache, which only root can write; sudo runs a verified copy.
+  // Root (no sudo) runs its own cache, which only root can write; sudo runs a verified copy; the
+  // proxy entrance runs the user's own cache as the user.
+  const proxyArgv = [node.path, `${remoteDir}/${AGENT_FILE_NAME}`, "--entrance", "proxy"];
   const argv =
-    verdict.sudo !== "none"
-      ? [
-          ...sudoArgv(verdict.sudo),
-          ...rootStartCommand({
-            nodePath: node.path,
-            ...(runtime && { nodeSha256: runtime.sha256 }),
-            sourceDir: remoteDir,
-            agentFile: { name: agent.name, sha256: agent.sha256 },
-            addonFile: { name: addon.name, sha256: addon.sha256 },
-          }),
-        ]
-      : [node.path, `${remoteDir}/${AGENT_FILE_NAME}`];
+    entrance.kind === "proxy"
+      ? proxyArgv
+      : verdict.sudo !== "none"
+        ? [
+            ...sudoArgv(verdict.sudo),
+            ...rootStartCommand({
+              nodePath: node.path,
+              ...(runtime && { nodeSha256: runtime.sha256 }),
+              sourceDir: remoteDir,
+              agentFile: { name: agent.name, sha256: agent.sha256 },
+              addonFile: { name: addon.name, sha256: addon.sha256 },
+            }),
+          ]
+        : [node.path, `${remoteDir}/${AGENT_FILE_NAME}`];
   return {
     command: shellCommand(argv),
+    entrance,
+    proxyCommand: shellCommand(proxyArgv),
     sudo: verdict.sudo,
     user: probe.user,
     uploaded: stale.length > 0,

@@ -44,6 +44,21 @@ export class DeployFailedError extends Error {
  * sudo would not start the agent: the password was refused or not given, or sudo said no. Retrying
  * would only ask again (and count against the user's lockout), so the session ends here.
  */
+/**
+ * Why sudo did not start the agent: no password could be had (no terminal, none given), the one
+ * given was wrong, or sudo refused this user. `auto` takes the proxy entrance on the first and
+ * the last; a wrong password is the user's to know about.
+ */
+export type SudoRefusal = "no-password" | "wrong-password" | "refused";
+
 export class SudoRefusedError extends Error {
   override readonly name = "SudoRefusedError";
+
+  constructor(
+    message: string,
+    readonly why: SudoRefusal = "refused",
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
 }

@@ -4,8 +4,18 @@ export {
   DeployFailedError,
   RemoteNotReadyError,
   SudoRefusedError,
+  type SudoRefusal,
   type DeployProblem,
   type DeployProblemCode,
 } from "./errors.js";
 export { quoteShellArg, shellCommand } from "./shell-quote.js";
 export { SudoPassword, type SudoPasswordPrompt } from "./sudo-password.js";
+export {
+  chooseEntrance,
+  describeEntrance,
+  isEntranceMode,
+  ENTRANCE_MODES,
+  type EntranceChoice,
+  type EntranceKind,
+  type EntranceMode,
+} from "./entrance-choice.js";

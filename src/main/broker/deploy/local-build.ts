@@ -11,7 +11,7 @@ const ARM64_ADDON = "arm64/backhaul_native.node";
 
 export async function buildDeployOptions(
   agentDir: string,
-  options: { host: string; remoteNode: string | null; canAskSudoPassword: boolean; log(line: string): void },
+  options: Pick<DeployAgentOptions, "host" | "remoteNode" | "canAskSudoPassword" | "entrance" | "log">,
 ): Promise<DeployAgentOptions> {
   return {
     agentFile: join(agentDir, AGENT_FILE_NAME),

@@ -252,3 +252,15 @@ test("the architecture comes from `uname -sm` as remotes print it", () => {
     ["UNSUPPORTED_ARCH"],
   );
 });
+
+test("the proxy entrance needs neither /dev/net/tun nor sudo, and runs as the user", () => {
+  const result = probe({ tun: "no", sudo: "missing" });
+  assert.deepEqual(
+    judge(result).problems.map((p) => p.code),
+    ["NO_TUN", "SUDO_MISSING"],
+  );
+  assert.deepEqual(judgeProbe(result, { remoteNode: null, addonArchs: ["x64"], entrance: "proxy" }), {
+    problems: [],
+    verdict: { arch: "x64", nodePath: "/usr/bin/node", sudo: "none" },
+  });
+});

@@ -2,6 +2,7 @@
 // and what an earlier deploy left in the cache. The script prints `key=value` lines; parsing and
 // judging them are pure functions, tested on recorded output.
 import { sanitiseRemoteText } from "../../../shared/remote-text.js";
+import type { EntranceKind } from "./entrance-choice.js";
 import { DeployFailedError, type DeployProblem } from "./errors.js";
 import { ROOT_AGENT_DIR, type SudoMode } from "./root-start.js";
 import { quoteShellArg } from "./shell-quote.js";
@@ -157,6 +158,8 @@ export function judgeProbe(
     canAskSudoPassword?: boolean;
     /** The architectures we have a Node.js runtime for, to bring when the remote's will not do. */
     runtimeArchs?: readonly Arch[];
+    /** The proxy entrance needs neither root nor /dev/net/tun; default the TUN entrance. */
+    entrance?: EntranceKind;
   },
 ): { problems: DeployProblem[]; verdict?: ProbeVerdict } {
   if (probe.kernel !== "Linux") {
@@ -215,7 +218,8 @@ export function judgeProbe(
       });
     }
   }
-  if (!probe.tun) {
+  const proxy = options.entrance === "proxy";
+  if (!probe.tun && !proxy) {
     problems.push({
       code: "NO_TUN",
       message:
@@ -223,12 +227,13 @@ export function judgeProbe(
         "and --cap-add NET_ADMIN; on a VM, load the module with `sudo modprobe tun`.",
     });
   }
-  if (probe.sudo === "missing") {
+  // The proxy entrance's agent runs as the SSH user: sudo does not matter to it.
+  if (!proxy && probe.sudo === "missing") {
     problems.push({
       code: "SUDO_MISSING",
       message: `${probe.user} is not root and sudo is not installed: the agent needs root for its TUN device and routes. Install sudo, or log in as root.`,
     });
-  } else if (probe.sudo === "password" && !options.canAskSudoPassword) {
+  } else if (!proxy && probe.sudo === "password" && !options.canAskSudoPassword) {
     // No sudoers line is suggested: one for node (or sh) alone would give the user all of root.
     problems.push({
       code: "SUDO_NEEDS_PASSWORD",
@@ -239,6 +244,6 @@ export function judgeProbe(
     });
   }
   if (problems.length > 0 || !arch || (!probe.node && !bring)) return { problems };
-  const sudo = probe.sudo === "root" ? "none" : probe.sudo === "ok" ? "no-password" : "password";
+  const sudo = proxy || probe.sudo === "root" ? "none" : probe.sudo === "ok" ? "no-password" : "password";
   return { problems, verdict: { arch, nodePath: bring ? null : (probe.node?.path ?? null), sudo } };
 }

@@ -54,12 +54,13 @@ export function awaitRootStart(agent: AgentProcess, options: RootHandshakeOption
         seen = Buffer.concat([seen.subarray(0, at), seen.subarray(at + prompt.length)]);
         asked++;
         if (!options.password)
-          return fail(new SudoRefusedError(`sudo on ${options.who} asked for a password.`));
+          return fail(new SudoRefusedError(`sudo on ${options.who} asked for a password.`, "no-password"));
         if (asked > 1) {
           const words = said();
           return fail(
             new SudoRefusedError(
               `sudo on ${options.who} refused the password${words ? ` (it said: ${words})` : ""}.`,
+              "wrong-password",
             ),
           );
         }

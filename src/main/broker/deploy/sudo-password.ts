@@ -16,7 +16,10 @@ export class SudoPassword {
     if (this.bytes) return this.bytes;
     const answer = await this.prompt({ user, host });
     if (answer === null)
-      throw new SudoRefusedError(`sudo on ${user}@${host} needs a password, and none was given.`);
+      throw new SudoRefusedError(
+        `sudo on ${user}@${host} needs a password, and none was given.`,
+        "no-password",
+      );
     this.bytes = answer;
     return answer;
   }
