@@ -10,32 +10,14 @@
 import { spawn } from "node:child_process";
 import { Duplex, PassThrough, Transform, type TransformCallback } from "node:stream";
 import type { ConnectStep } from "../../shared/api.js";
-import {
-  deployAgent,
-  RemoteNotReadyError,
-  SudoRefusedError,
-  type EntranceKind,
-  type EntranceMode,
-  type SudoPassword,
-} from "./deploy/index.js";
-import { startDeployedAgent } from "./deploy/agent-start.js";
-import { buildDeployOptions } from "./deploy/local-build.js";
+import { RemoteNotReadyError, SudoRefusedError } from "./deploy/index.js";
+import { launchAgent, type LaunchAgentOptions } from "./deploy/launch-agent.js";
 import { sanitisedTail, StreamShell } from "./exec/stream-shell.js";
 import { FatalSessionError, type AgentTransport } from "./session.js";
 import { TargetError, type ExecTarget } from "./targets/index.js";
 
-export interface ExecAgentTransportOptions {
+export interface ExecAgentTransportOptions extends LaunchAgentOptions {
   target: ExecTarget;
-  remoteNode: string | null;
-  /** Asks for sudo's password when the remote's sudo wants one, and holds it for reconnects. */
-  sudoPassword?: SudoPassword;
-  /** Which entrance the agent runs; default auto (deploy/entrance-choice.ts). */
-  entrance?: EntranceMode;
-  /** Told which entrance the started agent runs (after any fallback), for the CLI's hint. */
-  onEntrance?: (kind: EntranceKind) => void;
-  /** Folder with backhaul-agent.cjs and its addon (dist/agent). */
-  agentDir: string;
-  log: (line: string) => void;
 }
 
 /** kubectl may wait for a pod to be scheduled, a vendor CLI for a login: generous, but bounded. */
@@ -71,25 +53,12 @@ async function open(
   try {
     const shell = await StreamShell.open(child, target.spec, SHELL_TIMEOUT_MS);
     step("upload");
-    const deployed = await deployAgent(
+    const { agent, stderr } = await launchAgent(
       shell,
-      await buildDeployOptions(options.agentDir, {
-        host: target.label,
-        remoteNode: options.remoteNode,
-        canAskSudoPassword: options.sudoPassword !== undefined,
-        entrance: options.entrance ?? "auto",
-        log: options.log,
-      }),
+      { label: target.label, sudoHost: target.label },
+      options,
+      step,
     );
-    if (deployed.uploaded) options.log(`uploaded the agent to ${deployed.remoteDir}`);
-    step("agent");
-    const { agent, stderr } = await startDeployedAgent(shell, deployed, {
-      sudoPassword: options.sudoPassword,
-      host: target.label,
-      entrance: options.entrance ?? "auto",
-      onEntrance: options.onEntrance,
-      log: options.log,
-    });
     // Its last lines are kept for the message, should the command end before the agent speaks.
     const kept: string[] = [];
     const log = new PassThrough();

@@ -3,16 +3,8 @@
  * remote lacks this version, and run it; the exec channel becomes the link.
  */
 import { userInfo } from "node:os";
-import {
-  deployAgent,
-  RemoteNotReadyError,
-  SudoRefusedError,
-  type EntranceKind,
-  type EntranceMode,
-  type SudoPassword,
-} from "./deploy/index.js";
-import { startDeployedAgent } from "./deploy/agent-start.js";
-import { buildDeployOptions } from "./deploy/local-build.js";
+import { RemoteNotReadyError, SudoRefusedError } from "./deploy/index.js";
+import { launchAgent, type LaunchAgentOptions } from "./deploy/launch-agent.js";
 import { sshShell } from "./deploy/ssh-shell.js";
 import type { ConnectStep } from "../../shared/api.js";
 import type { AgentTransport } from "./session.js";
@@ -33,7 +25,7 @@ import {
   type SshTarget,
 } from "./targets/index.js";
 
-export interface SshAgentTransportOptions {
+export interface SshAgentTransportOptions extends LaunchAgentOptions {
   target: SshTarget | CodespaceTarget;
   /** -i FILE: used instead of the target's identity files. */
   identityFiles: readonly string[];
@@ -46,16 +38,6 @@ export interface SshAgentTransportOptions {
     fingerprintSha256: string;
   }) => Promise<boolean>;
   passphrase?: PassphrasePrompt;
-  remoteNode: string | null;
-  /** Which entrance the agent runs; default auto (entrance-choice.ts). */
-  entrance?: EntranceMode;
-  /** Told which entrance the started agent runs (after any fallback), for the CLI's hint. */
-  onEntrance?: (kind: EntranceKind) => void;
-  /** Asks for sudo's password when the remote's sudo wants one, and holds it for reconnects. */
-  sudoPassword?: SudoPassword;
-  /** Folder with backhaul-agent.cjs and its addon (dist/agent). */
-  agentDir: string;
-  log: (line: string) => void;
 }
 
 export function sshAgentTransport(options: SshAgentTransportOptions) {
@@ -117,25 +99,12 @@ async function open(
   try {
     step("upload");
     const shell = sshShell(connection, target.label);
-    const deployed = await deployAgent(
+    const { agent, stderr } = await launchAgent(
       shell,
-      await buildDeployOptions(options.agentDir, {
-        host: target.label,
-        remoteNode: options.remoteNode,
-        canAskSudoPassword: options.sudoPassword !== undefined,
-        entrance: options.entrance ?? "auto",
-        log: options.log,
-      }),
+      { label: target.label, sudoHost: target.host },
+      options,
+      step,
     );
-    if (deployed.uploaded) options.log(`uploaded the agent to ${deployed.remoteDir}`);
-    step("agent");
-    const { agent, stderr } = await startDeployedAgent(shell, deployed, {
-      sudoPassword: options.sudoPassword,
-      host: target.host,
-      entrance: options.entrance ?? "auto",
-      onEntrance: options.onEntrance,
-      log: options.log,
-    });
     return {
       stream: agent.stream,
       stderr,
