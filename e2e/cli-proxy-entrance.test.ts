@@ -8,7 +8,7 @@
  *   R 198.18.1.1 (sshd, the agent) — L 198.18.1.2 (the CLI) — S host.corp.test (HTTP, echo)
  */
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { CLI, connectInHome, LINK_SUBNET_OPTIONS } from "./cli/command.js";
@@ -122,7 +122,11 @@ describe(
           assert.equal(result.stdout.split(" ")[0], expected, how);
         }
 
-        const udp = await asUser(`node '${UDP_CLIENT}' ${PRIVATE_NAME} 7 hello-udp`);
+        // The user runs its own copy: the checkout may be private (0700) to the one who cloned it.
+        const udpClient = join(user.home, "socks-udp-client.mjs");
+        copyFileSync(UDP_CLIENT, udpClient);
+        chmodSync(udpClient, 0o644);
+        const udp = await asUser(`node '${udpClient}' ${PRIVATE_NAME} 7 hello-udp`);
         assert.equal(udp.code, 0, udp.stderr);
         assert.deepEqual(JSON.parse(udp.stdout), { reply: "hello-udp" });
 
