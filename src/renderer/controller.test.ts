@@ -84,6 +84,7 @@ const BASE: Handlers = {
     allowLocal: false,
     startAtLogin: false,
     execTargets: [],
+    entrance: "auto",
   }),
 };
 
@@ -152,6 +153,7 @@ test("fake bridge: a refused request is shown as main worded it", async () => {
     allowLocal: false,
     startAtLogin: false,
     execTargets: [],
+    entrance: "auto",
   });
   assert.equal(saved, false);
   assert.equal(useSettingsStore.getState().error, 'routes: "nope" is not a CIDR prefix');

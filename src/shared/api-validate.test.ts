@@ -42,6 +42,19 @@ test("settings are checked field by field and prefixes made canonical", () => {
   );
 });
 
+test("the entrance is auto, tun or proxy, and must be given", () => {
+  for (const entrance of ["auto", "tun", "proxy"] as const)
+    assert.equal(validateRequest("settings:set", { ...DEFAULT_SETTINGS, entrance }).entrance, entrance);
+  for (const entrance of ["TUN", "", null, 1, ["proxy"]])
+    assert.throws(
+      () => validateRequest("settings:set", { ...DEFAULT_SETTINGS, entrance }),
+      /entrance must be "auto", "tun" or "proxy"/,
+    );
+  const { entrance: _unused, ...older } = DEFAULT_SETTINGS;
+  assert.throws(() => validateRequest("settings:set", older), /missing entrance/);
+  assert.equal(DEFAULT_SETTINGS.entrance, "auto");
+});
+
 test("saved exec targets: unique names that name no other target kind, commands that parse", () => {
   const settings = (execTargets: unknown) => ({ ...DEFAULT_SETTINGS, execTargets });
   assert.deepEqual(

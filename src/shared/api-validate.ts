@@ -6,7 +6,7 @@
  */
 import ipaddr from "ipaddr.js";
 import type { RequestChannel, RequestOf, SavedExecTarget, Settings } from "./api.js";
-import { isRequestChannel, MAX_EXEC_TARGETS } from "./api.js";
+import { isEntranceMode, isRequestChannel, MAX_EXEC_TARGETS } from "./api.js";
 import { CommandLineError, parseCommandLine } from "./command-line.js";
 import { formatNetwork, parsePrefix } from "./ip-prefix.js";
 
@@ -69,8 +69,11 @@ export function validateSettings(payload: unknown): Settings {
     "allowLocal",
     "startAtLogin",
     "execTargets",
+    "entrance",
   ]);
   if (o.dns !== "all" && o.dns !== "off") throw new ApiValidationError(`dns must be "all" or "off"`);
+  if (!isEntranceMode(o.entrance))
+    throw new ApiValidationError(`entrance must be "auto", "tun" or "proxy", not ${describe(o.entrance)}`);
   return {
     routes: prefixes(o.routes, "routes"),
     excludes: prefixes(o.excludes, "excludes"),
@@ -78,6 +81,7 @@ export function validateSettings(payload: unknown): Settings {
     allowLocal: flag(o.allowLocal, "allowLocal"),
     startAtLogin: flag(o.startAtLogin, "startAtLogin"),
     execTargets: execTargets(o.execTargets),
+    entrance: o.entrance,
   };
 }
 

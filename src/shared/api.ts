@@ -65,6 +65,8 @@ export interface SessionView {
   message: string | null;
   /** Prefixes advertised to the remote. */
   advertised: string[];
+  /** The entrance the session's agent runs (after any fallback), or null before it started. */
+  entrance: EntranceKind | null;
 }
 
 /** No session yet: what the window shows before the first connect. */
@@ -77,6 +79,7 @@ export const IDLE_SESSION: SessionView = {
   retryAt: null,
   message: null,
   advertised: [],
+  entrance: null,
 };
 
 /** One sample of the link, sent about once a second while a session exists. */
@@ -94,6 +97,22 @@ export interface LinkSample {
   downBytes: number;
 }
 
+/**
+ * How the remote's traffic enters the link: the TUN device (every program; root, by sudo if need
+ * be) or the proxy (SOCKS5 and HTTP on the remote's loopback; no root). `auto`: the TUN when it
+ * can start, else the proxy.
+ */
+export type EntranceMode = "auto" | "tun" | "proxy";
+export type EntranceKind = "tun" | "proxy";
+export const ENTRANCE_MODES: readonly EntranceMode[] = ["auto", "tun", "proxy"];
+
+export function isEntranceMode(value: unknown): value is EntranceMode {
+  return typeof value === "string" && (ENTRANCE_MODES as readonly string[]).includes(value);
+}
+
+/** What a user on the remote runs so that programs there use the proxy entrance. */
+export const PROXY_ENV_HINT = ". ~/.config/backhaul/proxy.env";
+
 export interface Settings {
   /** Extra prefixes to advertise, as CIDR. */
   routes: string[];
@@ -105,6 +124,8 @@ export interface Settings {
   startAtLogin: boolean;
   /** `exec:` targets saved with a name; the picker lists them beside SSH hosts and codespaces. */
   execTargets: SavedExecTarget[];
+  /** The entrance a connect asks for; applies at the next connect. */
+  entrance: EntranceMode;
 }
 
 /** A command (what follows `exec:`) whose stdin and stdout reach a shell on the remote. */
@@ -122,6 +143,7 @@ export const DEFAULT_SETTINGS: Settings = {
   allowLocal: false,
   startAtLogin: false,
   execTargets: [],
+  entrance: "auto",
 };
 
 export interface DiagnoseRequest {

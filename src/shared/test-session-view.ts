@@ -13,6 +13,7 @@ export function testSessionView(phase: SessionPhase, change: Partial<SessionView
     retryAt: null,
     message: null,
     advertised: [],
+    entrance: null,
     ...change,
   };
 }

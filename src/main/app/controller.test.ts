@@ -4,14 +4,32 @@ import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { DEFAULT_SETTINGS, IDLE_CAPTURE, type AppEvent, type SessionView } from "../../shared/api.js";
+import {
+  DEFAULT_SETTINGS,
+  IDLE_CAPTURE,
+  type AppEvent,
+  type EntranceKind,
+  type EntranceMode,
+  type SessionView,
+} from "../../shared/api.js";
+import { SudoPassword } from "../broker/deploy/sudo-password.js";
+import { fakeAgentLink } from "../broker/fake-agent-link.js";
+import type { SessionSpec } from "../broker/session-factory.js";
+import { Session, type SessionOptions } from "../broker/session.js";
 import { AppController } from "./controller.js";
+import type { AppSessions } from "./session-factory.js";
 
-async function controller(t: {
-  after(fn: () => unknown): void;
-}): Promise<{ app: AppController; dir: string }> {
+async function controller(
+  t: { after(fn: () => unknown): void },
+  sessions?: AppSessions,
+): Promise<{ app: AppController; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), "backhaul-controller-"));
-  const app = await AppController.create({ dataDir: dir, shell: "browser", distDir: join(dir, "dist") });
+  const app = await AppController.create({
+    dataDir: dir,
+    shell: "browser",
+    distDir: join(dir, "dist"),
+    ...(sessions ? { sessions } : {}),
+  });
   t.after(async () => {
     await app.close();
     rmSync(dir, { recursive: true, force: true });
@@ -77,6 +95,61 @@ test("Record packets needs a connected session, and says so; stopping nothing ch
   assert.deepEqual(await app.handle("capture:get", null), IDLE_CAPTURE);
   await assert.rejects(app.handle("capture:start", null), /Connect first/);
   assert.deepEqual(await app.handle("capture:stop", null), IDLE_CAPTURE);
+});
+
+/**
+ * Real broker Sessions with a fake agent behind each (fake-agent-link.ts): the agent opener records
+ * the entrance it was asked for and reports the one it "started", as the deploy step does (the
+ * proxy for auto, as on a remote without /dev/net/tun).
+ */
+class EntranceRecordingSessions implements AppSessions {
+  readonly asked: EntranceMode[] = [];
+  private link: ReturnType<typeof fakeAgentLink> | undefined;
+
+  create(spec: SessionSpec): Session {
+    const provider = this.link?.provider;
+    assert.ok(provider, "the agent opener comes before the session");
+    return new Session({ exitProvider: provider, openAgent: spec.openAgent, exit: spec.exit });
+  }
+
+  sudoPassword(): SudoPassword {
+    return new SudoPassword(() => Promise.resolve(null));
+  }
+
+  remoteAgentOpener(
+    _target: unknown,
+    options: { entrance: EntranceMode; onEntrance(kind: EntranceKind): void },
+  ): SessionOptions["openAgent"] {
+    const link = (this.link = fakeAgentLink({ progress: [{ "agent.routes": 1, "agent.ready": 1 }] }));
+    return (step) => {
+      step("agent");
+      this.asked.push(options.entrance);
+      options.onEntrance(options.entrance === "tun" ? "tun" : "proxy");
+      return Promise.resolve(link.transport);
+    };
+  }
+
+  stop(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+test("a connect asks for the entrance in the settings; the view shows the one the agent started", async (t) => {
+  const sessions = new EntranceRecordingSessions();
+  const { app } = await controller(t, sessions);
+  await app.handle("settings:set", { ...DEFAULT_SETTINGS, entrance: "proxy" });
+  const connecting = await app.handle("session:connect", { targetId: "exec:sh" });
+  assert.equal(connecting.entrance, null, "unknown until the agent starts");
+  const connected = await waitFor(app, (v) => v.phase === "connected");
+  assert.equal(connected.entrance, "proxy");
+  assert.deepEqual(sessions.asked, ["proxy"]);
+  assert.equal((await app.handle("session:disconnect", null)).entrance, "proxy", "kept to read");
+
+  await app.handle("settings:set", { ...DEFAULT_SETTINGS, entrance: "tun" });
+  assert.equal((await app.handle("session:connect", { targetId: "exec:sh" })).entrance, null);
+  assert.equal((await waitFor(app, (v) => v.phase === "connected")).entrance, "tun");
+  assert.deepEqual(sessions.asked, ["proxy", "tun"]);
+  await app.handle("session:disconnect", null);
 });
 
 function waitFor(app: AppController, done: (view: SessionView) => boolean): Promise<SessionView> {

@@ -34,7 +34,7 @@ import { LinkSampler } from "./link-sampler.js";
 import { PromptBroker } from "./prompts.js";
 import { Recents } from "./recents.js";
 import { Sandbox, SANDBOX_LABEL, SANDBOX_TARGET_ID, sandboxUnavailable } from "./sandbox-target.js";
-import { AppSessionFactory } from "./session-factory.js";
+import { AppSessionFactory, type AppSessions } from "./session-factory.js";
 import { viewOf } from "./session-view.js";
 import { SettingsStore } from "./settings-store.js";
 import { targetList } from "./target-list.js";
@@ -50,6 +50,8 @@ export interface AppControllerOptions {
   linkSubnetV6?: string | null;
   /** Where "Record packets" saves: default $XDG_DOWNLOAD_DIR, else ~/Downloads. */
   downloadsDir?: string;
+  /** What builds the sessions; tests put a fake agent behind them. Default: AppSessionFactory. */
+  sessions?: AppSessions;
 }
 
 /** A window's capture stops here; the command line's --capture-limit sets its own. */
@@ -80,7 +82,7 @@ type Handlers = { [C in RequestChannel]: (payload: RequestOf<C>) => Promise<Resp
 export class AppController implements AppBackend {
   private readonly listeners = new Set<(event: AppEvent) => void>();
   private readonly prompts: PromptBroker;
-  private readonly sessions: AppSessionFactory;
+  private readonly sessions: AppSessions;
   private readonly subnetV4: string;
   private readonly subnetV6: string | null;
   private view: SessionView = IDLE_SESSION;
@@ -100,7 +102,8 @@ export class AppController implements AppBackend {
     private readonly recents: Recents,
   ) {
     this.prompts = new PromptBroker((prompt) => this.emit({ type: "prompt", prompt }));
-    this.sessions = new AppSessionFactory({ distDir: options.distDir, log: (line) => this.log(line) });
+    this.sessions =
+      options.sessions ?? new AppSessionFactory({ distDir: options.distDir, log: (line) => this.log(line) });
     this.subnetV4 = options.linkSubnetV4 ?? DEFAULT_SUBNET_V4;
     this.subnetV6 = options.linkSubnetV6 === undefined ? DEFAULT_SUBNET_V6 : options.linkSubnetV6;
   }
@@ -341,6 +344,10 @@ export class AppController implements AppBackend {
     return this.sessions.remoteAgentOpener(target, {
       prompts: this.prompts,
       sudoPassword: run.sudoPassword,
+      entrance: this.settings.current.entrance,
+      onEntrance: (entrance) => {
+        if (this.run === run) this.setView({ ...this.view, entrance });
+      },
       log,
     });
   }

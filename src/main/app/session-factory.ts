@@ -3,11 +3,15 @@
  * on the first connect and stopped when the app closes), with host keys, passphrases and sudo's
  * password asked through the window. main.test.ts swaps this file for ../electron/fake-session-factory.ts.
  */
+import type { EntranceKind, EntranceMode } from "../../shared/api.js";
 import { SudoPassword } from "../broker/deploy/index.js";
 import { SessionFactory, type SessionSpec } from "../broker/session-factory.js";
 import type { Session, SessionOptions } from "../broker/session.js";
 import type { Target } from "../broker/targets/index.js";
 import type { PromptBroker } from "./prompts.js";
+
+/** What the controller uses of AppSessionFactory (a test swaps in one with a fake agent). */
+export type AppSessions = Pick<AppSessionFactory, "create" | "sudoPassword" | "remoteAgentOpener" | "stop">;
 
 export class AppSessionFactory {
   private readonly sessions: SessionFactory;
@@ -33,10 +37,17 @@ export class AppSessionFactory {
     });
   }
 
-  /** SSH, codespace and exec: targets, with the window's prompts and no command-line choices. */
+  /** SSH, codespace and exec: targets, with the window's prompts and its entrance setting. */
   remoteAgentOpener(
     target: Target,
-    options: { prompts: PromptBroker; sudoPassword: SudoPassword; log(line: string): void },
+    options: {
+      prompts: PromptBroker;
+      sudoPassword: SudoPassword;
+      entrance: EntranceMode;
+      /** Told which entrance each started agent runs (after any fallback), for the session view. */
+      onEntrance(kind: EntranceKind): void;
+      log(line: string): void;
+    },
   ): SessionOptions["openAgent"] {
     return this.sessions.agentOpener(target, {
       identityFiles: [],
@@ -51,6 +62,8 @@ export class AppSessionFactory {
         options.prompts.ask("passphrase", `The key ${file} is protected: type its passphrase.`),
       remoteNode: null,
       sudoPassword: options.sudoPassword,
+      entrance: options.entrance,
+      onEntrance: options.onEntrance,
       log: options.log,
     });
   }

@@ -7,9 +7,10 @@ const previous = {
   ...IDLE_SESSION,
   target: { id: "devbox", label: "devbox" },
   advertised: ["10.0.0.0/8"],
+  entrance: "proxy" as const,
 };
 
-test("each broker state maps to the window's view, keeping target and prefixes", () => {
+test("each broker state maps to the window's view, keeping target, prefixes and entrance", () => {
   assert.deepEqual(viewOf({ state: "connecting", step: "upload", attempt: 2 }, previous), {
     ...previous,
     phase: "connecting",
@@ -21,6 +22,7 @@ test("each broker state maps to the window's view, keeping target and prefixes",
   assert.equal(connected.connectedSince, 1_234);
   assert.equal(connected.step, null);
   assert.deepEqual(connected.advertised, ["10.0.0.0/8"]);
+  assert.equal(connected.entrance, "proxy", "the entrance the agent started is kept");
   const retrying = viewOf(
     { state: "reconnecting", attempt: 3, retryInMs: 2_000, reason: "link lost" },
     previous,

@@ -2,12 +2,13 @@
 import { IDLE_SESSION, type SessionView } from "../../shared/api.js";
 import type { SessionState } from "../broker/session.js";
 
-/** The view after `state`; target and advertised prefixes are kept from `previous`. */
+/** The view after `state`; target, advertised prefixes and entrance are kept from `previous`. */
 export function viewOf(state: SessionState, previous: SessionView, now = Date.now()): SessionView {
   const base: SessionView = {
     ...IDLE_SESSION,
     target: previous.target,
     advertised: previous.advertised,
+    entrance: previous.entrance,
     attempt: previous.attempt,
   };
   switch (state.state) {

@@ -59,6 +59,34 @@ test("a damaged settings file gives the defaults and a warning; unknown and miss
   assert.equal(warnings.length, 1);
 });
 
+test("a settings file from before the entrance setting loads, as auto; a stored entrance persists", async (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, "settings.json");
+  // Exactly what the version before the setting wrote: every other field, no "entrance".
+  const older = {
+    routes: ["10.2.0.0/16"],
+    excludes: [],
+    dns: "off",
+    allowLocal: true,
+    startAtLogin: false,
+    execTargets: [{ name: "devpod", command: "kubectl exec -i devpod -- sh" }],
+  };
+  writeFileSync(path, JSON.stringify(older));
+  const warnings: string[] = [];
+  const store = await SettingsStore.open(dir, (line) => warnings.push(line));
+  assert.deepEqual(warnings, []);
+  assert.deepEqual(store.current, { ...older, entrance: "auto" });
+
+  await store.set({ ...store.current, entrance: "proxy" });
+  assert.equal((JSON.parse(readFileSync(path, "utf8")) as { entrance: string }).entrance, "proxy");
+  assert.equal((await SettingsStore.open(dir, () => undefined)).current.entrance, "proxy");
+
+  writeFileSync(path, JSON.stringify({ ...older, entrance: "wormhole" }));
+  const refused: string[] = [];
+  assert.deepEqual((await SettingsStore.open(dir, (line) => refused.push(line))).current, DEFAULT_SETTINGS);
+  assert.match(refused[0] ?? "", /entrance must be/);
+});
+
 test("recents keep the newest first, once each, with when they were used", async (t) => {
   const dir = tempDir(t);
   const recents = await Recents.open(dir, () => undefined);

@@ -1,4 +1,4 @@
-/** Settings: what to advertise, DNS, access to this computer, saved commands, start at login. Main validates. */
+/** Settings: what to advertise, DNS, access to this computer, the entrance, saved commands, start at login. Main validates. */
 import { useEffect, useState, type FormEvent, type ReactNode } from "react";
 import type { SavedExecTarget, Settings } from "../../shared/api.js";
 import { useController } from "../controller.js";
@@ -13,6 +13,7 @@ interface Draft {
   allowLocal: boolean;
   startAtLogin: boolean;
   execTargets: SavedExecTarget[];
+  entrance: Settings["entrance"];
 }
 
 const toDraft = (settings: Settings): Draft => ({
@@ -22,11 +23,18 @@ const toDraft = (settings: Settings): Draft => ({
   allowLocal: settings.allowLocal,
   startAtLogin: settings.startAtLogin,
   execTargets: settings.execTargets,
+  entrance: settings.entrance,
 });
 
 const DNS_CHOICES: readonly { mode: Settings["dns"]; label: string }[] = [
   { mode: "all", label: "Answer all of the remote’s lookups with this computer’s resolver" },
   { mode: "off", label: "Off" },
+];
+
+const ENTRANCE_CHOICES: readonly { mode: Settings["entrance"]; label: string; hint: string }[] = [
+  { mode: "auto", label: "Automatic", hint: "TUN when the remote has it and root or sudo, else the proxy" },
+  { mode: "tun", label: "TUN", hint: "every program on the remote, needs root or sudo" },
+  { mode: "proxy", label: "Proxy", hint: "programs that use proxy settings; no root needed" },
 ];
 
 export function SettingsPanel() {
@@ -56,6 +64,7 @@ export function SettingsPanel() {
       allowLocal: draft.allowLocal,
       startAtLogin: draft.startAtLogin,
       execTargets: draft.execTargets,
+      entrance: draft.entrance,
     });
   };
 
@@ -65,8 +74,8 @@ export function SettingsPanel() {
         <h2>Settings</h2>
         <p className="lede">
           Backhaul advertises this computer’s LAN and VPN routes to the remote. Extra and excluded routes
-          apply to the running session within seconds; DNS and access to this computer apply at the next
-          connect.
+          apply to the running session within seconds; DNS, the entrance and access to this computer apply at
+          the next connect.
         </p>
         <div className="settings-grid">
           <PrefixListField
@@ -100,6 +109,29 @@ export function SettingsPanel() {
                   onChange={() => update({ dns: mode })}
                 />
                 {label}
+              </label>
+            ))}
+          </div>
+        </div>
+        <div className="field">
+          <span className="field-label">Entrance on the remote</span>
+          <span className="field-hint">
+            How the remote’s traffic enters the link; applies at the next connect.
+          </span>
+          <div className="radio-group stacked" role="radiogroup" data-testid="settings-entrance">
+            {ENTRANCE_CHOICES.map(({ mode, label, hint }) => (
+              <label key={mode}>
+                <input
+                  type="radio"
+                  name="entrance"
+                  value={mode}
+                  data-testid={`settings-entrance-${mode}`}
+                  checked={draft.entrance === mode}
+                  onChange={() => update({ entrance: mode })}
+                />
+                <span>
+                  {label}: <span className="field-hint">{hint}</span>
+                </span>
               </label>
             ))}
           </div>

@@ -2,16 +2,11 @@
 // /dev/net/tun) or the proxy (SOCKS5 and HTTP on the remote's loopback: needs nothing). In
 // `auto`, the TUN when it can work without a question nobody can answer, else the proxy; the
 // reason is said in the connect steps.
+import type { EntranceKind, EntranceMode } from "../../../shared/api.js";
 import type { ProbeResult } from "./probe.js";
 
-export type EntranceMode = "auto" | "tun" | "proxy";
-export type EntranceKind = "tun" | "proxy";
-
-export const ENTRANCE_MODES: readonly EntranceMode[] = ["auto", "tun", "proxy"];
-
-export function isEntranceMode(value: string): value is EntranceMode {
-  return (ENTRANCE_MODES as readonly string[]).includes(value);
-}
+// Defined in the shared API, where the window's settings name them too.
+export { ENTRANCE_MODES, isEntranceMode, type EntranceKind, type EntranceMode } from "../../../shared/api.js";
 
 export interface EntranceChoice {
   kind: EntranceKind;
