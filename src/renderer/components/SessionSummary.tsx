@@ -1,8 +1,9 @@
-/** The connected session's details: where to, since when, and what the remote can reach. */
+/** The connected session's details: where to, since when, by which entrance, and what the remote can reach. */
 import type { SessionView } from "../../shared/api.js";
 import { formatClock, formatDuration } from "../format.js";
 import { useNow } from "../hooks.js";
 import { CaptureControl } from "./CaptureControl.js";
+import { SessionEntrance } from "./SessionEntrance.js";
 import { ConnectSteps } from "./SessionProgress.js";
 
 export function SessionSummary({ session }: { session: SessionView }) {
@@ -23,6 +24,10 @@ export function SessionSummary({ session }: { session: SessionView }) {
             ? "–"
             : `${formatDuration(now - session.connectedSince)} ago, at ${formatClock(session.connectedSince)}`}
           {session.attempt > 1 && <span className="muted"> · attempt {session.attempt}</span>}
+        </dd>
+        <dt>Entrance</dt>
+        <dd>
+          <SessionEntrance entrance={session.entrance} />
         </dd>
         <dt>Advertised prefixes</dt>
         <dd className="chips" data-testid="advertised">
