@@ -1,6 +1,6 @@
-/** The connected session at a glance: uptime, throughput each way with a live chart, RTT, flows. */
+/** The connected session at a glance: uptime, throughput each way with a live chart, RTT, flows, entrance. */
 import { useMemo, type ReactNode } from "react";
-import type { SessionView } from "../../shared/api.js";
+import { PROXY_ENV_HINT, type SessionView } from "../../shared/api.js";
 import { chartPaths } from "../chart.js";
 import { formatBytes, formatDuration, formatLatency, formatRate } from "../format.js";
 import { useNow } from "../hooks.js";
@@ -39,6 +39,16 @@ export function StatsHeader({ session }: { session: SessionView }) {
       <Stat label="Open flows" testId="stat-flows">
         {latest ? latest.openFlows.toLocaleString() : "–"}
       </Stat>
+      {session.entrance !== null && (
+        // The window lands on the NAT tab once connected: the Session tab has the proxy's line in full.
+        <Stat
+          label="Entrance"
+          testId="stat-entrance"
+          title={session.entrance === "proxy" ? `On the remote, run: ${PROXY_ENV_HINT}` : undefined}
+        >
+          {session.entrance === "proxy" ? "Proxy" : "TUN"}
+        </Stat>
+      )}
       <div className="stat stat-prefixes" title={session.advertised.join("\n")}>
         <span className="stat-label">Advertised</span>
         <span className="prefix-list" data-testid="stat-prefixes">
