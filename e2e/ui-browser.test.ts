@@ -134,6 +134,11 @@ test(
           "finished steps are marked done",
         );
         assert.match(lab.log(), new RegExp(`sandbox: namespace ${lab.sandboxName} plays the remote`));
+        assert.equal(
+          await page.getByTestId("stat-entrance").textContent(),
+          "TUN",
+          "the sandbox runs the TUN",
+        );
       });
 
       await step("curl in the sandbox shows a flow row with growing byte counts", async () => {

@@ -330,8 +330,17 @@ export class AppController implements AppBackend {
     if (run.targetId === SANDBOX_TARGET_ID) {
       const reason = await this.sandboxUnavailable();
       if (reason !== null) throw new Error(reason);
-      run.sandbox = new Sandbox({ distDir: this.options.distDir, dataDir: this.options.dataDir, log });
-      return run.sandbox.openAgent;
+      const sandbox = (run.sandbox = new Sandbox({
+        distDir: this.options.distDir,
+        dataDir: this.options.dataDir,
+        log,
+      }));
+      return async (step) => {
+        const transport = await sandbox.openAgent(step);
+        // The sandbox's agent runs as root in its own namespace: always the TUN entrance.
+        if (this.run === run) this.setView({ ...this.view, entrance: "tun" });
+        return transport;
+      };
     }
     const target = await resolveTarget(run.targetId, {
       onWarning: log,
