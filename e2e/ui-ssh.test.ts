@@ -2,6 +2,8 @@
  * The window over a real SSH target, the path the sandbox target hides: `backhaul ui` runs in L
  * with a ~/.ssh/config Host for the OpenSSH server in R (e2e/sshd), Chromium in L picks it, and
  * Disconnect is timed from the click to R restored (no bh0, no routes, its resolv.conf as before).
+ * With Settings → Entrance → Proxy, the same user (who could have the TUN) gets the proxy entrance,
+ * and the session view says so with the proxy.env line, which then works on R.
  *
  *   R 198.18.1.1 (sshd, the agent) — L 198.18.1.2 (`backhaul ui`, Chromium) — S (198.19.0.0/16)
  */
@@ -10,7 +12,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test, type TestContext } from "node:test";
-import type { Browser } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { NetnsLab, type ManagedProcess, type NetworkNamespace } from "./netns/index.js";
 import { netnsSkipReason, whenMet } from "./netns/preconditions.js";
 import { sshdSkipReason } from "./sshd/preconditions.js";
@@ -20,6 +22,7 @@ import { chromiumMissing, launchChromiumIn } from "./ui/browser.js";
 import { pickTarget, untilSessionPhase } from "./ui/window.js";
 import { CLI, cliInHome, LINK_SUBNET_OPTIONS, uiUrl } from "./cli/command.js";
 import { SSH_LINK } from "./netns/address-plan.js";
+import { ZONE } from "./dns/zone.js";
 
 /** The contract: Disconnect, click to the remote restored, within this. */
 const DISCONNECT_MS = 3_000;
@@ -27,7 +30,7 @@ const HOST_ALIAS = "devbox";
 
 function skipReason(): string | undefined {
   return (
-    netnsSkipReason({ tun: true, tools: ["ip", "dnsmasq"] }) ??
+    netnsSkipReason({ tun: true, tools: ["ip", "dnsmasq", "curl"] }) ??
     sshdSkipReason() ??
     chromiumMissing() ??
     (existsSync(CLI) ? undefined : "dist/ is not built: run `npm run build`")
@@ -57,7 +60,13 @@ interface Started {
  * and Chromium in L, all stopped and removed after the test; `before` is R as the agent found it,
  * and `page` has picked HOST_ALIAS.
  */
-async function startWindowOverSsh(t: TestContext, homePrefix: string, user: "dev" | "passwordSudo") {
+async function startWindowOverSsh(
+  t: TestContext,
+  homePrefix: string,
+  user: "dev" | "passwordSudo",
+  /** Runs in the window before the target is picked (to change a setting). */
+  beforePick?: (page: Page) => Promise<void>,
+) {
   const lab = new NetnsLab();
   const home = mkdtempSync(join(tmpdir(), homePrefix));
   const started: Started = {};
@@ -97,6 +106,7 @@ async function startWindowOverSsh(t: TestContext, homePrefix: string, user: "dev
   const browser = (started.browser = await launchChromiumIn(local.name, home));
   const page = await browser.newPage();
   await page.goto(ui.url);
+  await beforePick?.(page);
   await pickTarget(page, HOST_ALIAS);
   /** Closes the window, then SIGTERM to `backhaul ui`: it exits with 0 within the contract. */
   const stopUi = async (): Promise<void> => {
@@ -105,7 +115,7 @@ async function startWindowOverSsh(t: TestContext, homePrefix: string, user: "dev
     process.kill(ui.ui.pid ?? 0, "SIGTERM");
     assert.equal((await ui.ui.waitForExit(DISCONNECT_MS)).code, 0, ui.log());
   };
-  return { remote, before, ui, page, stopUi };
+  return { sshd, remote, before, ui, page, stopUi };
 }
 
 test(
@@ -171,5 +181,45 @@ test(
     await untilSessionPhase(page, "disconnected", DISCONNECT_MS, "not disconnected", ui.log);
     await stopUi();
     assert.ok(!ui.log().includes(SUDO_PASSWORD), "not in backhaul ui's log");
+  }),
+);
+
+test(
+  "Settings → Entrance → Proxy: a user who could have the TUN gets the proxy; the view says so with the proxy.env line, which works on R",
+  { timeout: 180_000 },
+  whenMet(skipReason, async (t) => {
+    const { sshd, remote, before, ui, page, stopUi } = await startWindowOverSsh(
+      t,
+      "backhaul-ui-proxy-",
+      "dev",
+      async (window) => {
+        await window.getByTestId("tab-settings").click();
+        await window.getByTestId("settings-entrance-proxy").check();
+        await window.getByTestId("settings-save").click();
+        await window.getByTestId("settings-saved").waitFor({ timeout: 10_000 });
+        await window.getByTestId("tab-session").click();
+      },
+    );
+    await untilSessionPhase(page, "connected", 60_000, "not connected", ui.log);
+    assert.equal(await page.getByTestId("stat-entrance").textContent(), "Proxy", ui.log());
+    // Connected, the window shows the NAT tab; the Session tab has the entrance in full.
+    await page.getByTestId("tab-session").click();
+    const entrance = page.getByTestId("session-entrance");
+    assert.equal(await entrance.getAttribute("data-entrance"), "proxy", ui.log());
+    assert.match((await entrance.textContent()) ?? "", /Proxy entrance/);
+    assert.equal(await page.getByTestId("proxy-env-hint").textContent(), ". ~/.config/backhaul/proxy.env");
+    assert.equal(await remoteState(remote), before, "no TUN, route or resolver change on R");
+
+    // The line the view shows is what a shell on R runs: curl then reaches S by its private name.
+    const curl = await sshd.sshWithOpenSsh(
+      sshd.users.dev,
+      `. ~/.config/backhaul/proxy.env && curl -sS --fail -m 30 -o /dev/null -w '%{http_code}' --proxy "$ALL_PROXY" 'http://host.${ZONE}/bytes/1000'`,
+    );
+    assert.equal(curl.code, 0, `${curl.stderr}\n${ui.log()}`);
+    assert.equal(curl.stdout, "200");
+
+    await page.getByTestId("disconnect").click();
+    await untilSessionPhase(page, "disconnected", DISCONNECT_MS, "not disconnected", ui.log);
+    await stopUi();
   }),
 );
