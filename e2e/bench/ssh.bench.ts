@@ -2,12 +2,14 @@
  * `npm run bench`: Backhaul over SSH side by side with its peers, R -> S in network namespaces
  * (DESIGN.md "Test topology", "Performance notes"; the layout is in ssh/topology.ts):
  *   direct     L's kernel forwards, no tunnel: the reference for small requests
- *   backhaul   `backhaul connect` in L over OpenSSH in R (dist/cli.mjs)
+ *   backhaul   `backhaul connect` in L over OpenSSH in R (dist/cli.mjs), the TUN entrance
+ *   proxy      the same with `--entrance proxy`: SOCKS5 on R's loopback, measured with curl only
  *   sshuttle   sshuttle in R, logged in to a root sshd in L
  *   ssh -w     OpenSSH's tun forwarding R <-> L, kernel forwarding in L
  *   raw        one ssh2 exec channel L <-> R: the ceiling for anything carried over SSH
  * Per path: iperf3 TCP both ways, 200 sequential small HTTP requests, 1-byte round trips, dig
- * latency, CPU per GB on each side. Prints a table with Backhaul's ratios; writes
+ * latency, CPU per GB on each side; backhaul and proxy also: the same curl transfers through each
+ * entrance (ssh/curl-transfers.ts), a second table and "proxy ÷ TUN". Prints a table with Backhaul's ratios; writes
  * e2e/artifacts/bench-ssh.json. Needs root and `npm run build`; otherwise says why and exits 0.
  * `--only latency`: only the round trips and the GETs (a quick A/B; builds compared in
  * alternation: ssh-latency.bench.ts). `--variant NAME=PATH/TO/cli.mjs` (repeatable): Backhaul's
@@ -22,7 +24,8 @@ import { measureCeiling } from "./ssh/ceiling.js";
 import { measurePath } from "./ssh/measure.js";
 import { isPeer, parseOptions, type SshBenchOptions } from "./ssh/options.js";
 import type { PeerName, PeerPath } from "./ssh/path.js";
-import { startBackhaul } from "./ssh/path-backhaul.js";
+import { measureCurl } from "./ssh/curl-transfers.js";
+import { startBackhaul, startBackhaulProxy } from "./ssh/path-backhaul.js";
 import { startDirect } from "./ssh/path-direct.js";
 import { startSshuttle, sshuttleSkipReason } from "./ssh/path-sshuttle.js";
 import { startSshW } from "./ssh/path-sshw.js";
@@ -34,11 +37,12 @@ const ROOT = new URL("../..", import.meta.url).pathname;
 /** Far above a normal run (about 2 minutes a round, a third more per extra build): only a hang gets
  * here. */
 const overallLimitMs = (options: SshBenchOptions): number =>
-  Math.max(8, 3 * options.rounds * (2 + options.variants.length)) * 60_000;
+  Math.max(9, 3 * options.rounds * (3 + options.variants.length)) * 60_000;
 /** `cli`: the build of Backhaul to start (its dist/cli.mjs); the peers take none. */
 const STARTERS: Record<PeerName, (t: BenchTopology, cli?: string) => Promise<PeerPath>> = {
   direct: startDirect,
   backhaul: startBackhaul,
+  proxy: startBackhaulProxy,
   sshuttle: startSshuttle,
   "ssh -w": startSshW,
 };
@@ -84,12 +88,19 @@ async function runPeer(
   activeStop = stop;
   const row: ResultRow = { name, ...build, setup: path.setup };
   try {
-    log(
-      options.only === "latency"
-        ? `${label}: round trips, ${options.requests} GETs`
-        : `${label}: iperf3 up and down, round trips, ${options.requests} GETs, ${options.dnsQueries} digs`,
-    );
-    row.peer = await measurePath(t, path, options);
+    // Only curl can use the proxy entrance; the TUN entrance gets the same curl runs to compare.
+    if (!path.proxy) {
+      log(
+        options.only === "latency"
+          ? `${label}: round trips, ${options.requests} GETs`
+          : `${label}: iperf3 up and down, round trips, ${options.requests} GETs, ${options.dnsQueries} digs`,
+      );
+      row.peer = await measurePath(t, path, options);
+    }
+    if (options.only !== "latency" && (name === "backhaul" || name === "proxy")) {
+      log(`${label}: curl ${options.curlBytes / 2 ** 20} MiB down and up, ${options.curlGets} GETs`);
+      row.curl = await measureCurl(t, path, options);
+    }
   } catch (error) {
     row.error = message(error);
   }

@@ -28,11 +28,15 @@ export interface SshBenchOptions {
   roundTrips: number;
   /** Bytes pushed and pulled through the raw channel. */
   rawBytes: number;
+  /** curl through each of Backhaul's entrances (curl-transfers.ts): bytes each way, small GETs. */
+  curlBytes: number;
+  curlGets: number;
   out: string;
 }
 
-export const USAGE = `usage: tsx e2e/bench/ssh.bench.ts [--path direct,backhaul,sshuttle,ssh-w,raw] [--seconds 5]
-       [--requests 200] [--dns-queries 50] [--round-trips 1000] [--raw-mb 1024] [--out FILE]
+export const USAGE = `usage: tsx e2e/bench/ssh.bench.ts [--path direct,backhaul,proxy,sshuttle,ssh-w,raw]
+       [--seconds 5] [--requests 200] [--dns-queries 50] [--round-trips 1000] [--raw-mb 1024]
+       [--curl-mb 256] [--curl-gets 100] [--out FILE]
        [--only latency] [--variant NAME=PATH/TO/cli.mjs ...] [--rounds 1]`;
 
 const integer = (flag: string, value: string, max: number): number =>
@@ -53,12 +57,14 @@ export function parseOptions(argv: string[], defaultOut: string): SshBenchOption
   const { values } = parseArgs({
     args: argv,
     options: {
-      path: { type: "string", default: "direct,backhaul,sshuttle,ssh-w,raw" },
+      path: { type: "string", default: "direct,backhaul,proxy,sshuttle,ssh-w,raw" },
       seconds: { type: "string", default: "5" },
       requests: { type: "string", default: "200" },
       "dns-queries": { type: "string", default: "50" },
       "round-trips": { type: "string", default: "1000" },
       "raw-mb": { type: "string", default: "1024" },
+      "curl-mb": { type: "string", default: "256" },
+      "curl-gets": { type: "string", default: "100" },
       out: { type: "string", default: defaultOut },
       only: { type: "string" },
       variant: { type: "string", multiple: true, default: [] },
@@ -71,7 +77,8 @@ export function parseOptions(argv: string[], defaultOut: string): SshBenchOption
   const rows = list(values.path).map((item): RowName => {
     // "ssh-w" on the command line: no space to quote.
     const known = ROW_NAMES.find((name) => name === item.replace("ssh-w", "ssh -w"));
-    if (!known) throw new Error(`--path takes direct, backhaul, sshuttle, ssh-w, raw; got ${item}\n${USAGE}`);
+    if (!known)
+      throw new Error(`--path takes direct, backhaul, proxy, sshuttle, ssh-w, raw; got ${item}\n${USAGE}`);
     return known;
   });
   const variants = values.variant.reduce<Variant[]>(
@@ -82,7 +89,8 @@ export function parseOptions(argv: string[], defaultOut: string): SshBenchOption
     throw new Error(`--variant needs backhaul among --path\n${USAGE}`);
   }
   return {
-    rows: values.only === "latency" ? rows.filter((row) => row !== "raw") : rows,
+    // The proxy row has only curl's figures, which --only latency leaves out.
+    rows: values.only === "latency" ? rows.filter((row) => row !== "raw" && row !== "proxy") : rows,
     variants,
     rounds: integer("rounds", values.rounds, 100),
     ...(values.only === "latency" ? { only: "latency" as const } : {}),
@@ -91,6 +99,8 @@ export function parseOptions(argv: string[], defaultOut: string): SshBenchOption
     dnsQueries: integer("dns-queries", values["dns-queries"], 1_000),
     roundTrips: integer("round-trips", values["round-trips"], 100_000),
     rawBytes: integer("raw-mb", values["raw-mb"], 16_384) * 1024 * 1024,
+    curlBytes: integer("curl-mb", values["curl-mb"], 4_096) * 1024 * 1024,
+    curlGets: integer("curl-gets", values["curl-gets"], 10_000),
     out: values.out,
   };
 }

@@ -1,5 +1,8 @@
 // Backhaul: `backhaul connect` in L (dist/cli.mjs) over TestSshd in R, as e2e/cli-ssh.test.ts
-// runs it; the agent in R owns the TUN, the routes and R's resolver while connected.
+// runs it. With the TUN entrance the agent in R owns the TUN, the routes and R's resolver while
+// connected; with the proxy entrance (row "proxy") it only listens on R's loopback and writes
+// ~/.config/backhaul/proxy.env, whose ALL_PROXY the curl measurements use.
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { LINK_SUBNET_OPTIONS } from "../../cli/command.js";
 import { readJsonLines } from "../../netns/json-lines.js";
@@ -18,8 +21,30 @@ interface CliEvent {
   line?: string;
 }
 
+/** ALL_PROXY's value (socks5h://user:pass@127.0.0.1:PORT) from a proxy.env, if it has one. */
+export function socksUrlOf(envText: string): string | undefined {
+  return /^export ALL_PROXY='(socks5h:\/\/[^']+)'$/m.exec(envText)?.[1];
+}
+
+async function readSocksUrl(file: string): Promise<string | undefined> {
+  try {
+    return socksUrlOf(await readFile(file, "utf8"));
+  } catch {
+    return undefined; // not written yet
+  }
+}
+
 /** `cliFile`: another build of dist/cli.mjs (helper-local.mjs and agent/ beside it), for A/B runs. */
-export async function startBackhaul(t: BenchTopology, cliFile = CLI): Promise<PeerPath> {
+export function startBackhaul(t: BenchTopology, cliFile = CLI): Promise<PeerPath> {
+  return startConnect(t, "tun", cliFile);
+}
+
+/** The proxy entrance: the same connect with `--entrance proxy`, as the same user. */
+export function startBackhaulProxy(t: BenchTopology, cliFile = CLI): Promise<PeerPath> {
+  return startConnect(t, "proxy", cliFile);
+}
+
+async function startConnect(t: BenchTopology, entrance: "tun" | "proxy", cliFile: string): Promise<PeerPath> {
   const args = [
     cliFile,
     "connect",
@@ -27,7 +52,7 @@ export async function startBackhaul(t: BenchTopology, cliFile = CLI): Promise<Pe
     ...["-i", t.sshd.keys.plain, "--known-hosts", join(t.dir, "backhaul_known_hosts")],
     "--accept-new-host-key",
     ...LINK_SUBNET_OPTIONS,
-    ...["--route", S_NETWORK, "--json"],
+    ...["--route", S_NETWORK, "--entrance", entrance, "--json"],
   ];
   // No agent, and a HOME of ours: nothing of this machine's ~/.ssh is used.
   const cli = t.local.spawn("env", ["-u", "SSH_AUTH_SOCK", `HOME=${t.dir}`, process.execPath, ...args]);
@@ -46,29 +71,47 @@ export async function startBackhaul(t: BenchTopology, cliFile = CLI): Promise<Pe
     await cli.waitForExit(30_000).catch(() => cli.stop());
     await t.resetRemoteResolver();
   };
+  const exited = (): string | undefined => {
+    const error = events.find((e) => e.type === "error");
+    if (error) return error.message ?? "error";
+    if (!cli.hasExited) return undefined;
+    const said = events.filter((e) => e.type !== "flow").slice(-5);
+    return `exited: ${stderr.trim() || JSON.stringify(said)}`;
+  };
+  let proxy: string | undefined;
   try {
     await waitFor(
       "backhaul connect",
       () => events.some((e) => e.type === "state" && e.state === "connected"),
-      () => {
-        const error = events.find((e) => e.type === "error");
-        if (error) return error.message ?? "error";
-        if (!cli.hasExited) return undefined;
-        const said = events.filter((e) => e.type !== "flow").slice(-5);
-        return `exited: ${stderr.trim() || JSON.stringify(said)}`;
-      },
+      exited,
       90_000,
     );
+    if (entrance === "proxy") {
+      const envFile = join(t.sshd.users.dev.home, ".config", "backhaul", "proxy.env");
+      await waitFor(
+        "proxy.env",
+        async () => (proxy = await readSocksUrl(envFile)) !== undefined,
+        exited,
+        15_000,
+      );
+    }
   } catch (error) {
     await stop();
     throw error;
   }
-  return {
-    name: "backhaul",
-    setup:
-      `backhaul connect ssh://bhdev@${SSH_LINK.remote.v4} in L (aes128-gcm, link MTU 65520), ` +
-      `--route ${S_NETWORK}, DNS through L's resolver (default --dns all)`,
-    userspace: true,
-    stop,
-  };
+  const common = `backhaul connect ssh://bhdev@${SSH_LINK.remote.v4} in L (aes128-gcm, link MTU 65520), --route ${S_NETWORK}`;
+  return entrance === "proxy" && proxy
+    ? {
+        name: "proxy",
+        setup: `${common}, --entrance proxy: SOCKS5 on R's loopback (ALL_PROXY from ~/.config/backhaul/proxy.env), curl only`,
+        userspace: true,
+        proxy,
+        stop,
+      }
+    : {
+        name: "backhaul",
+        setup: `${common}, --entrance tun, DNS through L's resolver (default --dns all)`,
+        userspace: true,
+        stop,
+      };
 }

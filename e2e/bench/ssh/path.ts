@@ -1,5 +1,5 @@
 // What each measured path hands the measuring code once it is up: R then reaches S through it.
-export const PEER_NAMES = ["direct", "backhaul", "sshuttle", "ssh -w"] as const;
+export const PEER_NAMES = ["direct", "backhaul", "proxy", "sshuttle", "ssh -w"] as const;
 export type PeerName = (typeof PEER_NAMES)[number];
 
 export interface PeerPath {
@@ -8,6 +8,8 @@ export interface PeerPath {
   setup: string;
   /** False when only the kernel forwards (no process to charge CPU to). */
   userspace: boolean;
+  /** The proxy entrance's SOCKS5 URL (with its credentials): R reaches S only through it. */
+  proxy?: string;
   /** Takes the path down and leaves R and L as they were before it. */
   stop(): Promise<void>;
 }

@@ -2,6 +2,8 @@
 // peer and its distance from the direct path, and the same as JSON.
 import { writeBenchJson } from "../report-json.js";
 import type { CeilingResult } from "./ceiling.js";
+import type { CurlResult } from "./curl-transfers.js";
+import { computeEntranceRatio, formatEntranceTable } from "./entrance-report.js";
 import type { PeerMeasurement } from "./measure.js";
 import type { RowName, SshBenchOptions } from "./options.js";
 import type { VariantRatios } from "./variants.js";
@@ -13,6 +15,8 @@ export interface ResultRow {
   setup?: string;
   peer?: PeerMeasurement;
   ceiling?: CeilingResult;
+  /** The same curl transfers through Backhaul's TUN entrance (backhaul) and its proxy (proxy). */
+  curl?: CurlResult;
   skipped?: string;
   error?: string;
 }
@@ -102,7 +106,7 @@ const HEADER = [
 function cells(row: ResultRow, note: (text: string) => number): string[] {
   const label = row.name === "raw" ? "raw channel" : row.variant ? `${row.name} ${row.variant}` : row.name;
   const problem = row.error ?? row.skipped;
-  if (problem || (!row.peer && !row.ceiling)) {
+  if (problem || (!row.peer && !row.ceiling && !row.curl)) {
     const index = note(`${label}: ${problem ?? "no result"}`);
     return [label, row.error ? `failed [${index}]` : `skipped [${index}]`];
   }
@@ -114,7 +118,16 @@ function cells(row: ResultRow, note: (text: string) => number): string[] {
       ...Array<string>(7).fill("—"),
     ];
   }
-  const p = row.peer!;
+  if (!row.peer) {
+    // The proxy row: only curl can use a proxy; its figures are in the second table.
+    return [
+      label,
+      ...Array<string>(7).fill("—"),
+      fixed(row.curl?.remoteCpuSPerGB, 2),
+      fixed(row.curl?.localCpuSPerGB, 2),
+    ];
+  }
+  const p = row.peer;
   const cpu = (value: number | undefined): string => (row.name === "direct" ? "kernel" : fixed(value, 2));
   return [
     label,
@@ -151,6 +164,7 @@ export function formatTable(
 ): string {
   const notes: string[] = [];
   const note = (text: string): number => notes.push(`[${notes.length + 1}] ${text}`);
+  const entrances = formatEntranceTable(rows);
   const lines = rows.map((row) => cells(row, note));
   const table = [HEADER, ...lines];
   const widths = HEADER.map((_, i) => Math.max(...table.map((c) => (c[i] ?? "").length)));
@@ -176,6 +190,7 @@ export function formatTable(
     ...direct,
     ...variantRatios.map((ratio) => ratioLine(`${ratio.variant} ÷ ${ratio.against}`, ratio)),
     "",
+    ...(entrances.length > 0 ? [...entrances, ""] : []),
     "Ratios: Backhaul's figure ÷ the peer's: up and down above 1× are faster; GETs (total time), RR,",
     "DNS and CPU above 1× are slower or costlier. Backhaul − direct: what the tunnel adds.",
     "up: R -> S, down: S -> R (iperf3 TCP, one stream, IPv4). GETs: sequential GET / from a Node client",
@@ -184,7 +199,9 @@ export function formatTable(
     "by L's resolver with Backhaul's cache; sshuttle: --dns; ssh -w and direct: S's dnsmasq itself).",
     "raw channel: one ssh2 exec channel L <-> R (aes128-gcm): up = R -> L, down = L -> R.",
     "CPU s/GB: utime+stime of every process in R / in L (sshd, ssh, sudo, agent, CLI, Python) during",
-    "the iperf3 and RR runs ÷ bytes moved by iperf3. All SSH paths use aes128-gcm@openssh.com.",
+    "the iperf3 and RR runs ÷ bytes moved by iperf3 (proxy: during curl's bulk transfers, see above).",
+    "proxy: Backhaul's proxy entrance; iperf3, RR, dig and the Node GETs cannot use it: curl only.",
+    "All SSH paths use aes128-gcm@openssh.com.",
     ...(variantRatios.length > 0
       ? [
           "backhaul NAME: one build each (--variant); NAME ÷ FIRST: that build's figure ÷ the first's,",
@@ -203,5 +220,12 @@ export function writeJson(
   overDirect?: OverDirect,
   variantRatios: readonly VariantRatios[] = [],
 ): void {
-  writeBenchJson(file, { options, rows, ratios, backhaulOverDirect: overDirect ?? null, variantRatios });
+  writeBenchJson(file, {
+    options,
+    rows,
+    ratios,
+    backhaulOverDirect: overDirect ?? null,
+    variantRatios,
+    proxyOverTun: computeEntranceRatio(rows) ?? null,
+  });
 }

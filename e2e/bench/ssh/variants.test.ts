@@ -31,6 +31,7 @@ describe("npm run bench --variant", () => {
     assert.deepEqual(roundPlan(options, 0), [
       { name: "direct" },
       { name: "backhaul" },
+      { name: "proxy" },
       { name: "sshuttle" },
       { name: "ssh -w" },
       { name: "raw" },

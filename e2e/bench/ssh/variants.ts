@@ -3,6 +3,7 @@
 // after the same peer; the rounds are then folded into one row per path and build (medians), and
 // each build is compared with the first.
 import type { CeilingResult } from "./ceiling.js";
+import type { CurlResult } from "./curl-transfers.js";
 import type { PeerMeasurement } from "./measure.js";
 import type { RowName, SshBenchOptions, Variant } from "./options.js";
 import type { Ratios, ResultRow } from "./report.js";
@@ -75,6 +76,20 @@ function medianCeiling(samples: readonly CeilingResult[]): CeilingResult {
   };
 }
 
+function medianCurl(samples: readonly CurlResult[]): CurlResult {
+  const of = (pick: (sample: CurlResult) => number): number => medianOf(samples, pick) ?? NaN;
+  return {
+    bytes: of((s) => s.bytes),
+    downMBps: of((s) => s.downMBps),
+    upMBps: of((s) => s.upMBps),
+    gets: of((s) => s.gets),
+    getMedianMs: of((s) => s.getMedianMs),
+    getP90Ms: of((s) => s.getP90Ms),
+    remoteCpuSPerGB: of((s) => s.remoteCpuSPerGB),
+    localCpuSPerGB: of((s) => s.localCpuSPerGB),
+  };
+}
+
 /** One row from its rounds: a failure in any round marks it failed; otherwise the medians. */
 function foldRow(row: PlannedRow, samples: readonly ResultRow[]): ResultRow {
   const folded: ResultRow = { name: row.name, ...(row.variant ? { variant: row.variant.name } : {}) };
@@ -88,7 +103,9 @@ function foldRow(row: PlannedRow, samples: readonly ResultRow[]): ResultRow {
   const ceilings = samples.flatMap((sample) => (sample.ceiling ? [sample.ceiling] : []));
   if (peers.length > 0) folded.peer = medianPeer(peers);
   if (ceilings.length > 0) folded.ceiling = medianCeiling(ceilings);
-  if (!folded.error && peers.length === 0 && ceilings.length === 0) {
+  const curls = samples.flatMap((sample) => (sample.curl ? [sample.curl] : []));
+  if (curls.length > 0) folded.curl = medianCurl(curls);
+  if (!folded.error && peers.length === 0 && ceilings.length === 0 && curls.length === 0) {
     folded.skipped = samples.find((sample) => sample.skipped)?.skipped ?? "not run";
   }
   return folded;
