@@ -132,7 +132,10 @@ async function runRow(t: BenchTopology, planned: PlannedRow, options: SshBenchOp
 async function main(): Promise<number> {
   const options = parseOptions(process.argv.slice(2), `${ROOT}e2e/artifacts/bench-ssh.json`);
   const skip =
-    netnsSkipReason({ tun: true, tools: ["ip", "iperf3", "dig", "dnsmasq", "sysctl", "getconf", "bash"] }) ??
+    netnsSkipReason({
+      tun: true,
+      tools: ["ip", "iperf3", "dig", "dnsmasq", "sysctl", "getconf", "bash", "curl"],
+    }) ??
     sshdSkipReason() ??
     (options.variants.length === 0
       ? existsSync(`${ROOT}dist/cli.mjs`)
