@@ -114,6 +114,7 @@ describe("npm run bench: the proxy row", () => {
     assert.match(proxyRow ?? "", /—\s+2\.00\s+4\.00$/);
     assert.match(table, /curl through each entrance/);
     assert.match(table, /proxy ÷ TUN: +down 1\.20×/);
+    assert.doesNotMatch(table, /\n\n\n/, "no ratios against peers: one blank line, not two");
   });
 
   it("folds the curl figures of several rounds into their medians", () => {

@@ -143,6 +143,9 @@ function cells(row: ResultRow, note: (text: string) => number): string[] {
   ];
 }
 
+/** Lines followed by one blank line; nothing at all when there are none. */
+const block = (lines: readonly string[]): string[] => (lines.length > 0 ? [...lines, ""] : []);
+
 function ratioLine(label: string, ratio: Omit<Ratios, "against">): string {
   const parts = [
     times("up", ratio.up),
@@ -184,13 +187,14 @@ export function formatTable(
     widths.map((w) => "-".repeat(w)).join("  "),
     ...lines.map(render),
     "",
-    ...ratios.map((ratio) =>
-      ratioLine(`Backhaul ÷ ${ratio.against === "raw" ? "raw channel" : ratio.against}`, ratio),
-    ),
-    ...direct,
-    ...variantRatios.map((ratio) => ratioLine(`${ratio.variant} ÷ ${ratio.against}`, ratio)),
-    "",
-    ...(entrances.length > 0 ? [...entrances, ""] : []),
+    ...block([
+      ...ratios.map((ratio) =>
+        ratioLine(`Backhaul ÷ ${ratio.against === "raw" ? "raw channel" : ratio.against}`, ratio),
+      ),
+      ...direct,
+      ...variantRatios.map((ratio) => ratioLine(`${ratio.variant} ÷ ${ratio.against}`, ratio)),
+    ]),
+    ...block(entrances),
     "Ratios: Backhaul's figure ÷ the peer's: up and down above 1× are faster; GETs (total time), RR,",
     "DNS and CPU above 1× are slower or costlier. Backhaul − direct: what the tunnel adds.",
     "up: R -> S, down: S -> R (iperf3 TCP, one stream, IPv4). GETs: sequential GET / from a Node client",
