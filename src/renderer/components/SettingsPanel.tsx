@@ -26,12 +26,19 @@ const toDraft = (settings: Settings): Draft => ({
   entrance: settings.entrance,
 });
 
-const DNS_CHOICES: readonly { mode: Settings["dns"]; label: string }[] = [
+interface Choice<Mode extends string> {
+  mode: Mode;
+  label: string;
+  /** Said after the label, quieter. */
+  hint?: string;
+}
+
+const DNS_CHOICES: readonly Choice<Settings["dns"]>[] = [
   { mode: "all", label: "Answer all of the remote’s lookups with this computer’s resolver" },
   { mode: "off", label: "Off" },
 ];
 
-const ENTRANCE_CHOICES: readonly { mode: Settings["entrance"]; label: string; hint: string }[] = [
+const ENTRANCE_CHOICES: readonly Choice<Settings["entrance"]>[] = [
   { mode: "auto", label: "Automatic", hint: "TUN when the remote has it and root or sudo, else the proxy" },
   { mode: "tun", label: "TUN", hint: "every program on the remote, needs root or sudo" },
   { mode: "proxy", label: "Proxy", hint: "programs that use proxy settings; no root needed" },
@@ -95,47 +102,22 @@ export function SettingsPanel() {
             onChange={(excludes) => update({ excludes })}
           />
         </div>
-        <div className="field">
-          <span className="field-label">DNS</span>
-          <div className="radio-group" role="radiogroup" data-testid="settings-dns">
-            {DNS_CHOICES.map(({ mode, label }) => (
-              <label key={mode}>
-                <input
-                  type="radio"
-                  name="dns"
-                  value={mode}
-                  data-testid={`settings-dns-${mode}`}
-                  checked={draft.dns === mode}
-                  onChange={() => update({ dns: mode })}
-                />
-                {label}
-              </label>
-            ))}
-          </div>
-        </div>
-        <div className="field">
-          <span className="field-label">Entrance on the remote</span>
-          <span className="field-hint">
-            How the remote’s traffic enters the link; applies at the next connect.
-          </span>
-          <div className="radio-group stacked" role="radiogroup" data-testid="settings-entrance">
-            {ENTRANCE_CHOICES.map(({ mode, label, hint }) => (
-              <label key={mode}>
-                <input
-                  type="radio"
-                  name="entrance"
-                  value={mode}
-                  data-testid={`settings-entrance-${mode}`}
-                  checked={draft.entrance === mode}
-                  onChange={() => update({ entrance: mode })}
-                />
-                <span>
-                  {label}: <span className="field-hint">{hint}</span>
-                </span>
-              </label>
-            ))}
-          </div>
-        </div>
+        <ChoiceField
+          name="dns"
+          label="DNS"
+          choices={DNS_CHOICES}
+          value={draft.dns}
+          onChange={(dns) => update({ dns })}
+        />
+        <ChoiceField
+          name="entrance"
+          label="Entrance on the remote"
+          hint="How the remote’s traffic enters the link; applies at the next connect."
+          stacked
+          choices={ENTRANCE_CHOICES}
+          value={draft.entrance}
+          onChange={(entrance) => update({ entrance })}
+        />
         <CheckField
           testId="settings-allow-local"
           checked={draft.allowLocal}
@@ -236,5 +218,48 @@ function CheckField(props: {
       />
       {props.children}
     </label>
+  );
+}
+
+/** One setting picked from a few choices: a radio group whose test ids are settings-NAME-MODE. */
+function ChoiceField<Mode extends string>(props: {
+  name: string;
+  label: string;
+  hint?: string;
+  stacked?: boolean;
+  choices: readonly Choice<Mode>[];
+  value: Mode;
+  onChange: (mode: Mode) => void;
+}) {
+  return (
+    <div className="field">
+      <span className="field-label">{props.label}</span>
+      {props.hint && <span className="field-hint">{props.hint}</span>}
+      <div
+        className={props.stacked ? "radio-group stacked" : "radio-group"}
+        role="radiogroup"
+        data-testid={`settings-${props.name}`}
+      >
+        {props.choices.map(({ mode, label, hint }) => (
+          <label key={mode}>
+            <input
+              type="radio"
+              name={props.name}
+              value={mode}
+              data-testid={`settings-${props.name}-${mode}`}
+              checked={props.value === mode}
+              onChange={() => props.onChange(mode)}
+            />
+            {hint === undefined ? (
+              label
+            ) : (
+              <span>
+                {label}: <span className="field-hint">{hint}</span>
+              </span>
+            )}
+          </label>
+        ))}
+      </div>
+    </div>
   );
 }
