@@ -17,7 +17,7 @@ import { testFlowRow } from "../shared/test-flow-row.js";
 import type { BridgeLinkState } from "./bridge-client.js";
 import type { Bridge } from "./bridge.js";
 import { Controller, messageOf } from "./controller.js";
-import { IDLE_SESSION } from "../shared/api.js";
+import { DEFAULT_SETTINGS, IDLE_SESSION } from "../shared/api.js";
 import { useSessionStore } from "./state/session-store.js";
 import { useSettingsStore } from "./state/settings-store.js";
 import { useTablesStore } from "./state/tables-store.js";
@@ -77,15 +77,7 @@ const BASE: Handlers = {
   "session:get": () => CONNECTED,
   "tables:snapshot": () => ({ flows: [FLOW], dns: [] }),
   "targets:list": () => ({ targets: [], recents: [], warnings: ["gh: not logged in"] }),
-  "settings:get": () => ({
-    routes: [],
-    excludes: [],
-    dns: "all",
-    allowLocal: false,
-    startAtLogin: false,
-    execTargets: [],
-    entrance: "auto",
-  }),
+  "settings:get": () => DEFAULT_SETTINGS,
 };
 
 test("fake bridge: start loads the app info, session, tables, targets and settings into their stores", async () => {
@@ -146,15 +138,7 @@ test("fake bridge: a refused request is shown as main worded it", async () => {
   const controller = new Controller(fake.bridge);
   await controller.connect("devbox");
   assert.equal(useSessionStore.getState().notice, "targetId must be a string");
-  const saved = await controller.saveSettings({
-    routes: ["nope"],
-    excludes: [],
-    dns: "all",
-    allowLocal: false,
-    startAtLogin: false,
-    execTargets: [],
-    entrance: "auto",
-  });
+  const saved = await controller.saveSettings({ ...DEFAULT_SETTINGS, routes: ["nope"] });
   assert.equal(saved, false);
   assert.equal(useSettingsStore.getState().error, 'routes: "nope" is not a CIDR prefix');
   assert.equal(useSettingsStore.getState().saving, false);
