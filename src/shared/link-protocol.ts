@@ -103,6 +103,8 @@ export const Capability = {
   Stats: 1 << 3,
   /** The exit opens TCP streams carried as STREAM_* frames (link-streams.ts). */
   Streams: 1 << 4,
+  /** Answers (agent) or asks (exit) remote checks as DIAGNOSE frames (diagnose-frames.ts). */
+  Diagnose: 1 << 5,
 } as const;
 
 /** Codes carried by ERROR frames. A receiver keeps codes it does not know as plain numbers. */

@@ -30,6 +30,8 @@ import type { TunDevice } from "./tun/index.js";
 import { LinkStreamOpener } from "../engines/streams/stream-opener.js";
 import { ensurePrivateDirectory, proxyEnvPath, userStateDirectory } from "./proxy-env.js";
 import { startProxyEntrance } from "./proxy-entrance.js";
+import type { RoutePlan } from "./routes.js";
+import { serveRemoteChecks, systemAgentProbes, type AgentCheckContext } from "./remote-diagnose.js";
 
 const USAGE = `backhaul-agent ${VERSION}: the remote side of Backhaul (started by the backhaul app over SSH)
 
@@ -92,17 +94,30 @@ async function main(): Promise<void> {
   const link = new Link(stream, {
     role: "entrance",
     softwareVersion: VERSION,
-    capabilities: Capability.Ipv6 | Capability.DnsStub | (proxy ? Capability.Streams : 0),
+    capabilities:
+      Capability.Ipv6 | Capability.DnsStub | Capability.Diagnose | (proxy ? Capability.Streams : 0),
     keepaliveIntervalMs: Number(values.keepalive) * 1000,
   });
   // Set before the link is ready: the exit's first stream frames must find their handler.
   const opener = proxy ? new LinkStreamOpener(link) : null;
   link.once("close", (info) => void shutdown.stop(`link closed (${info.reason})`));
+  // What "Can the remote reach …?" asks of this side: filled in as the CONFIG and routes arrive.
+  let linkConfig: LinkConfig | null = null;
+  let routePlan: RoutePlan | null = null;
+  const checks: AgentCheckContext = {
+    entrance: proxy ? "proxy" : "tun",
+    tunName: proxy ? null : values.tun,
+    dns: () => linkConfig?.dns ?? null,
+    routePlan: () => routePlan,
+  };
+  serveRemoteChecks(link, checks, systemAgentProbes(checks.tunName));
 
   const config = await new Promise<LinkConfig>((resolve, reject) => {
     link.once("config", resolve);
     link.ready.catch(reject);
   });
+  linkConfig = config;
+  link.on("config", (next) => (linkConfig = next));
   if (opener !== null) {
     await startProxyEntrance({
       journal,
@@ -131,6 +146,7 @@ async function main(): Promise<void> {
   const routes = new RouteSync({ journal, dev: tun.name, sshPeer: values["ssh-peer"] || sshPeerAddress() });
   const applyRoutes = async (prefixes: string[]): Promise<void> => {
     const result = await routes.apply(prefixes);
+    routePlan = result;
     for (const skipped of result.skip) log(`not routing ${skipped.prefix}: ${skipped.message}`);
     for (const failure of result.failed)
       log(`route ${failure.action} ${failure.prefix} failed: ${failure.error.message}`);

@@ -13,6 +13,7 @@ import { parseAddress } from "./packet/index.js";
 import { PcapngWriter } from "./capture/pcapng-writer.js";
 import { CaptureTap } from "./port/capture-tap.js";
 import { linkPort } from "./port/link-port.js";
+import { RemoteChecks } from "./link/remote-checks.js";
 
 /** How the exit's Link keeps alive; the rest of HelperExitOptions is the session's. */
 type KeepaliveOptions = Pick<HelperExitOptions, "keepaliveIntervalMs" | "pingTimeoutMs">;
@@ -34,6 +35,8 @@ export interface ExitSessionOptions extends Omit<HelperExitOptions, keyof Keepal
 export class ExitSession {
   readonly nat: NatEngine;
   readonly dns: DnsEngine | undefined;
+  /** "Can the remote reach …?" asked of the agent (DIAGNOSE). */
+  readonly remoteChecks: RemoteChecks;
   private readonly policy: EgressPolicy;
   private readonly tap: CaptureTap;
   private capture: PcapngWriter | undefined;
@@ -48,6 +51,7 @@ export class ExitSession {
     this.policy = new EgressPolicy({ prefixes: routes, allowLocal: options.allowLocal });
     const stubs = [options.subnetV4, options.subnetV6].flatMap((s) => (s ? [linkAddresses(s).stub] : []));
     this.dns = dns;
+    this.remoteChecks = new RemoteChecks(link);
     // The engines see the link through the tap, so that a capture shows exactly what they do.
     const port = (this.tap = new CaptureTap(linkPort(link)));
     this.nat = new NatEngine({
@@ -176,7 +180,12 @@ export function openExitLink(stream: Duplex, keepalive: KeepaliveOptions): Link 
     role: "exit",
     softwareVersion: VERSION,
     capabilities:
-      Capability.Ipv6 | Capability.DnsStub | Capability.IcmpEcho | Capability.Stats | Capability.Streams,
+      Capability.Ipv6 |
+      Capability.DnsStub |
+      Capability.IcmpEcho |
+      Capability.Stats |
+      Capability.Streams |
+      Capability.Diagnose,
     keepaliveIntervalMs: keepalive.keepaliveIntervalMs,
     pingTimeoutMs: keepalive.pingTimeoutMs,
   });

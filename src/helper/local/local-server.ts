@@ -14,10 +14,12 @@ import {
   MAX_HELPER_LINE,
   parseCommand,
   parseHello,
+  type HelperCommand,
   type HelperEvent,
   type HelperExitOptions,
   type HelperReply,
 } from "../../shared/helper-protocol.js";
+import type { RemoteDiagnosis } from "../../shared/diagnose-frames.js";
 import { ControlChannel } from "./control-channel.js";
 import { ExitSession, openExitLink } from "../engines/exit-session.js";
 import { EndedBeforeFirstLineError, readFirstLine, splitLines } from "./line-socket.js";
@@ -196,6 +198,7 @@ export async function startHelperServer(options: HelperServerOptions): Promise<H
         try {
           const command = parseCommand(line);
           if (command.type === "routes") entry.exit?.updateRoutes(command.routes);
+          else if (command.type === "diagnose") checkRemote(entry, command);
           else entry.link.close(command.reason);
         } catch (error) {
           options.log(`control: ${error instanceof Error ? error.message : String(error)}; ignored`);
@@ -249,6 +252,17 @@ export async function startHelperServer(options: HelperServerOptions): Promise<H
   };
 
   const send = (entry: LinkEntry, event: HelperEvent): void => entry.channel?.send(event);
+
+  const checkRemote = (entry: LinkEntry, command: Extract<HelperCommand, { type: "diagnose" }>): void => {
+    const { id, host, port, address } = command;
+    const answer = (result: RemoteDiagnosis | null, error: string | null): void =>
+      send(entry, { type: "diagnosis", id, result, error });
+    if (!entry.exit) return answer(null, "the link to the remote is not up yet");
+    entry.exit.remoteChecks.ask({ host, port, address }).then(
+      (result) => answer(result, null),
+      (error: unknown) => answer(null, error instanceof Error ? error.message : String(error)),
+    );
+  };
 
   // A live socket is another helper's (an elevated one that came late, say): never take it over.
   if (await accepts(options.socketPath))

@@ -34,6 +34,7 @@ export function fakeAgentLink(options: FakeAgentLinkOptions): {
         for (const progress of options.progress) listener(progress);
       }),
     updateRoutes: () => undefined,
+    checkRemote: () => Promise.reject(new Error("this fake agent checks nothing")),
     startCapture: () => Promise.reject(new Error("this fake records no packets")),
     close: (reason) => {
       if (ended) return;
