@@ -4,6 +4,7 @@
  * checked by `validateRequest` (api-validate.ts) in main before it reaches the broker: the
  * renderer shows web content and is treated as untrusted.
  */
+import type { RemoteDiagnosis } from "./diagnose-frames.js";
 import type { DnsRow } from "./dns-row.js";
 import type { FlowRow, TableDelta } from "./flow-row.js";
 
@@ -167,9 +168,38 @@ export interface DiagnoseResult {
   policy: { allowed: boolean; reason: string | null };
   /** A real TCP connect from this computer, as the NAT would make it. */
   connect: { ok: boolean; latencyMs: number; error: string | null } | null;
+  /** The remote's side, asked of its agent over the link; null when it was not asked. */
+  remote: RemoteSide | null;
+  /** Why the remote's side is missing (no session, an older agent, no answer), or null. */
+  remoteError: string | null;
+  /** The verdict in one word, for programs (`backhaul diagnose --json`); `summary` says it for people. */
+  verdict: DiagnoseVerdict;
   /** One sentence: the verdict and what to do. */
   summary: string;
 }
+
+/** What the remote's agent found (src/shared/diagnose-frames.ts), checked and sanitised. */
+export type RemoteSide = Omit<RemoteDiagnosis, "id">;
+
+export type DiagnoseVerdict =
+  /** A connect works (from the remote when it was asked, else from this computer). */
+  | "reachable"
+  /** Neither end resolves the name. */
+  | "unresolvable"
+  /** This computer resolves the name, the remote does not (its question does not come here). */
+  | "remote-dns"
+  /** The address is outside the advertised prefixes, or excluded. */
+  | "not-advertised"
+  /** This computer's own, loopback, link-local or non-unicast address, refused by the access policy. */
+  | "refused-by-policy"
+  /** The remote routes the address elsewhere than the tunnel (an overlap, a route of its own). */
+  | "remote-route"
+  /** The destination refused the connection: nothing listens, or a firewall rejects it. */
+  | "refused"
+  /** No answer within the timeout. */
+  | "timeout"
+  /** Any other failure to connect. */
+  | "unreachable";
 
 /** A question the broker needs the user to answer (SSH host keys, key passphrases, sudo's password). */
 export interface Prompt {

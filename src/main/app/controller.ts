@@ -172,6 +172,7 @@ export class AppController implements AppBackend {
     "diagnose:run": async (request) => {
       const settings = this.settings.current;
       const active = this.run && !this.run.done && this.run.watch ? this.run : undefined;
+      const exit = active?.session?.exit;
       const advertised = active
         ? this.view.advertised
         : await new RouteWatch({ include: settings.routes, exclude: settings.excludes })
@@ -182,6 +183,8 @@ export class AppController implements AppBackend {
         excludes: settings.excludes,
         allowLocal: settings.allowLocal,
         connected: this.view.phase === "connected",
+        remote:
+          exit && this.view.phase === "connected" ? (question) => exit.checkRemote(question) : undefined,
       });
     },
     "prompt:answer": (answer) => {
