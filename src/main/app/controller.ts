@@ -25,6 +25,7 @@ import type { SudoPassword } from "../broker/deploy/index.js";
 import type { ExitHandle } from "../broker/exit-handle.js";
 import { PacketRecorder } from "../broker/packet-recorder.js";
 import { RouteWatch } from "../broker/route-watch.js";
+import { startSessionControl, type SessionControl } from "../broker/session-control.js";
 import { DEFAULT_LINK_MTU, watchRoutes } from "../broker/session-factory.js";
 import type { Session, SessionOptions } from "../broker/session.js";
 import { listTargets, resolveTarget } from "../broker/targets/index.js";
@@ -66,6 +67,8 @@ interface Run {
   session: Session | undefined;
   watch: RouteWatch | undefined;
   sandbox: Sandbox | undefined;
+  /** The socket `backhaul diagnose` asks this run's session through. */
+  control?: SessionControl;
   /** sudo's password, once asked: held for the run's reconnects, wiped when it ends. */
   sudoPassword?: SudoPassword;
   /** The latest exit session: the tables the window shows, kept after the run ends. */
@@ -291,6 +294,13 @@ export class AppController implements AppBackend {
         },
       });
       run.session = session;
+      run.control = await startSessionControl(this.view.target?.label ?? run.targetId, {
+        state: () => this.view.phase,
+        diagnose: (request) => this.handlers["diagnose:run"](request),
+      }).catch((error: unknown) => {
+        this.log(`\`backhaul diagnose\` cannot reach this session: ${(error as Error).message}`);
+        return undefined;
+      });
       session.on("state", (state) => {
         if (this.run === run) this.setView(viewOf(state, this.view));
       });
@@ -309,6 +319,7 @@ export class AppController implements AppBackend {
         });
       }
     } finally {
+      run.control?.close();
       run.sudoPassword?.wipe();
       run.watch?.stop();
       if (this.run === run) this.prompts.cancelAll();

@@ -19,6 +19,8 @@ import { savedExecTargets } from "./data-dir.js";
 import { ask } from "./prompt.js";
 import { askSecret, readSecretFromStdin } from "./secret-input.js";
 import { UsageError } from "./usage-error.js";
+import { diagnose } from "../app/diagnostics.js";
+import { startSessionControl } from "../broker/session-control.js";
 
 const DEFAULT_CAPTURE_MB = 100;
 /** The agent writes it (src/helper/agent/proxy-env.ts) and removes it at disconnect. */
@@ -169,7 +171,29 @@ export async function connect(args: string[]): Promise<number> {
       dns: values.dns,
     },
   });
+  let advertised = prefixes;
+  // `backhaul diagnose` finds this session by its control socket and asks it from both ends.
+  const control = await startSessionControl(spec, {
+    state: () => session.state.state,
+    diagnose: (request) => {
+      const exit = session.exit;
+      const connected = session.state.state === "connected";
+      return diagnose(request, {
+        advertised,
+        excludes: values.exclude,
+        allowLocal: values["allow-local"],
+        connected,
+        remote: connected && exit ? (question) => exit.checkRemote(question) : undefined,
+      });
+    },
+  }).catch((error: unknown) => {
+    reporter.log(`\`backhaul diagnose\` cannot reach this session: ${(error as Error).message}`);
+    return undefined;
+  });
+  if (control)
+    reporter.log(`\`backhaul diagnose HOST[:PORT]\` checks from both ends (session ${control.name})`);
   watch.on("change", (next) => {
+    advertised = next;
     reporter.advertising(next, true);
     session.updateRoutes(next);
   });
@@ -233,6 +257,7 @@ export async function connect(args: string[]): Promise<number> {
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
   await session.run();
+  control?.close();
   await recorder?.stop(); // the file is complete before we say the session is over
   sudoPassword.wipe();
   sessionOver = true;
