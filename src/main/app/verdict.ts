@@ -74,10 +74,13 @@ export function decideVerdict(input: VerdictInput): Verdict {
   const via = result.route?.interface ? ` via ${result.route.interface}` : "";
   const through = result.prefix ? `through ${result.prefix}${via}` : `on this computer${via}`;
   if (remoteConnect?.ok) {
-    const local = result.connect?.ok ? ` (from this computer ${result.connect.latencyMs} ms)` : "";
+    const prefix = result.prefix ?? remote?.route?.tunnelPrefix;
+    const local = result.connect?.ok
+      ? `; from this computer${via} it took ${result.connect.latencyMs} ms`
+      : "";
     return {
       verdict: "reachable",
-      summary: `The remote reaches ${name}:${input.port} through the tunnel (${through}) in ${remoteConnect.latencyMs} ms${local}.`,
+      summary: `The remote reaches ${name}:${input.port} through the tunnel${prefix ? ` (${prefix})` : ""} in ${remoteConnect.latencyMs} ms${local}.`,
     };
   }
   const notAsked =
