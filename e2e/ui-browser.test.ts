@@ -214,20 +214,36 @@ test(
         await page.getByTestId("dns-filter").fill("");
       });
 
-      await step("a diagnostic for S's host says the remote can reach it", async () => {
-        await page.getByTestId("tab-diagnostics").click();
-        await page.getByTestId("diag-host").fill("host.corp.test");
-        await page.getByTestId("diag-port").fill("80");
-        await page.getByTestId("diag-run").click();
-        const result = page.getByTestId("diag-result");
-        await result.waitFor({ timeout: 15_000 }).catch(fail("no diagnostic result"));
-        assert.match(
-          (await page.getByTestId("diag-summary").textContent()) ?? "",
-          /The remote can reach host\.corp\.test:80/,
-        );
-        assert.match((await page.getByTestId("diag-field-route").textContent()) ?? "", /veth-s/);
-        await page.screenshot({ path: join(ARTIFACTS, "ui-diagnostics.png") });
-      });
+      await step(
+        "a diagnostic for S's host checks both ends: the remote reaches it through the tunnel",
+        async () => {
+          await page.getByTestId("tab-diagnostics").click();
+          await page.getByTestId("diag-host").fill("host.corp.test");
+          await page.getByTestId("diag-port").fill("80");
+          await page.getByTestId("diag-run").click();
+          const result = page.getByTestId("diag-result");
+          await result.waitFor({ timeout: 30_000 }).catch(fail("no diagnostic result"));
+          const summary = page.getByTestId("diag-summary");
+          assert.equal(await summary.getAttribute("data-verdict-code"), "reachable");
+          assert.match(
+            (await summary.textContent()) ?? "",
+            /The remote reaches host\.corp\.test:80 through the tunnel .* in \d+(\.\d)? ms/,
+          );
+          assert.match((await page.getByTestId("diag-field-route").textContent()) ?? "", /veth-s/);
+          // The remote's side, as its agent answered over the link.
+          assert.match(
+            (await page.getByTestId("diag-remote-dns").textContent()) ?? "",
+            /through Backhaul’s stub/,
+          );
+          assert.match(
+            (await page.getByTestId("diag-remote-route").textContent()) ?? "",
+            /into the tunnel \(bh0/,
+          );
+          assert.match((await page.getByTestId("diag-remote-connect").textContent()) ?? "", /connected in/);
+          // The result alone: both ends and the verdict, whatever the window's height.
+          await result.screenshot({ path: join(ARTIFACTS, "ui-diagnostics.png") });
+        },
+      );
 
       await step("an extra route saved in Settings reaches the running session's remote", async () => {
         await page.getByTestId("tab-settings").click();
