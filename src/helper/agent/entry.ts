@@ -31,7 +31,12 @@ import { LinkStreamOpener } from "../engines/streams/stream-opener.js";
 import { ensurePrivateDirectory, proxyEnvPath, userStateDirectory } from "./proxy-env.js";
 import { startProxyEntrance } from "./proxy-entrance.js";
 import type { RoutePlan } from "./routes.js";
-import { serveRemoteChecks, systemAgentProbes, type AgentCheckContext } from "./remote-diagnose.js";
+import {
+  serveRemoteChecks,
+  streamConnect,
+  systemAgentProbes,
+  type AgentCheckContext,
+} from "./remote-diagnose.js";
 
 const USAGE = `backhaul-agent ${VERSION}: the remote side of Backhaul (started by the backhaul app over SSH)
 
@@ -110,7 +115,10 @@ async function main(): Promise<void> {
     dns: () => linkConfig?.dns ?? null,
     routePlan: () => routePlan,
   };
-  serveRemoteChecks(link, checks, systemAgentProbes(checks.tunName));
+  serveRemoteChecks(link, checks, {
+    ...systemAgentProbes(checks.tunName),
+    ...(opener ? { connectThroughTunnel: streamConnect(opener) } : {}),
+  });
 
   const config = await new Promise<LinkConfig>((resolve, reject) => {
     link.once("config", resolve);

@@ -8,7 +8,15 @@ import { DiagnoseFrameType } from "../../shared/diagnose-frames.js";
 import { Link } from "../engines/link/link.js";
 import { createMemoryPipe } from "../engines/link/memory-pipe.js";
 import { RemoteCheckError, RemoteChecks } from "../engines/link/remote-checks.js";
-import { nameServers, serveRemoteChecks, viaStub, type AgentProbes } from "./remote-diagnose.js";
+import { StreamOpenError, StreamStatus, type StreamOpener } from "../../shared/link-streams.js";
+import {
+  answerDiagnose,
+  nameServers,
+  serveRemoteChecks,
+  streamConnect,
+  viaStub,
+  type AgentProbes,
+} from "./remote-diagnose.js";
 import type { RemoteRouting, RoutePlan } from "./routes.js";
 
 const STUB = "198.18.0.2";
@@ -195,4 +203,28 @@ test("resolv.conf's name servers, and whether a name goes to the stub", () => {
   assert.equal(viaStub("CORP.test.", ["127.0.0.53"], split), true);
   assert.equal(viaStub("registry.npmjs.org", ["127.0.0.53"], split), false);
   assert.equal(viaStub("xcorp.test", ["127.0.0.53"], split), false);
+});
+
+test("the proxy entrance connects through a link stream, and says a refusal as a socket would", async () => {
+  const refusing: StreamOpener = {
+    open: () =>
+      Promise.reject(new StreamOpenError(StreamStatus.Refused, "the destination refused the connection")),
+  };
+  const noRoute = (): Promise<never> => Promise.reject(new Error("the proxy entrance asks no route"));
+  const result = await answerDiagnose(
+    { id: 5, host: "198.19.1.10", port: 81, address: null },
+    { entrance: "proxy", tunName: null, dns: () => null, routePlan: () => null },
+    {
+      lookup: noRoute,
+      resolvConf: noRoute,
+      routeGet: noRoute,
+      routing: noRoute,
+      connect: noRoute,
+      connectThroughTunnel: streamConnect(refusing),
+    },
+  );
+  assert.equal(result.entrance, "proxy");
+  assert.equal(result.route, null);
+  assert.equal(result.connect?.ok, false);
+  assert.equal(result.connect?.code, "ECONNREFUSED");
 });

@@ -19,6 +19,7 @@ import {
   type RemoteOwnRoute,
 } from "../../shared/diagnose-frames.js";
 import type { LinkDnsConfig } from "../../shared/link-protocol.js";
+import { StreamOpenError, StreamStatus, type StreamOpener } from "../../shared/link-streams.js";
 import { containsAddress, parseAddress, parsePrefix, type Prefix } from "../engines/routes/cidr.js";
 import type { Link } from "../engines/link/link.js";
 import { execFileRunner, type CommandRunner } from "./command.js";
@@ -48,6 +49,11 @@ export interface AgentProbes {
   routing(): Promise<RemoteRouting>;
   /** Resolves once a TCP connect succeeds; rejects with the errno error. */
   connect(address: string, port: number, timeoutMs: number): Promise<void>;
+  /**
+   * The proxy entrance's way through the tunnel: a link stream the exit connects (rejects with an
+   * error whose `code` is errno-like). Without it, the proxy entrance tries no connect.
+   */
+  connectThroughTunnel?(address: string, port: number): Promise<void>;
   now?(): number;
 }
 
@@ -103,10 +109,15 @@ export async function answerDiagnose(
     error: null,
   };
   if (address === null) return result;
-  if (context.entrance === "tun") result.route = await routeOf(address, context, probes);
-  // Through the proxy entrance, only programs that use the proxy reach the tunnel: a plain
-  // connect from here would test the remote's own network, and say nothing about ours.
-  if (context.entrance === "tun") result.connect = await tryConnect(address, request.port, probes, now);
+  if (context.entrance === "tun") {
+    result.route = await routeOf(address, context, probes);
+    result.connect = await tryConnect(address, request.port, probes.connect, now);
+  } else if (probes.connectThroughTunnel) {
+    // Through the proxy entrance only programs that use the proxy reach the tunnel: a plain
+    // connect from here would test the remote's own network. A link stream goes the proxy's way.
+    const through = probes.connectThroughTunnel;
+    result.connect = await tryConnect(address, request.port, (a, p) => through(a, p), now);
+  }
   return result;
 }
 
@@ -254,12 +265,12 @@ function longest<T>(entries: Array<{ item: T; prefix: Prefix | null }>): T | nul
 async function tryConnect(
   address: string,
   port: number,
-  probes: AgentProbes,
+  connect: AgentProbes["connect"],
   now: () => number,
 ): Promise<NonNullable<RemoteDiagnosis["connect"]>> {
   const started = now();
   try {
-    await probes.connect(address, port, REMOTE_STEP_TIMEOUT_MS);
+    await connect(address, port, REMOTE_STEP_TIMEOUT_MS);
     return { ok: true, latencyMs: round(now() - started), error: null, code: null };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
@@ -291,6 +302,32 @@ function errorText(error: unknown): string {
   const code = (error as NodeJS.ErrnoException).code;
   const message = error instanceof Error ? error.message : String(error);
   return code && !message.includes(code) ? `${code}: ${message}` : message;
+}
+
+/** errno names for why the exit refused a link stream, as a socket would have said it. */
+const STREAM_ERRNO: Partial<Record<StreamStatus, string>> = {
+  [StreamStatus.Refused]: "ECONNREFUSED",
+  [StreamStatus.TimedOut]: "ETIMEDOUT",
+  [StreamStatus.HostUnreachable]: "EHOSTUNREACH",
+  [StreamStatus.NetworkUnreachable]: "ENETUNREACH",
+  [StreamStatus.NotAllowed]: "EACCES",
+};
+
+/** A connect through the proxy entrance's link streams: opened by the exit, then reset at once. */
+export function streamConnect(opener: StreamOpener): NonNullable<AgentProbes["connectThroughTunnel"]> {
+  return async (address, port) => {
+    try {
+      const stream = await opener.open({ kind: "address", address, port });
+      stream.reset();
+    } catch (error) {
+      if (error instanceof StreamOpenError) {
+        const errno: NodeJS.ErrnoException = new Error(error.message);
+        errno.code = STREAM_ERRNO[error.status];
+        throw errno;
+      }
+      throw error;
+    }
+  };
 }
 
 /** Checks running at once; more are answered at once with "busy" rather than queued. */

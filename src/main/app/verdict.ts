@@ -47,7 +47,7 @@ export function decideVerdict(input: VerdictInput): Verdict {
   if (remote !== null && remote.entrance === "tun" && remote.route !== null && !remote.route.viaTunnel)
     return { verdict: "remote-route", summary: remoteRouteSentence(remote.address ?? address, remote.route) };
 
-  const remoteConnect = remote?.entrance === "tun" ? remote.connect : null;
+  const remoteConnect = remote?.connect ?? null;
   const connect = remoteConnect ?? result.connect;
   const from = remoteConnect ? "the remote" : "this computer";
   const target = `${name === address ? address : `${name} (${address})`}`;
@@ -78,17 +78,18 @@ export function decideVerdict(input: VerdictInput): Verdict {
     const local = result.connect?.ok
       ? `; from this computer${via} it took ${result.connect.latencyMs} ms`
       : "";
+    // Through the proxy entrance, only programs that use the proxy get there.
+    const proxy =
+      remote?.entrance === "proxy"
+        ? " Programs on the remote reach it through the proxy: `source ~/.config/backhaul/proxy.env` first."
+        : "";
     return {
       verdict: "reachable",
-      summary: `The remote reaches ${name}:${input.port} through the tunnel${prefix ? ` (${prefix})` : ""} in ${remoteConnect.latencyMs} ms${local}.`,
+      summary: `The remote reaches ${name}:${input.port} through the tunnel${prefix ? ` (${prefix})` : ""} in ${remoteConnect.latencyMs} ms${local}.${proxy}`,
     };
   }
   const notAsked =
-    remote?.entrance === "proxy"
-      ? " The remote uses the proxy entrance: programs reach it when they use ~/.config/backhaul/proxy.env."
-      : input.connected && result.remoteError
-        ? ` The remote's side was not checked: ${result.remoteError}`
-        : "";
+    input.connected && result.remoteError ? ` The remote's side was not checked: ${result.remoteError}` : "";
   return {
     verdict: "reachable",
     summary:
