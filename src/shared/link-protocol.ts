@@ -23,6 +23,9 @@
  *   ERROR    code:u16 message:text   code is an ErrorCode; unknown codes are kept as numbers
  *   BYE      reason:text             may be empty
  *
+ *   Extensions, each used only when both HELLOs announce its capability: STREAM_* (16..21,
+ *   link-streams.ts) and DIAGNOSE / DIAGNOSE_RESULT (32, 33, diagnose-frames.ts).
+ *
  * Conversation
  *
  *   Each side sends HELLO as its first frame. Before the peer's HELLO only ERROR and BYE may arrive
