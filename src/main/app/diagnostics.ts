@@ -116,7 +116,7 @@ async function askRemote(
   question: RemoteCheckQuestion,
 ): Promise<{ remote: RemoteSide | null; remoteError: string | null }> {
   if (!context.remote)
-    return { remote: null, remoteError: context.connected ? null : "no session is connected" };
+    return { remote: null, remoteError: context.connected ? null : "the session is not connected now" };
   try {
     const { id: _id, ...remote } = await context.remote(question);
     return { remote, remoteError: null };

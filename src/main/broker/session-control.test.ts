@@ -91,6 +91,7 @@ test("a directory open to others, or a symlink, is refused", async () => {
 test("names, directories and HOST[:PORT]", () => {
   assert.equal(sessionName("exec:kubectl exec -i devpod -- sh"), "kubectl_exec_-i_devpod_--_sh");
   assert.equal(sessionName("codespace:../../x"), "x");
+  assert.equal(sessionName("This computer (sandbox)"), "This_computer_sandbox");
   assert.equal(sessionsDir({ XDG_RUNTIME_DIR: "/run/user/1000" }, 1000), "/run/user/1000/backhaul-sessions");
   assert.equal(sessionsDir({ TMPDIR: "/tmp" }, 1000), "/tmp/backhaul-sessions-1000");
   assert.deepEqual(parseHostPort("db.corp.test:5432"), { host: "db.corp.test", port: 5432 });

@@ -84,7 +84,8 @@ export function sessionName(target: string): string {
     .replace(/^[a-z]+:(\/\/)?/i, "")
     .replace(/[^A-Za-z0-9._-]+/g, "_")
     .replace(/^[._-]+/, "")
-    .slice(0, 40);
+    .slice(0, 40)
+    .replace(/[._-]+$/, "");
   return name || "session";
 }
 
