@@ -1,13 +1,16 @@
 // What a Backhaul session costs besides throughput: the helper's memory just after connecting, after
-// the run, and with 1,000 open flows (connections from R to S's echo server, held open).
+// the run, and with 1,000 open flows (connections from R to S's echo server, held open), and how
+// often it wakes while those flows are silent.
 import { readFileSync } from "node:fs";
 import { ChildRpc } from "../../netns/child-rpc.js";
 import { CORP_NET } from "../../netns/address-plan.js";
 import type { HoldCommands } from "./hold-connections.js";
-import { forwarders } from "./round-trip-cost.js";
+import { contextSwitches, forwarders } from "./round-trip-cost.js";
 import type { BenchTopology } from "./topology.js";
 
 export const HELD_FLOWS = 1_000;
+const IDLE_WINDOW_MS = 3_000;
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface ConnectionCost {
   /** From starting `backhaul connect` to its "connected" event. */
@@ -16,6 +19,8 @@ export interface ConnectionCost {
   helperRssIdleMiB?: number;
   helperRssAfterRunMiB?: number;
   helperRssWithFlowsMiB?: number;
+  /** The helper's context switches per second while the flows are open and silent. */
+  helperWakeupsPerSecond?: number;
   /** How many of HELD_FLOWS connections were open when the last figure was read. */
   flowsHeld?: number;
   /** Why a figure is missing. */
@@ -41,7 +46,12 @@ export async function helperPid(t: BenchTopology): Promise<number | undefined> {
 export async function rssWithFlows(
   t: BenchTopology,
   pid: number,
-): Promise<Pick<ConnectionCost, "helperRssAfterRunMiB" | "helperRssWithFlowsMiB" | "flowsHeld" | "note">> {
+): Promise<
+  Pick<
+    ConnectionCost,
+    "helperRssAfterRunMiB" | "helperRssWithFlowsMiB" | "helperWakeupsPerSecond" | "flowsHeld" | "note"
+  >
+> {
   const before = rssMiB(pid);
   const holder = ChildRpc.start<HoldCommands>(t.remote, "e2e/bench/ssh/hold-connections.ts");
   try {
@@ -51,10 +61,14 @@ export async function rssWithFlows(
       120_000,
     );
     // Let the helper's tables and buffers settle the way an idle session with open flows does.
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await sleep(1_000);
+    const switches = contextSwitches(pid);
+    await sleep(IDLE_WINDOW_MS);
+    const helperWakeupsPerSecond = (contextSwitches(pid) - switches) / (IDLE_WINDOW_MS / 1000);
     return {
       helperRssAfterRunMiB: before,
       helperRssWithFlowsMiB: rssMiB(pid),
+      helperWakeupsPerSecond,
       flowsHeld: opened.open,
       ...(opened.failed.length > 0 && {
         note: `${HELD_FLOWS - opened.open} connections failed: ${opened.failed.join("; ")}`,

@@ -81,7 +81,8 @@ export function formatConnectionCost(rows: readonly ResultRow[]): string[] {
     return [
       `${`${label}:`.padEnd(18)}connected in ${c.connectMs === undefined ? "—" : `${c.connectMs.toFixed(0)} ms`}; ` +
         `helper RSS ${mib(c.helperRssIdleMiB)} just connected, ${mib(c.helperRssAfterRunMiB)} after the run, ` +
-        `${mib(c.helperRssWithFlowsMiB)} with ${HELD_FLOWS} connections held${flows}` +
+        `${mib(c.helperRssWithFlowsMiB)} with ${HELD_FLOWS} connections held${flows}, ` +
+        `then ${c.helperWakeupsPerSecond === undefined ? "—" : c.helperWakeupsPerSecond.toFixed(1)} wakeups/s while they are silent` +
         (c.note ? ` [${c.note}]` : ""),
     ];
   });
