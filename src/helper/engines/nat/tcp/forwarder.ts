@@ -50,6 +50,14 @@ export interface TcpForwarderOptions {
 const COALESCE_MS = 5;
 
 /**
+ * How long an ACK for in-order data may wait for a reply to ride on (Linux waits 40 ms, smoltcp
+ * 10 ms). Short, because a remote sender with Nagle on waits for this ACK before its next small
+ * write; long enough for a destination on the LAN to answer a request, which then costs one
+ * segment over the link instead of two.
+ */
+export const ACK_DELAY_MS = 2;
+
+/**
  * Accepts TCP on behalf of the destinations (gVisor's forwarder.go): one TcpFlow per flow,
  * created by a SYN that the egress policy allows, its peer dialled before it is answered. The
  * forwarder owns the clock and the one timer of all its flows, set for the earliest deadline
@@ -66,6 +74,8 @@ export class TcpForwarder implements TcpContext {
   private readonly timed = new Set<ForwardedFlow>();
   private readonly blocked = new Set<ForwardedFlow>();
   private readonly acks = new Set<ForwardedFlow>();
+  private readonly delayedAcks = new Set<ForwardedFlow>();
+  private ackTimer: NodeJS.Timeout | undefined;
   private dialing = 0;
   private readonly accepting: AcceptingDestinations;
   private timer: NodeJS.Timeout | undefined;
@@ -186,6 +196,8 @@ export class TcpForwarder implements TcpContext {
     clearTimeout(this.timer);
     this.timer = undefined;
     this.wakeAt = 0;
+    clearTimeout(this.ackTimer);
+    this.ackTimer = undefined;
   }
 
   // ---- TcpContext ----
@@ -210,8 +222,23 @@ export class TcpForwarder implements TcpContext {
     this.blocked.add(flow);
   }
 
-  ackLater(flow: ForwardedFlow): void {
-    this.acks.add(flow);
+  ackLater(flow: ForwardedFlow, delayable: boolean): void {
+    if (!delayable) {
+      this.acks.add(flow);
+      return;
+    }
+    this.delayedAcks.add(flow);
+    if (this.ackTimer) return;
+    this.ackTimer = setTimeout(() => this.flushDelayedAcks(), ACK_DELAY_MS);
+    this.ackTimer.unref();
+  }
+
+  /** The ACKs no reply carried in time; a flow whose ACK went with data has none left to send. */
+  private flushDelayedAcks(): void {
+    this.ackTimer = undefined;
+    const owing = [...this.delayedAcks];
+    this.delayedAcks.clear();
+    for (const flow of owing) this.contained(flow, () => flow.flushAck());
   }
 
   closed(flow: ForwardedFlow): void {
@@ -219,6 +246,7 @@ export class TcpForwarder implements TcpContext {
     this.timed.delete(flow);
     this.blocked.delete(flow);
     this.acks.delete(flow);
+    this.delayedAcks.delete(flow);
   }
 
   private drained(): void {
