@@ -109,21 +109,17 @@ interface Tracer {
   stop(): Promise<Map<string, number> | undefined>;
 }
 
-/** strace -c on every thread of PID (and threads it starts), until stop(). */
+/** strace -c on every thread of PID (with -f, strace attaches them all and follows new ones). */
 export async function traceSyscalls(pid: number): Promise<Tracer> {
-  const tids = tasksOf(pid);
-  const child = spawn("strace", ["-c", "-f", ...tids.flatMap((tid) => ["-p", String(tid)])], {
-    stdio: ["ignore", "ignore", "pipe"],
-  });
+  const child = spawn("strace", ["-c", "-f", "-p", String(pid)], { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  // Attached once every thread is: strace says so per thread before it counts anything.
+  // strace says "attached" per thread before it counts anything; a moment more for the rest.
   const deadline = Date.now() + 5_000;
-  while ((stderr.match(/attached/g) ?? []).length < tids.length && Date.now() < deadline) {
-    if (child.exitCode !== null) break;
+  while (!stderr.includes("attached") && child.exitCode === null && Date.now() < deadline)
     await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await new Promise((resolve) => setTimeout(resolve, 200));
   return {
     async stop() {
       if (child.exitCode === null) child.kill("SIGINT");
