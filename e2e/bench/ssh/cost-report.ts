@@ -4,10 +4,18 @@ import type { ProcessCost } from "./round-trip-cost.js";
 import type { ResultRow } from "./report.js";
 import { HELD_FLOWS } from "./connection-cost.js";
 
-const HEADER = ["path", "side", "process", "syscalls/RT", "switches/RT", "most frequent calls per RT"];
+const HEADER = [
+  "path",
+  "side",
+  "process",
+  "syscalls/RT",
+  "switches/RT",
+  "CPU s/GB",
+  "most frequent calls per RT",
+];
 
-const fixed = (value: number | undefined): string =>
-  value === undefined || !Number.isFinite(value) ? "—" : value.toFixed(1);
+const fixed = (value: number | undefined, digits = 1): string =>
+  value === undefined || !Number.isFinite(value) ? "—" : value.toFixed(digits);
 
 function sum(processes: readonly ProcessCost[], pick: (p: ProcessCost) => number | undefined) {
   const values = processes.map(pick);
@@ -27,6 +35,7 @@ export function formatCostTable(rows: readonly ResultRow[]): string[] {
     roundTrips = cost.roundTrips;
     if (cost.syscallsMissing) missing.add(cost.syscallsMissing);
     const label = row.variant ? `${row.name} ${row.variant}` : row.name;
+    const cpu = (p: ProcessCost): number | undefined => row.peer?.cpuByPid?.[p.pid];
     for (const side of ["R", "L"] as const) {
       const mine = cost.processes.filter((p) => p.side === side);
       for (const p of mine)
@@ -36,6 +45,7 @@ export function formatCostTable(rows: readonly ResultRow[]): string[] {
           p.process,
           fixed(p.syscallsPerRt),
           fixed(p.switchesPerRt),
+          fixed(cpu(p), 2),
           p.topSyscalls ?? "",
         ]);
       body.push([
@@ -44,6 +54,7 @@ export function formatCostTable(rows: readonly ResultRow[]): string[] {
         "all",
         fixed(sum(mine, (p) => p.syscallsPerRt)),
         fixed(sum(mine, (p) => p.switchesPerRt)),
+        fixed(side === "R" ? row.peer?.remoteCpuSPerGB : row.peer?.localCpuSPerGB, 2),
         "",
       ]);
     }
@@ -53,7 +64,7 @@ export function formatCostTable(rows: readonly ResultRow[]): string[] {
   const widths = HEADER.map((_, i) => Math.max(...table.map((c) => (c[i] ?? "").length)));
   const render = (c: readonly string[]): string =>
     c
-      .map((cell, i) => (i === 3 || i === 4 ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0)))
+      .map((cell, i) => (i >= 3 && i <= 5 ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0)))
       .join("  ")
       .trimEnd();
   return [
@@ -63,6 +74,7 @@ export function formatCostTable(rows: readonly ResultRow[]): string[] {
     ...body.map(render),
     "syscalls: `strace -c -f` on every thread of the process (a second pass: ptrace adds switches);",
     "switches: voluntary + involuntary context switches of every thread (/proc/PID/task/*/status).",
+    "CPU s/GB: the process's utime+stime during iperf3 up and down ÷ bytes moved (as the first table).",
     "Counts, not times: they do not move with the machine's speed or load.",
     ...[...missing].map((why) => `syscalls not counted: ${why}`),
     "",

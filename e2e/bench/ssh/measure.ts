@@ -7,7 +7,7 @@ import { measure as measureNat, requestResponse, RR_WARMUP } from "../nat/measur
 import type { PathName } from "../nat/options.js";
 import type { BenchPath } from "../nat/path.js";
 import { runTracked } from "../nat/tracked-run.js";
-import { cpuSince, sampleNamespace } from "./cpu-group.js";
+import { cpuByPidSince, sampleNamespace, type CpuSample } from "./cpu-group.js";
 import type { HttpClientCommands } from "./http-client.js";
 import type { PeerPath } from "./path.js";
 import { measureRoundTripCost, type RoundTripCost } from "./round-trip-cost.js";
@@ -54,6 +54,8 @@ export interface PeerMeasurement {
   /** CPU seconds per 10^9 bytes of R's and L's processes; undefined where the kernel forwards. */
   remoteCpuSPerGB?: number;
   localCpuSPerGB?: number;
+  /** CPU seconds per 10^9 bytes of each process of R and L during iperf3 (keyed by PID). */
+  cpuByPid?: Record<number, number>;
   /** System calls and context switches per 1-byte round trip, per process of R and L. */
   roundTripCost?: RoundTripCost;
 }
@@ -120,8 +122,11 @@ export async function measurePath(
   const remoteBefore = await sampleNamespace(t.remote);
   const localBefore = await sampleNamespace(t.local);
   const bulk = await measureNat(natView(t, path), 4, options.seconds, options.roundTrips);
-  const remoteCpu = await cpuSince(remoteBefore);
-  const localCpu = await cpuSince(localBefore);
+  const remoteByPid = await cpuByPidSince(remoteBefore);
+  const localByPid = await cpuByPidSince(localBefore);
+  const sum = (spent: CpuSample): number => [...spent.values()].reduce((a, b) => a + b, 0);
+  const remoteCpu = sum(remoteByPid);
+  const localCpu = sum(localByPid);
   const perGB = (seconds: number): number | undefined =>
     path.userspace && bulk.bytesMoved > 0 ? seconds / (bulk.bytesMoved / 1e9) : undefined;
   return {
@@ -134,6 +139,12 @@ export async function measurePath(
     dns: await dns(t, options.dnsQueries),
     remoteCpuSPerGB: perGB(remoteCpu),
     localCpuSPerGB: perGB(localCpu),
+    ...(path.userspace &&
+      bulk.bytesMoved > 0 && {
+        cpuByPid: Object.fromEntries(
+          [...remoteByPid, ...localByPid].map(([pid, spent]) => [pid, spent / (bulk.bytesMoved / 1e9)]),
+        ),
+      }),
     ...(path.userspace &&
       (options.costRoundTrips ?? 0) > 0 && {
         roundTripCost: await roundTripCost(t, path, options.costRoundTrips ?? 0),

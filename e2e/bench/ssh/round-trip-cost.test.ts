@@ -91,6 +91,8 @@ describe("round-trip cost", () => {
         bytesMoved: 1,
         http: { count: 1, totalMs: 1, perRequestMs: 1, medianMs: 1, p99Ms: 1 },
         dns: { server: "x", count: 1, medianUs: 1, p90Us: 1 },
+        remoteCpuSPerGB: 3.25,
+        cpuByPid: { 1: 2.5 },
         roundTripCost: {
           roundTrips: 1500,
           processes: [
@@ -112,10 +114,11 @@ describe("round-trip cost", () => {
     const lines = formatCostTable([row]);
     const total = (side: string) =>
       lines.find((line) => new RegExp(`^backhaul\\s+${side}\\s+all\\b`).test(line));
-    assert.match(total("R") ?? "", /\s10\.0\s+3\.5\s*$/);
+    assert.match(total("R") ?? "", /\s10\.0\s+3\.5\s+3\.25\s*$/, "R's calls, switches and CPU per GB");
+    assert.match(lines.find((line) => /\bagent\b/.test(line)) ?? "", /\s6\.0\s+2\.0\s+2\.50\s+write 2\.0$/);
     assert.match(
       total("L") ?? "",
-      /\s—\s+1\.0\s*$/,
+      /\s—\s+1\.0\s+—\s*$/,
       "a process without a syscall count leaves the sum unknown",
     );
     assert.ok(lines.some((line) => line.includes("syscalls not counted: strace is not installed")));
