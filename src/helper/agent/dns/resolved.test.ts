@@ -59,6 +59,7 @@ test("mode split routes only its domains; a link already gone counts as undone",
   assert.deepEqual(runner.calls, [
     "resolvectl dns bh0 198.18.0.2",
     "resolvectl domain bh0 ~corp.test ~lab.test",
+    "resolvectl default-route bh0 false",
     "resolvectl revert bh0",
   ]);
 });
