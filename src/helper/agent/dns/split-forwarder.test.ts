@@ -137,7 +137,37 @@ describe("split forwarder over real sockets", () => {
   });
 });
 
-describe("split forwarder's failover", () => {
+describe("split forwarder's failover over UDP", () => {
+  test("a silent server hands over to the next after 2 s; a refusing one at once, SERVFAIL after the last", async () => {
+    const answering = await fakeResolver("198.18.5.9");
+    const silent = createSocket("udp4");
+    await new Promise<void>((resolve) => silent.bind(0, "127.0.0.1", resolve));
+    const closedPort: Upstream = { address: "127.0.0.1", port: 9 };
+    const forwarder = await SplitForwarder.start({
+      listen: "127.0.0.1",
+      port: 0,
+      domains: ["corp.test"],
+      linkServers: [closedPort],
+      remoteServers: [{ address: "127.0.0.1", port: silent.address().port }, answering.upstream],
+    });
+    try {
+      const started = Date.now();
+      assert.equal(addressIn(await askUdp(forwarder.port, makeQuery("pub.remote.test"))), "198.18.5.9");
+      assert.ok(Date.now() - started >= 1_900, "the first server had its 2 s");
+      const refused = await askUdp(forwarder.port, makeQuery("host.corp.test", { id: 0x4242 }));
+      assert.equal(rcodeOf(refused), Rcode.SERVFAIL);
+      assert.equal(refused.readUInt16BE(0), 0x4242);
+      assert.equal(decodeAnswer(refused).questions?.[0]?.name, "host.corp.test");
+      assert.equal(forwarder.counters.unanswered, 1);
+    } finally {
+      await forwarder.close();
+      silent.close();
+      await answering.close();
+    }
+  });
+});
+
+describe("split forwarder's failover (TCP and the slow path)", () => {
   test("a server that times out hands over to the next; all unreachable is SERVFAIL, all silent is silence", async () => {
     const script = scriptedExchange((call) =>
       call.upstream === SERVER_A ? "timeout" : { answers: [a("pub.remote.test", "198.18.5.9")] },
