@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createSocket } from "node:dgram";
 import { readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, test } from "node:test";
@@ -129,6 +130,31 @@ describe("ResolvConfConfigurator", () => {
       ),
       (error: unknown) => error instanceof DnsUnsupportedError && /"all" or "off"/.test(error.message),
     );
+    assert.deepEqual(journal.entries(), []);
+    assert.deepEqual(await readFile(path), ORIGINAL);
+    await journal.undoAll();
+  });
+
+  test("split DNS whose forwarder cannot have its port says so, and leaves the file as it was", async () => {
+    const path = join(dir, "resolv.conf");
+    await writeFile(path, ORIGINAL);
+    const journal = await openJournal();
+    const holder = createSocket("udp4");
+    await new Promise<void>((resolve) => holder.bind(0, "127.0.0.1", resolve));
+    try {
+      const port = holder.address().port;
+      await assert.rejects(
+        new ResolvConfConfigurator(path, undefined, { address: "127.0.0.1", port }).apply(
+          { mode: "split", servers: ["198.18.0.2"], domains: ["corp.test"] },
+          journal,
+        ),
+        (error: unknown) =>
+          error instanceof DnsUnsupportedError &&
+          new RegExp(`port ${port} on 127\\.0\\.0\\.1`).test(error.message),
+      );
+    } finally {
+      holder.close();
+    }
     assert.deepEqual(journal.entries(), []);
     assert.deepEqual(await readFile(path), ORIGINAL);
     await journal.undoAll();

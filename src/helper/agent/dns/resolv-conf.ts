@@ -154,6 +154,13 @@ export class ResolvConfConfigurator implements DnsConfigurator {
         linkServers: settings.servers.map((address) => ({ address, port: DNS_PORT })),
         remoteServers,
         log: this.log,
+      }).catch((error: unknown) => {
+        // E.g. a DNS server of the remote's own holds port 53 on every address.
+        throw new DnsUnsupportedError(
+          `split DNS needs port ${listen.port ?? DNS_PORT} on ${listen.address} for its forwarder, ` +
+            `and it cannot have it (${(error as Error).message}): use DNS mode "all" or "off"`,
+          { cause: error },
+        );
       });
       servers = [listen.address];
       header =
