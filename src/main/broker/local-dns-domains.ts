@@ -44,7 +44,8 @@ export async function sessionDns(
       dns: "all",
       note:
         "split DNS: this computer names no search or VPN domain, so every name the remote looks up " +
-        "goes through the link (as --dns all); give --dns-domain DOMAIN to keep the others on the remote",
+        "goes through the link (as --dns all); name your domains (--dns-domain, or Settings → DNS) " +
+        "to keep the others on the remote",
     };
   return {
     dns: "split",
