@@ -83,3 +83,39 @@ test("the exit announces Streams: a stream opened by name shows in the session's
   server.close();
   resolver.close();
 });
+
+test("split DNS: the CONFIG carries the session's domains and the routes' reverse zones, and follows the routes", async () => {
+  const [exitEnd, entranceEnd] = createMemoryPipe();
+  const entrance = new Link(entranceEnd, { role: "entrance", softwareVersion: "test", capabilities: 0 });
+  const link = openExitLink(exitEnd, { keepaliveIntervalMs: 60_000, pingTimeoutMs: 60_000 });
+  const configs: LinkConfig[] = [];
+  entrance.on("config", (config) => configs.push(config));
+  const session = await ExitSession.start({
+    link,
+    mtu: 1500,
+    subnetV4: "198.18.0.0/30",
+    subnetV6: "2001:db8:1::/64",
+    routes: ["198.19.0.0/16", "2001:db8:19::/48"],
+    allowLocal: false,
+    dns: "split",
+    dnsDomains: ["Corp.Test.", "lab.test"],
+  });
+  await once(entrance, "config");
+  assert.deepEqual(configs[0]?.dns, {
+    mode: "split",
+    servers: ["198.18.0.2", "2001:db8:1::2"],
+    domains: ["corp.test", "lab.test", "19.198.in-addr.arpa", "9.1.0.0.8.b.d.0.1.0.0.2.ip6.arpa"],
+  });
+  assert.ok(session.dns, "split mode answers at the stub: the DNS engine runs");
+  session.updateRoutes(["198.19.0.0/16", "10.20.0.0/16"]);
+  await once(entrance, "config");
+  assert.deepEqual(configs[1]?.dns.mode === "split" && configs[1].dns.domains, [
+    "corp.test",
+    "lab.test",
+    "19.198.in-addr.arpa",
+    "20.10.in-addr.arpa",
+  ]);
+  link.close("test over");
+  entrance.close("test over");
+  await Promise.all([link.closed, entrance.closed]);
+});
