@@ -64,6 +64,7 @@ export class ExitSession {
       linkMtu: options.mtu,
       icmp: options.icmp,
       log: options.log,
+      names: dns?.addressNames,
       dnsStub: dns
         ? {
             addresses: stubs.map(parseAddress),

@@ -158,6 +158,7 @@ export class TcpForwarder implements TcpContext {
       family,
       remote: hostPort(formatAddress(ip.src), tcp.srcPort),
       destination: hostPort(destHost, tcp.dstPort),
+      name: this.table.nameOf(destHost),
       state: "DIALING",
     });
     const opener =
