@@ -170,7 +170,8 @@ function newDnsEntry(row: DnsRow): DnsEntry {
 export function flowSearchText(row: FlowRow): string {
   const local = row.localSocket ?? "";
   const reason = row.closeReason ?? "";
-  return `${row.protocol} ${row.remote} ${row.destination} ${local} ${row.state} ${reason}`.toLowerCase();
+  const name = row.name === null ? "" : ` ${row.name}`;
+  return `${row.protocol} ${row.remote} ${row.destination}${name} ${local} ${row.state} ${reason}`.toLowerCase();
 }
 
 export function dnsSearchText(row: DnsRow): string {
@@ -185,6 +186,7 @@ function sameFlowText(a: FlowRow, b: FlowRow): boolean {
     a.closeReason === b.closeReason &&
     a.remote === b.remote &&
     a.destination === b.destination &&
+    a.name === b.name &&
     a.protocol === b.protocol
   );
 }
