@@ -188,6 +188,8 @@ test("the search text follows the row's text columns and is reused while they do
     T0 + 2_000,
   );
   assert.match(entry(table, 1).search, /closed idle timeout$/);
+  const named = flowTableFrom([flow(2, { session: "Devbox" })], T0);
+  assert.match(entry(named, 2).search, / devbox$/, "the filter finds a row by its session");
 });
 
 test("DNS rows are added, fade when removed, then leave", () => {

@@ -170,12 +170,14 @@ function newDnsEntry(row: DnsRow): DnsEntry {
 export function flowSearchText(row: FlowRow): string {
   const local = row.localSocket ?? "";
   const reason = row.closeReason ?? "";
-  return `${row.protocol} ${row.remote} ${row.destination} ${local} ${row.state} ${reason}`.toLowerCase();
+  const session = row.session ? ` ${row.session}` : "";
+  return `${row.protocol} ${row.remote} ${row.destination} ${local} ${row.state} ${reason}${session}`.toLowerCase();
 }
 
 export function dnsSearchText(row: DnsRow): string {
   const detail = row.detail ?? "";
-  return `${row.name} ${row.type} ${row.answers.join(" ")} ${row.rcode} ${row.resolver} ${detail} ${row.transport}`.toLowerCase();
+  const session = row.session ? ` ${row.session}` : "";
+  return `${row.name} ${row.type} ${row.answers.join(" ")} ${row.rcode} ${row.resolver} ${detail} ${row.transport}${session}`.toLowerCase();
 }
 
 function sameFlowText(a: FlowRow, b: FlowRow): boolean {
@@ -185,7 +187,8 @@ function sameFlowText(a: FlowRow, b: FlowRow): boolean {
     a.closeReason === b.closeReason &&
     a.remote === b.remote &&
     a.destination === b.destination &&
-    a.protocol === b.protocol
+    a.protocol === b.protocol &&
+    a.session === b.session
   );
 }
 
