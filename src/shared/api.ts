@@ -199,6 +199,8 @@ export interface CaptureView {
   bytes: number;
   /** Why the last capture stopped ("capture stopped at 12 MB (limit)"), or null. */
   message: string | null;
+  /** The recorded session's name (one capture at a time, of any of the sessions). */
+  session?: string;
 }
 
 export const IDLE_CAPTURE: CaptureView = { recording: false, path: null, bytes: 0, message: null };

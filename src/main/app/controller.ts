@@ -227,13 +227,19 @@ export class AppController implements AppBackend {
       replace: false,
       onStop: (reason) => {
         this.log(`${reason}: ${path}`);
-        this.setCapture({ recording: false, path, bytes: recorder.bytes, message: reason });
+        this.setCapture({
+          recording: false,
+          path,
+          bytes: recorder.bytes,
+          message: reason,
+          session: run.label,
+        });
       },
     });
     this.recorder = { recorder, run };
     recorder.start();
     this.log(`recording packets to ${path}`);
-    this.setCapture({ recording: true, path, bytes: 0, message: null });
+    this.setCapture({ recording: true, path, bytes: 0, message: null, session: run.label });
     return this.captureView;
   }
 
@@ -242,6 +248,7 @@ export class AppController implements AppBackend {
     if (!current) return this.captureView;
     const message = await current.recorder.stop();
     this.setCapture({
+      session: current.run.label,
       recording: false,
       path: current.recorder.path,
       bytes: current.recorder.bytes,
