@@ -81,6 +81,40 @@ test("a slot held by another live process is skipped; one left by a dead process
   }
 });
 
+test("processes asking at once get different slots", async () => {
+  const leaseDir = join(root, `leases-${n++}`);
+  const module = new URL("./link-subnets.ts", import.meta.url).href;
+  // Each takes a lease, says its slot, and holds it until its stdin closes.
+  const script = [
+    `const { localLinkSubnets } = await import(${JSON.stringify(module)});`,
+    `const lease = await localLinkSubnets("p" + process.pid, { leaseDir: ${JSON.stringify(leaseDir)}, inUse: async () => [] });`,
+    "process.stdout.write(`${lease.slot}\\n`);",
+    "process.stdin.resume(); process.stdin.on('end', () => lease.release().then(() => process.exit(0)));",
+  ].join("\n");
+  const children = [0, 1, 2].map(() =>
+    spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+      stdio: ["pipe", "pipe", "inherit"],
+    }),
+  );
+  try {
+    const slots = await Promise.all(
+      children.map(
+        (child) =>
+          new Promise<number>((resolve, reject) => {
+            child.stdout.once("data", (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
+            child.once("exit", (code) => reject(new Error(`a child exited (${code}) before taking a lease`)));
+          }),
+      ),
+    );
+    assert.equal(new Set(slots).size, 3, `slots ${slots.join(", ")}`);
+    assert.deepEqual((await readdir(leaseDir)).sort(), slots.map((slot) => `slot-${slot}`).sort());
+  } finally {
+    for (const child of children) child.stdin.end();
+    await Promise.all(children.map((child) => (child.exitCode === null ? once(child, "exit") : undefined)));
+  }
+  assert.deepEqual(await readdir(leaseDir), [], "each released its lease as it ended");
+});
+
 test("a slot overlapping this computer's addresses or a /16-or-longer route is skipped", async () => {
   // Slot 0's IPv4 is someone's address, slot 1's IPv6 a route; a default and a /10 do not count.
   const busy = [
