@@ -34,6 +34,8 @@ test("no two slots overlap each other or the remote's default subnets", () => {
     for (let b = a + 1; b < prefixes.length; b++)
       assert.equal(overlaps(prefixes[a]!, prefixes[b]!), false, `${a} and ${b}`);
   assert.throws(() => localSlotSubnets(LOCAL_SLOTS), RangeError);
+  assert.deepEqual(localSlotSubnets(0), { v4: "100.87.54.0/30", v6: "fd62:6b68:6c01::/64" }, "canonical");
+  assert.deepEqual(localSlotSubnets(63), { v4: "100.87.54.252/30", v6: "fd62:6b68:6c01:3f::/64" });
 });
 
 test("two sessions in one process get different subnets; a released slot is taken again", async () => {

@@ -14,7 +14,7 @@
 import { lstat, mkdir, readFile, rm, rmdir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { overlaps, parsePrefix, type Prefix } from "../../helper/engines/routes/cidr.js";
+import { formatPrefix, overlaps, parsePrefix, type Prefix } from "../../helper/engines/routes/cidr.js";
 import { listRoutes } from "./routes/index.js";
 
 /** Link subnets that real networks rarely use: the CGNAT range and a ULA prefix of our own. */
@@ -50,7 +50,9 @@ export interface LocalSubnetOptions {
 /** The subnets of slot `n`. */
 export function localSlotSubnets(n: number): LinkSubnets {
   if (!Number.isInteger(n) || n < 0 || n >= LOCAL_SLOTS) throw new RangeError(`no link subnet slot ${n}`);
-  return { v4: `100.87.54.${n * 4}/30`, v6: `fd62:6b68:6c01:${n.toString(16)}::/64` };
+  // Written out, then canonical (slot 0's IPv6 is fd62:6b68:6c01::/64, not …:6c01:0::/64).
+  const canonical = (text: string): string => formatPrefix(parsePrefix(text));
+  return { v4: canonical(`100.87.54.${n * 4}/30`), v6: canonical(`fd62:6b68:6c01:${n.toString(16)}::/64`) };
 }
 
 /**
