@@ -188,8 +188,6 @@ test("the search text follows the row's text columns and is reused while they do
     T0 + 2_000,
   );
   assert.match(entry(table, 1).search, /closed idle timeout$/);
-  const named = flowTableFrom([flow(2, { session: "Devbox" })], T0);
-  assert.match(entry(named, 2).search, / devbox$/, "the filter finds a row by its session");
 });
 
 test("DNS rows are added, fade when removed, then leave", () => {
@@ -200,4 +198,12 @@ test("DNS rows are added, fade when removed, then leave", () => {
   assert.match(table.get(2)?.search ?? "", /^db\.corp\.test a 198\.19\.0\.10 noerror/);
   assert.equal(tickDns(table, T0 + FADE_MS - 1), table);
   assert.deepEqual([...tickDns(table, T0 + FADE_MS).keys()], [2]);
+});
+
+test("the filter finds a flow or an answer by its session's name", () => {
+  const flows = flowTableFrom([flow(1, { session: "Devbox" }), flow(2)], T0);
+  assert.match(entry(flows, 1).search, / devbox$/);
+  assert.doesNotMatch(entry(flows, 2).search, /devbox/, "a row without a session has none");
+  const answers = dnsTableFrom([{ ...answer(3), session: "fuzzy-x" }]);
+  assert.match(answers.get(3)?.search ?? "", / fuzzy-x$/);
 });
