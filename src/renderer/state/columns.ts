@@ -30,7 +30,13 @@ function numberColumn<Entry>(
   };
 }
 
+/** Which session a row is of, by its target's name (several can run at once). */
+function sessionColumn<Entry extends { row: { session?: string } }>(): Column<Entry> {
+  return textColumn({ id: "session", title: "Session", width: 100, grow: 0.6 }, (e) => e.row.session ?? "");
+}
+
 export const FLOW_COLUMNS: readonly Column<FlowEntry>[] = [
+  sessionColumn<FlowEntry>(),
   textColumn(
     { id: "protocol", title: "Proto", width: 64 },
     (e) => e.row.protocol,
@@ -70,6 +76,7 @@ export const FLOW_COLUMNS: readonly Column<FlowEntry>[] = [
 export const DEFAULT_FLOW_SORT: SortSpec = { column: "age", direction: "asc" };
 
 export const DNS_COLUMNS: readonly Column<DnsEntry>[] = [
+  sessionColumn<DnsEntry>(),
   {
     id: "time",
     title: "Time",
