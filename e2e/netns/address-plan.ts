@@ -15,6 +15,7 @@
  *   HOSTILE_REMOTE  198.19.50.0/24    2001:db8:19:50::/64   L's second interface; docker-like 198.19.60.0/24;
  *                                                           failing routes .202-.205; no route .200
  *   BENCH           198.18.2-4.0/x    2001:db8:3::/64       kernel path R—L, slirp4netns, delay line L—D—S, far host 198.19.2.10
+ *   REMOTE_RESOLVER 198.18.5.0/30     -                     R .1, Q .2: R's own DNS server (dnsmasq, remote.test), only R reaches it
  *
  * Services on S (e2e/nat/servers.ts, dnsmasq, iperf3) listen on SERVICE_PORTS. Namespace names stay
  * per suite (NetnsLab adds a per-run suffix); the same addresses in two suites never meet.
@@ -154,6 +155,16 @@ export const HOSTILE_REMOTE = {
   silent: { v4: "198.19.0.77", v6: "2001:db8:19::77" },
   /** Outside the advertised prefixes. */
   notAdvertised: { v4: "198.18.100.1", v6: "2001:db8:77::1" },
+} as const;
+
+/** R — Q in the split-DNS suite: the remote's own resolver, which only R reaches. */
+export const REMOTE_RESOLVER = {
+  network: { v4: "198.18.5.0/30" },
+  remote: { v4: "198.18.5.1" },
+  dns: { v4: "198.18.5.2" },
+  /** What Q answers: pub.remote.test, and a decoy for host.corp.test that only a leak would show. */
+  pub: "198.18.5.80",
+  decoy: "198.18.5.66",
 } as const;
 
 /** The benchmarks' own links (e2e/bench): none of them is in a test suite's lab. */

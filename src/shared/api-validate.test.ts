@@ -9,6 +9,16 @@ test("requests without payload accept null or undefined only", () => {
   assert.throws(() => validateRequest("session:disconnect", { force: true }), ApiValidationError);
 });
 
+test("session:disconnect and capture:start take null (every session, the latest) or one target id", () => {
+  for (const channel of ["session:disconnect", "capture:start"] as const) {
+    assert.equal(validateRequest(channel, null), null);
+    assert.deepEqual(validateRequest(channel, { targetId: "devbox" }), { targetId: "devbox" });
+    assert.throws(() => validateRequest(channel, { targetId: "" }), /targetId/);
+    assert.throws(() => validateRequest(channel, { targetId: "a", all: true }), /unknown field all/);
+  }
+  assert.equal(validateRequest("sessions:list", null), null);
+});
+
 test("unknown channels are refused", () => {
   assert.throws(() => validateRequest("fs:read" as never, null), /unknown channel "fs:read"/);
   assert.throws(() => validateRequest(42 as never, null), /unknown channel 42/);
@@ -40,6 +50,23 @@ test("settings are checked field by field and prefixes made canonical", () => {
     () => validateRequest("settings:set", { ...settings, routes: Array(300).fill("10.0.0.0/8") }),
     /at most 256/,
   );
+});
+
+test("DNS is split, all or off; split's domains are names, made lower case and listed once", () => {
+  for (const dns of ["split", "all", "off"] as const)
+    assert.equal(validateRequest("settings:set", { ...DEFAULT_SETTINGS, dns }).dns, dns);
+  assert.deepEqual(
+    validateRequest("settings:set", {
+      ...DEFAULT_SETTINGS,
+      dnsDomains: ["Corp.Example.", " lab.test ", "corp.example"],
+    }).dnsDomains,
+    ["corp.example", "lab.test"],
+  );
+  for (const dnsDomains of [["not a domain"], "corp.example", [""], ["."]])
+    assert.throws(
+      () => validateRequest("settings:set", { ...DEFAULT_SETTINGS, dnsDomains }),
+      /domain|dnsDomains/,
+    );
 });
 
 test("the entrance is auto, tun or proxy, and must be given", () => {

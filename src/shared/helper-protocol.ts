@@ -19,6 +19,7 @@
  * A bad first line gets {"type":"refused", reason} and the connection is closed.
  */
 import type { DnsRow } from "./dns-row.js";
+import { isDomainName, MAX_DNS_DOMAINS } from "./link-protocol.js";
 import type { FlowRow, TableDelta } from "./flow-row.js";
 import { canonicalAddress, isHostName, type RemoteDiagnosis } from "./diagnose-frames.js";
 
@@ -31,8 +32,13 @@ export interface HelperExitOptions {
   /** Advertised prefixes: routed by the remote, and the only destinations the NAT reaches. */
   routes: string[];
   allowLocal: boolean;
-  /** "all": the remote resolves every name through this computer; "off": DNS is left alone. */
-  dns: "all" | "off";
+  /**
+   * "all": the remote resolves every name through this computer; "split": only names under
+   * `dnsDomains` and the reverse zones of `routes`; "off": DNS is left alone.
+   */
+  dns: "all" | "split" | "off";
+  /** Split mode's domains (this computer's search and VPN domains, the user's own). */
+  dnsDomains?: string[];
   keepaliveIntervalMs: number;
   pingTimeoutMs: number;
 }
@@ -179,7 +185,17 @@ function parseExitOptions(value: unknown): HelperExitOptions {
   if (!isStringList(o.routes)) throw new HelperProtocolError("options.routes must be a list of prefixes");
   if (typeof o.allowLocal !== "boolean")
     throw new HelperProtocolError("options.allowLocal must be a boolean");
-  if (o.dns !== "all" && o.dns !== "off") throw new HelperProtocolError('options.dns must be "all" or "off"');
+  if (o.dns !== "all" && o.dns !== "split" && o.dns !== "off")
+    throw new HelperProtocolError('options.dns must be "all", "split" or "off"');
+  if (
+    o.dnsDomains !== undefined &&
+    !(
+      isStringList(o.dnsDomains) &&
+      o.dnsDomains.length <= MAX_DNS_DOMAINS &&
+      o.dnsDomains.every(isDomainName)
+    )
+  )
+    throw new HelperProtocolError("options.dnsDomains must be a list of domain names");
   return {
     mtu: int("mtu", 1280, 65535),
     subnetV4: o.subnetV4,
@@ -187,6 +203,7 @@ function parseExitOptions(value: unknown): HelperExitOptions {
     routes: o.routes,
     allowLocal: o.allowLocal,
     dns: o.dns,
+    ...(o.dnsDomains === undefined ? {} : { dnsDomains: o.dnsDomains }),
     keepaliveIntervalMs: int("keepaliveIntervalMs", 0, 3_600_000),
     pingTimeoutMs: int("pingTimeoutMs", 100, 3_600_000),
   };

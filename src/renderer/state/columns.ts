@@ -1,5 +1,6 @@
 /** The columns of the NAT and DNS tables: what each cell shows and what it sorts by. */
 import { formatBytes, formatClock, formatDuration, formatLatency, formatRate } from "../format.js";
+import { destinationTooltip, shownDestination } from "./flow-destination.js";
 import type { DnsEntry, FlowEntry } from "./table-model.js";
 import type { Column, SortSpec } from "./table-query.js";
 
@@ -29,14 +30,27 @@ function numberColumn<Entry>(
   };
 }
 
+/** Which session a row is of, by its target's name (several can run at once). */
+function sessionColumn<Entry extends { row: { session?: string } }>(): Column<Entry> {
+  return textColumn({ id: "session", title: "Session", width: 100, grow: 0.6 }, (e) => e.row.session ?? "");
+}
+
 export const FLOW_COLUMNS: readonly Column<FlowEntry>[] = [
+  sessionColumn<FlowEntry>(),
   textColumn(
     { id: "protocol", title: "Proto", width: 64 },
     (e) => e.row.protocol,
     (e) => e.row.protocol.toUpperCase(),
   ),
   textColumn({ id: "remote", title: "Remote source", width: 150, grow: 1 }, (e) => e.row.remote),
-  textColumn({ id: "destination", title: "Destination", width: 150, grow: 1.1 }, (e) => e.row.destination),
+  {
+    ...textColumn(
+      { id: "destination", title: "Destination", width: 150, grow: 1.1 },
+      (e) => e.row.name ?? e.row.destination,
+      (e) => shownDestination(e.row),
+    ),
+    tooltip: (e) => destinationTooltip(e.row),
+  },
   textColumn(
     { id: "localSocket", title: "Local socket", width: 150, grow: 1 },
     (e) => e.row.localSocket ?? "",
@@ -62,6 +76,7 @@ export const FLOW_COLUMNS: readonly Column<FlowEntry>[] = [
 export const DEFAULT_FLOW_SORT: SortSpec = { column: "age", direction: "asc" };
 
 export const DNS_COLUMNS: readonly Column<DnsEntry>[] = [
+  sessionColumn<DnsEntry>(),
   {
     id: "time",
     title: "Time",

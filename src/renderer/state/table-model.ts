@@ -158,19 +158,25 @@ function newFlowEntry(row: FlowRow, now: number): FlowEntry {
     sampledAt: now,
     rated: false,
     removedAt: null,
-    search: flowSearchText(row),
+    search: withSession(flowSearchText(row), row),
   };
 }
 
 function newDnsEntry(row: DnsRow): DnsEntry {
-  return { row, removedAt: null, search: dnsSearchText(row) };
+  return { row, removedAt: null, search: withSession(dnsSearchText(row), row) };
+}
+
+/** The filter also finds a row by its session's name. */
+function withSession(text: string, row: { session?: string }): string {
+  return row.session ? `${text} ${row.session.toLowerCase()}` : text;
 }
 
 /** What the filter matches in a flow: every column that is text, not a counter. */
 export function flowSearchText(row: FlowRow): string {
   const local = row.localSocket ?? "";
   const reason = row.closeReason ?? "";
-  return `${row.protocol} ${row.remote} ${row.destination} ${local} ${row.state} ${reason}`.toLowerCase();
+  const name = row.name === null ? "" : ` ${row.name}`;
+  return `${row.protocol} ${row.remote} ${row.destination}${name} ${local} ${row.state} ${reason}`.toLowerCase();
 }
 
 export function dnsSearchText(row: DnsRow): string {
@@ -185,6 +191,7 @@ function sameFlowText(a: FlowRow, b: FlowRow): boolean {
     a.closeReason === b.closeReason &&
     a.remote === b.remote &&
     a.destination === b.destination &&
+    a.name === b.name &&
     a.protocol === b.protocol
   );
 }
@@ -213,7 +220,8 @@ function flowEntry(
 
 function updatedFlowEntry(previous: FlowEntry, row: FlowRow, now: number): FlowEntry {
   const elapsed = now - previous.sampledAt;
-  const search = sameFlowText(previous.row, row) ? previous.search : flowSearchText(row);
+  // A row's session never changes (main numbers each session's rows apart): only its text is compared.
+  const search = sameFlowText(previous.row, row) ? previous.search : withSession(flowSearchText(row), row);
   // A closed flow moves nothing; counts this close together wait for the next sample.
   if (row.closedAt !== null || elapsed < MIN_RATE_INTERVAL_MS) {
     const closed = row.closedAt !== null;

@@ -1,4 +1,5 @@
 import type { FlowProtocol, FlowRow } from "../../../shared/flow-row.js";
+import type { AddressNameSource } from "../dns/address-names.js";
 import { PublishedTable } from "../published-table.js";
 
 export interface FlowTableOptions {
@@ -7,6 +8,8 @@ export interface FlowTableOptions {
   /** How long a closed row stays visible (the UI fades it out) before it is removed. */
   closedRetentionMs?: number;
   now?: () => number;
+  /** Where the names of destinations come from (the DNS engine's answers); none without it. */
+  names?: AddressNameSource;
 }
 
 export interface NewFlow {
@@ -14,6 +17,8 @@ export interface NewFlow {
   family: 4 | 6;
   remote: string;
   destination: string;
+  /** FlowRow.name: from `nameOf` for an address, or the name a stream was opened with. */
+  name: string | null;
   state: string;
 }
 
@@ -24,12 +29,19 @@ export interface NewFlow {
 export class FlowTable extends PublishedTable<FlowRow> {
   private nextId = 1;
   private readonly closedRetentionMs: number;
+  private readonly names: AddressNameSource | undefined;
   readonly now: () => number;
 
   constructor(options: FlowTableOptions = {}) {
     super(options.publishIntervalMs ?? 250, (row) => ({ ...row }));
     this.closedRetentionMs = options.closedRetentionMs ?? 10_000;
     this.now = options.now ?? Date.now;
+    this.names = options.names;
+  }
+
+  /** The name the remote resolved `address` (text form, no port) from; looked up once per new flow. */
+  nameOf(address: string): string | null {
+    return this.names?.nameOf(address) ?? null;
   }
 
   add(flow: NewFlow): FlowRow {
