@@ -114,6 +114,10 @@ async function main(): Promise<void> {
     entrance: proxy ? "proxy" : "tun",
     tunName: proxy ? null : values.tun,
     dns: () => linkConfig?.dns ?? null,
+    forwarders: () =>
+      [linkConfig?.subnetV4, linkConfig?.subnetV6].flatMap((subnet) =>
+        subnet ? [linkAddresses(subnet).tun.split("/")[0]!] : [],
+      ),
     routePlan: () => routePlan,
   };
   serveRemoteChecks(link, checks, {

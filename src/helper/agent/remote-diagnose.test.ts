@@ -203,6 +203,10 @@ test("resolv.conf's name servers, and whether a name goes to the stub", () => {
   assert.equal(viaStub("CORP.test.", ["127.0.0.53"], split), true);
   assert.equal(viaStub("registry.npmjs.org", ["127.0.0.53"], split), false);
   assert.equal(viaStub("xcorp.test", ["127.0.0.53"], split), false);
+  // resolv.conf naming the agent's split forwarder on the TUN's own address.
+  assert.equal(viaStub("vault.corp.test", ["198.18.0.1"], split, ["198.18.0.1"]), true);
+  assert.equal(viaStub("registry.npmjs.org", ["198.18.0.1"], split, ["198.18.0.1"]), false);
+  assert.equal(viaStub("vault.corp.test", ["198.18.0.1"], split), false);
 });
 
 test("the proxy entrance connects through a link stream, and says a refusal as a socket would", async () => {

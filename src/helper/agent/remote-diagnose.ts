@@ -35,6 +35,8 @@ export interface AgentCheckContext {
   tunName: string | null;
   /** DNS as the exit's CONFIG set it up, or null before the CONFIG. */
   dns(): LinkDnsConfig | null;
+  /** Where the agent's own split-DNS forwarder listens (the TUN's addresses), named in resolv.conf. */
+  forwarders?(): string[];
   /** The agent's latest route plan: what it routed and what it skipped, and why. */
   routePlan(): RoutePlan | null;
 }
@@ -143,7 +145,7 @@ async function resolveName(
     addresses,
     error,
     latencyMs: round(now() - started),
-    viaStub: viaStub(name, servers, context.dns()),
+    viaStub: viaStub(name, servers, context.dns(), context.forwarders?.() ?? []),
     servers,
   };
 }
@@ -160,14 +162,20 @@ export function nameServers(resolvConf: string): string[] {
 }
 
 /**
- * Whether the remote sends this name to the exit's stub: resolv.conf names the stub first, or
- * systemd-resolved runs, with the stub on our link for every name (all) or for our domains (split).
+ * Whether the remote sends this name to the exit's stub: resolv.conf names the stub first; or
+ * systemd-resolved, or the agent's split forwarder, comes first and sends every name there (all)
+ * or the names under our domains (split).
  */
-export function viaStub(name: string, servers: readonly string[], dns: LinkDnsConfig | null): boolean {
+export function viaStub(
+  name: string,
+  servers: readonly string[],
+  dns: LinkDnsConfig | null,
+  forwarders: readonly string[] = [],
+): boolean {
   if (dns === null || dns.mode === "off") return false;
   const first = servers[0];
   if (first !== undefined && dns.servers.includes(first)) return true;
-  if (first !== RESOLVED_STUB) return false;
+  if (first === undefined || (first !== RESOLVED_STUB && !forwarders.includes(first))) return false;
   if (dns.mode === "all") return true;
   const lower = name.toLowerCase().replace(/\.$/, "");
   return dns.domains.some((domain) => {

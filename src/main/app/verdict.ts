@@ -121,7 +121,7 @@ function remoteDnsProblem({ result }: VerdictInput): Verdict | null {
   if (remoteDns === null || remoteDns.addresses.length > 0 || localAddresses.length === 0) return null;
   const fix = remoteDns.viaStub
     ? "this computer's DNS engine did not answer it for the remote: reconnect, and check the DNS tab"
-    : "the remote does not ask this computer for that name: connect with DNS set to all (--dns all), or add its domain to the names sent here";
+    : "the remote does not ask this computer for that name: add its domain (--dns-domain DOMAIN, or Settings → DNS), or resolve every name here (--dns all)";
   return {
     verdict: "remote-dns",
     summary:
