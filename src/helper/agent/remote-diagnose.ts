@@ -55,7 +55,7 @@ export interface AgentProbes {
    * The proxy entrance's way through the tunnel: a link stream the exit connects (rejects with an
    * error whose `code` is errno-like). Without it, the proxy entrance tries no connect.
    */
-  connectThroughTunnel?(address: string, port: number): Promise<void>;
+  connectThroughTunnel?(host: string, port: number): Promise<void>;
   now?(): number;
 }
 
@@ -90,6 +90,7 @@ export async function answerDiagnose(
   probes: AgentProbes,
 ): Promise<RemoteDiagnosis> {
   const now = probes.now ?? (() => performance.now());
+  if (context.entrance === "proxy") return answerThroughProxy(request, probes, now);
   const literal = canonicalAddress(request.host);
   let dns: RemoteDiagnosis["dns"] = null;
   let address = literal;
@@ -111,16 +112,34 @@ export async function answerDiagnose(
     error: null,
   };
   if (address === null) return result;
-  if (context.entrance === "tun") {
-    result.route = await routeOf(address, context, probes);
-    result.connect = await tryConnect(address, request.port, probes.connect, now);
-  } else if (probes.connectThroughTunnel) {
-    // Through the proxy entrance only programs that use the proxy reach the tunnel: a plain
-    // connect from here would test the remote's own network. A link stream goes the proxy's way.
-    const through = probes.connectThroughTunnel;
-    result.connect = await tryConnect(address, request.port, (a, p) => through(a, p), now);
-  }
+  result.route = await routeOf(address, context, probes);
+  result.connect = await tryConnect(address, request.port, probes.connect, now);
   return result;
+}
+
+/**
+ * Through the proxy entrance, programs reach the tunnel only through the proxy, and hand it the
+ * name (socks5h, HTTP): the exit resolves it, never the remote's resolver, and a plain connect from
+ * here would test the remote's own network. So the check opens a link stream as the proxy does.
+ */
+async function answerThroughProxy(
+  request: RemoteDiagnoseRequest,
+  probes: AgentProbes,
+  now: () => number,
+): Promise<RemoteDiagnosis> {
+  const through = probes.connectThroughTunnel;
+  return {
+    id: request.id,
+    entrance: "proxy",
+    dns: null,
+    address: canonicalAddress(request.host) ?? request.address,
+    route: null,
+    connect:
+      through === undefined
+        ? null
+        : await tryConnect(request.host, request.port, (h, p) => through(h, p), now),
+    error: null,
+  };
 }
 
 async function resolveName(
@@ -319,13 +338,17 @@ const STREAM_ERRNO: Partial<Record<StreamStatus, string>> = {
   [StreamStatus.HostUnreachable]: "EHOSTUNREACH",
   [StreamStatus.NetworkUnreachable]: "ENETUNREACH",
   [StreamStatus.NotAllowed]: "EACCES",
+  [StreamStatus.NameNotFound]: "ENOTFOUND",
 };
 
 /** A connect through the proxy entrance's link streams: opened by the exit, then reset at once. */
 export function streamConnect(opener: StreamOpener): NonNullable<AgentProbes["connectThroughTunnel"]> {
-  return async (address, port) => {
+  return async (host, port) => {
+    const address = canonicalAddress(host);
     try {
-      const stream = await opener.open({ kind: "address", address, port });
+      const stream = await opener.open(
+        address === null ? { kind: "name", name: host, port } : { kind: "address", address, port },
+      );
       stream.reset();
     } catch (error) {
       if (error instanceof StreamOpenError) {
