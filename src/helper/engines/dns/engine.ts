@@ -47,11 +47,11 @@ import { CLASS_IN, parseMessage, Rcode, readHeader, readName, RecordType, type H
 export type ResolverSource = readonly Upstream[] | (() => Promise<readonly Upstream[]>);
 
 /**
- * How often a configuration read from the OS is read again without being told: reading costs a
+ * How often a configuration read from the OS is read again without being told. A command costs a
  * process (scutil, PowerShell, resolvectl), and the route watch's signal (refreshDnsConfig)
- * covers a VPN coming up or going down.
+ * covers a VPN coming up or going down; resolv.conf is a cheap file that VPN clients rewrite.
  */
-export const DNS_CONFIG_REFRESH_MS = 30_000;
+export const DNS_CONFIG_REFRESH_MS = { command: 30_000, file: 5_000 } as const;
 
 export type DnsConfigSource = OsDnsConfig | (() => Promise<OsDnsConfig>);
 
@@ -60,7 +60,7 @@ export interface DnsEngineOptions {
   dnsConfig?: DnsConfigSource;
   /** Default resolvers only, a fixed list or how to read one; ignored when `dnsConfig` is given. */
   resolvers?: ResolverSource;
-  /** A configuration read from a source is read again after this long (a VPN may have changed it). */
+  /** A configuration read from a source is read again after this long (default DNS_CONFIG_REFRESH_MS). */
   resolverRefreshMs?: number;
   /** How queries reach a resolver; tests inject one without sockets. */
   exchange?: UpstreamExchange;
@@ -105,7 +105,7 @@ export class DnsEngine {
   private readonly searchDomains: () => Promise<readonly string[]>;
   private readonly inFlight = new Map<string, Promise<Resolution>>();
   private readonly configSource: DnsConfigSource;
-  private readonly resolverRefreshMs: number;
+  private readonly resolverRefreshMs: number | undefined;
   private readonly fallbackTtlSeconds: number;
   private readonly maxInFlight: number;
   private readonly now: () => number;
@@ -130,7 +130,7 @@ export class DnsEngine {
     this.osLookup = new OsLookup({ lookup: options.lookup, ...options.fallback });
     this.searchDomains = options.searchDomains ?? (async () => (await this.currentConfig()).searchDomains);
     this.configSource = options.dnsConfig ?? configFromResolvers(options.resolvers);
-    this.resolverRefreshMs = options.resolverRefreshMs ?? DNS_CONFIG_REFRESH_MS;
+    this.resolverRefreshMs = options.resolverRefreshMs;
     this.fallbackTtlSeconds = options.fallbackTtlSeconds ?? 30;
     this.maxInFlight = options.maxInFlight ?? 256;
   }
@@ -314,8 +314,12 @@ export class DnsEngine {
   private currentConfig(): Promise<OsDnsConfig> {
     if (typeof this.configSource !== "function") return Promise.resolve(this.configSource);
     if (!this.config) return this.refreshDnsConfig();
-    if (this.now() - this.config.readAt >= this.resolverRefreshMs) void this.refreshDnsConfig();
-    return Promise.resolve(this.config.value);
+    const { value, readAt } = this.config;
+    const fromFile = value.reader === "resolv.conf" || value.reader === "fixed";
+    const refreshMs =
+      this.resolverRefreshMs ?? (fromFile ? DNS_CONFIG_REFRESH_MS.file : DNS_CONFIG_REFRESH_MS.command);
+    if (this.now() - readAt >= refreshMs) void this.refreshDnsConfig();
+    return Promise.resolve(value);
   }
 
   private async readConfig(): Promise<OsDnsConfig> {
