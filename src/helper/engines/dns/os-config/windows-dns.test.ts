@@ -71,6 +71,25 @@ describe("Windows DNS: NRPT, adapters, search list", () => {
     );
   });
 
+  test("NRPT before adapters: a rule over a VPN adapter's suffix wins for names under it", () => {
+    // Built from two real samples: the manually added NRPT rule, its namespace set to the
+    // AnyConnect adapter's suffix (no recorded sample has a rule over an adapter's suffix).
+    const rule = fixture("windows-get-dnsclientnrptrule-manual-1.txt").replace(
+      "{test.test}",
+      "{.corp.example}",
+    );
+    const ruled = windowsDnsConfig({
+      nrpt: rule,
+      ipconfig: fixture("windows-ipconfig-all-anyconnect-1.txt"),
+    });
+    assert.deepEqual(chosen(chooseResolvers(ruled, "mail.corp.example")), {
+      servers: ["10.0.0.1"],
+      domain: "corp.example",
+    });
+    assert.deepEqual(chooseResolvers(ruled, "mail.corp.example").sources, ["NRPT .corp.example"]);
+    assert.deepEqual(chosen(chooseResolvers(ruled, "nas.lan")), { servers: ["192.168.86.1"], domain: "lan" });
+  });
+
   test("NRPT: the policy's wrapped server list, and a rule with NameServers", () => {
     const policy = parseNrptPolicy(fixture("windows-get-dnsclientnrptpolicy-directaccess-1.txt"));
     assert.deepEqual(
