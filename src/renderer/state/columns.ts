@@ -103,7 +103,11 @@ export const DNS_COLUMNS: readonly Column<DnsEntry>[] = [
   },
   textColumn({ id: "rcode", title: "Response", width: 92 }, (e) => e.row.rcode),
   numberColumn({ id: "latency", title: "Latency", width: 84 }, (e) => e.row.latencyMs, formatLatency),
-  textColumn({ id: "resolver", title: "Resolver", width: 110, grow: 0.9 }, (e) => e.row.resolver),
+  {
+    ...textColumn({ id: "resolver", title: "Resolver", width: 110, grow: 0.9 }, (e) => e.row.resolver),
+    // Why this resolver: the VPN domain that chose it, or what failed before it answered.
+    tooltip: (e) => (e.row.detail === null ? e.row.resolver : `${e.row.resolver}: ${e.row.detail}`),
+  },
 ];
 
 export const DEFAULT_DNS_SORT: SortSpec = { column: "time", direction: "desc" };
