@@ -237,6 +237,10 @@ export class NatEngine {
       resolve: options.resolve,
       entranceAddress: options.entranceAddress,
       connectTimeoutMs: this.limits.tcp.connectTimeoutMs,
+      idle: {
+        idleTimeoutMs: this.limits.tcp.idleTimeoutMs,
+        halfClosedIdleTimeoutMs: this.limits.tcp.halfClosedIdleTimeoutMs,
+      },
       flowSlotFree: () => this.tcp.flowSlotFree(),
       budget: this.budget,
       windowBytes: this.limits.tcp.perFlowBufferBytes,
