@@ -39,7 +39,12 @@ export interface ExitSessionOptions extends Omit<HelperExitOptions, keyof Keepal
  */
 export class ExitSession {
   readonly nat: NatEngine;
-  readonly dns: DnsEngine | undefined;
+  /**
+   * The DNS engine and its table, in every DNS mode: with `all` and `split` it answers the remote's
+   * queries at the stub address; in every mode it resolves the names given to the proxy entrance
+   * (streams), which the issue has appear in the DNS table like any other lookup.
+   */
+  readonly dns: DnsEngine;
   private readonly policy: EgressPolicy;
   private readonly tap: CaptureTap;
   private capture: PcapngWriter | undefined;
@@ -48,7 +53,7 @@ export class ExitSession {
 
   private constructor(
     private readonly options: ExitSessionOptions,
-    dns: DnsEngine | undefined,
+    dns: DnsEngine,
   ) {
     const { link } = options;
     const routes = this.routable(options.routes);
@@ -64,27 +69,26 @@ export class ExitSession {
       linkMtu: options.mtu,
       icmp: options.icmp,
       log: options.log,
-      names: dns?.addressNames,
-      dnsStub: dns
-        ? {
-            addresses: stubs.map(parseAddress),
-            resolver: {
-              answerUdp: (query) => dns.handleQuery(query, "udp"),
-              tcp: {
-                serve: (stream) => new DnsStreamSession(stream, dns, DNS_STREAM_LIMITS),
-                idleTimeoutMs: DNS_STREAM_IDLE_MS,
+      names: dns.addressNames,
+      dnsStub:
+        options.dns !== "off"
+          ? {
+              addresses: stubs.map(parseAddress),
+              resolver: {
+                answerUdp: (query) => dns.handleQuery(query, "udp"),
+                tcp: {
+                  serve: (stream) => new DnsStreamSession(stream, dns, DNS_STREAM_LIMITS),
+                  idleTimeoutMs: DNS_STREAM_IDLE_MS,
+                },
               },
-            },
-          }
-        : undefined,
+            }
+          : undefined,
     });
     attachNatEngine(port, this.nat);
-    // Names in streams resolve through the session's DNS engine, whose table the UI shows; with
-    // DNS off, through an engine of their own (the same resolvers, its rows not published).
-    const streamDns = dns ?? options.dnsEngine ?? new DnsEngine();
+    // Names in streams resolve through the session's DNS engine, whose table the UI shows.
     const subnet = options.subnetV4 ?? options.subnetV6;
     this.nat.attachStreams(link, {
-      resolve: dnsNameResolver(streamDns),
+      resolve: dnsNameResolver(dns),
       entranceAddress: subnet === null ? "entrance" : linkAddresses(subnet).tun.split("/")[0]!,
     });
     this.config = {
@@ -101,14 +105,12 @@ export class ExitSession {
     link.once("close", () => {
       this.capture?.close("the link closed");
       this.nat.close("link closed");
-      this.dns?.close();
-      if (streamDns !== dns) streamDns.close();
+      this.dns.close();
     });
   }
 
   static start(options: ExitSessionOptions): Promise<ExitSession> {
-    const dns = options.dns === "off" ? undefined : (options.dnsEngine ?? new DnsEngine());
-    return Promise.resolve(new ExitSession(options, dns));
+    return Promise.resolve(new ExitSession(options, options.dnsEngine ?? new DnsEngine()));
   }
 
   get capturing(): boolean {
