@@ -13,6 +13,7 @@ import { dnsNameResolver } from "./dns/name-lookup.js";
 import { reverseZones } from "./dns/reverse-zones.js";
 import { attachNatEngine } from "./exit.js";
 import { Link } from "./link/link.js";
+import { reportStreamStats, STREAM_STATS_INTERVAL_MS, streamStatsExtras } from "./link/stream-stats.js";
 import { EgressPolicy } from "./nat/egress-policy.js";
 import { NatEngine, type NatEngineOptions } from "./nat/engine.js";
 import { parseAddress } from "./packet/index.js";
@@ -87,7 +88,7 @@ export class ExitSession {
     attachNatEngine(port, this.nat);
     // Names in streams resolve through the session's DNS engine, whose table the UI shows.
     const subnet = options.subnetV4 ?? options.subnetV6;
-    this.nat.attachStreams(link, {
+    const streams = this.nat.attachStreams(link, {
       resolve: dnsNameResolver(dns),
       entranceAddress: subnet === null ? "entrance" : linkAddresses(subnet).tun.split("/")[0]!,
     });
@@ -99,7 +100,16 @@ export class ExitSession {
       dns: this.dnsConfig(routes),
     };
     void link.ready.then(
-      () => this.sendConfig(),
+      () => {
+        this.sendConfig();
+        if (link.sharedCapabilities & Capability.Streams) {
+          reportStreamStats(
+            link,
+            () => streamStatsExtras({ ...streams.counters }, streams.streamCount),
+            STREAM_STATS_INTERVAL_MS,
+          );
+        }
+      },
       () => undefined, // the link's own close event reports why
     );
     link.once("close", () => {

@@ -31,6 +31,8 @@ export interface ExitStreamEvents {
   gone(stream: ExitStream): void;
   /** The dial ended, either way: a dial slot is free. */
   dialEnded(): void;
+  /** For the forwarder's counters: a name's next address dialled, an idle stream reset. */
+  counted(what: "dialRetries" | "idleTimeouts"): void;
 }
 
 type Phase = "resolving" | "dialing" | "open" | "closed";
@@ -105,9 +107,10 @@ export class ExitStream {
       clearTimeout(this.dialTimer);
       socket.destroy();
       const next = index + 1;
-      if (next < addresses.length && this.dialDeadline > this.table.now())
+      if (next < addresses.length && this.dialDeadline > this.table.now()) {
+        this.events.counted("dialRetries");
         this.attempt(addresses, next, port);
-      else this.dialFailed(code);
+      } else this.dialFailed(code);
     };
     const share = Math.max(0, this.dialDeadline - this.table.now()) / (addresses.length - index);
     this.dialTimer = setTimeout(() => failed("ETIMEDOUT"), Math.ceil(share));
@@ -253,8 +256,10 @@ export class ExitStream {
     if (this.phase !== "open") return;
     const idleFor = this.table.now() - this.lastActivity;
     const limit = this.idleLimit();
-    if (idleFor >= limit) this.abort(StreamStatus.TimedOut, "idle timeout");
-    else this.armIdle(limit - idleFor);
+    if (idleFor >= limit) {
+      this.events.counted("idleTimeouts");
+      this.abort(StreamStatus.TimedOut, "idle timeout");
+    } else this.armIdle(limit - idleFor);
   }
 
   private endDial(): void {

@@ -65,6 +65,10 @@ export interface StreamForwarderCounters {
   /** CREDIT for ids no longer open: harmless, see dispatch. */
   lateCredits: number;
   malformedFrames: number;
+  /** A name's next address dialled after the one before failed. */
+  dialRetries: number;
+  /** Open streams reset for idleness (the TCP flows' idle limits). */
+  idleTimeouts: number;
 }
 
 export class StreamForwarder implements StreamFrameHandler {
@@ -76,6 +80,8 @@ export class StreamForwarder implements StreamFrameHandler {
     protocolErrors: 0,
     lateCredits: 0,
     malformedFrames: 0,
+    dialRetries: 0,
+    idleTimeouts: 0,
   };
   private readonly streams = new Map<number, ExitStream>();
   private readonly room: StreamRoom;
@@ -207,6 +213,7 @@ export class StreamForwarder implements StreamFrameHandler {
         if (this.streams.get(gone.id) === gone) this.streams.delete(gone.id);
       },
       dialEnded: () => this.dialing--,
+      counted: (what) => this.counters[what]++,
     });
     this.streams.set(id, stream);
     if (target.kind === "address") {

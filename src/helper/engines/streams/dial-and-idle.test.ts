@@ -32,6 +32,8 @@ describe("a name's addresses", () => {
       assert.equal(bytes.toString(), "over the second address");
       const row = w.nat.table.snapshot().find((candidate) => candidate.remote.endsWith(" stream 1"));
       assert.equal(row?.destination, `127.0.0.1:${server.port}`);
+      assert.equal(w.forwarder.counters.dialRetries, 1);
+      assert.equal(w.nat.streamCounters?.dialRetries, 1, "the engine shows the streams' counters");
       stream.reset();
     } finally {
       w.close();
@@ -71,6 +73,7 @@ describe("idle streams", () => {
         5_000,
         "the row closed for idleness",
       );
+      assert.equal(w.forwarder.counters.idleTimeouts, 1);
     } finally {
       w.close();
     }
