@@ -29,6 +29,7 @@ import { sshdSkipReason } from "./sshd/preconditions.js";
 import { remoteState, sshdForSuite } from "./sshd/private-lab.js";
 import { createAccounts, type AccountFiles, type TestUser } from "./sshd/accounts.js";
 import { existsSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 
 const MB = 1_000_000;
 /** The contract: a disconnect, signal to exit, restores the remote within this. */
@@ -197,9 +198,9 @@ describe("backhaul connect exec:", { skip, timeout: 600_000 }, () => {
     }
   });
 
-  test("as a user without sudo in R: connected with the proxy entrance, which reaches S by name", async () => {
+  test("as a user without sudo in R: connected with the proxy entrance, which reaches S by name (in the DNS table with --dns off too)", async () => {
     const as = ["setpriv", `--reuid=${NOBODY_UID}`, `--regid=${NOBODY_UID}`, "--clear-groups"];
-    const cli = connect(intoR(userHome, as));
+    const cli = connect(intoR(userHome, as), ["--dns", "off"]);
     try {
       await cli.until("connected", 90_000);
       const logs = cli.events.flatMap((e) => (e.type === "log" && e.line ? [e.line] : []));
@@ -223,6 +224,12 @@ describe("backhaul connect exec:", { skip, timeout: 600_000 }, () => {
         { timeoutMs: 70_000 },
       );
       assert.equal(fetched.stdout.split(" ")[0], sha256(deterministicBytes(MB)), cli.describe());
+      // --dns off leaves R's resolver alone, but the name the proxy was given is a DNS table row
+      // (tables reach the CLI in batches: it may come a moment later).
+      const inDnsTable = (): boolean =>
+        cli.events.some((e) => e.type === "dns" && "name" in e && e.name === `www.${ZONE}`);
+      for (let waited = 0; !inDnsTable() && waited < 10_000; waited += 100) await sleep(100);
+      assert.ok(inDnsTable(), `the proxy's lookup of www.${ZONE} is in the DNS table:\n${cli.describe()}`);
       await disconnectsCleanly(cli);
       assert.equal(existsSync(envFile), false, "proxy.env is gone after Ctrl+C");
     } finally {
