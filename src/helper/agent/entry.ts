@@ -29,6 +29,11 @@ import { Link } from "../engines/link/link.js";
 import type { TunDevice } from "./tun/index.js";
 import type { DnsConfigurator } from "./dns/configurator.js";
 import { LinkStreamOpener } from "../engines/streams/stream-opener.js";
+import {
+  reportStreamStats,
+  STREAM_STATS_INTERVAL_MS,
+  streamStatsExtras,
+} from "../engines/link/stream-stats.js";
 import { ensurePrivateDirectory, proxyEnvPath, userStateDirectory } from "./proxy-env.js";
 import { startProxyEntrance } from "./proxy-entrance.js";
 import type { RoutePlan } from "./routes.js";
@@ -142,6 +147,11 @@ async function main(): Promise<void> {
     });
     link.sendStats({ "agent.routes": 1 });
     link.sendStats({ "agent.ready": 1 });
+    reportStreamStats(
+      link,
+      () => streamStatsExtras({ ...opener.counters }, opener.openCount),
+      STREAM_STATS_INTERVAL_MS,
+    );
     log("ready: proxy entrance");
     return;
   }

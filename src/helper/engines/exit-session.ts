@@ -13,6 +13,7 @@ import { dnsNameResolver } from "./dns/name-lookup.js";
 import { reverseZones } from "./dns/reverse-zones.js";
 import { attachNatEngine } from "./exit.js";
 import { Link } from "./link/link.js";
+import { reportStreamStats, STREAM_STATS_INTERVAL_MS, streamStatsExtras } from "./link/stream-stats.js";
 import { EgressPolicy } from "./nat/egress-policy.js";
 import { NatEngine, type NatEngineOptions } from "./nat/engine.js";
 import { parseAddress } from "./packet/index.js";
@@ -40,12 +41,15 @@ export interface ExitSessionOptions extends Omit<HelperExitOptions, keyof Keepal
  */
 export class ExitSession {
   readonly nat: NatEngine;
-  readonly dns: DnsEngine | undefined;
+  /**
+   * The DNS engine and its table, in every DNS mode: with `all` and `split` it answers the remote's
+   * queries at the stub address; in every mode it resolves the names given to the proxy entrance
+   * (streams), which the issue has appear in the DNS table like any other lookup.
+   */
+  readonly dns: DnsEngine;
   /** "Can the remote reach …?" asked of the agent (DIAGNOSE). */
   readonly remoteChecks: RemoteChecks;
   private readonly policy: EgressPolicy;
-  /** The engine names resolve through: `dns`, or one of its own when DNS is off. */
-  private readonly streamDns: DnsEngine;
   private readonly tap: CaptureTap;
   private capture: PcapngWriter | undefined;
   private config: LinkConfig;
@@ -53,7 +57,7 @@ export class ExitSession {
 
   private constructor(
     private readonly options: ExitSessionOptions,
-    dns: DnsEngine | undefined,
+    dns: DnsEngine,
   ) {
     const { link } = options;
     const routes = this.routable(options.routes);
@@ -70,30 +74,29 @@ export class ExitSession {
       linkMtu: options.mtu,
       icmp: options.icmp,
       log: options.log,
-      names: dns?.addressNames,
-      dnsStub: dns
-        ? {
-            addresses: stubs.map(parseAddress),
-            resolver: {
-              answerUdp: (query) => dns.handleQuery(query, "udp"),
-              tcp: {
-                serve: (stream) => new DnsStreamSession(stream, dns, DNS_STREAM_LIMITS),
-                idleTimeoutMs: DNS_STREAM_IDLE_MS,
+      names: dns.addressNames,
+      dnsStub:
+        options.dns !== "off"
+          ? {
+              addresses: stubs.map(parseAddress),
+              resolver: {
+                answerUdp: (query) => dns.handleQuery(query, "udp"),
+                tcp: {
+                  serve: (stream) => new DnsStreamSession(stream, dns, DNS_STREAM_LIMITS),
+                  idleTimeoutMs: DNS_STREAM_IDLE_MS,
+                },
               },
-            },
-          }
-        : undefined,
+            }
+          : undefined,
     });
     attachNatEngine(port, this.nat);
-    // Names in streams resolve through the session's DNS engine, whose table the UI shows; with
-    // DNS off, through an engine of their own (the same resolvers, its rows not published).
-    const streamDns = (this.streamDns = dns ?? options.dnsEngine ?? new DnsEngine());
-    // Read this computer's DNS configuration now (scutil or PowerShell may take a second), not
-    // on the remote's first query.
-    void streamDns.refreshDnsConfig();
+    // Names in streams resolve through the session's DNS engine, whose table the UI shows. Read
+    // this computer's DNS configuration now (scutil or PowerShell may take a second), not on the
+    // remote's first query.
+    void dns.refreshDnsConfig();
     const subnet = options.subnetV4 ?? options.subnetV6;
-    this.nat.attachStreams(link, {
-      resolve: dnsNameResolver(streamDns),
+    const streams = this.nat.attachStreams(link, {
+      resolve: dnsNameResolver(dns),
       entranceAddress: subnet === null ? "entrance" : linkAddresses(subnet).tun.split("/")[0]!,
     });
     this.config = {
@@ -104,20 +107,27 @@ export class ExitSession {
       dns: this.dnsConfig(routes),
     };
     void link.ready.then(
-      () => this.sendConfig(),
+      () => {
+        this.sendConfig();
+        if (link.sharedCapabilities & Capability.Streams) {
+          reportStreamStats(
+            link,
+            () => streamStatsExtras({ ...streams.counters }, streams.streamCount),
+            STREAM_STATS_INTERVAL_MS,
+          );
+        }
+      },
       () => undefined, // the link's own close event reports why
     );
     link.once("close", () => {
       this.capture?.close("the link closed");
       this.nat.close("link closed");
-      this.dns?.close();
-      if (streamDns !== dns) streamDns.close();
+      this.dns.close();
     });
   }
 
   static start(options: ExitSessionOptions): Promise<ExitSession> {
-    const dns = options.dns === "off" ? undefined : (options.dnsEngine ?? new DnsEngine());
-    return Promise.resolve(new ExitSession(options, dns));
+    return Promise.resolve(new ExitSession(options, options.dnsEngine ?? new DnsEngine()));
   }
 
   get capturing(): boolean {
@@ -157,7 +167,7 @@ export class ExitSession {
    * DNS configuration is read again (in the background; a failed read keeps the last good one).
    */
   updateRoutes(routes: string[]): void {
-    void this.streamDns.refreshDnsConfig();
+    void this.dns.refreshDnsConfig();
     const routable = this.routable(routes);
     this.policy.setPrefixes(routable);
     this.config = { ...this.config, routes: routable, dns: this.dnsConfig(routable) };

@@ -118,7 +118,8 @@ export async function startHelperServer(options: HelperServerOptions): Promise<H
   const startLink = (socket: Socket, exitOptions: HelperExitOptions): void => {
     socket.setNoDelay(true);
     const linkId = randomBytes(16).toString("hex");
-    const reply: HelperReply = { type: "accepted", linkId, dns: exitOptions.dns !== "off" };
+    // A DNS table in every mode: the proxy entrance's names are looked up there even with DNS off.
+    const reply: HelperReply = { type: "accepted", linkId, dns: true };
     socket.write(encodeLine(reply)); // before the Link's HELLO: main reads this line first
     const link = openExitLink(socket, exitOptions);
     socket.resume();
@@ -241,14 +242,11 @@ export async function startHelperServer(options: HelperServerOptions): Promise<H
   const subscribeTables = (entry: LinkEntry, exit: ExitSession): void => {
     send(entry, { type: "flows", delta: { upserts: exit.nat.table.snapshot(), removals: [] } });
     const unsubscribeFlows = exit.nat.table.subscribe((delta) => send(entry, { type: "flows", delta }));
-    let unsubscribeDns: (() => void) | undefined;
-    if (exit.dns) {
-      send(entry, { type: "dns", delta: { upserts: exit.dns.table.snapshot(), removals: [] } });
-      unsubscribeDns = exit.dns.table.subscribe((delta) => send(entry, { type: "dns", delta }));
-    }
+    send(entry, { type: "dns", delta: { upserts: exit.dns.table.snapshot(), removals: [] } });
+    const unsubscribeDns = exit.dns.table.subscribe((delta) => send(entry, { type: "dns", delta }));
     entry.control?.once("close", () => {
       unsubscribeFlows();
-      unsubscribeDns?.();
+      unsubscribeDns();
     });
   };
 
