@@ -24,9 +24,9 @@ import {
 } from "./index.js";
 import { pumpTunAndLink } from "../engines/entrance.js";
 import { linkPort } from "../engines/port/link-port.js";
-import { tunPort } from "./tun/tun-port.js";
+import { tunPort } from "../system/tun/tun-port.js";
 import { Link } from "../engines/link/link.js";
-import type { TunDevice } from "./tun/index.js";
+import type { TunDevice } from "../system/tun/index.js";
 import { LinkStreamOpener } from "../engines/streams/stream-opener.js";
 import { ensurePrivateDirectory, proxyEnvPath, userStateDirectory } from "./proxy-env.js";
 import { startProxyEntrance } from "./proxy-entrance.js";

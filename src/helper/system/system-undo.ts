@@ -4,7 +4,7 @@ import { LinuxInterface } from "./tun/index.js";
 import { execFileRunner, isAlreadyGone, linkExists, tunRunner, type CommandRunner } from "./command.js";
 import { restoreResolvConf, type BeforeWrite } from "./dns/resolv-conf.js";
 import { revertResolvedLink } from "./dns/resolved.js";
-import { removeProxyEnvFile } from "./proxy-env.js";
+import { removeOwnedFile } from "./owned-file.js";
 import type { UndoAction, UndoOutcome } from "./journal.js";
 import type { UndoEntry } from "./undo-entry.js";
 
@@ -75,7 +75,7 @@ export function systemUndo(options: SystemUndoOptions = {}): UndoAction {
       case "resolved-link":
         return revertResolvedLink(entry.link, run);
       case "proxy-env":
-        return removeProxyEnvFile(entry);
+        return removeOwnedFile(entry);
     }
   };
 }

@@ -78,8 +78,7 @@ export function parseJournalDocument(value: unknown): JournalDocument | string {
   const entries: JournalEntry[] = [];
   for (const [index, item] of value.entries.entries()) {
     const entry = parseEntry(item);
-    if (entry === null)
-      return `entry ${index} is not an undo record this agent knows: ${JSON.stringify(item)}`;
+    if (entry === null) return `entry ${index} is not an undo record backhaul knows: ${JSON.stringify(item)}`;
     entries.push(entry);
   }
   return {
