@@ -1,0 +1,177 @@
+/**
+ * The entrance on this computer (`--remote-route`, `--remote-dns-domain`): a TUN device whose
+ * packets go to the exit on the remote, the chosen prefixes routed into it, and names under the
+ * chosen domains resolved by the remote's resolver. Every change is journaled before it is made
+ * (local-journal.ts) and undone by close(): on disconnect, link loss and the helper's signals,
+ * and after a crash by the next helper's start.
+ *
+ * DNS, as Tailscale's net/dns does it on Linux: where systemd-resolved runs, the TUN link gets
+ * the remote's resolver and a routing domain `~DOMAIN` per domain (nothing in /etc changes);
+ * elsewhere a stub on the TUN's own address (split-dns-stub.ts) sends DOMAIN to the remote and
+ * everything else to the servers resolv.conf named, and resolv.conf names the stub alone until
+ * it is restored byte for byte.
+ *
+ * Addresses: this computer's TUN takes the link subnet's first host, as the agent's TUN does on
+ * the remote, and the agent's exit answers DNS on the second. REVERSE_PACKETS frames keep the two
+ * directions apart (shared/link-protocol.ts), so the same numbers serve both.
+ */
+import { readFile } from "node:fs/promises";
+import { DNS_PORT, parseResolvConf, RESOLV_CONF_PATH } from "../engines/dns/resolv-conf.js";
+import { pumpTunAndLink } from "../engines/entrance.js";
+import type { PacketPort } from "../engines/port/packet-port.js";
+import { checkRemoteRoutes } from "../engines/routes/remote-routes.js";
+import { linkAddresses } from "../../shared/link-addresses.js";
+import { execFileRunner, isAlreadyExists, tunRunner, type CommandRunner } from "../system/command.js";
+import { readDefaultGateways } from "../system/default-gateways.js";
+import { detectDnsConfigurator } from "../system/dns/detect.js";
+import { ResolvConfConfigurator, type BeforeWrite } from "../system/dns/resolv-conf.js";
+import { NothingChangedError } from "../system/errors.js";
+import type { UndoReport } from "../system/journal.js";
+import { openJournaledTun } from "../system/tun-setup.js";
+import { LinuxInterface } from "../system/tun/index.js";
+import { tunPort } from "../system/tun/tun-port.js";
+import { takeJournalSlot, type JournalSlot } from "./local-journal.js";
+import { SplitDnsStub } from "./split-dns-stub.js";
+
+export interface LocalEntranceOptions {
+  /** local-journal.ts's localJournalDirectory(), or a test's. */
+  journalDir: string;
+  subnetV4: string;
+  subnetV6: string | null;
+  mtu: number;
+  /** Prefixes to route into the TUN (checked here against this computer's routes). */
+  routes: readonly string[];
+  /** Names under these resolve with the remote's resolver. */
+  dnsDomains: readonly string[];
+  /** Packets to and from the exit on the remote. */
+  port: PacketPort;
+  log(line: string): void;
+  run?: CommandRunner;
+  resolvConfPath?: string;
+  /** Checked before every write to resolv.conf (tests: that it is their namespace's file). */
+  beforeResolvConfWrite?: BeforeWrite;
+}
+
+export interface LocalEntranceInfo {
+  tun: string;
+  routes: string[];
+  /** "resolved" or "resolv-conf" (with the stub), null without --remote-dns-domain. */
+  dns: "resolved" | "resolv-conf" | null;
+}
+
+/** Lower case, no trailing dot; refuses what cannot be a domain name. */
+export function normaliseDomain(text: string): string {
+  const domain = text.trim().toLowerCase().replace(/\.$/, "");
+  if (
+    !/^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*$/.test(
+      domain,
+    )
+  )
+    throw new TypeError(`--remote-dns-domain: ${JSON.stringify(text)} is not a domain name`);
+  return domain;
+}
+
+export class LocalEntrance {
+  private closing: Promise<UndoReport> | undefined;
+
+  private constructor(
+    private readonly slot: JournalSlot,
+    readonly info: LocalEntranceInfo,
+    private readonly stopPump: () => void,
+    private readonly stub: SplitDnsStub | null,
+  ) {}
+
+  static async open(options: LocalEntranceOptions): Promise<LocalEntrance> {
+    const run = options.run ?? execFileRunner;
+    const domains = options.dnsDomains.map(normaliseDomain);
+    const subnets = [options.subnetV4, options.subnetV6].flatMap((subnet) => (subnet ? [subnet] : []));
+    const routes = checkRemoteRoutes(options.routes, {
+      defaultGateways: await readDefaultGateways(run),
+      linkSubnets: subnets,
+    });
+    const slot = await takeJournalSlot({
+      dir: options.journalDir,
+      log: options.log,
+      run,
+      beforeResolvConfWrite: options.beforeResolvConfWrite,
+    });
+    const { journal, name } = slot;
+    let stopPump = (): void => undefined;
+    let stub: SplitDnsStub | null = null;
+    try {
+      const addresses = subnets.map(linkAddresses);
+      const tun = await openJournaledTun(journal, {
+        name,
+        mtu: options.mtu,
+        addresses: addresses.map((a) => a.tun),
+        openTuns: slot.openTuns,
+        run,
+      });
+      stopPump = pumpTunAndLink(tunPort(tun), options.port);
+      const iface = new LinuxInterface(name, tunRunner(run));
+      for (const prefix of routes) {
+        await journal.recordThenApply({ kind: "route", prefix, dev: name }, async () => {
+          try {
+            await iface.addRoute(prefix);
+          } catch (error) {
+            if (isAlreadyExists(error))
+              throw new NothingChangedError(
+                `this computer already has a route for ${prefix}: remove it, or leave it out of --remote-route`,
+                { cause: error },
+              );
+            throw error;
+          }
+        });
+      }
+      let dns: LocalEntranceInfo["dns"] = null;
+      if (domains.length > 0) {
+        const servers = addresses.map((a) => a.stub);
+        const resolvConfPath = options.resolvConfPath ?? RESOLV_CONF_PATH;
+        const detection = await detectDnsConfigurator({
+          link: name,
+          run,
+          resolvConfPath,
+          beforeWrite: options.beforeResolvConfWrite,
+        });
+        for (const warning of detection.warnings) options.log(`dns: ${warning}`);
+        if (detection.configurator.kind === "resolved") {
+          await detection.configurator.apply({ mode: "split", servers, domains }, journal);
+          dns = "resolved";
+        } else {
+          const listen = addresses[0]?.tun.split("/")[0] ?? "";
+          const before = await readFile(resolvConfPath, "utf8").catch(() => "");
+          stub = await SplitDnsStub.start({
+            address: listen,
+            domains,
+            remote: servers.map((address) => ({ address, port: DNS_PORT })),
+            others: parseResolvConf(before).map((address) => ({ address, port: DNS_PORT })),
+          });
+          await new ResolvConfConfigurator(resolvConfPath, options.beforeResolvConfWrite).apply(
+            { mode: "all", servers: [listen] },
+            journal,
+          );
+          dns = "resolv-conf";
+        }
+        options.log(`dns: ${domains.join(", ")} resolve with the remote's resolver (${detection.reason})`);
+      }
+      options.log(`${name}: routing ${routes.join(", ") || "nothing"} to the remote`);
+      return new LocalEntrance(slot, { tun: name, routes, dns }, stopPump, stub);
+    } catch (error) {
+      stopPump();
+      await stub?.close();
+      const report = await journal.undoAll();
+      for (const failure of report.failed) options.log(`could not undo: ${failure.error.message}`);
+      throw error;
+    }
+  }
+
+  /** Undoes every change (once; later calls get the same report). */
+  close(): Promise<UndoReport> {
+    this.closing ??= (async () => {
+      this.stopPump();
+      await this.stub?.close();
+      return this.slot.journal.undoAll();
+    })();
+    return this.closing;
+  }
+}
