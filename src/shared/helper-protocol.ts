@@ -20,6 +20,7 @@
  */
 import type { DnsRow } from "./dns-row.js";
 import type { FlowRow, TableDelta } from "./flow-row.js";
+import type { ReverseExitConfig } from "./link-protocol.js";
 
 /** Exit-side settings a link runs with (the serialisable part of ExitSessionOptions). */
 export interface HelperExitOptions {
@@ -34,6 +35,11 @@ export interface HelperExitOptions {
   dns: "all" | "off";
   keepaliveIntervalMs: number;
   pingTimeoutMs: number;
+  /**
+   * The reverse direction (this computer reaches the remote's networks): what the agent's exit
+   * may reach, sent to it in CONFIG.reverse. Absent: the agent runs no exit.
+   */
+  reverse?: ReverseExitConfig;
 }
 
 export type HelperHello =
@@ -158,7 +164,9 @@ function parseExitOptions(value: unknown): HelperExitOptions {
   if (typeof o.allowLocal !== "boolean")
     throw new HelperProtocolError("options.allowLocal must be a boolean");
   if (o.dns !== "all" && o.dns !== "off") throw new HelperProtocolError('options.dns must be "all" or "off"');
+  const reverse = o.reverse === undefined ? undefined : parseReverse(o.reverse);
   return {
+    ...(reverse ? { reverse } : {}),
     mtu: int("mtu", 1280, 65535),
     subnetV4: o.subnetV4,
     subnetV6: o.subnetV6,
@@ -168,6 +176,17 @@ function parseExitOptions(value: unknown): HelperExitOptions {
     keepaliveIntervalMs: int("keepaliveIntervalMs", 0, 3_600_000),
     pingTimeoutMs: int("pingTimeoutMs", 100, 3_600_000),
   };
+}
+
+function parseReverse(value: unknown): ReverseExitConfig {
+  if (typeof value !== "object" || value === null)
+    throw new HelperProtocolError("options.reverse must be an object");
+  const r = value as Record<string, unknown>;
+  if (!isStringList(r.routes))
+    throw new HelperProtocolError("options.reverse.routes must be a list of prefixes");
+  if (typeof r.allowLocal !== "boolean" || typeof r.dns !== "boolean")
+    throw new HelperProtocolError("options.reverse.allowLocal and .dns must be booleans");
+  return { routes: r.routes, allowLocal: r.allowLocal, dns: r.dns };
 }
 
 function parseObject(line: string): Record<string, unknown> {

@@ -13,6 +13,8 @@ import { parseAddress } from "./packet/index.js";
 import { PcapngWriter } from "./capture/pcapng-writer.js";
 import { CaptureTap } from "./port/capture-tap.js";
 import { linkPort } from "./port/link-port.js";
+import type { PacketPort } from "./port/packet-port.js";
+import { reverseLinkPort } from "./port/reverse-link-port.js";
 
 /** How the exit's Link keeps alive; the rest of HelperExitOptions is the session's. */
 type KeepaliveOptions = Pick<HelperExitOptions, "keepaliveIntervalMs" | "pingTimeoutMs">;
@@ -34,6 +36,12 @@ export interface ExitSessionOptions extends Omit<HelperExitOptions, keyof Keepal
 export class ExitSession {
   readonly nat: NatEngine;
   readonly dns: DnsEngine | undefined;
+  /**
+   * The reverse direction's packets (REVERSE_PACKETS): what this computer's TUN sends to the
+   * agent's exit and receives back (`--remote-route`). Packets sent before the handshake, or to
+   * an agent without Capability.Reverse, are dropped and counted (link.reverse says which).
+   */
+  readonly remoteExitPort: PacketPort;
   private readonly policy: EgressPolicy;
   private readonly tap: CaptureTap;
   private capture: PcapngWriter | undefined;
@@ -44,6 +52,7 @@ export class ExitSession {
     dns: DnsEngine | undefined,
   ) {
     const { link } = options;
+    this.remoteExitPort = reverseLinkPort(link);
     const routes = this.routable(options.routes);
     this.policy = new EgressPolicy({ prefixes: routes, allowLocal: options.allowLocal });
     const stubs = [options.subnetV4, options.subnetV6].flatMap((s) => (s ? [linkAddresses(s).stub] : []));
@@ -84,6 +93,7 @@ export class ExitSession {
       mtu: options.mtu,
       routes,
       dns: options.dns === "all" ? { mode: "all", servers: stubs } : { mode: "off" },
+      ...(options.reverse ? { reverse: options.reverse } : {}),
     };
     void link.ready.then(
       () => this.sendConfig(),
@@ -162,6 +172,16 @@ export class ExitSession {
 
   /** A CONFIG that still fails to encode is this side's bug: the link closes saying so. */
   private sendConfig(): void {
+    const { link } = this.options;
+    if (this.config.reverse && !link.reverse) {
+      this.options.log?.(
+        `the agent on the remote (Backhaul ${link.peer?.softwareVersion ?? "?"}) runs no exit ` +
+          "(its HELLO has no Reverse capability): nothing on this computer reaches the remote's networks; " +
+          "use the same Backhaul release on both sides",
+      );
+      const { reverse: _unread, ...config } = this.config;
+      this.config = config;
+    }
     try {
       this.options.link.sendConfig(this.config);
     } catch (error) {
@@ -176,7 +196,12 @@ export function openExitLink(stream: Duplex, keepalive: KeepaliveOptions): Link 
     role: "exit",
     softwareVersion: VERSION,
     capabilities:
-      Capability.Ipv6 | Capability.DnsStub | Capability.IcmpEcho | Capability.Stats | Capability.Streams,
+      Capability.Ipv6 |
+      Capability.DnsStub |
+      Capability.IcmpEcho |
+      Capability.Stats |
+      Capability.Streams |
+      Capability.Reverse,
     keepaliveIntervalMs: keepalive.keepaliveIntervalMs,
     pingTimeoutMs: keepalive.pingTimeoutMs,
   });
