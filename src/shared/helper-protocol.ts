@@ -40,6 +40,13 @@ export interface HelperExitOptions {
    * may reach, sent to it in CONFIG.reverse. Absent: the agent runs no exit.
    */
   reverse?: ReverseExitConfig;
+  /**
+   * `--remote-route`: prefixes this computer routes into a TUN of its own, whose packets go to the
+   * agent's exit (REVERSE_PACKETS). Absent or empty, with no remoteDnsDomains: no TUN here.
+   */
+  remoteRoutes?: string[];
+  /** `--remote-dns-domain`: names under these resolve on this computer with the remote's resolver. */
+  remoteDnsDomains?: string[];
 }
 
 export type HelperHello =
@@ -165,8 +172,15 @@ function parseExitOptions(value: unknown): HelperExitOptions {
     throw new HelperProtocolError("options.allowLocal must be a boolean");
   if (o.dns !== "all" && o.dns !== "off") throw new HelperProtocolError('options.dns must be "all" or "off"');
   const reverse = o.reverse === undefined ? undefined : parseReverse(o.reverse);
+  const optionalList = (key: "remoteRoutes" | "remoteDnsDomains"): { [key: string]: string[] } => {
+    if (o[key] === undefined) return {};
+    if (!isStringList(o[key])) throw new HelperProtocolError(`options.${key} must be a list of strings`);
+    return { [key]: o[key] };
+  };
   return {
     ...(reverse ? { reverse } : {}),
+    ...optionalList("remoteRoutes"),
+    ...optionalList("remoteDnsDomains"),
     mtu: int("mtu", 1280, 65535),
     subnetV4: o.subnetV4,
     subnetV6: o.subnetV6,

@@ -20,6 +20,7 @@ import { DNS_PORT, parseResolvConf, RESOLV_CONF_PATH } from "../engines/dns/reso
 import { pumpTunAndLink } from "../engines/entrance.js";
 import type { PacketPort } from "../engines/port/packet-port.js";
 import { checkRemoteRoutes } from "../engines/routes/remote-routes.js";
+import { normaliseDnsDomain } from "../../shared/dns-domain.js";
 import { linkAddresses } from "../../shared/link-addresses.js";
 import { execFileRunner, isAlreadyExists, tunRunner, type CommandRunner } from "../system/command.js";
 import { readDefaultGateways } from "../system/default-gateways.js";
@@ -61,12 +62,8 @@ export interface LocalEntranceInfo {
 
 /** Lower case, no trailing dot; refuses what cannot be a domain name. */
 export function normaliseDomain(text: string): string {
-  const domain = text.trim().toLowerCase().replace(/\.$/, "");
-  if (
-    !/^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*$/.test(
-      domain,
-    )
-  )
+  const domain = normaliseDnsDomain(text);
+  if (domain === null)
     throw new TypeError(`--remote-dns-domain: ${JSON.stringify(text)} is not a domain name`);
   return domain;
 }

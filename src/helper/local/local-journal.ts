@@ -3,7 +3,7 @@
  * routes, resolver rules), and how a dead helper's journal is found and undone.
  *
  * One journal per TUN device, `DIR/bhlN.json`, in a directory of the user running the helper:
- * /run/backhaul/local/… for root (the elevated helper), else $XDG_RUNTIME_DIR/backhaul/local/…
+ * /run/backhaul/local/… for root (the elevated helper; /var/run on macOS), else $XDG_RUNTIME_DIR/backhaul/local/…
  * (or ~/.local/state/backhaul/local/…). The directory is created 0700 and must be owned by the
  * helper's uid and closed to others, each file 0600 and owned by that uid, read without following
  * symlinks (system/journal-file.ts): another local user can neither write entries for root to
@@ -42,7 +42,9 @@ export async function localJournalDirectory(): Promise<string> {
   const uid = process.getuid?.() ?? null;
   const base =
     uid === 0
-      ? "/run/backhaul"
+      ? process.platform === "darwin"
+        ? "/var/run/backhaul"
+        : "/run/backhaul"
       : join(process.env.XDG_RUNTIME_DIR ?? join(homedir(), ".local", "state"), "backhaul");
   return join(base, "local", await networkNamespaceTag());
 }

@@ -24,6 +24,7 @@ import { EndedBeforeFirstLineError, readFirstLine, splitLines } from "./line-soc
 import { handOverSocket, makePrivateSocketDir, privateSocketBase } from "./private-socket-dir.js";
 import type { Link } from "../engines/link/link.js";
 import type { NatEngineOptions } from "../engines/nat/engine.js";
+import { LocalEntrance } from "./local-entrance.js";
 
 export interface HelperServerOptions {
   /** Where main connects: DIR/helper.sock, through the control directory's descriptor (control-dir.ts). */
@@ -41,6 +42,8 @@ export interface HelperServerOptions {
   log(line: string): void;
   /** A `shutdown` hello with the right token arrived. */
   onShutdown(): void;
+  /** Where this computer's entrances (`--remote-route`) journal their changes (local-journal.ts). */
+  journalDir?: string;
 }
 
 export interface HelperServer {
@@ -62,6 +65,8 @@ interface LinkEntry {
   control: Socket | undefined;
   channel: ControlChannel | undefined;
   closedReason: string | undefined;
+  /** This computer's TUN entrance, when the link asked for one; undone when the link closes. */
+  entrance: Promise<LocalEntrance | null>;
 }
 
 export async function startHelperServer(options: HelperServerOptions): Promise<HelperServer> {
@@ -128,6 +133,7 @@ export async function startHelperServer(options: HelperServerOptions): Promise<H
       control: undefined,
       channel: undefined,
       closedReason: undefined,
+      entrance: Promise.resolve(null),
     };
     links.set(linkId, entry);
     link.ready.then(
@@ -148,8 +154,9 @@ export async function startHelperServer(options: HelperServerOptions): Promise<H
       }
       if (changed) send(entry, { type: "progress", extra: entry.progress });
     });
-    void link.closed.then((info) => {
+    void link.closed.then(async (info) => {
       entry.closedReason = info.reason;
+      await closeEntrance(entry, linkId);
       options.log(`link ${linkId.slice(0, 8)} closed (${info.initiator}): ${info.reason}`);
       send(entry, { type: "closed", reason: info.reason });
       entry.control?.end();
@@ -169,6 +176,7 @@ export async function startHelperServer(options: HelperServerOptions): Promise<H
       (exit) => {
         entry.exit = exit;
         if (entry.control) subscribeTables(entry, exit);
+        entry.entrance = openEntrance(link, exit, exitOptions, linkId);
       },
       (error: unknown) => {
         options.log(`could not start the exit side: ${String(error)}`);
@@ -176,6 +184,63 @@ export async function startHelperServer(options: HelperServerOptions): Promise<H
       },
     );
     options.log(`link ${linkId.slice(0, 8)} started`);
+  };
+
+  /**
+   * `--remote-route` / `--remote-dns-domain`: a TUN on this computer whose packets go to the
+   * agent's exit, once the handshake says the agent runs one. A failure closes the link with the
+   * reason: the user asked for it, and a session without it would be a silent half.
+   */
+  const openEntrance = async (
+    link: Link,
+    exit: ExitSession,
+    exitOptions: HelperExitOptions,
+    linkId: string,
+  ): Promise<LocalEntrance | null> => {
+    const routes = exitOptions.remoteRoutes ?? [];
+    const dnsDomains = exitOptions.remoteDnsDomains ?? [];
+    if (routes.length === 0 && dnsDomains.length === 0) return null;
+    const logLine = (line: string): void => options.log(`link ${linkId.slice(0, 8)}: ${line}`);
+    try {
+      await link.ready;
+    } catch {
+      return null;
+    }
+    if (!link.reverse) {
+      link.close("the agent runs no exit (an older Backhaul on the remote): --remote-route cannot work");
+      return null;
+    }
+    try {
+      if (options.journalDir === undefined) throw new Error("this helper has no journal directory");
+      const entrance = await LocalEntrance.open({
+        journalDir: options.journalDir,
+        subnetV4: exitOptions.subnetV4,
+        subnetV6: exitOptions.subnetV6,
+        mtu: exitOptions.mtu,
+        routes,
+        dnsDomains,
+        port: exit.remoteExitPort,
+        log: logLine,
+      });
+      if (!links.has(linkId)) {
+        await entrance.close(); // the link closed while the TUN was being set up
+        return null;
+      }
+      return entrance;
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      logLine(`this computer's TUN could not be set up: ${why}`);
+      link.close(`this computer's TUN (--remote-route) could not be set up: ${why}`);
+      return null;
+    }
+  };
+
+  const closeEntrance = async (entry: LinkEntry, linkId: string): Promise<void> => {
+    const entrance = await entry.entrance;
+    if (entrance === null) return;
+    const report = await entrance.close();
+    for (const failure of report.failed)
+      options.log(`link ${linkId.slice(0, 8)}: could not undo ${failure.error.message}`);
   };
 
   const attachControl = (socket: Socket, linkId: string, entry: LinkEntry): void => {
@@ -291,8 +356,11 @@ export async function startHelperServer(options: HelperServerOptions): Promise<H
       return links.size;
     },
     close: async () => {
-      for (const entry of links.values()) entry.link.close("the local helper is stopping");
-      await Promise.all([...links.values()].map((entry) => entry.link.closed));
+      const closing = [...links.entries()];
+      for (const [, entry] of closing) entry.link.close("the local helper is stopping");
+      await Promise.all(closing.map(([, entry]) => entry.link.closed));
+      // The TUN, its routes and the resolver are back as they were before the helper exits.
+      await Promise.all(closing.map(([linkId, entry]) => closeEntrance(entry, linkId)));
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const socket of sockets) socket.destroy(); // a peer that never hangs up must not hold us
       await closed;

@@ -19,6 +19,9 @@ import { savedExecTargets } from "./data-dir.js";
 import { ask } from "./prompt.js";
 import { askSecret, readSecretFromStdin } from "./secret-input.js";
 import { UsageError } from "./usage-error.js";
+import { CidrError } from "../../helper/engines/routes/errors.js";
+import { checkRemoteRoutes, RemoteRouteError } from "../../helper/engines/routes/remote-routes.js";
+import { normaliseDnsDomain } from "../../shared/dns-domain.js";
 
 const DEFAULT_CAPTURE_MB = 100;
 /** The agent writes it (src/helper/agent/proxy-env.ts) and removes it at disconnect. */
@@ -36,6 +39,11 @@ export const CONNECT_USAGE = `backhaul connect <target> [options]
   --accept-new-host-key    trust a host key seen for the first time (a changed key is always refused)
   --route CIDR             also advertise this prefix (repeatable)
   --exclude CIDR           never advertise this prefix (repeatable)
+  --remote-route CIDR      this computer reaches CIDR through the remote (repeatable): a TUN device
+                           here routes it to the remote, whose own sockets carry it (the local
+                           helper is elevated for it, through the OS's own password dialog)
+  --remote-dns-domain DOMAIN  names under DOMAIN resolve on this computer with the remote's
+                           resolver (repeatable); nothing else about this computer's DNS changes
   --dns all|off            resolve the remote's names through this computer (default all)
   --allow-local            let the remote reach this computer itself (loopback, its own addresses)
   --remote-node PATH       Node.js on the remote, when it is not \`node\` on the PATH
@@ -61,6 +69,21 @@ export const CONNECT_USAGE = `backhaul connect <target> [options]
 const STATUS_TTY_MS = 1_000;
 const STATUS_LINE_MS = 5_000;
 
+/**
+ * `--remote-route` prefixes, normalised; a usage error for one that does not parse or would take
+ * the link subnet (the local helper checks this computer's default route again as it routes).
+ */
+function checkedRemoteRoutes(texts: readonly string[], subnets: ReadonlyArray<string | null>): string[] {
+  try {
+    const linkSubnets = subnets.flatMap((subnet) => (subnet === null ? [] : [subnet]));
+    return checkRemoteRoutes(texts, { defaultGateways: [], linkSubnets });
+  } catch (error) {
+    if (error instanceof RemoteRouteError) throw new UsageError(error.message);
+    if (error instanceof CidrError) throw new UsageError(`--link-subnet: ${error.message}`);
+    throw error;
+  }
+}
+
 export async function connect(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -72,6 +95,8 @@ export async function connect(args: string[]): Promise<number> {
       "accept-new-host-key": { type: "boolean", default: false },
       route: { type: "string", multiple: true, default: [] },
       exclude: { type: "string", multiple: true, default: [] },
+      "remote-route": { type: "string", multiple: true, default: [] },
+      "remote-dns-domain": { type: "string", multiple: true, default: [] },
       dns: { type: "string", default: "all" },
       "allow-local": { type: "boolean", default: false },
       "remote-node": { type: "string" },
@@ -99,6 +124,13 @@ export async function connect(args: string[]): Promise<number> {
   const mtu = Number(values.mtu);
   if (!Number.isInteger(mtu) || mtu < 1280 || mtu > 65535)
     throw new UsageError(`--mtu takes 1280 to 65535, not "${values.mtu}"`);
+  const subnetV6 = values["link-subnet6"] === "none" ? null : values["link-subnet6"];
+  const remoteRoutes = checkedRemoteRoutes(values["remote-route"], [values["link-subnet"], subnetV6]);
+  const remoteDnsDomains = values["remote-dns-domain"].map((text) => {
+    const domain = normaliseDnsDomain(text);
+    if (domain === null) throw new UsageError(`--remote-dns-domain takes a domain name, not "${text}"`);
+    return domain;
+  });
   const captureMb = Number(values["capture-limit"]);
   if (!(captureMb >= 1 && captureMb <= MAX_CAPTURE_BYTES / 1_000_000))
     throw new UsageError(`--capture-limit takes a size in MB from 1, not "${values["capture-limit"]}"`);
@@ -163,10 +195,18 @@ export async function connect(args: string[]): Promise<number> {
     exit: {
       mtu,
       subnetV4: values["link-subnet"],
-      subnetV6: values["link-subnet6"] === "none" ? null : values["link-subnet6"],
+      subnetV6,
       routes: prefixes,
       allowLocal: values["allow-local"],
       dns: values.dns,
+      ...(remoteRoutes.length > 0 || remoteDnsDomains.length > 0
+        ? {
+            remoteRoutes,
+            remoteDnsDomains,
+            // The agent's exit may reach exactly what this computer routes to it.
+            reverse: { routes: remoteRoutes, allowLocal: false, dns: remoteDnsDomains.length > 0 },
+          }
+        : {}),
     },
   });
   watch.on("change", (next) => {
