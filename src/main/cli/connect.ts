@@ -19,6 +19,8 @@ import { savedExecTargets } from "./data-dir.js";
 import { ask } from "./prompt.js";
 import { askSecret, readSecretFromStdin } from "./secret-input.js";
 import { UsageError } from "./usage-error.js";
+import { parseSocksOption } from "./socks-option.js";
+import { newCredentials } from "../../helper/engines/proxy/credentials.js";
 
 const DEFAULT_CAPTURE_MB = 100;
 /** The agent writes it (src/helper/agent/proxy-env.ts) and removes it at disconnect. */
@@ -38,6 +40,12 @@ export const CONNECT_USAGE = `backhaul connect <target> [options]
   --exclude CIDR           never advertise this prefix (repeatable)
   --dns all|off            resolve the remote's names through this computer (default all)
   --allow-local            let the remote reach this computer itself (loopback, its own addresses)
+  --socks [ADDR:]PORT      a SOCKS5 and HTTP proxy on this computer (loopback unless ADDR is given)
+                           whose connections leave from the remote; names resolve with the
+                           remote's resolver. Reaches every destination the remote reaches but
+                           the remote itself; your own user needs no credentials (on Linux),
+                           others need the user:password printed when it starts
+  --allow-remote-local     let this computer reach the remote itself (its loopback and addresses)
   --remote-node PATH       Node.js on the remote, when it is not \`node\` on the PATH
   --entrance auto|tun|proxy  how the remote's traffic enters the link: a TUN device (root, by sudo
                            if need be), or a SOCKS5/HTTP proxy on its loopback (no root); auto
@@ -74,6 +82,8 @@ export async function connect(args: string[]): Promise<number> {
       exclude: { type: "string", multiple: true, default: [] },
       dns: { type: "string", default: "all" },
       "allow-local": { type: "boolean", default: false },
+      socks: { type: "string" },
+      "allow-remote-local": { type: "boolean", default: false },
       "remote-node": { type: "string" },
       entrance: { type: "string", default: "auto" },
       "sudo-password-stdin": { type: "boolean", default: false },
@@ -99,6 +109,7 @@ export async function connect(args: string[]): Promise<number> {
   const mtu = Number(values.mtu);
   if (!Number.isInteger(mtu) || mtu < 1280 || mtu > 65535)
     throw new UsageError(`--mtu takes 1280 to 65535, not "${values.mtu}"`);
+  const socks = values.socks === undefined ? undefined : parseSocksOption(values.socks);
   const captureMb = Number(values["capture-limit"]);
   if (!(captureMb >= 1 && captureMb <= MAX_CAPTURE_BYTES / 1_000_000))
     throw new UsageError(`--capture-limit takes a size in MB from 1, not "${values["capture-limit"]}"`);
@@ -142,6 +153,7 @@ export async function connect(args: string[]): Promise<number> {
       );
     return askSecret(`sudo password for ${user}@${host}: `);
   });
+  const socksSettings = socks === undefined ? undefined : { ...socks, ...newCredentials() };
   const session = sessions.create({
     openAgent: sessions.agentOpener(target, {
       identityFiles: values.identity,
@@ -167,6 +179,14 @@ export async function connect(args: string[]): Promise<number> {
       routes: prefixes,
       allowLocal: values["allow-local"],
       dns: values.dns,
+      ...(socksSettings === undefined
+        ? {}
+        : {
+            // Every destination the remote reaches (an empty list) but the remote itself: the
+            // user asked for the remote's networks, as `ssh -D` gives them.
+            reverse: { routes: [], allowLocal: values["allow-remote-local"], dns: true },
+            socks: socksSettings,
+          }),
     },
   });
   watch.on("change", (next) => {
@@ -193,6 +213,8 @@ export async function connect(args: string[]): Promise<number> {
   }
   session.on("state", (state) => {
     reporter.state(state);
+    if (state.state === "connected" && socksSettings !== undefined)
+      reporter.log(describeSocks(socksSettings));
     if (state.state === "connected" && startedEntrance === "proxy")
       reporter.log(`proxy entrance: on the remote, run \`${PROXY_ENV_HINT}\` to use it (curl, git, pip...)`);
   });
@@ -246,4 +268,16 @@ export async function connect(args: string[]): Promise<number> {
     return 1;
   }
   return 0;
+}
+
+/** What the user is told about `--socks`: where, and the credentials only they are shown. */
+function describeSocks(socks: { host?: string; port: number; username: string; password: string }): string {
+  const host =
+    socks.host === undefined ? "127.0.0.1" : socks.host.includes(":") ? `[${socks.host}]` : socks.host;
+  const url = `${host}:${socks.port}`;
+  const who =
+    process.platform === "linux"
+      ? `your user: socks5h://${url} or http://${url}; other users of this computer need`
+      : "clients need";
+  return `socks: SOCKS5 and HTTP proxy on ${url}, leaving from the remote; ${who} socks5h://${socks.username}:${socks.password}@${url}`;
 }
