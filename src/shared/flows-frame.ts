@@ -11,7 +11,7 @@ import { LinkError } from "./link-protocol.js";
 import { sanitiseRemoteText } from "./remote-text.js";
 
 /** Most rows in one FLOWS frame; the agent sends at most this many upserts per frame. */
-export const MAX_FLOWS_PER_FRAME = 2_000;
+export const MAX_FLOWS_PER_FRAME = 1_000;
 const isProtocol = (value: unknown): value is FlowProtocol =>
   value === "tcp" || value === "udp" || value === "icmp";
 const SHORT_TEXT = 300;

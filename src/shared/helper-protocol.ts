@@ -41,6 +41,11 @@ export interface HelperExitOptions {
    */
   reverse?: ReverseExitConfig;
   /**
+   * `--socks [ADDR:]PORT`: the proxy entrance on this computer, whose streams open at the agent's
+   * exit (needs `reverse`). Main picks the credentials and shows them to the user only.
+   */
+  socks?: { host?: string; port: number; username: string; password: string };
+  /**
    * `--remote-route`: prefixes this computer routes into a TUN of its own, whose packets go to the
    * agent's exit (REVERSE_PACKETS). Absent or empty, with no remoteDnsDomains: no TUN here.
    */
@@ -172,6 +177,7 @@ function parseExitOptions(value: unknown): HelperExitOptions {
     throw new HelperProtocolError("options.allowLocal must be a boolean");
   if (o.dns !== "all" && o.dns !== "off") throw new HelperProtocolError('options.dns must be "all" or "off"');
   const reverse = o.reverse === undefined ? undefined : parseReverse(o.reverse);
+  const socks = o.socks === undefined ? undefined : parseSocks(o.socks);
   const optionalList = (key: "remoteRoutes" | "remoteDnsDomains"): { [key: string]: string[] } => {
     if (o[key] === undefined) return {};
     if (!isStringList(o[key])) throw new HelperProtocolError(`options.${key} must be a list of strings`);
@@ -179,6 +185,7 @@ function parseExitOptions(value: unknown): HelperExitOptions {
   };
   return {
     ...(reverse ? { reverse } : {}),
+    ...(socks ? { socks } : {}),
     ...optionalList("remoteRoutes"),
     ...optionalList("remoteDnsDomains"),
     mtu: int("mtu", 1280, 65535),
@@ -201,6 +208,19 @@ function parseReverse(value: unknown): ReverseExitConfig {
   if (typeof r.allowLocal !== "boolean" || typeof r.dns !== "boolean")
     throw new HelperProtocolError("options.reverse.allowLocal and .dns must be booleans");
   return { routes: r.routes, allowLocal: r.allowLocal, dns: r.dns };
+}
+
+function parseSocks(value: unknown): NonNullable<HelperExitOptions["socks"]> {
+  if (typeof value !== "object" || value === null)
+    throw new HelperProtocolError("options.socks must be an object");
+  const { host, port, username, password } = value as Record<string, unknown>;
+  if (host !== undefined && typeof host !== "string")
+    throw new HelperProtocolError("options.socks.host must be text");
+  if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535)
+    throw new HelperProtocolError("options.socks.port must be a port number");
+  if (typeof username !== "string" || typeof password !== "string")
+    throw new HelperProtocolError("options.socks needs a username and password");
+  return { ...(host === undefined ? {} : { host }), port, username, password };
 }
 
 function parseObject(line: string): Record<string, unknown> {

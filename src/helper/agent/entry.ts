@@ -30,6 +30,8 @@ import type { TunDevice } from "../system/tun/index.js";
 import { LinkStreamOpener } from "../engines/streams/stream-opener.js";
 import { ensurePrivateDirectory, proxyEnvPath, userStateDirectory } from "./proxy-env.js";
 import { startProxyEntrance } from "./proxy-entrance.js";
+import { readRemoteResolvers } from "./dns/remote-resolvers.js";
+import { wireReverseExit } from "./reverse-exit-wiring.js";
 
 const USAGE = `backhaul-agent ${VERSION}: the remote side of Backhaul (started by the backhaul app over SSH)
 
@@ -85,6 +87,8 @@ async function main(): Promise<void> {
     for (const line of describeUndoReport(recovery.report)) log(`previous run: ${line}`);
   }
   if (values["recover-only"]) return;
+  // Before this agent changes the resolver: its exit must never ask the stub that points home.
+  const remoteResolvers = await readRemoteResolvers();
 
   const shutdown = undoOnShutdown(journal, { log: raw });
   shutdown.watchStream(process.stdin, "the link");
@@ -92,17 +96,22 @@ async function main(): Promise<void> {
   const link = new Link(stream, {
     role: "entrance",
     softwareVersion: VERSION,
-    capabilities: Capability.Ipv6 | Capability.DnsStub | (proxy ? Capability.Streams : 0),
+    // Streams and Reverse in both entrances: this computer may open streams to the agent's exit.
+    capabilities: Capability.Ipv6 | Capability.DnsStub | Capability.Streams | Capability.Reverse,
     keepaliveIntervalMs: Number(values.keepalive) * 1000,
   });
   // Set before the link is ready: the exit's first stream frames must find their handler.
   const opener = proxy ? new LinkStreamOpener(link) : null;
   link.once("close", (info) => void shutdown.stop(`link closed (${info.reason})`));
+  const reverseExit = wireReverseExit(link, remoteResolvers, log);
 
   const config = await new Promise<LinkConfig>((resolve, reject) => {
     link.once("config", resolve);
     link.ready.catch(reject);
   });
+  // The exit first: this computer's streams may arrive as soon as it has sent its CONFIG.
+  reverseExit.configure(config);
+  link.on("config", (next) => reverseExit.configure(next));
   if (opener !== null) {
     await startProxyEntrance({
       journal,

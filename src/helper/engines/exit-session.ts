@@ -15,6 +15,7 @@ import { CaptureTap } from "./port/capture-tap.js";
 import { linkPort } from "./port/link-port.js";
 import type { PacketPort } from "./port/packet-port.js";
 import { reverseLinkPort } from "./port/reverse-link-port.js";
+import { startSocksEntrance, type SocksEntrance } from "./socks-entrance.js";
 
 /** How the exit's Link keeps alive; the rest of HelperExitOptions is the session's. */
 type KeepaliveOptions = Pick<HelperExitOptions, "keepaliveIntervalMs" | "pingTimeoutMs">;
@@ -27,6 +28,8 @@ export interface ExitSessionOptions extends Omit<HelperExitOptions, keyof Keepal
   icmp?: NatEngineOptions["icmp"];
   /** Where the engines report what they contained (NatEngineOptions.log). */
   log?: (line: string) => void;
+  /** `--socks`: the user whose clients need no credentials (loopback-peer.ts); none: all do. */
+  socksOwnerUid?: number;
 }
 
 /**
@@ -42,6 +45,8 @@ export class ExitSession {
    * an agent without Capability.Reverse, are dropped and counted (link.reverse says which).
    */
   readonly remoteExitPort: PacketPort;
+  /** `--socks`: the proxy once it listens; null without `--socks`, or when it could not start. */
+  readonly socks: Promise<SocksEntrance | null>;
   private readonly policy: EgressPolicy;
   private readonly tap: CaptureTap;
   private capture: PcapngWriter | undefined;
@@ -95,9 +100,14 @@ export class ExitSession {
       dns: options.dns === "all" ? { mode: "all", servers: stubs } : { mode: "off" },
       ...(options.reverse ? { reverse: options.reverse } : {}),
     };
-    void link.ready.then(
-      () => this.sendConfig(),
-      () => undefined, // the link's own close event reports why
+    // The agent's exit's NAT table, beside ours: one table, both directions.
+    link.on("flows", (delta) => this.nat.table.mirror(delta));
+    this.socks = link.ready.then(
+      () => {
+        this.sendConfig();
+        return options.socks ? this.startSocks(options.socks) : null;
+      },
+      () => null, // the link's own close event reports why
     );
     link.once("close", () => {
       this.capture?.close("the link closed");
@@ -168,6 +178,34 @@ export class ExitSession {
     if (left.length > 0)
       this.options.log?.(`not routing ${left.join(", ")}: the link has no subnet of that IP version`);
     return kept;
+  }
+
+  /** `--socks`: listens once the link is up (and closes with it); a failure is said, not fatal. */
+  private startSocks(socks: NonNullable<ExitSessionOptions["socks"]>): Promise<SocksEntrance | null> {
+    const { link, log } = this.options;
+    const where = `${socks.host ?? "127.0.0.1"}:${socks.port}`;
+    if (!link.reverse) {
+      log?.(`--socks ${where} is off: the agent on the remote runs no exit`);
+      return Promise.resolve(null);
+    }
+    return startSocksEntrance(
+      link,
+      {
+        ...(socks.host === undefined ? {} : { host: socks.host }),
+        port: socks.port,
+        credentials: { username: socks.username, password: socks.password },
+      },
+      { ownerUid: this.options.socksOwnerUid, log: (line) => log?.(`socks: ${line}`) },
+    ).then(
+      (entrance) => {
+        log?.(`socks: SOCKS5 and HTTP proxy on ${socks.host ?? "127.0.0.1"}:${entrance.port}`);
+        return entrance;
+      },
+      (error: unknown) => {
+        log?.(`--socks ${where} could not listen: ${error instanceof Error ? error.message : String(error)}`);
+        return null;
+      },
+    );
   }
 
   /** A CONFIG that still fails to encode is this side's bug: the link closes saying so. */

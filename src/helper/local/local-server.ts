@@ -72,6 +72,7 @@ interface LinkEntry {
 export async function startHelperServer(options: HelperServerOptions): Promise<HelperServer> {
   const links = new Map<string, LinkEntry>();
   const expected = Buffer.from(options.token);
+  const socksOwner = options.ownerUid ?? process.getuid?.();
 
   const refuse = (socket: Socket, reason: string): void => {
     options.log(`refused a connection: ${reason}`);
@@ -170,6 +171,10 @@ export async function startHelperServer(options: HelperServerOptions): Promise<H
       routes: exitOptions.routes,
       allowLocal: exitOptions.allowLocal,
       dns: exitOptions.dns,
+      ...(exitOptions.reverse ? { reverse: exitOptions.reverse } : {}),
+      ...(exitOptions.socks ? { socks: exitOptions.socks } : {}),
+      // `--socks` serves the user main runs as without credentials (the helper may be root).
+      ...(socksOwner === undefined ? {} : { socksOwnerUid: socksOwner }),
       icmp: options.icmp,
       log: (line) => options.log(`link ${linkId.slice(0, 8)}: ${line}`),
     }).then(

@@ -19,6 +19,8 @@ import { savedExecTargets } from "./data-dir.js";
 import { ask } from "./prompt.js";
 import { askSecret, readSecretFromStdin } from "./secret-input.js";
 import { UsageError } from "./usage-error.js";
+import { parseSocksOption } from "./socks-option.js";
+import { newCredentials } from "../../helper/engines/proxy/credentials.js";
 import { CidrError } from "../../helper/engines/routes/errors.js";
 import { checkRemoteRoutes, RemoteRouteError } from "../../helper/engines/routes/remote-routes.js";
 import { normaliseDnsDomain } from "../../shared/dns-domain.js";
@@ -46,6 +48,12 @@ export const CONNECT_USAGE = `backhaul connect <target> [options]
                            resolver (repeatable); nothing else about this computer's DNS changes
   --dns all|off            resolve the remote's names through this computer (default all)
   --allow-local            let the remote reach this computer itself (loopback, its own addresses)
+  --socks [ADDR:]PORT      a SOCKS5 and HTTP proxy on this computer (loopback unless ADDR is given)
+                           whose connections leave from the remote; names resolve with the
+                           remote's resolver. Reaches every destination the remote reaches but
+                           the remote itself; your own user needs no credentials (on Linux),
+                           others need the user:password printed when it starts
+  --allow-remote-local     let this computer reach the remote itself (its loopback and addresses)
   --remote-node PATH       Node.js on the remote, when it is not \`node\` on the PATH
   --entrance auto|tun|proxy  how the remote's traffic enters the link: a TUN device (root, by sudo
                            if need be), or a SOCKS5/HTTP proxy on its loopback (no root); auto
@@ -99,6 +107,8 @@ export async function connect(args: string[]): Promise<number> {
       "remote-dns-domain": { type: "string", multiple: true, default: [] },
       dns: { type: "string", default: "all" },
       "allow-local": { type: "boolean", default: false },
+      socks: { type: "string" },
+      "allow-remote-local": { type: "boolean", default: false },
       "remote-node": { type: "string" },
       entrance: { type: "string", default: "auto" },
       "sudo-password-stdin": { type: "boolean", default: false },
@@ -124,6 +134,7 @@ export async function connect(args: string[]): Promise<number> {
   const mtu = Number(values.mtu);
   if (!Number.isInteger(mtu) || mtu < 1280 || mtu > 65535)
     throw new UsageError(`--mtu takes 1280 to 65535, not "${values.mtu}"`);
+  const socks = values.socks === undefined ? undefined : parseSocksOption(values.socks);
   const subnetV6 = values["link-subnet6"] === "none" ? null : values["link-subnet6"];
   const remoteRoutes = checkedRemoteRoutes(values["remote-route"], [values["link-subnet"], subnetV6]);
   const remoteDnsDomains = values["remote-dns-domain"].map((text) => {
@@ -174,6 +185,8 @@ export async function connect(args: string[]): Promise<number> {
       );
     return askSecret(`sudo password for ${user}@${host}: `);
   });
+  const socksSettings = socks === undefined ? undefined : { ...socks, ...newCredentials() };
+  const tunWanted = remoteRoutes.length > 0 || remoteDnsDomains.length > 0;
   const session = sessions.create({
     openAgent: sessions.agentOpener(target, {
       identityFiles: values.identity,
@@ -199,14 +212,20 @@ export async function connect(args: string[]): Promise<number> {
       routes: prefixes,
       allowLocal: values["allow-local"],
       dns: values.dns,
-      ...(remoteRoutes.length > 0 || remoteDnsDomains.length > 0
-        ? {
-            remoteRoutes,
-            remoteDnsDomains,
-            // The agent's exit may reach exactly what this computer routes to it.
-            reverse: { routes: remoteRoutes, allowLocal: false, dns: remoteDnsDomains.length > 0 },
-          }
-        : {}),
+      ...(socksSettings === undefined ? {} : { socks: socksSettings }),
+      ...(tunWanted ? { remoteRoutes, remoteDnsDomains } : {}),
+      ...(socksSettings === undefined && !tunWanted
+        ? {}
+        : {
+            reverse: {
+              // --socks: every destination the remote reaches (an empty list) but the remote
+              // itself, as `ssh -D` gives them; --remote-route alone: exactly what this computer
+              // routes to it.
+              routes: socksSettings === undefined ? remoteRoutes : [],
+              allowLocal: values["allow-remote-local"],
+              dns: socksSettings !== undefined || remoteDnsDomains.length > 0,
+            },
+          }),
     },
   });
   watch.on("change", (next) => {
@@ -233,6 +252,8 @@ export async function connect(args: string[]): Promise<number> {
   }
   session.on("state", (state) => {
     reporter.state(state);
+    if (state.state === "connected" && socksSettings !== undefined)
+      reporter.log(describeSocks(socksSettings));
     if (state.state === "connected" && startedEntrance === "proxy")
       reporter.log(`proxy entrance: on the remote, run \`${PROXY_ENV_HINT}\` to use it (curl, git, pip...)`);
   });
@@ -286,4 +307,16 @@ export async function connect(args: string[]): Promise<number> {
     return 1;
   }
   return 0;
+}
+
+/** What the user is told about `--socks`: where, and the credentials only they are shown. */
+function describeSocks(socks: { host?: string; port: number; username: string; password: string }): string {
+  const host =
+    socks.host === undefined ? "127.0.0.1" : socks.host.includes(":") ? `[${socks.host}]` : socks.host;
+  const url = `${host}:${socks.port}`;
+  const who =
+    process.platform === "linux"
+      ? `your user: socks5h://${url} or http://${url}; other users of this computer need`
+      : "clients need";
+  return `socks: SOCKS5 and HTTP proxy on ${url}, leaving from the remote; ${who} socks5h://${socks.username}:${socks.password}@${url}`;
 }

@@ -1,4 +1,4 @@
-import type { FlowProtocol, FlowRow } from "../../../shared/flow-row.js";
+import type { FlowDirection, FlowProtocol, FlowRow, TableDelta } from "../../../shared/flow-row.js";
 import { PublishedTable } from "../published-table.js";
 
 export interface FlowTableOptions {
@@ -7,7 +7,15 @@ export interface FlowTableOptions {
   /** How long a closed row stays visible (the UI fades it out) before it is removed. */
   closedRetentionMs?: number;
   now?: () => number;
+  /** Which way this table's flows go (flow-row.ts); default "remote-to-local", the local exit's. */
+  direction?: FlowDirection;
 }
+
+/**
+ * The agent's rows (FLOWS frames) are numbered by the agent: in this table they are offset by
+ * 2^40, so they never meet this table's own ids (that would take 2^40 flows).
+ */
+export const MIRRORED_ID_BASE = 2 ** 40;
 
 export interface NewFlow {
   protocol: FlowProtocol;
@@ -24,18 +32,21 @@ export interface NewFlow {
 export class FlowTable extends PublishedTable<FlowRow> {
   private nextId = 1;
   private readonly closedRetentionMs: number;
+  private readonly direction: FlowDirection;
   readonly now: () => number;
 
   constructor(options: FlowTableOptions = {}) {
     super(options.publishIntervalMs ?? 250, (row) => ({ ...row }));
     this.closedRetentionMs = options.closedRetentionMs ?? 10_000;
     this.now = options.now ?? Date.now;
+    this.direction = options.direction ?? "remote-to-local";
   }
 
   add(flow: NewFlow): FlowRow {
     const now = this.now();
     const row: FlowRow = {
       id: this.nextId++,
+      direction: this.direction,
       ...flow,
       localSocket: null,
       upBytes: 0,
@@ -50,6 +61,24 @@ export class FlowTable extends PublishedTable<FlowRow> {
     this.rows.set(row.id, row);
     this.markDirty(row);
     return row;
+  }
+
+  /**
+   * Rows of another table (the agent's exit, from FLOWS): kept and published beside this table's
+   * own, so one NAT table shows both directions. Their ids are offset (MIRRORED_ID_BASE).
+   */
+  mirror(delta: TableDelta<FlowRow>): void {
+    for (const row of delta.upserts) {
+      const id = MIRRORED_ID_BASE + row.id;
+      this.rows.set(id, { ...row, id });
+      this.markChanged(id);
+    }
+    for (const removed of delta.removals) {
+      const id = MIRRORED_ID_BASE + removed;
+      if (!this.rows.delete(id)) continue;
+      this.forgetChange(id);
+      this.noteRemoved(id);
+    }
   }
 
   markDirty(row: FlowRow): void {

@@ -40,7 +40,7 @@ export async function serveHttp(
     return;
   }
   const head = result.value;
-  if (!basicMatches(context.credentials, header(head, "Proxy-Authorization"))) {
+  if (!context.ownerClient && !basicMatches(context.credentials, header(head, "Proxy-Authorization"))) {
     counters.authRefused++;
     refuse(
       socket,

@@ -34,6 +34,8 @@ export function newCounters(): ProxyCounters {
 
 export interface ProxyContext {
   readonly credentials: ProxyCredentials;
+  /** The OS says the client is the user this proxy serves: no credentials asked (isOwner). */
+  readonly ownerClient: boolean;
   readonly opener: StreamOpener;
   /** Null when UDP cannot be carried (no packet path): UDP ASSOCIATE is answered "not supported". */
   readonly udp: UdpRelay | null;
