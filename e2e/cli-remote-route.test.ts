@@ -42,8 +42,13 @@ interface Snapshot {
   resolvConf: Buffer;
 }
 
+/** L's routes and links; link-local lines are the kernel's own, and come late after a veth is up. */
 async function snapshot(ns: NetworkNamespace): Promise<Snapshot> {
-  const show = async (args: string[]): Promise<string> => (await ns.ip(args)).stdout;
+  const show = async (args: string[]): Promise<string> =>
+    (await ns.ip(args)).stdout
+      .split("\n")
+      .filter((line) => !line.includes("fe80"))
+      .join("\n");
   return {
     routes4: await show(["-4", "route", "show", "table", "all"]),
     routes6: await show(["-6", "route", "show", "table", "all"]),
@@ -144,9 +149,10 @@ describe(
         if (Date.now() > deadline) throw new Error(`not connected within 90 s:\n${log()}`);
         await sleep(100);
       }
-      // The TUN comes up once the link is: wait for its route, not for a fixed time.
-      for (let i = 0; i < 100; i++) {
-        if ((await suite.local.ip(["route", "get", P.server.v4])).stdout.includes("dev bhl")) break;
+      // This computer's TUN comes up once the link is: the helper says so when routes and DNS are in.
+      while (!lines.some((line) => /bhl\d+: routing .* to the remote/.test(line))) {
+        if (Date.now() > deadline)
+          throw new Error(`this computer's TUN was not set up within 90 s:\n${log()}`);
         await sleep(100);
       }
       return { cli, log };
@@ -157,7 +163,7 @@ describe(
       assert.match(resolv, /^nameserver 198\.18\.0\.1$/m, `L's resolver is the helper's stub\n${log()}`);
       const curl = await suite.local.run("curl", ["-sS", "--fail", "-m", "20", `http://${P.name}/`]);
       assert.equal(curl.code, 0, `curl: ${curl.stderr}\n${log()}`);
-      assert.equal(curl.stdout, "hello from S");
+      assert.equal(curl.stdout, "hello from S\n");
       const ping = await suite.local.run("ping", ["-c", "2", "-W", "5", P.server.v4]);
       assert.equal(ping.code, 0, `ping: ${ping.stdout}${ping.stderr}\n${log()}`);
       const ping6 = await suite.local.run("ping", ["-6", "-c", "1", "-W", "5", P.server.v6]);

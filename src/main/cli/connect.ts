@@ -142,6 +142,7 @@ export async function connect(args: string[]): Promise<number> {
     if (domain === null) throw new UsageError(`--remote-dns-domain takes a domain name, not "${text}"`);
     return domain;
   });
+  const tunWanted = remoteRoutes.length > 0 || remoteDnsDomains.length > 0;
   const captureMb = Number(values["capture-limit"]);
   if (!(captureMb >= 1 && captureMb <= MAX_CAPTURE_BYTES / 1_000_000))
     throw new UsageError(`--capture-limit takes a size in MB from 1, not "${values["capture-limit"]}"`);
@@ -162,7 +163,11 @@ export async function connect(args: string[]): Promise<number> {
   for (const warning of warnings) reporter.log(warning);
   const { watch, routes: prefixes } = await watchRoutes({
     include: values.route,
-    exclude: values.exclude,
+    // This computer's own TUN (--remote-route) must never be advertised back to the remote: its
+    // routes and link subnet lead to the remote already.
+    exclude: tunWanted
+      ? [...values.exclude, ...remoteRoutes, values["link-subnet"], ...(subnetV6 === null ? [] : [subnetV6])]
+      : values.exclude,
     log: (line) => reporter.log(line),
   });
   reporter.advertising(prefixes, false);
@@ -186,7 +191,6 @@ export async function connect(args: string[]): Promise<number> {
     return askSecret(`sudo password for ${user}@${host}: `);
   });
   const socksSettings = socks === undefined ? undefined : { ...socks, ...newCredentials() };
-  const tunWanted = remoteRoutes.length > 0 || remoteDnsDomains.length > 0;
   const session = sessions.create({
     openAgent: sessions.agentOpener(target, {
       identityFiles: values.identity,
