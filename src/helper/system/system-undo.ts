@@ -5,6 +5,7 @@ import { execFileRunner, isAlreadyGone, linkExists, tunRunner, type CommandRunne
 import { restoreResolvConf, type BeforeWrite } from "./dns/resolv-conf.js";
 import { revertResolvedLink } from "./dns/resolved.js";
 import { removeOwnedFile } from "./owned-file.js";
+import { deletePlatformRoute, removeNrptRule } from "./platform/undo.js";
 import type { UndoAction, UndoOutcome } from "./journal.js";
 import type { UndoEntry } from "./undo-entry.js";
 
@@ -75,7 +76,12 @@ export function systemUndo(options: SystemUndoOptions = {}): UndoAction {
       case "resolved-link":
         return revertResolvedLink(entry.link, run);
       case "proxy-env":
+      case "resolver-file":
         return removeOwnedFile(entry);
+      case "nrpt-rule":
+        return removeNrptRule(entry.comment, run);
+      case "platform-route":
+        return deletePlatformRoute(entry, run);
     }
   };
 }
