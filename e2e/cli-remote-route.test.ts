@@ -149,12 +149,9 @@ describe(
         if (Date.now() > deadline) throw new Error(`not connected within 90 s:\n${log()}`);
         await sleep(100);
       }
-      // This computer's TUN comes up once the link is: the helper says so when routes and DNS are in.
-      while (!lines.some((line) => /bhl\d+: routing .* to the remote/.test(line))) {
-        if (Date.now() > deadline)
-          throw new Error(`this computer's TUN was not set up within 90 s:\n${log()}`);
-        await sleep(100);
-      }
+      // Connected means both ends are in place: this computer's TUN, its routes and resolver too.
+      const route = (await suite.local.ip(["route", "get", P.server.v4])).stdout;
+      assert.match(route, /dev bhl\d+/, `connected before this computer's TUN was set up:\n${log()}`);
       return { cli, log };
     };
 

@@ -62,6 +62,11 @@ interface LinkEntry {
   exit: ExitSession | undefined;
   ready: boolean;
   progress: Record<string, number>;
+  /**
+   * Set while this computer's TUN (--remote-route) is being set up: the agent's "ready" is held
+   * back until it is, so that main says connected only once both ends are in place.
+   */
+  holdReady: boolean;
   control: Socket | undefined;
   channel: ControlChannel | undefined;
   closedReason: string | undefined;
@@ -131,6 +136,7 @@ export async function startHelperServer(options: HelperServerOptions): Promise<H
       exit: undefined,
       ready: false,
       progress: {},
+      holdReady: (exitOptions.remoteRoutes?.length ?? 0) + (exitOptions.remoteDnsDomains?.length ?? 0) > 0,
       control: undefined,
       channel: undefined,
       closedReason: undefined,
@@ -153,7 +159,7 @@ export async function startHelperServer(options: HelperServerOptions): Promise<H
         entry.progress[key] = value;
         changed = true;
       }
-      if (changed) send(entry, { type: "progress", extra: entry.progress });
+      if (changed) sendProgress(entry);
     });
     void link.closed.then(async (info) => {
       entry.closedReason = info.reason;
@@ -227,10 +233,13 @@ export async function startHelperServer(options: HelperServerOptions): Promise<H
         port: exit.remoteExitPort,
         log: logLine,
       });
-      if (!links.has(linkId)) {
+      const entry = links.get(linkId);
+      if (entry === undefined) {
         await entrance.close(); // the link closed while the TUN was being set up
         return null;
       }
+      entry.holdReady = false;
+      sendProgress(entry);
       return entrance;
     } catch (error) {
       const why = error instanceof Error ? error.message : String(error);
@@ -253,7 +262,7 @@ export async function startHelperServer(options: HelperServerOptions): Promise<H
     socket.write(encodeLine({ type: "attached", linkId }));
     entry.channel = new ControlChannel(socket, { maxBacklogBytes: MAX_CONTROL_BACKLOG, log: options.log });
     if (entry.ready) send(entry, { type: "ready" });
-    if (Object.keys(entry.progress).length > 0) send(entry, { type: "progress", extra: entry.progress });
+    if (Object.keys(entry.progress).length > 0) sendProgress(entry);
     if (entry.exit) subscribeTables(entry, entry.exit);
     const status = setInterval(
       () => send(entry, { type: "status", rttMs: entry.link.rttMs }),
@@ -319,6 +328,11 @@ export async function startHelperServer(options: HelperServerOptions): Promise<H
   };
 
   const send = (entry: LinkEntry, event: HelperEvent): void => entry.channel?.send(event);
+
+  const sendProgress = (entry: LinkEntry): void => {
+    const { "agent.ready": ready, ...rest } = entry.progress;
+    send(entry, { type: "progress", extra: entry.holdReady || ready === undefined ? rest : entry.progress });
+  };
 
   // A live socket is another helper's (an elevated one that came late, say): never take it over.
   if (await accepts(options.socketPath))
