@@ -8,7 +8,9 @@
  *   ssh -w     OpenSSH's tun forwarding R <-> L, kernel forwarding in L
  *   raw        one ssh2 exec channel L <-> R: the ceiling for anything carried over SSH
  * Per path: iperf3 TCP both ways, 200 sequential small HTTP requests, 1-byte round trips, dig
- * latency, CPU per GB on each side; backhaul and proxy also: the same curl transfers through each
+ * latency, CPU per GB on each side, and system calls and context switches per round trip for
+ * each process of R and L (ssh/round-trip-cost.ts); backhaul: time to connected and the helper's
+ * memory idle and with 1,000 flows (ssh/connection-cost.ts); backhaul and proxy also: the same curl transfers through each
  * entrance (ssh/curl-transfers.ts), a second table and "proxy ÷ TUN". Then the reverse path
  * (ssh/reverse.ts, `reverse` in --path): L to P behind R, direct, `backhaul --socks` and sshuttle,
  * the same curl figures, a third table. Prints a table with Backhaul's ratios; writes
@@ -24,6 +26,7 @@ import { sshdSkipReason } from "../sshd/preconditions.js";
 import { message, once, publishResults, runBench } from "./bench-run.js";
 import { writeBenchJson } from "./report-json.js";
 import { measureCeiling } from "./ssh/ceiling.js";
+import { HELD_FLOWS, helperPid, rssMiB, rssWithFlows } from "./ssh/connection-cost.js";
 import { measurePath } from "./ssh/measure.js";
 import { isPeer, parseOptions, type SshBenchOptions } from "./ssh/options.js";
 import type { PeerName, PeerPath } from "./ssh/path.js";
@@ -91,6 +94,9 @@ async function runPeer(
   const stop = once(() => path.stop());
   activeStop = stop;
   const row: ResultRow = { name, ...build, setup: path.setup };
+  // Read at once: "just connected" is before any measurement has grown the helper.
+  const helper = name === "backhaul" ? await helperPid(t) : undefined;
+  const idleRss = helper === undefined ? undefined : rssMiB(helper);
   try {
     // Only curl can use the proxy entrance; the TUN entrance gets the same curl runs to compare.
     if (!path.proxy) {
@@ -104,6 +110,16 @@ async function runPeer(
     if (options.only !== "latency" && (name === "backhaul" || name === "proxy")) {
       log(`${label}: curl ${options.curlBytes / 2 ** 20} MiB down and up, ${options.curlGets} GETs`);
       row.curl = await measureCurl(t, path, options);
+    }
+    if (name === "backhaul" && options.only !== "latency") {
+      log(`${label}: the helper's memory with ${HELD_FLOWS} connections held`);
+      row.connection = {
+        ...(path.connectMs !== undefined && { connectMs: path.connectMs }),
+        ...(idleRss !== undefined && { helperRssIdleMiB: idleRss }),
+        ...(helper === undefined
+          ? { note: "no single helper process found in L" }
+          : await rssWithFlows(t, helper)),
+      };
     }
   } catch (error) {
     row.error = message(error);

@@ -28,6 +28,8 @@ export interface SshBenchOptions {
   requests: number;
   dnsQueries: number;
   roundTrips: number;
+  /** Round trips counted per process for syscalls (strace) and context switches; 0: none. */
+  costRoundTrips: number;
   /** Bytes pushed and pulled through the raw channel. */
   rawBytes: number;
   /** curl through each of Backhaul's entrances (curl-transfers.ts): bytes each way, small GETs. */
@@ -37,7 +39,7 @@ export interface SshBenchOptions {
 }
 
 export const USAGE = `usage: tsx e2e/bench/ssh.bench.ts [--path direct,backhaul,proxy,sshuttle,ssh-w,raw,reverse]
-       [--seconds 5] [--requests 200] [--dns-queries 50] [--round-trips 1000] [--raw-mb 1024]
+       [--seconds 5] [--requests 200] [--dns-queries 50] [--round-trips 1000] [--cost-round-trips 1000] [--raw-mb 1024]
        [--curl-mb 256] [--curl-gets 100] [--out FILE]
        [--only latency] [--variant NAME=PATH/TO/cli.mjs ...] [--rounds 1]`;
 
@@ -64,6 +66,7 @@ export function parseOptions(argv: string[], defaultOut: string): SshBenchOption
       requests: { type: "string", default: "200" },
       "dns-queries": { type: "string", default: "50" },
       "round-trips": { type: "string", default: "1000" },
+      "cost-round-trips": { type: "string", default: "1000" },
       "raw-mb": { type: "string", default: "1024" },
       "curl-mb": { type: "string", default: "256" },
       "curl-gets": { type: "string", default: "100" },
@@ -107,6 +110,10 @@ export function parseOptions(argv: string[], defaultOut: string): SshBenchOption
     requests: integer("requests", values.requests, 10_000),
     dnsQueries: integer("dns-queries", values["dns-queries"], 1_000),
     roundTrips: integer("round-trips", values["round-trips"], 100_000),
+    costRoundTrips:
+      values["cost-round-trips"] === "0"
+        ? 0
+        : integer("cost-round-trips", values["cost-round-trips"], 100_000),
     rawBytes: integer("raw-mb", values["raw-mb"], 16_384) * 1024 * 1024,
     curlBytes: integer("curl-mb", values["curl-mb"], 4_096) * 1024 * 1024,
     curlGets: integer("curl-gets", values["curl-gets"], 10_000),

@@ -21,6 +21,7 @@ import { askSecret, readSecretFromStdin } from "./secret-input.js";
 import { UsageError } from "./usage-error.js";
 import { parseSocksOption } from "./socks-option.js";
 import { newCredentials } from "../../helper/engines/proxy/credentials.js";
+import { isDomainName } from "../../shared/link-protocol.js";
 
 const DEFAULT_CAPTURE_MB = 100;
 /** The agent writes it (src/helper/agent/proxy-env.ts) and removes it at disconnect. */
@@ -38,7 +39,12 @@ export const CONNECT_USAGE = `backhaul connect <target> [options]
   --accept-new-host-key    trust a host key seen for the first time (a changed key is always refused)
   --route CIDR             also advertise this prefix (repeatable)
   --exclude CIDR           never advertise this prefix (repeatable)
-  --dns all|off            resolve the remote's names through this computer (default all)
+  --dns split|all|off      split (default): names under this computer's search and VPN domains
+                           (and --dns-domain), and reverse lookups of the advertised prefixes,
+                           resolve through this computer, the rest with the remote's own resolver
+                           (with no such domain at all, as all); all: every name; off: none
+  --dns-domain DOMAIN      also resolve names under DOMAIN through this computer (repeatable;
+                           --dns split)
   --allow-local            let the remote reach this computer itself (loopback, its own addresses)
   --socks [ADDR:]PORT      a SOCKS5 and HTTP proxy on this computer (loopback unless ADDR is given)
                            whose connections leave from the remote; names resolve with the
@@ -80,7 +86,8 @@ export async function connect(args: string[]): Promise<number> {
       "accept-new-host-key": { type: "boolean", default: false },
       route: { type: "string", multiple: true, default: [] },
       exclude: { type: "string", multiple: true, default: [] },
-      dns: { type: "string", default: "all" },
+      dns: { type: "string", default: "split" },
+      "dns-domain": { type: "string", multiple: true, default: [] },
       "allow-local": { type: "boolean", default: false },
       socks: { type: "string" },
       "allow-remote-local": { type: "boolean", default: false },
@@ -101,8 +108,15 @@ export async function connect(args: string[]): Promise<number> {
   const [spec, ...extra] = positionals;
   if (!spec) throw new UsageError("connect needs a target, e.g. `backhaul connect ssh://me@devbox`");
   if (extra.length > 0) throw new UsageError(`connect takes one target, not ${positionals.length}`);
-  if (values.dns !== "all" && values.dns !== "off")
-    throw new UsageError(`--dns takes all or off, not "${values.dns}"`);
+  const dns = values.dns;
+  if (dns !== "split" && dns !== "all" && dns !== "off")
+    throw new UsageError(`--dns takes split, all or off, not "${dns}"`);
+  const dnsDomains = values["dns-domain"];
+  for (const domain of dnsDomains)
+    if (!isDomainName(domain))
+      throw new UsageError(`--dns-domain takes a domain like corp.example, not "${domain}"`);
+  if (dnsDomains.length > 0 && dns !== "split")
+    throw new UsageError(`--dns-domain is for --dns split; with --dns ${dns} it would do nothing`);
   const entrance = values.entrance;
   if (!isEntranceMode(entrance))
     throw new UsageError(`--entrance takes ${ENTRANCE_MODES.join(", ")}, not "${entrance}"`);
@@ -178,7 +192,8 @@ export async function connect(args: string[]): Promise<number> {
       subnetV6: values["link-subnet6"] === "none" ? null : values["link-subnet6"],
       routes: prefixes,
       allowLocal: values["allow-local"],
-      dns: values.dns,
+      dns,
+      dnsDomains,
       ...(socksSettings === undefined
         ? {}
         : {

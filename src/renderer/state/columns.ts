@@ -1,5 +1,6 @@
 /** The columns of the NAT and DNS tables: what each cell shows and what it sorts by. */
 import { formatBytes, formatClock, formatDuration, formatLatency, formatRate } from "../format.js";
+import { destinationTooltip, shownDestination } from "./flow-destination.js";
 import { directionLabel, type DnsEntry, type FlowEntry } from "./table-model.js";
 import type { Column, SortSpec } from "./table-query.js";
 
@@ -41,7 +42,14 @@ export const FLOW_COLUMNS: readonly Column<FlowEntry>[] = [
     (e) => directionLabel(e.row.direction ?? "remote-to-local"),
   ),
   textColumn({ id: "remote", title: "Remote source", width: 150, grow: 1 }, (e) => e.row.remote),
-  textColumn({ id: "destination", title: "Destination", width: 150, grow: 1.1 }, (e) => e.row.destination),
+  {
+    ...textColumn(
+      { id: "destination", title: "Destination", width: 150, grow: 1.1 },
+      (e) => e.row.name ?? e.row.destination,
+      (e) => shownDestination(e.row),
+    ),
+    tooltip: (e) => destinationTooltip(e.row),
+  },
   textColumn(
     { id: "localSocket", title: "Local socket", width: 150, grow: 1 },
     (e) => e.row.localSocket ?? "",

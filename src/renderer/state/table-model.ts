@@ -175,9 +175,10 @@ function newDnsEntry(row: DnsRow): DnsEntry {
 export function flowSearchText(row: FlowRow): string {
   const local = row.localSocket ?? "";
   const reason = row.closeReason ?? "";
+  const name = row.name === null ? "" : ` ${row.name}`;
   // "local-to-remote" or "remote-to-local" in the filter picks one direction.
   const way = row.direction ?? "remote-to-local";
-  return `${row.protocol} ${row.remote} ${row.destination} ${local} ${row.state} ${reason} ${way} ${directionLabel(way)}`.toLowerCase();
+  return `${row.protocol} ${row.remote} ${row.destination}${name} ${local} ${row.state} ${reason} ${way} ${directionLabel(way)}`.toLowerCase();
 }
 
 export function dnsSearchText(row: DnsRow): string {
@@ -192,6 +193,7 @@ function sameFlowText(a: FlowRow, b: FlowRow): boolean {
     a.closeReason === b.closeReason &&
     a.remote === b.remote &&
     a.destination === b.destination &&
+    a.name === b.name &&
     a.protocol === b.protocol &&
     a.direction === b.direction
   );
