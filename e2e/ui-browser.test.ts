@@ -19,6 +19,7 @@ import { CLI } from "./ui/topology.js";
 import { skipSaying, whenMet } from "./netns/preconditions.js";
 import { failingWithLog, untilSessionPhase } from "./ui/window.js";
 import { CORP_NET } from "./netns/address-plan.js";
+import { VAULT } from "./dns/zone.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const ARTIFACTS = join(ROOT, "e2e", "artifacts");
@@ -151,8 +152,11 @@ test(
           "--limit-rate",
           RATE_LIMIT,
         ]);
+        // The destination reads as the name curl resolved, the address in the cell's tooltip.
         const row = page.locator('[data-testid="flow-row"]', {
-          has: page.locator('[data-col="destination"]', { hasText: `${CORP_NET.host.v4}:80` }),
+          has: page.locator(`[data-col="destination"][title^="${CORP_NET.host.v4}:80 "]`, {
+            hasText: "host.corp.test:80",
+          }),
         });
         await row.first().waitFor({ timeout: 15_000 }).catch(fail("no flow row for the download"));
         const flowId = await row.first().getAttribute("data-flow-id");
@@ -184,13 +188,58 @@ test(
         const rows = page.getByTestId("flow-row");
         await page.getByTestId("flow-filter").fill(CORP_NET.host.v4);
         await rows.first().waitFor();
-        for (const text of await rows.allTextContents())
-          assert.match(text, new RegExp(CORP_NET.host.v4.replaceAll(".", "\\.")));
+        // A named row shows its address in the destination's tooltip, not its text.
+        for (const title of await rows
+          .locator('[data-col="destination"]')
+          .evaluateAll((cells) => cells.map((cell) => cell.getAttribute("title") ?? "")))
+          assert.match(title, new RegExp(CORP_NET.host.v4.replaceAll(".", "\\.")));
         await page.getByTestId("flow-filter").fill("no-such-flow.example");
         await rows.first().waitFor({ state: "detached", timeout: 5_000 });
         await page.getByTestId("flow-filter").fill("");
         await rows.first().waitFor();
       });
+
+      await step(
+        "curl http://vault.corp.test/ shows its name in the NAT table, and the filter finds it by name",
+        async () => {
+          const curl = await lab.inSandbox("curl", [
+            "-4",
+            "-sS",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            `http://${VAULT}/`,
+          ]);
+          assert.equal(curl.stdout.trim(), "200", curl.stderr);
+          const rows = page.getByTestId("flow-row");
+          const destinations = rows.locator('[data-col="destination"]');
+          await page.getByTestId("flow-filter").fill("vault");
+          await destinations
+            .filter({ hasText: `${VAULT}:80` })
+            .first()
+            .waitFor({ timeout: 10_000 })
+            .catch(fail(`no flow row reading ${VAULT}:80`));
+          assert.deepEqual(
+            [...new Set(await destinations.allTextContents())],
+            [`${VAULT}:80`],
+            "the filter by name keeps only vault's rows",
+          );
+          assert.equal(
+            await destinations.first().getAttribute("title"),
+            `${CORP_NET.host.v4}:80 (${VAULT})`,
+            "the address it went to is in the tooltip",
+          );
+          await page.screenshot({ path: join(ARTIFACTS, "ui-flow-names.png") });
+          // Filtered by the CNAME's target, vault's rows go: a row holds the name the remote asked.
+          await page.getByTestId("flow-filter").fill("host.corp.test");
+          await destinations
+            .filter({ hasText: VAULT })
+            .first()
+            .waitFor({ state: "detached", timeout: 5_000 });
+          await page.getByTestId("flow-filter").fill("");
+        },
+      );
 
       await step("dig in the sandbox shows a DNS row, and the DNS table filters", async () => {
         const dig = await lab.inSandbox("dig", ["+short", "+time=3", "+tries=1", "TXT", "txt.corp.test"]);

@@ -8,8 +8,12 @@
  *   ssh -w     OpenSSH's tun forwarding R <-> L, kernel forwarding in L
  *   raw        one ssh2 exec channel L <-> R: the ceiling for anything carried over SSH
  * Per path: iperf3 TCP both ways, 200 sequential small HTTP requests, 1-byte round trips, dig
- * latency, CPU per GB on each side; backhaul and proxy also: the same curl transfers through each
- * entrance (ssh/curl-transfers.ts), a second table and "proxy ÷ TUN". Prints a table with Backhaul's ratios; writes
+ * latency, CPU per GB on each side, and system calls and context switches per round trip for
+ * each process of R and L (ssh/round-trip-cost.ts); backhaul: time to connected and the helper's
+ * memory idle and with 1,000 flows (ssh/connection-cost.ts); backhaul and proxy also: the same curl transfers through each
+ * entrance (ssh/curl-transfers.ts), a second table and "proxy ÷ TUN". Then the reverse path
+ * (ssh/reverse.ts, `reverse` in --path): L to P behind R, direct, `backhaul --socks` and sshuttle,
+ * the same curl figures, a third table. Prints a table with Backhaul's ratios; writes
  * e2e/artifacts/bench-ssh.json. Needs root and `npm run build`; otherwise says why and exits 0.
  * `--only latency`: only the round trips and the GETs (a quick A/B; builds compared in
  * alternation: ssh-latency.bench.ts). `--variant NAME=PATH/TO/cli.mjs` (repeatable): Backhaul's
@@ -20,7 +24,9 @@ import { existsSync } from "node:fs";
 import { netnsSkipReason } from "../netns/index.js";
 import { sshdSkipReason } from "../sshd/preconditions.js";
 import { message, once, publishResults, runBench } from "./bench-run.js";
+import { writeBenchJson } from "./report-json.js";
 import { measureCeiling } from "./ssh/ceiling.js";
+import { HELD_FLOWS, helperPid, rssMiB, rssWithFlows } from "./ssh/connection-cost.js";
 import { measurePath } from "./ssh/measure.js";
 import { isPeer, parseOptions, type SshBenchOptions } from "./ssh/options.js";
 import type { PeerName, PeerPath } from "./ssh/path.js";
@@ -31,6 +37,7 @@ import { startSshuttle, sshuttleSkipReason } from "./ssh/path-sshuttle.js";
 import { startSshW } from "./ssh/path-sshw.js";
 import { computeRatios, formatTable, writeJson, type ResultRow } from "./ssh/report.js";
 import { buildTopology, type BenchTopology } from "./ssh/topology.js";
+import { formatReverseTable, measureReverse, type ReverseRow } from "./ssh/reverse.js";
 import { computeVariantRatios, foldRounds, roundPlan, type PlannedRow } from "./ssh/variants.js";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
@@ -87,6 +94,9 @@ async function runPeer(
   const stop = once(() => path.stop());
   activeStop = stop;
   const row: ResultRow = { name, ...build, setup: path.setup };
+  // Read at once: "just connected" is before any measurement has grown the helper.
+  const helper = name === "backhaul" ? await helperPid(t) : undefined;
+  const idleRss = helper === undefined ? undefined : rssMiB(helper);
   try {
     // Only curl can use the proxy entrance; the TUN entrance gets the same curl runs to compare.
     if (!path.proxy) {
@@ -100,6 +110,16 @@ async function runPeer(
     if (options.only !== "latency" && (name === "backhaul" || name === "proxy")) {
       log(`${label}: curl ${options.curlBytes / 2 ** 20} MiB down and up, ${options.curlGets} GETs`);
       row.curl = await measureCurl(t, path, options);
+    }
+    if (name === "backhaul" && options.only !== "latency") {
+      log(`${label}: the helper's memory with ${HELD_FLOWS} connections held`);
+      row.connection = {
+        ...(path.connectMs !== undefined && { connectMs: path.connectMs }),
+        ...(idleRss !== undefined && { helperRssIdleMiB: idleRss }),
+        ...(helper === undefined
+          ? { note: "no single helper process found in L" }
+          : await rssWithFlows(t, helper)),
+      };
     }
   } catch (error) {
     row.error = message(error);
@@ -152,6 +172,7 @@ async function main(): Promise<number> {
   const limitMs = overallLimitMs(options);
   setTimeout(() => abort(`over ${limitMs / 60_000} minutes`, 1), limitMs).unref();
   const rounds: ResultRow[][] = [];
+  let reverse: ReverseRow[] = [];
   log("building R, L, S and the two sshd");
   topology = await buildTopology();
   try {
@@ -168,6 +189,8 @@ async function main(): Promise<number> {
           notTakenDown = planned.variant ? `${planned.name} ${planned.variant.name}` : planned.name;
       }
     }
+    if (options.reverse && !interrupted && !notTakenDown)
+      reverse = await measureReverse(topology, options, log);
     if (notTakenDown) {
       const skipped = `not run: ${notTakenDown} was not taken down`;
       rounds.push(
@@ -186,11 +209,14 @@ async function main(): Promise<number> {
   const { ratios, overDirect } = computeRatios(rows);
   const variantRatios = computeVariantRatios(rows);
   return publishResults({
-    table: formatTable(rows, ratios, overDirect, variantRatios),
+    table: [formatTable(rows, ratios, overDirect, variantRatios), ...formatReverseTable(reverse)].join("\n"),
     out: options.out,
-    write: () => writeJson(options.out, options, rows, ratios, overDirect, variantRatios),
+    write: () => {
+      writeJson(options.out, options, rows, ratios, overDirect, variantRatios);
+      if (reverse.length > 0) writeBenchJson(options.out.replace(/\.json$/, "-reverse.json"), { reverse });
+    },
     started,
-    failed: rows.some((row) => row.error),
+    failed: rows.some((row) => row.error) || reverse.some((row) => row.error),
     log,
   });
 }

@@ -11,6 +11,8 @@ import ipaddr from "ipaddr.js";
 import { CORP_NET, HOSTS_FILE_ONLY, LAN } from "../netns/address-plan.js";
 
 export const ZONE = "corp.test";
+/** A CNAME to host.corp.test (HTTP on S): the name a flow through it carries. */
+export const VAULT = `vault.${ZONE}`;
 /** In L's /etc/hosts only: the forwarder says NXDOMAIN, getaddrinfo finds it. */
 export const HOSTS_ONLY = { name: `hosts-only.${ZONE}`, address: HOSTS_FILE_ONLY.v4 };
 const NS = LAN.dns;
@@ -39,6 +41,8 @@ export function dnsmasqConfig(): string {
     `host-record=host.${ZONE},${CORP_NET.host.v4},${CORP_NET.host.v6}`,
     `host-record=mail.${ZONE},${CORP_NET.mail.v4}`,
     `cname=www.${ZONE},host.${ZONE}`,
+    // The NAT table's names (issue 16): a flow to host.corp.test's address reads as vault.corp.test.
+    `cname=${VAULT},host.${ZONE}`,
     `mx-host=${ZONE},mail.${ZONE},10`,
     `srv-host=_http._tcp.${ZONE},host.${ZONE},80,0,5`,
     `txt-record=txt.${ZONE},"v=spf1 -all","second string"`,

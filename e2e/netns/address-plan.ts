@@ -16,6 +16,7 @@
  *                                                           failing routes .202-.205; no route .200
  *   REMOTE_PRIVATE  198.18.90.0/24    -                     P, a network only R reaches: R .1, P .10 (HTTP, echo)
  *   BENCH           198.18.2-4.0/x    2001:db8:3::/64       kernel path R—L, slirp4netns, delay line L—D—S, far host 198.19.2.10
+ *   REMOTE_RESOLVER 198.18.5.0/30     -                     R .1, Q .2: R's own DNS server (dnsmasq, remote.test), only R reaches it
  *
  * Services on S (e2e/nat/servers.ts, dnsmasq, iperf3) listen on SERVICE_PORTS. Namespace names stay
  * per suite (NetnsLab adds a per-run suffix); the same addresses in two suites never meet.
@@ -163,6 +164,16 @@ export const REMOTE_PRIVATE = {
   remote: { v4: "198.18.90.1" },
   /** P's services (e2e/nat/servers.ts), named in R's hosts file only. */
   server: { v4: "198.18.90.10" },
+} as const;
+
+/** R — Q in the split-DNS suite: the remote's own resolver, which only R reaches. */
+export const REMOTE_RESOLVER = {
+  network: { v4: "198.18.5.0/30" },
+  remote: { v4: "198.18.5.1" },
+  dns: { v4: "198.18.5.2" },
+  /** What Q answers: pub.remote.test, and a decoy for host.corp.test that only a leak would show. */
+  pub: "198.18.5.80",
+  decoy: "198.18.5.66",
 } as const;
 
 /** The benchmarks' own links (e2e/bench): none of them is in a test suite's lab. */

@@ -89,7 +89,7 @@ test("fake bridge: start loads the app info, session, tables, targets and settin
   assert.equal(useSessionStore.getState().session.phase, "connected");
   assert.deepEqual([...useTablesStore.getState().flows.keys()], [7]);
   assert.deepEqual(useTargetsStore.getState().list?.warnings, ["gh: not logged in"]);
-  assert.equal(useSettingsStore.getState().settings?.dns, "all");
+  assert.equal(useSettingsStore.getState().settings?.dns, DEFAULT_SETTINGS.dns);
 
   fake.emit({ type: "session", session: { ...CONNECTED, phase: "reconnecting", retryAt: 5 } });
   assert.equal(useSessionStore.getState().session.phase, "reconnecting");

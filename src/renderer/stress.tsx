@@ -51,6 +51,7 @@ function makeRow(id: number, now: number): FlowRow {
     family: 4,
     remote: `198.18.0.2:${30_000 + (id % 30_000)}`,
     destination: protocol === "icmp" ? host : `${host}:${id % 3 === 0 ? 5432 : 443}`,
+    name: id % 2 === 0 ? `svc-${id % 500}.corp.example` : null,
     localSocket: `198.18.1.1:${40_000 + (id % 20_000)}`,
     state: protocol === "tcp" ? "ESTABLISHED" : "ACTIVE",
     upBytes: 0,

@@ -42,6 +42,23 @@ test("settings are checked field by field and prefixes made canonical", () => {
   );
 });
 
+test("DNS is split, all or off; split's domains are names, made lower case and listed once", () => {
+  for (const dns of ["split", "all", "off"] as const)
+    assert.equal(validateRequest("settings:set", { ...DEFAULT_SETTINGS, dns }).dns, dns);
+  assert.deepEqual(
+    validateRequest("settings:set", {
+      ...DEFAULT_SETTINGS,
+      dnsDomains: ["Corp.Example.", " lab.test ", "corp.example"],
+    }).dnsDomains,
+    ["corp.example", "lab.test"],
+  );
+  for (const dnsDomains of [["not a domain"], "corp.example", [""], ["."]])
+    assert.throws(
+      () => validateRequest("settings:set", { ...DEFAULT_SETTINGS, dnsDomains }),
+      /domain|dnsDomains/,
+    );
+});
+
 test("the entrance is auto, tun or proxy, and must be given", () => {
   for (const entrance of ["auto", "tun", "proxy"] as const)
     assert.equal(validateRequest("settings:set", { ...DEFAULT_SETTINGS, entrance }).entrance, entrance);

@@ -9,6 +9,7 @@ import type { RequestChannel, RequestOf, SavedExecTarget, Settings } from "./api
 import { isEntranceMode, isRequestChannel, MAX_EXEC_TARGETS } from "./api.js";
 import { CommandLineError, parseCommandLine } from "./command-line.js";
 import { formatNetwork, parsePrefix } from "./ip-prefix.js";
+import { isDomainName, MAX_DNS_DOMAINS } from "./link-protocol.js";
 
 export class ApiValidationError extends Error {
   override readonly name = "ApiValidationError";
@@ -66,23 +67,40 @@ export function validateSettings(payload: unknown): Settings {
     "routes",
     "excludes",
     "dns",
+    "dnsDomains",
     "allowLocal",
     "startAtLogin",
     "execTargets",
     "entrance",
   ]);
-  if (o.dns !== "all" && o.dns !== "off") throw new ApiValidationError(`dns must be "all" or "off"`);
+  if (o.dns !== "all" && o.dns !== "split" && o.dns !== "off")
+    throw new ApiValidationError(`dns must be "split", "all" or "off"`);
   if (!isEntranceMode(o.entrance))
     throw new ApiValidationError(`entrance must be "auto", "tun" or "proxy", not ${describe(o.entrance)}`);
   return {
     routes: prefixes(o.routes, "routes"),
     excludes: prefixes(o.excludes, "excludes"),
     dns: o.dns,
+    dnsDomains: domains(o.dnsDomains),
     allowLocal: flag(o.allowLocal, "allowLocal"),
     startAtLogin: flag(o.startAtLogin, "startAtLogin"),
     execTargets: execTargets(o.execTargets),
     entrance: o.entrance,
   };
+}
+
+/** Domain names, lower case, without a trailing dot, each once. */
+function domains(value: unknown): string[] {
+  if (!Array.isArray(value)) throw new ApiValidationError("dnsDomains must be a list");
+  if (value.length > MAX_DNS_DOMAINS)
+    throw new ApiValidationError(`dnsDomains holds at most ${MAX_DNS_DOMAINS} domains`);
+  const names = value.map((entry: unknown) => {
+    const name = text(entry, "a DNS domain", 1).trim();
+    if (!isDomainName(name))
+      throw new ApiValidationError(`${describe(name)} is not a domain like corp.example`);
+    return name.toLowerCase().replace(/\.$/, "");
+  });
+  return [...new Set(names)];
 }
 
 /** Names are unique and never look like another kind of target; commands parse (command-line.ts). */

@@ -118,7 +118,14 @@ export interface Settings {
   routes: string[];
   /** Prefixes never advertised, as CIDR. */
   excludes: string[];
-  dns: "all" | "off";
+  /**
+   * "split": names under this computer's search and VPN domains and `dnsDomains` (and reverse
+   * lookups of the advertised prefixes) resolve through this computer, the rest on the remote;
+   * "all": every name; "off": none.
+   */
+  dns: "all" | "split" | "off";
+  /** The user's own split-DNS domains ("corp.example"), beside this computer's. */
+  dnsDomains: string[];
   /** Let the remote reach this computer itself (loopback, its own addresses). */
   allowLocal: boolean;
   startAtLogin: boolean;
@@ -139,7 +146,8 @@ export const MAX_EXEC_TARGETS = 100;
 export const DEFAULT_SETTINGS: Settings = {
   routes: [],
   excludes: [],
-  dns: "all",
+  dns: "split",
+  dnsDomains: [],
   allowLocal: false,
   startAtLogin: false,
   execTargets: [],

@@ -23,6 +23,12 @@ export interface FlowRow {
   /** The remote program's address and port (ICMP: the echo identifier). */
   remote: string;
   destination: string;
+  /**
+   * The name the remote reached `destination` by: the name a stream was opened with, or the one
+   * the most recent DNS answer gave this address for (through CNAMEs). Set when the flow starts;
+   * null when no name is known.
+   */
+  name: string | null;
   /** This computer's socket towards the destination, once there is one. */
   localSocket: string | null;
   /** TCP: an RFC 9293 state name, or DIALING; UDP/ICMP: ACTIVE or CLOSED. */

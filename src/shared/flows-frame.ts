@@ -67,6 +67,8 @@ function parseRow(value: unknown, bad: (problem: string) => LinkError): FlowRow 
     family,
     remote: text("remote"),
     destination: text("destination"),
+    // Rows of an agent from before names were kept carry none.
+    name: value.name === undefined || value.name === null ? null : text("name"),
     localSocket: optionalText("localSocket"),
     state: text("state"),
     upBytes: count("upBytes"),

@@ -20,7 +20,7 @@
  */
 import type { DnsRow } from "./dns-row.js";
 import type { FlowRow, TableDelta } from "./flow-row.js";
-import type { ReverseExitConfig } from "./link-protocol.js";
+import { isDomainName, MAX_DNS_DOMAINS, type ReverseExitConfig } from "./link-protocol.js";
 
 /** Exit-side settings a link runs with (the serialisable part of ExitSessionOptions). */
 export interface HelperExitOptions {
@@ -31,8 +31,13 @@ export interface HelperExitOptions {
   /** Advertised prefixes: routed by the remote, and the only destinations the NAT reaches. */
   routes: string[];
   allowLocal: boolean;
-  /** "all": the remote resolves every name through this computer; "off": DNS is left alone. */
-  dns: "all" | "off";
+  /**
+   * "all": the remote resolves every name through this computer; "split": only names under
+   * `dnsDomains` and the reverse zones of `routes`; "off": DNS is left alone.
+   */
+  dns: "all" | "split" | "off";
+  /** Split mode's domains (this computer's search and VPN domains, the user's own). */
+  dnsDomains?: string[];
   keepaliveIntervalMs: number;
   pingTimeoutMs: number;
   /**
@@ -175,7 +180,17 @@ function parseExitOptions(value: unknown): HelperExitOptions {
   if (!isStringList(o.routes)) throw new HelperProtocolError("options.routes must be a list of prefixes");
   if (typeof o.allowLocal !== "boolean")
     throw new HelperProtocolError("options.allowLocal must be a boolean");
-  if (o.dns !== "all" && o.dns !== "off") throw new HelperProtocolError('options.dns must be "all" or "off"');
+  if (o.dns !== "all" && o.dns !== "split" && o.dns !== "off")
+    throw new HelperProtocolError('options.dns must be "all", "split" or "off"');
+  if (
+    o.dnsDomains !== undefined &&
+    !(
+      isStringList(o.dnsDomains) &&
+      o.dnsDomains.length <= MAX_DNS_DOMAINS &&
+      o.dnsDomains.every(isDomainName)
+    )
+  )
+    throw new HelperProtocolError("options.dnsDomains must be a list of domain names");
   const reverse = o.reverse === undefined ? undefined : parseReverse(o.reverse);
   const socks = o.socks === undefined ? undefined : parseSocks(o.socks);
   const optionalList = (key: "remoteRoutes" | "remoteDnsDomains"): { [key: string]: string[] } => {
@@ -194,6 +209,7 @@ function parseExitOptions(value: unknown): HelperExitOptions {
     routes: o.routes,
     allowLocal: o.allowLocal,
     dns: o.dns,
+    ...(o.dnsDomains === undefined ? {} : { dnsDomains: o.dnsDomains }),
     keepaliveIntervalMs: int("keepaliveIntervalMs", 0, 3_600_000),
     pingTimeoutMs: int("pingTimeoutMs", 100, 3_600_000),
   };

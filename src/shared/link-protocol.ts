@@ -439,7 +439,8 @@ export const MIN_LINK_MTU = 576;
 export const MIN_LINK_MTU_V6 = 1280;
 const MAX_ROUTES = 10_000;
 const MAX_DNS_SERVERS = 16;
-const MAX_DNS_DOMAINS = 1_000;
+/** Split DNS's domains in one CONFIG: room for a user's own and many prefixes' reverse zones. */
+export const MAX_DNS_DOMAINS = 1_000;
 
 /**
  * A LinkConfig from untrusted JSON. Checks every field and builds a fresh object holding only the
@@ -688,7 +689,8 @@ function parseCidr(text: string): ParsedPrefix | null {
 
 const DOMAIN_LABEL = /^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$/;
 
-function isDomainName(name: string): boolean {
+/** A DNS name of letter-digit-hyphen (or underscore) labels, a trailing dot or not; not the root. */
+export function isDomainName(name: string): boolean {
   const trimmed = name.endsWith(".") ? name.slice(0, -1) : name;
   if (trimmed.length === 0 || trimmed.length > 253) return false;
   return trimmed.split(".").every((label) => DOMAIN_LABEL.test(label));

@@ -10,6 +10,7 @@ export function testFlowRow(id: number, change: Partial<FlowRow> = {}): FlowRow 
     family: 4,
     remote: "198.18.0.2:40000",
     destination: "198.19.1.10:80",
+    name: null,
     localSocket: null,
     state: "ESTABLISHED",
     upBytes: 0,

@@ -49,12 +49,15 @@ async function iperf(
   return { mbps: sum.bits_per_second / 1e6, bytes: sum.bytes };
 }
 
+/** Round trips made before the counted ones (JIT and caches: the first hundreds are slower). */
+export const RR_WARMUP = 500;
+
 export async function requestResponse(
   path: BenchPath,
   host: string,
   count: number,
 ): Promise<{ medianUs: number; p99Us: number }> {
-  const args = { host, port: 7, count, warmup: 500 };
+  const args = { host, port: 7, count, warmup: RR_WARMUP };
   return RR_CLIENT.call(path.remote, "measure", args, 60_000);
 }
 

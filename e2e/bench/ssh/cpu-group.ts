@@ -25,12 +25,19 @@ export async function sampleNamespace(namespace: NetworkNamespace): Promise<CpuS
  */
 export async function cpuSince(before: CpuSample): Promise<number> {
   let total = 0;
+  for (const spent of (await cpuByPidSince(before)).values()) total += spent;
+  return total;
+}
+
+/** The same, per process. */
+export async function cpuByPidSince(before: CpuSample): Promise<CpuSample> {
+  const spent: CpuSample = new Map();
   for (const [pid, start] of before) {
     try {
-      total += (await cpuSeconds(pid)) - start;
+      spent.set(pid, (await cpuSeconds(pid)) - start);
     } catch {
       // exited: its time since the first sample is lost (it was not forwarding)
     }
   }
-  return total;
+  return spent;
 }

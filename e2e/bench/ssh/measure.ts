@@ -3,13 +3,14 @@
 // L's processes spent meanwhile.
 import { oneShot } from "../../netns/child-rpc.js";
 import { describeResult } from "../../netns/index.js";
-import { measure as measureNat, requestResponse } from "../nat/measure.js";
+import { measure as measureNat, requestResponse, RR_WARMUP } from "../nat/measure.js";
 import type { PathName } from "../nat/options.js";
 import type { BenchPath } from "../nat/path.js";
 import { runTracked } from "../nat/tracked-run.js";
-import { cpuSince, sampleNamespace } from "./cpu-group.js";
+import { cpuByPidSince, sampleNamespace, type CpuSample } from "./cpu-group.js";
 import type { HttpClientCommands } from "./http-client.js";
 import type { PeerPath } from "./path.js";
+import { measureRoundTripCost, type RoundTripCost } from "./round-trip-cost.js";
 import { HOST_NAME, type BenchTopology } from "./topology.js";
 import { CORP_NET } from "../../netns/address-plan.js";
 
@@ -22,6 +23,8 @@ export interface MeasureOptions {
   roundTrips: number;
   requests: number;
   dnsQueries: number;
+  /** Round trips counted for syscalls and context switches per process (absent or 0: not counted). */
+  costRoundTrips?: number;
 }
 
 export interface HttpResult {
@@ -51,6 +54,10 @@ export interface PeerMeasurement {
   /** CPU seconds per 10^9 bytes of R's and L's processes; undefined where the kernel forwards. */
   remoteCpuSPerGB?: number;
   localCpuSPerGB?: number;
+  /** CPU seconds per 10^9 bytes of each process of R and L during iperf3 (keyed by PID). */
+  cpuByPid?: Record<number, number>;
+  /** System calls and context switches per 1-byte round trip, per process of R and L. */
+  roundTripCost?: RoundTripCost;
 }
 
 /** The NAT bench's view of a path: R, and S's address (or `host`). */
@@ -115,8 +122,11 @@ export async function measurePath(
   const remoteBefore = await sampleNamespace(t.remote);
   const localBefore = await sampleNamespace(t.local);
   const bulk = await measureNat(natView(t, path), 4, options.seconds, options.roundTrips);
-  const remoteCpu = await cpuSince(remoteBefore);
-  const localCpu = await cpuSince(localBefore);
+  const remoteByPid = await cpuByPidSince(remoteBefore);
+  const localByPid = await cpuByPidSince(localBefore);
+  const sum = (spent: CpuSample): number => [...spent.values()].reduce((a, b) => a + b, 0);
+  const remoteCpu = sum(remoteByPid);
+  const localCpu = sum(localByPid);
   const perGB = (seconds: number): number | undefined =>
     path.userspace && bulk.bytesMoved > 0 ? seconds / (bulk.bytesMoved / 1e9) : undefined;
   return {
@@ -129,5 +139,22 @@ export async function measurePath(
     dns: await dns(t, options.dnsQueries),
     remoteCpuSPerGB: perGB(remoteCpu),
     localCpuSPerGB: perGB(localCpu),
+    ...(path.userspace &&
+      bulk.bytesMoved > 0 && {
+        cpuByPid: Object.fromEntries(
+          [...remoteByPid, ...localByPid].map(([pid, spent]) => [pid, spent / (bulk.bytesMoved / 1e9)]),
+        ),
+      }),
+    ...(path.userspace &&
+      (options.costRoundTrips ?? 0) > 0 && {
+        roundTripCost: await roundTripCost(t, path, options.costRoundTrips ?? 0),
+      }),
   };
+}
+
+/** Counted after everything else, so strace's slowdown touches no other figure. */
+function roundTripCost(t: BenchTopology, path: PeerPath, count: number): Promise<RoundTripCost> {
+  return measureRoundTripCost(t.remote, t.local, count + RR_WARMUP, async () => {
+    await requestResponse(natView(t, path), CORP_NET.host.v4, count);
+  });
 }

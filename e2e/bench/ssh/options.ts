@@ -15,6 +15,8 @@ export interface Variant {
 
 export interface SshBenchOptions {
   rows: RowName[];
+  /** The reverse path's table (reverse.ts): L to P behind R; "reverse" in --path. */
+  reverse: boolean;
   /** Backhaul's builds, each measured once a round; none given: dist/cli.mjs, as one plain row. */
   variants: Variant[];
   /** Each round measures every row once; the variants' order rotates from one round to the next. */
@@ -26,6 +28,8 @@ export interface SshBenchOptions {
   requests: number;
   dnsQueries: number;
   roundTrips: number;
+  /** Round trips counted per process for syscalls (strace) and context switches; 0: none. */
+  costRoundTrips: number;
   /** Bytes pushed and pulled through the raw channel. */
   rawBytes: number;
   /** curl through each of Backhaul's entrances (curl-transfers.ts): bytes each way, small GETs. */
@@ -34,8 +38,8 @@ export interface SshBenchOptions {
   out: string;
 }
 
-export const USAGE = `usage: tsx e2e/bench/ssh.bench.ts [--path direct,backhaul,proxy,sshuttle,ssh-w,raw]
-       [--seconds 5] [--requests 200] [--dns-queries 50] [--round-trips 1000] [--raw-mb 1024]
+export const USAGE = `usage: tsx e2e/bench/ssh.bench.ts [--path direct,backhaul,proxy,sshuttle,ssh-w,raw,reverse]
+       [--seconds 5] [--requests 200] [--dns-queries 50] [--round-trips 1000] [--cost-round-trips 1000] [--raw-mb 1024]
        [--curl-mb 256] [--curl-gets 100] [--out FILE]
        [--only latency] [--variant NAME=PATH/TO/cli.mjs ...] [--rounds 1]`;
 
@@ -57,11 +61,12 @@ export function parseOptions(argv: string[], defaultOut: string): SshBenchOption
   const { values } = parseArgs({
     args: argv,
     options: {
-      path: { type: "string", default: "direct,backhaul,proxy,sshuttle,ssh-w,raw" },
+      path: { type: "string", default: "direct,backhaul,proxy,sshuttle,ssh-w,raw,reverse" },
       seconds: { type: "string", default: "5" },
       requests: { type: "string", default: "200" },
       "dns-queries": { type: "string", default: "50" },
       "round-trips": { type: "string", default: "1000" },
+      "cost-round-trips": { type: "string", default: "1000" },
       "raw-mb": { type: "string", default: "1024" },
       "curl-mb": { type: "string", default: "256" },
       "curl-gets": { type: "string", default: "100" },
@@ -74,13 +79,19 @@ export function parseOptions(argv: string[], defaultOut: string): SshBenchOption
   if (values.only !== undefined && values.only !== "latency") {
     throw new Error(`--only takes latency, got ${values.only}\n${USAGE}`);
   }
-  const rows = list(values.path).map((item): RowName => {
-    // "ssh-w" on the command line: no space to quote.
-    const known = ROW_NAMES.find((name) => name === item.replace("ssh-w", "ssh -w"));
-    if (!known)
-      throw new Error(`--path takes direct, backhaul, proxy, sshuttle, ssh-w, raw; got ${item}\n${USAGE}`);
-    return known;
-  });
+  const paths = list(values.path);
+  const reverse = paths.includes("reverse") && values.only !== "latency";
+  const rows = paths
+    .filter((item) => item !== "reverse")
+    .map((item): RowName => {
+      // "ssh-w" on the command line: no space to quote.
+      const known = ROW_NAMES.find((name) => name === item.replace("ssh-w", "ssh -w"));
+      if (!known)
+        throw new Error(
+          `--path takes direct, backhaul, proxy, sshuttle, ssh-w, raw, reverse; got ${item}\n${USAGE}`,
+        );
+      return known;
+    });
   const variants = values.variant.reduce<Variant[]>(
     (taken, spec) => [...taken, parseVariant(spec, taken)],
     [],
@@ -89,6 +100,7 @@ export function parseOptions(argv: string[], defaultOut: string): SshBenchOption
     throw new Error(`--variant needs backhaul among --path\n${USAGE}`);
   }
   return {
+    reverse,
     // The proxy row has only curl's figures, which --only latency leaves out.
     rows: values.only === "latency" ? rows.filter((row) => row !== "raw" && row !== "proxy") : rows,
     variants,
@@ -98,6 +110,10 @@ export function parseOptions(argv: string[], defaultOut: string): SshBenchOption
     requests: integer("requests", values.requests, 10_000),
     dnsQueries: integer("dns-queries", values["dns-queries"], 1_000),
     roundTrips: integer("round-trips", values["round-trips"], 100_000),
+    costRoundTrips:
+      values["cost-round-trips"] === "0"
+        ? 0
+        : integer("cost-round-trips", values["cost-round-trips"], 100_000),
     rawBytes: integer("raw-mb", values["raw-mb"], 16_384) * 1024 * 1024,
     curlBytes: integer("curl-mb", values["curl-mb"], 4_096) * 1024 * 1024,
     curlGets: integer("curl-gets", values["curl-gets"], 10_000),

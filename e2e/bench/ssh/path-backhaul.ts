@@ -57,10 +57,17 @@ async function startConnect(t: BenchTopology, entrance: "tun" | "proxy", cliFile
   // No agent, and a HOME of ours: nothing of this machine's ~/.ssh is used.
   const cli = t.local.spawn("env", ["-u", "SSH_AUTH_SOCK", `HOME=${t.dir}`, process.execPath, ...args]);
   const events: CliEvent[] = [];
+  const started = performance.now();
+  let connectMs: number | undefined;
   // Read every line, flows included: a full stdout pipe would stall the CLI.
   readJsonLines(
     cli.child.stdout,
-    (value) => events.push(value as unknown as CliEvent),
+    (value) => {
+      const event = value as unknown as CliEvent;
+      if (connectMs === undefined && event.type === "state" && event.state === "connected")
+        connectMs = performance.now() - started;
+      events.push(event);
+    },
     (line) => events.push({ type: "garbage", line }),
   );
   let stderr = "";
@@ -106,12 +113,14 @@ async function startConnect(t: BenchTopology, entrance: "tun" | "proxy", cliFile
         setup: `${common}, --entrance proxy: SOCKS5 on R's loopback (ALL_PROXY from ~/.config/backhaul/proxy.env), curl only`,
         userspace: true,
         proxy,
+        ...(connectMs !== undefined && { connectMs }),
         stop,
       }
     : {
         name: "backhaul",
         setup: `${common}, --entrance tun, DNS through L's resolver (default --dns all)`,
         userspace: true,
+        ...(connectMs !== undefined && { connectMs }),
         stop,
       };
 }

@@ -10,6 +10,8 @@ export interface PeerPath {
   userspace: boolean;
   /** The proxy entrance's SOCKS5 URL (with its credentials): R reaches S only through it. */
   proxy?: string;
+  /** Backhaul: from starting `backhaul connect` to its "connected" event. */
+  connectMs?: number;
   /** Takes the path down and leaves R and L as they were before it. */
   stop(): Promise<void>;
 }

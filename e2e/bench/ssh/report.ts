@@ -3,6 +3,8 @@
 import { writeBenchJson } from "../report-json.js";
 import type { CeilingResult } from "./ceiling.js";
 import type { CurlResult } from "./curl-transfers.js";
+import type { ConnectionCost } from "./connection-cost.js";
+import { formatConnectionCost, formatCostTable } from "./cost-report.js";
 import { computeEntranceRatio, formatEntranceTable } from "./entrance-report.js";
 import type { PeerMeasurement } from "./measure.js";
 import type { RowName, SshBenchOptions } from "./options.js";
@@ -17,6 +19,8 @@ export interface ResultRow {
   ceiling?: CeilingResult;
   /** The same curl transfers through Backhaul's TUN entrance (backhaul) and its proxy (proxy). */
   curl?: CurlResult;
+  /** Backhaul: time to connected and the helper's memory (connection-cost.ts). */
+  connection?: ConnectionCost;
   skipped?: string;
   error?: string;
 }
@@ -195,6 +199,8 @@ export function formatTable(
       ...variantRatios.map((ratio) => ratioLine(`${ratio.variant} ÷ ${ratio.against}`, ratio)),
     ]),
     ...block(entrances),
+    ...formatCostTable(rows),
+    ...block(formatConnectionCost(rows)),
     "Ratios: Backhaul's figure ÷ the peer's: up and down above 1× are faster; GETs (total time), RR,",
     "DNS and CPU above 1× are slower or costlier. Backhaul − direct: what the tunnel adds.",
     "up: R -> S, down: S -> R (iperf3 TCP, one stream, IPv4). GETs: sequential GET / from a Node client",

@@ -90,4 +90,18 @@ describe("npm run bench --variant", () => {
     assert.equal(ratio?.up, 2);
     assert.equal(ratio?.rr, 0.5);
   });
+
+  it("keeps the first round's per-round-trip counts and connection cost through the fold", () => {
+    const options = parseOptions(["--path", "backhaul", "--rounds", "2"], OUT);
+    const cost = (switchesPerRt: number) => ({
+      roundTrips: 1500,
+      processes: [{ side: "R" as const, pid: 1, process: "agent", switchesPerRt }],
+    });
+    const rows = foldRounds(options, [
+      [{ name: "backhaul", peer: { ...peer(1, 1), roundTripCost: cost(2) }, connection: { connectMs: 900 } }],
+      [{ name: "backhaul", peer: { ...peer(1, 1), roundTripCost: cost(3) }, connection: { connectMs: 400 } }],
+    ]);
+    assert.equal(rows[0]?.peer?.roundTripCost?.processes[0]?.switchesPerRt, 2);
+    assert.equal(rows[0]?.connection?.connectMs, 900);
+  });
 });

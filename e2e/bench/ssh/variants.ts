@@ -64,6 +64,8 @@ function medianPeer(samples: readonly PeerMeasurement[]): PeerMeasurement {
     },
     ...(remoteCpuSPerGB === undefined ? {} : { remoteCpuSPerGB }),
     ...(localCpuSPerGB === undefined ? {} : { localCpuSPerGB }),
+    // Counts per round trip barely move between rounds: the first round's stand for all.
+    ...(first?.roundTripCost && { roundTripCost: first.roundTripCost }),
   };
 }
 
@@ -105,6 +107,9 @@ function foldRow(row: PlannedRow, samples: readonly ResultRow[]): ResultRow {
   if (ceilings.length > 0) folded.ceiling = medianCeiling(ceilings);
   const curls = samples.flatMap((sample) => (sample.curl ? [sample.curl] : []));
   if (curls.length > 0) folded.curl = medianCurl(curls);
+  // Time to connected and memory: the first round's (a later connect reuses the uploaded agent).
+  const connection = samples.find((sample) => sample.connection)?.connection;
+  if (connection) folded.connection = connection;
   if (!folded.error && peers.length === 0 && ceilings.length === 0 && curls.length === 0) {
     folded.skipped = samples.find((sample) => sample.skipped)?.skipped ?? "not run";
   }

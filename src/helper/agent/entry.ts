@@ -27,6 +27,7 @@ import { linkPort } from "../engines/port/link-port.js";
 import { tunPort } from "../system/tun/tun-port.js";
 import { Link } from "../engines/link/link.js";
 import type { TunDevice } from "../system/tun/index.js";
+import type { DnsConfigurator } from "../system/dns/configurator.js";
 import { LinkStreamOpener } from "../engines/streams/stream-opener.js";
 import { ensurePrivateDirectory, proxyEnvPath, userStateDirectory } from "./proxy-env.js";
 import { startProxyEntrance } from "./proxy-entrance.js";
@@ -148,14 +149,29 @@ async function main(): Promise<void> {
   await applyRoutes(config.routes);
   link.sendStats({ "agent.routes": 1 });
 
+  let dns: DnsConfigurator | undefined;
   if (config.dns.mode !== "off") {
-    const detection = await detectDnsConfigurator({ link: tun.name });
+    const detection = await detectDnsConfigurator({
+      link: tun.name,
+      // Split DNS over a plain resolv.conf: the forwarder listens on the TUN's own address.
+      splitListen: addresses[0] && { address: addresses[0].tun.split("/")[0]! },
+      log,
+    });
     for (const warning of detection.warnings) log(`dns: ${warning}`);
     await detection.configurator.apply(config.dns, journal);
-    log(`dns: ${detection.configurator.description} (${detection.reason})`);
+    dns = detection.configurator;
+    log(`dns: ${dns.description} (${detection.reason})`);
+    if (config.dns.mode === "split")
+      log(`dns: split, ${config.dns.domains.length} domain(s) through the link`);
   }
-  // Routes follow later CONFIGs live (a VPN came up on the user's computer) without dropping flows.
-  link.on("config", (next) => void applyRoutes(next.routes).catch((error: unknown) => log(String(error))));
+  const mode = config.dns.mode;
+  // Routes follow later CONFIGs live (a VPN came up on the user's computer) without dropping flows;
+  // split DNS's domains follow with them (the reverse zones of the routes). The mode stays.
+  link.on("config", (next) => {
+    void applyRoutes(next.routes).catch((error: unknown) => log(String(error)));
+    if (dns !== undefined && next.dns.mode !== "off" && next.dns.mode === mode)
+      void dns.update(next.dns).catch((error: unknown) => log(`dns: ${String(error)}`));
+  });
   link.sendStats({ "agent.ready": 1 });
   log(`ready: ${tun.name} mtu ${config.mtu}`);
 }

@@ -4,7 +4,8 @@
 //
 // Not covered: exception routes that would let a prefix holding the SSH peer be routed anyway
 // (such a prefix is skipped), NetworkManager's D-Bus API and resolvconf(8) (their files are
-// rewritten in place, with a warning), and split DNS without systemd-resolved.
+// rewritten in place, with a warning). Split DNS over a plain resolv.conf runs a forwarder in the
+// agent (dns/split-forwarder.ts): the file names it, and it lives as long as the agent does.
 export {
   Journal,
   DEFAULT_JOURNAL_PATH,
@@ -47,5 +48,6 @@ export {
   type BeforeWrite,
 } from "../system/dns/resolv-conf.js";
 export { ResolvedConfigurator } from "../system/dns/resolved.js";
+export { SplitForwarder, type SplitForwarderOptions } from "../system/dns/split-forwarder.js";
 export { detectDnsConfigurator, type DetectOptions, type DnsDetection } from "../system/dns/detect.js";
 export { openJournaledTun, type JournaledTunOptions } from "../system/tun-setup.js";

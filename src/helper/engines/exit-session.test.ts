@@ -8,6 +8,16 @@ import { Link } from "./link/link.js";
 import { createMemoryPipe } from "./link/memory-pipe.js";
 import { LinkStreamOpener } from "./streams/stream-opener.js";
 import { fakeResolver, SERVER_NAME, tcpServer } from "./streams/test-world.js";
+import { makeQuery } from "./dns/test-support.js";
+import { until } from "../../shared/test-until.js";
+import {
+  buildTcpPacket,
+  buildUdpPacket,
+  parseAddress,
+  parseIp,
+  parseTransport,
+  TcpFlag,
+} from "./packet/index.js";
 
 test("without an IPv6 link subnet, IPv6 prefixes are left out of the CONFIG and said, and the link stays up", async () => {
   const [exitEnd, entranceEnd] = createMemoryPipe();
@@ -72,6 +82,8 @@ test("the exit announces Streams: a stream opened by name shows in the session's
   assert.equal(stream.remoteAddress, "127.0.0.1");
   const [row] = session.nat.table.snapshot();
   assert.equal(row?.remote, "198.18.0.1 stream 1");
+  assert.equal(row?.name, SERVER_NAME, "a stream opened by name carries it");
+  assert.equal(row?.destination, `127.0.0.1:${server.port}`);
   assert.equal(row?.state, "ESTABLISHED");
   const names = session.dns?.table
     .snapshot()
@@ -83,3 +95,119 @@ test("the exit announces Streams: a stream opened by name shows in the session's
   server.close();
   resolver.close();
 });
+
+test("split DNS: the CONFIG carries the session's domains and the routes' reverse zones, and follows the routes", async () => {
+  const [exitEnd, entranceEnd] = createMemoryPipe();
+  const entrance = new Link(entranceEnd, { role: "entrance", softwareVersion: "test", capabilities: 0 });
+  const link = openExitLink(exitEnd, { keepaliveIntervalMs: 60_000, pingTimeoutMs: 60_000 });
+  const configs: LinkConfig[] = [];
+  entrance.on("config", (config) => configs.push(config));
+  const session = await ExitSession.start({
+    link,
+    mtu: 1500,
+    subnetV4: "198.18.0.0/30",
+    subnetV6: "2001:db8:1::/64",
+    routes: ["198.19.0.0/16", "2001:db8:19::/48"],
+    allowLocal: false,
+    dns: "split",
+    dnsDomains: ["Corp.Test.", "lab.test"],
+  });
+  await once(entrance, "config");
+  assert.deepEqual(configs[0]?.dns, {
+    mode: "split",
+    servers: ["198.18.0.2", "2001:db8:1::2"],
+    domains: ["corp.test", "lab.test", "19.198.in-addr.arpa", "9.1.0.0.8.b.d.0.1.0.0.2.ip6.arpa"],
+  });
+  assert.ok(session.dns, "split mode answers at the stub: the DNS engine runs");
+  session.updateRoutes(["198.19.0.0/16", "10.20.0.0/16"]);
+  await once(entrance, "config");
+  assert.deepEqual(configs[1]?.dns.mode === "split" && configs[1].dns.domains, [
+    "corp.test",
+    "lab.test",
+    "19.198.in-addr.arpa",
+    "20.10.in-addr.arpa",
+  ]);
+  link.close("test over");
+  entrance.close("test over");
+  await Promise.all([link.closed, entrance.closed]);
+});
+
+test("a flow to an address the remote resolved through the stub carries that name in the NAT table", async () => {
+  const resolver = await fakeResolver();
+  const server = await tcpServer();
+  const [exitEnd, entranceEnd] = createMemoryPipe();
+  const entrance = new Link(entranceEnd, { role: "entrance", softwareVersion: "test", capabilities: 0 });
+  const link = openExitLink(exitEnd, { keepaliveIntervalMs: 60_000, pingTimeoutMs: 60_000 });
+  const session = await ExitSession.start({
+    link,
+    mtu: 1500,
+    subnetV4: "198.18.0.0/30",
+    subnetV6: null,
+    routes: ["198.19.0.0/16"],
+    allowLocal: true,
+    dns: "all",
+    dnsEngine: new DnsEngine({
+      resolvers: [{ address: "127.0.0.1", port: resolver.port }],
+      lookup: () => Promise.reject(new Error("no getaddrinfo in this test")),
+      searchDomains: () => Promise.resolve([]),
+    }),
+  });
+  try {
+    await resolveThenConnect(session, entrance, server.port);
+    const rows = session.nat.table.snapshot().filter((row) => row.destination.startsWith("127.0.0.1:"));
+    assert.deepEqual(rows.map((row) => [row.protocol, row.name]).sort(), [
+      ["tcp", SERVER_NAME],
+      ["udp", SERVER_NAME],
+    ]);
+  } finally {
+    link.close("test over");
+    entrance.close("test over");
+    await Promise.all([link.closed, entrance.closed]);
+    server.close();
+    resolver.close();
+  }
+});
+
+/**
+ * The remote asks the stub (198.18.0.2) for SERVER_NAME, as its resolver does over the TUN, then
+ * opens a TCP and a UDP flow to the address it got.
+ */
+async function resolveThenConnect(session: ExitSession, entrance: Link, port: number): Promise<void> {
+  const remote = parseAddress("198.18.0.1");
+  const loopback = parseAddress("127.0.0.1");
+  let answered = false;
+  entrance.on("packets", (packets: Buffer[]) => {
+    for (const packet of packets) {
+      const transport = parseTransport(parseIp(packet));
+      if (transport.kind === "udp" && transport.udp.srcPort === 53) answered = true;
+    }
+  });
+  await entrance.ready;
+  const query = makeQuery(SERVER_NAME);
+  entrance.sendPacket(
+    buildUdpPacket({
+      src: remote,
+      dst: parseAddress("198.18.0.2"),
+      srcPort: 5353,
+      dstPort: 53,
+      payload: query,
+    }),
+  );
+  await until(() => answered, 5_000, "the stub's answer");
+  entrance.sendPacket(
+    buildTcpPacket({
+      src: remote,
+      dst: loopback,
+      srcPort: 40000,
+      dstPort: port,
+      seq: 1,
+      ack: 0,
+      flags: TcpFlag.SYN,
+      window: 65535,
+    }),
+  );
+  entrance.sendPacket(
+    buildUdpPacket({ src: remote, dst: loopback, srcPort: 40001, dstPort: 9, payload: Buffer.from("x") }),
+  );
+  await until(() => session.nat.table.snapshot().length >= 2, 5_000, "two flows");
+}

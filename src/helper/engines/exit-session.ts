@@ -1,10 +1,16 @@
 import { linkAddresses } from "../../shared/link-addresses.js";
 import type { Duplex, Writable } from "node:stream";
-import { Capability, type LinkConfig } from "../../shared/link-protocol.js";
+import {
+  Capability,
+  MAX_DNS_DOMAINS,
+  type LinkConfig,
+  type LinkDnsConfig,
+} from "../../shared/link-protocol.js";
 import type { HelperExitOptions } from "../../shared/helper-protocol.js";
 import { VERSION } from "../../shared/version.js";
 import { DNS_STREAM_IDLE_MS, DNS_STREAM_LIMITS, DnsEngine, DnsStreamSession } from "./dns/index.js";
 import { dnsNameResolver } from "./dns/name-lookup.js";
+import { reverseZones } from "./dns/reverse-zones.js";
 import { attachNatEngine } from "./exit.js";
 import { Link } from "./link/link.js";
 import { EgressPolicy } from "./nat/egress-policy.js";
@@ -51,6 +57,7 @@ export class ExitSession {
   private readonly tap: CaptureTap;
   private capture: PcapngWriter | undefined;
   private config: LinkConfig;
+  private readonly stubs: string[];
 
   private constructor(
     private readonly options: ExitSessionOptions,
@@ -61,6 +68,7 @@ export class ExitSession {
     const routes = this.routable(options.routes);
     this.policy = new EgressPolicy({ prefixes: routes, allowLocal: options.allowLocal });
     const stubs = [options.subnetV4, options.subnetV6].flatMap((s) => (s ? [linkAddresses(s).stub] : []));
+    this.stubs = stubs;
     this.dns = dns;
     // The engines see the link through the tap, so that a capture shows exactly what they do.
     const port = (this.tap = new CaptureTap(linkPort(link)));
@@ -70,6 +78,7 @@ export class ExitSession {
       linkMtu: options.mtu,
       icmp: options.icmp,
       log: options.log,
+      names: dns?.addressNames,
       dnsStub: dns
         ? {
             addresses: stubs.map(parseAddress),
@@ -97,7 +106,7 @@ export class ExitSession {
       subnetV6: options.subnetV6,
       mtu: options.mtu,
       routes,
-      dns: options.dns === "all" ? { mode: "all", servers: stubs } : { mode: "off" },
+      dns: this.dnsConfig(routes),
       ...(options.reverse ? { reverse: options.reverse } : {}),
     };
     // The agent's exit's NAT table, beside ours: one table, both directions.
@@ -118,7 +127,7 @@ export class ExitSession {
   }
 
   static start(options: ExitSessionOptions): Promise<ExitSession> {
-    const dns = options.dns === "all" ? (options.dnsEngine ?? new DnsEngine()) : undefined;
+    const dns = options.dns === "off" ? undefined : (options.dnsEngine ?? new DnsEngine());
     return Promise.resolve(new ExitSession(options, dns));
   }
 
@@ -158,8 +167,27 @@ export class ExitSession {
   updateRoutes(routes: string[]): void {
     const routable = this.routable(routes);
     this.policy.setPrefixes(routable);
-    this.config = { ...this.config, routes: routable };
+    this.config = { ...this.config, routes: routable, dns: this.dnsConfig(routable) };
     if (this.options.link.isOpen) this.sendConfig();
+  }
+
+  /**
+   * What the remote sends to the stub. Split: the session's domains and the reverse zones of the
+   * routes (a PTR for an address reached through the link is ours); with none at all, off.
+   */
+  private dnsConfig(routes: readonly string[]): LinkDnsConfig {
+    const servers = this.stubs;
+    if (this.options.dns === "all") return { mode: "all", servers };
+    if (this.options.dns === "off") return { mode: "off" };
+    const named = (this.options.dnsDomains ?? []).map((domain) => domain.toLowerCase().replace(/\.$/, ""));
+    const domains = [...new Set([...named, ...reverseZones(routes)])];
+    if (domains.length > MAX_DNS_DOMAINS)
+      this.options.log?.(
+        `split DNS: ${domains.length} domains and reverse zones; the first ${MAX_DNS_DOMAINS} go through the link`,
+      );
+    return domains.length === 0
+      ? { mode: "off" }
+      : { mode: "split", servers, domains: domains.slice(0, MAX_DNS_DOMAINS) };
   }
 
   /**

@@ -20,6 +20,10 @@ import { createMemoryPipe } from "./link/memory-pipe.js";
 import { MIRRORED_ID_BASE } from "./nat/flow-table.js";
 import { newCredentials } from "./proxy/credentials.js";
 import { ReverseExit } from "./reverse-exit.js";
+import { createSocket } from "node:dgram";
+import { decode, encode } from "dns-packet";
+import { formatAddress } from "../../shared/ip-prefix.js";
+import { parseIp, parseTransport, udpPacketLength, writeUdpPacket, type UdpSpec } from "./packet/index.js";
 
 const NAME = "private.remote.test";
 
@@ -146,5 +150,56 @@ test("a client the OS does not say is the session's user must give the printed c
   } finally {
     await world.close();
     server.close();
+  }
+});
+
+test("this computer's TUN packets (remoteExitPort): the stub answers from the remote's hosts file, UDP leaves from the remote", async () => {
+  const echo = createSocket("udp4");
+  echo.on("message", (message, peer) =>
+    echo.send(Buffer.concat([Buffer.from("echo:"), message]), peer.port, peer.address),
+  );
+  echo.bind(0, "127.0.0.1");
+  await once(echo, "listening");
+  const world = await bothDirections(true);
+  const replies: Array<{ src: string; srcPort: number; dstPort: number; payload: Buffer }> = [];
+  world.session.remoteExitPort.onPackets((packets) => {
+    for (const packet of packets) {
+      const ip = parseIp(packet);
+      const transport = parseTransport(ip);
+      if (transport.kind !== "udp") continue;
+      const { srcPort, dstPort, payload } = transport.udp;
+      replies.push({ src: formatAddress(ip.src), srcPort, dstPort, payload: Buffer.from(payload) });
+    }
+  });
+  const send = (spec: Omit<UdpSpec, "src">): void => {
+    const full: UdpSpec = { ...spec, src: Buffer.from([198, 18, 0, 1]) };
+    const packet = Buffer.alloc(udpPacketLength(full));
+    writeUdpPacket(packet, 0, full);
+    world.session.remoteExitPort.send(packet);
+  };
+  try {
+    const query = encode({
+      type: "query",
+      id: 7,
+      flags: 0x0100,
+      questions: [{ type: "A", name: NAME, class: "IN" }],
+    });
+    send({ dst: Buffer.from([198, 18, 0, 2]), srcPort: 40000, dstPort: 53, payload: query });
+    const echoPort = (echo.address() as { port: number }).port;
+    send({ dst: Buffer.from([127, 0, 0, 1]), srcPort: 40001, dstPort: echoPort, payload: Buffer.from("hi") });
+    await until(() => replies.length === 2);
+    const dns = replies.find((reply) => reply.dstPort === 40000);
+    assert.equal(dns?.src, "198.18.0.2");
+    const answer = decode(dns!.payload);
+    assert.deepEqual(
+      answer.answers?.map((record) => ("data" in record ? record.data : null)),
+      ["127.0.0.1"],
+    );
+    const udp = replies.find((reply) => reply.dstPort === 40001);
+    assert.equal(udp?.src, "127.0.0.1");
+    assert.equal(udp?.payload.toString(), "echo:hi");
+  } finally {
+    await world.close();
+    echo.close();
   }
 });

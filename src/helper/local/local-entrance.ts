@@ -7,16 +7,14 @@
  *
  * DNS, as Tailscale's net/dns does it on Linux: where systemd-resolved runs, the TUN link gets
  * the remote's resolver and a routing domain `~DOMAIN` per domain (nothing in /etc changes);
- * elsewhere a stub on the TUN's own address (split-dns-stub.ts) sends DOMAIN to the remote and
- * everything else to the servers resolv.conf named, and resolv.conf names the stub alone until
- * it is restored byte for byte.
+ * elsewhere the split forwarder on the TUN's own address (system/dns/split-forwarder.ts, the one
+ * the agent uses for split DNS) sends DOMAIN to the remote and everything else to the servers
+ * resolv.conf named, and resolv.conf names the forwarder alone until it is restored byte for byte.
  *
  * Addresses: this computer's TUN takes the link subnet's first host, as the agent's TUN does on
  * the remote, and the agent's exit answers DNS on the second. REVERSE_PACKETS frames keep the two
  * directions apart (shared/link-protocol.ts), so the same numbers serve both.
  */
-import { readFile } from "node:fs/promises";
-import { DNS_PORT, parseResolvConf, RESOLV_CONF_PATH } from "../engines/dns/resolv-conf.js";
 import { pumpTunAndLink } from "../engines/entrance.js";
 import type { PacketPort } from "../engines/port/packet-port.js";
 import { checkRemoteRoutes } from "../engines/routes/remote-routes.js";
@@ -25,14 +23,14 @@ import { linkAddresses } from "../../shared/link-addresses.js";
 import { execFileRunner, isAlreadyExists, tunRunner, type CommandRunner } from "../system/command.js";
 import { readDefaultGateways } from "../system/default-gateways.js";
 import { detectDnsConfigurator } from "../system/dns/detect.js";
-import { ResolvConfConfigurator, type BeforeWrite } from "../system/dns/resolv-conf.js";
+import type { DnsConfigurator } from "../system/dns/configurator.js";
+import { RESOLV_CONF_PATH, type BeforeWrite } from "../system/dns/resolv-conf.js";
 import { NothingChangedError } from "../system/errors.js";
 import type { UndoReport } from "../system/journal.js";
 import { openJournaledTun } from "../system/tun-setup.js";
 import { LinuxInterface } from "../system/tun/index.js";
 import { tunPort } from "../system/tun/tun-port.js";
 import { takeJournalSlot, type JournalSlot } from "./local-journal.js";
-import { SplitDnsStub } from "./split-dns-stub.js";
 
 export interface LocalEntranceOptions {
   /** local-journal.ts's localJournalDirectory(), or a test's. */
@@ -75,7 +73,8 @@ export class LocalEntrance {
     private readonly slot: JournalSlot,
     readonly info: LocalEntranceInfo,
     private readonly stopPump: () => void,
-    private readonly stub: SplitDnsStub | null,
+    /** Its close() stops the split forwarder, where one runs; the journal undoes the rest. */
+    private readonly dns: DnsConfigurator | null,
   ) {}
 
   static async open(options: LocalEntranceOptions): Promise<LocalEntrance> {
@@ -94,7 +93,7 @@ export class LocalEntrance {
     });
     const { journal, name } = slot;
     let stopPump = (): void => undefined;
-    let stub: SplitDnsStub | null = null;
+    let configurator: DnsConfigurator | null = null;
     try {
       const addresses = subnets.map(linkAddresses);
       const tun = await openJournaledTun(journal, {
@@ -122,40 +121,26 @@ export class LocalEntrance {
       }
       let dns: LocalEntranceInfo["dns"] = null;
       if (domains.length > 0) {
-        const servers = addresses.map((a) => a.stub);
-        const resolvConfPath = options.resolvConfPath ?? RESOLV_CONF_PATH;
         const detection = await detectDnsConfigurator({
           link: name,
           run,
-          resolvConfPath,
+          resolvConfPath: options.resolvConfPath ?? RESOLV_CONF_PATH,
           beforeWrite: options.beforeResolvConfWrite,
+          // Without systemd-resolved: the split forwarder on the TUN's own address.
+          splitListen: { address: addresses[0]?.tun.split("/")[0] ?? "" },
+          log: options.log,
         });
         for (const warning of detection.warnings) options.log(`dns: ${warning}`);
-        if (detection.configurator.kind === "resolved") {
-          await detection.configurator.apply({ mode: "split", servers, domains }, journal);
-          dns = "resolved";
-        } else {
-          const listen = addresses[0]?.tun.split("/")[0] ?? "";
-          const before = await readFile(resolvConfPath, "utf8").catch(() => "");
-          stub = await SplitDnsStub.start({
-            address: listen,
-            domains,
-            remote: servers.map((address) => ({ address, port: DNS_PORT })),
-            others: parseResolvConf(before).map((address) => ({ address, port: DNS_PORT })),
-          });
-          await new ResolvConfConfigurator(resolvConfPath, options.beforeResolvConfWrite).apply(
-            { mode: "all", servers: [listen] },
-            journal,
-          );
-          dns = "resolv-conf";
-        }
+        configurator = detection.configurator;
+        await configurator.apply({ mode: "split", servers: addresses.map((a) => a.stub), domains }, journal);
+        dns = configurator.kind;
         options.log(`dns: ${domains.join(", ")} resolve with the remote's resolver (${detection.reason})`);
       }
       options.log(`${name}: routing ${routes.join(", ") || "nothing"} to the remote`);
-      return new LocalEntrance(slot, { tun: name, routes, dns }, stopPump, stub);
+      return new LocalEntrance(slot, { tun: name, routes, dns }, stopPump, configurator);
     } catch (error) {
       stopPump();
-      await stub?.close();
+      await configurator?.close();
       const report = await journal.undoAll();
       for (const failure of report.failed) options.log(`could not undo: ${failure.error.message}`);
       throw error;
@@ -166,7 +151,7 @@ export class LocalEntrance {
   close(): Promise<UndoReport> {
     this.closing ??= (async () => {
       this.stopPump();
-      await this.stub?.close();
+      await this.dns?.close();
       return this.slot.journal.undoAll();
     })();
     return this.closing;

@@ -127,7 +127,7 @@ export async function startHelperServer(options: HelperServerOptions): Promise<H
   const startLink = (socket: Socket, exitOptions: HelperExitOptions): void => {
     socket.setNoDelay(true);
     const linkId = randomBytes(16).toString("hex");
-    const reply: HelperReply = { type: "accepted", linkId, dns: exitOptions.dns === "all" };
+    const reply: HelperReply = { type: "accepted", linkId, dns: exitOptions.dns !== "off" };
     socket.write(encodeLine(reply)); // before the Link's HELLO: main reads this line first
     const link = openExitLink(socket, exitOptions);
     socket.resume();
@@ -181,6 +181,7 @@ export async function startHelperServer(options: HelperServerOptions): Promise<H
       ...(exitOptions.socks ? { socks: exitOptions.socks } : {}),
       // `--socks` serves the user main runs as without credentials (the helper may be root).
       ...(socksOwner === undefined ? {} : { socksOwnerUid: socksOwner }),
+      dnsDomains: exitOptions.dnsDomains,
       icmp: options.icmp,
       log: (line) => options.log(`link ${linkId.slice(0, 8)}: ${line}`),
     }).then(

@@ -285,6 +285,7 @@ export class AppController implements AppBackend {
           routes,
           allowLocal: settings.allowLocal,
           dns: settings.dns,
+          dnsDomains: settings.dnsDomains,
         },
       });
       run.session = session;

@@ -75,7 +75,7 @@ test("a settings file from before the entrance setting loads, as auto; a stored 
   const warnings: string[] = [];
   const store = await SettingsStore.open(dir, (line) => warnings.push(line));
   assert.deepEqual(warnings, []);
-  assert.deepEqual(store.current, { ...older, entrance: "auto" });
+  assert.deepEqual(store.current, { ...older, dnsDomains: [], entrance: "auto" });
 
   await store.set({ ...store.current, entrance: "proxy" });
   assert.equal((JSON.parse(readFileSync(path, "utf8")) as { entrance: string }).entrance, "proxy");

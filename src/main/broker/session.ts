@@ -9,6 +9,7 @@ import { forwardLines } from "../../helper/local/line-socket.js";
 import type { ExitSessionOptions } from "../../helper/engines/exit-session.js";
 import type { ConnectStep } from "../../shared/api.js";
 import { inProcessExit, type ExitHandle, type ExitProvider } from "./exit-handle.js";
+import { localDnsDomains, sessionDns } from "./local-dns-domains.js";
 
 export type SessionState =
   | { state: "connecting"; step: ConnectStep; attempt: number }
@@ -49,6 +50,8 @@ export interface SessionOptions {
   readyTimeoutMs?: number;
   /** How long a disconnect waits for the agent to restore the remote before closing SSH. */
   agentExitTimeoutMs?: number;
+  /** This computer's split-DNS domains, read at each connect (default: localDnsDomains). */
+  localDnsDomains?: () => Promise<string[]>;
 }
 
 interface SessionEvents {
@@ -72,6 +75,7 @@ export class Session extends EventEmitter<SessionEvents> {
   private everConnected = false;
   private disconnecting: Promise<void> | undefined;
   private routes: string[];
+  private dnsNote: string | null = null;
 
   constructor(private readonly options: SessionOptions) {
     super();
@@ -179,8 +183,18 @@ export class Session extends EventEmitter<SessionEvents> {
     this.throwIfStopping();
     forwardLines(transport.stderr, (line) => this.emit("log", line));
     if (!(this.current.state === "connecting" && this.current.step === "agent")) step("agent");
+    // Split DNS's domains are read at each connect: a VPN may have come up since the last.
+    const dns = await sessionDns(
+      settings.dns,
+      settings.dnsDomains ?? [],
+      this.options.localDnsDomains ?? localDnsDomains,
+    );
+    if (dns.note !== null && dns.note !== this.dnsNote) this.emit("log", dns.note);
+    this.dnsNote = dns.note;
     const exit = await provider.open(transport.stream, {
       ...settings,
+      dns: dns.dns,
+      dnsDomains: dns.dnsDomains,
       routes: this.routes,
       keepaliveIntervalMs: this.options.keepaliveIntervalMs ?? 5_000,
       pingTimeoutMs: this.options.pingTimeoutMs ?? 10_000,

@@ -10,7 +10,7 @@
 const ROUTINE: readonly RegExp[] = [
   /^backhaul helper: (listening on |link [0-9a-f]+ (started|closed)|stopping: )/,
   /^backhaul helper: refused a connection: the connection ended before its first line$/,
-  /^backhaul agent: (not routing |routing \d+ prefix\(es\) into |ready: |dns: (rewrites |sets DNS on ))/,
+  /^backhaul agent: (not routing |routing \d+ prefix\(es\) into |ready: |dns: (rewrites |sets DNS on |split, \d+ domain))/,
   /^backhaul agent: .*: undoing system changes$/,
   /^backhaul agent: .* while already stopping; still undoing changes$/,
   /^backhaul agent: (previous run: )?(undone|already gone): /,

@@ -21,6 +21,7 @@ import { askSecret, readSecretFromStdin } from "./secret-input.js";
 import { UsageError } from "./usage-error.js";
 import { parseSocksOption } from "./socks-option.js";
 import { newCredentials } from "../../helper/engines/proxy/credentials.js";
+import { isDomainName } from "../../shared/link-protocol.js";
 import { CidrError } from "../../helper/engines/routes/errors.js";
 import { checkRemoteRoutes, RemoteRouteError } from "../../helper/engines/routes/remote-routes.js";
 import { normaliseDnsDomain } from "../../shared/dns-domain.js";
@@ -46,7 +47,12 @@ export const CONNECT_USAGE = `backhaul connect <target> [options]
                            helper is elevated for it, through the OS's own password dialog)
   --remote-dns-domain DOMAIN  names under DOMAIN resolve on this computer with the remote's
                            resolver (repeatable); nothing else about this computer's DNS changes
-  --dns all|off            resolve the remote's names through this computer (default all)
+  --dns split|all|off      split (default): names under this computer's search and VPN domains
+                           (and --dns-domain), and reverse lookups of the advertised prefixes,
+                           resolve through this computer, the rest with the remote's own resolver
+                           (with no such domain at all, as all); all: every name; off: none
+  --dns-domain DOMAIN      also resolve names under DOMAIN through this computer (repeatable;
+                           --dns split)
   --allow-local            let the remote reach this computer itself (loopback, its own addresses)
   --socks [ADDR:]PORT      a SOCKS5 and HTTP proxy on this computer (loopback unless ADDR is given)
                            whose connections leave from the remote; names resolve with the
@@ -105,7 +111,8 @@ export async function connect(args: string[]): Promise<number> {
       exclude: { type: "string", multiple: true, default: [] },
       "remote-route": { type: "string", multiple: true, default: [] },
       "remote-dns-domain": { type: "string", multiple: true, default: [] },
-      dns: { type: "string", default: "all" },
+      dns: { type: "string", default: "split" },
+      "dns-domain": { type: "string", multiple: true, default: [] },
       "allow-local": { type: "boolean", default: false },
       socks: { type: "string" },
       "allow-remote-local": { type: "boolean", default: false },
@@ -126,8 +133,15 @@ export async function connect(args: string[]): Promise<number> {
   const [spec, ...extra] = positionals;
   if (!spec) throw new UsageError("connect needs a target, e.g. `backhaul connect ssh://me@devbox`");
   if (extra.length > 0) throw new UsageError(`connect takes one target, not ${positionals.length}`);
-  if (values.dns !== "all" && values.dns !== "off")
-    throw new UsageError(`--dns takes all or off, not "${values.dns}"`);
+  const dns = values.dns;
+  if (dns !== "split" && dns !== "all" && dns !== "off")
+    throw new UsageError(`--dns takes split, all or off, not "${dns}"`);
+  const dnsDomains = values["dns-domain"];
+  for (const domain of dnsDomains)
+    if (!isDomainName(domain))
+      throw new UsageError(`--dns-domain takes a domain like corp.example, not "${domain}"`);
+  if (dnsDomains.length > 0 && dns !== "split")
+    throw new UsageError(`--dns-domain is for --dns split; with --dns ${dns} it would do nothing`);
   const entrance = values.entrance;
   if (!isEntranceMode(entrance))
     throw new UsageError(`--entrance takes ${ENTRANCE_MODES.join(", ")}, not "${entrance}"`);
@@ -215,7 +229,8 @@ export async function connect(args: string[]): Promise<number> {
       subnetV6,
       routes: prefixes,
       allowLocal: values["allow-local"],
-      dns: values.dns,
+      dns,
+      dnsDomains,
       ...(socksSettings === undefined ? {} : { socks: socksSettings }),
       ...(tunWanted ? { remoteRoutes, remoteDnsDomains } : {}),
       ...(socksSettings === undefined && !tunWanted

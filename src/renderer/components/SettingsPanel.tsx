@@ -10,6 +10,8 @@ interface Draft {
   routes: string;
   excludes: string;
   dns: Settings["dns"];
+  /** One domain per line (or comma-separated), as the user types them. */
+  dnsDomains: string;
   allowLocal: boolean;
   startAtLogin: boolean;
   execTargets: SavedExecTarget[];
@@ -20,6 +22,7 @@ const toDraft = (settings: Settings): Draft => ({
   routes: settings.routes.join("\n"),
   excludes: settings.excludes.join("\n"),
   dns: settings.dns,
+  dnsDomains: settings.dnsDomains.join("\n"),
   allowLocal: settings.allowLocal,
   startAtLogin: settings.startAtLogin,
   execTargets: settings.execTargets,
@@ -34,7 +37,12 @@ interface Choice<Mode extends string> {
 }
 
 const DNS_CHOICES: readonly Choice<Settings["dns"]>[] = [
-  { mode: "all", label: "Answer all of the remote’s lookups with this computer’s resolver" },
+  {
+    mode: "split",
+    label: "Split",
+    hint: "names under this computer’s domains (and the ones below) through this computer; the rest on the remote",
+  },
+  { mode: "all", label: "All", hint: "answer all of the remote’s lookups with this computer’s resolver" },
   { mode: "off", label: "Off" },
 ];
 
@@ -68,6 +76,7 @@ export function SettingsPanel() {
       routes: parsePrefixLines(draft.routes),
       excludes: parsePrefixLines(draft.excludes),
       dns: draft.dns,
+      dnsDomains: parsePrefixLines(draft.dnsDomains),
       allowLocal: draft.allowLocal,
       startAtLogin: draft.startAtLogin,
       execTargets: draft.execTargets,
@@ -105,10 +114,28 @@ export function SettingsPanel() {
         <ChoiceField
           name="dns"
           label="DNS"
+          stacked
           choices={DNS_CHOICES}
           value={draft.dns}
           onChange={(dns) => update({ dns })}
         />
+        {draft.dns === "split" && (
+          <label className="field">
+            <span className="field-label">Split DNS domains</span>
+            <span className="field-hint">
+              Besides this computer’s search and VPN domains, also resolve names under these through this
+              computer, one per line. With none anywhere, every name goes through it.
+            </span>
+            <textarea
+              rows={3}
+              data-testid="settings-dns-domains"
+              placeholder={"corp.example\nlab.internal"}
+              spellCheck={false}
+              value={draft.dnsDomains}
+              onChange={(event) => update({ dnsDomains: event.target.value })}
+            />
+          </label>
+        )}
         <ChoiceField
           name="entrance"
           label="Entrance on the remote"

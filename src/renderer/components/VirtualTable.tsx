@@ -132,7 +132,7 @@ function RowView<Entry>({ kind, entry, id, ending, columns, cellStyles, now, top
             style={cellStyles[index]}
             className={column.align === "end" ? "vtable-td end" : "vtable-td"}
             data-col={column.id}
-            title={text}
+            title={column.tooltip?.(entry) ?? text}
           >
             {text}
           </div>

@@ -1,6 +1,7 @@
 /** The columns of the NAT and DNS tables: what each cell shows and what it sorts by. */
 import { formatBytes, formatClock, formatDuration, formatLatency, formatRate } from "../format.js";
-import type { DnsEntry, FlowEntry } from "./table-model.js";
+import { destinationTooltip, shownDestination } from "./flow-destination.js";
+import { directionLabel, type DnsEntry, type FlowEntry } from "./table-model.js";
 import type { Column, SortSpec } from "./table-query.js";
 
 type Placement = Pick<Column<unknown>, "id" | "title" | "width" | "grow">;
@@ -35,8 +36,20 @@ export const FLOW_COLUMNS: readonly Column<FlowEntry>[] = [
     (e) => e.row.protocol,
     (e) => e.row.protocol.toUpperCase(),
   ),
+  textColumn(
+    { id: "direction", title: "Way", width: 112 },
+    (e) => e.row.direction ?? "remote-to-local",
+    (e) => directionLabel(e.row.direction ?? "remote-to-local"),
+  ),
   textColumn({ id: "remote", title: "Remote source", width: 150, grow: 1 }, (e) => e.row.remote),
-  textColumn({ id: "destination", title: "Destination", width: 150, grow: 1.1 }, (e) => e.row.destination),
+  {
+    ...textColumn(
+      { id: "destination", title: "Destination", width: 150, grow: 1.1 },
+      (e) => e.row.name ?? e.row.destination,
+      (e) => shownDestination(e.row),
+    ),
+    tooltip: (e) => destinationTooltip(e.row),
+  },
   textColumn(
     { id: "localSocket", title: "Local socket", width: 150, grow: 1 },
     (e) => e.row.localSocket ?? "",

@@ -5,7 +5,7 @@
  * calls them once per animation frame with every delta that arrived since the last one.
  */
 import type { DnsRow } from "../../shared/dns-row.js";
-import type { FlowRow, TableDelta } from "../../shared/flow-row.js";
+import type { FlowDirection, FlowRow, TableDelta } from "../../shared/flow-row.js";
 
 /** How long a removed row stays (fading) before it leaves the table. */
 export const FADE_MS = 1_000;
@@ -162,6 +162,11 @@ function newFlowEntry(row: FlowRow, now: number): FlowEntry {
   };
 }
 
+/** How the table shows a flow's direction (flow-row.ts). */
+export function directionLabel(direction: FlowDirection): string {
+  return direction === "local-to-remote" ? "here → remote" : "remote → here";
+}
+
 function newDnsEntry(row: DnsRow): DnsEntry {
   return { row, removedAt: null, search: dnsSearchText(row) };
 }
@@ -170,7 +175,10 @@ function newDnsEntry(row: DnsRow): DnsEntry {
 export function flowSearchText(row: FlowRow): string {
   const local = row.localSocket ?? "";
   const reason = row.closeReason ?? "";
-  return `${row.protocol} ${row.remote} ${row.destination} ${local} ${row.state} ${reason}`.toLowerCase();
+  const name = row.name === null ? "" : ` ${row.name}`;
+  // "local-to-remote" or "remote-to-local" in the filter picks one direction.
+  const way = row.direction ?? "remote-to-local";
+  return `${row.protocol} ${row.remote} ${row.destination}${name} ${local} ${row.state} ${reason} ${way} ${directionLabel(way)}`.toLowerCase();
 }
 
 export function dnsSearchText(row: DnsRow): string {
@@ -185,7 +193,9 @@ function sameFlowText(a: FlowRow, b: FlowRow): boolean {
     a.closeReason === b.closeReason &&
     a.remote === b.remote &&
     a.destination === b.destination &&
-    a.protocol === b.protocol
+    a.name === b.name &&
+    a.protocol === b.protocol &&
+    a.direction === b.direction
   );
 }
 

@@ -20,6 +20,8 @@ export interface Column<Entry> {
   align?: "start" | "end";
   /** The cell's text; `now` is for columns that show an age. */
   text(entry: Entry, now: number): string;
+  /** The cell's tooltip, where it says more than the text (default: the text, for cut-off cells). */
+  tooltip?(entry: Entry): string;
   /** Must not depend on the time, so that a sorted view stays valid as the clock moves. */
   sortValue(entry: Entry): number | string;
   /** The direction of the first click on its header: numbers read best largest first. */

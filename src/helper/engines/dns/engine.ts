@@ -21,6 +21,7 @@
 import { performance } from "node:perf_hooks";
 import ipaddr from "ipaddr.js";
 import type { DnsRow, DnsTransport } from "../../../shared/dns-row.js";
+import { AddressNames, type AddressNamesOptions } from "./address-names.js";
 import { prepareAnswer, renderAnswer, type CachePolicy, type PreparedAnswer } from "./answer.js";
 import { cacheKey, DnsCache, type DnsCacheOptions } from "./cache.js";
 import { newDnsCounters, type DnsCounters } from "./dns-counters.js";
@@ -57,6 +58,8 @@ export interface DnsEngineOptions {
   /** Distinct questions resolved at once; more are answered SERVFAIL (see the head comment). */
   maxInFlight?: number;
   table?: DnsTable;
+  /** Bounds of the address → name map the NAT engine labels flows with (address-names.ts). */
+  addressNames?: AddressNamesOptions;
   /** Epoch milliseconds, for rows and cache ages. */
   now?: () => number;
 }
@@ -74,6 +77,8 @@ const DEFAULT_CACHE_POLICY: CachePolicy = { maxTtlSeconds: 3_600, maxNegativeTtl
 export class DnsEngine {
   readonly table: DnsTable;
   readonly counters: DnsCounters = newDnsCounters();
+  /** The name each address was last answered for, as the remote received it. */
+  readonly addressNames: AddressNames;
   private readonly cache: DnsCache;
   private readonly cachePolicy: CachePolicy;
   private readonly forwarder: Forwarder;
@@ -91,6 +96,7 @@ export class DnsEngine {
   constructor(options: DnsEngineOptions = {}) {
     this.now = options.now ?? Date.now;
     this.table = options.table ?? new DnsTable();
+    this.addressNames = new AddressNames({ now: this.now, ...options.addressNames });
     this.cache = new DnsCache({ now: this.now, ...options.cache });
     this.cachePolicy = {
       maxTtlSeconds: options.cache?.maxTtlSeconds ?? DEFAULT_CACHE_POLICY.maxTtlSeconds,
@@ -166,6 +172,7 @@ export class DnsEngine {
   close(): void {
     this.table.stop();
     this.cache.clear();
+    this.addressNames.clear();
   }
 
   private async answer(
@@ -318,6 +325,8 @@ export class DnsEngine {
     if (rendered.truncatedForTransport) {
       this.counters.truncated++;
       detail = [detail, "too large for UDP: sent TC=1"].filter(Boolean).join("; ");
+    } else {
+      this.noteAddresses(query, answer);
     }
     this.record(query, transport, started, at, {
       rcode: answer.rcode,
@@ -327,6 +336,14 @@ export class DnsEngine {
       detail,
     });
     return rendered.message;
+  }
+
+  /** The addresses the remote now has for the name it asked (it got no records with TC=1). */
+  private noteAddresses(query: DnsQuery, answer: PreparedAnswer): void {
+    const addressQuestion = query.type === RecordType.A || query.type === RecordType.AAAA;
+    if (!addressQuestion || query.klass !== CLASS_IN || answer.rcode !== Rcode.NOERROR) return;
+    if (answer.answers.length === 0) return;
+    this.addressNames.noteAnswer(readName(query.name, 0), answer.message);
   }
 
   private fail(

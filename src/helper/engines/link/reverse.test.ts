@@ -142,7 +142,8 @@ describe("Link revision 2: the reverse direction", () => {
       protocol: "tcp" as const,
       family: 4 as const,
       remote: "198.18.0.1 stream 2147483649",
-      destination: "p.test:80\u001b]52;c;x\u0007",
+      destination: "198.18.90.10:80\u001b]52;c;x\u0007",
+      name: "p.test",
       localSocket: "198.18.9.1:40000",
       state: "ESTABLISHED",
       upBytes: 10,
@@ -159,7 +160,7 @@ describe("Link revision 2: the reverse direction", () => {
     await until(() => exit.counters.malformedFrames === 1);
     assert.equal(deltas.length, 1);
     assert.deepEqual(deltas[0], {
-      upserts: [{ ...row, direction: "local-to-remote", destination: "p.test:80" }],
+      upserts: [{ ...row, direction: "local-to-remote", destination: "198.18.90.10:80" }],
       removals: [3],
     });
     entrance.close();

@@ -20,6 +20,7 @@ import { TcpForwarder } from "./tcp/forwarder.js";
 import { DEFAULT_UDP_LIMITS, UdpForwarder, type UdpLimits } from "./udp-forwarder.js";
 import type { Link } from "../link/link.js";
 import type { NameResolver } from "../dns/name-lookup.js";
+import type { AddressNameSource } from "../dns/address-names.js";
 import { StreamForwarder } from "./stream-forwarder.js";
 
 export interface NatLimits {
@@ -46,6 +47,8 @@ export interface NatEngineOptions {
   linkMtu: number;
   limits?: NatLimits;
   table?: FlowTable;
+  /** The names flows are labelled with (the DNS engine's AddressNames), for the default table. */
+  names?: AddressNameSource;
   /** The DNS stub: its addresses on the link subnet and the resolver behind it. */
   dnsStub?: { addresses: readonly Uint8Array[]; resolver: StubResolver };
   /** ICMP echo, where this computer can do it (see icmp-forwarder.ts). */
@@ -92,7 +95,7 @@ export class NatEngine {
     this.log = options.log;
     this.output = options.output;
     this.policy = options.policy;
-    this.table = options.table ?? new FlowTable();
+    this.table = options.table ?? new FlowTable({ names: options.names });
     this.budget = new MemoryBudget(limits.totalBufferBytes);
     this.tcp = new TcpForwarder({
       output: options.output,

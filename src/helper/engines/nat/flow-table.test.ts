@@ -10,6 +10,7 @@ const FLOW = {
   family: 4,
   remote: "198.18.0.2:40000",
   destination: "198.19.0.10:80",
+  name: null,
   state: "ESTABLISHED",
 } as const;
 

@@ -1,4 +1,5 @@
 import type { FlowDirection, FlowProtocol, FlowRow, TableDelta } from "../../../shared/flow-row.js";
+import type { AddressNameSource } from "../dns/address-names.js";
 import { PublishedTable } from "../published-table.js";
 
 export interface FlowTableOptions {
@@ -9,6 +10,8 @@ export interface FlowTableOptions {
   now?: () => number;
   /** Which way this table's flows go (flow-row.ts); default "remote-to-local", the local exit's. */
   direction?: FlowDirection;
+  /** Where the names of destinations come from (the DNS engine's answers); none without it. */
+  names?: AddressNameSource;
 }
 
 /**
@@ -22,6 +25,8 @@ export interface NewFlow {
   family: 4 | 6;
   remote: string;
   destination: string;
+  /** FlowRow.name: from `nameOf` for an address, or the name a stream was opened with. */
+  name: string | null;
   state: string;
 }
 
@@ -33,6 +38,7 @@ export class FlowTable extends PublishedTable<FlowRow> {
   private nextId = 1;
   private readonly closedRetentionMs: number;
   private readonly direction: FlowDirection;
+  private readonly names: AddressNameSource | undefined;
   readonly now: () => number;
 
   constructor(options: FlowTableOptions = {}) {
@@ -40,6 +46,12 @@ export class FlowTable extends PublishedTable<FlowRow> {
     this.closedRetentionMs = options.closedRetentionMs ?? 10_000;
     this.now = options.now ?? Date.now;
     this.direction = options.direction ?? "remote-to-local";
+    this.names = options.names;
+  }
+
+  /** The name the remote resolved `address` (text form, no port) from; looked up once per new flow. */
+  nameOf(address: string): string | null {
+    return this.names?.nameOf(address) ?? null;
   }
 
   add(flow: NewFlow): FlowRow {

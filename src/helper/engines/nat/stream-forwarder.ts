@@ -185,6 +185,11 @@ export class StreamForwarder implements StreamFrameHandler {
       family: named ? 4 : target.address.includes(":") ? 6 : 4,
       remote: `${options.entranceAddress} stream ${id}`,
       destination: hostPort(named ? target.name : target.address, target.port),
+      // A name that is an address literal names nothing: the table looks the address up.
+      name:
+        named && parseAddress(target.name) === null
+          ? target.name.toLowerCase()
+          : options.table.nameOf(named ? target.name : target.address),
       state: named ? "RESOLVING" : "DIALING",
     });
     this.dialing++;

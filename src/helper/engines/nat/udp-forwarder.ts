@@ -126,6 +126,7 @@ export class UdpForwarder {
       family: ip.version,
       remote: hostPort(formatAddress(ip.src), udp.srcPort),
       destination: hostPort(destHost, udp.dstPort),
+      name: table.nameOf(destHost),
       state: "ACTIVE",
     });
     const flow: UdpFlow = {

@@ -19,4 +19,11 @@ export interface DnsConfigurator {
    * DnsUnsupportedError for settings this configurator cannot honour.
    */
   apply(settings: DnsSettings, journal: Journal): Promise<void>;
+  /**
+   * A later CONFIG in the same mode: split mode's domains follow the routes (their reverse
+   * zones). Changes nothing that apply() did not journal already.
+   */
+  update(settings: DnsSettings): Promise<void>;
+  /** Stops what runs in this process for it (split mode's forwarder); the journal undoes the rest. */
+  close(): Promise<void>;
 }

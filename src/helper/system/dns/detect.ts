@@ -11,7 +11,12 @@ import { dirname, resolve } from "node:path";
 import { errorText, execFileRunner, type CommandRunner } from "../command.js";
 import { DnsUnsupportedError } from "../errors.js";
 import type { DnsConfigurator } from "./configurator.js";
-import { ResolvConfConfigurator, RESOLV_CONF_PATH, type BeforeWrite } from "./resolv-conf.js";
+import {
+  ResolvConfConfigurator,
+  RESOLV_CONF_PATH,
+  type BeforeWrite,
+  type SplitListen,
+} from "./resolv-conf.js";
 import { RESOLVECTL, ResolvedConfigurator } from "./resolved.js";
 
 export interface DetectOptions {
@@ -21,6 +26,10 @@ export interface DetectOptions {
   run?: CommandRunner;
   /** Passed to the resolv.conf configurator: checked before every write. */
   beforeWrite?: BeforeWrite;
+  /** Where a plain resolv.conf's split-mode forwarder listens: the TUN's own address. */
+  splitListen?: SplitListen;
+  /** The forwarder's warnings. */
+  log?: (line: string) => void;
   /** Whether this process has a network namespace of its own; readlinks of /proc/…/ns/net by default. */
   ownNetworkNamespace?: () => Promise<boolean>;
 }
@@ -83,7 +92,7 @@ async function resolvectlProblem(run: CommandRunner): Promise<string | null> {
 export async function detectDnsConfigurator(options: DetectOptions): Promise<DnsDetection> {
   const path = options.resolvConfPath ?? RESOLV_CONF_PATH;
   const run = options.run ?? execFileRunner;
-  const asFile = new ResolvConfConfigurator(path, options.beforeWrite);
+  const asFile = new ResolvConfConfigurator(path, options.beforeWrite, options.splitListen, options.log);
   const resolved = new ResolvedConfigurator(options.link, run);
   const warnings: string[] = [];
   const unsupported = (what: string): DnsUnsupportedError =>

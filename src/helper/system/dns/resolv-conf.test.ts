@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createSocket } from "node:dgram";
 import { readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, test } from "node:test";
@@ -6,7 +7,7 @@ import { DnsUnsupportedError } from "../errors.js";
 import { Journal } from "../journal.js";
 import { systemUndo } from "../system-undo.js";
 import { fakeProc, tempDir } from "../testing.js";
-import { renderResolvConf, ResolvConfConfigurator } from "./resolv-conf.js";
+import { remoteServersOf, renderResolvConf, ResolvConfConfigurator } from "./resolv-conf.js";
 
 // CRLF, a tab, no final newline and bytes that are not UTF-8: restored exactly all the same.
 const ORIGINAL = Buffer.concat([
@@ -118,7 +119,7 @@ describe("ResolvConfConfigurator", () => {
     assert.deepEqual(again, { status: "already-gone" });
   });
 
-  test("split DNS is refused with what to do instead, before anything changes", async () => {
+  test("split DNS without a forwarder address is refused with what to do instead, before anything changes", async () => {
     const path = join(dir, "resolv.conf");
     await writeFile(path, ORIGINAL);
     const journal = await openJournal();
@@ -127,11 +128,67 @@ describe("ResolvConfConfigurator", () => {
         { mode: "split", servers: ["198.18.0.2"], domains: ["corp.test"] },
         journal,
       ),
-      (error: unknown) =>
-        error instanceof DnsUnsupportedError && /needs systemd-resolved.*"all" or "off"/.test(error.message),
+      (error: unknown) => error instanceof DnsUnsupportedError && /"all" or "off"/.test(error.message),
     );
     assert.deepEqual(journal.entries(), []);
     assert.deepEqual(await readFile(path), ORIGINAL);
     await journal.undoAll();
+  });
+
+  test("split DNS whose forwarder cannot have its port says so, and leaves the file as it was", async () => {
+    const path = join(dir, "resolv.conf");
+    await writeFile(path, ORIGINAL);
+    const journal = await openJournal();
+    const holder = createSocket("udp4");
+    await new Promise<void>((resolve) => holder.bind(0, "127.0.0.1", resolve));
+    try {
+      const port = holder.address().port;
+      await assert.rejects(
+        new ResolvConfConfigurator(path, undefined, { address: "127.0.0.1", port }).apply(
+          { mode: "split", servers: ["198.18.0.2"], domains: ["corp.test"] },
+          journal,
+        ),
+        (error: unknown) =>
+          error instanceof DnsUnsupportedError &&
+          new RegExp(`port ${port} on 127\\.0\\.0\\.1`).test(error.message),
+      );
+    } finally {
+      holder.close();
+    }
+    assert.deepEqual(journal.entries(), []);
+    assert.deepEqual(await readFile(path), ORIGINAL);
+    await journal.undoAll();
+  });
+
+  test("split DNS: the file names the forwarder, which answers for the original servers; restored byte for byte", async () => {
+    const path = join(dir, "resolv.conf");
+    await writeFile(path, ORIGINAL);
+    const journal = await openJournal();
+    const configurator = new ResolvConfConfigurator(path, undefined, { address: "127.0.0.1", port: 0 });
+    try {
+      await configurator.apply({ mode: "split", servers: ["198.18.0.2"], domains: ["corp.test"] }, journal);
+      const written = await readFile(path, "utf8");
+      assert.deepEqual(written.match(/^nameserver .*$/gm), ["nameserver 127.0.0.1"], "only the forwarder");
+      assert.match(written, /the others to 198\.18\.7\.53, 2001:db8:7::53, as before/);
+      assert.match(written, /^search corp\.test lab\.test\r?$/m);
+      assert.match(configurator.description, /split DNS forwarder on 127\.0\.0\.1/);
+    } finally {
+      await configurator.close();
+    }
+    await journal.undoAll();
+    assert.deepEqual(await readFile(path), ORIGINAL);
+  });
+});
+
+describe("remoteServersOf", () => {
+  test("the file's servers but ours; none at all means glibc's 127.0.0.1", () => {
+    assert.deepEqual(
+      remoteServersOf("nameserver 198.18.0.1\nnameserver 198.18.5.2 # R's\nnameserver ::1\n", ["198.18.0.1"]),
+      [
+        { address: "198.18.5.2", port: 53 },
+        { address: "::1", port: 53 },
+      ],
+    );
+    assert.deepEqual(remoteServersOf("search corp.test\n", []), [{ address: "127.0.0.1", port: 53 }]);
   });
 });

@@ -7,13 +7,21 @@
 // glibc falls back to the next nameserver whenever the first is slow, so keeping the old ones
 // after ours would send some queries around the link and answer private names inconsistently.
 // `search`, `domain`, `options` and `sortlist` lines are kept: they shape names, not servers.
-// Mode "split" cannot be expressed in resolv.conf (one server list for every name): refused.
+//
+// Mode "split" cannot be expressed in resolv.conf: glibc has one server list for every name. So
+// the file names the agent's split forwarder (split-forwarder.ts) on the TUN's own address, which
+// sends names under the split domains through the link and every other name to the servers this
+// file named before, read from the original bytes (the same bytes the journal restores). A file
+// without nameserver lines meant 127.0.0.1 to glibc, and so it does to the forwarder.
 import { createHash } from "node:crypto";
 import { open, readFile, rm } from "node:fs/promises";
+import { DNS_PORT, parseResolvConf } from "../../engines/dns/resolv-conf.js";
 import { DnsUnsupportedError } from "../errors.js";
 import type { Journal, UndoOutcome } from "../journal.js";
 import type { UndoEntry } from "../undo-entry.js";
+import type { Upstream } from "../../engines/dns/upstream.js";
 import type { DnsConfigurator, DnsSettings } from "./configurator.js";
+import { SplitForwarder } from "./split-forwarder.js";
 
 export const RESOLV_CONF_PATH = "/etc/resolv.conf";
 
@@ -29,11 +37,17 @@ export function sha256(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
 }
 
+const ALL_HEADER = "# Written by backhaul: names are resolved through the link to your computer.";
+
 /** The file pointed at `servers`, keeping the lines that do not name servers. */
-export function renderResolvConf(original: string, servers: readonly string[]): string {
+export function renderResolvConf(
+  original: string,
+  servers: readonly string[],
+  header: string = ALL_HEADER,
+): string {
   const kept = original.split(/\r?\n/).filter((line) => /^\s*(search|domain|options|sortlist)\s/.test(line));
   return [
-    "# Written by backhaul: names are resolved through the link to your computer.",
+    header,
     "# The original file is restored when backhaul stops.",
     ...servers.slice(0, MAX_NAMESERVERS).map((server) => `nameserver ${server}`),
     ...kept,
@@ -93,36 +107,92 @@ export async function restoreResolvConf(
   return { status: "undone" };
 }
 
+/** Where split mode's forwarder listens, and the port (53 but in tests). */
+export interface SplitListen {
+  address: string;
+  port?: number;
+}
+
+/** The servers a resolv.conf sends names to: its nameserver lines, or glibc's 127.0.0.1 without any. */
+export function remoteServersOf(text: string, ours: readonly string[]): Upstream[] {
+  const named = parseResolvConf(text).filter((server) => !ours.includes(server));
+  return (named.length > 0 ? named : ["127.0.0.1"]).map((address) => ({ address, port: DNS_PORT }));
+}
+
 export class ResolvConfConfigurator implements DnsConfigurator {
   readonly kind = "resolv-conf";
-  readonly description: string;
+  description: string;
+  private forwarder: SplitForwarder | undefined;
 
   constructor(
     readonly path: string = RESOLV_CONF_PATH,
     private readonly beforeWrite: BeforeWrite = () => Promise.resolve(),
+    /** Split mode's forwarder address: the TUN's own. Without one, split mode is refused. */
+    private readonly splitListen?: SplitListen,
+    private readonly log?: (line: string) => void,
   ) {
     this.description = `rewrites ${path} in place to use the link's DNS stub`;
   }
 
   async apply(settings: DnsSettings, journal: Journal): Promise<void> {
-    if (settings.mode === "split") {
-      throw new DnsUnsupportedError(
-        `split DNS (only ${settings.domains.join(", ")} through the link) needs systemd-resolved, but ` +
-          `this remote uses a plain ${this.path}, which sends every name to the same servers: ` +
-          `use DNS mode "all" or "off"`,
-      );
-    }
     const original = await readIfPresent(this.path);
-    const written = Buffer.from(renderResolvConf(original?.toString("utf8") ?? "", settings.servers));
+    const originalText = original?.toString("utf8") ?? "";
+    let servers = settings.servers;
+    let header = ALL_HEADER;
+    if (settings.mode === "split") {
+      const listen = this.splitListen;
+      if (listen === undefined)
+        throw new DnsUnsupportedError(
+          `split DNS needs the TUN's address for its forwarder, and this agent has none: use DNS mode "all" or "off"`,
+        );
+      const remoteServers = remoteServersOf(originalText, [...settings.servers, listen.address]);
+      // Listening before the file names it: no moment where resolv.conf points at nothing.
+      this.forwarder = await SplitForwarder.start({
+        listen: listen.address,
+        port: listen.port,
+        domains: settings.domains,
+        linkServers: settings.servers.map((address) => ({ address, port: DNS_PORT })),
+        remoteServers,
+        log: this.log,
+      }).catch((error: unknown) => {
+        // E.g. a DNS server of the remote's own holds port 53 on every address.
+        throw new DnsUnsupportedError(
+          `split DNS needs port ${listen.port ?? DNS_PORT} on ${listen.address} for its forwarder, ` +
+            `and it cannot have it (${(error as Error).message}): use DNS mode "all" or "off"`,
+          { cause: error },
+        );
+      });
+      servers = [listen.address];
+      header =
+        `# Written by backhaul: names under ${settings.domains.length} domain(s) of your computer go through the link;\n` +
+        `# the others to ${remoteServers.map((server) => server.address).join(", ")}, as before.`;
+      this.description = `rewrites ${this.path} in place to use backhaul's split DNS forwarder on ${listen.address}`;
+    }
+    const written = Buffer.from(renderResolvConf(originalText, servers, header));
     const entry: ResolvConfEntry = {
       kind: "resolv-conf",
       path: this.path,
       originalBytesBase64: original === null ? null : original.toString("base64"),
       writtenBytesSha256: sha256(written),
     };
-    await journal.recordThenApply(entry, async () => {
-      await this.beforeWrite(this.path);
-      await writeInPlace(this.path, written);
-    });
+    try {
+      await journal.recordThenApply(entry, async () => {
+        await this.beforeWrite(this.path);
+        await writeInPlace(this.path, written);
+      });
+    } catch (error) {
+      await this.close();
+      throw error;
+    }
+  }
+
+  update(settings: DnsSettings): Promise<void> {
+    if (settings.mode === "split") this.forwarder?.setDomains(settings.domains);
+    return Promise.resolve();
+  }
+
+  async close(): Promise<void> {
+    await this.forwarder?.close();
+    this.forwarder = undefined;
   }
 }

@@ -59,6 +59,18 @@ test("mode split routes only its domains; a link already gone counts as undone",
   assert.deepEqual(runner.calls, [
     "resolvectl dns bh0 198.18.0.2",
     "resolvectl domain bh0 ~corp.test ~lab.test",
+    "resolvectl default-route bh0 false",
     "resolvectl revert bh0",
   ]);
+});
+
+test("a later CONFIG's split domains replace the link's routing domains, nothing else", async () => {
+  const runner = recordingRunner(() => undefined);
+  const configurator = new ResolvedConfigurator("bh0", runner.run);
+  await configurator.update({
+    mode: "split",
+    servers: ["198.18.0.2"],
+    domains: ["corp.test", "20.10.in-addr.arpa"],
+  });
+  assert.deepEqual(runner.calls, ["resolvectl domain bh0 ~corp.test ~20.10.in-addr.arpa"]);
 });

@@ -3,7 +3,10 @@
 // journal still records them so a live agent can revert them (`resolvectl revert LINK`).
 //
 // Mode "all" gives the link the routing domain "~.", which matches every name, so resolved
-// sends every query to our stub; mode "split" gives it "~domain" for each domain only.
+// sends every query to our stub; mode "split" gives it "~domain" for each domain only, and takes
+// DefaultRoute away from the link, so that names under no link's domains keep the remote's own
+// servers (resolved's automatic mode does the same for a link with routing-only domains; saying
+// it leaves nothing to a version's defaults).
 import { execFileRunner, isAlreadyGone, type CommandRunner } from "../command.js";
 import type { Journal, UndoOutcome } from "../journal.js";
 import type { DnsConfigurator, DnsSettings } from "./configurator.js";
@@ -41,6 +44,15 @@ export class ResolvedConfigurator implements DnsConfigurator {
     await journal.recordThenApply({ kind: "resolved-link", link: this.link }, async () => {
       await this.run(RESOLVECTL, ["dns", this.link, ...settings.servers]);
       await this.run(RESOLVECTL, ["domain", this.link, ...routingDomains(settings)]);
+      if (settings.mode === "split") await this.run(RESOLVECTL, ["default-route", this.link, "false"]);
     });
+  }
+
+  async update(settings: DnsSettings): Promise<void> {
+    await this.run(RESOLVECTL, ["domain", this.link, ...routingDomains(settings)]);
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
   }
 }

@@ -101,11 +101,13 @@ export class EchoFlows {
       counters.icmpOverLimit++;
       return undefined;
     }
+    const destination = formatAddress(ip.dst);
     const row = table.add({
       protocol: "icmp",
       family: ip.version,
       remote: `${formatAddress(ip.src)} id ${icmp.identifier}`,
-      destination: formatAddress(ip.dst),
+      destination,
+      name: table.nameOf(destination),
       state: "ACTIVE",
     });
     const flow: EchoFlow = {

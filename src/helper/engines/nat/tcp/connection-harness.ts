@@ -62,6 +62,8 @@ export class ConnectionHarness implements ConnectionOutput {
   states: string[] = [];
   remoteFinSeen = false;
   acksOwed = 0;
+  /** Of those, owed for in-order data only: they may wait for data to ride on. */
+  delayableAcksOwed = 0;
   linkBlockedCount = 0;
   sendFullCount = 0;
   sendRoomCount = 0;
@@ -247,8 +249,9 @@ export class ConnectionHarness implements ConnectionOutput {
     this.remoteFinSeen = true;
   }
 
-  ackOwed(): void {
+  ackOwed(delayable: boolean): void {
     this.acksOwed++;
+    if (delayable) this.delayableAcksOwed++;
   }
 
   sendFull(): void {

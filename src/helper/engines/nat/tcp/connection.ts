@@ -77,8 +77,12 @@ export interface ConnectionOutput {
   data(data: Buffer): void;
   /** The remote sent its FIN: the peer gets no more data (half-close). */
   remoteFin(): void;
-  /** An ACK is owed: call `flushAck` once the current batch of segments is processed. */
-  ackOwed(): void;
+  /**
+   * An ACK is owed: call `flushAck` once the current batch of segments is processed, or, when
+   * `delayable`, within ACK_DELAY_MS (RFC 9293 §3.8.6.3: a reply from the destination in the
+   * meantime carries it, one segment instead of two).
+   */
+  ackOwed(delayable: boolean): void;
   /** The send queue is full: stop reading the peer until `sendRoom`. */
   sendFull(): void;
   sendRoom(): void;
@@ -122,6 +126,10 @@ export class TcpConnection {
   private readonly limits: ConnectionLimits;
   private lastActivity: number;
   private acking = false;
+  /** The ACK owed may wait for data to ride on (see ackOwed). */
+  private ackDelayed = false;
+  /** In-order bytes received since our last ACK went out: two full segments are ACKed at once. */
+  private bytesSinceAck = 0;
   private readonly deliver: (data: Buffer) => void;
   private readonly writable: () => boolean;
 
@@ -254,8 +262,13 @@ export class TcpConnection {
         return;
       case "in-order":
         this.out.buffersChanged();
-        if (this.receive.hasHoles) this.sendAck(true);
-        else this.oweAck();
+        if (this.receive.hasHoles) {
+          this.sendAck(true);
+          return;
+        }
+        // RFC 9293 §3.8.6.3 / RFC 1122 §4.2.3.2: at least every second full-sized segment at once.
+        this.bytesSinceAck += payload.length;
+        this.oweAck(this.bytesSinceAck < 2 * this.negotiated.announcedMss);
     }
   }
 
@@ -307,7 +320,6 @@ export class TcpConnection {
   /** Sends the ACK owed since `ackOwed`, if any. */
   flushAck(): void {
     if (!this.acking) return;
-    this.acking = false;
     this.sendAck(this.receive.hasHoles);
   }
 
@@ -397,7 +409,7 @@ export class TcpConnection {
     if (this.current.name === "CLOSED") return;
     this.setState(closed(reason));
     this.deadline = 0;
-    this.acking = false;
+    this.acked();
     this.send.clear();
     this.receive.clear();
     this.out.closed(reason, release);
@@ -421,10 +433,20 @@ export class TcpConnection {
     }
   }
 
-  private oweAck(): void {
-    if (this.acking) return;
+  /** `delayable`: only in-order data is owed an ACK; anything else (a FIN, a window update, an
+   * unexpected segment) is answered at the end of the batch, and takes a delayed ACK with it. */
+  private oweAck(delayable = false): void {
+    if (this.acking && (delayable || !this.ackDelayed)) return;
     this.acking = true;
-    this.out.ackOwed();
+    this.ackDelayed = delayable;
+    this.out.ackOwed(delayable);
+  }
+
+  /** A segment carrying our ACK went out: nothing is owed any more. */
+  private acked(): void {
+    this.acking = false;
+    this.ackDelayed = false;
+    this.bytesSinceAck = 0;
   }
 
   /** An ACK now: the end of a batch, a window update, or (`withSack`) a duplicate ACK. */
@@ -435,12 +457,15 @@ export class TcpConnection {
       withSack && this.negotiated.sackPermitted && this.receive.hasHoles
         ? { sackBlocks: this.receive.sackBlocks() }
         : undefined;
+    this.acked();
     this.out.transmit(this.send.nxt, this.receive.nxt, TcpFlag.ACK, this.advertise(), undefined, options);
   }
 
   private emit(seq: number, flags: number, payload?: PayloadWriter, options?: TcpOptions): void {
     const window =
       flags & TcpFlag.SYN ? this.receive.advertiseUnscaled(this.receiveRoom()) : this.advertise();
+    // Data carries the ACK owed (piggybacked): the flush that was to send it finds nothing to do.
+    if (flags & TcpFlag.ACK) this.acked();
     this.out.transmit(seq, this.receive.nxt, flags, window, payload, options);
   }
 

@@ -35,7 +35,8 @@ export interface TcpContext {
   dialFinished(outcome: DialOutcome, dial: DialTarget | undefined, connectMs: number): void;
   /** The flow wants to send but the link is full: call `linkDrained` on drain. */
   waitForDrain(flow: ForwardedFlow): void;
-  /** The flow owes the remote an ACK at the end of the current batch: call `flushAck`. */
-  ackLater(flow: ForwardedFlow): void;
+  /** The flow owes the remote an ACK: call `flushAck` at the end of the current batch, or when
+   * `delayable` within ACK_DELAY_MS. */
+  ackLater(flow: ForwardedFlow, delayable: boolean): void;
   closed(flow: ForwardedFlow): void;
 }

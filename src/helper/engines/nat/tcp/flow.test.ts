@@ -12,7 +12,7 @@ import { MemoryBudget } from "../memory-budget.js";
 import { newNatCounters } from "../nat-counters.js";
 import type { PeerRelease } from "./connection.js";
 import type { FlowPeer, FlowPeerEvents, PeerOpener } from "./flow-peer.js";
-import { TcpForwarder } from "./forwarder.js";
+import { ACK_DELAY_MS, TcpForwarder } from "./forwarder.js";
 import { DEFAULT_TCP_LIMITS } from "./limits.js";
 
 const REMOTE = parseAddress("198.18.0.1");
@@ -45,7 +45,7 @@ class FakePeer implements FlowPeer {
   }
 }
 
-test("a flow with a peer of its own: handshake on ready, backpressure both ways, budget and row to the end", () => {
+test("a flow with a peer of its own: handshake on ready, backpressure both ways, budget and row to the end", async () => {
   const output = new CapturingOutput();
   const table = new FlowTable();
   const budget = new MemoryBudget(64 * 1024 * 1024);
@@ -97,6 +97,8 @@ test("a flow with a peer of its own: handshake on ready, backpressure both ways,
   const iss = synAck.seq;
   send(101, iss + 1, ACK, Buffer.alloc(1000, 1));
   assert.equal(Buffer.concat(peer.written).length, 1000);
+  assert.equal(taken().length, 0, "less than two segments: the ACK waits for a reply to ride on");
+  await new Promise((resolve) => setTimeout(resolve, ACK_DELAY_MS + 20));
   const [ack] = taken();
   assert.equal(ack?.window, Math.floor((cap - 1000) / 128), "the window is the room the peer has left");
   assert.equal(budget.usedBytes, 1000, "the peer's backlog counts against the budget");

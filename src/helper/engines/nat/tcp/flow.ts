@@ -226,8 +226,8 @@ export class TcpFlow implements ForwardedFlow, ConnectionOutput {
     this.peer.end();
   }
 
-  ackOwed(): void {
-    this.context.ackLater(this);
+  ackOwed(delayable: boolean): void {
+    this.context.ackLater(this, delayable);
   }
 
   sendFull(): void {

@@ -43,12 +43,26 @@ export interface TcpForwarderOptions {
   internalError: (error: unknown) => void;
 }
 
-const TICK_MS = 20;
+/**
+ * Deadlines this close to the one that woke us run in the same wakeup: flows' timers coalesce
+ * instead of each waking the process on its own.
+ */
+const COALESCE_MS = 5;
+
+/**
+ * How long an ACK for in-order data may wait for a reply to ride on (Linux waits 40 ms, smoltcp
+ * 10 ms). Short, because a remote sender with Nagle on waits for this ACK before its next small
+ * write; long enough for a destination on the LAN to answer a request, which then costs one
+ * segment over the link instead of two.
+ */
+export const ACK_DELAY_MS = 2;
 
 /**
  * Accepts TCP on behalf of the destinations (gVisor's forwarder.go): one TcpFlow per flow,
  * created by a SYN that the egress policy allows, its peer dialled before it is answered. The
- * forwarder owns the clock and the one timer of all its flows.
+ * forwarder owns the clock and the one timer of all its flows, set for the earliest deadline
+ * among them — not a periodic tick: an idle flow's next deadline is its idle limit (hours away),
+ * and a helper holding open flows must not wake the laptop fifty times a second for nothing.
  */
 export class TcpForwarder implements TcpContext {
   readonly output: PacketOutput;
@@ -60,9 +74,13 @@ export class TcpForwarder implements TcpContext {
   private readonly timed = new Set<ForwardedFlow>();
   private readonly blocked = new Set<ForwardedFlow>();
   private readonly acks = new Set<ForwardedFlow>();
+  private readonly delayedAcks = new Set<ForwardedFlow>();
+  private ackTimer: NodeJS.Timeout | undefined;
   private dialing = 0;
   private readonly accepting: AcceptingDestinations;
-  private ticker: NodeJS.Timeout | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  /** When `timer` fires (ms on the forwarder's clock); 0 when none is set. */
+  private wakeAt = 0;
 
   constructor(private readonly options: TcpForwarderOptions) {
     this.output = options.output;
@@ -140,6 +158,7 @@ export class TcpForwarder implements TcpContext {
       family,
       remote: hostPort(formatAddress(ip.src), tcp.srcPort),
       destination: hostPort(destHost, tcp.dstPort),
+      name: this.table.nameOf(destHost),
       state: "DIALING",
     });
     const opener =
@@ -175,8 +194,11 @@ export class TcpForwarder implements TcpContext {
   /** Resets every flow, both ways: the link is going away. */
   close(reason: string): void {
     for (const flow of [...this.flows.values()]) flow.abort(reason);
-    if (this.ticker) clearInterval(this.ticker);
-    this.ticker = undefined;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.wakeAt = 0;
+    clearTimeout(this.ackTimer);
+    this.ackTimer = undefined;
   }
 
   // ---- TcpContext ----
@@ -187,10 +209,7 @@ export class TcpForwarder implements TcpContext {
 
   watchTimers(flow: ForwardedFlow): void {
     this.timed.add(flow);
-    if (!this.ticker) {
-      this.ticker = setInterval(() => this.tick(), TICK_MS);
-      this.ticker.unref();
-    }
+    this.wakeBy(flow.deadline);
   }
 
   dialFinished(outcome: DialOutcome, dial: DialTarget | undefined, connectMs: number): void {
@@ -204,8 +223,23 @@ export class TcpForwarder implements TcpContext {
     this.blocked.add(flow);
   }
 
-  ackLater(flow: ForwardedFlow): void {
-    this.acks.add(flow);
+  ackLater(flow: ForwardedFlow, delayable: boolean): void {
+    if (!delayable) {
+      this.acks.add(flow);
+      return;
+    }
+    this.delayedAcks.add(flow);
+    if (this.ackTimer) return;
+    this.ackTimer = setTimeout(() => this.flushDelayedAcks(), ACK_DELAY_MS);
+    this.ackTimer.unref();
+  }
+
+  /** The ACKs no reply carried in time; a flow whose ACK went with data has none left to send. */
+  private flushDelayedAcks(): void {
+    this.ackTimer = undefined;
+    const owing = [...this.delayedAcks];
+    this.delayedAcks.clear();
+    for (const flow of owing) this.contained(flow, () => flow.flushAck());
   }
 
   closed(flow: ForwardedFlow): void {
@@ -213,6 +247,7 @@ export class TcpForwarder implements TcpContext {
     this.timed.delete(flow);
     this.blocked.delete(flow);
     this.acks.delete(flow);
+    this.delayedAcks.delete(flow);
   }
 
   private drained(): void {
@@ -240,17 +275,33 @@ export class TcpForwarder implements TcpContext {
     }
   }
 
-  private tick(): void {
+  /**
+   * Makes sure the timer fires by `deadline`. Called on every segment, so it costs a comparison
+   * when the timer is already due sooner: deadlines that move later (the idle limit, an RTO
+   * pushed back by an ACK) leave the timer early, and the wakeup finds the next one then.
+   */
+  private wakeBy(deadline: number): void {
+    if (deadline === 0 || (this.timer && this.wakeAt <= deadline)) return;
+    clearTimeout(this.timer);
+    this.wakeAt = deadline;
+    this.timer = setTimeout(() => this.wake(), Math.max(0, deadline - Date.now()));
+    this.timer.unref();
+  }
+
+  private wake(): void {
+    this.timer = undefined;
+    this.wakeAt = 0;
     const now = Date.now();
+    let next = 0;
     for (const flow of this.timed) {
+      if (flow.deadline !== 0 && flow.deadline <= now + COALESCE_MS)
+        this.contained(flow, () => flow.timer(now));
+      // The timer may have closed the flow, set a new deadline, or none.
       if (flow.deadline === 0) this.timed.delete(flow);
-      else if (flow.deadline <= now) this.contained(flow, () => flow.timer(now));
+      else next = next === 0 ? flow.deadline : Math.min(next, flow.deadline);
     }
     this.contained(undefined, () => this.flush());
-    if (this.timed.size === 0 && this.ticker) {
-      clearInterval(this.ticker);
-      this.ticker = undefined;
-    }
+    this.wakeBy(next);
   }
 }
 

@@ -1,0 +1,238 @@
+/**
+ * Issue 16, split DNS on the remote, end to end: `backhaul connect --dns split` in L over OpenSSH
+ * to R, whose own resolver is a dnsmasq in Q that only R reaches (remote.test, and a decoy answer
+ * for host.corp.test that only a leak would show). Names under corp.test (this computer's domain)
+ * and PTRs of the advertised prefixes resolve on R through the link, every other name through Q,
+ * the DNS table shows only the former, and R's resolv.conf is restored byte for byte.
+ *
+ *   Q 198.18.5.2 (dnsmasq) — R 198.18.5.1 / 198.18.1.1 (sshd, agent) — L 198.18.1.2 (CLI) — S (corp.test)
+ *
+ * It also measures what split mode costs a name outside the domains on R (getaddrinfo through
+ * glibc, as programs resolve), before Backhaul and with it, and prints it: no timing assertion.
+ */
+import assert from "node:assert/strict";
+import { existsSync, readFileSync, rmSync, writeFileSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { CLI, connectInHome, LINK_SUBNET_OPTIONS } from "./cli/command.js";
+import { Cli } from "./cli/json-cli.js";
+import { ZONE } from "./dns/zone.js";
+import { CORP_NET, LAN, onNetwork, REMOTE_RESOLVER, SSH_LINK } from "./netns/address-plan.js";
+import { NetnsLab, netnsSkipReason, type NetworkNamespace } from "./netns/index.js";
+import { sshdSkipReason } from "./sshd/preconditions.js";
+import { remoteState, startSshdWithPrivateNetwork } from "./sshd/private-lab.js";
+import type { TestSshd } from "./sshd/server.js";
+
+const skip =
+  netnsSkipReason({ tun: true, tools: ["ip", "dig", "dnsmasq"] }) ??
+  sshdSkipReason() ??
+  (existsSync(CLI) ? undefined : "dist/ is not built: run `npm run build` first");
+
+const DISCONNECT_MS = 3_000;
+const REMOTE_ZONE = "remote.test";
+const PUB = `pub.${REMOTE_ZONE}`;
+/** Lookups per latency sample. */
+const SAMPLES = 200;
+
+/** Q's dnsmasq: the remote's own resolver, with its own names and a decoy for corp.test. */
+function remoteDnsmasqArgs(): string[] {
+  return [
+    "--no-daemon",
+    "--no-resolv",
+    "--no-hosts",
+    `--listen-address=${REMOTE_RESOLVER.dns.v4}`,
+    "--bind-interfaces",
+    "--pid-file=",
+    "--user=root",
+    `--host-record=${PUB},${REMOTE_RESOLVER.pub}`,
+    `--txt-record=txt.${REMOTE_ZONE},remote only`,
+    `--host-record=host.${ZONE},${REMOTE_RESOLVER.decoy}`,
+  ];
+}
+
+/** `dig +short`, sorted lines: at `server`, or at the namespace's resolv.conf's first server. */
+async function digShort(ns: NetworkNamespace, args: readonly string[], server?: string): Promise<string[]> {
+  const result = await ns.runChecked(
+    "dig",
+    [...(server === undefined ? [] : [`@${server}`]), "+short", "+time=3", "+tries=1", ...args],
+    { timeoutMs: 15_000 },
+  );
+  return result.stdout.split("\n").filter(Boolean).sort();
+}
+
+/** getaddrinfo (glibc, through R's resolv.conf) `SAMPLES` times in one process: median and p90 in µs. */
+async function lookupLatency(ns: NetworkNamespace, name: string): Promise<{ median: number; p90: number }> {
+  const script = `
+    const dns = require("node:dns");
+    (async () => {
+      const times = [];
+      for (let i = 0; i < ${SAMPLES}; i++) {
+        const start = process.hrtime.bigint();
+        await dns.promises.lookup(process.argv[1], { family: 4 });
+        times.push(Number(process.hrtime.bigint() - start) / 1000);
+      }
+      times.sort((a, b) => a - b);
+      console.log(JSON.stringify({ median: times[${SAMPLES >> 1}], p90: times[${Math.floor(SAMPLES * 0.9)}] }));
+    })();`;
+  const result = await ns.runChecked(process.execPath, ["-e", script, name], { timeoutMs: 60_000 });
+  return JSON.parse(result.stdout) as { median: number; p90: number };
+}
+
+describe("split DNS on the remote (--dns split)", { skip, timeout: 300_000 }, () => {
+  const lab = new NetnsLab();
+  const home = mkdtempSync(join(tmpdir(), "backhaul-split-dns-"));
+  let sshd: TestSshd;
+  let remote: NetworkNamespace;
+  let local: NetworkNamespace;
+  let before_: string;
+  const latency: Record<string, { median: number; p90: number }> = {};
+
+  before(async () => {
+    sshd = await startSshdWithPrivateNetwork(lab, home);
+    remote = sshd.remote;
+    local = sshd.local;
+    const resolver = await lab.createNamespace("rdns");
+    await lab.addVethPair(remote, resolver, {
+      addressesA: onNetwork(REMOTE_RESOLVER.network, REMOTE_RESOLVER.remote),
+      addressesB: onNetwork(REMOTE_RESOLVER.network, REMOTE_RESOLVER.dns),
+    });
+    resolver.spawn("dnsmasq", remoteDnsmasqArgs());
+    // Written in place: R's processes see /etc/netns/R/resolv.conf through a bind mount.
+    writeFileSync(
+      join("/etc/netns", remote.name, "resolv.conf"),
+      `# R's own resolver\nnameserver ${REMOTE_RESOLVER.dns.v4}\noptions edns0\n`,
+    );
+    for (let tries = 0; ; tries++) {
+      const answer = await digShort(remote, [PUB, "A"]).catch(() => []);
+      if (answer.join() === REMOTE_RESOLVER.pub) break;
+      if (tries > 50) throw new Error(`Q's dnsmasq does not answer ${PUB}: ${answer.join()}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    before_ = await remoteState(remote);
+  });
+  after(async () => {
+    await sshd?.cleanup();
+    await lab.cleanup();
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  const connect = (extra: readonly string[]): Cli =>
+    new Cli(
+      local.spawn(
+        "env",
+        connectInHome(home, `ssh://bhdev@${SSH_LINK.remote.v4}`, sshd.keys.plain, [
+          "--json",
+          "--accept-new-host-key",
+          ...LINK_SUBNET_OPTIONS,
+          "--route",
+          "198.19.0.0/16",
+          "--route",
+          "2001:db8:19::/48",
+          ...extra,
+        ]),
+      ),
+    );
+
+  /** Ctrl+C: exit 0 within the contract, and R exactly as before (its resolv.conf byte for byte). */
+  const disconnectsCleanly = async (cli: Cli): Promise<void> => {
+    cli.process.child.kill("SIGINT");
+    assert.equal((await cli.process.waitForExit(DISCONNECT_MS)).code, 0, cli.describe());
+    assert.equal(await remoteState(remote), before_, `R is exactly as before; events:\n${cli.describe()}`);
+  };
+
+  const dnsNames = (cli: Cli): string[] =>
+    cli.events.filter((e) => e.type === "dns").map((e) => (e as unknown as { name: string }).name);
+
+  test("before Backhaul, R's own resolver answers remote.test, and the decoy for corp.test", async () => {
+    assert.deepEqual(await digShort(remote, [PUB, "A"]), [REMOTE_RESOLVER.pub]);
+    assert.deepEqual(await digShort(remote, [`host.${ZONE}`, "A"]), [REMOTE_RESOLVER.decoy]);
+    latency.before = await lookupLatency(remote, PUB);
+  });
+
+  test("--dns split --dns-domain corp.test: corp.test and PTRs through the link, the rest through R's own resolver", async () => {
+    const cli = connect(["--dns", "split", "--dns-domain", ZONE]);
+    try {
+      await cli.until("connected", 90_000);
+      const resolvConf = readFileSync(join("/etc/netns", remote.name, "resolv.conf"), "utf8");
+      assert.match(resolvConf, /^nameserver 198\.18\.0\.1$/m, "R's resolver is the agent's forwarder");
+      assert.match(resolvConf, /^options edns0$/m, "R's options stay");
+
+      // Every type under corp.test: exactly what S answers L.
+      for (const [name, type] of [
+        [`host.${ZONE}`, "A"],
+        [`host.${ZONE}`, "AAAA"],
+        [ZONE, "MX"],
+        [`txt.${ZONE}`, "TXT"],
+        [`_http._tcp.${ZONE}`, "SRV"],
+      ] as const) {
+        const direct = await digShort(local, [name, type], LAN.dns.v4);
+        assert.ok(direct.length > 0, `S answers ${name} ${type}`);
+        assert.deepEqual(await digShort(remote, [name, type]), direct, `${name} ${type} on R`);
+      }
+      assert.deepEqual(await digShort(remote, ["+tcp", `host.${ZONE}`, "A"]), [CORP_NET.host.v4], "over TCP");
+      // A PTR for an address in an advertised prefix: through the link, S's answer.
+      assert.deepEqual(await digShort(remote, ["-x", CORP_NET.host.v4]), [`host.${ZONE}.`]);
+
+      // Names outside: R's own resolver, with the answers only it has.
+      assert.deepEqual(await digShort(remote, [PUB, "A"]), [REMOTE_RESOLVER.pub]);
+      assert.deepEqual(await digShort(remote, ["+tcp", PUB, "A"]), [REMOTE_RESOLVER.pub], "over TCP");
+      assert.deepEqual(await digShort(remote, [`txt.${REMOTE_ZONE}`, "TXT"]), ['"remote only"']);
+      latency.split = await lookupLatency(remote, PUB);
+
+      // The DNS table: the names that went through the link, and only those.
+      const ptr = CORP_NET.host.v4.split(".").reverse().join(".") + ".in-addr.arpa";
+      for (let waited = 0; !dnsNames(cli).includes(ptr) && waited < 5_000; waited += 100)
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      const names = dnsNames(cli);
+      for (const expected of [`host.${ZONE}`, ZONE, `txt.${ZONE}`, `_http._tcp.${ZONE}`, ptr])
+        assert.ok(names.includes(expected), `${expected} in the DNS table: ${names.join(", ")}`);
+      for (const name of names)
+        assert.ok(
+          name === ZONE || name.endsWith(`.${ZONE}`) || name.endsWith(".19.198.in-addr.arpa"),
+          `only names through the link in the DNS table, not ${name}`,
+        );
+      await disconnectsCleanly(cli);
+    } finally {
+      await cli.process.stop(15_000);
+    }
+    assert.deepEqual(
+      await digShort(remote, [`host.${ZONE}`, "A"]),
+      [REMOTE_RESOLVER.decoy],
+      "R's resolver is back",
+    );
+  });
+
+  test("the default is split, with this computer's search domain: corp.test from L's resolv.conf", async () => {
+    const localConf = join("/etc/netns", local.name, "resolv.conf");
+    const original = readFileSync(localConf);
+    writeFileSync(localConf, `${original.toString()}search ${ZONE}\n`);
+    try {
+      const cli = connect([]);
+      try {
+        await cli.until("connected", 90_000);
+        const notes = cli.events.filter((e) => e.type === "log").map((e) => e.line ?? "");
+        assert.ok(
+          notes.some((line) => line.startsWith(`split DNS: names under ${ZONE} and reverse lookups`)),
+          notes.join("\n"),
+        );
+        assert.deepEqual(await digShort(remote, [`host.${ZONE}`, "A"]), [CORP_NET.host.v4]);
+        assert.deepEqual(await digShort(remote, [PUB, "A"]), [REMOTE_RESOLVER.pub]);
+        await disconnectsCleanly(cli);
+      } finally {
+        await cli.process.stop(15_000);
+      }
+    } finally {
+      writeFileSync(localConf, original);
+    }
+  });
+
+  test("the latency of a name outside the domains on R, before Backhaul and with split DNS (no assertion)", () => {
+    assert.ok(latency.before && latency.split, "both were measured");
+    const line = (what: string, sample: { median: number; p90: number }): string =>
+      `${what}: median ${sample.median.toFixed(0)} µs, p90 ${sample.p90.toFixed(0)} µs`;
+    console.log(
+      `getaddrinfo(${PUB}) on R, ${SAMPLES} lookups each: ${line("before", latency.before)}; ${line("split", latency.split)}`,
+    );
+  });
+});

@@ -1,0 +1,147 @@
+/**
+ * Which name the remote last resolved to each address, so that a flow to 10.1.2.3 reads as
+ * vault.corp.example. Fed by every answer the DNS engine gives the remote (cache hits too: the
+ * most recent answer the remote received wins), read by the NAT engine once per new flow.
+ *
+ * CNAME chains are followed to the name the remote asked for: vault.corp.example CNAME
+ * lb-7.corp.example, lb-7.corp.example A 10.1.2.3 maps 10.1.2.3 to vault.corp.example. Address
+ * records whose owner the asked name does not reach (glue, a hostile resolver's extras) are
+ * ignored.
+ *
+ * Bounded: at most `maxEntries` addresses, least recently used evicted first, whatever the remote
+ * asks. An entry lives for its TTL plus a grace (an hour by default), because the remote's
+ * programs keep using an address after its TTL (connection pools, JVM and nscd caches, a psql
+ * reconnecting), and the name only labels a flow: a newer answer for the address replaces it.
+ */
+import { formatAddress } from "../packet/index.js";
+import { CLASS_IN, parseMessage, readName, RecordType, type WireRecord } from "./wire.js";
+
+export interface AddressNamesOptions {
+  maxEntries?: number;
+  /** How long an entry outlives its TTL. */
+  graceMs?: number;
+  /** TTLs above this count as this (a week-long TTL should not pin a name for a week). */
+  maxTtlSeconds?: number;
+  now?: () => number;
+}
+
+/** What the NAT engine asks: the name behind an address in its text form, if one is known. */
+export interface AddressNameSource {
+  nameOf(address: string): string | undefined;
+}
+
+interface Entry {
+  name: string;
+  expiresAt: number;
+}
+
+export const DEFAULT_ADDRESS_NAMES = {
+  maxEntries: 10_000,
+  graceMs: 60 * 60 * 1000,
+  maxTtlSeconds: 24 * 60 * 60,
+} as const;
+
+export class AddressNames implements AddressNameSource {
+  /** Insertion order is recency: the first key is the least recently used. */
+  private readonly entries = new Map<string, Entry>();
+  private readonly maxEntries: number;
+  private readonly graceMs: number;
+  private readonly maxTtlSeconds: number;
+  private readonly now: () => number;
+
+  constructor(options: AddressNamesOptions = {}) {
+    this.maxEntries = options.maxEntries ?? DEFAULT_ADDRESS_NAMES.maxEntries;
+    this.graceMs = options.graceMs ?? DEFAULT_ADDRESS_NAMES.graceMs;
+    this.maxTtlSeconds = options.maxTtlSeconds ?? DEFAULT_ADDRESS_NAMES.maxTtlSeconds;
+    this.now = options.now ?? Date.now;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /**
+   * Notes the addresses that `message` (a whole DNS response, parseable) gives for `asked`, the
+   * name the remote asked for in presentation form ("vault.corp.example."). Throws only
+   * WireFormatError, for a message that does not parse.
+   */
+  noteAnswer(asked: string, message: Buffer): void {
+    const name = displayName(asked);
+    if (name === null) return;
+    const answers = parseMessage(message).records.filter(
+      (record) => record.section === "answer" && record.klass === CLASS_IN,
+    );
+    const owners = answers.map((record) => readName(message, record.start).toLowerCase());
+    const reached = reachedNames(asked.toLowerCase(), message, answers, owners);
+    const now = this.now();
+    answers.forEach((record, index) => {
+      const isAddress =
+        (record.type === RecordType.A && record.rdlength === 4) ||
+        (record.type === RecordType.AAAA && record.rdlength === 16);
+      if (!isAddress || !reached.has(owners[index]!)) return;
+      const address = formatAddress(
+        message.subarray(record.rdataOffset, record.rdataOffset + record.rdlength),
+      );
+      const ttlMs = Math.min(record.ttl, this.maxTtlSeconds) * 1000;
+      this.set(address, { name, expiresAt: now + ttlMs + this.graceMs });
+    });
+  }
+
+  nameOf(address: string): string | undefined {
+    const entry = this.entries.get(address);
+    if (!entry) return undefined;
+    this.entries.delete(address);
+    if (entry.expiresAt <= this.now()) return undefined;
+    this.entries.set(address, entry);
+    return entry.name;
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+
+  private set(address: string, entry: Entry): void {
+    this.entries.delete(address);
+    this.entries.set(address, entry);
+    if (this.entries.size <= this.maxEntries) return;
+    const oldest = this.entries.keys().next();
+    if (!oldest.done) this.entries.delete(oldest.value);
+  }
+}
+
+/**
+ * The owner names `asked` reaches through the answer's CNAMEs, in any order they come. Each pass
+ * adds at least one name or ends, so the passes are bounded by the number of CNAMEs.
+ */
+function reachedNames(
+  asked: string,
+  message: Buffer,
+  answers: readonly WireRecord[],
+  owners: readonly string[],
+): Set<string> {
+  const reached = new Set([asked]);
+  const cnames = answers.flatMap((record, index) =>
+    record.type === RecordType.CNAME ? [{ owner: owners[index]!, record }] : [],
+  );
+  const targets = new Map<WireRecord, string>();
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const { owner, record } of cnames) {
+      if (!reached.has(owner) || targets.has(record)) continue;
+      const target = readName(message, record.rdataOffset).toLowerCase();
+      targets.set(record, target);
+      if (!reached.has(target)) {
+        reached.add(target);
+        grew = true;
+      }
+    }
+  }
+  return reached;
+}
+
+/** "vault.corp.example." → "vault.corp.example", lower case; null for the root. */
+function displayName(asked: string): string | null {
+  if (asked === ".") return null;
+  const lower = asked.toLowerCase();
+  return lower.endsWith(".") ? lower.slice(0, -1) : lower;
+}

@@ -1,0 +1,216 @@
+import assert from "node:assert/strict";
+import { createSocket } from "node:dgram";
+import { connect } from "node:net";
+import { after, before, describe, test } from "node:test";
+import { startDnsTcpServer, type DnsTcpServer } from "../../engines/dns/tcp-server.js";
+import {
+  a,
+  decodeAnswer,
+  makeQuery,
+  makeResponse,
+  rcodeOf,
+  scriptedExchange,
+  SERVER_A,
+  SERVER_B,
+} from "../../engines/dns/test-support.js";
+import type { Upstream } from "../../engines/dns/upstream.js";
+import { Rcode } from "../../engines/dns/wire.js";
+import { SplitForwarder } from "./split-forwarder.js";
+
+/** A resolver on loopback (UDP and TCP, one port) that answers every A question with `address`. */
+async function fakeResolver(address: string): Promise<{ upstream: Upstream; close(): Promise<void> }> {
+  const answer = (query: Buffer): Buffer => {
+    const name = decodeAnswer(query).questions?.[0]?.name ?? "";
+    return makeResponse(query, { answers: [a(name, address)] });
+  };
+  const tcp: DnsTcpServer = await startDnsTcpServer({
+    handleQuery: (query) => Promise.resolve(answer(query)),
+  });
+  const udp = createSocket("udp4");
+  udp.on("message", (query, from) => udp.send(answer(query), from.port, from.address));
+  await new Promise<void>((resolve) => udp.bind(tcp.port, "127.0.0.1", resolve));
+  return {
+    upstream: { address: "127.0.0.1", port: tcp.port },
+    close: async () => {
+      udp.close();
+      await tcp.close();
+    },
+  };
+}
+
+function askUdp(port: number, query: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const socket = createSocket("udp4");
+    const timer = setTimeout(() => {
+      socket.close();
+      reject(new Error("no UDP answer within 3 s"));
+    }, 3_000);
+    socket.on("message", (message) => {
+      clearTimeout(timer);
+      socket.close();
+      resolve(message);
+    });
+    socket.send(query, port, "127.0.0.1");
+  });
+}
+
+function askTcp(port: number, query: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: "127.0.0.1", port });
+    const length = Buffer.alloc(2);
+    length.writeUInt16BE(query.length);
+    let received = Buffer.alloc(0);
+    socket.on("connect", () => socket.write(Buffer.concat([length, query])));
+    socket.on("data", (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      if (received.length >= 2 && received.length >= 2 + received.readUInt16BE(0)) {
+        socket.destroy();
+        resolve(received.subarray(2, 2 + received.readUInt16BE(0)));
+      }
+    });
+    socket.on("error", reject);
+  });
+}
+
+function addressIn(answer: Buffer): unknown {
+  const record = decodeAnswer(answer).answers?.[0];
+  return record !== undefined && "data" in record ? record.data : undefined;
+}
+
+describe("split forwarder over real sockets", () => {
+  let link: Awaited<ReturnType<typeof fakeResolver>>;
+  let remote: Awaited<ReturnType<typeof fakeResolver>>;
+  let forwarder: SplitForwarder;
+
+  before(async () => {
+    link = await fakeResolver("198.19.1.10");
+    remote = await fakeResolver("198.18.5.2");
+    forwarder = await SplitForwarder.start({
+      listen: "127.0.0.1",
+      port: 0,
+      domains: ["corp.test", "19.198.in-addr.arpa."],
+      linkServers: [link.upstream],
+      remoteServers: [remote.upstream],
+    });
+  });
+  after(async () => {
+    await forwarder?.close();
+    await link?.close();
+    await remote?.close();
+  });
+
+  test("names under the split domains go to the link, the rest to the remote's own servers", async () => {
+    for (const name of ["host.corp.test", "CORP.test", "a.b.Corp.Test.", "10.1.19.198.in-addr.arpa"]) {
+      const answer = await askUdp(forwarder.port, makeQuery(name, { id: 0xbeef }));
+      assert.equal(addressIn(answer), "198.19.1.10", name);
+      assert.equal(answer.readUInt16BE(0), 0xbeef, "the client's own id comes back");
+    }
+    for (const name of ["pub.remote.test", "notcorp.test", "corp.test.example", "10.1.18.198.in-addr.arpa"])
+      assert.equal(addressIn(await askUdp(forwarder.port, makeQuery(name))), "198.18.5.2", name);
+    assert.equal(forwarder.counters.viaLink, 4);
+    assert.equal(forwarder.counters.viaRemote, 4);
+  });
+
+  test("TCP is split the same way", async () => {
+    assert.equal(addressIn(await askTcp(forwarder.port, makeQuery("host.corp.test"))), "198.19.1.10");
+    assert.equal(addressIn(await askTcp(forwarder.port, makeQuery("pub.remote.test"))), "198.18.5.2");
+  });
+
+  test("new domains apply to the next query", async () => {
+    forwarder.setDomains(["remote.test"]);
+    try {
+      assert.equal(addressIn(await askUdp(forwarder.port, makeQuery("pub.remote.test"))), "198.19.1.10");
+      assert.equal(addressIn(await askUdp(forwarder.port, makeQuery("host.corp.test"))), "198.18.5.2");
+    } finally {
+      forwarder.setDomains(["corp.test", "19.198.in-addr.arpa"]);
+    }
+  });
+
+  test("a query with two questions gets FORMERR; a short datagram is dropped; both are counted", async () => {
+    const two = makeQuery("host.corp.test");
+    two.writeUInt16BE(2, 4);
+    assert.equal(rcodeOf(await askUdp(forwarder.port, two)), Rcode.FORMERR);
+    const before = forwarder.counters.refused;
+    await assert.rejects(askUdp(forwarder.port, Buffer.from([1, 2, 3])), /no UDP answer/);
+    assert.equal(forwarder.counters.refused, before + 1);
+    assert.equal(addressIn(await askUdp(forwarder.port, makeQuery("host.corp.test"))), "198.19.1.10");
+  });
+});
+
+describe("split forwarder's failover over UDP", () => {
+  test("a silent server hands over to the next after 2 s; a refusing one at once, SERVFAIL after the last", async () => {
+    const answering = await fakeResolver("198.18.5.9");
+    const silent = createSocket("udp4");
+    await new Promise<void>((resolve) => silent.bind(0, "127.0.0.1", resolve));
+    const closedPort: Upstream = { address: "127.0.0.1", port: 9 };
+    const forwarder = await SplitForwarder.start({
+      listen: "127.0.0.1",
+      port: 0,
+      domains: ["corp.test"],
+      linkServers: [closedPort],
+      remoteServers: [{ address: "127.0.0.1", port: silent.address().port }, answering.upstream],
+    });
+    try {
+      const started = Date.now();
+      assert.equal(addressIn(await askUdp(forwarder.port, makeQuery("pub.remote.test"))), "198.18.5.9");
+      assert.ok(Date.now() - started >= 1_900, "the first server had its 2 s");
+      const refused = await askUdp(forwarder.port, makeQuery("host.corp.test", { id: 0x4242 }));
+      assert.equal(rcodeOf(refused), Rcode.SERVFAIL);
+      assert.equal(refused.readUInt16BE(0), 0x4242);
+      assert.equal(decodeAnswer(refused).questions?.[0]?.name, "host.corp.test");
+      assert.equal(forwarder.counters.unanswered, 1);
+    } finally {
+      await forwarder.close();
+      silent.close();
+      await answering.close();
+    }
+  });
+});
+
+describe("split forwarder's failover (TCP and the slow path)", () => {
+  test("a server that times out hands over to the next; all unreachable is SERVFAIL, all silent is silence", async () => {
+    const script = scriptedExchange((call) =>
+      call.upstream === SERVER_A ? "timeout" : { answers: [a("pub.remote.test", "198.18.5.9")] },
+    );
+    const forwarder = await SplitForwarder.start({
+      listen: "127.0.0.1",
+      port: 0,
+      domains: ["corp.test"],
+      linkServers: [SERVER_A],
+      remoteServers: [SERVER_A, SERVER_B],
+      exchange: script.exchange,
+    });
+    try {
+      const answer = await forwarder.handleQuery(makeQuery("pub.remote.test"), "udp");
+      assert.equal(addressIn(answer ?? Buffer.alloc(0)), "198.18.5.9");
+      assert.deepEqual(
+        script.calls.map((call) => call.upstream),
+        [SERVER_A, SERVER_B],
+      );
+      assert.equal(
+        await forwarder.handleQuery(makeQuery("host.corp.test"), "udp"),
+        null,
+        "silent link: silence",
+      );
+      assert.equal(forwarder.counters.unanswered, 1);
+    } finally {
+      await forwarder.close();
+    }
+
+    const refusing = await SplitForwarder.start({
+      listen: "127.0.0.1",
+      port: 0,
+      domains: ["corp.test"],
+      linkServers: [{ address: "127.0.0.1", port: 9 }],
+      remoteServers: [],
+    });
+    try {
+      const answer = await refusing.handleQuery(makeQuery("host.corp.test", { id: 7 }), "udp");
+      assert.ok(answer);
+      assert.equal(rcodeOf(answer), Rcode.SERVFAIL, "port 9 refuses: SERVFAIL at once");
+      assert.equal(answer.readUInt16BE(0), 7);
+    } finally {
+      await refusing.close();
+    }
+  });
+});

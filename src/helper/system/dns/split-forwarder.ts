@@ -1,0 +1,319 @@
+// Split DNS where the remote's resolver is a plain /etc/resolv.conf. glibc has one server list for
+// every name (no per-domain routing), so resolv.conf names this forwarder, which listens on the
+// TUN's own address (a local address: one loopback hop, and a port no other program on the remote
+// holds) and sends each query either through the link to this computer's stub (names under the
+// split domains) or straight to the servers resolv.conf named before Backhaul (everything else).
+// The answer comes back byte for byte as the server sent it, under the client's own query id.
+//
+// UDP, the hot path, costs one loopback hop and no allocation beyond the copy it forwards: the
+// question name is read in place, the query goes out on one connected socket per server under an
+// id of ours, and the answer goes back under the client's. A query the quick read does not take
+// (not one plain question) goes the slow way, through the DNS engine's parseQuery, which answers
+// what it refuses with its error or drops it, counted; TCP goes that way too (glibc retries over
+// TCP on truncation, and `options use-vc` asks for TCP only).
+import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
+import { isIPv6 } from "node:net";
+import type { DnsTransport } from "../../../shared/dns-row.js";
+import { buildEmptyResponse } from "../../engines/dns/messages.js";
+import { parseQuery } from "../../engines/dns/query.js";
+import { startDnsTcpServer, type DnsTcpServer } from "../../engines/dns/tcp-server.js";
+import {
+  networkExchange,
+  UpstreamError,
+  type Upstream,
+  type UpstreamExchange,
+} from "../../engines/dns/upstream.js";
+import { Flag, HEADER_BYTES, MAX_NAME_BYTES, Rcode, readName } from "../../engines/dns/wire.js";
+
+/** Waiting this long for one server before asking the next, when there is a next. */
+const NEXT_SERVER_MS = 2_000;
+/** The last server gets glibc's own default timeout (RES_TIMEOUT). */
+const LAST_SERVER_MS = 5_000;
+
+export interface SplitForwarderOptions {
+  /** The address to listen on: the TUN's own. */
+  listen: string;
+  /** Default 53; tests pick a free one. */
+  port?: number;
+  /** Names equal to or under these (case-insensitive) go to `linkServers`. */
+  domains: readonly string[];
+  /** This computer's DNS stub, through the link. */
+  linkServers: readonly Upstream[];
+  /** The remote's own servers, from resolv.conf as it was before Backhaul. */
+  remoteServers: readonly Upstream[];
+  /** Tests inject one; real sockets by default. */
+  exchange?: UpstreamExchange;
+  log?: (line: string) => void;
+}
+
+export interface SplitForwarderCounters {
+  viaLink: number;
+  viaRemote: number;
+  /** Queries no server answered (dropped, as a server that times out). */
+  unanswered: number;
+  /** UDP queries dropped because MAX_PENDING were in flight. */
+  overloaded: number;
+  /** Malformed or refused queries: answered with an error or dropped. */
+  refused: number;
+}
+
+function normalize(domain: string): string {
+  return domain.toLowerCase().replace(/\.$/, "");
+}
+
+/** One standard query with one plain question: its name in lower case, dotted, and where the question ends. */
+function quickQuestion(message: Buffer): { name: string; end: number } | null {
+  if (message.length < HEADER_BYTES + 5) return null;
+  const flags = message.readUInt16BE(2);
+  if ((flags & Flag.QR) !== 0 || ((flags >> 11) & 0xf) !== 0 || message.readUInt16BE(4) !== 1) return null;
+  let at = HEADER_BYTES;
+  let name = "";
+  for (;;) {
+    const length = message[at];
+    if (length === undefined || (length & 0xc0) !== 0 || at - HEADER_BYTES > MAX_NAME_BYTES) return null;
+    at += 1;
+    if (length === 0) break;
+    // A dot inside a label (`a\.b`) would read as two labels: the slow path escapes it.
+    if (at + length > message.length || message.subarray(at, at + length).includes(0x2e)) return null;
+    name += (name === "" ? "" : ".") + message.toString("latin1", at, at + length).toLowerCase();
+    at += length;
+  }
+  return at + 4 <= message.length ? { name, end: at + 4 } : null;
+}
+
+/** A UDP query on its way: who asked, under which id, and which server has it now. */
+interface Pending {
+  address: string;
+  port: number;
+  clientId: number;
+  /** The query as forwarded (our id); the question ends at `questionEnd`. */
+  query: Buffer;
+  questionEnd: number;
+  servers: readonly Upstream[];
+  index: number;
+  timer: NodeJS.Timeout | undefined;
+}
+
+/** Queries in flight at once; past this, new ones are dropped (and counted) until answers come. */
+const MAX_PENDING = 4_096;
+
+/** A connected socket to one server; sends wait in `queue` until the connect is done. */
+interface UpstreamSocket {
+  socket: Socket;
+  queue: Buffer[] | null;
+}
+
+function serverKey(server: Upstream): string {
+  return `${server.address} ${server.port}`;
+}
+
+export class SplitForwarder {
+  readonly counters: SplitForwarderCounters = {
+    viaLink: 0,
+    viaRemote: 0,
+    unanswered: 0,
+    refused: 0,
+    overloaded: 0,
+  };
+  private domains: Set<string>;
+  private readonly exchange: UpstreamExchange;
+  private closed = false;
+  private tcp: DnsTcpServer | undefined;
+  private readonly pending = new Map<number, Pending>();
+  /** One connected socket per server: the kernel filters other senders and reports unreachable. */
+  private readonly upstreams = new Map<string, UpstreamSocket>();
+  private nextId = Math.floor(Math.random() * 0x10000);
+
+  private constructor(
+    private readonly options: SplitForwarderOptions,
+    private readonly udp: Socket,
+  ) {
+    this.domains = new Set(options.domains.map(normalize));
+    this.exchange = options.exchange ?? networkExchange;
+    udp.on("message", (message, from) => this.answerUdp(message, from));
+  }
+
+  static async start(options: SplitForwarderOptions): Promise<SplitForwarder> {
+    const port = options.port ?? 53;
+    const udp = createSocket({ type: isIPv6(options.listen) ? "udp6" : "udp4" });
+    await new Promise<void>((resolve, reject) => {
+      udp.once("error", reject);
+      udp.bind(port, options.listen, () => {
+        udp.off("error", reject);
+        resolve();
+      });
+    });
+    // A send that fails (the client went away) must not end the agent.
+    udp.on("error", (error) => options.log?.(`dns forwarder: ${error.message}`));
+    const forwarder = new SplitForwarder(options, udp);
+    try {
+      forwarder.tcp = await startDnsTcpServer(forwarder, { host: options.listen, port: udp.address().port });
+    } catch (error) {
+      udp.close();
+      throw error;
+    }
+    return forwarder;
+  }
+
+  get port(): number {
+    return this.udp.address().port;
+  }
+
+  /** Later CONFIGs: the routes changed, and with them the reverse zones. */
+  setDomains(domains: readonly string[]): void {
+    this.domains = new Set(domains.map(normalize));
+  }
+
+  /** Whether `name` (presentation form, a trailing dot or not) is equal to or under a split domain. */
+  isSplit(name: string): boolean {
+    let rest = normalize(name);
+    for (;;) {
+      if (this.domains.has(rest)) return true;
+      const dot = rest.indexOf(".");
+      if (dot === -1) return false;
+      rest = rest.slice(dot + 1);
+    }
+  }
+
+  /** The answer to send back, or null to stay silent. */
+  async handleQuery(message: Buffer, transport: DnsTransport): Promise<Buffer | null> {
+    const parsed = parseQuery(message);
+    if (parsed.kind !== "query") {
+      this.counters.refused++;
+      return parsed.kind === "reject" ? parsed.response : null;
+    }
+    const { query } = parsed;
+    const split = this.isSplit(readName(query.name, 0));
+    if (split) this.counters.viaLink++;
+    else this.counters.viaRemote++;
+    const servers = split ? this.options.linkServers : this.options.remoteServers;
+    const protocol = transport === "tcp" ? "tcp" : "udp";
+    let failedFast = false;
+    for (const [index, server] of servers.entries()) {
+      const waitMs = index < servers.length - 1 ? NEXT_SERVER_MS : LAST_SERVER_MS;
+      try {
+        return await this.exchange(message, server, protocol, waitMs);
+      } catch (error) {
+        // Unreachable or refused: SERVFAIL at once beats making the client wait for nothing.
+        failedFast = !(error instanceof UpstreamError && error.failure === "timeout");
+      }
+    }
+    this.counters.unanswered++;
+    if (!failedFast) return null;
+    return buildEmptyResponse({
+      id: query.id,
+      queryFlags: query.flags,
+      rcode: Rcode.SERVFAIL,
+      question: query,
+      edns: query.edns,
+    });
+  }
+
+  private answerUdp(message: Buffer, from: RemoteInfo): void {
+    const question = quickQuestion(message);
+    if (question === null) {
+      void this.handleQuery(message, "udp").then((answer) => {
+        if (answer !== null && !this.closed) this.udp.send(answer, from.port, from.address);
+      });
+      return;
+    }
+    if (this.pending.size >= MAX_PENDING) {
+      this.counters.overloaded++;
+      return;
+    }
+    const split = this.isSplit(question.name);
+    if (split) this.counters.viaLink++;
+    else this.counters.viaRemote++;
+    const servers = split ? this.options.linkServers : this.options.remoteServers;
+    let id = this.nextId;
+    while (this.pending.has(id)) id = (id + 1) & 0xffff;
+    this.nextId = (id + 1) & 0xffff;
+    const query = Buffer.from(message); // the receive buffer is the socket's; this copy is ours
+    query.writeUInt16BE(id, 0);
+    const pending: Pending = {
+      address: from.address,
+      port: from.port,
+      clientId: message.readUInt16BE(0),
+      query,
+      questionEnd: question.end,
+      servers,
+      index: -1,
+      timer: undefined,
+    };
+    this.pending.set(id, pending);
+    this.advance(id, pending, false);
+  }
+
+  /** To the next server, or, after the last, the end: silence after timeouts, SERVFAIL after refusals. */
+  private advance(id: number, pending: Pending, failedFast: boolean): void {
+    clearTimeout(pending.timer);
+    pending.index++;
+    const server = pending.servers[pending.index];
+    if (server === undefined) {
+      this.pending.delete(id);
+      this.counters.unanswered++;
+      if (failedFast && !this.closed) {
+        const answer = Buffer.from(pending.query.subarray(0, pending.questionEnd));
+        const flags = pending.query.readUInt16BE(2);
+        answer.writeUInt16BE(pending.clientId, 0);
+        answer.writeUInt16BE(Flag.QR | Flag.RA | (flags & (0x7800 | Flag.RD | Flag.CD)) | Rcode.SERVFAIL, 2);
+        answer.fill(0, 6, HEADER_BYTES); // the question alone
+        this.udp.send(answer, pending.port, pending.address);
+      }
+      return;
+    }
+    const waitMs = pending.index < pending.servers.length - 1 ? NEXT_SERVER_MS : LAST_SERVER_MS;
+    pending.timer = setTimeout(() => this.advance(id, pending, false), waitMs);
+    const upstream = this.upstream(server);
+    if (upstream.queue === null) upstream.socket.send(pending.query);
+    else upstream.queue.push(pending.query);
+  }
+
+  private upstream(server: Upstream): UpstreamSocket {
+    const key = serverKey(server);
+    const existing = this.upstreams.get(key);
+    if (existing !== undefined) return existing;
+    const socket = createSocket(isIPv6(server.address) ? "udp6" : "udp4");
+    const upstream: UpstreamSocket = { socket, queue: [] };
+    socket.on("message", (reply) => this.answerFromUpstream(reply, key));
+    // ICMP unreachable (the server is down or not there): everything it holds moves on at once,
+    // and the next query gets a fresh socket.
+    socket.on("error", () => {
+      if (this.upstreams.get(key) === upstream) this.upstreams.delete(key);
+      upstream.queue = null;
+      socket.close();
+      for (const [id, pending] of [...this.pending])
+        if (serverKey(pending.servers[pending.index] ?? server) === key) this.advance(id, pending, true);
+    });
+    socket.connect(server.port, server.address, () => {
+      for (const query of upstream.queue ?? []) socket.send(query);
+      upstream.queue = null;
+    });
+    this.upstreams.set(key, upstream);
+    return upstream;
+  }
+
+  private answerFromUpstream(reply: Buffer, key: string): void {
+    if (reply.length < HEADER_BYTES) return;
+    const id = reply.readUInt16BE(0);
+    const pending = this.pending.get(id);
+    // A late answer from a server we already moved on from is still the answer: take it.
+    if (pending === undefined || !pending.servers.some((server) => serverKey(server) === key)) return;
+    clearTimeout(pending.timer);
+    this.pending.delete(id);
+    if (this.closed) return;
+    reply.writeUInt16BE(pending.clientId, 0);
+    this.udp.send(reply, pending.port, pending.address);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const pending of this.pending.values()) clearTimeout(pending.timer);
+    this.pending.clear();
+    for (const upstream of this.upstreams.values()) upstream.socket.close();
+    this.upstreams.clear();
+    this.udp.close();
+    await this.tcp?.close();
+  }
+}

@@ -1,0 +1,29 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { HelperProtocolError, parseHello, type HelperExitOptions } from "./helper-protocol.js";
+
+const OPTIONS: HelperExitOptions = {
+  mtu: 1500,
+  subnetV4: "198.18.0.0/30",
+  subnetV6: null,
+  routes: ["198.19.0.0/16"],
+  allowLocal: false,
+  dns: "split",
+  dnsDomains: ["corp.test", "lab.test."],
+  keepaliveIntervalMs: 5_000,
+  pingTimeoutMs: 10_000,
+};
+
+const hello = (options: unknown): string => JSON.stringify({ type: "link", token: "t", options });
+
+test("a link's options carry split DNS and its domains; older options without domains still parse", () => {
+  assert.deepEqual(parseHello(hello(OPTIONS)), { type: "link", token: "t", options: OPTIONS });
+  const { dnsDomains: _domains, ...older } = { ...OPTIONS, dns: "all" as const };
+  assert.deepEqual(parseHello(hello(older)), { type: "link", token: "t", options: older });
+});
+
+test("an unknown DNS mode or a domain that is not a name is refused, naming the option", () => {
+  assert.throws(() => parseHello(hello({ ...OPTIONS, dns: "some" })), HelperProtocolError);
+  for (const dnsDomains of [["bad domain"], "corp.test", [""], ["."]])
+    assert.throws(() => parseHello(hello({ ...OPTIONS, dnsDomains })), /options\.dnsDomains/);
+});
