@@ -54,6 +54,8 @@ export class ExitSession {
   /** `--socks`: the proxy once it listens; null without `--socks`, or when it could not start. */
   readonly socks: Promise<SocksEntrance | null>;
   private readonly policy: EgressPolicy;
+  /** The engine names resolve through: `dns`, or one of its own when DNS is off. */
+  private readonly streamDns: DnsEngine;
   private readonly tap: CaptureTap;
   private capture: PcapngWriter | undefined;
   private config: LinkConfig;
@@ -95,7 +97,10 @@ export class ExitSession {
     attachNatEngine(port, this.nat);
     // Names in streams resolve through the session's DNS engine, whose table the UI shows; with
     // DNS off, through an engine of their own (the same resolvers, its rows not published).
-    const streamDns = dns ?? options.dnsEngine ?? new DnsEngine();
+    const streamDns = (this.streamDns = dns ?? options.dnsEngine ?? new DnsEngine());
+    // Read this computer's DNS configuration now (scutil or PowerShell may take a second), not
+    // on the remote's first query.
+    void streamDns.refreshDnsConfig();
     const subnet = options.subnetV4 ?? options.subnetV6;
     this.nat.attachStreams(link, {
       resolve: dnsNameResolver(streamDns),
@@ -163,8 +168,12 @@ export class ExitSession {
     this.capture?.close();
   }
 
-  /** A VPN came up or went down on this computer: the remote re-routes, flows are kept. */
+  /**
+   * A VPN came up or went down on this computer: the remote re-routes, flows are kept, and the
+   * DNS configuration is read again (in the background; a failed read keeps the last good one).
+   */
   updateRoutes(routes: string[]): void {
+    void this.streamDns.refreshDnsConfig();
     const routable = this.routable(routes);
     this.policy.setPrefixes(routable);
     this.config = { ...this.config, routes: routable, dns: this.dnsConfig(routable) };

@@ -12,7 +12,7 @@ import {
   SudoRefusedError,
   type EntranceKind,
 } from "../broker/deploy/index.js";
-import { resolveTarget } from "../broker/targets/index.js";
+import { resolveTarget, targetName } from "../broker/targets/index.js";
 import { FlowTotals } from "./flow-totals.js";
 import { formatBytes, humanReporter, jsonReporter } from "./output.js";
 import { savedExecTargets } from "./data-dir.js";
@@ -278,13 +278,17 @@ export async function connect(args: string[]): Promise<number> {
   });
   session.on("log", (line) => reporter.log(line));
   const totals = new FlowTotals();
+  // Rows say which session they are of: several `connect` runs may feed one script.
+  const name = targetName(target);
   session.on("exit", (exit) => {
     totals.newTable();
     exit.nat.table.subscribe((delta) => {
       totals.apply(delta);
-      delta.upserts.forEach((row) => reporter.flow(row));
+      delta.upserts.forEach((row) => reporter.flow({ ...row, session: name }));
     });
-    exit.dns?.table.subscribe((delta) => delta.upserts.forEach((row) => reporter.dns(row)));
+    exit.dns?.table.subscribe((delta) =>
+      delta.upserts.forEach((row) => reporter.dns({ ...row, session: name })),
+    );
   });
   const status = setInterval(
     () => {
