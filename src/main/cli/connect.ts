@@ -1,7 +1,7 @@
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { DEFAULT_SUBNET_V4, DEFAULT_SUBNET_V6 } from "../broker/link-subnets.js";
+import { DEFAULT_SUBNET_V4, DEFAULT_SUBNET_V6, localLinkSubnets } from "../broker/link-subnets.js";
 import { MAX_CAPTURE_BYTES } from "../../shared/helper-protocol.js";
 import { PacketRecorder } from "../broker/packet-recorder.js";
 import { DEFAULT_LINK_MTU, SessionFactory, watchRoutes } from "../broker/session-factory.js";
@@ -23,7 +23,11 @@ import { parseSocksOption } from "./socks-option.js";
 import { newCredentials } from "../../helper/engines/proxy/credentials.js";
 import { isDomainName } from "../../shared/link-protocol.js";
 import { CidrError } from "../../helper/engines/routes/errors.js";
-import { checkRemoteRoutes, RemoteRouteError } from "../../helper/engines/routes/remote-routes.js";
+import {
+  checkRemoteRoutes,
+  parseRemoteRoutes,
+  RemoteRouteError,
+} from "../../helper/engines/routes/remote-routes.js";
 import { normaliseDnsDomain } from "../../shared/dns-domain.js";
 
 const DEFAULT_CAPTURE_MB = 100;
@@ -70,8 +74,9 @@ export const CONNECT_USAGE = `backhaul connect <target> [options]
                            computer forbids unprivileged ICMP; pings then use the ping command)
   --json                   one JSON object per line: state, flow, dns, log and error events
   --verbose                every line of the local helper and the agent, not only warnings
-  --link-subnet CIDR       IPv4 subnet of the link (default ${DEFAULT_SUBNET_V4})
-  --link-subnet6 CIDR|none IPv6 subnet of the link (default ${DEFAULT_SUBNET_V6})
+  --link-subnet CIDR       IPv4 subnet of the link (default ${DEFAULT_SUBNET_V4}; with --remote-route,
+                           one no other session on this computer holds)
+  --link-subnet6 CIDR|none IPv6 subnet of the link (default ${DEFAULT_SUBNET_V6}; likewise)
   --mtu N                  link MTU (default ${DEFAULT_LINK_MTU})
   --capture FILE           record the tunnel's packets, both directions, into FILE as pcapng
                            (Wireshark, tshark and tcpdump read it); the file is only yours (0600)
@@ -94,6 +99,16 @@ function checkedRemoteRoutes(texts: readonly string[], subnets: ReadonlyArray<st
   } catch (error) {
     if (error instanceof RemoteRouteError) throw new UsageError(error.message);
     if (error instanceof CidrError) throw new UsageError(`--link-subnet: ${error.message}`);
+    throw error;
+  }
+}
+
+/** A usage error for a --remote-route that does not parse, before anything is leased. */
+function parseRemoteRoutesOrUsage(texts: readonly string[]): void {
+  try {
+    parseRemoteRoutes(texts);
+  } catch (error) {
+    if (error instanceof CidrError) throw new UsageError(`--remote-route: ${error.message}`);
     throw error;
   }
 }
@@ -122,8 +137,9 @@ export async function connect(args: string[]): Promise<number> {
       "no-elevate": { type: "boolean", default: false },
       json: { type: "boolean", default: false },
       verbose: { type: "boolean", default: false },
-      "link-subnet": { type: "string", default: DEFAULT_SUBNET_V4 },
-      "link-subnet6": { type: "string", default: DEFAULT_SUBNET_V6 },
+      // No defaults here: a session with this computer's TUN leases its own when none is given.
+      "link-subnet": { type: "string" },
+      "link-subnet6": { type: "string" },
       mtu: { type: "string", default: String(DEFAULT_LINK_MTU) },
       capture: { type: "string" },
       "capture-limit": { type: "string", default: String(DEFAULT_CAPTURE_MB) },
@@ -149,14 +165,28 @@ export async function connect(args: string[]): Promise<number> {
   if (!Number.isInteger(mtu) || mtu < 1280 || mtu > 65535)
     throw new UsageError(`--mtu takes 1280 to 65535, not "${values.mtu}"`);
   const socks = values.socks === undefined ? undefined : parseSocksOption(values.socks);
-  const subnetV6 = values["link-subnet6"] === "none" ? null : values["link-subnet6"];
-  const remoteRoutes = checkedRemoteRoutes(values["remote-route"], [values["link-subnet"], subnetV6]);
   const remoteDnsDomains = values["remote-dns-domain"].map((text) => {
     const domain = normaliseDnsDomain(text);
     if (domain === null) throw new UsageError(`--remote-dns-domain takes a domain name, not "${text}"`);
     return domain;
   });
-  const tunWanted = remoteRoutes.length > 0 || remoteDnsDomains.length > 0;
+  const tunWanted = values["remote-route"].length > 0 || remoteDnsDomains.length > 0;
+  // This computer's TUN shares the computer with other sessions' TUNs: each takes subnets of its
+  // own (link-subnets.ts) unless the user chose them.
+  const chosenV4 = values["link-subnet"];
+  const chosenV6 = values["link-subnet6"];
+  parseRemoteRoutesOrUsage(values["remote-route"]);
+  const lease =
+    tunWanted && chosenV4 === undefined && chosenV6 === undefined ? await localLinkSubnets(spec) : undefined;
+  const subnetV4 = chosenV4 ?? lease?.subnets.v4 ?? DEFAULT_SUBNET_V4;
+  const subnetV6Text = chosenV6 ?? (lease ? (lease.subnets.v6 ?? "none") : DEFAULT_SUBNET_V6);
+  const subnetV6 = subnetV6Text === "none" ? null : subnetV6Text;
+  const remoteRoutes = await Promise.resolve()
+    .then(() => checkedRemoteRoutes(values["remote-route"], [subnetV4, subnetV6]))
+    .catch(async (error: unknown) => {
+      await lease?.release();
+      throw error;
+    });
   const captureMb = Number(values["capture-limit"]);
   if (!(captureMb >= 1 && captureMb <= MAX_CAPTURE_BYTES / 1_000_000))
     throw new UsageError(`--capture-limit takes a size in MB from 1, not "${values["capture-limit"]}"`);
@@ -180,7 +210,7 @@ export async function connect(args: string[]): Promise<number> {
     // This computer's own TUN (--remote-route) must never be advertised back to the remote: its
     // routes and link subnet lead to the remote already.
     exclude: tunWanted
-      ? [...values.exclude, ...remoteRoutes, values["link-subnet"], ...(subnetV6 === null ? [] : [subnetV6])]
+      ? [...values.exclude, ...remoteRoutes, subnetV4, ...(subnetV6 === null ? [] : [subnetV6])]
       : values.exclude,
     log: (line) => reporter.log(line),
   });
@@ -225,7 +255,7 @@ export async function connect(args: string[]): Promise<number> {
     }),
     exit: {
       mtu,
-      subnetV4: values["link-subnet"],
+      subnetV4,
       subnetV6,
       routes: prefixes,
       allowLocal: values["allow-local"],
@@ -321,6 +351,7 @@ export async function connect(args: string[]): Promise<number> {
   sudoPassword.wipe();
   sessionOver = true;
   await sessions.stop();
+  await lease?.release();
   watch.stop();
   clearInterval(status);
   reporter.close();
