@@ -20,17 +20,12 @@ import type { PacketPort } from "../engines/port/packet-port.js";
 import { checkRemoteRoutes } from "../engines/routes/remote-routes.js";
 import { normaliseDnsDomain } from "../../shared/dns-domain.js";
 import { linkAddresses } from "../../shared/link-addresses.js";
-import { execFileRunner, isAlreadyExists, tunRunner, type CommandRunner } from "../system/command.js";
-import { readDefaultGateways } from "../system/default-gateways.js";
-import { detectDnsConfigurator } from "../system/dns/detect.js";
-import type { DnsConfigurator } from "../system/dns/configurator.js";
-import { RESOLV_CONF_PATH, type BeforeWrite } from "../system/dns/resolv-conf.js";
-import { NothingChangedError } from "../system/errors.js";
+import { execFileRunner, type CommandRunner } from "../system/command.js";
+import type { BeforeWrite } from "../system/dns/resolv-conf.js";
 import type { UndoReport } from "../system/journal.js";
-import { openJournaledTun } from "../system/tun-setup.js";
-import { LinuxInterface } from "../system/tun/index.js";
 import { tunPort } from "../system/tun/tun-port.js";
 import { takeJournalSlot, type JournalSlot } from "./local-journal.js";
+import { linuxSystem, platformSystem, type DomainRules, type LocalSystem } from "./local-system.js";
 
 export interface LocalEntranceOptions {
   /** local-journal.ts's localJournalDirectory(), or a test's. */
@@ -49,13 +44,29 @@ export interface LocalEntranceOptions {
   resolvConfPath?: string;
   /** Checked before every write to resolv.conf (tests: that it is their namespace's file). */
   beforeResolvConfWrite?: BeforeWrite;
+  /** This OS's TUN, routes and resolver rules (local-system.ts); chosen by platform by default. */
+  system?: LocalSystem;
+}
+
+function systemFor(
+  platform: NodeJS.Platform,
+  options: LocalEntranceOptions,
+  run: CommandRunner,
+): LocalSystem {
+  if (platform === "darwin" || platform === "win32") return platformSystem(platform, { run });
+  return linuxSystem({
+    run,
+    resolvConfPath: options.resolvConfPath,
+    beforeResolvConfWrite: options.beforeResolvConfWrite,
+    log: options.log,
+  });
 }
 
 export interface LocalEntranceInfo {
   tun: string;
   routes: string[];
-  /** "resolved" or "resolv-conf" (with the stub), null without --remote-dns-domain. */
-  dns: "resolved" | "resolv-conf" | null;
+  /** How names are routed: "resolved", "resolv-conf" (the split forwarder), "resolver-files" or "nrpt"; null without --remote-dns-domain. */
+  dns: string | null;
 }
 
 /** Lower case, no trailing dot; refuses what cannot be a domain name. */
@@ -74,15 +85,16 @@ export class LocalEntrance {
     readonly info: LocalEntranceInfo,
     private readonly stopPump: () => void,
     /** Its close() stops the split forwarder, where one runs; the journal undoes the rest. */
-    private readonly dns: DnsConfigurator | null,
+    private readonly dns: DomainRules | null,
   ) {}
 
   static async open(options: LocalEntranceOptions): Promise<LocalEntrance> {
     const run = options.run ?? execFileRunner;
+    const system = options.system ?? systemFor(process.platform, options, run);
     const domains = options.dnsDomains.map(normaliseDomain);
     const subnets = [options.subnetV4, options.subnetV6].flatMap((subnet) => (subnet ? [subnet] : []));
     const routes = checkRemoteRoutes(options.routes, {
-      defaultGateways: await readDefaultGateways(run),
+      defaultGateways: await system.defaultGateways(),
       linkSubnets: subnets,
     });
     const slot = await takeJournalSlot({
@@ -90,57 +102,27 @@ export class LocalEntrance {
       log: options.log,
       run,
       beforeResolvConfWrite: options.beforeResolvConfWrite,
+      nameInUse: (name) => system.nameInUse(name),
     });
-    const { journal, name } = slot;
+    const { journal } = slot;
     let stopPump = (): void => undefined;
-    let configurator: DnsConfigurator | null = null;
+    let rules: DomainRules | null = null;
     try {
       const addresses = subnets.map(linkAddresses);
-      const tun = await openJournaledTun(journal, {
-        name,
-        mtu: options.mtu,
-        addresses: addresses.map((a) => a.tun),
-        openTuns: slot.openTuns,
-        run,
-      });
+      const tun = await system.openTun(journal, slot.name, slot.openTuns, options.mtu, addresses);
       stopPump = pumpTunAndLink(tunPort(tun), options.port);
-      const iface = new LinuxInterface(name, tunRunner(run));
-      for (const prefix of routes) {
-        await journal.recordThenApply({ kind: "route", prefix, dev: name }, async () => {
-          try {
-            await iface.addRoute(prefix);
-          } catch (error) {
-            if (isAlreadyExists(error))
-              throw new NothingChangedError(
-                `this computer already has a route for ${prefix}: remove it, or leave it out of --remote-route`,
-                { cause: error },
-              );
-            throw error;
-          }
-        });
-      }
-      let dns: LocalEntranceInfo["dns"] = null;
+      for (const prefix of routes) await system.addRoute(journal, tun.name, prefix);
       if (domains.length > 0) {
-        const detection = await detectDnsConfigurator({
-          link: name,
-          run,
-          resolvConfPath: options.resolvConfPath ?? RESOLV_CONF_PATH,
-          beforeWrite: options.beforeResolvConfWrite,
-          // Without systemd-resolved: the split forwarder on the TUN's own address.
-          splitListen: { address: addresses[0]?.tun.split("/")[0] ?? "" },
-          log: options.log,
-        });
-        for (const warning of detection.warnings) options.log(`dns: ${warning}`);
-        configurator = detection.configurator;
-        await configurator.apply({ mode: "split", servers: addresses.map((a) => a.stub), domains }, journal);
-        dns = configurator.kind;
-        options.log(`dns: ${domains.join(", ")} resolve with the remote's resolver (${detection.reason})`);
+        const servers = addresses.map((a) => a.stub);
+        const listen = addresses[0]?.tun.split("/")[0] ?? "";
+        rules = await system.resolveDomains(journal, tun.name, domains, servers, listen);
+        options.log(`dns: ${domains.join(", ")} resolve with the remote's resolver (${rules.reason})`);
       }
-      options.log(`${name}: routing ${routes.join(", ") || "nothing"} to the remote`);
-      return new LocalEntrance(slot, { tun: name, routes, dns }, stopPump, configurator);
+      options.log(`${tun.name}: routing ${routes.join(", ") || "nothing"} to the remote`);
+      return new LocalEntrance(slot, { tun: tun.name, routes, dns: rules?.kind ?? null }, stopPump, rules);
     } catch (error) {
       stopPump();
-      await configurator?.close();
+      await rules?.close();
       const report = await journal.undoAll();
       for (const failure of report.failed) options.log(`could not undo: ${failure.error.message}`);
       throw error;

@@ -63,11 +63,17 @@ export interface SlotOptions {
   run?: CommandRunner;
   /** Checked before resolv.conf is restored (tests: that it is their namespace's file). */
   beforeResolvConfWrite?: BeforeWrite;
+  /** Whether an interface of that name exists already; `ip link` by default (Linux). */
+  nameInUse?: (name: string) => Promise<boolean>;
 }
 
 function slotJournal(options: SlotOptions, name: string): JournalSlot {
   const openTuns = new Map<string, TunDevice>();
-  const undo = systemUndo({ openTuns, beforeResolvConfWrite: options.beforeResolvConfWrite });
+  const undo = systemUndo({
+    openTuns,
+    run: options.run,
+    beforeResolvConfWrite: options.beforeResolvConfWrite,
+  });
   const journal = new Journal({ undo, path: join(options.dir, `${name}.json`), log: options.log });
   return { name, journal, openTuns };
 }
@@ -90,7 +96,7 @@ export async function takeJournalSlot(options: SlotOptions): Promise<JournalSlot
       if (error instanceof AgentStillRunningError) continue;
       throw error;
     }
-    if (await linkExists(run, slot.name)) {
+    if (await (options.nameInUse ?? ((name: string) => linkExists(run, name)))(slot.name)) {
       await slot.journal.undoAll();
       continue;
     }

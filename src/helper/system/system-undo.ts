@@ -80,6 +80,12 @@ export function systemUndo(options: SystemUndoOptions = {}): UndoAction {
         return removeOwnedFile(entry);
       case "nrpt-rule":
         return removeNrptRule(entry.comment, run);
+      case "platform-tun": {
+        // Held: closing its handle removes it. Not held: its process is gone, and the OS removed it.
+        const device = openTuns.get(entry.slot);
+        device?.close();
+        return Promise.resolve({ status: device ? "undone" : "already-gone" });
+      }
       case "platform-route":
         return deletePlatformRoute(entry, run);
     }

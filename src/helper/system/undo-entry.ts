@@ -25,6 +25,11 @@ export type UndoEntry =
   | { kind: "resolver-file"; path: string; writtenBytesSha256: string }
   /** Windows: an NRPT rule for --remote-dns-domain, known by its comment (unique to the rule). */
   | { kind: "nrpt-rule"; comment: string }
+  /**
+   * macOS and Windows: this computer's TUN (utun, Wintun), known by its journal slot as the OS
+   * names it only once open; it goes away with its handle.
+   */
+  | { kind: "platform-tun"; os: "darwin" | "win32"; slot: string }
   /** macOS and Windows: a route into this computer's TUN, made with the OS's own command. */
   | { kind: "platform-route"; os: "darwin" | "win32"; prefix: string; dev: string };
 
@@ -55,6 +60,7 @@ const CHECKS: Record<UndoKind, Check> = {
   "proxy-env": (r) => isString(r.path) && isString(r.writtenBytesSha256),
   "resolver-file": (r) => isString(r.path) && isString(r.writtenBytesSha256),
   "nrpt-rule": (r) => isString(r.comment),
+  "platform-tun": (r) => (r.os === "darwin" || r.os === "win32") && isString(r.slot),
   "platform-route": (r) => (r.os === "darwin" || r.os === "win32") && isString(r.prefix) && isString(r.dev),
 };
 
@@ -116,6 +122,8 @@ export function describeEntry(entry: UndoEntry): string {
       return `resolver file ${entry.path}`;
     case "nrpt-rule":
       return `NRPT rule "${entry.comment}"`;
+    case "platform-tun":
+      return `TUN interface of ${entry.slot}`;
     case "platform-route":
       return `route ${entry.prefix} dev ${entry.dev}`;
   }
