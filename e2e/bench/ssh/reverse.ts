@@ -72,7 +72,7 @@ async function startBackhaulSocks(t: BenchTopology): Promise<ReversePath> {
     ...["--entrance", "tun", "--socks", String(SOCKS_PORT), "--json"],
   ];
   const cli = t.local.spawn("env", ["-u", "SSH_AUTH_SOCK", `HOME=${t.dir}`, process.execPath, ...args]);
-  const events: Array<{ type?: unknown; state?: unknown; message?: unknown }> = [];
+  const events: Array<{ type?: unknown; state?: unknown; message?: unknown; line?: unknown }> = [];
   readJsonLines(cli.child.stdout, (value) => events.push(value));
   let stderr = "";
   cli.child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
@@ -96,11 +96,19 @@ async function startBackhaulSocks(t: BenchTopology): Promise<ReversePath> {
     await stop();
     throw error;
   }
+  // With the printed credentials, like the proxy row: the owner check a credential-free client
+  // costs (loopback-peer.ts) is not the tunnel's.
+  const said = events.find((e) => e.type === "log" && String(e.line).startsWith("socks: "));
+  const credentials = /socks5h:\/\/([\w-]+:[\w-]+)@/.exec(String(said?.line))?.[1];
+  if (!credentials) {
+    await stop();
+    throw new Error(`backhaul connect --socks printed no credentials: ${String(said?.line)}`);
+  }
   return {
     setup:
       `backhaul connect ssh://bhdev@${SSH_LINK.remote.v4} --socks ${SOCKS_PORT} in L (aes128-gcm, link MTU 65520, ` +
-      "the TUN entrance in R); curl in L through socks5h://127.0.0.1 (L's own user: no credentials)",
-    flags: ["--proxy", `socks5h://127.0.0.1:${SOCKS_PORT}`],
+      "the TUN entrance in R); curl in L through socks5h://USER:PASS@127.0.0.1 (the printed credentials)",
+    flags: ["--proxy", `socks5h://${credentials}@127.0.0.1:${SOCKS_PORT}`],
     stop,
   };
 }

@@ -139,10 +139,11 @@ export class ProxyServer {
       this.counters.handshakeTimeouts++;
       socket.destroy();
     }, this.options.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS);
-    const ownerClient = (await this.options.isOwner?.(socket).catch(() => false)) ?? false;
+    const { isOwner } = this.options;
+    let owner: Promise<boolean> | undefined;
     const context: ProxyContext = {
       credentials: this.options.credentials,
-      ownerClient,
+      ownerClient: () => (owner ??= isOwner ? isOwner(socket).catch(() => false) : Promise.resolve(false)),
       opener: this.options.opener,
       udp: this.options.udp ?? null,
       counters: this.counters,

@@ -34,17 +34,10 @@ export async function serveSocks5(
     return;
   }
   const { methods } = greeting.value;
-  // The OS said this client is the user the proxy serves (`--socks` on this computer, Linux).
-  if (context.ownerClient && methods.includes(Method.NoAuthentication)) {
-    socket.write(Buffer.from([SOCKS_VERSION, Method.NoAuthentication]));
-  } else {
-    if (!methods.includes(Method.UsernamePassword)) {
-      counters.authRefused++;
-      refuse(socket, reader, Buffer.from([SOCKS_VERSION, Method.NoAcceptable]));
-      return;
-    }
+  // A client that offers credentials gives them; one that offers none is served only when the OS
+  // says it is the proxy's own user (`--socks` on this computer, Linux: ProxyServerOptions.isOwner).
+  if (methods.includes(Method.UsernamePassword)) {
     socket.write(Buffer.from([SOCKS_VERSION, Method.UsernamePassword]));
-
     const auth = await reader.next(parseUserPass);
     if (
       auth.status !== "ok" ||
@@ -57,6 +50,12 @@ export async function serveSocks5(
       return;
     }
     socket.write(Buffer.from([AUTH_VERSION, 0]));
+  } else if (methods.includes(Method.NoAuthentication) && (await context.ownerClient())) {
+    socket.write(Buffer.from([SOCKS_VERSION, Method.NoAuthentication]));
+  } else {
+    counters.authRefused++;
+    refuse(socket, reader, Buffer.from([SOCKS_VERSION, Method.NoAcceptable]));
+    return;
   }
 
   const request = await reader.next(parseRequest);
