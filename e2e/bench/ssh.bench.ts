@@ -11,7 +11,9 @@
  * latency, CPU per GB on each side, and system calls and context switches per round trip for
  * each process of R and L (ssh/round-trip-cost.ts); backhaul: time to connected and the helper's
  * memory idle and with 1,000 flows (ssh/connection-cost.ts); backhaul and proxy also: the same curl transfers through each
- * entrance (ssh/curl-transfers.ts), a second table and "proxy ÷ TUN". Prints a table with Backhaul's ratios; writes
+ * entrance (ssh/curl-transfers.ts), a second table and "proxy ÷ TUN". Then the reverse path
+ * (ssh/reverse.ts, `reverse` in --path): L to P behind R, direct, `backhaul --socks` and sshuttle,
+ * the same curl figures, a third table. Prints a table with Backhaul's ratios; writes
  * e2e/artifacts/bench-ssh.json. Needs root and `npm run build`; otherwise says why and exits 0.
  * `--only latency`: only the round trips and the GETs (a quick A/B; builds compared in
  * alternation: ssh-latency.bench.ts). `--variant NAME=PATH/TO/cli.mjs` (repeatable): Backhaul's
@@ -22,6 +24,7 @@ import { existsSync } from "node:fs";
 import { netnsSkipReason } from "../netns/index.js";
 import { sshdSkipReason } from "../sshd/preconditions.js";
 import { message, once, publishResults, runBench } from "./bench-run.js";
+import { writeBenchJson } from "./report-json.js";
 import { measureCeiling } from "./ssh/ceiling.js";
 import { HELD_FLOWS, helperPid, rssMiB, rssWithFlows } from "./ssh/connection-cost.js";
 import { measurePath } from "./ssh/measure.js";
@@ -34,6 +37,7 @@ import { startSshuttle, sshuttleSkipReason } from "./ssh/path-sshuttle.js";
 import { startSshW } from "./ssh/path-sshw.js";
 import { computeRatios, formatTable, writeJson, type ResultRow } from "./ssh/report.js";
 import { buildTopology, type BenchTopology } from "./ssh/topology.js";
+import { formatReverseTable, measureReverse, type ReverseRow } from "./ssh/reverse.js";
 import { computeVariantRatios, foldRounds, roundPlan, type PlannedRow } from "./ssh/variants.js";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
@@ -168,6 +172,7 @@ async function main(): Promise<number> {
   const limitMs = overallLimitMs(options);
   setTimeout(() => abort(`over ${limitMs / 60_000} minutes`, 1), limitMs).unref();
   const rounds: ResultRow[][] = [];
+  let reverse: ReverseRow[] = [];
   log("building R, L, S and the two sshd");
   topology = await buildTopology();
   try {
@@ -184,6 +189,8 @@ async function main(): Promise<number> {
           notTakenDown = planned.variant ? `${planned.name} ${planned.variant.name}` : planned.name;
       }
     }
+    if (options.reverse && !interrupted && !notTakenDown)
+      reverse = await measureReverse(topology, options, log);
     if (notTakenDown) {
       const skipped = `not run: ${notTakenDown} was not taken down`;
       rounds.push(
@@ -202,11 +209,14 @@ async function main(): Promise<number> {
   const { ratios, overDirect } = computeRatios(rows);
   const variantRatios = computeVariantRatios(rows);
   return publishResults({
-    table: formatTable(rows, ratios, overDirect, variantRatios),
+    table: [formatTable(rows, ratios, overDirect, variantRatios), ...formatReverseTable(reverse)].join("\n"),
     out: options.out,
-    write: () => writeJson(options.out, options, rows, ratios, overDirect, variantRatios),
+    write: () => {
+      writeJson(options.out, options, rows, ratios, overDirect, variantRatios);
+      if (reverse.length > 0) writeBenchJson(options.out.replace(/\.json$/, "-reverse.json"), { reverse });
+    },
     started,
-    failed: rows.some((row) => row.error),
+    failed: rows.some((row) => row.error) || reverse.some((row) => row.error),
     log,
   });
 }

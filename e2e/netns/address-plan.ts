@@ -14,6 +14,7 @@
  *   EXIT_HOSTILE    198.19.200.0/24   2001:db8:200::/64     L .1, S .10; no carrier 198.18.77.0/24; no route 198.19.99.0/24
  *   HOSTILE_REMOTE  198.19.50.0/24    2001:db8:19:50::/64   L's second interface; docker-like 198.19.60.0/24;
  *                                                           failing routes .202-.205; no route .200
+ *   REMOTE_PRIVATE  198.18.90.0/24    -                     P, a network only R reaches: R .1, P .10 (HTTP, echo)
  *   BENCH           198.18.2-4.0/x    2001:db8:3::/64       kernel path R—L, slirp4netns, delay line L—D—S, far host 198.19.2.10
  *   REMOTE_RESOLVER 198.18.5.0/30     -                     R .1, Q .2: R's own DNS server (dnsmasq, remote.test), only R reaches it
  *
@@ -155,6 +156,14 @@ export const HOSTILE_REMOTE = {
   silent: { v4: "198.19.0.77", v6: "2001:db8:19::77" },
   /** Outside the advertised prefixes. */
   notAdvertised: { v4: "198.18.100.1", v6: "2001:db8:77::1" },
+} as const;
+
+/** P, a private network only R reaches (issue 15, the reverse direction): this computer reaches it through the agent's exit. */
+export const REMOTE_PRIVATE = {
+  network: { v4: "198.18.90.0/24" },
+  remote: { v4: "198.18.90.1" },
+  /** P's services (e2e/nat/servers.ts), named in R's hosts file only. */
+  server: { v4: "198.18.90.10" },
 } as const;
 
 /** R — Q in the split-DNS suite: the remote's own resolver, which only R reaches. */

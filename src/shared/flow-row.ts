@@ -4,8 +4,20 @@
  */
 export type FlowProtocol = "tcp" | "udp" | "icmp";
 
+/**
+ * Which way a flow goes: "remote-to-local" entered on the remote and leaves from this computer's
+ * sockets (the NAT engine of the local helper, the default direction); "local-to-remote" entered
+ * on this computer (`--socks`, `--remote-route`) and leaves from the remote's sockets (the agent's
+ * exit). For those, "remote" and "up"/"down" read from this computer's side: the program here,
+ * and towards the destination on the remote's networks.
+ */
+export type FlowDirection = "remote-to-local" | "local-to-remote";
+export const FLOW_DIRECTIONS: readonly FlowDirection[] = ["remote-to-local", "local-to-remote"];
+
 export interface FlowRow {
   id: number;
+  /** Absent in rows of older helpers: "remote-to-local". */
+  direction?: FlowDirection;
   protocol: FlowProtocol;
   family: 4 | 6;
   /** The remote program's address and port (ICMP: the echo identifier). */

@@ -19,9 +19,9 @@
  * A bad first line gets {"type":"refused", reason} and the connection is closed.
  */
 import type { DnsRow } from "./dns-row.js";
-import { isDomainName, MAX_DNS_DOMAINS } from "./link-protocol.js";
 import type { FlowRow, TableDelta } from "./flow-row.js";
 import { canonicalAddress, isHostName, type RemoteDiagnosis } from "./diagnose-frames.js";
+import { isDomainName, MAX_DNS_DOMAINS, type ReverseExitConfig } from "./link-protocol.js";
 
 /** Exit-side settings a link runs with (the serialisable part of ExitSessionOptions). */
 export interface HelperExitOptions {
@@ -41,6 +41,23 @@ export interface HelperExitOptions {
   dnsDomains?: string[];
   keepaliveIntervalMs: number;
   pingTimeoutMs: number;
+  /**
+   * The reverse direction (this computer reaches the remote's networks): what the agent's exit
+   * may reach, sent to it in CONFIG.reverse. Absent: the agent runs no exit.
+   */
+  reverse?: ReverseExitConfig;
+  /**
+   * `--socks [ADDR:]PORT`: the proxy entrance on this computer, whose streams open at the agent's
+   * exit (needs `reverse`). Main picks the credentials and shows them to the user only.
+   */
+  socks?: { host?: string; port: number; username: string; password: string };
+  /**
+   * `--remote-route`: prefixes this computer routes into a TUN of its own, whose packets go to the
+   * agent's exit (REVERSE_PACKETS). Absent or empty, with no remoteDnsDomains: no TUN here.
+   */
+  remoteRoutes?: string[];
+  /** `--remote-dns-domain`: names under these resolve on this computer with the remote's resolver. */
+  remoteDnsDomains?: string[];
 }
 
 export type HelperHello =
@@ -196,7 +213,18 @@ function parseExitOptions(value: unknown): HelperExitOptions {
     )
   )
     throw new HelperProtocolError("options.dnsDomains must be a list of domain names");
+  const reverse = o.reverse === undefined ? undefined : parseReverse(o.reverse);
+  const socks = o.socks === undefined ? undefined : parseSocks(o.socks);
+  const optionalList = (key: "remoteRoutes" | "remoteDnsDomains"): { [key: string]: string[] } => {
+    if (o[key] === undefined) return {};
+    if (!isStringList(o[key])) throw new HelperProtocolError(`options.${key} must be a list of strings`);
+    return { [key]: o[key] };
+  };
   return {
+    ...(reverse ? { reverse } : {}),
+    ...(socks ? { socks } : {}),
+    ...optionalList("remoteRoutes"),
+    ...optionalList("remoteDnsDomains"),
     mtu: int("mtu", 1280, 65535),
     subnetV4: o.subnetV4,
     subnetV6: o.subnetV6,
@@ -207,6 +235,30 @@ function parseExitOptions(value: unknown): HelperExitOptions {
     keepaliveIntervalMs: int("keepaliveIntervalMs", 0, 3_600_000),
     pingTimeoutMs: int("pingTimeoutMs", 100, 3_600_000),
   };
+}
+
+function parseReverse(value: unknown): ReverseExitConfig {
+  if (typeof value !== "object" || value === null)
+    throw new HelperProtocolError("options.reverse must be an object");
+  const r = value as Record<string, unknown>;
+  if (!isStringList(r.routes))
+    throw new HelperProtocolError("options.reverse.routes must be a list of prefixes");
+  if (typeof r.allowLocal !== "boolean" || typeof r.dns !== "boolean")
+    throw new HelperProtocolError("options.reverse.allowLocal and .dns must be booleans");
+  return { routes: r.routes, allowLocal: r.allowLocal, dns: r.dns };
+}
+
+function parseSocks(value: unknown): NonNullable<HelperExitOptions["socks"]> {
+  if (typeof value !== "object" || value === null)
+    throw new HelperProtocolError("options.socks must be an object");
+  const { host, port, username, password } = value as Record<string, unknown>;
+  if (host !== undefined && typeof host !== "string")
+    throw new HelperProtocolError("options.socks.host must be text");
+  if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535)
+    throw new HelperProtocolError("options.socks.port must be a port number");
+  if (typeof username !== "string" || typeof password !== "string")
+    throw new HelperProtocolError("options.socks needs a username and password");
+  return { ...(host === undefined ? {} : { host }), port, username, password };
 }
 
 function parseObject(line: string): Record<string, unknown> {

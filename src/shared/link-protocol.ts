@@ -1,5 +1,5 @@
 /**
- * Backhaul link protocol, version 1: the frames the two ends of a link exchange over one reliable
+ * Backhaul link protocol, version 1 (revision 2: the reverse direction): the frames the two ends of a link exchange over one reliable
  * byte stream (an SSH exec channel's stdin/stdout, a Unix socket, an in-memory pair in tests).
  *
  * Framing
@@ -22,6 +22,33 @@
  *   STATS    JSON text of a StatsReport
  *   ERROR    code:u16 message:text   code is an ErrorCode; unknown codes are kept as numbers
  *   BYE      reason:text             may be empty
+ *   REVERSE_PACKETS  as PACKETS      revision 2, capability Reverse (below)
+ *   FLOWS    JSON text of a TableDelta<FlowRow>   revision 2, capability Reverse (below)
+ *
+ * The reverse direction (revision 2, capability Reverse; both HELLOs must carry it)
+ *
+ *   Roles name the forward direction: the entrance (the agent's TUN or proxy) sends traffic to the
+ *   exit (this computer's NAT and DNS engines). With Reverse, each side also plays the other role
+ *   on the same link: this computer has an entrance too (`--socks`, a TUN for `--remote-route`)
+ *   and the agent runs an exit whose flows leave from the remote's own sockets.
+ *
+ *   - PACKETS keep their meaning: between the entrance-role side's TUN and the exit-role side's
+ *     NAT. REVERSE_PACKETS carry the other pair: the exit-role side's TUN (this computer's) and the
+ *     entrance-role side's exit (the agent's NAT). A separate frame type, not an address rule: the
+ *     two directions may use the same link subnet, and a packet must never be able to choose the
+ *     engine it reaches by its addresses.
+ *   - Streams (link-streams.ts) may be opened by either side; the top bit of the id says which.
+ *   - CONFIG's optional `reverse` field (sent by the exit-role side) tells the agent's exit what it
+ *     may reach: `routes` (the prefixes the user chose; an empty list means every destination the
+ *     remote reaches), `allowLocal` (the remote's own loopback and addresses), `dns` (whether its
+ *     DNS stub answers). Its stub and this computer's TUN address are the link subnet's (as
+ *     link-addresses.ts): the same numbers on both machines, one in each direction.
+ *   - FLOWS: the agent's exit publishes its NAT table to this computer (at most one frame a
+ *     second, like STATS), as the deltas a FlowTable publishes; rows are the agent's to number.
+ *
+ *   A side without Reverse skips REVERSE_PACKETS and FLOWS as unknown types and never sees an id
+ *   with the top bit set; the exit-role side asks nothing reverse of an agent whose HELLO lacks
+ *   the capability, and tells the user the agent is too old (a clear refusal, not a silent loss).
  *
  *   Extensions, each used only when both HELLOs announce its capability: STREAM_* (16..21,
  *   link-streams.ts) and DIAGNOSE / DIAGNOSE_RESULT (32, 33, diagnose-frames.ts).
@@ -70,6 +97,10 @@ export const FrameType = {
   Stats: 6,
   Error: 7,
   Bye: 8,
+  /** Revision 2: packets between the exit-role side's TUN and the entrance-role side's exit. */
+  ReversePackets: 9,
+  /** Revision 2: the agent's exit's NAT table, as deltas. */
+  Flows: 10,
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
@@ -108,6 +139,11 @@ export const Capability = {
   Streams: 1 << 4,
   /** Answers (agent) or asks (exit) remote checks as DIAGNOSE frames (diagnose-frames.ts). */
   Diagnose: 1 << 5,
+  /**
+   * Revision 2: the reverse direction on the same link (REVERSE_PACKETS, streams opened by either
+   * side, CONFIG.reverse, FLOWS). An agent that announces it runs an exit.
+   */
+  Reverse: 1 << 6,
 } as const;
 
 /** Codes carried by ERROR frames. A receiver keeps codes it does not know as plain numbers. */
@@ -389,6 +425,18 @@ export interface LinkConfig {
   /** Prefixes (CIDR, host bits clear) the entrance routes into the link. */
   routes: string[];
   dns: LinkDnsConfig;
+  /** Revision 2, sent only to a peer with Capability.Reverse: what the agent's exit may reach. */
+  reverse?: ReverseExitConfig;
+}
+
+/** The agent's exit (revision 2): see "The reverse direction" above. */
+export interface ReverseExitConfig {
+  /** Prefixes (CIDR, host bits clear) it may reach; empty: every destination the remote reaches. */
+  routes: string[];
+  /** The remote's own loopback and addresses too. */
+  allowLocal: boolean;
+  /** Its DNS stub answers with the remote's resolver. */
+  dns: boolean;
 }
 
 export const MIN_LINK_MTU = 576;
@@ -427,7 +475,22 @@ export function parseLinkConfig(value: unknown): LinkConfig {
     if (prefix.family === 6 && subnetV6 === null) throw bad(`routes[${index}] is IPv6 but subnetV6 is null`);
   });
 
-  return { subnetV4, subnetV6, mtu, routes, dns: parseDnsConfig(value.dns, bad) };
+  const config: LinkConfig = { subnetV4, subnetV6, mtu, routes, dns: parseDnsConfig(value.dns, bad) };
+  if (value.reverse !== undefined) config.reverse = parseReverseConfig(value.reverse, bad);
+  return config;
+}
+
+function parseReverseConfig(value: unknown, bad: (problem: string) => LinkError): ReverseExitConfig {
+  if (!isRecord(value)) throw bad("reverse is not an object");
+  const routes = stringArray(value.routes, "reverse.routes", MAX_ROUTES, bad);
+  routes.forEach((route, index) => {
+    const prefix = parseCidr(route);
+    if (prefix === null || !prefix.hostBitsClear)
+      throw bad(`reverse.routes[${index}] ${quote(route)} is not a prefix like 10.0.0.0/8`);
+  });
+  if (typeof value.allowLocal !== "boolean") throw bad("reverse.allowLocal is not a boolean");
+  if (typeof value.dns !== "boolean") throw bad("reverse.dns is not a boolean");
+  return { routes, allowLocal: value.allowLocal, dns: value.dns };
 }
 
 function parseDnsConfig(value: unknown, bad: (problem: string) => LinkError): LinkDnsConfig {

@@ -1,6 +1,7 @@
 /**
- * Streams over the link (protocol version 1, capability `Streams`): TCP byte streams carried as
- * frames beside PACKETS, for entrances that have no TUN device (the remote's SOCKS5/HTTP proxy).
+ * Streams over the link (protocol version 1, capability `Streams`; revision 2 with capability
+ * `Reverse` lets either side open them): TCP byte streams carried as frames beside PACKETS, for
+ * entrances that have no TUN device (the remote's SOCKS5/HTTP proxy, `--socks` on this computer).
  *
  * Why frames and not packets: a proxy entrance already holds a byte stream (the client's socket on
  * the remote's loopback). Cutting it into TCP segments on the remote only for the exit to
@@ -10,7 +11,15 @@
  * UDP from the proxy (UDP ASSOCIATE) stays datagrams: it goes as IP packets in PACKETS, as the
  * TUN entrance's does.
  *
- * Frames (all integers big endian; `id` is chosen by the entrance, unique among its open streams)
+ * Frames (all integers big endian; `id` is chosen by the side that opens the stream, unique among
+ * its open streams). "entrance" below is the side that opened the stream, "exit" the other one.
+ *
+ * Who opened a stream (revision 2): when both HELLOs carry Capability.Reverse, the top bit of the
+ * id (STREAM_ID_REVERSE_BIT) is set on streams the exit-role side (this computer) opens towards
+ * the agent's exit, and clear on streams the entrance-role side (the agent) opens. Each side picks
+ * ids only in its half, so ids never collide and every frame goes to the right end without state.
+ * Without Reverse on both sides, only the entrance-role side opens, as in revision 1, and the bit
+ * means nothing.
  *
  *   STREAM_OPEN    id:u32 port:u16 hostType:u8 host     entrance -> exit
  *                  hostType 1: IPv4 (4 bytes), 4: IPv6 (16 bytes), 3: a name (UTF-8, 1..255
@@ -71,6 +80,9 @@ export const StreamStatus = {
   ProtocolError: 66,
 } as const;
 export type StreamStatus = (typeof StreamStatus)[keyof typeof StreamStatus];
+
+/** Revision 2: set in the ids of streams the exit-role side opens (see the head comment). */
+export const STREAM_ID_REVERSE_BIT = 0x80000000;
 
 export const STREAM_INITIAL_CREDIT = 256 * 1024;
 /** Largest STREAM_DATA payload after the id. */

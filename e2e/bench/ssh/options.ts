@@ -15,6 +15,8 @@ export interface Variant {
 
 export interface SshBenchOptions {
   rows: RowName[];
+  /** The reverse path's table (reverse.ts): L to P behind R; "reverse" in --path. */
+  reverse: boolean;
   /**
    * Backhaul's builds, each measured once a round in the backhaul and proxy rows; none given:
    * dist/cli.mjs, as one plain row each.
@@ -39,7 +41,7 @@ export interface SshBenchOptions {
   out: string;
 }
 
-export const USAGE = `usage: tsx e2e/bench/ssh.bench.ts [--path direct,backhaul,proxy,sshuttle,ssh-w,raw]
+export const USAGE = `usage: tsx e2e/bench/ssh.bench.ts [--path direct,backhaul,proxy,sshuttle,ssh-w,raw,reverse]
        [--seconds 5] [--requests 200] [--dns-queries 50] [--round-trips 1000] [--cost-round-trips 1000] [--raw-mb 1024]
        [--curl-mb 256] [--curl-gets 100] [--out FILE]
        [--only latency] [--variant NAME=PATH/TO/cli.mjs ...] [--rounds 1]`;
@@ -62,7 +64,7 @@ export function parseOptions(argv: string[], defaultOut: string): SshBenchOption
   const { values } = parseArgs({
     args: argv,
     options: {
-      path: { type: "string", default: "direct,backhaul,proxy,sshuttle,ssh-w,raw" },
+      path: { type: "string", default: "direct,backhaul,proxy,sshuttle,ssh-w,raw,reverse" },
       seconds: { type: "string", default: "5" },
       requests: { type: "string", default: "200" },
       "dns-queries": { type: "string", default: "50" },
@@ -80,13 +82,19 @@ export function parseOptions(argv: string[], defaultOut: string): SshBenchOption
   if (values.only !== undefined && values.only !== "latency") {
     throw new Error(`--only takes latency, got ${values.only}\n${USAGE}`);
   }
-  const rows = list(values.path).map((item): RowName => {
-    // "ssh-w" on the command line: no space to quote.
-    const known = ROW_NAMES.find((name) => name === item.replace("ssh-w", "ssh -w"));
-    if (!known)
-      throw new Error(`--path takes direct, backhaul, proxy, sshuttle, ssh-w, raw; got ${item}\n${USAGE}`);
-    return known;
-  });
+  const paths = list(values.path);
+  const reverse = paths.includes("reverse") && values.only !== "latency";
+  const rows = paths
+    .filter((item) => item !== "reverse")
+    .map((item): RowName => {
+      // "ssh-w" on the command line: no space to quote.
+      const known = ROW_NAMES.find((name) => name === item.replace("ssh-w", "ssh -w"));
+      if (!known)
+        throw new Error(
+          `--path takes direct, backhaul, proxy, sshuttle, ssh-w, raw, reverse; got ${item}\n${USAGE}`,
+        );
+      return known;
+    });
   const variants = values.variant.reduce<Variant[]>(
     (taken, spec) => [...taken, parseVariant(spec, taken)],
     [],
@@ -95,6 +103,7 @@ export function parseOptions(argv: string[], defaultOut: string): SshBenchOption
     throw new Error(`--variant needs backhaul or proxy among --path\n${USAGE}`);
   }
   return {
+    reverse,
     // The proxy row has only curl's figures, which --only latency leaves out.
     rows: values.only === "latency" ? rows.filter((row) => row !== "raw" && row !== "proxy") : rows,
     variants,

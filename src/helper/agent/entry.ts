@@ -24,10 +24,10 @@ import {
 } from "./index.js";
 import { pumpTunAndLink } from "../engines/entrance.js";
 import { linkPort } from "../engines/port/link-port.js";
-import { tunPort } from "./tun/tun-port.js";
+import { tunPort } from "../system/tun/tun-port.js";
 import { Link } from "../engines/link/link.js";
-import type { TunDevice } from "./tun/index.js";
-import type { DnsConfigurator } from "./dns/configurator.js";
+import type { TunDevice } from "../system/tun/index.js";
+import type { DnsConfigurator } from "../system/dns/configurator.js";
 import { LinkStreamOpener } from "../engines/streams/stream-opener.js";
 import {
   reportStreamStats,
@@ -43,6 +43,8 @@ import {
   systemAgentProbes,
   type AgentCheckContext,
 } from "./remote-diagnose.js";
+import { readRemoteResolvers } from "./dns/remote-resolvers.js";
+import { wireReverseExit } from "./reverse-exit-wiring.js";
 
 const USAGE = `backhaul-agent ${VERSION}: the remote side of Backhaul (started by the backhaul app over SSH)
 
@@ -98,6 +100,8 @@ async function main(): Promise<void> {
     for (const line of describeUndoReport(recovery.report)) log(`previous run: ${line}`);
   }
   if (values["recover-only"]) return;
+  // Before this agent changes the resolver: its exit must never ask the stub that points home.
+  const remoteResolvers = await readRemoteResolvers();
 
   const shutdown = undoOnShutdown(journal, { log: raw });
   shutdown.watchStream(process.stdin, "the link");
@@ -105,8 +109,9 @@ async function main(): Promise<void> {
   const link = new Link(stream, {
     role: "entrance",
     softwareVersion: VERSION,
+    // Streams and Reverse in both entrances: this computer may open streams to the agent's exit.
     capabilities:
-      Capability.Ipv6 | Capability.DnsStub | Capability.Diagnose | (proxy ? Capability.Streams : 0),
+      Capability.Ipv6 | Capability.DnsStub | Capability.Streams | Capability.Reverse | Capability.Diagnose,
     keepaliveIntervalMs: Number(values.keepalive) * 1000,
   });
   // Set before the link is ready: the exit's first stream frames must find their handler.
@@ -129,13 +134,19 @@ async function main(): Promise<void> {
     ...systemAgentProbes(checks.tunName),
     ...(opener ? { connectThroughTunnel: streamConnect(opener) } : {}),
   });
+  const reverseExit = wireReverseExit(link, remoteResolvers, log);
 
   const config = await new Promise<LinkConfig>((resolve, reject) => {
     link.once("config", resolve);
     link.ready.catch(reject);
   });
   linkConfig = config;
-  link.on("config", (next) => (linkConfig = next));
+  // The exit first: this computer's streams may arrive as soon as it has sent its CONFIG.
+  reverseExit.configure(config);
+  link.on("config", (next) => {
+    linkConfig = next;
+    reverseExit.configure(next);
+  });
   if (opener !== null) {
     await startProxyEntrance({
       journal,

@@ -21,6 +21,9 @@ import { PcapngWriter } from "./capture/pcapng-writer.js";
 import { CaptureTap } from "./port/capture-tap.js";
 import { linkPort } from "./port/link-port.js";
 import { RemoteChecks } from "./link/remote-checks.js";
+import type { PacketPort } from "./port/packet-port.js";
+import { reverseLinkPort } from "./port/reverse-link-port.js";
+import { startSocksEntrance, type SocksEntrance } from "./socks-entrance.js";
 
 /** How the exit's Link keeps alive; the rest of HelperExitOptions is the session's. */
 type KeepaliveOptions = Pick<HelperExitOptions, "keepaliveIntervalMs" | "pingTimeoutMs">;
@@ -33,6 +36,8 @@ export interface ExitSessionOptions extends Omit<HelperExitOptions, keyof Keepal
   icmp?: NatEngineOptions["icmp"];
   /** Where the engines report what they contained (NatEngineOptions.log). */
   log?: (line: string) => void;
+  /** `--socks`: the user whose clients need no credentials (loopback-peer.ts); none: all do. */
+  socksOwnerUid?: number;
 }
 
 /**
@@ -49,6 +54,14 @@ export class ExitSession {
   readonly dns: DnsEngine;
   /** "Can the remote reach …?" asked of the agent (DIAGNOSE). */
   readonly remoteChecks: RemoteChecks;
+  /**
+   * The reverse direction's packets (REVERSE_PACKETS): what this computer's TUN sends to the
+   * agent's exit and receives back (`--remote-route`). Packets sent before the handshake, or to
+   * an agent without Capability.Reverse, are dropped and counted (link.reverse says which).
+   */
+  readonly remoteExitPort: PacketPort;
+  /** `--socks`: the proxy once it listens; null without `--socks`, or when it could not start. */
+  readonly socks: Promise<SocksEntrance | null>;
   private readonly policy: EgressPolicy;
   private readonly tap: CaptureTap;
   private capture: PcapngWriter | undefined;
@@ -60,6 +73,7 @@ export class ExitSession {
     dns: DnsEngine,
   ) {
     const { link } = options;
+    this.remoteExitPort = reverseLinkPort(link);
     const routes = this.routable(options.routes);
     this.policy = new EgressPolicy({ prefixes: routes, allowLocal: options.allowLocal });
     const stubs = [options.subnetV4, options.subnetV6].flatMap((s) => (s ? [linkAddresses(s).stub] : []));
@@ -105,8 +119,11 @@ export class ExitSession {
       mtu: options.mtu,
       routes,
       dns: this.dnsConfig(routes),
+      ...(options.reverse ? { reverse: options.reverse } : {}),
     };
-    void link.ready.then(
+    // The agent's exit's NAT table, beside ours: one table, both directions.
+    link.on("flows", (delta) => this.nat.table.mirror(delta));
+    this.socks = link.ready.then(
       () => {
         this.sendConfig();
         if (link.sharedCapabilities & Capability.Streams) {
@@ -116,8 +133,9 @@ export class ExitSession {
             STREAM_STATS_INTERVAL_MS,
           );
         }
+        return options.socks ? this.startSocks(options.socks) : null;
       },
-      () => undefined, // the link's own close event reports why
+      () => null, // the link's own close event reports why
     );
     link.once("close", () => {
       this.capture?.close("the link closed");
@@ -211,8 +229,46 @@ export class ExitSession {
     return kept;
   }
 
+  /** `--socks`: listens once the link is up (and closes with it); a failure is said, not fatal. */
+  private startSocks(socks: NonNullable<ExitSessionOptions["socks"]>): Promise<SocksEntrance | null> {
+    const { link, log } = this.options;
+    const where = `${socks.host ?? "127.0.0.1"}:${socks.port}`;
+    if (!link.reverse) {
+      log?.(`--socks ${where} is off: the agent on the remote runs no exit`);
+      return Promise.resolve(null);
+    }
+    return startSocksEntrance(
+      link,
+      {
+        ...(socks.host === undefined ? {} : { host: socks.host }),
+        port: socks.port,
+        credentials: { username: socks.username, password: socks.password },
+      },
+      { ownerUid: this.options.socksOwnerUid, log: (line) => log?.(`socks: ${line}`) },
+    ).then(
+      (entrance) => {
+        log?.(`socks: SOCKS5 and HTTP proxy on ${socks.host ?? "127.0.0.1"}:${entrance.port}`);
+        return entrance;
+      },
+      (error: unknown) => {
+        log?.(`--socks ${where} could not listen: ${error instanceof Error ? error.message : String(error)}`);
+        return null;
+      },
+    );
+  }
+
   /** A CONFIG that still fails to encode is this side's bug: the link closes saying so. */
   private sendConfig(): void {
+    const { link } = this.options;
+    if (this.config.reverse && !link.reverse) {
+      this.options.log?.(
+        `the agent on the remote (Backhaul ${link.peer?.softwareVersion ?? "?"}) runs no exit ` +
+          "(its HELLO has no Reverse capability): nothing on this computer reaches the remote's networks; " +
+          "use the same Backhaul release on both sides",
+      );
+      const { reverse: _unread, ...config } = this.config;
+      this.config = config;
+    }
     try {
       this.options.link.sendConfig(this.config);
     } catch (error) {
@@ -232,7 +288,8 @@ export function openExitLink(stream: Duplex, keepalive: KeepaliveOptions): Link 
       Capability.IcmpEcho |
       Capability.Stats |
       Capability.Streams |
-      Capability.Diagnose,
+      Capability.Diagnose |
+      Capability.Reverse,
     keepaliveIntervalMs: keepalive.keepaliveIntervalMs,
     pingTimeoutMs: keepalive.pingTimeoutMs,
   });

@@ -78,7 +78,12 @@ export function inProcessExit(extra: Pick<ExitSessionOptions, "icmp" | "dnsEngin
       const closed = link.closed.then((info) => ({ reason: info.reason }));
       let exit: ExitSession;
       try {
-        exit = await ExitSession.start({ ...options, ...extra, link });
+        exit = await ExitSession.start({
+          ...options,
+          ...extra,
+          link,
+          ...(process.getuid ? { socksOwnerUid: process.getuid() } : {}),
+        });
       } catch (error) {
         link.close("the exit side could not start");
         throw error;

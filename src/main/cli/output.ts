@@ -23,7 +23,8 @@ export function jsonReporter(write: (line: string) => void = (l) => void process
   const emit = (value: Record<string, unknown>): void => write(`${JSON.stringify(value)}\n`);
   return {
     state: (state) => emit({ type: "state", ...state }),
-    flow: (row) => emit({ type: "flow", ...row }),
+    // Rows of helpers older than the reverse direction carry no direction: theirs is this one.
+    flow: (row) => emit({ type: "flow", direction: "remote-to-local", ...row }),
     // A DNS row's own `type` (A, AAAA...) becomes recordType: `type` names the event.
     dns: ({ type: recordType, ...row }) => emit({ type: "dns", recordType, ...row }),
     advertising: (prefixes, changed) => emit({ type: "log", line: describeAdvertising(prefixes, changed) }),

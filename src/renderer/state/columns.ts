@@ -1,7 +1,7 @@
 /** The columns of the NAT and DNS tables: what each cell shows and what it sorts by. */
 import { formatBytes, formatClock, formatDuration, formatLatency, formatRate } from "../format.js";
 import { destinationTooltip, shownDestination } from "./flow-destination.js";
-import type { DnsEntry, FlowEntry } from "./table-model.js";
+import { directionLabel, type DnsEntry, type FlowEntry } from "./table-model.js";
 import type { Column, SortSpec } from "./table-query.js";
 
 type Placement = Pick<Column<unknown>, "id" | "title" | "width" | "grow">;
@@ -41,6 +41,11 @@ export const FLOW_COLUMNS: readonly Column<FlowEntry>[] = [
     { id: "protocol", title: "Proto", width: 64 },
     (e) => e.row.protocol,
     (e) => e.row.protocol.toUpperCase(),
+  ),
+  textColumn(
+    { id: "direction", title: "Way", width: 112 },
+    (e) => e.row.direction ?? "remote-to-local",
+    (e) => directionLabel(e.row.direction ?? "remote-to-local"),
   ),
   textColumn({ id: "remote", title: "Remote source", width: 150, grow: 1 }, (e) => e.row.remote),
   {

@@ -187,7 +187,19 @@ test("the search text follows the row's text columns and is reused while they do
     [{ upserts: [flow(1, { protocol: "udp", state: "CLOSED", closeReason: "Idle timeout" })], removals: [] }],
     T0 + 2_000,
   );
-  assert.match(entry(table, 1).search, /closed idle timeout$/);
+  assert.match(entry(table, 1).search, /closed idle timeout remote-to-local remote → here$/);
+  // A row of the agent's exit says its direction, so the filter can pick it.
+  table = applyFlowDeltas(
+    table,
+    [
+      {
+        upserts: [flow(1, { protocol: "udp", state: "CLOSED", direction: "local-to-remote" })],
+        removals: [],
+      },
+    ],
+    T0 + 3_000,
+  );
+  assert.match(entry(table, 1).search, /local-to-remote here → remote$/);
 });
 
 test("DNS rows are added, fade when removed, then leave", () => {

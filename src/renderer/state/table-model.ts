@@ -5,7 +5,7 @@
  * calls them once per animation frame with every delta that arrived since the last one.
  */
 import type { DnsRow } from "../../shared/dns-row.js";
-import type { FlowRow, TableDelta } from "../../shared/flow-row.js";
+import type { FlowDirection, FlowRow, TableDelta } from "../../shared/flow-row.js";
 
 /** How long a removed row stays (fading) before it leaves the table. */
 export const FADE_MS = 1_000;
@@ -162,6 +162,11 @@ function newFlowEntry(row: FlowRow, now: number): FlowEntry {
   };
 }
 
+/** How the table shows a flow's direction (flow-row.ts). */
+export function directionLabel(direction: FlowDirection): string {
+  return direction === "local-to-remote" ? "here → remote" : "remote → here";
+}
+
 function newDnsEntry(row: DnsRow): DnsEntry {
   return { row, removedAt: null, search: withSession(dnsSearchText(row), row) };
 }
@@ -176,7 +181,9 @@ export function flowSearchText(row: FlowRow): string {
   const local = row.localSocket ?? "";
   const reason = row.closeReason ?? "";
   const name = row.name === null ? "" : ` ${row.name}`;
-  return `${row.protocol} ${row.remote} ${row.destination}${name} ${local} ${row.state} ${reason}`.toLowerCase();
+  // "local-to-remote" or "remote-to-local" in the filter picks one direction.
+  const way = row.direction ?? "remote-to-local";
+  return `${row.protocol} ${row.remote} ${row.destination}${name} ${local} ${row.state} ${reason} ${way} ${directionLabel(way)}`.toLowerCase();
 }
 
 export function dnsSearchText(row: DnsRow): string {
@@ -192,7 +199,8 @@ function sameFlowText(a: FlowRow, b: FlowRow): boolean {
     a.remote === b.remote &&
     a.destination === b.destination &&
     a.name === b.name &&
-    a.protocol === b.protocol
+    a.protocol === b.protocol &&
+    a.direction === b.direction
   );
 }
 

@@ -55,7 +55,7 @@ import {
   streamIdOf,
   type StreamFrame,
 } from "../../../shared/stream-frames.js";
-import { StreamFrameType } from "../../../shared/link-streams.js";
+import { STREAM_ID_REVERSE_BIT, StreamFrameType } from "../../../shared/link-streams.js";
 import {
   DiagnoseFrameType,
   decodeDiagnoseRequest,
@@ -65,6 +65,8 @@ import {
   type RemoteDiagnoseRequest,
   type RemoteDiagnosis,
 } from "../../../shared/diagnose-frames.js";
+import type { FlowRow, TableDelta } from "../../../shared/flow-row.js";
+import { decodeFlows, encodeFlows } from "../../../shared/flows-frame.js";
 import { FrameDecoder } from "./frame-decoder.js";
 import { PacketBatcher } from "./packet-batcher.js";
 
@@ -106,6 +108,13 @@ export interface LinkEvents {
    * callback.
    */
   packets: [packets: Buffer[]];
+  /**
+   * REVERSE_PACKETS (revision 2, when both sides announced Capability.Reverse): the packets
+   * between this computer's TUN and the agent's exit. Views, as for 'packets'.
+   */
+  reversePackets: [packets: Buffer[]];
+  /** FLOWS (revision 2): the agent's exit's NAT table deltas, checked and sanitised. */
+  flows: [delta: TableDelta<FlowRow>];
   config: [config: LinkConfig];
   stats: [report: StatsReport];
   /** The peer sent an ERROR frame; if it was fatal the link closes next with PEER_ERROR. */
@@ -131,6 +140,9 @@ export interface StreamFrameHandler {
   /** A stream frame that did not decode (counted as malformed); `id` when it had one. */
   malformed(id: number | null, error: LinkError): void;
 }
+
+/** Who opened a stream, seen from this side of the link. */
+export type StreamOpenedBy = "here" | "there";
 
 interface PendingPing {
   startedAt: number;
@@ -176,7 +188,11 @@ export class Link extends EventEmitter<LinkEvents> {
   private inputEnded = false;
   private lastPeerError: PeerErrorReport | null = null;
   private preamble: Buffer | null = Buffer.alloc(0);
-  private streamHandler: StreamFrameHandler | null = null;
+  /** Streams this side opens, and streams the peer opens (link-streams.ts: who opened a stream). */
+  private readonly streamHandlers: Record<StreamOpenedBy, StreamFrameHandler | null> = {
+    here: null,
+    there: null,
+  };
 
   private readonly pings = new Map<bigint, PendingPing>();
   private nextNonce = 1n;
@@ -349,12 +365,59 @@ export class Link extends EventEmitter<LinkEvents> {
     return this.state !== "closed" && this.batcher.addFrame(FrameType.Stats, payload);
   }
 
+  /** Whether both sides announced Capability.Reverse (link-protocol.ts: the reverse direction). */
+  get reverse(): boolean {
+    return (this.sharedCapabilities & Capability.Reverse) !== 0;
+  }
+
   /**
-   * Where STREAM_* frames go; null (the default) skips them as frames of an unknown type, which
-   * is what a side that did not announce Capability.Streams must do.
+   * Where STREAM_* frames go: `here` gets the frames of streams this side opened (a proxy's
+   * opener), `there` those of streams the peer opened (an exit's forwarder). Null (the default)
+   * skips them as frames of an unknown type, which is what a side that did not announce
+   * Capability.Streams must do.
    */
-  setStreamHandler(handler: StreamFrameHandler | null): void {
-    this.streamHandler = handler;
+  setStreamHandler(
+    handler: StreamFrameHandler | null,
+    openedBy: StreamOpenedBy = this.role === "entrance" ? "here" : "there",
+  ): void {
+    this.streamHandlers[openedBy] = handler;
+  }
+
+  /** Which side opened the stream `id`: by its top bit with Reverse, else always the entrance. */
+  streamOpenedBy(id: number): StreamOpenedBy {
+    const byEntrance = !this.reverse || id < STREAM_ID_REVERSE_BIT;
+    return byEntrance === (this.role === "entrance") ? "here" : "there";
+  }
+
+  /**
+   * Queues packets for the other direction's engines (REVERSE_PACKETS): from this computer's
+   * TUN to the agent's exit, or back. Copied, as sendPacket; dropped (and counted as rejected)
+   * when the peer lacks Capability.Reverse. Returns `writable`.
+   */
+  sendReversePackets(packets: readonly Uint8Array[]): boolean {
+    if (this.state === "closed") return false;
+    if (!this.reverse) {
+      this.batcher.counters.rejectedPackets += packets.length;
+      return this.writable;
+    }
+    for (const packet of packets) this.batcher.addPacket(packet, FrameType.ReversePackets);
+    return this.writable;
+  }
+
+  /** sendPacketWith for REVERSE_PACKETS (see sendReversePackets). */
+  sendReversePacketWith(length: number, fill: (target: Buffer, offset: number) => void): boolean {
+    if (this.state === "closed") return false;
+    if (!this.reverse) this.batcher.counters.rejectedPackets++;
+    else this.batcher.addPacketWith(length, fill, FrameType.ReversePackets);
+    return this.writable;
+  }
+
+  /** Queues a FLOWS frame (the agent's exit's table delta). False when closed, full or not Reverse. */
+  sendFlows(delta: TableDelta<FlowRow>): boolean {
+    if (this.state === "closed" || !this.reverse) return false;
+    const payload = encodeFlows(delta);
+    if (payload.length + 1 > this.batcher.maxFrameLength) return false;
+    return this.batcher.addFrame(FrameType.Flows, payload);
   }
 
   /**
@@ -607,8 +670,23 @@ export class Link extends EventEmitter<LinkEvents> {
       case DiagnoseFrameType.Result:
         this.receiveDiagnoseFrame(type, payload);
         return;
+      case FrameType.ReversePackets: {
+        // Only with Reverse on both sides: otherwise an unknown type, as revision 1 reads it.
+        if (!this.reverse) return void this.inbound.unknownFrames++;
+        const packets = this.decodeOrDrop(type, payload, decodePackets, false);
+        if (packets === null) return;
+        this.inbound.packetsIn += packets.length;
+        this.emit("reversePackets", packets);
+        return;
+      }
+      case FrameType.Flows: {
+        if (!this.reverse) return void this.inbound.unknownFrames++;
+        const delta = this.decodeOrDrop(type, payload, decodeFlows, false);
+        if (delta !== null) this.emit("flows", delta);
+        return;
+      }
       default:
-        if (isStreamFrameType(type) && this.streamHandler !== null) this.receiveStreamFrame(type, payload);
+        if (isStreamFrameType(type)) this.receiveStreamFrame(type, payload);
         else this.inbound.unknownFrames++;
     }
   }
@@ -629,8 +707,12 @@ export class Link extends EventEmitter<LinkEvents> {
   }
 
   private receiveStreamFrame(type: number, payload: Buffer): void {
-    const handler = this.streamHandler;
-    if (handler === null) return;
+    const id = streamIdOf(payload);
+    const handler =
+      id === null
+        ? (this.streamHandlers.there ?? this.streamHandlers.here)
+        : this.streamHandlers[this.streamOpenedBy(id)];
+    if (handler === null) return void this.inbound.unknownFrames++;
     let frame: StreamFrame;
     try {
       frame = decodeStreamFrame(type, payload);
@@ -638,7 +720,7 @@ export class Link extends EventEmitter<LinkEvents> {
       const error = asLinkError(caught);
       this.inbound.malformedFrames++;
       this.emit("malformed", error, type);
-      handler.malformed(streamIdOf(payload), error);
+      handler.malformed(id, error);
       return;
     }
     handler.frame(frame);

@@ -78,6 +78,8 @@ export class PacketBatcher {
   private end = 0;
   /** Offset of the open PACKETS frame's header in the slab, or NO_FRAME. */
   private openFrame = NO_FRAME;
+  /** PACKETS, or REVERSE_PACKETS: the same layout, the other direction. */
+  private openFrameType: number = FrameType.Packets;
   /** Frames and packets in the pending region, counted out when it is written. */
   private pendingFrames = 0;
   private pendingPackets = 0;
@@ -118,8 +120,8 @@ export class PacketBatcher {
    * Queues one IP packet (copied: see the module comment). "rejected" for a packet that cannot be
    * framed (empty or over 65,535 bytes), "dropped" when the queue is full; both are counted.
    */
-  addPacket(packet: Uint8Array): AddResult {
-    return this.addPacketWith(packet.length, (slab, offset) => slab.set(packet, offset));
+  addPacket(packet: Uint8Array, frameType: number = FrameType.Packets): AddResult {
+    return this.addPacketWith(packet.length, (slab, offset) => slab.set(packet, offset), frameType);
   }
 
   /**
@@ -127,13 +129,19 @@ export class PacketBatcher {
    * `offset`, synchronously, without calling back into the batcher: a packet is built in place,
    * with no copy and no allocation of its own.
    */
-  addPacketWith(length: number, fill: (slab: Buffer, offset: number) => void): AddResult {
+  addPacketWith(
+    length: number,
+    fill: (slab: Buffer, offset: number) => void,
+    frameType: number = FrameType.Packets,
+  ): AddResult {
     if (this.closed) return "dropped";
     if (length === 0 || length > MAX_PACKET_LENGTH) {
       this.counters.rejectedPackets++;
       return "rejected";
     }
     const needed = 2 + length;
+    // A packet of the other direction (REVERSE_PACKETS) starts a frame of its own type.
+    if (this.openFrame !== NO_FRAME && this.openFrameType !== frameType) this.closeOpenFrame();
     if (this.openFrame !== NO_FRAME && !this.fitsOpenFrame(needed)) {
       this.closeOpenFrame();
       // The open frame is full: send it now rather than at the end of the turn, which keeps the
@@ -142,7 +150,7 @@ export class PacketBatcher {
     }
     // Decided only now: a synchronous stream (an in-memory pipe) may have re-entered addPacket
     // or addFrame from inside the write above.
-    const opensFrame = !this.fitsOpenFrame(needed);
+    const opensFrame = !this.fitsOpenFrame(needed) || this.openFrameType !== frameType;
     const extra = needed + (opensFrame ? FRAME_HEADER_BYTES : 0);
     if (this.pendingBytes + extra > this.maxQueuedBytes) {
       this.counters.queueDrops++;
@@ -152,6 +160,7 @@ export class PacketBatcher {
     if (opensFrame) {
       this.closeOpenFrame();
       this.openFrame = this.end;
+      this.openFrameType = frameType;
       this.end += FRAME_HEADER_BYTES;
       this.pendingFrames++;
     }
@@ -263,7 +272,7 @@ export class PacketBatcher {
     writeFrameHeader(
       this.slab,
       this.openFrame,
-      FrameType.Packets,
+      this.openFrameType,
       this.end - this.openFrame - FRAME_HEADER_BYTES,
     );
     this.openFrame = NO_FRAME;

@@ -1,4 +1,4 @@
-import type { FlowProtocol, FlowRow } from "../../../shared/flow-row.js";
+import type { FlowDirection, FlowProtocol, FlowRow, TableDelta } from "../../../shared/flow-row.js";
 import type { AddressNameSource } from "../dns/address-names.js";
 import { PublishedTable } from "../published-table.js";
 
@@ -8,9 +8,17 @@ export interface FlowTableOptions {
   /** How long a closed row stays visible (the UI fades it out) before it is removed. */
   closedRetentionMs?: number;
   now?: () => number;
+  /** Which way this table's flows go (flow-row.ts); default "remote-to-local", the local exit's. */
+  direction?: FlowDirection;
   /** Where the names of destinations come from (the DNS engine's answers); none without it. */
   names?: AddressNameSource;
 }
+
+/**
+ * The agent's rows (FLOWS frames) are numbered by the agent: in this table they are offset by
+ * 2^40, so they never meet this table's own ids (that would take 2^40 flows).
+ */
+export const MIRRORED_ID_BASE = 2 ** 40;
 
 export interface NewFlow {
   protocol: FlowProtocol;
@@ -29,6 +37,7 @@ export interface NewFlow {
 export class FlowTable extends PublishedTable<FlowRow> {
   private nextId = 1;
   private readonly closedRetentionMs: number;
+  private readonly direction: FlowDirection;
   private readonly names: AddressNameSource | undefined;
   readonly now: () => number;
 
@@ -36,6 +45,7 @@ export class FlowTable extends PublishedTable<FlowRow> {
     super(options.publishIntervalMs ?? 250, (row) => ({ ...row }));
     this.closedRetentionMs = options.closedRetentionMs ?? 10_000;
     this.now = options.now ?? Date.now;
+    this.direction = options.direction ?? "remote-to-local";
     this.names = options.names;
   }
 
@@ -48,6 +58,7 @@ export class FlowTable extends PublishedTable<FlowRow> {
     const now = this.now();
     const row: FlowRow = {
       id: this.nextId++,
+      direction: this.direction,
       ...flow,
       localSocket: null,
       upBytes: 0,
@@ -62,6 +73,24 @@ export class FlowTable extends PublishedTable<FlowRow> {
     this.rows.set(row.id, row);
     this.markDirty(row);
     return row;
+  }
+
+  /**
+   * Rows of another table (the agent's exit, from FLOWS): kept and published beside this table's
+   * own, so one NAT table shows both directions. Their ids are offset (MIRRORED_ID_BASE).
+   */
+  mirror(delta: TableDelta<FlowRow>): void {
+    for (const row of delta.upserts) {
+      const id = MIRRORED_ID_BASE + row.id;
+      this.rows.set(id, { ...row, id });
+      this.markChanged(id);
+    }
+    for (const removed of delta.removals) {
+      const id = MIRRORED_ID_BASE + removed;
+      if (!this.rows.delete(id)) continue;
+      this.forgetChange(id);
+      this.noteRemoved(id);
+    }
   }
 
   markDirty(row: FlowRow): void {

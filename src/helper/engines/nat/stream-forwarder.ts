@@ -90,7 +90,7 @@ export class StreamForwarder implements StreamFrameHandler {
 
   constructor(private readonly options: StreamForwarderOptions) {
     this.room = new StreamRoom(new LinkRoom(options.link));
-    options.link.setStreamHandler(this);
+    options.link.setStreamHandler(this, "there");
     options.link.once("close", (info) => this.close(`link closed: ${info.reason || "bye"}`));
   }
 

@@ -40,7 +40,12 @@ export async function serveHttp(
     return;
   }
   const head = result.value;
-  if (!basicMatches(context.credentials, header(head, "Proxy-Authorization"))) {
+  const authorization = header(head, "Proxy-Authorization");
+  const allowed =
+    authorization === undefined
+      ? await context.ownerClient()
+      : basicMatches(context.credentials, authorization);
+  if (!allowed) {
     counters.authRefused++;
     refuse(
       socket,

@@ -34,6 +34,12 @@ export function newCounters(): ProxyCounters {
 
 export interface ProxyContext {
   readonly credentials: ProxyCredentials;
+  /**
+   * Whether the OS says the client is the user this proxy serves (ProxyServerOptions.isOwner): such
+   * a client needs no credentials. Asked only of a client that offers none (the lookup costs a
+   * read of /proc/net/tcp on Linux), at most once per connection.
+   */
+  ownerClient(): Promise<boolean>;
   readonly opener: StreamOpener;
   /** Null when UDP cannot be carried (no packet path): UDP ASSOCIATE is answered "not supported". */
   readonly udp: UdpRelay | null;

@@ -33,6 +33,13 @@ export interface ProxyServerOptions {
   handshakeTimeoutMs?: number;
   /** Default 0: a free port. */
   port?: number;
+  /** Listen on this address only (`--socks ADDR:PORT`); default 127.0.0.1 and ::1. */
+  host?: string;
+  /**
+   * Whether the OS says the client is the user this proxy serves (on Linux, the owner of a
+   * loopback peer's socket: loopback-peer.ts); such a client needs no credentials. Default none.
+   */
+  isOwner?: (socket: Socket) => Promise<boolean>;
   log?: (line: string) => void;
 }
 
@@ -56,6 +63,12 @@ export class ProxyServer {
 
   /** Listens on 127.0.0.1 (a free port unless one is given) and on ::1 at the same port if it exists. */
   async listen(): Promise<number> {
+    if (this.options.host !== undefined) {
+      const server = await this.listenOn(this.options.host, this.options.port ?? 0);
+      this.servers.push(server);
+      this.boundPort = (server.address() as { port: number }).port;
+      return this.boundPort;
+    }
     for (let attempt = 0; ; attempt++) {
       const v4 = await this.listenOn("127.0.0.1", this.options.port ?? 0);
       const port = (v4.address() as { port: number }).port;
@@ -126,8 +139,11 @@ export class ProxyServer {
       this.counters.handshakeTimeouts++;
       socket.destroy();
     }, this.options.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS);
+    const { isOwner } = this.options;
+    let owner: Promise<boolean> | undefined;
     const context: ProxyContext = {
       credentials: this.options.credentials,
+      ownerClient: () => (owner ??= isOwner ? isOwner(socket).catch(() => false) : Promise.resolve(false)),
       opener: this.options.opener,
       udp: this.options.udp ?? null,
       counters: this.counters,

@@ -1,5 +1,6 @@
 // One SOCKS5 client connection: greeting, username/password (the only method offered: the
-// remote is shared, so there is no "no authentication"), then CONNECT or UDP ASSOCIATE.
+// remote is shared, so there is no "no authentication" — except for a client the OS says is the
+// proxy's own user, see ProxyServerOptions.isOwner), then CONNECT or UDP ASSOCIATE.
 import type { Socket } from "node:net";
 import { StreamOpenError, StreamStatus } from "../../../shared/link-streams.js";
 import { credentialsMatch } from "./credentials.js";
@@ -32,25 +33,30 @@ export async function serveSocks5(
     refuse(socket, reader, Buffer.from([SOCKS_VERSION, Method.NoAcceptable]));
     return;
   }
-  if (!greeting.value.methods.includes(Method.UsernamePassword)) {
+  const { methods } = greeting.value;
+  // A client that offers credentials gives them; one that offers none is served only when the OS
+  // says it is the proxy's own user (`--socks` on this computer, Linux: ProxyServerOptions.isOwner).
+  if (methods.includes(Method.UsernamePassword)) {
+    socket.write(Buffer.from([SOCKS_VERSION, Method.UsernamePassword]));
+    const auth = await reader.next(parseUserPass);
+    if (
+      auth.status !== "ok" ||
+      !credentialsMatch(context.credentials, auth.value.username, auth.value.password)
+    ) {
+      if (auth.status === "ok") counters.authRefused++;
+      else counters.badRequests++;
+      // RFC 1929: a non-zero status, then the server must close the connection.
+      refuse(socket, reader, Buffer.from([AUTH_VERSION, 1]));
+      return;
+    }
+    socket.write(Buffer.from([AUTH_VERSION, 0]));
+  } else if (methods.includes(Method.NoAuthentication) && (await context.ownerClient())) {
+    socket.write(Buffer.from([SOCKS_VERSION, Method.NoAuthentication]));
+  } else {
     counters.authRefused++;
     refuse(socket, reader, Buffer.from([SOCKS_VERSION, Method.NoAcceptable]));
     return;
   }
-  socket.write(Buffer.from([SOCKS_VERSION, Method.UsernamePassword]));
-
-  const auth = await reader.next(parseUserPass);
-  if (
-    auth.status !== "ok" ||
-    !credentialsMatch(context.credentials, auth.value.username, auth.value.password)
-  ) {
-    if (auth.status === "ok") counters.authRefused++;
-    else counters.badRequests++;
-    // RFC 1929: a non-zero status, then the server must close the connection.
-    refuse(socket, reader, Buffer.from([AUTH_VERSION, 1]));
-    return;
-  }
-  socket.write(Buffer.from([AUTH_VERSION, 0]));
 
   const request = await reader.next(parseRequest);
   if (request.status === "invalid") {

@@ -10,7 +10,7 @@ import { INCOMPLETE, invalid, type ParseResult } from "./parse-result.js";
 
 export const SOCKS_VERSION = 5;
 export const AUTH_VERSION = 1;
-export const Method = { UsernamePassword: 0x02, NoAcceptable: 0xff } as const;
+export const Method = { NoAuthentication: 0x00, UsernamePassword: 0x02, NoAcceptable: 0xff } as const;
 export const Command = { Connect: 1, Bind: 2, UdpAssociate: 3 } as const;
 export const AddressType = { Ipv4: 1, Name: 3, Ipv6: 4 } as const;
 export const Reply = {

@@ -1,6 +1,7 @@
 /**
- * The entrance's side of link streams: a StreamOpener over a Link, for a proxy entrance. It picks
- * the ids, sends STREAM_OPEN and waits for the exit's STREAM_OPENED (at most openTimeoutMs), and
+ * The entrance's side of link streams: a StreamOpener over a Link, for a proxy entrance (the
+ * agent's, or `--socks` on this computer, whose streams go to the agent's exit). It picks the ids
+ * in its side's half, sends STREAM_OPEN and waits for the exit's STREAM_OPENED (at most openTimeoutMs), and
  * hands each frame for an open stream to its EntranceStream. When the link ends, every stream
  * and every open in progress ends with it.
  *
@@ -10,6 +11,7 @@
 import { Capability } from "../../../shared/link-protocol.js";
 import type { LinkError } from "../../../shared/link-protocol.js";
 import {
+  STREAM_ID_REVERSE_BIT,
   StreamOpenError,
   StreamStatus,
   type LinkStream,
@@ -49,7 +51,11 @@ interface PendingOpen {
   timer: NodeJS.Timeout;
 }
 
-const MAX_ID = 0xffffffff;
+/** Each side opens in its half of the id space (link-streams.ts: who opened a stream). */
+const ID_RANGES = {
+  entrance: { first: 1, last: STREAM_ID_REVERSE_BIT - 1 },
+  exit: { first: STREAM_ID_REVERSE_BIT, last: 0xffffffff },
+} as const;
 
 export class LinkStreamOpener implements StreamOpener, StreamFrameHandler {
   readonly counters: StreamOpenerCounters = {
@@ -63,7 +69,8 @@ export class LinkStreamOpener implements StreamOpener, StreamFrameHandler {
   private readonly streams = new Map<number, EntranceStream>();
   private readonly opening = new Map<number, PendingOpen>();
   private readonly room: StreamRoom;
-  private nextId = 1;
+  private nextId: number;
+  private readonly ids: { first: number; last: number };
   private readonly openTimeoutMs: number;
   private readonly windowBytes: number;
 
@@ -73,8 +80,10 @@ export class LinkStreamOpener implements StreamOpener, StreamFrameHandler {
   ) {
     this.openTimeoutMs = options.openTimeoutMs ?? DEFAULT_STREAM_OPEN_TIMEOUT_MS;
     this.windowBytes = options.windowBytes ?? DEFAULT_STREAM_WINDOW_BYTES;
+    this.ids = ID_RANGES[link.role];
+    this.nextId = this.ids.first;
     this.room = new StreamRoom(new LinkRoom(link));
-    link.setStreamHandler(this);
+    link.setStreamHandler(this, "here");
     link.once("close", () => this.linkClosed());
   }
 
@@ -94,6 +103,13 @@ export class LinkStreamOpener implements StreamOpener, StreamFrameHandler {
       throw new StreamOpenError(
         StreamStatus.GeneralFailure,
         "the exit does not carry streams (its HELLO has no Streams capability): use the same Backhaul release on both sides",
+      );
+    }
+    if (this.link.role === "exit" && !this.link.reverse) {
+      throw new StreamOpenError(
+        StreamStatus.GeneralFailure,
+        `the agent on the remote (Backhaul ${this.link.peer?.softwareVersion ?? "?"}) runs no exit ` +
+          "(its HELLO has no Reverse capability): use the same Backhaul release on both sides",
       );
     }
     const id = this.allocateId();
@@ -206,11 +222,11 @@ export class LinkStreamOpener implements StreamOpener, StreamFrameHandler {
     this.link.sendStreamFrame({ type: "reset", id, status: StreamStatus.ProtocolError });
   }
 
-  /** The next id that is neither open nor opening (ids wrap after 2^32 - 1). */
+  /** The next id of this side's half that is neither open nor opening (wrapping in the half). */
   private allocateId(): number {
     for (;;) {
       const id = this.nextId;
-      this.nextId = id === MAX_ID ? 1 : id + 1;
+      this.nextId = id === this.ids.last ? this.ids.first : id + 1;
       if (!this.streams.has(id) && !this.opening.has(id)) return id;
     }
   }

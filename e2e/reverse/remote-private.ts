@@ -1,0 +1,31 @@
+/**
+ * P, a private network only R reaches (issue 15, the reverse direction): a namespace behind R with
+ * S's services (HTTP and echo, e2e/nat/servers.ts) and a name that only R's hosts file knows,
+ * written to /etc/netns/R/hosts (never this machine's /etc/hosts). Processes started in R before
+ * the file existed do not see it: restart them (sshd) afterwards.
+ */
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { startServers } from "../nat/start-servers.js";
+import { onNetwork, REMOTE_PRIVATE } from "../netns/address-plan.js";
+import type { NetnsLab, NetworkNamespace } from "../netns/index.js";
+
+/** P's name, in R's hosts file only: neither L's resolver nor R's DNS knows it. */
+export const REMOTE_PRIVATE_NAME = "web.remote.test";
+
+export async function attachRemotePrivate(
+  lab: NetnsLab,
+  remote: NetworkNamespace,
+): Promise<NetworkNamespace> {
+  const p = await lab.createNamespace("p");
+  await lab.addVethPair(remote, p, {
+    addressesA: onNetwork(REMOTE_PRIVATE.network, REMOTE_PRIVATE.remote),
+    addressesB: onNetwork(REMOTE_PRIVATE.network, REMOTE_PRIVATE.server),
+  });
+  await startServers(p);
+  await writeFile(
+    join("/etc/netns", remote.name, "hosts"),
+    `127.0.0.1 localhost\n::1 localhost\n${REMOTE_PRIVATE.server.v4} ${REMOTE_PRIVATE_NAME}\n`,
+  );
+  return p;
+}

@@ -1,0 +1,135 @@
+/**
+ * The agent's exit (link protocol revision 2, the reverse direction): traffic that entered on
+ * this computer (`--socks` streams, REVERSE_PACKETS from its TUN) leaves from the remote's own
+ * sockets, through the same NAT engine the local helper runs, with the same egress policy turned
+ * round: only the prefixes the user chose (every destination when none), and the remote itself
+ * (its loopback, link-local and own addresses) only with `--allow-remote-local`. Names resolve
+ * with the DNS engine the caller gives (the agent's: the remote's own resolvers). Its NAT table
+ * goes to this computer in FLOWS frames, at most one a second.
+ */
+import type { FlowRow, TableDelta } from "../../shared/flow-row.js";
+import { MAX_FLOWS_PER_FRAME } from "../../shared/flows-frame.js";
+import { linkAddresses } from "../../shared/link-addresses.js";
+import type { LinkConfig, ReverseExitConfig } from "../../shared/link-protocol.js";
+import { DNS_STREAM_IDLE_MS, DNS_STREAM_LIMITS, type DnsEngine, DnsStreamSession } from "./dns/index.js";
+import { dnsNameResolver } from "./dns/name-lookup.js";
+import { attachNatEngine } from "./exit.js";
+import type { Link } from "./link/link.js";
+import { EgressPolicy } from "./nat/egress-policy.js";
+import { NatEngine, type NatEngineOptions } from "./nat/engine.js";
+import { FlowTable } from "./nat/flow-table.js";
+import { parseAddress } from "./packet/index.js";
+import { reverseLinkPort } from "./port/reverse-link-port.js";
+
+/** Every destination, for a reverse config without routes (`--socks` alone). */
+export const EVERY_DESTINATION = ["0.0.0.0/0", "::/0"];
+export const FLOWS_INTERVAL_MS = 1_000;
+
+export interface ReverseExitOptions {
+  link: Link;
+  /** The CONFIG that carried `reverse`: its link subnets give the stub and this computer's address. */
+  config: LinkConfig & { reverse: ReverseExitConfig };
+  /** Resolves the names of streams and the stub's queries: the remote's own resolvers. */
+  dns: DnsEngine;
+  icmp?: NatEngineOptions["icmp"];
+  log?: (line: string) => void;
+  flowsIntervalMs?: number;
+}
+
+export class ReverseExit {
+  readonly nat: NatEngine;
+  private readonly policy: EgressPolicy;
+
+  constructor(options: ReverseExitOptions) {
+    const { link, config, dns } = options;
+    const reverse = config.reverse;
+    this.policy = new EgressPolicy({ prefixes: prefixesOf(reverse), allowLocal: reverse.allowLocal });
+    const port = reverseLinkPort(link);
+    const stubs = [config.subnetV4, config.subnetV6].flatMap((s) => (s ? [linkAddresses(s).stub] : []));
+    this.nat = new NatEngine({
+      output: port,
+      policy: this.policy,
+      linkMtu: config.mtu,
+      icmp: options.icmp,
+      log: options.log,
+      table: new FlowTable({ direction: "local-to-remote" }),
+      dnsStub: reverse.dns
+        ? {
+            addresses: stubs.map(parseAddress),
+            resolver: {
+              answerUdp: (query) => dns.handleQuery(query, "udp"),
+              tcp: {
+                serve: (stream) => new DnsStreamSession(stream, dns, DNS_STREAM_LIMITS),
+                idleTimeoutMs: DNS_STREAM_IDLE_MS,
+              },
+            },
+          }
+        : undefined,
+    });
+    attachNatEngine(port, this.nat);
+    const subnet = config.subnetV4 ?? config.subnetV6;
+    this.nat.attachStreams(link, {
+      resolve: dnsNameResolver(dns),
+      entranceAddress: subnet === null ? "this computer" : linkAddresses(subnet).tun.split("/")[0]!,
+    });
+    const stopFlows = publishFlows(link, this.nat.table, options.flowsIntervalMs ?? FLOWS_INTERVAL_MS);
+    link.once("close", () => {
+      stopFlows();
+      this.nat.close("link closed");
+      dns.close();
+    });
+  }
+
+  /** A later CONFIG: new flows follow the new policy, open ones are kept. */
+  update(reverse: ReverseExitConfig): void {
+    this.policy.setPrefixes(prefixesOf(reverse));
+    this.policy.setAllowLocal(reverse.allowLocal);
+  }
+}
+
+function prefixesOf(reverse: ReverseExitConfig): readonly string[] {
+  return reverse.routes.length > 0 ? reverse.routes : EVERY_DESTINATION;
+}
+
+/**
+ * Sends the table's deltas as FLOWS frames, merged over `intervalMs` (the latest copy of a row
+ * wins; a row removed before it went out is never sent). Returns how to stop.
+ */
+export function publishFlows(link: Link, table: FlowTable, intervalMs: number): () => void {
+  const upserts = new Map<number, FlowRow>();
+  const removals = new Set<number>();
+  const unsubscribe = table.subscribe((delta) => {
+    for (const row of delta.upserts) {
+      upserts.set(row.id, row);
+      removals.delete(row.id);
+    }
+    for (const id of delta.removals) {
+      if (!upserts.delete(id)) removals.add(id);
+    }
+  });
+  const timer = setInterval(() => {
+    if (!link.isOpen || (upserts.size === 0 && removals.size === 0)) return;
+    let delta: TableDelta<FlowRow> = { upserts: [], removals: [] };
+    const flush = (): void => {
+      link.sendFlows(delta);
+      delta = { upserts: [], removals: [] };
+    };
+    // Each frame holds at most MAX_FLOWS_PER_FRAME rows and removals together.
+    for (const id of removals) {
+      delta.removals.push(id);
+      if (delta.removals.length === MAX_FLOWS_PER_FRAME) flush();
+    }
+    for (const row of upserts.values()) {
+      delta.upserts.push(row);
+      if (delta.upserts.length + delta.removals.length === MAX_FLOWS_PER_FRAME) flush();
+    }
+    if (delta.upserts.length + delta.removals.length > 0) flush();
+    upserts.clear();
+    removals.clear();
+  }, intervalMs);
+  timer.unref();
+  return () => {
+    clearInterval(timer);
+    unsubscribe();
+  };
+}
