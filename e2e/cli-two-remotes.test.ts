@@ -8,6 +8,9 @@
  *   - session 2: `--remote-route P2 --socks 1081`, P2 by address through L's second TUN and by
  *     name through the proxy (socks5h: R2's resolver).
  *
+ * Neither remote reaches the other's P: L's routes into one session's TUN are never advertised to
+ * the other's remote.
+ *
  * Session 2 takes no --remote-dns-domain: where no systemd-resolved runs (here, and this L), the
  * domains go into resolv.conf, and a second session's rewrite would stack on the first's (its
  * forwarder's "other names" go to the first's forwarder), which a disconnect out of order breaks.
@@ -237,6 +240,22 @@ describe("two sessions at once to two remotes, each way on each", { skip, timeou
       // Each name is its own remote's: R2's is unknown to L's resolver (session 1 sends r1.test only).
       const leak = await inL(`getent hosts ${r2.host}`);
       assert.notEqual(leak.code, 0, `${r2.host} resolves only through session 2's proxy`);
+
+      // Neither remote reaches the other's P through L: a session never advertises the routes
+      // into another session's TUN on L (advertise.ts), only S's.
+      for (const [remote, other] of [
+        [r1, r2],
+        [r2, r1],
+      ] as const) {
+        const route = await remote.ns.run("ip", ["route", "get", other.server]);
+        assert.doesNotMatch(
+          route.stdout,
+          /dev bh0/,
+          `${remote.name} routes ${other.name}'s P into its tunnel\n${log()}`,
+        );
+        const reach = await remote.ns.run("curl", ["-sS", "-m", "5", `http://${other.server}/`]);
+        assert.notEqual(reach.code, 0, `${remote.name} reaches ${other.name}'s P through L`);
+      }
 
       // A transfer from P2 (through session 2's proxy, by name) that outlasts session 1's Ctrl+C.
       const size = 40 * MB;
