@@ -3,8 +3,9 @@
  * options, built as the CLI's connect builds them from --remote-route, --remote-dns-domain and
  * --socks: this computer's TUN takes leased link subnets of its own (link-subnets.ts) unless the
  * app was given subnets, and its routes and subnets are never advertised back to the remote. The
- * proxy serves the app's user without credentials (its owner check); the per-session ones it
- * gets are not written to the app's log, so other local users cannot use it from the window.
+ * proxy serves the app's user without credentials where the OS says who connects (Linux); the
+ * per-session credentials others need (every client on macOS and Windows) go to the window's log
+ * and `backhaul ui`'s terminal, as `connect` prints them: both are the user's alone.
  */
 import type { Settings } from "../../shared/api.js";
 import { parseSocksAddress } from "../../shared/socks-address.js";
@@ -89,6 +90,8 @@ export async function reverseSession(
     notice:
       socks === undefined
         ? null
-        : `socks: SOCKS5 and HTTP proxy on ${shown}:${socks.port}, leaving from the remote (socks5h://${shown}:${socks.port} for your user)`,
+        : `socks: SOCKS5 and HTTP proxy on ${shown}:${socks.port}, leaving from the remote; ` +
+          `your user: socks5h://${shown}:${socks.port}; other users and macOS or Windows need ` +
+          `socks5h://${socks.username}:${socks.password}@${shown}:${socks.port}`,
   };
 }
