@@ -11,9 +11,10 @@
  * Neither remote reaches the other's P: L's routes into one session's TUN are never advertised to
  * the other's remote.
  *
- * Session 2 takes no --remote-dns-domain: where no systemd-resolved runs (here, and this L), the
- * domains go into resolv.conf, and a second session's rewrite would stack on the first's (its
- * forwarder's "other names" go to the first's forwarder), which a disconnect out of order breaks.
+ * Session 2 takes no --remote-dns-domain: where no systemd-resolved runs (as in L), the domains go
+ * into resolv.conf, and a second session's rewrite would stack on the first's (its forwarder's
+ * "other names" going to the first's forwarder), which a disconnect out of order broke. The second
+ * test shows such a second session refused, saying why, with L's resolver whole.
  *
  * Each session has its own link subnet: L's two TUNs (bhl0, bhl1) hold each one's first host.
  * Ctrl+C on session 1 (SIGINT to its PID) while a transfer from P2 runs through session 2: the
@@ -308,6 +309,60 @@ describe("two sessions at once to two remotes, each way on each", { skip, timeou
     } finally {
       await cli1.process.stop(15_000);
       await cli2.process.stop(15_000);
+    }
+  });
+
+  test("a second session's --remote-dns-domain, where resolv.conf is rewritten, ends in error saying why; L's resolver stays whole", async () => {
+    const [r1, r2] = remotes as [Remote, Remote];
+    const original = await snapshot(local);
+    const cli1 = connect(r1, [
+      ...LINK_SUBNET_OPTIONS,
+      "--remote-route",
+      TWO_REMOTES.p1.network.v4,
+      "--remote-dns-domain",
+      "r1.test",
+    ]);
+    let cli2: Cli | undefined;
+    try {
+      await cli1.until("connected", 90_000);
+      const first = readFileSync(join("/etc/netns", local.name, "resolv.conf"));
+      cli2 = connect(r2, [
+        "--link-subnet",
+        TWO_REMOTES.secondLinkSubnet.network.v4,
+        "--link-subnet6",
+        TWO_REMOTES.secondLinkSubnet.network.v6,
+        "--remote-route",
+        TWO_REMOTES.p2.network.v4,
+        "--remote-dns-domain",
+        "r2.test",
+      ]);
+      const second = cli2;
+      // The connect ends in error, saying why and what works instead, and R2 is as before.
+      assert.equal((await second.process.waitForExit(90_000)).code, 1, second.describe());
+      assert.match(
+        second.events.at(-1)?.message ?? "",
+        /names another Backhaul session's forwarder already.*end that session first, or .*--socks/,
+        second.describe(),
+      );
+      // The agent restores R2 as its link closes; the CLI's exit on an error does not wait for it.
+      let state = await remoteState(r2.ns);
+      for (let i = 0; i < 75 && state !== r2.before; i++) {
+        await sleep(200);
+        state = await remoteState(r2.ns);
+      }
+      assert.equal(state, r2.before, `R2 is exactly as before within 15 s:\n${second.describe()}`);
+      // Session 1's resolver is untouched and whole: its names, and L's own through it.
+      assert.deepEqual(readFileSync(join("/etc/netns", local.name, "resolv.conf")), first);
+      for (const name of [r1.host, `www.${ZONE}`]) {
+        const found = await inL(`getent hosts ${name}`);
+        assert.equal(found.code, 0, `L resolves ${name}: ${found.stderr}\n${second.describe()}`);
+      }
+      cli1.process.child.kill("SIGINT");
+      assert.equal((await cli1.process.waitForExit(DISCONNECT_MS)).code, 0, cli1.describe());
+      await assertL(local, linesOf(original), original.resolvConf, "L after both sessions");
+    } finally {
+      await cli1.process.stop(15_000);
+      await cli2?.process.stop(15_000);
     }
   });
 });
