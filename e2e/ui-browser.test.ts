@@ -18,7 +18,8 @@ import { downloadInSandbox, startUiLabInBrowser, uiLabSkipReason } from "./ui/br
 import { CLI } from "./ui/topology.js";
 import { skipSaying, whenMet } from "./netns/preconditions.js";
 import { failingWithLog, untilSessionPhase } from "./ui/window.js";
-import { CORP_NET } from "./netns/address-plan.js";
+import { CORP_NET, onNetwork, REMOTE_PRIVATE } from "./netns/address-plan.js";
+import { startServers } from "./nat/start-servers.js";
 import { VAULT } from "./dns/zone.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -30,6 +31,8 @@ const RATE_LIMIT = "1M";
 const EXTRA_ROUTE = "198.18.60.0/24";
 /** A network the sandbox joins itself, then advertised: the agent skips it as an overlap. */
 const OVERLAP = { network: "198.18.61.0/24", remote: "198.18.61.1/24", host: "198.18.61.10" } as const;
+/** The window's SOCKS setting, a port on L's loopback. */
+const SOCKS_PORT = 1080;
 /** The contract: Disconnect, click to the remote restored, within this. */
 const DISCONNECT_MS = 3_000;
 
@@ -416,14 +419,92 @@ test(
         },
       );
 
-      await step("connected again, SIGTERM restores the sandbox and ends `backhaul ui` with 0", async () => {
-        await page.getByTestId("tab-session").click();
-        const sandbox = page.locator('[data-testid="target-item"][data-target-id="sandbox"]').first();
-        await sandbox.waitFor({ timeout: 10_000 });
-        await page.getByTestId("target-refresh").click();
-        await sandbox.filter({ hasText: /used / }).waitFor({ timeout: 10_000 }); // recents: "used 5 s ago"
-        await sandbox.click();
-        await untilSessionPhase(page, "connected", 60_000, "the second session did not connect", uiLog);
+      await step("a SOCKS port set in Settings is saved and still there after a reload", async () => {
+        await page.getByTestId("tab-settings").click();
+        await page.getByTestId("settings-socks").fill("nope:1080");
+        await page.getByTestId("settings-save").click();
+        assert.match(
+          (await page.getByTestId("settings-error").textContent({ timeout: 10_000 })) ?? "",
+          /socks takes \[ADDR:\]PORT/,
+          "main refuses what --socks refuses",
+        );
+        await page.getByTestId("settings-socks").fill(String(SOCKS_PORT));
+        await page.getByTestId("settings-save").click();
+        await page.getByTestId("settings-saved").waitFor({ timeout: 10_000 });
+        await page.reload();
+        await page.getByTestId("tab-settings").click();
+        await page.getByTestId("settings-reverse").scrollIntoViewIfNeeded();
+        await page.screenshot({ path: join(ARTIFACTS, "ui-settings-reverse.png") });
+        assert.equal(
+          await page.getByTestId("settings-socks").inputValue({ timeout: 10_000 }),
+          String(SOCKS_PORT),
+        );
+      });
+
+      await step(
+        "connected again, this computer reaches a network behind the sandbox through the SOCKS port",
+        async () => {
+          await page.getByTestId("tab-session").click();
+          const sandbox = page.locator('[data-testid="target-item"][data-target-id="sandbox"]').first();
+          await sandbox.waitFor({ timeout: 10_000 });
+          await page.getByTestId("target-refresh").click();
+          await sandbox.filter({ hasText: /used / }).waitFor({ timeout: 10_000 }); // recents: "used 5 s ago"
+          await sandbox.click();
+          await untilSessionPhase(page, "connected", 60_000, "the second session did not connect", uiLog);
+          // Logged as the session connects: the session was given the setting.
+          const said = new RegExp(
+            `socks: SOCKS5 and HTTP proxy on 127\\.0\\.0\\.1:${SOCKS_PORT}, leaving from the remote`,
+          );
+          for (let i = 0; i < 50 && !said.test(lab.log()); i++) await page.waitForTimeout(100);
+          assert.match(lab.log(), said, "the session was given the SOCKS setting");
+          // P behind the sandbox: a namespace of the test's, its end of a veth moved there by the
+          // PID of a process in it (the sandbox's namespace is in the UI's mount namespace only).
+          const inSandbox = async (args: string[]): Promise<void> => {
+            const result = await lab.inSandbox("ip", args);
+            assert.equal(result.code, 0, `ip ${args.join(" ")}: ${result.stderr}`);
+          };
+          const p = await lab.lab.createNamespace("p");
+          const holder = p.spawn("sleep", ["600"]);
+          await inSandbox([
+            "link",
+            "add",
+            "pv0",
+            "type",
+            "veth",
+            "peer",
+            "name",
+            "pv1",
+            "netns",
+            String(holder.pid),
+          ]);
+          const [sandboxEnd] = onNetwork(REMOTE_PRIVATE.network, REMOTE_PRIVATE.remote);
+          const [pEnd] = onNetwork(REMOTE_PRIVATE.network, REMOTE_PRIVATE.server);
+          await inSandbox(["addr", "add", sandboxEnd ?? "", "dev", "pv0"]);
+          await inSandbox(["link", "set", "pv0", "up"]);
+          await p.ip(["addr", "add", pEnd ?? "", "dev", "pv1"]);
+          await p.ip(["link", "set", "pv1", "up"]);
+          await startServers(p);
+          const url = `http://${REMOTE_PRIVATE.server.v4}/`;
+          const direct = await lab.local.run("curl", ["-sS", "-m", "5", url]);
+          assert.notEqual(direct.code, 0, "this computer cannot reach P itself");
+          const proxied = await lab.local.run("curl", [
+            "-sS",
+            "--fail",
+            "-m",
+            "20",
+            "-x",
+            `socks5h://127.0.0.1:${SOCKS_PORT}`,
+            url,
+          ]);
+          assert.equal(
+            proxied.stdout,
+            "hello from S\n",
+            `curl through the SOCKS port: ${proxied.stderr}\n${uiLog()}`,
+          );
+        },
+      );
+
+      await step("SIGTERM restores the sandbox and ends `backhaul ui` with 0", async () => {
         assert.equal(await lab.stopUi(30_000), 0);
         assert.equal(
           (lab.log().match(/undone: TUN interface bh0/g) ?? []).length,

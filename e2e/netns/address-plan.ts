@@ -17,6 +17,8 @@
  *   REMOTE_PRIVATE  198.18.90.0/24    -                     P, a network only R reaches: R .1, P .10 (HTTP, echo)
  *   BENCH           198.18.2-4.0/x    2001:db8:3::/64       kernel path R—L, slirp4netns, delay line L—D—S, far host 198.19.2.10
  *   REMOTE_RESOLVER 198.18.5.0/30     -                     R .1, Q .2: R's own DNS server (dnsmasq, remote.test), only R reaches it
+ *   TWO_REMOTES     198.18.91-92.0/24 -                     P1 behind R1, P2 behind R2: R .1, P .10; the second session's
+ *                   198.18.0.4/30     2001:db8:4::/64       link subnet (L's second TUN beside LINK_SUBNET's)
  *
  * Services on S (e2e/nat/servers.ts, dnsmasq, iperf3) listen on SERVICE_PORTS. Namespace names stay
  * per suite (NetnsLab adds a per-run suffix); the same addresses in two suites never meet.
@@ -164,6 +166,14 @@ export const REMOTE_PRIVATE = {
   remote: { v4: "198.18.90.1" },
   /** P's services (e2e/nat/servers.ts), named in R's hosts file only. */
   server: { v4: "198.18.90.10" },
+} as const;
+
+/** Two sessions at once to two remotes (e2e/cli-two-remotes.test.ts): a P behind each R, and the second session's link subnet. */
+export const TWO_REMOTES = {
+  p1: { network: { v4: "198.18.91.0/24" }, remote: { v4: "198.18.91.1" }, server: { v4: "198.18.91.10" } },
+  p2: { network: { v4: "198.18.92.0/24" }, remote: { v4: "198.18.92.1" }, server: { v4: "198.18.92.10" } },
+  /** Distinct from LINK_SUBNET: both sessions' TUNs live on L at once. */
+  secondLinkSubnet: { network: { v4: "198.18.0.4/30", v6: "2001:db8:4::/64" } },
 } as const;
 
 /** R — Q in the split-DNS suite: the remote's own resolver, which only R reaches. */

@@ -82,6 +82,31 @@ test("the entrance is auto, tun or proxy, and must be given", () => {
   assert.equal(DEFAULT_SETTINGS.entrance, "auto");
 });
 
+test("the reverse direction: --remote-route prefixes but a default route, --remote-dns-domain names, --socks [ADDR:]PORT", () => {
+  const set = (change: object) => validateRequest("settings:set", { ...DEFAULT_SETTINGS, ...change });
+  const valid = set({
+    remoteRoutes: ["198.18.91.7/24", "2001:DB8:5::1/64", "198.18.91.0/24"],
+    remoteDnsDomains: ["Svc.Cluster.Local.", " r1.test ", "r1.test"],
+    socks: " [0:0::1]:1080 ",
+  });
+  assert.deepEqual(valid.remoteRoutes, ["198.18.91.0/24", "2001:db8:5::/64"]);
+  assert.deepEqual(valid.remoteDnsDomains, ["svc.cluster.local", "r1.test"]);
+  assert.equal(valid.socks, "[0:0::1]:1080");
+  assert.equal(set({ socks: "1080" }).socks, "1080");
+  assert.equal(set({ socks: "127.0.0.1:9050" }).socks, "127.0.0.1:9050");
+  assert.equal(set({ socks: null }).socks, null);
+  for (const remoteRoutes of [["0.0.0.0/0"], ["::/0"]])
+    assert.throws(() => set({ remoteRoutes }), /is a default route/);
+  assert.throws(() => set({ remoteRoutes: ["198.18.91.0/33"] }), /remoteRoutes: .* not a CIDR/);
+  for (const remoteDnsDomains of [["not a domain"], "r1.test", [""], [7]])
+    assert.throws(() => set({ remoteDnsDomains }), /domain|remoteDnsDomains|string/);
+  // What the CLI's --socks refuses (socks-option.test.ts), the settings refuse too.
+  for (const socks of ["localhost:1080", "0", "70000", "::1:1080", "1.2.3:80", "", "[zz]:80", 1080])
+    assert.throws(() => set({ socks }), /socks/, String(socks));
+  const { socks: _unused, ...older } = DEFAULT_SETTINGS;
+  assert.throws(() => validateRequest("settings:set", older), /missing socks/);
+});
+
 test("saved exec targets: unique names that name no other target kind, commands that parse", () => {
   const settings = (execTargets: unknown) => ({ ...DEFAULT_SETTINGS, execTargets });
   assert.deepEqual(

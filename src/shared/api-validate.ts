@@ -9,7 +9,9 @@ import type { RequestChannel, RequestOf, SavedExecTarget, Settings } from "./api
 import { isEntranceMode, isRequestChannel, MAX_EXEC_TARGETS } from "./api.js";
 import { CommandLineError, parseCommandLine } from "./command-line.js";
 import { formatNetwork, parsePrefix } from "./ip-prefix.js";
+import { normaliseDnsDomain } from "./dns-domain.js";
 import { isDomainName, MAX_DNS_DOMAINS } from "./link-protocol.js";
+import { formatSocksAddress, parseSocksAddress } from "./socks-address.js";
 
 export class ApiValidationError extends Error {
   override readonly name = "ApiValidationError";
@@ -77,6 +79,9 @@ export function validateSettings(payload: unknown): Settings {
     "startAtLogin",
     "execTargets",
     "entrance",
+    "remoteRoutes",
+    "remoteDnsDomains",
+    "socks",
   ]);
   if (o.dns !== "all" && o.dns !== "split" && o.dns !== "off")
     throw new ApiValidationError(`dns must be "split", "all" or "off"`);
@@ -91,7 +96,49 @@ export function validateSettings(payload: unknown): Settings {
     startAtLogin: flag(o.startAtLogin, "startAtLogin"),
     execTargets: execTargets(o.execTargets),
     entrance: o.entrance,
+    remoteRoutes: remoteRoutes(o.remoteRoutes),
+    remoteDnsDomains: remoteDnsDomains(o.remoteDnsDomains),
+    socks: socks(o.socks),
   };
+}
+
+/**
+ * As `--remote-route` takes them: prefixes, each once, never a default route (the link itself
+ * would enter the tunnel). The gateway and link-subnet checks need this computer's routes: the
+ * connect makes them (remote-routes.ts), and a refused prefix ends that connect with the reason.
+ */
+function remoteRoutes(value: unknown): string[] {
+  const routes = [...new Set(prefixes(value, "remoteRoutes"))];
+  const everything = routes.find((route) => route.endsWith("/0"));
+  if (everything !== undefined)
+    throw new ApiValidationError(
+      `remoteRoutes: ${everything} is a default route: every connection of this computer, the link to the remote included, would go into the tunnel`,
+    );
+  return routes;
+}
+
+/** As `--remote-dns-domain` takes them (dns-domain.ts): lower case, no final dot, each once. */
+function remoteDnsDomains(value: unknown): string[] {
+  if (!Array.isArray(value)) throw new ApiValidationError("remoteDnsDomains must be a list");
+  if (value.length > MAX_DNS_DOMAINS)
+    throw new ApiValidationError(`remoteDnsDomains holds at most ${MAX_DNS_DOMAINS} domains`);
+  const names = value.map((entry: unknown) => {
+    const name = normaliseDnsDomain(text(entry, "a remote DNS domain", 1));
+    if (name === null) throw new ApiValidationError(`${describe(entry)} is not a domain like corp.example`);
+    return name;
+  });
+  return [...new Set(names)];
+}
+
+/** As `--socks` takes it: [ADDR:]PORT, kept in one form ("1080", "127.0.0.1:1080", "[::1]:1080"). */
+function socks(value: unknown): string | null {
+  if (value === null) return null;
+  const address = parseSocksAddress(text(value, "socks", 1).trim());
+  if (address === null)
+    throw new ApiValidationError(
+      `socks takes [ADDR:]PORT (1080, 127.0.0.1:1080, [::1]:1080), not ${describe(value)}`,
+    );
+  return formatSocksAddress(address);
 }
 
 /** Domain names, lower case, without a trailing dot, each once. */

@@ -136,6 +136,15 @@ export interface Settings {
   execTargets: SavedExecTarget[];
   /** The entrance a connect asks for; applies at the next connect. */
   entrance: EntranceMode;
+  /**
+   * This computer reaches the remote's networks (applies at the next connect): prefixes routed
+   * into a TUN here (`--remote-route`, needs the helper elevated), names under `remoteDnsDomains`
+   * resolved with the remote's resolver (`--remote-dns-domain`), and a SOCKS5 and HTTP proxy here
+   * on `socks`, [ADDR:]PORT as `--socks` takes it (null: none).
+   */
+  remoteRoutes: string[];
+  remoteDnsDomains: string[];
+  socks: string | null;
 }
 
 /** A command (what follows `exec:`) whose stdin and stdout reach a shell on the remote. */
@@ -155,6 +164,9 @@ export const DEFAULT_SETTINGS: Settings = {
   startAtLogin: false,
   execTargets: [],
   entrance: "auto",
+  remoteRoutes: [],
+  remoteDnsDomains: [],
+  socks: null,
 };
 
 export interface DiagnoseRequest {

@@ -6,6 +6,7 @@
  * New-NetIPAddress, New-NetRoute, NRPT) build their commands in src/helper/system/platform, tested
  * on recorded output; their TUN device itself is the TunDevice seam's (tun/open-tun.ts).
  */
+import { readFile } from "node:fs/promises";
 import type { LinkAddresses } from "../../shared/link-addresses.js";
 import { isAlreadyExists, linkExists, tunRunner, type CommandRunner } from "../system/command.js";
 import { readDefaultGateways } from "../system/default-gateways.js";
@@ -60,6 +61,33 @@ const routeExists = (prefix: string, cause: unknown): NothingChangedError =>
     },
   );
 
+/** How every resolv.conf that resolv-conf.ts writes begins, in its "all" and "split" modes alike. */
+const WRITTEN_BY_BACKHAUL = "# Written by backhaul";
+
+/**
+ * Whether resolv.conf is another live session's rewrite (a dead helper's was undone at this one's
+ * start): its split forwarder holds every name not under that session's domains.
+ */
+export function rewrittenByBackhaul(text: string): boolean {
+  return text.startsWith(WRITTEN_BY_BACKHAUL);
+}
+
+/**
+ * Two sessions cannot share resolv.conf: the second's forwarder would send the other names to the
+ * first's, and whichever ended first would leave this computer's resolver pointing at a forwarder
+ * gone (found by e2e/cli-two-remotes.test.ts). So the second is refused, saying why, and what works.
+ */
+export class SharedResolvConfError extends Error {
+  override readonly name = "SharedResolvConfError";
+  constructor(path: string) {
+    super(
+      `--remote-dns-domain: ${path} names another Backhaul session's forwarder already, and without ` +
+        `systemd-resolved two sessions cannot share it (each would depend on the other's ending last): ` +
+        `end that session first, or reach this remote's names through --socks`,
+    );
+  }
+}
+
 export interface LinuxSystemOptions {
   run: CommandRunner;
   resolvConfPath?: string;
@@ -95,6 +123,11 @@ export function linuxSystem(options: LinuxSystemOptions): LocalSystem {
       });
       for (const warning of detection.warnings) options.log(`dns: ${warning}`);
       const configurator = detection.configurator;
+      if (configurator.kind === "resolv-conf") {
+        const path = options.resolvConfPath ?? RESOLV_CONF_PATH;
+        const current = await readFile(path, "utf8").catch(() => "");
+        if (rewrittenByBackhaul(current)) throw new SharedResolvConfError(path);
+      }
       await configurator.apply({ mode: "split", servers: [...servers], domains: [...domains] }, journal);
       return { kind: configurator.kind, reason: detection.reason, close: () => configurator.close() };
     },

@@ -40,6 +40,7 @@ import { diagnose } from "./diagnostics.js";
 import { LinkSampler } from "./link-sampler.js";
 import { PromptBroker } from "./prompts.js";
 import { Recents } from "./recents.js";
+import { reverseSession, type ReverseSession } from "./reverse-settings.js";
 import { Sandbox, SANDBOX_LABEL, SANDBOX_TARGET_ID, sandboxUnavailable } from "./sandbox-target.js";
 import { AppSessionFactory, type AppSessions } from "./session-factory.js";
 import { viewOf } from "./session-view.js";
@@ -90,6 +91,8 @@ interface Run {
   control?: SessionControl;
   /** sudo's password, once asked: held for the run's reconnects, wiped when it ends. */
   sudoPassword?: SudoPassword;
+  /** The reverse direction's link subnets and what it never advertises (reverse-settings.ts). */
+  reverse?: ReverseSession;
   /** The latest exit session: the tables the window shows, kept after the run ends. */
   exit: ExitHandle | undefined;
   unsubscribeTables: Array<() => void>;
@@ -341,18 +344,23 @@ export class AppController implements AppBackend {
       const settings = this.settings.current;
       const openAgent = await this.agentOpener(run);
       if (run.stopping) return;
+      const reverse = (run.reverse = await reverseSession(settings, {
+        label: run.label,
+        subnets: { v4: this.subnetV4, v6: this.subnetV6 },
+        subnetsChosen: this.options.linkSubnetV4 !== undefined || this.options.linkSubnetV6 !== undefined,
+      }));
+      if (run.stopping) return;
       const routes = await this.watchRoutes(run, settings);
       if (run.stopping) return;
       const session = this.sessions.create({
         openAgent,
         exit: {
           mtu: DEFAULT_LINK_MTU,
-          subnetV4: this.subnetV4,
-          subnetV6: this.subnetV6,
           routes,
           allowLocal: settings.allowLocal,
           dns: settings.dns,
           dnsDomains: settings.dnsDomains,
+          ...reverse.exit,
         },
       });
       run.session = session;
@@ -363,7 +371,10 @@ export class AppController implements AppBackend {
         this.log(`\`backhaul diagnose\` cannot reach this session: ${(error as Error).message}`);
         return undefined;
       });
-      session.on("state", (state) => this.setView(run, viewOf(state, run.view)));
+      session.on("state", (state) => {
+        this.setView(run, viewOf(state, run.view));
+        if (state.state === "connected" && reverse.notice !== null) this.log(reverse.notice);
+      });
       session.on("log", (line) => this.log(line));
       session.on("exit", (exit) => this.attachExit(run, exit));
       await session.run();
@@ -381,6 +392,7 @@ export class AppController implements AppBackend {
     } finally {
       run.control?.close();
       run.sudoPassword?.wipe();
+      await run.reverse?.lease?.release();
       run.watch?.stop();
       run.prompts.cancelAll();
       if (run.sandbox)
@@ -438,7 +450,7 @@ export class AppController implements AppBackend {
   private async watchRoutes(run: Run, settings: Settings): Promise<string[]> {
     const { watch, routes } = await watchRoutes({
       include: settings.routes,
-      exclude: settings.excludes,
+      exclude: [...settings.excludes, ...(run.reverse?.excludes ?? [])],
       log: (line) => this.log(line),
     });
     if (run.stopping || run.done) {

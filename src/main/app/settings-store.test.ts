@@ -75,7 +75,14 @@ test("a settings file from before the entrance setting loads, as auto; a stored 
   const warnings: string[] = [];
   const store = await SettingsStore.open(dir, (line) => warnings.push(line));
   assert.deepEqual(warnings, []);
-  assert.deepEqual(store.current, { ...older, dnsDomains: [], entrance: "auto" });
+  assert.deepEqual(store.current, {
+    ...older,
+    dnsDomains: [],
+    entrance: "auto",
+    remoteRoutes: [],
+    remoteDnsDomains: [],
+    socks: null,
+  });
 
   await store.set({ ...store.current, entrance: "proxy" });
   assert.equal((JSON.parse(readFileSync(path, "utf8")) as { entrance: string }).entrance, "proxy");
@@ -105,4 +112,27 @@ test("recents drop malformed entries", async (t) => {
   const dir = tempDir(t);
   writeFileSync(join(dir, "recents.json"), JSON.stringify([{ id: "a", at: 1 }, { id: 5 }, "b", null]));
   assert.deepEqual((await Recents.open(dir, () => undefined)).ids(), ["a"]);
+});
+
+test("a settings.json from before the reverse direction loads, with none of it set; a saved one reloads", async (t) => {
+  const dir = tempDir(t);
+  const older = {
+    routes: ["10.1.0.0/16"],
+    excludes: [] as string[],
+    dns: "split",
+    dnsDomains: [] as string[],
+    allowLocal: false,
+    startAtLogin: false,
+    execTargets: [{ name: "r1", command: "sh" }],
+    entrance: "proxy",
+  };
+  writeFileSync(join(dir, "settings.json"), JSON.stringify(older));
+  const warnings: string[] = [];
+  const store = await SettingsStore.open(dir, (line) => warnings.push(line));
+  assert.deepEqual(warnings, []);
+  assert.deepEqual(store.current, { ...older, remoteRoutes: [], remoteDnsDomains: [], socks: null });
+  const reverse = { remoteRoutes: ["198.18.91.0/24"], remoteDnsDomains: ["r1.test"], socks: "1081" };
+  await store.set({ ...store.current, ...reverse });
+  const again = await SettingsStore.open(dir, () => undefined);
+  assert.deepEqual(again.current, { ...older, ...reverse });
 });

@@ -1,4 +1,4 @@
-/** Settings: what to advertise, DNS, access to this computer, the entrance, saved commands, start at login. Main validates. */
+/** Settings: what to advertise, DNS, access to this computer, the entrance, the reverse direction, saved commands, start at login. Main validates. */
 import { useEffect, useState, type FormEvent, type ReactNode } from "react";
 import type { SavedExecTarget, Settings } from "../../shared/api.js";
 import { useController } from "../controller.js";
@@ -16,6 +16,10 @@ interface Draft {
   startAtLogin: boolean;
   execTargets: SavedExecTarget[];
   entrance: Settings["entrance"];
+  /** The reverse direction, as typed: prefixes and domains one per line, the SOCKS [ADDR:]PORT or "". */
+  remoteRoutes: string;
+  remoteDnsDomains: string;
+  socks: string;
 }
 
 const toDraft = (settings: Settings): Draft => ({
@@ -27,6 +31,9 @@ const toDraft = (settings: Settings): Draft => ({
   startAtLogin: settings.startAtLogin,
   execTargets: settings.execTargets,
   entrance: settings.entrance,
+  remoteRoutes: settings.remoteRoutes.join("\n"),
+  remoteDnsDomains: settings.remoteDnsDomains.join("\n"),
+  socks: settings.socks ?? "",
 });
 
 interface Choice<Mode extends string> {
@@ -81,6 +88,9 @@ export function SettingsPanel() {
       startAtLogin: draft.startAtLogin,
       execTargets: draft.execTargets,
       entrance: draft.entrance,
+      remoteRoutes: parsePrefixLines(draft.remoteRoutes),
+      remoteDnsDomains: parsePrefixLines(draft.remoteDnsDomains),
+      socks: draft.socks.trim() === "" ? null : draft.socks.trim(),
     });
   };
 
@@ -90,8 +100,8 @@ export function SettingsPanel() {
         <h2>Settings</h2>
         <p className="lede">
           Backhaul advertises this computer’s LAN and VPN routes to the remote. Extra and excluded routes
-          apply to the running session within seconds; DNS, the entrance and access to this computer apply at
-          the next connect.
+          apply to the running session within seconds; DNS, the entrance, access to this computer and the
+          reverse direction apply at the next connect.
         </p>
         <div className="settings-grid">
           <PrefixListField
@@ -159,6 +169,52 @@ export function SettingsPanel() {
             </span>
           </span>
         </CheckField>
+        <div className="field" role="group" aria-label="The reverse direction" data-testid="settings-reverse">
+          <span className="field-label">This computer reaches the remote’s networks</span>
+          <span className="field-hint">
+            The other way round: connections from this computer that leave from the remote. Applies at the
+            next connect.
+          </span>
+          <div className="settings-grid">
+            <PrefixListField
+              label="Routes into the remote"
+              hint="Route these prefixes from this computer into the remote, one CIDR per line (asks to elevate)."
+              testId="settings-remote-routes"
+              placeholder={"172.20.0.0/16\n10.0.5.0/24"}
+              value={draft.remoteRoutes}
+              onChange={(remoteRoutes) => update({ remoteRoutes })}
+            />
+            <label className="field">
+              <span className="field-label">Remote DNS domains</span>
+              <span className="field-hint">
+                Names under these resolve on this computer with the remote’s resolver, one per line.
+              </span>
+              <textarea
+                rows={6}
+                data-testid="settings-remote-dns-domains"
+                placeholder={"svc.cluster.local\ninternal.example"}
+                spellCheck={false}
+                value={draft.remoteDnsDomains}
+                onChange={(event) => update({ remoteDnsDomains: event.target.value })}
+              />
+            </label>
+          </div>
+          <label className="field field-host">
+            <span className="field-label">SOCKS port</span>
+            <span className="field-hint">
+              A SOCKS5 and HTTP proxy on this computer whose connections leave from the remote: a port
+              (loopback), or ADDRESS:PORT. Empty: none. No elevation needed.
+            </span>
+            <input
+              type="text"
+              data-testid="settings-socks"
+              placeholder="1080"
+              spellCheck={false}
+              value={draft.socks}
+              onChange={(event) => update({ socks: event.target.value })}
+            />
+          </label>
+        </div>
         <ExecTargetsField value={draft.execTargets} onChange={(execTargets) => update({ execTargets })} />
         {shell !== "browser" && (
           <CheckField

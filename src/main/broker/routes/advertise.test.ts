@@ -37,6 +37,23 @@ describe("advertisableRoutes", () => {
     assert.deepEqual(advertisableRoutes(entries), [route("203.0.113.9/32", "en0", "192.168.1.1")]);
   });
 
+  it("never advertises the routes into this computer's own entrances (another session's remote)", () => {
+    const entries = [
+      route("192.168.1.0/24", "en0", null, "connected"),
+      route("198.18.92.0/24", "bhl1"),
+      route("100.87.54.4/30", "bhl1", null, "connected"),
+      route("fd62:6b68:6c01:1::/64", "bhl1", null, "connected"),
+      route("198.18.93.0/24", "bhlx"),
+      route("198.18.94.0/24", "bh0"),
+    ];
+    assert.deepEqual(advertisableRoutes(entries), [
+      route("192.168.1.0/24", "en0", null, "connected"),
+      route("198.18.93.0/24", "bhlx"),
+      route("198.18.94.0/24", "bh0"),
+    ]);
+    assert.deepEqual(advertisableRoutes(entries, { include: ["198.18.92.0/24"] }).at(1)?.source, "user");
+  });
+
   it("merges duplicates and contained prefixes into the widest, preferring the route table's entry", () => {
     const entries = [
       route("192.168.1.0/24", "en0", null, "connected"),

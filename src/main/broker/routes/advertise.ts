@@ -11,6 +11,7 @@ import {
 import type { Prefix } from "../../../helper/engines/routes/cidr.js";
 import { CidrError } from "../../../helper/engines/routes/errors.js";
 import type { RouteEntry, RouteSource } from "../../../helper/engines/routes/types.js";
+import { LOCAL_TUN_PREFIX } from "../../../helper/local/local-journal.js";
 
 export interface AdvertiseOptions {
   /** The user's `--route` prefixes, advertised whether or not a route covers them. */
@@ -42,6 +43,19 @@ const UNROUTABLE: ReadonlyArray<{ prefix: Prefix; what: string }> = (
 
 function unroutableRange(prefix: Prefix): string | null {
   return UNROUTABLE.find((range) => containsPrefix(range.prefix, prefix))?.what ?? null;
+}
+
+/**
+ * This computer's own entrances into remotes (`--remote-route`'s TUNs, bhlN on Linux:
+ * local-journal.ts): their routes and link subnets lead into another session's remote, and
+ * advertising them would let one remote reach another's private networks through this computer.
+ * (macOS and Windows let the OS name the device, utunN or the Wintun adapter: there each session
+ * excludes only its own, in its caller.)
+ */
+const LOCAL_ENTRANCE = new RegExp(`^${LOCAL_TUN_PREFIX}\\d+$`);
+
+export function isLocalEntrance(entry: RouteEntry): boolean {
+  return entry.interface !== null && LOCAL_ENTRANCE.test(entry.interface);
 }
 
 /** True for one half of a split default route (0.0.0.0/1, 128.0.0.0/1, ::/1, 8000::/1). */
@@ -97,7 +111,7 @@ export function advertisableRoutes(
 
   const candidates: Candidate[] = [];
   for (const entry of entries) {
-    if (entry.source === "local") continue;
+    if (entry.source === "local" || isLocalEntrance(entry)) continue;
     const prefix = parsePrefix(entry.prefix);
     if (entry.source === "user" || worthAdvertising(prefix, localHosts, options))
       candidates.push({ prefix, entry });
