@@ -145,6 +145,8 @@ async function main(): Promise<void> {
     for (const failure of result.failed)
       log(`route ${failure.action} ${failure.prefix} failed: ${failure.error.message}`);
     log(`routing ${result.route.length} prefix(es) into ${tun.name}`);
+    // What goes into the TUN leads home: the agent's exit must not send this computer's flows there.
+    reverseExit.exit?.setTunRoutes(result.route);
   };
   await applyRoutes(config.routes);
   link.sendStats({ "agent.routes": 1 });

@@ -203,3 +203,20 @@ test("this computer's TUN packets (remoteExitPort): the stub answers from the re
     echo.close();
   }
 });
+
+test("what the agent's TUN routes home is refused, but not the remote's own network inside it", async () => {
+  const { server, port } = await httpServer();
+  const world = await bothDirections(true);
+  try {
+    const url = `http://${NAME}:${port}/`;
+    const proxy = `socks5h://127.0.0.1:${world.socks.port}`;
+    await until(() => world.exits.length === 1); // the agent's side starts with the CONFIG
+    world.exits[0]!.setTunRoutes([{ prefix: "127.0.0.0/8", keptLocal: [] }]);
+    assert.notEqual((await curl(["-x", proxy, url])).code, 0, "127.0.0.1 would go back through the link");
+    world.exits[0]!.setTunRoutes([{ prefix: "127.0.0.0/8", keptLocal: [{ prefix: "127.0.0.0/24" }] }]);
+    assert.deepEqual(await curl(["-x", proxy, url]), { code: 0, stdout: "from-p" });
+  } finally {
+    await world.close();
+    server.close();
+  }
+});
