@@ -105,14 +105,13 @@ async function main(): Promise<void> {
   const opener = proxy ? new LinkStreamOpener(link) : null;
   link.once("close", (info) => void shutdown.stop(`link closed (${info.reason})`));
   const reverseExit = wireReverseExit(link, remoteResolvers, log);
+  // In the event itself: this computer's first stream frames may follow the CONFIG in one chunk.
+  link.on("config", (next) => reverseExit.configure(next));
 
   const config = await new Promise<LinkConfig>((resolve, reject) => {
     link.once("config", resolve);
     link.ready.catch(reject);
   });
-  // The exit first: this computer's streams may arrive as soon as it has sent its CONFIG.
-  reverseExit.configure(config);
-  link.on("config", (next) => reverseExit.configure(next));
   if (opener !== null) {
     await startProxyEntrance({
       journal,
