@@ -1,15 +1,21 @@
 /**
  * Issue 14, item 2 end to end: `backhaul connect exec:COMMAND` in L, where the command enters R
  * without SSH (`ip netns exec R … sh`), the private network S behind L. Root gets the TUN entrance;
- * a user without sudo gets the clear error of today; a command that fails at once is named with
- * its stderr; a killed command is run again.
+ * a user without sudo gets the proxy entrance; a user whose sudo wants a password gets the TUN
+ * entrance with --sudo-password-stdin; a user sudo refuses after the password gets the proxy
+ * entrance, the command run again; a command that fails at once is named with its stderr; a killed
+ * command is run again.
+ *
+ * The sudo users exist only inside the command's mount namespace: copies of /etc/passwd, group,
+ * shadow and sudoers with them appended (e2e/sshd/accounts.ts) are bound over the real ones there,
+ * as R's test sshd does.
  *
  * Each command gives R's shell a private /run (unshare, then a directory of the test's bound over
  * it, as e2e/sshd/server.ts gives sshd a tmpfs): the agent's journal and lock live there, must
  * not be this machine's, and must outlive one run of the command for the next to recover it.
  */
 import assert from "node:assert/strict";
-import { chown, mkdtemp, rm } from "node:fs/promises";
+import { chmod, chown, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -21,16 +27,20 @@ import { deterministicBytes, downloadSha256, sha256 } from "./nat/content.js";
 import { netnsSkipReason } from "./netns/preconditions.js";
 import { sshdSkipReason } from "./sshd/preconditions.js";
 import { remoteState, sshdForSuite } from "./sshd/private-lab.js";
+import { createAccounts, type AccountFiles, type TestUser } from "./sshd/accounts.js";
 import { existsSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 
 const MB = 1_000_000;
 /** The contract: a disconnect, signal to exit, restores the remote within this. */
 const DISCONNECT_MS = 3_000;
 /** A user R knows only by number: no passwd entry, so no sudo either. */
 const NOBODY_UID = 4242;
+/** The sudo users' password; unusual enough that no other test's could match. */
+const EXEC_SUDO_PASSWORD = "bh-exec-sudo-Vt4-harbour-20731";
 
 const skip =
-  netnsSkipReason({ tun: true, tools: ["ip", "curl", "unshare", "setpriv"] }) ??
+  netnsSkipReason({ tun: true, tools: ["ip", "curl", "unshare", "setpriv", "sudo", "openssl"] }) ??
   sshdSkipReason() ??
   (existsSync(CLI) ? undefined : "dist/ is not built: run `npm run build` first");
 
@@ -42,8 +52,20 @@ describe("backhaul connect exec:", { skip, timeout: 600_000 }, () => {
   let rootHome: string;
   let userHome: string;
   let runDir: string;
+  let accountsDir: string;
+  let accounts: { files: AccountFiles; passwordSudo: TestUser; refusedSudo: TestUser };
   before(async () => {
     runDir = await mkdtemp(join(tmpdir(), "backhaul-exec-run-"));
+    accountsDir = await mkdtemp(join(tmpdir(), "backhaul-exec-accounts-"));
+    await chmod(accountsDir, 0o755); // the users walk down to their homes
+    const created = await createAccounts(accountsDir, [
+      { name: "bhexpw", sudo: "password", password: EXEC_SUDO_PASSWORD },
+      // Not in sudoers, with a password: sudo takes it, then refuses the user.
+      { name: "bhexdeny", sudo: "none", password: EXEC_SUDO_PASSWORD },
+    ]);
+    const [passwordSudo, refusedSudo] = created.users;
+    if (!passwordSudo || !refusedSudo) throw new Error("the sudo users were not created");
+    accounts = { files: created.files, passwordSudo, refusedSudo };
     rootHome = await mkdtemp(join(tmpdir(), "backhaul-exec-root-"));
     userHome = await mkdtemp(join(tmpdir(), "backhaul-exec-user-"));
     await chown(userHome, NOBODY_UID, NOBODY_UID);
@@ -52,6 +74,7 @@ describe("backhaul connect exec:", { skip, timeout: 600_000 }, () => {
     await rm(rootHome, { recursive: true, force: true });
     await rm(userHome, { recursive: true, force: true });
     await rm(runDir, { recursive: true, force: true });
+    await rm(accountsDir, { recursive: true, force: true });
   });
 
   /** The command that gives a shell in R, with a private /run; `as` runs it as another user. */
@@ -70,7 +93,33 @@ describe("backhaul connect exec:", { skip, timeout: 600_000 }, () => {
       `mount --bind ${quoteShellArg(runDir)} /run && exec ${shellCommand([...as, "env", `HOME=${home}`, "sh"])}`,
     ]);
 
-  const connect = (command: string): Cli =>
+  /** Into R as `user`, with the test's accounts (and so its sudoers) in place in that namespace. */
+  const intoRAsSudoUser = (user: TestUser): string => {
+    const { files } = accounts;
+    const mounts = [
+      `mount --bind ${quoteShellArg(runDir)} /run`,
+      `mount --bind ${quoteShellArg(files.passwd)} /etc/passwd`,
+      `mount --bind ${quoteShellArg(files.group)} /etc/group`,
+      `mount --bind ${quoteShellArg(files.shadow)} /etc/shadow`,
+      `mount --bind ${quoteShellArg(files.sudoers)} /etc/sudoers`,
+    ].join(" && ");
+    const as = ["setpriv", `--reuid=${user.uid}`, `--regid=${user.uid}`, "--init-groups"];
+    return shellCommand([
+      "ip",
+      "netns",
+      "exec",
+      suite.remote.name,
+      "unshare",
+      "--mount",
+      "--propagation",
+      "private",
+      "sh",
+      "-c",
+      `${mounts} && exec ${shellCommand([...as, "env", `HOME=${user.home}`, `USER=${user.name}`, "sh"])}`,
+    ]);
+  };
+
+  const connect = (command: string, extra: readonly string[] = []): Cli =>
     new Cli(
       suite.local.spawn(
         "env",
@@ -85,6 +134,7 @@ describe("backhaul connect exec:", { skip, timeout: 600_000 }, () => {
           "--remote-node",
           process.execPath,
           "--json",
+          ...extra,
         ]),
       ),
     );
@@ -148,9 +198,9 @@ describe("backhaul connect exec:", { skip, timeout: 600_000 }, () => {
     }
   });
 
-  test("as a user without sudo in R: connected with the proxy entrance, which reaches S by name", async () => {
+  test("as a user without sudo in R: connected with the proxy entrance, which reaches S by name (in the DNS table with --dns off too)", async () => {
     const as = ["setpriv", `--reuid=${NOBODY_UID}`, `--regid=${NOBODY_UID}`, "--clear-groups"];
-    const cli = connect(intoR(userHome, as));
+    const cli = connect(intoR(userHome, as), ["--dns", "off"]);
     try {
       await cli.until("connected", 90_000);
       const logs = cli.events.flatMap((e) => (e.type === "log" && e.line ? [e.line] : []));
@@ -167,6 +217,78 @@ describe("backhaul connect exec:", { skip, timeout: 600_000 }, () => {
           ...as.slice(1),
           "env",
           `HOME=${userHome}`,
+          "sh",
+          "-c",
+          `. ${quoteShellArg(envFile)} && curl -sS --fail -m 60 http://www.${ZONE}/bytes/${MB} | sha256sum`,
+        ],
+        { timeoutMs: 70_000 },
+      );
+      assert.equal(fetched.stdout.split(" ")[0], sha256(deterministicBytes(MB)), cli.describe());
+      // --dns off leaves R's resolver alone, but the name the proxy was given is a DNS table row
+      // (tables reach the CLI in batches: it may come a moment later).
+      const inDnsTable = (): boolean =>
+        cli.events.some((e) => e.type === "dns" && "name" in e && e.name === `www.${ZONE}`);
+      for (let waited = 0; !inDnsTable() && waited < 10_000; waited += 100) await sleep(100);
+      assert.ok(inDnsTable(), `the proxy's lookup of www.${ZONE} is in the DNS table:\n${cli.describe()}`);
+      await disconnectsCleanly(cli);
+      assert.equal(existsSync(envFile), false, "proxy.env is gone after Ctrl+C");
+    } finally {
+      await cli.process.stop(15_000);
+    }
+  });
+
+  test("as a user whose sudo wants a password, given on stdin: connected with the TUN entrance", async () => {
+    const cli = connect(intoRAsSudoUser(accounts.passwordSudo), ["--sudo-password-stdin"]);
+    cli.process.child.stdin?.end(`${EXEC_SUDO_PASSWORD}\n`);
+    try {
+      await cli.until("connected", 90_000);
+      const tun = await suite.remote.runChecked("ip", ["-o", "link", "show", "type", "tun"]);
+      assert.match(tun.stdout, /bh/, `the TUN entrance is up in R:\n${cli.describe()}`);
+      assert.ok(
+        !cli.events.some((e) => e.type === "log" && /^proxy entrance: /.test(e.line ?? "")),
+        cli.describe(),
+      );
+      assert.ok(!JSON.stringify(cli.events).includes(EXEC_SUDO_PASSWORD), "the password is in no output");
+      assert.equal(
+        await downloadSha256(suite.remote, `www.${ZONE}`, 1 * MB),
+        sha256(deterministicBytes(1 * MB)),
+      );
+      await disconnectsCleanly(cli);
+    } finally {
+      await cli.process.stop(15_000);
+    }
+  });
+
+  test("sudo refuses the user after its password: the command runs again, with the proxy entrance", async () => {
+    const user = accounts.refusedSudo;
+    const cli = connect(intoRAsSudoUser(user), ["--sudo-password-stdin"]);
+    cli.process.child.stdin?.end(`${EXEC_SUDO_PASSWORD}\n`);
+    try {
+      await cli.until("connected", 90_000);
+      const logs = cli.events.flatMap((e) => (e.type === "log" && e.line ? [e.line] : []));
+      assert.ok(
+        logs.some((line) => /^proxy entrance: sudo on .* did not start the agent/.test(line)),
+        `says why it took the proxy entrance:\n${cli.describe()}`,
+      );
+      assert.ok(
+        logs.some((line) => /^running exec:.* again, for the proxy entrance/.test(line)),
+        `says the command runs again:\n${cli.describe()}`,
+      );
+      // The steps show it: the command's step comes again after the agent's.
+      const steps = cli.events
+        .filter((e) => e.type === "state" && e.state === "connecting")
+        .map((e) => e.step);
+      const firstAgent = steps.indexOf("agent");
+      assert.ok(firstAgent >= 0 && steps.indexOf("ssh", firstAgent) > firstAgent, steps.join(","));
+      const envFile = join(user.home, ".config", "backhaul", "proxy.env");
+      const fetched = await suite.remote.runChecked(
+        "setpriv",
+        [
+          `--reuid=${user.uid}`,
+          `--regid=${user.uid}`,
+          "--clear-groups",
+          "env",
+          `HOME=${user.home}`,
           "sh",
           "-c",
           `. ${quoteShellArg(envFile)} && curl -sS --fail -m 60 http://www.${ZONE}/bytes/${MB} | sha256sum`,

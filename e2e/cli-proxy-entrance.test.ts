@@ -130,6 +130,34 @@ describe(
         assert.equal(udp.code, 0, udp.stderr);
         assert.deepEqual(JSON.parse(udp.stdout), { reply: "hello-udp" });
 
+        // `backhaul diagnose` checks through the proxy entrance: the agent's connect goes the proxy's way.
+        const session = /checks from both ends \(session (\S+)\)/.exec(lines.join("\n"))?.[1];
+        assert.ok(session, `connect names its session for diagnose:\n${describeEvents()}`);
+        const diagnosed = await suite.local.run(
+          "env",
+          [
+            `HOME=${suite.home}`,
+            process.execPath,
+            CLI,
+            "diagnose",
+            `${PRIVATE_NAME}:80`,
+            "--session",
+            session,
+            "--json",
+          ],
+          { timeoutMs: 60_000 },
+        );
+        assert.equal(diagnosed.code, 0, `${diagnosed.stdout}${diagnosed.stderr}`);
+        const diagnosis = JSON.parse(diagnosed.stdout) as {
+          verdict: string;
+          summary: string;
+          remote: { entrance: string; connect: { ok: boolean } | null } | null;
+        };
+        assert.equal(diagnosis.verdict, "reachable", diagnosis.summary);
+        assert.equal(diagnosis.remote?.entrance, "proxy");
+        assert.equal(diagnosis.remote?.connect?.ok, true, "a link stream reached S");
+        assert.match(diagnosis.summary, /source ~\/\.config\/backhaul\/proxy\.env/);
+
         // The exit's tables show the proxy's work as they show the TUN entrance's.
         await until(
           () => events.some((e) => e.type === "dns" && e.name === PRIVATE_NAME),

@@ -28,6 +28,8 @@ const DOWNLOAD_BYTES = 4_000_000;
 const RATE_LIMIT = "1M";
 /** Not routed anywhere in the lab: advertised only because the user adds it. */
 const EXTRA_ROUTE = "198.18.60.0/24";
+/** A network the sandbox joins itself, then advertised: the agent skips it as an overlap. */
+const OVERLAP = { network: "198.18.61.0/24", remote: "198.18.61.1/24", host: "198.18.61.10" } as const;
 /** The contract: Disconnect, click to the remote restored, within this. */
 const DISCONNECT_MS = 3_000;
 
@@ -263,20 +265,36 @@ test(
         await page.getByTestId("dns-filter").fill("");
       });
 
-      await step("a diagnostic for S's host says the remote can reach it", async () => {
-        await page.getByTestId("tab-diagnostics").click();
-        await page.getByTestId("diag-host").fill("host.corp.test");
-        await page.getByTestId("diag-port").fill("80");
-        await page.getByTestId("diag-run").click();
-        const result = page.getByTestId("diag-result");
-        await result.waitFor({ timeout: 15_000 }).catch(fail("no diagnostic result"));
-        assert.match(
-          (await page.getByTestId("diag-summary").textContent()) ?? "",
-          /The remote can reach host\.corp\.test:80/,
-        );
-        assert.match((await page.getByTestId("diag-field-route").textContent()) ?? "", /veth-s/);
-        await page.screenshot({ path: join(ARTIFACTS, "ui-diagnostics.png") });
-      });
+      await step(
+        "a diagnostic for S's host checks both ends: the remote reaches it through the tunnel",
+        async () => {
+          await page.getByTestId("tab-diagnostics").click();
+          await page.getByTestId("diag-host").fill("host.corp.test");
+          await page.getByTestId("diag-port").fill("80");
+          await page.getByTestId("diag-run").click();
+          const result = page.getByTestId("diag-result");
+          await result.waitFor({ timeout: 30_000 }).catch(fail("no diagnostic result"));
+          const summary = page.getByTestId("diag-summary");
+          assert.equal(await summary.getAttribute("data-verdict-code"), "reachable");
+          assert.match(
+            (await summary.textContent()) ?? "",
+            /The remote reaches host\.corp\.test:80 through the tunnel .* in \d+(\.\d)? ms/,
+          );
+          assert.match((await page.getByTestId("diag-field-route").textContent()) ?? "", /veth-s/);
+          // The remote's side, as its agent answered over the link.
+          assert.match(
+            (await page.getByTestId("diag-remote-dns").textContent()) ?? "",
+            /through Backhaul’s stub/,
+          );
+          assert.match(
+            (await page.getByTestId("diag-remote-route").textContent()) ?? "",
+            /into the tunnel \(bh0/,
+          );
+          assert.match((await page.getByTestId("diag-remote-connect").textContent()) ?? "", /connected in/);
+          // The result alone: both ends and the verdict, whatever the window's height.
+          await result.screenshot({ path: join(ARTIFACTS, "ui-diagnostics.png") });
+        },
+      );
 
       await step("an extra route saved in Settings reaches the running session's remote", async () => {
         await page.getByTestId("tab-settings").click();
@@ -299,6 +317,51 @@ test(
         assert.match(advertised ?? "", new RegExp(EXTRA_ROUTE.replaceAll(".", "\\.")));
         assert.equal(await page.getByTestId("session-phase").textContent(), "connected");
       });
+
+      await step(
+        "a prefix the sandbox is on itself: the panel names the overlap the agent skipped",
+        async () => {
+          // The sandbox joins OVERLAP (an interface of its own), then the window advertises it too.
+          await lab.inSandbox("ip", ["link", "add", "ovl0", "type", "veth", "peer", "name", "ovl0-peer"]);
+          await lab.inSandbox("ip", ["addr", "add", OVERLAP.remote, "dev", "ovl0"]);
+          await lab.inSandbox("ip", ["link", "set", "ovl0-peer", "up"]);
+          await lab.inSandbox("ip", ["link", "set", "ovl0", "up"]);
+          await page.getByTestId("tab-settings").click();
+          await page.getByTestId("settings-routes").fill(`${EXTRA_ROUTE}\n${OVERLAP.network}`);
+          await page.getByTestId("settings-save").click();
+          await page.getByTestId("settings-saved").waitFor({ timeout: 10_000 });
+          await page.getByTestId("tab-diagnostics").click();
+          const summary = page.getByTestId("diag-summary");
+          // The agent re-plans its routes once the new CONFIG arrives: ask until it has.
+          const deadline = Date.now() + 15_000;
+          let verdict: string | null = null;
+          while (verdict !== "remote-route" && Date.now() < deadline) {
+            await page.getByTestId("diag-host").fill(OVERLAP.host);
+            await page.getByTestId("diag-port").fill("80");
+            await page.getByTestId("diag-run").click();
+            await page
+              .getByTestId("diag-run")
+              .filter({ hasText: /^Check$/ })
+              .waitFor({ timeout: 30_000 });
+            verdict = await summary.getAttribute("data-verdict-code");
+          }
+          assert.equal(verdict, "remote-route", (await summary.textContent()) ?? "");
+          assert.match(
+            (await summary.textContent()) ?? "",
+            new RegExp(
+              `The remote routes ${OVERLAP.host.replaceAll(".", "\\.")} via its own ovl0 because it is on ` +
+                `${OVERLAP.network.replaceAll(".", "\\.")} itself — the prefix ${OVERLAP.network.replaceAll(".", "\\.")} was skipped as an overlap`,
+            ),
+          );
+          assert.match(
+            (await page.getByTestId("diag-remote-route").textContent()) ?? "",
+            /ovl0, not the tunnel/,
+          );
+          await page
+            .getByTestId("diag-result")
+            .screenshot({ path: join(ARTIFACTS, "ui-diagnostics-overlap.png") });
+        },
+      );
 
       await step("disconnect restores the sandbox and removes its namespace, within 3 s", async () => {
         assert.deepEqual(await lab.sandboxNamespaces(), [lab.sandboxName]);

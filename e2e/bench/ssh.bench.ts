@@ -17,7 +17,7 @@
  * e2e/artifacts/bench-ssh.json. Needs root and `npm run build`; otherwise says why and exits 0.
  * `--only latency`: only the round trips and the GETs (a quick A/B; builds compared in
  * alternation: ssh-latency.bench.ts). `--variant NAME=PATH/TO/cli.mjs` (repeatable): Backhaul's
- * row once per build, a copy of dist/ each (ssh/variants.ts), with `--rounds N`: every row N
+ * rows (backhaul and proxy) once per build, a copy of dist/ each (ssh/variants.ts), with `--rounds N`: every row N
  * times, the builds' order rotating, medians in the table.
  */
 import { existsSync } from "node:fs";

@@ -1,6 +1,7 @@
 /** The `backhaul` command line: connect a remote, list targets, or serve the UI in a browser. */
 import { VERSION } from "../shared/version.js";
 import { connect, CONNECT_USAGE } from "./cli/connect.js";
+import { diagnoseCommand, DIAGNOSE_USAGE } from "./cli/diagnose.js";
 import { targets } from "./cli/targets.js";
 import { ui, UI_USAGE } from "./cli/ui.js";
 import { UsageError } from "./cli/usage-error.js";
@@ -10,10 +11,12 @@ const USAGE = `backhaul ${VERSION}: let a remote development machine reach the n
 Usage:
   backhaul connect <target> [options]   connect, and stay connected until Ctrl+C
   backhaul targets [--json]             list Codespaces, SSH hosts and saved commands to connect to
+  backhaul diagnose HOST[:PORT]         can the remote of a running session reach HOST? (both ends)
   backhaul ui [options]                 the desktop window in a browser, on http://127.0.0.1
   backhaul --version | --help
 
 ${CONNECT_USAGE}
+${DIAGNOSE_USAGE}
 ${UI_USAGE}`;
 
 async function main(argv: string[]): Promise<number> {
@@ -27,11 +30,13 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (rest.includes("--help") || rest.includes("-h")) {
-    process.stdout.write(command === "connect" ? CONNECT_USAGE : command === "ui" ? UI_USAGE : USAGE);
+    const usage = { connect: CONNECT_USAGE, diagnose: DIAGNOSE_USAGE, ui: UI_USAGE }[command];
+    process.stdout.write(usage ?? USAGE);
     return 0;
   }
   if (command === "connect") return connect(rest);
   if (command === "targets") return targets(rest);
+  if (command === "diagnose") return diagnoseCommand(rest);
   if (command === "ui") return ui(rest);
   throw new UsageError(`unknown command "${command}"; run \`backhaul --help\` for the commands`);
 }

@@ -7,6 +7,7 @@ import { FlowTable } from "./components/FlowTable.js";
 import { PromptDialog } from "./components/PromptDialog.js";
 import { ConnectingView, ErrorView, ReconnectingView } from "./components/SessionProgress.js";
 import { SessionSummary } from "./components/SessionSummary.js";
+import { SessionSwitcher } from "./components/SessionSwitcher.js";
 import { SettingsPanel } from "./components/SettingsPanel.js";
 import { StatsHeader } from "./components/StatsHeader.js";
 import { TargetPicker } from "./components/TargetPicker.js";
@@ -34,6 +35,7 @@ export function App() {
   return (
     <div className="app">
       <TopBar session={session} />
+      <SessionSwitcher />
       <LinkBanner />
       <NoticeBanner />
       {session.phase === "reconnecting" && tab !== "session" && <ReconnectBanner session={session} />}
@@ -130,7 +132,7 @@ function TopBar({ session }: { session: SessionView }) {
           type="button"
           className="btn danger"
           data-testid="disconnect"
-          onClick={() => void controller.disconnect()}
+          onClick={() => void controller.disconnect(session.target?.id)}
         >
           {session.phase === "connecting" ? "Cancel" : "Disconnect"}
         </button>

@@ -18,7 +18,8 @@ import type { BridgeLinkState } from "./bridge-client.js";
 import type { Bridge } from "./bridge.js";
 import { Controller, messageOf } from "./controller.js";
 import { DEFAULT_SETTINGS, IDLE_SESSION } from "../shared/api.js";
-import { useSessionStore } from "./state/session-store.js";
+import { useSamplesStore } from "./state/samples-store.js";
+import { PICKING, useSessionStore } from "./state/session-store.js";
 import { useSettingsStore } from "./state/settings-store.js";
 import { useTablesStore } from "./state/tables-store.js";
 import { useTargetsStore } from "./state/targets-store.js";
@@ -75,6 +76,7 @@ const FLOW = testFlowRow(7, {
 const BASE: Handlers = {
   "app:info": () => ({ version: "9.9.9", platform: "linux", shell: "browser" }),
   "session:get": () => CONNECTED,
+  "sessions:list": () => [CONNECTED],
   "tables:snapshot": () => ({ flows: [FLOW], dns: [] }),
   "targets:list": () => ({ targets: [], recents: [], warnings: ["gh: not logged in"] }),
   "settings:get": () => DEFAULT_SETTINGS,
@@ -157,6 +159,54 @@ test("fake bridge: when the bridge comes back after a loss, everything is fetche
   assert.equal(useSessionStore.getState().link, "open");
   assert.ok(fake.calls.includes("session:get"), "the session is fetched again");
   assert.ok(fake.calls.includes("tables:snapshot"), "and the tables");
+  stop();
+});
+
+test("fake bridge: several sessions: the window shows the one picked, charts only its samples, ends it alone", async () => {
+  const other: SessionView = { ...CONNECTED, target: { id: "codespace:x", label: "fuzzy-x" } };
+  const disconnected: unknown[] = [];
+  const fake = fakeBridge({
+    ...BASE,
+    "session:get": () => other, // the latest started
+    "sessions:list": () => [CONNECTED, other],
+    "session:disconnect": (payload) => {
+      disconnected.push(payload);
+      return CONNECTED;
+    },
+  });
+  const controller = new Controller(fake.bridge);
+  controller.select(null); // an earlier test's connect picked "devbox"
+  const stop = controller.start();
+  await controller.loadAll();
+  assert.equal(
+    useSessionStore.getState().session.target?.id,
+    "codespace:x",
+    "the latest, until one is picked",
+  );
+  controller.select("devbox");
+  assert.equal(useSessionStore.getState().session.target?.id, "devbox");
+  const sample = { at: 1, upBps: 1, downBps: 1, rttMs: null, openFlows: 0, upBytes: 0, downBytes: 0 };
+  fake.emit({ type: "sample", sample: { ...sample, session: "codespace:x" } });
+  fake.emit({ type: "sample", sample: { ...sample, at: 2, session: "devbox" } });
+  assert.deepEqual(
+    useSamplesStore.getState().samples.map((s) => s.session),
+    ["devbox"],
+    "only the shown session's samples",
+  );
+  fake.emit({ type: "sessions", sessions: [{ ...CONNECTED, phase: "reconnecting" }, other] });
+  assert.equal(useSessionStore.getState().session.phase, "reconnecting", "the shown session's own state");
+
+  await controller.disconnect();
+  assert.deepEqual(disconnected, [{ targetId: "devbox" }], "the shown session, by its target");
+  controller.select(PICKING);
+  assert.equal(useSessionStore.getState().session.target, null, "New session: the target picker");
+  fake.emit({ type: "sessions", sessions: [other] });
+  controller.select("devbox");
+  assert.equal(
+    useSessionStore.getState().session.target?.id,
+    "codespace:x",
+    "a session main no longer holds: the latest instead",
+  );
   stop();
 });
 

@@ -8,7 +8,14 @@ import type { AppEvent, DiagnoseRequest, SessionView, Settings } from "../shared
 import type { Bridge } from "./bridge.js";
 import { useDiagnosticsStore } from "./state/diagnostics-store.js";
 import { addSample, clearSamples } from "./state/samples-store.js";
-import { addPrompt, appendLog, removePrompt, setNotice, useSessionStore } from "./state/session-store.js";
+import {
+  addPrompt,
+  appendLog,
+  removePrompt,
+  setNotice,
+  updateSessions,
+  useSessionStore,
+} from "./state/session-store.js";
 import { useSettingsStore } from "./state/settings-store.js";
 import {
   abandonSnapshot,
@@ -50,6 +57,7 @@ export class Controller {
     await Promise.all([
       this.run(async () => useSessionStore.setState({ info: await this.api.request("app:info", null) })),
       this.run(async () => this.setSession(await this.api.request("session:get", null))),
+      this.run(async () => updateSessions({ sessions: await this.api.request("sessions:list", null) })),
       this.run(async () =>
         useSessionStore.setState({ capture: await this.api.request("capture:get", null) }),
       ),
@@ -82,29 +90,49 @@ export class Controller {
     }
   }
 
+  /** Starts a session to the target beside the running ones, and shows it. */
   async connect(targetId: string): Promise<void> {
     setNotice(null);
     useSessionStore.setState({ dismissedError: null });
-    await this.run(async () => this.setSession(await this.api.request("session:connect", { targetId })));
+    this.select(targetId);
+    await this.run(() => this.api.request("session:connect", { targetId }));
   }
 
-  async disconnect(): Promise<void> {
-    await this.run(async () => this.setSession(await this.api.request("session:disconnect", null)));
+  /** Ends the target's session; without one, the session shown. */
+  async disconnect(targetId = useSessionStore.getState().session.target?.id): Promise<void> {
+    await this.run(() =>
+      this.api.request("session:disconnect", targetId === undefined ? null : { targetId }),
+    );
   }
 
-  /** "Record packets": starts or stops the capture of the connected session's packets. */
+  /** Shows the target's session (null: the latest; PICKING: the target picker, for one more). */
+  select(selected: string | null): void {
+    const before = useSessionStore.getState().session.target?.id;
+    updateSessions({ selected });
+    // The header's chart is the shown session's: another session's samples do not continue it.
+    if (useSessionStore.getState().session.target?.id !== before) clearSamples();
+  }
+
+  /** "Record packets": starts or stops the capture of the shown session's packets. */
   async toggleCapture(): Promise<void> {
-    const recording = useSessionStore.getState().capture.recording;
+    const { capture, session } = useSessionStore.getState();
+    const targetId = session.target?.id;
     await this.run(async () =>
       useSessionStore.setState({
-        capture: await this.api.request(recording ? "capture:stop" : "capture:start", null),
+        capture: capture.recording
+          ? await this.api.request("capture:stop", null)
+          : await this.api.request("capture:start", targetId === undefined ? null : { targetId }),
       }),
     );
   }
 
-  /** Leaves an error view for the target picker; the error stays main's last word. */
+  /** Leaves an error view for the target picker; main forgets the session, its error stays to read. */
   dismissError(): void {
-    useSessionStore.setState((s) => ({ dismissedError: s.session }));
+    const { session, sessions } = useSessionStore.getState();
+    useSessionStore.setState({ dismissedError: session });
+    const targetId = session.target?.id;
+    if (targetId !== undefined && sessions.some((view) => view.target?.id === targetId))
+      void this.run(() => this.api.request("session:disconnect", { targetId }));
     void this.refreshTargets();
   }
 
@@ -147,6 +175,9 @@ export class Controller {
         if (event.session.phase === "disconnected" && before !== "disconnected") void this.refreshTargets();
         break;
       }
+      case "sessions":
+        updateSessions({ sessions: event.sessions });
+        break;
       case "flows":
         enqueueFlowDelta(event.delta);
         break;
@@ -154,12 +185,14 @@ export class Controller {
         enqueueDnsDelta(event.delta);
         break;
       case "tables-reset":
-        clearSamples();
         void this.loadTables();
         break;
-      case "sample":
-        addSample(event.sample);
+      case "sample": {
+        // Each session sends its own; the header charts the one shown.
+        const shown = useSessionStore.getState().session.target?.id;
+        if (event.sample.session === undefined || event.sample.session === shown) addSample(event.sample);
         break;
+      }
       case "prompt":
         addPrompt(event.prompt);
         break;
@@ -172,8 +205,8 @@ export class Controller {
     }
   }
 
-  private setSession(session: SessionView): void {
-    useSessionStore.setState({ session });
+  private setSession(latest: SessionView): void {
+    updateSessions({ latest });
   }
 
   /** Runs a request whose failure the user should read. */

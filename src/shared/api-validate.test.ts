@@ -9,6 +9,16 @@ test("requests without payload accept null or undefined only", () => {
   assert.throws(() => validateRequest("session:disconnect", { force: true }), ApiValidationError);
 });
 
+test("session:disconnect and capture:start take null (every session, the latest) or one target id", () => {
+  for (const channel of ["session:disconnect", "capture:start"] as const) {
+    assert.equal(validateRequest(channel, null), null);
+    assert.deepEqual(validateRequest(channel, { targetId: "devbox" }), { targetId: "devbox" });
+    assert.throws(() => validateRequest(channel, { targetId: "" }), /targetId/);
+    assert.throws(() => validateRequest(channel, { targetId: "a", all: true }), /unknown field all/);
+  }
+  assert.equal(validateRequest("sessions:list", null), null);
+});
+
 test("unknown channels are refused", () => {
   assert.throws(() => validateRequest("fs:read" as never, null), /unknown channel "fs:read"/);
   assert.throws(() => validateRequest(42 as never, null), /unknown channel 42/);

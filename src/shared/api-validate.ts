@@ -26,15 +26,20 @@ export function validateRequest(channel: unknown, payload: unknown): unknown {
     case "app:info":
     case "targets:list":
     case "session:get":
-    case "session:disconnect":
+    case "sessions:list":
     case "tables:snapshot":
     case "settings:get":
     case "capture:get":
-    case "capture:start":
     case "capture:stop":
       if (payload !== null && payload !== undefined)
         throw new ApiValidationError(`${channel} takes no payload`);
       return null;
+    case "session:disconnect":
+    case "capture:start": {
+      if (payload === null || payload === undefined) return null;
+      const o = record(payload, channel, ["targetId"]);
+      return { targetId: text(o.targetId, "targetId", 1) };
+    }
     case "session:connect": {
       const o = record(payload, channel, ["targetId"]);
       return { targetId: text(o.targetId, "targetId", 1) };

@@ -4,6 +4,7 @@
  * checked by `validateRequest` (api-validate.ts) in main before it reaches the broker: the
  * renderer shows web content and is treated as untrusted.
  */
+import type { RemoteDiagnosis } from "./diagnose-frames.js";
 import type { DnsRow } from "./dns-row.js";
 import type { FlowRow, TableDelta } from "./flow-row.js";
 
@@ -95,6 +96,8 @@ export interface LinkSample {
   /** Totals since the session started. */
   upBytes: number;
   downBytes: number;
+  /** The sample's session, by its target's id: each session sends its own. */
+  session?: string;
 }
 
 /**
@@ -175,9 +178,38 @@ export interface DiagnoseResult {
   policy: { allowed: boolean; reason: string | null };
   /** A real TCP connect from this computer, as the NAT would make it. */
   connect: { ok: boolean; latencyMs: number; error: string | null } | null;
+  /** The remote's side, asked of its agent over the link; null when it was not asked. */
+  remote: RemoteSide | null;
+  /** Why the remote's side is missing (no session, an older agent, no answer), or null. */
+  remoteError: string | null;
+  /** The verdict in one word, for programs (`backhaul diagnose --json`); `summary` says it for people. */
+  verdict: DiagnoseVerdict;
   /** One sentence: the verdict and what to do. */
   summary: string;
 }
+
+/** What the remote's agent found (src/shared/diagnose-frames.ts), checked and sanitised. */
+export type RemoteSide = Omit<RemoteDiagnosis, "id">;
+
+export type DiagnoseVerdict =
+  /** A connect works (from the remote when it was asked, else from this computer). */
+  | "reachable"
+  /** Neither end resolves the name. */
+  | "unresolvable"
+  /** This computer resolves the name, the remote does not (its question does not come here). */
+  | "remote-dns"
+  /** The address is outside the advertised prefixes, or excluded. */
+  | "not-advertised"
+  /** This computer's own, loopback, link-local or non-unicast address, refused by the access policy. */
+  | "refused-by-policy"
+  /** The remote routes the address elsewhere than the tunnel (an overlap, a route of its own). */
+  | "remote-route"
+  /** The destination refused the connection: nothing listens, or a firewall rejects it. */
+  | "refused"
+  /** No answer within the timeout. */
+  | "timeout"
+  /** Any other failure to connect. */
+  | "unreachable";
 
 /** A question the broker needs the user to answer (SSH host keys, key passphrases, sudo's password). */
 export interface Prompt {
@@ -205,6 +237,8 @@ export interface CaptureView {
   bytes: number;
   /** Why the last capture stopped ("capture stopped at 12 MB (limit)"), or null. */
   message: string | null;
+  /** The recorded session's name (one capture at a time, of any of the sessions). */
+  session?: string;
 }
 
 export const IDLE_CAPTURE: CaptureView = { recording: false, path: null, bytes: 0, message: null };
@@ -217,19 +251,31 @@ export interface TablesSnapshot {
 export interface RequestChannels {
   "app:info": { request: null; response: AppInfo };
   "targets:list": { request: null; response: TargetList };
+  /** The latest session started (the one `session` events follow). */
   "session:get": { request: null; response: SessionView };
-  /** Starts a session to the target; the events report its progress. */
+  /** Every session the app holds, oldest first: running ones, and ended ones in error. */
+  "sessions:list": { request: null; response: SessionView[] };
+  /**
+   * Starts a session to the target beside any running ones (one per target: a target already
+   * running answers with its view); the events report its progress.
+   */
   "session:connect": { request: { targetId: string }; response: SessionView };
-  "session:disconnect": { request: null; response: SessionView };
+  /** Ends the target's session (one in error: forgets it); null ends every session. */
+  "session:disconnect": { request: SessionRef | null; response: SessionView };
   "tables:snapshot": { request: null; response: TablesSnapshot };
   "settings:get": { request: null; response: Settings };
   "settings:set": { request: Settings; response: Settings };
   "diagnose:run": { request: DiagnoseRequest; response: DiagnoseResult };
   "prompt:answer": { request: PromptAnswer; response: null };
   "capture:get": { request: null; response: CaptureView };
-  /** Starts recording the connected session's packets into a new file in Downloads. */
-  "capture:start": { request: null; response: CaptureView };
+  /** Starts recording a connected session's packets (null: the latest) into a new file in Downloads. */
+  "capture:start": { request: SessionRef | null; response: CaptureView };
   "capture:stop": { request: null; response: CaptureView };
+}
+
+/** A session, by its target's id (sessions are one per target). */
+export interface SessionRef {
+  targetId: string;
 }
 
 export type RequestChannel = keyof RequestChannels;
@@ -238,7 +284,10 @@ export type ResponseOf<C extends RequestChannel> = RequestChannels[C]["response"
 
 /** What main pushes to the renderer. Table deltas follow a `tables:snapshot` the renderer fetched. */
 export type AppEvent =
+  /** The latest session started changed (what `session:get` answers). */
   | { type: "session"; session: SessionView }
+  /** Any session changed, started or was forgotten: every session the app holds. */
+  | { type: "sessions"; sessions: SessionView[] }
   | { type: "flows"; delta: TableDelta<FlowRow> }
   | { type: "dns"; delta: TableDelta<DnsRow> }
   /** The tables were emptied (a new session): fetch a new snapshot. */
@@ -259,6 +308,7 @@ export const REQUEST_CHANNELS = [
   "app:info",
   "targets:list",
   "session:get",
+  "sessions:list",
   "session:connect",
   "session:disconnect",
   "tables:snapshot",

@@ -28,4 +28,6 @@ export interface DnsRow {
   /** Milliseconds since the epoch. */
   at: number;
   transport: DnsTransport;
+  /** The session the row belongs to, by its target's name ("devbox"): set by main, not the exit. */
+  session?: string;
 }

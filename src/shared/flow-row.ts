@@ -42,6 +42,8 @@ export interface FlowRow {
   lastActivityAt: number;
   closedAt: number | null;
   closeReason: string | null;
+  /** The session the row belongs to, by its target's name ("devbox"): set by main, not the exit. */
+  session?: string;
 }
 
 /** What a table publishes: rows added or changed, and rows gone, since the last delta. */

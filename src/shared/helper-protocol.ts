@@ -21,6 +21,7 @@
 import type { DnsRow } from "./dns-row.js";
 import type { FlowRow, TableDelta } from "./flow-row.js";
 import { isDomainName, MAX_DNS_DOMAINS, type ReverseExitConfig } from "./link-protocol.js";
+import { canonicalAddress, isHostName, type RemoteDiagnosis } from "./diagnose-frames.js";
 
 /** Exit-side settings a link runs with (the serialisable part of ExitSessionOptions). */
 export interface HelperExitOptions {
@@ -74,10 +75,16 @@ export type HelperEvent =
   | { type: "status"; rttMs: number | null }
   /** The link's packet capture stopped by itself: the sentence to show (limit, link closed). */
   | { type: "capture"; stopped: string }
+  /** The agent's answer to a "diagnose" command (checked by the helper's link), or why there is none. */
+  | { type: "diagnosis"; id: number; result: RemoteDiagnosis | null; error: string | null }
   | { type: "closed"; reason: string };
 
 /** Main -> helper, on a control connection. */
-export type HelperCommand = { type: "routes"; routes: string[] } | { type: "close"; reason: string };
+export type HelperCommand =
+  | { type: "routes"; routes: string[] }
+  | { type: "close"; reason: string }
+  /** Ask the agent "Can the remote reach …?"; answered by a "diagnosis" event with the same id. */
+  | { type: "diagnose"; id: number; host: string; port: number; address: string | null };
 
 /** Longest line either side accepts: a table delta of many rows fits; a runaway peer does not. */
 export const MAX_HELPER_LINE = 16 * 1024 * 1024;
@@ -127,6 +134,7 @@ export function parseCommand(line: string): HelperCommand {
   if (value.type === "routes" && isStringList(value.routes)) return { type: "routes", routes: value.routes };
   if (value.type === "close" && typeof value.reason === "string")
     return { type: "close", reason: value.reason };
+  if (value.type === "diagnose") return parseDiagnoseCommand(value);
   throw new HelperProtocolError(`unknown command ${JSON.stringify(value.type)}`);
 }
 
@@ -147,6 +155,7 @@ export function parseEvent(line: string): HelperEvent {
     case "dns":
     case "status":
     case "capture":
+    case "diagnosis":
     case "closed":
       return value as unknown as HelperEvent;
     default:
@@ -156,6 +165,19 @@ export function parseEvent(line: string): HelperEvent {
 
 export function encodeLine(message: HelperHello | HelperReply | HelperEvent | HelperCommand): string {
   return `${JSON.stringify(message)}\n`;
+}
+
+function parseDiagnoseCommand(value: Record<string, unknown>): HelperCommand {
+  const { id, host, port, address } = value;
+  if (typeof id !== "number" || !Number.isSafeInteger(id) || id < 0)
+    throw new HelperProtocolError("diagnose.id must be a non-negative integer");
+  if (typeof host !== "string" || (canonicalAddress(host) === null && !isHostName(host)))
+    throw new HelperProtocolError("diagnose.host must be a host name or an IP address");
+  if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535)
+    throw new HelperProtocolError("diagnose.port must be an integer from 1 to 65535");
+  if (address !== null && (typeof address !== "string" || canonicalAddress(address) === null))
+    throw new HelperProtocolError("diagnose.address must be an IP address or null");
+  return { type: "diagnose", id, host, port, address };
 }
 
 function parseExitOptions(value: unknown): HelperExitOptions {

@@ -50,6 +50,9 @@
  *   with the top bit set; the exit-role side asks nothing reverse of an agent whose HELLO lacks
  *   the capability, and tells the user the agent is too old (a clear refusal, not a silent loss).
  *
+ *   Extensions, each used only when both HELLOs announce its capability: STREAM_* (16..21,
+ *   link-streams.ts) and DIAGNOSE / DIAGNOSE_RESULT (32, 33, diagnose-frames.ts).
+ *
  * Conversation
  *
  *   Each side sends HELLO as its first frame. Before the peer's HELLO only ERROR and BYE may arrive
@@ -134,11 +137,13 @@ export const Capability = {
   Stats: 1 << 3,
   /** The exit opens TCP streams carried as STREAM_* frames (link-streams.ts). */
   Streams: 1 << 4,
+  /** Answers (agent) or asks (exit) remote checks as DIAGNOSE frames (diagnose-frames.ts). */
+  Diagnose: 1 << 5,
   /**
    * Revision 2: the reverse direction on the same link (REVERSE_PACKETS, streams opened by either
    * side, CONFIG.reverse, FLOWS). An agent that announces it runs an exit.
    */
-  Reverse: 1 << 5,
+  Reverse: 1 << 6,
 } as const;
 
 /** Codes carried by ERROR frames. A receiver keeps codes it does not know as plain numbers. */

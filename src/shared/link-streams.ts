@@ -47,7 +47,9 @@
  *
  * The exit treats a stream as a TCP flow of the link's entrance address: the same egress policy,
  * limits and NAT table rows (protocol "tcp"); names go through the same DNS engine and appear in
- * the DNS table.
+ * the DNS table (in every DNS mode); a name's allowed addresses are tried in turn; an open stream
+ * idle past a TCP flow's idle limit is reset with status TimedOut. Each side reports its stream
+ * counters in STATS extras named "streams.<counter>" (link/stream-stats.ts).
  */
 
 /** Frame types of the streams extension; FrameType in link-protocol.ts holds 1..8. */

@@ -4,11 +4,16 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { CurlResult } from "./curl-transfers.js";
 import { parseSizeAndSpeed, quantileMs } from "./curl-transfers.js";
-import { computeEntranceRatio, formatEntranceTable } from "./entrance-report.js";
+import {
+  computeEntranceRatio,
+  computeEntranceRatios,
+  computeEntranceVariantRatios,
+  formatEntranceTable,
+} from "./entrance-report.js";
 import { parseOptions } from "./options.js";
 import { socksUrlOf } from "./path-backhaul.js";
 import { formatTable, type ResultRow } from "./report.js";
-import { foldRounds } from "./variants.js";
+import { foldRounds, roundPlan } from "./variants.js";
 
 const OUT = "/tmp/bench.json";
 
@@ -127,5 +132,54 @@ describe("npm run bench: the proxy row", () => {
     assert.equal(row?.curl?.downMBps, 20);
     assert.equal(row?.curl?.getP90Ms, 4);
     assert.equal(row?.skipped, undefined);
+  });
+});
+
+describe("npm run bench --variant: the proxy row follows the builds", () => {
+  const builds = ["--variant", "before=/tmp/a/cli.mjs", "--variant", "after=/tmp/b/cli.mjs"];
+
+  it("plans a proxy row per build, rotating with the TUN rows; --path proxy alone takes --variant", () => {
+    const options = parseOptions(["--path", "backhaul,proxy", ...builds], OUT);
+    const plan = (round: number): string[] =>
+      roundPlan(options, round).map((row) => `${row.name} ${row.variant?.name ?? ""}`);
+    assert.deepEqual(plan(0), ["backhaul before", "backhaul after", "proxy before", "proxy after"]);
+    assert.deepEqual(plan(1), ["backhaul after", "backhaul before", "proxy after", "proxy before"]);
+    assert.deepEqual(
+      roundPlan(parseOptions(["--path", "proxy", ...builds], OUT), 0).map((row) => row.variant?.name),
+      ["before", "after"],
+    );
+    assert.throws(() => parseOptions(["--path", "direct", ...builds], OUT), /needs backhaul or proxy/);
+  });
+
+  it("prints each build's rows, its own proxy ÷ TUN, and each entrance's later build ÷ the first", () => {
+    const rows = foldRounds(parseOptions(["--path", "backhaul,proxy", ...builds], OUT), [
+      [
+        { name: "backhaul", variant: "before", curl: curl(100, 80, 2, 4) },
+        { name: "backhaul", variant: "after", curl: curl(100, 100, 2, 4) },
+        { name: "proxy", variant: "before", curl: curl(60, 80, 3, 4) },
+        { name: "proxy", variant: "after", curl: curl(120, 100, 3, 2) },
+      ],
+    ]);
+    assert.deepEqual(
+      computeEntranceRatios(rows).map((ratio) => [ratio.variant, ratio.down, ratio.up]),
+      [
+        ["before", 0.6, 1],
+        ["after", 1.2, 1],
+      ],
+    );
+    assert.deepEqual(
+      computeEntranceVariantRatios(rows).map((ratio) => [ratio.entrance, ratio.variant, ratio.down]),
+      [
+        ["backhaul", "after", 1],
+        ["proxy", "after", 2],
+      ],
+    );
+    const lines = formatEntranceTable(rows);
+    assert.match(lines.find((line) => line.startsWith("proxy after ")) ?? "", /120\.0\s+100\.0/);
+    assert.match(lines.find((line) => line.startsWith("TUN (backhaul) before")) ?? "", /100\.0\s+80\.0/);
+    assert.match(lines.find((line) => line.startsWith("proxy ÷ TUN (before):")) ?? "", /down 0\.60×/);
+    assert.match(lines.find((line) => line.startsWith("proxy ÷ TUN (after):")) ?? "", /down 1\.20×/);
+    assert.match(lines.find((line) => line.startsWith("proxy after ÷ before:")) ?? "", /down 2\.00×/);
+    assert.match(lines.find((line) => line.startsWith("TUN after ÷ before:")) ?? "", /up 1\.25×/);
   });
 });

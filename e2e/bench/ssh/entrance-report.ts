@@ -1,5 +1,7 @@
 // The second table of `npm run bench`: the same curl transfers through Backhaul's TUN entrance
-// (row "backhaul") and its proxy entrance (row "proxy"), and the proxy's figures ÷ the TUN's.
+// (row "backhaul") and its proxy entrance (row "proxy"), and the proxy's figures ÷ the TUN's. Under
+// --variant each build has a row per entrance, its own "proxy ÷ TUN" line, and each later build's
+// figures ÷ the first's per entrance.
 import type { CurlResult } from "./curl-transfers.js";
 import type { ResultRow } from "./report.js";
 
@@ -20,20 +22,69 @@ const ENTRANCES = [
 const divide = (a: number, b: number): number | undefined =>
   Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? a / b : undefined;
 
-const curlOf = (rows: readonly ResultRow[], name: "backhaul" | "proxy"): CurlResult | undefined =>
-  rows.find((row) => row.name === name && !row.error)?.curl;
+const curlOf = (
+  rows: readonly ResultRow[],
+  name: "backhaul" | "proxy",
+  variant: string | undefined,
+): CurlResult | undefined =>
+  rows.find((row) => row.name === name && row.variant === variant && !row.error)?.curl;
 
-export function computeEntranceRatio(rows: readonly ResultRow[]): EntranceRatio | undefined {
-  const tun = curlOf(rows, "backhaul");
-  const proxy = curlOf(rows, "proxy");
-  if (!tun || !proxy) return undefined;
+function curlRatio(a: CurlResult, b: CurlResult): EntranceRatio {
   return {
-    down: divide(proxy.downMBps, tun.downMBps),
-    up: divide(proxy.upMBps, tun.upMBps),
-    getMs: divide(proxy.getMedianMs, tun.getMedianMs),
-    remoteCpu: divide(proxy.remoteCpuSPerGB, tun.remoteCpuSPerGB),
-    localCpu: divide(proxy.localCpuSPerGB, tun.localCpuSPerGB),
+    down: divide(a.downMBps, b.downMBps),
+    up: divide(a.upMBps, b.upMBps),
+    getMs: divide(a.getMedianMs, b.getMedianMs),
+    remoteCpu: divide(a.remoteCpuSPerGB, b.remoteCpuSPerGB),
+    localCpu: divide(a.localCpuSPerGB, b.localCpuSPerGB),
   };
+}
+
+/** Proxy ÷ TUN of one build (`variant`, or the plain rows when none). */
+export function computeEntranceRatio(
+  rows: readonly ResultRow[],
+  variant?: string,
+): EntranceRatio | undefined {
+  const tun = curlOf(rows, "backhaul", variant);
+  const proxy = curlOf(rows, "proxy", variant);
+  return tun && proxy ? curlRatio(proxy, tun) : undefined;
+}
+
+/** The builds in the order measured: [undefined] without --variant. */
+function buildsOf(rows: readonly ResultRow[]): Array<string | undefined> {
+  const builds: Array<string | undefined> = [];
+  for (const row of rows) {
+    if ((row.name === "backhaul" || row.name === "proxy") && !builds.includes(row.variant))
+      builds.push(row.variant);
+  }
+  return builds;
+}
+
+/** Proxy ÷ TUN for each build that has both rows. */
+export function computeEntranceRatios(
+  rows: readonly ResultRow[],
+): Array<EntranceRatio & { variant?: string }> {
+  return buildsOf(rows).flatMap((variant) => {
+    const ratio = computeEntranceRatio(rows, variant);
+    return ratio ? [{ ...(variant === undefined ? {} : { variant }), ...ratio }] : [];
+  });
+}
+
+/** Under --variant: per entrance, each later build's curl figures ÷ the first build's. */
+export function computeEntranceVariantRatios(
+  rows: readonly ResultRow[],
+): Array<EntranceRatio & { entrance: "backhaul" | "proxy"; variant: string; against: string }> {
+  const [first, ...rest] = buildsOf(rows);
+  if (first === undefined) return [];
+  return ENTRANCES.flatMap(([entrance]) => {
+    const base = curlOf(rows, entrance, first);
+    if (!base) return [];
+    return rest.flatMap((variant) => {
+      const curl = curlOf(rows, entrance, variant);
+      return curl && variant !== undefined
+        ? [{ entrance, variant, against: first, ...curlRatio(curl, base) }]
+        : [];
+    });
+  });
 }
 
 const fixed = (value: number | undefined, digits: number): string =>
@@ -45,23 +96,24 @@ const HEADER = ["entrance", "down MB/s", "up MB/s", "ms/GET p50", "ms/GET p90", 
 
 /** Empty when neither entrance was measured with curl (not in --path, or --only latency). */
 export function formatEntranceTable(rows: readonly ResultRow[]): string[] {
-  const lines = ENTRANCES.flatMap(([name, label]): string[][] => {
-    const row = rows.find((candidate) => candidate.name === name);
-    if (!row) return [];
-    const curl = row.curl;
-    if (!curl) return [[label, row.error ? "failed" : "not measured"]];
-    return [
-      [
-        label,
-        fixed(curl.downMBps, 1),
-        fixed(curl.upMBps, 1),
-        fixed(curl.getMedianMs, 2),
-        fixed(curl.getP90Ms, 2),
-        fixed(curl.remoteCpuSPerGB, 2),
-        fixed(curl.localCpuSPerGB, 2),
-      ],
-    ];
-  });
+  const lines = ENTRANCES.flatMap(([name, entranceLabel]): string[][] =>
+    rows
+      .filter((candidate) => candidate.name === name)
+      .map((row): string[] => {
+        const label = row.variant ? `${entranceLabel} ${row.variant}` : entranceLabel;
+        const curl = row.curl;
+        if (!curl) return [label, row.error ? "failed" : "not measured"];
+        return [
+          label,
+          fixed(curl.downMBps, 1),
+          fixed(curl.upMBps, 1),
+          fixed(curl.getMedianMs, 2),
+          fixed(curl.getP90Ms, 2),
+          fixed(curl.remoteCpuSPerGB, 2),
+          fixed(curl.localCpuSPerGB, 2),
+        ];
+      }),
+  );
   if (lines.length === 0) return [];
   const table = [HEADER, ...lines];
   const widths = HEADER.map((_, i) => Math.max(...table.map((c) => (c[i] ?? "").length)));
@@ -70,29 +122,35 @@ export function formatEntranceTable(rows: readonly ResultRow[]): string[] {
       .map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0)))
       .join("  ")
       .trimEnd();
-  const ratio = computeEntranceRatio(rows);
-  const ratioLine = ratio
-    ? [
-        `${"proxy ÷ TUN:".padEnd(26)}` +
-          [
-            times("down", ratio.down),
-            times("up", ratio.up),
-            times("ms/GET", ratio.getMs),
-            times("CPU R", ratio.remoteCpu),
-            times("CPU L", ratio.localCpu),
-          ]
-            .filter(Boolean)
-            .join("  ") +
-          "  (issue 14's bar: down and up at least 1×)",
-      ]
-    : [];
+  const figures = (ratio: EntranceRatio): string =>
+    [
+      times("down", ratio.down),
+      times("up", ratio.up),
+      times("ms/GET", ratio.getMs),
+      times("CPU R", ratio.remoteCpu),
+      times("CPU L", ratio.localCpu),
+    ]
+      .filter(Boolean)
+      .join("  ");
+  const ratioLines = [
+    ...computeEntranceRatios(rows).map(
+      (ratio) =>
+        `${`proxy ÷ TUN${ratio.variant ? ` (${ratio.variant})` : ""}:`.padEnd(26)}${figures(ratio)}` +
+        "  (issue 14's bar: down and up at least 1×)",
+    ),
+    ...computeEntranceVariantRatios(rows).map(
+      (ratio) =>
+        `${`${ratio.entrance === "proxy" ? "proxy" : "TUN"} ${ratio.variant} ÷ ${ratio.against}:`.padEnd(26)}` +
+        figures(ratio),
+    ),
+  ];
   const bytes = rows.find((row) => row.curl)?.curl?.bytes;
   return [
     "curl through each entrance (the same transfers, run in R):",
     render(HEADER),
     widths.map((w) => "-".repeat(w)).join("  "),
     ...lines.map(render),
-    ...ratioLine,
+    ...ratioLines,
     `down: curl GET /bytes/N from S, up: curl -T FILE -X POST /upload to S, ${bytes === undefined ? "N" : `N = ${bytes} bytes`};`,
     "MB/s = 10^6 bytes/s as curl reports them. ms/GET: curl's time_total of GET / (a new process",
     "and connection each; proxy: socks5h from ~/.config/backhaul/proxy.env, its handshake included).",

@@ -17,7 +17,10 @@ export interface SshBenchOptions {
   rows: RowName[];
   /** The reverse path's table (reverse.ts): L to P behind R; "reverse" in --path. */
   reverse: boolean;
-  /** Backhaul's builds, each measured once a round; none given: dist/cli.mjs, as one plain row. */
+  /**
+   * Backhaul's builds, each measured once a round in the backhaul and proxy rows; none given:
+   * dist/cli.mjs, as one plain row each.
+   */
   variants: Variant[];
   /** Each round measures every row once; the variants' order rotates from one round to the next. */
   rounds: number;
@@ -96,8 +99,8 @@ export function parseOptions(argv: string[], defaultOut: string): SshBenchOption
     (taken, spec) => [...taken, parseVariant(spec, taken)],
     [],
   );
-  if (variants.length > 0 && !rows.includes("backhaul")) {
-    throw new Error(`--variant needs backhaul among --path\n${USAGE}`);
+  if (variants.length > 0 && !rows.includes("backhaul") && !rows.includes("proxy")) {
+    throw new Error(`--variant needs backhaul or proxy among --path\n${USAGE}`);
   }
   return {
     reverse,

@@ -5,7 +5,12 @@ import type { CeilingResult } from "./ceiling.js";
 import type { CurlResult } from "./curl-transfers.js";
 import type { ConnectionCost } from "./connection-cost.js";
 import { formatConnectionCost, formatCostTable } from "./cost-report.js";
-import { computeEntranceRatio, formatEntranceTable } from "./entrance-report.js";
+import {
+  computeEntranceRatio,
+  computeEntranceRatios,
+  computeEntranceVariantRatios,
+  formatEntranceTable,
+} from "./entrance-report.js";
 import type { PeerMeasurement } from "./measure.js";
 import type { RowName, SshBenchOptions } from "./options.js";
 import type { VariantRatios } from "./variants.js";
@@ -214,7 +219,7 @@ export function formatTable(
     "All SSH paths use aes128-gcm@openssh.com.",
     ...(variantRatios.length > 0
       ? [
-          "backhaul NAME: one build each (--variant); NAME ÷ FIRST: that build's figure ÷ the first's,",
+          "backhaul NAME, proxy NAME: one build each (--variant); NAME ÷ FIRST: that build's figure ÷ the first's,",
           "read as above. Backhaul ÷ peer and − direct use the first build. Several rounds: medians.",
         ]
       : []),
@@ -236,6 +241,8 @@ export function writeJson(
     ratios,
     backhaulOverDirect: overDirect ?? null,
     variantRatios,
-    proxyOverTun: computeEntranceRatio(rows) ?? null,
+    proxyOverTun: computeEntranceRatio(rows, rows.find((row) => row.name === "proxy")?.variant) ?? null,
+    proxyOverTunByBuild: computeEntranceRatios(rows),
+    entranceVariantRatios: computeEntranceVariantRatios(rows),
   });
 }

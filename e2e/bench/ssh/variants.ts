@@ -17,12 +17,15 @@ export interface PlannedRow {
 /** Each build ÷ the first, figure by figure, read as report.ts's Ratios. */
 export type VariantRatios = Omit<Ratios, "against"> & { variant: string; against: string };
 
-/** The rows of round `round` (from 0), in order: the variants, rotated, where Backhaul's row is. */
+/** The rows that run a build of Backhaul: both entrances follow --variant. */
+export const isBackhaulRow = (name: RowName): boolean => name === "backhaul" || name === "proxy";
+
+/** The rows of round `round` (from 0), in order: the variants, rotated, where Backhaul's rows are. */
 export function roundPlan(options: Pick<SshBenchOptions, "rows" | "variants">, round: number): PlannedRow[] {
   const shift = options.variants.length === 0 ? 0 : round % options.variants.length;
   const rotated = [...options.variants.slice(shift), ...options.variants.slice(0, shift)];
   return options.rows.flatMap((name): PlannedRow[] =>
-    name === "backhaul" && rotated.length > 0 ? rotated.map((variant) => ({ name, variant })) : [{ name }],
+    isBackhaulRow(name) && rotated.length > 0 ? rotated.map((variant) => ({ name, variant })) : [{ name }],
   );
 }
 

@@ -29,10 +29,22 @@ import { Link } from "../engines/link/link.js";
 import type { TunDevice } from "./tun/index.js";
 import type { DnsConfigurator } from "./dns/configurator.js";
 import { LinkStreamOpener } from "../engines/streams/stream-opener.js";
+import {
+  reportStreamStats,
+  STREAM_STATS_INTERVAL_MS,
+  streamStatsExtras,
+} from "../engines/link/stream-stats.js";
 import { ensurePrivateDirectory, proxyEnvPath, userStateDirectory } from "./proxy-env.js";
 import { startProxyEntrance } from "./proxy-entrance.js";
 import { readRemoteResolvers } from "./dns/remote-resolvers.js";
 import { wireReverseExit } from "./reverse-exit-wiring.js";
+import type { RoutePlan } from "./routes.js";
+import {
+  serveRemoteChecks,
+  streamConnect,
+  systemAgentProbes,
+  type AgentCheckContext,
+} from "./remote-diagnose.js";
 
 const USAGE = `backhaul-agent ${VERSION}: the remote side of Backhaul (started by the backhaul app over SSH)
 
@@ -98,7 +110,8 @@ async function main(): Promise<void> {
     role: "entrance",
     softwareVersion: VERSION,
     // Streams and Reverse in both entrances: this computer may open streams to the agent's exit.
-    capabilities: Capability.Ipv6 | Capability.DnsStub | Capability.Streams | Capability.Reverse,
+    capabilities:
+      Capability.Ipv6 | Capability.DnsStub | Capability.Diagnose | Capability.Streams | Capability.Reverse,
     keepaliveIntervalMs: Number(values.keepalive) * 1000,
   });
   // Set before the link is ready: the exit's first stream frames must find their handler.
@@ -107,11 +120,30 @@ async function main(): Promise<void> {
   const reverseExit = wireReverseExit(link, remoteResolvers, log);
   // In the event itself: this computer's first stream frames may follow the CONFIG in one chunk.
   link.on("config", (next) => reverseExit.configure(next));
+  // What "Can the remote reach …?" asks of this side: filled in as the CONFIG and routes arrive.
+  let linkConfig: LinkConfig | null = null;
+  let routePlan: RoutePlan | null = null;
+  const checks: AgentCheckContext = {
+    entrance: proxy ? "proxy" : "tun",
+    tunName: proxy ? null : values.tun,
+    dns: () => linkConfig?.dns ?? null,
+    forwarders: () =>
+      [linkConfig?.subnetV4, linkConfig?.subnetV6].flatMap((subnet) =>
+        subnet ? [linkAddresses(subnet).tun.split("/")[0]!] : [],
+      ),
+    routePlan: () => routePlan,
+  };
+  serveRemoteChecks(link, checks, {
+    ...systemAgentProbes(checks.tunName),
+    ...(opener ? { connectThroughTunnel: streamConnect(opener) } : {}),
+  });
 
   const config = await new Promise<LinkConfig>((resolve, reject) => {
     link.once("config", resolve);
     link.ready.catch(reject);
   });
+  linkConfig = config;
+  link.on("config", (next) => (linkConfig = next));
   if (opener !== null) {
     await startProxyEntrance({
       journal,
@@ -123,6 +155,11 @@ async function main(): Promise<void> {
     });
     link.sendStats({ "agent.routes": 1 });
     link.sendStats({ "agent.ready": 1 });
+    reportStreamStats(
+      link,
+      () => streamStatsExtras({ ...opener.counters }, opener.openCount),
+      STREAM_STATS_INTERVAL_MS,
+    );
     log("ready: proxy entrance");
     return;
   }
@@ -140,6 +177,7 @@ async function main(): Promise<void> {
   const routes = new RouteSync({ journal, dev: tun.name, sshPeer: values["ssh-peer"] || sshPeerAddress() });
   const applyRoutes = async (prefixes: string[]): Promise<void> => {
     const result = await routes.apply(prefixes);
+    routePlan = result;
     for (const skipped of result.skip) log(`not routing ${skipped.prefix}: ${skipped.message}`);
     for (const failure of result.failed)
       log(`route ${failure.action} ${failure.prefix} failed: ${failure.error.message}`);

@@ -7,8 +7,9 @@ import { ExitSession, openExitLink } from "./exit-session.js";
 import { Link } from "./link/link.js";
 import { createMemoryPipe } from "./link/memory-pipe.js";
 import { LinkStreamOpener } from "./streams/stream-opener.js";
+import { fixedDnsConfig } from "./dns/os-config/os-dns-config.js";
+import { makeQuery, scriptedExchange } from "./dns/test-support.js";
 import { fakeResolver, SERVER_NAME, tcpServer } from "./streams/test-world.js";
-import { makeQuery } from "./dns/test-support.js";
 import { until } from "../../shared/test-until.js";
 import {
   buildTcpPacket,
@@ -52,49 +53,54 @@ test("without an IPv6 link subnet, IPv6 prefixes are left out of the CONFIG and 
   await Promise.all([link.closed, entrance.closed]);
 });
 
-test("the exit announces Streams: a stream opened by name shows in the session's NAT and DNS tables", async () => {
-  const resolver = await fakeResolver();
-  const server = await tcpServer();
-  const [exitEnd, entranceEnd] = createMemoryPipe();
-  const entrance = new Link(entranceEnd, {
-    role: "entrance",
-    softwareVersion: "test",
-    capabilities: Capability.Streams,
+for (const mode of ["all", "split", "off"] as const)
+  test(`the exit announces Streams: a stream opened by name shows in the session's NAT and DNS tables (--dns ${mode})`, async () => {
+    const resolver = await fakeResolver();
+    const server = await tcpServer();
+    const [exitEnd, entranceEnd] = createMemoryPipe();
+    const entrance = new Link(entranceEnd, {
+      role: "entrance",
+      softwareVersion: "test",
+      capabilities: Capability.Streams,
+    });
+    const opener = new LinkStreamOpener(entrance);
+    const link = openExitLink(exitEnd, { keepaliveIntervalMs: 60_000, pingTimeoutMs: 60_000 });
+    const config = once(entrance, "config") as Promise<[LinkConfig]>;
+    const session = await ExitSession.start({
+      link,
+      mtu: 1500,
+      subnetV4: "198.18.0.0/30",
+      subnetV6: null,
+      routes: ["198.19.0.0/16"],
+      allowLocal: true,
+      dns: mode,
+      dnsDomains: ["corp.test"],
+      dnsEngine: new DnsEngine({
+        resolvers: [{ address: "127.0.0.1", port: resolver.port }],
+        lookup: () => Promise.reject(new Error("no getaddrinfo in this test")),
+        searchDomains: () => Promise.resolve([]),
+      }),
+    });
+    const stream = await opener.open({ kind: "name", name: SERVER_NAME, port: server.port });
+    await server.next();
+    assert.equal(stream.remoteAddress, "127.0.0.1");
+    const [row] = session.nat.table.snapshot();
+    assert.equal(row?.remote, "198.18.0.1 stream 1");
+    assert.equal(row?.name, SERVER_NAME, "a stream opened by name carries it");
+    assert.equal(row?.destination, `127.0.0.1:${server.port}`);
+    assert.equal(row?.state, "ESTABLISHED");
+    // DNS off leaves the remote's resolver alone; the proxy's names are still looked up here.
+    assert.equal((await config)[0].dns.mode, mode);
+    const names = session.dns.table
+      .snapshot()
+      .map((dnsRow) => `${dnsRow.name} ${dnsRow.type} ${dnsRow.transport}`);
+    assert.deepEqual(names?.sort(), [`${SERVER_NAME} A stream`, `${SERVER_NAME} AAAA stream`]);
+    link.close("test over");
+    entrance.close("test over");
+    await Promise.all([link.closed, entrance.closed]);
+    server.close();
+    resolver.close();
   });
-  const opener = new LinkStreamOpener(entrance);
-  const link = openExitLink(exitEnd, { keepaliveIntervalMs: 60_000, pingTimeoutMs: 60_000 });
-  const session = await ExitSession.start({
-    link,
-    mtu: 1500,
-    subnetV4: "198.18.0.0/30",
-    subnetV6: null,
-    routes: ["198.19.0.0/16"],
-    allowLocal: true,
-    dns: "all",
-    dnsEngine: new DnsEngine({
-      resolvers: [{ address: "127.0.0.1", port: resolver.port }],
-      lookup: () => Promise.reject(new Error("no getaddrinfo in this test")),
-      searchDomains: () => Promise.resolve([]),
-    }),
-  });
-  const stream = await opener.open({ kind: "name", name: SERVER_NAME, port: server.port });
-  await server.next();
-  assert.equal(stream.remoteAddress, "127.0.0.1");
-  const [row] = session.nat.table.snapshot();
-  assert.equal(row?.remote, "198.18.0.1 stream 1");
-  assert.equal(row?.name, SERVER_NAME, "a stream opened by name carries it");
-  assert.equal(row?.destination, `127.0.0.1:${server.port}`);
-  assert.equal(row?.state, "ESTABLISHED");
-  const names = session.dns?.table
-    .snapshot()
-    .map((dnsRow) => `${dnsRow.name} ${dnsRow.type} ${dnsRow.transport}`);
-  assert.deepEqual(names?.sort(), [`${SERVER_NAME} A stream`, `${SERVER_NAME} AAAA stream`]);
-  link.close("test over");
-  entrance.close("test over");
-  await Promise.all([link.closed, entrance.closed]);
-  server.close();
-  resolver.close();
-});
 
 test("split DNS: the CONFIG carries the session's domains and the routes' reverse zones, and follows the routes", async () => {
   const [exitEnd, entranceEnd] = createMemoryPipe();
@@ -211,3 +217,41 @@ async function resolveThenConnect(session: ExitSession, entrance: Link, port: nu
   );
   await until(() => session.nat.table.snapshot().length >= 2, 5_000, "two flows");
 }
+
+test("this computer's routes changed: the DNS configuration is read again, and names go to the new resolvers", async () => {
+  const [exitEnd, entranceEnd] = createMemoryPipe();
+  const entrance = new Link(entranceEnd, { role: "entrance", softwareVersion: "test", capabilities: 0 });
+  const link = openExitLink(exitEnd, { keepaliveIntervalMs: 60_000, pingTimeoutMs: 60_000 });
+  let servers = [{ address: "198.18.0.53", port: 53 }];
+  let reads = 0;
+  const { exchange, calls } = scriptedExchange(() => ({ answers: [] }));
+  const session = await ExitSession.start({
+    link,
+    mtu: 1500,
+    subnetV4: "198.18.0.0/30",
+    subnetV6: null,
+    routes: ["198.19.0.0/16"],
+    allowLocal: false,
+    dns: "all",
+    dnsEngine: new DnsEngine({
+      dnsConfig: async () => {
+        reads++;
+        return fixedDnsConfig(servers);
+      },
+      exchange,
+      lookup: () => Promise.reject(new Error("no getaddrinfo in this test")),
+    }),
+  });
+  assert.equal(reads, 1, "read at the start, before the remote's first query");
+  await session.dns?.handleQuery(makeQuery("a.corp.test", { type: "TXT" }), "udp");
+  assert.equal(calls.at(-1)?.upstream.address, "198.18.0.53");
+  servers = [{ address: "198.18.0.54", port: 53 }];
+  session.updateRoutes(["198.19.0.0/16", "198.20.0.0/16"]);
+  assert.equal(reads, 2);
+  await session.dns?.refreshDnsConfig();
+  await session.dns?.handleQuery(makeQuery("a.corp.test", { type: "TXT" }), "udp");
+  assert.equal(calls.at(-1)?.upstream.address, "198.18.0.54", "the new configuration, its cache emptied");
+  link.close("test over");
+  entrance.close("test over");
+  await Promise.all([link.closed, entrance.closed]);
+});

@@ -13,6 +13,7 @@ import { dnsNameResolver } from "./dns/name-lookup.js";
 import { reverseZones } from "./dns/reverse-zones.js";
 import { attachNatEngine } from "./exit.js";
 import { Link } from "./link/link.js";
+import { reportStreamStats, STREAM_STATS_INTERVAL_MS, streamStatsExtras } from "./link/stream-stats.js";
 import { EgressPolicy } from "./nat/egress-policy.js";
 import { NatEngine, type NatEngineOptions } from "./nat/engine.js";
 import { parseAddress } from "./packet/index.js";
@@ -22,6 +23,7 @@ import { linkPort } from "./port/link-port.js";
 import type { PacketPort } from "./port/packet-port.js";
 import { reverseLinkPort } from "./port/reverse-link-port.js";
 import { startSocksEntrance, type SocksEntrance } from "./socks-entrance.js";
+import { RemoteChecks } from "./link/remote-checks.js";
 
 /** How the exit's Link keeps alive; the rest of HelperExitOptions is the session's. */
 type KeepaliveOptions = Pick<HelperExitOptions, "keepaliveIntervalMs" | "pingTimeoutMs">;
@@ -44,7 +46,14 @@ export interface ExitSessionOptions extends Omit<HelperExitOptions, keyof Keepal
  */
 export class ExitSession {
   readonly nat: NatEngine;
-  readonly dns: DnsEngine | undefined;
+  /**
+   * The DNS engine and its table, in every DNS mode: with `all` and `split` it answers the remote's
+   * queries at the stub address; in every mode it resolves the names given to the proxy entrance
+   * (streams), which the issue has appear in the DNS table like any other lookup.
+   */
+  readonly dns: DnsEngine;
+  /** "Can the remote reach …?" asked of the agent (DIAGNOSE). */
+  readonly remoteChecks: RemoteChecks;
   /**
    * The reverse direction's packets (REVERSE_PACKETS): what this computer's TUN sends to the
    * agent's exit and receives back (`--remote-route`). Packets sent before the handshake, or to
@@ -61,7 +70,7 @@ export class ExitSession {
 
   private constructor(
     private readonly options: ExitSessionOptions,
-    dns: DnsEngine | undefined,
+    dns: DnsEngine,
   ) {
     const { link } = options;
     this.remoteExitPort = reverseLinkPort(link);
@@ -70,6 +79,7 @@ export class ExitSession {
     const stubs = [options.subnetV4, options.subnetV6].flatMap((s) => (s ? [linkAddresses(s).stub] : []));
     this.stubs = stubs;
     this.dns = dns;
+    this.remoteChecks = new RemoteChecks(link);
     // The engines see the link through the tap, so that a capture shows exactly what they do.
     const port = (this.tap = new CaptureTap(linkPort(link)));
     this.nat = new NatEngine({
@@ -78,27 +88,29 @@ export class ExitSession {
       linkMtu: options.mtu,
       icmp: options.icmp,
       log: options.log,
-      names: dns?.addressNames,
-      dnsStub: dns
-        ? {
-            addresses: stubs.map(parseAddress),
-            resolver: {
-              answerUdp: (query) => dns.handleQuery(query, "udp"),
-              tcp: {
-                serve: (stream) => new DnsStreamSession(stream, dns, DNS_STREAM_LIMITS),
-                idleTimeoutMs: DNS_STREAM_IDLE_MS,
+      names: dns.addressNames,
+      dnsStub:
+        options.dns !== "off"
+          ? {
+              addresses: stubs.map(parseAddress),
+              resolver: {
+                answerUdp: (query) => dns.handleQuery(query, "udp"),
+                tcp: {
+                  serve: (stream) => new DnsStreamSession(stream, dns, DNS_STREAM_LIMITS),
+                  idleTimeoutMs: DNS_STREAM_IDLE_MS,
+                },
               },
-            },
-          }
-        : undefined,
+            }
+          : undefined,
     });
     attachNatEngine(port, this.nat);
-    // Names in streams resolve through the session's DNS engine, whose table the UI shows; with
-    // DNS off, through an engine of their own (the same resolvers, its rows not published).
-    const streamDns = dns ?? options.dnsEngine ?? new DnsEngine();
+    // Names in streams resolve through the session's DNS engine, whose table the UI shows. Read
+    // this computer's DNS configuration now (scutil or PowerShell may take a second), not on the
+    // remote's first query.
+    void dns.refreshDnsConfig();
     const subnet = options.subnetV4 ?? options.subnetV6;
-    this.nat.attachStreams(link, {
-      resolve: dnsNameResolver(streamDns),
+    const streams = this.nat.attachStreams(link, {
+      resolve: dnsNameResolver(dns),
       entranceAddress: subnet === null ? "entrance" : linkAddresses(subnet).tun.split("/")[0]!,
     });
     this.config = {
@@ -114,6 +126,13 @@ export class ExitSession {
     this.socks = link.ready.then(
       () => {
         this.sendConfig();
+        if (link.sharedCapabilities & Capability.Streams) {
+          reportStreamStats(
+            link,
+            () => streamStatsExtras({ ...streams.counters }, streams.streamCount),
+            STREAM_STATS_INTERVAL_MS,
+          );
+        }
         return options.socks ? this.startSocks(options.socks) : null;
       },
       () => null, // the link's own close event reports why
@@ -121,14 +140,12 @@ export class ExitSession {
     link.once("close", () => {
       this.capture?.close("the link closed");
       this.nat.close("link closed");
-      this.dns?.close();
-      if (streamDns !== dns) streamDns.close();
+      this.dns.close();
     });
   }
 
   static start(options: ExitSessionOptions): Promise<ExitSession> {
-    const dns = options.dns === "off" ? undefined : (options.dnsEngine ?? new DnsEngine());
-    return Promise.resolve(new ExitSession(options, dns));
+    return Promise.resolve(new ExitSession(options, options.dnsEngine ?? new DnsEngine()));
   }
 
   get capturing(): boolean {
@@ -163,8 +180,12 @@ export class ExitSession {
     this.capture?.close();
   }
 
-  /** A VPN came up or went down on this computer: the remote re-routes, flows are kept. */
+  /**
+   * A VPN came up or went down on this computer: the remote re-routes, flows are kept, and the
+   * DNS configuration is read again (in the background; a failed read keeps the last good one).
+   */
   updateRoutes(routes: string[]): void {
+    void this.dns.refreshDnsConfig();
     const routable = this.routable(routes);
     this.policy.setPrefixes(routable);
     this.config = { ...this.config, routes: routable, dns: this.dnsConfig(routable) };
@@ -267,6 +288,7 @@ export function openExitLink(stream: Duplex, keepalive: KeepaliveOptions): Link 
       Capability.IcmpEcho |
       Capability.Stats |
       Capability.Streams |
+      Capability.Diagnose |
       Capability.Reverse,
     keepaliveIntervalMs: keepalive.keepaliveIntervalMs,
     pingTimeoutMs: keepalive.pingTimeoutMs,

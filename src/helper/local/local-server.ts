@@ -14,10 +14,12 @@ import {
   MAX_HELPER_LINE,
   parseCommand,
   parseHello,
+  type HelperCommand,
   type HelperEvent,
   type HelperExitOptions,
   type HelperReply,
 } from "../../shared/helper-protocol.js";
+import type { RemoteDiagnosis } from "../../shared/diagnose-frames.js";
 import { ControlChannel } from "./control-channel.js";
 import { ExitSession, openExitLink } from "../engines/exit-session.js";
 import { EndedBeforeFirstLineError, readFirstLine, splitLines } from "./line-socket.js";
@@ -117,7 +119,8 @@ export async function startHelperServer(options: HelperServerOptions): Promise<H
   const startLink = (socket: Socket, exitOptions: HelperExitOptions): void => {
     socket.setNoDelay(true);
     const linkId = randomBytes(16).toString("hex");
-    const reply: HelperReply = { type: "accepted", linkId, dns: exitOptions.dns !== "off" };
+    // A DNS table in every mode: the proxy entrance's names are looked up there even with DNS off.
+    const reply: HelperReply = { type: "accepted", linkId, dns: true };
     socket.write(encodeLine(reply)); // before the Link's HELLO: main reads this line first
     const link = openExitLink(socket, exitOptions);
     socket.resume();
@@ -202,6 +205,7 @@ export async function startHelperServer(options: HelperServerOptions): Promise<H
         try {
           const command = parseCommand(line);
           if (command.type === "routes") entry.exit?.updateRoutes(command.routes);
+          else if (command.type === "diagnose") checkRemote(entry, command);
           else entry.link.close(command.reason);
         } catch (error) {
           options.log(`control: ${error instanceof Error ? error.message : String(error)}; ignored`);
@@ -243,18 +247,26 @@ export async function startHelperServer(options: HelperServerOptions): Promise<H
   const subscribeTables = (entry: LinkEntry, exit: ExitSession): void => {
     send(entry, { type: "flows", delta: { upserts: exit.nat.table.snapshot(), removals: [] } });
     const unsubscribeFlows = exit.nat.table.subscribe((delta) => send(entry, { type: "flows", delta }));
-    let unsubscribeDns: (() => void) | undefined;
-    if (exit.dns) {
-      send(entry, { type: "dns", delta: { upserts: exit.dns.table.snapshot(), removals: [] } });
-      unsubscribeDns = exit.dns.table.subscribe((delta) => send(entry, { type: "dns", delta }));
-    }
+    send(entry, { type: "dns", delta: { upserts: exit.dns.table.snapshot(), removals: [] } });
+    const unsubscribeDns = exit.dns.table.subscribe((delta) => send(entry, { type: "dns", delta }));
     entry.control?.once("close", () => {
       unsubscribeFlows();
-      unsubscribeDns?.();
+      unsubscribeDns();
     });
   };
 
   const send = (entry: LinkEntry, event: HelperEvent): void => entry.channel?.send(event);
+
+  const checkRemote = (entry: LinkEntry, command: Extract<HelperCommand, { type: "diagnose" }>): void => {
+    const { id, host, port, address } = command;
+    const answer = (result: RemoteDiagnosis | null, error: string | null): void =>
+      send(entry, { type: "diagnosis", id, result, error });
+    if (!entry.exit) return answer(null, "the link to the remote is not up yet");
+    entry.exit.remoteChecks.ask({ host, port, address }).then(
+      (result) => answer(result, null),
+      (error: unknown) => answer(null, error instanceof Error ? error.message : String(error)),
+    );
+  };
 
   // A live socket is another helper's (an elevated one that came late, say): never take it over.
   if (await accepts(options.socketPath))

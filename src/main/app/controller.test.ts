@@ -16,6 +16,8 @@ import { SudoPassword } from "../broker/deploy/sudo-password.js";
 import { fakeAgentLink } from "../broker/fake-agent-link.js";
 import type { SessionSpec } from "../broker/session-factory.js";
 import { Session, type SessionOptions } from "../broker/session.js";
+import { targetName, type Target } from "../broker/targets/index.js";
+import { testFlowRow } from "../../shared/test-flow-row.js";
 import { AppController } from "./controller.js";
 import type { AppSessions } from "./session-factory.js";
 
@@ -59,7 +61,12 @@ test("a target that cannot be resolved ends in error, with events on the way", a
   assert.deepEqual(view.target, { id: "codespace:", label: "codespace:" });
   const failed = await waitFor(app, (v) => v.phase === "error");
   assert.match(failed.message ?? "", /codespace:NAME/);
-  assert.ok(events.some((e) => e.type === "tables-reset"));
+  const lists = events.flatMap((e) => (e.type === "sessions" ? [e.sessions] : []));
+  assert.deepEqual(
+    lists.at(-1)?.map((v) => v.phase),
+    ["error"],
+    "listed, in error, to read",
+  );
   assert.deepEqual(
     events.filter((e) => e.type === "session").map((e) => (e as { session: SessionView }).session.phase),
     ["connecting", "error"],
@@ -67,6 +74,7 @@ test("a target that cannot be resolved ends in error, with events on the way", a
   assert.deepEqual(await app.handle("tables:snapshot", null), { flows: [], dns: [] });
   const after = await app.handle("session:disconnect", null);
   assert.equal(after.phase, "error", "disconnect after an error leaves the error to read");
+  assert.deepEqual(await app.handle("sessions:list", null), [], "and forgets the session");
 });
 
 test("diagnostics refuse this computer until the user allows it", async (t) => {
@@ -150,6 +158,111 @@ test("a connect asks for the entrance in the settings; the view shows the one th
   assert.equal((await waitFor(app, (v) => v.phase === "connected")).entrance, "tun");
   assert.deepEqual(sessions.asked, ["proxy", "tun"]);
   await app.handle("session:disconnect", null);
+});
+
+/** Each target's agent is a fake of its own with one flow row (id 1), and records its disconnect. */
+class TwoTargetSessions implements AppSessions {
+  readonly closed: string[] = [];
+  private readonly links = new WeakMap<SessionOptions["openAgent"], ReturnType<typeof fakeAgentLink>>();
+
+  create(spec: SessionSpec): Session {
+    const link = this.links.get(spec.openAgent);
+    assert.ok(link, "the session's agent opener is one of ours");
+    return new Session({ exitProvider: link.provider, openAgent: spec.openAgent, exit: spec.exit });
+  }
+
+  sudoPassword(): SudoPassword {
+    return new SudoPassword(() => Promise.resolve(null));
+  }
+
+  remoteAgentOpener(target: Target): SessionOptions["openAgent"] {
+    const name = targetName(target);
+    const link = fakeAgentLink({
+      progress: [{ "agent.routes": 1, "agent.ready": 1 }],
+      flows: [testFlowRow(1, { destination: `${name}.test:80` })],
+      onClose: () => this.closed.push(name),
+    });
+    const open: SessionOptions["openAgent"] = (step) => {
+      step("agent");
+      return Promise.resolve(link.transport);
+    };
+    this.links.set(open, link);
+    return open;
+  }
+
+  stop(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+/** Waits for a session list that `done` accepts. */
+function waitForSessions(
+  app: AppController,
+  done: (views: SessionView[]) => boolean,
+): Promise<SessionView[]> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("no such session list within 10 s")), 10_000);
+    const check = (views: SessionView[]): void => {
+      if (!done(views)) return;
+      clearTimeout(timer);
+      unsubscribe();
+      resolve(views);
+    };
+    const unsubscribe = app.subscribe((event) => event.type === "sessions" && check(event.sessions));
+    void app.handle("sessions:list", null).then(check);
+  });
+}
+
+const phases = (views: SessionView[]): string[] => views.map((v) => `${v.target?.id}:${v.phase}`);
+
+test("two sessions at once: each listed, rows stamped and apart, one disconnect leaves the other", async (t) => {
+  const sessions = new TwoTargetSessions();
+  const { app } = await controller(t, sessions);
+  await app.handle("session:connect", { targetId: "exec:sh -c one" });
+  await app.handle("session:connect", { targetId: "exec:sh -c two" });
+  await waitForSessions(app, (views) => views.length === 2 && views.every((v) => v.phase === "connected"));
+  assert.equal((await app.handle("session:get", null)).target?.id, "exec:sh -c two", "the latest");
+  const again = await app.handle("session:connect", { targetId: "exec:sh -c one" });
+  assert.equal(again.phase, "connected", "a target already running is not connected twice");
+  assert.equal((await app.handle("sessions:list", null)).length, 2);
+
+  const { flows } = await app.handle("tables:snapshot", null);
+  assert.deepEqual(
+    flows.map((row) => [row.session, row.destination]).sort(),
+    [
+      ["exec:sh -c one", "exec:sh -c one.test:80"],
+      ["exec:sh -c two", "exec:sh -c two.test:80"],
+    ],
+    "each row names its session",
+  );
+  assert.equal(new Set(flows.map((row) => row.id)).size, 2, "both exits' row 1 stay apart");
+
+  const events: AppEvent[] = [];
+  app.subscribe((event) => events.push(event));
+  const ended = await app.handle("session:disconnect", { targetId: "exec:sh -c one" });
+  assert.equal(ended.phase, "disconnected");
+  assert.deepEqual(sessions.closed, ["exec:sh -c one"], "only its link closed");
+  assert.deepEqual(phases(await app.handle("sessions:list", null)), ["exec:sh -c two:connected"]);
+  assert.ok(
+    events.some((e) => e.type === "tables-reset"),
+    "the window fetches the tables again",
+  );
+  const left = await app.handle("tables:snapshot", null);
+  assert.deepEqual(
+    left.flows.map((row) => row.session),
+    ["exec:sh -c two"],
+  );
+  assert.ok(
+    !events.some(
+      (e) =>
+        e.type === "session" && e.session.target?.id === "exec:sh -c two" && e.session.phase !== "connected",
+    ),
+    "the other session never left connected",
+  );
+
+  await app.handle("session:disconnect", null);
+  assert.deepEqual(sessions.closed, ["exec:sh -c one", "exec:sh -c two"]);
+  assert.deepEqual(await app.handle("sessions:list", null), []);
 });
 
 function waitFor(app: AppController, done: (view: SessionView) => boolean): Promise<SessionView> {

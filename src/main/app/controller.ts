@@ -1,8 +1,9 @@
 /**
  * What the window talks to (AppBackend), for both shells: the Electron main process and
- * `backhaul ui`. One session at a time, built like the CLI's (broker/session-factory.ts), with its state,
- * tables and throughput streamed as events; targets, settings and recents persisted in the data
- * directory; diagnostics run on this computer.
+ * `backhaul ui`. Several sessions at once, one per target, each built like the CLI's
+ * (broker/session-factory.ts) and sharing the app's one local helper (it runs an exit per link);
+ * their states, tables and throughput streamed as events, rows stamped with their session;
+ * targets, settings and recents persisted in the data directory; diagnostics run on this computer.
  */
 import { mkdir } from "node:fs/promises";
 import { homedir } from "node:os";
@@ -12,6 +13,9 @@ import {
   IDLE_SESSION,
   type AppEvent,
   type CaptureView,
+  type DiagnoseRequest,
+  type DiagnoseResult,
+  type SessionRef,
   type RequestChannel,
   type RequestOf,
   type ResponseOf,
@@ -19,15 +23,18 @@ import {
   type Settings,
   type TablesSnapshot,
 } from "../../shared/api.js";
+import type { DnsRow } from "../../shared/dns-row.js";
+import type { FlowRow, TableDelta } from "../../shared/flow-row.js";
 import { VERSION } from "../../shared/version.js";
 import { DEFAULT_SUBNET_V4, DEFAULT_SUBNET_V6 } from "../broker/link-subnets.js";
 import type { SudoPassword } from "../broker/deploy/index.js";
 import type { ExitHandle } from "../broker/exit-handle.js";
 import { PacketRecorder } from "../broker/packet-recorder.js";
 import { RouteWatch } from "../broker/route-watch.js";
+import { startSessionControl, type SessionControl } from "../broker/session-control.js";
 import { DEFAULT_LINK_MTU, watchRoutes } from "../broker/session-factory.js";
 import type { Session, SessionOptions } from "../broker/session.js";
-import { listTargets, resolveTarget } from "../broker/targets/index.js";
+import { listTargets, resolveTarget, targetName } from "../broker/targets/index.js";
 import type { AppBackend } from "./backend.js";
 import { diagnose } from "./diagnostics.js";
 import { LinkSampler } from "./link-sampler.js";
@@ -59,13 +66,28 @@ const WINDOW_CAPTURE_BYTES = 200 * 1_000_000;
 
 const SAMPLE_INTERVAL_MS = 1_000;
 
+/**
+ * Row ids are per exit session; the window's tables hold every session's rows, so each run's ids
+ * are moved into a range of their own: run N's row K is N * 2^32 + K (exact below 2^53).
+ */
+const ROW_ID_RANGE = 2 ** 32;
+
 /** One connect, from the user's click to the end of its teardown. */
 interface Run {
   readonly targetId: string;
+  /** Numbers this run's rows apart from the other runs' (ROW_ID_RANGE). */
+  readonly serial: number;
+  /** The session's name in rows and lists: the target's name once it is resolved. */
+  label: string;
+  view: SessionView;
+  /** This run's questions: ending it cancels them, and only them. */
+  readonly prompts: PromptBroker;
   readonly sampler: LinkSampler;
   session: Session | undefined;
   watch: RouteWatch | undefined;
   sandbox: Sandbox | undefined;
+  /** The socket `backhaul diagnose` asks this run's session through. */
+  control?: SessionControl;
   /** sudo's password, once asked: held for the run's reconnects, wiped when it ends. */
   sudoPassword?: SudoPassword;
   /** The latest exit session: the tables the window shows, kept after the run ends. */
@@ -81,12 +103,16 @@ type Handlers = { [C in RequestChannel]: (payload: RequestOf<C>) => Promise<Resp
 
 export class AppController implements AppBackend {
   private readonly listeners = new Set<(event: AppEvent) => void>();
-  private readonly prompts: PromptBroker;
   private readonly sessions: AppSessions;
   private readonly subnetV4: string;
   private readonly subnetV6: string | null;
+  /** The latest run's view (`session:get`), kept after that run is forgotten. */
   private view: SessionView = IDLE_SESSION;
+  /** The latest run started. */
   private run: Run | undefined;
+  /** Every session held, by target id, oldest first: running ones and ended ones in error. */
+  private readonly runs = new Map<string, Run>();
+  private runSerial = 0;
   /** connect, disconnect and close run one after another. */
   private queue: Promise<unknown> = Promise.resolve();
   /** Labels from the last listing, so a connect shows the name the user picked at once. */
@@ -101,7 +127,6 @@ export class AppController implements AppBackend {
     private readonly settings: SettingsStore,
     private readonly recents: Recents,
   ) {
-    this.prompts = new PromptBroker((prompt) => this.emit({ type: "prompt", prompt }));
     this.sessions =
       options.sessions ?? new AppSessionFactory({ distDir: options.distDir, log: (line) => this.log(line) });
     this.subnetV4 = options.linkSubnetV4 ?? DEFAULT_SUBNET_V4;
@@ -134,8 +159,7 @@ export class AppController implements AppBackend {
 
   async close(): Promise<void> {
     this.closed = true;
-    await this.serial(() => this.stopRun());
-    this.prompts.cancelAll();
+    await this.serial(() => this.stopAll());
     await this.sessions.stop();
   }
 
@@ -160,42 +184,27 @@ export class AppController implements AppBackend {
       return { ...list, warnings: [...list.warnings, ...warnings] };
     },
     "session:get": () => Promise.resolve(this.view),
+    "sessions:list": () => Promise.resolve(this.sessionViews()),
     "session:connect": ({ targetId }) => this.serial(() => this.connect(targetId)),
-    "session:disconnect": () =>
-      this.serial(async () => {
-        await this.stopRun();
-        return this.view;
-      }),
+    "session:disconnect": (ref) => this.serial(() => this.disconnect(ref)),
     "tables:snapshot": () => Promise.resolve(this.tables()),
     "settings:get": () => Promise.resolve(this.settings.current),
     "settings:set": (settings) => this.setSettings(settings),
-    "diagnose:run": async (request) => {
-      const settings = this.settings.current;
-      const active = this.run && !this.run.done && this.run.watch ? this.run : undefined;
-      const advertised = active
-        ? this.view.advertised
-        : await new RouteWatch({ include: settings.routes, exclude: settings.excludes })
-            .current()
-            .catch(() => []);
-      return diagnose(request, {
-        advertised,
-        excludes: settings.excludes,
-        allowLocal: settings.allowLocal,
-        connected: this.view.phase === "connected",
-      });
-    },
+    "diagnose:run": (request) => this.diagnose(request, undefined),
     "prompt:answer": (answer) => {
-      this.prompts.answer(answer);
+      const owner = [...this.runs.values()].find((run) => run.prompts.has(answer.id));
+      if (!owner) throw new Error("that question is no longer waiting for an answer");
+      owner.prompts.answer(answer);
       return Promise.resolve(null);
     },
     "capture:get": () => Promise.resolve(this.captureView),
-    "capture:start": () => this.startCapture(),
+    "capture:start": (ref) => this.startCapture(ref),
     "capture:stop": () => this.stopCapture(),
   };
 
-  private async startCapture(): Promise<CaptureView> {
-    const run = this.run;
-    if (!run?.session || run.done || this.view.phase !== "connected")
+  private async startCapture(ref: SessionRef | null): Promise<CaptureView> {
+    const run = ref === null ? this.run : this.runs.get(ref.targetId);
+    if (!run?.session || run.done || run.view.phase !== "connected")
       throw new Error("Connect first: packets are recorded from a connected session");
     if (this.recorder?.recorder.recording) return this.captureView;
     const dir = this.options.downloadsDir ?? process.env.XDG_DOWNLOAD_DIR ?? join(homedir(), "Downloads");
@@ -204,17 +213,23 @@ export class AppController implements AppBackend {
     const recorder: PacketRecorder = new PacketRecorder(run.session, {
       path,
       maxBytes: WINDOW_CAPTURE_BYTES,
-      session: this.view.target?.label ?? run.targetId,
+      session: run.label,
       replace: false,
       onStop: (reason) => {
         this.log(`${reason}: ${path}`);
-        this.setCapture({ recording: false, path, bytes: recorder.bytes, message: reason });
+        this.setCapture({
+          recording: false,
+          path,
+          bytes: recorder.bytes,
+          message: reason,
+          session: run.label,
+        });
       },
     });
     this.recorder = { recorder, run };
     recorder.start();
     this.log(`recording packets to ${path}`);
-    this.setCapture({ recording: true, path, bytes: 0, message: null });
+    this.setCapture({ recording: true, path, bytes: 0, message: null, session: run.label });
     return this.captureView;
   }
 
@@ -223,6 +238,7 @@ export class AppController implements AppBackend {
     if (!current) return this.captureView;
     const message = await current.recorder.stop();
     this.setCapture({
+      session: current.run.label,
       recording: false,
       path: current.recorder.path,
       bytes: current.recorder.bytes,
@@ -237,10 +253,28 @@ export class AppController implements AppBackend {
   }
 
   private async connect(targetId: string): Promise<SessionView> {
-    await this.stopRun();
     if (this.closed) throw new Error("Backhaul is closing");
+    const held = this.runs.get(targetId);
+    if (held && !held.done) {
+      // One session per target: it is running already, and becomes the latest.
+      this.focus(held);
+      return held.view;
+    }
+    if (held) this.forget(held);
+    const label = this.labels.get(targetId) ?? (targetId === SANDBOX_TARGET_ID ? SANDBOX_LABEL : targetId);
+    const view: SessionView = {
+      ...IDLE_SESSION,
+      phase: "connecting",
+      step: "start",
+      attempt: 1,
+      target: { id: targetId, label },
+    };
     const run: Run = {
       targetId,
+      serial: ++this.runSerial,
+      label,
+      view,
+      prompts: new PromptBroker((prompt) => this.emit({ type: "prompt", prompt })),
       sampler: new LinkSampler(),
       session: undefined,
       watch: undefined,
@@ -253,20 +287,53 @@ export class AppController implements AppBackend {
       finished: Promise.resolve(),
     };
     this.run = run;
-    const label = this.labels.get(targetId) ?? (targetId === SANDBOX_TARGET_ID ? SANDBOX_LABEL : targetId);
-    this.setView({
-      ...IDLE_SESSION,
-      phase: "connecting",
-      step: "start",
-      attempt: 1,
-      target: { id: targetId, label },
-    });
-    this.emit({ type: "tables-reset" });
+    this.runs.set(targetId, run);
+    this.setView(run, view);
     run.sampleTimer = setInterval(() => this.sample(run), SAMPLE_INTERVAL_MS);
     run.sampleTimer.unref();
     this.recents.touch(targetId).catch((error: unknown) => this.log(`recents: ${(error as Error).message}`));
     run.finished = this.execute(run);
-    return this.view;
+    return run.view;
+  }
+
+  /**
+   * "Can the remote reach …?" from this computer and from `run`'s remote: the session whose control
+   * socket was asked, or for the window the latest connected one (else any connected one).
+   */
+  private async diagnose(request: DiagnoseRequest, run: Run | undefined): Promise<DiagnoseResult> {
+    const settings = this.settings.current;
+    const runs = [...this.runs.values()];
+    // Every session advertises the same prefixes (the same settings): any running one says them.
+    const active = runs.find((r) => !r.done && r.watch);
+    const advertised = active
+      ? active.view.advertised
+      : await new RouteWatch({ include: settings.routes, exclude: settings.excludes })
+          .current()
+          .catch(() => []);
+    const latest = this.run?.view.phase === "connected" ? this.run : undefined;
+    const asked = run ?? latest ?? runs.find((r) => r.view.phase === "connected");
+    const connected = asked?.view.phase === "connected";
+    const exit = connected ? asked?.session?.exit : undefined;
+    return diagnose(request, {
+      advertised,
+      excludes: settings.excludes,
+      allowLocal: settings.allowLocal,
+      connected,
+      remote: exit ? (question) => exit.checkRemote(question) : undefined,
+    });
+  }
+
+  /** Ends the target's session, or every one (null); a session that ended in error is forgotten. */
+  private async disconnect(ref: SessionRef | null): Promise<SessionView> {
+    if (ref === null) {
+      await this.stopAll();
+      return this.view;
+    }
+    const run = this.runs.get(ref.targetId);
+    if (!run) return this.view;
+    if (run.done) this.forget(run);
+    else await this.stopRun(run);
+    return run.view;
   }
 
   private async execute(run: Run): Promise<void> {
@@ -289,16 +356,21 @@ export class AppController implements AppBackend {
         },
       });
       run.session = session;
-      session.on("state", (state) => {
-        if (this.run === run) this.setView(viewOf(state, this.view));
+      run.control = await startSessionControl(run.label, {
+        state: () => run.view.phase,
+        diagnose: (request) => this.diagnose(request, run),
+      }).catch((error: unknown) => {
+        this.log(`\`backhaul diagnose\` cannot reach this session: ${(error as Error).message}`);
+        return undefined;
       });
+      session.on("state", (state) => this.setView(run, viewOf(state, run.view)));
       session.on("log", (line) => this.log(line));
       session.on("exit", (exit) => this.attachExit(run, exit));
       await session.run();
     } catch (error) {
-      if (!run.stopping && this.run === run) {
-        this.setView({
-          ...this.view,
+      if (!run.stopping) {
+        this.setView(run, {
+          ...run.view,
           phase: "error",
           step: null,
           connectedSince: null,
@@ -307,9 +379,10 @@ export class AppController implements AppBackend {
         });
       }
     } finally {
+      run.control?.close();
       run.sudoPassword?.wipe();
       run.watch?.stop();
-      if (this.run === run) this.prompts.cancelAll();
+      run.prompts.cancelAll();
       if (run.sandbox)
         await run.sandbox
           .destroy()
@@ -318,10 +391,12 @@ export class AppController implements AppBackend {
       // The file is complete before the session is said to be over.
       if (this.recorder?.run === run) await this.stopCapture();
       run.done = true;
-      if (this.run === run && (this.view.phase === "connecting" || this.view.phase === "reconnecting")) {
+      if (run.view.phase === "connecting" || run.view.phase === "reconnecting") {
         // Stopped before the session existed (while the target was being looked up).
-        this.setView({ ...this.view, phase: "disconnected", step: null, retryAt: null, message: null });
+        this.setView(run, { ...run.view, phase: "disconnected", step: null, retryAt: null, message: null });
       }
+      // The user ended it: it leaves the list (and its rows the tables). One in error stays to read.
+      if (run.view.phase !== "error") this.forget(run);
     }
   }
 
@@ -339,7 +414,7 @@ export class AppController implements AppBackend {
       return async (step) => {
         const transport = await sandbox.openAgent(step);
         // The sandbox's agent runs as root in its own namespace: always the TUN entrance.
-        if (this.run === run) this.setView({ ...this.view, entrance: "tun" });
+        this.setView(run, { ...run.view, entrance: "tun" });
         return transport;
       };
     }
@@ -347,17 +422,14 @@ export class AppController implements AppBackend {
       onWarning: log,
       savedExec: this.settings.current.execTargets,
     });
-    const label = target.kind === "codespace" ? target.displayName : target.label;
-    if (this.run === run && this.view.target)
-      this.setView({ ...this.view, target: { id: run.targetId, label } });
-    run.sudoPassword = this.sessions.sudoPassword(this.prompts);
+    run.label = targetName(target);
+    this.setView(run, { ...run.view, target: { id: run.targetId, label: run.label } });
+    run.sudoPassword = this.sessions.sudoPassword(run.prompts);
     return this.sessions.remoteAgentOpener(target, {
-      prompts: this.prompts,
+      prompts: run.prompts,
       sudoPassword: run.sudoPassword,
       entrance: this.settings.current.entrance,
-      onEntrance: (entrance) => {
-        if (this.run === run) this.setView({ ...this.view, entrance });
-      },
+      onEntrance: (entrance) => this.setView(run, { ...run.view, entrance }),
       log,
     });
   }
@@ -386,44 +458,45 @@ export class AppController implements AppBackend {
 
   private advertise(run: Run, routes: string[]): void {
     run.session?.updateRoutes(routes);
-    if (this.run === run) this.setView({ ...this.view, advertised: routes });
+    this.setView(run, { ...run.view, advertised: routes });
   }
 
   private async setSettings(settings: Settings): Promise<Settings> {
     const before = this.settings.current;
     const saved = await this.settings.set(settings);
-    const run = this.run;
     const routesChanged =
       before.routes.join() !== saved.routes.join() || before.excludes.join() !== saved.excludes.join();
-    // Routes apply at once; DNS and "allow access to this computer" at the next connect.
-    if (routesChanged && run && !run.done && run.session) await this.watchRoutes(run, saved);
+    // Routes apply at once, to every session; DNS and "allow access to this computer" at the next connect.
+    if (routesChanged)
+      for (const run of this.runs.values()) if (!run.done && run.session) await this.watchRoutes(run, saved);
     return saved;
   }
 
   private attachExit(run: Run, exit: ExitHandle): void {
     run.unsubscribeTables.forEach((unsubscribe) => unsubscribe());
+    const hadRows = run.exit !== undefined;
     run.exit = exit;
     run.sampler.resetRows();
-    if (this.run !== run) return;
-    this.emit({ type: "tables-reset" });
+    // A reconnect's new exit starts empty: the window fetches the tables again without the old rows.
+    if (hadRows) this.emit({ type: "tables-reset" });
     run.unsubscribeTables = [
       exit.nat.table.subscribe((delta) => {
         run.sampler.observe(delta);
-        if (this.run === run) this.emit({ type: "flows", delta });
+        if (this.runs.get(run.targetId) === run) this.emit({ type: "flows", delta: stamped(run, delta) });
       }),
     ];
     const dns = exit.dns;
     if (dns) {
       run.unsubscribeTables.push(
         dns.table.subscribe((delta) => {
-          if (this.run === run) this.emit({ type: "dns", delta });
+          if (this.runs.get(run.targetId) === run) this.emit({ type: "dns", delta: stamped(run, delta) });
         }),
       );
     }
   }
 
   private sample(run: Run): void {
-    if (this.run !== run || run.done) return;
+    if (run.done) return;
     const recording = this.recorder?.run === run ? this.recorder.recorder : undefined;
     if (recording?.recording) this.setCapture({ ...this.captureView, bytes: recording.bytes });
     const sample = run.sampler.sample(
@@ -431,22 +504,63 @@ export class AppController implements AppBackend {
       run.session?.linkRttMs ?? null,
       run.session?.exit?.nat.table.openCount ?? 0,
     );
-    this.emit({ type: "sample", sample });
+    this.emit({ type: "sample", sample: { ...sample, session: run.targetId } });
   }
 
   private tables(): TablesSnapshot {
-    const exit = this.run?.exit;
-    return { flows: exit?.nat.table.snapshot() ?? [], dns: exit?.dns?.table.snapshot() ?? [] };
+    const flows: FlowRow[] = [];
+    const dns: DnsRow[] = [];
+    for (const run of this.runs.values()) {
+      const exit = run.exit;
+      if (!exit) continue;
+      flows.push(...stampRows(run, exit.nat.table.snapshot()));
+      dns.push(...stampRows(run, exit.dns?.table.snapshot() ?? []));
+    }
+    return { flows, dns };
   }
 
-  /** Ends the current run, if any: the remote is restored and the sandbox removed when this resolves. */
-  private async stopRun(): Promise<void> {
-    const run = this.run;
-    if (!run || run.done) return;
+  /** Ends a run: the remote is restored and the sandbox removed when this resolves. */
+  private async stopRun(run: Run): Promise<void> {
+    if (run.done) return;
     run.stopping = true;
-    this.prompts.cancelAll();
+    run.prompts.cancelAll();
     await run.session?.disconnect();
     await run.finished;
+  }
+
+  /** Ends every session at once (Quit, or a disconnect of all), and forgets those in error. */
+  private async stopAll(): Promise<void> {
+    const runs = [...this.runs.values()];
+    await Promise.all(runs.map((run) => this.stopRun(run)));
+    for (const run of runs) this.forget(run);
+  }
+
+  /** An ended run leaves the list, and its rows the tables. */
+  private forget(run: Run): void {
+    if (this.runs.get(run.targetId) !== run) return;
+    this.runs.delete(run.targetId);
+    run.unsubscribeTables.forEach((unsubscribe) => unsubscribe());
+    run.unsubscribeTables = [];
+    this.emitSessions();
+    if (run.exit) this.emit({ type: "tables-reset" });
+    // The latest session is gone: the one started before it, still held, is the latest now.
+    const previous = [...this.runs.values()].at(-1);
+    if (this.run === run && previous) this.focus(previous);
+  }
+
+  private focus(run: Run): void {
+    if (this.run === run) return;
+    this.run = run;
+    this.view = run.view;
+    this.emit({ type: "session", session: run.view });
+  }
+
+  private sessionViews(): SessionView[] {
+    return [...this.runs.values()].map((run) => run.view);
+  }
+
+  private emitSessions(): void {
+    this.emit({ type: "sessions", sessions: this.sessionViews() });
   }
 
   private sandboxUnavailable(): Promise<string | null> {
@@ -460,9 +574,13 @@ export class AppController implements AppBackend {
     return result;
   }
 
-  private setView(view: SessionView): void {
-    this.view = view;
-    this.emit({ type: "session", session: view });
+  private setView(run: Run, view: SessionView): void {
+    run.view = view;
+    if (this.run === run) {
+      this.view = view;
+      this.emit({ type: "session", session: view });
+    }
+    if (this.runs.get(run.targetId) === run) this.emitSessions();
   }
 
   private log(line: string): void {
@@ -478,6 +596,21 @@ export class AppController implements AppBackend {
       }
     }
   }
+}
+
+/** A delta of `run`'s exit as the window's tables take it: ids in the run's range, the session named. */
+function stamped<Row extends { id: number; session?: string }>(
+  run: Run,
+  delta: TableDelta<Row>,
+): TableDelta<Row> {
+  return {
+    upserts: stampRows(run, delta.upserts),
+    removals: delta.removals.map((id) => run.serial * ROW_ID_RANGE + id),
+  };
+}
+
+function stampRows<Row extends { id: number; session?: string }>(run: Run, rows: readonly Row[]): Row[] {
+  return rows.map((row) => ({ ...row, id: run.serial * ROW_ID_RANGE + row.id, session: run.label }));
 }
 
 function describePrefixes(prefixes: readonly string[]): string {

@@ -109,6 +109,17 @@ test("advertised but refused by the destination: check the service", async () =>
     latencyMs: 1.5,
     error: "connect ECONNREFUSED 198.19.1.10:81",
   });
+  assert.equal(result.verdict, "refused");
+  assert.match(result.summary, /^198\.19\.1\.10 refused the connection on port 81: nothing listens there/);
+});
+
+test("another failure to connect: advertised, but this computer cannot connect", async () => {
+  const result = await diagnose(
+    { host: "198.19.1.10", port: 81 },
+    context,
+    probes({ connect: failing("connect EHOSTUNREACH 198.19.1.10:81", "EHOSTUNREACH") }),
+  );
+  assert.equal(result.verdict, "unreachable");
   assert.match(
     result.summary,
     /advertised \(198\.19\.1\.0\/24\), but this computer cannot connect to port 81/,

@@ -1,15 +1,22 @@
 /**
  * "Can the remote reach …?": the checks a user needs when the session is connected but nothing
- * works. Each answers one question on this computer — does the name resolve, is the address in
- * an advertised prefix, which interface would carry it, does the NAT's egress policy allow it,
- * does a real connect succeed — and the summary says what to change.
+ * works, from both ends. On this computer: does the name resolve, is the address in an advertised
+ * prefix, which interface would carry it, does the NAT's egress policy allow it, does a real
+ * connect succeed. On the remote, asked of its agent over the link: what its resolver answers,
+ * whether it routes the address into the tunnel (and why not), a real connect through it. The
+ * verdict (verdict.ts) says what to change.
  */
 import { lookup } from "node:dns/promises";
 import { connect as tcpConnect } from "node:net";
 import ipaddr from "ipaddr.js";
-import type { DiagnoseRequest, DiagnoseResult } from "../../shared/api.js";
-import { EgressPolicy, type RefusalReason } from "../../helper/engines/nat/egress-policy.js";
+import type { DiagnoseRequest, DiagnoseResult, RemoteSide } from "../../shared/api.js";
+import type { RemoteDiagnosis } from "../../shared/diagnose-frames.js";
+import { EgressPolicy } from "../../helper/engines/nat/egress-policy.js";
+import type { RemoteCheckQuestion } from "../../helper/engines/link/remote-checks.js";
 import { runCommand } from "../../helper/engines/run-command.js";
+import { coveringPrefix, decideVerdict, REASONS } from "./verdict.js";
+
+export { coveringPrefix, suggestedPrefix } from "./verdict.js";
 
 export const CONNECT_TIMEOUT_MS = 5_000;
 const LOOKUP_TIMEOUT_MS = 5_000;
@@ -22,6 +29,8 @@ export interface DiagnoseContext {
   allowLocal: boolean;
   /** Whether a session is connected: the summary then speaks of now, not "once connected". */
   connected: boolean;
+  /** Asks the connected session's agent for the remote's side; absent without a session. */
+  remote?: (question: RemoteCheckQuestion) => Promise<RemoteDiagnosis>;
 }
 
 export interface DiagnoseProbes {
@@ -44,104 +53,76 @@ export async function diagnose(
   const now = probes.now ?? (() => performance.now());
   const host = request.host.trim();
   let dns: DiagnoseResult["dns"] = null;
-  let address: string | null = ipaddr.isValid(host) ? ipaddr.process(host).toString() : null;
-  if (address === null) {
+  let localAddress: string | null = ipaddr.isValid(host) ? ipaddr.process(host).toString() : null;
+  if (localAddress === null) {
     const started = now();
     try {
       const addresses = await probes.lookup(host);
       dns = { addresses, error: null, latencyMs: round(now() - started) };
-      address = addresses[0] ?? null;
+      localAddress = addresses[0] ?? null;
     } catch (error) {
       dns = { addresses: [], error: errorText(error), latencyMs: round(now() - started) };
     }
   }
-  if (address === null) {
-    return {
-      host,
-      dns,
-      address: null,
-      prefix: null,
-      route: null,
-      policy: { allowed: false, reason: "the name does not resolve" },
-      connect: null,
-      summary: `${host} does not resolve on this computer (${dns?.error ?? "no addresses"}): check the name, or connect the VPN whose DNS knows it.`,
-    };
-  }
-
-  const parsed = ipaddr.parse(address);
-  const prefix = coveringPrefix(parsed, context.advertised);
+  // The remote's side runs beside this computer's: each end's connect takes up to its timeout.
+  const remoteAnswer = askRemote(context, { host, port: request.port, address: localAddress });
+  const localChecks =
+    localAddress === null
+      ? Promise.resolve([null, null] as const)
+      : Promise.all([
+          probes.route(localAddress).catch(() => null),
+          tryConnect(probes, localAddress, request.port, now),
+        ]);
+  const [{ remote, remoteError }, [route, connect]] = await Promise.all([remoteAnswer, localChecks]);
+  // A name only the remote resolves is still checked, at the address it found.
+  const address = localAddress ?? remote?.address ?? null;
+  const parsed = address === null ? null : ipaddr.parse(address);
   const policy = new EgressPolicy({
     prefixes: context.advertised,
     allowLocal: context.allowLocal,
     localAddresses: probes.localAddresses,
   });
-  const decision = policy.check(Uint8Array.from(parsed.toByteArray()));
-  const [route, connect] = await Promise.all([
-    probes.route(address).catch(() => null),
-    tryConnect(probes, address, request.port, now),
-  ]);
-  const result: Omit<DiagnoseResult, "summary"> = {
+  const decision = parsed === null ? null : policy.check(Uint8Array.from(parsed.toByteArray()));
+  const result: Omit<DiagnoseResult, "summary" | "verdict"> = {
     host,
     dns,
     address,
-    prefix,
+    prefix: parsed === null ? null : coveringPrefix(parsed, context.advertised),
     route,
-    policy: decision.allowed
-      ? { allowed: true, reason: null }
-      : { allowed: false, reason: REASONS[decision.reason] },
+    policy:
+      decision === null
+        ? { allowed: false, reason: "the name does not resolve" }
+        : decision.allowed
+          ? { allowed: true, reason: null }
+          : { allowed: false, reason: REASONS[decision.reason] },
     connect,
+    remote,
+    remoteError,
   };
-  const refusal = decision.allowed ? null : decision.reason;
-  return { ...result, summary: summarize(result, refusal, request.port, context) };
+  const refusal = decision === null || decision.allowed ? null : decision.reason;
+  const { verdict, summary } = decideVerdict({
+    result,
+    refusal,
+    port: request.port,
+    excludes: context.excludes,
+    connected: context.connected,
+    connectTimeoutS: CONNECT_TIMEOUT_MS / 1000,
+  });
+  return { ...result, verdict, summary };
 }
 
-const REASONS: Record<RefusalReason, string> = {
-  "not-advertised": "not in the advertised prefixes",
-  "not-unicast": "not a unicast address",
-  loopback: "a loopback address of this computer",
-  "link-local": "a link-local address",
-  "this-computer": "one of this computer's own addresses",
-};
-
-function summarize(
-  result: Omit<DiagnoseResult, "summary">,
-  refusal: RefusalReason | null,
-  port: number,
+async function askRemote(
   context: DiagnoseContext,
-): string {
-  const address = result.address ?? result.host;
-  const connect = result.connect;
-  switch (refusal) {
-    case "not-advertised": {
-      const excluded = coveringPrefix(ipaddr.parse(address), context.excludes);
-      if (excluded)
-        return `${address} is excluded by ${excluded}: remove it under Settings → Excluded prefixes.`;
-      const reachable = connect?.ok
-        ? ""
-        : ` (this computer cannot reach it either: ${connect?.error ?? "no route"})`;
-      return `not advertised: add ${suggestedPrefix(address)} under Settings → Extra routes${reachable}.`;
-    }
-    case "loopback":
-    case "link-local":
-    case "this-computer":
-      return `${address} is ${REASONS[refusal]}: turn on Settings → Allow access to this computer to let the remote reach it.`;
-    case "not-unicast":
-      return `${address} is not a unicast address: nothing reaches it through Backhaul.`;
-    case null:
-      break;
+  question: RemoteCheckQuestion,
+): Promise<{ remote: RemoteSide | null; remoteError: string | null }> {
+  if (!context.remote)
+    return { remote: null, remoteError: context.connected ? null : "the session is not connected now" };
+  try {
+    const { id: _id, ...remote } = await context.remote(question);
+    return { remote, remoteError: null };
+  } catch (error) {
+    return { remote: null, remoteError: errorText(error) };
   }
-  if (!connect?.ok) {
-    return (
-      `${address} is advertised${result.prefix ? ` (${result.prefix})` : ""}, but this computer cannot connect to ` +
-      `port ${port} (${connect?.error ?? "unknown error"}): check that the service runs and that no firewall blocks it.`
-    );
-  }
-  const via = result.route?.interface ? ` via ${result.route.interface}` : "";
-  const through = result.prefix ? `through ${result.prefix}${via}` : `on this computer${via}`;
-  return (
-    `The remote ${context.connected ? "can" : "will, once connected,"} reach ${result.host}:${port} ` +
-    `${through}; a connect from here took ${connect.latencyMs} ms.`
-  );
 }
 
 async function tryConnect(
@@ -157,35 +138,6 @@ async function tryConnect(
   } catch (error) {
     return { ok: false, latencyMs: round(now() - started), error: errorText(error) };
   }
-}
-
-/** The longest of `prefixes` that covers the address, or null. */
-export function coveringPrefix(
-  address: ipaddr.IPv4 | ipaddr.IPv6,
-  prefixes: readonly string[],
-): string | null {
-  let best: { prefix: string; bits: number } | null = null;
-  for (const prefix of prefixes) {
-    try {
-      const [network, bits] = ipaddr.parseCIDR(prefix);
-      if (network.kind() === address.kind() && address.match(network, bits) && (!best || bits > best.bits))
-        best = { prefix, bits };
-    } catch {
-      // Settings are validated; a bad prefix here covers nothing.
-    }
-  }
-  return best?.prefix ?? null;
-}
-
-/** A prefix to suggest for an address that is not advertised: its /24, or its /64. */
-export function suggestedPrefix(address: string): string {
-  const parsed = ipaddr.parse(address);
-  const bits = parsed.kind() === "ipv4" ? 24 : 64;
-  const network =
-    parsed.kind() === "ipv4"
-      ? ipaddr.IPv4.networkAddressFromCIDR(`${address}/${bits}`)
-      : ipaddr.IPv6.networkAddressFromCIDR(`${address}/${bits}`);
-  return `${network.toString()}/${bits}`;
 }
 
 /** `ip -j route get` output → interface and gateway. */

@@ -42,6 +42,11 @@ export class PromptBroker {
     for (const id of [...this.pending.keys()]) this.settle(id, null);
   }
 
+  /** Whether the prompt `id` is one of this broker's, still waiting. */
+  has(id: string): boolean {
+    return this.pending.has(id);
+  }
+
   get waiting(): number {
     return this.pending.size;
   }

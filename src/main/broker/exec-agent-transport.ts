@@ -2,12 +2,13 @@
  * How a session reaches a remote through a command (`exec:kubectl exec -i devpod -- sh`): run
  * the command here, without a shell; over its stdin and stdout, probe, upload and start the agent
  * as over SSH (deploy/, through the stream shell); the same stream then carries the link. Every
- * connect, reconnects included, runs the command afresh.
+ * connect, reconnects included, runs the command afresh; so does a fall back to the proxy entrance
+ * after sudo refused the user (the refused start has ended the command's shell).
  *
  * Not implemented: a terminal in the path (`kubectl exec -t`: it echoes and rewrites line ends),
  * and a remote shell that is not POSIX (fish, csh): the command must end in `sh`.
  */
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { Duplex, PassThrough, Transform, type TransformCallback } from "node:stream";
 import type { ConnectStep } from "../../shared/api.js";
 import { RemoteNotReadyError, SudoRefusedError } from "./deploy/index.js";
@@ -43,20 +44,38 @@ async function open(
   const [command = "", ...args] = target.argv;
   step("ssh");
   options.log(`running ${target.spec}`);
-  // Its own process group: a terminal's Ctrl+C reaches the CLI, which then ends the session in
-  // order (BYE, the agent restores the remote); it must not cut the command's stream first.
-  const child = spawn(command, args, { stdio: ["pipe", "pipe", "pipe"], detached: true });
+  const children: ChildProcess[] = [];
+  const runCommand = (): Promise<StreamShell> => {
+    // Its own process group: a terminal's Ctrl+C reaches the CLI, which then ends the session in
+    // order (BYE, the agent restores the remote); it must not cut the command's stream first.
+    const child = spawn(command, args, { stdio: ["pipe", "pipe", "pipe"], detached: true });
+    children.push(child);
+    return StreamShell.open(child, target.spec, SHELL_TIMEOUT_MS);
+  };
   const stop = (): void => {
-    child.stdin.end();
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+    for (const child of children) {
+      child.stdin?.end();
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+    }
   };
   try {
-    const shell = await StreamShell.open(child, target.spec, SHELL_TIMEOUT_MS);
+    const shell = await runCommand();
     step("upload");
     const { agent, stderr } = await launchAgent(
       shell,
       { label: target.label, sudoHost: target.label },
-      options,
+      {
+        ...options,
+        freshShell: async () => {
+          step("ssh");
+          options.log(
+            `running ${target.spec} again, for the proxy entrance (sudo's refusal ended its shell)`,
+          );
+          const fresh = await runCommand();
+          step("agent");
+          return fresh;
+        },
+      },
       step,
     );
     // Its last lines are kept for the message, should the command end before the agent speaks.

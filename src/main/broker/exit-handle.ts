@@ -9,6 +9,8 @@ import type { DnsRow } from "../../shared/dns-row.js";
 import type { FlowRow, TableDelta } from "../../shared/flow-row.js";
 import { agentProgress, type HelperExitOptions } from "../../shared/helper-protocol.js";
 import { ExitSession, openExitLink, type ExitSessionOptions } from "../../helper/engines/exit-session.js";
+import type { RemoteCheckQuestion } from "../../helper/engines/link/remote-checks.js";
+import type { RemoteDiagnosis } from "../../shared/diagnose-frames.js";
 
 export interface LiveTable<Row> {
   /** Copies of every row, for a new subscriber; deltas follow. */
@@ -48,6 +50,8 @@ export interface ExitHandle {
   /** The agent's progress (STATS extras agent.routes, agent.ready), each time it changes. */
   onProgress(listener: (extra: Record<string, number>) => void): void;
   updateRoutes(routes: string[]): void;
+  /** "Can the remote reach …?" asked of the agent; rejects with why it cannot answer. */
+  checkRemote(question: RemoteCheckQuestion): Promise<RemoteDiagnosis>;
   /**
    * Records the link's packets, both directions, as pcapng into `file` (which the capture ends).
    * One at a time: a new capture replaces the running one.
@@ -98,6 +102,7 @@ export function inProcessExit(extra: Pick<ExitSessionOptions, "icmp" | "dnsEngin
             if (Object.keys(progress).length > 0) listener(progress);
           }),
         updateRoutes: (routes) => exit.updateRoutes(routes),
+        checkRemote: (question) => exit.remoteChecks.ask(question),
         startCapture: async (file, request) => {
           let stoppedBy = "capture stopped";
           const writer = exit.startCapture(file, { ...request, onStop: (reason) => (stoppedBy = reason) });

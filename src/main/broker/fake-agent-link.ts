@@ -4,6 +4,7 @@
  * time); the agent exits once the link is closed, after `restore` where one is given.
  */
 import { PassThrough } from "node:stream";
+import type { FlowRow } from "../../shared/flow-row.js";
 import type { ExitHandle, ExitProvider } from "./exit-handle.js";
 import type { AgentTransport } from "./session.js";
 
@@ -14,6 +15,8 @@ export interface FakeAgentLinkOptions {
   onClose?(reason: string): void;
   /** What the agent does between its link closing and its exit: the real one restores the remote. */
   restore?(): Promise<void>;
+  /** The NAT table's rows (its snapshot); none by default. */
+  flows?: readonly FlowRow[];
 }
 
 export function fakeAgentLink(options: FakeAgentLinkOptions): {
@@ -24,7 +27,13 @@ export function fakeAgentLink(options: FakeAgentLinkOptions): {
   let ended = false;
   const closed = new Promise<{ reason: string }>((resolve) => (markClosed = resolve));
   const handle: ExitHandle = {
-    nat: { table: { snapshot: () => [], subscribe: () => () => undefined, openCount: 0 } },
+    nat: {
+      table: {
+        snapshot: () => (options.flows ?? []).map((row) => ({ ...row })),
+        subscribe: () => () => undefined,
+        openCount: options.flows?.length ?? 0,
+      },
+    },
     dns: undefined,
     ready: Promise.resolve(),
     closed,
@@ -34,6 +43,7 @@ export function fakeAgentLink(options: FakeAgentLinkOptions): {
         for (const progress of options.progress) listener(progress);
       }),
     updateRoutes: () => undefined,
+    checkRemote: () => Promise.reject(new Error("this fake agent checks nothing")),
     startCapture: () => Promise.reject(new Error("this fake records no packets")),
     close: (reason) => {
       if (ended) return;

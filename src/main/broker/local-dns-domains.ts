@@ -1,10 +1,10 @@
 /**
- * Split DNS's domains: this computer's own (its search domains; with issue 16's per-OS resolver
- * reader, its VPN domains too: `localDnsDomains` is the one place that reads them) and the
+ * Split DNS's domains: this computer's own (its search domains and the domains its VPNs' resolvers
+ * answer, as the OS reports them: `localDnsDomains` is the one place that reads them) and the
  * user's (`--dns-domain`, the window's setting). Each connect reads them again, as a VPN may have
  * come up since.
  */
-import { readSystemSearchDomains } from "../../helper/engines/dns/resolv-conf.js";
+import { osDnsDomains, readOsDnsConfig, type OsDnsConfig } from "../../helper/engines/dns/index.js";
 import type { HelperExitOptions } from "../../shared/helper-protocol.js";
 import { isDomainName } from "../../shared/link-protocol.js";
 
@@ -14,8 +14,12 @@ export function normalizeDomain(domain: string): string {
 }
 
 /** This computer's search and VPN domains, as names this side can send. */
-export async function localDnsDomains(): Promise<string[]> {
-  return (await readSystemSearchDomains()).filter(isDomainName).map(normalizeDomain);
+export async function localDnsDomains(
+  readConfig: () => Promise<OsDnsConfig> = () => readOsDnsConfig(),
+): Promise<string[]> {
+  return osDnsDomains(await readConfig())
+    .filter(isDomainName)
+    .map(normalizeDomain);
 }
 
 export type DnsMode = HelperExitOptions["dns"];

@@ -4,6 +4,15 @@
  * reached over SSH with the agent files from the same dist folder, and the advertised prefixes
  * follow this computer's routes. What differs between the shells (how a host key or passphrase
  * is asked, where the settings come from, what is printed) stays with them.
+ *
+ * One helper per main process, shared by its sessions (the app's several, a CLI run's one): the
+ * helper runs one exit per link already, so a second session costs no second process and, where
+ * the helper must be elevated, no second password dialog — the privileged part stays one small
+ * process per user-facing app, as the desktop shows one Backhaul with one tray card of sessions.
+ * The price is blast radius: a helper that dies drops every session of that app at once (each
+ * reconnects once the supervisor has started it again). Separate `backhaul connect` runs never
+ * share one: each has its own control directory, token and helper, and ends it on its own
+ * Ctrl+C, so one run's end never reaches another's sessions.
  */
 import { join } from "node:path";
 import { localExit } from "./helper/helper-exit.js";

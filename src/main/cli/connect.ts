@@ -12,7 +12,7 @@ import {
   SudoRefusedError,
   type EntranceKind,
 } from "../broker/deploy/index.js";
-import { resolveTarget } from "../broker/targets/index.js";
+import { resolveTarget, targetName } from "../broker/targets/index.js";
 import { FlowTotals } from "./flow-totals.js";
 import { formatBytes, humanReporter, jsonReporter } from "./output.js";
 import { savedExecTargets } from "./data-dir.js";
@@ -22,6 +22,8 @@ import { UsageError } from "./usage-error.js";
 import { parseSocksOption } from "./socks-option.js";
 import { newCredentials } from "../../helper/engines/proxy/credentials.js";
 import { isDomainName } from "../../shared/link-protocol.js";
+import { diagnose } from "../app/diagnostics.js";
+import { startSessionControl } from "../broker/session-control.js";
 
 const DEFAULT_CAPTURE_MB = 100;
 /** The agent writes it (src/helper/agent/proxy-env.ts) and removes it at disconnect. */
@@ -204,7 +206,29 @@ export async function connect(args: string[]): Promise<number> {
           }),
     },
   });
+  let advertised = prefixes;
+  // `backhaul diagnose` finds this session by its control socket and asks it from both ends.
+  const control = await startSessionControl(spec, {
+    state: () => session.state.state,
+    diagnose: (request) => {
+      const exit = session.exit;
+      const connected = session.state.state === "connected";
+      return diagnose(request, {
+        advertised,
+        excludes: values.exclude,
+        allowLocal: values["allow-local"],
+        connected,
+        remote: connected && exit ? (question) => exit.checkRemote(question) : undefined,
+      });
+    },
+  }).catch((error: unknown) => {
+    reporter.log(`\`backhaul diagnose\` cannot reach this session: ${(error as Error).message}`);
+    return undefined;
+  });
+  if (control)
+    reporter.log(`\`backhaul diagnose HOST[:PORT]\` checks from both ends (session ${control.name})`);
   watch.on("change", (next) => {
+    advertised = next;
     reporter.advertising(next, true);
     session.updateRoutes(next);
   });
@@ -235,13 +259,17 @@ export async function connect(args: string[]): Promise<number> {
   });
   session.on("log", (line) => reporter.log(line));
   const totals = new FlowTotals();
+  // Rows say which session they are of: several `connect` runs may feed one script.
+  const name = targetName(target);
   session.on("exit", (exit) => {
     totals.newTable();
     exit.nat.table.subscribe((delta) => {
       totals.apply(delta);
-      delta.upserts.forEach((row) => reporter.flow(row));
+      delta.upserts.forEach((row) => reporter.flow({ ...row, session: name }));
     });
-    exit.dns?.table.subscribe((delta) => delta.upserts.forEach((row) => reporter.dns(row)));
+    exit.dns?.table.subscribe((delta) =>
+      delta.upserts.forEach((row) => reporter.dns({ ...row, session: name })),
+    );
   });
   const status = setInterval(
     () => {
@@ -270,6 +298,7 @@ export async function connect(args: string[]): Promise<number> {
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
   await session.run();
+  control?.close();
   await recorder?.stop(); // the file is complete before we say the session is over
   sudoPassword.wipe();
   sessionOver = true;

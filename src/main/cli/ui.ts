@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import type { SessionView } from "../../shared/api.js";
 import { canonicalPrefix } from "../../shared/api-validate.js";
 import { DEFAULT_SUBNET_V4, DEFAULT_SUBNET_V6 } from "../broker/link-subnets.js";
 import { AppController } from "../app/controller.js";
@@ -52,15 +53,20 @@ export async function ui(args: string[]): Promise<number> {
     linkSubnetV4: subnetV4,
     linkSubnetV6: subnetV6,
   });
-  // The terminal keeps the log the window shows: the session's changes and its own lines.
-  let lastState = "";
+  // The terminal keeps the log the window shows: each session's changes, by name, and its own lines.
+  const lastStates = new Map<string, string>();
+  const tell = (view: SessionView): void => {
+    const { phase, step, message } = view;
+    const name = view.target?.label ?? "";
+    const state = `session ${name}: ${phase}${phase === "connecting" && step ? ` (${step})` : ""}${message ? `: ${message}` : ""}`;
+    if (state !== lastStates.get(name)) process.stderr.write(`${state}\n`);
+    lastStates.set(name, state);
+  };
   controller.subscribe((event) => {
     if (event.type === "log") process.stderr.write(`${event.line}\n`);
-    if (event.type !== "session") return;
-    const { phase, step, message } = event.session;
-    const state = `session: ${phase}${phase === "connecting" && step ? ` (${step})` : ""}${message ? `: ${message}` : ""}`;
-    if (state !== lastState) process.stderr.write(`${state}\n`);
-    lastState = state;
+    // Every session's change comes in the list; the latest's own event repeats it (said once).
+    if (event.type === "sessions") event.sessions.forEach(tell);
+    if (event.type === "session") tell(event.session);
   });
   let server: UiServer;
   try {

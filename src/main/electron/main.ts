@@ -58,7 +58,8 @@ class Shell {
   private window: BrowserWindow | null = null;
   private tray: AppTray | null = null;
   private settings: Settings | null = null;
-  private noticeState: LinkNoticeState = INITIAL_NOTICE_STATE;
+  /** Each session's last phase for its link notices, by target id. */
+  private noticeStates = new Map<string, LinkNoticeState>();
   private targetsFetchedAt = 0;
   private quit: "running" | "closing" | "done" = "running";
 
@@ -79,15 +80,17 @@ class Shell {
     forwardEvents(this.backend, () => this.window?.webContents ?? null);
     this.backend.subscribe((event) => this.onEvent(event));
 
-    const [session, settings] = await Promise.all([
+    const [session, sessions, settings] = await Promise.all([
       this.backend.handle("session:get", null),
+      this.backend.handle("sessions:list", null),
       this.backend.handle("settings:get", null),
     ]);
-    this.noticeState = { phase: session.phase, dropped: false };
+    for (const view of sessions)
+      if (view.target) this.noticeStates.set(view.target.id, { phase: view.phase, dropped: false });
     this.tray = new AppTray({
       iconDir: this.paths.iconDir,
       platform,
-      state: { session, recents: [], available: [], startAtLogin: settings.startAtLogin },
+      state: { session, sessions, recents: [], available: [], startAtLogin: settings.startAtLogin },
       onAction: (action) => this.onTrayAction(action),
       onMenuWillShow: () => {
         if (Date.now() - this.targetsFetchedAt > TARGETS_REFRESH_MS) this.refreshTargets();
@@ -105,14 +108,23 @@ class Shell {
   }
 
   private onEvent(event: AppEvent): void {
-    if (event.type !== "session") return;
-    const previous = this.noticeState.phase;
-    const { notice, state } = linkNotice(this.noticeState, event.session);
-    this.noticeState = state;
-    if (notice) this.notify(notice.title, notice.body);
-    this.tray?.update({ session: event.session });
+    if (event.type === "session") this.tray?.update({ session: event.session });
+    if (event.type !== "sessions") return;
+    // Each session's link is announced on its own: one dropping says nothing of the others.
+    const held = new Map<string, LinkNoticeState>();
+    let connected = false;
+    for (const view of event.sessions) {
+      if (!view.target) continue;
+      const before = this.noticeStates.get(view.target.id) ?? INITIAL_NOTICE_STATE;
+      const { notice, state } = linkNotice(before, view);
+      held.set(view.target.id, state);
+      if (notice) this.notify(notice.title, notice.body);
+      if (view.phase === "connected" && before.phase !== "connected") connected = true;
+    }
+    this.noticeStates = held;
+    this.tray?.update({ sessions: event.sessions });
     // A connect moves its target to the top of the recents.
-    if (event.session.phase === "connected" && previous !== "connected") this.refreshTargets();
+    if (connected) this.refreshTargets();
   }
 
   private onTrayAction(action: TrayAction): void {
@@ -121,7 +133,12 @@ class Shell {
         this.run(this.backend.handle("session:connect", { targetId: action.targetId }));
         return;
       case "disconnect":
-        this.run(this.backend.handle("session:disconnect", null));
+        this.run(
+          this.backend.handle(
+            "session:disconnect",
+            action.targetId === undefined ? null : { targetId: action.targetId },
+          ),
+        );
         return;
       case "show-window":
         this.showWindow();

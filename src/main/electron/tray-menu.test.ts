@@ -6,11 +6,13 @@ import { menuTemplate } from "./menu-template.js";
 import {
   formatDuration,
   nextMenuRefreshMs,
+  nextMenuRefreshMsOf,
   SESSION_PHASES,
   splitTargets,
   statusLine,
   trayIconFor,
   trayMenu,
+  trayPhase,
   type TrayAction,
   type TrayMenuInput,
   type TrayMenuItem,
@@ -61,6 +63,7 @@ const SESSIONS: Record<SessionPhase, SessionView> = {
   error: testSessionView("error", { message: "Permission denied (publickey) for me@devbox." }),
 };
 
+/** canConnect: to devbox again; other targets can always be connected, beside a running session. */
 const EXPECTED: Record<SessionPhase, { status: string; canConnect: boolean; canDisconnect: boolean }> = {
   disconnected: { status: "Not connected", canConnect: true, canDisconnect: false },
   connecting: {
@@ -69,7 +72,7 @@ const EXPECTED: Record<SessionPhase, { status: string; canConnect: boolean; canD
     canDisconnect: true,
   },
   connected: { status: "Connected to devbox · 1h 02m", canConnect: false, canDisconnect: true },
-  reconnecting: { status: "Reconnecting in 4 s…", canConnect: false, canDisconnect: true },
+  reconnecting: { status: "Reconnecting to devbox in 4 s…", canConnect: false, canDisconnect: true },
   error: {
     status: "Error: Permission denied (publickey) for me@devbox.",
     canConnect: true,
@@ -86,11 +89,12 @@ for (const phase of SESSION_PHASES) {
     assert.equal(status.enabled, false, "the status line is not clickable");
 
     const connect = item(items, "connect");
-    assert.equal(connect.enabled, expected.canConnect);
+    assert.equal(connect.enabled, true);
     assert.equal(connect.label, "Connect to");
     if (connect.type === "submenu")
       for (const entry of connect.submenu)
-        if (entry.type !== "separator") assert.equal(entry.enabled, expected.canConnect, entry.id);
+        if (entry.type !== "separator")
+          assert.equal(entry.enabled, entry.id === "connect:devbox" ? expected.canConnect : true, entry.id);
 
     const disconnect = item(items, "disconnect");
     assert.equal(disconnect.enabled, expected.canDisconnect);
@@ -197,12 +201,15 @@ test("status lines for every step and attempt, and the countdown reaching zero",
     statusLine(testSessionView("connecting", { target: null, step: "dns" }), NOW),
     "Connecting: DNS…",
   );
-  assert.equal(statusLine(testSessionView("reconnecting", { retryAt: NOW }), NOW), "Reconnecting…");
+  assert.equal(statusLine(testSessionView("reconnecting", { retryAt: NOW }), NOW), "Reconnecting to devbox…");
   assert.equal(
     statusLine(testSessionView("reconnecting", { retryAt: NOW + 1 }), NOW),
-    "Reconnecting in 1 s…",
+    "Reconnecting to devbox in 1 s…",
   );
-  assert.equal(statusLine(testSessionView("reconnecting", { retryAt: null }), NOW), "Reconnecting…");
+  assert.equal(
+    statusLine(testSessionView("reconnecting", { retryAt: null, target: null }), NOW),
+    "Reconnecting…",
+  );
   assert.equal(
     statusLine(testSessionView("connected", { connectedSince: NOW - 5_000 }), NOW),
     "Connected to devbox · 5s",
@@ -301,7 +308,7 @@ test("the Electron template keeps ids, states and actions, and escapes ampersand
   const linux = menuTemplate(items, "linux", (action) => actions.push(action));
   const connect = linux.find((entry) => entry.id === "connect");
   assert.equal(connect?.type, "submenu");
-  assert.equal(connect?.enabled, false);
+  assert.equal(connect?.enabled, true, "another target can be connected beside the running session");
   const submenu = connect?.submenu;
   assert.ok(Array.isArray(submenu));
   assert.equal(submenu[0]?.label, "R&&D box");
@@ -329,4 +336,63 @@ test("the Electron template keeps ids, states and actions, and escapes ampersand
     { kind: "quit" },
     { kind: "connect", targetId: "rd" },
   ]);
+});
+
+test("several sessions: each with its state and its own Disconnect; the icon shows the most pressing", () => {
+  const build: SessionView = testSessionView("reconnecting", {
+    target: { id: "build", label: "build" },
+    retryAt: NOW + 2_000,
+    message: "link lost: EOF",
+  });
+  const failed: SessionView = testSessionView("error", {
+    target: { id: "sandbox", label: "This computer (sandbox)" },
+    message: "the sandbox needs root",
+  });
+  const sessions = [SESSIONS.connected, build, failed];
+  const items = trayMenu(input({ session: build, sessions }));
+  assert.deepEqual(
+    items.map((entry) => (entry.type === "separator" ? "---" : entry.id)),
+    [
+      "status:devbox",
+      "disconnect:devbox",
+      "---",
+      "status:build",
+      "status-detail:build",
+      "disconnect:build",
+      "---",
+      "status:sandbox",
+      "disconnect:sandbox",
+      "---",
+      "connect",
+      "disconnect",
+      "---",
+      "show-window",
+      "start-at-login",
+      "---",
+      "quit",
+    ],
+  );
+  assert.equal(item(items, "status:devbox").label, "Connected to devbox · 1h 02m");
+  assert.equal(item(items, "status:build").label, "Reconnecting to build in 2 s…");
+  assert.equal(item(items, "status:sandbox").label, "This computer (sandbox): Error: the sandbox needs root");
+  const own = item(items, "disconnect:build");
+  assert.equal(own.label, "Disconnect build");
+  assert.deepEqual(own.type === "normal" && own.action, { kind: "disconnect", targetId: "build" });
+  assert.equal(item(items, "disconnect:sandbox").label, "Forget This computer (sandbox)");
+  assert.equal(item(items, "disconnect").label, "Disconnect all");
+  const connect = item(items, "connect");
+  const enabled =
+    connect.type === "submenu"
+      ? connect.submenu.flatMap((e) => (e.type === "separator" ? [] : [[e.id, e.enabled]]))
+      : [];
+  assert.deepEqual(enabled, [
+    ["connect:devbox", false],
+    ["connect:sandbox", true],
+    ["connect:build", false],
+  ]);
+  assert.equal(trayPhase({ session: build, sessions }), "reconnecting");
+  assert.equal(trayPhase({ session: build, sessions: [SESSIONS.connected, failed] }), "connected");
+  assert.equal(trayPhase({ session: failed, sessions: [failed] }), "error");
+  assert.equal(trayPhase({ session: SESSIONS.disconnected, sessions: [] }), "disconnected");
+  assert.equal(nextMenuRefreshMsOf({ session: build, sessions }, NOW), 1_000, "the countdown ticks first");
 });

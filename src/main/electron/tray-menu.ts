@@ -1,5 +1,5 @@
 /**
- * The tray's menu and icon as plain data, decided from the session: no Electron here, so every
+ * The tray's menu and icon as plain data, decided from the sessions: no Electron here, so every
  * state → menu rule runs under plain Node in tray-menu.test.ts. tray.ts turns the description into
  * an Electron Menu and calls back with the item's action.
  */
@@ -7,7 +7,8 @@ import type { ConnectStep, SessionPhase, SessionView, TargetList, TargetSummary 
 
 export type TrayAction =
   | { kind: "connect"; targetId: string }
-  | { kind: "disconnect" }
+  /** One session by its target; without one, every session. */
+  | { kind: "disconnect"; targetId?: string }
   | { kind: "show-window" }
   | { kind: "set-start-at-login"; enabled: boolean }
   | { kind: "quit" };
@@ -19,7 +20,10 @@ export type TrayMenuItem =
   | { type: "submenu"; id: string; label: string; enabled: boolean; submenu: TrayMenuItem[] };
 
 export interface TrayMenuInput {
+  /** The latest session started (shown alone while the app holds at most one). */
   session: SessionView;
+  /** Every session the app holds, oldest first; absent: `session` alone. */
+  sessions?: SessionView[];
   /** Recently used targets, newest first (see splitTargets). */
   recents: TargetSummary[];
   /** Every other target the providers list. */
@@ -43,29 +47,38 @@ const STEP_LABEL: Record<ConnectStep, string> = {
   dns: "DNS",
 };
 
+function isIdle(session: SessionView): boolean {
+  return session.phase === "disconnected" || session.phase === "error";
+}
+
+/** The sessions the menu lists: those the app holds, or the latest alone. */
+function heldSessions(input: Pick<TrayMenuInput, "session" | "sessions">): SessionView[] {
+  return input.sessions ?? (input.session.target ? [input.session] : []);
+}
+
 export function trayMenu(input: TrayMenuInput): TrayMenuItem[] {
-  const { session, platform } = input;
-  const idle = session.phase === "disconnected" || session.phase === "error";
-  const items: TrayMenuItem[] = [
-    { type: "normal", id: "status", label: statusLine(session, input.now), enabled: false, action: null },
-  ];
-  const detail = statusDetail(session);
-  if (detail !== null)
-    items.push({ type: "normal", id: "status-detail", label: detail, enabled: false, action: null });
+  const { platform } = input;
+  const sessions = heldSessions(input);
+  // Another target can be connected while sessions run; a target already running cannot, twice.
+  const running = new Set(sessions.filter((view) => !isIdle(view)).flatMap((view) => view.target?.id ?? []));
+  const items: TrayMenuItem[] =
+    sessions.length <= 1
+      ? oneSession(sessions[0] ?? input.session, input.now)
+      : sessions.flatMap((view) => [...sessionItems(view, input.now), { type: "separator" } as const]);
+  if (sessions.length <= 1) items.push({ type: "separator" });
   items.push(
-    { type: "separator" },
     {
       type: "submenu",
       id: "connect",
       label: "Connect to",
-      enabled: idle,
-      submenu: connectSubmenu(input.recents, input.available, idle),
+      enabled: true,
+      submenu: connectSubmenu(input.recents, input.available, running),
     },
     {
       type: "normal",
       id: "disconnect",
-      label: "Disconnect",
-      enabled: !idle,
+      label: sessions.length > 1 ? "Disconnect all" : "Disconnect",
+      enabled: running.size > 0,
       action: { kind: "disconnect" },
     },
     { type: "separator" },
@@ -90,6 +103,46 @@ export function trayMenu(input: TrayMenuInput): TrayMenuItem[] {
   return items;
 }
 
+/** The app holds one session at most: its state, and the reason on a second line. */
+function oneSession(session: SessionView, now: number): TrayMenuItem[] {
+  const items: TrayMenuItem[] = [
+    { type: "normal", id: "status", label: statusLine(session, now), enabled: false, action: null },
+  ];
+  const detail = statusDetail(session);
+  if (detail !== null)
+    items.push({ type: "normal", id: "status-detail", label: detail, enabled: false, action: null });
+  return items;
+}
+
+/** One of several sessions: its state, the reason, and its own Disconnect (Forget, once it failed). */
+function sessionItems(session: SessionView, now: number): TrayMenuItem[] {
+  const id = session.target?.id ?? "";
+  const name = truncate(session.target?.label ?? id, 40);
+  const items: TrayMenuItem[] = [
+    {
+      type: "normal",
+      id: `status:${id}`,
+      label:
+        session.phase === "error"
+          ? truncate(`${name}: ${statusLine(session, now)}`, MAX_LABEL)
+          : statusLine(session, now),
+      enabled: false,
+      action: null,
+    },
+  ];
+  const detail = statusDetail(session);
+  if (detail !== null)
+    items.push({ type: "normal", id: `status-detail:${id}`, label: detail, enabled: false, action: null });
+  items.push({
+    type: "normal",
+    id: `disconnect:${id}`,
+    label: `${isIdle(session) ? "Forget" : "Disconnect"} ${name}`,
+    enabled: true,
+    action: { kind: "disconnect", targetId: id },
+  });
+  return items;
+}
+
 /** The first line of the menu: the state at a glance. */
 export function statusLine(session: SessionView, now: number): string {
   const name = session.target ? truncate(session.target.label, 40) : null;
@@ -107,8 +160,9 @@ export function statusLine(session: SessionView, now: number): string {
       return `Connected${name ? ` to ${name}` : ""}${uptime}`;
     }
     case "reconnecting": {
-      if (session.retryAt === null || session.retryAt <= now) return "Reconnecting…";
-      return `Reconnecting in ${Math.ceil((session.retryAt - now) / 1000)} s…`;
+      const to = name ? ` to ${name}` : "";
+      if (session.retryAt === null || session.retryAt <= now) return `Reconnecting${to}…`;
+      return `Reconnecting${to} in ${Math.ceil((session.retryAt - now) / 1000)} s…`;
     }
     case "error":
       return truncate(`Error: ${session.message ?? "the session failed"}`, MAX_LABEL);
@@ -124,7 +178,7 @@ function statusDetail(session: SessionView): string | null {
 function connectSubmenu(
   recents: TargetSummary[],
   available: TargetSummary[],
-  enabled: boolean,
+  running: ReadonlySet<string>,
 ): TrayMenuItem[] {
   if (recents.length === 0 && available.length === 0)
     return [{ type: "normal", id: "connect:none", label: "No targets found", enabled: false, action: null }];
@@ -133,7 +187,7 @@ function connectSubmenu(
     type: "normal",
     id: `connect:${target.id}`,
     label: labels.get(target.id) ?? target.label,
-    enabled,
+    enabled: !running.has(target.id),
     action: { kind: "connect", targetId: target.id },
   });
   const items = recents.map(entry);
@@ -203,6 +257,19 @@ export function formatDuration(ms: number): string {
  * null when it only changes with the next session event. The tray rebuilds its menu then.
  */
 export function nextMenuRefreshMs(session: SessionView, now: number): number | null {
+  return sessionRefreshMs(session, now);
+}
+
+/** nextMenuRefreshMs over every session the menu lists: the soonest. */
+export function nextMenuRefreshMsOf(
+  input: Pick<TrayMenuInput, "session" | "sessions">,
+  now: number,
+): number | null {
+  const waits = heldSessions(input).flatMap((view) => sessionRefreshMs(view, now) ?? []);
+  return waits.length > 0 ? Math.min(...waits) : null;
+}
+
+function sessionRefreshMs(session: SessionView, now: number): number | null {
   if (session.phase === "reconnecting" && session.retryAt !== null && session.retryAt > now)
     return (session.retryAt - now) % 1000 || 1000;
   if (session.phase === "connected" && session.connectedSince !== null) {
@@ -228,6 +295,17 @@ const TOOLTIP: Record<SessionPhase, string> = {
   reconnecting: "Backhaul: reconnecting…",
   error: "Backhaul: error",
 };
+
+/**
+ * The one phase the icon shows for every session: trouble on the way first (reconnecting, then
+ * connecting), then connected if any is, then an error left to read.
+ */
+export function trayPhase(input: Pick<TrayMenuInput, "session" | "sessions">): SessionPhase {
+  const sessions = heldSessions(input);
+  if (sessions.length === 0) return input.session.phase;
+  const order: readonly SessionPhase[] = ["reconnecting", "connecting", "connected", "error"];
+  return order.find((phase) => sessions.some((view) => view.phase === phase)) ?? "disconnected";
+}
 
 export function trayIconFor(phase: SessionPhase, platform: NodeJS.Platform): TrayIcon {
   const template = platform === "darwin";

@@ -1,15 +1,18 @@
 /**
- * The tray icon: its image, tooltip and menu follow the session. The menu is described by
+ * The tray icon: its image, tooltip and menu follow the sessions. The menu is described by
  * tray-menu.ts and rebuilt on every change, and again when its uptime or countdown ticks.
  */
 import { Menu, nativeImage, Tray, type NativeImage } from "electron";
 import { join } from "node:path";
 import type { SessionView, TargetSummary } from "../../shared/api.js";
 import { menuTemplate } from "./menu-template.js";
-import { nextMenuRefreshMs, trayIconFor, trayMenu, type TrayAction } from "./tray-menu.js";
+import { nextMenuRefreshMsOf, trayIconFor, trayMenu, trayPhase, type TrayAction } from "./tray-menu.js";
 
 export interface TrayState {
+  /** The latest session started. */
   session: SessionView;
+  /** Every session the app holds. */
+  sessions: SessionView[];
   recents: TargetSummary[];
   available: TargetSummary[];
   startAtLogin: boolean;
@@ -33,7 +36,7 @@ export class AppTray {
 
   constructor(private readonly options: AppTrayOptions) {
     this.state = options.state;
-    this.tray = new Tray(this.image(trayIconFor(this.state.session.phase, options.platform).file));
+    this.tray = new Tray(this.image(trayIconFor(trayPhase(this.state), options.platform).file));
     // Windows opens the menu on a right click only; a left click shows the window, as in most tray apps.
     if (options.platform === "win32") this.tray.on("click", () => options.onAction({ kind: "show-window" }));
     this.render();
@@ -52,7 +55,7 @@ export class AppTray {
   private render(): void {
     const { platform } = this.options;
     const now = Date.now();
-    const icon = trayIconFor(this.state.session.phase, platform);
+    const icon = trayIconFor(trayPhase(this.state), platform);
     this.tray.setImage(this.image(icon.file));
     this.tray.setToolTip(icon.tooltip);
     const menu = Menu.buildFromTemplate(
@@ -62,7 +65,7 @@ export class AppTray {
     this.tray.setContextMenu(menu);
 
     if (this.refreshTimer) clearTimeout(this.refreshTimer);
-    const wait = nextMenuRefreshMs(this.state.session, now);
+    const wait = nextMenuRefreshMsOf(this.state, now);
     this.refreshTimer = wait === null ? null : setTimeout(() => this.render(), wait);
   }
 

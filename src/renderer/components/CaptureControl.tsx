@@ -6,6 +6,9 @@ import { useSessionStore } from "../state/session-store.js";
 export function CaptureControl() {
   const controller = useController();
   const capture = useSessionStore((s) => s.capture);
+  const shown = useSessionStore((s) => s.session.target?.label);
+  // One capture at a time: the one running may be another session's, and says whose.
+  const whose = capture.session !== undefined && capture.session !== shown ? ` (${capture.session})` : "";
   return (
     <div className="capture" data-testid="capture">
       <button
@@ -15,11 +18,11 @@ export function CaptureControl() {
         data-recording={capture.recording}
         onClick={() => void controller.toggleCapture()}
       >
-        {capture.recording ? "Stop recording" : "Record packets"}
+        {capture.recording ? `Stop recording${whose}` : "Record packets"}
       </button>
       {capture.path !== null && (
         <p className="muted" data-testid="capture-status">
-          {capture.recording ? "Recording to " : "Saved in "}
+          {capture.recording ? `Recording${whose} to ` : `Saved${whose} in `}
           <code data-testid="capture-path">{capture.path}</code> ·{" "}
           <span data-testid="capture-size">{formatBytes(capture.bytes)}</span>
           {capture.message !== null && <span data-testid="capture-message"> · {capture.message}</span>}

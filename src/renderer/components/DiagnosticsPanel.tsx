@@ -22,9 +22,10 @@ export function DiagnosticsPanel() {
       <div className="page-narrow">
         <h2>Can the remote reach …?</h2>
         <p className="lede">
-          For “connected, but nothing works”: checks a host the way a connection from the remote would go —
-          this computer’s DNS answer, the advertised prefix that routes it here, the interface it leaves
-          through, the access policy, and a real TCP connect from this computer.
+          For “connected, but nothing works”: checks a host from both ends. On the remote, asked of its agent:
+          its resolver’s answer, whether it routes the address into the tunnel (and why not), and a real TCP
+          connect through it. On this computer: the DNS answer, the advertised prefix, the interface it leaves
+          through, the access policy, and a real TCP connect from here.
         </p>
         <form className="form-row" onSubmit={submit}>
           <label className="field field-host">
@@ -67,15 +68,21 @@ export function DiagnosticsPanel() {
 }
 
 function DiagnoseReport({ result }: { result: DiagnoseResult }) {
-  const reachable = result.policy.allowed && result.prefix !== null && result.connect?.ok === true;
+  const reachable = result.verdict === "reachable";
   return (
     <div className="diag-result" data-testid="diag-result">
-      <div className="diag-summary" data-verdict={reachable ? "ok" : "bad"} data-testid="diag-summary">
+      <div
+        className="diag-summary"
+        data-verdict={reachable ? "ok" : "bad"}
+        data-verdict-code={result.verdict}
+        data-testid="diag-summary"
+      >
         <span className={reachable ? "verdict-ok" : "verdict-bad"} aria-hidden="true">
           {reachable ? "✓" : "✗"}
         </span>
         <span>{result.summary}</span>
       </div>
+      <h3 className="diag-side">This computer</h3>
       <dl className="diag-fields">
         <dt>Host</dt>
         <dd data-testid="diag-field-host">{result.host}</dd>
@@ -129,6 +136,78 @@ function DiagnoseReport({ result }: { result: DiagnoseResult }) {
           )}
         </dd>
       </dl>
+      <h3 className="diag-side">The remote</h3>
+      <RemoteReport result={result} />
     </div>
+  );
+}
+
+/** The remote's side, as its agent answered over the link. */
+function RemoteReport({ result }: { result: DiagnoseResult }) {
+  const remote = result.remote;
+  if (remote === null)
+    return (
+      <p className="lede" data-testid="diag-remote-none">
+        Not checked{result.remoteError ? `: ${result.remoteError}` : ""}.
+      </p>
+    );
+  const route = remote.route;
+  return (
+    <dl className="diag-fields" data-testid="diag-remote">
+      <dt>Entrance</dt>
+      <dd>{remote.entrance === "tun" ? "TUN device" : "proxy on its loopback"}</dd>
+
+      {remote.dns !== null && (
+        <>
+          <dt>Its DNS answer</dt>
+          <dd data-testid="diag-remote-dns">
+            {remote.dns.error ?? (remote.dns.addresses.join(", ") || "no addresses")} (
+            {remote.dns.viaStub
+              ? "through Backhaul’s stub"
+              : `its own resolver${remote.dns.servers.length > 0 ? ` ${remote.dns.servers.join(", ")}` : ""}`}
+            , {formatLatency(remote.dns.latencyMs)})
+          </dd>
+        </>
+      )}
+
+      <dt>Its route</dt>
+      <dd data-testid="diag-remote-route">
+        {route === null ? (
+          "not asked"
+        ) : route.viaTunnel ? (
+          <span className="verdict-ok">
+            into the tunnel ({route.dev}
+            {route.tunnelPrefix ? `, ${route.tunnelPrefix}` : ""})
+          </span>
+        ) : (
+          <span className="verdict-bad">
+            {route.error ??
+              `via ${route.dev ?? "no device"}${route.gateway ? ` and ${route.gateway}` : ""}, not the tunnel`}
+            {route.ownRoute ? ` — its own ${route.ownRoute.description}` : ""}
+            {route.skipped ? ` — ${route.skipped.message}` : ""}
+          </span>
+        )}
+      </dd>
+
+      <dt>Its TCP connect</dt>
+      <dd data-testid="diag-remote-connect">
+        {remote.connect === null ? (
+          "not tried"
+        ) : remote.connect.ok ? (
+          <span className="verdict-ok">connected in {formatLatency(remote.connect.latencyMs)}</span>
+        ) : (
+          <span className="verdict-bad">
+            failed after {formatLatency(remote.connect.latencyMs)}
+            {remote.connect.error ? `: ${remote.connect.error}` : ""}
+          </span>
+        )}
+      </dd>
+      {remote.error !== null && (
+        <>
+          <dt>Error</dt>
+          <dd>{remote.error}</dd>
+        </>
+      )}
+    </dl>
   );
 }

@@ -1,5 +1,6 @@
 /** A live table's panel: the filter box and counts over the filtered, sorted rows. */
 import { useCallback, useMemo } from "react";
+import { useSessionStore } from "../state/session-store.js";
 import type { Table } from "../state/table-model.js";
 import { nextSort, queryRows, type Column } from "../state/table-query.js";
 import { changeTableView, useTableViewStore, type TableKind } from "../state/table-view-store.js";
@@ -8,7 +9,7 @@ import { VirtualTable } from "./VirtualTable.js";
 
 /** What both tables' entries carry: the row main sent, and its text in lower case for the filter. */
 interface ListedEntry {
-  row: { id: number };
+  row: { id: number; session?: string };
   search: string;
 }
 
@@ -33,11 +34,21 @@ interface TablePanelProps<Entry extends ListedEntry> {
 
 export function TablePanel<Entry extends ListedEntry>(props: TablePanelProps<Entry>) {
   const { kind, entries, columns } = props;
-  const { filter, sort } = useTableViewStore((views) => views[kind]);
-  const rows = useMemo(
-    () => queryRows(entries.values(), { columns, sort, filter, searchText, id: idOf }),
-    [entries, columns, sort, filter],
-  );
+  const { filter, session, sort } = useTableViewStore((views) => views[kind]);
+  const held = useSessionStore((s) => s.sessions);
+  // The sessions main holds, and any other a row still names (one just ended).
+  const sessions = useMemo(() => {
+    const names = new Set(held.flatMap((view) => (view.target ? [view.target.label] : [])));
+    for (const entry of entries.values()) if (entry.row.session) names.add(entry.row.session);
+    if (session) names.add(session);
+    return [...names].sort();
+  }, [held, entries, session]);
+  const rows = useMemo(() => {
+    const shown = session
+      ? [...entries.values()].filter((entry) => entry.row.session === session)
+      : entries.values();
+    return queryRows(shown, { columns, sort, filter, searchText, id: idOf });
+  }, [entries, columns, sort, filter, session]);
   const onSort = useCallback(
     (column: Column<Entry>) => changeTableView(kind, (view) => ({ sort: nextSort(view.sort, column) })),
     [kind],
@@ -50,7 +61,10 @@ export function TablePanel<Entry extends ListedEntry>(props: TablePanelProps<Ent
         filter={filter}
         placeholder={props.placeholder}
         onFilter={(text) => changeTableView(kind, () => ({ filter: text }))}
-        summary={`${props.summary}${filter ? ` · ${count(rows.length, "match", "matches")}` : ""}`}
+        session={session}
+        sessions={sessions}
+        onSession={(name) => changeTableView(kind, () => ({ session: name }))}
+        summary={`${props.summary}${filter || session ? ` · ${count(rows.length, "match", "matches")}` : ""}`}
       />
       <VirtualTable
         kind={kind}
@@ -61,7 +75,7 @@ export function TablePanel<Entry extends ListedEntry>(props: TablePanelProps<Ent
         onSort={onSort}
         idOf={idOf}
         endingOf={props.endingOf}
-        empty={filter && entries.size > 0 ? props.emptyFiltered : props.empty}
+        empty={(filter || session) && entries.size > 0 ? props.emptyFiltered : props.empty}
       />
     </section>
   );

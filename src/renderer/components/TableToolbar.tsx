@@ -1,13 +1,18 @@
-/** The filter box and counts above a table. */
+/** The filter box, the session filter and counts above a table. */
 interface TableToolbarProps {
   kind: string;
   filter: string;
   placeholder: string;
   onFilter(filter: string): void;
+  /** The session whose rows show ("" for all), and the sessions to choose from. */
+  session: string;
+  sessions: readonly string[];
+  onSession(session: string): void;
   summary: string;
 }
 
-export function TableToolbar({ kind, filter, placeholder, onFilter, summary }: TableToolbarProps) {
+export function TableToolbar(props: TableToolbarProps) {
+  const { kind, filter, placeholder, onFilter, summary } = props;
   return (
     <div className="table-toolbar">
       <input
@@ -20,6 +25,20 @@ export function TableToolbar({ kind, filter, placeholder, onFilter, summary }: T
         spellCheck={false}
         onChange={(event) => onFilter(event.target.value)}
       />
+      <select
+        className="session-filter"
+        data-testid={`${kind}-session-filter`}
+        aria-label="Show the rows of"
+        value={props.session}
+        onChange={(event) => props.onSession(event.target.value)}
+      >
+        <option value="">All sessions</option>
+        {props.sessions.map((name) => (
+          <option key={name} value={name}>
+            {name}
+          </option>
+        ))}
+      </select>
       <span className="table-summary" data-testid={`${kind}-count`}>
         {summary}
       </span>

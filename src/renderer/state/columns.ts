@@ -30,7 +30,13 @@ function numberColumn<Entry>(
   };
 }
 
+/** Which session a row is of, by its target's name (several can run at once). */
+function sessionColumn<Entry extends { row: { session?: string } }>(): Column<Entry> {
+  return textColumn({ id: "session", title: "Session", width: 100, grow: 0.6 }, (e) => e.row.session ?? "");
+}
+
 export const FLOW_COLUMNS: readonly Column<FlowEntry>[] = [
+  sessionColumn<FlowEntry>(),
   textColumn(
     { id: "protocol", title: "Proto", width: 64 },
     (e) => e.row.protocol,
@@ -75,6 +81,7 @@ export const FLOW_COLUMNS: readonly Column<FlowEntry>[] = [
 export const DEFAULT_FLOW_SORT: SortSpec = { column: "age", direction: "asc" };
 
 export const DNS_COLUMNS: readonly Column<DnsEntry>[] = [
+  sessionColumn<DnsEntry>(),
   {
     id: "time",
     title: "Time",
@@ -101,7 +108,11 @@ export const DNS_COLUMNS: readonly Column<DnsEntry>[] = [
   },
   textColumn({ id: "rcode", title: "Response", width: 92 }, (e) => e.row.rcode),
   numberColumn({ id: "latency", title: "Latency", width: 84 }, (e) => e.row.latencyMs, formatLatency),
-  textColumn({ id: "resolver", title: "Resolver", width: 110, grow: 0.9 }, (e) => e.row.resolver),
+  {
+    ...textColumn({ id: "resolver", title: "Resolver", width: 110, grow: 0.9 }, (e) => e.row.resolver),
+    // Why this resolver: the VPN domain that chose it, or what failed before it answered.
+    tooltip: (e) => (e.row.detail === null ? e.row.resolver : `${e.row.resolver}: ${e.row.detail}`),
+  },
 ];
 
 export const DEFAULT_DNS_SORT: SortSpec = { column: "time", direction: "desc" };

@@ -211,3 +211,11 @@ test("DNS rows are added, fade when removed, then leave", () => {
   assert.equal(tickDns(table, T0 + FADE_MS - 1), table);
   assert.deepEqual([...tickDns(table, T0 + FADE_MS).keys()], [2]);
 });
+
+test("the filter finds a flow or an answer by its session's name", () => {
+  const flows = flowTableFrom([flow(1, { session: "Devbox" }), flow(2)], T0);
+  assert.match(entry(flows, 1).search, / devbox$/);
+  assert.doesNotMatch(entry(flows, 2).search, /devbox/, "a row without a session has none");
+  const answers = dnsTableFrom([{ ...answer(3), session: "fuzzy-x" }]);
+  assert.match(answers.get(3)?.search ?? "", / fuzzy-x$/);
+});

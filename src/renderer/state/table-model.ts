@@ -158,7 +158,7 @@ function newFlowEntry(row: FlowRow, now: number): FlowEntry {
     sampledAt: now,
     rated: false,
     removedAt: null,
-    search: flowSearchText(row),
+    search: withSession(flowSearchText(row), row),
   };
 }
 
@@ -168,7 +168,12 @@ export function directionLabel(direction: FlowDirection): string {
 }
 
 function newDnsEntry(row: DnsRow): DnsEntry {
-  return { row, removedAt: null, search: dnsSearchText(row) };
+  return { row, removedAt: null, search: withSession(dnsSearchText(row), row) };
+}
+
+/** The filter also finds a row by its session's name. */
+function withSession(text: string, row: { session?: string }): string {
+  return row.session ? `${text} ${row.session.toLowerCase()}` : text;
 }
 
 /** What the filter matches in a flow: every column that is text, not a counter. */
@@ -223,7 +228,8 @@ function flowEntry(
 
 function updatedFlowEntry(previous: FlowEntry, row: FlowRow, now: number): FlowEntry {
   const elapsed = now - previous.sampledAt;
-  const search = sameFlowText(previous.row, row) ? previous.search : flowSearchText(row);
+  // A row's session never changes (main numbers each session's rows apart): only its text is compared.
+  const search = sameFlowText(previous.row, row) ? previous.search : withSession(flowSearchText(row), row);
   // A closed flow moves nothing; counts this close together wait for the next sample.
   if (row.closedAt !== null || elapsed < MIN_RATE_INTERVAL_MS) {
     const closed = row.closedAt !== null;

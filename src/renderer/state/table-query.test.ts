@@ -91,3 +91,24 @@ test("every table column has a unique id and a sort value independent of the clo
       assert.equal(column.sortValue.length, 1, `${column.id} sorts by the entry alone`);
   }
 });
+
+test("the DNS table's resolver cell says in its tooltip why that resolver answered", () => {
+  const resolver = DNS_COLUMNS.find((column) => column.id === "resolver");
+  const row = {
+    id: 1,
+    name: "_ldap._tcp.corp.example",
+    type: "SRV",
+    answers: [],
+    ttl: 60,
+    rcode: "NOERROR",
+    resolver: "10.0.0.1:53 udp",
+    detail: "corp.example: scutil resolver #2 (utun4)",
+    latencyMs: 3,
+    at: 0,
+    transport: "udp" as const,
+  };
+  const entry = { row, removedAt: null, search: "" };
+  assert.equal(resolver?.text(entry, 0), "10.0.0.1:53 udp");
+  assert.equal(resolver?.tooltip?.(entry), "10.0.0.1:53 udp: corp.example: scutil resolver #2 (utun4)");
+  assert.equal(resolver?.tooltip?.({ ...entry, row: { ...row, detail: null } }), "10.0.0.1:53 udp");
+});

@@ -496,7 +496,7 @@ describe("DnsEngine resolver list", () => {
     assert.equal(reads, 2);
     assert.equal(engine.cacheSize, 3, "same list: the cache stays");
     servers = [SERVER_B];
-    await engine.refreshResolvers();
+    await engine.refreshDnsConfig();
     assert.equal(engine.cacheSize, 0);
     await engine.handleQuery(makeQuery("r1.test"), "udp");
     assert.deepEqual(calls[3]?.upstream, SERVER_B);

@@ -3,9 +3,15 @@
  * every query sent there to `handleQuery`, and the engine answers the way this computer resolves,
  * so names that only resolve on its VPN or LAN resolve on the remote too.
  *
- *   query ─► parse ─► cache ─► in-flight (coalesce) ─► forwarders (resolv.conf) ─► answer
+ *   query ─► parse ─► cache ─► in-flight (coalesce) ─► the name's resolvers ─► answer
  *                                                         └─ NXDOMAIN/failure, A/AAAA ─► getaddrinfo
  *                                                            (only names a user would expect: fallback-names.ts)
+ *
+ * The name's resolvers are the ones this computer's OS would ask for it, whatever the record
+ * type (os-config/: macOS's supplemental resolvers, Windows's NRPT and adapters, resolved's
+ * routing domains; choose-resolvers.ts). The OS configuration is read off the query path: the
+ * first query waits for the first read, later ones use the last good one while a stale one is
+ * read again, and `refreshDnsConfig` reads it at once when the network changed.
  *
  * Nothing the remote sends can make it throw: a malformed query is counted and answered FORMERR
  * (or dropped when even the header is unreadable), and an internal error becomes SERVFAIL.
@@ -32,23 +38,36 @@ import { rcodeName, typeName } from "./names.js";
 import { fallbackNames } from "./fallback-names.js";
 import { OsLookup, type AddressLookup, type OsLookupResult } from "./os-lookup.js";
 import { parseQuery, type DnsQuery } from "./query.js";
-import { readSystemResolvers, readSystemSearchDomains } from "./resolv-conf.js";
+import { chooseResolvers } from "./os-config/choose-resolvers.js";
+import { describeDnsConfig, fixedDnsConfig, type OsDnsConfig } from "./os-config/os-dns-config.js";
+import { readOsDnsConfig } from "./os-config/system-os-dns.js";
 import { networkExchange, type Upstream, type UpstreamExchange } from "./upstream.js";
 import { CLASS_IN, parseMessage, Rcode, readHeader, readName, RecordType, type Header } from "./wire.js";
 
 export type ResolverSource = readonly Upstream[] | (() => Promise<readonly Upstream[]>);
 
+/**
+ * How often a configuration read from the OS is read again without being told. A command costs a
+ * process (scutil, PowerShell, resolvectl), and the route watch's signal (refreshDnsConfig)
+ * covers a VPN coming up or going down; resolv.conf is a cheap file that VPN clients rewrite.
+ */
+export const DNS_CONFIG_REFRESH_MS = { command: 30_000, file: 5_000 } as const;
+
+export type DnsConfigSource = OsDnsConfig | (() => Promise<OsDnsConfig>);
+
 export interface DnsEngineOptions {
-  /** This computer's resolvers: a fixed list, or how to read them (default: resolv.conf, then Node's). */
+  /** This computer's DNS configuration, or how to read it (default: the OS's, os-config/system-os-dns.ts). */
+  dnsConfig?: DnsConfigSource;
+  /** Default resolvers only, a fixed list or how to read one; ignored when `dnsConfig` is given. */
   resolvers?: ResolverSource;
-  /** A list read from a source is read again after this long (a VPN may have rewritten it). */
+  /** A configuration read from a source is read again after this long (default DNS_CONFIG_REFRESH_MS). */
   resolverRefreshMs?: number;
   /** How queries reach a resolver; tests inject one without sockets. */
   exchange?: UpstreamExchange;
   timeouts?: Partial<ForwarderTimeouts>;
   /** getaddrinfo for the fallback; tests inject one. */
   lookup?: AddressLookup;
-  /** This computer's search domains, for single-label names (default: resolv.conf's). */
+  /** This computer's search domains, for single-label names (default: the DNS configuration's). */
   searchDomains?: () => Promise<readonly string[]>;
   /** Bounds on the fallback: concurrent lookups and how long one is awaited. */
   fallback?: { maxConcurrent?: number; timeoutMs?: number };
@@ -85,13 +104,13 @@ export class DnsEngine {
   private readonly osLookup: OsLookup;
   private readonly searchDomains: () => Promise<readonly string[]>;
   private readonly inFlight = new Map<string, Promise<Resolution>>();
-  private readonly resolverSource: ResolverSource;
-  private readonly resolverRefreshMs: number;
+  private readonly configSource: DnsConfigSource;
+  private readonly resolverRefreshMs: number | undefined;
   private readonly fallbackTtlSeconds: number;
   private readonly maxInFlight: number;
   private readonly now: () => number;
-  private resolvers: { list: readonly Upstream[]; readAt: number } | undefined;
-  private resolverRead: Promise<readonly Upstream[]> | undefined;
+  private config: { value: OsDnsConfig; key: string; readAt: number } | undefined;
+  private configRead: Promise<OsDnsConfig> | undefined;
 
   constructor(options: DnsEngineOptions = {}) {
     this.now = options.now ?? Date.now;
@@ -109,9 +128,9 @@ export class DnsEngine {
       this.counters,
     );
     this.osLookup = new OsLookup({ lookup: options.lookup, ...options.fallback });
-    this.searchDomains = options.searchDomains ?? (() => readSystemSearchDomains());
-    this.resolverSource = options.resolvers ?? (() => readSystemResolvers());
-    this.resolverRefreshMs = options.resolverRefreshMs ?? 5_000;
+    this.searchDomains = options.searchDomains ?? (async () => (await this.currentConfig()).searchDomains);
+    this.configSource = options.dnsConfig ?? configFromResolvers(options.resolvers);
+    this.resolverRefreshMs = options.resolverRefreshMs;
     this.fallbackTtlSeconds = options.fallbackTtlSeconds ?? 30;
     this.maxInFlight = options.maxInFlight ?? 256;
   }
@@ -158,10 +177,13 @@ export class DnsEngine {
     }
   }
 
-  /** Reads the resolver list now (e.g. when the network changed); a changed list empties the cache. */
-  refreshResolvers(): Promise<readonly Upstream[]> {
-    this.resolverRead ??= this.readResolvers().finally(() => (this.resolverRead = undefined));
-    return this.resolverRead;
+  /**
+   * Reads this computer's DNS configuration now (the network changed); a changed one empties the
+   * cache. A read that fails keeps the last good configuration. Never rejects.
+   */
+  refreshDnsConfig(): Promise<OsDnsConfig> {
+    this.configRead ??= this.readConfig().finally(() => (this.configRead = undefined));
+    return this.configRead;
   }
 
   /** Entries in the answer cache. */
@@ -219,7 +241,7 @@ export class DnsEngine {
 
   /** Resolves one question once, for every query waiting on it, and caches the answer. */
   private async resolve(query: DnsQuery, key: string, viaTcp: boolean): Promise<Resolution> {
-    const servers = await this.currentResolvers();
+    const choice = chooseResolvers(await this.currentConfig(), readName(query.name, 0));
     const outcome = await this.forwarder.forward(
       {
         question: query,
@@ -227,7 +249,7 @@ export class DnsEngine {
         checkingDisabled: query.checkingDisabled,
         viaTcp,
       },
-      servers,
+      choice.servers,
     );
     const addressQuestion =
       query.klass === CLASS_IN && (query.type === RecordType.A || query.type === RecordType.AAAA);
@@ -239,10 +261,13 @@ export class DnsEngine {
         return fallback;
       }
     }
-    if (outcome.kind === "failed") return { answer: null, resolver: "engine", detail: outcome.reason };
+    // Which domain chose a resolver other than the defaults: the row says why it went there.
+    const route = choice.domain === null ? null : `${choice.domain}: ${choice.sources.join(", ")}`;
+    if (outcome.kind === "failed")
+      return { answer: null, resolver: "engine", detail: joinDetail(route, outcome.reason) };
     const answer = prepareAnswer(outcome.message, outcome.parsed, this.cachePolicy);
     this.cache.set(key, answer);
-    return { answer, resolver: outcome.resolver, detail: outcome.detail };
+    return { answer, resolver: outcome.resolver, detail: joinDetail(route, outcome.detail) };
   }
 
   /** getaddrinfo's addresses for an A or AAAA question, as a synthesized answer; undefined if none. */
@@ -285,31 +310,34 @@ export class DnsEngine {
     return { answer, resolver: "getaddrinfo", detail };
   }
 
-  private currentResolvers(): Promise<readonly Upstream[]> {
-    if (typeof this.resolverSource !== "function") return Promise.resolve(this.resolverSource);
-    if (this.resolvers && this.now() - this.resolvers.readAt < this.resolverRefreshMs) {
-      return Promise.resolve(this.resolvers.list);
-    }
-    return this.refreshResolvers();
+  /** The configuration to answer with now; a stale one is read again in the background. */
+  private currentConfig(): Promise<OsDnsConfig> {
+    if (typeof this.configSource !== "function") return Promise.resolve(this.configSource);
+    if (!this.config) return this.refreshDnsConfig();
+    const { value, readAt } = this.config;
+    const fromFile = value.reader === "resolv.conf" || value.reader === "fixed";
+    const refreshMs =
+      this.resolverRefreshMs ?? (fromFile ? DNS_CONFIG_REFRESH_MS.file : DNS_CONFIG_REFRESH_MS.command);
+    if (this.now() - readAt >= refreshMs) void this.refreshDnsConfig();
+    return Promise.resolve(value);
   }
 
-  private async readResolvers(): Promise<readonly Upstream[]> {
-    const source = this.resolverSource;
+  private async readConfig(): Promise<OsDnsConfig> {
+    const source = this.configSource;
     if (typeof source !== "function") return source;
-    const previous = this.resolvers?.list;
-    let list: readonly Upstream[];
+    const previous = this.config;
+    let value: OsDnsConfig;
     try {
-      list = await source();
+      value = await source();
     } catch {
-      // Keep answering with what we had; an unreadable list is not a reason to stop.
-      list = previous ?? [];
+      // Keep answering with what we had; an unreadable configuration is not a reason to stop.
+      value = previous?.value ?? fixedDnsConfig([]);
     }
-    const describe = (upstreams: readonly Upstream[]): string =>
-      upstreams.map((upstream) => `${upstream.address}#${upstream.port}`).join(",");
+    const key = describeDnsConfig(value);
     // Other resolvers, another network: answers cached from the old ones may be wrong now.
-    if (previous && describe(previous) !== describe(list)) this.cache.clear();
-    this.resolvers = { list, readAt: this.now() };
-    return list;
+    if (previous && previous.key !== key) this.cache.clear();
+    this.config = { value, key, readAt: this.now() };
+    return value;
   }
 
   private reply(
@@ -412,4 +440,15 @@ export class DnsEngine {
       transport,
     });
   }
+}
+
+function configFromResolvers(resolvers: ResolverSource | undefined): DnsConfigSource {
+  if (resolvers === undefined) return () => readOsDnsConfig();
+  if (typeof resolvers !== "function") return fixedDnsConfig(resolvers);
+  return async () => fixedDnsConfig(await resolvers());
+}
+
+function joinDetail(...parts: (string | null)[]): string | null {
+  const present = parts.filter((part): part is string => part !== null && part !== "");
+  return present.length > 0 ? present.join("; ") : null;
 }

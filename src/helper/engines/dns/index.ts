@@ -1,5 +1,20 @@
 // The DNS engine (exit side): answers the remote's queries the way this computer resolves.
-export { DnsEngine, type DnsEngineOptions, type ResolverSource } from "./engine.js";
+export {
+  DNS_CONFIG_REFRESH_MS,
+  DnsEngine,
+  type DnsConfigSource,
+  type DnsEngineOptions,
+  type ResolverSource,
+} from "./engine.js";
+export {
+  describeDnsConfig,
+  fixedDnsConfig,
+  osDnsDomains,
+  type OsDnsConfig,
+  type OsResolver,
+} from "./os-config/os-dns-config.js";
+export { chooseResolvers, type ResolverChoice } from "./os-config/choose-resolvers.js";
+export { readOsDnsConfig, type OsDnsSources, type RunProgram } from "./os-config/system-os-dns.js";
 export { DnsTable, type DnsTableOptions, type NewDnsRow } from "./dns-table.js";
 export { newDnsCounters, type DnsCounters } from "./dns-counters.js";
 export {

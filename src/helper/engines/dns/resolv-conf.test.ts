@@ -5,7 +5,6 @@ import {
   parseResolvConfSearch,
   parseServerAddress,
   readSystemResolvers,
-  readSystemSearchDomains,
 } from "./resolv-conf.js";
 import { fallbackNames } from "./fallback-names.js";
 
@@ -104,16 +103,13 @@ describe("readSystemResolvers", () => {
 });
 
 describe("search domains and the names the getaddrinfo fallback asks", () => {
-  test("the last search or domain line wins, as in glibc; none on Windows", async () => {
+  test("the last search or domain line wins, as in glibc", () => {
     assert.deepEqual(parseResolvConfSearch("search a.test b.test # comment\nnameserver 198.19.0.53\n"), [
       "a.test",
       "b.test",
     ]);
     assert.deepEqual(parseResolvConfSearch("search a.test\ndomain corp.test\n"), ["corp.test"]);
     assert.deepEqual(parseResolvConfSearch("nameserver 198.19.0.53\n"), []);
-    const resolvConf = async (): Promise<string> => "search corp.test\n";
-    assert.deepEqual(await readSystemSearchDomains("linux", resolvConf), ["corp.test"]);
-    assert.deepEqual(await readSystemSearchDomains("win32", resolvConf), []);
   });
 
   test("fully qualified names as they are; single labels only under a search domain", () => {

@@ -2,8 +2,8 @@
  * This computer's resolvers. On Linux and macOS, /etc/resolv.conf's nameserver lines, read fresh
  * each time (VPN clients rewrite it); elsewhere, or when it lists none, Node's own list
  * (`dns.getServers()`, which c-ares reads from the system at start-up, and from the registry on
- * Windows). macOS's per-domain resolvers are not in resolv.conf: the getaddrinfo fallback
- * covers them.
+ * Windows). The last of the readers in os-config/system-os-dns.ts: per-domain resolvers (macOS,
+ * Windows, systemd-resolved) are not in resolv.conf.
  */
 import { getServers } from "node:dns";
 import { readFile } from "node:fs/promises";
@@ -56,19 +56,6 @@ export function parseResolvConfSearch(text: string): string[] {
     else if (keyword === "domain" && values[0] !== undefined) domains = [values[0]];
   }
   return domains;
-}
-
-/** This computer's search domains (resolv.conf; none where it has none, as on Windows). */
-export async function readSystemSearchDomains(
-  platform: NodeJS.Platform = process.platform,
-  readResolvConf: () => Promise<string> = () => readFile(RESOLV_CONF_PATH, "utf8"),
-): Promise<string[]> {
-  if (platform === "win32") return [];
-  try {
-    return parseResolvConfSearch(await readResolvConf());
-  } catch {
-    return [];
-  }
 }
 
 export interface SystemResolverSources {

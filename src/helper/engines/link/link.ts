@@ -55,9 +55,18 @@ import {
   streamIdOf,
   type StreamFrame,
 } from "../../../shared/stream-frames.js";
-import { STREAM_ID_REVERSE_BIT, StreamFrameType } from "../../../shared/link-streams.js";
 import type { FlowRow, TableDelta } from "../../../shared/flow-row.js";
 import { decodeFlows, encodeFlows } from "../../../shared/flows-frame.js";
+import { STREAM_ID_REVERSE_BIT, StreamFrameType } from "../../../shared/link-streams.js";
+import {
+  DiagnoseFrameType,
+  decodeDiagnoseRequest,
+  decodeRemoteDiagnosis,
+  encodeDiagnoseRequest,
+  encodeRemoteDiagnosis,
+  type RemoteDiagnoseRequest,
+  type RemoteDiagnosis,
+} from "../../../shared/diagnose-frames.js";
 import { FrameDecoder } from "./frame-decoder.js";
 import { PacketBatcher } from "./packet-batcher.js";
 
@@ -112,6 +121,10 @@ export interface LinkEvents {
   peerError: [report: PeerErrorReport];
   /** A frame whose payload did not decode; it was dropped and counted. */
   malformed: [error: LinkError, frameType: number];
+  /** The peer asks for remote checks (DIAGNOSE); only when this side announced Capability.Diagnose. */
+  diagnoseRequest: [request: RemoteDiagnoseRequest];
+  /** The peer's answer to a DIAGNOSE (checked, sanitised data); only with Capability.Diagnose. */
+  diagnoseResult: [result: RemoteDiagnosis];
   /** `writable` is true again after being false. */
   drain: [];
   /** Emitted once, whatever ended the link. */
@@ -426,6 +439,23 @@ export class Link extends EventEmitter<LinkEvents> {
     return this.batcher.addFrame(type, payload);
   }
 
+  /**
+   * Queues a DIAGNOSE (or its answer). Returns false when the link is closed, the queue is full or
+   * the peer did not announce Capability.Diagnose (it would skip the frame): nothing was sent.
+   */
+  sendDiagnoseRequest(request: RemoteDiagnoseRequest): boolean {
+    return this.sendDiagnoseFrame(DiagnoseFrameType.Request, () => encodeDiagnoseRequest(request));
+  }
+
+  sendDiagnoseResult(result: RemoteDiagnosis): boolean {
+    return this.sendDiagnoseFrame(DiagnoseFrameType.Result, () => encodeRemoteDiagnosis(result));
+  }
+
+  private sendDiagnoseFrame(type: DiagnoseFrameType, encode: () => Buffer): boolean {
+    if (this.state !== "open" || (this.sharedCapabilities & Capability.Diagnose) === 0) return false;
+    return this.batcher.addFrame(type, encode());
+  }
+
   /** Sends a PING; resolves with the round-trip time in ms, rejects with a LinkError. */
   ping(timeoutMs: number = this.pingTimeoutMs): Promise<number> {
     if (this.state === "closed") {
@@ -651,9 +681,28 @@ export class Link extends EventEmitter<LinkEvents> {
         if (delta !== null) this.emit("flows", delta);
         return;
       }
+      case DiagnoseFrameType.Request:
+      case DiagnoseFrameType.Result:
+        this.receiveDiagnoseFrame(type, payload);
+        return;
       default:
         if (isStreamFrameType(type)) this.receiveStreamFrame(type, payload);
         else this.inbound.unknownFrames++;
+    }
+  }
+
+  /** Without Capability.Diagnose announced, these are frames of a type this side does not know. */
+  private receiveDiagnoseFrame(type: DiagnoseFrameType, payload: Buffer): void {
+    if ((this.capabilities & Capability.Diagnose) === 0) {
+      this.inbound.unknownFrames++;
+      return;
+    }
+    if (type === DiagnoseFrameType.Request) {
+      const request = this.decodeOrDrop(type, payload, decodeDiagnoseRequest, true);
+      if (request !== null) this.emit("diagnoseRequest", request);
+    } else {
+      const result = this.decodeOrDrop(type, payload, decodeRemoteDiagnosis, true);
+      if (result !== null) this.emit("diagnoseResult", result);
     }
   }
 

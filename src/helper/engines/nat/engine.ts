@@ -21,7 +21,7 @@ import { DEFAULT_UDP_LIMITS, UdpForwarder, type UdpLimits } from "./udp-forwarde
 import type { Link } from "../link/link.js";
 import type { NameResolver } from "../dns/name-lookup.js";
 import type { AddressNameSource } from "../dns/address-names.js";
-import { StreamForwarder } from "./stream-forwarder.js";
+import { StreamForwarder, type StreamForwarderCounters } from "./stream-forwarder.js";
 
 export interface NatLimits {
   tcp: TcpLimits;
@@ -237,6 +237,10 @@ export class NatEngine {
       resolve: options.resolve,
       entranceAddress: options.entranceAddress,
       connectTimeoutMs: this.limits.tcp.connectTimeoutMs,
+      idle: {
+        idleTimeoutMs: this.limits.tcp.idleTimeoutMs,
+        halfClosedIdleTimeoutMs: this.limits.tcp.halfClosedIdleTimeoutMs,
+      },
       flowSlotFree: () => this.tcp.flowSlotFree(),
       budget: this.budget,
       windowBytes: this.limits.tcp.perFlowBufferBytes,
@@ -244,6 +248,11 @@ export class NatEngine {
       internalError: (error) => this.internalError(error),
     });
     return this.streamForwarder;
+  }
+
+  /** The link streams' counters (stream-forwarder.ts), or null when no link carries streams. */
+  get streamCounters(): Readonly<StreamForwarderCounters> | null {
+    return this.streamForwarder?.counters ?? null;
   }
 
   get flowCounts(): { tcp: number; udp: number; icmp: number } {

@@ -4,6 +4,11 @@
  * granted again only once the socket has taken them (the write callback), so a destination that
  * does not read stops the entrance at its credit and memory here stays bounded; the socket is
  * paused while the entrance's credit or the link's room is used up.
+ *
+ * A name's addresses are dialled in turn, as curl does, until one accepts: each attempt gets an
+ * even share of what is left of the connect timeout, so the whole dial stays within it. An open
+ * stream idle for the TCP flows' idle limit (shorter once either side has ended) is reset, as an
+ * idle TCP flow is (tcp/timers.ts).
  */
 import { connect, type Socket } from "node:net";
 import type { FlowRow } from "../../../shared/flow-row.js";
@@ -14,11 +19,20 @@ import type { FlowTable } from "./flow-table.js";
 import { hostPort } from "./format.js";
 import { dialStatus } from "./refusal.js";
 
+/** When an open stream with no data either way is reset: the TCP flows' limits (tcp/limits.ts). */
+export interface StreamIdleLimits {
+  idleTimeoutMs: number;
+  /** Once either side has ended (sent STREAM_END, or the destination its FIN). */
+  halfClosedIdleTimeoutMs: number;
+}
+
 export interface ExitStreamEvents {
   /** The stream is over (its row closed); the forwarder frees its slot. */
   gone(stream: ExitStream): void;
   /** The dial ended, either way: a dial slot is free. */
   dialEnded(): void;
+  /** For the forwarder's counters: a name's next address dialled, an idle stream reset. */
+  counted(what: "dialRetries" | "idleTimeouts"): void;
 }
 
 type Phase = "resolving" | "dialing" | "open" | "closed";
@@ -33,6 +47,13 @@ export class ExitStream {
   private socketEnded = false;
   /** A dial slot is held from the open through the name's lookup to the connect's end. */
   private holdsDialSlot = true;
+  /** When the dial as a whole gives up (ms, the table's clock). */
+  private dialDeadline = 0;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private idleDueAt = 0;
+  /** Connect attempts made (more than one when a name's first addresses failed). */
+  private attempts = 0;
+  private lastActivity = 0;
 
   constructor(
     readonly id: number,
@@ -42,6 +63,7 @@ export class ExitStream {
     private readonly table: FlowTable,
     /** The receive window, reserved from the engine's budget by the forwarder. */
     readonly windowBytes: number,
+    private readonly idle: StreamIdleLimits,
     private readonly events: ExitStreamEvents,
   ) {
     this.receiver = new StreamReceiver(id, link, windowBytes);
@@ -61,28 +83,54 @@ export class ExitStream {
     return (this.socket?.writableLength ?? 0) + this.sender.pendingBytes;
   }
 
-  /** Connects to the resolved, allowed destination; answers STREAM_OPENED either way. */
-  dial(host: string, port: number, connectTimeoutMs: number): void {
-    if (this.phase !== "resolving") return;
+  /**
+   * Connects to the first of `addresses` (resolved and allowed, in order) that accepts, within
+   * `connectTimeoutMs` for them all; answers STREAM_OPENED either way, with the last failure.
+   */
+  dial(addresses: readonly string[], port: number, connectTimeoutMs: number): void {
+    if (this.phase !== "resolving" || addresses.length === 0) return;
     this.phase = "dialing";
+    this.dialDeadline = this.table.now() + connectTimeoutMs;
+    this.attempt(addresses, 0, port);
+  }
+
+  private attempt(addresses: readonly string[], index: number, port: number): void {
+    const host = addresses[index]!;
+    this.attempts++;
     this.row.destination = hostPort(host, port);
+    this.row.family = host.includes(":") ? 6 : 4;
     this.setState("DIALING");
     const socket = connect({ host, port, allowHalfOpen: true, noDelay: true });
     this.socket = socket;
-    this.dialTimer = setTimeout(() => this.dialFailed("ETIMEDOUT"), connectTimeoutMs);
-    socket.once("connect", () => this.connected(host));
+    const failed = (code: string): void => {
+      if (this.socket !== socket || this.phase !== "dialing") return;
+      clearTimeout(this.dialTimer);
+      socket.destroy();
+      const next = index + 1;
+      if (next < addresses.length && this.dialDeadline > this.table.now()) {
+        this.events.counted("dialRetries");
+        this.attempt(addresses, next, port);
+      } else this.dialFailed(code);
+    };
+    const share = Math.max(0, this.dialDeadline - this.table.now()) / (addresses.length - index);
+    this.dialTimer = setTimeout(() => failed("ETIMEDOUT"), Math.ceil(share));
+    socket.once("connect", () => {
+      if (this.socket === socket) this.connected(host);
+    });
     socket.on("error", (error: NodeJS.ErrnoException) => {
-      if (this.phase === "dialing") this.dialFailed(error.code ?? "EIO");
-      else this.abort(StreamStatus.GeneralFailure, `local socket error: ${error.code ?? error.message}`);
+      if (this.phase === "dialing") failed(error.code ?? "EIO");
+      else if (this.socket === socket)
+        this.abort(StreamStatus.GeneralFailure, `local socket error: ${error.code ?? error.message}`);
     });
     socket.on("data", (chunk: Buffer) => this.socketData(chunk));
     socket.on("end", () => {
       this.socketEnded = true;
+      this.touch();
       this.sender.end();
     });
     socket.on("close", () => {
       // After both ends, the socket closes while our last bytes may still wait for credit.
-      if (this.phase === "open" && !(this.socketEnded && this.entranceEnded)) {
+      if (this.socket === socket && this.phase === "open" && !(this.socketEnded && this.entranceEnded)) {
         this.abort(StreamStatus.GeneralFailure, "the local socket closed");
       }
     });
@@ -132,6 +180,7 @@ export class ExitStream {
       return;
     }
     this.entranceEnded = true;
+    this.touch();
     this.socket?.end();
     this.setState(this.sender.ended ? "LAST-ACK" : "CLOSE-WAIT");
     this.finishIfDone();
@@ -160,6 +209,7 @@ export class ExitStream {
     const socket = this.socket!;
     this.row.localSocket = hostPort(socket.localAddress ?? "?", socket.localPort ?? 0);
     this.setState("ESTABLISHED");
+    this.touch();
     const answered = this.link.sendStreamFrame({
       type: "opened",
       id: this.id,
@@ -174,7 +224,42 @@ export class ExitStream {
     if (this.phase !== "dialing") return;
     this.endDial();
     this.socket?.destroy();
-    this.refuse(dialStatus(code), `connect failed: ${code}`);
+    const tried = this.attempts > 1 ? ` (${this.attempts} addresses tried)` : "";
+    this.refuse(dialStatus(code), `connect failed: ${code}${tried}`);
+  }
+
+  /** Data or an end either way: the idle clock starts again (checked by one timer, re-armed lazily). */
+  private touch(): void {
+    const now = (this.lastActivity = this.table.now());
+    if (this.phase !== "open") return;
+    const limit = this.idleLimit();
+    // Re-armed only when the limit shrank (a side ended); otherwise the timer looks again when due.
+    if (this.idleTimer !== undefined && this.idleDueAt <= now + limit) return;
+    clearTimeout(this.idleTimer);
+    this.armIdle(limit);
+  }
+
+  private idleLimit(): number {
+    return this.entranceEnded || this.socketEnded
+      ? this.idle.halfClosedIdleTimeoutMs
+      : this.idle.idleTimeoutMs;
+  }
+
+  private armIdle(delayMs: number): void {
+    this.idleDueAt = this.table.now() + delayMs;
+    this.idleTimer = setTimeout(() => this.checkIdle(), Math.max(1, delayMs));
+    this.idleTimer.unref();
+  }
+
+  private checkIdle(): void {
+    this.idleTimer = undefined;
+    if (this.phase !== "open") return;
+    const idleFor = this.table.now() - this.lastActivity;
+    const limit = this.idleLimit();
+    if (idleFor >= limit) {
+      this.events.counted("idleTimeouts");
+      this.abort(StreamStatus.TimedOut, "idle timeout");
+    } else this.armIdle(limit - idleFor);
   }
 
   private endDial(): void {
@@ -202,6 +287,7 @@ export class ExitStream {
     }
     row.lastActivityAt = this.table.now();
     this.table.markDirty(row);
+    this.touch();
   }
 
   private setState(state: string): void {
@@ -224,6 +310,8 @@ export class ExitStream {
   private finish(reason: string): void {
     if (this.phase === "closed") return;
     this.endDial();
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
     this.phase = "closed";
     this.sender.close();
     this.table.close(this.row, reason);

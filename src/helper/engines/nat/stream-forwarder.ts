@@ -7,9 +7,9 @@
  * Nothing the entrance sends can stop the exit: frames are dispatched inside a guard that counts
  * a bug, resets only that stream and goes on (as engine.ts contains a packet's handling).
  *
- * Not done: an idle timeout (a TCP flow's is two hours; a stream lasts until either side ends it
- * or the link goes), and trying a name's next address when the first allowed one fails to connect
- * (the first the policy allows is dialled, IPv4 before IPv6).
+ * A name's addresses that the policy allows are dialled in turn (IPv4 first, as the lookup gives
+ * them) until one accepts, within the connect timeout; an open stream idle for a TCP flow's idle
+ * limit is reset (exit-stream.ts).
  */
 import { parseAddress } from "../../../shared/ip-prefix.js";
 import type { LinkError } from "../../../shared/link-protocol.js";
@@ -20,7 +20,7 @@ import { LinkRoom } from "../link-room.js";
 import type { Link, StreamFrameHandler } from "../link/link.js";
 import { StreamRoom } from "../link/stream-credit.js";
 import type { EgressPolicy } from "./egress-policy.js";
-import { ExitStream } from "./exit-stream.js";
+import { ExitStream, type StreamIdleLimits } from "./exit-stream.js";
 import type { FlowTable } from "./flow-table.js";
 import { hostPort } from "./format.js";
 import type { MemoryBudget } from "./memory-budget.js";
@@ -33,7 +33,10 @@ export interface StreamForwarderOptions {
   resolve: NameResolver | undefined;
   /** The entrance's address on the link subnet: the "remote" of every stream's row. */
   entranceAddress: string;
+  /** For all of a name's addresses together. */
   connectTimeoutMs: number;
+  /** When an open stream with no traffic is reset: the TCP flows' limits. */
+  idle: StreamIdleLimits;
   /**
    * The engine's buffer budget: each stream reserves its receive window from it (at least the
    * initial credit), since the entrance may send that much whether the destination reads or not.
@@ -62,6 +65,10 @@ export interface StreamForwarderCounters {
   /** CREDIT for ids no longer open: harmless, see dispatch. */
   lateCredits: number;
   malformedFrames: number;
+  /** A name's next address dialled after the one before failed. */
+  dialRetries: number;
+  /** Open streams reset for idleness (the TCP flows' idle limits). */
+  idleTimeouts: number;
 }
 
 export class StreamForwarder implements StreamFrameHandler {
@@ -73,6 +80,8 @@ export class StreamForwarder implements StreamFrameHandler {
     protocolErrors: 0,
     lateCredits: 0,
     malformedFrames: 0,
+    dialRetries: 0,
+    idleTimeouts: 0,
   };
   private readonly streams = new Map<number, ExitStream>();
   private readonly room: StreamRoom;
@@ -198,16 +207,17 @@ export class StreamForwarder implements StreamFrameHandler {
         ? options.windowBytes
         : STREAM_INITIAL_CREDIT;
     budget.adjust(window);
-    const stream = new ExitStream(id, row, options.link, this.room, options.table, window, {
+    const stream = new ExitStream(id, row, options.link, this.room, options.table, window, options.idle, {
       gone: (gone) => {
         budget.adjust(-gone.windowBytes);
         if (this.streams.get(gone.id) === gone) this.streams.delete(gone.id);
       },
       dialEnded: () => this.dialing--,
+      counted: (what) => this.counters[what]++,
     });
     this.streams.set(id, stream);
     if (target.kind === "address") {
-      this.dialAddress(stream, target.address, target.port);
+      this.dialAllowed(stream, [target.address], target.port);
       return;
     }
     if (!options.resolve) {
@@ -218,7 +228,7 @@ export class StreamForwarder implements StreamFrameHandler {
       (lookup) =>
         this.contained(() => {
           if (stream.closed) return;
-          if (lookup.kind === "addresses") this.dialFirstAllowed(stream, lookup.addresses, target.port);
+          if (lookup.kind === "addresses") this.dialAllowed(stream, lookup.addresses, target.port);
           else if (lookup.kind === "not-found")
             stream.refuse(StreamStatus.NameNotFound, "the name does not resolve");
           else
@@ -231,15 +241,14 @@ export class StreamForwarder implements StreamFrameHandler {
     );
   }
 
-  /** The first address the policy allows; NotAllowed when it allows none (as for a refused SYN). */
-  private dialFirstAllowed(stream: ExitStream, addresses: readonly string[], port: number): void {
-    const allowed = addresses.find((address) => this.check(address, port) === StreamStatus.Ok);
-    this.dialAddress(stream, allowed ?? addresses[0]!, port);
-  }
-
-  private dialAddress(stream: ExitStream, address: string, port: number): void {
-    const status = this.check(address, port);
-    if (status !== StreamStatus.Ok) {
+  /**
+   * Dials the addresses the policy allows, in order; when it allows none, refuses as the first
+   * address's check says (NotAllowed, as for a refused SYN, or Refused for port 0).
+   */
+  private dialAllowed(stream: ExitStream, addresses: readonly string[], port: number): void {
+    const allowed = addresses.filter((address) => this.check(address, port) === StreamStatus.Ok);
+    if (allowed.length === 0) {
+      const status = this.check(addresses[0]!, port);
       this.counters.refused++;
       stream.refuse(
         status,
@@ -248,8 +257,7 @@ export class StreamForwarder implements StreamFrameHandler {
       return;
     }
     this.counters.opened++;
-    stream.row.family = address.includes(":") ? 6 : 4;
-    stream.dial(address, port, this.options.connectTimeoutMs);
+    stream.dial(allowed, port, this.options.connectTimeoutMs);
   }
 
   /** A SYN's checks: the egress policy, then port 0 (nothing listens there: refused, as an RST). */

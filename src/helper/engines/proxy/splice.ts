@@ -2,7 +2,10 @@
  * Splices a client's socket and a link stream, both ways, with backpressure and half-close:
  * - client -> stream: a write the exit has no credit for (false) pauses the socket until drain;
  * - stream -> client: `consumed(n)` is called once the socket has handed the bytes to the kernel,
- *   so the exit's credit, and so memory here, follow how fast the client reads;
+ *   so the exit's credit, and so memory here, follow how fast the client reads. The chunks of one
+ *   event-loop turn go to the kernel in one writev (the socket is corked until the turn ends): on
+ *   the remote, the loopback write is the download's largest cost (the kernel's TCP work for both
+ *   ends runs inside it), and one call per link frame multiplies it;
  * - an end on either side ends the other's sending half only; an error or reset resets both.
  */
 import type { Socket } from "node:net";
@@ -51,8 +54,18 @@ export function splice(socket: Socket, stream: LinkStream, start: SpliceStart): 
       if (!blocked) socket.resume();
     }
 
+    let corked = false;
+    const uncork = (): void => {
+      corked = false;
+      socket.uncork();
+    };
     stream.onData((bytes) => {
       if (socket.destroyed) return;
+      if (!corked) {
+        corked = true;
+        socket.cork();
+        setImmediate(uncork);
+      }
       socket.write(bytes, (error) => {
         if (!error) stream.consumed(bytes.length);
       });

@@ -15,21 +15,35 @@ import { createMemoryPipe } from "../link/memory-pipe.js";
 import { CapturingOutput } from "../nat/capturing-output.js";
 import { EgressPolicy } from "../nat/egress-policy.js";
 import { DEFAULT_NAT_LIMITS, NatEngine } from "../nat/engine.js";
+import type { TcpLimits } from "../nat/tcp/limits.js";
 import type { StreamForwarder } from "../nat/stream-forwarder.js";
 import { LinkStreamOpener } from "./stream-opener.js";
 
 export const SERVER_NAME = "s.test";
+/** Its first address refuses (nothing listens on 127.0.0.2), its second is the test server's. */
+export const SECOND_ADDRESS_NAME = "second.s.test";
+/** None of its addresses accept. */
+export const DEAD_NAME = "dead.s.test";
 
-/** A resolver on 127.0.0.1 that knows SERVER_NAME (A 127.0.0.1, no AAAA) and nothing else. */
+const ADDRESSES: Record<string, string[]> = {
+  [SERVER_NAME]: ["127.0.0.1"],
+  [SECOND_ADDRESS_NAME]: ["127.0.0.2", "127.0.0.1"],
+  [DEAD_NAME]: ["127.0.0.2", "127.0.0.3"],
+};
+
+/** A resolver on 127.0.0.1 that knows the names above (A records only) and nothing else. */
 export async function fakeResolver(): Promise<{ port: number; close: () => void }> {
   const udp: UdpSocket = createSocket("udp4");
   udp.bind(0, "127.0.0.1");
   await once(udp, "listening");
   udp.on("message", (query, peer) => {
     const question = decode(query).questions[0];
-    const known = question?.name === SERVER_NAME;
+    const addresses = question ? ADDRESSES[question.name] : undefined;
+    const known = addresses !== undefined;
     const answers =
-      known && question.type === "A" ? [{ type: "A", name: SERVER_NAME, ttl: 60, data: "127.0.0.1" }] : [];
+      known && question?.type === "A"
+        ? addresses.map((data) => ({ type: "A" as const, name: question.name, ttl: 60, data }))
+        : [];
     udp.send(makeResponse(query, { rcode: known ? 0 : 3, answers }), peer.port, peer.address);
   });
   return { port: udp.address().port, close: () => udp.close() };
@@ -91,6 +105,8 @@ export interface WorldOptions {
   /** The NAT engine's buffer budget for all flows. */
   totalBufferBytes?: number;
   resolverPort?: number;
+  /** The TCP limits streams share (idle timeouts, connect timeout). */
+  tcp?: Partial<TcpLimits>;
 }
 
 export async function world(options: WorldOptions = {}): Promise<World> {
@@ -112,6 +128,7 @@ export async function world(options: WorldOptions = {}): Promise<World> {
     linkMtu: 1500,
     limits: {
       ...DEFAULT_NAT_LIMITS,
+      tcp: { ...DEFAULT_NAT_LIMITS.tcp, ...options.tcp },
       maxTcpFlows: options.maxTcpFlows ?? DEFAULT_NAT_LIMITS.maxTcpFlows,
       totalBufferBytes: options.totalBufferBytes ?? DEFAULT_NAT_LIMITS.totalBufferBytes,
     },

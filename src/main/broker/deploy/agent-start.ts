@@ -3,10 +3,9 @@
 // sudo wants one. In `auto`, a sudo that cannot be had (no password to ask for, the dialog
 // declined, a user sudo refuses) is no dead end: the agent starts with the proxy entrance instead,
 // as the user; a mistyped password is said, never looped. What the agent then writes on stderr is
-// sanitised here, where it enters.
-//
-// Not implemented: that fallback after sudo refused a typed password on an `exec:` stream, whose
-// shell the refused start has already ended (a missing password is known before the start).
+// sanitised here, where it enters. When the refused start has used up the shell (an `exec:`
+// stream's one shell ran sudo, which has exited), the proxy entrance starts on a fresh one: the
+// transport runs its command again (`freshShell`); SSH opens another channel on the same shell.
 import type { Readable } from "node:stream";
 import { sanitisedLines } from "../remote-lines.js";
 import type { DeployedAgent } from "./deploy-agent.js";
@@ -32,6 +31,11 @@ export interface StartAgentOptions {
   entrance?: EntranceMode;
   /** Told which entrance the started agent runs (after any fallback), for the CLI's hint. */
   onEntrance?: (kind: EntranceKind) => void;
+  /**
+   * A new shell on the same remote, for the proxy entrance's start after a refused sudo ended
+   * `shell` (which takes one agent start only: an `exec:` stream). Absent: `shell` is used again.
+   */
+  freshShell?: () => Promise<RemoteShell>;
   log: (line: string) => void;
 }
 
@@ -41,8 +45,9 @@ export async function startDeployedAgent(
   options: StartAgentOptions,
 ): Promise<StartedAgent> {
   options.log(describeEntrance(deployed.entrance));
+  let shellUsed = false;
   try {
-    const started = await startAs(shell, deployed.command, deployed, options);
+    const started = await startAs(shell, deployed.command, deployed, options, () => (shellUsed = true));
     options.onEntrance?.(deployed.entrance.kind);
     return started;
   } catch (error) {
@@ -51,7 +56,9 @@ export async function startDeployedAgent(
     options.sudoPassword?.wipe();
     if ((options.entrance ?? "auto") !== "auto" || error.why === "wrong-password") throw error;
     options.log(`proxy entrance: ${error.message}`);
-    const started = await startAs(shell, deployed.proxyCommand, { ...deployed, sudo: "none" }, options);
+    // A password that could not be had is known before the start: then the shell is still unused.
+    const proxyShell = shellUsed && options.freshShell ? await options.freshShell() : shell;
+    const started = await startAs(proxyShell, deployed.proxyCommand, { ...deployed, sudo: "none" }, options);
     options.onEntrance?.("proxy");
     return started;
   }
@@ -62,12 +69,14 @@ async function startAs(
   command: string,
   deployed: Pick<DeployedAgent, "sudo" | "user">,
   options: StartAgentOptions,
+  started: () => void = () => undefined,
 ): Promise<StartedAgent> {
   const password =
     deployed.sudo === "password" && options.sudoPassword
       ? await options.sudoPassword.get(deployed.user, options.host)
       : null;
   const agent = await shell.startAgent(command);
+  started();
   if (deployed.sudo === "none") return { agent, stderr: agent.stderr.pipe(sanitisedLines()) };
   const stderr = await awaitRootStart(agent, {
     password,

@@ -18,6 +18,8 @@ export interface LaunchAgentOptions {
   entrance?: EntranceMode;
   /** Told which entrance the started agent runs (after any fallback), for the CLI's hint. */
   onEntrance?: (kind: EntranceKind) => void;
+  /** For a shell that takes one agent start only (an `exec:` stream): see agent-start.ts. */
+  freshShell?: () => Promise<RemoteShell>;
   log: (line: string) => void;
 }
 
@@ -49,6 +51,7 @@ export async function launchAgent(
     host: names.sudoHost,
     entrance,
     onEntrance: options.onEntrance,
+    ...(options.freshShell && { freshShell: options.freshShell }),
     log: options.log,
   });
 }

@@ -13,6 +13,8 @@ import {
   type HelperExitOptions,
 } from "../../../shared/helper-protocol.js";
 import { splitLines } from "../../../helper/local/line-socket.js";
+import { REMOTE_CHECK_TIMEOUT_MS } from "../../../helper/engines/link/remote-checks.js";
+import { parseRemoteDiagnosis, type RemoteDiagnosis } from "../../../shared/diagnose-frames.js";
 import { megabytes } from "../../../helper/engines/capture/pcapng-writer.js";
 import { createIcmpForwarder } from "../../../helper/engines/nat/icmp/index.js";
 import {
@@ -129,6 +131,7 @@ function follow(
   const flows = new MirrorFlowTable();
   const dns = hasDns ? new MirrorTable<DnsRow>() : undefined;
   const progressListeners: ((extra: Record<string, number>) => void)[] = [];
+  const checks = new PendingChecks();
   let rttMs: number | null = null;
   let markReady: () => void = () => undefined;
   let failReady: (error: Error) => void = () => undefined;
@@ -144,6 +147,7 @@ function follow(
     if (ended) return;
     ended = true;
     failReady(new Error(`the link closed: ${reason}`));
+    checks.failAll(`the link closed: ${reason}`);
     markClosed({ reason });
     control.destroy();
     socket.end();
@@ -192,6 +196,8 @@ function follow(
           return;
         case "capture":
           return captureReasons.heard(event.stopped);
+        case "diagnosis":
+          return checks.settle(event);
         case "closed":
           return end(event.reason);
       }
@@ -211,12 +217,61 @@ function follow(
     },
     onProgress: (listener) => void progressListeners.push(listener),
     updateRoutes: (routes) => void (ended || control.write(encodeLine({ type: "routes", routes }))),
+    checkRemote: (question) => {
+      if (ended) return Promise.reject(new Error("the link to the remote is closed"));
+      const { id, answer } = checks.open();
+      control.write(encodeLine({ type: "diagnose", id, ...question }));
+      return answer;
+    },
     startCapture,
     close: (reason) => {
       if (ended) return;
       control.write(encodeLine({ type: "close", reason }));
     },
   };
+}
+
+/** Main gives up on a "diagnose" the helper never answers (the helper's own timeout is shorter). */
+const CHECK_TIMEOUT_MS = REMOTE_CHECK_TIMEOUT_MS + 5_000;
+
+/** "diagnose" commands sent to the helper, answered by id. */
+class PendingChecks {
+  private readonly pending = new Map<number, { resolve(r: RemoteDiagnosis): void; reject(e: Error): void }>();
+  private nextId = 1;
+
+  open(): { id: number; answer: Promise<RemoteDiagnosis> } {
+    const id = this.nextId++;
+    const answer = new Promise<RemoteDiagnosis>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error("the local helper did not answer the check"));
+      }, CHECK_TIMEOUT_MS);
+      this.pending.set(id, {
+        resolve: (result) => (clearTimeout(timer), resolve(result)),
+        reject: (error) => (clearTimeout(timer), reject(error)),
+      });
+    });
+    return { id, answer };
+  }
+
+  /** The helper's answer, checked again here: it relays what the agent said. */
+  settle(event: { id: number; result: unknown; error: unknown }): void {
+    const pending = this.pending.get(event.id);
+    if (!pending) return;
+    this.pending.delete(event.id);
+    try {
+      if (event.result !== null && event.result !== undefined)
+        pending.resolve(parseRemoteDiagnosis(event.result));
+      else pending.reject(new Error(typeof event.error === "string" ? event.error : "no answer"));
+    } catch (error) {
+      pending.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  failAll(reason: string): void {
+    for (const pending of this.pending.values()) pending.reject(new Error(reason));
+    this.pending.clear();
+  }
 }
 
 /**

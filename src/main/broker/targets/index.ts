@@ -16,6 +16,7 @@ import { execTarget, isExecSpec, savedExecTargets, type SavedExecTarget } from "
 import type { CodespaceTarget, Target, TargetListing } from "./types.js";
 
 export type { CodespaceTarget, ExecTarget, SshTarget, Target, TargetListing } from "./types.js";
+export { targetName } from "./types.js";
 export { execTarget, EXEC_PREFIX, type SavedExecTarget } from "./exec-target.js";
 export { TargetError, type TargetErrorCode } from "./errors.js";
 export { parseSshAddress, type SshAddress } from "./ssh-url.js";

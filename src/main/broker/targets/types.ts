@@ -57,6 +57,15 @@ export interface ExecTarget {
 
 export type Target = SshTarget | CodespaceTarget | ExecTarget;
 
+/**
+ * The name a session to `target` goes by in tables, the tray and the CLI's rows: short and the
+ * same on every connect (the Host alias or URL as typed, the codespace's name as shown, the name
+ * an exec: command was saved under).
+ */
+export function targetName(target: Target): string {
+  return target.kind === "codespace" ? target.displayName : target.label;
+}
+
 /** Everything the user can pick from; a provider that failed is a warning, not a failure. */
 export interface TargetListing {
   ssh: SshTarget[];
