@@ -6,7 +6,9 @@
 //     helper, the agent and main all run, so it imports nothing from local/, agent/, src/main or
 //     src/renderer: the engines do not know which process runs them;
 //   - src/helper/local (the local helper) and src/helper/agent (the remote agent) import the
-//     engines and src/shared, never each other, src/main or src/renderer;
+//     engines, src/helper/system and src/shared, never each other, src/main or src/renderer;
+//   - src/helper/system (this machine's journaled changes: TUN, routes, resolver) is run by both
+//     the agent and the local helper: it imports the engines and src/shared, neither process;
 //   - src/shared imports only src/shared and the pure libraries in PURE_LIBRARIES: every
 //     process, the renderer included, can load it.
 // Tests (*.test.ts, *.test.tsx) are not shipped and run under Node: they may import Node modules,
@@ -23,10 +25,16 @@ const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const TEST_FILE = /\.test\.tsx?$/;
 
 /** Where src/helper's roles live, by folder; native/ (the addon) sits with the engines. */
-const HELPER_ROLES = { engines: "engines", native: "engines", local: "local", agent: "agent" };
+const HELPER_ROLES = {
+  engines: "engines",
+  native: "engines",
+  local: "local",
+  agent: "agent",
+  system: "system",
+};
 
 /**
- * "renderer", "main", "shared", "engines", "local", "agent", "helper" (a file directly in
+ * "renderer", "main", "shared", "engines", "local", "agent", "system", "helper" (a file directly in
  * src/helper, outside every role), or null outside src/.
  */
 function layerOf(path) {
@@ -36,11 +44,11 @@ function layerOf(path) {
   return (parts.length > 3 && HELPER_ROLES[parts[2]]) || "helper";
 }
 
-const HELPER_LAYERS = ["engines", "local", "agent", "helper"];
+const HELPER_LAYERS = ["engines", "local", "agent", "system", "helper"];
 
 /** How a layer is named in a message. */
 function place(layer) {
-  return layer === "engines" || layer === "local" || layer === "agent"
+  return layer === "engines" || layer === "local" || layer === "agent" || layer === "system"
     ? `src/helper/${layer}`
     : `src/${layer}`;
 }
@@ -72,11 +80,14 @@ export function layerViolation(file, specifier) {
   if (HELPER_LAYERS.includes(from) && (to === "main" || to === "renderer")) {
     return `the engines and the processes in src/helper import nothing from src/${to}`;
   }
-  if (from === "engines" && (to === "local" || to === "agent" || to === "helper")) {
+  if (from === "engines" && (to === "local" || to === "agent" || to === "system" || to === "helper")) {
     return `the engines run in the local helper, the agent and main alike: they import nothing from ${place(to)}`;
   }
   if ((from === "local" || from === "agent") && (to === "local" || to === "agent") && from !== to) {
     return `${place(from)} imports nothing from ${place(to)}: what both processes run belongs in src/helper/engines`;
+  }
+  if (from === "system" && (to === "local" || to === "agent" || to === "helper")) {
+    return `src/helper/system runs in the agent and the local helper alike: it imports nothing from ${place(to)}`;
   }
   if (from === "shared" && to !== "shared") {
     return `src/shared imports only src/shared, not ${to === null ? specifier : place(to)}`;

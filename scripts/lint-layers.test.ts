@@ -98,15 +98,30 @@ const CASES: { rule: string; path: string; code: string[]; reported: string[] }[
   },
   {
     rule: "the agent imports the engines and the addon, never the local helper",
-    path: "src/helper/agent/dns/layer-probe.ts",
+    path: "src/helper/agent/layer-probe.ts",
     code: [
-      'import { LocalServer } from "../../local/local-server.js";',
-      'import { Link } from "../../engines/link/link.js";',
-      'import { loadAddon } from "../../native/load-addon.js";',
-      "void [LocalServer, Link, loadAddon];",
+      'import { LocalServer } from "../local/local-server.js";',
+      'import { Link } from "../engines/link/link.js";',
+      'import { loadAddon } from "../native/load-addon.js";',
+      'import { Journal } from "../system/journal.js";',
+      "void [LocalServer, Link, loadAddon, Journal];",
     ],
     reported: [
       "1: src/helper/agent imports nothing from src/helper/local: what both processes run belongs in src/helper/engines",
+    ],
+  },
+  {
+    rule: "the system changes import the engines, never the agent or the local helper",
+    path: "src/helper/system/dns/layer-probe.ts",
+    code: [
+      'import { LocalServer } from "../../local/local-server.js";',
+      'import { undoOnShutdown } from "../../agent/shutdown.js";',
+      'import { runCommand } from "../../engines/run-command.js";',
+      "void [LocalServer, undoOnShutdown, runCommand];",
+    ],
+    reported: [
+      "1: src/helper/system runs in the agent and the local helper alike: it imports nothing from src/helper/local",
+      "2: src/helper/system runs in the agent and the local helper alike: it imports nothing from src/helper/agent",
     ],
   },
   {

@@ -13,7 +13,7 @@ import {
   systemUndo,
   undoOnShutdown,
 } from "../../src/helper/agent/index.js";
-import type { TunDevice } from "../../src/helper/agent/tun/index.js";
+import type { TunDevice } from "../../src/helper/system/tun/index.js";
 import { emit, serve } from "../netns/child-rpc.js";
 import type { DriverCommands, DriverConfig, DriverEvent } from "./protocol.js";
 import { assertNamespaceResolvConf } from "./resolv-conf-guard.js";

@@ -9,9 +9,9 @@ import { parseArgs } from "node:util";
 import { pumpTunAndLink } from "../../src/helper/engines/entrance.js";
 import { Link } from "../../src/helper/engines/link/link.js";
 import { linkPort } from "../../src/helper/engines/port/link-port.js";
-import { tunPort } from "../../src/helper/agent/tun/tun-port.js";
-import { TUN_TX_QUEUE_PACKETS } from "../../src/helper/agent/tun-setup.js";
-import { LinuxInterface, openTun } from "../../src/helper/agent/tun/index.js";
+import { tunPort } from "../../src/helper/system/tun/tun-port.js";
+import { TUN_TX_QUEUE_PACKETS } from "../../src/helper/system/tun-setup.js";
+import { LinuxInterface, openTun } from "../../src/helper/system/tun/index.js";
 import { emit } from "../netns/child-rpc.js";
 
 const { values } = parseArgs({

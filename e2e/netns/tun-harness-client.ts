@@ -1,6 +1,6 @@
 // The test's side of tun-harness.ts: starts it inside a namespace and turns its commands and
 // events (child-rpc.ts) back into calls (open, write, stats, close) and packet batches.
-import type { TunStats } from "../../src/helper/agent/tun/index.js";
+import type { TunStats } from "../../src/helper/system/tun/index.js";
 import { ChildRpc } from "./child-rpc.js";
 import type { NetworkNamespace } from "./namespace.js";
 import type { ExitInfo } from "./process.js";

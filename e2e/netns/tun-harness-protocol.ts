@@ -1,6 +1,6 @@
 // What a test asks of tun-harness.ts (the process that owns a TUN device inside a namespace, since
 // the test process itself cannot enter one), over child-rpc.ts. Packets travel as base64.
-import type { TunStats } from "../../src/helper/agent/tun/index.js";
+import type { TunStats } from "../../src/helper/system/tun/index.js";
 
 export interface TunConfig {
   name: string;

@@ -3,7 +3,7 @@
 // Serves tun-harness-protocol.ts's commands over child-rpc.ts; every packet batch read from the
 // device goes out as an event. After "close" it stops reading stdin and does nothing else, so it
 // exits only if closing the device really released the event loop (the test checks that).
-import { LinuxInterface, openTun, type TunDevice } from "../../src/helper/agent/tun/index.js";
+import { LinuxInterface, openTun, type TunDevice } from "../../src/helper/system/tun/index.js";
 import { emit, serve, type Serving } from "./child-rpc.js";
 import type { HarnessCommands, HarnessEvent, TunConfig } from "./tun-harness-protocol.js";
 

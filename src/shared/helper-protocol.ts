@@ -20,8 +20,8 @@
  */
 import type { DnsRow } from "./dns-row.js";
 import type { FlowRow, TableDelta } from "./flow-row.js";
-import { isDomainName, MAX_DNS_DOMAINS, type ReverseExitConfig } from "./link-protocol.js";
 import { canonicalAddress, isHostName, type RemoteDiagnosis } from "./diagnose-frames.js";
+import { isDomainName, MAX_DNS_DOMAINS, type ReverseExitConfig } from "./link-protocol.js";
 
 /** Exit-side settings a link runs with (the serialisable part of ExitSessionOptions). */
 export interface HelperExitOptions {
@@ -51,6 +51,13 @@ export interface HelperExitOptions {
    * exit (needs `reverse`). Main picks the credentials and shows them to the user only.
    */
   socks?: { host?: string; port: number; username: string; password: string };
+  /**
+   * `--remote-route`: prefixes this computer routes into a TUN of its own, whose packets go to the
+   * agent's exit (REVERSE_PACKETS). Absent or empty, with no remoteDnsDomains: no TUN here.
+   */
+  remoteRoutes?: string[];
+  /** `--remote-dns-domain`: names under these resolve on this computer with the remote's resolver. */
+  remoteDnsDomains?: string[];
 }
 
 export type HelperHello =
@@ -208,9 +215,16 @@ function parseExitOptions(value: unknown): HelperExitOptions {
     throw new HelperProtocolError("options.dnsDomains must be a list of domain names");
   const reverse = o.reverse === undefined ? undefined : parseReverse(o.reverse);
   const socks = o.socks === undefined ? undefined : parseSocks(o.socks);
+  const optionalList = (key: "remoteRoutes" | "remoteDnsDomains"): { [key: string]: string[] } => {
+    if (o[key] === undefined) return {};
+    if (!isStringList(o[key])) throw new HelperProtocolError(`options.${key} must be a list of strings`);
+    return { [key]: o[key] };
+  };
   return {
     ...(reverse ? { reverse } : {}),
     ...(socks ? { socks } : {}),
+    ...optionalList("remoteRoutes"),
+    ...optionalList("remoteDnsDomains"),
     mtu: int("mtu", 1280, 65535),
     subnetV4: o.subnetV4,
     subnetV6: o.subnetV6,

@@ -9,7 +9,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { parseArgs } from "node:util";
-import { openTun, type TunDevice } from "../../../src/helper/agent/tun/index.js";
+import { openTun, type TunDevice } from "../../../src/helper/system/tun/index.js";
 import { emit } from "../../netns/child-rpc.js";
 
 const { values } = parseArgs({

@@ -24,10 +24,10 @@ import {
 } from "./index.js";
 import { pumpTunAndLink } from "../engines/entrance.js";
 import { linkPort } from "../engines/port/link-port.js";
-import { tunPort } from "./tun/tun-port.js";
+import { tunPort } from "../system/tun/tun-port.js";
 import { Link } from "../engines/link/link.js";
-import type { TunDevice } from "./tun/index.js";
-import type { DnsConfigurator } from "./dns/configurator.js";
+import type { TunDevice } from "../system/tun/index.js";
+import type { DnsConfigurator } from "../system/dns/configurator.js";
 import { LinkStreamOpener } from "../engines/streams/stream-opener.js";
 import {
   reportStreamStats,
@@ -36,8 +36,6 @@ import {
 } from "../engines/link/stream-stats.js";
 import { ensurePrivateDirectory, proxyEnvPath, userStateDirectory } from "./proxy-env.js";
 import { startProxyEntrance } from "./proxy-entrance.js";
-import { readRemoteResolvers } from "./dns/remote-resolvers.js";
-import { wireReverseExit } from "./reverse-exit-wiring.js";
 import type { RoutePlan } from "./routes.js";
 import {
   serveRemoteChecks,
@@ -45,6 +43,8 @@ import {
   systemAgentProbes,
   type AgentCheckContext,
 } from "./remote-diagnose.js";
+import { readRemoteResolvers } from "./dns/remote-resolvers.js";
+import { wireReverseExit } from "./reverse-exit-wiring.js";
 
 const USAGE = `backhaul-agent ${VERSION}: the remote side of Backhaul (started by the backhaul app over SSH)
 
@@ -111,7 +111,7 @@ async function main(): Promise<void> {
     softwareVersion: VERSION,
     // Streams and Reverse in both entrances: this computer may open streams to the agent's exit.
     capabilities:
-      Capability.Ipv6 | Capability.DnsStub | Capability.Diagnose | Capability.Streams | Capability.Reverse,
+      Capability.Ipv6 | Capability.DnsStub | Capability.Streams | Capability.Reverse | Capability.Diagnose,
     keepaliveIntervalMs: Number(values.keepalive) * 1000,
   });
   // Set before the link is ready: the exit's first stream frames must find their handler.

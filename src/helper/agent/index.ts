@@ -15,12 +15,17 @@ export {
   type UndoAction,
   type UndoOutcome,
   type UndoReport,
-} from "./journal.js";
-export { describeEntry, type JournalEntry, type UndoEntry, type UndoKind } from "./undo-entry.js";
-export { AgentStillRunningError, DnsUnsupportedError, JournalError, NothingChangedError } from "./errors.js";
-export { CommandError, execFileRunner, type CommandRunner } from "./command.js";
-export { currentIdentity, isRunning, type ProcessIdentity, type ProcFs } from "./process-identity.js";
-export { systemUndo, type SystemUndoOptions } from "./system-undo.js";
+} from "../system/journal.js";
+export { describeEntry, type JournalEntry, type UndoEntry, type UndoKind } from "../system/undo-entry.js";
+export {
+  AgentStillRunningError,
+  DnsUnsupportedError,
+  JournalError,
+  NothingChangedError,
+} from "../system/errors.js";
+export { CommandError, execFileRunner, type CommandRunner } from "../system/command.js";
+export { currentIdentity, isRunning, type ProcessIdentity, type ProcFs } from "../system/process-identity.js";
+export { systemUndo, type SystemUndoOptions } from "../system/system-undo.js";
 export {
   planRoutes,
   readRemoteRouting,
@@ -35,14 +40,14 @@ export {
 } from "./routes.js";
 export { RouteSync, type RouteSyncOptions, type RouteSyncResult } from "./route-sync.js";
 export { undoOnShutdown, type Shutdown, type ShutdownOptions } from "./shutdown.js";
-export type { DnsConfigurator, DnsConfiguratorKind, DnsSettings } from "./dns/configurator.js";
+export type { DnsConfigurator, DnsConfiguratorKind, DnsSettings } from "../system/dns/configurator.js";
 export {
   ResolvConfConfigurator,
   renderResolvConf,
   RESOLV_CONF_PATH,
   type BeforeWrite,
-} from "./dns/resolv-conf.js";
-export { ResolvedConfigurator } from "./dns/resolved.js";
-export { SplitForwarder, type SplitForwarderOptions } from "./dns/split-forwarder.js";
-export { detectDnsConfigurator, type DetectOptions, type DnsDetection } from "./dns/detect.js";
-export { openJournaledTun, type JournaledTunOptions } from "./tun-setup.js";
+} from "../system/dns/resolv-conf.js";
+export { ResolvedConfigurator } from "../system/dns/resolved.js";
+export { SplitForwarder, type SplitForwarderOptions } from "../system/dns/split-forwarder.js";
+export { detectDnsConfigurator, type DetectOptions, type DnsDetection } from "../system/dns/detect.js";
+export { openJournaledTun, type JournaledTunOptions } from "../system/tun-setup.js";

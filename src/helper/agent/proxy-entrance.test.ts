@@ -8,11 +8,11 @@ import { afterEach, beforeEach, test } from "node:test";
 import { FakeStreamOpener } from "../engines/proxy/fake-stream-opener.js";
 import { RecordingPort } from "../engines/port/testing.js";
 import { until } from "../../shared/test-until.js";
-import { Journal } from "./journal.js";
+import { Journal } from "../system/journal.js";
 import { proxyEnvPath } from "./proxy-env.js";
 import { startProxyEntrance } from "./proxy-entrance.js";
-import { systemUndo } from "./system-undo.js";
-import { fakeProc, tempDir } from "./testing.js";
+import { systemUndo } from "../system/system-undo.js";
+import { fakeProc, tempDir } from "../system/testing.js";
 import { lstat, readFile } from "node:fs/promises";
 
 let home: string;

@@ -11,7 +11,7 @@ import { newCredentials } from "../engines/proxy/credentials.js";
 import { ProxyServer } from "../engines/proxy/proxy-server.js";
 import { UdpRelay } from "../engines/proxy/udp-relay.js";
 import type { PacketPort } from "../engines/port/packet-port.js";
-import type { Journal } from "./journal.js";
+import type { Journal } from "../system/journal.js";
 import { renderProxyEnv, writeProxyEnvFile } from "./proxy-env.js";
 
 export interface ProxyEntranceOptions {

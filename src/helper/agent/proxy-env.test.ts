@@ -4,10 +4,10 @@ import { lstat, mkdir, readFile, stat, symlink, writeFile } from "node:fs/promis
 import { join } from "node:path";
 import { afterEach, beforeEach, test } from "node:test";
 import { newCredentials } from "../engines/proxy/credentials.js";
-import { Journal } from "./journal.js";
+import { Journal } from "../system/journal.js";
 import { proxyEnvPath, removeProxyEnvFile, renderProxyEnv, writeProxyEnvFile } from "./proxy-env.js";
-import { systemUndo } from "./system-undo.js";
-import { fakeProc, tempDir } from "./testing.js";
+import { systemUndo } from "../system/system-undo.js";
+import { fakeProc, tempDir } from "../system/testing.js";
 
 const ME = process.pid;
 const DEAD_PID = 4_000_001;

@@ -5,16 +5,16 @@
  * planted in its place is never followed. It is a journal entry, removed at disconnect and, after
  * a SIGKILL, by the next agent's start.
  */
-import { createHash } from "node:crypto";
 import { constants } from "node:fs";
 import { chmod, lstat, mkdir, open, unlink } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import type { ProxyCredentials } from "../engines/proxy/credentials.js";
-import { JournalError } from "./errors.js";
-import { myUid } from "./journal-file.js";
-import type { Journal, UndoOutcome } from "./journal.js";
-import type { UndoEntry } from "./undo-entry.js";
+import { JournalError } from "../system/errors.js";
+import { myUid } from "../system/journal-file.js";
+import type { Journal } from "../system/journal.js";
+import { removeOwnedFile, sha256Hex } from "../system/owned-file.js";
+import type { UndoEntry } from "../system/undo-entry.js";
 
 /** The agent's own directory on a remote where it is not root: the env file and the journal. */
 export function userStateDirectory(home = homedir()): string {
@@ -40,8 +40,6 @@ export function renderProxyEnv(credentials: ProxyCredentials, port: number): str
   return `${lines.join("\n")}\n`;
 }
 
-const sha256 = (bytes: Uint8Array): string => createHash("sha256").update(bytes).digest("hex");
-
 const errnoCode = (error: unknown): string | undefined => (error as NodeJS.ErrnoException | null)?.code;
 
 /**
@@ -62,7 +60,7 @@ export async function ensurePrivateDirectory(dir: string): Promise<void> {
 export async function writeProxyEnvFile(journal: Journal, path: string, text: string): Promise<void> {
   const bytes = Buffer.from(text);
   await ensurePrivateDirectory(dirname(path));
-  const entry: UndoEntry = { kind: "proxy-env", path, writtenBytesSha256: sha256(bytes) };
+  const entry: UndoEntry = { kind: "proxy-env", path, writtenBytesSha256: sha256Hex(bytes) };
   await journal.recordThenApply(entry, async () => {
     const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
     let handle;
@@ -84,31 +82,5 @@ export async function writeProxyEnvFile(journal: Journal, path: string, text: st
   });
 }
 
-export async function removeProxyEnvFile(entry: {
-  path: string;
-  writtenBytesSha256: string;
-}): Promise<UndoOutcome> {
-  let bytes: Buffer;
-  try {
-    const handle = await open(entry.path, constants.O_RDONLY | constants.O_NOFOLLOW);
-    try {
-      bytes = await handle.readFile();
-    } finally {
-      await handle.close();
-    }
-  } catch (error) {
-    if (errnoCode(error) === "ENOENT") return { status: "already-gone" };
-    if (errnoCode(error) === "ELOOP")
-      return { status: "left-alone", reason: "it is a symlink now, not the file written" };
-    throw error;
-  }
-  if (sha256(bytes) !== entry.writtenBytesSha256)
-    return { status: "left-alone", reason: "its content changed since backhaul wrote it" };
-  try {
-    await unlink(entry.path);
-  } catch (error) {
-    if (errnoCode(error) === "ENOENT") return { status: "already-gone" };
-    throw error;
-  }
-  return { status: "undone" };
-}
+/** Removed while it still holds what was written: see owned-file.ts. */
+export const removeProxyEnvFile = removeOwnedFile;

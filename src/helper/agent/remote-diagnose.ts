@@ -22,7 +22,7 @@ import type { LinkDnsConfig } from "../../shared/link-protocol.js";
 import { StreamOpenError, StreamStatus, type StreamOpener } from "../../shared/link-streams.js";
 import { containsAddress, parseAddress, parsePrefix, type Prefix } from "../engines/routes/cidr.js";
 import type { Link } from "../engines/link/link.js";
-import { execFileRunner, type CommandRunner } from "./command.js";
+import { execFileRunner, type CommandRunner } from "../system/command.js";
 import { readRemoteRouting, type RemoteRouting, type RoutePlan } from "./routes.js";
 
 export const REMOTE_STEP_TIMEOUT_MS = 5_000;

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { afterEach, beforeEach, test } from "node:test";
-import { Journal } from "./journal.js";
+import { Journal } from "../system/journal.js";
 import { RouteSync } from "./route-sync.js";
 import type { RemoteRouting } from "./routes.js";
-import { systemUndo } from "./system-undo.js";
-import { fakeProc, recordingRunner, tempDir, type RecordingRunner } from "./testing.js";
+import { systemUndo } from "../system/system-undo.js";
+import { fakeProc, recordingRunner, tempDir, type RecordingRunner } from "../system/testing.js";
 
 const ROUTING: RemoteRouting = {
   networks: [{ prefix: "198.19.5.0/24", dev: "eth0", kind: "connected" }],

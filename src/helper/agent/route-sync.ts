@@ -1,10 +1,10 @@
 // Keeps the routes into the TUN equal to the advertised list while the link runs: each apply
 // plans against the remote's routing as it is now, adds what is new and removes what is gone,
 // every change through the journal. Routes it did not add are never touched.
-import { LinuxInterface } from "./tun/index.js";
-import { execFileRunner, isAlreadyExists, tunRunner, type CommandRunner } from "./command.js";
-import { NothingChangedError } from "./errors.js";
-import type { Journal } from "./journal.js";
+import { LinuxInterface } from "../system/tun/index.js";
+import { execFileRunner, isAlreadyExists, tunRunner, type CommandRunner } from "../system/command.js";
+import { NothingChangedError } from "../system/errors.js";
+import type { Journal } from "../system/journal.js";
 import { planRoutes, readRemoteRouting, type RemoteRouting, type RoutePlan } from "./routes.js";
 
 export interface RouteSyncOptions {

@@ -8,7 +8,7 @@ import {
   readRemoteRouting,
   type RemoteRouting,
 } from "./routes.js";
-import { recordingRunner } from "./testing.js";
+import { recordingRunner } from "../system/testing.js";
 
 // Recorded in a namespace with: eth0 198.19.5.1/24 + 2001:db8:5::1/64 and default routes via it,
 // 198.18.64.0/24 via 198.19.5.2, unreachable 198.18.65.0/24, wg0 198.18.100.2/32 with

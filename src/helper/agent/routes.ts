@@ -8,7 +8,7 @@
 // - the remote's main table already has a route for exactly that prefix: we do not replace it.
 // A prefix WIDER than a remote network is routed: the kernel picks the longest match, so the
 // narrower network stays on its interface. Such networks are listed with the route.
-import { execFileRunner, type CommandRunner } from "./command.js";
+import { execFileRunner, type CommandRunner } from "../system/command.js";
 import {
   containsAddress,
   containsPrefix,

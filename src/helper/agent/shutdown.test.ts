@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { test } from "node:test";
-import { Journal, type UndoOutcome } from "./journal.js";
+import { Journal, type UndoOutcome } from "../system/journal.js";
 import { undoOnShutdown } from "./shutdown.js";
-import { fakeProc, tempDir } from "./testing.js";
+import { fakeProc, tempDir } from "../system/testing.js";
 
 async function setUp(
   failing = false,

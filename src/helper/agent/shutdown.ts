@@ -2,7 +2,7 @@
 // SIGHUP (the SSH session hanging up), the link's stream ending (link loss), an uncaught error,
 // or the agent deciding to stop. SIGKILL and crashes cannot be caught: the next agent's
 // recoverFromPreviousRun() covers them.
-import { describeUndoReport, type Journal, type UndoReport } from "./journal.js";
+import { describeUndoReport, type Journal, type UndoReport } from "../system/journal.js";
 
 export interface ShutdownOptions {
   log?: (line: string) => void;

@@ -20,10 +20,10 @@ import { parseAddress } from "./packet/index.js";
 import { PcapngWriter } from "./capture/pcapng-writer.js";
 import { CaptureTap } from "./port/capture-tap.js";
 import { linkPort } from "./port/link-port.js";
+import { RemoteChecks } from "./link/remote-checks.js";
 import type { PacketPort } from "./port/packet-port.js";
 import { reverseLinkPort } from "./port/reverse-link-port.js";
 import { startSocksEntrance, type SocksEntrance } from "./socks-entrance.js";
-import { RemoteChecks } from "./link/remote-checks.js";
 
 /** How the exit's Link keeps alive; the rest of HelperExitOptions is the session's. */
 type KeepaliveOptions = Pick<HelperExitOptions, "keepaliveIntervalMs" | "pingTimeoutMs">;

@@ -2,8 +2,10 @@
  * The local helper (exit role): `backhaul-helper`. Main starts and supervises it
  * (src/main/broker/helper): it listens on an owner-only Unix socket in a 0700 directory, accepts
  * only connections whose first line carries the token main wrote to DIR/token (never argv), and
- * runs the NAT and DNS engines for each link. It may run elevated (ICMP), so it trusts nothing
- * but the token.
+ * runs the NAT and DNS engines for each link. It may run elevated (ICMP, the TUN of
+ * `--remote-route`), so it trusts nothing but the token. Its changes to this computer are
+ * journaled (local-journal.ts): undone when a link closes, on SIGTERM/SIGHUP and shutdown, and
+ * after a crash or SIGKILL by the next helper's start.
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -11,6 +13,7 @@ import { VERSION } from "../../shared/version.js";
 import { openControlDir } from "./control-dir.js";
 import { startHelperServer } from "./local-server.js";
 import { createIcmpForwarder } from "../engines/nat/icmp/index.js";
+import { localJournalDirectory, recoverLocalJournals } from "./local-journal.js";
 
 const USAGE = `backhaul-helper ${VERSION}: the local side of Backhaul (NAT and DNS engines)
 
@@ -49,12 +52,18 @@ async function main(): Promise<void> {
   // the helper's life: the socket's link is removed through it at the end.
   const controlDir = openControlDir(dir, owner, process.getuid?.() === 0 && owner !== 0);
   const token = controlDir.readToken();
+  // Before anything else: a helper that was killed may have left a TUN's resolver rules behind.
+  const journalDir = await localJournalDirectory();
+  await recoverLocalJournals({ dir: journalDir, log }).catch((error: unknown) =>
+    log(`could not undo what a previous helper left in ${journalDir}: ${String(error)}`),
+  );
 
   const server = await startHelperServer({
     socketPath: controlDir.entry("helper.sock"),
     token,
     ownerUid,
     icmp: createIcmpForwarder,
+    journalDir,
     log,
     onShutdown: () => void stop("asked to shut down"),
   });
@@ -69,6 +78,7 @@ async function main(): Promise<void> {
     process.exit(0);
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGHUP", () => void stop("SIGHUP"));
   const parent = values["parent-pid"] === undefined ? undefined : Number(values["parent-pid"]);
   // A terminal's Ctrl+C reaches main's whole process group. Main must close the links first, so
   // that the agent restores the remote, and then asks us to shut down (or is gone: see below).

@@ -26,6 +26,7 @@ import { EndedBeforeFirstLineError, readFirstLine, splitLines } from "./line-soc
 import { handOverSocket, makePrivateSocketDir, privateSocketBase } from "./private-socket-dir.js";
 import type { Link } from "../engines/link/link.js";
 import type { NatEngineOptions } from "../engines/nat/engine.js";
+import { LocalEntrance } from "./local-entrance.js";
 
 export interface HelperServerOptions {
   /** Where main connects: DIR/helper.sock, through the control directory's descriptor (control-dir.ts). */
@@ -43,6 +44,8 @@ export interface HelperServerOptions {
   log(line: string): void;
   /** A `shutdown` hello with the right token arrived. */
   onShutdown(): void;
+  /** Where this computer's entrances (`--remote-route`) journal their changes (local-journal.ts). */
+  journalDir?: string;
 }
 
 export interface HelperServer {
@@ -61,9 +64,16 @@ interface LinkEntry {
   exit: ExitSession | undefined;
   ready: boolean;
   progress: Record<string, number>;
+  /**
+   * Set while this computer's TUN (--remote-route) is being set up: the agent's "ready" is held
+   * back until it is, so that main says connected only once both ends are in place.
+   */
+  holdReady: boolean;
   control: Socket | undefined;
   channel: ControlChannel | undefined;
   closedReason: string | undefined;
+  /** This computer's TUN entrance, when the link asked for one; undone when the link closes. */
+  entrance: Promise<LocalEntrance | null>;
 }
 
 export async function startHelperServer(options: HelperServerOptions): Promise<HelperServer> {
@@ -129,9 +139,11 @@ export async function startHelperServer(options: HelperServerOptions): Promise<H
       exit: undefined,
       ready: false,
       progress: {},
+      holdReady: (exitOptions.remoteRoutes?.length ?? 0) + (exitOptions.remoteDnsDomains?.length ?? 0) > 0,
       control: undefined,
       channel: undefined,
       closedReason: undefined,
+      entrance: Promise.resolve(null),
     };
     links.set(linkId, entry);
     link.ready.then(
@@ -150,10 +162,11 @@ export async function startHelperServer(options: HelperServerOptions): Promise<H
         entry.progress[key] = value;
         changed = true;
       }
-      if (changed) send(entry, { type: "progress", extra: entry.progress });
+      if (changed) sendProgress(entry);
     });
-    void link.closed.then((info) => {
+    void link.closed.then(async (info) => {
       entry.closedReason = info.reason;
+      await closeEntrance(entry, linkId);
       options.log(`link ${linkId.slice(0, 8)} closed (${info.initiator}): ${info.reason}`);
       send(entry, { type: "closed", reason: info.reason });
       entry.control?.end();
@@ -178,6 +191,7 @@ export async function startHelperServer(options: HelperServerOptions): Promise<H
       (exit) => {
         entry.exit = exit;
         if (entry.control) subscribeTables(entry, exit);
+        entry.entrance = openEntrance(link, exit, exitOptions, linkId);
       },
       (error: unknown) => {
         options.log(`could not start the exit side: ${String(error)}`);
@@ -187,12 +201,72 @@ export async function startHelperServer(options: HelperServerOptions): Promise<H
     options.log(`link ${linkId.slice(0, 8)} started`);
   };
 
+  /**
+   * `--remote-route` / `--remote-dns-domain`: a TUN on this computer whose packets go to the
+   * agent's exit, once the handshake says the agent runs one. A failure closes the link with the
+   * reason: the user asked for it, and a session without it would be a silent half.
+   */
+  const openEntrance = async (
+    link: Link,
+    exit: ExitSession,
+    exitOptions: HelperExitOptions,
+    linkId: string,
+  ): Promise<LocalEntrance | null> => {
+    const routes = exitOptions.remoteRoutes ?? [];
+    const dnsDomains = exitOptions.remoteDnsDomains ?? [];
+    if (routes.length === 0 && dnsDomains.length === 0) return null;
+    const logLine = (line: string): void => options.log(`link ${linkId.slice(0, 8)}: ${line}`);
+    try {
+      await link.ready;
+    } catch {
+      return null;
+    }
+    if (!link.reverse) {
+      link.close("the agent runs no exit (an older Backhaul on the remote): --remote-route cannot work");
+      return null;
+    }
+    try {
+      if (options.journalDir === undefined) throw new Error("this helper has no journal directory");
+      const entrance = await LocalEntrance.open({
+        journalDir: options.journalDir,
+        subnetV4: exitOptions.subnetV4,
+        subnetV6: exitOptions.subnetV6,
+        mtu: exitOptions.mtu,
+        routes,
+        dnsDomains,
+        port: exit.remoteExitPort,
+        log: logLine,
+      });
+      const entry = links.get(linkId);
+      if (entry === undefined) {
+        await entrance.close(); // the link closed while the TUN was being set up
+        return null;
+      }
+      entry.holdReady = false;
+      sendProgress(entry);
+      return entrance;
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      logLine(`this computer's TUN could not be set up: ${why}`);
+      link.close(`this computer's TUN (--remote-route) could not be set up: ${why}`);
+      return null;
+    }
+  };
+
+  const closeEntrance = async (entry: LinkEntry, linkId: string): Promise<void> => {
+    const entrance = await entry.entrance;
+    if (entrance === null) return;
+    const report = await entrance.close();
+    for (const failure of report.failed)
+      options.log(`link ${linkId.slice(0, 8)}: could not undo ${failure.error.message}`);
+  };
+
   const attachControl = (socket: Socket, linkId: string, entry: LinkEntry): void => {
     entry.control = socket;
     socket.write(encodeLine({ type: "attached", linkId }));
     entry.channel = new ControlChannel(socket, { maxBacklogBytes: MAX_CONTROL_BACKLOG, log: options.log });
     if (entry.ready) send(entry, { type: "ready" });
-    if (Object.keys(entry.progress).length > 0) send(entry, { type: "progress", extra: entry.progress });
+    if (Object.keys(entry.progress).length > 0) sendProgress(entry);
     if (entry.exit) subscribeTables(entry, entry.exit);
     const status = setInterval(
       () => send(entry, { type: "status", rttMs: entry.link.rttMs }),
@@ -268,6 +342,11 @@ export async function startHelperServer(options: HelperServerOptions): Promise<H
     );
   };
 
+  const sendProgress = (entry: LinkEntry): void => {
+    const { "agent.ready": ready, ...rest } = entry.progress;
+    send(entry, { type: "progress", extra: entry.holdReady || ready === undefined ? rest : entry.progress });
+  };
+
   // A live socket is another helper's (an elevated one that came late, say): never take it over.
   if (await accepts(options.socketPath))
     throw new Error(`another helper already listens on ${options.socketPath}`);
@@ -309,8 +388,11 @@ export async function startHelperServer(options: HelperServerOptions): Promise<H
       return links.size;
     },
     close: async () => {
-      for (const entry of links.values()) entry.link.close("the local helper is stopping");
-      await Promise.all([...links.values()].map((entry) => entry.link.closed));
+      const closing = [...links.entries()];
+      for (const [, entry] of closing) entry.link.close("the local helper is stopping");
+      await Promise.all(closing.map(([, entry]) => entry.link.closed));
+      // The TUN, its routes and the resolver are back as they were before the helper exits.
+      await Promise.all(closing.map(([linkId, entry]) => closeEntrance(entry, linkId)));
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const socket of sockets) socket.destroy(); // a peer that never hangs up must not hold us
       await closed;

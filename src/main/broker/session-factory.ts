@@ -51,9 +51,13 @@ export class SessionFactory {
   constructor(private readonly options: SessionFactoryOptions) {}
 
   create(spec: SessionSpec): Session {
+    const { remoteRoutes = [], remoteDnsDomains = [] } = spec.exit;
     this.helper ??= new HelperSupervisor({
       helperPath: join(this.options.distDir, "helper-local.mjs"),
       elevation: this.options.elevation,
+      // The first session decides: a later one that needs a TUN finds an unelevated helper, and
+      // its link closes saying the TUN could not be made.
+      tun: remoteRoutes.length > 0 || remoteDnsDomains.length > 0,
       log: this.options.log,
     });
     return new Session({ exitProvider: localExit(this.helper), openAgent: spec.openAgent, exit: spec.exit });

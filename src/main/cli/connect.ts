@@ -1,7 +1,7 @@
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { DEFAULT_SUBNET_V4, DEFAULT_SUBNET_V6 } from "../broker/link-subnets.js";
+import { DEFAULT_SUBNET_V4, DEFAULT_SUBNET_V6, localLinkSubnets } from "../broker/link-subnets.js";
 import { MAX_CAPTURE_BYTES } from "../../shared/helper-protocol.js";
 import { PacketRecorder } from "../broker/packet-recorder.js";
 import { DEFAULT_LINK_MTU, SessionFactory, watchRoutes } from "../broker/session-factory.js";
@@ -24,6 +24,13 @@ import { newCredentials } from "../../helper/engines/proxy/credentials.js";
 import { isDomainName } from "../../shared/link-protocol.js";
 import { diagnose } from "../app/diagnostics.js";
 import { startSessionControl } from "../broker/session-control.js";
+import { CidrError } from "../../helper/engines/routes/errors.js";
+import {
+  checkRemoteRoutes,
+  parseRemoteRoutes,
+  RemoteRouteError,
+} from "../../helper/engines/routes/remote-routes.js";
+import { normaliseDnsDomain } from "../../shared/dns-domain.js";
 
 const DEFAULT_CAPTURE_MB = 100;
 /** The agent writes it (src/helper/agent/proxy-env.ts) and removes it at disconnect. */
@@ -41,6 +48,11 @@ export const CONNECT_USAGE = `backhaul connect <target> [options]
   --accept-new-host-key    trust a host key seen for the first time (a changed key is always refused)
   --route CIDR             also advertise this prefix (repeatable)
   --exclude CIDR           never advertise this prefix (repeatable)
+  --remote-route CIDR      this computer reaches CIDR through the remote (repeatable): a TUN device
+                           here routes it to the remote, whose own sockets carry it (the local
+                           helper is elevated for it, through the OS's own password dialog)
+  --remote-dns-domain DOMAIN  names under DOMAIN resolve on this computer with the remote's
+                           resolver (repeatable); nothing else about this computer's DNS changes
   --dns split|all|off      split (default): names under this computer's search and VPN domains
                            (and --dns-domain), and reverse lookups of the advertised prefixes,
                            resolve through this computer, the rest with the remote's own resolver
@@ -64,8 +76,9 @@ export const CONNECT_USAGE = `backhaul connect <target> [options]
                            computer forbids unprivileged ICMP; pings then use the ping command)
   --json                   one JSON object per line: state, flow, dns, log and error events
   --verbose                every line of the local helper and the agent, not only warnings
-  --link-subnet CIDR       IPv4 subnet of the link (default ${DEFAULT_SUBNET_V4})
-  --link-subnet6 CIDR|none IPv6 subnet of the link (default ${DEFAULT_SUBNET_V6})
+  --link-subnet CIDR       IPv4 subnet of the link (default ${DEFAULT_SUBNET_V4}; with --remote-route,
+                           one no other session on this computer holds)
+  --link-subnet6 CIDR|none IPv6 subnet of the link (default ${DEFAULT_SUBNET_V6}; likewise)
   --mtu N                  link MTU (default ${DEFAULT_LINK_MTU})
   --capture FILE           record the tunnel's packets, both directions, into FILE as pcapng
                            (Wireshark, tshark and tcpdump read it); the file is only yours (0600)
@@ -76,6 +89,31 @@ export const CONNECT_USAGE = `backhaul connect <target> [options]
 /** The status line: rewritten in place this often on a terminal, printed this often otherwise. */
 const STATUS_TTY_MS = 1_000;
 const STATUS_LINE_MS = 5_000;
+
+/**
+ * `--remote-route` prefixes, normalised; a usage error for one that does not parse or would take
+ * the link subnet (the local helper checks this computer's default route again as it routes).
+ */
+function checkedRemoteRoutes(texts: readonly string[], subnets: ReadonlyArray<string | null>): string[] {
+  try {
+    const linkSubnets = subnets.flatMap((subnet) => (subnet === null ? [] : [subnet]));
+    return checkRemoteRoutes(texts, { defaultGateways: [], linkSubnets });
+  } catch (error) {
+    if (error instanceof RemoteRouteError) throw new UsageError(error.message);
+    if (error instanceof CidrError) throw new UsageError(`--link-subnet: ${error.message}`);
+    throw error;
+  }
+}
+
+/** A usage error for a --remote-route that does not parse, before anything is leased. */
+function parseRemoteRoutesOrUsage(texts: readonly string[]): void {
+  try {
+    parseRemoteRoutes(texts);
+  } catch (error) {
+    if (error instanceof CidrError) throw new UsageError(`--remote-route: ${error.message}`);
+    throw error;
+  }
+}
 
 export async function connect(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -88,6 +126,8 @@ export async function connect(args: string[]): Promise<number> {
       "accept-new-host-key": { type: "boolean", default: false },
       route: { type: "string", multiple: true, default: [] },
       exclude: { type: "string", multiple: true, default: [] },
+      "remote-route": { type: "string", multiple: true, default: [] },
+      "remote-dns-domain": { type: "string", multiple: true, default: [] },
       dns: { type: "string", default: "split" },
       "dns-domain": { type: "string", multiple: true, default: [] },
       "allow-local": { type: "boolean", default: false },
@@ -99,8 +139,9 @@ export async function connect(args: string[]): Promise<number> {
       "no-elevate": { type: "boolean", default: false },
       json: { type: "boolean", default: false },
       verbose: { type: "boolean", default: false },
-      "link-subnet": { type: "string", default: DEFAULT_SUBNET_V4 },
-      "link-subnet6": { type: "string", default: DEFAULT_SUBNET_V6 },
+      // No defaults here: a session with this computer's TUN leases its own when none is given.
+      "link-subnet": { type: "string" },
+      "link-subnet6": { type: "string" },
       mtu: { type: "string", default: String(DEFAULT_LINK_MTU) },
       capture: { type: "string" },
       "capture-limit": { type: "string", default: String(DEFAULT_CAPTURE_MB) },
@@ -126,6 +167,28 @@ export async function connect(args: string[]): Promise<number> {
   if (!Number.isInteger(mtu) || mtu < 1280 || mtu > 65535)
     throw new UsageError(`--mtu takes 1280 to 65535, not "${values.mtu}"`);
   const socks = values.socks === undefined ? undefined : parseSocksOption(values.socks);
+  const remoteDnsDomains = values["remote-dns-domain"].map((text) => {
+    const domain = normaliseDnsDomain(text);
+    if (domain === null) throw new UsageError(`--remote-dns-domain takes a domain name, not "${text}"`);
+    return domain;
+  });
+  const tunWanted = values["remote-route"].length > 0 || remoteDnsDomains.length > 0;
+  // This computer's TUN shares the computer with other sessions' TUNs: each takes subnets of its
+  // own (link-subnets.ts) unless the user chose them.
+  const chosenV4 = values["link-subnet"];
+  const chosenV6 = values["link-subnet6"];
+  parseRemoteRoutesOrUsage(values["remote-route"]);
+  const lease =
+    tunWanted && chosenV4 === undefined && chosenV6 === undefined ? await localLinkSubnets(spec) : undefined;
+  const subnetV4 = chosenV4 ?? lease?.subnets.v4 ?? DEFAULT_SUBNET_V4;
+  const subnetV6Text = chosenV6 ?? (lease ? (lease.subnets.v6 ?? "none") : DEFAULT_SUBNET_V6);
+  const subnetV6 = subnetV6Text === "none" ? null : subnetV6Text;
+  const remoteRoutes = await Promise.resolve()
+    .then(() => checkedRemoteRoutes(values["remote-route"], [subnetV4, subnetV6]))
+    .catch(async (error: unknown) => {
+      await lease?.release();
+      throw error;
+    });
   const captureMb = Number(values["capture-limit"]);
   if (!(captureMb >= 1 && captureMb <= MAX_CAPTURE_BYTES / 1_000_000))
     throw new UsageError(`--capture-limit takes a size in MB from 1, not "${values["capture-limit"]}"`);
@@ -146,7 +209,11 @@ export async function connect(args: string[]): Promise<number> {
   for (const warning of warnings) reporter.log(warning);
   const { watch, routes: prefixes } = await watchRoutes({
     include: values.route,
-    exclude: values.exclude,
+    // This computer's own TUN (--remote-route) must never be advertised back to the remote: its
+    // routes and link subnet lead to the remote already.
+    exclude: tunWanted
+      ? [...values.exclude, ...remoteRoutes, subnetV4, ...(subnetV6 === null ? [] : [subnetV6])]
+      : values.exclude,
     log: (line) => reporter.log(line),
   });
   reporter.advertising(prefixes, false);
@@ -190,19 +257,25 @@ export async function connect(args: string[]): Promise<number> {
     }),
     exit: {
       mtu,
-      subnetV4: values["link-subnet"],
-      subnetV6: values["link-subnet6"] === "none" ? null : values["link-subnet6"],
+      subnetV4,
+      subnetV6,
       routes: prefixes,
       allowLocal: values["allow-local"],
       dns,
       dnsDomains,
-      ...(socksSettings === undefined
+      ...(socksSettings === undefined ? {} : { socks: socksSettings }),
+      ...(tunWanted ? { remoteRoutes, remoteDnsDomains } : {}),
+      ...(socksSettings === undefined && !tunWanted
         ? {}
         : {
-            // Every destination the remote reaches (an empty list) but the remote itself: the
-            // user asked for the remote's networks, as `ssh -D` gives them.
-            reverse: { routes: [], allowLocal: values["allow-remote-local"], dns: true },
-            socks: socksSettings,
+            reverse: {
+              // --socks: every destination the remote reaches (an empty list) but the remote
+              // itself, as `ssh -D` gives them; --remote-route alone: exactly what this computer
+              // routes to it.
+              routes: socksSettings === undefined ? remoteRoutes : [],
+              allowLocal: values["allow-remote-local"],
+              dns: socksSettings !== undefined || remoteDnsDomains.length > 0,
+            },
           }),
     },
   });
@@ -303,6 +376,7 @@ export async function connect(args: string[]): Promise<number> {
   sudoPassword.wipe();
   sessionOver = true;
   await sessions.stop();
+  await lease?.release();
   watch.stop();
   clearInterval(status);
   reporter.close();

@@ -55,8 +55,6 @@ import {
   streamIdOf,
   type StreamFrame,
 } from "../../../shared/stream-frames.js";
-import type { FlowRow, TableDelta } from "../../../shared/flow-row.js";
-import { decodeFlows, encodeFlows } from "../../../shared/flows-frame.js";
 import { STREAM_ID_REVERSE_BIT, StreamFrameType } from "../../../shared/link-streams.js";
 import {
   DiagnoseFrameType,
@@ -67,6 +65,8 @@ import {
   type RemoteDiagnoseRequest,
   type RemoteDiagnosis,
 } from "../../../shared/diagnose-frames.js";
+import type { FlowRow, TableDelta } from "../../../shared/flow-row.js";
+import { decodeFlows, encodeFlows } from "../../../shared/flows-frame.js";
 import { FrameDecoder } from "./frame-decoder.js";
 import { PacketBatcher } from "./packet-batcher.js";
 
@@ -666,6 +666,10 @@ export class Link extends EventEmitter<LinkEvents> {
       case FrameType.Hello:
         this.fail(new LinkError("UNEXPECTED_FRAME", "the other side sent a second HELLO"), "local", true);
         return;
+      case DiagnoseFrameType.Request:
+      case DiagnoseFrameType.Result:
+        this.receiveDiagnoseFrame(type, payload);
+        return;
       case FrameType.ReversePackets: {
         // Only with Reverse on both sides: otherwise an unknown type, as revision 1 reads it.
         if (!this.reverse) return void this.inbound.unknownFrames++;
@@ -681,10 +685,6 @@ export class Link extends EventEmitter<LinkEvents> {
         if (delta !== null) this.emit("flows", delta);
         return;
       }
-      case DiagnoseFrameType.Request:
-      case DiagnoseFrameType.Result:
-        this.receiveDiagnoseFrame(type, payload);
-        return;
       default:
         if (isStreamFrameType(type)) this.receiveStreamFrame(type, payload);
         else this.inbound.unknownFrames++;

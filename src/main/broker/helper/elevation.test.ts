@@ -28,6 +28,16 @@ test("Linux elevates only when ping_group_range excludes every group of the user
   assert.equal(helperElevation({ ...linuxUser, pingGroupRange: [2000, 3000] }).elevate, true);
 });
 
+test("a TUN on this computer (--remote-route) elevates on every OS, except for root", () => {
+  for (const platform of ["linux", "darwin", "win32"] as const) {
+    const decision = helperElevation({ platform, uid: 501, gids: [20], pingGroupRange: null, tun: true });
+    assert.equal(decision.elevate, true, platform);
+    assert.match(decision.reason, /--remote-route needs a TUN device/);
+  }
+  const root = helperElevation({ ...linuxUser, uid: 0, pingGroupRange: [0, 2147483647], tun: true });
+  assert.equal(root.elevate, false);
+});
+
 test("an unknown range does not elevate: the ping command still works", () => {
   assert.equal(helperElevation({ ...linuxUser, pingGroupRange: null }).elevate, false);
 });

@@ -1,5 +1,7 @@
 /**
- * Whether the local helper must run elevated. Only one feature needs it: ICMP echo on Linux where
+ * Whether the local helper must run elevated. Two features need it: a TUN on this computer
+ * (`--remote-route`, `--remote-dns-domain`: a device, routes and resolver rules, on every OS), and
+ * ICMP echo on Linux where
  * net.ipv4.ping_group_range does not include the user (then only raw sockets, i.e. root, can ping;
  * the unelevated fallback is the `ping` command, one process per echo). macOS allows unprivileged
  * ICMP sockets and Windows uses the ping command, so neither elevates.
@@ -14,6 +16,8 @@ export interface ElevationInput {
   gids: number[];
   /** net.ipv4.ping_group_range as [low, high]; null when unknown. */
   pingGroupRange: [number, number] | null;
+  /** A session asks for a TUN on this computer (--remote-route). */
+  tun?: boolean;
 }
 
 export interface ElevationDecision {
@@ -22,6 +26,11 @@ export interface ElevationDecision {
 }
 
 export function helperElevation(input: ElevationInput): ElevationDecision {
+  if (input.tun && input.uid !== 0)
+    return {
+      elevate: true,
+      reason: "--remote-route needs a TUN device, routes and resolver rules on this computer",
+    };
   if (input.platform !== "linux")
     return { elevate: false, reason: `${input.platform}: ICMP echo needs no privileges` };
   if (input.uid === 0) return { elevate: false, reason: "already running as root" };

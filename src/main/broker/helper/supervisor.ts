@@ -22,6 +22,8 @@ export interface HelperSupervisorOptions {
   helperPath: string;
   /** "never" keeps it unprivileged even where ICMP would need more (it then uses `ping`). */
   elevation?: "auto" | "never";
+  /** A session needs a TUN on this computer (--remote-route): the helper is elevated for it. */
+  tun?: boolean;
   /** Where the control directory is made; default $XDG_RUNTIME_DIR, else the temp directory. */
   runtimeDir?: string;
   log(line: string): void;
@@ -116,7 +118,10 @@ export class HelperSupervisor extends EventEmitter<SupervisorEvents> {
     const decision =
       this.options.elevation === "never" || this.elevationFailed
         ? { elevate: false, reason: "" }
-        : (this.options.decide ?? (() => helperElevation(currentElevationInput())))();
+        : (
+            this.options.decide ??
+            (() => helperElevation({ ...currentElevationInput(), tun: this.options.tun === true }))
+          )();
     if (decision.elevate && process.env.APPIMAGE) {
       // Root cannot read an AppImage's FUSE mount, where the helper lives.
       this.elevationFailed = true;

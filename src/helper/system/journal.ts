@@ -108,7 +108,7 @@ export class Journal {
   recoverFromPreviousRun(): Promise<RecoveryReport> {
     return this.serial(async () => {
       if (this.state !== "new") {
-        const why = this.state === "open" ? "it runs once, before any change" : "the agent is shutting down";
+        const why = this.state === "open" ? "it runs once, before any change" : "its owner is shutting down";
         throw new JournalError(`recoverFromPreviousRun() cannot run: ${why}`);
       }
       const lock = await acquireInstanceLock(this.path);
@@ -250,7 +250,7 @@ export class Journal {
     if (this.state === "new") {
       throw new JournalError(`cannot ${action}: call recoverFromPreviousRun() first`);
     }
-    if (this.state !== "open") throw new JournalError(`cannot ${action}: the agent is shutting down`);
+    if (this.state !== "open") throw new JournalError(`cannot ${action}: its owner is shutting down`);
   }
 
   private serial<T>(task: () => Promise<T>): Promise<T> {

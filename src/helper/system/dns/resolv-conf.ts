@@ -164,7 +164,8 @@ export class ResolvConfConfigurator implements DnsConfigurator {
       });
       servers = [listen.address];
       header =
-        `# Written by backhaul: names under ${settings.domains.length} domain(s) of your computer go through the link;\n` +
+        // Neutral about the side: the agent's split DNS and this computer's --remote-dns-domain both write it.
+        `# Written by backhaul: names under ${settings.domains.length} domain(s) go through its link to the other side;\n` +
         `# the others to ${remoteServers.map((server) => server.address).join(", ")}, as before.`;
       this.description = `rewrites ${this.path} in place to use backhaul's split DNS forwarder on ${listen.address}`;
     }

@@ -4,7 +4,8 @@ import { LinuxInterface } from "./tun/index.js";
 import { execFileRunner, isAlreadyGone, linkExists, tunRunner, type CommandRunner } from "./command.js";
 import { restoreResolvConf, type BeforeWrite } from "./dns/resolv-conf.js";
 import { revertResolvedLink } from "./dns/resolved.js";
-import { removeProxyEnvFile } from "./proxy-env.js";
+import { removeOwnedFile } from "./owned-file.js";
+import { deletePlatformRoute, removeNrptRule } from "./platform/undo.js";
 import type { UndoAction, UndoOutcome } from "./journal.js";
 import type { UndoEntry } from "./undo-entry.js";
 
@@ -75,7 +76,18 @@ export function systemUndo(options: SystemUndoOptions = {}): UndoAction {
       case "resolved-link":
         return revertResolvedLink(entry.link, run);
       case "proxy-env":
-        return removeProxyEnvFile(entry);
+      case "resolver-file":
+        return removeOwnedFile(entry);
+      case "nrpt-rule":
+        return removeNrptRule(entry.comment, run);
+      case "platform-tun": {
+        // Held: closing its handle removes it. Not held: its process is gone, and the OS removed it.
+        const device = openTuns.get(entry.slot);
+        device?.close();
+        return Promise.resolve({ status: device ? "undone" : "already-gone" });
+      }
+      case "platform-route":
+        return deletePlatformRoute(entry, run);
     }
   };
 }

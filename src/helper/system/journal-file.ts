@@ -1,7 +1,8 @@
 // The journal on disk. Every write is atomic: a temporary file in the same directory, written,
 // fsynced, renamed over the journal, then the directory fsynced, so that after a crash or power
-// loss the journal is either the old or the new version, never a torn mix. The agent runs as
-// root, so the directory (0700) and file (0600) must be ours and closed to everyone else.
+// loss the journal is either the old or the new version, never a torn mix. The agent and an elevated
+// local helper run as root, so the directory (0700) and file (0600) must be ours and closed to
+// everyone else: another user can neither plant entries nor swap the file for a symlink.
 import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
 import { lstat, mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
@@ -32,7 +33,7 @@ export async function ensureJournalDirectory(dir: string): Promise<void> {
   }
   if (info.uid !== myUid()) {
     throw new JournalError(
-      `${dir} belongs to uid ${info.uid}, not to this agent (uid ${myUid()}): remove it`,
+      `${dir} belongs to uid ${info.uid}, not to this process (uid ${myUid()}): remove it`,
     );
   }
   if ((info.mode & 0o077) !== 0) {
@@ -87,7 +88,7 @@ export async function readJournalFile(path: string): Promise<JournalDocument | n
   const handOver = `inspect it, undo what it lists by hand, then delete it`;
   if (!info.isFile()) throw new JournalError(`${path} is not a regular file: ${handOver}`);
   if (info.uid !== myUid()) {
-    throw new JournalError(`${path} belongs to uid ${info.uid}, not to this agent: ${handOver}`);
+    throw new JournalError(`${path} belongs to uid ${info.uid}, not to this process: ${handOver}`);
   }
   const text = await readFile(path, "utf8");
   let parsed: unknown;

@@ -40,7 +40,7 @@ export async function acquireInstanceLock(journalPath: string): Promise<Instance
   try {
     const info = await handle.stat();
     if (!info.isFile() || info.uid !== myUid()) {
-      throw new JournalError(`${path} is not a file this agent owns: remove it and start again`);
+      throw new JournalError(`${path} is not a file this process owns: remove it and start again`);
     }
     if (!flockExclusive(handle)) {
       await handle.close();

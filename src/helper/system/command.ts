@@ -1,4 +1,4 @@
-// Commands the agent runs on the remote (ip, resolvectl), through run-command.ts, and what their
+// Commands the agent and the local helper run (ip, resolvectl), through run-command.ts, and what their
 // failures mean: what the command printed tells "already gone" from a real error.
 import { runCommand } from "../engines/run-command.js";
 import type { CommandRunner as TunCommandRunner } from "./tun/index.js";

@@ -20,7 +20,18 @@ export type UndoEntry =
    * The proxy entrance's settings and credentials for the user to `source`. Removed only while
    * its content is still what was written (its hash), so a file someone else put there stays.
    */
-  | { kind: "proxy-env"; path: string; writtenBytesSha256: string };
+  | { kind: "proxy-env"; path: string; writtenBytesSha256: string }
+  /** macOS: /etc/resolver/DOMAIN for --remote-dns-domain, removed while it holds what was written. */
+  | { kind: "resolver-file"; path: string; writtenBytesSha256: string }
+  /** Windows: an NRPT rule for --remote-dns-domain, known by its comment (unique to the rule). */
+  | { kind: "nrpt-rule"; comment: string }
+  /**
+   * macOS and Windows: this computer's TUN (utun, Wintun), known by its journal slot as the OS
+   * names it only once open; it goes away with its handle.
+   */
+  | { kind: "platform-tun"; os: "darwin" | "win32"; slot: string }
+  /** macOS and Windows: a route into this computer's TUN, made with the OS's own command. */
+  | { kind: "platform-route"; os: "darwin" | "win32"; prefix: string; dev: string };
 
 export type UndoKind = UndoEntry["kind"];
 
@@ -47,6 +58,10 @@ const CHECKS: Record<UndoKind, Check> = {
     isString(r.writtenBytesSha256),
   "resolved-link": (r) => isString(r.link),
   "proxy-env": (r) => isString(r.path) && isString(r.writtenBytesSha256),
+  "resolver-file": (r) => isString(r.path) && isString(r.writtenBytesSha256),
+  "nrpt-rule": (r) => isString(r.comment),
+  "platform-tun": (r) => (r.os === "darwin" || r.os === "win32") && isString(r.slot),
+  "platform-route": (r) => (r.os === "darwin" || r.os === "win32") && isString(r.prefix) && isString(r.dev),
 };
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -78,8 +93,7 @@ export function parseJournalDocument(value: unknown): JournalDocument | string {
   const entries: JournalEntry[] = [];
   for (const [index, item] of value.entries.entries()) {
     const entry = parseEntry(item);
-    if (entry === null)
-      return `entry ${index} is not an undo record this agent knows: ${JSON.stringify(item)}`;
+    if (entry === null) return `entry ${index} is not an undo record backhaul knows: ${JSON.stringify(item)}`;
     entries.push(entry);
   }
   return {
@@ -104,5 +118,13 @@ export function describeEntry(entry: UndoEntry): string {
       return `systemd-resolved DNS on ${entry.link}`;
     case "proxy-env":
       return `proxy settings file ${entry.path}`;
+    case "resolver-file":
+      return `resolver file ${entry.path}`;
+    case "nrpt-rule":
+      return `NRPT rule "${entry.comment}"`;
+    case "platform-tun":
+      return `TUN interface of ${entry.slot}`;
+    case "platform-route":
+      return `route ${entry.prefix} dev ${entry.dev}`;
   }
 }

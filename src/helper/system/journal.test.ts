@@ -342,7 +342,7 @@ describe("recoverFromPreviousRun", () => {
       ...dead(DEAD_PID, "500"),
       entries: [{ id: 1, kind: "firewall" }],
     } as unknown as JournalDocument);
-    await assert.rejects(h.journal().recoverFromPreviousRun(), /not an undo record this agent knows/);
+    await assert.rejects(h.journal().recoverFromPreviousRun(), /not an undo record backhaul knows/);
     assert.deepEqual(h.undone, []);
   });
 });
