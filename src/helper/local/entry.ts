@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { VERSION } from "../../shared/version.js";
 import { openControlDir } from "./control-dir.js";
-import { startHelperServer } from "./local-server.js";
+import { startHelperServer, type HelperServer } from "./local-server.js";
 import { createIcmpForwarder } from "../engines/nat/icmp/index.js";
 import { localJournalDirectory, recoverLocalJournals } from "./local-journal.js";
 
@@ -48,6 +48,24 @@ async function main(): Promise<void> {
   const ownerUid = values["owner-uid"] === undefined ? undefined : Number(values["owner-uid"]);
   if (ownerUid !== undefined && !Number.isInteger(ownerUid)) throw new Error("--owner-uid takes a user id");
   const owner = ownerUid ?? process.getuid?.();
+  // Signals are handled from the start: a Ctrl+C that reaches us while we start up (main's
+  // process group) must not kill us before the handler exists — main may already see our socket.
+  let server: HelperServer | undefined = undefined;
+  let stopping = false;
+  const stop = async (why: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log(`stopping: ${why}`);
+    await server?.close();
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGHUP", () => void stop("SIGHUP"));
+  const parent = values["parent-pid"] === undefined ? undefined : Number(values["parent-pid"]);
+  // A terminal's Ctrl+C reaches main's whole process group. Main must close the links first, so
+  // that the agent restores the remote, and then asks us to shut down (or is gone: see below).
+  if (parent === undefined) process.on("SIGINT", () => void stop("SIGINT"));
+  else process.on("SIGINT", () => undefined);
   // Root in another user's directory must not follow paths there (control-dir.ts). Kept open for
   // the helper's life: the socket's link is removed through it at the end.
   const controlDir = openControlDir(dir, owner, process.getuid?.() === 0 && owner !== 0);
@@ -58,7 +76,7 @@ async function main(): Promise<void> {
     log(`could not undo what a previous helper left in ${journalDir}: ${String(error)}`),
   );
 
-  const server = await startHelperServer({
+  server = await startHelperServer({
     socketPath: controlDir.entry("helper.sock"),
     token,
     ownerUid,
@@ -69,21 +87,6 @@ async function main(): Promise<void> {
   });
   log(`listening on ${join(dir, "helper.sock")} (pid ${process.pid})`);
 
-  let stopping = false;
-  const stop = async (why: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    log(`stopping: ${why}`);
-    await server.close();
-    process.exit(0);
-  };
-  process.on("SIGTERM", () => void stop("SIGTERM"));
-  process.on("SIGHUP", () => void stop("SIGHUP"));
-  const parent = values["parent-pid"] === undefined ? undefined : Number(values["parent-pid"]);
-  // A terminal's Ctrl+C reaches main's whole process group. Main must close the links first, so
-  // that the agent restores the remote, and then asks us to shut down (or is gone: see below).
-  if (parent === undefined) process.on("SIGINT", () => void stop("SIGINT"));
-  else process.on("SIGINT", () => undefined);
   if (parent !== undefined) {
     setInterval(() => {
       if (!isAlive(parent)) void stop(`main (pid ${parent}) is gone`);
