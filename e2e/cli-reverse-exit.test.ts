@@ -17,6 +17,7 @@ import { REMOTE_PRIVATE, SSH_LINK } from "./netns/address-plan.js";
 import { NetnsLab } from "./netns/index.js";
 import { readJsonLines } from "./netns/json-lines.js";
 import { netnsSkipReason } from "./netns/preconditions.js";
+import { startServers } from "./nat/start-servers.js";
 import { attachRemotePrivate, REMOTE_PRIVATE_NAME } from "./reverse/remote-private.js";
 import { sshdSkipReason } from "./sshd/preconditions.js";
 import { sshdForSuite } from "./sshd/private-lab.js";
@@ -48,11 +49,14 @@ describe(
     const pLab = new NetnsLab();
     const suite = sshdForSuite("backhaul-reverse-home-", async () => {
       await attachRemotePrivate(pLab, suite.remote);
+      // An HTTP server on R itself (every address of R, its loopback too): what --allow-remote-local opens.
+      await startServers(suite.remote);
       await suite.sshd.restartOffering(); // so that the agent's mount namespace has R's hosts file
     });
     after(() => pLab.cleanup());
 
-    test("socks5h and HTTP reach P by R's name; R itself refused; others need credentials; both directions at once", async () => {
+    /** `backhaul connect --socks` in L with `extra` flags; its JSON events and a waiter on them. */
+    const connectWithSocks = (extra: readonly string[]) => {
       const user = suite.sshd.users.dev;
       const cli = suite.local.spawn(
         "env",
@@ -66,6 +70,7 @@ describe(
           "--socks",
           String(SOCKS_PORT),
           "--json",
+          ...extra,
         ]),
       );
       const events: Event[] = [];
@@ -88,8 +93,13 @@ describe(
           await new Promise((resolve) => setTimeout(resolve, 100));
         }
       };
-      const inL = (command: string) => suite.local.run("sh", ["-c", command]);
-      const inR = (command: string) => suite.remote.run("sh", ["-c", command]);
+      return { cli, events, describeEvents, until };
+    };
+    const inL = (command: string) => suite.local.run("sh", ["-c", command]);
+    const inR = (command: string) => suite.remote.run("sh", ["-c", command]);
+
+    test("socks5h and HTTP reach P by R's name; R itself refused; others need credentials; both directions at once", async () => {
+      const { cli, events, describeEvents, until } = connectWithSocks([]);
       try {
         await until(
           () => events.some((e) => e.type === "state" && e.state === "connected"),
@@ -118,7 +128,7 @@ describe(
 
         // The remote itself: its loopback and its own address are refused without --allow-remote-local.
         for (const host of ["127.0.0.1", SSH_LINK.remote.v4]) {
-          const refused = await inL(`curl -sS -m 10 -x socks5h://${PROXY} http://${host}:22/`);
+          const refused = await inL(`curl -sS -m 10 -x socks5h://${PROXY} http://${host}/`);
           assert.notEqual(refused.code, 0, `${host} on R is refused`);
           // SOCKS5 reply 2: "connection not allowed by ruleset" (RFC 1928); curl prints the code.
           assert.match(refused.stderr, /SOCKS5 connection to [\d.]+\. \(2\)|not allowed/i, refused.stderr);
@@ -174,6 +184,25 @@ describe(
           "no lookup of P's name here",
         );
 
+        cli.child.kill("SIGINT");
+        assert.equal((await cli.waitForExit(20_000)).code, 0, describeEvents());
+      } finally {
+        await cli.stop(15_000);
+      }
+    });
+
+    test("with --allow-remote-local, R itself (its loopback and its address) is reachable too", async () => {
+      const { cli, describeEvents, until, events } = connectWithSocks(["--allow-remote-local"]);
+      try {
+        await until(
+          () => events.some((e) => e.type === "state" && e.state === "connected"),
+          "connected",
+          90_000,
+        );
+        for (const host of ["127.0.0.1", SSH_LINK.remote.v4]) {
+          const reached = await inL(`curl -sS --fail -m 10 -x socks5h://${PROXY} http://${host}/`);
+          assert.equal(reached.stdout, "hello from S\n", `${host} on R: ${reached.stderr}`);
+        }
         cli.child.kill("SIGINT");
         assert.equal((await cli.waitForExit(20_000)).code, 0, describeEvents());
       } finally {

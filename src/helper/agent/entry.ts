@@ -117,6 +117,9 @@ async function main(): Promise<void> {
   // Set before the link is ready: the exit's first stream frames must find their handler.
   const opener = proxy ? new LinkStreamOpener(link) : null;
   link.once("close", (info) => void shutdown.stop(`link closed (${info.reason})`));
+  const reverseExit = wireReverseExit(link, remoteResolvers, log);
+  // In the event itself: this computer's first stream frames may follow the CONFIG in one chunk.
+  link.on("config", (next) => reverseExit.configure(next));
   // What "Can the remote reach …?" asks of this side: filled in as the CONFIG and routes arrive.
   let linkConfig: LinkConfig | null = null;
   let routePlan: RoutePlan | null = null;
@@ -134,19 +137,13 @@ async function main(): Promise<void> {
     ...systemAgentProbes(checks.tunName),
     ...(opener ? { connectThroughTunnel: streamConnect(opener) } : {}),
   });
-  const reverseExit = wireReverseExit(link, remoteResolvers, log);
 
   const config = await new Promise<LinkConfig>((resolve, reject) => {
     link.once("config", resolve);
     link.ready.catch(reject);
   });
   linkConfig = config;
-  // The exit first: this computer's streams may arrive as soon as it has sent its CONFIG.
-  reverseExit.configure(config);
-  link.on("config", (next) => {
-    linkConfig = next;
-    reverseExit.configure(next);
-  });
+  link.on("config", (next) => (linkConfig = next));
   if (opener !== null) {
     await startProxyEntrance({
       journal,
@@ -185,6 +182,8 @@ async function main(): Promise<void> {
     for (const failure of result.failed)
       log(`route ${failure.action} ${failure.prefix} failed: ${failure.error.message}`);
     log(`routing ${result.route.length} prefix(es) into ${tun.name}`);
+    // What goes into the TUN leads home: the agent's exit must not send this computer's flows there.
+    reverseExit.exit?.setTunRoutes(result.route);
   };
   await applyRoutes(config.routes);
   link.sendStats({ "agent.routes": 1 });

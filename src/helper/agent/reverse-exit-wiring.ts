@@ -32,7 +32,7 @@ export function wireReverseExit(
     configure(config) {
       const reverse = config.reverse;
       if (reverse === undefined) return;
-      if (exit !== undefined) return exit.update(reverse);
+      if (exit !== undefined) return exit.update({ reverse });
       const stubs = [config.subnetV4, config.subnetV6].flatMap((s) => (s ? [linkAddresses(s).stub] : []));
       const upstreams = upstreamsOf(resolvers, stubs);
       const dns = new DnsEngine({

@@ -20,12 +20,14 @@ import { createMemoryPipe } from "./link/memory-pipe.js";
 import { MIRRORED_ID_BASE } from "./nat/flow-table.js";
 import { newCredentials } from "./proxy/credentials.js";
 import { ReverseExit } from "./reverse-exit.js";
+import { findOnPath, skipSaying } from "../../../e2e/netns/preconditions.js";
 import { createSocket } from "node:dgram";
 import { decode, encode } from "dns-packet";
 import { formatAddress } from "../../shared/ip-prefix.js";
 import { parseIp, parseTransport, udpPacketLength, writeUdpPacket, type UdpSpec } from "./packet/index.js";
 
 const NAME = "private.remote.test";
+const noCurl = findOnPath("curl") ? undefined : "`curl` is not installed (Debian package curl)";
 
 function curl(args: string[]): Promise<{ code: number; stdout: string }> {
   return new Promise((resolve) => {
@@ -94,7 +96,8 @@ async function bothDirections(allowRemoteLocal: boolean, socksOwnerUid = process
   return { session, socks, credentials, exits, close };
 }
 
-test("--socks on this computer: curl by a name of the remote's hosts file reaches its server; the row comes home", async () => {
+test("--socks on this computer: curl by a name of the remote's hosts file reaches its server; the row comes home", async (t) => {
+  if (noCurl) return skipSaying(t, noCurl);
   const { server, port } = await httpServer();
   const world = await bothDirections(true);
   try {
@@ -118,7 +121,8 @@ test("--socks on this computer: curl by a name of the remote's hosts file reache
   }
 });
 
-test("the remote itself (its loopback) is refused without --allow-remote-local", async () => {
+test("the remote itself (its loopback) is refused without --allow-remote-local", async (t) => {
+  if (noCurl) return skipSaying(t, noCurl);
   const { server, port } = await httpServer();
   const world = await bothDirections(false);
   try {
@@ -134,7 +138,8 @@ test("the remote itself (its loopback) is refused without --allow-remote-local",
   }
 });
 
-test("a client the OS does not say is the session's user must give the printed credentials", async () => {
+test("a client the OS does not say is the session's user must give the printed credentials", async (t) => {
+  if (noCurl) return skipSaying(t, noCurl);
   const { server, port } = await httpServer();
   // Another uid is the session's user here: this process is "another user of this computer".
   const world = await bothDirections(true, (process.getuid?.() ?? 0) + 4242);
@@ -201,5 +206,23 @@ test("this computer's TUN packets (remoteExitPort): the stub answers from the re
   } finally {
     await world.close();
     echo.close();
+  }
+});
+
+test("what the agent's TUN routes home is refused, but not the remote's own network inside it", async (t) => {
+  if (noCurl) return skipSaying(t, noCurl);
+  const { server, port } = await httpServer();
+  const world = await bothDirections(true);
+  try {
+    const url = `http://${NAME}:${port}/`;
+    const proxy = `socks5h://127.0.0.1:${world.socks.port}`;
+    await until(() => world.exits.length === 1); // the agent's side starts with the CONFIG
+    world.exits[0]!.setTunRoutes([{ prefix: "127.0.0.0/8", keptLocal: [] }]);
+    assert.notEqual((await curl(["-x", proxy, url])).code, 0, "127.0.0.1 would go back through the link");
+    world.exits[0]!.setTunRoutes([{ prefix: "127.0.0.0/8", keptLocal: [{ prefix: "127.0.0.0/24" }] }]);
+    assert.deepEqual(await curl(["-x", proxy, url]), { code: 0, stdout: "from-p" });
+  } finally {
+    await world.close();
+    server.close();
   }
 });

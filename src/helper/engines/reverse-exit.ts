@@ -15,7 +15,8 @@ import { DNS_STREAM_IDLE_MS, DNS_STREAM_LIMITS, type DnsEngine, DnsStreamSession
 import { dnsNameResolver } from "./dns/name-lookup.js";
 import { attachNatEngine } from "./exit.js";
 import type { Link } from "./link/link.js";
-import { EgressPolicy } from "./nat/egress-policy.js";
+import ipaddr from "ipaddr.js";
+import { EgressPolicy, type EgressDecision } from "./nat/egress-policy.js";
 import { NatEngine, type NatEngineOptions } from "./nat/engine.js";
 import { FlowTable } from "./nat/flow-table.js";
 import { parseAddress } from "./packet/index.js";
@@ -38,12 +39,12 @@ export interface ReverseExitOptions {
 
 export class ReverseExit {
   readonly nat: NatEngine;
-  private readonly policy: EgressPolicy;
+  private readonly policy: ReverseEgressPolicy;
 
   constructor(options: ReverseExitOptions) {
     const { link, config, dns } = options;
     const reverse = config.reverse;
-    this.policy = new EgressPolicy({ prefixes: prefixesOf(reverse), allowLocal: reverse.allowLocal });
+    this.policy = new ReverseEgressPolicy({ prefixes: prefixesOf(reverse), allowLocal: reverse.allowLocal });
     const port = reverseLinkPort(link);
     const stubs = [config.subnetV4, config.subnetV6].flatMap((s) => (s ? [linkAddresses(s).stub] : []));
     this.nat = new NatEngine({
@@ -81,11 +82,49 @@ export class ReverseExit {
   }
 
   /** A later CONFIG: new flows follow the new policy, open ones are kept. */
-  update(reverse: ReverseExitConfig): void {
-    this.policy.setPrefixes(prefixesOf(reverse));
-    this.policy.setAllowLocal(reverse.allowLocal);
+  update(config: { reverse: ReverseExitConfig }): void {
+    this.policy.setPrefixes(prefixesOf(config.reverse));
+    this.policy.setAllowLocal(config.reverse.allowLocal);
+  }
+
+  /**
+   * The prefixes the agent's TUN entrance routes into the link now, less the remote's own networks
+   * inside them that keep their interface: destinations there are refused (ReverseEgressPolicy).
+   */
+  setTunRoutes(routes: readonly { prefix: string; keptLocal: readonly { prefix: string }[] }[]): void {
+    this.policy.setTunRoutes(routes);
   }
 }
+
+/**
+ * The agent's egress policy: also never a destination the agent's TUN entrance routes into the
+ * link (the forward direction's routes, less the remote's own networks inside them). Such a flow
+ * would leave the remote through the link, back to this computer's exit: at best a detour, and
+ * with a `--remote-route` over the same prefix, a loop in which each NAT makes the packets anew.
+ */
+class ReverseEgressPolicy extends EgressPolicy {
+  private intoTun: Array<{ prefix: Cidr; kept: Cidr[] }> = [];
+
+  setTunRoutes(routes: readonly { prefix: string; keptLocal: readonly { prefix: string }[] }[]): void {
+    this.intoTun = routes.map((route) => ({
+      prefix: ipaddr.parseCIDR(route.prefix),
+      kept: route.keptLocal.map((network) => ipaddr.parseCIDR(network.prefix)),
+    }));
+  }
+
+  override check(address: Uint8Array): EgressDecision {
+    if (this.intoTun.length > 0) {
+      let parsed: ipaddr.IPv4 | ipaddr.IPv6 = ipaddr.fromByteArray(Array.from(address));
+      if (parsed instanceof ipaddr.IPv6 && parsed.isIPv4MappedAddress()) parsed = parsed.toIPv4Address();
+      const inside = (cidr: Cidr): boolean => cidr[0].kind() === parsed.kind() && parsed.match(cidr);
+      if (this.intoTun.some((route) => inside(route.prefix) && !route.kept.some(inside)))
+        return { allowed: false, reason: "not-advertised" };
+    }
+    return super.check(address);
+  }
+}
+
+type Cidr = [ipaddr.IPv4 | ipaddr.IPv6, number];
 
 function prefixesOf(reverse: ReverseExitConfig): readonly string[] {
   return reverse.routes.length > 0 ? reverse.routes : EVERY_DESTINATION;

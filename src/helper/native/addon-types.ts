@@ -86,4 +86,9 @@ export interface NativeAddon {
   IcmpSocket?: NativeIcmpSocketClass;
   /** flock(fd, LOCK_EX | LOCK_NB): true when taken, false when another holder has it. Absent before the agent lock. */
   flockExclusive?: (fd: number) => boolean;
+  /**
+   * The uid owning the TCP socket with these addresses and ports (sock_diag), or -1 when there is
+   * none. Absent before `--socks`.
+   */
+  tcpSocketOwner?: (family: 4 | 6, src: Buffer, srcPort: number, dst: Buffer, dstPort: number) => number;
 }

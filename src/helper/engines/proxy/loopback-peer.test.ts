@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import { connect, createServer, type Socket } from "node:net";
 import { describe, it } from "node:test";
+import { loadNativeAddon } from "../../native/load-addon.js";
 import { loopbackPeerUid, procNetAddress, uidInProcNet } from "./loopback-peer.js";
 
 // Recorded on Linux x86-64 (`cat /proc/net/tcp`): a client of uid 1000 on 127.0.0.1:41668 connected
@@ -38,12 +39,31 @@ describe("loopback peer's uid", () => {
       await once(server, "listening");
       const client = connect((server.address() as { port: number }).port, "127.0.0.1");
       await once(client, "connect");
-      while (accepted.length === 0) await new Promise((resolve) => setImmediate(resolve));
-      assert.equal(await loopbackPeerUid(accepted[0]!), process.getuid?.());
-      assert.equal(await loopbackPeerUid(accepted[0]!, "darwin"), undefined, "nothing known off Linux");
-      client.destroy();
-      accepted[0]!.destroy();
-      server.close();
+      try {
+        while (accepted.length === 0) await new Promise((resolve) => setImmediate(resolve));
+        assert.equal(await loopbackPeerUid(accepted[0]!), process.getuid?.());
+        // The addon's sock_diag lookup (when built) says the same, and nothing for a socket that is not there.
+        const owner = (() => {
+          try {
+            return loadNativeAddon().tcpSocketOwner;
+          } catch {
+            return undefined;
+          }
+        })();
+        if (owner) {
+          const loopback = Buffer.from([127, 0, 0, 1]);
+          const port = (server.address() as { port: number }).port;
+          assert.equal(owner(4, loopback, client.localPort!, loopback, port), process.getuid?.());
+          // No such socket: not the listener the kernel's lookup falls back to.
+          assert.equal(owner(4, loopback, port, loopback, 1), -1);
+          assert.throws(() => owner(4, Buffer.alloc(16), 1, loopback, 2), TypeError);
+        }
+        assert.equal(await loopbackPeerUid(accepted[0]!, "darwin"), undefined, "nothing known off Linux");
+      } finally {
+        client.destroy();
+        accepted[0]?.destroy();
+        server.close();
+      }
     },
   );
 });

@@ -36,8 +36,8 @@ export interface ProxyContext {
   readonly credentials: ProxyCredentials;
   /**
    * Whether the OS says the client is the user this proxy serves (ProxyServerOptions.isOwner): such
-   * a client needs no credentials. Asked only of a client that offers none (the lookup costs a
-   * read of /proc/net/tcp on Linux), at most once per connection.
+   * a client needs no credentials. Asked only of a client that offers none (a
+   * kernel lookup: loopback-peer.ts), at most once per connection.
    */
   ownerClient(): Promise<boolean>;
   readonly opener: StreamOpener;
