@@ -6,18 +6,15 @@
 // Per path, the figures the proxy row has (curl-transfers.ts), from L to P: bulk down and up,
 // small GETs (a new connection each), CPU per GB in R and L. iperf3 and the Node clients cannot
 // use a SOCKS proxy, so these are the like-for-like figures of the three.
-import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { quoteShellArg as q } from "../../../src/main/broker/deploy/shell-quote.js";
 import { LINK_SUBNET_OPTIONS } from "../../cli/command.js";
-import { deterministicBytes } from "../../nat/content.js";
 import { REMOTE_PRIVATE, SSH_LINK } from "../../netns/address-plan.js";
 import { describeResult, findOnPath, NetnsLab } from "../../netns/index.js";
 import { readJsonLines } from "../../netns/json-lines.js";
 import { attachRemotePrivate } from "../../reverse/remote-private.js";
 import { runTracked } from "../nat/tracked-run.js";
-import { cpuSince, sampleNamespace } from "./cpu-group.js";
-import { parseSizeAndSpeed, quantileMs, type CurlOptions, type CurlResult } from "./curl-transfers.js";
+import { measureTransfers, type CurlOptions, type CurlResult } from "./curl-transfers.js";
 import { waitFor } from "./path.js";
 import type { BenchTopology } from "./topology.js";
 
@@ -44,7 +41,6 @@ const CLI = join(ROOT, "dist/cli.mjs");
 const SOCKS_PORT = 1080;
 const P_NETWORK = REMOTE_PRIVATE.network.v4;
 const P_BASE = `http://${REMOTE_PRIVATE.server.v4}`;
-const WARMUP_GETS = 5;
 
 const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
@@ -169,77 +165,6 @@ const STARTERS: Record<ReversePathName, (t: BenchTopology) => Promise<ReversePat
   sshuttle: startSshuttle,
 };
 
-async function curlInL(
-  t: BenchTopology,
-  flags: string[],
-  args: string[],
-  timeoutMs: number,
-): Promise<string> {
-  const all = ["-sS", "--fail", "--max-time", String(Math.ceil(timeoutMs / 1000)), ...flags, ...args];
-  const result = await runTracked(t.local, "curl", all, { timeoutMs: timeoutMs + 5_000 });
-  if (result.code !== 0) throw new Error(describeResult("curl", args, result));
-  return result.stdout;
-}
-
-async function measure(t: BenchTopology, path: ReversePath, options: CurlOptions): Promise<CurlResult> {
-  const n = options.curlBytes;
-  const bulkMs = 30_000 + n / 4_000;
-  const upload = join(t.dir, `reverse-upload-${n}`);
-  await writeFile(upload, deterministicBytes(n));
-  const remoteBefore = await sampleNamespace(t.remote);
-  const localBefore = await sampleNamespace(t.local);
-  const down = parseSizeAndSpeed(
-    await curlInL(
-      t,
-      path.flags,
-      ["-o", "/dev/null", "-w", "%{size_download} %{speed_download}", `${P_BASE}/bytes/${n}`],
-      bulkMs,
-    ),
-    n,
-    "download",
-  );
-  const up = parseSizeAndSpeed(
-    await curlInL(
-      t,
-      path.flags,
-      [
-        "-T",
-        upload,
-        "-X",
-        "POST",
-        "-o",
-        "/dev/null",
-        "-w",
-        "%{size_upload} %{speed_upload}",
-        `${P_BASE}/upload`,
-      ],
-      bulkMs,
-    ),
-    n,
-    "upload",
-  );
-  const perGB = (seconds: number): number => seconds / ((2 * n) / 1e9);
-  const remoteCpuSPerGB = perGB(await cpuSince(remoteBefore));
-  const localCpuSPerGB = perGB(await cpuSince(localBefore));
-  const samples: number[] = [];
-  for (let i = 0; i < WARMUP_GETS + options.curlGets; i++) {
-    const seconds = Number(
-      await curlInL(t, path.flags, ["-o", "/dev/null", "-w", "%{time_total}", `${P_BASE}/`], 10_000),
-    );
-    if (i >= WARMUP_GETS) samples.push(seconds);
-  }
-  return {
-    bytes: n,
-    downMBps: down,
-    upMBps: up,
-    gets: samples.length,
-    getMedianMs: quantileMs(samples, 0.5),
-    getP90Ms: quantileMs(samples, 0.9),
-    remoteCpuSPerGB,
-    localCpuSPerGB,
-  };
-}
-
 /** Builds P behind R, measures each reverse path in turn, takes P down. */
 export async function measureReverse(
   t: BenchTopology,
@@ -278,7 +203,13 @@ export async function measureReverse(
       const row: ReverseRow = { name, setup: path.setup };
       try {
         log(`reverse ${name}: curl ${options.curlBytes / 2 ** 20} MiB down and up, ${options.curlGets} GETs`);
-        row.curl = await measure(t, path, options);
+        const via = { namespace: t.local, flags: path.flags, base: P_BASE };
+        row.curl = await measureTransfers(
+          t,
+          via,
+          join(t.dir, `reverse-upload-${options.curlBytes}`),
+          options,
+        );
       } catch (error) {
         row.error = message(error);
       } finally {
