@@ -8,14 +8,13 @@
 // use a SOCKS proxy, so these are the like-for-like figures of the three.
 import { join } from "node:path";
 import { quoteShellArg as q } from "../../../src/main/broker/deploy/shell-quote.js";
-import { LINK_SUBNET_OPTIONS } from "../../cli/command.js";
 import { REMOTE_PRIVATE, SSH_LINK } from "../../netns/address-plan.js";
-import { describeResult, findOnPath, NetnsLab } from "../../netns/index.js";
-import { readJsonLines } from "../../netns/json-lines.js";
+import { describeResult, NetnsLab } from "../../netns/index.js";
 import { attachRemotePrivate } from "../../reverse/remote-private.js";
 import { runTracked } from "../nat/tracked-run.js";
 import { measureTransfers, type CurlOptions, type CurlResult } from "./curl-transfers.js";
-import { waitFor } from "./path.js";
+import { runConnect } from "./path-backhaul.js";
+import { runSshuttle, sshuttleSkipReason } from "./path-sshuttle.js";
 import type { BenchTopology } from "./topology.js";
 
 export const REVERSE_PATHS = ["direct", "backhaul --socks", "sshuttle"] as const;
@@ -36,8 +35,6 @@ interface ReversePath {
   stop(): Promise<void>;
 }
 
-const ROOT = new URL("../../..", import.meta.url).pathname;
-const CLI = join(ROOT, "dist/cli.mjs");
 const SOCKS_PORT = 1080;
 const P_NETWORK = REMOTE_PRIVATE.network.v4;
 const P_BASE = `http://${REMOTE_PRIVATE.server.v4}`;
@@ -58,40 +55,7 @@ async function startDirect(t: BenchTopology): Promise<ReversePath> {
 }
 
 async function startBackhaulSocks(t: BenchTopology): Promise<ReversePath> {
-  const args = [
-    CLI,
-    "connect",
-    `ssh://bhdev@${SSH_LINK.remote.v4}`,
-    ...["-i", t.sshd.keys.plain, "--known-hosts", join(t.dir, "backhaul_known_hosts")],
-    "--accept-new-host-key",
-    ...LINK_SUBNET_OPTIONS,
-    ...["--entrance", "tun", "--socks", String(SOCKS_PORT), "--json"],
-  ];
-  const cli = t.local.spawn("env", ["-u", "SSH_AUTH_SOCK", `HOME=${t.dir}`, process.execPath, ...args]);
-  const events: Array<{ type?: unknown; state?: unknown; message?: unknown; line?: unknown }> = [];
-  readJsonLines(cli.child.stdout, (value) => events.push(value));
-  let stderr = "";
-  cli.child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const stop = async (): Promise<void> => {
-    if (!cli.hasExited) cli.child.kill("SIGINT");
-    await cli.waitForExit(30_000).catch(() => cli.stop());
-    await t.resetRemoteResolver();
-  };
-  try {
-    await waitFor(
-      "backhaul connect --socks",
-      () => events.some((e) => e.type === "state" && e.state === "connected"),
-      () => {
-        const error = events.find((e) => e.type === "error");
-        if (error) return String(error.message);
-        return cli.hasExited ? `exited: ${stderr.trim()}` : undefined;
-      },
-      90_000,
-    );
-  } catch (error) {
-    await stop();
-    throw error;
-  }
+  const { events, stop } = await runConnect(t, ["--entrance", "tun", "--socks", String(SOCKS_PORT)]);
   // With the printed credentials, like the proxy row: the owner check a credential-free client
   // costs (loopback-peer.ts) is not the tunnel's.
   const said = events.find((e) => e.type === "log" && String(e.line).startsWith("socks: "));
@@ -109,16 +73,9 @@ async function startBackhaulSocks(t: BenchTopology): Promise<ReversePath> {
   };
 }
 
-function sshuttleSkipReason(): string | undefined {
-  if (!findOnPath("sshuttle")) return "sshuttle is not installed (Debian package sshuttle)";
-  if (!findOnPath("iptables")) return "iptables is not installed (Debian package iptables)";
-  return undefined;
-}
-
 async function startSshuttle(t: BenchTopology): Promise<ReversePath> {
-  // As in path-sshuttle.ts, the other way round: a route first, so that connect() reaches the nat
-  // OUTPUT chain's redirect; R does not forward, so nothing gets past sshuttle.
-  await t.local.ip(["route", "add", P_NETWORK, "via", SSH_LINK.remote.v4]);
+  // As in path-sshuttle.ts, the other way round: in L, logged in to R as bhdev; R does not
+  // forward, so nothing gets past sshuttle.
   const ssh = [
     "ssh",
     ...["-F", "/dev/null", "-i", t.sshd.keys.plain],
@@ -129,29 +86,7 @@ async function startSshuttle(t: BenchTopology): Promise<ReversePath> {
     .map(q)
     .join(" ");
   const args = ["--method", "nat", "-r", `bhdev@${SSH_LINK.remote.v4}`, "-e", ssh, P_NETWORK];
-  const sshuttle = t.local.spawn("sshuttle", args, { env: { ...process.env, HOME: t.dir } });
-  let output = "";
-  sshuttle.child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  sshuttle.child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  const stop = async (): Promise<void> => {
-    await sshuttle.stop(5_000);
-    await t.local.run("iptables", ["-t", "nat", "-F"]);
-    await t.local.run("iptables", ["-t", "nat", "-X"]);
-    await t.local.run("ip", ["route", "del", P_NETWORK]);
-  };
-  try {
-    await waitFor(
-      "sshuttle",
-      async () =>
-        output.includes("Connected to server.") &&
-        (await t.local.run("iptables", ["-t", "nat", "-S"])).stdout.includes(`-d ${P_NETWORK}`),
-      () => (sshuttle.hasExited ? `exited:\n${output.trim()}` : undefined),
-      30_000,
-    );
-  } catch (error) {
-    await stop();
-    throw error;
-  }
+  const stop = await runSshuttle(t, t.local, P_NETWORK, SSH_LINK.remote.v4, args);
   return {
     setup: `sshuttle --method nat -r bhdev@${SSH_LINK.remote.v4} -e 'ssh … -c aes128-gcm@openssh.com' ${P_NETWORK} in L`,
     flags: ["--noproxy", "*"],
