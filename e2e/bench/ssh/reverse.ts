@@ -16,6 +16,7 @@ import { measureTransfers, type CurlOptions, type CurlResult } from "./curl-tran
 import { runConnect } from "./path-backhaul.js";
 import { runSshuttle, sshuttleSkipReason } from "./path-sshuttle.js";
 import type { BenchTopology } from "./topology.js";
+import { fixed } from "../table.js";
 
 export const REVERSE_PATHS = ["direct", "backhaul --socks", "sshuttle"] as const;
 export type ReversePathName = (typeof REVERSE_PATHS)[number];
@@ -157,9 +158,6 @@ export async function measureReverse(
   }
   return rows;
 }
-
-const fixed = (value: number | undefined, digits: number): string =>
-  value === undefined || !Number.isFinite(value) ? "—" : value.toFixed(digits);
 
 /** The reverse table and Backhaul ÷ sshuttle; empty when nothing was measured. */
 export function formatReverseTable(rows: readonly ReverseRow[]): string[] {
