@@ -37,3 +37,22 @@ export function alignedTable(
       .trimEnd();
   return [render(header), widths.map((w) => "-".repeat(w)).join("  "), ...body.map(render)];
 }
+
+/**
+ * `label:` in a column of 26, then those of `figures` (a ratio's field → its label) that were
+ * computed, as `times` writes them, in `figures`' order.
+ */
+export function ratioLine<K extends string>(
+  label: string,
+  ratio: { readonly [key in NoInfer<K>]?: number | undefined },
+  figures: Readonly<Record<K, string>>,
+): string {
+  const keys = Object.keys(figures) as K[];
+  return (
+    `${label}:`.padEnd(26) +
+    ratioFigures(
+      keys.map((key) => [figures[key], ratio[key]] as const),
+      "  ",
+    )
+  );
+}

@@ -4,7 +4,7 @@
 // figures ÷ the first's per entrance.
 import type { CurlResult } from "./curl-transfers.js";
 import type { ResultRow } from "./report.js";
-import { alignedTable, fixed, ratioFigures } from "../table.js";
+import { alignedTable, fixed, ratioLine } from "../table.js";
 
 /** Proxy ÷ TUN: down and up above 1× are faster; ms/GET and CPU above 1× slower or costlier. */
 export interface EntranceRatio {
@@ -88,6 +88,9 @@ export function computeEntranceVariantRatios(
   });
 }
 
+/** The ratio lines' figures: EntranceRatio's fields and their labels. */
+const FIGURES = { down: "down", up: "up", getMs: "ms/GET", remoteCpu: "CPU R", localCpu: "CPU L" } as const;
+
 const HEADER = ["entrance", "down MB/s", "up MB/s", "ms/GET p50", "ms/GET p90", "CPU s/GB R", "CPU s/GB L"];
 
 /** Empty when neither entrance was measured with curl (not in --path, or --only latency). */
@@ -111,27 +114,18 @@ export function formatEntranceTable(rows: readonly ResultRow[]): string[] {
       }),
   );
   if (lines.length === 0) return [];
-  const figures = (ratio: EntranceRatio): string =>
-    ratioFigures(
-      [
-        ["down", ratio.down],
-        ["up", ratio.up],
-        ["ms/GET", ratio.getMs],
-        ["CPU R", ratio.remoteCpu],
-        ["CPU L", ratio.localCpu],
-      ],
-      "  ",
-    );
   const ratioLines = [
     ...computeEntranceRatios(rows).map(
       (ratio) =>
-        `${`proxy ÷ TUN${ratio.variant ? ` (${ratio.variant})` : ""}:`.padEnd(26)}${figures(ratio)}` +
+        ratioLine(`proxy ÷ TUN${ratio.variant ? ` (${ratio.variant})` : ""}`, ratio, FIGURES) +
         "  (issue 14's bar: down and up at least 1×)",
     ),
-    ...computeEntranceVariantRatios(rows).map(
-      (ratio) =>
-        `${`${ratio.entrance === "proxy" ? "proxy" : "TUN"} ${ratio.variant} ÷ ${ratio.against}:`.padEnd(26)}` +
-        figures(ratio),
+    ...computeEntranceVariantRatios(rows).map((ratio) =>
+      ratioLine(
+        `${ratio.entrance === "proxy" ? "proxy" : "TUN"} ${ratio.variant} ÷ ${ratio.against}`,
+        ratio,
+        FIGURES,
+      ),
     ),
   ];
   const bytes = rows.find((row) => row.curl)?.curl?.bytes;

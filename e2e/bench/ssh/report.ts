@@ -14,7 +14,7 @@ import {
 import type { PeerMeasurement } from "./measure.js";
 import type { RowName, SshBenchOptions } from "./options.js";
 import type { VariantRatios } from "./variants.js";
-import { alignedTable, fixed, ratioFigures } from "../table.js";
+import { alignedTable, fixed, ratioLine } from "../table.js";
 
 export interface ResultRow {
   name: RowName;
@@ -152,21 +152,16 @@ function cells(row: ResultRow, note: (text: string) => number): string[] {
 /** Lines followed by one blank line; nothing at all when there are none. */
 const block = (lines: readonly string[]): string[] => (lines.length > 0 ? [...lines, ""] : []);
 
-function ratioLine(label: string, ratio: Omit<Ratios, "against">): string {
-  const parts = ratioFigures(
-    [
-      ["up", ratio.up],
-      ["down", ratio.down],
-      ["GETs", ratio.http],
-      ["RR", ratio.rr],
-      ["DNS", ratio.dns],
-      ["CPU R", ratio.remoteCpu],
-      ["CPU L", ratio.localCpu],
-    ],
-    "  ",
-  );
-  return `${label}:`.padEnd(26) + parts;
-}
+/** The ratio lines' figures: Ratios' fields and their labels. */
+const FIGURES = {
+  up: "up",
+  down: "down",
+  http: "GETs",
+  rr: "RR",
+  dns: "DNS",
+  remoteCpu: "CPU R",
+  localCpu: "CPU L",
+} as const;
 
 export function formatTable(
   rows: readonly ResultRow[],
@@ -189,10 +184,10 @@ export function formatTable(
     "",
     ...block([
       ...ratios.map((ratio) =>
-        ratioLine(`Backhaul ÷ ${ratio.against === "raw" ? "raw channel" : ratio.against}`, ratio),
+        ratioLine(`Backhaul ÷ ${ratio.against === "raw" ? "raw channel" : ratio.against}`, ratio, FIGURES),
       ),
       ...direct,
-      ...variantRatios.map((ratio) => ratioLine(`${ratio.variant} ÷ ${ratio.against}`, ratio)),
+      ...variantRatios.map((ratio) => ratioLine(`${ratio.variant} ÷ ${ratio.against}`, ratio, FIGURES)),
     ]),
     ...block(entrances),
     ...formatCostTable(rows),
