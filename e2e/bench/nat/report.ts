@@ -3,6 +3,7 @@
 import { writeBenchJson } from "../report-json.js";
 import type { Measurement } from "./measure.js";
 import type { BenchOptions, Family, PathName } from "./options.js";
+import { alignedTable, fixed, ratioFigures } from "../table.js";
 
 export interface ResultRow {
   path: PathName;
@@ -54,21 +55,17 @@ export function computeRatios(rows: readonly ResultRow[]): Ratios[] {
   return ratios;
 }
 
-const fixed = (value: number | undefined, digits: number): string =>
-  value === undefined || !Number.isFinite(value) ? "—" : value.toFixed(digits);
-const times = (label: string, value: number | undefined): string =>
-  value === undefined ? "" : `${label} ${value.toFixed(2)}×`;
-
 function ratioCell(ratio: Ratios | undefined): string {
   if (!ratio) return "";
-  return [
-    times("up", ratio.up),
-    times("dn", ratio.down),
-    times("rr", ratio.rrMedian),
-    times("cpu", ratio.exitCpu),
-  ]
-    .filter(Boolean)
-    .join(" ");
+  return ratioFigures(
+    [
+      ["up", ratio.up],
+      ["dn", ratio.down],
+      ["rr", ratio.rrMedian],
+      ["cpu", ratio.exitCpu],
+    ],
+    " ",
+  );
 }
 
 function cpuCell(row: ResultRow, value: number | undefined, side: "exit" | "entrance"): string {
@@ -118,18 +115,8 @@ export function formatTable(rows: readonly ResultRow[], ratios: readonly Ratios[
       ratioCell(ratio("slirp4netns")),
     ];
   });
-  const table = [header, ...lines];
-  const widths = header.map((_, i) => Math.max(...table.map((cells) => (cells[i] ?? "").length)));
-  const numeric = (i: number): boolean => i >= 1 && i <= 8;
-  const render = (cells: string[]): string =>
-    cells
-      .map((cell, i) => (numeric(i) ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0)))
-      .join("  ")
-      .trimEnd();
   return [
-    render(header),
-    widths.map((w) => "-".repeat(w)).join("  "),
-    ...lines.map(render),
+    ...alignedTable(header, lines, (i) => i >= 1 && i <= 8),
     "",
     "up: R -> S, down: S -> R (iperf3 TCP, one stream). RR: sequential 1-byte round trips over one TCP",
     "connection from a Node client in R to S's echo server (Node), after 500 unmeasured ones.",

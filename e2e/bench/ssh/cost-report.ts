@@ -3,6 +3,7 @@
 import type { ProcessCost } from "./round-trip-cost.js";
 import type { ResultRow } from "./report.js";
 import { HELD_FLOWS } from "./connection-cost.js";
+import { alignedTable } from "../table.js";
 
 const HEADER = [
   "path",
@@ -60,18 +61,9 @@ export function formatCostTable(rows: readonly ResultRow[]): string[] {
     }
   }
   if (body.length === 0) return [];
-  const table = [HEADER, ...body];
-  const widths = HEADER.map((_, i) => Math.max(...table.map((c) => (c[i] ?? "").length)));
-  const render = (c: readonly string[]): string =>
-    c
-      .map((cell, i) => (i >= 3 && i <= 5 ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0)))
-      .join("  ")
-      .trimEnd();
   return [
     `Per 1-byte round trip, per process (${roundTrips} round trips on one TCP connection, R -> S):`,
-    render(HEADER),
-    widths.map((w) => "-".repeat(w)).join("  "),
-    ...body.map(render),
+    ...alignedTable(HEADER, body, (i) => i >= 3 && i <= 5),
     "syscalls: `strace -c -f` on every thread of the process (a second pass: ptrace adds switches);",
     "switches: voluntary + involuntary context switches of every thread (/proc/PID/task/*/status).",
     "CPU s/GB: the process's utime+stime during iperf3 up and down ÷ bytes moved (as the first table).",

@@ -6,7 +6,7 @@
 // that R's and L's processes spent on the bulk transfers.
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { describeResult } from "../../netns/index.js";
+import { describeResult, type NetworkNamespace } from "../../netns/index.js";
 import { CORP_NET } from "../../netns/address-plan.js";
 import { deterministicBytes } from "../../nat/content.js";
 import { runTracked } from "../nat/tracked-run.js";
@@ -40,16 +40,17 @@ const base = `http://${CORP_NET.host.v4}`;
 const entranceFlags = (path: PeerPath): string[] =>
   path.proxy ? ["--proxy", path.proxy] : ["--noproxy", "*"];
 
-async function curl(t: BenchTopology, path: PeerPath, args: string[], timeoutMs: number): Promise<string> {
-  const all = [
-    "-sS",
-    "--fail",
-    "--max-time",
-    String(Math.ceil(timeoutMs / 1000)),
-    ...entranceFlags(path),
-    ...args,
-  ];
-  const result = await runTracked(t.remote, "curl", all, { timeoutMs: timeoutMs + 5_000 });
+/** Where curl runs and what it reaches: its namespace, the flags that pick the path, the server. */
+export interface CurlVantage {
+  namespace: NetworkNamespace;
+  flags: string[];
+  /** The server's base URL (http://ADDRESS), which serves /bytes/N, /upload and /. */
+  base: string;
+}
+
+async function curl(via: CurlVantage, args: string[], timeoutMs: number): Promise<string> {
+  const all = ["-sS", "--fail", "--max-time", String(Math.ceil(timeoutMs / 1000)), ...via.flags, ...args];
+  const result = await runTracked(via.namespace, "curl", all, { timeoutMs: timeoutMs + 5_000 });
   if (result.code !== 0) throw new Error(describeResult("curl", args, result));
   return result.stdout;
 }
@@ -72,38 +73,59 @@ export async function measureCurl(
   path: PeerPath,
   options: CurlOptions,
 ): Promise<CurlResult> {
-  const n = options.curlBytes;
-  // A generous floor of 4 MB/s: only a stall reaches it.
-  const bulkMs = 30_000 + n / 4_000;
-  const upload = join(t.dir, `upload-${n}`);
-  await writeFile(upload, deterministicBytes(n));
   // S makes /bytes/N once, then serves it from memory: made here, over S's own loopback, it is
   // not charged to whichever entrance is measured first.
   const warm = await runTracked(
     t.server,
     "curl",
-    ["-sS", "--fail", "-o", "/dev/null", `http://127.0.0.1/bytes/${n}`],
+    ["-sS", "--fail", "-o", "/dev/null", `http://127.0.0.1/bytes/${options.curlBytes}`],
     {
       timeoutMs: 60_000,
     },
   );
   if (warm.code !== 0) throw new Error(describeResult("curl in S", [], warm));
+  const via = { namespace: t.remote, flags: entranceFlags(path), base };
+  return measureTransfers(t, via, join(t.dir, `upload-${options.curlBytes}`), options);
+}
+
+/**
+ * Bulk down and up (`uploadFile` is written first), with R's and L's CPU over the two, then the
+ * small GETs after a few unmeasured ones; the server has /bytes/N ready.
+ */
+export async function measureTransfers(
+  t: BenchTopology,
+  via: CurlVantage,
+  uploadFile: string,
+  options: CurlOptions,
+): Promise<CurlResult> {
+  const n = options.curlBytes;
+  // A generous floor of 4 MB/s: only a stall reaches it.
+  const bulkMs = 30_000 + n / 4_000;
+  await writeFile(uploadFile, deterministicBytes(n));
   const remoteBefore = await sampleNamespace(t.remote);
   const localBefore = await sampleNamespace(t.local);
   const down = parseSizeAndSpeed(
     await curl(
-      t,
-      path,
-      ["-o", "/dev/null", "-w", "%{size_download} %{speed_download}", `${base}/bytes/${n}`],
+      via,
+      ["-o", "/dev/null", "-w", "%{size_download} %{speed_download}", `${via.base}/bytes/${n}`],
       bulkMs,
     ),
     n,
     "download",
   );
   const upText = await curl(
-    t,
-    path,
-    ["-T", upload, "-X", "POST", "-o", "/dev/null", "-w", "%{size_upload} %{speed_upload}", `${base}/upload`],
+    via,
+    [
+      "-T",
+      uploadFile,
+      "-X",
+      "POST",
+      "-o",
+      "/dev/null",
+      "-w",
+      "%{size_upload} %{speed_upload}",
+      `${via.base}/upload`,
+    ],
     bulkMs,
   );
   const up = parseSizeAndSpeed(upText, n, "upload");
@@ -113,7 +135,7 @@ export async function measureCurl(
   const samples: number[] = [];
   for (let i = 0; i < WARMUP_GETS + options.curlGets; i++) {
     const seconds = Number(
-      await curl(t, path, ["-o", "/dev/null", "-w", "%{time_total}", `${base}/`], 10_000),
+      await curl(via, ["-o", "/dev/null", "-w", "%{time_total}", `${via.base}/`], 10_000),
     );
     if (i >= WARMUP_GETS) samples.push(seconds);
   }

@@ -4,6 +4,7 @@
 // figures ÷ the first's per entrance.
 import type { CurlResult } from "./curl-transfers.js";
 import type { ResultRow } from "./report.js";
+import { alignedTable, fixed, ratioLine } from "../table.js";
 
 /** Proxy ÷ TUN: down and up above 1× are faster; ms/GET and CPU above 1× slower or costlier. */
 export interface EntranceRatio {
@@ -87,10 +88,8 @@ export function computeEntranceVariantRatios(
   });
 }
 
-const fixed = (value: number | undefined, digits: number): string =>
-  value === undefined || !Number.isFinite(value) ? "—" : value.toFixed(digits);
-const times = (label: string, value: number | undefined): string =>
-  value === undefined ? "" : `${label} ${value.toFixed(2)}×`;
+/** The ratio lines' figures: EntranceRatio's fields and their labels. */
+const FIGURES = { down: "down", up: "up", getMs: "ms/GET", remoteCpu: "CPU R", localCpu: "CPU L" } as const;
 
 const HEADER = ["entrance", "down MB/s", "up MB/s", "ms/GET p50", "ms/GET p90", "CPU s/GB R", "CPU s/GB L"];
 
@@ -115,41 +114,24 @@ export function formatEntranceTable(rows: readonly ResultRow[]): string[] {
       }),
   );
   if (lines.length === 0) return [];
-  const table = [HEADER, ...lines];
-  const widths = HEADER.map((_, i) => Math.max(...table.map((c) => (c[i] ?? "").length)));
-  const render = (c: readonly string[]): string =>
-    c
-      .map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0)))
-      .join("  ")
-      .trimEnd();
-  const figures = (ratio: EntranceRatio): string =>
-    [
-      times("down", ratio.down),
-      times("up", ratio.up),
-      times("ms/GET", ratio.getMs),
-      times("CPU R", ratio.remoteCpu),
-      times("CPU L", ratio.localCpu),
-    ]
-      .filter(Boolean)
-      .join("  ");
   const ratioLines = [
     ...computeEntranceRatios(rows).map(
       (ratio) =>
-        `${`proxy ÷ TUN${ratio.variant ? ` (${ratio.variant})` : ""}:`.padEnd(26)}${figures(ratio)}` +
+        ratioLine(`proxy ÷ TUN${ratio.variant ? ` (${ratio.variant})` : ""}`, ratio, FIGURES) +
         "  (issue 14's bar: down and up at least 1×)",
     ),
-    ...computeEntranceVariantRatios(rows).map(
-      (ratio) =>
-        `${`${ratio.entrance === "proxy" ? "proxy" : "TUN"} ${ratio.variant} ÷ ${ratio.against}:`.padEnd(26)}` +
-        figures(ratio),
+    ...computeEntranceVariantRatios(rows).map((ratio) =>
+      ratioLine(
+        `${ratio.entrance === "proxy" ? "proxy" : "TUN"} ${ratio.variant} ÷ ${ratio.against}`,
+        ratio,
+        FIGURES,
+      ),
     ),
   ];
   const bytes = rows.find((row) => row.curl)?.curl?.bytes;
   return [
     "curl through each entrance (the same transfers, run in R):",
-    render(HEADER),
-    widths.map((w) => "-".repeat(w)).join("  "),
-    ...lines.map(render),
+    ...alignedTable(HEADER, lines, (i) => i !== 0),
     ...ratioLines,
     `down: curl GET /bytes/N from S, up: curl -T FILE -X POST /upload to S, ${bytes === undefined ? "N" : `N = ${bytes} bytes`};`,
     "MB/s = 10^6 bytes/s as curl reports them. ms/GET: curl's time_total of GET / (a new process",

@@ -14,7 +14,7 @@ import { SSH_LINK } from "../../netns/address-plan.js";
 const ROOT = new URL("../../..", import.meta.url).pathname;
 const CLI = join(ROOT, "dist/cli.mjs");
 
-interface CliEvent {
+export interface CliEvent {
   type: string;
   state?: string;
   message?: string;
@@ -44,7 +44,26 @@ export function startBackhaulProxy(t: BenchTopology, cliFile = CLI): Promise<Pee
   return startConnect(t, "proxy", cliFile);
 }
 
-async function startConnect(t: BenchTopology, entrance: "tun" | "proxy", cliFile: string): Promise<PeerPath> {
+/** A `backhaul connect` in L that has said "connected"; its events (every line it printed) so far. */
+export interface ConnectRun {
+  events: readonly CliEvent[];
+  /** From spawning to the "connected" state. */
+  connectMs?: number;
+  /** Why it is no use any more (an error event, or its exit), if it is not. */
+  exited(): string | undefined;
+  /** SIGINT (it disconnects cleanly and the agent undoes its TUN, routes and resolver), then R's resolver reset. */
+  stop(): Promise<void>;
+}
+
+/**
+ * `backhaul connect ssh://bhdev@R` in L with `options` after the link's, as a user of ours with
+ * no agent; resolves once it is connected, stops it if it does not get there.
+ */
+export async function runConnect(
+  t: BenchTopology,
+  options: readonly string[],
+  cliFile = CLI,
+): Promise<ConnectRun> {
   const args = [
     cliFile,
     "connect",
@@ -52,7 +71,8 @@ async function startConnect(t: BenchTopology, entrance: "tun" | "proxy", cliFile
     ...["-i", t.sshd.keys.plain, "--known-hosts", join(t.dir, "backhaul_known_hosts")],
     "--accept-new-host-key",
     ...LINK_SUBNET_OPTIONS,
-    ...["--route", S_NETWORK, "--entrance", entrance, "--json"],
+    ...options,
+    "--json",
   ];
   // No agent, and a HOME of ours: nothing of this machine's ~/.ssh is used.
   const cli = t.local.spawn("env", ["-u", "SSH_AUTH_SOCK", `HOME=${t.dir}`, process.execPath, ...args]);
@@ -73,7 +93,6 @@ async function startConnect(t: BenchTopology, entrance: "tun" | "proxy", cliFile
   let stderr = "";
   cli.child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   const stop = async (): Promise<void> => {
-    // SIGINT: the CLI disconnects cleanly and the agent undoes its TUN, routes and resolver.
     if (!cli.hasExited) cli.child.kill("SIGINT");
     await cli.waitForExit(30_000).catch(() => cli.stop());
     await t.resetRemoteResolver();
@@ -85,26 +104,40 @@ async function startConnect(t: BenchTopology, entrance: "tun" | "proxy", cliFile
     const said = events.filter((e) => e.type !== "flow").slice(-5);
     return `exited: ${stderr.trim() || JSON.stringify(said)}`;
   };
-  let proxy: string | undefined;
   try {
     await waitFor(
-      "backhaul connect",
+      `backhaul connect ${options.join(" ")}`,
       () => events.some((e) => e.type === "state" && e.state === "connected"),
       exited,
       90_000,
     );
-    if (entrance === "proxy") {
-      const envFile = join(t.sshd.users.dev.home, ".config", "backhaul", "proxy.env");
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { events, ...(connectMs !== undefined && { connectMs }), exited, stop };
+}
+
+async function startConnect(t: BenchTopology, entrance: "tun" | "proxy", cliFile: string): Promise<PeerPath> {
+  const { connectMs, exited, stop } = await runConnect(
+    t,
+    ["--route", S_NETWORK, "--entrance", entrance],
+    cliFile,
+  );
+  let proxy: string | undefined;
+  if (entrance === "proxy") {
+    const envFile = join(t.sshd.users.dev.home, ".config", "backhaul", "proxy.env");
+    try {
       await waitFor(
         "proxy.env",
         async () => (proxy = await readSocksUrl(envFile)) !== undefined,
         exited,
         15_000,
       );
+    } catch (error) {
+      await stop();
+      throw error;
     }
-  } catch (error) {
-    await stop();
-    throw error;
   }
   const common = `backhaul connect ssh://bhdev@${SSH_LINK.remote.v4} in L (aes128-gcm, link MTU 65520), --route ${S_NETWORK}`;
   return entrance === "proxy" && proxy

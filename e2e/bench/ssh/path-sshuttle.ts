@@ -1,7 +1,7 @@
 // sshuttle, the other way round: it runs in R as root and logs in to L's root sshd, where its
 // Python server makes the connections to S. It uses iptables' nat table in R (R's only).
 import { quoteShellArg as q } from "../../../src/main/broker/deploy/shell-quote.js";
-import { findOnPath } from "../../netns/index.js";
+import { findOnPath, type NetworkNamespace } from "../../netns/index.js";
 import { S_NETWORK } from "./path-direct.js";
 import { waitFor, type PeerPath } from "./path.js";
 import { sshClientOptions } from "./root-sshd.js";
@@ -14,37 +14,44 @@ export function sshuttleSkipReason(): string | undefined {
   return undefined;
 }
 
-/** sshuttle's nat rule for S's network is in place in R. */
-async function redirects(t: BenchTopology): Promise<boolean> {
-  const rules = await t.remote.run("iptables", ["-t", "nat", "-S"]);
-  return rules.stdout
-    .split("\n")
-    .some((rule) => rule.includes(`-d ${S_NETWORK}`) && rule.includes("REDIRECT"));
+/** sshuttle's nat rule for `network` is in place in `namespace`. */
+async function redirects(namespace: NetworkNamespace, network: string): Promise<boolean> {
+  const rules = await namespace.run("iptables", ["-t", "nat", "-S"]);
+  return rules.stdout.split("\n").some((rule) => rule.includes(`-d ${network}`) && rule.includes("REDIRECT"));
 }
 
-export async function startSshuttle(t: BenchTopology): Promise<PeerPath> {
-  // connect() needs a route before the nat OUTPUT chain can redirect it to sshuttle; L does not
-  // forward, so nothing reaches S past sshuttle.
-  await t.remote.ip(["route", "add", S_NETWORK, "via", t.rootSshd.address]);
-  const ssh = ["ssh", ...sshClientOptions(t.rootSshd)].map(q).join(" ");
-  const args = ["--method", "nat", "--dns", "-r", `root@${t.rootSshd.address}`, "-e", ssh, S_NETWORK];
-  const sshuttle = t.remote.spawn("sshuttle", args, { env: { ...process.env, HOME: t.dir } });
+/**
+ * sshuttle in `namespace` with `args` (`--method nat`, for `network`), once its redirect is in
+ * place; a route to `network` via `via` first. Resolves to its stop, which also empties the
+ * namespace's nat table and removes the route.
+ */
+export async function runSshuttle(
+  t: BenchTopology,
+  namespace: NetworkNamespace,
+  network: string,
+  via: string,
+  args: readonly string[],
+): Promise<() => Promise<void>> {
+  // connect() needs a route before the nat OUTPUT chain can redirect it to sshuttle; the far
+  // side does not forward, so nothing gets past sshuttle.
+  await namespace.ip(["route", "add", network, "via", via]);
+  const sshuttle = namespace.spawn("sshuttle", args, { env: { ...process.env, HOME: t.dir } });
   let output = "";
   sshuttle.child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   sshuttle.child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   const stop = async (): Promise<void> => {
     await sshuttle.stop(5_000); // SIGTERM: sshuttle removes its own rules
-    // In case it could not: R's nat table is ours, and the next path must not be redirected.
-    await t.remote.run("iptables", ["-t", "nat", "-F"]);
-    await t.remote.run("iptables", ["-t", "nat", "-X"]);
-    await t.remote.run("ip", ["route", "del", S_NETWORK]);
+    // In case it could not: the namespace's nat table is ours, and the next path must not be redirected.
+    await namespace.run("iptables", ["-t", "nat", "-F"]);
+    await namespace.run("iptables", ["-t", "nat", "-X"]);
+    await namespace.run("ip", ["route", "del", network]);
   };
   try {
     // It sets its rules only after "Connected to server.": a connection made before them goes
-    // straight to L, which drops it, and conntrack keeps it unredirected.
+    // straight to the far side, which drops it, and conntrack keeps it unredirected.
     await waitFor(
       "sshuttle",
-      async () => (await redirects(t)) && output.includes("Connected to server."),
+      async () => (await redirects(namespace, network)) && output.includes("Connected to server."),
       () => (sshuttle.hasExited ? `exited:\n${output.trim()}` : undefined),
       30_000,
     );
@@ -52,6 +59,14 @@ export async function startSshuttle(t: BenchTopology): Promise<PeerPath> {
     await stop();
     throw error;
   }
+  return stop;
+}
+
+/** In R as root, logged in to L's root sshd. */
+export async function startSshuttle(t: BenchTopology): Promise<PeerPath> {
+  const ssh = ["ssh", ...sshClientOptions(t.rootSshd)].map(q).join(" ");
+  const args = ["--method", "nat", "--dns", "-r", `root@${t.rootSshd.address}`, "-e", ssh, S_NETWORK];
+  const stop = await runSshuttle(t, t.remote, S_NETWORK, t.rootSshd.address, args);
   return {
     name: "sshuttle",
     setup:

@@ -14,6 +14,7 @@ import {
 import type { PeerMeasurement } from "./measure.js";
 import type { RowName, SshBenchOptions } from "./options.js";
 import type { VariantRatios } from "./variants.js";
+import { alignedTable, fixed, ratioLine } from "../table.js";
 
 export interface ResultRow {
   name: RowName;
@@ -90,10 +91,6 @@ export function computeRatios(rows: readonly ResultRow[]): { ratios: Ratios[]; o
   return { ratios, ...(overDirect && { overDirect }) };
 }
 
-const fixed = (value: number | undefined, digits: number): string =>
-  value === undefined || !Number.isFinite(value) ? "—" : value.toFixed(digits);
-const times = (label: string, value: number | undefined): string =>
-  value === undefined || !Number.isFinite(value) ? "" : `${label} ${value.toFixed(2)}×`;
 const signed = (value: number | undefined, digits: number, unit: string): string =>
   value === undefined || !Number.isFinite(value)
     ? "—"
@@ -155,18 +152,16 @@ function cells(row: ResultRow, note: (text: string) => number): string[] {
 /** Lines followed by one blank line; nothing at all when there are none. */
 const block = (lines: readonly string[]): string[] => (lines.length > 0 ? [...lines, ""] : []);
 
-function ratioLine(label: string, ratio: Omit<Ratios, "against">): string {
-  const parts = [
-    times("up", ratio.up),
-    times("down", ratio.down),
-    times("GETs", ratio.http),
-    times("RR", ratio.rr),
-    times("DNS", ratio.dns),
-    times("CPU R", ratio.remoteCpu),
-    times("CPU L", ratio.localCpu),
-  ];
-  return `${label}:`.padEnd(26) + parts.filter(Boolean).join("  ");
-}
+/** The ratio lines' figures: Ratios' fields and their labels. */
+const FIGURES = {
+  up: "up",
+  down: "down",
+  http: "GETs",
+  rr: "RR",
+  dns: "DNS",
+  remoteCpu: "CPU R",
+  localCpu: "CPU L",
+} as const;
 
 export function formatTable(
   rows: readonly ResultRow[],
@@ -178,13 +173,6 @@ export function formatTable(
   const note = (text: string): number => notes.push(`[${notes.length + 1}] ${text}`);
   const entrances = formatEntranceTable(rows);
   const lines = rows.map((row) => cells(row, note));
-  const table = [HEADER, ...lines];
-  const widths = HEADER.map((_, i) => Math.max(...table.map((c) => (c[i] ?? "").length)));
-  const render = (c: string[]): string =>
-    c
-      .map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0)))
-      .join("  ")
-      .trimEnd();
   const direct = overDirect
     ? [
         `${"Backhaul − direct:".padEnd(26)}${signed(overDirect.perRequestMs, 2, "ms")} per GET (goal: within 1 ms)  ` +
@@ -192,16 +180,14 @@ export function formatTable(
       ]
     : [];
   return [
-    render(HEADER),
-    widths.map((w) => "-".repeat(w)).join("  "),
-    ...lines.map(render),
+    ...alignedTable(HEADER, lines, (i) => i !== 0),
     "",
     ...block([
       ...ratios.map((ratio) =>
-        ratioLine(`Backhaul ÷ ${ratio.against === "raw" ? "raw channel" : ratio.against}`, ratio),
+        ratioLine(`Backhaul ÷ ${ratio.against === "raw" ? "raw channel" : ratio.against}`, ratio, FIGURES),
       ),
       ...direct,
-      ...variantRatios.map((ratio) => ratioLine(`${ratio.variant} ÷ ${ratio.against}`, ratio)),
+      ...variantRatios.map((ratio) => ratioLine(`${ratio.variant} ÷ ${ratio.against}`, ratio, FIGURES)),
     ]),
     ...block(entrances),
     ...formatCostTable(rows),

@@ -6,20 +6,17 @@
 // Per path, the figures the proxy row has (curl-transfers.ts), from L to P: bulk down and up,
 // small GETs (a new connection each), CPU per GB in R and L. iperf3 and the Node clients cannot
 // use a SOCKS proxy, so these are the like-for-like figures of the three.
-import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { quoteShellArg as q } from "../../../src/main/broker/deploy/shell-quote.js";
-import { LINK_SUBNET_OPTIONS } from "../../cli/command.js";
-import { deterministicBytes } from "../../nat/content.js";
 import { REMOTE_PRIVATE, SSH_LINK } from "../../netns/address-plan.js";
-import { describeResult, findOnPath, NetnsLab } from "../../netns/index.js";
-import { readJsonLines } from "../../netns/json-lines.js";
+import { describeResult, NetnsLab } from "../../netns/index.js";
 import { attachRemotePrivate } from "../../reverse/remote-private.js";
 import { runTracked } from "../nat/tracked-run.js";
-import { cpuSince, sampleNamespace } from "./cpu-group.js";
-import { parseSizeAndSpeed, quantileMs, type CurlOptions, type CurlResult } from "./curl-transfers.js";
-import { waitFor } from "./path.js";
+import { measureTransfers, type CurlOptions, type CurlResult } from "./curl-transfers.js";
+import { runConnect } from "./path-backhaul.js";
+import { runSshuttle, sshuttleSkipReason } from "./path-sshuttle.js";
 import type { BenchTopology } from "./topology.js";
+import { fixed } from "../table.js";
 
 export const REVERSE_PATHS = ["direct", "backhaul --socks", "sshuttle"] as const;
 export type ReversePathName = (typeof REVERSE_PATHS)[number];
@@ -39,12 +36,9 @@ interface ReversePath {
   stop(): Promise<void>;
 }
 
-const ROOT = new URL("../../..", import.meta.url).pathname;
-const CLI = join(ROOT, "dist/cli.mjs");
 const SOCKS_PORT = 1080;
 const P_NETWORK = REMOTE_PRIVATE.network.v4;
 const P_BASE = `http://${REMOTE_PRIVATE.server.v4}`;
-const WARMUP_GETS = 5;
 
 const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
@@ -62,40 +56,7 @@ async function startDirect(t: BenchTopology): Promise<ReversePath> {
 }
 
 async function startBackhaulSocks(t: BenchTopology): Promise<ReversePath> {
-  const args = [
-    CLI,
-    "connect",
-    `ssh://bhdev@${SSH_LINK.remote.v4}`,
-    ...["-i", t.sshd.keys.plain, "--known-hosts", join(t.dir, "backhaul_known_hosts")],
-    "--accept-new-host-key",
-    ...LINK_SUBNET_OPTIONS,
-    ...["--entrance", "tun", "--socks", String(SOCKS_PORT), "--json"],
-  ];
-  const cli = t.local.spawn("env", ["-u", "SSH_AUTH_SOCK", `HOME=${t.dir}`, process.execPath, ...args]);
-  const events: Array<{ type?: unknown; state?: unknown; message?: unknown; line?: unknown }> = [];
-  readJsonLines(cli.child.stdout, (value) => events.push(value));
-  let stderr = "";
-  cli.child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const stop = async (): Promise<void> => {
-    if (!cli.hasExited) cli.child.kill("SIGINT");
-    await cli.waitForExit(30_000).catch(() => cli.stop());
-    await t.resetRemoteResolver();
-  };
-  try {
-    await waitFor(
-      "backhaul connect --socks",
-      () => events.some((e) => e.type === "state" && e.state === "connected"),
-      () => {
-        const error = events.find((e) => e.type === "error");
-        if (error) return String(error.message);
-        return cli.hasExited ? `exited: ${stderr.trim()}` : undefined;
-      },
-      90_000,
-    );
-  } catch (error) {
-    await stop();
-    throw error;
-  }
+  const { events, stop } = await runConnect(t, ["--entrance", "tun", "--socks", String(SOCKS_PORT)]);
   // With the printed credentials, like the proxy row: the owner check a credential-free client
   // costs (loopback-peer.ts) is not the tunnel's.
   const said = events.find((e) => e.type === "log" && String(e.line).startsWith("socks: "));
@@ -113,16 +74,9 @@ async function startBackhaulSocks(t: BenchTopology): Promise<ReversePath> {
   };
 }
 
-function sshuttleSkipReason(): string | undefined {
-  if (!findOnPath("sshuttle")) return "sshuttle is not installed (Debian package sshuttle)";
-  if (!findOnPath("iptables")) return "iptables is not installed (Debian package iptables)";
-  return undefined;
-}
-
 async function startSshuttle(t: BenchTopology): Promise<ReversePath> {
-  // As in path-sshuttle.ts, the other way round: a route first, so that connect() reaches the nat
-  // OUTPUT chain's redirect; R does not forward, so nothing gets past sshuttle.
-  await t.local.ip(["route", "add", P_NETWORK, "via", SSH_LINK.remote.v4]);
+  // As in path-sshuttle.ts, the other way round: in L, logged in to R as bhdev; R does not
+  // forward, so nothing gets past sshuttle.
   const ssh = [
     "ssh",
     ...["-F", "/dev/null", "-i", t.sshd.keys.plain],
@@ -133,29 +87,7 @@ async function startSshuttle(t: BenchTopology): Promise<ReversePath> {
     .map(q)
     .join(" ");
   const args = ["--method", "nat", "-r", `bhdev@${SSH_LINK.remote.v4}`, "-e", ssh, P_NETWORK];
-  const sshuttle = t.local.spawn("sshuttle", args, { env: { ...process.env, HOME: t.dir } });
-  let output = "";
-  sshuttle.child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  sshuttle.child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  const stop = async (): Promise<void> => {
-    await sshuttle.stop(5_000);
-    await t.local.run("iptables", ["-t", "nat", "-F"]);
-    await t.local.run("iptables", ["-t", "nat", "-X"]);
-    await t.local.run("ip", ["route", "del", P_NETWORK]);
-  };
-  try {
-    await waitFor(
-      "sshuttle",
-      async () =>
-        output.includes("Connected to server.") &&
-        (await t.local.run("iptables", ["-t", "nat", "-S"])).stdout.includes(`-d ${P_NETWORK}`),
-      () => (sshuttle.hasExited ? `exited:\n${output.trim()}` : undefined),
-      30_000,
-    );
-  } catch (error) {
-    await stop();
-    throw error;
-  }
+  const stop = await runSshuttle(t, t.local, P_NETWORK, SSH_LINK.remote.v4, args);
   return {
     setup: `sshuttle --method nat -r bhdev@${SSH_LINK.remote.v4} -e 'ssh … -c aes128-gcm@openssh.com' ${P_NETWORK} in L`,
     flags: ["--noproxy", "*"],
@@ -168,77 +100,6 @@ const STARTERS: Record<ReversePathName, (t: BenchTopology) => Promise<ReversePat
   "backhaul --socks": startBackhaulSocks,
   sshuttle: startSshuttle,
 };
-
-async function curlInL(
-  t: BenchTopology,
-  flags: string[],
-  args: string[],
-  timeoutMs: number,
-): Promise<string> {
-  const all = ["-sS", "--fail", "--max-time", String(Math.ceil(timeoutMs / 1000)), ...flags, ...args];
-  const result = await runTracked(t.local, "curl", all, { timeoutMs: timeoutMs + 5_000 });
-  if (result.code !== 0) throw new Error(describeResult("curl", args, result));
-  return result.stdout;
-}
-
-async function measure(t: BenchTopology, path: ReversePath, options: CurlOptions): Promise<CurlResult> {
-  const n = options.curlBytes;
-  const bulkMs = 30_000 + n / 4_000;
-  const upload = join(t.dir, `reverse-upload-${n}`);
-  await writeFile(upload, deterministicBytes(n));
-  const remoteBefore = await sampleNamespace(t.remote);
-  const localBefore = await sampleNamespace(t.local);
-  const down = parseSizeAndSpeed(
-    await curlInL(
-      t,
-      path.flags,
-      ["-o", "/dev/null", "-w", "%{size_download} %{speed_download}", `${P_BASE}/bytes/${n}`],
-      bulkMs,
-    ),
-    n,
-    "download",
-  );
-  const up = parseSizeAndSpeed(
-    await curlInL(
-      t,
-      path.flags,
-      [
-        "-T",
-        upload,
-        "-X",
-        "POST",
-        "-o",
-        "/dev/null",
-        "-w",
-        "%{size_upload} %{speed_upload}",
-        `${P_BASE}/upload`,
-      ],
-      bulkMs,
-    ),
-    n,
-    "upload",
-  );
-  const perGB = (seconds: number): number => seconds / ((2 * n) / 1e9);
-  const remoteCpuSPerGB = perGB(await cpuSince(remoteBefore));
-  const localCpuSPerGB = perGB(await cpuSince(localBefore));
-  const samples: number[] = [];
-  for (let i = 0; i < WARMUP_GETS + options.curlGets; i++) {
-    const seconds = Number(
-      await curlInL(t, path.flags, ["-o", "/dev/null", "-w", "%{time_total}", `${P_BASE}/`], 10_000),
-    );
-    if (i >= WARMUP_GETS) samples.push(seconds);
-  }
-  return {
-    bytes: n,
-    downMBps: down,
-    upMBps: up,
-    gets: samples.length,
-    getMedianMs: quantileMs(samples, 0.5),
-    getP90Ms: quantileMs(samples, 0.9),
-    remoteCpuSPerGB,
-    localCpuSPerGB,
-  };
-}
 
 /** Builds P behind R, measures each reverse path in turn, takes P down. */
 export async function measureReverse(
@@ -278,7 +139,13 @@ export async function measureReverse(
       const row: ReverseRow = { name, setup: path.setup };
       try {
         log(`reverse ${name}: curl ${options.curlBytes / 2 ** 20} MiB down and up, ${options.curlGets} GETs`);
-        row.curl = await measure(t, path, options);
+        const via = { namespace: t.local, flags: path.flags, base: P_BASE };
+        row.curl = await measureTransfers(
+          t,
+          via,
+          join(t.dir, `reverse-upload-${options.curlBytes}`),
+          options,
+        );
       } catch (error) {
         row.error = message(error);
       } finally {
@@ -291,9 +158,6 @@ export async function measureReverse(
   }
   return rows;
 }
-
-const fixed = (value: number | undefined, digits: number): string =>
-  value === undefined || !Number.isFinite(value) ? "—" : value.toFixed(digits);
 
 /** The reverse table and Backhaul ÷ sshuttle; empty when nothing was measured. */
 export function formatReverseTable(rows: readonly ReverseRow[]): string[] {
