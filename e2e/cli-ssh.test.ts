@@ -108,6 +108,19 @@ describe("backhaul connect over OpenSSH", { skip, timeout: 600_000 }, () => {
     assert.equal(await snapshot(), before_, `R is exactly as before; events:\n${cli.describe()}`);
   };
 
+  /** Waits for a flow to `destination` in a state past our FIN (flow rows come every 250 ms). */
+  const finSentBy = async (cli: Cli, destination: string, timeoutMs: number): Promise<void> => {
+    const past = new Set(["FIN-WAIT-1", "FIN-WAIT-2", "CLOSING", "LAST-ACK", "TIME-WAIT", "CLOSED"]);
+    const done = (): boolean =>
+      cli.events.some((e) => {
+        const row = e as { type: string; destination?: string; state?: string };
+        return row.type === "flow" && row.destination === destination && past.has(row.state ?? "");
+      });
+    const deadline = Date.now() + timeoutMs;
+    while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.ok(done(), `the flow to ${destination} sent its FIN within ${timeoutMs} ms`);
+  };
+
   const download = (host: string, bytes: number): Promise<string> =>
     downloadSha256(suite.remote, host, bytes);
 
@@ -328,6 +341,9 @@ describe("backhaul connect over OpenSSH", { skip, timeout: 600_000 }, () => {
     const options = ["--accept-new-host-key", "--capture", file, "--capture-limit", "50"];
     const cli = await whileConnected(options, 60_000, async (connected) => {
       assert.equal(await download(CORP_NET.host.v4, 100_000), sha256(deterministicBytes(100_000)));
+      // curl is gone once it sent its FIN; ours follows once S has closed its side. Disconnect
+      // after the flow table says so, or the capture may end between the two.
+      await finSentBy(connected, `${CORP_NET.host.v4}:80`, 10_000);
       connected.process.child.kill("SIGINT");
       assert.equal((await connected.process.waitForExit(DISCONNECT_MS)).code, 0, connected.describe());
     });
