@@ -22,7 +22,7 @@ export async function setVethMtu(namespace: NetworkNamespace, mtu: number): Prom
 }
 
 /** Resolves once `process` prints `text` on stdout (iperf3 -s says "Server listening"). */
-function waitForText(process: ManagedProcess, text: string, timeoutMs: number): Promise<void> {
+export function waitForText(process: ManagedProcess, text: string, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
     let seen = "";
     const timer = setTimeout(() => reject(new Error(`${process.description}: no "${text}"`)), timeoutMs);
