@@ -15,8 +15,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { quoteShellArg, shellCommand } from "../src/main/broker/deploy/shell-quote.js";
-import { CLI, LINK_SUBNET_OPTIONS } from "./cli/command.js";
+import { CLI, LINK_SUBNET_OPTIONS, privateRunShell } from "./cli/command.js";
 import { Cli } from "./cli/json-cli.js";
 import { ZONE } from "./dns/zone.js";
 import { CORP_NET, SERVICE_PORTS } from "./netns/address-plan.js";
@@ -105,19 +104,7 @@ describe("backhaul diagnose against a running session", { skip, timeout: 300_000
   });
 
   test("reachable, an overlap, a refused port and an unknown name: each its verdict, in text and JSON", async () => {
-    const intoR = shellCommand([
-      "ip",
-      "netns",
-      "exec",
-      suite.remote.name,
-      "unshare",
-      "--mount",
-      "--propagation",
-      "private",
-      "sh",
-      "-c",
-      `mount --bind ${quoteShellArg(runDir)} /run && exec ${shellCommand(["env", `HOME=${rootHome}`, "sh"])}`,
-    ]);
+    const intoR = privateRunShell(suite.remote.name, runDir, ["env", `HOME=${rootHome}`, "sh"]);
     const cli = new Cli(
       suite.local.spawn(
         "env",

@@ -19,8 +19,8 @@ import { chmod, chown, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { quoteShellArg, shellCommand } from "../src/main/broker/deploy/shell-quote.js";
-import { CLI, cliInHome, LINK_SUBNET_OPTIONS } from "./cli/command.js";
+import { quoteShellArg } from "../src/main/broker/deploy/shell-quote.js";
+import { CLI, cliInHome, LINK_SUBNET_OPTIONS, privateRunShell } from "./cli/command.js";
 import { Cli, descendants } from "./cli/json-cli.js";
 import { ZONE } from "./dns/zone.js";
 import { deterministicBytes, downloadSha256, sha256 } from "./nat/content.js";
@@ -79,44 +79,47 @@ describe("backhaul connect exec:", { skip, timeout: 600_000 }, () => {
 
   /** The command that gives a shell in R, with a private /run; `as` runs it as another user. */
   const intoR = (home: string, as: string[] = []): string =>
-    shellCommand([
-      "ip",
-      "netns",
-      "exec",
-      suite.remote.name,
-      "unshare",
-      "--mount",
-      "--propagation",
-      "private",
-      "sh",
-      "-c",
-      `mount --bind ${quoteShellArg(runDir)} /run && exec ${shellCommand([...as, "env", `HOME=${home}`, "sh"])}`,
-    ]);
+    privateRunShell(suite.remote.name, runDir, [...as, "env", `HOME=${home}`, "sh"]);
 
   /** Into R as `user`, with the test's accounts (and so its sudoers) in place in that namespace. */
   const intoRAsSudoUser = (user: TestUser): string => {
     const { files } = accounts;
-    const mounts = [
-      `mount --bind ${quoteShellArg(runDir)} /run`,
-      `mount --bind ${quoteShellArg(files.passwd)} /etc/passwd`,
-      `mount --bind ${quoteShellArg(files.group)} /etc/group`,
-      `mount --bind ${quoteShellArg(files.shadow)} /etc/shadow`,
-      `mount --bind ${quoteShellArg(files.sudoers)} /etc/sudoers`,
-    ].join(" && ");
     const as = ["setpriv", `--reuid=${user.uid}`, `--regid=${user.uid}`, "--init-groups"];
-    return shellCommand([
-      "ip",
-      "netns",
-      "exec",
+    return privateRunShell(
       suite.remote.name,
-      "unshare",
-      "--mount",
-      "--propagation",
-      "private",
-      "sh",
-      "-c",
-      `${mounts} && exec ${shellCommand([...as, "env", `HOME=${user.home}`, `USER=${user.name}`, "sh"])}`,
-    ]);
+      runDir,
+      [...as, "env", `HOME=${user.home}`, `USER=${user.name}`, "sh"],
+      [
+        [files.passwd, "/etc/passwd"],
+        [files.group, "/etc/group"],
+        [files.shadow, "/etc/shadow"],
+        [files.sudoers, "/etc/sudoers"],
+      ],
+    );
+  };
+
+  /**
+   * As user `uid` in R, through the settings the agent wrote for it in `home`: socks5h, so S's name
+   * is resolved by this computer's DNS engine. 1 MB from S arrives intact; the settings file is returned.
+   */
+  const fetchesThroughProxyEnv = async (cli: Cli, uid: number, home: string): Promise<string> => {
+    const envFile = join(home, ".config", "backhaul", "proxy.env");
+    const fetched = await suite.remote.runChecked(
+      "setpriv",
+      [
+        `--reuid=${uid}`,
+        `--regid=${uid}`,
+        "--clear-groups",
+        "env",
+        `HOME=${home}`,
+        "sh",
+        "-c",
+        `. ${quoteShellArg(envFile)} && curl -sS --fail -m 60 http://www.${ZONE}/bytes/${MB} | sha256sum`,
+      ],
+      { timeoutMs: 70_000 },
+    );
+    assert.equal(fetched.stdout.split(" ")[0], sha256(deterministicBytes(MB)), cli.describe());
+    return envFile;
   };
 
   const connect = (command: string, extra: readonly string[] = []): Cli =>
@@ -208,22 +211,7 @@ describe("backhaul connect exec:", { skip, timeout: 600_000 }, () => {
         logs.some((line) => /^proxy entrance: /.test(line)),
         `says it took the proxy entrance and why:\n${cli.describe()}`,
       );
-      // As that user in R, through the settings the agent wrote for it: socks5h, so S's name is
-      // resolved by this computer's DNS engine.
-      const envFile = join(userHome, ".config", "backhaul", "proxy.env");
-      const fetched = await suite.remote.runChecked(
-        "setpriv",
-        [
-          ...as.slice(1),
-          "env",
-          `HOME=${userHome}`,
-          "sh",
-          "-c",
-          `. ${quoteShellArg(envFile)} && curl -sS --fail -m 60 http://www.${ZONE}/bytes/${MB} | sha256sum`,
-        ],
-        { timeoutMs: 70_000 },
-      );
-      assert.equal(fetched.stdout.split(" ")[0], sha256(deterministicBytes(MB)), cli.describe());
+      const envFile = await fetchesThroughProxyEnv(cli, NOBODY_UID, userHome);
       // --dns off leaves R's resolver alone, but the name the proxy was given is a DNS table row
       // (tables reach the CLI in batches: it may come a moment later).
       const inDnsTable = (): boolean =>
@@ -280,22 +268,7 @@ describe("backhaul connect exec:", { skip, timeout: 600_000 }, () => {
         .map((e) => e.step);
       const firstAgent = steps.indexOf("agent");
       assert.ok(firstAgent >= 0 && steps.indexOf("ssh", firstAgent) > firstAgent, steps.join(","));
-      const envFile = join(user.home, ".config", "backhaul", "proxy.env");
-      const fetched = await suite.remote.runChecked(
-        "setpriv",
-        [
-          `--reuid=${user.uid}`,
-          `--regid=${user.uid}`,
-          "--clear-groups",
-          "env",
-          `HOME=${user.home}`,
-          "sh",
-          "-c",
-          `. ${quoteShellArg(envFile)} && curl -sS --fail -m 60 http://www.${ZONE}/bytes/${MB} | sha256sum`,
-        ],
-        { timeoutMs: 70_000 },
-      );
-      assert.equal(fetched.stdout.split(" ")[0], sha256(deterministicBytes(MB)), cli.describe());
+      const envFile = await fetchesThroughProxyEnv(cli, user.uid, user.home);
       await disconnectsCleanly(cli);
       assert.equal(existsSync(envFile), false, "proxy.env is gone after Ctrl+C");
     } finally {

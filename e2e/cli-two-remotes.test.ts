@@ -31,8 +31,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { quoteShellArg, shellCommand } from "../src/main/broker/deploy/shell-quote.js";
-import { CLI, cliInHome, LINK_SUBNET_OPTIONS } from "./cli/command.js";
+import { CLI, cliInHome, LINK_SUBNET_OPTIONS, privateRunShell } from "./cli/command.js";
 import { Cli } from "./cli/json-cli.js";
 import { ZONE } from "./dns/zone.js";
 import { attachPrivateNetwork } from "./fullpath/private-network.js";
@@ -149,19 +148,7 @@ describe("two sessions at once to two remotes, each way on each", { skip, timeou
       // A private /run per remote (cli-sessions.test.ts): two agents must not share a journal.
       const runDir = lab.tempDir(`backhaul-two-remotes-${name}-run-`);
       const remoteHome = lab.tempDir(`backhaul-two-remotes-${name}-home-`);
-      const command = shellCommand([
-        "ip",
-        "netns",
-        "exec",
-        ns.name,
-        "unshare",
-        "--mount",
-        "--propagation",
-        "private",
-        "sh",
-        "-c",
-        `mount --bind ${quoteShellArg(runDir)} /run && exec env HOME=${quoteShellArg(remoteHome)} sh`,
-      ]);
+      const command = privateRunShell(ns.name, runDir, ["env", `HOME=${remoteHome}`, "sh"]);
       execTargets.push({ name, command });
       remotes.push({ name, ns, before: await remoteState(ns), server: p.server.v4, host });
     }

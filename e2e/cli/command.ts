@@ -1,6 +1,7 @@
 // The built CLI (dist/cli.mjs) as the e2e suites run it in a namespace: as a user whose home is a
 // temp directory, with no SSH agent to fall back on, and `backhaul ui`'s URL read from its output.
 import { join } from "node:path";
+import { quoteShellArg, shellCommand } from "../../src/main/broker/deploy/shell-quote.js";
 import { LINK_SUBNET } from "../netns/address-plan.js";
 import type { ManagedProcess } from "../netns/index.js";
 
@@ -10,6 +11,36 @@ export const CLI = join(ROOT, "dist/cli.mjs");
 /** The `env` arguments that run the CLI with `args` in `home`, SSH_AUTH_SOCK unset. */
 export function cliInHome(home: string, args: readonly string[]): string[] {
   return ["-u", "SSH_AUTH_SOCK", `HOME=${home}`, process.execPath, CLI, ...args];
+}
+
+/**
+ * An `exec:` command that gives a shell in the namespace `ns` with a private /run: in a mount
+ * namespace of its own, `runDir` is bound over /run (the agent's journal and lock live there, must
+ * not be this machine's, and outlive one run of the command), then each of `binds` over its target,
+ * then `command` (its words, e.g. `["env", "HOME=…", "sh"]`) is exec'd.
+ */
+export function privateRunShell(
+  ns: string,
+  runDir: string,
+  command: readonly string[],
+  binds: readonly (readonly [from: string, onto: string])[] = [],
+): string {
+  const mounts = [[runDir, "/run"] as const, ...binds].map(
+    ([from, onto]) => `mount --bind ${quoteShellArg(from)} ${onto}`,
+  );
+  return shellCommand([
+    "ip",
+    "netns",
+    "exec",
+    ns,
+    "unshare",
+    "--mount",
+    "--propagation",
+    "private",
+    "sh",
+    "-c",
+    `${mounts.join(" && ")} && exec ${shellCommand(command)}`,
+  ]);
 }
 
 /** The link subnets of the SSH suites: R's end of the link in LINK_SUBNET. */
