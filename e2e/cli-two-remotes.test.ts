@@ -174,29 +174,32 @@ describe("two sessions at once to two remotes, each way on each", { skip, timeou
       ),
     );
 
+  /** Session 1's options: the suites' link subnets, P1 routed to L, r1.test resolved by R1. */
+  const SESSION_1 = [
+    ...LINK_SUBNET_OPTIONS,
+    "--remote-route",
+    TWO_REMOTES.p1.network.v4,
+    "--remote-dns-domain",
+    "r1.test",
+  ];
+  /** Session 2's options: a second link subnet of its own, P2 routed to L; how L finds R2's names follows. */
+  const SESSION_2 = [
+    "--link-subnet",
+    TWO_REMOTES.secondLinkSubnet.network.v4,
+    "--link-subnet6",
+    TWO_REMOTES.secondLinkSubnet.network.v6,
+    "--remote-route",
+    TWO_REMOTES.p2.network.v4,
+  ];
+
   const inL = (command: string) =>
     local.run("bash", ["-o", "pipefail", "-c", command], { timeoutMs: 90_000 });
 
   test("each R reaches S, L reaches P1 and P2; Ctrl+C on one leaves the other and L exactly as it should", async () => {
     const [r1, r2] = remotes as [Remote, Remote];
     const original = await snapshot(local);
-    const cli1 = connect(r1, [
-      ...LINK_SUBNET_OPTIONS,
-      "--remote-route",
-      TWO_REMOTES.p1.network.v4,
-      "--remote-dns-domain",
-      "r1.test",
-    ]);
-    const cli2 = connect(r2, [
-      "--link-subnet",
-      TWO_REMOTES.secondLinkSubnet.network.v4,
-      "--link-subnet6",
-      TWO_REMOTES.secondLinkSubnet.network.v6,
-      "--remote-route",
-      TWO_REMOTES.p2.network.v4,
-      "--socks",
-      SOCKS,
-    ]);
+    const cli1 = connect(r1, SESSION_1);
+    const cli2 = connect(r2, [...SESSION_2, "--socks", SOCKS]);
     try {
       await Promise.all([cli1.until("connected", 90_000), cli2.until("connected", 90_000)]);
       const log = () => `session 1:\n${cli1.describe()}\nsession 2:\n${cli2.describe()}`;
@@ -302,27 +305,12 @@ describe("two sessions at once to two remotes, each way on each", { skip, timeou
   test("a second session's --remote-dns-domain, where resolv.conf is rewritten, ends in error saying why; L's resolver stays whole", async () => {
     const [r1, r2] = remotes as [Remote, Remote];
     const original = await snapshot(local);
-    const cli1 = connect(r1, [
-      ...LINK_SUBNET_OPTIONS,
-      "--remote-route",
-      TWO_REMOTES.p1.network.v4,
-      "--remote-dns-domain",
-      "r1.test",
-    ]);
+    const cli1 = connect(r1, SESSION_1);
     let cli2: Cli | undefined;
     try {
       await cli1.until("connected", 90_000);
       const first = readFileSync(join("/etc/netns", local.name, "resolv.conf"));
-      cli2 = connect(r2, [
-        "--link-subnet",
-        TWO_REMOTES.secondLinkSubnet.network.v4,
-        "--link-subnet6",
-        TWO_REMOTES.secondLinkSubnet.network.v6,
-        "--remote-route",
-        TWO_REMOTES.p2.network.v4,
-        "--remote-dns-domain",
-        "r2.test",
-      ]);
+      cli2 = connect(r2, [...SESSION_2, "--remote-dns-domain", "r2.test"]);
       const second = cli2;
       // The connect ends in error, saying why and what works instead, and R2 is as before.
       assert.equal((await second.process.waitForExit(90_000)).code, 1, second.describe());
