@@ -20,12 +20,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { quoteShellArg } from "../src/main/broker/deploy/shell-quote.js";
-import { CLI, cliInHome, LINK_SUBNET_OPTIONS, privateRunShell } from "./cli/command.js";
+import { cliInHome, LINK_SUBNET_OPTIONS, privateRunShell, sshCliSkipReason } from "./cli/command.js";
 import { Cli, descendants } from "./cli/json-cli.js";
 import { ZONE } from "./dns/zone.js";
 import { deterministicBytes, downloadSha256, sha256 } from "./nat/content.js";
-import { netnsSkipReason } from "./netns/preconditions.js";
-import { sshdSkipReason } from "./sshd/preconditions.js";
 import { remoteState, sshdForSuite } from "./sshd/private-lab.js";
 import { createAccounts, type AccountFiles, type TestUser } from "./sshd/accounts.js";
 import { existsSync } from "node:fs";
@@ -39,10 +37,7 @@ const NOBODY_UID = 4242;
 /** The sudo users' password; unusual enough that no other test's could match. */
 const EXEC_SUDO_PASSWORD = "bh-exec-sudo-Vt4-harbour-20731";
 
-const skip =
-  netnsSkipReason({ tun: true, tools: ["ip", "curl", "unshare", "setpriv", "sudo", "openssl"] }) ??
-  sshdSkipReason() ??
-  (existsSync(CLI) ? undefined : "dist/ is not built: run `npm run build` first");
+const skip = sshCliSkipReason(["ip", "curl", "unshare", "setpriv", "sudo", "openssl"]);
 
 describe("backhaul connect exec:", { skip, timeout: 600_000 }, () => {
   const suite = sshdForSuite("backhaul-cli-exec-home-", async () => {

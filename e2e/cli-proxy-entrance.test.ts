@@ -11,13 +11,11 @@ import assert from "node:assert/strict";
 import { chmodSync, copyFileSync, existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { CLI, connectInHome, LINK_SUBNET_OPTIONS } from "./cli/command.js";
+import { CLI, connectInHome, LINK_SUBNET_OPTIONS, sshCliSkipReason } from "./cli/command.js";
 import { deterministicBytes, sha256 } from "./nat/content.js";
 import { ZONE } from "./dns/zone.js";
 import { SSH_LINK } from "./netns/address-plan.js";
 import { readJsonLines } from "./netns/json-lines.js";
-import { netnsSkipReason } from "./netns/preconditions.js";
-import { sshdSkipReason } from "./sshd/preconditions.js";
 import { remoteState, sshdForSuite } from "./sshd/private-lab.js";
 
 const KB = 1_000;
@@ -26,10 +24,7 @@ const UDP_CLIENT = new URL("./proxy/socks-udp-client.mjs", import.meta.url).path
 /** The name S's dnsmasq answers for S's services; only L's resolver knows it. */
 const PRIVATE_NAME = `host.${ZONE}`;
 
-const skip =
-  netnsSkipReason({ tun: true, tools: ["ip", "curl"] }) ??
-  sshdSkipReason() ??
-  (existsSync(CLI) ? undefined : "dist/ is not built: run `npm run build` first");
+const skip = sshCliSkipReason(["ip", "curl"]);
 
 interface Event {
   type: string;

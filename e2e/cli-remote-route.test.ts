@@ -9,16 +9,14 @@
  *   P 198.18.70.10 (HTTP) — R 198.18.1.1 (sshd, the agent, its exit) — L 198.18.1.2 (the CLI)
  */
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { CLI, connectInHome, LINK_SUBNET_OPTIONS } from "./cli/command.js";
+import { connectInHome, LINK_SUBNET_OPTIONS, sshCliSkipReason } from "./cli/command.js";
 import { startServers } from "./nat/start-servers.js";
 import { SSH_LINK } from "./netns/address-plan.js";
 import { NetnsLab, type ManagedProcess, type NetworkNamespace } from "./netns/index.js";
 import { readJsonLines } from "./netns/json-lines.js";
-import { netnsSkipReason } from "./netns/preconditions.js";
-import { sshdSkipReason } from "./sshd/preconditions.js";
 import { sshdForSuite } from "./sshd/private-lab.js";
 
 /** P, behind R: nothing routes there from L but Backhaul. */
@@ -30,10 +28,7 @@ const P = {
   domain: "p.test",
 } as const;
 
-const skip =
-  netnsSkipReason({ tun: true, tools: ["ip", "curl", "ping"] }) ??
-  sshdSkipReason() ??
-  (existsSync(CLI) ? undefined : "dist/ is not built: run `npm run build` first");
+const skip = sshCliSkipReason(["ip", "curl", "ping"]);
 
 interface Snapshot {
   routes4: string;

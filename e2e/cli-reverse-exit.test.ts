@@ -8,28 +8,22 @@
  *   P 198.18.90.10 web.remote.test — R 198.18.1.1 (sshd, agent) — L 198.18.1.2 (CLI) — S host.corp.test
  */
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { after, describe, test } from "node:test";
-import { CLI, connectInHome, LINK_SUBNET_OPTIONS } from "./cli/command.js";
+import { connectInHome, LINK_SUBNET_OPTIONS, sshCliSkipReason } from "./cli/command.js";
 import { deterministicBytes, sha256 } from "./nat/content.js";
 import { ZONE } from "./dns/zone.js";
 import { REMOTE_PRIVATE, SSH_LINK } from "./netns/address-plan.js";
 import { NetnsLab } from "./netns/index.js";
 import { readJsonLines } from "./netns/json-lines.js";
-import { netnsSkipReason } from "./netns/preconditions.js";
 import { startServers } from "./nat/start-servers.js";
 import { attachRemotePrivate, REMOTE_PRIVATE_NAME } from "./reverse/remote-private.js";
-import { sshdSkipReason } from "./sshd/preconditions.js";
 import { sshdForSuite } from "./sshd/private-lab.js";
 
 const MB = 1_000_000;
 const SOCKS_PORT = 1080;
 const PROXY = `127.0.0.1:${SOCKS_PORT}`;
 
-const skip =
-  netnsSkipReason({ tun: true, tools: ["ip", "curl", "runuser"] }) ??
-  sshdSkipReason() ??
-  (existsSync(CLI) ? undefined : "dist/ is not built: run `npm run build` first");
+const skip = sshCliSkipReason(["ip", "curl", "runuser"]);
 
 interface Event {
   type: string;

@@ -9,11 +9,10 @@
  * and lock live there, and two agents on one machine must not share them.
  */
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { CLI, cliInHome, LINK_SUBNET_OPTIONS, privateRunShell } from "./cli/command.js";
+import { cliInHome, LINK_SUBNET_OPTIONS, privateRunShell, distSkipReason } from "./cli/command.js";
 import { Cli } from "./cli/json-cli.js";
 import { ZONE } from "./dns/zone.js";
 import { attachPrivateNetwork } from "./fullpath/private-network.js";
@@ -28,8 +27,7 @@ const MB = 1_000_000;
 const DISCONNECT_MS = 3_000;
 
 const skip =
-  netnsSkipReason({ tun: true, tools: ["ip", "curl", "unshare", "dnsmasq", "iperf3"] }) ??
-  (existsSync(CLI) ? undefined : "dist/ is not built: run `npm run build` first");
+  netnsSkipReason({ tun: true, tools: ["ip", "curl", "unshare", "dnsmasq", "iperf3"] }) ?? distSkipReason();
 
 interface Remote {
   name: "r1" | "r2";

@@ -27,11 +27,11 @@
  *   P2 198.18.92.10 web.r2.test — R2 ┘
  */
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { CLI, cliInHome, LINK_SUBNET_OPTIONS, privateRunShell } from "./cli/command.js";
+import { cliInHome, LINK_SUBNET_OPTIONS, privateRunShell, distSkipReason } from "./cli/command.js";
 import { Cli } from "./cli/json-cli.js";
 import { ZONE } from "./dns/zone.js";
 import { attachPrivateNetwork } from "./fullpath/private-network.js";
@@ -49,7 +49,7 @@ const SOCKS = "127.0.0.1:1081";
 
 const skip =
   netnsSkipReason({ tun: true, tools: ["ip", "curl", "ping", "unshare", "dnsmasq", "iperf3"] }) ??
-  (existsSync(CLI) ? undefined : "dist/ is not built: run `npm run build` first");
+  distSkipReason();
 
 interface Remote {
   name: "r1" | "r2";

@@ -1,12 +1,25 @@
 // The built CLI (dist/cli.mjs) as the e2e suites run it in a namespace: as a user whose home is a
 // temp directory, with no SSH agent to fall back on, and `backhaul ui`'s URL read from its output.
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { quoteShellArg, shellCommand } from "../../src/main/broker/deploy/shell-quote.js";
 import { LINK_SUBNET } from "../netns/address-plan.js";
 import type { ManagedProcess } from "../netns/index.js";
+import { netnsSkipReason } from "../netns/preconditions.js";
+import { sshdSkipReason } from "../sshd/preconditions.js";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 export const CLI = join(ROOT, "dist/cli.mjs");
+
+/** Why a suite that runs the built CLI cannot run here: dist/ is not built; or undefined. */
+export function distSkipReason(): string | undefined {
+  return existsSync(CLI) ? undefined : "dist/ is not built: run `npm run build` first";
+}
+
+/** Why a suite of the CLI against R's test sshd cannot run: netns with a TUN and `tools`, sshd, dist/. */
+export function sshCliSkipReason(tools: readonly string[]): string | undefined {
+  return netnsSkipReason({ tun: true, tools: [...tools] }) ?? sshdSkipReason() ?? distSkipReason();
+}
 
 /** The `env` arguments that run the CLI with `args` in `home`, SSH_AUTH_SOCK unset. */
 export function cliInHome(home: string, args: readonly string[]): string[] {
