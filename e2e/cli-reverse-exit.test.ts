@@ -9,12 +9,12 @@
  */
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
-import { connectInHome, LINK_SUBNET_OPTIONS, sshCliSkipReason } from "./cli/command.js";
+import { connectOverSsh, sshCliSkipReason } from "./cli/command.js";
+import { watchEvents } from "./cli/json-cli.js";
 import { deterministicBytes, sha256 } from "./nat/content.js";
 import { ZONE } from "./dns/zone.js";
 import { REMOTE_PRIVATE, SSH_LINK } from "./netns/address-plan.js";
 import { NetnsLab } from "./netns/index.js";
-import { readJsonLines } from "./netns/json-lines.js";
 import { startServers } from "./nat/start-servers.js";
 import { attachRemotePrivate, REMOTE_PRIVATE_NAME } from "./reverse/remote-private.js";
 import { sshdForSuite } from "./sshd/private-lab.js";
@@ -52,41 +52,22 @@ describe(
     /** `backhaul connect --socks` in L with `extra` flags; its JSON events and a waiter on them. */
     const connectWithSocks = (extra: readonly string[]) => {
       const user = suite.sshd.users.dev;
-      const cli = suite.local.spawn(
-        "env",
-        connectInHome(suite.home, `ssh://${user.name}@${SSH_LINK.remote.v4}`, suite.sshd.keys.plain, [
-          "--accept-new-host-key",
-          ...LINK_SUBNET_OPTIONS,
-          "--route",
-          "198.19.0.0/16",
-          "--entrance",
-          "tun",
-          "--socks",
-          String(SOCKS_PORT),
-          "--json",
-          ...extra,
-        ]),
-      );
-      const events: Event[] = [];
-      readJsonLines(cli.child.stdout, (value) =>
-        events.push({
-          type: text(value.type) ?? "",
-          ...(text(value.state) ? { state: text(value.state) } : {}),
-          ...(text(value.line) ? { line: text(value.line) } : {}),
-          ...(text(value.name) ? { name: text(value.name) } : {}),
-          ...(text(value.direction) ? { direction: text(value.direction) } : {}),
-          ...(text(value.destination) ? { destination: text(value.destination) } : {}),
-        }),
-      );
-      const describeEvents = (): string => events.map((e) => JSON.stringify(e)).join("\n");
-      const until = async (check: () => boolean, what: string, timeoutMs: number): Promise<void> => {
-        const deadline = Date.now() + timeoutMs;
-        while (!check()) {
-          if (Date.now() > deadline)
-            throw new Error(`no ${what} within ${timeoutMs} ms:\n${describeEvents()}`);
-          await new Promise((resolve) => setTimeout(resolve, 100));
-        }
-      };
+      const cli = connectOverSsh(suite, user.name, [
+        "--entrance",
+        "tun",
+        "--socks",
+        String(SOCKS_PORT),
+        "--json",
+        ...extra,
+      ]);
+      const { events, describeEvents, until } = watchEvents(cli, (value): Event => ({
+        type: text(value.type) ?? "",
+        ...(text(value.state) ? { state: text(value.state) } : {}),
+        ...(text(value.line) ? { line: text(value.line) } : {}),
+        ...(text(value.name) ? { name: text(value.name) } : {}),
+        ...(text(value.direction) ? { direction: text(value.direction) } : {}),
+        ...(text(value.destination) ? { destination: text(value.destination) } : {}),
+      }));
       return { cli, events, describeEvents, until };
     };
     const inL = (command: string) => suite.local.run("sh", ["-c", command]);

@@ -3,10 +3,11 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { quoteShellArg, shellCommand } from "../../src/main/broker/deploy/shell-quote.js";
-import { LINK_SUBNET } from "../netns/address-plan.js";
+import { LINK_SUBNET, SSH_LINK } from "../netns/address-plan.js";
 import type { ManagedProcess } from "../netns/index.js";
 import { netnsSkipReason } from "../netns/preconditions.js";
 import { sshdSkipReason } from "../sshd/preconditions.js";
+import type { SshdSuite } from "../sshd/private-lab.js";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 export const CLI = join(ROOT, "dist/cli.mjs");
@@ -80,6 +81,23 @@ export function connectInHome(
     join(home, "known_hosts"),
     ...options,
   ]);
+}
+
+/**
+ * `backhaul connect` in L over SSH to R's test sshd as `user`, with the suite's key, R's host key
+ * accepted, the suites' link subnets and S's routes; `options` follow.
+ */
+export function connectOverSsh(suite: SshdSuite, user: string, options: readonly string[]): ManagedProcess {
+  return suite.local.spawn(
+    "env",
+    connectInHome(suite.home, `ssh://${user}@${SSH_LINK.remote.v4}`, suite.sshd.keys.plain, [
+      "--accept-new-host-key",
+      ...LINK_SUBNET_OPTIONS,
+      "--route",
+      "198.19.0.0/16",
+      ...options,
+    ]),
+  );
 }
 
 /** The URL `backhaul ui` prints (within 15 s), and everything it has written to stderr so far. */
