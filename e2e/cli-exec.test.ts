@@ -137,6 +137,17 @@ describe("backhaul connect exec:", { skip, timeout: 600_000 }, () => {
       ),
     );
 
+  /** Connects into R as `user`, its sudo password given on stdin. */
+  const connectWithSudoPassword = (user: TestUser): Cli => {
+    const cli = connect(intoRAsSudoUser(user), ["--sudo-password-stdin"]);
+    cli.process.child.stdin?.end(`${EXEC_SUDO_PASSWORD}\n`);
+    return cli;
+  };
+
+  /** R reaches S by name: `size` bytes from S's web server arrive intact. */
+  const reachesS = async (size: number): Promise<void> =>
+    assert.equal(await downloadSha256(suite.remote, `www.${ZONE}`, size), sha256(deterministicBytes(size)));
+
   const disconnectsCleanly = async (cli: Cli): Promise<void> => {
     cli.process.child.kill("SIGINT");
     assert.equal((await cli.process.waitForExit(DISCONNECT_MS)).code, 0, cli.describe());
@@ -163,10 +174,7 @@ describe("backhaul connect exec:", { skip, timeout: 600_000 }, () => {
       );
       const tun = await suite.remote.runChecked("ip", ["-o", "link", "show", "type", "tun"]);
       assert.match(tun.stdout, /bh/, "the TUN entrance is up in R");
-      assert.equal(
-        await downloadSha256(suite.remote, `www.${ZONE}`, 10 * MB),
-        sha256(deterministicBytes(10 * MB)),
-      );
+      await reachesS(10 * MB);
 
       // The command's process (exec'd into the agent) dies: the command runs again, and the new
       // agent undoes what the killed one left.
@@ -186,10 +194,7 @@ describe("backhaul connect exec:", { skip, timeout: 600_000 }, () => {
         cli.events.slice(mark).some((e) => e.type === "log" && /previous run/.test(e.line ?? "")),
         `the new agent undid what the killed one left:\n${cli.describe()}`,
       );
-      assert.equal(
-        await downloadSha256(suite.remote, `www.${ZONE}`, 1 * MB),
-        sha256(deterministicBytes(1 * MB)),
-      );
+      await reachesS(1 * MB);
       await disconnectsCleanly(cli);
     } finally {
       await cli.process.stop(15_000);
@@ -221,8 +226,7 @@ describe("backhaul connect exec:", { skip, timeout: 600_000 }, () => {
   });
 
   test("as a user whose sudo wants a password, given on stdin: connected with the TUN entrance", async () => {
-    const cli = connect(intoRAsSudoUser(accounts.passwordSudo), ["--sudo-password-stdin"]);
-    cli.process.child.stdin?.end(`${EXEC_SUDO_PASSWORD}\n`);
+    const cli = connectWithSudoPassword(accounts.passwordSudo);
     try {
       await cli.until("connected", 90_000);
       const tun = await suite.remote.runChecked("ip", ["-o", "link", "show", "type", "tun"]);
@@ -232,10 +236,7 @@ describe("backhaul connect exec:", { skip, timeout: 600_000 }, () => {
         cli.describe(),
       );
       assert.ok(!JSON.stringify(cli.events).includes(EXEC_SUDO_PASSWORD), "the password is in no output");
-      assert.equal(
-        await downloadSha256(suite.remote, `www.${ZONE}`, 1 * MB),
-        sha256(deterministicBytes(1 * MB)),
-      );
+      await reachesS(1 * MB);
       await disconnectsCleanly(cli);
     } finally {
       await cli.process.stop(15_000);
@@ -244,8 +245,7 @@ describe("backhaul connect exec:", { skip, timeout: 600_000 }, () => {
 
   test("sudo refuses the user after its password: the command runs again, with the proxy entrance", async () => {
     const user = accounts.refusedSudo;
-    const cli = connect(intoRAsSudoUser(user), ["--sudo-password-stdin"]);
-    cli.process.child.stdin?.end(`${EXEC_SUDO_PASSWORD}\n`);
+    const cli = connectWithSudoPassword(user);
     try {
       await cli.until("connected", 90_000);
       const logs = cli.events.flatMap((e) => (e.type === "log" && e.line ? [e.line] : []));

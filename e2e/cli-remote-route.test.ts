@@ -12,11 +12,11 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { connectInHome, LINK_SUBNET_OPTIONS, sshCliSkipReason } from "./cli/command.js";
+import { connectOverSsh, sshCliSkipReason } from "./cli/command.js";
 import { startServers } from "./nat/start-servers.js";
-import { SSH_LINK } from "./netns/address-plan.js";
 import { NetnsLab, type ManagedProcess, type NetworkNamespace } from "./netns/index.js";
 import { readJsonLines } from "./netns/json-lines.js";
+import { assertNetworkRestored, networkSnapshot, type NetworkSnapshot } from "./netns/restored.js";
 import { sshdForSuite } from "./sshd/private-lab.js";
 
 /** P, behind R: nothing routes there from L but Backhaul. */
@@ -30,41 +30,15 @@ const P = {
 
 const skip = sshCliSkipReason(["ip", "curl", "ping"]);
 
-interface Snapshot {
-  routes4: string;
-  routes6: string;
-  links: string;
-  resolvConf: Buffer;
-}
+/** L's routes, links and resolver; link-local lines are the kernel's own, and come late after a veth is up. */
+const snapshot = (ns: NetworkNamespace): Promise<NetworkSnapshot> =>
+  networkSnapshot(ns, { withoutLinkLocal: true });
 
-/** L's routes and links; link-local lines are the kernel's own, and come late after a veth is up. */
-async function snapshot(ns: NetworkNamespace): Promise<Snapshot> {
-  const show = async (args: string[]): Promise<string> =>
-    (await ns.ip(args)).stdout
-      .split("\n")
-      .filter((line) => !line.includes("fe80"))
-      .join("\n");
-  return {
-    routes4: await show(["-4", "route", "show", "table", "all"]),
-    routes6: await show(["-6", "route", "show", "table", "all"]),
-    links: await show(["link", "show"]),
-    resolvConf: readFileSync(join("/etc/netns", ns.name, "resolv.conf")),
-  };
-}
+/** L is as `before` within 10 s. */
+const assertRestored = (ns: NetworkNamespace, before: NetworkSnapshot, log: () => string): Promise<void> =>
+  assertNetworkRestored(ns, before, log, { withoutLinkLocal: true, withinMs: 10_000 });
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function assertRestored(ns: NetworkNamespace, before: Snapshot, log: () => string): Promise<void> {
-  let after = await snapshot(ns);
-  for (let i = 0; i < 50 && JSON.stringify(after) !== JSON.stringify(before); i++) {
-    await sleep(200);
-    after = await snapshot(ns);
-  }
-  assert.equal(after.routes4, before.routes4, log());
-  assert.equal(after.routes6, before.routes6, log());
-  assert.equal(after.links, before.links, log());
-  assert.deepEqual(after.resolvConf, before.resolvConf, "L's resolv.conf is restored byte for byte");
-}
 
 /** The processes whose parent is `pid` (the CLI's local helper). */
 function childrenOf(pid: number): number[] {
@@ -109,27 +83,15 @@ describe(
     after(() => pLab.cleanup());
 
     const connect = async (): Promise<Connected> => {
-      const cli = suite.local.spawn(
-        "env",
-        connectInHome(
-          suite.home,
-          `ssh://${suite.sshd.users.dev.name}@${SSH_LINK.remote.v4}`,
-          suite.sshd.keys.plain,
-          [
-            "--accept-new-host-key",
-            ...LINK_SUBNET_OPTIONS,
-            "--route",
-            "198.19.0.0/16",
-            "--remote-route",
-            P.network.v4,
-            "--remote-route",
-            P.network.v6,
-            "--remote-dns-domain",
-            P.domain,
-            "--json",
-          ],
-        ),
-      );
+      const cli = connectOverSsh(suite, suite.sshd.users.dev.name, [
+        "--remote-route",
+        P.network.v4,
+        "--remote-route",
+        P.network.v6,
+        "--remote-dns-domain",
+        P.domain,
+        "--json",
+      ]);
       const lines: string[] = [];
       let connected = false;
       readJsonLines(cli.child.stdout, (value) => {
