@@ -9,15 +9,12 @@
  * and lock live there, and two agents on one machine must not share them.
  */
 import assert from "node:assert/strict";
-import { mkdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { cliInHome, LINK_SUBNET_OPTIONS, privateRunShell, distSkipReason } from "./cli/command.js";
+import { cliInHome, LINK_SUBNET_OPTIONS, distSkipReason } from "./cli/command.js";
+import { localWithExecRemotes } from "./cli/exec-remotes.js";
 import { Cli } from "./cli/json-cli.js";
 import { ZONE } from "./dns/zone.js";
-import { attachPrivateNetwork } from "./fullpath/private-network.js";
 import { deterministicBytes, downloadSha256, sha256 } from "./nat/content.js";
-import { LAN } from "./netns/address-plan.js";
 import { NetnsLab, type NetworkNamespace } from "./netns/index.js";
 import { netnsSkipReason } from "./netns/preconditions.js";
 import { remoteState } from "./sshd/private-lab.js";
@@ -42,21 +39,9 @@ describe("two backhaul connect runs at once, to two remotes", { skip, timeout: 6
   const remotes: Remote[] = [];
 
   before(async () => {
-    home = lab.tempDir("backhaul-sessions-home-");
-    local = await lab.createNamespace("l", { resolvConf: `nameserver ${LAN.dns.v4}\n` });
-    await attachPrivateNetwork(lab, local, home);
-    const execTargets = [];
-    for (const name of ["r1", "r2"] as const) {
-      const ns = await lab.createNamespace(name);
-      const runDir = lab.tempDir(`backhaul-sessions-${name}-run-`);
-      const remoteHome = lab.tempDir(`backhaul-sessions-${name}-home-`);
-      const command = privateRunShell(ns.name, runDir, ["env", `HOME=${remoteHome}`, "sh"]);
-      execTargets.push({ name, command });
-      remotes.push({ name, ns, before: await remoteState(ns) });
-    }
-    // The window's settings, where `connect r1` finds its command.
-    await mkdir(join(home, ".config", "backhaul"), { recursive: true });
-    await writeFile(join(home, ".config", "backhaul", "settings.json"), JSON.stringify({ execTargets }));
+    const started = await localWithExecRemotes(lab, "backhaul-sessions", ["r1", "r2"] as const);
+    ({ local, home } = started);
+    for (const { name, ns } of started.remotes) remotes.push({ name, ns, before: await remoteState(ns) });
   });
   after(() => lab.cleanup());
 

@@ -28,16 +28,16 @@
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { cliInHome, LINK_SUBNET_OPTIONS, privateRunShell, distSkipReason } from "./cli/command.js";
+import { cliInHome, LINK_SUBNET_OPTIONS, distSkipReason } from "./cli/command.js";
+import { localWithExecRemotes } from "./cli/exec-remotes.js";
 import { Cli } from "./cli/json-cli.js";
 import { ZONE } from "./dns/zone.js";
-import { attachPrivateNetwork } from "./fullpath/private-network.js";
 import { startServers } from "./nat/start-servers.js";
 import { deterministicBytes, downloadSha256, sha256 } from "./nat/content.js";
-import { LAN, onNetwork, TWO_REMOTES } from "./netns/address-plan.js";
+import { onNetwork, TWO_REMOTES } from "./netns/address-plan.js";
 import { NetnsLab, type NetworkNamespace } from "./netns/index.js";
 import { netnsSkipReason } from "./netns/preconditions.js";
 import { remoteState } from "./sshd/private-lab.js";
@@ -124,36 +124,37 @@ describe("two sessions at once to two remotes, each way on each", { skip, timeou
   const remotes: Remote[] = [];
 
   before(async () => {
-    home = lab.tempDir("backhaul-two-remotes-home-");
-    local = await lab.createNamespace("l", { resolvConf: `nameserver ${LAN.dns.v4}\n` });
-    await attachPrivateNetwork(lab, local, home);
-    const execTargets = [];
-    for (const [name, p] of [
-      ["r1", TWO_REMOTES.p1],
-      ["r2", TWO_REMOTES.p2],
-    ] as const) {
-      const ns = await lab.createNamespace(name);
-      const behind = await lab.createNamespace(`p${name.slice(1)}`);
-      await lab.addVethPair(ns, behind, {
-        addressesA: onNetwork(p.network, p.remote),
-        addressesB: onNetwork(p.network, p.server),
+    const behindOf = { r1: TWO_REMOTES.p1, r2: TWO_REMOTES.p2 } as const;
+    /** The name of R's P, known to R's hosts file only. */
+    const hostOf = (name: string): string => `web.${name}.test`;
+    const started = await localWithExecRemotes(
+      lab,
+      "backhaul-two-remotes",
+      ["r1", "r2"] as const,
+      async (name, ns) => {
+        const p = behindOf[name];
+        const behind = await lab.createNamespace(`p${name.slice(1)}`);
+        await lab.addVethPair(ns, behind, {
+          addressesA: onNetwork(p.network, p.remote),
+          addressesB: onNetwork(p.network, p.server),
+        });
+        await startServers(behind);
+        // In R's hosts file only; the exec: shell starts after this, so it sees the file.
+        await writeFile(
+          join("/etc/netns", ns.name, "hosts"),
+          `127.0.0.1 localhost\n::1 localhost\n${p.server.v4} ${hostOf(name)}\n`,
+        );
+      },
+    );
+    ({ local, home } = started);
+    for (const { name, ns } of started.remotes)
+      remotes.push({
+        name,
+        ns,
+        before: await remoteState(ns),
+        server: behindOf[name].server.v4,
+        host: hostOf(name),
       });
-      await startServers(behind);
-      const host = `web.${name}.test`;
-      // In R's hosts file only; the exec: shell starts after this, so it sees the file.
-      await writeFile(
-        join("/etc/netns", ns.name, "hosts"),
-        `127.0.0.1 localhost\n::1 localhost\n${p.server.v4} ${host}\n`,
-      );
-      // A private /run per remote (cli-sessions.test.ts): two agents must not share a journal.
-      const runDir = lab.tempDir(`backhaul-two-remotes-${name}-run-`);
-      const remoteHome = lab.tempDir(`backhaul-two-remotes-${name}-home-`);
-      const command = privateRunShell(ns.name, runDir, ["env", `HOME=${remoteHome}`, "sh"]);
-      execTargets.push({ name, command });
-      remotes.push({ name, ns, before: await remoteState(ns), server: p.server.v4, host });
-    }
-    await mkdir(join(home, ".config", "backhaul"), { recursive: true });
-    await writeFile(join(home, ".config", "backhaul", "settings.json"), JSON.stringify({ execTargets }));
   });
   after(() => lab.cleanup());
 
