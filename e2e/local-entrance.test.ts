@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { ChildRpc } from "./netns/child-rpc.js";
-import { inAddonLab } from "./netns/addon-lab.js";
+import { inAddonLab, namespaceOnLan } from "./netns/addon-lab.js";
 import type { NetworkNamespace } from "./netns/index.js";
 import { assertNetworkRestored, networkSnapshot, type NetworkSnapshot } from "./netns/restored.js";
 import type {
@@ -40,17 +40,9 @@ test(
   inAddonLab({ tun: true, tools: ["ping", "getent", "sysctl"] }, async (lab, t) => {
     const state = await mkdtemp(join(tmpdir(), "backhaul-local-entrance-"));
     t.after(() => rm(state, { recursive: true, force: true }));
-    const l = await lab.createNamespace("local", { resolvConf: ORIGINAL_RESOLV_CONF });
-    await l.runChecked("sysctl", [
-      "-qw",
-      "net.ipv6.conf.all.accept_dad=0",
-      "net.ipv6.conf.default.accept_dad=0",
-    ]);
-    const lan = await lab.createNamespace("lan");
-    await lab.addVethPair(l, lan, {
-      nameA: "eth0",
-      addressesA: ["198.18.5.2/24", "2001:db8:5::2/64"],
-      addressesB: ["198.18.5.1/24", "2001:db8:5::1/64"],
+    const l = await namespaceOnLan(lab, "local", ORIGINAL_RESOLV_CONF, {
+      own: ["198.18.5.2/24", "2001:db8:5::2/64"],
+      lan: ["198.18.5.1/24", "2001:db8:5::1/64"],
     });
     await l.ip(["route", "add", "default", "via", "198.18.5.1"]);
     await l.ip(["-6", "route", "add", "default", "via", "2001:db8:5::1"]);
