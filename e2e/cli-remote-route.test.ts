@@ -126,14 +126,19 @@ describe(
       assert.equal(other.code, 0, `names outside p.test still resolve with L's own servers\n${log()}`);
     };
 
+    /** Ctrl+C ends the session with 0, and L is as `before` again. */
+    const disconnectsRestoring = async ({ cli, log }: Connected, before: NetworkSnapshot): Promise<void> => {
+      cli.child.kill("SIGINT");
+      assert.equal((await cli.waitForExit(20_000)).code, 0, log());
+      await assertRestored(suite.local, before, log);
+    };
+
     test("curl by name and ping reach P; Ctrl+C leaves L as it was", async () => {
       const before = await snapshot(suite.local);
       const session = await connect();
       try {
         await assertReaches(session);
-        session.cli.child.kill("SIGINT");
-        assert.equal((await session.cli.waitForExit(20_000)).code, 0, session.log());
-        await assertRestored(suite.local, before, session.log);
+        await disconnectsRestoring(session, before);
       } finally {
         await session.cli.stop(15_000);
       }
@@ -159,9 +164,7 @@ describe(
       try {
         assert.match(next.log(), /a previous helper's bhl0: undone: rewritten \/etc\/resolv\.conf/);
         await assertReaches(next);
-        next.cli.child.kill("SIGINT");
-        assert.equal((await next.cli.waitForExit(20_000)).code, 0, next.log());
-        await assertRestored(suite.local, before, next.log);
+        await disconnectsRestoring(next, before);
       } finally {
         await next.cli.stop(15_000);
       }

@@ -65,6 +65,9 @@ export const LINK_SUBNET_OPTIONS = [
   LINK_SUBNET.network.v6,
 ];
 
+/** S's routes, both families: what L advertises to R in the suites of S behind L. */
+export const S_ROUTE_OPTIONS = ["--route", "198.19.0.0/16", "--route", "2001:db8:19::/48"];
+
 /** `backhaul connect` to `target` with the key `identity`, host keys in `home`'s known_hosts; `options` follow. */
 export function connectInHome(
   home: string,
