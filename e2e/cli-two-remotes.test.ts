@@ -28,16 +28,15 @@
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { cliInHome, LINK_SUBNET_OPTIONS, distSkipReason } from "./cli/command.js";
 import { localWithExecRemotes } from "./cli/exec-remotes.js";
 import { Cli } from "./cli/json-cli.js";
 import { ZONE } from "./dns/zone.js";
-import { startServers } from "./nat/start-servers.js";
+import { attachRemotePrivate } from "./reverse/remote-private.js";
 import { deterministicBytes, downloadSha256, sha256 } from "./nat/content.js";
-import { onNetwork, TWO_REMOTES } from "./netns/address-plan.js";
+import { TWO_REMOTES } from "./netns/address-plan.js";
 import { NetnsLab, type NetworkNamespace } from "./netns/index.js";
 import { netnsSkipReason } from "./netns/preconditions.js";
 import { remoteState } from "./sshd/private-lab.js";
@@ -132,18 +131,12 @@ describe("two sessions at once to two remotes, each way on each", { skip, timeou
       "backhaul-two-remotes",
       ["r1", "r2"] as const,
       async (name, ns) => {
-        const p = behindOf[name];
-        const behind = await lab.createNamespace(`p${name.slice(1)}`);
-        await lab.addVethPair(ns, behind, {
-          addressesA: onNetwork(p.network, p.remote),
-          addressesB: onNetwork(p.network, p.server),
+        // P behind R, its name in R's hosts file only: the exec: shell starts after this, so sees it.
+        await attachRemotePrivate(lab, ns, {
+          ...behindOf[name],
+          name: hostOf(name),
+          role: `p${name.slice(1)}`,
         });
-        await startServers(behind);
-        // In R's hosts file only; the exec: shell starts after this, so it sees the file.
-        await writeFile(
-          join("/etc/netns", ns.name, "hosts"),
-          `127.0.0.1 localhost\n::1 localhost\n${p.server.v4} ${hostOf(name)}\n`,
-        );
       },
     );
     ({ local, home } = started);
