@@ -7,8 +7,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { once } from "node:events";
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { AgentDriver } from "./agent/driver-client.js";
@@ -89,8 +88,7 @@ test(
   "agent cleanup: every system change is undone, however the agent ends",
   { timeout: 180_000 },
   inAddonLab({ tun: true, tools: ["sysctl"] }, async (lab, t) => {
-    const state = await mkdtemp(join(tmpdir(), "backhaul-agent-e2e-"));
-    t.after(() => rm(state, { recursive: true, force: true }));
+    const state = lab.tempDir("backhaul-agent-e2e-");
 
     const r = await namespaceOnLan(lab, "remote", ORIGINAL_RESOLV_CONF, {
       own: ["198.19.5.1/24", "2001:db8:5::1/64"],

@@ -6,8 +6,7 @@
 // routes, links and resolv.conf are byte for byte as before. The full path through a real agent
 // is e2e/cli-remote-route.test.ts.
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { ChildRpc } from "./netns/child-rpc.js";
@@ -38,8 +37,7 @@ test(
   "this computer's entrance: TUN, routes and resolver are set, reached, and undone however it ends",
   { timeout: 180_000 },
   inAddonLab({ tun: true, tools: ["ping", "getent", "sysctl"] }, async (lab, t) => {
-    const state = await mkdtemp(join(tmpdir(), "backhaul-local-entrance-"));
-    t.after(() => rm(state, { recursive: true, force: true }));
+    const state = lab.tempDir("backhaul-local-entrance-");
     const l = await namespaceOnLan(lab, "local", ORIGINAL_RESOLV_CONF, {
       own: ["198.18.5.2/24", "2001:db8:5::2/64"],
       lan: ["198.18.5.1/24", "2001:db8:5::1/64"],
