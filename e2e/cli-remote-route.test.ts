@@ -9,11 +9,11 @@
  *   P 198.18.70.10 (HTTP) — R 198.18.1.1 (sshd, the agent, its exit) — L 198.18.1.2 (the CLI)
  */
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { connectOverSsh, sshCliSkipReason } from "./cli/command.js";
-import { startServers } from "./nat/start-servers.js";
+import { attachRemotePrivate } from "./reverse/remote-private.js";
 import { NetnsLab, type ManagedProcess, type NetworkNamespace } from "./netns/index.js";
 import { readJsonLines } from "./netns/json-lines.js";
 import { assertNetworkRestored, networkSnapshot, type NetworkSnapshot } from "./netns/restored.js";
@@ -22,10 +22,11 @@ import { sshdForSuite } from "./sshd/private-lab.js";
 /** P, behind R: nothing routes there from L but Backhaul. */
 const P = {
   network: { v4: "198.18.70.0/24", v6: "2001:db8:70::/64" },
-  remote: { v4: "198.18.70.1/24", v6: "2001:db8:70::1/64" },
+  remote: { v4: "198.18.70.1", v6: "2001:db8:70::1" },
   server: { v4: "198.18.70.10", v6: "2001:db8:70::10" },
   name: "web.p.test",
   domain: "p.test",
+  role: "p",
 } as const;
 
 const skip = sshCliSkipReason(["ip", "curl", "ping"]);
@@ -67,17 +68,7 @@ describe(
     const suite = sshdForSuite("backhaul-remote-route-", async () => {
       // P behind R, and its name in R's hosts file alone; sshd restarts so that its sessions (the
       // agent) see R's hosts file (`ip netns exec` bind-mounts it when a process starts).
-      const p = await pLab.createNamespace("p");
-      await pLab.addVethPair(suite.remote, p, {
-        nameA: "eth-p",
-        addressesA: [P.remote.v4, P.remote.v6],
-        addressesB: [`${P.server.v4}/24`, `${P.server.v6}/64`],
-      });
-      await startServers(p);
-      writeFileSync(
-        join("/etc/netns", suite.remote.name, "hosts"),
-        `127.0.0.1 localhost\n::1 localhost\n${P.server.v4} ${P.name}\n`,
-      );
+      await attachRemotePrivate(pLab, suite.remote, P);
       await suite.sshd.restartWithNode("own");
     });
     after(() => pLab.cleanup());
