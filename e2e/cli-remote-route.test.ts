@@ -11,13 +11,12 @@
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { connectOverSsh, sshCliSkipReason } from "./cli/command.js";
-import { attachRemotePrivate } from "./reverse/remote-private.js";
-import { NetnsLab, type ManagedProcess, type NetworkNamespace } from "./netns/index.js";
+import { sshdWithRemotePrivateForSuite } from "./reverse/remote-private.js";
+import { type ManagedProcess, type NetworkNamespace } from "./netns/index.js";
 import { readJsonLines } from "./netns/json-lines.js";
 import { assertNetworkRestored, networkSnapshot, type NetworkSnapshot } from "./netns/restored.js";
-import { sshdForSuite } from "./sshd/private-lab.js";
 
 /** P, behind R: nothing routes there from L but Backhaul. */
 const P = {
@@ -64,14 +63,11 @@ describe(
   "backhaul connect --remote-route: this computer reaches a network behind the remote",
   { skip, timeout: 300_000 },
   () => {
-    const pLab = new NetnsLab();
-    const suite = sshdForSuite("backhaul-remote-route-", async () => {
-      // P behind R, and its name in R's hosts file alone; sshd restarts so that its sessions (the
-      // agent) see R's hosts file (`ip netns exec` bind-mounts it when a process starts).
-      await attachRemotePrivate(pLab, suite.remote, P);
-      await suite.sshd.restartWithNode("own");
-    });
-    after(() => pLab.cleanup());
+    // P behind R, and its name in R's hosts file alone; sshd restarts so that its sessions (the
+    // agent) see R's hosts file (`ip netns exec` bind-mounts it when a process starts).
+    const suite = sshdWithRemotePrivateForSuite("backhaul-remote-route-", P, (suite) =>
+      suite.sshd.restartWithNode("own"),
+    );
 
     const connect = async (): Promise<Connected> => {
       const cli = connectOverSsh(suite, suite.sshd.users.dev.name, [

@@ -8,16 +8,14 @@
  *   P 198.18.90.10 web.remote.test — R 198.18.1.1 (sshd, agent) — L 198.18.1.2 (CLI) — S host.corp.test
  */
 import assert from "node:assert/strict";
-import { after, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { connectOverSsh, sshCliSkipReason } from "./cli/command.js";
 import { watchEvents } from "./cli/json-cli.js";
 import { deterministicBytes, sha256 } from "./nat/content.js";
 import { ZONE } from "./dns/zone.js";
 import { REMOTE_PRIVATE, SSH_LINK } from "./netns/address-plan.js";
-import { NetnsLab } from "./netns/index.js";
 import { startServers } from "./nat/start-servers.js";
-import { attachRemotePrivate, REMOTE_PRIVATE_NAME } from "./reverse/remote-private.js";
-import { sshdForSuite } from "./sshd/private-lab.js";
+import { sshdWithRemotePrivateForSuite, REMOTE_PRIVATE_NAME } from "./reverse/remote-private.js";
 
 const MB = 1_000_000;
 const SOCKS_PORT = 1080;
@@ -40,14 +38,11 @@ describe(
   "backhaul connect --socks: this computer reaches the remote's networks on the same link",
   { skip, timeout: 300_000 },
   () => {
-    const pLab = new NetnsLab();
-    const suite = sshdForSuite("backhaul-reverse-home-", async () => {
-      await attachRemotePrivate(pLab, suite.remote);
+    const suite = sshdWithRemotePrivateForSuite("backhaul-reverse-home-", undefined, async (suite) => {
       // An HTTP server on R itself (every address of R, its loopback too): what --allow-remote-local opens.
       await startServers(suite.remote);
       await suite.sshd.restartOffering(); // so that the agent's mount namespace has R's hosts file
     });
-    after(() => pLab.cleanup());
 
     /** `backhaul connect --socks` in L with `extra` flags; its JSON events and a waiter on them. */
     const connectWithSocks = (extra: readonly string[]) => {

@@ -8,7 +8,9 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { startServers } from "../nat/start-servers.js";
 import { onNetwork, REMOTE_PRIVATE, type Host, type Network } from "../netns/address-plan.js";
-import type { NetnsLab, NetworkNamespace } from "../netns/index.js";
+import { after } from "node:test";
+import { NetnsLab, type NetworkNamespace } from "../netns/index.js";
+import { sshdForSuite, type SshdSuite } from "../sshd/private-lab.js";
 
 /** P's name, in R's hosts file only: neither L's resolver nor R's DNS knows it. */
 export const REMOTE_PRIVATE_NAME = "web.remote.test";
@@ -38,4 +40,22 @@ export async function attachRemotePrivate(
     `127.0.0.1 localhost\n::1 localhost\n${plan.server.v4} ${plan.name}\n`,
   );
   return p;
+}
+
+/**
+ * R's test sshd for a suite (sshdForSuite) with P behind R, attached by `plan`, in a lab of its own
+ * removed after the suite; `ready` runs next (to restart sshd: its sessions must see R's hosts file).
+ */
+export function sshdWithRemotePrivateForSuite(
+  homePrefix: string,
+  plan: RemotePrivatePlan | undefined,
+  ready: (suite: SshdSuite) => Promise<void>,
+): SshdSuite {
+  const pLab = new NetnsLab();
+  const suite = sshdForSuite(homePrefix, async () => {
+    await attachRemotePrivate(pLab, suite.remote, plan);
+    await ready(suite);
+  });
+  after(() => pLab.cleanup());
+  return suite;
 }
