@@ -7,15 +7,14 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { once } from "node:events";
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { AgentDriver } from "./agent/driver-client.js";
 import type { DriverConfig } from "./agent/protocol.js";
 import { assertNamespaceResolvConf } from "./agent/resolv-conf-guard.js";
 import type { NetworkNamespace } from "./netns/index.js";
-import { inAddonLab } from "./netns/addon-lab.js";
+import { inAddonLab, namespaceOnLan } from "./netns/addon-lab.js";
 
 // CRLF, a tab and no final newline: any reformatting would show.
 const ORIGINAL_RESOLV_CONF = "# R's own resolver\r\nsearch corp.test\nnameserver 198.18.7.53\noptions\tedns0";
@@ -89,21 +88,11 @@ test(
   "agent cleanup: every system change is undone, however the agent ends",
   { timeout: 180_000 },
   inAddonLab({ tun: true, tools: ["sysctl"] }, async (lab, t) => {
-    const state = await mkdtemp(join(tmpdir(), "backhaul-agent-e2e-"));
-    t.after(() => rm(state, { recursive: true, force: true }));
+    const state = lab.tempDir("backhaul-agent-e2e-");
 
-    const r = await lab.createNamespace("remote", { resolvConf: ORIGINAL_RESOLV_CONF });
-    // No duplicate address detection in R: addresses are final at once, so snapshots are stable.
-    await r.runChecked("sysctl", [
-      "-qw",
-      "net.ipv6.conf.all.accept_dad=0",
-      "net.ipv6.conf.default.accept_dad=0",
-    ]);
-    const lan = await lab.createNamespace("lan");
-    await lab.addVethPair(r, lan, {
-      nameA: "eth0",
-      addressesA: ["198.19.5.1/24", "2001:db8:5::1/64"],
-      addressesB: ["198.19.5.2/24", "2001:db8:5::2/64"],
+    const r = await namespaceOnLan(lab, "remote", ORIGINAL_RESOLV_CONF, {
+      own: ["198.19.5.1/24", "2001:db8:5::1/64"],
+      lan: ["198.19.5.2/24", "2001:db8:5::2/64"],
     });
     await r.ip(["route", "add", "198.18.64.0/24", "via", "198.19.5.2"]);
 

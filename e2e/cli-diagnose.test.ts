@@ -10,18 +10,15 @@
  * of another run on this machine.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { quoteShellArg, shellCommand } from "../src/main/broker/deploy/shell-quote.js";
-import { CLI, LINK_SUBNET_OPTIONS } from "./cli/command.js";
+import { CLI, LINK_SUBNET_OPTIONS, privateRunShell, sshCliSkipReason } from "./cli/command.js";
 import { Cli } from "./cli/json-cli.js";
 import { ZONE } from "./dns/zone.js";
 import { CORP_NET, SERVICE_PORTS } from "./netns/address-plan.js";
-import { netnsSkipReason } from "./netns/preconditions.js";
-import { sshdSkipReason } from "./sshd/preconditions.js";
 import { sshdForSuite } from "./sshd/private-lab.js";
 
 /** A network R is on itself (its interface ovl0), advertised by L as well: the agent skips it. */
@@ -30,10 +27,7 @@ const ARTIFACTS = new URL("artifacts", import.meta.url).pathname;
 /** Nothing listens there on S. */
 const CLOSED_PORT = 81;
 
-const skip =
-  netnsSkipReason({ tun: true, tools: ["ip", "unshare"] }) ??
-  sshdSkipReason() ??
-  (existsSync(CLI) ? undefined : "dist/ is not built: run `npm run build` first");
+const skip = sshCliSkipReason(["ip", "unshare"]);
 
 interface Diagnosis {
   type: string;
@@ -105,19 +99,7 @@ describe("backhaul diagnose against a running session", { skip, timeout: 300_000
   });
 
   test("reachable, an overlap, a refused port and an unknown name: each its verdict, in text and JSON", async () => {
-    const intoR = shellCommand([
-      "ip",
-      "netns",
-      "exec",
-      suite.remote.name,
-      "unshare",
-      "--mount",
-      "--propagation",
-      "private",
-      "sh",
-      "-c",
-      `mount --bind ${quoteShellArg(runDir)} /run && exec ${shellCommand(["env", `HOME=${rootHome}`, "sh"])}`,
-    ]);
+    const intoR = privateRunShell(suite.remote.name, runDir, ["env", `HOME=${rootHome}`, "sh"]);
     const cli = new Cli(
       suite.local.spawn(
         "env",

@@ -19,13 +19,11 @@ import { chmod, chown, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { quoteShellArg, shellCommand } from "../src/main/broker/deploy/shell-quote.js";
-import { CLI, cliInHome, LINK_SUBNET_OPTIONS } from "./cli/command.js";
+import { quoteShellArg } from "../src/main/broker/deploy/shell-quote.js";
+import { cliInHome, LINK_SUBNET_OPTIONS, privateRunShell, sshCliSkipReason } from "./cli/command.js";
 import { Cli, descendants } from "./cli/json-cli.js";
 import { ZONE } from "./dns/zone.js";
 import { deterministicBytes, downloadSha256, sha256 } from "./nat/content.js";
-import { netnsSkipReason } from "./netns/preconditions.js";
-import { sshdSkipReason } from "./sshd/preconditions.js";
 import { remoteState, sshdForSuite } from "./sshd/private-lab.js";
 import { createAccounts, type AccountFiles, type TestUser } from "./sshd/accounts.js";
 import { existsSync } from "node:fs";
@@ -39,10 +37,7 @@ const NOBODY_UID = 4242;
 /** The sudo users' password; unusual enough that no other test's could match. */
 const EXEC_SUDO_PASSWORD = "bh-exec-sudo-Vt4-harbour-20731";
 
-const skip =
-  netnsSkipReason({ tun: true, tools: ["ip", "curl", "unshare", "setpriv", "sudo", "openssl"] }) ??
-  sshdSkipReason() ??
-  (existsSync(CLI) ? undefined : "dist/ is not built: run `npm run build` first");
+const skip = sshCliSkipReason(["ip", "curl", "unshare", "setpriv", "sudo", "openssl"]);
 
 describe("backhaul connect exec:", { skip, timeout: 600_000 }, () => {
   const suite = sshdForSuite("backhaul-cli-exec-home-", async () => {
@@ -79,44 +74,47 @@ describe("backhaul connect exec:", { skip, timeout: 600_000 }, () => {
 
   /** The command that gives a shell in R, with a private /run; `as` runs it as another user. */
   const intoR = (home: string, as: string[] = []): string =>
-    shellCommand([
-      "ip",
-      "netns",
-      "exec",
-      suite.remote.name,
-      "unshare",
-      "--mount",
-      "--propagation",
-      "private",
-      "sh",
-      "-c",
-      `mount --bind ${quoteShellArg(runDir)} /run && exec ${shellCommand([...as, "env", `HOME=${home}`, "sh"])}`,
-    ]);
+    privateRunShell(suite.remote.name, runDir, [...as, "env", `HOME=${home}`, "sh"]);
 
   /** Into R as `user`, with the test's accounts (and so its sudoers) in place in that namespace. */
   const intoRAsSudoUser = (user: TestUser): string => {
     const { files } = accounts;
-    const mounts = [
-      `mount --bind ${quoteShellArg(runDir)} /run`,
-      `mount --bind ${quoteShellArg(files.passwd)} /etc/passwd`,
-      `mount --bind ${quoteShellArg(files.group)} /etc/group`,
-      `mount --bind ${quoteShellArg(files.shadow)} /etc/shadow`,
-      `mount --bind ${quoteShellArg(files.sudoers)} /etc/sudoers`,
-    ].join(" && ");
     const as = ["setpriv", `--reuid=${user.uid}`, `--regid=${user.uid}`, "--init-groups"];
-    return shellCommand([
-      "ip",
-      "netns",
-      "exec",
+    return privateRunShell(
       suite.remote.name,
-      "unshare",
-      "--mount",
-      "--propagation",
-      "private",
-      "sh",
-      "-c",
-      `${mounts} && exec ${shellCommand([...as, "env", `HOME=${user.home}`, `USER=${user.name}`, "sh"])}`,
-    ]);
+      runDir,
+      [...as, "env", `HOME=${user.home}`, `USER=${user.name}`, "sh"],
+      [
+        [files.passwd, "/etc/passwd"],
+        [files.group, "/etc/group"],
+        [files.shadow, "/etc/shadow"],
+        [files.sudoers, "/etc/sudoers"],
+      ],
+    );
+  };
+
+  /**
+   * As user `uid` in R, through the settings the agent wrote for it in `home`: socks5h, so S's name
+   * is resolved by this computer's DNS engine. 1 MB from S arrives intact; the settings file is returned.
+   */
+  const fetchesThroughProxyEnv = async (cli: Cli, uid: number, home: string): Promise<string> => {
+    const envFile = join(home, ".config", "backhaul", "proxy.env");
+    const fetched = await suite.remote.runChecked(
+      "setpriv",
+      [
+        `--reuid=${uid}`,
+        `--regid=${uid}`,
+        "--clear-groups",
+        "env",
+        `HOME=${home}`,
+        "sh",
+        "-c",
+        `. ${quoteShellArg(envFile)} && curl -sS --fail -m 60 http://www.${ZONE}/bytes/${MB} | sha256sum`,
+      ],
+      { timeoutMs: 70_000 },
+    );
+    assert.equal(fetched.stdout.split(" ")[0], sha256(deterministicBytes(MB)), cli.describe());
+    return envFile;
   };
 
   const connect = (command: string, extra: readonly string[] = []): Cli =>
@@ -138,6 +136,17 @@ describe("backhaul connect exec:", { skip, timeout: 600_000 }, () => {
         ]),
       ),
     );
+
+  /** Connects into R as `user`, its sudo password given on stdin. */
+  const connectWithSudoPassword = (user: TestUser): Cli => {
+    const cli = connect(intoRAsSudoUser(user), ["--sudo-password-stdin"]);
+    cli.process.child.stdin?.end(`${EXEC_SUDO_PASSWORD}\n`);
+    return cli;
+  };
+
+  /** R reaches S by name: `size` bytes from S's web server arrive intact. */
+  const reachesS = async (size: number): Promise<void> =>
+    assert.equal(await downloadSha256(suite.remote, `www.${ZONE}`, size), sha256(deterministicBytes(size)));
 
   const disconnectsCleanly = async (cli: Cli): Promise<void> => {
     cli.process.child.kill("SIGINT");
@@ -165,10 +174,7 @@ describe("backhaul connect exec:", { skip, timeout: 600_000 }, () => {
       );
       const tun = await suite.remote.runChecked("ip", ["-o", "link", "show", "type", "tun"]);
       assert.match(tun.stdout, /bh/, "the TUN entrance is up in R");
-      assert.equal(
-        await downloadSha256(suite.remote, `www.${ZONE}`, 10 * MB),
-        sha256(deterministicBytes(10 * MB)),
-      );
+      await reachesS(10 * MB);
 
       // The command's process (exec'd into the agent) dies: the command runs again, and the new
       // agent undoes what the killed one left.
@@ -188,10 +194,7 @@ describe("backhaul connect exec:", { skip, timeout: 600_000 }, () => {
         cli.events.slice(mark).some((e) => e.type === "log" && /previous run/.test(e.line ?? "")),
         `the new agent undid what the killed one left:\n${cli.describe()}`,
       );
-      assert.equal(
-        await downloadSha256(suite.remote, `www.${ZONE}`, 1 * MB),
-        sha256(deterministicBytes(1 * MB)),
-      );
+      await reachesS(1 * MB);
       await disconnectsCleanly(cli);
     } finally {
       await cli.process.stop(15_000);
@@ -208,22 +211,7 @@ describe("backhaul connect exec:", { skip, timeout: 600_000 }, () => {
         logs.some((line) => /^proxy entrance: /.test(line)),
         `says it took the proxy entrance and why:\n${cli.describe()}`,
       );
-      // As that user in R, through the settings the agent wrote for it: socks5h, so S's name is
-      // resolved by this computer's DNS engine.
-      const envFile = join(userHome, ".config", "backhaul", "proxy.env");
-      const fetched = await suite.remote.runChecked(
-        "setpriv",
-        [
-          ...as.slice(1),
-          "env",
-          `HOME=${userHome}`,
-          "sh",
-          "-c",
-          `. ${quoteShellArg(envFile)} && curl -sS --fail -m 60 http://www.${ZONE}/bytes/${MB} | sha256sum`,
-        ],
-        { timeoutMs: 70_000 },
-      );
-      assert.equal(fetched.stdout.split(" ")[0], sha256(deterministicBytes(MB)), cli.describe());
+      const envFile = await fetchesThroughProxyEnv(cli, NOBODY_UID, userHome);
       // --dns off leaves R's resolver alone, but the name the proxy was given is a DNS table row
       // (tables reach the CLI in batches: it may come a moment later).
       const inDnsTable = (): boolean =>
@@ -238,8 +226,7 @@ describe("backhaul connect exec:", { skip, timeout: 600_000 }, () => {
   });
 
   test("as a user whose sudo wants a password, given on stdin: connected with the TUN entrance", async () => {
-    const cli = connect(intoRAsSudoUser(accounts.passwordSudo), ["--sudo-password-stdin"]);
-    cli.process.child.stdin?.end(`${EXEC_SUDO_PASSWORD}\n`);
+    const cli = connectWithSudoPassword(accounts.passwordSudo);
     try {
       await cli.until("connected", 90_000);
       const tun = await suite.remote.runChecked("ip", ["-o", "link", "show", "type", "tun"]);
@@ -249,10 +236,7 @@ describe("backhaul connect exec:", { skip, timeout: 600_000 }, () => {
         cli.describe(),
       );
       assert.ok(!JSON.stringify(cli.events).includes(EXEC_SUDO_PASSWORD), "the password is in no output");
-      assert.equal(
-        await downloadSha256(suite.remote, `www.${ZONE}`, 1 * MB),
-        sha256(deterministicBytes(1 * MB)),
-      );
+      await reachesS(1 * MB);
       await disconnectsCleanly(cli);
     } finally {
       await cli.process.stop(15_000);
@@ -261,8 +245,7 @@ describe("backhaul connect exec:", { skip, timeout: 600_000 }, () => {
 
   test("sudo refuses the user after its password: the command runs again, with the proxy entrance", async () => {
     const user = accounts.refusedSudo;
-    const cli = connect(intoRAsSudoUser(user), ["--sudo-password-stdin"]);
-    cli.process.child.stdin?.end(`${EXEC_SUDO_PASSWORD}\n`);
+    const cli = connectWithSudoPassword(user);
     try {
       await cli.until("connected", 90_000);
       const logs = cli.events.flatMap((e) => (e.type === "log" && e.line ? [e.line] : []));
@@ -280,22 +263,7 @@ describe("backhaul connect exec:", { skip, timeout: 600_000 }, () => {
         .map((e) => e.step);
       const firstAgent = steps.indexOf("agent");
       assert.ok(firstAgent >= 0 && steps.indexOf("ssh", firstAgent) > firstAgent, steps.join(","));
-      const envFile = join(user.home, ".config", "backhaul", "proxy.env");
-      const fetched = await suite.remote.runChecked(
-        "setpriv",
-        [
-          `--reuid=${user.uid}`,
-          `--regid=${user.uid}`,
-          "--clear-groups",
-          "env",
-          `HOME=${user.home}`,
-          "sh",
-          "-c",
-          `. ${quoteShellArg(envFile)} && curl -sS --fail -m 60 http://www.${ZONE}/bytes/${MB} | sha256sum`,
-        ],
-        { timeoutMs: 70_000 },
-      );
-      assert.equal(fetched.stdout.split(" ")[0], sha256(deterministicBytes(MB)), cli.describe());
+      const envFile = await fetchesThroughProxyEnv(cli, user.uid, user.home);
       await disconnectsCleanly(cli);
       assert.equal(existsSync(envFile), false, "proxy.env is gone after Ctrl+C");
     } finally {

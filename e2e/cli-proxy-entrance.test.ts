@@ -11,13 +11,10 @@ import assert from "node:assert/strict";
 import { chmodSync, copyFileSync, existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { CLI, connectInHome, LINK_SUBNET_OPTIONS } from "./cli/command.js";
+import { CLI, connectOverSsh, sshCliSkipReason } from "./cli/command.js";
+import { watchEvents } from "./cli/json-cli.js";
 import { deterministicBytes, sha256 } from "./nat/content.js";
 import { ZONE } from "./dns/zone.js";
-import { SSH_LINK } from "./netns/address-plan.js";
-import { readJsonLines } from "./netns/json-lines.js";
-import { netnsSkipReason } from "./netns/preconditions.js";
-import { sshdSkipReason } from "./sshd/preconditions.js";
 import { remoteState, sshdForSuite } from "./sshd/private-lab.js";
 
 const KB = 1_000;
@@ -26,10 +23,7 @@ const UDP_CLIENT = new URL("./proxy/socks-udp-client.mjs", import.meta.url).path
 /** The name S's dnsmasq answers for S's services; only L's resolver knows it. */
 const PRIVATE_NAME = `host.${ZONE}`;
 
-const skip =
-  netnsSkipReason({ tun: true, tools: ["ip", "curl"] }) ??
-  sshdSkipReason() ??
-  (existsSync(CLI) ? undefined : "dist/ is not built: run `npm run build` first");
+const skip = sshCliSkipReason(["ip", "curl"]);
 
 interface Event {
   type: string;
@@ -55,36 +49,15 @@ describe(
       const other = suite.sshd.users.dev;
       const envFile = join(user.home, ".config", "backhaul", "proxy.env");
       const before = await remoteState(suite.remote);
-      const cli = suite.local.spawn(
-        "env",
-        connectInHome(suite.home, `ssh://${user.name}@${SSH_LINK.remote.v4}`, suite.sshd.keys.plain, [
-          "--accept-new-host-key",
-          ...LINK_SUBNET_OPTIONS,
-          "--route",
-          "198.19.0.0/16",
-          "--json",
-        ]),
-      );
-      const events: Event[] = [];
-      readJsonLines(cli.child.stdout, (value) =>
-        events.push({
-          type: text(value.type) ?? "",
-          state: text(value.state),
-          line: text(value.line),
-          name: text(value.name),
-          protocol: text(value.protocol),
-          destination: text(value.destination),
-        }),
-      );
-      const describeEvents = (): string => events.map((e) => JSON.stringify(e)).join("\n");
-      const until = async (check: () => boolean, what: string, timeoutMs: number): Promise<void> => {
-        const deadline = Date.now() + timeoutMs;
-        while (!check()) {
-          if (Date.now() > deadline)
-            throw new Error(`no ${what} within ${timeoutMs} ms:\n${describeEvents()}`);
-          await new Promise((resolve) => setTimeout(resolve, 100));
-        }
-      };
+      const cli = connectOverSsh(suite, user.name, ["--json"]);
+      const { events, describeEvents, until } = watchEvents(cli, (value): Event => ({
+        type: text(value.type) ?? "",
+        state: text(value.state),
+        line: text(value.line),
+        name: text(value.name),
+        protocol: text(value.protocol),
+        destination: text(value.destination),
+      }));
       const asUser = (command: string) =>
         suite.sshd.sshWithOpenSsh(user, `. ~/.config/backhaul/proxy.env && ${command}`);
       try {

@@ -9,67 +9,36 @@
  *   P 198.18.70.10 (HTTP) — R 198.18.1.1 (sshd, the agent, its exit) — L 198.18.1.2 (the CLI)
  */
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, describe, test } from "node:test";
-import { CLI, connectInHome, LINK_SUBNET_OPTIONS } from "./cli/command.js";
-import { startServers } from "./nat/start-servers.js";
-import { SSH_LINK } from "./netns/address-plan.js";
-import { NetnsLab, type ManagedProcess, type NetworkNamespace } from "./netns/index.js";
+import { describe, test } from "node:test";
+import { connectOverSsh, sshCliSkipReason } from "./cli/command.js";
+import { sshdWithRemotePrivateForSuite } from "./reverse/remote-private.js";
+import { type ManagedProcess, type NetworkNamespace } from "./netns/index.js";
 import { readJsonLines } from "./netns/json-lines.js";
-import { netnsSkipReason } from "./netns/preconditions.js";
-import { sshdSkipReason } from "./sshd/preconditions.js";
-import { sshdForSuite } from "./sshd/private-lab.js";
+import { assertNetworkRestored, networkSnapshot, type NetworkSnapshot } from "./netns/restored.js";
 
 /** P, behind R: nothing routes there from L but Backhaul. */
 const P = {
   network: { v4: "198.18.70.0/24", v6: "2001:db8:70::/64" },
-  remote: { v4: "198.18.70.1/24", v6: "2001:db8:70::1/64" },
+  remote: { v4: "198.18.70.1", v6: "2001:db8:70::1" },
   server: { v4: "198.18.70.10", v6: "2001:db8:70::10" },
   name: "web.p.test",
   domain: "p.test",
+  role: "p",
 } as const;
 
-const skip =
-  netnsSkipReason({ tun: true, tools: ["ip", "curl", "ping"] }) ??
-  sshdSkipReason() ??
-  (existsSync(CLI) ? undefined : "dist/ is not built: run `npm run build` first");
+const skip = sshCliSkipReason(["ip", "curl", "ping"]);
 
-interface Snapshot {
-  routes4: string;
-  routes6: string;
-  links: string;
-  resolvConf: Buffer;
-}
+/** L's routes, links and resolver; link-local lines are the kernel's own, and come late after a veth is up. */
+const snapshot = (ns: NetworkNamespace): Promise<NetworkSnapshot> =>
+  networkSnapshot(ns, { withoutLinkLocal: true });
 
-/** L's routes and links; link-local lines are the kernel's own, and come late after a veth is up. */
-async function snapshot(ns: NetworkNamespace): Promise<Snapshot> {
-  const show = async (args: string[]): Promise<string> =>
-    (await ns.ip(args)).stdout
-      .split("\n")
-      .filter((line) => !line.includes("fe80"))
-      .join("\n");
-  return {
-    routes4: await show(["-4", "route", "show", "table", "all"]),
-    routes6: await show(["-6", "route", "show", "table", "all"]),
-    links: await show(["link", "show"]),
-    resolvConf: readFileSync(join("/etc/netns", ns.name, "resolv.conf")),
-  };
-}
+/** L is as `before` within 10 s. */
+const assertRestored = (ns: NetworkNamespace, before: NetworkSnapshot, log: () => string): Promise<void> =>
+  assertNetworkRestored(ns, before, log, { withoutLinkLocal: true, withinMs: 10_000 });
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function assertRestored(ns: NetworkNamespace, before: Snapshot, log: () => string): Promise<void> {
-  let after = await snapshot(ns);
-  for (let i = 0; i < 50 && JSON.stringify(after) !== JSON.stringify(before); i++) {
-    await sleep(200);
-    after = await snapshot(ns);
-  }
-  assert.equal(after.routes4, before.routes4, log());
-  assert.equal(after.routes6, before.routes6, log());
-  assert.equal(after.links, before.links, log());
-  assert.deepEqual(after.resolvConf, before.resolvConf, "L's resolv.conf is restored byte for byte");
-}
 
 /** The processes whose parent is `pid` (the CLI's local helper). */
 function childrenOf(pid: number): number[] {
@@ -94,47 +63,22 @@ describe(
   "backhaul connect --remote-route: this computer reaches a network behind the remote",
   { skip, timeout: 300_000 },
   () => {
-    const pLab = new NetnsLab();
-    const suite = sshdForSuite("backhaul-remote-route-", async () => {
-      // P behind R, and its name in R's hosts file alone; sshd restarts so that its sessions (the
-      // agent) see R's hosts file (`ip netns exec` bind-mounts it when a process starts).
-      const p = await pLab.createNamespace("p");
-      await pLab.addVethPair(suite.remote, p, {
-        nameA: "eth-p",
-        addressesA: [P.remote.v4, P.remote.v6],
-        addressesB: [`${P.server.v4}/24`, `${P.server.v6}/64`],
-      });
-      await startServers(p);
-      writeFileSync(
-        join("/etc/netns", suite.remote.name, "hosts"),
-        `127.0.0.1 localhost\n::1 localhost\n${P.server.v4} ${P.name}\n`,
-      );
-      await suite.sshd.restartWithNode("own");
-    });
-    after(() => pLab.cleanup());
+    // P behind R, and its name in R's hosts file alone; sshd restarts so that its sessions (the
+    // agent) see R's hosts file (`ip netns exec` bind-mounts it when a process starts).
+    const suite = sshdWithRemotePrivateForSuite("backhaul-remote-route-", P, (suite) =>
+      suite.sshd.restartWithNode("own"),
+    );
 
     const connect = async (): Promise<Connected> => {
-      const cli = suite.local.spawn(
-        "env",
-        connectInHome(
-          suite.home,
-          `ssh://${suite.sshd.users.dev.name}@${SSH_LINK.remote.v4}`,
-          suite.sshd.keys.plain,
-          [
-            "--accept-new-host-key",
-            ...LINK_SUBNET_OPTIONS,
-            "--route",
-            "198.19.0.0/16",
-            "--remote-route",
-            P.network.v4,
-            "--remote-route",
-            P.network.v6,
-            "--remote-dns-domain",
-            P.domain,
-            "--json",
-          ],
-        ),
-      );
+      const cli = connectOverSsh(suite, suite.sshd.users.dev.name, [
+        "--remote-route",
+        P.network.v4,
+        "--remote-route",
+        P.network.v6,
+        "--remote-dns-domain",
+        P.domain,
+        "--json",
+      ]);
       const lines: string[] = [];
       let connected = false;
       readJsonLines(cli.child.stdout, (value) => {
@@ -169,14 +113,19 @@ describe(
       assert.equal(other.code, 0, `names outside p.test still resolve with L's own servers\n${log()}`);
     };
 
+    /** Ctrl+C ends the session with 0, and L is as `before` again. */
+    const disconnectsRestoring = async ({ cli, log }: Connected, before: NetworkSnapshot): Promise<void> => {
+      cli.child.kill("SIGINT");
+      assert.equal((await cli.waitForExit(20_000)).code, 0, log());
+      await assertRestored(suite.local, before, log);
+    };
+
     test("curl by name and ping reach P; Ctrl+C leaves L as it was", async () => {
       const before = await snapshot(suite.local);
       const session = await connect();
       try {
         await assertReaches(session);
-        session.cli.child.kill("SIGINT");
-        assert.equal((await session.cli.waitForExit(20_000)).code, 0, session.log());
-        await assertRestored(suite.local, before, session.log);
+        await disconnectsRestoring(session, before);
       } finally {
         await session.cli.stop(15_000);
       }
@@ -202,9 +151,7 @@ describe(
       try {
         assert.match(next.log(), /a previous helper's bhl0: undone: rewritten \/etc\/resolv\.conf/);
         await assertReaches(next);
-        next.cli.child.kill("SIGINT");
-        assert.equal((await next.cli.waitForExit(20_000)).code, 0, next.log());
-        await assertRestored(suite.local, before, next.log);
+        await disconnectsRestoring(next, before);
       } finally {
         await next.cli.stop(15_000);
       }

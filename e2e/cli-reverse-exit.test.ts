@@ -8,28 +8,20 @@
  *   P 198.18.90.10 web.remote.test — R 198.18.1.1 (sshd, agent) — L 198.18.1.2 (CLI) — S host.corp.test
  */
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
-import { after, describe, test } from "node:test";
-import { CLI, connectInHome, LINK_SUBNET_OPTIONS } from "./cli/command.js";
+import { describe, test } from "node:test";
+import { connectOverSsh, sshCliSkipReason } from "./cli/command.js";
+import { watchEvents } from "./cli/json-cli.js";
 import { deterministicBytes, sha256 } from "./nat/content.js";
 import { ZONE } from "./dns/zone.js";
 import { REMOTE_PRIVATE, SSH_LINK } from "./netns/address-plan.js";
-import { NetnsLab } from "./netns/index.js";
-import { readJsonLines } from "./netns/json-lines.js";
-import { netnsSkipReason } from "./netns/preconditions.js";
 import { startServers } from "./nat/start-servers.js";
-import { attachRemotePrivate, REMOTE_PRIVATE_NAME } from "./reverse/remote-private.js";
-import { sshdSkipReason } from "./sshd/preconditions.js";
-import { sshdForSuite } from "./sshd/private-lab.js";
+import { sshdWithRemotePrivateForSuite, REMOTE_PRIVATE_NAME } from "./reverse/remote-private.js";
 
 const MB = 1_000_000;
 const SOCKS_PORT = 1080;
 const PROXY = `127.0.0.1:${SOCKS_PORT}`;
 
-const skip =
-  netnsSkipReason({ tun: true, tools: ["ip", "curl", "runuser"] }) ??
-  sshdSkipReason() ??
-  (existsSync(CLI) ? undefined : "dist/ is not built: run `npm run build` first");
+const skip = sshCliSkipReason(["ip", "curl", "runuser"]);
 
 interface Event {
   type: string;
@@ -46,53 +38,31 @@ describe(
   "backhaul connect --socks: this computer reaches the remote's networks on the same link",
   { skip, timeout: 300_000 },
   () => {
-    const pLab = new NetnsLab();
-    const suite = sshdForSuite("backhaul-reverse-home-", async () => {
-      await attachRemotePrivate(pLab, suite.remote);
+    const suite = sshdWithRemotePrivateForSuite("backhaul-reverse-home-", undefined, async (suite) => {
       // An HTTP server on R itself (every address of R, its loopback too): what --allow-remote-local opens.
       await startServers(suite.remote);
       await suite.sshd.restartOffering(); // so that the agent's mount namespace has R's hosts file
     });
-    after(() => pLab.cleanup());
 
     /** `backhaul connect --socks` in L with `extra` flags; its JSON events and a waiter on them. */
     const connectWithSocks = (extra: readonly string[]) => {
       const user = suite.sshd.users.dev;
-      const cli = suite.local.spawn(
-        "env",
-        connectInHome(suite.home, `ssh://${user.name}@${SSH_LINK.remote.v4}`, suite.sshd.keys.plain, [
-          "--accept-new-host-key",
-          ...LINK_SUBNET_OPTIONS,
-          "--route",
-          "198.19.0.0/16",
-          "--entrance",
-          "tun",
-          "--socks",
-          String(SOCKS_PORT),
-          "--json",
-          ...extra,
-        ]),
-      );
-      const events: Event[] = [];
-      readJsonLines(cli.child.stdout, (value) =>
-        events.push({
-          type: text(value.type) ?? "",
-          ...(text(value.state) ? { state: text(value.state) } : {}),
-          ...(text(value.line) ? { line: text(value.line) } : {}),
-          ...(text(value.name) ? { name: text(value.name) } : {}),
-          ...(text(value.direction) ? { direction: text(value.direction) } : {}),
-          ...(text(value.destination) ? { destination: text(value.destination) } : {}),
-        }),
-      );
-      const describeEvents = (): string => events.map((e) => JSON.stringify(e)).join("\n");
-      const until = async (check: () => boolean, what: string, timeoutMs: number): Promise<void> => {
-        const deadline = Date.now() + timeoutMs;
-        while (!check()) {
-          if (Date.now() > deadline)
-            throw new Error(`no ${what} within ${timeoutMs} ms:\n${describeEvents()}`);
-          await new Promise((resolve) => setTimeout(resolve, 100));
-        }
-      };
+      const cli = connectOverSsh(suite, user.name, [
+        "--entrance",
+        "tun",
+        "--socks",
+        String(SOCKS_PORT),
+        "--json",
+        ...extra,
+      ]);
+      const { events, describeEvents, until } = watchEvents(cli, (value): Event => ({
+        type: text(value.type) ?? "",
+        ...(text(value.state) ? { state: text(value.state) } : {}),
+        ...(text(value.line) ? { line: text(value.line) } : {}),
+        ...(text(value.name) ? { name: text(value.name) } : {}),
+        ...(text(value.direction) ? { direction: text(value.direction) } : {}),
+        ...(text(value.destination) ? { destination: text(value.destination) } : {}),
+      }));
       return { cli, events, describeEvents, until };
     };
     const inL = (command: string) => suite.local.run("sh", ["-c", command]);

@@ -9,18 +9,12 @@
  * and lock live there, and two agents on one machine must not share them.
  */
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
-import { quoteShellArg, shellCommand } from "../src/main/broker/deploy/shell-quote.js";
-import { CLI, cliInHome, LINK_SUBNET_OPTIONS } from "./cli/command.js";
+import { describe, test } from "node:test";
+import { LINK_SUBNET_OPTIONS, distSkipReason } from "./cli/command.js";
+import { execRemotesForSuite, type ExecRemote } from "./cli/exec-remotes.js";
 import { Cli } from "./cli/json-cli.js";
 import { ZONE } from "./dns/zone.js";
-import { attachPrivateNetwork } from "./fullpath/private-network.js";
 import { deterministicBytes, downloadSha256, sha256 } from "./nat/content.js";
-import { LAN } from "./netns/address-plan.js";
-import { NetnsLab, type NetworkNamespace } from "./netns/index.js";
 import { netnsSkipReason } from "./netns/preconditions.js";
 import { remoteState } from "./sshd/private-lab.js";
 
@@ -29,68 +23,11 @@ const MB = 1_000_000;
 const DISCONNECT_MS = 3_000;
 
 const skip =
-  netnsSkipReason({ tun: true, tools: ["ip", "curl", "unshare", "dnsmasq", "iperf3"] }) ??
-  (existsSync(CLI) ? undefined : "dist/ is not built: run `npm run build` first");
-
-interface Remote {
-  name: "r1" | "r2";
-  ns: NetworkNamespace;
-  before: string;
-}
+  netnsSkipReason({ tun: true, tools: ["ip", "curl", "unshare", "dnsmasq", "iperf3"] }) ?? distSkipReason();
 
 describe("two backhaul connect runs at once, to two remotes", { skip, timeout: 600_000 }, () => {
-  const lab = new NetnsLab();
-  let local: NetworkNamespace;
-  let home: string;
-  const remotes: Remote[] = [];
-
-  before(async () => {
-    home = lab.tempDir("backhaul-sessions-home-");
-    local = await lab.createNamespace("l", { resolvConf: `nameserver ${LAN.dns.v4}\n` });
-    await attachPrivateNetwork(lab, local, home);
-    const execTargets = [];
-    for (const name of ["r1", "r2"] as const) {
-      const ns = await lab.createNamespace(name);
-      const runDir = lab.tempDir(`backhaul-sessions-${name}-run-`);
-      const remoteHome = lab.tempDir(`backhaul-sessions-${name}-home-`);
-      const command = shellCommand([
-        "ip",
-        "netns",
-        "exec",
-        ns.name,
-        "unshare",
-        "--mount",
-        "--propagation",
-        "private",
-        "sh",
-        "-c",
-        `mount --bind ${quoteShellArg(runDir)} /run && exec env HOME=${quoteShellArg(remoteHome)} sh`,
-      ]);
-      execTargets.push({ name, command });
-      remotes.push({ name, ns, before: await remoteState(ns) });
-    }
-    // The window's settings, where `connect r1` finds its command.
-    await mkdir(join(home, ".config", "backhaul"), { recursive: true });
-    await writeFile(join(home, ".config", "backhaul", "settings.json"), JSON.stringify({ execTargets }));
-  });
-  after(() => lab.cleanup());
-
-  const connect = (remote: Remote): Cli =>
-    new Cli(
-      local.spawn(
-        "env",
-        cliInHome(home, [
-          "connect",
-          remote.name,
-          ...LINK_SUBNET_OPTIONS,
-          "--route",
-          "198.19.0.0/16",
-          "--remote-node",
-          process.execPath,
-          "--json",
-        ]),
-      ),
-    );
+  const suite = execRemotesForSuite("backhaul-sessions");
+  const connect = (remote: ExecRemote): Cli => suite.connect(remote, LINK_SUBNET_OPTIONS);
 
   /** The `session` of every flow and DNS row the CLI printed, once it has printed some (rows are batched). */
   const rowSessions = async (cli: Cli): Promise<Set<unknown>> => {
@@ -101,12 +38,12 @@ describe("two backhaul connect runs at once, to two remotes", { skip, timeout: 6
   };
 
   test("each remote reaches S by name; Ctrl+C on one leaves the other's transfer intact", async () => {
-    const [r1, r2] = remotes as [Remote, Remote];
+    const [r1, r2] = suite.remotes as [ExecRemote, ExecRemote];
     const cli1 = connect(r1);
     const cli2 = connect(r2);
     try {
       await Promise.all([cli1.until("connected", 90_000), cli2.until("connected", 90_000)]);
-      for (const remote of remotes)
+      for (const remote of suite.remotes)
         assert.equal(
           await downloadSha256(remote.ns, `www.${ZONE}`, 2 * MB),
           sha256(deterministicBytes(2 * MB)),

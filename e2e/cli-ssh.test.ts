@@ -10,7 +10,7 @@ import type { SpawnOptions } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { CLI, connectInHome, LINK_SUBNET_OPTIONS } from "./cli/command.js";
+import { CLI, connectInHome, LINK_SUBNET_OPTIONS, S_ROUTE_OPTIONS } from "./cli/command.js";
 import { Cli, descendants, stillRunning } from "./cli/json-cli.js";
 import { assertHttpExchangeCaptured } from "./capture/tcp-exchange.js";
 import { ZONE } from "./dns/zone.js";
@@ -67,14 +67,7 @@ describe("backhaul connect over OpenSSH", { skip, timeout: 600_000 }, () => {
   ): ManagedProcess =>
     suite.local.spawn(
       "env",
-      connectInHome(home, target, identity, [
-        ...LINK_SUBNET_OPTIONS,
-        "--route",
-        "198.19.0.0/16",
-        "--route",
-        "2001:db8:19::/48",
-        ...extra,
-      ]),
+      connectInHome(home, target, identity, [...LINK_SUBNET_OPTIONS, ...S_ROUTE_OPTIONS, ...extra]),
       options,
     );
 

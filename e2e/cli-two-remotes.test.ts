@@ -27,19 +27,17 @@
  *   P2 198.18.92.10 web.r2.test — R2 ┘
  */
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
-import { quoteShellArg, shellCommand } from "../src/main/broker/deploy/shell-quote.js";
-import { CLI, cliInHome, LINK_SUBNET_OPTIONS } from "./cli/command.js";
+import { describe, test } from "node:test";
+import { LINK_SUBNET_OPTIONS, distSkipReason } from "./cli/command.js";
+import { execRemotesForSuite, type ExecRemote } from "./cli/exec-remotes.js";
 import { Cli } from "./cli/json-cli.js";
 import { ZONE } from "./dns/zone.js";
-import { attachPrivateNetwork } from "./fullpath/private-network.js";
-import { startServers } from "./nat/start-servers.js";
+import { attachRemotePrivate } from "./reverse/remote-private.js";
 import { deterministicBytes, downloadSha256, sha256 } from "./nat/content.js";
-import { LAN, onNetwork, TWO_REMOTES } from "./netns/address-plan.js";
-import { NetnsLab, type NetworkNamespace } from "./netns/index.js";
+import { TWO_REMOTES } from "./netns/address-plan.js";
+import { type NetworkNamespace } from "./netns/index.js";
 import { netnsSkipReason } from "./netns/preconditions.js";
 import { remoteState } from "./sshd/private-lab.js";
 
@@ -50,12 +48,9 @@ const SOCKS = "127.0.0.1:1081";
 
 const skip =
   netnsSkipReason({ tun: true, tools: ["ip", "curl", "ping", "unshare", "dnsmasq", "iperf3"] }) ??
-  (existsSync(CLI) ? undefined : "dist/ is not built: run `npm run build` first");
+  distSkipReason();
 
-interface Remote {
-  name: "r1" | "r2";
-  ns: NetworkNamespace;
-  before: string;
+interface Remote extends ExecRemote {
   /** P's HTTP server, behind this remote only, and its name in this remote's hosts file. */
   server: string;
   host: string;
@@ -119,103 +114,54 @@ async function tunFor(ns: NetworkNamespace, address: string): Promise<string> {
 }
 
 describe("two sessions at once to two remotes, each way on each", { skip, timeout: 600_000 }, () => {
-  const lab = new NetnsLab();
-  let local: NetworkNamespace;
-  let home: string;
-  const remotes: Remote[] = [];
-
-  before(async () => {
-    home = lab.tempDir("backhaul-two-remotes-home-");
-    local = await lab.createNamespace("l", { resolvConf: `nameserver ${LAN.dns.v4}\n` });
-    await attachPrivateNetwork(lab, local, home);
-    const execTargets = [];
-    for (const [name, p] of [
-      ["r1", TWO_REMOTES.p1],
-      ["r2", TWO_REMOTES.p2],
-    ] as const) {
-      const ns = await lab.createNamespace(name);
-      const behind = await lab.createNamespace(`p${name.slice(1)}`);
-      await lab.addVethPair(ns, behind, {
-        addressesA: onNetwork(p.network, p.remote),
-        addressesB: onNetwork(p.network, p.server),
-      });
-      await startServers(behind);
-      const host = `web.${name}.test`;
-      // In R's hosts file only; the exec: shell starts after this, so it sees the file.
-      await writeFile(
-        join("/etc/netns", ns.name, "hosts"),
-        `127.0.0.1 localhost\n::1 localhost\n${p.server.v4} ${host}\n`,
-      );
-      // A private /run per remote (cli-sessions.test.ts): two agents must not share a journal.
-      const runDir = lab.tempDir(`backhaul-two-remotes-${name}-run-`);
-      const remoteHome = lab.tempDir(`backhaul-two-remotes-${name}-home-`);
-      const command = shellCommand([
-        "ip",
-        "netns",
-        "exec",
-        ns.name,
-        "unshare",
-        "--mount",
-        "--propagation",
-        "private",
-        "sh",
-        "-c",
-        `mount --bind ${quoteShellArg(runDir)} /run && exec env HOME=${quoteShellArg(remoteHome)} sh`,
-      ]);
-      execTargets.push({ name, command });
-      remotes.push({ name, ns, before: await remoteState(ns), server: p.server.v4, host });
-    }
-    await mkdir(join(home, ".config", "backhaul"), { recursive: true });
-    await writeFile(join(home, ".config", "backhaul", "settings.json"), JSON.stringify({ execTargets }));
+  const behindOf = { r1: TWO_REMOTES.p1, r2: TWO_REMOTES.p2 } as const;
+  /** The name of R's P, known to R's hosts file only. */
+  const hostOf = (name: string): string => `web.${name}.test`;
+  const suite = execRemotesForSuite("backhaul-two-remotes", async (name, ns, lab) => {
+    // P behind R, its name in R's hosts file only: the exec: shell starts after this, so sees it.
+    await attachRemotePrivate(lab, ns, { ...behindOf[name], name: hostOf(name), role: `p${name.slice(1)}` });
   });
-  after(() => lab.cleanup());
+  /** r1 and r2, each with its P's server address and name. */
+  const remotes = (): [Remote, Remote] =>
+    suite.remotes.map((remote) => ({
+      ...remote,
+      server: behindOf[remote.name].server.v4,
+      host: hostOf(remote.name),
+    })) as [Remote, Remote];
+  const connect = (remote: Remote, options: readonly string[]): Cli => suite.connect(remote, options);
 
-  const connect = (remote: Remote, options: readonly string[]): Cli =>
-    new Cli(
-      local.spawn(
-        "env",
-        cliInHome(home, [
-          "connect",
-          remote.name,
-          "--route",
-          "198.19.0.0/16",
-          "--remote-node",
-          process.execPath,
-          ...options,
-          "--json",
-        ]),
-      ),
-    );
+  /** Session 1's options: the suites' link subnets, P1 routed to L, r1.test resolved by R1. */
+  const SESSION_1 = [
+    ...LINK_SUBNET_OPTIONS,
+    "--remote-route",
+    TWO_REMOTES.p1.network.v4,
+    "--remote-dns-domain",
+    "r1.test",
+  ];
+  /** Session 2's options: a second link subnet of its own, P2 routed to L; how L finds R2's names follows. */
+  const SESSION_2 = [
+    "--link-subnet",
+    TWO_REMOTES.secondLinkSubnet.network.v4,
+    "--link-subnet6",
+    TWO_REMOTES.secondLinkSubnet.network.v6,
+    "--remote-route",
+    TWO_REMOTES.p2.network.v4,
+  ];
 
   const inL = (command: string) =>
-    local.run("bash", ["-o", "pipefail", "-c", command], { timeoutMs: 90_000 });
+    suite.local.run("bash", ["-o", "pipefail", "-c", command], { timeoutMs: 90_000 });
 
   test("each R reaches S, L reaches P1 and P2; Ctrl+C on one leaves the other and L exactly as it should", async () => {
-    const [r1, r2] = remotes as [Remote, Remote];
-    const original = await snapshot(local);
-    const cli1 = connect(r1, [
-      ...LINK_SUBNET_OPTIONS,
-      "--remote-route",
-      TWO_REMOTES.p1.network.v4,
-      "--remote-dns-domain",
-      "r1.test",
-    ]);
-    const cli2 = connect(r2, [
-      "--link-subnet",
-      TWO_REMOTES.secondLinkSubnet.network.v4,
-      "--link-subnet6",
-      TWO_REMOTES.secondLinkSubnet.network.v6,
-      "--remote-route",
-      TWO_REMOTES.p2.network.v4,
-      "--socks",
-      SOCKS,
-    ]);
+    const [r1, r2] = remotes();
+    const original = await snapshot(suite.local);
+    const cli1 = connect(r1, SESSION_1);
+    const cli2 = connect(r2, [...SESSION_2, "--socks", SOCKS]);
     try {
       await Promise.all([cli1.until("connected", 90_000), cli2.until("connected", 90_000)]);
       const log = () => `session 1:\n${cli1.describe()}\nsession 2:\n${cli2.describe()}`;
 
       // The forward direction: each remote reaches S by name.
-      for (const remote of remotes)
+      for (const remote of remotes())
         assert.equal(
           await downloadSha256(remote.ns, `www.${ZONE}`, 2 * MB),
           sha256(deterministicBytes(2 * MB)),
@@ -223,16 +169,16 @@ describe("two sessions at once to two remotes, each way on each", { skip, timeou
         );
 
       // The reverse direction: two TUNs on L, one per session, each with its own link subnet.
-      const tun1 = await tunFor(local, r1.server);
-      const tun2 = await tunFor(local, r2.server);
+      const tun1 = await tunFor(suite.local, r1.server);
+      const tun2 = await tunFor(suite.local, r2.server);
       assert.notEqual(tun1, tun2, "each session has a TUN of its own");
-      const both = await snapshot(local);
+      const both = await snapshot(suite.local);
       assert.notDeepEqual(without(both, tun1), linesOf(both), `${tun1} has links and routes on L`);
 
       const hello = "hello from S\n";
       const byName = await inL(`curl -sS --fail -m 20 http://${r1.host}/`);
       assert.equal(byName.stdout, hello, `L reaches P1 by R1's name: ${byName.stderr}\n${log()}`);
-      const ping = await local.run("ping", ["-c", "2", "-W", "5", r1.server]);
+      const ping = await suite.local.run("ping", ["-c", "2", "-W", "5", r1.server]);
       assert.equal(ping.code, 0, `ping P1: ${ping.stdout}${ping.stderr}`);
       const byAddress = await inL(`curl -sS --fail -m 20 http://${r2.server}/`);
       assert.equal(byAddress.stdout, hello, `L reaches P2 through its TUN: ${byAddress.stderr}\n${log()}`);
@@ -279,7 +225,7 @@ describe("two sessions at once to two remotes, each way on each", { skip, timeou
       assert.equal(cli1.events.at(-1)?.state, "disconnected", cli1.describe());
       assert.equal(await remoteState(r1.ns), r1.before, `R1 is exactly as before:\n${cli1.describe()}`);
       // L loses session 1's TUN, its routes and its resolver, and nothing else.
-      await assertL(local, without(both, tun1), original.resolvConf, "L without session 1's changes");
+      await assertL(suite.local, without(both, tun1), original.resolvConf, "L without session 1's changes");
 
       const fetched = await transfer;
       assert.equal(
@@ -305,7 +251,7 @@ describe("two sessions at once to two remotes, each way on each", { skip, timeou
       cli2.process.child.kill("SIGINT");
       assert.equal((await cli2.process.waitForExit(DISCONNECT_MS)).code, 0, cli2.describe());
       assert.equal(await remoteState(r2.ns), r2.before, `R2 is exactly as before:\n${cli2.describe()}`);
-      await assertL(local, linesOf(original), original.resolvConf, "L after both sessions");
+      await assertL(suite.local, linesOf(original), original.resolvConf, "L after both sessions");
     } finally {
       await cli1.process.stop(15_000);
       await cli2.process.stop(15_000);
@@ -313,29 +259,14 @@ describe("two sessions at once to two remotes, each way on each", { skip, timeou
   });
 
   test("a second session's --remote-dns-domain, where resolv.conf is rewritten, ends in error saying why; L's resolver stays whole", async () => {
-    const [r1, r2] = remotes as [Remote, Remote];
-    const original = await snapshot(local);
-    const cli1 = connect(r1, [
-      ...LINK_SUBNET_OPTIONS,
-      "--remote-route",
-      TWO_REMOTES.p1.network.v4,
-      "--remote-dns-domain",
-      "r1.test",
-    ]);
+    const [r1, r2] = remotes();
+    const original = await snapshot(suite.local);
+    const cli1 = connect(r1, SESSION_1);
     let cli2: Cli | undefined;
     try {
       await cli1.until("connected", 90_000);
-      const first = readFileSync(join("/etc/netns", local.name, "resolv.conf"));
-      cli2 = connect(r2, [
-        "--link-subnet",
-        TWO_REMOTES.secondLinkSubnet.network.v4,
-        "--link-subnet6",
-        TWO_REMOTES.secondLinkSubnet.network.v6,
-        "--remote-route",
-        TWO_REMOTES.p2.network.v4,
-        "--remote-dns-domain",
-        "r2.test",
-      ]);
+      const first = readFileSync(join("/etc/netns", suite.local.name, "resolv.conf"));
+      cli2 = connect(r2, [...SESSION_2, "--remote-dns-domain", "r2.test"]);
       const second = cli2;
       // The connect ends in error, saying why and what works instead, and R2 is as before.
       assert.equal((await second.process.waitForExit(90_000)).code, 1, second.describe());
@@ -352,14 +283,14 @@ describe("two sessions at once to two remotes, each way on each", { skip, timeou
       }
       assert.equal(state, r2.before, `R2 is exactly as before within 15 s:\n${second.describe()}`);
       // Session 1's resolver is untouched and whole: its names, and L's own through it.
-      assert.deepEqual(readFileSync(join("/etc/netns", local.name, "resolv.conf")), first);
+      assert.deepEqual(readFileSync(join("/etc/netns", suite.local.name, "resolv.conf")), first);
       for (const name of [r1.host, `www.${ZONE}`]) {
         const found = await inL(`getent hosts ${name}`);
         assert.equal(found.code, 0, `L resolves ${name}: ${found.stderr}\n${second.describe()}`);
       }
       cli1.process.child.kill("SIGINT");
       assert.equal((await cli1.process.waitForExit(DISCONNECT_MS)).code, 0, cli1.describe());
-      await assertL(local, linesOf(original), original.resolvConf, "L after both sessions");
+      await assertL(suite.local, linesOf(original), original.resolvConf, "L after both sessions");
     } finally {
       await cli1.process.stop(15_000);
       await cli2?.process.stop(15_000);

@@ -15,7 +15,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync, mkdtempSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { CLI, connectInHome, LINK_SUBNET_OPTIONS } from "./cli/command.js";
+import { CLI, connectInHome, LINK_SUBNET_OPTIONS, S_ROUTE_OPTIONS } from "./cli/command.js";
 import { Cli } from "./cli/json-cli.js";
 import { ZONE } from "./dns/zone.js";
 import { CORP_NET, LAN, onNetwork, REMOTE_RESOLVER, SSH_LINK } from "./netns/address-plan.js";
@@ -125,10 +125,7 @@ describe("split DNS on the remote (--dns split)", { skip, timeout: 300_000 }, ()
           "--json",
           "--accept-new-host-key",
           ...LINK_SUBNET_OPTIONS,
-          "--route",
-          "198.19.0.0/16",
-          "--route",
-          "2001:db8:19::/48",
+          ...S_ROUTE_OPTIONS,
           ...extra,
         ]),
       ),

@@ -6,13 +6,13 @@
 // routes, links and resolv.conf are byte for byte as before. The full path through a real agent
 // is e2e/cli-remote-route.test.ts.
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { ChildRpc } from "./netns/child-rpc.js";
-import { inAddonLab } from "./netns/addon-lab.js";
+import { inAddonLab, namespaceOnLan } from "./netns/addon-lab.js";
 import type { NetworkNamespace } from "./netns/index.js";
+import { assertNetworkRestored, networkSnapshot, type NetworkSnapshot } from "./netns/restored.js";
 import type {
   EntranceDriverCommands,
   EntranceDriverConfig,
@@ -26,54 +26,21 @@ const P_ADDRESS = "198.19.40.10";
 
 type Driver = ChildRpc<EntranceDriverCommands, EntranceDriverEvent>;
 
-interface Snapshot {
-  routes4: string;
-  routes6: string;
-  links: string;
-  resolvConf: Buffer;
-}
+/** L's network state: its routes, links and resolver, byte for byte. */
+const snapshot = (ns: NetworkNamespace): Promise<NetworkSnapshot> => networkSnapshot(ns);
 
-async function snapshot(ns: NetworkNamespace): Promise<Snapshot> {
-  const show = async (args: string[]): Promise<string> => (await ns.ip(args)).stdout;
-  return {
-    routes4: await show(["-4", "route", "show", "table", "all"]),
-    routes6: await show(["-6", "route", "show", "table", "all"]),
-    links: await show(["link", "show"]),
-    resolvConf: await readFile(`/etc/netns/${ns.name}/resolv.conf`),
-  };
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function assertRestored(ns: NetworkNamespace, before: Snapshot, log: string): Promise<void> {
-  let after = await snapshot(ns);
-  for (let i = 0; i < 25 && JSON.stringify(after) !== JSON.stringify(before); i++) {
-    await sleep(200);
-    after = await snapshot(ns);
-  }
-  assert.equal(after.routes4, before.routes4, log);
-  assert.equal(after.routes6, before.routes6, log);
-  assert.equal(after.links, before.links, log);
-  assert.deepEqual(after.resolvConf, before.resolvConf, "resolv.conf is restored byte for byte");
-}
+/** L is as `before` within 5 s. */
+const assertRestored = (ns: NetworkNamespace, before: NetworkSnapshot, log: string): Promise<void> =>
+  assertNetworkRestored(ns, before, () => log, { withinMs: 5_000 });
 
 test(
   "this computer's entrance: TUN, routes and resolver are set, reached, and undone however it ends",
   { timeout: 180_000 },
   inAddonLab({ tun: true, tools: ["ping", "getent", "sysctl"] }, async (lab, t) => {
-    const state = await mkdtemp(join(tmpdir(), "backhaul-local-entrance-"));
-    t.after(() => rm(state, { recursive: true, force: true }));
-    const l = await lab.createNamespace("local", { resolvConf: ORIGINAL_RESOLV_CONF });
-    await l.runChecked("sysctl", [
-      "-qw",
-      "net.ipv6.conf.all.accept_dad=0",
-      "net.ipv6.conf.default.accept_dad=0",
-    ]);
-    const lan = await lab.createNamespace("lan");
-    await lab.addVethPair(l, lan, {
-      nameA: "eth0",
-      addressesA: ["198.18.5.2/24", "2001:db8:5::2/64"],
-      addressesB: ["198.18.5.1/24", "2001:db8:5::1/64"],
+    const state = lab.tempDir("backhaul-local-entrance-");
+    const l = await namespaceOnLan(lab, "local", ORIGINAL_RESOLV_CONF, {
+      own: ["198.18.5.2/24", "2001:db8:5::2/64"],
+      lan: ["198.18.5.1/24", "2001:db8:5::1/64"],
     });
     await l.ip(["route", "add", "default", "via", "198.18.5.1"]);
     await l.ip(["-6", "route", "add", "default", "via", "2001:db8:5::1"]);

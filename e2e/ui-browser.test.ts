@@ -14,9 +14,9 @@ import { test } from "node:test";
 import type { Page } from "playwright-core";
 import { CONNECT_STEPS } from "../src/shared/api.js";
 import { parseBytes } from "./ui/browser.js";
-import { downloadInSandbox, startUiLabInBrowser, uiLabSkipReason } from "./ui/browser-lab.js";
+import { curlInSandbox, downloadInSandbox, startUiLabInBrowser, uiLabSkipReason } from "./ui/browser-lab.js";
 import { CLI } from "./ui/topology.js";
-import { skipSaying, whenMet } from "./netns/preconditions.js";
+import { skipSaying, stepsOf, whenMet } from "./netns/preconditions.js";
 import { failingWithLog, untilSessionPhase } from "./ui/window.js";
 import { CORP_NET, onNetwork, REMOTE_PRIVATE } from "./netns/address-plan.js";
 import { startServers } from "./nat/start-servers.js";
@@ -50,18 +50,7 @@ test(
       page.on("console", (message) => {
         if (message.type() === "error") errors.push(message.text());
       });
-      // Each step needs the ones before it: after a failure the rest are skipped, not timed out.
-      let failed = false;
-      const step = (name: string, run: () => Promise<void>) =>
-        t.test(name, async (st) => {
-          if (failed) return skipSaying(st, "an earlier step failed");
-          try {
-            await run();
-          } catch (error) {
-            failed = true;
-            throw error;
-          }
-        });
+      const step = stepsOf(t);
       const uiLog = (): string => lab.log();
       const fail = (what: string) => failingWithLog(what, uiLog);
 
@@ -207,16 +196,8 @@ test(
       await step(
         "curl http://vault.corp.test/ shows its name in the NAT table, and the filter finds it by name",
         async () => {
-          const curl = await lab.inSandbox("curl", [
-            "-4",
-            "-sS",
-            "-o",
-            "/dev/null",
-            "-w",
-            "%{http_code}",
-            `http://${VAULT}/`,
-          ]);
-          assert.equal(curl.stdout.trim(), "200", curl.stderr);
+          const curl = await curlInSandbox(lab, `http://${VAULT}/`);
+          assert.match(curl.stdout, /^200 /, curl.stderr);
           const rows = page.getByTestId("flow-row");
           const destinations = rows.locator('[data-col="destination"]');
           await page.getByTestId("flow-filter").fill("vault");

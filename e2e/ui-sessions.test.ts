@@ -10,22 +10,20 @@
  *   the sandbox namespace: made by `backhaul ui`, its stdio the link
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import type { Browser } from "playwright-core";
 import { CLI, cliInHome, LINK_SUBNET_OPTIONS, uiUrl } from "./cli/command.js";
 import { ZONE } from "./dns/zone.js";
 import { deterministicBytes, downloadSha256, sha256 } from "./nat/content.js";
-import { SSH_LINK } from "./netns/address-plan.js";
-import { NetnsLab, runCommand, type CommandResult, type ManagedProcess } from "./netns/index.js";
-import { netnsSkipReason, skipSaying, whenMet } from "./netns/preconditions.js";
+import { runCommand, type CommandResult } from "./netns/index.js";
+import { netnsSkipReason, stepsOf, whenMet } from "./netns/preconditions.js";
 import { sshdSkipReason } from "./sshd/preconditions.js";
-import { remoteState, startSshdWithPrivateNetwork } from "./sshd/private-lab.js";
-import type { TestSshd } from "./sshd/server.js";
+import { remoteState } from "./sshd/private-lab.js";
 import { chromiumMissing, launchChromiumIn } from "./ui/browser.js";
+import { downloadInSandbox } from "./ui/browser-lab.js";
+import { sshdForWindow } from "./ui/ssh-window.js";
 import { pickTarget, untilSessionPhase } from "./ui/window.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -50,37 +48,12 @@ test(
   { timeout: 300_000 },
   whenMet(skipReason, async (t) => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    const lab = new NetnsLab();
-    const home = mkdtempSync(join(tmpdir(), "backhaul-ui-sessions-"));
-    const started: { sshd?: TestSshd; browser?: Browser; ui?: ManagedProcess } = {};
-    t.after(async () => {
-      try {
-        await started.browser?.close();
-        await started.ui?.stop(25_000); // SIGTERM first: the UI ends both sessions and removes the sandbox
-        await started.sshd?.cleanup();
-        await lab.cleanup();
-      } finally {
-        rmSync(home, { recursive: true, force: true });
-      }
+    // SIGTERM first at the end: the UI ends both sessions and removes the sandbox.
+    const { lab, home, started, remote, local, before } = await sshdForWindow(t, "backhaul-ui-sessions-", {
+      alias: HOST_ALIAS,
+      user: "dev",
+      uiStopMs: 25_000,
     });
-    const sshd = (started.sshd = await startSshdWithPrivateNetwork(lab, home));
-    const { remote, local } = sshd;
-    const knownHosts = join(home, "known_hosts");
-    writeFileSync(knownHosts, `${(await sshd.knownHostsLines()).ed25519}\n`);
-    await local.runChecked("mkdir", ["-m", "0700", join(home, ".ssh")]);
-    writeFileSync(
-      join(home, ".ssh", "config"),
-      [
-        `Host ${HOST_ALIAS}`,
-        `  HostName ${SSH_LINK.remote.v4}`,
-        `  User ${sshd.users.dev.name}`,
-        `  IdentityFile ${sshd.keys.plain}`,
-        `  UserKnownHostsFile ${knownHosts}`,
-        "",
-      ].join("\n"),
-      { mode: 0o600 },
-    );
-    const before = await remoteState(remote);
 
     const ui = local.spawn(
       "env",
@@ -106,17 +79,7 @@ test(
     const errors: string[] = [];
     page.on("pageerror", (error) => errors.push(error.message));
 
-    let failed = false;
-    const step = (name: string, run: () => Promise<void>) =>
-      t.test(name, async (st) => {
-        if (failed) return skipSaying(st, "an earlier step failed");
-        try {
-          await run();
-        } catch (error) {
-          failed = true;
-          throw error;
-        }
-      });
+    const step = stepsOf(t);
     const chip = (label: string) => page.locator(`[data-testid="session-chip"][data-session="${label}"]`);
 
     await step("devbox connects over SSH, then the sandbox beside it through New session", async () => {
@@ -140,16 +103,8 @@ test(
       "each remote reaches S by name, and the NAT table's session filter shows each one's rows",
       async () => {
         assert.equal(await downloadSha256(remote, `www.${ZONE}`, MB), sha256(deterministicBytes(MB)), "R");
-        const fetched = await inSandbox("curl", [
-          "-4",
-          "-sS",
-          "-o",
-          "/dev/null",
-          "-w",
-          "%{http_code}",
-          `http://www.${ZONE}/bytes/${MB}`,
-        ]);
-        assert.equal(fetched.stdout, "200", `the sandbox: ${fetched.stderr}`);
+        const fetched = await downloadInSandbox({ inSandbox }, `www.${ZONE}`, MB);
+        assert.equal(fetched.stdout, `200 ${MB}`, `the sandbox: ${fetched.stderr}`);
         await page.getByTestId("tab-flows").click();
         const rows = page.getByTestId("flow-row");
         const sessionsShown = async (): Promise<string[]> => [

@@ -8,17 +8,17 @@
  *   R 198.18.1.1 (sshd, the agent) — L 198.18.1.2 (`backhaul ui`, Chromium) — S (198.19.0.0/16)
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test, type TestContext } from "node:test";
-import type { Browser, Page } from "playwright-core";
-import { NetnsLab, type ManagedProcess, type NetworkNamespace } from "./netns/index.js";
+import type { Page } from "playwright-core";
+import { type ManagedProcess, type NetworkNamespace } from "./netns/index.js";
 import { netnsSkipReason, whenMet } from "./netns/preconditions.js";
 import { sshdSkipReason } from "./sshd/preconditions.js";
-import { SUDO_PASSWORD, type TestSshd } from "./sshd/server.js";
-import { remoteState, startSshdWithPrivateNetwork } from "./sshd/private-lab.js";
+import { SUDO_PASSWORD } from "./sshd/server.js";
+import { remoteState } from "./sshd/private-lab.js";
 import { chromiumMissing, launchChromiumIn } from "./ui/browser.js";
+import { sshdForWindow } from "./ui/ssh-window.js";
 import { pickTarget, untilSessionPhase } from "./ui/window.js";
 import { CLI, cliInHome, LINK_SUBNET_OPTIONS, uiUrl } from "./cli/command.js";
 import { SSH_LINK } from "./netns/address-plan.js";
@@ -49,12 +49,6 @@ async function startUi(
   return { ui, ...(await uiUrl(ui)) };
 }
 
-interface Started {
-  sshd?: TestSshd;
-  browser?: Browser | undefined;
-  ui?: ManagedProcess;
-}
-
 /**
  * The window over R's sshd: S behind L, ~/.ssh/config's Host HOST_ALIAS as `user`, `backhaul ui`
  * and Chromium in L, all stopped and removed after the test; `before` is R as the agent found it,
@@ -67,39 +61,12 @@ async function startWindowOverSsh(
   /** Runs in the window before the target is picked (to change a setting). */
   beforePick?: (page: Page) => Promise<void>,
 ) {
-  const lab = new NetnsLab();
-  const home = mkdtempSync(join(tmpdir(), homePrefix));
-  const started: Started = {};
-  t.after(async () => {
-    try {
-      await started.browser?.close();
-      await started.ui?.stop(15_000); // SIGTERM first: the UI disconnects, the agent restores R
-      await started.sshd?.cleanup();
-      await lab.cleanup();
-    } finally {
-      rmSync(home, { recursive: true, force: true });
-    }
+  // SIGTERM first at the end: the UI disconnects, the agent restores R.
+  const { home, started, sshd, remote, local, before } = await sshdForWindow(t, homePrefix, {
+    alias: HOST_ALIAS,
+    user,
+    uiStopMs: 15_000,
   });
-  const sshd = (started.sshd = await startSshdWithPrivateNetwork(lab, home));
-  const { remote, local } = sshd;
-  const knownHosts = join(home, "known_hosts");
-  writeFileSync(knownHosts, `${(await sshd.knownHostsLines()).ed25519}\n`);
-  const sshConfig = join(home, ".ssh");
-  rmSync(sshConfig, { recursive: true, force: true });
-  await local.runChecked("mkdir", ["-m", "0700", sshConfig]);
-  writeFileSync(
-    join(sshConfig, "config"),
-    [
-      `Host ${HOST_ALIAS}`,
-      `  HostName ${SSH_LINK.remote.v4}`,
-      `  User ${sshd.users[user].name}`,
-      `  IdentityFile ${sshd.keys.plain}`,
-      `  UserKnownHostsFile ${knownHosts}`,
-      "",
-    ].join("\n"),
-    { mode: 0o600 },
-  );
-  const before = await remoteState(remote);
 
   const ui = await startUi(local, home);
   started.ui = ui.ui;

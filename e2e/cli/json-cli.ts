@@ -46,6 +46,24 @@ export class Cli {
   }
 }
 
+/**
+ * A CLI's JSON events as `project` makes each, a description of them for assertion messages, and a
+ * waiter for `check` on them that fails naming `what` and the events.
+ */
+export function watchEvents<E>(cli: ManagedProcess, project: (value: Record<string, unknown>) => E) {
+  const events: E[] = [];
+  readJsonLines(cli.child.stdout, (value) => events.push(project(value)));
+  const describeEvents = (): string => events.map((e) => JSON.stringify(e)).join("\n");
+  const until = async (check: () => boolean, what: string, timeoutMs: number): Promise<void> => {
+    const deadline = Date.now() + timeoutMs;
+    while (!check()) {
+      if (Date.now() > deadline) throw new Error(`no ${what} within ${timeoutMs} ms:\n${describeEvents()}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
+  return { events, describeEvents, until };
+}
+
 export interface ProcessInfo {
   pid: number;
   argv: string[];

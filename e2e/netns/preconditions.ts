@@ -107,6 +107,24 @@ export function skipSaying(t: { name: string; skip(message?: string): void }, re
 }
 
 /**
+ * The steps of one test, each a subtest of `t` that needs the ones before it: after a failure the
+ * rest are skipped (skipSaying), not timed out.
+ */
+export function stepsOf(t: TestContext): (name: string, run: () => Promise<void>) => Promise<void> {
+  let failed = false;
+  return (name, run) =>
+    t.test(name, async (st) => {
+      if (failed) return skipSaying(st, "an earlier step failed");
+      try {
+        await run();
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    });
+}
+
+/**
  * A test body that runs where `unmet()` gives no reason and skips (skipSaying) where it does;
  * `unmet` is asked as the test starts, not as the file loads. The suite calls test() itself, so
  * the runner names the test's own file (scripts/test.mjs allows skips in CI by file).

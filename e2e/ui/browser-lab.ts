@@ -34,12 +34,20 @@ export function uiLabSkipReason(tools: readonly string[]): string | undefined {
  * address) and discarding the body; its stdout is "CODE SIZE". `options` go to curl first.
  */
 export function downloadInSandbox(
-  lab: UiLab,
+  lab: Pick<UiLab, "inSandbox">,
   host: string,
   bytes: number,
   options: readonly string[] = [],
 ): Promise<CommandResult> {
-  const url = `http://${host}/bytes/${bytes}`;
+  return curlInSandbox(lab, `http://${host}/bytes/${bytes}`, options);
+}
+
+/** `curl` of `url` in the sandbox over IPv4, its stdout "STATUS SIZE" (the body is dropped). */
+export function curlInSandbox(
+  lab: Pick<UiLab, "inSandbox">,
+  url: string,
+  options: readonly string[] = [],
+): Promise<CommandResult> {
   return lab.inSandbox(
     "curl",
     [...options, "-4", "-sS", "-o", "/dev/null", "-w", "%{http_code} %{size_download}", url],
