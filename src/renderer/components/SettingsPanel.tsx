@@ -104,7 +104,7 @@ export function SettingsPanel() {
           reverse direction apply at the next connect.
         </p>
         <div className="settings-grid">
-          <PrefixListField
+          <LineListField
             label="Extra routes"
             hint="Also advertise these prefixes, one CIDR per line."
             testId="settings-routes"
@@ -112,7 +112,7 @@ export function SettingsPanel() {
             value={draft.routes}
             onChange={(routes) => update({ routes })}
           />
-          <PrefixListField
+          <LineListField
             label="Excluded prefixes"
             hint="Never advertise these, even when this computer routes them."
             testId="settings-excludes"
@@ -130,21 +130,15 @@ export function SettingsPanel() {
           onChange={(dns) => update({ dns })}
         />
         {draft.dns === "split" && (
-          <label className="field">
-            <span className="field-label">Split DNS domains</span>
-            <span className="field-hint">
-              Besides this computer’s search and VPN domains, also resolve names under these through this
-              computer, one per line. With none anywhere, every name goes through it.
-            </span>
-            <textarea
-              rows={3}
-              data-testid="settings-dns-domains"
-              placeholder={"corp.example\nlab.internal"}
-              spellCheck={false}
-              value={draft.dnsDomains}
-              onChange={(event) => update({ dnsDomains: event.target.value })}
-            />
-          </label>
+          <LineListField
+            label="Split DNS domains"
+            hint="Besides this computer’s search and VPN domains, also resolve names under these through this computer, one per line. With none anywhere, every name goes through it."
+            rows={3}
+            testId="settings-dns-domains"
+            placeholder={"corp.example\nlab.internal"}
+            value={draft.dnsDomains}
+            onChange={(dnsDomains) => update({ dnsDomains })}
+          />
         )}
         <ChoiceField
           name="entrance"
@@ -176,7 +170,7 @@ export function SettingsPanel() {
             next connect.
           </span>
           <div className="settings-grid">
-            <PrefixListField
+            <LineListField
               label="Routes into the remote"
               hint="Route these prefixes from this computer into the remote, one CIDR per line (asks to elevate)."
               testId="settings-remote-routes"
@@ -184,20 +178,14 @@ export function SettingsPanel() {
               value={draft.remoteRoutes}
               onChange={(remoteRoutes) => update({ remoteRoutes })}
             />
-            <label className="field">
-              <span className="field-label">Remote DNS domains</span>
-              <span className="field-hint">
-                Names under these resolve on this computer with the remote’s resolver, one per line.
-              </span>
-              <textarea
-                rows={6}
-                data-testid="settings-remote-dns-domains"
-                placeholder={"svc.cluster.local\ninternal.example"}
-                spellCheck={false}
-                value={draft.remoteDnsDomains}
-                onChange={(event) => update({ remoteDnsDomains: event.target.value })}
-              />
-            </label>
+            <LineListField
+              label="Remote DNS domains"
+              hint="Names under these resolve on this computer with the remote’s resolver, one per line."
+              testId="settings-remote-dns-domains"
+              placeholder={"svc.cluster.local\ninternal.example"}
+              value={draft.remoteDnsDomains}
+              onChange={(remoteDnsDomains) => update({ remoteDnsDomains })}
+            />
           </div>
           <label className="field field-host">
             <span className="field-label">SOCKS port</span>
@@ -261,9 +249,11 @@ export function SettingsPanel() {
 }
 
 /** A list of prefixes as the user types it, one CIDR per line. */
-function PrefixListField(props: {
+/** A list the user writes one entry a line: prefixes, domains. */
+function LineListField(props: {
   label: string;
   hint: string;
+  rows?: number;
   testId: string;
   placeholder: string;
   value: string;
@@ -274,7 +264,7 @@ function PrefixListField(props: {
       <span className="field-label">{props.label}</span>
       <span className="field-hint">{props.hint}</span>
       <textarea
-        rows={6}
+        rows={props.rows ?? 6}
         data-testid={props.testId}
         placeholder={props.placeholder}
         spellCheck={false}
