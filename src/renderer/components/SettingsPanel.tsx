@@ -59,6 +59,9 @@ const ENTRANCE_CHOICES: readonly Choice<Settings["entrance"]>[] = [
   { mode: "proxy", label: "Proxy", hint: "programs that use proxy settings; no root needed" },
 ];
 
+/** The draft's fields the user writes one entry a line. */
+type LineListKey = "routes" | "excludes" | "dnsDomains" | "remoteRoutes" | "remoteDnsDomains";
+
 export function SettingsPanel() {
   const controller = useController();
   const settings = useSettingsStore((s) => s.settings);
@@ -75,6 +78,18 @@ export function SettingsPanel() {
 
   if (!draft) return <div className="page muted">Loading settings…</div>;
   const update = (change: Partial<Draft>) => setDraft({ ...draft, ...change });
+  /** One of the draft's one-entry-a-line lists; its test id is settings-<field, kebab-case>. */
+  const lineList = (
+    field: LineListKey,
+    text: { label: string; hint: string; placeholder: string; rows?: number },
+  ) => (
+    <LineListField
+      {...text}
+      testId={`settings-${field.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`}
+      value={draft[field]}
+      onChange={(value) => update({ [field]: value })}
+    />
+  );
   const dirty = settings !== null && JSON.stringify(toDraft(settings)) !== JSON.stringify(draft);
 
   const submit = (event: FormEvent) => {
@@ -104,22 +119,16 @@ export function SettingsPanel() {
           reverse direction apply at the next connect.
         </p>
         <div className="settings-grid">
-          <LineListField
-            label="Extra routes"
-            hint="Also advertise these prefixes, one CIDR per line."
-            testId="settings-routes"
-            placeholder={"10.20.0.0/16\nfd00:1::/48"}
-            value={draft.routes}
-            onChange={(routes) => update({ routes })}
-          />
-          <LineListField
-            label="Excluded prefixes"
-            hint="Never advertise these, even when this computer routes them."
-            testId="settings-excludes"
-            placeholder="192.168.1.0/24"
-            value={draft.excludes}
-            onChange={(excludes) => update({ excludes })}
-          />
+          {lineList("routes", {
+            label: "Extra routes",
+            hint: "Also advertise these prefixes, one CIDR per line.",
+            placeholder: "10.20.0.0/16\nfd00:1::/48",
+          })}
+          {lineList("excludes", {
+            label: "Excluded prefixes",
+            hint: "Never advertise these, even when this computer routes them.",
+            placeholder: "192.168.1.0/24",
+          })}
         </div>
         <ChoiceField
           name="dns"
@@ -129,17 +138,13 @@ export function SettingsPanel() {
           value={draft.dns}
           onChange={(dns) => update({ dns })}
         />
-        {draft.dns === "split" && (
-          <LineListField
-            label="Split DNS domains"
-            hint="Besides this computer’s search and VPN domains, also resolve names under these through this computer, one per line. With none anywhere, every name goes through it."
-            rows={3}
-            testId="settings-dns-domains"
-            placeholder={"corp.example\nlab.internal"}
-            value={draft.dnsDomains}
-            onChange={(dnsDomains) => update({ dnsDomains })}
-          />
-        )}
+        {draft.dns === "split" &&
+          lineList("dnsDomains", {
+            label: "Split DNS domains",
+            hint: "Besides this computer’s search and VPN domains, also resolve names under these through this computer, one per line. With none anywhere, every name goes through it.",
+            placeholder: "corp.example\nlab.internal",
+            rows: 3,
+          })}
         <ChoiceField
           name="entrance"
           label="Entrance on the remote"
@@ -170,22 +175,16 @@ export function SettingsPanel() {
             next connect.
           </span>
           <div className="settings-grid">
-            <LineListField
-              label="Routes into the remote"
-              hint="Route these prefixes from this computer into the remote, one CIDR per line (asks to elevate)."
-              testId="settings-remote-routes"
-              placeholder={"172.20.0.0/16\n10.0.5.0/24"}
-              value={draft.remoteRoutes}
-              onChange={(remoteRoutes) => update({ remoteRoutes })}
-            />
-            <LineListField
-              label="Remote DNS domains"
-              hint="Names under these resolve on this computer with the remote’s resolver, one per line."
-              testId="settings-remote-dns-domains"
-              placeholder={"svc.cluster.local\ninternal.example"}
-              value={draft.remoteDnsDomains}
-              onChange={(remoteDnsDomains) => update({ remoteDnsDomains })}
-            />
+            {lineList("remoteRoutes", {
+              label: "Routes into the remote",
+              hint: "Route these prefixes from this computer into the remote, one CIDR per line (asks to elevate).",
+              placeholder: "172.20.0.0/16\n10.0.5.0/24",
+            })}
+            {lineList("remoteDnsDomains", {
+              label: "Remote DNS domains",
+              hint: "Names under these resolve on this computer with the remote’s resolver, one per line.",
+              placeholder: "svc.cluster.local\ninternal.example",
+            })}
           </div>
           <label className="field field-host">
             <span className="field-label">SOCKS port</span>
