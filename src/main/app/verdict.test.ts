@@ -104,51 +104,38 @@ test("the remote is on the prefix itself: the verdict names its interface, the n
   );
 });
 
-test("a route of the remote's own, more specific than the tunnel's, and one it already had", async () => {
-  const own = await diagnose(
+/** 198.19.1.10:80 diagnosed where the remote routes it through its eth0, not the tunnel; `route` adds why. */
+function diagnoseOutsideTunnel(route: Partial<NonNullable<RemoteDiagnosis["route"]>>) {
+  return diagnose(
     { host: "198.19.1.10", port: 80 },
-    context(
-      remote(() => ({
-        route: {
-          ...TUNNEL,
-          viaTunnel: false,
-          dev: "eth0",
-          ownRoute: {
-            prefix: "198.19.1.0/24",
-            dev: "eth0",
-            kind: "route",
-            description: "198.19.1.0/24 via 10.0.0.1 dev eth0",
-          },
-        },
-      })),
-    ),
+    context(remote(() => ({ route: { ...TUNNEL, viaTunnel: false, dev: "eth0", ...route } }))),
     probes(),
   );
+}
+
+test("a route of the remote's own, more specific than the tunnel's, and one it already had", async () => {
+  const own = await diagnoseOutsideTunnel({
+    ownRoute: {
+      prefix: "198.19.1.0/24",
+      dev: "eth0",
+      kind: "route",
+      description: "198.19.1.0/24 via 10.0.0.1 dev eth0",
+    },
+  });
   assert.equal(own.verdict, "remote-route");
   assert.match(
     own.summary,
     /its own route 198\.19\.1\.0\/24 via 10\.0\.0\.1 dev eth0 is more specific than the tunnel's 198\.19\.0\.0\/16/,
   );
 
-  const existing = await diagnose(
-    { host: "198.19.1.10", port: 80 },
-    context(
-      remote(() => ({
-        route: {
-          ...TUNNEL,
-          viaTunnel: false,
-          dev: "eth0",
-          tunnelPrefix: null,
-          skipped: {
-            prefix: "198.19.0.0/16",
-            reason: "already-routed",
-            message: "198.19.0.0/16 is not routed: the remote has its own route for it",
-          },
-        },
-      })),
-    ),
-    probes(),
-  );
+  const existing = await diagnoseOutsideTunnel({
+    tunnelPrefix: null,
+    skipped: {
+      prefix: "198.19.0.0/16",
+      reason: "already-routed",
+      message: "198.19.0.0/16 is not routed: the remote has its own route for it",
+    },
+  });
   assert.match(existing.summary, /ip route del 198\.19\.0\.0\/16/);
 });
 
