@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { insideRemoteNetworkRoute } from "../../shared/test-remote-route.js";
 import type { RemoteDiagnosis } from "../../shared/diagnose-frames.js";
 import type { RemoteCheckQuestion } from "../../helper/engines/link/remote-checks.js";
 import { diagnose, type DiagnoseContext, type DiagnoseProbes } from "./diagnostics.js";
@@ -74,24 +75,7 @@ test("reachable from the remote: the verdict gives the remote's latency through 
 
 test("the remote is on the prefix itself: the verdict names its interface, the network and the overlap", async () => {
   const overlap = remote((q) => ({
-    route: {
-      viaTunnel: false,
-      dev: "dummy0",
-      gateway: null,
-      tunnelPrefix: "198.19.0.0/16",
-      skipped: {
-        prefix: "198.19.1.0/24",
-        reason: "inside-remote-network",
-        message: "198.19.1.0/24 is not routed: it lies inside 198.19.1.0/24",
-      },
-      ownRoute: {
-        prefix: "198.19.1.0/24",
-        dev: "dummy0",
-        kind: "connected",
-        description: "198.19.1.0/24 dev dummy0",
-      },
-      error: null,
-    },
+    route: insideRemoteNetworkRoute("dummy0"),
     // Its connect reaches its own network: a success that says nothing about ours.
     connect: { ok: true, latencyMs: 0.1, error: null, code: null },
     address: q.address,
