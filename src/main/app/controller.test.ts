@@ -195,22 +195,45 @@ class TwoTargetSessions implements AppSessions {
   }
 }
 
+/**
+ * Waits for a value that `done` accepts: the one `ask` gets now, or one an event carries
+ * (`carried`, undefined for other events); `what` names it when 10 s pass without.
+ */
+function waitForValue<T>(
+  app: AppController,
+  what: string,
+  carried: (event: AppEvent) => T | undefined,
+  ask: () => Promise<T>,
+  done: (value: T) => boolean,
+): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no such ${what} within 10 s`)), 10_000);
+    const check = (value: T): void => {
+      if (!done(value)) return;
+      clearTimeout(timer);
+      unsubscribe();
+      resolve(value);
+    };
+    const unsubscribe = app.subscribe((event) => {
+      const value = carried(event);
+      if (value !== undefined) check(value);
+    });
+    void ask().then(check);
+  });
+}
+
 /** Waits for a session list that `done` accepts. */
 function waitForSessions(
   app: AppController,
   done: (views: SessionView[]) => boolean,
 ): Promise<SessionView[]> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("no such session list within 10 s")), 10_000);
-    const check = (views: SessionView[]): void => {
-      if (!done(views)) return;
-      clearTimeout(timer);
-      unsubscribe();
-      resolve(views);
-    };
-    const unsubscribe = app.subscribe((event) => event.type === "sessions" && check(event.sessions));
-    void app.handle("sessions:list", null).then(check);
-  });
+  return waitForValue(
+    app,
+    "session list",
+    (event) => (event.type === "sessions" ? event.sessions : undefined),
+    () => app.handle("sessions:list", null),
+    done,
+  );
 }
 
 const phases = (views: SessionView[]): string[] => views.map((v) => `${v.target?.id}:${v.phase}`);
@@ -266,15 +289,11 @@ test("two sessions at once: each listed, rows stamped and apart, one disconnect 
 });
 
 function waitFor(app: AppController, done: (view: SessionView) => boolean): Promise<SessionView> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("no such session view within 10 s")), 10_000);
-    const check = (view: SessionView): void => {
-      if (!done(view)) return;
-      clearTimeout(timer);
-      unsubscribe();
-      resolve(view);
-    };
-    const unsubscribe = app.subscribe((event) => event.type === "session" && check(event.session));
-    void app.handle("session:get", null).then(check);
-  });
+  return waitForValue(
+    app,
+    "session view",
+    (event) => (event.type === "session" ? event.session : undefined),
+    () => app.handle("session:get", null),
+    done,
+  );
 }
