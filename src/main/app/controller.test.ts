@@ -195,19 +195,30 @@ class TwoTargetSessions implements AppSessions {
   }
 }
 
-/**
- * Waits for a value that `done` accepts: the one `ask` gets now, or one an event carries
- * (`carried`, undefined for other events); `what` names it when 10 s pass without.
- */
-function waitForValue<T>(
-  app: AppController,
-  what: string,
-  carried: (event: AppEvent) => T | undefined,
-  ask: () => Promise<T>,
-  done: (value: T) => boolean,
-): Promise<T> {
+/** Something the app says in events and answers when asked; `what` names it in a timeout. */
+interface Watched<T> {
+  what: string;
+  /** The value an event carries; undefined for other events. */
+  carried(event: AppEvent): T | undefined;
+  ask(app: AppController): Promise<T>;
+}
+
+const SESSION_LIST: Watched<SessionView[]> = {
+  what: "session list",
+  carried: (event) => (event.type === "sessions" ? event.sessions : undefined),
+  ask: (app) => app.handle("sessions:list", null),
+};
+
+const SESSION_VIEW: Watched<SessionView> = {
+  what: "session view",
+  carried: (event) => (event.type === "session" ? event.session : undefined),
+  ask: (app) => app.handle("session:get", null),
+};
+
+/** Waits for a value of `watched` that `done` accepts: the one asked now, or one an event carries. */
+function waitForValue<T>(app: AppController, watched: Watched<T>, done: (value: T) => boolean): Promise<T> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no such ${what} within 10 s`)), 10_000);
+    const timer = setTimeout(() => reject(new Error(`no such ${watched.what} within 10 s`)), 10_000);
     const check = (value: T): void => {
       if (!done(value)) return;
       clearTimeout(timer);
@@ -215,26 +226,16 @@ function waitForValue<T>(
       resolve(value);
     };
     const unsubscribe = app.subscribe((event) => {
-      const value = carried(event);
+      const value = watched.carried(event);
       if (value !== undefined) check(value);
     });
-    void ask().then(check);
+    void watched.ask(app).then(check);
   });
 }
 
 /** Waits for a session list that `done` accepts. */
-function waitForSessions(
-  app: AppController,
-  done: (views: SessionView[]) => boolean,
-): Promise<SessionView[]> {
-  return waitForValue(
-    app,
-    "session list",
-    (event) => (event.type === "sessions" ? event.sessions : undefined),
-    () => app.handle("sessions:list", null),
-    done,
-  );
-}
+const waitForSessions = (app: AppController, done: (views: SessionView[]) => boolean) =>
+  waitForValue(app, SESSION_LIST, done);
 
 const phases = (views: SessionView[]): string[] => views.map((v) => `${v.target?.id}:${v.phase}`);
 
@@ -288,12 +289,6 @@ test("two sessions at once: each listed, rows stamped and apart, one disconnect 
   assert.deepEqual(await app.handle("sessions:list", null), []);
 });
 
-function waitFor(app: AppController, done: (view: SessionView) => boolean): Promise<SessionView> {
-  return waitForValue(
-    app,
-    "session view",
-    (event) => (event.type === "session" ? event.session : undefined),
-    () => app.handle("session:get", null),
-    done,
-  );
-}
+/** Waits for a session view that `done` accepts. */
+const waitFor = (app: AppController, done: (view: SessionView) => boolean) =>
+  waitForValue(app, SESSION_VIEW, done);
