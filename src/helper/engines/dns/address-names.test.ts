@@ -3,23 +3,18 @@ import { describe, test } from "node:test";
 import type { EncodableRecord } from "dns-packet";
 import { AddressNames, DEFAULT_ADDRESS_NAMES } from "./address-names.js";
 import { DnsEngine, type DnsEngineOptions } from "./engine.js";
-import type { AddressLookup } from "./os-lookup.js";
 import {
   a,
   makeQuery,
   makeResponse,
   rcodeOf,
-  scriptedExchange,
+  scriptedEngine,
   SERVER_A,
   type Script,
 } from "./test-support.js";
 
-const notFound: AddressLookup = () =>
-  Promise.reject(Object.assign(new Error("getaddrinfo ENOTFOUND"), { code: "ENOTFOUND" }));
-
 function engineWith(script: Script, options: DnsEngineOptions = {}): DnsEngine {
-  const { exchange } = scriptedExchange(script);
-  return new DnsEngine({ resolvers: [SERVER_A], exchange, lookup: notFound, ...options });
+  return scriptedEngine(script, [SERVER_A], options).engine;
 }
 
 function cname(name: string, target: string, ttl = 300): EncodableRecord {
