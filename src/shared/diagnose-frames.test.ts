@@ -11,6 +11,7 @@ import {
   type RemoteDiagnosis,
 } from "./diagnose-frames.js";
 import { LinkError } from "./link-protocol.js";
+import { insideRemoteNetworkRoute } from "./test-remote-route.js";
 
 const json = (value: unknown): Buffer => Buffer.from(JSON.stringify(value), "utf8");
 
@@ -25,24 +26,7 @@ const good: RemoteDiagnosis = {
     servers: ["198.18.0.2"],
   },
   address: "198.19.1.10",
-  route: {
-    viaTunnel: false,
-    dev: "eth0",
-    gateway: null,
-    tunnelPrefix: "198.19.0.0/16",
-    skipped: {
-      prefix: "198.19.1.0/24",
-      reason: "inside-remote-network",
-      message: "198.19.1.0/24 is not routed: it lies inside 198.19.1.0/24",
-    },
-    ownRoute: {
-      prefix: "198.19.1.0/24",
-      dev: "eth0",
-      kind: "connected",
-      description: "198.19.1.0/24 dev eth0",
-    },
-    error: null,
-  },
+  route: insideRemoteNetworkRoute("eth0"),
   connect: { ok: false, latencyMs: 0.4, error: "connect ECONNREFUSED 198.19.1.10:81", code: "ECONNREFUSED" },
   error: null,
 };

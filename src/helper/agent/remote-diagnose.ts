@@ -19,6 +19,7 @@ import {
   type RemoteOwnRoute,
 } from "../../shared/diagnose-frames.js";
 import type { LinkDnsConfig } from "../../shared/link-protocol.js";
+import { errorText, roundMs, timedConnect } from "../../shared/timed-connect.js";
 import { StreamOpenError, StreamStatus, type StreamOpener } from "../../shared/link-streams.js";
 import { containsAddress, parseAddress, parsePrefix, type Prefix } from "../engines/routes/cidr.js";
 import type { Link } from "../engines/link/link.js";
@@ -113,7 +114,10 @@ export async function answerDiagnose(
   };
   if (address === null) return result;
   result.route = await routeOf(address, context, probes);
-  result.connect = await tryConnect(address, request.port, probes.connect, now);
+  result.connect = await timedConnect(
+    () => probes.connect(address, request.port, REMOTE_STEP_TIMEOUT_MS),
+    now,
+  );
   return result;
 }
 
@@ -135,9 +139,7 @@ async function answerThroughProxy(
     address: canonicalAddress(request.host) ?? request.address,
     route: null,
     connect:
-      through === undefined
-        ? null
-        : await tryConnect(request.host, request.port, (h, p) => through(h, p), now),
+      through === undefined ? null : await timedConnect(() => through(request.host, request.port), now),
     error: null,
   };
 }
@@ -163,7 +165,7 @@ async function resolveName(
   return {
     addresses,
     error,
-    latencyMs: round(now() - started),
+    latencyMs: roundMs(now() - started),
     viaStub: viaStub(name, servers, context.dns(), context.forwarders?.() ?? []),
     servers,
   };
@@ -289,27 +291,6 @@ function longest<T>(entries: Array<{ item: T; prefix: Prefix | null }>): T | nul
   return best?.item ?? null;
 }
 
-async function tryConnect(
-  address: string,
-  port: number,
-  connect: AgentProbes["connect"],
-  now: () => number,
-): Promise<NonNullable<RemoteDiagnosis["connect"]>> {
-  const started = now();
-  try {
-    await connect(address, port, REMOTE_STEP_TIMEOUT_MS);
-    return { ok: true, latencyMs: round(now() - started), error: null, code: null };
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    return {
-      ok: false,
-      latencyMs: round(now() - started),
-      error: errorText(error),
-      code: typeof code === "string" && /^[A-Z0-9_]{1,32}$/.test(code) ? code : null,
-    };
-  }
-}
-
 function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -319,16 +300,6 @@ function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
     );
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-function round(ms: number): number {
-  return Math.round(ms * 10) / 10;
-}
-
-function errorText(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException).code;
-  const message = error instanceof Error ? error.message : String(error);
-  return code && !message.includes(code) ? `${code}: ${message}` : message;
 }
 
 /** errno names for why the exit refused a link stream, as a socket would have said it. */

@@ -3,7 +3,7 @@ import { once } from "node:events";
 import { test } from "node:test";
 import { Capability, type LinkConfig } from "../../shared/link-protocol.js";
 import { DnsEngine } from "./dns/engine.js";
-import { ExitSession, openExitLink } from "./exit-session.js";
+import { ExitSession, openExitLink, type ExitSessionOptions } from "./exit-session.js";
 import { Link } from "./link/link.js";
 import { createMemoryPipe } from "./link/memory-pipe.js";
 import { LinkStreamOpener } from "./streams/stream-opener.js";
@@ -20,20 +20,52 @@ import {
   TcpFlag,
 } from "./packet/index.js";
 
-test("without an IPv6 link subnet, IPv6 prefixes are left out of the CONFIG and said, and the link stays up", async () => {
+/** A link to an ExitSession over a memory pipe, and the entrance's end of it. */
+function exitLinkPair(capabilities = 0): { link: Link; entrance: Link; close(): Promise<void> } {
   const [exitEnd, entranceEnd] = createMemoryPipe();
-  const entrance = new Link(entranceEnd, { role: "entrance", softwareVersion: "test", capabilities: 0 });
+  const entrance = new Link(entranceEnd, { role: "entrance", softwareVersion: "test", capabilities });
   const link = openExitLink(exitEnd, { keepaliveIntervalMs: 60_000, pingTimeoutMs: 60_000 });
-  const logs: string[] = [];
-  const configs: LinkConfig[] = [];
-  entrance.on("config", (config) => configs.push(config));
-  const session = await ExitSession.start({
+  return {
+    link,
+    entrance,
+    close: async () => {
+      link.close("test over");
+      entrance.close("test over");
+      await Promise.all([link.closed, entrance.closed]);
+    },
+  };
+}
+
+/** The session on `link`: an IPv4 link subnet, one route; `options` says what a test changes. */
+function startSession(link: Link, options: Partial<ExitSessionOptions>): Promise<ExitSession> {
+  return ExitSession.start({
     link,
     mtu: 1500,
     subnetV4: "198.18.0.0/30",
     subnetV6: null,
-    routes: ["198.19.0.0/16", "2001:db8:19::/48"],
+    routes: ["198.19.0.0/16"],
     allowLocal: false,
+    dns: "all",
+    ...options,
+  });
+}
+
+/** A DNS engine that asks only the fake resolver on `port`, with no search domains. */
+function fakeResolverEngine(port: number): DnsEngine {
+  return new DnsEngine({
+    resolvers: [{ address: "127.0.0.1", port }],
+    lookup: () => Promise.reject(new Error("no getaddrinfo in this test")),
+    searchDomains: () => Promise.resolve([]),
+  });
+}
+
+test("without an IPv6 link subnet, IPv6 prefixes are left out of the CONFIG and said, and the link stays up", async () => {
+  const { link, entrance, close } = exitLinkPair();
+  const logs: string[] = [];
+  const configs: LinkConfig[] = [];
+  entrance.on("config", (config) => configs.push(config));
+  const session = await startSession(link, {
+    routes: ["198.19.0.0/16", "2001:db8:19::/48"],
     dns: "off",
     log: (line) => logs.push(line),
   });
@@ -48,38 +80,21 @@ test("without an IPv6 link subnet, IPv6 prefixes are left out of the CONFIG and 
     logs.join("\n"),
   );
   assert.equal(link.isOpen, true, "the link is still open");
-  link.close("test over");
-  entrance.close("test over");
-  await Promise.all([link.closed, entrance.closed]);
+  await close();
 });
 
 for (const mode of ["all", "split", "off"] as const)
   test(`the exit announces Streams: a stream opened by name shows in the session's NAT and DNS tables (--dns ${mode})`, async () => {
     const resolver = await fakeResolver();
     const server = await tcpServer();
-    const [exitEnd, entranceEnd] = createMemoryPipe();
-    const entrance = new Link(entranceEnd, {
-      role: "entrance",
-      softwareVersion: "test",
-      capabilities: Capability.Streams,
-    });
+    const { link, entrance, close } = exitLinkPair(Capability.Streams);
     const opener = new LinkStreamOpener(entrance);
-    const link = openExitLink(exitEnd, { keepaliveIntervalMs: 60_000, pingTimeoutMs: 60_000 });
     const config = once(entrance, "config") as Promise<[LinkConfig]>;
-    const session = await ExitSession.start({
-      link,
-      mtu: 1500,
-      subnetV4: "198.18.0.0/30",
-      subnetV6: null,
-      routes: ["198.19.0.0/16"],
+    const session = await startSession(link, {
       allowLocal: true,
       dns: mode,
       dnsDomains: ["corp.test"],
-      dnsEngine: new DnsEngine({
-        resolvers: [{ address: "127.0.0.1", port: resolver.port }],
-        lookup: () => Promise.reject(new Error("no getaddrinfo in this test")),
-        searchDomains: () => Promise.resolve([]),
-      }),
+      dnsEngine: fakeResolverEngine(resolver.port),
     });
     const stream = await opener.open({ kind: "name", name: SERVER_NAME, port: server.port });
     await server.next();
@@ -95,26 +110,18 @@ for (const mode of ["all", "split", "off"] as const)
       .snapshot()
       .map((dnsRow) => `${dnsRow.name} ${dnsRow.type} ${dnsRow.transport}`);
     assert.deepEqual(names?.sort(), [`${SERVER_NAME} A stream`, `${SERVER_NAME} AAAA stream`]);
-    link.close("test over");
-    entrance.close("test over");
-    await Promise.all([link.closed, entrance.closed]);
+    await close();
     server.close();
     resolver.close();
   });
 
 test("split DNS: the CONFIG carries the session's domains and the routes' reverse zones, and follows the routes", async () => {
-  const [exitEnd, entranceEnd] = createMemoryPipe();
-  const entrance = new Link(entranceEnd, { role: "entrance", softwareVersion: "test", capabilities: 0 });
-  const link = openExitLink(exitEnd, { keepaliveIntervalMs: 60_000, pingTimeoutMs: 60_000 });
+  const { link, entrance, close } = exitLinkPair();
   const configs: LinkConfig[] = [];
   entrance.on("config", (config) => configs.push(config));
-  const session = await ExitSession.start({
-    link,
-    mtu: 1500,
-    subnetV4: "198.18.0.0/30",
+  const session = await startSession(link, {
     subnetV6: "2001:db8:1::/64",
     routes: ["198.19.0.0/16", "2001:db8:19::/48"],
-    allowLocal: false,
     dns: "split",
     dnsDomains: ["Corp.Test.", "lab.test"],
   });
@@ -133,30 +140,16 @@ test("split DNS: the CONFIG carries the session's domains and the routes' revers
     "19.198.in-addr.arpa",
     "20.10.in-addr.arpa",
   ]);
-  link.close("test over");
-  entrance.close("test over");
-  await Promise.all([link.closed, entrance.closed]);
+  await close();
 });
 
 test("a flow to an address the remote resolved through the stub carries that name in the NAT table", async () => {
   const resolver = await fakeResolver();
   const server = await tcpServer();
-  const [exitEnd, entranceEnd] = createMemoryPipe();
-  const entrance = new Link(entranceEnd, { role: "entrance", softwareVersion: "test", capabilities: 0 });
-  const link = openExitLink(exitEnd, { keepaliveIntervalMs: 60_000, pingTimeoutMs: 60_000 });
-  const session = await ExitSession.start({
-    link,
-    mtu: 1500,
-    subnetV4: "198.18.0.0/30",
-    subnetV6: null,
-    routes: ["198.19.0.0/16"],
+  const { link, entrance, close } = exitLinkPair();
+  const session = await startSession(link, {
     allowLocal: true,
-    dns: "all",
-    dnsEngine: new DnsEngine({
-      resolvers: [{ address: "127.0.0.1", port: resolver.port }],
-      lookup: () => Promise.reject(new Error("no getaddrinfo in this test")),
-      searchDomains: () => Promise.resolve([]),
-    }),
+    dnsEngine: fakeResolverEngine(resolver.port),
   });
   try {
     await resolveThenConnect(session, entrance, server.port);
@@ -166,9 +159,7 @@ test("a flow to an address the remote resolved through the stub carries that nam
       ["udp", SERVER_NAME],
     ]);
   } finally {
-    link.close("test over");
-    entrance.close("test over");
-    await Promise.all([link.closed, entrance.closed]);
+    await close();
     server.close();
     resolver.close();
   }
@@ -219,20 +210,11 @@ async function resolveThenConnect(session: ExitSession, entrance: Link, port: nu
 }
 
 test("this computer's routes changed: the DNS configuration is read again, and names go to the new resolvers", async () => {
-  const [exitEnd, entranceEnd] = createMemoryPipe();
-  const entrance = new Link(entranceEnd, { role: "entrance", softwareVersion: "test", capabilities: 0 });
-  const link = openExitLink(exitEnd, { keepaliveIntervalMs: 60_000, pingTimeoutMs: 60_000 });
+  const { link, close } = exitLinkPair();
   let servers = [{ address: "198.18.0.53", port: 53 }];
   let reads = 0;
   const { exchange, calls } = scriptedExchange(() => ({ answers: [] }));
-  const session = await ExitSession.start({
-    link,
-    mtu: 1500,
-    subnetV4: "198.18.0.0/30",
-    subnetV6: null,
-    routes: ["198.19.0.0/16"],
-    allowLocal: false,
-    dns: "all",
+  const session = await startSession(link, {
     dnsEngine: new DnsEngine({
       dnsConfig: async () => {
         reads++;
@@ -251,7 +233,5 @@ test("this computer's routes changed: the DNS configuration is read again, and n
   await session.dns?.refreshDnsConfig();
   await session.dns?.handleQuery(makeQuery("a.corp.test", { type: "TXT" }), "udp");
   assert.equal(calls.at(-1)?.upstream.address, "198.18.0.54", "the new configuration, its cache emptied");
-  link.close("test over");
-  entrance.close("test over");
-  await Promise.all([link.closed, entrance.closed]);
+  await close();
 });

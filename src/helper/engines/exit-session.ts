@@ -1,4 +1,3 @@
-import { linkAddresses } from "../../shared/link-addresses.js";
 import type { Duplex, Writable } from "node:stream";
 import {
   Capability,
@@ -8,15 +7,13 @@ import {
 } from "../../shared/link-protocol.js";
 import type { HelperExitOptions } from "../../shared/helper-protocol.js";
 import { VERSION } from "../../shared/version.js";
-import { DNS_STREAM_IDLE_MS, DNS_STREAM_LIMITS, DnsEngine, DnsStreamSession } from "./dns/index.js";
-import { dnsNameResolver } from "./dns/name-lookup.js";
+import { DnsEngine } from "./dns/index.js";
 import { reverseZones } from "./dns/reverse-zones.js";
-import { attachNatEngine } from "./exit.js";
+import { startExitEngines, stubAddresses } from "./exit.js";
 import { Link } from "./link/link.js";
 import { reportStreamStats, STREAM_STATS_INTERVAL_MS, streamStatsExtras } from "./link/stream-stats.js";
 import { EgressPolicy } from "./nat/egress-policy.js";
-import { NatEngine, type NatEngineOptions } from "./nat/engine.js";
-import { parseAddress } from "./packet/index.js";
+import type { NatEngine, NatEngineOptions } from "./nat/engine.js";
 import { PcapngWriter } from "./capture/pcapng-writer.js";
 import { CaptureTap } from "./port/capture-tap.js";
 import { linkPort } from "./port/link-port.js";
@@ -76,43 +73,31 @@ export class ExitSession {
     this.remoteExitPort = reverseLinkPort(link);
     const routes = this.routable(options.routes);
     this.policy = new EgressPolicy({ prefixes: routes, allowLocal: options.allowLocal });
-    const stubs = [options.subnetV4, options.subnetV6].flatMap((s) => (s ? [linkAddresses(s).stub] : []));
-    this.stubs = stubs;
+    this.stubs = stubAddresses(options);
     this.dns = dns;
     this.remoteChecks = new RemoteChecks(link);
     // The engines see the link through the tap, so that a capture shows exactly what they do.
     const port = (this.tap = new CaptureTap(linkPort(link)));
-    this.nat = new NatEngine({
-      output: port,
-      policy: this.policy,
-      linkMtu: options.mtu,
-      icmp: options.icmp,
-      log: options.log,
-      names: dns.addressNames,
-      dnsStub:
-        options.dns !== "off"
-          ? {
-              addresses: stubs.map(parseAddress),
-              resolver: {
-                answerUdp: (query) => dns.handleQuery(query, "udp"),
-                tcp: {
-                  serve: (stream) => new DnsStreamSession(stream, dns, DNS_STREAM_LIMITS),
-                  idleTimeoutMs: DNS_STREAM_IDLE_MS,
-                },
-              },
-            }
-          : undefined,
+    // Names in streams resolve through the session's DNS engine, whose table the UI shows.
+    const { nat, streams } = startExitEngines({
+      link,
+      port,
+      subnets: options,
+      dns,
+      answerAtStub: options.dns !== "off",
+      entranceName: "entrance",
+      nat: {
+        policy: this.policy,
+        linkMtu: options.mtu,
+        icmp: options.icmp,
+        log: options.log,
+        names: dns.addressNames,
+      },
     });
-    attachNatEngine(port, this.nat);
-    // Names in streams resolve through the session's DNS engine, whose table the UI shows. Read
-    // this computer's DNS configuration now (scutil or PowerShell may take a second), not on the
-    // remote's first query.
+    this.nat = nat;
+    // Read this computer's DNS configuration now (scutil or PowerShell may take a second), not on
+    // the remote's first query.
     void dns.refreshDnsConfig();
-    const subnet = options.subnetV4 ?? options.subnetV6;
-    const streams = this.nat.attachStreams(link, {
-      resolve: dnsNameResolver(dns),
-      entranceAddress: subnet === null ? "entrance" : linkAddresses(subnet).tun.split("/")[0]!,
-    });
     this.config = {
       subnetV4: options.subnetV4,
       subnetV6: options.subnetV6,

@@ -9,7 +9,7 @@ import { createServer, type Server } from "node:net";
 import { once } from "node:events";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { test } from "node:test";
+import { test, type TestContext } from "node:test";
 import { Capability, type LinkConfig } from "../../shared/link-protocol.js";
 import { until } from "../../shared/test-until.js";
 import { DnsEngine } from "./dns/engine.js";
@@ -96,11 +96,29 @@ async function bothDirections(allowRemoteLocal: boolean, socksOwnerUid = process
   return { session, socks, credentials, exits, close };
 }
 
-test("--socks on this computer: curl by a name of the remote's hosts file reaches its server; the row comes home", async (t) => {
+/**
+ * A curl test (skipped without curl): the remote's HTTP server on `port` and both directions,
+ * closed after `body`; `owner` is the session's user (this process's by default).
+ */
+async function withCurlWorld(
+  t: TestContext,
+  allowRemoteLocal: boolean,
+  body: (world: Awaited<ReturnType<typeof bothDirections>>, port: number) => Promise<void>,
+  owner?: number,
+): Promise<void> {
   if (noCurl) return skipSaying(t, noCurl);
   const { server, port } = await httpServer();
-  const world = await bothDirections(true);
+  const world = await bothDirections(allowRemoteLocal, owner);
   try {
+    await body(world, port);
+  } finally {
+    await world.close();
+    server.close();
+  }
+}
+
+test("--socks on this computer: curl by a name of the remote's hosts file reaches its server; the row comes home", (t) =>
+  withCurlWorld(t, true, async (world, port) => {
     const url = `http://${NAME}:${port}/`;
     // This process's own user needs no credentials (the OS says who the loopback peer is).
     const socks5h = await curl(["-x", `socks5h://127.0.0.1:${world.socks.port}`, url]);
@@ -115,48 +133,35 @@ test("--socks on this computer: curl by a name of the remote's hosts file reache
     );
     const rows = world.session.nat.table.snapshot();
     assert.ok(rows.every((row) => row.id > MIRRORED_ID_BASE && row.remote.startsWith("198.18.0.1 stream ")));
-  } finally {
-    await world.close();
-    server.close();
-  }
-});
+  }));
 
-test("the remote itself (its loopback) is refused without --allow-remote-local", async (t) => {
-  if (noCurl) return skipSaying(t, noCurl);
-  const { server, port } = await httpServer();
-  const world = await bothDirections(false);
-  try {
+test("the remote itself (its loopback) is refused without --allow-remote-local", (t) =>
+  withCurlWorld(t, false, async (world, port) => {
     const refused = await curl(["-x", `socks5h://127.0.0.1:${world.socks.port}`, `http://${NAME}:${port}/`]);
     assert.notEqual(refused.code, 0);
     assert.equal(refused.stdout, "");
     await until(() => world.exits[0]?.nat.table.snapshot().some((row) => row.closeReason !== null) === true);
     const [row] = world.exits[0]!.nat.table.snapshot();
     assert.match(row?.closeReason ?? "", /not allowed/);
-  } finally {
-    await world.close();
-    server.close();
-  }
-});
+  }));
 
-test("a client the OS does not say is the session's user must give the printed credentials", async (t) => {
-  if (noCurl) return skipSaying(t, noCurl);
-  const { server, port } = await httpServer();
-  // Another uid is the session's user here: this process is "another user of this computer".
-  const world = await bothDirections(true, (process.getuid?.() ?? 0) + 4242);
-  try {
-    const url = `http://${NAME}:${port}/`;
-    const proxy = `127.0.0.1:${world.socks.port}`;
-    assert.notEqual((await curl(["-x", `socks5h://${proxy}`, url])).code, 0, "SOCKS5 without credentials");
-    const http = await curl(["-o", "/dev/null", "-w", "%{http_code}", "-x", `http://${proxy}`, url]);
-    assert.equal(http.stdout, "407");
-    const { username, password } = world.credentials;
-    const allowed = await curl(["-x", `socks5h://${username}:${password}@${proxy}`, url]);
-    assert.deepEqual(allowed, { code: 0, stdout: "from-p" });
-  } finally {
-    await world.close();
-    server.close();
-  }
-});
+test("a client the OS does not say is the session's user must give the printed credentials", (t) =>
+  withCurlWorld(
+    t,
+    true,
+    async (world, port) => {
+      const url = `http://${NAME}:${port}/`;
+      const proxy = `127.0.0.1:${world.socks.port}`;
+      assert.notEqual((await curl(["-x", `socks5h://${proxy}`, url])).code, 0, "SOCKS5 without credentials");
+      const http = await curl(["-o", "/dev/null", "-w", "%{http_code}", "-x", `http://${proxy}`, url]);
+      assert.equal(http.stdout, "407");
+      const { username, password } = world.credentials;
+      const allowed = await curl(["-x", `socks5h://${username}:${password}@${proxy}`, url]);
+      assert.deepEqual(allowed, { code: 0, stdout: "from-p" });
+    },
+    // Another uid is the session's user here: this process is "another user of this computer".
+    (process.getuid?.() ?? 0) + 4242,
+  ));
 
 test("this computer's TUN packets (remoteExitPort): the stub answers from the remote's hosts file, UDP leaves from the remote", async () => {
   const echo = createSocket("udp4");
@@ -209,11 +214,8 @@ test("this computer's TUN packets (remoteExitPort): the stub answers from the re
   }
 });
 
-test("what the agent's TUN routes home is refused, but not the remote's own network inside it", async (t) => {
-  if (noCurl) return skipSaying(t, noCurl);
-  const { server, port } = await httpServer();
-  const world = await bothDirections(true);
-  try {
+test("what the agent's TUN routes home is refused, but not the remote's own network inside it", (t) =>
+  withCurlWorld(t, true, async (world, port) => {
     const url = `http://${NAME}:${port}/`;
     const proxy = `socks5h://127.0.0.1:${world.socks.port}`;
     await until(() => world.exits.length === 1); // the agent's side starts with the CONFIG
@@ -221,8 +223,4 @@ test("what the agent's TUN routes home is refused, but not the remote's own netw
     assert.notEqual((await curl(["-x", proxy, url])).code, 0, "127.0.0.1 would go back through the link");
     world.exits[0]!.setTunRoutes([{ prefix: "127.0.0.0/8", keptLocal: [{ prefix: "127.0.0.0/24" }] }]);
     assert.deepEqual(await curl(["-x", proxy, url]), { code: 0, stdout: "from-p" });
-  } finally {
-    await world.close();
-    server.close();
-  }
-});
+  }));

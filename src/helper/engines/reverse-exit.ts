@@ -9,17 +9,14 @@
  */
 import type { FlowRow, TableDelta } from "../../shared/flow-row.js";
 import { MAX_FLOWS_PER_FRAME } from "../../shared/flows-frame.js";
-import { linkAddresses } from "../../shared/link-addresses.js";
 import type { LinkConfig, ReverseExitConfig } from "../../shared/link-protocol.js";
-import { DNS_STREAM_IDLE_MS, DNS_STREAM_LIMITS, type DnsEngine, DnsStreamSession } from "./dns/index.js";
-import { dnsNameResolver } from "./dns/name-lookup.js";
-import { attachNatEngine } from "./exit.js";
+import type { DnsEngine } from "./dns/index.js";
+import { startExitEngines } from "./exit.js";
 import type { Link } from "./link/link.js";
 import ipaddr from "ipaddr.js";
 import { EgressPolicy, type EgressDecision } from "./nat/egress-policy.js";
-import { NatEngine, type NatEngineOptions } from "./nat/engine.js";
+import type { NatEngine, NatEngineOptions } from "./nat/engine.js";
 import { FlowTable } from "./nat/flow-table.js";
-import { parseAddress } from "./packet/index.js";
 import { reverseLinkPort } from "./port/reverse-link-port.js";
 
 /** Every destination, for a reverse config without routes (`--socks` alone). */
@@ -45,34 +42,21 @@ export class ReverseExit {
     const { link, config, dns } = options;
     const reverse = config.reverse;
     this.policy = new ReverseEgressPolicy({ prefixes: prefixesOf(reverse), allowLocal: reverse.allowLocal });
-    const port = reverseLinkPort(link);
-    const stubs = [config.subnetV4, config.subnetV6].flatMap((s) => (s ? [linkAddresses(s).stub] : []));
-    this.nat = new NatEngine({
-      output: port,
-      policy: this.policy,
-      linkMtu: config.mtu,
-      icmp: options.icmp,
-      log: options.log,
-      table: new FlowTable({ direction: "local-to-remote" }),
-      dnsStub: reverse.dns
-        ? {
-            addresses: stubs.map(parseAddress),
-            resolver: {
-              answerUdp: (query) => dns.handleQuery(query, "udp"),
-              tcp: {
-                serve: (stream) => new DnsStreamSession(stream, dns, DNS_STREAM_LIMITS),
-                idleTimeoutMs: DNS_STREAM_IDLE_MS,
-              },
-            },
-          }
-        : undefined,
-    });
-    attachNatEngine(port, this.nat);
-    const subnet = config.subnetV4 ?? config.subnetV6;
-    this.nat.attachStreams(link, {
-      resolve: dnsNameResolver(dns),
-      entranceAddress: subnet === null ? "this computer" : linkAddresses(subnet).tun.split("/")[0]!,
-    });
+    this.nat = startExitEngines({
+      link,
+      port: reverseLinkPort(link),
+      subnets: config,
+      dns,
+      answerAtStub: reverse.dns,
+      entranceName: "this computer",
+      nat: {
+        policy: this.policy,
+        linkMtu: config.mtu,
+        icmp: options.icmp,
+        log: options.log,
+        table: new FlowTable({ direction: "local-to-remote" }),
+      },
+    }).nat;
     const stopFlows = publishFlows(link, this.nat.table, options.flowsIntervalMs ?? FLOWS_INTERVAL_MS);
     link.once("close", () => {
       stopFlows();

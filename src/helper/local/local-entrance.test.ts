@@ -6,31 +6,9 @@ import { readFile, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, test } from "node:test";
 import { RecordingPort } from "../engines/port/testing.js";
-import { recordingRunner, tempDir } from "../system/testing.js";
-import type { TunDevice } from "../system/tun/index.js";
+import { recordingRunner, StandInTun, tempDir } from "../system/testing.js";
 import { LocalEntrance } from "./local-entrance.js";
 import { platformSystem } from "./local-system.js";
-
-class StandInTun implements TunDevice {
-  closed = false;
-  constructor(
-    readonly name: string,
-    readonly mtu: number,
-  ) {}
-  onPackets(): void {}
-  onError(): void {}
-  pause(): void {}
-  resume(): void {}
-  write(): number {
-    return 0;
-  }
-  stats(): ReturnType<TunDevice["stats"]> {
-    return { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, writeDrops: 0, readErrors: 0 };
-  }
-  close(): void {
-    this.closed = true;
-  }
-}
 
 let dir: string;
 let remove: () => Promise<void>;

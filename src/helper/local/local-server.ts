@@ -5,7 +5,7 @@
  */
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { rmSync, symlinkSync } from "node:fs";
-import { connect, createServer, type Server, type Socket } from "node:net";
+import { createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
 import {
   agentProgress,
@@ -22,6 +22,7 @@ import {
 import type { RemoteDiagnosis } from "../../shared/diagnose-frames.js";
 import { ControlChannel } from "./control-channel.js";
 import { ExitSession, openExitLink } from "../engines/exit-session.js";
+import { claimSocketPath } from "../engines/socket-path.js";
 import { EndedBeforeFirstLineError, readFirstLine, splitLines } from "./line-socket.js";
 import { handOverSocket, makePrivateSocketDir, privateSocketBase } from "./private-socket-dir.js";
 import type { Link } from "../engines/link/link.js";
@@ -348,9 +349,8 @@ export async function startHelperServer(options: HelperServerOptions): Promise<H
   };
 
   // A live socket is another helper's (an elevated one that came late, say): never take it over.
-  if (await accepts(options.socketPath))
+  if (!(await claimSocketPath(options.socketPath)))
     throw new Error(`another helper already listens on ${options.socketPath}`);
-  rmSync(options.socketPath, { force: true }); // a stale one; a symlink there is removed, not followed
   const elevated = options.ownerUid !== undefined && process.getuid?.() === 0;
   const privateDir = elevated
     ? makePrivateSocketDir(options.privateSocketBase ?? privateSocketBase())
@@ -400,15 +400,4 @@ export async function startHelperServer(options: HelperServerOptions): Promise<H
       if (privateDir) rmSync(privateDir, { recursive: true, force: true });
     },
   };
-}
-
-function accepts(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = connect(path);
-    probe.once("connect", () => {
-      probe.destroy();
-      resolve(true);
-    });
-    probe.once("error", () => resolve(false));
-  });
 }

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CommandError, type CommandRunner } from "./command.js";
 import type { ProcFs } from "./process-identity.js";
+import type { TunDevice } from "./tun/index.js";
 
 export interface FakeProcess {
   startTime: string;
@@ -58,4 +59,26 @@ export function recordingRunner(script: Script = () => undefined): RecordingRunn
       return Promise.resolve(answer?.stdout ?? "");
     },
   };
+}
+
+/** A TUN that is only a name and an MTU: it carries no packets, and says whether it was closed. */
+export class StandInTun implements TunDevice {
+  closed = false;
+  constructor(
+    readonly name: string,
+    readonly mtu: number,
+  ) {}
+  onPackets(): void {}
+  onError(): void {}
+  pause(): void {}
+  resume(): void {}
+  write(): number {
+    return 0;
+  }
+  stats(): ReturnType<TunDevice["stats"]> {
+    return { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, writeDrops: 0, readErrors: 0 };
+  }
+  close(): void {
+    this.closed = true;
+  }
 }

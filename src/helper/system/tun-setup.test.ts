@@ -5,39 +5,18 @@ import type { TunDevice, TunOpenOptions } from "./tun/index.js";
 import { NothingChangedError } from "./errors.js";
 import { Journal } from "./journal.js";
 import { systemUndo } from "./system-undo.js";
-import { fakeProc, recordingRunner, tempDir, type RecordingRunner } from "./testing.js";
+import { fakeProc, recordingRunner, StandInTun, tempDir, type RecordingRunner } from "./testing.js";
 import { openJournaledTun } from "./tun-setup.js";
-
-class FakeTun implements TunDevice {
-  closed = false;
-  constructor(
-    readonly name: string,
-    readonly mtu: number,
-  ) {}
-  onPackets(): void {}
-  onError(): void {}
-  pause(): void {}
-  resume(): void {}
-  write(): number {
-    return 0;
-  }
-  stats(): ReturnType<TunDevice["stats"]> {
-    return { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, writeDrops: 0, readErrors: 0 };
-  }
-  close(): void {
-    this.closed = true;
-  }
-}
 
 let dir: string;
 let remove: () => Promise<void>;
-let device: FakeTun | undefined;
+let device: StandInTun | undefined;
 let runner: RecordingRunner;
 let journal: Journal;
 const openTuns = new Map<string, TunDevice>();
 
 function fakeOpen(options: TunOpenOptions): Promise<TunDevice> {
-  device = new FakeTun(options.name ?? "tun0", options.mtu);
+  device = new StandInTun(options.name ?? "tun0", options.mtu);
   return Promise.resolve(device);
 }
 
@@ -97,7 +76,7 @@ test("journals the TUN and each address before making them, and undoing closes t
 });
 
 test("an interface that already has the name is refused, and nothing is journaled", async () => {
-  device = new FakeTun("bh0", 1500);
+  device = new StandInTun("bh0", 1500);
   await assert.rejects(
     openJournaledTun(journal, {
       name: "bh0",

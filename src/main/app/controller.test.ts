@@ -195,23 +195,47 @@ class TwoTargetSessions implements AppSessions {
   }
 }
 
-/** Waits for a session list that `done` accepts. */
-function waitForSessions(
-  app: AppController,
-  done: (views: SessionView[]) => boolean,
-): Promise<SessionView[]> {
+/** Something the app says in events and answers when asked; `what` names it in a timeout. */
+interface Watched<T> {
+  what: string;
+  /** The value an event carries; undefined for other events. */
+  carried(event: AppEvent): T | undefined;
+  ask(app: AppController): Promise<T>;
+}
+
+const SESSION_LIST: Watched<SessionView[]> = {
+  what: "session list",
+  carried: (event) => (event.type === "sessions" ? event.sessions : undefined),
+  ask: (app) => app.handle("sessions:list", null),
+};
+
+const SESSION_VIEW: Watched<SessionView> = {
+  what: "session view",
+  carried: (event) => (event.type === "session" ? event.session : undefined),
+  ask: (app) => app.handle("session:get", null),
+};
+
+/** Waits for a value of `watched` that `done` accepts: the one asked now, or one an event carries. */
+function waitForValue<T>(app: AppController, watched: Watched<T>, done: (value: T) => boolean): Promise<T> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("no such session list within 10 s")), 10_000);
-    const check = (views: SessionView[]): void => {
-      if (!done(views)) return;
+    const timer = setTimeout(() => reject(new Error(`no such ${watched.what} within 10 s`)), 10_000);
+    const check = (value: T): void => {
+      if (!done(value)) return;
       clearTimeout(timer);
       unsubscribe();
-      resolve(views);
+      resolve(value);
     };
-    const unsubscribe = app.subscribe((event) => event.type === "sessions" && check(event.sessions));
-    void app.handle("sessions:list", null).then(check);
+    const unsubscribe = app.subscribe((event) => {
+      const value = watched.carried(event);
+      if (value !== undefined) check(value);
+    });
+    void watched.ask(app).then(check);
   });
 }
+
+/** Waits for a session list that `done` accepts. */
+const waitForSessions = (app: AppController, done: (views: SessionView[]) => boolean) =>
+  waitForValue(app, SESSION_LIST, done);
 
 const phases = (views: SessionView[]): string[] => views.map((v) => `${v.target?.id}:${v.phase}`);
 
@@ -265,16 +289,6 @@ test("two sessions at once: each listed, rows stamped and apart, one disconnect 
   assert.deepEqual(await app.handle("sessions:list", null), []);
 });
 
-function waitFor(app: AppController, done: (view: SessionView) => boolean): Promise<SessionView> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("no such session view within 10 s")), 10_000);
-    const check = (view: SessionView): void => {
-      if (!done(view)) return;
-      clearTimeout(timer);
-      unsubscribe();
-      resolve(view);
-    };
-    const unsubscribe = app.subscribe((event) => event.type === "session" && check(event.session));
-    void app.handle("session:get", null).then(check);
-  });
-}
+/** Waits for a session view that `done` accepts. */
+const waitFor = (app: AppController, done: (view: SessionView) => boolean) =>
+  waitForValue(app, SESSION_VIEW, done);

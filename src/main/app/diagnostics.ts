@@ -11,6 +11,7 @@ import { connect as tcpConnect } from "node:net";
 import ipaddr from "ipaddr.js";
 import type { DiagnoseRequest, DiagnoseResult, RemoteSide } from "../../shared/api.js";
 import type { RemoteDiagnosis } from "../../shared/diagnose-frames.js";
+import { errorText, roundMs, timedConnect } from "../../shared/timed-connect.js";
 import { EgressPolicy } from "../../helper/engines/nat/egress-policy.js";
 import type { RemoteCheckQuestion } from "../../helper/engines/link/remote-checks.js";
 import { runCommand } from "../../helper/engines/run-command.js";
@@ -58,10 +59,10 @@ export async function diagnose(
     const started = now();
     try {
       const addresses = await probes.lookup(host);
-      dns = { addresses, error: null, latencyMs: round(now() - started) };
+      dns = { addresses, error: null, latencyMs: roundMs(now() - started) };
       localAddress = addresses[0] ?? null;
     } catch (error) {
-      dns = { addresses: [], error: errorText(error), latencyMs: round(now() - started) };
+      dns = { addresses: [], error: errorText(error), latencyMs: roundMs(now() - started) };
     }
   }
   // The remote's side runs beside this computer's: each end's connect takes up to its timeout.
@@ -71,7 +72,9 @@ export async function diagnose(
       ? Promise.resolve([null, null] as const)
       : Promise.all([
           probes.route(localAddress).catch(() => null),
-          tryConnect(probes, localAddress, request.port, now),
+          timedConnect(() => probes.connect(localAddress, request.port, CONNECT_TIMEOUT_MS), now).then(
+            ({ code: _code, ...connect }) => connect,
+          ),
         ]);
   const [{ remote, remoteError }, [route, connect]] = await Promise.all([remoteAnswer, localChecks]);
   // A name only the remote resolves is still checked, at the address it found.
@@ -125,21 +128,6 @@ async function askRemote(
   }
 }
 
-async function tryConnect(
-  probes: DiagnoseProbes,
-  address: string,
-  port: number,
-  now: () => number,
-): Promise<NonNullable<DiagnoseResult["connect"]>> {
-  const started = now();
-  try {
-    await probes.connect(address, port, CONNECT_TIMEOUT_MS);
-    return { ok: true, latencyMs: round(now() - started), error: null };
-  } catch (error) {
-    return { ok: false, latencyMs: round(now() - started), error: errorText(error) };
-  }
-}
-
 /** `ip -j route get` output → interface and gateway. */
 export function parseIpRouteGet(json: string): { interface: string | null; gateway: string | null } | null {
   const parsed = JSON.parse(json) as unknown;
@@ -184,13 +172,3 @@ export const systemProbes: DiagnoseProbes = {
     });
   },
 };
-
-function round(ms: number): number {
-  return Math.round(ms * 10) / 10;
-}
-
-function errorText(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException).code;
-  const message = error instanceof Error ? error.message : String(error);
-  return code && !message.includes(code) ? `${code}: ${message}` : message;
-}

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { insideRemoteNetworkRoute } from "../../shared/test-remote-route.js";
 import type { RemoteDiagnosis } from "../../shared/diagnose-frames.js";
 import type { RemoteCheckQuestion } from "../../helper/engines/link/remote-checks.js";
 import { diagnose, type DiagnoseContext, type DiagnoseProbes } from "./diagnostics.js";
@@ -74,24 +75,7 @@ test("reachable from the remote: the verdict gives the remote's latency through 
 
 test("the remote is on the prefix itself: the verdict names its interface, the network and the overlap", async () => {
   const overlap = remote((q) => ({
-    route: {
-      viaTunnel: false,
-      dev: "dummy0",
-      gateway: null,
-      tunnelPrefix: "198.19.0.0/16",
-      skipped: {
-        prefix: "198.19.1.0/24",
-        reason: "inside-remote-network",
-        message: "198.19.1.0/24 is not routed: it lies inside 198.19.1.0/24",
-      },
-      ownRoute: {
-        prefix: "198.19.1.0/24",
-        dev: "dummy0",
-        kind: "connected",
-        description: "198.19.1.0/24 dev dummy0",
-      },
-      error: null,
-    },
+    route: insideRemoteNetworkRoute("dummy0"),
     // Its connect reaches its own network: a success that says nothing about ours.
     connect: { ok: true, latencyMs: 0.1, error: null, code: null },
     address: q.address,
@@ -104,51 +88,38 @@ test("the remote is on the prefix itself: the verdict names its interface, the n
   );
 });
 
-test("a route of the remote's own, more specific than the tunnel's, and one it already had", async () => {
-  const own = await diagnose(
+/** 198.19.1.10:80 diagnosed where the remote routes it through its eth0, not the tunnel; `route` adds why. */
+function diagnoseOutsideTunnel(route: Partial<NonNullable<RemoteDiagnosis["route"]>>) {
+  return diagnose(
     { host: "198.19.1.10", port: 80 },
-    context(
-      remote(() => ({
-        route: {
-          ...TUNNEL,
-          viaTunnel: false,
-          dev: "eth0",
-          ownRoute: {
-            prefix: "198.19.1.0/24",
-            dev: "eth0",
-            kind: "route",
-            description: "198.19.1.0/24 via 10.0.0.1 dev eth0",
-          },
-        },
-      })),
-    ),
+    context(remote(() => ({ route: { ...TUNNEL, viaTunnel: false, dev: "eth0", ...route } }))),
     probes(),
   );
+}
+
+test("a route of the remote's own, more specific than the tunnel's, and one it already had", async () => {
+  const own = await diagnoseOutsideTunnel({
+    ownRoute: {
+      prefix: "198.19.1.0/24",
+      dev: "eth0",
+      kind: "route",
+      description: "198.19.1.0/24 via 10.0.0.1 dev eth0",
+    },
+  });
   assert.equal(own.verdict, "remote-route");
   assert.match(
     own.summary,
     /its own route 198\.19\.1\.0\/24 via 10\.0\.0\.1 dev eth0 is more specific than the tunnel's 198\.19\.0\.0\/16/,
   );
 
-  const existing = await diagnose(
-    { host: "198.19.1.10", port: 80 },
-    context(
-      remote(() => ({
-        route: {
-          ...TUNNEL,
-          viaTunnel: false,
-          dev: "eth0",
-          tunnelPrefix: null,
-          skipped: {
-            prefix: "198.19.0.0/16",
-            reason: "already-routed",
-            message: "198.19.0.0/16 is not routed: the remote has its own route for it",
-          },
-        },
-      })),
-    ),
-    probes(),
-  );
+  const existing = await diagnoseOutsideTunnel({
+    tunnelPrefix: null,
+    skipped: {
+      prefix: "198.19.0.0/16",
+      reason: "already-routed",
+      message: "198.19.0.0/16 is not routed: the remote has its own route for it",
+    },
+  });
   assert.match(existing.summary, /ip route del 198\.19\.0\.0\/16/);
 });
 

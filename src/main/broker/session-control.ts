@@ -31,6 +31,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DiagnoseRequest, DiagnoseResult } from "../../shared/api.js";
 import { validateRequest } from "../../shared/api-validate.js";
+import { claimSocketPath, socketAccepts } from "../../helper/engines/socket-path.js";
 import { readFirstLine } from "../../helper/local/line-socket.js";
 
 const MAX_LINE = 64 * 1024;
@@ -111,8 +112,7 @@ export async function startSessionControl(
   for (let n = 1; n <= 100; n++) {
     const name = n === 1 ? base : `${base}-${n}`;
     const socketPath = join(dir, `${name}.sock`);
-    if (await accepts(socketPath)) continue; // a running session's
-    rmSync(socketPath, { force: true });
+    if (!(await claimSocketPath(socketPath))) continue; // a running session's
     const server = createServer((socket) => void serve(socket, name));
     const umask = process.umask(0o177); // owner-only from the start, no window before a chmod
     try {
@@ -172,17 +172,6 @@ function closeServer(server: Server, socketPath: string, infoPath: string): void
   rmSync(infoPath, { force: true });
 }
 
-function accepts(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = connect(path);
-    probe.once("connect", () => {
-      probe.destroy();
-      resolve(true);
-    });
-    probe.once("error", () => resolve(false));
-  });
-}
-
 // ---------------------------------------------------------------------------------------------
 // The asking side (`backhaul diagnose`)
 
@@ -208,7 +197,7 @@ export async function runningSessions(dir = sessionsDir()): Promise<RunningSessi
     const info = readInfo(join(dir, file));
     if (info === null) continue;
     const socketPath = join(dir, `${info.name}.sock`);
-    if (await accepts(socketPath)) found.push({ ...info, socketPath });
+    if (await socketAccepts(socketPath)) found.push({ ...info, socketPath });
   }
   return found.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }

@@ -124,16 +124,7 @@ function DiagnoseReport({ result }: { result: DiagnoseResult }) {
 
         <dt>TCP connect</dt>
         <dd data-testid="diag-field-connect">
-          {result.connect === null ? (
-            "not tried"
-          ) : result.connect.ok ? (
-            <span className="verdict-ok">connected in {formatLatency(result.connect.latencyMs)}</span>
-          ) : (
-            <span className="verdict-bad">
-              failed after {formatLatency(result.connect.latencyMs)}
-              {result.connect.error ? `: ${result.connect.error}` : ""}
-            </span>
-          )}
+          <ConnectOutcome connect={result.connect} />
         </dd>
       </dl>
       <h3 className="diag-side">The remote</h3>
@@ -191,16 +182,7 @@ function RemoteReport({ result }: { result: DiagnoseResult }) {
 
       <dt>Its TCP connect</dt>
       <dd data-testid="diag-remote-connect">
-        {remote.connect === null ? (
-          "not tried"
-        ) : remote.connect.ok ? (
-          <span className="verdict-ok">connected in {formatLatency(remote.connect.latencyMs)}</span>
-        ) : (
-          <span className="verdict-bad">
-            failed after {formatLatency(remote.connect.latencyMs)}
-            {remote.connect.error ? `: ${remote.connect.error}` : ""}
-          </span>
-        )}
+        <ConnectOutcome connect={remote.connect} />
       </dd>
       {remote.error !== null && (
         <>
@@ -209,5 +191,19 @@ function RemoteReport({ result }: { result: DiagnoseResult }) {
         </>
       )}
     </dl>
+  );
+}
+
+/** A TCP connect's outcome, this computer's or the remote's: latency, and why it failed. */
+function ConnectOutcome({ connect }: { connect: DiagnoseResult["connect"] }) {
+  return connect === null ? (
+    "not tried"
+  ) : connect.ok ? (
+    <span className="verdict-ok">connected in {formatLatency(connect.latencyMs)}</span>
+  ) : (
+    <span className="verdict-bad">
+      failed after {formatLatency(connect.latencyMs)}
+      {connect.error ? `: ${connect.error}` : ""}
+    </span>
   );
 }

@@ -59,6 +59,9 @@ const ENTRANCE_CHOICES: readonly Choice<Settings["entrance"]>[] = [
   { mode: "proxy", label: "Proxy", hint: "programs that use proxy settings; no root needed" },
 ];
 
+/** The draft's fields the user writes one entry a line. */
+type LineListKey = "routes" | "excludes" | "dnsDomains" | "remoteRoutes" | "remoteDnsDomains";
+
 export function SettingsPanel() {
   const controller = useController();
   const settings = useSettingsStore((s) => s.settings);
@@ -75,6 +78,18 @@ export function SettingsPanel() {
 
   if (!draft) return <div className="page muted">Loading settings…</div>;
   const update = (change: Partial<Draft>) => setDraft({ ...draft, ...change });
+  /** One of the draft's one-entry-a-line lists; its test id is settings-<field, kebab-case>. */
+  const lineList = (
+    field: LineListKey,
+    text: { label: string; hint: string; placeholder: string; rows?: number },
+  ) => (
+    <LineListField
+      {...text}
+      testId={`settings-${field.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`}
+      value={draft[field]}
+      onChange={(value) => update({ [field]: value })}
+    />
+  );
   const dirty = settings !== null && JSON.stringify(toDraft(settings)) !== JSON.stringify(draft);
 
   const submit = (event: FormEvent) => {
@@ -104,22 +119,16 @@ export function SettingsPanel() {
           reverse direction apply at the next connect.
         </p>
         <div className="settings-grid">
-          <PrefixListField
-            label="Extra routes"
-            hint="Also advertise these prefixes, one CIDR per line."
-            testId="settings-routes"
-            placeholder={"10.20.0.0/16\nfd00:1::/48"}
-            value={draft.routes}
-            onChange={(routes) => update({ routes })}
-          />
-          <PrefixListField
-            label="Excluded prefixes"
-            hint="Never advertise these, even when this computer routes them."
-            testId="settings-excludes"
-            placeholder="192.168.1.0/24"
-            value={draft.excludes}
-            onChange={(excludes) => update({ excludes })}
-          />
+          {lineList("routes", {
+            label: "Extra routes",
+            hint: "Also advertise these prefixes, one CIDR per line.",
+            placeholder: "10.20.0.0/16\nfd00:1::/48",
+          })}
+          {lineList("excludes", {
+            label: "Excluded prefixes",
+            hint: "Never advertise these, even when this computer routes them.",
+            placeholder: "192.168.1.0/24",
+          })}
         </div>
         <ChoiceField
           name="dns"
@@ -129,23 +138,13 @@ export function SettingsPanel() {
           value={draft.dns}
           onChange={(dns) => update({ dns })}
         />
-        {draft.dns === "split" && (
-          <label className="field">
-            <span className="field-label">Split DNS domains</span>
-            <span className="field-hint">
-              Besides this computer’s search and VPN domains, also resolve names under these through this
-              computer, one per line. With none anywhere, every name goes through it.
-            </span>
-            <textarea
-              rows={3}
-              data-testid="settings-dns-domains"
-              placeholder={"corp.example\nlab.internal"}
-              spellCheck={false}
-              value={draft.dnsDomains}
-              onChange={(event) => update({ dnsDomains: event.target.value })}
-            />
-          </label>
-        )}
+        {draft.dns === "split" &&
+          lineList("dnsDomains", {
+            label: "Split DNS domains",
+            hint: "Besides this computer’s search and VPN domains, also resolve names under these through this computer, one per line. With none anywhere, every name goes through it.",
+            placeholder: "corp.example\nlab.internal",
+            rows: 3,
+          })}
         <ChoiceField
           name="entrance"
           label="Entrance on the remote"
@@ -176,28 +175,16 @@ export function SettingsPanel() {
             next connect.
           </span>
           <div className="settings-grid">
-            <PrefixListField
-              label="Routes into the remote"
-              hint="Route these prefixes from this computer into the remote, one CIDR per line (asks to elevate)."
-              testId="settings-remote-routes"
-              placeholder={"172.20.0.0/16\n10.0.5.0/24"}
-              value={draft.remoteRoutes}
-              onChange={(remoteRoutes) => update({ remoteRoutes })}
-            />
-            <label className="field">
-              <span className="field-label">Remote DNS domains</span>
-              <span className="field-hint">
-                Names under these resolve on this computer with the remote’s resolver, one per line.
-              </span>
-              <textarea
-                rows={6}
-                data-testid="settings-remote-dns-domains"
-                placeholder={"svc.cluster.local\ninternal.example"}
-                spellCheck={false}
-                value={draft.remoteDnsDomains}
-                onChange={(event) => update({ remoteDnsDomains: event.target.value })}
-              />
-            </label>
+            {lineList("remoteRoutes", {
+              label: "Routes into the remote",
+              hint: "Route these prefixes from this computer into the remote, one CIDR per line (asks to elevate).",
+              placeholder: "172.20.0.0/16\n10.0.5.0/24",
+            })}
+            {lineList("remoteDnsDomains", {
+              label: "Remote DNS domains",
+              hint: "Names under these resolve on this computer with the remote’s resolver, one per line.",
+              placeholder: "svc.cluster.local\ninternal.example",
+            })}
           </div>
           <label className="field field-host">
             <span className="field-label">SOCKS port</span>
@@ -261,9 +248,11 @@ export function SettingsPanel() {
 }
 
 /** A list of prefixes as the user types it, one CIDR per line. */
-function PrefixListField(props: {
+/** A list the user writes one entry a line: prefixes, domains. */
+function LineListField(props: {
   label: string;
   hint: string;
+  rows?: number;
   testId: string;
   placeholder: string;
   value: string;
@@ -274,7 +263,7 @@ function PrefixListField(props: {
       <span className="field-label">{props.label}</span>
       <span className="field-hint">{props.hint}</span>
       <textarea
-        rows={6}
+        rows={props.rows ?? 6}
         data-testid={props.testId}
         placeholder={props.placeholder}
         spellCheck={false}

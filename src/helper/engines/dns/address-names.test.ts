@@ -3,23 +3,18 @@ import { describe, test } from "node:test";
 import type { EncodableRecord } from "dns-packet";
 import { AddressNames, DEFAULT_ADDRESS_NAMES } from "./address-names.js";
 import { DnsEngine, type DnsEngineOptions } from "./engine.js";
-import type { AddressLookup } from "./os-lookup.js";
 import {
   a,
   makeQuery,
   makeResponse,
   rcodeOf,
-  scriptedExchange,
+  scriptedEngine,
   SERVER_A,
   type Script,
 } from "./test-support.js";
 
-const notFound: AddressLookup = () =>
-  Promise.reject(Object.assign(new Error("getaddrinfo ENOTFOUND"), { code: "ENOTFOUND" }));
-
 function engineWith(script: Script, options: DnsEngineOptions = {}): DnsEngine {
-  const { exchange } = scriptedExchange(script);
-  return new DnsEngine({ resolvers: [SERVER_A], exchange, lookup: notFound, ...options });
+  return scriptedEngine(script, [SERVER_A], options).engine;
 }
 
 function cname(name: string, target: string, ttl = 300): EncodableRecord {
@@ -35,49 +30,45 @@ function response(name: string, answers: EncodableRecord[], type = "A"): Buffer 
   return makeResponse(makeQuery(name, { type }), { answers });
 }
 
+/** `names` notes the answer to `asked` (type A unless `type` says), as the engine hands it over. */
+function note(names: AddressNames, asked: string, answers: EncodableRecord[], type = "A"): void {
+  names.noteAnswer(`${asked}.`, response(asked, answers, type));
+}
+
 describe("AddressNames", () => {
   test("follows a CNAME chain to the name the remote asked for", () => {
     const names = new AddressNames();
-    names.noteAnswer(
-      "vault.corp.example.",
-      response("vault.corp.example", [
-        cname("vault.corp.example", "lb-7.corp.example"),
-        a("lb-7.corp.example", "198.19.1.10"),
-      ]),
-    );
+    note(names, "vault.corp.example", [
+      cname("vault.corp.example", "lb-7.corp.example"),
+      a("lb-7.corp.example", "198.19.1.10"),
+    ]);
     assert.equal(names.nameOf("198.19.1.10"), "vault.corp.example");
   });
 
   test("a chain of several CNAMEs in any order, and address records the name does not reach ignored", () => {
     const names = new AddressNames();
-    names.noteAnswer(
-      "App.Corp.Example.",
-      response("App.Corp.Example", [
-        a("edge-3.cdn.example", "198.19.2.3"),
-        cname("lb.corp.example", "edge-3.cdn.example"),
-        a("glue.other.example", "198.19.9.9"),
-        cname("app.corp.example", "LB.corp.example"),
-      ]),
-    );
+    note(names, "App.Corp.Example", [
+      a("edge-3.cdn.example", "198.19.2.3"),
+      cname("lb.corp.example", "edge-3.cdn.example"),
+      a("glue.other.example", "198.19.9.9"),
+      cname("app.corp.example", "LB.corp.example"),
+    ]);
     assert.equal(names.nameOf("198.19.2.3"), "app.corp.example", "lower case, through two CNAMEs");
     assert.equal(names.nameOf("198.19.9.9"), undefined, "an owner outside the chain names nothing");
   });
 
   test("AAAA answers map IPv6 addresses in the NAT table's text form", () => {
     const names = new AddressNames();
-    names.noteAnswer(
-      "host.corp.test.",
-      response("host.corp.test", [aaaa("host.corp.test", "2001:0db8:19:1:0:0:0:10")], "AAAA"),
-    );
+    note(names, "host.corp.test", [aaaa("host.corp.test", "2001:0db8:19:1:0:0:0:10")], "AAAA");
     assert.equal(names.nameOf("2001:db8:19:1::10"), "host.corp.test");
   });
 
   test("an address answered for two names carries the most recent one", () => {
     const names = new AddressNames();
-    names.noteAnswer("a.corp.test.", response("a.corp.test", [a("a.corp.test", "198.19.1.10")]));
-    names.noteAnswer("b.corp.test.", response("b.corp.test", [a("b.corp.test", "198.19.1.10")]));
+    note(names, "a.corp.test", [a("a.corp.test", "198.19.1.10")]);
+    note(names, "b.corp.test", [a("b.corp.test", "198.19.1.10")]);
     assert.equal(names.nameOf("198.19.1.10"), "b.corp.test");
-    names.noteAnswer("a.corp.test.", response("a.corp.test", [a("a.corp.test", "198.19.1.10")]));
+    note(names, "a.corp.test", [a("a.corp.test", "198.19.1.10")]);
     assert.equal(names.nameOf("198.19.1.10"), "a.corp.test");
     assert.equal(names.size, 1);
   });
@@ -85,10 +76,7 @@ describe("AddressNames", () => {
   test("an entry lives for its TTL plus the grace, then is forgotten", () => {
     let now = 1_000_000;
     const names = new AddressNames({ graceMs: 60_000, now: () => now });
-    names.noteAnswer(
-      "short.corp.test.",
-      response("short.corp.test", [a("short.corp.test", "198.19.1.1", 30)]),
-    );
+    note(names, "short.corp.test", [a("short.corp.test", "198.19.1.1", 30)]);
     now += 30_000 + 59_000;
     assert.equal(names.nameOf("198.19.1.1"), "short.corp.test", "after the TTL, within the grace");
     now += 2_000;
@@ -105,7 +93,7 @@ describe("AddressNames", () => {
       const name = `n${i}.flood.test`;
       const v4 = `198.18.${(i >> 8) & 0xff}.${i & 0xff}`;
       const v6 = `2001:db8:f::${i.toString(16)}`;
-      names.noteAnswer(`${name}.`, response(name, [a(name, v4), aaaa(name, v6)]));
+      note(names, name, [a(name, v4), aaaa(name, v6)]);
       if (i === 100) assert.equal(names.nameOf("198.18.0.0"), "n0.flood.test", "used once, early");
     }
     assert.equal(names.size, cap);

@@ -4,15 +4,9 @@
  * how long it may be cached. `renderAnswer` fits it to one query: id, question case, aged TTLs,
  * EDNS presence and the transport's size limit.
  */
-import {
-  buildEmptyResponse,
-  CLASSIC_UDP_LIMIT,
-  optBytes,
-  responseFlags,
-  UDP_PAYLOAD_SIZE,
-} from "./messages.js";
+import { CLASSIC_UDP_LIMIT, optBytes, responseFlags, UDP_PAYLOAD_SIZE } from "./messages.js";
 import { presentAnswer } from "./present.js";
-import type { DnsQuery } from "./query.js";
+import { emptyAnswerTo, type DnsQuery } from "./query.js";
 import type { DnsTransport } from "../../../shared/dns-row.js";
 import { Flag, HEADER_BYTES, Rcode, RecordType, type WireMessage } from "./wire.js";
 
@@ -118,14 +112,7 @@ export function renderAnswer(
   const extra = addOpt ? optBytes({ dnssecOk: query.edns?.dnssecOk ?? false }) : undefined;
   const limit = transport === "tcp" ? 0xffff : udpLimit(query);
   if (baseLength + (extra?.length ?? 0) > limit) {
-    const message = buildEmptyResponse({
-      id: query.id,
-      queryFlags: query.flags,
-      rcode: answer.rcode,
-      question: query,
-      edns: query.edns,
-      truncated: true,
-    });
+    const message = emptyAnswerTo(query, answer.rcode, true);
     return { message, truncatedForTransport: true };
   }
 

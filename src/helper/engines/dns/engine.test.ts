@@ -10,7 +10,9 @@ import {
   makeQuery,
   optOf,
   plain,
+  notFoundLookup,
   rcodeOf,
+  scriptedEngine,
   scriptedExchange,
   SERVER_A,
   SERVER_B,
@@ -18,13 +20,8 @@ import {
   type Script,
 } from "./test-support.js";
 
-const notFound: AddressLookup = () =>
-  Promise.reject(Object.assign(new Error("getaddrinfo ENOTFOUND"), { code: "ENOTFOUND" }));
-
 function engineWith(script: Script, options: DnsEngineOptions = {}) {
-  const { exchange, calls } = scriptedExchange(script);
-  const engine = new DnsEngine({ resolvers: [SERVER_A, SERVER_B], exchange, lookup: notFound, ...options });
-  return { engine, calls };
+  return scriptedEngine(script, [SERVER_A, SERVER_B], options);
 }
 
 function rows(engine: DnsEngine): DnsRow[] {
@@ -161,7 +158,7 @@ describe("DnsEngine forwarding", () => {
       await new DnsEngine({
         resolvers: [SERVER_A],
         exchange: scriptedExchange(() => ({ answers: records.slice(0, 3) })).exchange,
-        lookup: notFound,
+        lookup: notFoundLookup,
       }).handleQuery(makeQuery("few.test"), "udp"),
     );
     assert.equal(few.answers.length, 3);
@@ -485,7 +482,7 @@ describe("DnsEngine resolver list", () => {
       },
       resolverRefreshMs: 1_000,
       exchange,
-      lookup: notFound,
+      lookup: notFoundLookup,
       now: () => now,
     });
     await engine.handleQuery(makeQuery("r1.test"), "udp");

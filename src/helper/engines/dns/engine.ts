@@ -37,7 +37,7 @@ import { buildAddressAnswer, buildEmptyResponse } from "./messages.js";
 import { rcodeName, typeName } from "./names.js";
 import { fallbackNames } from "./fallback-names.js";
 import { OsLookup, type AddressLookup, type OsLookupResult } from "./os-lookup.js";
-import { parseQuery, type DnsQuery } from "./query.js";
+import { emptyAnswerTo, parseQuery, type DnsQuery } from "./query.js";
 import { chooseResolvers } from "./os-config/choose-resolvers.js";
 import { describeDnsConfig, fixedDnsConfig, type OsDnsConfig } from "./os-config/os-dns-config.js";
 import { readOsDnsConfig } from "./os-config/system-os-dns.js";
@@ -389,13 +389,7 @@ export class DnsEngine {
       resolver,
       detail,
     });
-    return buildEmptyResponse({
-      id: query.id,
-      queryFlags: query.flags,
-      rcode: Rcode.SERVFAIL,
-      question: query,
-      edns: query.edns,
-    });
+    return emptyAnswerTo(query, Rcode.SERVFAIL);
   }
 
   private internalErrorAnswer(

@@ -134,38 +134,47 @@ describe("the DNS engine asks the resolver the OS would", () => {
     engine.close();
   });
 
-  test("Windows: an NRPT namespace's servers, a VPN adapter's suffix, the adapters for the rest", async () => {
-    const parsed = windowsDnsConfig({
-      nrpt: fixture("windows-get-dnsclientnrptpolicy-effective-directaccess-1.txt"),
-      ipconfig: fixture("windows-ipconfig-all-anyconnect-1.txt"),
+  /** Which stand-in answers each query: [type, name, the stand-in's address, why (optional)]. */
+  const cases: Array<{
+    title: string;
+    config: () => OsDnsConfig;
+    standIns: Record<string, string>;
+    answers: Array<[type: string, name: string, answeredBy: string, why?: string]>;
+  }> = [
+    {
+      title: "Windows: an NRPT namespace's servers, a VPN adapter's suffix, the adapters for the rest",
+      config: () =>
+        windowsDnsConfig({
+          nrpt: fixture("windows-get-dnsclientnrptpolicy-effective-directaccess-1.txt"),
+          ipconfig: fixture("windows-ipconfig-all-anyconnect-1.txt"),
+        }),
+      standIns: { "2001:db8:1::2": "127.0.0.5", "203.0.113.5": "127.0.0.6", "192.168.86.1": "127.0.0.7" },
+      answers: [
+        ["SRV", "_ldap._tcp.dc.corp.contoso.com", "127.0.0.5"],
+        ["MX", "corp.example", "127.0.0.6"],
+        ["TXT", "nas.lan", "127.0.0.7"],
+        ["TXT", "nls.corp.contoso.com", "127.0.0.6", "an exemption: the adapters"],
+      ],
+    },
+    {
+      title: "systemd-resolved: a link's routing domains for every type, the DefaultRoute link for the rest",
+      config: () => parseResolvectlStatus(fixture("linux-resolvectl-status-tailscale-1.txt")),
+      standIns: { "100.100.100.100": "127.0.0.8", "10.6.0.2": "127.0.0.9" },
+      answers: [
+        ["SRV", "_http._tcp.box.tail0a1b2c.ts.net", "127.0.0.8"],
+        ["TXT", "other.ts.net", "127.0.0.8"],
+        ["MX", "github.com", "127.0.0.9"],
+      ],
+    },
+  ];
+  for (const { title, config: parse, standIns, answers } of cases)
+    test(title, async () => {
+      const { config } = await withStandIns(parse(), standIns);
+      const engine = engineFor(config);
+      for (const [type, name, expected, why] of answers)
+        assert.equal(await ask(engine, type, name), expected, why);
+      engine.close();
     });
-    const { config } = await withStandIns(parsed, {
-      "2001:db8:1::2": "127.0.0.5",
-      "203.0.113.5": "127.0.0.6",
-      "192.168.86.1": "127.0.0.7",
-    });
-    const engine = engineFor(config);
-    assert.equal(await ask(engine, "SRV", "_ldap._tcp.dc.corp.contoso.com"), "127.0.0.5");
-    assert.equal(await ask(engine, "MX", "corp.example"), "127.0.0.6");
-    assert.equal(await ask(engine, "TXT", "nas.lan"), "127.0.0.7");
-    assert.equal(await ask(engine, "TXT", "nls.corp.contoso.com"), "127.0.0.6", "an exemption: the adapters");
-    engine.close();
-  });
-
-  test("systemd-resolved: a link's routing domains for every type, the DefaultRoute link for the rest", async () => {
-    const { config } = await withStandIns(
-      parseResolvectlStatus(fixture("linux-resolvectl-status-tailscale-1.txt")),
-      {
-        "100.100.100.100": "127.0.0.8",
-        "10.6.0.2": "127.0.0.9",
-      },
-    );
-    const engine = engineFor(config);
-    assert.equal(await ask(engine, "SRV", "_http._tcp.box.tail0a1b2c.ts.net"), "127.0.0.8");
-    assert.equal(await ask(engine, "TXT", "other.ts.net"), "127.0.0.8");
-    assert.equal(await ask(engine, "MX", "github.com"), "127.0.0.9");
-    engine.close();
-  });
 });
 
 describe("the DNS configuration changes", () => {

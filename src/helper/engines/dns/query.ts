@@ -43,6 +43,18 @@ function plainNameEnd(message: Buffer, offset: number): number | undefined {
   }
 }
 
+/** An answer with no records to `query`: its id, flags, question and OPT echoed (buildEmptyResponse). */
+export function emptyAnswerTo(query: DnsQuery, rcode: number, truncated = false): Buffer {
+  return buildEmptyResponse({
+    id: query.id,
+    queryFlags: query.flags,
+    rcode,
+    question: query,
+    edns: query.edns,
+    truncated,
+  });
+}
+
 function reject(header: Header, rcode: number, reason: string, query?: DnsQuery): ParsedQuery {
   const response = buildEmptyResponse({
     id: header.id,

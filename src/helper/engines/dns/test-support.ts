@@ -9,6 +9,8 @@ import {
   type EncodableRecord,
   type OptRecord,
 } from "dns-packet";
+import { DnsEngine, type DnsEngineOptions } from "./engine.js";
+import type { AddressLookup } from "./os-lookup.js";
 import type { Upstream, UpstreamExchange, UpstreamProtocol } from "./upstream.js";
 import { UpstreamError, describeUpstream } from "./upstream.js";
 
@@ -113,6 +115,24 @@ export function scriptedExchange(script: Script): { exchange: UpstreamExchange; 
 
 export const SERVER_A: Upstream = { address: "198.18.0.53", port: 53 };
 export const SERVER_B: Upstream = { address: "2001:db8::53", port: 53 };
+
+/** getaddrinfo that finds nothing, as for a name no resolver knows. */
+export const notFoundLookup: AddressLookup = () =>
+  Promise.reject(Object.assign(new Error("getaddrinfo ENOTFOUND"), { code: "ENOTFOUND" }));
+
+/**
+ * A DNS engine whose `resolvers` answer from `script` (`calls` records what it asked them) and
+ * whose getaddrinfo finds nothing; `options` says what a test changes.
+ */
+export function scriptedEngine(
+  script: Script,
+  resolvers: Upstream[],
+  options: DnsEngineOptions = {},
+): { engine: DnsEngine; calls: ExchangeCall[] } {
+  const { exchange, calls } = scriptedExchange(script);
+  const engine = new DnsEngine({ resolvers, exchange, lookup: notFoundLookup, ...options });
+  return { engine, calls };
+}
 
 export function a(name: string, address: string, ttl = 300): EncodableRecord {
   return { type: "A", name, ttl, data: address };

@@ -629,13 +629,9 @@ export class Link extends EventEmitter<LinkEvents> {
       return;
     }
     switch (type) {
-      case FrameType.Packets: {
-        const packets = this.decodeOrDrop(type, payload, decodePackets, false);
-        if (packets === null) return;
-        this.inbound.packetsIn += packets.length;
-        this.emit("packets", packets);
+      case FrameType.Packets:
+        this.receivePackets(type, payload, "packets");
         return;
-      }
       case FrameType.Config: {
         const config = this.decodeOrDrop(type, payload, decodeConfig, true);
         if (config !== null) this.emit("config", config);
@@ -673,10 +669,7 @@ export class Link extends EventEmitter<LinkEvents> {
       case FrameType.ReversePackets: {
         // Only with Reverse on both sides: otherwise an unknown type, as revision 1 reads it.
         if (!this.reverse) return void this.inbound.unknownFrames++;
-        const packets = this.decodeOrDrop(type, payload, decodePackets, false);
-        if (packets === null) return;
-        this.inbound.packetsIn += packets.length;
-        this.emit("reversePackets", packets);
+        this.receivePackets(type, payload, "reversePackets");
         return;
       }
       case FrameType.Flows: {
@@ -724,6 +717,14 @@ export class Link extends EventEmitter<LinkEvents> {
       return;
     }
     handler.frame(frame);
+  }
+
+  /** A PACKETS or REVERSE_PACKETS frame: its packets, counted, to the event's listeners. */
+  private receivePackets(type: number, payload: Buffer, event: "packets" | "reversePackets"): void {
+    const packets = this.decodeOrDrop(type, payload, decodePackets, false);
+    if (packets === null) return;
+    this.inbound.packetsIn += packets.length;
+    this.emit(event, packets);
   }
 
   /** Decodes a payload, or counts it as malformed (telling the peer, for control frames) and returns null. */

@@ -73,22 +73,18 @@ describe("Link revision 2: the reverse direction", () => {
       () =>
         agentExit.got.length + agentOpener.got.length + helperExit.got.length + helperOpener.got.length === 4,
     );
-    assert.deepEqual(
-      agentExit.got.map((f) => [f.type, f.id]),
-      [["open", reverseId]],
-    );
-    assert.deepEqual(
-      agentOpener.got.map((f) => [f.type, f.id]),
-      [["credit", 3]],
-    );
-    assert.deepEqual(
-      helperExit.got.map((f) => [f.type, f.id]),
-      [["open", 3]],
-    );
-    assert.deepEqual(
-      helperOpener.got.map((f) => [f.type, f.id]),
-      [["end", reverseId]],
-    );
+    const expected = [
+      { handler: agentExit, got: [["open", reverseId]], which: "the agent's exit" },
+      { handler: agentOpener, got: [["credit", 3]], which: "the agent's opener" },
+      { handler: helperExit, got: [["open", 3]], which: "the helper's exit" },
+      { handler: helperOpener, got: [["end", reverseId]], which: "the helper's opener" },
+    ];
+    for (const { handler, got, which } of expected)
+      assert.deepEqual(
+        handler.got.map((f) => [f.type, f.id]),
+        got,
+        which,
+      );
     entrance.close();
     exit.close();
   });

@@ -1,5 +1,5 @@
 import type { Link } from "../link/link.js";
-import { LinkRoom } from "../link-room.js";
+import { linkFramesPort } from "./link-port.js";
 import type { PacketPort } from "./packet-port.js";
 
 /**
@@ -10,29 +10,10 @@ import type { PacketPort } from "./packet-port.js";
  * peer without Capability.Reverse are dropped and counted (Link.sendReversePackets).
  */
 export function reverseLinkPort(link: Link): PacketPort {
-  const room = new LinkRoom(link);
-  return {
-    send: (packet) => {
-      link.sendReversePackets([packet]);
-    },
-    sendAll: (packets) => {
-      link.sendReversePackets(packets);
-    },
-    sendWith: (length, fill) => {
-      link.sendReversePacketWith(length, fill);
-    },
-    get writable() {
-      return room.available;
-    },
-    onDrain: (listener) => room.onRoom(listener),
-    onPackets: (handler) => {
-      link.on("reversePackets", handler);
-      return () => {
-        link.off("reversePackets", handler);
-      };
-    },
-    // One stream carries both directions: pausing one pauses the link's reading altogether.
-    pause: () => link.pause(),
-    resume: () => link.resume(),
-  };
+  return linkFramesPort(link, {
+    send: (packet) => link.sendReversePackets([packet]),
+    sendAll: (packets) => link.sendReversePackets(packets),
+    sendWith: (length, fill) => link.sendReversePacketWith(length, fill),
+    event: "reversePackets",
+  });
 }

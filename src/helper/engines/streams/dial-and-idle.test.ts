@@ -7,7 +7,7 @@ import { after, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { StreamOpenError, StreamStatus, type LinkStream } from "../../../shared/link-streams.js";
 import { until } from "../../../shared/test-until.js";
-import { DEAD_NAME, fakeResolver, SECOND_ADDRESS_NAME, tcpServer, world } from "./test-world.js";
+import { DEAD_NAME, fakeResolver, openAndSay, SECOND_ADDRESS_NAME, tcpServer, world } from "./test-world.js";
 
 const resolver = await fakeResolver();
 const server = await tcpServer();
@@ -24,12 +24,7 @@ describe("a name's addresses", () => {
   it("are dialled in turn: the first refuses, the second is connected", async () => {
     const w = await world({ resolverPort: resolver.port });
     try {
-      const stream = await w.opener.open({ kind: "name", name: SECOND_ADDRESS_NAME, port: server.port });
-      assert.equal(stream.remoteAddress, "127.0.0.1");
-      const peer = await server.next();
-      stream.write(Buffer.from("over the second address"));
-      const [bytes] = (await once(peer, "data")) as [Buffer];
-      assert.equal(bytes.toString(), "over the second address");
+      const { stream } = await openAndSay(w, server, SECOND_ADDRESS_NAME, "over the second address");
       const row = w.nat.table.snapshot().find((candidate) => candidate.remote.endsWith(" stream 1"));
       assert.equal(row?.destination, `127.0.0.1:${server.port}`);
       assert.equal(w.forwarder.counters.dialRetries, 1);

@@ -14,7 +14,7 @@ import {
 } from "../../../shared/link-streams.js";
 import { DEFAULT_TCP_LIMITS } from "../nat/tcp/limits.js";
 import { until } from "../../../shared/test-until.js";
-import { fakeResolver, pattern, SERVER_NAME, sha256Of, tcpServer, world } from "./test-world.js";
+import { fakeResolver, openAndSay, pattern, SERVER_NAME, sha256Of, tcpServer, world } from "./test-world.js";
 
 const resolver = await fakeResolver();
 const server = await tcpServer();
@@ -85,12 +85,7 @@ describe("link streams through the exit", () => {
 
   it("opens by name through the DNS engine, whose table shows the lookup", async () => {
     const w = await world({ resolverPort: resolver.port });
-    const stream = await w.opener.open({ kind: "name", name: SERVER_NAME, port: server.port });
-    assert.equal(stream.remoteAddress, "127.0.0.1");
-    const peer = await server.next();
-    stream.write(Buffer.from("ping"));
-    const [chunk] = (await once(peer, "data")) as [Buffer];
-    assert.equal(chunk.toString(), "ping");
+    const { stream } = await openAndSay(w, server, SERVER_NAME, "ping");
     const rows = w.dns.table.snapshot();
     assert.deepEqual(rows.map((row) => [row.name, row.type, row.transport, row.rcode]).sort(), [
       [SERVER_NAME, "A", "stream", "NOERROR"],

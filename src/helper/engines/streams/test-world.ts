@@ -4,6 +4,7 @@
 import { createHash } from "node:crypto";
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
 import { once } from "node:events";
+import assert from "node:assert/strict";
 import { createServer, type Server, type Socket } from "node:net";
 import { decode } from "dns-packet";
 import { Capability } from "../../../shared/link-protocol.js";
@@ -17,6 +18,7 @@ import { EgressPolicy } from "../nat/egress-policy.js";
 import { DEFAULT_NAT_LIMITS, NatEngine } from "../nat/engine.js";
 import type { TcpLimits } from "../nat/tcp/limits.js";
 import type { StreamForwarder } from "../nat/stream-forwarder.js";
+import type { LinkStream } from "../../../shared/link-streams.js";
 import { LinkStreamOpener } from "./stream-opener.js";
 
 export const SERVER_NAME = "s.test";
@@ -96,6 +98,25 @@ export interface World {
   entranceLink: Link;
   exitLink: Link;
   close(): void;
+}
+
+/**
+ * Opens a stream by `name` to the server, which it must reach at 127.0.0.1, and checks that what
+ * it writes (`text`) arrives: the stream and the server's end of it.
+ */
+export async function openAndSay(
+  w: World,
+  server: TestServer,
+  name: string,
+  text: string,
+): Promise<{ stream: LinkStream; peer: Socket }> {
+  const stream = await w.opener.open({ kind: "name", name, port: server.port });
+  assert.equal(stream.remoteAddress, "127.0.0.1");
+  const peer = await server.next();
+  stream.write(Buffer.from(text));
+  const [bytes] = (await once(peer, "data")) as [Buffer];
+  assert.equal(bytes.toString(), text);
+  return { stream, peer };
 }
 
 export interface WorldOptions {

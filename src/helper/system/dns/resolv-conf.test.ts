@@ -7,7 +7,12 @@ import { DnsUnsupportedError } from "../errors.js";
 import { Journal } from "../journal.js";
 import { systemUndo } from "../system-undo.js";
 import { fakeProc, tempDir } from "../testing.js";
-import { remoteServersOf, renderResolvConf, ResolvConfConfigurator } from "./resolv-conf.js";
+import {
+  remoteServersOf,
+  renderResolvConf,
+  ResolvConfConfigurator,
+  type SplitListen,
+} from "./resolv-conf.js";
 
 // CRLF, a tab, no final newline and bytes that are not UTF-8: restored exactly all the same.
 const ORIGINAL = Buffer.concat([
@@ -119,45 +124,35 @@ describe("ResolvConfConfigurator", () => {
     assert.deepEqual(again, { status: "already-gone" });
   });
 
-  test("split DNS without a forwarder address is refused with what to do instead, before anything changes", async () => {
+  /** A split-DNS apply refused with `refusal` before anything changes: no journal entry, the file as it was. */
+  async function assertSplitRefused(splitListen: SplitListen | undefined, refusal: RegExp): Promise<void> {
     const path = join(dir, "resolv.conf");
     await writeFile(path, ORIGINAL);
     const journal = await openJournal();
     await assert.rejects(
-      new ResolvConfConfigurator(path).apply(
+      new ResolvConfConfigurator(path, undefined, splitListen).apply(
         { mode: "split", servers: ["198.18.0.2"], domains: ["corp.test"] },
         journal,
       ),
-      (error: unknown) => error instanceof DnsUnsupportedError && /"all" or "off"/.test(error.message),
+      (error: unknown) => error instanceof DnsUnsupportedError && refusal.test(error.message),
     );
     assert.deepEqual(journal.entries(), []);
     assert.deepEqual(await readFile(path), ORIGINAL);
     await journal.undoAll();
-  });
+  }
+
+  test("split DNS without a forwarder address is refused with what to do instead, before anything changes", () =>
+    assertSplitRefused(undefined, /"all" or "off"/));
 
   test("split DNS whose forwarder cannot have its port says so, and leaves the file as it was", async () => {
-    const path = join(dir, "resolv.conf");
-    await writeFile(path, ORIGINAL);
-    const journal = await openJournal();
     const holder = createSocket("udp4");
     await new Promise<void>((resolve) => holder.bind(0, "127.0.0.1", resolve));
     try {
       const port = holder.address().port;
-      await assert.rejects(
-        new ResolvConfConfigurator(path, undefined, { address: "127.0.0.1", port }).apply(
-          { mode: "split", servers: ["198.18.0.2"], domains: ["corp.test"] },
-          journal,
-        ),
-        (error: unknown) =>
-          error instanceof DnsUnsupportedError &&
-          new RegExp(`port ${port} on 127\\.0\\.0\\.1`).test(error.message),
-      );
+      await assertSplitRefused({ address: "127.0.0.1", port }, new RegExp(`port ${port} on 127\\.0\\.0\\.1`));
     } finally {
       holder.close();
     }
-    assert.deepEqual(journal.entries(), []);
-    assert.deepEqual(await readFile(path), ORIGINAL);
-    await journal.undoAll();
   });
 
   test("split DNS: the file names the forwarder, which answers for the original servers; restored byte for byte", async () => {

@@ -14,8 +14,7 @@
 import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
 import { isIPv6 } from "node:net";
 import type { DnsTransport } from "../../../shared/dns-row.js";
-import { buildEmptyResponse } from "../../engines/dns/messages.js";
-import { parseQuery } from "../../engines/dns/query.js";
+import { emptyAnswerTo, parseQuery } from "../../engines/dns/query.js";
 import { startDnsTcpServer, type DnsTcpServer } from "../../engines/dns/tcp-server.js";
 import {
   networkExchange,
@@ -200,13 +199,7 @@ export class SplitForwarder {
     }
     this.counters.unanswered++;
     if (!failedFast) return null;
-    return buildEmptyResponse({
-      id: query.id,
-      queryFlags: query.flags,
-      rcode: Rcode.SERVFAIL,
-      question: query,
-      edns: query.edns,
-    });
+    return emptyAnswerTo(query, Rcode.SERVFAIL);
   }
 
   private answerUdp(message: Buffer, from: RemoteInfo): void {

@@ -4,7 +4,7 @@ import { chooseResolvers } from "./choose-resolvers.js";
 import { parseNmcliDeviceShow } from "./linux-nmcli.js";
 import { parseResolvectlStatus } from "./linux-resolvectl.js";
 import { osDnsDomains } from "./os-dns-config.js";
-import { chosen, fixture } from "./test-fixtures.js";
+import { assertChosen, chosen, fixture } from "./test-fixtures.js";
 
 const tailscale = ["100.100.100.100", "fd7a:115c:a1e0::53"];
 const campus = ["10.6.0.2", "10.6.0.3"];
@@ -22,8 +22,8 @@ describe("resolvectl status (systemd-resolved)", () => {
     // A domain from the continuation lines' middle, and the last one on the last line.
     assert.equal(chooseResolvers(config, "1.2.77.100.in-addr.arpa").domain, "77.100.in-addr.arpa");
     assert.deepEqual(chooseResolvers(config, "x.ts.net").sources, ["resolved link tailscale0 (tailscale0)"]);
-    assert.deepEqual(chosen(chooseResolvers(config, "github.com")), { servers: campus, domain: null });
-    assert.deepEqual(chosen(chooseResolvers(config, "www.campus.example")), {
+    assertChosen(config, "github.com", { servers: campus, domain: null });
+    assertChosen(config, "www.campus.example", {
       servers: campus,
       domain: "campus.example",
     });
@@ -35,11 +35,11 @@ describe("resolvectl status (systemd-resolved)", () => {
 
   test("global servers and DefaultRoute links share names no domain matches; fallback servers stay unused", () => {
     const config = parseResolvectlStatus(fixture("linux-resolvectl-status-tailscale-2.txt"));
-    assert.deepEqual(chosen(chooseResolvers(config, "example.org")), {
+    assertChosen(config, "example.org", {
       servers: ["1.1.1.1", "1.0.0.1", "127.0.0.1", "8.8.8.8", "8.8.4.4"],
       domain: null,
     });
-    assert.deepEqual(chosen(chooseResolvers(config, "a.tail3d4e5f.ts.net")), {
+    assertChosen(config, "a.tail3d4e5f.ts.net", {
       servers: ["100.100.100.100"],
       domain: "tail3d4e5f.ts.net",
     });
@@ -51,12 +51,12 @@ describe("resolvectl status (systemd-resolved)", () => {
     // appended to a whole `resolvectl status`, as one computer with both would print them.
     const text = `${fixture("linux-resolvectl-status-tailscale-1.txt")}\n${fixture("linux-resolvectl-link-checkpoint-snx-1.txt")}`;
     const config = parseResolvectlStatus(text);
-    assert.deepEqual(chosen(chooseResolvers(config, "_kerberos._tcp.dev.local")), {
+    assertChosen(config, "_kerberos._tcp.dev.local", {
       servers: ["172.16.230.53", "172.16.230.54"],
       domain: "dev.local",
     });
     assert.deepEqual(chosen(chooseResolvers(config, "db.prod.local")).domain, "prod.local");
-    assert.deepEqual(chosen(chooseResolvers(config, "github.com")), { servers: campus, domain: null });
+    assertChosen(config, "github.com", { servers: campus, domain: null });
     // The link alone: its names resolve, and nothing else has a server.
     const alone = parseResolvectlStatus(fixture("linux-resolvectl-link-checkpoint-snx-1.txt"));
     assert.deepEqual(chooseResolvers(alone, "github.com").servers, []);
@@ -72,11 +72,7 @@ describe("resolvectl status (systemd-resolved)", () => {
       const config = parseResolvectlStatus(
         `${fixture("linux-resolvectl-status-tailscale-1.txt")}\n${fixture(link)}`,
       );
-      assert.deepEqual(
-        chosen(chooseResolvers(config, "github.com")),
-        { servers: [server], domain: "." },
-        link,
-      );
+      assertChosen(config, "github.com", { servers: [server], domain: "." }, link);
       assert.deepEqual(
         chooseResolvers(config, "www.campus.example").servers.map((s) => s.address),
         campus,
@@ -91,7 +87,7 @@ describe("resolvectl status (systemd-resolved)", () => {
 
   test("DNS over TLS: asked through resolved's stub, which speaks it", () => {
     const config = parseResolvectlStatus(fixture("linux-resolvectl-status-vpn-tun0-1.txt"));
-    assert.deepEqual(chosen(chooseResolvers(config, "host.corp.example")), {
+    assertChosen(config, "host.corp.example", {
       servers: ["127.0.0.53"],
       domain: "corp.example",
     });
@@ -104,11 +100,11 @@ describe("resolvectl status (systemd-resolved)", () => {
 
   test("systemd-resolve --status (older format): a link with a search domain and no DefaultRoute line", () => {
     const config = parseResolvectlStatus(fixture("linux-systemd-resolve-status-link-openvpn-1.txt"));
-    assert.deepEqual(chosen(chooseResolvers(config, "srv.some.other.domain.tld")), {
+    assertChosen(config, "srv.some.other.domain.tld", {
       servers: ["10.10.1.63"],
       domain: "some.other.domain.tld",
     });
-    assert.deepEqual(chosen(chooseResolvers(config, "example.org")), {
+    assertChosen(config, "example.org", {
       servers: ["10.10.1.63"],
       domain: null,
     });
@@ -128,7 +124,7 @@ describe("nmcli device show (NetworkManager)", () => {
       config.resolvers.map((resolver) => resolver.interface),
       ["wlp5s0"],
     );
-    assert.deepEqual(chosen(chooseResolvers(config, "example.org")), {
+    assertChosen(config, "example.org", {
       servers: ["192.168.1.1"],
       domain: null,
     });

@@ -3,22 +3,22 @@ import { describe, test } from "node:test";
 import { chooseResolvers } from "./choose-resolvers.js";
 import { parseScutilDns } from "./macos-scutil.js";
 import { osDnsDomains } from "./os-dns-config.js";
-import { chosen, fixture } from "./test-fixtures.js";
+import { assertChosen, chosen, fixture } from "./test-fixtures.js";
 
 describe("scutil --dns (macOS)", () => {
   test("a split-DNS VPN: names under its domains go to its resolvers, the rest to the primary", () => {
     const config = parseScutilDns(fixture("macos-scutil-dns-split-supplemental-1.txt"));
     const vpn = { servers: ["10.0.0.1", "10.0.0.2"], domain: "corp.example" };
     // The choice depends on the name only, so SRV, TXT and MX questions all go the same way.
-    assert.deepEqual(chosen(chooseResolvers(config, "_ldap._tcp.corp.example.")), vpn);
-    assert.deepEqual(chosen(chooseResolvers(config, "CORP.example")), vpn);
-    assert.deepEqual(chosen(chooseResolvers(config, "mail.corp2.example")), {
+    assertChosen(config, "_ldap._tcp.corp.example.", vpn);
+    assertChosen(config, "CORP.example", vpn);
+    assertChosen(config, "mail.corp2.example", {
       servers: ["10.0.0.1", "10.0.0.2"],
       domain: "corp2.example",
     });
     const primary = { servers: ["192.168.86.1"], domain: null };
-    assert.deepEqual(chosen(chooseResolvers(config, "example.org.")), primary);
-    assert.deepEqual(chosen(chooseResolvers(config, "notcorp.example")), primary, "a label boundary");
+    assertChosen(config, "example.org.", primary);
+    assertChosen(config, "notcorp.example", primary, "a label boundary");
     assert.deepEqual(chooseResolvers(config, "x.corp.example").sources, ["scutil resolver #2 (utun4)"]);
     assert.deepEqual(config.searchDomains, ["corp.example", "corp2.example", "lan"]);
     assert.deepEqual(osDnsDomains(config), ["corp.example", "corp2.example", "lan"]);
@@ -31,11 +31,11 @@ describe("scutil --dns (macOS)", () => {
   test("Tailscale: the tailnet's supplemental resolver, and the default resolvers in order", () => {
     const config = parseScutilDns(fixture("macos-scutil-dns-tailscale-1.txt"));
     // "domain : example-tailnet.ts.net." — with the trailing dot as scutil prints it.
-    assert.deepEqual(chosen(chooseResolvers(config, "box.example-tailnet.ts.net")), {
+    assertChosen(config, "box.example-tailnet.ts.net", {
       servers: ["100.100.100.100"],
       domain: "example-tailnet.ts.net",
     });
-    assert.deepEqual(chosen(chooseResolvers(config, "github.com")), {
+    assertChosen(config, "github.com", {
       servers: ["100.100.100.100", "1.1.1.1", "8.8.8.8"],
       domain: null,
     });
@@ -45,7 +45,7 @@ describe("scutil --dns (macOS)", () => {
   test("a full-tunnel VPN: every name to its server; a scoped resolver's search domain routes nothing", () => {
     const config = parseScutilDns(fixture("macos-scutil-dns-fulltunnel-vpn-1.txt"));
     for (const name of ["github.com", "router.isp-router.example"]) {
-      assert.deepEqual(chosen(chooseResolvers(config, name)), { servers: ["10.2.0.1"], domain: null }, name);
+      assertChosen(config, name, { servers: ["10.2.0.1"], domain: null }, name);
     }
     const scoped = config.resolvers.filter((resolver) => resolver.scoped);
     assert.deepEqual(
@@ -57,7 +57,7 @@ describe("scutil --dns (macOS)", () => {
 
   test("no VPN: the router's resolvers, IPv6 first as listed", () => {
     const config = parseScutilDns(fixture("macos-scutil-dns-plain-1.txt"));
-    assert.deepEqual(chosen(chooseResolvers(config, "printer.local")), {
+    assertChosen(config, "printer.local", {
       servers: ["2001:db8:1006:e906::c0a8:1d01", "192.168.29.1"],
       domain: null,
     });
@@ -66,7 +66,7 @@ describe("scutil --dns (macOS)", () => {
 
   test("servers only in a scoped resolver (Tunnelblick): used rather than none, bare reachability lines ignored", () => {
     const config = parseScutilDns(fixture("macos-scutil-dns-openvpn-tunnelblick-1.txt"));
-    assert.deepEqual(chosen(chooseResolvers(config, "example.org")), {
+    assertChosen(config, "example.org", {
       servers: ["8.8.8.8", "8.8.4.4"],
       domain: null,
     });

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { chooseResolvers } from "./choose-resolvers.js";
 import { osDnsDomains } from "./os-dns-config.js";
-import { addresses, chosen, fixture } from "./test-fixtures.js";
+import { addresses, assertChosen, fixture } from "./test-fixtures.js";
 import { parseDnsClientServerAddress, parseIpconfigAll } from "./windows-adapters.js";
 import { splitWindowsDnsOutput, windowsDnsConfig, WINDOWS_DNS_COMMAND } from "./windows-dns.js";
 import { parseNrptPolicy } from "./windows-nrpt.js";
@@ -20,28 +20,28 @@ describe("Windows DNS: NRPT, adapters, search list", () => {
   });
 
   test("an NRPT namespace sends its names to the rule's servers; an exemption to the adapters", () => {
-    assert.deepEqual(chosen(chooseResolvers(config, "_ldap._tcp.dc.corp.contoso.com")), {
+    assertChosen(config, "_ldap._tcp.dc.corp.contoso.com", {
       servers: daServers,
       domain: "corp.contoso.com",
     });
     assert.deepEqual(chooseResolvers(config, "app.corp.contoso.com").sources, ["NRPT .corp.contoso.com"]);
-    assert.deepEqual(chosen(chooseResolvers(config, "nls.corp.contoso.com")), {
+    assertChosen(config, "nls.corp.contoso.com", {
       servers: ["203.0.113.5", "203.0.113.205", "192.168.86.1"],
       domain: null,
     });
   });
 
   test("an adapter's connection suffix: its names to its servers; other names to every adapter in order", () => {
-    assert.deepEqual(chosen(chooseResolvers(config, "mail.corp.example")), {
+    assertChosen(config, "mail.corp.example", {
       servers: ["203.0.113.5", "203.0.113.205"],
       domain: "corp.example",
     });
     assert.deepEqual(chooseResolvers(config, "mail.corp.example").sources, ["adapter suffix (Ethernet 2)"]);
-    assert.deepEqual(chosen(chooseResolvers(config, "nas.lan")), {
+    assertChosen(config, "nas.lan", {
       servers: ["192.168.86.1"],
       domain: "lan",
     });
-    assert.deepEqual(chosen(chooseResolvers(config, "example.org")), {
+    assertChosen(config, "example.org", {
       servers: ["203.0.113.5", "203.0.113.205", "192.168.86.1"],
       domain: null,
     });
@@ -82,12 +82,12 @@ describe("Windows DNS: NRPT, adapters, search list", () => {
       nrpt: rule,
       ipconfig: fixture("windows-ipconfig-all-anyconnect-1.txt"),
     });
-    assert.deepEqual(chosen(chooseResolvers(ruled, "mail.corp.example")), {
+    assertChosen(ruled, "mail.corp.example", {
       servers: ["10.0.0.1"],
       domain: "corp.example",
     });
     assert.deepEqual(chooseResolvers(ruled, "mail.corp.example").sources, ["NRPT .corp.example"]);
-    assert.deepEqual(chosen(chooseResolvers(ruled, "nas.lan")), { servers: ["192.168.86.1"], domain: "lan" });
+    assertChosen(ruled, "nas.lan", { servers: ["192.168.86.1"], domain: "lan" });
   });
 
   test("NRPT: the policy's wrapped server list, and a rule with NameServers", () => {
@@ -120,7 +120,7 @@ describe("Windows DNS: NRPT, adapters, search list", () => {
     );
     const vpn = windowsDnsConfig({ servers: fixture("windows-get-dnsclientserveraddress-msftvpn-1.txt") });
     // MSFTVPN-Manual's "{::}" and the fec0:0:0:ffff::N placeholders are no servers.
-    assert.deepEqual(chosen(chooseResolvers(vpn, "example.org")), {
+    assertChosen(vpn, "example.org", {
       servers: ["8.8.8.8", "8.8.4.4"],
       domain: null,
     });

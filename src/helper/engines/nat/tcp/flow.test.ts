@@ -4,19 +4,15 @@
 // table follow the flow to its end.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { buildTcpPacket, parseAddress, parseIp, TcpFlag, TcpView } from "../../packet/index.js";
-import { CapturingOutput } from "../capturing-output.js";
-import { EgressPolicy } from "../egress-policy.js";
+import { TcpFlag } from "../../packet/index.js";
 import { FlowTable } from "../flow-table.js";
 import { MemoryBudget } from "../memory-budget.js";
-import { newNatCounters } from "../nat-counters.js";
 import type { PeerRelease } from "./connection.js";
-import type { FlowPeer, FlowPeerEvents, PeerOpener } from "./flow-peer.js";
-import { ACK_DELAY_MS, TcpForwarder } from "./forwarder.js";
+import type { FlowPeer, FlowPeerEvents } from "./flow-peer.js";
+import { ACK_DELAY_MS } from "./forwarder.js";
 import { DEFAULT_TCP_LIMITS } from "./limits.js";
+import { forwarderRig } from "./test-forwarder.js";
 
-const REMOTE = parseAddress("198.18.0.1");
-const DEST = parseAddress("198.19.0.1");
 const { SYN, ACK, RST } = TcpFlag;
 
 class FakePeer implements FlowPeer {
@@ -46,45 +42,23 @@ class FakePeer implements FlowPeer {
 }
 
 test("a flow with a peer of its own: handshake on ready, backpressure both ways, budget and row to the end", async () => {
-  const output = new CapturingOutput();
   const table = new FlowTable();
   const budget = new MemoryBudget(64 * 1024 * 1024);
   const cap = 1 << 20;
-  const forwarder = new TcpForwarder({
-    output,
+  const {
+    forwarder,
+    send,
+    taken,
+    peer: opened,
+  } = forwarderRig((events) => new FakePeer(events), {
     table,
     budget,
-    policy: new EgressPolicy({ prefixes: [], allowLocal: false }),
-    counters: newNatCounters(),
     limits: { ...DEFAULT_TCP_LIMITS, perFlowBufferBytes: cap },
-    linkMtu: 1500,
-    maxFlows: 16,
-    maxDialing: 16,
-    internalError: (error) => assert.fail(String(error)),
+    synOptions: { windowScale: 7, mss: 1460 },
   });
-  let peer: FakePeer | undefined;
-  const opener: PeerOpener = { dial: undefined, open: (events) => (peer = new FakePeer(events)) };
-  const send = (seq: number, ack: number, flags: number, payload?: Buffer): void => {
-    const ip = parseIp(
-      buildTcpPacket({
-        src: REMOTE,
-        dst: DEST,
-        srcPort: 40000,
-        dstPort: 80,
-        seq,
-        ack,
-        flags,
-        window: 65535,
-        payload,
-        options: flags & SYN ? { windowScale: 7, mss: 1460 } : undefined,
-      }),
-    );
-    forwarder.handle(ip, TcpView.parse(ip.payload), opener);
-    forwarder.flush();
-  };
-  const taken = () => output.packets.splice(0).map((packet) => TcpView.parse(parseIp(packet).payload));
 
   send(100, 0, SYN);
+  const peer = opened();
   assert.ok(peer, "the peer was opened");
   assert.equal(taken().length, 0, "the SYN waits for the peer");
   peer.events.ready(0);

@@ -4,18 +4,11 @@
 // data wait up to ACK_DELAY_MS for a reply to ride on. Mocked timers and clock.
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, mock, test } from "node:test";
-import { buildTcpPacket, parseAddress, parseIp, TcpFlag, TcpView } from "../../packet/index.js";
-import { CapturingOutput } from "../capturing-output.js";
-import { EgressPolicy } from "../egress-policy.js";
-import { FlowTable } from "../flow-table.js";
-import { MemoryBudget } from "../memory-budget.js";
-import { newNatCounters } from "../nat-counters.js";
-import type { FlowPeer, FlowPeerEvents, PeerOpener } from "./flow-peer.js";
-import { ACK_DELAY_MS, TcpForwarder } from "./forwarder.js";
-import { DEFAULT_TCP_LIMITS } from "./limits.js";
+import { TcpFlag } from "../../packet/index.js";
+import type { FlowPeer, FlowPeerEvents } from "./flow-peer.js";
+import { ACK_DELAY_MS } from "./forwarder.js";
+import { forwarderRig } from "./test-forwarder.js";
 
-const REMOTE = parseAddress("198.18.0.1");
-const DEST = parseAddress("198.19.0.1");
 const { SYN, ACK, FIN } = TcpFlag;
 
 /** A destination that takes everything and sends only when told. */
@@ -55,45 +48,14 @@ afterEach(() => {
 });
 
 function establishedFlow() {
-  const output = new CapturingOutput();
-  const forwarder = new TcpForwarder({
-    output,
-    table: new FlowTable(),
-    budget: new MemoryBudget(64 * 1024 * 1024),
-    policy: new EgressPolicy({ prefixes: [], allowLocal: false }),
-    counters: newNatCounters(),
-    limits: DEFAULT_TCP_LIMITS,
-    linkMtu: 1500,
-    maxFlows: 16,
-    maxDialing: 16,
-    internalError: (error) => assert.fail(String(error)),
-  });
-  let peer: QuietPeer | undefined;
-  const opener: PeerOpener = { dial: undefined, open: (events) => (peer = new QuietPeer(events)) };
-  const send = (seq: number, ack: number, flags: number, payload?: Buffer): void => {
-    const ip = parseIp(
-      buildTcpPacket({
-        src: REMOTE,
-        dst: DEST,
-        srcPort: 40000,
-        dstPort: 80,
-        seq,
-        ack,
-        flags,
-        window: 65535,
-        payload,
-      }),
-    );
-    forwarder.handle(ip, TcpView.parse(ip.payload), opener);
-    forwarder.flush();
-  };
-  const taken = () => output.packets.splice(0).map((packet) => TcpView.parse(parseIp(packet).payload));
+  const { forwarder, send, taken, peer: opened } = forwarderRig((events) => new QuietPeer(events));
   send(100, 0, SYN);
-  peer?.events.ready(0);
+  opened()?.events.ready(0);
   const [synAck] = taken();
   assert.equal(synAck?.flags, SYN | ACK);
   const iss = synAck?.seq ?? 0;
   send(101, iss + 1, ACK);
+  const peer = opened();
   assert.ok(peer);
   return { forwarder, peer, taken, send, ours: iss + 1 };
 }
