@@ -59,9 +59,24 @@ describe("round-trip cost", () => {
   });
 
   it("reads context switches of every thread, and they grow as the process sleeps and wakes", async () => {
-    const before = contextSwitches(process.pid);
-    for (let i = 0; i < 20; i++) await new Promise((resolve) => setTimeout(resolve, 2));
-    assert.ok(contextSwitches(process.pid) >= before + 20, "each sleep is at least one voluntary switch");
+    // Another process, asked to sleep 20 times: this one's test runner threads come and go.
+    const script = `
+      process.stdin.on("data", async () => {
+        for (let i = 0; i < 20; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+        process.stdout.write("done\\n");
+      });`;
+    const child = spawn(process.execPath, ["-e", script], { stdio: ["pipe", "pipe", "inherit"] });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 300)); // started and its threads up
+      const before = contextSwitches(child.pid ?? 0);
+      assert.ok(before > 0, "a running process has switched before");
+      child.stdin.write("go\n");
+      await once(child.stdout, "data");
+      const after = contextSwitches(child.pid ?? 0);
+      assert.ok(after >= before + 20, `each sleep is at least one voluntary switch: ${before} -> ${after}`);
+    } finally {
+      child.kill();
+    }
     assert.equal(contextSwitches(2 ** 30), 0, "a process that is gone counts nothing");
   });
 

@@ -81,15 +81,21 @@ const tasksOf = (pid: number): number[] => readdirSync(`/proc/${pid}/task`).map(
 
 /** Voluntary + involuntary context switches of every thread of PID; 0 once it is gone. */
 export function contextSwitches(pid: number): number {
-  let total = 0;
+  let tids: number[];
   try {
-    for (const tid of tasksOf(pid)) {
+    tids = tasksOf(pid);
+  } catch {
+    return 0; // exited
+  }
+  let total = 0;
+  for (const tid of tids) {
+    try {
       const status = readFileSync(`/proc/${pid}/task/${tid}/status`, "utf8");
       for (const match of status.matchAll(/^(?:non)?voluntary_ctxt_switches:\s+(\d+)$/gm))
         total += Number(match[1]);
+    } catch {
+      // this thread ended between the listing and the read: the others still count
     }
-  } catch {
-    // exited, or a thread ended between the listing and the read
   }
   return total;
 }
