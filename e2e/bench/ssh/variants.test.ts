@@ -98,10 +98,17 @@ describe("npm run bench --variant", () => {
       processes: [{ side: "R" as const, pid: 1, process: "agent", switchesPerRt }],
     });
     const rows = foldRounds(options, [
-      [{ name: "backhaul", peer: { ...peer(1, 1), roundTripCost: cost(2) }, connection: { connectMs: 900 } }],
+      [
+        {
+          name: "backhaul",
+          peer: { ...peer(1, 1), roundTripCost: cost(2), cpuByPid: { 1: 0.5 } },
+          connection: { connectMs: 900 },
+        },
+      ],
       [{ name: "backhaul", peer: { ...peer(1, 1), roundTripCost: cost(3) }, connection: { connectMs: 400 } }],
     ]);
     assert.equal(rows[0]?.peer?.roundTripCost?.processes[0]?.switchesPerRt, 2);
     assert.equal(rows[0]?.connection?.connectMs, 900);
+    assert.equal(rows[0]?.peer?.cpuByPid?.[1], 0.5, "each process's CPU per GB, for the cost table");
   });
 });

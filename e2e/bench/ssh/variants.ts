@@ -69,6 +69,8 @@ function medianPeer(samples: readonly PeerMeasurement[]): PeerMeasurement {
     ...(localCpuSPerGB === undefined ? {} : { localCpuSPerGB }),
     // Counts per round trip barely move between rounds: the first round's stand for all.
     ...(first?.roundTripCost && { roundTripCost: first.roundTripCost }),
+    // Per process, keyed by the PIDs of that same round's processes: the first round's too.
+    ...(first?.cpuByPid && { cpuByPid: first.cpuByPid }),
   };
 }
 
