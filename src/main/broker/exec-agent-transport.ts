@@ -13,8 +13,9 @@ import { Duplex, PassThrough, Transform, type TransformCallback } from "node:str
 import type { ConnectStep } from "../../shared/api.js";
 import { RemoteNotReadyError, SudoRefusedError } from "./deploy/index.js";
 import { launchAgent, type LaunchAgentOptions } from "./deploy/launch-agent.js";
+import { agentTransport } from "./agent-transport.js";
 import { sanitisedTail, StreamShell } from "./exec/stream-shell.js";
-import { FatalSessionError, type AgentTransport } from "./session.js";
+import type { AgentTransport } from "./session.js";
 import { TargetError, type ExecTarget } from "./targets/index.js";
 
 export interface ExecAgentTransportOptions extends LaunchAgentOptions {
@@ -26,14 +27,9 @@ const SHELL_TIMEOUT_MS = 60_000;
 /** From the agent's start to its first byte (its HELLO): node's start, sudo's copy and check. */
 const AGENT_SPEAKS_TIMEOUT_MS = 30_000;
 
+/** Errors the user must fix end the session; a command that failed this time is tried again. */
 export function execAgentTransport(options: ExecAgentTransportOptions) {
-  return async (step: (step: ConnectStep) => void): Promise<AgentTransport> => {
-    try {
-      return await open(options, step);
-    } catch (error) {
-      throw asSessionError(error);
-    }
-  };
+  return agentTransport(options, open, [RemoteNotReadyError, SudoRefusedError, TargetError]);
 }
 
 async function open(
@@ -130,15 +126,4 @@ function firstByte(): { transform: Transform; seen: Promise<void> } {
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
-
-/** Errors the user must fix end the session; a command that failed this time is tried again. */
-function asSessionError(error: unknown): unknown {
-  if (
-    error instanceof RemoteNotReadyError ||
-    error instanceof SudoRefusedError ||
-    error instanceof TargetError
-  )
-    return new FatalSessionError(error.message, { cause: error });
-  return error;
 }

@@ -6,9 +6,9 @@ import { userInfo } from "node:os";
 import { RemoteNotReadyError, SudoRefusedError } from "./deploy/index.js";
 import { launchAgent, type LaunchAgentOptions } from "./deploy/launch-agent.js";
 import { sshShell } from "./deploy/ssh-shell.js";
+import { agentTransport } from "./agent-transport.js";
 import type { ConnectStep } from "../../shared/api.js";
 import type { AgentTransport } from "./session.js";
-import { FatalSessionError } from "./session.js";
 import { connectSsh, type HostKeyPolicy, type PassphrasePrompt } from "./ssh/index.js";
 import {
   AuthFailedError,
@@ -40,14 +40,17 @@ export interface SshAgentTransportOptions extends LaunchAgentOptions {
   passphrase?: PassphrasePrompt;
 }
 
+/** Errors the user must fix end the session; network trouble is retried. */
 export function sshAgentTransport(options: SshAgentTransportOptions) {
-  return async (step: (step: ConnectStep) => void): Promise<AgentTransport> => {
-    try {
-      return await open(options, step);
-    } catch (error) {
-      throw asSessionError(error);
-    }
-  };
+  return agentTransport(options, open, [
+    AuthFailedError,
+    HostKeyChangedError,
+    HostKeyOtherTypeError,
+    HostKeyUnknownError,
+    RemoteNotReadyError,
+    SudoRefusedError,
+    TargetError,
+  ]);
 }
 
 async function open(
@@ -123,20 +126,4 @@ function hostKeyPolicy(target: SshTarget, acceptNew: boolean): HostKeyPolicy {
   if (acceptNew || target.strictHostKeyChecking === "accept-new") return "accept-new";
   if (target.strictHostKeyChecking === "no") return "accept-new"; // never "off": a changed key still stops us
   return "strict";
-}
-
-/** Errors the user must fix end the session; network trouble is retried. */
-function asSessionError(error: unknown): unknown {
-  if (
-    error instanceof AuthFailedError ||
-    error instanceof HostKeyChangedError ||
-    error instanceof HostKeyOtherTypeError ||
-    error instanceof HostKeyUnknownError ||
-    error instanceof RemoteNotReadyError ||
-    error instanceof SudoRefusedError ||
-    error instanceof TargetError
-  ) {
-    return new FatalSessionError(error.message, { cause: error });
-  }
-  return error;
 }
