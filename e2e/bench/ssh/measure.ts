@@ -1,6 +1,6 @@
 // One row of the table for a path that is up: iperf3 both ways and 1-byte round trips (the NAT
 // bench's measure()), then 200 small HTTP requests and 50 dig queries, and the CPU that R's and
-// L's processes spent meanwhile.
+// L's processes spent meanwhile (and the garbage collections of those the GC probe counts).
 import { oneShot } from "../../netns/child-rpc.js";
 import { describeResult } from "../../netns/index.js";
 import { measure as measureNat, requestResponse, RR_WARMUP } from "../nat/measure.js";
@@ -8,9 +8,10 @@ import type { PathName } from "../nat/options.js";
 import type { BenchPath } from "../nat/path.js";
 import { runTracked } from "../nat/tracked-run.js";
 import { cpuByPidSince, sampleNamespace, type CpuSample } from "./cpu-group.js";
+import { gcPerGB, isNodeCommand, readGcCounts, type GcPerGB, type GcSample } from "./gc-count.js";
 import type { HttpClientCommands } from "./http-client.js";
 import type { PeerPath } from "./path.js";
-import { measureRoundTripCost, type RoundTripCost } from "./round-trip-cost.js";
+import { describeProcess, measureRoundTripCost, readCmdline, type RoundTripCost } from "./round-trip-cost.js";
 import { HOST_NAME, type BenchTopology } from "./topology.js";
 import { CORP_NET } from "../../netns/address-plan.js";
 
@@ -43,6 +44,17 @@ export interface DnsResult {
   p90Us: number;
 }
 
+/** One process of R or L during iperf3, per 10^9 bytes moved. */
+export interface ProcessBulkCost {
+  side: "R" | "L";
+  pid: number;
+  /** As round-trip-cost.ts names it: "agent", "helper", "main (cli.mjs)", "sshd: bhdev@notty"... */
+  process: string;
+  cpuSPerGB: number;
+  /** Absent for a process that is not Node; "not counted" for a Node process without the probe. */
+  gc?: GcPerGB | "not counted";
+}
+
 export interface PeerMeasurement {
   upMbps: number;
   downMbps: number;
@@ -56,6 +68,8 @@ export interface PeerMeasurement {
   localCpuSPerGB?: number;
   /** CPU seconds per 10^9 bytes of each process of R and L during iperf3 (keyed by PID). */
   cpuByPid?: Record<number, number>;
+  /** CPU and garbage collections per GB, per process of R and L that spent CPU or runs Node. */
+  processes?: ProcessBulkCost[];
   /** System calls and context switches per 1-byte round trip, per process of R and L. */
   roundTripCost?: RoundTripCost;
 }
@@ -119,11 +133,13 @@ export async function measurePath(
     };
   }
   // Processes present before the clients start: the ones doing the forwarding.
+  const gcBefore = await sampleGc(path.gcDir);
   const remoteBefore = await sampleNamespace(t.remote);
   const localBefore = await sampleNamespace(t.local);
   const bulk = await measureNat(natView(t, path), 4, options.seconds, options.roundTrips);
   const remoteByPid = await cpuByPidSince(remoteBefore);
   const localByPid = await cpuByPidSince(localBefore);
+  const gcAfter = await sampleGc(path.gcDir);
   const sum = (spent: CpuSample): number => [...spent.values()].reduce((a, b) => a + b, 0);
   const remoteCpu = sum(remoteByPid);
   const localCpu = sum(localByPid);
@@ -144,12 +160,51 @@ export async function measurePath(
         cpuByPid: Object.fromEntries(
           [...remoteByPid, ...localByPid].map(([pid, spent]) => [pid, spent / (bulk.bytesMoved / 1e9)]),
         ),
+        processes: [
+          ...bulkCostByProcess("R", remoteByPid, gcBefore, gcAfter, bulk.bytesMoved),
+          ...bulkCostByProcess("L", localByPid, gcBefore, gcAfter, bulk.bytesMoved),
+        ],
       }),
     ...(path.userspace &&
       (options.costRoundTrips ?? 0) > 0 && {
         roundTripCost: await roundTripCost(t, path, options.costRoundTrips ?? 0),
       }),
   };
+}
+
+/** The probe writes at most every 200 ms: a moment first, so the sample holds what came before. */
+async function sampleGc(dir: string | undefined): Promise<GcSample> {
+  if (dir === undefined) return new Map();
+  await new Promise((resolve) => setTimeout(resolve, 400));
+  return readGcCounts(dir);
+}
+
+/**
+ * Each process of one side that spent CPU (0.005 s/GB or more, what the table shows as 0.01) or
+ * runs Node, with its collections where the probe counted them.
+ */
+export function bulkCostByProcess(
+  side: "R" | "L",
+  cpuByPid: ReadonlyMap<number, number>,
+  gcBefore: GcSample,
+  gcAfter: GcSample,
+  bytesMoved: number,
+): ProcessBulkCost[] {
+  const costs: ProcessBulkCost[] = [];
+  for (const [pid, spent] of cpuByPid) {
+    let cmdline: string[];
+    try {
+      cmdline = readCmdline(pid);
+    } catch {
+      continue; // exited since
+    }
+    const cpuSPerGB = spent / (bytesMoved / 1e9);
+    const node = isNodeCommand(cmdline);
+    if (!node && !(cpuSPerGB >= 0.005)) continue;
+    const gc = node ? (gcPerGB(pid, gcBefore, gcAfter, bytesMoved) ?? "not counted") : undefined;
+    costs.push({ side, pid, process: describeProcess(cmdline), cpuSPerGB, ...(gc && { gc }) });
+  }
+  return costs;
 }
 
 /** Counted after everything else, so strace's slowdown touches no other figure. */

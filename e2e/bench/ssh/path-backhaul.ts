@@ -2,11 +2,13 @@
 // runs it. With the TUN entrance the agent in R owns the TUN, the routes and R's resolver while
 // connected; with the proxy entrance (row "proxy") it only listens on R's loopback and writes
 // ~/.config/backhaul/proxy.env, whose ALL_PROXY the curl measurements use.
+import { mkdtempSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { LINK_SUBNET_OPTIONS } from "../../cli/command.js";
 import { readJsonLines } from "../../netns/json-lines.js";
 import { S_NETWORK } from "./path-direct.js";
+import { gcProbeEnv } from "./gc-count.js";
 import { waitFor, type PeerPath } from "./path.js";
 import type { BenchTopology } from "./topology.js";
 import { SSH_LINK } from "../../netns/address-plan.js";
@@ -49,6 +51,8 @@ export interface ConnectRun {
   events: readonly CliEvent[];
   /** From spawning to the "connected" state. */
   connectMs?: number;
+  /** Where the GC probe in main and the helper writes their counts (gc-count.ts). */
+  gcDir: string;
   /** Why it is no use any more (an error event, or its exit), if it is not. */
   exited(): string | undefined;
   /** SIGINT (it disconnects cleanly and the agent undoes its TUN, routes and resolver), then R's resolver reset. */
@@ -74,8 +78,17 @@ export async function runConnect(
     ...options,
     "--json",
   ];
-  // No agent, and a HOME of ours: nothing of this machine's ~/.ssh is used.
-  const cli = t.local.spawn("env", ["-u", "SSH_AUTH_SOCK", `HOME=${t.dir}`, process.execPath, ...args]);
+  // No agent, and a HOME of ours: nothing of this machine's ~/.ssh is used. The GC probe: in main,
+  // and in the helper, which inherits main's environment.
+  const gcDir = mkdtempSync(join(t.dir, "gc-"));
+  const cli = t.local.spawn("env", [
+    "-u",
+    "SSH_AUTH_SOCK",
+    `HOME=${t.dir}`,
+    ...gcProbeEnv(gcDir),
+    process.execPath,
+    ...args,
+  ]);
   const events: CliEvent[] = [];
   const started = performance.now();
   let connectMs: number | undefined;
@@ -115,11 +128,11 @@ export async function runConnect(
     await stop();
     throw error;
   }
-  return { events, ...(connectMs !== undefined && { connectMs }), exited, stop };
+  return { events, ...(connectMs !== undefined && { connectMs }), gcDir, exited, stop };
 }
 
 async function startConnect(t: BenchTopology, entrance: "tun" | "proxy", cliFile: string): Promise<PeerPath> {
-  const { connectMs, exited, stop } = await runConnect(
+  const { connectMs, gcDir, exited, stop } = await runConnect(
     t,
     ["--route", S_NETWORK, "--entrance", entrance],
     cliFile,
@@ -147,6 +160,7 @@ async function startConnect(t: BenchTopology, entrance: "tun" | "proxy", cliFile
         userspace: true,
         proxy,
         ...(connectMs !== undefined && { connectMs }),
+        gcDir,
         stop,
       }
     : {
@@ -154,6 +168,7 @@ async function startConnect(t: BenchTopology, entrance: "tun" | "proxy", cliFile
         setup: `${common}, --entrance tun, DNS through L's resolver (default --dns all)`,
         userspace: true,
         ...(connectMs !== undefined && { connectMs }),
+        gcDir,
         stop,
       };
 }

@@ -12,6 +12,8 @@ export interface PeerPath {
   proxy?: string;
   /** Backhaul: from starting `backhaul connect` to its "connected" event. */
   connectMs?: number;
+  /** Backhaul: where the GC probe preloaded into its Node processes in L writes (gc-count.ts). */
+  gcDir?: string;
   /** Takes the path down and leaves R and L as they were before it. */
   stop(): Promise<void>;
 }

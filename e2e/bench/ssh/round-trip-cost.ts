@@ -50,7 +50,7 @@ export function describeProcess(cmdline: string[]): string {
   return (args.length === 0 ? program : name).slice(0, 40);
 }
 
-function readCmdline(pid: number): string[] {
+export function readCmdline(pid: number): string[] {
   return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
 }
 

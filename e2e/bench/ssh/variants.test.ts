@@ -2,7 +2,8 @@
 // into the table's rows.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { PeerMeasurement } from "./measure.js";
+import type { GcPerGB } from "./gc-count.js";
+import type { PeerMeasurement, ProcessBulkCost } from "./measure.js";
 import { parseOptions } from "./options.js";
 import type { ResultRow } from "./report.js";
 import { computeVariantRatios, foldRounds, roundPlan } from "./variants.js";
@@ -111,4 +112,39 @@ describe("npm run bench --variant", () => {
     assert.equal(rows[0]?.connection?.connectMs, 900);
     assert.equal(rows[0]?.peer?.cpuByPid?.[1], 0.5, "each process's CPU per GB, for the cost table");
   });
+
+  it("folds each process's CPU and collections per GB over the rounds by what it is, PIDs of the first", () => {
+    const options = parseOptions(["--path", "backhaul", "--rounds", "3"], OUT);
+    const processes = (pid: number, major: number, agentCounted = false): ProcessBulkCost[] => [
+      { side: "R", pid, process: "agent", cpuSPerGB: 1, gc: agentCounted ? gc(1) : "not counted" },
+      { side: "L", pid: pid + 1, process: "main (cli.mjs)", cpuSPerGB: major / 10, gc: gc(major) },
+      { side: "L", pid: pid + 2, process: "sshd: x", cpuSPerGB: 0.1 },
+      { side: "L", pid: pid + 3, process: "sshd: x", cpuSPerGB: 0.3 },
+    ];
+    const rows = foldRounds(options, [
+      [{ name: "backhaul", peer: { ...peer(1, 1), processes: processes(100, 80) } }],
+      // Another order of the processes in a later round: matched by name, not place.
+      [{ name: "backhaul", peer: { ...peer(1, 1), processes: processes(200, 10, true).reverse() } }],
+      [{ name: "backhaul", peer: { ...peer(1, 1), processes: processes(300, 20, true) } }],
+    ]);
+    const folded = rows[0]?.peer?.processes ?? [];
+    assert.deepEqual(
+      folded.map((p) => [p.pid, p.process]),
+      [
+        [100, "agent"],
+        [101, "main (cli.mjs)"],
+        [102, "sshd: x"],
+        [103, "sshd: x"],
+      ],
+    );
+    assert.deepEqual(folded[1]?.gc, gc(20), "the median of 80, 10 and 20");
+    assert.equal(folded[1]?.cpuSPerGB, 2);
+    assert.equal(folded[0]?.gc, "not counted", "not counted in one round: not a figure");
+    assert.equal(folded[3]?.cpuSPerGB, 0.3, "the second process of a name with the second of each round");
+    assert.equal(folded[2]?.gc, undefined, "no collections for what is not Node");
+  });
 });
+
+function gc(major: number): GcPerGB {
+  return { majorPerGB: major, minorPerGB: 2 * major, msPerGB: 3 * major };
+}

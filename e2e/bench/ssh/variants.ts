@@ -4,7 +4,8 @@
 // each build is compared with the first.
 import type { CeilingResult } from "./ceiling.js";
 import type { CurlResult } from "./curl-transfers.js";
-import type { PeerMeasurement } from "./measure.js";
+import type { GcPerGB } from "./gc-count.js";
+import type { PeerMeasurement, ProcessBulkCost } from "./measure.js";
 import type { RowName, SshBenchOptions, Variant } from "./options.js";
 import type { Ratios, ResultRow } from "./report.js";
 
@@ -40,6 +41,56 @@ function medianOf<T>(samples: readonly T[], pick: (sample: T) => number | undefi
   return values.length === 0 ? undefined : median(values);
 }
 
+/** "helper", "sshd: bhdev@notty" #2...: the same process from round to round (PIDs change). */
+function processKeys(processes: readonly ProcessBulkCost[]): string[] {
+  const seen = new Map<string, number>();
+  return processes.map((p) => {
+    const name = `${p.side} ${p.process}`;
+    const nth = (seen.get(name) ?? 0) + 1;
+    seen.set(name, nth);
+    return `${name} #${nth}`;
+  });
+}
+
+/**
+ * The first round's processes (their PIDs are those of its round-trip counts), each figure the
+ * median over the rounds that had that process; collections "not counted" if any round did not.
+ */
+export function medianProcesses(rounds: readonly (readonly ProcessBulkCost[])[]): ProcessBulkCost[] {
+  const byKey = new Map<string, ProcessBulkCost[]>();
+  for (const processes of rounds) {
+    const keys = processKeys(processes);
+    processes.forEach((p, i) => {
+      const key = keys[i] ?? "";
+      byKey.set(key, [...(byKey.get(key) ?? []), p]);
+    });
+  }
+  const [first = []] = rounds;
+  const keys = processKeys(first);
+  return first.map((p, i) => {
+    const same = byKey.get(keys[i] ?? "") ?? [p];
+    const gcs = same.map((s) => s.gc);
+    const counted = gcs.filter((gc): gc is GcPerGB => typeof gc === "object");
+    const of = (pick: (gc: GcPerGB) => number): number => medianOf(counted, pick) ?? NaN;
+    const gc: ProcessBulkCost["gc"] = gcs.includes("not counted")
+      ? "not counted"
+      : counted.length > 0
+        ? {
+            majorPerGB: of((g) => g.majorPerGB),
+            minorPerGB: of((g) => g.minorPerGB),
+            msPerGB: of((g) => g.msPerGB),
+          }
+        : undefined;
+    return {
+      side: p.side,
+      pid: p.pid,
+      process: p.process,
+      cpuSPerGB: medianOf(same, (s) => s.cpuSPerGB) ?? NaN,
+      ...(gc && { gc }),
+    };
+  });
+}
+
 function medianPeer(samples: readonly PeerMeasurement[]): PeerMeasurement {
   const of = (pick: (sample: PeerMeasurement) => number | undefined): number =>
     medianOf(samples, pick) ?? NaN;
@@ -71,6 +122,10 @@ function medianPeer(samples: readonly PeerMeasurement[]): PeerMeasurement {
     ...(first?.roundTripCost && { roundTripCost: first.roundTripCost }),
     // Per process, keyed by the PIDs of that same round's processes: the first round's too.
     ...(first?.cpuByPid && { cpuByPid: first.cpuByPid }),
+    // Per process again, the first round's, each figure the median of its rounds.
+    ...(first?.processes && {
+      processes: medianProcesses(samples.flatMap((s) => (s.processes ? [s.processes] : []))),
+    }),
   };
 }
 
