@@ -20,6 +20,9 @@ const HEADER = [
   "most frequent calls per RT",
 ];
 
+/** syscalls/RT, switches/RT and the most frequent calls. */
+const ROUND_TRIP_COLUMNS = new Set([3, 4, 9]);
+
 const fixed = (value: number | undefined, digits = 1): string =>
   value === undefined || !Number.isFinite(value) ? "—" : value.toFixed(digits);
 
@@ -104,11 +107,17 @@ export function formatCostTable(rows: readonly ResultRow[]): string[] {
     }
   }
   if (body.length === 0) return [];
+  // Without round trips counted, their columns would hold only dashes.
+  const shown = HEADER.map((_, i) => i).filter((i) => roundTrips !== undefined || !ROUND_TRIP_COLUMNS.has(i));
+  const pick = (cells: readonly string[]): string[] => shown.map((i) => cells[i] ?? "");
   return [
     roundTrips === undefined
       ? "Per process, during iperf3 (round trips not counted: --cost-round-trips 0):"
       : `Per 1-byte round trip, per process (${roundTrips} round trips on one TCP connection, R -> S):`,
-    ...alignedTable(HEADER, body, (i) => i >= 3 && i <= 8),
+    ...alignedTable(pick(HEADER), body.map(pick), (i) => {
+      const column = shown[i] ?? 0;
+      return column >= 3 && column <= 8;
+    }),
     ...(roundTrips === undefined
       ? []
       : [
