@@ -9,7 +9,8 @@
  *   raw        one ssh2 exec channel L <-> R: the ceiling for anything carried over SSH
  * Per path: iperf3 TCP both ways, 200 sequential small HTTP requests, 1-byte round trips, dig
  * latency, CPU per GB on each side, and system calls and context switches per round trip for
- * each process of R and L (ssh/round-trip-cost.ts); backhaul: time to connected and the helper's
+ * each process of R and L (ssh/round-trip-cost.ts), with CPU and, for Backhaul's main and helper,
+ * garbage collections per GB (ssh/gc-count.ts); backhaul: time to connected and the helper's
  * memory idle and with 1,000 flows (ssh/connection-cost.ts); backhaul and proxy also: the same curl transfers through each
  * entrance (ssh/curl-transfers.ts), a second table and "proxy ÷ TUN". Then the reverse path
  * (ssh/reverse.ts, `reverse` in --path): L to P behind R, direct, `backhaul --socks` and sshuttle,
