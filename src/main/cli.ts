@@ -5,6 +5,7 @@ import { diagnoseCommand, DIAGNOSE_USAGE } from "./cli/diagnose.js";
 import { targets } from "./cli/targets.js";
 import { ui, UI_USAGE } from "./cli/ui.js";
 import { UsageError } from "./cli/usage-error.js";
+import { tuneHeapForStreaming } from "../helper/engines/heap-tuning.js";
 
 const USAGE = `backhaul ${VERSION}: let a remote development machine reach the networks this computer reaches
 
@@ -41,6 +42,7 @@ async function main(argv: string[]): Promise<number> {
   throw new UsageError(`unknown command "${command}"; run \`backhaul --help\` for the commands`);
 }
 
+tuneHeapForStreaming();
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {

@@ -45,6 +45,7 @@ import {
 } from "./remote-diagnose.js";
 import { readRemoteResolvers } from "./dns/remote-resolvers.js";
 import { wireReverseExit } from "./reverse-exit-wiring.js";
+import { tuneHeapForStreaming } from "../engines/heap-tuning.js";
 
 const USAGE = `backhaul-agent ${VERSION}: the remote side of Backhaul (started by the backhaul app over SSH)
 
@@ -224,6 +225,7 @@ function sshPeerAddress(): string | undefined {
   return connection?.[0];
 }
 
+tuneHeapForStreaming();
 main().catch((error: unknown) => {
   log(error instanceof Error ? error.message : String(error));
   process.exitCode = 1;

@@ -14,6 +14,7 @@ import { openControlDir } from "./control-dir.js";
 import { startHelperServer, type HelperServer } from "./local-server.js";
 import { createIcmpForwarder } from "../engines/nat/icmp/index.js";
 import { localJournalDirectory, recoverLocalJournals } from "./local-journal.js";
+import { tuneHeapForStreaming } from "../engines/heap-tuning.js";
 
 const USAGE = `backhaul-helper ${VERSION}: the local side of Backhaul (NAT and DNS engines)
 
@@ -103,6 +104,7 @@ function isAlive(pid: number): boolean {
   }
 }
 
+tuneHeapForStreaming();
 main().catch((error: unknown) => {
   log(error instanceof Error ? error.message : String(error));
   process.exitCode = 1;

@@ -17,6 +17,7 @@ import { rendererUrl } from "./security.js";
 import { AppTray } from "./tray.js";
 import { splitTargets, type TrayAction } from "./tray-menu.js";
 import { createMainWindow, hardenContents, hardenSession } from "./window.js";
+import { tuneHeapForStreaming } from "../../helper/engines/heap-tuning.js";
 
 /** How long Quit waits for the session to restore the remote before quitting anyway. */
 const QUIT_TIMEOUT_MS = 10_000;
@@ -24,6 +25,9 @@ const QUIT_TIMEOUT_MS = 10_000;
 const TARGETS_REFRESH_MS = 30_000;
 
 const platform = process.platform;
+
+// Main relays the link's bytes (heap-tuning.ts says why).
+tuneHeapForStreaming();
 
 if (!app.requestSingleInstanceLock()) {
   app.quit();
