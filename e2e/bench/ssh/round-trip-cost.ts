@@ -120,7 +120,9 @@ export async function traceSyscalls(pid: number): Promise<Tracer> {
   const child = spawn("strace", ["-c", "-f", "-p", String(pid)], { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  // "close", not "exit": the summary is strace's last words, and a long one (a process with many
+  // threads) can still be in the pipe when "exit" fires — the table then showed — for main.
+  const exited = new Promise<void>((resolve) => child.once("close", () => resolve()));
   // strace says "attached" per thread before it counts anything; a moment more for the rest.
   const deadline = Date.now() + 5_000;
   while (!stderr.includes("attached") && child.exitCode === null && Date.now() < deadline)
