@@ -89,8 +89,9 @@ export async function measureCurl(
 }
 
 /**
- * Bulk down and up (`uploadFile` is written first), with R's and L's CPU over the two, then the
- * small GETs after a few unmeasured ones; the server has /bytes/N ready.
+ * Bulk down and up (`uploadFile` is written first, and N downloaded once unmeasured), with R's
+ * and L's CPU over the two, then the small GETs after a few unmeasured ones; the server has
+ * /bytes/N ready.
  */
 export async function measureTransfers(
   t: BenchTopology,
@@ -102,6 +103,10 @@ export async function measureTransfers(
   // A generous floor of 4 MB/s: only a stall reaches it.
   const bulkMs = 30_000 + n / 4_000;
   await writeFile(uploadFile, deterministicBytes(n));
+  // One unmeasured download first: the TUN row's curl follows iperf3, so its processes are warm
+  // (code optimised, heaps and socket buffers grown), while the proxy row's would be the first
+  // transfer of a fresh connection (a first 128 MiB mostly ran at 0.5-0.7x the later ones, on either entrance).
+  await curl(via, ["-o", "/dev/null", `${via.base}/bytes/${n}`], bulkMs);
   const remoteBefore = await sampleNamespace(t.remote);
   const localBefore = await sampleNamespace(t.local);
   const down = parseSizeAndSpeed(

@@ -137,5 +137,6 @@ export function formatEntranceTable(rows: readonly ResultRow[]): string[] {
     "MB/s = 10^6 bytes/s as curl reports them. ms/GET: curl's time_total of GET / (a new process",
     "and connection each; proxy: socks5h from ~/.config/backhaul/proxy.env, its handshake included).",
     "CPU s/GB: R's and L's processes during the two bulk transfers ÷ bytes moved (curl not counted).",
+    "Each entrance first downloads N once, unmeasured: both are measured warm (TUN's after iperf3).",
   ];
 }

@@ -44,6 +44,7 @@ import {
   type AgentCheckContext,
 } from "./remote-diagnose.js";
 import { readRemoteResolvers } from "./dns/remote-resolvers.js";
+import { growLinkPipes } from "../system/link-pipes.js";
 import { wireReverseExit } from "./reverse-exit-wiring.js";
 import { tuneHeapForStreaming } from "../engines/heap-tuning.js";
 
@@ -106,6 +107,7 @@ async function main(): Promise<void> {
 
   const shutdown = undoOnShutdown(journal, { log: raw });
   shutdown.watchStream(process.stdin, "the link");
+  growLinkPipes(log);
   const stream = Duplex.from({ readable: process.stdin, writable: process.stdout });
   const link = new Link(stream, {
     role: "entrance",

@@ -91,4 +91,10 @@ export interface NativeAddon {
    * none. Absent before `--socks`.
    */
   tcpSocketOwner?: (family: 4 | 6, src: Buffer, srcPort: number, dst: Buffer, dstPort: number) => number;
+  /**
+   * Grows the pipe `fd` to at least `bytes` (F_SETPIPE_SZ); its capacity afterwards, or null when
+   * fd is not a pipe. A size the kernel refuses the user leaves the pipe as it was. Absent before
+   * the agent's link pipes were grown.
+   */
+  setPipeSize?: (fd: number, bytes: number) => number | null;
 }

@@ -8,7 +8,7 @@
       "targets": [
         {
           "target_name": "backhaul_native",
-          "sources": ["src/addon.c", "src/errors.c", "src/poll_object.c", "src/tun_linux.c", "src/icmp_linux.c", "src/lock_linux.c", "src/sockdiag_linux.c"],
+          "sources": ["src/addon.c", "src/errors.c", "src/poll_object.c", "src/tun_linux.c", "src/icmp_linux.c", "src/lock_linux.c", "src/sockdiag_linux.c", "src/pipe_linux.c"],
           "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],
           "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-fvisibility=hidden", "-O2"],
           "cflags_c": ["-std=gnu11"]

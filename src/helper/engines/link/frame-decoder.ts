@@ -3,9 +3,12 @@
  * size, it yields whole frames.
  *
  * Zero-copy where it can be: a frame that lies within one chunk is returned as a view into that
- * chunk; only a frame that straddles chunks is copied, into a Buffer allocated for that frame.
- * Nothing is reused, so a returned payload stays valid, but it pins the memory it views (the chunk,
- * or the frame's own copy): copy what you keep for long.
+ * chunk; a frame that straddles chunks is copied, into a Buffer allocated for that frame, unless
+ * the caller of `nextOrSplit` keeps frames of its type split: then it gets the frame's pieces, views
+ * into each chunk it spans. (A link's reads are 64 KiB, as large as its largest STREAM_DATA, so
+ * nearly every full STREAM_DATA frame straddles two reads: split, its bytes are never copied
+ * here.) Nothing is reused, so a returned payload stays valid, but it pins the memory it views
+ * (the chunks, or the frame's own copy): copy what you keep for long.
  *
  * Memory is bounded by the caller's pushing: the decoder holds the chunks pushed and not yet
  * consumed, plus at most one partial frame of at most `maxFrameLength` bytes. A caller that pulls
@@ -19,6 +22,17 @@ export interface DecodedFrame {
   readonly payload: Buffer;
 }
 
+/** A frame that straddled chunks, of a type kept split: its payload is `parts` joined. */
+export interface SplitFrame {
+  readonly type: number;
+  /** Views into the chunks, in order, none empty; see the module comment. */
+  readonly parts: readonly Buffer[];
+  /** The payload's length: the sum of the parts'. */
+  readonly length: number;
+}
+
+export const isSplitFrame = (frame: DecodedFrame | SplitFrame): frame is SplitFrame => "parts" in frame;
+
 export class FrameDecoder {
   readonly maxFrameLength: number;
 
@@ -30,9 +44,12 @@ export class FrameDecoder {
   private lengthBytesSeen = 0;
   private lengthSoFar = 0;
 
-  /** The frame being assembled across chunks (type byte + payload), or null. */
-  private partial: Buffer | null = null;
+  /** The frame being assembled across chunks (type byte + payload): its length, 0 for none. */
+  private partialLength = 0;
   private partialFilled = 0;
+  /** Where it is assembled: a copy, or the views into the chunks it spans (a type kept split). */
+  private partialCopy: Buffer | null = null;
+  private partialParts: Buffer[] | null = null;
 
   private failure: LinkError | null = null;
 
@@ -58,6 +75,18 @@ export class FrameDecoder {
    * throws the same error), since the stream can no longer be split into frames.
    */
   next(): DecodedFrame | null {
+    const frame = this.nextOrSplit(null);
+    // Only a frame begun by nextOrSplit can come back split: joined here, as next() promises.
+    return frame === null || !isSplitFrame(frame)
+      ? frame
+      : { type: frame.type, payload: Buffer.concat(frame.parts, frame.length) };
+  }
+
+  /**
+   * As next(), but a frame that straddles chunks and whose type `keepSplit` accepts (asked when the
+   * frame's first byte arrives) comes back as a SplitFrame, not copied.
+   */
+  nextOrSplit(keepSplit: ((type: number) => boolean) | null): DecodedFrame | SplitFrame | null {
     if (this.failure !== null) throw this.failure;
     for (;;) {
       const chunk = this.chunks[0];
@@ -68,8 +97,8 @@ export class FrameDecoder {
         continue;
       }
 
-      if (this.partial !== null) {
-        const frame = this.fillPartial(chunk);
+      if (this.partialLength > 0) {
+        const frame = this.fillPartial(chunk, keepSplit);
         if (frame !== null) return frame;
         continue;
       }
@@ -97,7 +126,9 @@ export class FrameDecoder {
         this.offset += length;
         return { type: chunk[start] ?? 0, payload: chunk.subarray(start + 1, start + length) };
       }
-      this.partial = Buffer.allocUnsafe(length);
+      // Copied or kept split: decided at the frame's first byte (fillPartial), which may be in
+      // the next chunk.
+      this.partialLength = length;
       this.partialFilled = 0;
     }
   }
@@ -111,8 +142,8 @@ export class FrameDecoder {
     const pending = this.bufferedBytes;
     if (pending === 0) return;
     const expected =
-      this.partial !== null
-        ? `a frame of ${FRAME_LENGTH_BYTES + this.partial.length} bytes`
+      this.partialLength > 0
+        ? `a frame of ${FRAME_LENGTH_BYTES + this.partialLength} bytes`
         : "the rest of a frame";
     this.failure = new LinkError(
       "TRUNCATED_FRAME",
@@ -124,28 +155,50 @@ export class FrameDecoder {
 
   /** Bytes received and not yet returned as frames. */
   get bufferedBytes(): number {
-    let bytes = this.lengthBytesSeen + (this.partial === null ? 0 : this.partialFilled + FRAME_LENGTH_BYTES);
+    let bytes =
+      this.lengthBytesSeen + (this.partialLength === 0 ? 0 : this.partialFilled + FRAME_LENGTH_BYTES);
     for (const chunk of this.chunks) bytes += chunk.length;
     return bytes - this.offset;
   }
 
-  /** Bytes held in memory by the decoder: unconsumed chunks and the partial frame's buffer. */
+  /** Bytes held in memory by the decoder: unconsumed chunks and the partial frame's copy or views. */
   get retainedBytes(): number {
-    let bytes = this.partial === null ? 0 : this.partial.length;
+    let bytes = this.partialCopy?.length ?? 0;
+    for (const part of this.partialParts ?? []) bytes += part.length;
     for (const chunk of this.chunks) bytes += chunk.length;
     return bytes;
   }
 
-  private fillPartial(chunk: Buffer): DecodedFrame | null {
-    const frame = this.partial;
-    if (frame === null) return null;
-    const take = Math.min(frame.length - this.partialFilled, chunk.length - this.offset);
-    chunk.copy(frame, this.partialFilled, this.offset, this.offset + take);
+  private fillPartial(
+    chunk: Buffer,
+    keepSplit: ((type: number) => boolean) | null,
+  ): DecodedFrame | SplitFrame | null {
+    if (this.partialFilled === 0) {
+      // The frame's first byte, its type, is at `offset` (the caller skips exhausted chunks).
+      if (keepSplit !== null && keepSplit(chunk[this.offset] ?? 0)) this.partialParts = [];
+      else this.partialCopy = Buffer.allocUnsafe(this.partialLength);
+    }
+    const take = Math.min(this.partialLength - this.partialFilled, chunk.length - this.offset);
+    if (this.partialCopy !== null)
+      chunk.copy(this.partialCopy, this.partialFilled, this.offset, this.offset + take);
+    else this.partialParts?.push(chunk.subarray(this.offset, this.offset + take));
     this.offset += take;
     this.partialFilled += take;
-    if (this.partialFilled < frame.length) return null;
-    this.partial = null;
-    return { type: frame[0] ?? 0, payload: frame.subarray(1) };
+    if (this.partialFilled < this.partialLength) return null;
+    const length = this.partialLength - 1;
+    const copy = this.partialCopy;
+    const parts = this.partialParts ?? [];
+    this.partialLength = 0;
+    this.partialFilled = 0;
+    this.partialCopy = null;
+    this.partialParts = null;
+    if (copy !== null) return { type: copy[0] ?? 0, payload: copy.subarray(1) };
+    // The type byte starts the first part; a part it leaves empty is dropped.
+    const first = parts[0]!;
+    const type = first[0] ?? 0;
+    if (first.length === 1) parts.shift();
+    else parts[0] = first.subarray(1);
+    return { type, parts, length };
   }
 
   private checkLength(length: number): void {

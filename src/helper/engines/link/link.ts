@@ -55,7 +55,7 @@ import {
   streamIdOf,
   type StreamFrame,
 } from "../../../shared/stream-frames.js";
-import { STREAM_ID_REVERSE_BIT, StreamFrameType } from "../../../shared/link-streams.js";
+import { STREAM_ID_REVERSE_BIT, STREAM_MAX_DATA, StreamFrameType } from "../../../shared/link-streams.js";
 import {
   DiagnoseFrameType,
   decodeDiagnoseRequest,
@@ -67,7 +67,7 @@ import {
 } from "../../../shared/diagnose-frames.js";
 import type { FlowRow, TableDelta } from "../../../shared/flow-row.js";
 import { decodeFlows, encodeFlows } from "../../../shared/flows-frame.js";
-import { FrameDecoder } from "./frame-decoder.js";
+import { FrameDecoder, isSplitFrame, type SplitFrame } from "./frame-decoder.js";
 import { PacketBatcher } from "./packet-batcher.js";
 
 export interface LinkOptions {
@@ -137,6 +137,12 @@ export interface LinkEvents {
  */
 export interface StreamFrameHandler {
   frame(frame: StreamFrame): void;
+  /**
+   * A STREAM_DATA that arrived split across the link's reads: its bytes are `parts` in order
+   * (`length` in all), views into the reads, never copied. Without this method the handler gets
+   * such a frame joined (copied) through `frame`, as any other.
+   */
+  dataParts?(id: number, parts: readonly Buffer[], length: number): void;
   /** A stream frame that did not decode (counted as malformed); `id` when it had one. */
   malformed(id: number | null, error: LinkError): void;
 }
@@ -561,13 +567,14 @@ export class Link extends EventEmitter<LinkEvents> {
     while (!this.paused && this.state !== "closed") {
       let frame;
       try {
-        frame = this.decoder.next();
+        frame = this.decoder.nextOrSplit(this.keepSplit);
       } catch (error) {
         this.fail(asLinkError(error), "local", true);
         return;
       }
       if (frame === null) break;
-      this.handleFrame(frame.type, frame.payload);
+      if (isSplitFrame(frame)) this.handleSplitFrame(frame);
+      else this.handleFrame(frame.type, frame.payload);
     }
     if (this.inputEnded && !this.paused && this.state !== "closed") this.handleInputEnd();
   }
@@ -608,6 +615,42 @@ export class Link extends EventEmitter<LinkEvents> {
         false,
       );
     }
+  }
+
+  /** STREAM_DATA on an open link is passed on in its pieces (handleSplitFrame); the rest is copied whole. */
+  private readonly keepSplit = (type: number): boolean =>
+    type === StreamFrameType.Data && this.state === "open";
+
+  /**
+   * A STREAM_DATA that straddled reads: to its handler in pieces when the frame is well formed and
+   * the handler takes pieces; otherwise joined, down the path every frame takes (which also
+   * counts and answers a malformed one).
+   */
+  private handleSplitFrame(frame: SplitFrame): void {
+    const { type, parts, length } = frame;
+    const idBytes = 4;
+    const first = parts[0];
+    const wellFormed = length > idBytes && length <= idBytes + STREAM_MAX_DATA && first !== undefined;
+    const id = wellFormed
+      ? (first.length >= idBytes ? first : Buffer.concat(parts, idBytes)).readUInt32BE(0)
+      : 0;
+    const handler = wellFormed && this.state === "open" ? this.streamHandlers[this.streamOpenedBy(id)] : null;
+    if (handler?.dataParts === undefined) {
+      this.handleFrame(type, Buffer.concat(parts, length));
+      return;
+    }
+    this.inbound.framesIn++;
+    // The id's 4 bytes may span parts too.
+    const data: Buffer[] = [];
+    let skip = idBytes;
+    for (const part of parts) {
+      if (skip >= part.length) skip -= part.length;
+      else {
+        data.push(skip === 0 ? part : part.subarray(skip));
+        skip = 0;
+      }
+    }
+    handler.dataParts(id, data, length - idBytes);
   }
 
   private handleFrame(type: number, payload: Buffer): void {

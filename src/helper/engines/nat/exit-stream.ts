@@ -145,22 +145,22 @@ export class ExitStream {
 
   // ---- frames from the entrance for this id ----
 
-  receiveData(bytes: Buffer): void {
+  /** One STREAM_DATA: `parts` (`length` bytes in all), more than one when it was split across reads. */
+  receiveData(parts: readonly Buffer[], length: number): void {
     const socket = this.socket;
     if (this.phase !== "open" || socket === undefined || this.entranceEnded) {
       this.abort(StreamStatus.ProtocolError, "data out of order from the remote");
       return;
     }
-    if (!this.receiver.accept(bytes.length)) {
+    if (!this.receiver.accept(length)) {
       this.abort(StreamStatus.ProtocolError, "data past the credit granted");
       return;
     }
-    this.count("up", bytes.length);
-    const size = bytes.length;
-    // Copied: the socket may keep it until the destination reads, and a view would pin the
-    // link's whole received chunk, not just these bytes.
-    socket.write(Buffer.from(bytes), () => {
-      if (this.phase === "open" && !this.receiver.consumed(size)) {
+    this.count("up", length);
+    // Copied (and a split frame joined by the same copy): the socket may keep it until the
+    // destination reads, and a view would pin the link's whole received chunk, not just these bytes.
+    socket.write(Buffer.concat(parts, length), () => {
+      if (this.phase === "open" && !this.receiver.consumed(length)) {
         this.abort(StreamStatus.GeneralFailure, "the link's queue is full");
       }
     });

@@ -118,6 +118,19 @@ export class StreamForwarder implements StreamFrameHandler {
     }
   }
 
+  /** A STREAM_DATA split across the link's reads: joined once, by the stream's own copy. */
+  dataParts(id: number, parts: readonly Buffer[], length: number): void {
+    if (this.closed) return;
+    try {
+      const stream = this.streams.get(id);
+      if (stream) stream.receiveData(parts, length);
+      else this.resetId(id, StreamStatus.ProtocolError, "");
+    } catch (error) {
+      this.options.internalError(error);
+      this.contained(() => this.streams.get(id)?.abort(StreamStatus.GeneralFailure, "internal error"));
+    }
+  }
+
   malformed(id: number | null, _error: LinkError): void {
     this.counters.malformedFrames++;
     if (id === null || this.closed) return;
@@ -142,7 +155,7 @@ export class StreamForwarder implements StreamFrameHandler {
         else this.open(frame.id, frame.target);
         return;
       case "data":
-        if (stream) stream.receiveData(frame.bytes);
+        if (stream) stream.receiveData([frame.bytes], frame.bytes.length);
         else this.resetId(frame.id, StreamStatus.ProtocolError, "");
         return;
       case "credit":

@@ -82,13 +82,19 @@ export class EntranceStream implements LinkStream {
 
   // ---- from the opener, one per frame for this id ----
 
-  /** STREAM_DATA: `bytes` is a view into the received frame, handed on as it is. */
-  receiveData(bytes: Buffer): void {
-    if (this.remoteEnded || !this.receiver.accept(bytes.length)) {
+  /**
+   * One STREAM_DATA: its bytes are `parts` (`length` in all; more than one when the frame was
+   * split across the link's reads), views into what the link received, handed on as they are.
+   * The credit is checked for the frame as a whole, as the peer sent it.
+   */
+  receiveData(parts: readonly Buffer[], length: number): void {
+    if (this.remoteEnded || !this.receiver.accept(length)) {
       this.abort(StreamStatus.ProtocolError);
       return;
     }
-    for (const listener of this.dataListeners) listener(bytes);
+    for (const part of parts) {
+      for (const listener of this.dataListeners) listener(part);
+    }
   }
 
   receiveCredit(bytes: number): void {

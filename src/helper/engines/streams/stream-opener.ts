@@ -155,7 +155,7 @@ export class LinkStreamOpener implements StreamOpener, StreamFrameHandler {
         else this.counters.unexpectedFrames++; // a RESET is never answered
         return;
       case "data":
-        if (stream) stream.receiveData(frame.bytes);
+        if (stream) stream.receiveData([frame.bytes], frame.bytes.length);
         else this.unexpected(frame.id);
         return;
       case "credit":
@@ -172,6 +172,13 @@ export class LinkStreamOpener implements StreamOpener, StreamFrameHandler {
         this.unexpected(frame.id);
         return;
     }
+  }
+
+  /** A STREAM_DATA split across the link's reads, as its pieces: passed on without a copy. */
+  dataParts(id: number, parts: readonly Buffer[], length: number): void {
+    const stream = this.streams.get(id);
+    if (stream) stream.receiveData(parts, length);
+    else this.unexpected(id);
   }
 
   malformed(id: number | null, _error: LinkError): void {
