@@ -9,11 +9,14 @@
  *
  * It also measures what split mode costs a name outside the domains on R (getaddrinfo through
  * glibc, as programs resolve), before Backhaul and with it, and prints it: no timing assertion.
+ * Those names go through the native relay's thread (native/src/dns_relay_linux.c), which the
+ * agent's log names; the JavaScript relay is its fallback where the addon has none.
  */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { CLI, connectInHome, LINK_SUBNET_OPTIONS, S_ROUTE_OPTIONS } from "./cli/command.js";
 import { Cli } from "./cli/json-cli.js";
@@ -30,8 +33,20 @@ const skip =
   (existsSync(CLI) ? undefined : "dist/ is not built: run `npm run build` first");
 
 const DISCONNECT_MS = 3_000;
+const AGENT_ADDON = join(dirname(CLI), "agent", "backhaul_native.node");
 const REMOTE_ZONE = "remote.test";
 const PUB = `pub.${REMOTE_ZONE}`;
+/** Whether the addon the CLI deploys has the native relay (an older one falls back to JavaScript). */
+const agentAddonRelays =
+  spawnSync(
+    process.execPath,
+    [
+      "-e",
+      `const m = { exports: {} }; process.dlopen(m, process.argv[1]); process.exit(m.exports.DnsRelay ? 0 : 1)`,
+      AGENT_ADDON,
+    ],
+    { timeout: 10_000 },
+  ).status === 0;
 /** Lookups per latency sample. */
 const SAMPLES = 200;
 
@@ -87,6 +102,7 @@ describe("split DNS on the remote (--dns split)", { skip, timeout: 300_000 }, ()
   let local: NetworkNamespace;
   let before_: string;
   const latency: Record<string, { median: number; p90: number }> = {};
+  let relay = "";
 
   before(async () => {
     sshd = await startSshdWithPrivateNetwork(lab, home);
@@ -154,6 +170,13 @@ describe("split DNS on the remote (--dns split)", { skip, timeout: 300_000 }, ()
       const resolvConf = readFileSync(join("/etc/netns", remote.name, "resolv.conf"), "utf8");
       assert.match(resolvConf, /^nameserver 198\.18\.0\.1$/m, "R's resolver is the agent's forwarder");
       assert.match(resolvConf, /^options edns0$/m, "R's options stay");
+      const agentDns = cli.events.find((e) => e.type === "log" && /split DNS forwarder/.test(e.line ?? ""));
+      relay = /UDP relayed by its native thread/.test(agentDns?.line ?? "") ? "native thread" : "JavaScript";
+      assert.equal(
+        relay,
+        agentAddonRelays ? "native thread" : "JavaScript",
+        `the agent relays UDP natively when its addon can: ${agentDns?.line ?? "no log line"}`,
+      );
 
       // Every type under corp.test: exactly what S answers L.
       for (const [name, type] of [
@@ -229,7 +252,8 @@ describe("split DNS on the remote (--dns split)", { skip, timeout: 300_000 }, ()
     const line = (what: string, sample: { median: number; p90: number }): string =>
       `${what}: median ${sample.median.toFixed(0)} µs, p90 ${sample.p90.toFixed(0)} µs`;
     console.log(
-      `getaddrinfo(${PUB}) on R, ${SAMPLES} lookups each: ${line("before", latency.before)}; ${line("split", latency.split)}`,
+      `getaddrinfo(${PUB}) on R, ${SAMPLES} lookups each: ${line("before", latency.before)}; ` +
+        `${line(`split (${relay})`, latency.split)}`,
     );
   });
 });
