@@ -76,22 +76,39 @@ async function digShort(ns: NetworkNamespace, args: readonly string[], server?: 
   return result.stdout.split("\n").filter(Boolean).sort();
 }
 
-/** getaddrinfo (glibc, through R's resolv.conf) `SAMPLES` times in one process: median and p90 in µs. */
-async function lookupLatency(ns: NetworkNamespace, name: string): Promise<{ median: number; p90: number }> {
+/** Rounds of `SAMPLES` lookups, apart: the machine's other load comes and goes (tests share 2 cores). */
+const ROUNDS = 3;
+
+interface Latency {
+  median: number;
+  p90: number;
+  /** Every round's median; `median` and `p90` are the quickest round's. */
+  rounds: number[];
+}
+
+/** getaddrinfo (glibc, through R's resolv.conf) `SAMPLES` times a round in one process, in µs. */
+async function lookupLatency(ns: NetworkNamespace, name: string): Promise<Latency> {
   const script = `
     const dns = require("node:dns");
     (async () => {
-      const times = [];
-      for (let i = 0; i < ${SAMPLES}; i++) {
-        const start = process.hrtime.bigint();
-        await dns.promises.lookup(process.argv[1], { family: 4 });
-        times.push(Number(process.hrtime.bigint() - start) / 1000);
+      const rounds = [];
+      for (let round = 0; round < ${ROUNDS}; round++) {
+        const times = [];
+        for (let i = 0; i < ${SAMPLES}; i++) {
+          const start = process.hrtime.bigint();
+          await dns.promises.lookup(process.argv[1], { family: 4 });
+          times.push(Number(process.hrtime.bigint() - start) / 1000);
+        }
+        times.sort((a, b) => a - b);
+        rounds.push({ median: times[${SAMPLES >> 1}], p90: times[${Math.floor(SAMPLES * 0.9)}] });
+        await new Promise((resolve) => setTimeout(resolve, 250));
       }
-      times.sort((a, b) => a - b);
-      console.log(JSON.stringify({ median: times[${SAMPLES >> 1}], p90: times[${Math.floor(SAMPLES * 0.9)}] }));
+      console.log(JSON.stringify(rounds));
     })();`;
   const result = await ns.runChecked(process.execPath, ["-e", script, name], { timeoutMs: 60_000 });
-  return JSON.parse(result.stdout) as { median: number; p90: number };
+  const rounds = JSON.parse(result.stdout) as { median: number; p90: number }[];
+  const quickest = rounds.reduce((best, round) => (round.median < best.median ? round : best));
+  return { ...quickest, rounds: rounds.map((round) => round.median) };
 }
 
 describe("split DNS on the remote (--dns split)", { skip, timeout: 300_000 }, () => {
@@ -101,7 +118,7 @@ describe("split DNS on the remote (--dns split)", { skip, timeout: 300_000 }, ()
   let remote: NetworkNamespace;
   let local: NetworkNamespace;
   let before_: string;
-  const latency: Record<string, { median: number; p90: number }> = {};
+  const latency: Record<string, Latency> = {};
   let relay = "";
 
   before(async () => {
@@ -249,10 +266,11 @@ describe("split DNS on the remote (--dns split)", { skip, timeout: 300_000 }, ()
 
   test("the latency of a name outside the domains on R, before Backhaul and with split DNS (no assertion)", () => {
     assert.ok(latency.before && latency.split, "both were measured");
-    const line = (what: string, sample: { median: number; p90: number }): string =>
-      `${what}: median ${sample.median.toFixed(0)} µs, p90 ${sample.p90.toFixed(0)} µs`;
+    const line = (what: string, sample: Latency): string =>
+      `${what}: median ${sample.median.toFixed(0)} µs, p90 ${sample.p90.toFixed(0)} µs ` +
+      `(round medians ${sample.rounds.map((median) => median.toFixed(0)).join("/")})`;
     console.log(
-      `getaddrinfo(${PUB}) on R, ${SAMPLES} lookups each: ${line("before", latency.before)}; ` +
+      `getaddrinfo(${PUB}) on R, best of ${ROUNDS} rounds of ${SAMPLES} lookups: ${line("before", latency.before)}; ` +
         `${line(`split (${relay})`, latency.split)}`,
     );
   });

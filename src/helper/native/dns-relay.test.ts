@@ -38,11 +38,17 @@ async function udpSocket(
   return { socket, port: socket.address().port, received };
 }
 
-/** A stand-in server that answers every A question with `address`. */
+/** A stand-in server that answers every A question with `address`, and ignores what it cannot decode. */
 function answering(address: string): Parameters<typeof udpSocket>[0] {
   return (query, from, socket) => {
-    const name = decodeAnswer(query).questions?.[0]?.name ?? "";
-    socket.send(makeResponse(query, { answers: [a(name, address)] }), from.port, from.address);
+    let answer: Buffer;
+    try {
+      const name = decodeAnswer(query).questions?.[0]?.name ?? "";
+      answer = makeResponse(query, { answers: [a(name, address)] });
+    } catch {
+      return; // junk the relay passed on: its question reads, the rest need not
+    }
+    socket.send(answer, from.port, from.address);
   };
 }
 
