@@ -88,6 +88,8 @@ export interface NativeDnsRelayOptions {
   port: number;
   /** Asked in order; at most 8. */
   servers: readonly { address: string; port: number }[];
+  /** Names equal to or under these (lower case, no trailing dot) go to onQuery; see setDomains. */
+  domains: readonly string[];
   /** Waiting this long for a server before asking the next, when there is a next. */
   nextServerMs: number;
   /** Waiting this long for the last server. */

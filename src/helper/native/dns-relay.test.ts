@@ -91,11 +91,11 @@ function startRelay(
       nextServerMs: 2_000,
       lastServerMs: 5_000,
       maxPending: 4_096,
+      domains: ["corp.test", "19.198.in-addr.arpa"],
       ...options,
     },
     (message, address, port) => delivered.push({ message, address, port }),
   );
-  relay.setDomains(["corp.test", "19.198.in-addr.arpa"]);
   return { relay, delivered };
 }
 
@@ -174,8 +174,7 @@ describe("native DNS relay", { skip }, () => {
 
   test("names under the domains, and queries it cannot read in place, go to JavaScript, which answers with send()", async () => {
     const remote = await server(answering("198.18.5.2"));
-    const { relay, delivered } = relayWith([remote.port]);
-    relay.setDomains(["corp.test"]);
+    const { relay, delivered } = relayWith([remote.port], { domains: ["corp.test"] });
     const client = await udpSocket();
     sockets.push(client.socket);
     const twoQuestions = makeQuery("pub.remote.test");
@@ -338,6 +337,7 @@ describe("native DNS relay", { skip }, () => {
         listen: "::1",
         port: 0,
         servers: [{ address: "::1", port: remote.port }],
+        domains: [],
         nextServerMs: 2_000,
         lastServerMs: 5_000,
         maxPending: 16,
@@ -356,6 +356,7 @@ describe("native DNS relay", { skip }, () => {
       listen: "127.0.0.1",
       port: 0,
       servers: [],
+      domains: [],
       nextServerMs: 2_000,
       lastServerMs: 5_000,
       maxPending: 16,
@@ -367,5 +368,11 @@ describe("native DNS relay", { skip }, () => {
     assert.throws(() => new DnsRelay({ ...base, maxPending: 0 }, () => undefined), /maxPending/);
     const nine = Array.from({ length: 9 }, () => ({ address: "127.0.0.1", port: 53 }));
     assert.throws(() => new DnsRelay({ ...base, servers: nine }, () => undefined), /at most 8 servers/);
+    const taken = new DnsRelay(base, () => undefined);
+    relays.push(taken);
+    assert.throws(
+      () => new DnsRelay({ ...base, port: taken.port }, () => undefined),
+      (error: NodeJS.ErrnoException) => error.code === "EADDRINUSE" && error.syscall === "bind",
+    );
   });
 });

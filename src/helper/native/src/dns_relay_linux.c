@@ -14,8 +14,9 @@
  * JavaScript API (typed in ../addon-types.ts):
  *   new DnsRelay(options, onQuery)  binds the UDP socket options.listen:options.port (0: the
  *                                   kernel picks; .port says which), connects one UDP socket per
- *                                   server of options.servers (at most RELAY_MAX_SERVERS) and
- *                                   starts the thread. Throws an errno-named Error when it cannot.
+ *                                   server of options.servers (at most RELAY_MAX_SERVERS), takes
+ *                                   options.domains as setDomains does, and starts the thread.
+ *                                   Throws an errno-named Error when it cannot.
  *   onQuery(message, address, port) every datagram the relay does not take itself: a name under
  *                                   the split domains, a query it cannot read in place, one longer
  *                                   than RELAY_QUERY_BYTES. JavaScript answers with send().
@@ -654,6 +655,47 @@ static void relay_call_js(napi_env env, napi_value on_query, void *context, void
 
 /* ---- constructor -------------------------------------------------------------------------- */
 
+/* Replaces the split domains with `array`'s strings (lower case, no trailing dot); 0 with an Error
+ * thrown when it is not an array of strings. */
+static int load_domains(napi_env env, dns_relay *r, napi_value array) {
+  bool is_array = false;
+  uint32_t count = 0;
+  if (napi_is_array(env, array, &is_array) != napi_ok || !is_array ||
+      napi_get_array_length(env, array, &count) != napi_ok) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "DnsRelay: the domains must be an array of strings");
+    return 0;
+  }
+  relay_domain *domains = calloc(count > 0 ? count : 1, sizeof *domains);
+  if (domains == NULL) {
+    bh_throw_errno(env, ENOMEM, "calloc", "no memory for the split domains", NULL);
+    return 0;
+  }
+  for (uint32_t i = 0; i < count; i++) {
+    napi_value element;
+    size_t length = 0;
+    char *name = NULL;
+    if (napi_get_element(env, array, i, &element) != napi_ok ||
+        napi_get_value_string_utf8(env, element, NULL, 0, &length) != napi_ok ||
+        (name = malloc(length + 1)) == NULL ||
+        napi_get_value_string_utf8(env, element, name, length + 1, &length) != napi_ok) {
+      free(name);
+      free_domains(domains, i);
+      napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "DnsRelay: the domains must be an array of strings");
+      return 0;
+    }
+    domains[i] = (relay_domain){name, length};
+  }
+  qsort(domains, count, sizeof *domains, compare_domains);
+  uv_mutex_lock(&r->domains_lock);
+  relay_domain *old = r->domains;
+  size_t old_count = r->domain_count;
+  r->domains = domains;
+  r->domain_count = count;
+  uv_mutex_unlock(&r->domains_lock);
+  free_domains(old, old_count);
+  return 1;
+}
+
 static int get_property(napi_env env, napi_value object, const char *key, napi_valuetype want, napi_value *out) {
   napi_valuetype type = napi_undefined;
   if (napi_get_named_property(env, object, key, out) != napi_ok || napi_typeof(env, *out, &type) != napi_ok ||
@@ -800,7 +842,7 @@ static int allocate_table(dns_relay *r) {
   return 1;
 }
 
-/* new DnsRelay({ listen, port, servers, nextServerMs, lastServerMs, maxPending }, onQuery) */
+/* new DnsRelay({ listen, port, servers, domains, nextServerMs, lastServerMs, maxPending }, onQuery) */
 static napi_value relay_construct(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2], self, target;
@@ -840,6 +882,12 @@ static napi_value relay_construct(napi_env env, napi_callback_info info) {
   if (!get_uint32(env, argv[0], "nextServerMs", 1, 600000, &r->next_server_ms) ||
       !get_uint32(env, argv[0], "lastServerMs", 1, 600000, &r->last_server_ms) ||
       !get_uint32(env, argv[0], "maxPending", 1, 32768, &r->max_pending) || !open_sockets(env, r, argv[0])) {
+    relay_stop(r);
+    return NULL;
+  }
+  /* Before the thread starts: no query may pass for outside the domains while it has none. */
+  napi_value domains;
+  if (napi_get_named_property(env, argv[0], "domains", &domains) != napi_ok || !load_domains(env, r, domains)) {
     relay_stop(r);
     return NULL;
   }
@@ -894,41 +942,11 @@ static napi_value relay_set_domains(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   dns_relay *r = unwrap(env, info, &argc, argv);
   if (r == NULL) return NULL;
-  bool is_array = false;
-  uint32_t count = 0;
-  if (argc < 1 || napi_is_array(env, argv[0], &is_array) != napi_ok || !is_array ||
-      napi_get_array_length(env, argv[0], &count) != napi_ok) {
+  if (argc < 1) {
     napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "setDomains(domains) needs an array of strings");
     return NULL;
   }
-  relay_domain *domains = calloc(count > 0 ? count : 1, sizeof *domains);
-  if (domains == NULL) {
-    bh_throw_errno(env, ENOMEM, "calloc", "no memory for the split domains", NULL);
-    return NULL;
-  }
-  for (uint32_t i = 0; i < count; i++) {
-    napi_value element;
-    size_t length = 0;
-    char *name = NULL;
-    if (napi_get_element(env, argv[0], i, &element) != napi_ok ||
-        napi_get_value_string_utf8(env, element, NULL, 0, &length) != napi_ok ||
-        (name = malloc(length + 1)) == NULL ||
-        napi_get_value_string_utf8(env, element, name, length + 1, &length) != napi_ok) {
-      free(name);
-      free_domains(domains, i);
-      napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "setDomains(domains) needs an array of strings");
-      return NULL;
-    }
-    domains[i] = (relay_domain){name, length};
-  }
-  qsort(domains, count, sizeof *domains, compare_domains);
-  uv_mutex_lock(&r->domains_lock);
-  relay_domain *old = r->domains;
-  size_t old_count = r->domain_count;
-  r->domains = domains;
-  r->domain_count = count;
-  uv_mutex_unlock(&r->domains_lock);
-  free_domains(old, old_count);
+  load_domains(env, r, argv[0]);
   return NULL;
 }
 

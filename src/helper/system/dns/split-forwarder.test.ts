@@ -129,6 +129,20 @@ for (const { native, expected } of relays)
       assert.equal(forwarder.counters.viaRemote, 4);
     });
 
+    test("a port already taken is an error, not a silent fallback", async () => {
+      await assert.rejects(
+        SplitForwarder.start({
+          listen: "127.0.0.1",
+          port: forwarder.port,
+          domains: [],
+          linkServers: [],
+          remoteServers: [remote.upstream],
+          native,
+        }),
+        /EADDRINUSE/,
+      );
+    });
+
     test("TCP is split the same way", async () => {
       assert.equal(addressIn(await askTcp(forwarder.port, makeQuery("host.corp.test"))), "198.19.1.10");
       assert.equal(addressIn(await askTcp(forwarder.port, makeQuery("pub.remote.test"))), "198.18.5.2");

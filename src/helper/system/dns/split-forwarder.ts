@@ -118,6 +118,7 @@ function nativeFront(
         listen: options.listen,
         port,
         servers: options.remoteServers.map(({ address, port }) => ({ address, port })),
+        domains: [...new Set(options.domains.map(normalize))],
         nextServerMs: NEXT_SERVER_MS,
         lastServerMs: LAST_SERVER_MS,
         maxPending: MAX_PENDING,
@@ -125,6 +126,8 @@ function nativeFront(
       (message, address, port) => deliver(message, { address, port }),
     );
   } catch (error) {
+    // The port is taken: JavaScript could not have it either, and says so the same way.
+    if ((error as NodeJS.ErrnoException).syscall === "bind") throw error;
     options.log?.(`dns forwarder: relaying in JavaScript (${(error as Error).message})`);
     return null;
   }
@@ -207,7 +210,6 @@ export class SplitForwarder {
   ) {
     this.domains = new Set(options.domains.map(normalize));
     this.exchange = options.exchange ?? networkExchange;
-    relay?.setDomains([...this.domains]);
   }
 
   static async start(options: SplitForwarderOptions): Promise<SplitForwarder> {
