@@ -22,7 +22,7 @@
  *                                   than RELAY_QUERY_BYTES. JavaScript answers with send().
  *   setDomains(domains)             lower case, no trailing dot; applies to the next datagram.
  *   send(message, address, port)    sends from the listening socket; false when it could not.
- *   stats()                         the counters below, and pending / pendingPeak.
+ *   stats()                         relay_counters, as NativeDnsRelayStats names them.
  *   close()                         stops and joins the thread, closes every socket; idempotent.
  *                                   Also done by the finalizer and an env cleanup hook.
  *
@@ -122,7 +122,7 @@ typedef struct dns_relay {
   napi_env env;
   int listen_fd, wake_fd;
   int timer_fd;     /* CLOCK_MONOTONIC, the clock of uv_hrtime */
-  int64_t armed_ns; /* when timer_fd fires next; 0 when it is not armed */
+  int64_t armed_ns; /* relay thread: when timer_fd fires next; 0 when it is not armed */
   int family;
   uint16_t port;
   int server_count;
@@ -143,7 +143,7 @@ typedef struct dns_relay {
   int32_t free_head;
   uint32_t pending;
   uint16_t *slot_of_id; /* 65536 entries: slot + 1, 0 when the id is free */
-  int32_t *scratch;     /* max_pending entries, for relay_server_failed */
+  int32_t *scratch;     /* max_pending entries, for server_failed */
   relay_list lists[LIST_COUNT];
   uint16_t random_ids[64];
   unsigned random_left;
@@ -472,7 +472,8 @@ static void from_client(dns_relay *r, uint8_t *message, size_t length, const rel
   q->client_length = from_length;
   r->pending++;
   __atomic_store_n(&r->counters.pending, r->pending, __ATOMIC_RELAXED);
-  if (r->pending > r->counters.pending_peak) __atomic_store_n(&r->counters.pending_peak, r->pending, __ATOMIC_RELAXED);
+  if (r->pending > r->counters.pending_peak)
+    __atomic_store_n(&r->counters.pending_peak, r->pending, __ATOMIC_RELAXED);
   advance(r, slot, 0);
 }
 
@@ -701,7 +702,8 @@ static int get_property(napi_env env, napi_value object, const char *key, napi_v
   if (napi_get_named_property(env, object, key, out) != napi_ok || napi_typeof(env, *out, &type) != napi_ok ||
       type != want) {
     char text[160];
-    snprintf(text, sizeof text, "DnsRelay: options.%s must be a %s", key, want == napi_string ? "string" : "number");
+    snprintf(text, sizeof text, "DnsRelay: options.%s must be a %s", key,
+             want == napi_string ? "string" : "number");
     napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", text);
     return 0;
   }
@@ -732,7 +734,8 @@ static int get_uint32(napi_env env, napi_value object, const char *key, uint32_t
 }
 
 /* A numeric address and port (scope ids like fe80::1%eth0 included), or 0 with an Error thrown. */
-static int resolve_numeric(napi_env env, const char *address, uint32_t port, relay_address *out, socklen_t *length) {
+static int resolve_numeric(napi_env env, const char *address, uint32_t port, relay_address *out,
+                           socklen_t *length) {
   char service[8];
   snprintf(service, sizeof service, "%u", port);
   struct addrinfo hints = {.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV, .ai_socktype = SOCK_DGRAM};
@@ -763,7 +766,8 @@ static int open_sockets(napi_env env, dns_relay *r, napi_value options) {
   uint32_t port = 0;
   relay_address address;
   socklen_t length = 0;
-  if (!get_string(env, options, "listen", listen, sizeof listen) || !get_uint32(env, options, "port", 0, 65535, &port) ||
+  if (!get_string(env, options, "listen", listen, sizeof listen) ||
+      !get_uint32(env, options, "port", 0, 65535, &port) ||
       !resolve_numeric(env, listen, port, &address, &length))
     return 0;
   r->family = address.sa.sa_family;
@@ -856,7 +860,8 @@ static napi_value relay_construct(napi_env env, napi_callback_info info) {
   if (argc >= 1) napi_typeof(env, argv[0], &t0);
   if (argc >= 2) napi_typeof(env, argv[1], &t1);
   if (t0 != napi_object || t1 != napi_function) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "new DnsRelay(options, onQuery) needs an object and a function");
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE",
+                          "new DnsRelay(options, onQuery) needs an object and a function");
     return NULL;
   }
 
@@ -968,7 +973,8 @@ static napi_value relay_send(napi_env env, napi_callback_info info) {
       type != napi_uint8_array ||
       napi_get_value_string_utf8(env, argv[1], address, sizeof address, &address_length) != napi_ok ||
       napi_get_value_uint32(env, argv[2], &port) != napi_ok || port > 65535) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "send(message, address, port) needs a Buffer, a string and a port");
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE",
+                          "send(message, address, port) needs a Buffer, a string and a port");
     return NULL;
   }
   bool sent = false;
