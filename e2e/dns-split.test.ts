@@ -9,11 +9,14 @@
  *
  * It also measures what split mode costs a name outside the domains on R (getaddrinfo through
  * glibc, as programs resolve), before Backhaul and with it, and prints it: no timing assertion.
+ * Those names go through the native relay's thread (native/src/dns_relay_linux.c), which the
+ * agent's log names; the JavaScript relay is its fallback where the addon has none.
  */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { CLI, connectInHome, LINK_SUBNET_OPTIONS, S_ROUTE_OPTIONS } from "./cli/command.js";
 import { Cli } from "./cli/json-cli.js";
@@ -30,8 +33,20 @@ const skip =
   (existsSync(CLI) ? undefined : "dist/ is not built: run `npm run build` first");
 
 const DISCONNECT_MS = 3_000;
+const AGENT_ADDON = join(dirname(CLI), "agent", "backhaul_native.node");
 const REMOTE_ZONE = "remote.test";
 const PUB = `pub.${REMOTE_ZONE}`;
+/** Whether the addon the CLI deploys has the native relay (an older one falls back to JavaScript). */
+const agentAddonRelays =
+  spawnSync(
+    process.execPath,
+    [
+      "-e",
+      `const m = { exports: {} }; process.dlopen(m, process.argv[1]); process.exit(m.exports.DnsRelay ? 0 : 1)`,
+      AGENT_ADDON,
+    ],
+    { timeout: 10_000 },
+  ).status === 0;
 /** Lookups per latency sample. */
 const SAMPLES = 200;
 
@@ -61,22 +76,39 @@ async function digShort(ns: NetworkNamespace, args: readonly string[], server?: 
   return result.stdout.split("\n").filter(Boolean).sort();
 }
 
-/** getaddrinfo (glibc, through R's resolv.conf) `SAMPLES` times in one process: median and p90 in µs. */
-async function lookupLatency(ns: NetworkNamespace, name: string): Promise<{ median: number; p90: number }> {
+/** Rounds of `SAMPLES` lookups, apart: the machine's other load comes and goes (tests share 2 cores). */
+const ROUNDS = 3;
+
+interface Latency {
+  median: number;
+  p90: number;
+  /** Every round's median; `median` and `p90` are the quickest round's. */
+  rounds: number[];
+}
+
+/** getaddrinfo (glibc, through R's resolv.conf) `SAMPLES` times a round in one process, in µs. */
+async function lookupLatency(ns: NetworkNamespace, name: string): Promise<Latency> {
   const script = `
     const dns = require("node:dns");
     (async () => {
-      const times = [];
-      for (let i = 0; i < ${SAMPLES}; i++) {
-        const start = process.hrtime.bigint();
-        await dns.promises.lookup(process.argv[1], { family: 4 });
-        times.push(Number(process.hrtime.bigint() - start) / 1000);
+      const rounds = [];
+      for (let round = 0; round < ${ROUNDS}; round++) {
+        const times = [];
+        for (let i = 0; i < ${SAMPLES}; i++) {
+          const start = process.hrtime.bigint();
+          await dns.promises.lookup(process.argv[1], { family: 4 });
+          times.push(Number(process.hrtime.bigint() - start) / 1000);
+        }
+        times.sort((a, b) => a - b);
+        rounds.push({ median: times[${SAMPLES >> 1}], p90: times[${Math.floor(SAMPLES * 0.9)}] });
+        await new Promise((resolve) => setTimeout(resolve, 250));
       }
-      times.sort((a, b) => a - b);
-      console.log(JSON.stringify({ median: times[${SAMPLES >> 1}], p90: times[${Math.floor(SAMPLES * 0.9)}] }));
+      console.log(JSON.stringify(rounds));
     })();`;
   const result = await ns.runChecked(process.execPath, ["-e", script, name], { timeoutMs: 60_000 });
-  return JSON.parse(result.stdout) as { median: number; p90: number };
+  const rounds = JSON.parse(result.stdout) as { median: number; p90: number }[];
+  const quickest = rounds.reduce((best, round) => (round.median < best.median ? round : best));
+  return { ...quickest, rounds: rounds.map((round) => round.median) };
 }
 
 describe("split DNS on the remote (--dns split)", { skip, timeout: 300_000 }, () => {
@@ -86,7 +118,8 @@ describe("split DNS on the remote (--dns split)", { skip, timeout: 300_000 }, ()
   let remote: NetworkNamespace;
   let local: NetworkNamespace;
   let before_: string;
-  const latency: Record<string, { median: number; p90: number }> = {};
+  const latency: Record<string, Latency> = {};
+  let relay = "";
 
   before(async () => {
     sshd = await startSshdWithPrivateNetwork(lab, home);
@@ -154,6 +187,13 @@ describe("split DNS on the remote (--dns split)", { skip, timeout: 300_000 }, ()
       const resolvConf = readFileSync(join("/etc/netns", remote.name, "resolv.conf"), "utf8");
       assert.match(resolvConf, /^nameserver 198\.18\.0\.1$/m, "R's resolver is the agent's forwarder");
       assert.match(resolvConf, /^options edns0$/m, "R's options stay");
+      const agentDns = cli.events.find((e) => e.type === "log" && /split DNS forwarder/.test(e.line ?? ""));
+      relay = /UDP relayed by its native thread/.test(agentDns?.line ?? "") ? "native thread" : "JavaScript";
+      assert.equal(
+        relay,
+        agentAddonRelays ? "native thread" : "JavaScript",
+        `the agent relays UDP natively when its addon can: ${agentDns?.line ?? "no log line"}`,
+      );
 
       // Every type under corp.test: exactly what S answers L.
       for (const [name, type] of [
@@ -226,10 +266,12 @@ describe("split DNS on the remote (--dns split)", { skip, timeout: 300_000 }, ()
 
   test("the latency of a name outside the domains on R, before Backhaul and with split DNS (no assertion)", () => {
     assert.ok(latency.before && latency.split, "both were measured");
-    const line = (what: string, sample: { median: number; p90: number }): string =>
-      `${what}: median ${sample.median.toFixed(0)} µs, p90 ${sample.p90.toFixed(0)} µs`;
+    const line = (what: string, sample: Latency): string =>
+      `${what}: median ${sample.median.toFixed(0)} µs, p90 ${sample.p90.toFixed(0)} µs ` +
+      `(round medians ${sample.rounds.map((median) => median.toFixed(0)).join("/")})`;
     console.log(
-      `getaddrinfo(${PUB}) on R, ${SAMPLES} lookups each: ${line("before", latency.before)}; ${line("split", latency.split)}`,
+      `getaddrinfo(${PUB}) on R, best of ${ROUNDS} rounds of ${SAMPLES} lookups: ${line("before", latency.before)}; ` +
+        `${line(`split (${relay})`, latency.split)}`,
     );
   });
 });

@@ -80,6 +80,66 @@ export interface NativeIcmpSocketClass {
   readonly maxBatch: number;
 }
 
+/** The remote's own servers and timeouts for the split DNS relay (see src/dns_relay_linux.c). */
+export interface NativeDnsRelayOptions {
+  /** The address the relay's UDP socket binds: the TUN's own. */
+  listen: string;
+  /** 0: the kernel picks (`port` says which). */
+  port: number;
+  /** Asked in order; at most 8. */
+  servers: readonly { address: string; port: number }[];
+  /** Names equal to or under these (lower case, no trailing dot) go to onQuery; see setDomains. */
+  domains: readonly string[];
+  /** Waiting this long for a server before asking the next, when there is a next. */
+  nextServerMs: number;
+  /** Waiting this long for the last server. */
+  lastServerMs: number;
+  /** Queries in flight at once; past this, new ones are dropped and counted as overloaded. */
+  maxPending: number;
+}
+
+export interface NativeDnsRelayStats {
+  /** Queries the relay sent to the remote's own servers. */
+  viaRemote: number;
+  /** Datagrams handed to onQuery (names under the split domains, queries it cannot read in place). */
+  toScript: number;
+  /** Answers relayed back to the client. */
+  answered: number;
+  /** Queries no server answered. */
+  unanswered: number;
+  /** Datagrams dropped: the table or the queue to JavaScript was full. */
+  overloaded: number;
+  /** Datagrams shorter than a DNS header, dropped. */
+  refused: number;
+  /** Datagrams on a server's socket that answer no query in flight (wrong id or question), dropped. */
+  strayAnswers: number;
+  /** Sends the kernel did not take (to a client, a server, or send()). */
+  sendFailures: number;
+  /** Queries in flight now, and the most there ever were at once. */
+  pending: number;
+  pendingPeak: number;
+}
+
+/** Called on the main thread with each datagram the relay does not take itself. */
+export type NativeDnsQueryCallback = (message: Buffer, address: string, port: number) => void;
+
+export interface NativeDnsRelay {
+  /** The port the relay's UDP socket is bound to. */
+  readonly port: number;
+  /** Names equal to or under these (lower case, no trailing dot) go to onQuery. */
+  setDomains(domains: readonly string[]): void;
+  /** Sends from the relay's socket (onQuery's answers); false when the kernel did not take it. */
+  send(message: Uint8Array, address: string, port: number): boolean;
+  stats(): NativeDnsRelayStats;
+  /** Stops the thread and closes every socket; idempotent. */
+  close(): void;
+}
+
+export interface NativeDnsRelayClass {
+  /** Binds, connects one socket per server and starts the relay's thread; throws an errno-named Error. */
+  new (options: NativeDnsRelayOptions, onQuery: NativeDnsQueryCallback): NativeDnsRelay;
+}
+
 export interface NativeAddon {
   TunDevice: NativeTunDeviceClass;
   /** Absent from binaries built before the ICMP socket existed. */
@@ -97,4 +157,6 @@ export interface NativeAddon {
    * the agent's link pipes were grown.
    */
   setPipeSize?: (fd: number, bytes: number) => number | null;
+  /** The split DNS forwarder's UDP relay, in a thread of its own. Absent before it. */
+  DnsRelay?: NativeDnsRelayClass;
 }

@@ -167,7 +167,9 @@ export class ResolvConfConfigurator implements DnsConfigurator {
         // Neutral about the side: the agent's split DNS and this computer's --remote-dns-domain both write it.
         `# Written by backhaul: names under ${settings.domains.length} domain(s) go through its link to the other side;\n` +
         `# the others to ${remoteServers.map((server) => server.address).join(", ")}, as before.`;
-      this.description = `rewrites ${this.path} in place to use backhaul's split DNS forwarder on ${listen.address}`;
+      this.description =
+        `rewrites ${this.path} in place to use backhaul's split DNS forwarder on ${listen.address} ` +
+        `(UDP relayed by ${this.forwarder.udpRelay === "native" ? "its native thread" : "JavaScript"})`;
     }
     const written = Buffer.from(renderResolvConf(originalText, servers, header));
     const entry: ResolvConfEntry = {

@@ -15,6 +15,7 @@ import {
 } from "../../engines/dns/test-support.js";
 import type { Upstream } from "../../engines/dns/upstream.js";
 import { Rcode } from "../../engines/dns/wire.js";
+import { loadNativeAddon } from "../../native/load-addon.js";
 import { SplitForwarder } from "./split-forwarder.js";
 
 /** A resolver on loopback (UDP and TCP, one port) that answers every A question with `address`. */
@@ -77,95 +78,149 @@ function addressIn(answer: Buffer): unknown {
   return record !== undefined && "data" in record ? record.data : undefined;
 }
 
-describe("split forwarder over real sockets", () => {
-  let link: Awaited<ReturnType<typeof fakeResolver>>;
-  let remote: Awaited<ReturnType<typeof fakeResolver>>;
-  let forwarder: SplitForwarder;
+function addonRelays(): boolean {
+  try {
+    return loadNativeAddon().DnsRelay !== undefined;
+  } catch {
+    return false; // not Linux, or not built: the forwarder falls back, and says so
+  }
+}
 
-  before(async () => {
-    link = await fakeResolver("198.19.1.10");
-    remote = await fakeResolver("198.18.5.2");
-    forwarder = await SplitForwarder.start({
-      listen: "127.0.0.1",
-      port: 0,
-      domains: ["corp.test", "19.198.in-addr.arpa."],
-      linkServers: [link.upstream],
-      remoteServers: [remote.upstream],
+/** Both UDP relays: the native thread where the addon has it, and JavaScript, its fallback. */
+const relays = [
+  { native: true, expected: addonRelays() ? "native" : "javascript" },
+  { native: false, expected: "javascript" },
+] as const;
+
+for (const { native, expected } of relays)
+  describe(`split forwarder over real sockets (UDP relayed by ${expected})`, () => {
+    let link: Awaited<ReturnType<typeof fakeResolver>>;
+    let remote: Awaited<ReturnType<typeof fakeResolver>>;
+    let forwarder: SplitForwarder;
+
+    before(async () => {
+      link = await fakeResolver("198.19.1.10");
+      remote = await fakeResolver("198.18.5.2");
+      forwarder = await SplitForwarder.start({
+        listen: "127.0.0.1",
+        port: 0,
+        domains: ["corp.test", "19.198.in-addr.arpa."],
+        linkServers: [link.upstream],
+        remoteServers: [remote.upstream],
+        native,
+      });
+      assert.equal(forwarder.udpRelay, expected);
+    });
+    after(async () => {
+      await forwarder?.close();
+      await link?.close();
+      await remote?.close();
+    });
+
+    test("names under the split domains go to the link, the rest to the remote's own servers", async () => {
+      for (const name of ["host.corp.test", "CORP.test", "a.b.Corp.Test.", "10.1.19.198.in-addr.arpa"]) {
+        const answer = await askUdp(forwarder.port, makeQuery(name, { id: 0xbeef }));
+        assert.equal(addressIn(answer), "198.19.1.10", name);
+        assert.equal(answer.readUInt16BE(0), 0xbeef, "the client's own id comes back");
+      }
+      for (const name of ["pub.remote.test", "notcorp.test", "corp.test.example", "10.1.18.198.in-addr.arpa"])
+        assert.equal(addressIn(await askUdp(forwarder.port, makeQuery(name))), "198.18.5.2", name);
+      assert.equal(forwarder.counters.viaLink, 4);
+      assert.equal(forwarder.counters.viaRemote, 4);
+    });
+
+    test("a port already taken is an error, not a silent fallback", async () => {
+      await assert.rejects(
+        SplitForwarder.start({
+          listen: "127.0.0.1",
+          port: forwarder.port,
+          domains: [],
+          linkServers: [],
+          remoteServers: [remote.upstream],
+          native,
+        }),
+        /EADDRINUSE/,
+      );
+    });
+
+    test("TCP is split the same way", async () => {
+      assert.equal(addressIn(await askTcp(forwarder.port, makeQuery("host.corp.test"))), "198.19.1.10");
+      assert.equal(addressIn(await askTcp(forwarder.port, makeQuery("pub.remote.test"))), "198.18.5.2");
+    });
+
+    test("new domains apply to the next query", async () => {
+      forwarder.setDomains(["remote.test"]);
+      try {
+        assert.equal(addressIn(await askUdp(forwarder.port, makeQuery("pub.remote.test"))), "198.19.1.10");
+        assert.equal(addressIn(await askUdp(forwarder.port, makeQuery("host.corp.test"))), "198.18.5.2");
+      } finally {
+        forwarder.setDomains(["corp.test", "19.198.in-addr.arpa"]);
+      }
+    });
+
+    test("a query with two questions gets FORMERR; a short datagram is dropped; both are counted", async () => {
+      const two = makeQuery("host.corp.test");
+      two.writeUInt16BE(2, 4);
+      assert.equal(rcodeOf(await askUdp(forwarder.port, two)), Rcode.FORMERR);
+      const before = forwarder.counters.refused;
+      await assert.rejects(askUdp(forwarder.port, Buffer.from([1, 2, 3])), /no UDP answer/);
+      assert.equal(forwarder.counters.refused, before + 1);
+      assert.equal(addressIn(await askUdp(forwarder.port, makeQuery("host.corp.test"))), "198.19.1.10");
     });
   });
-  after(async () => {
-    await forwarder?.close();
-    await link?.close();
-    await remote?.close();
-  });
 
-  test("names under the split domains go to the link, the rest to the remote's own servers", async () => {
-    for (const name of ["host.corp.test", "CORP.test", "a.b.Corp.Test.", "10.1.19.198.in-addr.arpa"]) {
-      const answer = await askUdp(forwarder.port, makeQuery(name, { id: 0xbeef }));
-      assert.equal(addressIn(answer), "198.19.1.10", name);
-      assert.equal(answer.readUInt16BE(0), 0xbeef, "the client's own id comes back");
-    }
-    for (const name of ["pub.remote.test", "notcorp.test", "corp.test.example", "10.1.18.198.in-addr.arpa"])
-      assert.equal(addressIn(await askUdp(forwarder.port, makeQuery(name))), "198.18.5.2", name);
-    assert.equal(forwarder.counters.viaLink, 4);
-    assert.equal(forwarder.counters.viaRemote, 4);
-  });
-
-  test("TCP is split the same way", async () => {
-    assert.equal(addressIn(await askTcp(forwarder.port, makeQuery("host.corp.test"))), "198.19.1.10");
-    assert.equal(addressIn(await askTcp(forwarder.port, makeQuery("pub.remote.test"))), "198.18.5.2");
-  });
-
-  test("new domains apply to the next query", async () => {
-    forwarder.setDomains(["remote.test"]);
-    try {
-      assert.equal(addressIn(await askUdp(forwarder.port, makeQuery("pub.remote.test"))), "198.19.1.10");
-      assert.equal(addressIn(await askUdp(forwarder.port, makeQuery("host.corp.test"))), "198.18.5.2");
-    } finally {
-      forwarder.setDomains(["corp.test", "19.198.in-addr.arpa"]);
-    }
-  });
-
-  test("a query with two questions gets FORMERR; a short datagram is dropped; both are counted", async () => {
-    const two = makeQuery("host.corp.test");
-    two.writeUInt16BE(2, 4);
-    assert.equal(rcodeOf(await askUdp(forwarder.port, two)), Rcode.FORMERR);
-    const before = forwarder.counters.refused;
-    await assert.rejects(askUdp(forwarder.port, Buffer.from([1, 2, 3])), /no UDP answer/);
-    assert.equal(forwarder.counters.refused, before + 1);
-    assert.equal(addressIn(await askUdp(forwarder.port, makeQuery("host.corp.test"))), "198.19.1.10");
-  });
-});
-
-describe("split forwarder's failover over UDP", () => {
-  test("a silent server hands over to the next after 2 s; a refusing one at once, SERVFAIL after the last", async () => {
-    const answering = await fakeResolver("198.18.5.9");
-    const silent = createSocket("udp4");
-    await new Promise<void>((resolve) => silent.bind(0, "127.0.0.1", resolve));
-    const closedPort: Upstream = { address: "127.0.0.1", port: 9 };
-    const forwarder = await SplitForwarder.start({
-      listen: "127.0.0.1",
-      port: 0,
-      domains: ["corp.test"],
-      linkServers: [closedPort],
-      remoteServers: [{ address: "127.0.0.1", port: silent.address().port }, answering.upstream],
+for (const { native, expected } of relays)
+  describe(`split forwarder's failover over UDP (relayed by ${expected})`, () => {
+    test("a silent server hands over to the next after 2 s; a refusing one at once, SERVFAIL after the last", async () => {
+      const answering = await fakeResolver("198.18.5.9");
+      const silent = createSocket("udp4");
+      await new Promise<void>((resolve) => silent.bind(0, "127.0.0.1", resolve));
+      const closedPort: Upstream = { address: "127.0.0.1", port: 9 };
+      const forwarder = await SplitForwarder.start({
+        listen: "127.0.0.1",
+        port: 0,
+        domains: ["corp.test"],
+        linkServers: [closedPort],
+        remoteServers: [{ address: "127.0.0.1", port: silent.address().port }, answering.upstream],
+        native,
+      });
+      try {
+        const started = Date.now();
+        assert.equal(addressIn(await askUdp(forwarder.port, makeQuery("pub.remote.test"))), "198.18.5.9");
+        assert.ok(Date.now() - started >= 1_900, "the first server had its 2 s");
+        const refused = await askUdp(forwarder.port, makeQuery("host.corp.test", { id: 0x4242 }));
+        assert.equal(rcodeOf(refused), Rcode.SERVFAIL);
+        assert.equal(refused.readUInt16BE(0), 0x4242);
+        assert.equal(decodeAnswer(refused).questions?.[0]?.name, "host.corp.test");
+        assert.equal(forwarder.counters.unanswered, 1);
+        // Outside names that all refuse: SERVFAIL too, from whichever relay has them.
+        const outside = await SplitForwarder.start({
+          listen: "127.0.0.1",
+          port: 0,
+          domains: ["corp.test"],
+          linkServers: [],
+          remoteServers: [closedPort],
+          native,
+        });
+        try {
+          assert.equal(rcodeOf(await askUdp(outside.port, makeQuery("pub.remote.test"))), Rcode.SERVFAIL);
+          assert.deepEqual(outside.counters, {
+            viaLink: 0,
+            viaRemote: 1,
+            unanswered: 1,
+            refused: 0,
+            overloaded: 0,
+          });
+        } finally {
+          await outside.close();
+        }
+      } finally {
+        await forwarder.close();
+        silent.close();
+        await answering.close();
+      }
     });
-    try {
-      const started = Date.now();
-      assert.equal(addressIn(await askUdp(forwarder.port, makeQuery("pub.remote.test"))), "198.18.5.9");
-      assert.ok(Date.now() - started >= 1_900, "the first server had its 2 s");
-      const refused = await askUdp(forwarder.port, makeQuery("host.corp.test", { id: 0x4242 }));
-      assert.equal(rcodeOf(refused), Rcode.SERVFAIL);
-      assert.equal(refused.readUInt16BE(0), 0x4242);
-      assert.equal(decodeAnswer(refused).questions?.[0]?.name, "host.corp.test");
-      assert.equal(forwarder.counters.unanswered, 1);
-    } finally {
-      await forwarder.close();
-      silent.close();
-      await answering.close();
-    }
   });
-});
 
 describe("split forwarder's failover (TCP and the slow path)", () => {
   test("a server that times out hands over to the next; all unreachable is SERVFAIL, all silent is silence", async () => {

@@ -7,13 +7,18 @@
 //
 // UDP, the hot path, costs one loopback hop and no allocation beyond the copy it forwards: the
 // question name is read in place, the query goes out on one connected socket per server under an
-// id of ours, and the answer goes back under the client's. A query the quick read does not take
-// (not one plain question) goes the slow way, through the DNS engine's parseQuery, which answers
-// what it refuses with its error or drops it, counted; TCP goes that way too (glibc retries over
-// TCP on truncation, and `options use-vc` asks for TCP only).
+// id of ours, and the answer goes back under the client's. Where the native addon has DnsRelay
+// (Linux), a thread of its own does that for names outside the domains (native/src/
+// dns_relay_linux.c: a JavaScript hop cost ~190 µs a lookup) and hands everything else here; the
+// same relay in JavaScript below is the fallback, and does the rest. A query the quick read does
+// not take (not one plain question) goes the slow way, through the DNS engine's parseQuery, which
+// answers what it refuses with its error or drops it, counted; TCP goes that way too (glibc
+// retries over TCP on truncation, and `options use-vc` asks for TCP only).
 import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
 import { isIPv6 } from "node:net";
 import type { DnsTransport } from "../../../shared/dns-row.js";
+import type { NativeDnsRelay } from "../../native/addon-types.js";
+import { loadNativeAddon } from "../../native/load-addon.js";
 import { emptyAnswerTo, parseQuery } from "../../engines/dns/query.js";
 import { startDnsTcpServer, type DnsTcpServer } from "../../engines/dns/tcp-server.js";
 import {
@@ -42,6 +47,8 @@ export interface SplitForwarderOptions {
   remoteServers: readonly Upstream[];
   /** Tests inject one; real sockets by default. */
   exchange?: UpstreamExchange;
+  /** False: relay UDP in JavaScript even where the native relay exists (tests, comparisons). */
+  native?: boolean;
   log?: (line: string) => void;
 }
 
@@ -80,6 +87,77 @@ function quickQuestion(message: Buffer): { name: string; end: number } | null {
   return at + 4 <= message.length ? { name, end: at + 4 } : null;
 }
 
+/** Who sent a UDP datagram. */
+interface Peer {
+  address: string;
+  port: number;
+}
+
+/** Where UDP queries come in and answers go out: the native relay's socket, or a dgram socket. */
+interface UdpFront {
+  readonly port: number;
+  send(message: Buffer, to: Peer): void;
+  close(): void;
+}
+
+type Deliver = (message: Buffer, from: Peer) => void;
+
+/** The native relay, or null where the addon has none (not Linux, an older build) or it cannot start. */
+function nativeFront(
+  options: SplitForwarderOptions,
+  port: number,
+  deliver: Deliver,
+): (UdpFront & { relay: NativeDnsRelay }) | null {
+  if (options.native === false) return null;
+  let relay: NativeDnsRelay;
+  try {
+    const { DnsRelay } = loadNativeAddon();
+    if (DnsRelay === undefined) return null;
+    relay = new DnsRelay(
+      {
+        listen: options.listen,
+        port,
+        servers: options.remoteServers.map(({ address, port }) => ({ address, port })),
+        domains: [...new Set(options.domains.map(normalize))],
+        nextServerMs: NEXT_SERVER_MS,
+        lastServerMs: LAST_SERVER_MS,
+        maxPending: MAX_PENDING,
+      },
+      (message, address, port) => deliver(message, { address, port }),
+    );
+  } catch (error) {
+    // The port is taken: JavaScript could not have it either, and says so the same way.
+    if ((error as NodeJS.ErrnoException).syscall === "bind") throw error;
+    options.log?.(`dns forwarder: relaying in JavaScript (${(error as Error).message})`);
+    return null;
+  }
+  return {
+    relay,
+    port: relay.port,
+    send: (message, to) => void relay.send(message, to.address, to.port),
+    close: () => relay.close(),
+  };
+}
+
+async function dgramFront(options: SplitForwarderOptions, port: number, deliver: Deliver): Promise<UdpFront> {
+  const udp = createSocket({ type: isIPv6(options.listen) ? "udp6" : "udp4" });
+  await new Promise<void>((resolve, reject) => {
+    udp.once("error", reject);
+    udp.bind(port, options.listen, () => {
+      udp.off("error", reject);
+      resolve();
+    });
+  });
+  // A send that fails (the client went away) must not end the agent.
+  udp.on("error", (error) => options.log?.(`dns forwarder: ${error.message}`));
+  udp.on("message", (message, from: RemoteInfo) => deliver(message, from));
+  return {
+    port: udp.address().port,
+    send: (message, to) => udp.send(message, to.port, to.address),
+    close: () => udp.close(),
+  };
+}
+
 /** A UDP query on its way: who asked, under which id, and which server has it now. */
 interface Pending {
   address: string;
@@ -107,7 +185,8 @@ function serverKey(server: Upstream): string {
 }
 
 export class SplitForwarder {
-  readonly counters: SplitForwarderCounters = {
+  /** What this file counted; the native relay counts its own (see `counters`). */
+  private readonly scriptCounters: SplitForwarderCounters = {
     viaLink: 0,
     viaRemote: 0,
     unanswered: 0,
@@ -125,28 +204,24 @@ export class SplitForwarder {
 
   private constructor(
     private readonly options: SplitForwarderOptions,
-    private readonly udp: Socket,
+    private readonly udp: UdpFront,
+    /** The native relay behind `udp`, when it is that. */
+    private readonly relay: NativeDnsRelay | undefined,
   ) {
     this.domains = new Set(options.domains.map(normalize));
     this.exchange = options.exchange ?? networkExchange;
-    udp.on("message", (message, from) => this.answerUdp(message, from));
   }
 
   static async start(options: SplitForwarderOptions): Promise<SplitForwarder> {
     const port = options.port ?? 53;
-    const udp = createSocket({ type: isIPv6(options.listen) ? "udp6" : "udp4" });
-    await new Promise<void>((resolve, reject) => {
-      udp.once("error", reject);
-      udp.bind(port, options.listen, () => {
-        udp.off("error", reject);
-        resolve();
-      });
-    });
-    // A send that fails (the client went away) must not end the agent.
-    udp.on("error", (error) => options.log?.(`dns forwarder: ${error.message}`));
-    const forwarder = new SplitForwarder(options, udp);
+    // Datagrams arrive on later turns of the event loop, once the forwarder exists.
+    let deliver: Deliver = () => undefined;
+    const native = nativeFront(options, port, (message, from) => deliver(message, from));
+    const udp = native ?? (await dgramFront(options, port, (message, from) => deliver(message, from)));
+    const forwarder = new SplitForwarder(options, udp, native?.relay);
+    deliver = (message, from) => forwarder.answerUdp(message, from);
     try {
-      forwarder.tcp = await startDnsTcpServer(forwarder, { host: options.listen, port: udp.address().port });
+      forwarder.tcp = await startDnsTcpServer(forwarder, { host: options.listen, port: udp.port });
     } catch (error) {
       udp.close();
       throw error;
@@ -155,12 +230,32 @@ export class SplitForwarder {
   }
 
   get port(): number {
-    return this.udp.address().port;
+    return this.udp.port;
+  }
+
+  /** Which code relays UDP queries for names outside the domains. */
+  get udpRelay(): "native" | "javascript" {
+    return this.relay === undefined ? "javascript" : "native";
+  }
+
+  /** Both paths' counts: what the native relay took and what came here. */
+  get counters(): SplitForwarderCounters {
+    const mine = { ...this.scriptCounters };
+    if (this.relay === undefined) return mine;
+    const native = this.relay.stats();
+    return {
+      viaLink: mine.viaLink,
+      viaRemote: mine.viaRemote + native.viaRemote,
+      unanswered: mine.unanswered + native.unanswered,
+      refused: mine.refused + native.refused,
+      overloaded: mine.overloaded + native.overloaded,
+    };
   }
 
   /** Later CONFIGs: the routes changed, and with them the reverse zones. */
   setDomains(domains: readonly string[]): void {
     this.domains = new Set(domains.map(normalize));
+    this.relay?.setDomains([...this.domains]);
   }
 
   /** Whether `name` (presentation form, a trailing dot or not) is equal to or under a split domain. */
@@ -178,13 +273,13 @@ export class SplitForwarder {
   async handleQuery(message: Buffer, transport: DnsTransport): Promise<Buffer | null> {
     const parsed = parseQuery(message);
     if (parsed.kind !== "query") {
-      this.counters.refused++;
+      this.scriptCounters.refused++;
       return parsed.kind === "reject" ? parsed.response : null;
     }
     const { query } = parsed;
     const split = this.isSplit(readName(query.name, 0));
-    if (split) this.counters.viaLink++;
-    else this.counters.viaRemote++;
+    if (split) this.scriptCounters.viaLink++;
+    else this.scriptCounters.viaRemote++;
     const servers = split ? this.options.linkServers : this.options.remoteServers;
     const protocol = transport === "tcp" ? "tcp" : "udp";
     let failedFast = false;
@@ -197,26 +292,26 @@ export class SplitForwarder {
         failedFast = !(error instanceof UpstreamError && error.failure === "timeout");
       }
     }
-    this.counters.unanswered++;
+    this.scriptCounters.unanswered++;
     if (!failedFast) return null;
     return emptyAnswerTo(query, Rcode.SERVFAIL);
   }
 
-  private answerUdp(message: Buffer, from: RemoteInfo): void {
+  private answerUdp(message: Buffer, from: Peer): void {
     const question = quickQuestion(message);
     if (question === null) {
       void this.handleQuery(message, "udp").then((answer) => {
-        if (answer !== null && !this.closed) this.udp.send(answer, from.port, from.address);
+        if (answer !== null && !this.closed) this.udp.send(answer, from);
       });
       return;
     }
     if (this.pending.size >= MAX_PENDING) {
-      this.counters.overloaded++;
+      this.scriptCounters.overloaded++;
       return;
     }
     const split = this.isSplit(question.name);
-    if (split) this.counters.viaLink++;
-    else this.counters.viaRemote++;
+    if (split) this.scriptCounters.viaLink++;
+    else this.scriptCounters.viaRemote++;
     const servers = split ? this.options.linkServers : this.options.remoteServers;
     let id = this.nextId;
     while (this.pending.has(id)) id = (id + 1) & 0xffff;
@@ -244,14 +339,14 @@ export class SplitForwarder {
     const server = pending.servers[pending.index];
     if (server === undefined) {
       this.pending.delete(id);
-      this.counters.unanswered++;
+      this.scriptCounters.unanswered++;
       if (failedFast && !this.closed) {
         const answer = Buffer.from(pending.query.subarray(0, pending.questionEnd));
         const flags = pending.query.readUInt16BE(2);
         answer.writeUInt16BE(pending.clientId, 0);
         answer.writeUInt16BE(Flag.QR | Flag.RA | (flags & (0x7800 | Flag.RD | Flag.CD)) | Rcode.SERVFAIL, 2);
         answer.fill(0, 6, HEADER_BYTES); // the question alone
-        this.udp.send(answer, pending.port, pending.address);
+        this.udp.send(answer, pending);
       }
       return;
     }
@@ -296,7 +391,7 @@ export class SplitForwarder {
     this.pending.delete(id);
     if (this.closed) return;
     reply.writeUInt16BE(pending.clientId, 0);
-    this.udp.send(reply, pending.port, pending.address);
+    this.udp.send(reply, pending);
   }
 
   async close(): Promise<void> {
