@@ -30,9 +30,11 @@ export interface GcPerGB {
 }
 
 /** `env` arguments that preload the probe, writing to `dir`: NAME=VALUE pairs. */
-export function gcProbeEnv(dir: string): string[] {
-  // A file: URL (spaces escaped), quoted all the same: NODE_OPTIONS splits on spaces.
-  return [`NODE_OPTIONS=--import "${GC_PROBE.href}"`, `${GC_DIR_VARIABLE}=${dir}`];
+export function gcProbeEnv(dir: string, inherited = process.env.NODE_OPTIONS): string[] {
+  // A file: URL (spaces escaped), quoted all the same: NODE_OPTIONS splits on spaces. What the
+  // bench was started with (a profiler's preload, say) is kept, before the probe.
+  const options = [inherited, `--import "${GC_PROBE.href}"`].filter(Boolean).join(" ");
+  return [`NODE_OPTIONS=${options}`, `${GC_DIR_VARIABLE}=${dir}`];
 }
 
 const isCounts = (value: unknown): value is GcCounts => {
