@@ -84,6 +84,30 @@ describe("AddressNames", () => {
     assert.equal(names.size, 0);
   });
 
+  test("one answer noted again (a cache hit): it wins its address back, with an expiry from now", () => {
+    let now = 1_000_000;
+    const names = new AddressNames({ graceMs: 60_000, now: () => now });
+    const cached = response("vault.corp.test", [a("vault.corp.test", "198.19.1.10", 30)]);
+    names.noteAnswer("vault.corp.test.", cached);
+    note(names, "wiki.corp.test", [a("wiki.corp.test", "198.19.1.10", 30)]);
+    now += 80_000;
+    names.noteAnswer("Vault.Corp.Test.", cached);
+    assert.equal(names.nameOf("198.19.1.10"), "vault.corp.test", "the most recent answer wins");
+    now += 89_000;
+    assert.equal(names.nameOf("198.19.1.10"), "vault.corp.test", "TTL and grace counted from the second");
+    now += 2_000;
+    assert.equal(names.nameOf("198.19.1.10"), undefined);
+  });
+
+  test("one answer noted for another name maps that name", () => {
+    const names = new AddressNames();
+    const shared = response("a.corp.test", [a("a.corp.test", "198.19.1.1"), a("b.corp.test", "198.19.1.2")]);
+    names.noteAnswer("a.corp.test.", shared);
+    names.noteAnswer("b.corp.test.", shared);
+    assert.equal(names.nameOf("198.19.1.2"), "b.corp.test");
+    assert.equal(names.nameOf("198.19.1.1"), "a.corp.test", "b does not reach a's record");
+  });
+
   test("a flood of valid answers keeps at most the cap, the most recently used", () => {
     const names = new AddressNames();
     const cap = DEFAULT_ADDRESS_NAMES.maxEntries;

@@ -35,6 +35,15 @@ interface Entry {
   expiresAt: number;
 }
 
+/** What one answer maps, for the name it was asked as: worked out once, noted on every hit. */
+interface AnswerMapping {
+  /** The asked name, lower case, in presentation form. */
+  asked: string;
+  /** The name flows show; null for the root, which labels nothing. */
+  name: string | null;
+  addresses: readonly { address: string; ttlMs: number }[];
+}
+
 export const DEFAULT_ADDRESS_NAMES = {
   maxEntries: 10_000,
   graceMs: 60 * 60 * 1000,
@@ -44,6 +53,11 @@ export const DEFAULT_ADDRESS_NAMES = {
 export class AddressNames implements AddressNameSource {
   /** Insertion order is recency: the first key is the least recently used. */
   private readonly entries = new Map<string, Entry>();
+  /**
+   * Keyed by the answer's Buffer: the DNS engine notes the same cached answer on every cache hit,
+   * and reading it again each time was the largest part of a hit's time in the engine (issue 17).
+   */
+  private readonly mappings = new WeakMap<Buffer, AnswerMapping>();
   private readonly maxEntries: number;
   private readonly graceMs: number;
   private readonly maxTtlSeconds: number;
@@ -62,29 +76,23 @@ export class AddressNames implements AddressNameSource {
 
   /**
    * Notes the addresses that `message` (a whole DNS response, parseable) gives for `asked`, the
-   * name the remote asked for in presentation form ("vault.corp.example."). Throws only
-   * WireFormatError, for a message that does not parse.
+   * name the remote asked for in presentation form ("vault.corp.example."). `message` is read the
+   * first time and never again: the caller does not write it afterwards (the engine's answers are
+   * immutable), so noting it again costs only the map's updates. Throws only WireFormatError, for
+   * a message that does not parse.
    */
   noteAnswer(asked: string, message: Buffer): void {
-    const name = displayName(asked);
+    const lower = asked.toLowerCase();
+    let mapping = this.mappings.get(message);
+    if (mapping?.asked !== lower) {
+      mapping = mapAnswer(lower, message, this.maxTtlSeconds);
+      this.mappings.set(message, mapping);
+    }
+    const { name, addresses } = mapping;
     if (name === null) return;
-    const answers = parseMessage(message).records.filter(
-      (record) => record.section === "answer" && record.klass === CLASS_IN,
-    );
-    const owners = answers.map((record) => readName(message, record.start).toLowerCase());
-    const reached = reachedNames(asked.toLowerCase(), message, answers, owners);
     const now = this.now();
-    answers.forEach((record, index) => {
-      const isAddress =
-        (record.type === RecordType.A && record.rdlength === 4) ||
-        (record.type === RecordType.AAAA && record.rdlength === 16);
-      if (!isAddress || !reached.has(owners[index]!)) return;
-      const address = formatAddress(
-        message.subarray(record.rdataOffset, record.rdataOffset + record.rdlength),
-      );
-      const ttlMs = Math.min(record.ttl, this.maxTtlSeconds) * 1000;
+    for (const { address, ttlMs } of addresses)
       this.set(address, { name, expiresAt: now + ttlMs + this.graceMs });
-    });
   }
 
   nameOf(address: string): string | undefined {
@@ -107,6 +115,27 @@ export class AddressNames implements AddressNameSource {
     const oldest = this.entries.keys().next();
     if (!oldest.done) this.entries.delete(oldest.value);
   }
+}
+
+/** The addresses `message` answers for `asked` (lower case), through its CNAMEs, each with its TTL. */
+function mapAnswer(asked: string, message: Buffer, maxTtlSeconds: number): AnswerMapping {
+  const name = displayName(asked);
+  if (name === null) return { asked, name, addresses: [] };
+  const answers = parseMessage(message).records.filter(
+    (record) => record.section === "answer" && record.klass === CLASS_IN,
+  );
+  const owners = answers.map((record) => readName(message, record.start).toLowerCase());
+  const reached = reachedNames(asked, message, answers, owners);
+  const addresses: { address: string; ttlMs: number }[] = [];
+  answers.forEach((record, index) => {
+    const isAddress =
+      (record.type === RecordType.A && record.rdlength === 4) ||
+      (record.type === RecordType.AAAA && record.rdlength === 16);
+    if (!isAddress || !reached.has(owners[index]!)) return;
+    const address = formatAddress(message.subarray(record.rdataOffset, record.rdataOffset + record.rdlength));
+    addresses.push({ address, ttlMs: Math.min(record.ttl, maxTtlSeconds) * 1000 });
+  });
+  return { asked, name, addresses };
 }
 
 /**
@@ -139,9 +168,8 @@ function reachedNames(
   return reached;
 }
 
-/** "vault.corp.example." → "vault.corp.example", lower case; null for the root. */
+/** "vault.corp.example." (lower case) → "vault.corp.example"; null for the root. */
 function displayName(asked: string): string | null {
   if (asked === ".") return null;
-  const lower = asked.toLowerCase();
-  return lower.endsWith(".") ? lower.slice(0, -1) : lower;
+  return asked.endsWith(".") ? asked.slice(0, -1) : asked;
 }

@@ -349,29 +349,38 @@ export class DnsEngine {
   ): Buffer {
     const { answer, ageSeconds } = source;
     const rendered = renderAnswer(answer, query, ageSeconds, transport);
+    // Read once for the address names and the row: every step of a cached answer counts (issue 17).
+    const asked = askedName(query);
     let detail = source.detail;
     if (rendered.truncatedForTransport) {
       this.counters.truncated++;
       detail = [detail, "too large for UDP: sent TC=1"].filter(Boolean).join("; ");
     } else {
-      this.noteAddresses(query, answer);
+      this.noteAddresses(query, asked, answer);
     }
-    this.record(query, transport, started, at, {
-      rcode: answer.rcode,
-      answers: [...answer.answers],
-      ttl: answer.ttl === null ? null : Math.max(0, answer.ttl - ageSeconds),
-      resolver: source.resolver,
-      detail,
-    });
+    this.record(
+      query,
+      transport,
+      started,
+      at,
+      {
+        rcode: answer.rcode,
+        answers: [...answer.answers],
+        ttl: answer.ttl === null ? null : Math.max(0, answer.ttl - ageSeconds),
+        resolver: source.resolver,
+        detail,
+      },
+      asked,
+    );
     return rendered.message;
   }
 
   /** The addresses the remote now has for the name it asked (it got no records with TC=1). */
-  private noteAddresses(query: DnsQuery, answer: PreparedAnswer): void {
+  private noteAddresses(query: DnsQuery, asked: string, answer: PreparedAnswer): void {
     const addressQuestion = query.type === RecordType.A || query.type === RecordType.AAAA;
     if (!addressQuestion || query.klass !== CLASS_IN || answer.rcode !== Rcode.NOERROR) return;
     if (answer.answers.length === 0) return;
-    this.addressNames.noteAnswer(readName(query.name, 0), answer.message);
+    this.addressNames.noteAnswer(asked, answer.message);
   }
 
   private fail(
@@ -417,10 +426,10 @@ export class DnsEngine {
     started: number,
     at: number,
     result: Pick<DnsRow, "answers" | "ttl" | "resolver" | "detail"> & { rcode: number },
+    name = askedName(query),
   ): void {
     if (result.rcode === Rcode.SERVFAIL) this.counters.servfail++;
     if (result.rcode === Rcode.NXDOMAIN) this.counters.nxdomain++;
-    const name = readName(query.name, 0).toLowerCase();
     this.table.add({
       name: name === "." ? name : name.slice(0, -1),
       type: typeName(query.type),
@@ -440,6 +449,11 @@ function configFromResolvers(resolvers: ResolverSource | undefined): DnsConfigSo
   if (resolvers === undefined) return () => readOsDnsConfig();
   if (typeof resolvers !== "function") return fixedDnsConfig(resolvers);
   return async () => fixedDnsConfig(await resolvers());
+}
+
+/** The question's name in presentation form, lower case, with its trailing dot ("." for the root). */
+function askedName(query: DnsQuery): string {
+  return readName(query.name, 0).toLowerCase();
 }
 
 function joinDetail(...parts: (string | null)[]): string | null {
