@@ -188,7 +188,8 @@ static int read_question(const uint8_t *m, size_t length, char *name, size_t *na
   if ((flags & DNS_QR) != 0 || ((flags >> 11) & 0xf) != 0 || read16(m + 4) != 1) return 0;
   size_t at = DNS_HEADER, out = 0;
   for (;;) {
-    if (at >= length || at - DNS_HEADER > DNS_MAX_NAME) return 0;
+    /* The length byte at `at` ends a name of at - DNS_HEADER + 1 bytes at least: at most 255. */
+    if (at >= length || at - DNS_HEADER >= DNS_MAX_NAME) return 0;
     uint8_t label = m[at];
     if ((label & 0xc0) != 0) return 0;
     at++;
