@@ -566,6 +566,12 @@ static void relay_main(void *arg) {
   for (;;) {
     if (poll(fds, count, -1) < 0) {
       if (errno == EINTR) continue;
+      /* ENOMEM: the kernel is short of memory for a moment. Leaving would leave every lookup of
+       * the remote unanswered while the agent runs on; only EFAULT or EINVAL (our bug) can. */
+      if (errno == ENOMEM) {
+        uv_sleep(10);
+        continue;
+      }
       break;
     }
     if (fds[WAKE].revents != 0) break;
