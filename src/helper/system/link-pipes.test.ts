@@ -5,6 +5,7 @@ import { closeSync, constants, mkdtempSync, openSync, rmSync, writeSync } from "
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { loadNativeAddon } from "../native/load-addon.js";
 import { growPipe, LINK_PIPE_BYTES } from "./link-pipes.js";
 
 function fifo(t: { after: (fn: () => void) => void }): number {
@@ -44,4 +45,24 @@ test("a file and a character device are not pipes: null, nothing thrown", (t) =>
   t.after(() => closeSync(device));
   assert.equal(growPipe(device), null);
   assert.equal(growPipe(-1), null, "a bad fd is refused by the addon and reported as null");
+});
+
+test("setPipeSize takes only whole numbers in range: fd + 2^32 is not fd, 2^32 + 4096 bytes is not 4096", (t) => {
+  const setPipeSize = loadNativeAddon().setPipeSize;
+  if (setPipeSize === undefined) return t.skip("no addon with setPipeSize here");
+  const fd = fifo(t);
+  const refused = /needs a file descriptor and a positive size/;
+  // N-API's int32 conversion wraps modulo 2^32: these used to grow `fd` to 1 MiB.
+  assert.throws(() => setPipeSize(fd + 2 ** 32, LINK_PIPE_BYTES), refused);
+  assert.throws(() => setPipeSize(fd, 2 ** 32 + LINK_PIPE_BYTES), refused);
+  assert.throws(() => setPipeSize(fd + 0.5, LINK_PIPE_BYTES), refused);
+  assert.throws(() => setPipeSize(fd, 1.5), refused);
+  for (const bad of [-1, NaN, Infinity, -Infinity, 2 ** 31, 1e300, 0])
+    assert.throws(() => setPipeSize(fd, bad), refused, `bytes ${bad}`);
+  for (const bad of [-1, NaN, Infinity, 2 ** 31, -(2 ** 32)])
+    assert.throws(() => setPipeSize(bad, LINK_PIPE_BYTES), refused, `fd ${bad}`);
+  assert.throws(() => (setPipeSize as (...args: unknown[]) => unknown)(String(fd), LINK_PIPE_BYTES), refused);
+  assert.throws(() => (setPipeSize as (...args: unknown[]) => unknown)(fd), refused);
+  assert.equal(growPipe(fd, 4096), 64 * 1024, "the pipe was left as it was");
+  assert.equal(setPipeSize(2 ** 31 - 1, 4096), null, "a whole fd nobody holds: not a pipe");
 });

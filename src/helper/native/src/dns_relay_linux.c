@@ -188,7 +188,8 @@ static int read_question(const uint8_t *m, size_t length, char *name, size_t *na
   if ((flags & DNS_QR) != 0 || ((flags >> 11) & 0xf) != 0 || read16(m + 4) != 1) return 0;
   size_t at = DNS_HEADER, out = 0;
   for (;;) {
-    if (at >= length || at - DNS_HEADER > DNS_MAX_NAME) return 0;
+    /* The length byte at `at` ends a name of at - DNS_HEADER + 1 bytes at least: at most 255. */
+    if (at >= length || at - DNS_HEADER >= DNS_MAX_NAME) return 0;
     uint8_t label = m[at];
     if ((label & 0xc0) != 0) return 0;
     at++;
@@ -565,6 +566,12 @@ static void relay_main(void *arg) {
   for (;;) {
     if (poll(fds, count, -1) < 0) {
       if (errno == EINTR) continue;
+      /* ENOMEM: the kernel is short of memory for a moment. Leaving would leave every lookup of
+       * the remote unanswered while the agent runs on; only EFAULT or EINVAL (our bug) can. */
+      if (errno == ENOMEM) {
+        uv_sleep(10);
+        continue;
+      }
       break;
     }
     if (fds[WAKE].revents != 0) break;

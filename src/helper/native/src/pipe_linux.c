@@ -6,9 +6,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 
 #include "errors.h"
 #include "pipe_linux.h"
+
+/* Whether `value` is a whole number from `min` to INT_MAX (NaN is not). */
+static int whole(double value, double min) { return value >= min && value <= INT_MAX && value == (double)(int)value; }
 
 /*
  * setPipeSize(fd, bytes): the pipe's capacity afterwards, in bytes; null when fd is not a pipe.
@@ -19,13 +23,15 @@ static napi_value pipe_set_size(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
   BH_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  int32_t fd = -1;
-  int32_t bytes = 0;
-  if (argc < 2 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0 ||
-      napi_get_value_int32(env, argv[1], &bytes) != napi_ok || bytes <= 0) {
+  /* Doubles, not napi_get_value_int32: that wraps modulo 2^32, so fd + 2^32 would be fd and a
+   * size of 2^32 + 4096 would be 4096. Only whole numbers from 0 (fd) or 1 (bytes) to INT_MAX. */
+  double fd_value = -1, bytes_value = 0;
+  if (argc < 2 || napi_get_value_double(env, argv[0], &fd_value) != napi_ok || !whole(fd_value, 0) ||
+      napi_get_value_double(env, argv[1], &bytes_value) != napi_ok || !whole(bytes_value, 1)) {
     napi_throw_type_error(env, NULL, "setPipeSize(fd, bytes) needs a file descriptor and a positive size");
     return NULL;
   }
+  int fd = (int)fd_value, bytes = (int)bytes_value;
   napi_value result;
   int size = fcntl(fd, F_GETPIPE_SZ);
   if (size < 0) {

@@ -167,6 +167,25 @@ for (const { native, expected } of relays)
       assert.equal(forwarder.counters.refused, before + 1);
       assert.equal(addressIn(await askUdp(forwarder.port, makeQuery("host.corp.test"))), "198.19.1.10");
     });
+
+    test("a name of 255 bytes on the wire is relayed; one of 256 is refused, not relayed", async () => {
+      // `a` * first, 3 labels of 59, `remote.test`: (1 + first) + 3 * (1 + 59) + 7 + 5 + the root's 0.
+      const longName = (first: number) =>
+        [`${"a".repeat(first)}`, ..."bcd".split("").map((c) => c.repeat(59)), "remote", "test"].join(".");
+      const before = forwarder.counters;
+      const fits = await askUdp(forwarder.port, makeQuery(longName(61)));
+      assert.equal(addressIn(fits), "198.18.5.2", "255 bytes: relayed");
+      const tooLong = makeQuery(longName(62));
+      assert.equal(tooLong.length, 12 + 256 + 4);
+      const refused = await askUdp(forwarder.port, tooLong).catch(() => null);
+      assert.equal(refused === null ? null : rcodeOf(refused), Rcode.FORMERR, "256 bytes: FORMERR");
+      assert.equal(
+        forwarder.counters.viaRemote,
+        before.viaRemote + 1,
+        "only the 255-byte name went to the server",
+      );
+      assert.equal(forwarder.counters.refused, before.refused + 1);
+    });
   });
 
 for (const { native, expected } of relays)

@@ -76,7 +76,8 @@ function quickQuestion(message: Buffer): { name: string; end: number } | null {
   let name = "";
   for (;;) {
     const length = message[at];
-    if (length === undefined || (length & 0xc0) !== 0 || at - HEADER_BYTES > MAX_NAME_BYTES) return null;
+    // The length byte at `at` ends a name of at least at - HEADER_BYTES + 1 bytes: at most 255.
+    if (length === undefined || (length & 0xc0) !== 0 || at - HEADER_BYTES >= MAX_NAME_BYTES) return null;
     at += 1;
     if (length === 0) break;
     // A dot inside a label (`a\.b`) would read as two labels: the slow path escapes it.
