@@ -2,41 +2,12 @@
 // servers and clients on this machine's loopback.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
+import { createSocket, type Socket } from "node:dgram";
 import { after, describe, test } from "node:test";
 import { a, decodeAnswer, makeQuery, makeResponse, rcodeOf } from "../engines/dns/test-support.js";
 import { Rcode } from "../engines/dns/wire.js";
-import type { NativeDnsRelay, NativeDnsRelayClass, NativeDnsRelayOptions } from "./addon-types.js";
-import { loadNativeAddon } from "./load-addon.js";
-
-function relayClass(): NativeDnsRelayClass | undefined {
-  try {
-    return loadNativeAddon().DnsRelay;
-  } catch {
-    return undefined;
-  }
-}
-
-const DnsRelay = relayClass();
-const skip =
-  DnsRelay === undefined
-    ? "the native addon with DnsRelay is not built here (Linux: node scripts/build-native.mjs)"
-    : undefined;
-
-/** A UDP socket on loopback; `received` keeps what came in, with its sender. */
-async function udpSocket(
-  onMessage: (message: Buffer, from: RemoteInfo, socket: Socket) => void = () => undefined,
-  host = "127.0.0.1",
-): Promise<{ socket: Socket; port: number; received: { message: Buffer; from: RemoteInfo }[] }> {
-  const socket = createSocket(host.includes(":") ? "udp6" : "udp4");
-  const received: { message: Buffer; from: RemoteInfo }[] = [];
-  socket.on("message", (message, from) => {
-    received.push({ message, from });
-    onMessage(message, from, socket);
-  });
-  await new Promise<void>((resolve) => socket.bind(0, host, resolve));
-  return { socket, port: socket.address().port, received };
-}
+import type { NativeDnsRelay, NativeDnsRelayOptions } from "./addon-types.js";
+import { DnsRelay, skip, udpSocket, until } from "./dns-relay-test-world.js";
 
 /** A stand-in server that answers every A question with `address`, and ignores what it cannot decode. */
 function answering(address: string): Parameters<typeof udpSocket>[0] {
@@ -97,13 +68,6 @@ function startRelay(
     (message, address, port) => delivered.push({ message, address, port }),
   );
   return { relay, delivered };
-}
-
-async function until(condition: () => boolean, what: string, withinMs = 5_000): Promise<void> {
-  for (const started = Date.now(); !condition();) {
-    if (Date.now() - started > withinMs) throw new Error(`not within ${withinMs} ms: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 /** Once the relay has counted everything sent to it: its counts stay the same for 200 ms. */
@@ -351,7 +315,8 @@ describe("native DNS relay", { skip }, () => {
   });
 
   test("bad options are refused with an error that says which", () => {
-    assert.ok(DnsRelay);
+    const Relay = DnsRelay;
+    assert.ok(Relay);
     const base: NativeDnsRelayOptions = {
       listen: "127.0.0.1",
       port: 0,
@@ -362,16 +327,16 @@ describe("native DNS relay", { skip }, () => {
       maxPending: 16,
     };
     assert.throws(
-      () => new DnsRelay({ ...base, listen: "not an address" }, () => undefined),
+      () => new Relay({ ...base, listen: "not an address" }, () => undefined),
       /not an IP address/,
     );
-    assert.throws(() => new DnsRelay({ ...base, maxPending: 0 }, () => undefined), /maxPending/);
+    assert.throws(() => new Relay({ ...base, maxPending: 0 }, () => undefined), /maxPending/);
     const nine = Array.from({ length: 9 }, () => ({ address: "127.0.0.1", port: 53 }));
-    assert.throws(() => new DnsRelay({ ...base, servers: nine }, () => undefined), /at most 8 servers/);
-    const taken = new DnsRelay(base, () => undefined);
+    assert.throws(() => new Relay({ ...base, servers: nine }, () => undefined), /at most 8 servers/);
+    const taken = new Relay(base, () => undefined);
     relays.push(taken);
     assert.throws(
-      () => new DnsRelay({ ...base, port: taken.port }, () => undefined),
+      () => new Relay({ ...base, port: taken.port }, () => undefined),
       (error: NodeJS.ErrnoException) => error.code === "EADDRINUSE" && error.syscall === "bind",
     );
   });
