@@ -3,14 +3,22 @@
 // or the finalizer while queries are in flight. Loopback only. Run it under AddressSanitizer with
 // an instrumented build named by BACKHAUL_NATIVE_PATH and libasan in LD_PRELOAD.
 import assert from "node:assert/strict";
-import { createSocket, type Socket } from "node:dgram";
+import { createSocket } from "node:dgram";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { after, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { a, decodeAnswer, makeQuery, makeResponse, rcodeOf } from "../engines/dns/test-support.js";
 import { Rcode } from "../engines/dns/wire.js";
 import type { NativeDnsRelay, NativeDnsRelayOptions } from "./addon-types.js";
-import { DnsRelay, skip, sleep, udpSocket, until } from "./dns-relay-test-world.js";
+import {
+  DnsRelay,
+  loopbackRelayOptions,
+  relayWorld,
+  skip,
+  sleep,
+  udpSocket,
+  until,
+} from "./dns-relay-test-world.js";
 
 /** A query header (RD set) with `qdcount`, then `body` as given. */
 function raw(
@@ -40,35 +48,15 @@ function nameOf(bytes: number): Buffer {
 const TYPE_A_IN = [0, 1, 0, 1];
 
 describe("native DNS relay under hostile input", { skip }, () => {
-  const sockets: Socket[] = [];
-  const relays: NativeDnsRelay[] = [];
-  after(() => {
-    for (const relay of relays) relay.close();
-    for (const socket of sockets) socket.close();
-  });
-  const socket = async (onMessage?: Parameters<typeof udpSocket>[0]) => {
-    const made = await udpSocket(onMessage);
-    sockets.push(made.socket);
-    return made;
-  };
+  const { relays, socket } = relayWorld();
   const start = (
     servers: readonly number[],
     options: Partial<NativeDnsRelayOptions> = {},
     onQuery: (message: Buffer) => void = () => undefined,
   ): NativeDnsRelay => {
     assert.ok(DnsRelay);
-    const relay = new DnsRelay(
-      {
-        listen: "127.0.0.1",
-        port: 0,
-        servers: servers.map((port) => ({ address: "127.0.0.1", port })),
-        nextServerMs: 2_000,
-        lastServerMs: 5_000,
-        maxPending: 4_096,
-        domains: ["corp.test"],
-        ...options,
-      },
-      (message) => onQuery(message),
+    const relay = new DnsRelay(loopbackRelayOptions(servers, ["corp.test"], options), (message) =>
+      onQuery(message),
     );
     relays.push(relay);
     return relay;

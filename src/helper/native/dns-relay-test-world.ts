@@ -1,7 +1,8 @@
 // What the native DNS relay's tests share: the relay class (or why it is not here), UDP sockets
 // on loopback that record what they receive, and waiting for a condition.
 import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
-import type { NativeDnsRelayClass } from "./addon-types.js";
+import { after } from "node:test";
+import type { NativeDnsRelay, NativeDnsRelayClass, NativeDnsRelayOptions } from "./addon-types.js";
 import { loadNativeAddon } from "./load-addon.js";
 
 function relayClass(): NativeDnsRelayClass | undefined {
@@ -40,4 +41,42 @@ export async function udpSocket(
   });
   await new Promise<void>((resolve) => socket.bind(0, host, resolve));
   return { socket, port: socket.address().port, received };
+}
+
+/** Options for a relay on 127.0.0.1 whose servers are stand-ins on loopback `servers` ports. */
+export function loopbackRelayOptions(
+  servers: readonly number[],
+  domains: readonly string[],
+  options: Partial<NativeDnsRelayOptions> = {},
+): NativeDnsRelayOptions {
+  return {
+    listen: "127.0.0.1",
+    port: 0,
+    servers: servers.map((port) => ({ address: "127.0.0.1", port })),
+    nextServerMs: 2_000,
+    lastServerMs: 5_000,
+    maxPending: 4_096,
+    domains: [...domains],
+    ...options,
+  };
+}
+
+/** The sockets and relays a describe() block opens, all closed after it. */
+export function relayWorld(): {
+  sockets: Socket[];
+  relays: NativeDnsRelay[];
+  socket: (onMessage?: Parameters<typeof udpSocket>[0]) => ReturnType<typeof udpSocket>;
+} {
+  const sockets: Socket[] = [];
+  const relays: NativeDnsRelay[] = [];
+  after(() => {
+    for (const relay of relays) relay.close();
+    for (const socket of sockets) socket.close();
+  });
+  const socket = async (onMessage?: Parameters<typeof udpSocket>[0]) => {
+    const made = await udpSocket(onMessage);
+    sockets.push(made.socket);
+    return made;
+  };
+  return { sockets, relays, socket };
 }

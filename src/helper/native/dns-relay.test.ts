@@ -2,12 +2,19 @@
 // servers and clients on this machine's loopback.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { createSocket, type Socket } from "node:dgram";
-import { after, describe, test } from "node:test";
+import { createSocket } from "node:dgram";
+import { describe, test } from "node:test";
 import { a, decodeAnswer, makeQuery, makeResponse, rcodeOf } from "../engines/dns/test-support.js";
 import { Rcode } from "../engines/dns/wire.js";
 import type { NativeDnsRelay, NativeDnsRelayOptions } from "./addon-types.js";
-import { DnsRelay, skip, udpSocket, until } from "./dns-relay-test-world.js";
+import {
+  DnsRelay,
+  loopbackRelayOptions,
+  relayWorld,
+  skip,
+  udpSocket,
+  until,
+} from "./dns-relay-test-world.js";
 
 /** A stand-in server that answers every A question with `address`, and ignores what it cannot decode. */
 function answering(address: string): Parameters<typeof udpSocket>[0] {
@@ -55,16 +62,7 @@ function startRelay(
   assert.ok(DnsRelay);
   const delivered: Delivered[] = [];
   const relay = new DnsRelay(
-    {
-      listen: "127.0.0.1",
-      port: 0,
-      servers: servers.map((port) => ({ address: "127.0.0.1", port })),
-      nextServerMs: 2_000,
-      lastServerMs: 5_000,
-      maxPending: 4_096,
-      domains: ["corp.test", "19.198.in-addr.arpa"],
-      ...options,
-    },
+    loopbackRelayOptions(servers, ["corp.test", "19.198.in-addr.arpa"], options),
     (message, address, port) => delivered.push({ message, address, port }),
   );
   return { relay, delivered };
@@ -81,17 +79,7 @@ async function settled(relay: NativeDnsRelay): Promise<void> {
 }
 
 describe("native DNS relay", { skip }, () => {
-  const sockets: Socket[] = [];
-  const relays: NativeDnsRelay[] = [];
-  after(() => {
-    for (const relay of relays) relay.close();
-    for (const socket of sockets) socket.close();
-  });
-  const server = async (onMessage?: Parameters<typeof udpSocket>[0]) => {
-    const made = await udpSocket(onMessage);
-    sockets.push(made.socket);
-    return made;
-  };
+  const { sockets, relays, socket: server } = relayWorld();
   const relayWith = (servers: readonly number[], options?: Partial<NativeDnsRelayOptions>) => {
     const made = startRelay(servers, options);
     relays.push(made.relay);
