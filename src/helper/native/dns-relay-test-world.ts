@@ -80,3 +80,21 @@ export function relayWorld(): {
   };
   return { sockets, relays, socket };
 }
+
+/** Why ::1 cannot be used here (IPv6 disabled on loopback), or undefined when it can. */
+async function loopbackV6Missing(): Promise<string | undefined> {
+  const socket = createSocket("udp6");
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once("error", reject);
+      socket.bind(0, "::1", resolve);
+    });
+    return undefined;
+  } catch (error) {
+    return `no ::1 on this machine's loopback (${(error as Error).message}): IPv6 is disabled here`;
+  } finally {
+    socket.close();
+  }
+}
+
+export const noLoopbackV6 = await loopbackV6Missing();

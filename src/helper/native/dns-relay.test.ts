@@ -10,6 +10,7 @@ import type { NativeDnsRelay, NativeDnsRelayOptions } from "./addon-types.js";
 import {
   DnsRelay,
   loopbackRelayOptions,
+  noLoopbackV6,
   relayWorld,
   skip,
   udpSocket,
@@ -275,13 +276,8 @@ describe("native DNS relay", { skip }, () => {
     again.close();
   });
 
-  test("over IPv6 on ::1", async (t) => {
-    let remote: Awaited<ReturnType<typeof udpSocket>>;
-    try {
-      remote = await udpSocket(answering("2001:db8::2"), "::1");
-    } catch {
-      return t.skip("no ::1 on this machine's loopback");
-    }
+  test("over IPv6 on ::1", { skip: noLoopbackV6 }, async () => {
+    const remote = await udpSocket(answering("2001:db8::2"), "::1");
     sockets.push(remote.socket);
     assert.ok(DnsRelay);
     const relay = new DnsRelay(
