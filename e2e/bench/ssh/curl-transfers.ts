@@ -63,6 +63,12 @@ export function parseSizeAndSpeed(text: string, expected: number, what: string):
   return speed / 1e6;
 }
 
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
 export function quantileMs(samplesS: readonly number[], q: number): number {
   const sorted = [...samplesS].sort((a, b) => a - b);
   return (sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)] ?? NaN) * 1000;
@@ -88,10 +94,15 @@ export async function measureCurl(
   return measureTransfers(t, via, join(t.dir, `upload-${options.curlBytes}`), options);
 }
 
+/** Unmeasured down-and-up pairs before the measured transfers, on either entrance. */
+export const WARMUP_PAIRS = 2;
+/** Measured transfers each way; the speed reported is their median. */
+export const MEASURED_TRANSFERS = 3;
+
 /**
- * Bulk down and up (`uploadFile` is written first, and N downloaded once unmeasured), with R's
- * and L's CPU over the two, then the small GETs after a few unmeasured ones; the server has
- * /bytes/N ready.
+ * Bulk down and up (`uploadFile` is written first, and WARMUP_PAIRS of each run unmeasured), with
+ * R's and L's CPU over the measured ones, then the small GETs after a few unmeasured ones; the
+ * server has /bytes/N ready.
  */
 export async function measureTransfers(
   t: BenchTopology,
@@ -103,40 +114,55 @@ export async function measureTransfers(
   // A generous floor of 4 MB/s: only a stall reaches it.
   const bulkMs = 30_000 + n / 4_000;
   await writeFile(uploadFile, deterministicBytes(n));
-  // One unmeasured download first: the TUN row's curl follows iperf3, so its processes are warm
-  // (code optimised, heaps and socket buffers grown), while the proxy row's would be the first
-  // transfer of a fresh connection (a first 128 MiB mostly ran at 0.5-0.7x the later ones, on either entrance).
-  await curl(via, ["-o", "/dev/null", `${via.base}/bytes/${n}`], bulkMs);
+  const download = async (): Promise<number> =>
+    parseSizeAndSpeed(
+      await curl(
+        via,
+        ["-o", "/dev/null", "-w", "%{size_download} %{speed_download}", `${via.base}/bytes/${n}`],
+        bulkMs,
+      ),
+      n,
+      "download",
+    );
+  const upload = async (): Promise<number> =>
+    parseSizeAndSpeed(
+      await curl(
+        via,
+        [
+          "-T",
+          uploadFile,
+          "-X",
+          "POST",
+          "-o",
+          "/dev/null",
+          "-w",
+          "%{size_upload} %{speed_upload}",
+          `${via.base}/upload`,
+        ],
+        bulkMs,
+      ),
+      n,
+      "upload",
+    );
+  // Both entrances measured equally warm. A fresh connection's first transfers run at 0.7-0.9x
+  // the later ones (JIT, heaps, socket buffers still growing: 220 -> 280 -> 300 MB/s on the
+  // first three 128 MiB downloads, either entrance), and the TUN row's curl would otherwise
+  // follow its iperf3 run while the proxy row's starts cold.
+  for (let i = 0; i < WARMUP_PAIRS; i++) {
+    await download();
+    await upload();
+  }
   const remoteBefore = await sampleNamespace(t.remote);
   const localBefore = await sampleNamespace(t.local);
-  const down = parseSizeAndSpeed(
-    await curl(
-      via,
-      ["-o", "/dev/null", "-w", "%{size_download} %{speed_download}", `${via.base}/bytes/${n}`],
-      bulkMs,
-    ),
-    n,
-    "download",
-  );
-  const upText = await curl(
-    via,
-    [
-      "-T",
-      uploadFile,
-      "-X",
-      "POST",
-      "-o",
-      "/dev/null",
-      "-w",
-      "%{size_upload} %{speed_upload}",
-      `${via.base}/upload`,
-    ],
-    bulkMs,
-  );
-  const up = parseSizeAndSpeed(upText, n, "upload");
-  const perGB = (seconds: number): number => seconds / ((2 * n) / 1e9);
+  const downs: number[] = [];
+  const ups: number[] = [];
+  for (let i = 0; i < MEASURED_TRANSFERS; i++) downs.push(await download());
+  for (let i = 0; i < MEASURED_TRANSFERS; i++) ups.push(await upload());
+  const perGB = (seconds: number): number => seconds / ((2 * MEASURED_TRANSFERS * n) / 1e9);
   const remoteCpuSPerGB = perGB(await cpuSince(remoteBefore));
   const localCpuSPerGB = perGB(await cpuSince(localBefore));
+  const down = median(downs);
+  const up = median(ups);
   const samples: number[] = [];
   for (let i = 0; i < WARMUP_GETS + options.curlGets; i++) {
     const seconds = Number(

@@ -2,7 +2,7 @@
 // (row "backhaul") and its proxy entrance (row "proxy"), and the proxy's figures ÷ the TUN's. Under
 // --variant each build has a row per entrance, its own "proxy ÷ TUN" line, and each later build's
 // figures ÷ the first's per entrance.
-import type { CurlResult } from "./curl-transfers.js";
+import { MEASURED_TRANSFERS, WARMUP_PAIRS, type CurlResult } from "./curl-transfers.js";
 import type { ResultRow } from "./report.js";
 import { alignedTable, fixed, ratioLine } from "../table.js";
 
@@ -134,9 +134,10 @@ export function formatEntranceTable(rows: readonly ResultRow[]): string[] {
     ...alignedTable(HEADER, lines, (i) => i !== 0),
     ...ratioLines,
     `down: curl GET /bytes/N from S, up: curl -T FILE -X POST /upload to S, ${bytes === undefined ? "N" : `N = ${bytes} bytes`};`,
-    "MB/s = 10^6 bytes/s as curl reports them. ms/GET: curl's time_total of GET / (a new process",
+    `MB/s = 10^6 bytes/s as curl reports them, the median of ${MEASURED_TRANSFERS} transfers each way.`,
+    "ms/GET: curl's time_total of GET / (a new process",
     "and connection each; proxy: socks5h from ~/.config/backhaul/proxy.env, its handshake included).",
-    "CPU s/GB: R's and L's processes during the two bulk transfers ÷ bytes moved (curl not counted).",
-    "Each entrance first downloads N once, unmeasured: both are measured warm (TUN's after iperf3).",
+    "CPU s/GB: R's and L's processes during the measured bulk transfers ÷ bytes moved (curl not counted).",
+    `Each entrance first moves N down and up ${WARMUP_PAIRS} times, unmeasured: both are measured equally warm.`,
   ];
 }
