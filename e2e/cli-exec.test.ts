@@ -15,7 +15,7 @@
  * not be this machine's, and must outlive one run of the command for the next to recover it.
  */
 import assert from "node:assert/strict";
-import { chmod, chown, mkdtemp, rm } from "node:fs/promises";
+import { chmod, chown, copyFile, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -28,6 +28,8 @@ import { remoteState, sshdForSuite } from "./sshd/private-lab.js";
 import { createAccounts, type AccountFiles, type TestUser } from "./sshd/accounts.js";
 import { existsSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
+
+const UDP_CLIENT = new URL("./proxy/socks-udp-client.mjs", import.meta.url).pathname;
 
 const MB = 1_000_000;
 /** The contract: a disconnect, signal to exit, restores the remote within this. */
@@ -212,6 +214,26 @@ describe("backhaul connect exec:", { skip, timeout: 600_000 }, () => {
         `says it took the proxy entrance and why:\n${cli.describe()}`,
       );
       const envFile = await fetchesThroughProxyEnv(cli, NOBODY_UID, userHome);
+      // UDP ASSOCIATE to a name: resolved at the link's stub, which answers with --dns off too.
+      const udpClient = join(userHome, "socks-udp-client.mjs");
+      await copyFile(UDP_CLIENT, udpClient);
+      await chmod(udpClient, 0o644);
+      const udp = await suite.remote.run(
+        "setpriv",
+        [
+          `--reuid=${NOBODY_UID}`,
+          `--regid=${NOBODY_UID}`,
+          "--clear-groups",
+          "env",
+          `HOME=${userHome}`,
+          "sh",
+          "-c",
+          `. ${quoteShellArg(envFile)} && node ${quoteShellArg(udpClient)} host.${ZONE} 7 hello-off`,
+        ],
+        { timeoutMs: 30_000 },
+      );
+      assert.equal(udp.code, 0, `${udp.stderr}\n${cli.describe()}`);
+      assert.deepEqual(JSON.parse(udp.stdout), { reply: "hello-off" });
       // --dns off leaves R's resolver alone, but the name the proxy was given is a DNS table row
       // (tables reach the CLI in batches: it may come a moment later).
       const inDnsTable = (): boolean =>

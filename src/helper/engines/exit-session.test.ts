@@ -143,27 +143,31 @@ test("split DNS: the CONFIG carries the session's domains and the routes' revers
   await close();
 });
 
-test("a flow to an address the remote resolved through the stub carries that name in the NAT table", async () => {
-  const resolver = await fakeResolver();
-  const server = await tcpServer();
-  const { link, entrance, close } = exitLinkPair();
-  const session = await startSession(link, {
-    allowLocal: true,
-    dnsEngine: fakeResolverEngine(resolver.port),
+// --dns off: the remote's resolver never asks the stub, but the proxy entrance's UDP ASSOCIATE
+// resolves names there (udp-relay.ts), as streams resolve theirs here in every mode.
+for (const mode of ["all", "off"] as const)
+  test(`a flow to an address the remote resolved through the stub carries that name in the NAT table (--dns ${mode})`, async () => {
+    const resolver = await fakeResolver();
+    const server = await tcpServer();
+    const { link, entrance, close } = exitLinkPair();
+    const session = await startSession(link, {
+      allowLocal: true,
+      dns: mode,
+      dnsEngine: fakeResolverEngine(resolver.port),
+    });
+    try {
+      await resolveThenConnect(session, entrance, server.port);
+      const rows = session.nat.table.snapshot().filter((row) => row.destination.startsWith("127.0.0.1:"));
+      assert.deepEqual(rows.map((row) => [row.protocol, row.name]).sort(), [
+        ["tcp", SERVER_NAME],
+        ["udp", SERVER_NAME],
+      ]);
+    } finally {
+      await close();
+      server.close();
+      resolver.close();
+    }
   });
-  try {
-    await resolveThenConnect(session, entrance, server.port);
-    const rows = session.nat.table.snapshot().filter((row) => row.destination.startsWith("127.0.0.1:"));
-    assert.deepEqual(rows.map((row) => [row.protocol, row.name]).sort(), [
-      ["tcp", SERVER_NAME],
-      ["udp", SERVER_NAME],
-    ]);
-  } finally {
-    await close();
-    server.close();
-    resolver.close();
-  }
-});
 
 /**
  * The remote asks the stub (198.18.0.2) for SERVER_NAME, as its resolver does over the TUN, then

@@ -84,7 +84,9 @@ export class ExitSession {
       port,
       subnets: options,
       dns,
-      answerAtStub: options.dns !== "off",
+      // In every mode, as names in streams are: --dns off leaves the remote's resolver alone, but
+      // the proxy entrance resolves the names in UDP ASSOCIATE requests at the stub.
+      answerAtStub: true,
       entranceName: "entrance",
       nat: {
         policy: this.policy,
