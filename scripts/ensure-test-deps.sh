@@ -11,6 +11,7 @@ packages=(
   netcat-openbsd
   curl
   iperf3        # throughput through the NAT engine
+  tcpdump       # npm run bench:latency -- --hops: where a GET's time goes, hop by hop
   hping3        # SYN and UDP floods from the remote namespace
   dnsmasq-base  # dnsmasq for the private zone (the binary only: no system service is started)
   openssh-server  # a real sshd in the remote namespace (started by the tests, never as a service)

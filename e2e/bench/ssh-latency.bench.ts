@@ -3,7 +3,7 @@
  * alternation over several rounds in the same topology as `npm run bench` (ssh/topology.ts), so
  * that each build is compared with the direct path of the same moment on a noisy machine.
  *   npm run bench:latency -- [--variant NAME=PATH/TO/cli.mjs ...] [--rounds 3]
- *       [--requests 200] [--round-trips 1000] [--far-ms N]
+ *       [--requests 200] [--round-trips 1000] [--far-ms N] [--hops]
  * Without --variant: dist/cli.mjs. A variant is a copy of dist/ (cli.mjs, helper-local.mjs and
  * agent/) from another build, placed where it still finds node_modules (a node_modules symlink
  * beside it). Per round and variant: 1-byte round trips over one TCP connection (median, and CPU
@@ -12,8 +12,10 @@
  * round's difference to the direct path, at the end. Differences under about 10 % need many
  * rounds on a 2-core machine shared with other work. --far-ms N measures against S's far
  * address instead, N ms of round trip away behind a delay line (a destination behind a VPN), with
- * fewer round trips and requests worth using. Needs root and a build; otherwise says why and
- * exits 0.
+ * fewer round trips and requests worth using. --hops: after each Backhaul run's GETs, as many
+ * again under tcpdump in R and L, and where their time goes hop by hop (ssh/get-hops.ts; tcpdump
+ * adds its own cost, so the hops add up to more than an unwatched GET). Needs root and a build;
+ * otherwise says why and exits 0.
  */
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -30,13 +32,14 @@ import { BENCH, CORP_NET } from "../netns/address-plan.js";
 import { message, runBench } from "./bench-run.js";
 import { positiveInteger } from "./flags.js";
 import { parseVariant, type Variant } from "./ssh/options.js";
+import { formatHops, getHops, startCaptures, type GetHops } from "./ssh/get-hops.js";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 
 const log = (line: string): void => void process.stderr.write(`bench:latency: ${line}\n`);
 
 const LATENCY_USAGE =
-  "usage: npm run bench:latency -- [--variant NAME=PATH/TO/cli.mjs ...] [--rounds 3] [--requests 200] [--round-trips 1000] [--far-ms N]";
+  "usage: npm run bench:latency -- [--variant NAME=PATH/TO/cli.mjs ...] [--rounds 3] [--requests 200] [--round-trips 1000] [--far-ms N] [--hops]";
 
 const { values } = parseArgs({
   options: {
@@ -45,6 +48,7 @@ const { values } = parseArgs({
     requests: { type: "string", default: "200" },
     "round-trips": { type: "string", default: "1000" },
     "far-ms": { type: "string" },
+    hops: { type: "boolean", default: false },
   },
 });
 const variants = (values.variant.length > 0 ? values.variant : [`dist=${ROOT}dist/cli.mjs`]).reduce<
@@ -68,6 +72,8 @@ interface Sample {
   cpuLUs: number;
   getMs: number;
   getP50Ms: number;
+  /** With --hops: the watched GETs, hop by hop. */
+  hops?: GetHops[];
 }
 
 let topology: BenchTopology | undefined;
@@ -99,7 +105,25 @@ async function measureOnce(t: BenchTopology, start: () => Promise<PeerPath>): Pr
     const cpuRUs = perRr(await cpuSince(remoteBefore));
     const cpuLUs = perRr(await cpuSince(localBefore));
     const get = await http(t, requests, target);
-    return { rrUs: rr.medianUs, cpuRUs, cpuLUs, getMs: get.perRequestMs, getP50Ms: get.medianMs };
+    const sample: Sample = {
+      rrUs: rr.medianUs,
+      cpuRUs,
+      cpuLUs,
+      getMs: get.perRequestMs,
+      getP50Ms: get.medianMs,
+    };
+    if (!values.hops || path.name !== "backhaul") return sample;
+    const tun = (await t.remote.runChecked("ip", ["-o", "link", "show", "type", "tun"])).stdout;
+    const captures = startCaptures(t.remote, t.local);
+    // tcpdump needs a moment to attach before the first GET is worth reading.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    try {
+      await http(t, requests, target);
+    } finally {
+      const packets = await captures.stop();
+      sample.hops = getHops(packets, /^\d+:\s*([^:@]+)/.exec(tun)?.[1] ?? "");
+    }
+    return sample;
   } finally {
     active = undefined;
     await path.stop();
@@ -114,7 +138,19 @@ const median = (values: number[]): number => {
 
 async function main(): Promise<number> {
   const skip =
-    netnsSkipReason({ tun: true, tools: ["ip", "iperf3", "dig", "dnsmasq", "sysctl", "getconf", "bash"] }) ??
+    netnsSkipReason({
+      tun: true,
+      tools: [
+        "ip",
+        "iperf3",
+        "dig",
+        "dnsmasq",
+        "sysctl",
+        "getconf",
+        "bash",
+        ...(values.hops ? ["tcpdump"] : []),
+      ],
+    }) ??
     sshdSkipReason() ??
     variants.map((v) => (existsSync(v.cli) ? undefined : `${v.cli} does not exist`)).find(Boolean);
   if (skip) {
@@ -179,6 +215,14 @@ async function main(): Promise<number> {
         .toFixed(3)
         .padStart(6)}`,
   );
+  if (values.hops)
+    for (const variant of variants)
+      lines.push(
+        ...formatHops(
+          variant.name,
+          results.get(variant.name)!.flatMap((r) => r.sample.hops ?? []),
+        ),
+      );
   process.stdout.write(`${lines.join("\n")}\n`);
   return 0;
 }
