@@ -21,7 +21,7 @@ import { after, before, describe, test } from "node:test";
 import { CLI, connectInHome, LINK_SUBNET_OPTIONS, S_ROUTE_OPTIONS } from "./cli/command.js";
 import { Cli } from "./cli/json-cli.js";
 import { ZONE } from "./dns/zone.js";
-import { CORP_NET, LAN, onNetwork, REMOTE_RESOLVER, SSH_LINK } from "./netns/address-plan.js";
+import { CORP_NET, LAN, onNetwork, REMOTE_RESOLVER, SSH_LINK, VPN_UP } from "./netns/address-plan.js";
 import { NetnsLab, netnsSkipReason, type NetworkNamespace } from "./netns/index.js";
 import { sshdSkipReason } from "./sshd/preconditions.js";
 import { remoteState, startSshdWithPrivateNetwork } from "./sshd/private-lab.js";
@@ -35,6 +35,8 @@ const skip =
 const DISCONNECT_MS = 3_000;
 const AGENT_ADDON = join(dirname(CLI), "agent", "backhaul_native.node");
 const REMOTE_ZONE = "remote.test";
+/** The domain of a VPN that comes up on L mid-session. */
+const VPN_DOMAIN = "vpn.test";
 const PUB = `pub.${REMOTE_ZONE}`;
 /** Whether the addon the CLI deploys has the native relay (an older one falls back to JavaScript). */
 const agentAddonRelays =
@@ -240,7 +242,7 @@ describe("split DNS on the remote (--dns split)", { skip, timeout: 300_000 }, ()
     );
   });
 
-  test("the default is split, with this computer's search domain: corp.test from L's resolv.conf", async () => {
+  test("the default is split, with this computer's search domain: corp.test from L's resolv.conf; a VPN's domain joins mid-session", async () => {
     const localConf = join("/etc/netns", local.name, "resolv.conf");
     const original = readFileSync(localConf);
     writeFileSync(localConf, `${original.toString()}search ${ZONE}\n`);
@@ -255,9 +257,31 @@ describe("split DNS on the remote (--dns split)", { skip, timeout: 300_000 }, ()
         );
         assert.deepEqual(await digShort(remote, [`host.${ZONE}`, "A"]), [CORP_NET.host.v4]);
         assert.deepEqual(await digShort(remote, [PUB, "A"]), [REMOTE_RESOLVER.pub]);
+
+        // A VPN comes up on L: its domain in the resolver's search list, then its route (which
+        // the route watch notices). Names under it go through the link from then on, no reconnect.
+        const vpnName = `www.${VPN_DOMAIN}`;
+        await digShort(remote, [vpnName, "A"]);
+        assert.ok(!dnsNames(cli).includes(vpnName), "before the VPN, its names stay on R");
+        writeFileSync(localConf, `${original.toString()}search ${ZONE} ${VPN_DOMAIN}\n`);
+        await local.ip(["link", "add", "bh-vpn", "type", "veth", "peer", "name", "bh-vpn-p"]);
+        await local.ip(["link", "set", "bh-vpn-p", "up"]);
+        await local.ip(["link", "set", "bh-vpn", "up"]);
+        await local.ip(["addr", "add", `${VPN_UP.local.v4}/24`, "dev", "bh-vpn"]);
+        const joined = `split DNS: this computer's domains changed; names under ${ZONE}, ${VPN_DOMAIN} now go through the link`;
+        for (let waited = 0; !cli.events.some((e) => e.line === joined); waited += 100) {
+          if (waited > 15_000) assert.fail(`not said within 15 s: ${joined}\n${cli.describe()}`);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        for (let waited = 0; !dnsNames(cli).includes(vpnName) && waited < 10_000; waited += 200) {
+          await digShort(remote, [vpnName, "A"]);
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+        assert.ok(dnsNames(cli).includes(vpnName), `${vpnName} went through the link:\n${cli.describe()}`);
         await disconnectsCleanly(cli);
       } finally {
         await cli.process.stop(15_000);
+        await local.ip(["link", "del", "bh-vpn"]).catch(() => undefined);
       }
     } finally {
       writeFileSync(localConf, original);

@@ -19,6 +19,7 @@
  *   REMOTE_RESOLVER 198.18.5.0/30     -                     R .1, Q .2: R's own DNS server (dnsmasq, remote.test), only R reaches it
  *   TWO_REMOTES     198.18.91-92.0/24 -                     P1 behind R1, P2 behind R2: R .1, P .10; the second session's
  *                   198.18.0.4/30     2001:db8:4::/64       link subnet (L's second TUN beside LINK_SUBNET's)
+ *   VPN_UP          198.18.93.0/24    -                     a VPN that comes up in L mid-session (split DNS follows it)
  *
  * Services on S (e2e/nat/servers.ts, dnsmasq, iperf3) listen on SERVICE_PORTS. Namespace names stay
  * per suite (NetnsLab adds a per-run suffix); the same addresses in two suites never meet.
@@ -177,6 +178,9 @@ export const TWO_REMOTES = {
 } as const;
 
 /** R — Q in the split-DNS suite: the remote's own resolver, which only R reaches. */
+/** A VPN coming up on L after the connect: a new route (the route watch notices) and its domain. */
+export const VPN_UP = { network: { v4: "198.18.93.0/24" }, local: { v4: "198.18.93.1" } } as const;
+
 export const REMOTE_RESOLVER = {
   network: { v4: "198.18.5.0/30" },
   remote: { v4: "198.18.5.1" },

@@ -53,3 +53,14 @@ test("a diagnose command carries a checked host, port and address; anything else
   ])
     assert.throws(() => parseCommand(line(bad)), HelperProtocolError, JSON.stringify(bad));
 });
+
+test("a dnsDomains command carries domain names; anything else is refused, naming the field", () => {
+  const line = (domains: unknown): string => JSON.stringify({ type: "dnsDomains", domains });
+  assert.deepEqual(parseCommand(line(["corp.test", "vpn.test."])), {
+    type: "dnsDomains",
+    domains: ["corp.test", "vpn.test."],
+  });
+  assert.deepEqual(parseCommand(line([])), { type: "dnsDomains", domains: [] });
+  for (const bad of [["bad domain"], "corp.test", [""], [1], null, Array(1_001).fill("a.test")])
+    assert.throws(() => parseCommand(line(bad)), /dnsDomains\.domains/, JSON.stringify(bad).slice(0, 40));
+});

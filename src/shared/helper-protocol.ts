@@ -89,6 +89,8 @@ export type HelperEvent =
 /** Main -> helper, on a control connection. */
 export type HelperCommand =
   | { type: "routes"; routes: string[] }
+  /** Split DNS: this computer's domains changed (a VPN came up or went); the exit tells the agent. */
+  | { type: "dnsDomains"; domains: string[] }
   | { type: "close"; reason: string }
   /** Ask the agent "Can the remote reach …?"; answered by a "diagnosis" event with the same id. */
   | { type: "diagnose"; id: number; host: string; port: number; address: string | null };
@@ -136,9 +138,18 @@ export function parseHello(line: string): HelperHello {
   }
 }
 
+/** Split DNS's domains, as far as the agent will take them (link-protocol.ts checks them again). */
+function isDomainList(value: unknown): value is string[] {
+  return isStringList(value) && value.length <= MAX_DNS_DOMAINS && value.every(isDomainName);
+}
+
 export function parseCommand(line: string): HelperCommand {
   const value = parseObject(line);
   if (value.type === "routes" && isStringList(value.routes)) return { type: "routes", routes: value.routes };
+  if (value.type === "dnsDomains") {
+    if (isDomainList(value.domains)) return { type: "dnsDomains", domains: value.domains };
+    throw new HelperProtocolError("dnsDomains.domains must be a list of domain names");
+  }
   if (value.type === "close" && typeof value.reason === "string")
     return { type: "close", reason: value.reason };
   if (value.type === "diagnose") return parseDiagnoseCommand(value);
@@ -204,14 +215,7 @@ function parseExitOptions(value: unknown): HelperExitOptions {
     throw new HelperProtocolError("options.allowLocal must be a boolean");
   if (o.dns !== "all" && o.dns !== "split" && o.dns !== "off")
     throw new HelperProtocolError('options.dns must be "all", "split" or "off"');
-  if (
-    o.dnsDomains !== undefined &&
-    !(
-      isStringList(o.dnsDomains) &&
-      o.dnsDomains.length <= MAX_DNS_DOMAINS &&
-      o.dnsDomains.every(isDomainName)
-    )
-  )
+  if (o.dnsDomains !== undefined && !isDomainList(o.dnsDomains))
     throw new HelperProtocolError("options.dnsDomains must be a list of domain names");
   const reverse = o.reverse === undefined ? undefined : parseReverse(o.reverse);
   const socks = o.socks === undefined ? undefined : parseSocks(o.socks);

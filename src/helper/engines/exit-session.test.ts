@@ -143,6 +143,34 @@ test("split DNS: the CONFIG carries the session's domains and the routes' revers
   await close();
 });
 
+test("split DNS: this computer's domains changed mid-session: a CONFIG carries them; all and off send none", async () => {
+  for (const mode of ["split", "all", "off"] as const) {
+    const { link, entrance, close } = exitLinkPair();
+    const configs: LinkConfig[] = [];
+    entrance.on("config", (config) => configs.push(config));
+    const session = await startSession(link, { dns: mode, dnsDomains: ["corp.test"] });
+    await once(entrance, "config");
+    session.updateDnsDomains(["corp.test", "vpn.test"]);
+    session.updateDnsDomains(["corp.test", "vpn.test"]); // unchanged: nothing more is sent
+    // A CONFIG after them (the routes') shows whether they sent one of their own.
+    session.updateRoutes(["198.19.0.0/16"]);
+    await until(() => configs.length >= 2, 5_000, "the routes' CONFIG");
+    await new Promise((resolve) => setImmediate(resolve));
+    if (mode === "split") {
+      assert.equal(configs.length, 3, `${mode}: one CONFIG for the new domains, one for the routes`);
+      assert.deepEqual(configs[1]?.dns, {
+        mode: "split",
+        servers: ["198.18.0.2"],
+        domains: ["corp.test", "vpn.test", "19.198.in-addr.arpa"],
+      });
+    } else {
+      assert.equal(configs.length, 2, `${mode}: the domains change nothing`);
+      assert.equal(configs[1]?.dns.mode, mode);
+    }
+    await close();
+  }
+});
+
 // --dns off: the remote's resolver never asks the stub, but the proxy entrance's UDP ASSOCIATE
 // resolves names there (udp-relay.ts), as streams resolve theirs here in every mode.
 for (const mode of ["all", "off"] as const)

@@ -64,6 +64,8 @@ export class ExitSession {
   private capture: PcapngWriter | undefined;
   private config: LinkConfig;
   private readonly stubs: string[];
+  /** Split DNS's domains: from the options, then as updateDnsDomains says. */
+  private dnsDomains: readonly string[];
 
   private constructor(
     private readonly options: ExitSessionOptions,
@@ -74,6 +76,7 @@ export class ExitSession {
     const routes = this.routable(options.routes);
     this.policy = new EgressPolicy({ prefixes: routes, allowLocal: options.allowLocal });
     this.stubs = stubAddresses(options);
+    this.dnsDomains = options.dnsDomains ?? [];
     this.dns = dns;
     this.remoteChecks = new RemoteChecks(link);
     // The engines see the link through the tap, so that a capture shows exactly what they do.
@@ -180,6 +183,21 @@ export class ExitSession {
   }
 
   /**
+   * Split DNS: this computer's domains changed (a VPN came up or went down). The remote's split
+   * follows in a new CONFIG, as it follows the routes' reverse zones; the mode itself stays what
+   * the session started with.
+   */
+  updateDnsDomains(domains: readonly string[]): void {
+    if (this.options.dns !== "split") return;
+    this.dnsDomains = domains;
+    void this.dns.refreshDnsConfig();
+    const dns = this.dnsConfig(this.config.routes);
+    if (JSON.stringify(dns) === JSON.stringify(this.config.dns)) return;
+    this.config = { ...this.config, dns };
+    if (this.options.link.isOpen) this.sendConfig();
+  }
+
+  /**
    * What the remote sends to the stub. Split: the session's domains and the reverse zones of the
    * routes (a PTR for an address reached through the link is ours); with none at all, off.
    */
@@ -187,7 +205,7 @@ export class ExitSession {
     const servers = this.stubs;
     if (this.options.dns === "all") return { mode: "all", servers };
     if (this.options.dns === "off") return { mode: "off" };
-    const named = (this.options.dnsDomains ?? []).map((domain) => domain.toLowerCase().replace(/\.$/, ""));
+    const named = this.dnsDomains.map((domain) => domain.toLowerCase().replace(/\.$/, ""));
     const domains = [...new Set([...named, ...reverseZones(routes)])];
     if (domains.length > MAX_DNS_DOMAINS)
       this.options.log?.(

@@ -50,6 +50,8 @@ export interface ExitHandle {
   /** The agent's progress (STATS extras agent.routes, agent.ready), each time it changes. */
   onProgress(listener: (extra: Record<string, number>) => void): void;
   updateRoutes(routes: string[]): void;
+  /** Split DNS: this computer's domains changed; the agent's split follows. */
+  updateDnsDomains(domains: string[]): void;
   /** "Can the remote reach …?" asked of the agent; rejects with why it cannot answer. */
   checkRemote(question: RemoteCheckQuestion): Promise<RemoteDiagnosis>;
   /**
@@ -102,6 +104,7 @@ export function inProcessExit(extra: Pick<ExitSessionOptions, "icmp" | "dnsEngin
             if (Object.keys(progress).length > 0) listener(progress);
           }),
         updateRoutes: (routes) => exit.updateRoutes(routes),
+        updateDnsDomains: (domains) => exit.updateDnsDomains(domains),
         checkRemote: (question) => exit.remoteChecks.ask(question),
         startCapture: async (file, request) => {
           let stoppedBy = "capture stopped";

@@ -15,6 +15,8 @@ export interface FakeAgentLinkOptions {
   onClose?(reason: string): void;
   /** What the agent does between its link closing and its exit: the real one restores the remote. */
   restore?(): Promise<void>;
+  /** Split DNS's domains sent to the exit side after the connect, each time. */
+  onDnsDomains?(domains: string[]): void;
   /** The NAT table's rows (its snapshot); none by default. */
   flows?: readonly FlowRow[];
 }
@@ -43,6 +45,7 @@ export function fakeAgentLink(options: FakeAgentLinkOptions): {
         for (const progress of options.progress) listener(progress);
       }),
     updateRoutes: () => undefined,
+    updateDnsDomains: (domains) => options.onDnsDomains?.(domains),
     checkRemote: () => Promise.reject(new Error("this fake agent checks nothing")),
     startCapture: () => Promise.reject(new Error("this fake records no packets")),
     close: (reason) => {

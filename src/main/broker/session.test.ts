@@ -65,3 +65,72 @@ test("an agent that does not exit in time is left to its own undo, and the disco
     "the agent did not exit within 0.1 s of the disconnect; it undoes what is left when its link ends, or on its next start",
   ]);
 });
+
+test("split DNS follows this computer's domains while connected: at a route change and on the poll, once per change", async () => {
+  let local = ["home.test"];
+  const sent: string[][] = [];
+  const fake = fakeAgentLink({
+    progress: [{ "agent.routes": 1, "agent.ready": 1 }],
+    onDnsDomains: (domains) => sent.push(domains),
+  });
+  const session = new Session({
+    exitProvider: fake.provider,
+    openAgent: () => Promise.resolve(fake.transport),
+    exit: { ...EXIT, dns: "split", dnsDomains: ["user.test"] },
+    localDnsDomains: () => Promise.resolve(local),
+    dnsDomainsPollMs: 50,
+  });
+  const logs: string[] = [];
+  session.on("log", (line) => logs.push(line));
+  const until = async (what: string, done: () => boolean): Promise<void> => {
+    for (let waited = 0; !done(); waited += 10) {
+      if (waited > 5_000) throw new Error(`${what}: not within 5 s`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  };
+  const running = session.run();
+  await until("connected", () => session.state.state === "connected");
+  // A VPN comes up: its route and its domain.
+  local = ["home.test", "vpn.test"];
+  session.updateRoutes(["198.19.0.0/16"]);
+  await until("the VPN's domain sent", () => sent.length === 1);
+  assert.deepEqual(sent[0], ["home.test", "vpn.test", "user.test"]);
+  assert.ok(
+    logs.some((line) => line.includes("names under home.test, vpn.test, user.test now go through the link")),
+  );
+  // The poll sees the VPN go down, without a route change; then nothing more while nothing changes.
+  local = ["home.test"];
+  await until("the VPN's domain gone", () => sent.length === 2);
+  assert.deepEqual(sent[1], ["home.test", "user.test"]);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  assert.equal(sent.length, 2, "an unchanged read sends nothing");
+  await session.disconnect();
+  await running;
+});
+
+test("a session that did not start split never sends domains", async () => {
+  const sent: string[][] = [];
+  const fake = fakeAgentLink({
+    progress: [{ "agent.routes": 1, "agent.ready": 1 }],
+    onDnsDomains: (domains) => sent.push(domains),
+  });
+  let local: string[] = [];
+  const session = new Session({
+    exitProvider: fake.provider,
+    openAgent: () => Promise.resolve(fake.transport),
+    // Split with no domain anywhere runs as "all" (local-dns-domains.ts): a superset, kept.
+    exit: { ...EXIT, dns: "split" },
+    localDnsDomains: () => Promise.resolve(local),
+    dnsDomainsPollMs: 20,
+  });
+  const running = session.run();
+  for (let waited = 0; session.state.state !== "connected" && waited < 5_000; waited += 10)
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.equal(session.state.state, "connected");
+  local = ["vpn.test"];
+  session.updateRoutes(["198.19.0.0/16"]);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  assert.deepEqual(sent, []);
+  await session.disconnect();
+  await running;
+});

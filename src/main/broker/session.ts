@@ -29,6 +29,12 @@ export interface AgentTransport {
 }
 
 const AGENT_EXIT_TIMEOUT_MS = 15_000;
+/**
+ * While connected with split DNS, this computer's domains are read again this often (and at each
+ * route change): a VPN that comes up after the connect brings its domains, and the remote's split
+ * must follow without a reconnect. One read of resolv.conf, scutil or the NRPT: cheap.
+ */
+const DNS_DOMAINS_POLL_MS = 30_000;
 
 /** An error the user must fix: retrying would only repeat it (a changed host key, a wrong key). */
 export class FatalSessionError extends Error {
@@ -50,8 +56,12 @@ export interface SessionOptions {
   readyTimeoutMs?: number;
   /** How long a disconnect waits for the agent to restore the remote before closing SSH. */
   agentExitTimeoutMs?: number;
-  /** This computer's split-DNS domains, read at each connect (default: localDnsDomains). */
+  /**
+   * This computer's split-DNS domains (default: localDnsDomains): read at each connect, and while
+   * connected every dnsDomainsPollMs and at each route change.
+   */
   localDnsDomains?: () => Promise<string[]>;
+  dnsDomainsPollMs?: number;
 }
 
 interface SessionEvents {
@@ -76,6 +86,12 @@ export class Session extends EventEmitter<SessionEvents> {
   private disconnecting: Promise<void> | undefined;
   private routes: string[];
   private dnsNote: string | null = null;
+  /** Split DNS's domains as the exit has them; undefined when the connect did not start split. */
+  private splitDomains: string[] | undefined;
+  private domainsTimer: NodeJS.Timeout | undefined;
+  /** A read of the domains in progress, and whether another was asked for meanwhile. */
+  private domainsReading: Promise<void> | undefined;
+  private domainsAgain = false;
 
   constructor(private readonly options: SessionOptions) {
     super();
@@ -167,6 +183,51 @@ export class Session extends EventEmitter<SessionEvents> {
   updateRoutes(routes: string[]): void {
     this.routes = routes;
     this.exitHandle?.updateRoutes(routes);
+    // A VPN's routes and its DNS domains come up together.
+    this.refreshDnsDomains();
+  }
+
+  /** Reads this computer's domains again; the exit hears of a change (one read at a time). */
+  private refreshDnsDomains(): void {
+    if (this.splitDomains === undefined || this.exitHandle === undefined) return;
+    if (this.domainsReading) {
+      this.domainsAgain = true;
+      return;
+    }
+    this.domainsReading = this.readDnsDomains().finally(() => {
+      this.domainsReading = undefined;
+      if (this.domainsAgain) {
+        this.domainsAgain = false;
+        this.refreshDnsDomains();
+      }
+    });
+  }
+
+  private async readDnsDomains(): Promise<void> {
+    const { dnsDomains } = this.options.exit;
+    let read: Awaited<ReturnType<typeof sessionDns>>;
+    try {
+      read = await sessionDns("split", dnsDomains ?? [], this.options.localDnsDomains ?? localDnsDomains);
+    } catch (error) {
+      this.emit(
+        "log",
+        `split DNS: reading this computer's domains failed (${String(error)}); kept the last ones`,
+      );
+      return;
+    }
+    // None left at all (split would have run as "all" at a connect): the remote keeps the reverse zones.
+    const domains = read.dnsDomains ?? [];
+    const exit = this.exitHandle;
+    if (exit === undefined || this.splitDomains === undefined || domains.join() === this.splitDomains.join())
+      return;
+    this.splitDomains = domains;
+    exit.updateDnsDomains(domains);
+    this.emit(
+      "log",
+      domains.length > 0
+        ? `split DNS: this computer's domains changed; names under ${domains.join(", ")} now go through the link`
+        : "split DNS: this computer names no domain any more; only reverse lookups of the advertised prefixes go through the link",
+    );
   }
 
   /** Resolves with why the link ended, after it was connected; rejects if it never was. */
@@ -191,6 +252,7 @@ export class Session extends EventEmitter<SessionEvents> {
     );
     if (dns.note !== null && dns.note !== this.dnsNote) this.emit("log", dns.note);
     this.dnsNote = dns.note;
+    this.splitDomains = dns.dns === "split" ? (dns.dnsDomains ?? []) : undefined;
     const exit = await provider.open(transport.stream, {
       ...settings,
       dns: dns.dns,
@@ -230,6 +292,13 @@ export class Session extends EventEmitter<SessionEvents> {
     this.throwIfStopping();
     this.everConnected = true;
     this.setState({ state: "connected", since: Date.now() });
+    if (this.splitDomains !== undefined) {
+      this.domainsTimer = setInterval(
+        () => this.refreshDnsDomains(),
+        this.options.dnsDomainsPollMs ?? DNS_DOMAINS_POLL_MS,
+      );
+      this.domainsTimer.unref();
+    }
     const info = await closed;
     return `link lost: ${info.reason}`;
   }
@@ -240,6 +309,8 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   private cleanup(): void {
+    clearInterval(this.domainsTimer);
+    this.domainsTimer = undefined;
     this.exitHandle?.close("session ending");
     this.exitHandle = undefined;
     this.transport?.close();

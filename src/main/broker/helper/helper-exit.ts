@@ -217,6 +217,7 @@ function follow(
     },
     onProgress: (listener) => void progressListeners.push(listener),
     updateRoutes: (routes) => void (ended || control.write(encodeLine({ type: "routes", routes }))),
+    updateDnsDomains: (domains) => void (ended || control.write(encodeLine({ type: "dnsDomains", domains }))),
     checkRemote: (question) => {
       if (ended) return Promise.reject(new Error("the link to the remote is closed"));
       const { id, answer } = checks.open();
