@@ -134,3 +134,40 @@ test("a session that did not start split never sends domains", async () => {
   await session.disconnect();
   await running;
 });
+
+test("a failing read of the domains keeps the last ones and is said once, not at every poll", async () => {
+  let fail = false;
+  const sent: string[][] = [];
+  const fake = fakeAgentLink({
+    progress: [{ "agent.routes": 1, "agent.ready": 1 }],
+    onDnsDomains: (domains) => sent.push(domains),
+  });
+  let reads = 0;
+  const session = new Session({
+    exitProvider: fake.provider,
+    openAgent: () => Promise.resolve(fake.transport),
+    exit: { ...EXIT, dns: "split" },
+    localDnsDomains: () => {
+      reads++;
+      return fail ? Promise.reject(new Error("scutil is gone")) : Promise.resolve(["home.test"]);
+    },
+    dnsDomainsPollMs: 20,
+  });
+  const logs: string[] = [];
+  session.on("log", (line) => logs.push(line));
+  const running = session.run();
+  for (let waited = 0; session.state.state !== "connected" && waited < 5_000; waited += 10)
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  fail = true;
+  const readsBefore = reads;
+  for (let waited = 0; reads < readsBefore + 5 && waited < 5_000; waited += 10)
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.ok(reads >= readsBefore + 5, "the poll kept reading");
+  assert.deepEqual(
+    logs.filter((line) => line.includes("reading this computer's domains failed")),
+    ["split DNS: reading this computer's domains failed (Error: scutil is gone); kept the last ones"],
+  );
+  assert.deepEqual(sent, [], "the domains the exit has are kept");
+  await session.disconnect();
+  await running;
+});

@@ -92,6 +92,8 @@ export class Session extends EventEmitter<SessionEvents> {
   /** A read of the domains in progress, and whether another was asked for meanwhile. */
   private domainsReading: Promise<void> | undefined;
   private domainsAgain = false;
+  /** The last read failed (said once, not every poll). */
+  private domainsReadFailed = false;
 
   constructor(private readonly options: SessionOptions) {
     super();
@@ -209,12 +211,15 @@ export class Session extends EventEmitter<SessionEvents> {
     try {
       read = await sessionDns("split", dnsDomains ?? [], this.options.localDnsDomains ?? localDnsDomains);
     } catch (error) {
-      this.emit(
-        "log",
-        `split DNS: reading this computer's domains failed (${String(error)}); kept the last ones`,
-      );
+      if (!this.domainsReadFailed)
+        this.emit(
+          "log",
+          `split DNS: reading this computer's domains failed (${String(error)}); kept the last ones`,
+        );
+      this.domainsReadFailed = true;
       return;
     }
+    this.domainsReadFailed = false;
     // None left at all (split would have run as "all" at a connect): the remote keeps the reverse zones.
     const domains = read.dnsDomains ?? [];
     const exit = this.exitHandle;
