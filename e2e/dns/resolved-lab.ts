@@ -22,6 +22,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { quoteShellArg } from "../../src/main/broker/deploy/shell-quote.js";
 import {
+  findOnPath,
   runCommand,
   spawnManaged,
   type CommandResult,
@@ -49,6 +50,11 @@ function text(result: CommandResult): string {
  * systemd package, which must be the same major version).
  */
 export async function unpackedResolved(): Promise<string | undefined> {
+  // The agent asks the bus, with busctl, which network namespace resolved runs in.
+  if (!findOnPath("busctl")) return "`busctl` is not installed (Debian package systemd)";
+  for (const tool of ["apt-get", "dpkg-deb"])
+    if (!findOnPath(tool))
+      return `\`${tool}\` is not installed: systemd-resolved is fetched from Debian's mirror`;
   if (!existsSync(DAEMON)) {
     mkdirSync(CACHE, { recursive: true });
     chmodSync(CACHE, 0o755); // apt's sandbox user writes the download here
