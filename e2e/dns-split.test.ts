@@ -21,7 +21,16 @@ import { after, before, describe, test } from "node:test";
 import { CLI, connectInHome, LINK_SUBNET_OPTIONS, S_ROUTE_OPTIONS } from "./cli/command.js";
 import { Cli } from "./cli/json-cli.js";
 import { ZONE } from "./dns/zone.js";
-import { CORP_NET, LAN, onNetwork, REMOTE_RESOLVER, SSH_LINK, VPN_UP } from "./netns/address-plan.js";
+import {
+  addRemoteResolver,
+  digShort,
+  latencyReport,
+  lookupLatency,
+  PUB,
+  REMOTE_ZONE,
+  type Latency,
+} from "./dns/remote-resolver.js";
+import { CORP_NET, LAN, REMOTE_RESOLVER, SSH_LINK, VPN_UP } from "./netns/address-plan.js";
 import { NetnsLab, netnsSkipReason, type NetworkNamespace } from "./netns/index.js";
 import { sshdSkipReason } from "./sshd/preconditions.js";
 import { remoteState, startSshdWithPrivateNetwork } from "./sshd/private-lab.js";
@@ -34,10 +43,8 @@ const skip =
 
 const DISCONNECT_MS = 3_000;
 const AGENT_ADDON = join(dirname(CLI), "agent", "backhaul_native.node");
-const REMOTE_ZONE = "remote.test";
 /** The domain of a VPN that comes up on L mid-session. */
 const VPN_DOMAIN = "vpn.test";
-const PUB = `pub.${REMOTE_ZONE}`;
 /** Whether the addon the CLI deploys has the native relay (an older one falls back to JavaScript). */
 const agentAddonRelays =
   spawnSync(
@@ -49,69 +56,6 @@ const agentAddonRelays =
     ],
     { timeout: 10_000 },
   ).status === 0;
-/** Lookups per latency sample. */
-const SAMPLES = 200;
-
-/** Q's dnsmasq: the remote's own resolver, with its own names and a decoy for corp.test. */
-function remoteDnsmasqArgs(): string[] {
-  return [
-    "--no-daemon",
-    "--no-resolv",
-    "--no-hosts",
-    `--listen-address=${REMOTE_RESOLVER.dns.v4}`,
-    "--bind-interfaces",
-    "--pid-file=",
-    "--user=root",
-    `--host-record=${PUB},${REMOTE_RESOLVER.pub}`,
-    `--txt-record=txt.${REMOTE_ZONE},remote only`,
-    `--host-record=host.${ZONE},${REMOTE_RESOLVER.decoy}`,
-  ];
-}
-
-/** `dig +short`, sorted lines: at `server`, or at the namespace's resolv.conf's first server. */
-async function digShort(ns: NetworkNamespace, args: readonly string[], server?: string): Promise<string[]> {
-  const result = await ns.runChecked(
-    "dig",
-    [...(server === undefined ? [] : [`@${server}`]), "+short", "+time=3", "+tries=1", ...args],
-    { timeoutMs: 15_000 },
-  );
-  return result.stdout.split("\n").filter(Boolean).sort();
-}
-
-/** Rounds of `SAMPLES` lookups, apart: the machine's other load comes and goes (tests share 2 cores). */
-const ROUNDS = 3;
-
-interface Latency {
-  median: number;
-  p90: number;
-  /** Every round's median; `median` and `p90` are the quickest round's. */
-  rounds: number[];
-}
-
-/** getaddrinfo (glibc, through R's resolv.conf) `SAMPLES` times a round in one process, in µs. */
-async function lookupLatency(ns: NetworkNamespace, name: string): Promise<Latency> {
-  const script = `
-    const dns = require("node:dns");
-    (async () => {
-      const rounds = [];
-      for (let round = 0; round < ${ROUNDS}; round++) {
-        const times = [];
-        for (let i = 0; i < ${SAMPLES}; i++) {
-          const start = process.hrtime.bigint();
-          await dns.promises.lookup(process.argv[1], { family: 4 });
-          times.push(Number(process.hrtime.bigint() - start) / 1000);
-        }
-        times.sort((a, b) => a - b);
-        rounds.push({ median: times[${SAMPLES >> 1}], p90: times[${Math.floor(SAMPLES * 0.9)}] });
-        await new Promise((resolve) => setTimeout(resolve, 250));
-      }
-      console.log(JSON.stringify(rounds));
-    })();`;
-  const result = await ns.runChecked(process.execPath, ["-e", script, name], { timeoutMs: 60_000 });
-  const rounds = JSON.parse(result.stdout) as { median: number; p90: number }[];
-  const quickest = rounds.reduce((best, round) => (round.median < best.median ? round : best));
-  return { ...quickest, rounds: rounds.map((round) => round.median) };
-}
 
 describe("split DNS on the remote (--dns split)", { skip, timeout: 300_000 }, () => {
   const lab = new NetnsLab();
@@ -127,12 +71,7 @@ describe("split DNS on the remote (--dns split)", { skip, timeout: 300_000 }, ()
     sshd = await startSshdWithPrivateNetwork(lab, home);
     remote = sshd.remote;
     local = sshd.local;
-    const resolver = await lab.createNamespace("rdns");
-    await lab.addVethPair(remote, resolver, {
-      addressesA: onNetwork(REMOTE_RESOLVER.network, REMOTE_RESOLVER.remote),
-      addressesB: onNetwork(REMOTE_RESOLVER.network, REMOTE_RESOLVER.dns),
-    });
-    resolver.spawn("dnsmasq", remoteDnsmasqArgs());
+    await addRemoteResolver(lab, remote);
     // Written in place: R's processes see /etc/netns/R/resolv.conf through a bind mount.
     writeFileSync(
       join("/etc/netns", remote.name, "resolv.conf"),
@@ -141,7 +80,7 @@ describe("split DNS on the remote (--dns split)", { skip, timeout: 300_000 }, ()
     for (let tries = 0; ; tries++) {
       const answer = await digShort(remote, [PUB, "A"]).catch(() => []);
       if (answer.join() === REMOTE_RESOLVER.pub) break;
-      if (tries > 50) throw new Error(`Q's dnsmasq does not answer ${PUB}: ${answer.join()}`);
+      if (tries > 50) throw new Error(`R's resolv.conf does not lead to Q: ${answer.join()}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     before_ = await remoteState(remote);
@@ -290,12 +229,6 @@ describe("split DNS on the remote (--dns split)", { skip, timeout: 300_000 }, ()
 
   test("the latency of a name outside the domains on R, before Backhaul and with split DNS (no assertion)", () => {
     assert.ok(latency.before && latency.split, "both were measured");
-    const line = (what: string, sample: Latency): string =>
-      `${what}: median ${sample.median.toFixed(0)} µs, p90 ${sample.p90.toFixed(0)} µs ` +
-      `(round medians ${sample.rounds.map((median) => median.toFixed(0)).join("/")})`;
-    console.log(
-      `getaddrinfo(${PUB}) on R, best of ${ROUNDS} rounds of ${SAMPLES} lookups: ${line("before", latency.before)}; ` +
-        `${line(`split (${relay})`, latency.split)}`,
-    );
+    console.log(latencyReport(latency.before, relay, latency.split));
   });
 });

@@ -14,6 +14,8 @@ packages=(
   tcpdump       # npm run bench:latency -- --hops: where a GET's time goes, hop by hop
   hping3        # SYN and UDP floods from the remote namespace
   dnsmasq-base  # dnsmasq for the private zone (the binary only: no system service is started)
+  dbus-daemon   # a D-Bus system bus for systemd-resolved in the remote namespace (started by the test only)
+  libsystemd-shared  # the library systemd-resolved links; resolved itself is fetched, never installed
   openssh-server  # a real sshd in the remote namespace (started by the tests, never as a service)
   openssh-client  # ssh-keygen and ssh-agent for the SSH tests
   sudo          # the remote user's passwordless sudo for the agent

@@ -22,6 +22,7 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   iperf3: "iperf3",
   hping3: "hping3",
   dnsmasq: "dnsmasq-base",
+  "dbus-daemon": "dbus-daemon",
   sysctl: "procps",
   bash: "bash",
   timeout: "coreutils",

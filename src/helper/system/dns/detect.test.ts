@@ -5,7 +5,7 @@ import { afterEach, beforeEach, test } from "node:test";
 import { DnsUnsupportedError } from "../errors.js";
 import { recordingRunner } from "../testing.js";
 import { tempDir } from "../testing.js";
-import { detectDnsConfigurator } from "./detect.js";
+import { detectDnsConfigurator, inOwnNetworkNamespace } from "./detect.js";
 
 let dir: string;
 let remove: () => Promise<void>;
@@ -127,4 +127,36 @@ test("in a network namespace of its own, systemd-resolved is never used: its lin
   });
   assert.equal(found.configurator.kind, "resolv-conf");
   assert.match(found.warnings.join("\n"), /network namespace of its own/);
+});
+
+test("which network namespace systemd-resolved is in, the bus says; without it, PID 1's stands for it", async () => {
+  const namespaces = (table: Record<string, string>) => (path: string) =>
+    table[path] === undefined
+      ? Promise.reject(Object.assign(new Error(`EACCES: ${path}`), { code: "EACCES" }))
+      : Promise.resolve(table[path]);
+  const bus = (reply: string | Error) => (file: string) =>
+    file === "busctl"
+      ? reply instanceof Error
+        ? Promise.reject(reply)
+        : Promise.resolve(reply)
+      : Promise.reject(new Error(`unexpected ${file}`));
+  const sandbox = { "/proc/self/ns/net": "net:[2]", "/proc/1/ns/net": "net:[1]" };
+  // resolved runs in our sandbox (the e2e suite's R): its links are ours.
+  assert.equal(
+    await inOwnNetworkNamespace(bus("u 77\n"), namespaces({ ...sandbox, "/proc/77/ns/net": "net:[2]" })),
+    false,
+  );
+  // resolved runs in the host's namespace, ours is another.
+  assert.equal(
+    await inOwnNetworkNamespace(bus("u 77\n"), namespaces({ ...sandbox, "/proc/77/ns/net": "net:[1]" })),
+    true,
+  );
+  // No bus: PID 1's namespace stands for resolved's; and when /proc/1 is hidden, none is told apart.
+  assert.equal(await inOwnNetworkNamespace(bus(new Error("no bus")), namespaces(sandbox)), true);
+  assert.equal(
+    await inOwnNetworkNamespace(bus(new Error("no bus")), namespaces({ "/proc/self/ns/net": "net:[2]" })),
+    false,
+  );
+  // resolved's PID out of sight (another PID namespace): PID 1's again.
+  assert.equal(await inOwnNetworkNamespace(bus("u 77\n"), namespaces(sandbox)), true);
 });

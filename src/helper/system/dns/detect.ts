@@ -30,22 +30,40 @@ export interface DetectOptions {
   splitListen?: SplitListen;
   /** The forwarder's warnings. */
   log?: (line: string) => void;
-  /** Whether this process has a network namespace of its own; readlinks of /proc/…/ns/net by default. */
+  /**
+   * Whether this process has a network namespace other than systemd-resolved's; by default readlinks
+   * of /proc/…/ns/net, PID 1's and, when they differ, resolved's (its PID from the bus).
+   */
   ownNetworkNamespace?: () => Promise<boolean>;
 }
 
 /**
- * systemd-resolved runs in PID 1's network namespace and knows links by that namespace's
- * indexes. An agent in another namespace (a container, a sandbox made by `ip netns`) would, through
- * resolvectl, reconfigure whichever host link has our TUN's index: never use resolved there.
+ * systemd-resolved knows links by its own network namespace's indexes, usually PID 1's. An agent in
+ * another namespace (a container, a sandbox made by `ip netns`) would, through resolvectl,
+ * reconfigure whichever of resolved's links has our TUN's index: never use resolved there. Which
+ * namespace resolved is in, the bus says (its PID); without an answer, PID 1's stands for it.
  */
-async function inOwnNetworkNamespace(): Promise<boolean> {
-  try {
-    const [ours, init] = await Promise.all([readlink("/proc/self/ns/net"), readlink("/proc/1/ns/net")]);
-    return ours !== init;
-  } catch {
-    return false; // not Linux, or /proc/1 hidden: no namespace we can tell apart
-  }
+export async function inOwnNetworkNamespace(
+  run: CommandRunner,
+  readNamespace: (path: string) => Promise<string> = readlink,
+): Promise<boolean> {
+  const read = (path: string): Promise<string | undefined> => readNamespace(path).catch(() => undefined);
+  const ours = await read("/proc/self/ns/net");
+  if (ours === undefined) return false; // not Linux: no namespace we can tell apart
+  const reply = await run("busctl", [
+    "call",
+    "org.freedesktop.DBus",
+    "/org/freedesktop/DBus",
+    "org.freedesktop.DBus",
+    "GetConnectionUnixProcessID",
+    "s",
+    "org.freedesktop.resolve1",
+  ]).catch(() => ""); // no busctl, no bus, or no resolved on it
+  const pid = /^u (\d+)\s*$/.exec(reply)?.[1];
+  const resolved = pid === undefined ? undefined : await read(`/proc/${pid}/ns/net`);
+  if (resolved !== undefined) return resolved !== ours;
+  const init = await read("/proc/1/ns/net");
+  return init !== undefined && init !== ours; // /proc/1 hidden: none we can tell apart
 }
 
 export interface DnsDetection {
@@ -110,7 +128,7 @@ export async function detectDnsConfigurator(options: DetectOptions): Promise<Dns
     };
   }
 
-  const ownNamespace = await (options.ownNetworkNamespace ?? inOwnNetworkNamespace)();
+  const ownNamespace = await (options.ownNetworkNamespace ?? (() => inOwnNetworkNamespace(run)))();
   const notResolved =
     "this agent runs in a network namespace of its own, where systemd-resolved's links are not ours";
   if (info.isSymbolicLink()) {

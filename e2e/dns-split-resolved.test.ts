@@ -1,0 +1,230 @@
+/**
+ * Issue 16, split DNS on a remote that runs systemd-resolved, end to end: R's resolv.conf names
+ * resolved's stub 127.0.0.53, and resolved (with its own D-Bus system bus) runs in R with Q's
+ * dnsmasq as its server (e2e/dns/resolved-lab.ts: fetched with apt-get download, never installed).
+ * `backhaul connect --dns split --dns-domain corp.test` sets ~corp.test and the reverse zones on the
+ * TUN link with resolvectl, so names under corp.test (every type) resolve on R through the link,
+ * and every other name goes from resolved to Q as before, never touching Backhaul; Ctrl+C takes the
+ * link, and so its settings, away, and leaves R's resolv.conf as it was.
+ *
+ *   Q 198.18.5.2 (dnsmasq) — R (resolved, agent) — L 198.18.1.2 (CLI) — S (corp.test)
+ *
+ * The agent enters R through an `exec:` target that joins the bus's namespaces (nsenter): it must
+ * share the private mount namespace where /run holds the bus's socket, and run as root, whom
+ * resolved lets change a link's DNS without polkit. sshd would need starting inside it too.
+ * The getaddrinfo latency of a name outside corp.test, before Backhaul and with it, is printed.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { shellCommand } from "../src/main/broker/deploy/shell-quote.js";
+import { cliInHome, LINK_SUBNET_OPTIONS, sshCliSkipReason, S_ROUTE_OPTIONS } from "./cli/command.js";
+import { Cli } from "./cli/json-cli.js";
+import {
+  addRemoteResolver,
+  digShort,
+  latencyReport,
+  lookupLatency,
+  PUB,
+  REMOTE_ZONE,
+  type Latency,
+} from "./dns/remote-resolver.js";
+import { RESOLVECTL_DIR, ResolvedInNamespace, unpackedResolved } from "./dns/resolved-lab.js";
+import { ZONE } from "./dns/zone.js";
+import { CORP_NET, LAN, REMOTE_RESOLVER } from "./netns/address-plan.js";
+import { NetnsLab, type NetworkNamespace } from "./netns/index.js";
+import { whenMet } from "./netns/preconditions.js";
+import { remoteState, startSshdWithPrivateNetwork } from "./sshd/private-lab.js";
+import type { TestSshd } from "./sshd/server.js";
+
+const skip = sshCliSkipReason(["dig", "dnsmasq", "unshare", "nsenter", "dbus-daemon"]);
+
+const DISCONNECT_MS = 3_000;
+/** The reverse zone of S's IPv4 route (198.19.0.0/16): ours, so on the link too. */
+const REVERSE4 = "19.198.in-addr.arpa";
+
+describe("split DNS on a remote with systemd-resolved", { skip, timeout: 240_000 }, () => {
+  const lab = new NetnsLab();
+  const home = mkdtempSync(join(tmpdir(), "backhaul-split-resolved-"));
+  const resolvedDir = mkdtempSync(join(tmpdir(), "backhaul-resolved-run-"));
+  const rootHome = mkdtempSync(join(tmpdir(), "backhaul-resolved-root-"));
+  const hostResolvConf = readFileSync("/etc/resolv.conf");
+  let unavailable: string | undefined;
+  let sshd: TestSshd | undefined;
+  let remote: NetworkNamespace;
+  let local: NetworkNamespace;
+  let resolved: ResolvedInNamespace | undefined;
+  let before_: string;
+  const latency: Partial<Record<"before" | "split", Latency>> = {};
+
+  before(async () => {
+    unavailable = await unpackedResolved();
+    if (unavailable !== undefined) return;
+    sshd = await startSshdWithPrivateNetwork(lab, home);
+    remote = sshd.remote;
+    local = sshd.local;
+    await addRemoteResolver(lab, remote);
+    // R's processes see this file at /etc/resolv.conf (ip netns exec binds it, and the bus's
+    // mount namespace inherits that): resolved's stub, as on a remote where it runs.
+    writeFileSync(
+      join("/etc/netns", remote.name, "resolv.conf"),
+      "nameserver 127.0.0.53\noptions edns0 trust-ad\n",
+    );
+    try {
+      resolved = await ResolvedInNamespace.start(remote, resolvedDir, REMOTE_RESOLVER.dns.v4);
+    } catch (error) {
+      unavailable = `systemd-resolved did not start in R: ${String(error)}`;
+      return;
+    }
+    for (let tries = 0; ; tries++) {
+      const answer = await digShort(remote, [PUB, "A"]).catch(() => []);
+      if (answer.join() === REMOTE_RESOLVER.pub) break;
+      if (tries > 50) throw new Error(`resolved's stub does not lead to Q: ${answer.join()}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    before_ = await remoteState(remote);
+  });
+  after(async () => {
+    await resolved?.stop();
+    await sshd?.cleanup();
+    await lab.cleanup();
+    for (const dir of [home, resolvedDir, rootHome]) rmSync(dir, { recursive: true, force: true });
+    assert.deepEqual(
+      readFileSync("/etc/resolv.conf"),
+      hostResolvConf,
+      "this machine's resolv.conf is untouched",
+    );
+  });
+
+  const ready = (): string | undefined => unavailable;
+
+  const connect = (extra: readonly string[]): Cli => {
+    if (!resolved) throw new Error("resolved is not running");
+    // PATH: the package's resolvectl, which the agent runs by name (this machine has none).
+    const intoR = resolved.enter([
+      "env",
+      `HOME=${rootHome}`,
+      `PATH=${RESOLVECTL_DIR}:${process.env.PATH ?? ""}`,
+      "sh",
+    ]);
+    return new Cli(
+      local.spawn(
+        "env",
+        cliInHome(home, [
+          "connect",
+          `exec:${shellCommand(intoR)}`,
+          ...LINK_SUBNET_OPTIONS,
+          ...S_ROUTE_OPTIONS,
+          "--remote-node",
+          process.execPath,
+          "--json",
+          ...extra,
+        ]),
+      ),
+    );
+  };
+
+  const dnsNames = (cli: Cli): string[] =>
+    cli.events.filter((e) => e.type === "dns").map((e) => (e as unknown as { name: string }).name);
+
+  test(
+    "before Backhaul, R's resolved answers remote.test from Q, and the decoy for corp.test",
+    whenMet(ready, async () => {
+      assert.match(
+        await resolved!.resolvectl(["dns"]),
+        new RegExp(`Global: ${REMOTE_RESOLVER.dns.v4.replaceAll(".", "\\.")}`),
+      );
+      assert.deepEqual(await digShort(remote, [PUB, "A"]), [REMOTE_RESOLVER.pub]);
+      assert.deepEqual(await digShort(remote, [`host.${ZONE}`, "A"]), [REMOTE_RESOLVER.decoy]);
+      latency.before = await lookupLatency(remote, PUB);
+    }),
+  );
+
+  test(
+    "--dns split --dns-domain corp.test: resolvectl puts ~corp.test on the TUN; corp.test through the link, the rest from Q",
+    whenMet(ready, async () => {
+      const cli = connect(["--dns", "split", "--dns-domain", ZONE]);
+      try {
+        await cli.until("connected", 90_000);
+        const lines = cli.events.filter((e) => e.type === "log").map((e) => e.line ?? "");
+        const uses = lines
+          .map((line) => /sets DNS on (\S+) through systemd-resolved/.exec(line))
+          .find(Boolean);
+        assert.ok(uses, `the agent says it uses systemd-resolved:\n${lines.join("\n")}`);
+        const tun = uses[1]!;
+        const domains = await resolved!.resolvectl(["domain", tun]);
+        for (const domain of [`~${ZONE}`, `~${REVERSE4}`])
+          assert.ok(domains.split(/\s+/).includes(domain), `${domain} on ${tun}: ${domains}`);
+        assert.match(domains, /~\S+\.ip6\.arpa/, `an IPv6 reverse zone on ${tun}: ${domains}`);
+        assert.match(await resolved!.resolvectl(["default-route", tun]), /: no$/m, "not the default route");
+        assert.match(
+          readFileSync(join("/etc/netns", remote.name, "resolv.conf"), "utf8"),
+          /^nameserver 127\.0\.0\.53$/m,
+        );
+
+        // Every type under corp.test: exactly what S answers L.
+        for (const [name, type] of [
+          [`host.${ZONE}`, "A"],
+          [`host.${ZONE}`, "AAAA"],
+          [ZONE, "MX"],
+          [`txt.${ZONE}`, "TXT"],
+          [`_http._tcp.${ZONE}`, "SRV"],
+        ] as const) {
+          const direct = await digShort(local, [name, type], LAN.dns.v4);
+          assert.ok(direct.length > 0, `S answers ${name} ${type}`);
+          assert.deepEqual(await digShort(remote, [name, type]), direct, `${name} ${type} on R`);
+        }
+        assert.deepEqual(await digShort(remote, ["-x", CORP_NET.host.v4]), [`host.${ZONE}.`]);
+
+        // Names outside: resolved sends them to Q, with the answers only Q has.
+        assert.deepEqual(await digShort(remote, [PUB, "A"]), [REMOTE_RESOLVER.pub]);
+        assert.deepEqual(await digShort(remote, [`txt.${REMOTE_ZONE}`, "TXT"]), ['"remote only"']);
+        latency.split = await lookupLatency(remote, PUB);
+
+        // The DNS table: the names that went through the link, and only those.
+        const ptr = CORP_NET.host.v4.split(".").reverse().join(".") + ".in-addr.arpa";
+        for (let waited = 0; !dnsNames(cli).includes(ptr) && waited < 5_000; waited += 100)
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        const names = dnsNames(cli);
+        for (const expected of [`host.${ZONE}`, ZONE, `txt.${ZONE}`, `_http._tcp.${ZONE}`, ptr])
+          assert.ok(names.includes(expected), `${expected} in the DNS table: ${names.join(", ")}`);
+        for (const name of names)
+          assert.ok(
+            name === ZONE || name.endsWith(`.${ZONE}`) || name.endsWith(`.${REVERSE4}`),
+            `only names through the link in the DNS table, not ${name}`,
+          );
+
+        // Ctrl+C: the link goes, and resolved's settings for it with it.
+        cli.process.child.kill("SIGINT");
+        assert.equal((await cli.process.waitForExit(DISCONNECT_MS)).code, 0, cli.describe());
+        assert.equal(
+          await remoteState(remote),
+          before_,
+          `R is exactly as before; events:\n${cli.describe()}`,
+        );
+        const status = await resolved!.resolvectl(["status"]);
+        assert.ok(
+          !status.includes(tun) && !status.includes(ZONE),
+          `no trace of ${tun} in resolved:\n${status}`,
+        );
+      } finally {
+        await cli.process.stop(15_000);
+      }
+      assert.deepEqual(
+        await digShort(remote, [`host.${ZONE}`, "A"]),
+        [REMOTE_RESOLVER.decoy],
+        "Q answers corp.test again",
+      );
+    }),
+  );
+
+  test(
+    "the latency of a name outside the domains on R through resolved, before Backhaul and with split DNS (no assertion)",
+    whenMet(ready, () => {
+      assert.ok(latency.before && latency.split, "both were measured");
+      console.log(latencyReport(latency.before, "systemd-resolved", latency.split));
+    }),
+  );
+});
