@@ -128,12 +128,13 @@ export async function detectDnsConfigurator(options: DetectOptions): Promise<Dns
     };
   }
 
-  const ownNamespace = await (options.ownNetworkNamespace ?? (() => inOwnNetworkNamespace(run)))();
+  // Asked only where resolv.conf points at resolved: it may cost a busctl call at each connect.
+  const inOwnNamespace = options.ownNetworkNamespace ?? (() => inOwnNetworkNamespace(run));
   const notResolved =
     "this agent runs in a network namespace of its own, where systemd-resolved's links are not ours";
   if (info.isSymbolicLink()) {
     const target = resolve(dirname(path), await readlink(path));
-    if (RESOLVED_FILES.has(target) && ownNamespace) {
+    if (RESOLVED_FILES.has(target) && (await inOwnNamespace())) {
       warnings.push(
         `${path} links to systemd-resolved's ${target}, but ${notResolved}: rewriting the file instead`,
       );
@@ -162,11 +163,12 @@ export async function detectDnsConfigurator(options: DetectOptions): Promise<Dns
     );
   }
 
-  if (RESOLVED_STUB_LINE.test(text) && ownNamespace) {
+  const namesStub = RESOLVED_STUB_LINE.test(text);
+  if (namesStub && (await inOwnNamespace())) {
     warnings.push(
       `${path} names systemd-resolved's stub 127.0.0.53, but ${notResolved}: rewriting the file instead`,
     );
-  } else if (RESOLVED_STUB_LINE.test(text)) {
+  } else if (namesStub) {
     const problem = await resolvectlProblem(run);
     if (problem === null) {
       return { configurator: resolved, reason: `${path} names systemd-resolved's stub 127.0.0.53`, warnings };
