@@ -337,7 +337,8 @@ describe("native DNS relay", { skip }, () => {
     const stats = relay.stats();
     assert.equal(stats.answered, 100);
     assert.equal(stats.sharedPorts, 0);
-    assert.ok(stats.queryPorts <= 5, `${stats.queryPorts} query sockets open between queries: the pool`);
+    // Ready in the pool, or waiting to be connected again on a new port: RELAY_POOL (4) of each at most.
+    assert.ok(stats.queryPorts <= 8, `${stats.queryPorts} query sockets open between queries`);
     relay.close();
     assert.deepEqual(openedSince(before), [], "every socket of the relay closed");
   });

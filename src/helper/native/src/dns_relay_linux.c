@@ -34,14 +34,17 @@
  * JavaScript forwarder does). An answer is taken only on the query's current socket (the kernel
  * drops datagrams from any other address or port, and a late one to a port it left), with our id
  * and the query's question; it goes back to the client byte for byte but for the id. The socket
- * closes when its query is answered, timed out or moved on.
+ * gives its port back when its query is answered, timed out or moved on (connect(AF_UNSPEC): the
+ * kernel then drops what comes to that port), and is connected again, on a new random port, for
+ * a later query; close() closes them all.
  *
  * Why a port per query: with one port for the relay's lifetime, an off-path attacker who learns it
  * (one query of their own suffices) has only the 16-bit id to guess to poison every lookup of the
  * remote; glibc, which the relay stands in for, uses a fresh random port per query (RFC 5452
  * 9.2), which multiplies the guess by the ephemeral range. To keep the hot path as fast, each
- * server has a pool of RELAY_POOL ready connected sockets, refilled after the answers of a wakeup
- * went out; a query finding its pool empty opens one inline.
+ * server has a pool of RELAY_POOL ready connected sockets, refilled after an answer went out (or
+ * when nothing is in flight), from sockets whose query ended; a query finding its pool empty opens
+ * one inline. Reconnecting costs a third of a close() and a new socket().
  *
  * Hostile input: any local user can send to the listening socket. Queries in flight are at most
  * options.maxPending (a fixed table allocated up front; past it queries are dropped and counted
@@ -125,13 +128,14 @@ typedef struct relay_query {
   uint8_t bytes[RELAY_QUERY_BYTES]; /* the query as forwarded (our id) */
 } relay_query;
 
-/* A UDP socket connected to one server, of a port the kernel picked at random: in a pool (no
- * query yet), or in flight for `users` queries (one, or more past the bound). */
+/* A UDP socket connected to one server, of a port the kernel picked at random: in flight for
+ * `users` queries (one, or more past the bound), ready in its server's pool (no query yet), or
+ * spare: disconnected after its query, its port given back, waiting to be connected again. */
 typedef struct relay_socket {
   int fd; /* -1 when the entry is free */
   int16_t next_free;
   int8_t server;
-  uint8_t pooled;
+  uint8_t pooled; /* ready or spare: not in flight */
   uint16_t users;
 } relay_socket;
 
@@ -188,9 +192,12 @@ typedef struct dns_relay {
   int16_t free_socket;
   uint16_t sockets_open;
   uint8_t open_blocked; /* an open failed: the pools wait for a socket to close before retrying */
+  uint8_t answered;     /* an answer went out in this pass: the pools may be refilled */
   unsigned share_cursor;
   int16_t pools[RELAY_MAX_SERVERS][RELAY_POOL];
   uint8_t pool_counts[RELAY_MAX_SERVERS];
+  int16_t spares[RELAY_MAX_SERVERS][RELAY_POOL];
+  uint8_t spare_counts[RELAY_MAX_SERVERS];
   unsigned random_left;
   uint8_t buffer[65536];
 
@@ -413,15 +420,45 @@ static int in_flight_to(dns_relay *r, int server) {
   return NO_SOCKET;
 }
 
-/* At the bound with nothing in flight to `server`: a socket waiting in another server's pool
- * makes room. */
+/* At the bound with nothing in flight to `server`: a socket waiting for another server makes room. */
 static int close_other_pooled(dns_relay *r, int server) {
-  for (int other = 0; other < r->server_count; other++)
-    if (other != server && r->pool_counts[other] > 0) {
+  for (int other = 0; other < r->server_count; other++) {
+    if (other == server) continue;
+    if (r->spare_counts[other] > 0) {
+      close_query_socket(r, r->spares[other][--r->spare_counts[other]]);
+      return 1;
+    }
+    if (r->pool_counts[other] > 0) {
       close_query_socket(r, r->pools[other][--r->pool_counts[other]]);
       return 1;
     }
+  }
   return 0;
+}
+
+/* Gives the socket's port back: connect(AF_UNSPEC) unhashes a port the kernel bound implicitly, so
+ * from now on the kernel drops (and answers with port unreachable) whatever comes to it. A third
+ * of the cost of close() and a new socket(), which also free and allocate through RCU. */
+static int disconnect_socket(int fd) {
+  struct sockaddr unspec = {.sa_family = AF_UNSPEC};
+  return connect(fd, &unspec, sizeof unspec);
+}
+
+/* A spare connected to its server again, on a new random port, after what was queued on its old
+ * port is thrown away: it is ready. 0 (the socket closed) when the kernel refuses. */
+static int reconnect_spare(dns_relay *r, int s) {
+  relay_socket *socket = &r->sockets[s];
+  for (int burst = 0; burst < RELAY_BURST; burst++) {
+    ssize_t n = recv(socket->fd, r->buffer, sizeof r->buffer, MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+  }
+  if (connect(socket->fd, &r->servers[socket->server].sa, r->server_lengths[socket->server]) != 0) {
+    int error = errno;
+    close_query_socket(r, s);
+    errno = error;
+    return 0;
+  }
+  return 1;
 }
 
 /* The socket a query to `server` goes out on: its own (from the pool, or opened now when the pool
@@ -432,6 +469,13 @@ static int acquire_socket(dns_relay *r, int server) {
     int s = r->pools[server][--r->pool_counts[server]];
     r->sockets[s].pooled = 0;
     return s;
+  }
+  if (r->spare_counts[server] > 0) {
+    int s = r->spares[server][--r->spare_counts[server]];
+    if (reconnect_spare(r, s)) {
+      r->sockets[s].pooled = 0;
+      return s;
+    }
   }
   int s = open_query_socket(r, server);
   if (s == NO_SOCKET && in_flight_to(r, server) == NO_SOCKET && close_other_pooled(r, server))
@@ -446,12 +490,21 @@ static int acquire_socket(dns_relay *r, int server) {
   return s;
 }
 
-/* The query leaves its socket; the socket's last query closes it. */
+/* The query leaves its socket; its last query gives the port back at once, and the socket waits
+ * as a spare for the next refill (or closes, past RELAY_POOL spares). */
 static void release_socket(dns_relay *r, relay_query *q) {
-  if (q->socket == NO_SOCKET) return;
-  relay_socket *socket = &r->sockets[q->socket];
-  if (--socket->users == 0) close_query_socket(r, q->socket);
+  int s = q->socket;
+  if (s == NO_SOCKET) return;
   q->socket = NO_SOCKET;
+  relay_socket *socket = &r->sockets[s];
+  if (--socket->users > 0) return;
+  int server = socket->server;
+  if (r->spare_counts[server] < RELAY_POOL && disconnect_socket(socket->fd) == 0) {
+    socket->pooled = 1;
+    r->spares[server][r->spare_counts[server]++] = (int16_t)s;
+  } else {
+    close_query_socket(r, s);
+  }
 }
 
 /* Off the critical path (after answers went out): each server's pool back to RELAY_POOL. After a
@@ -459,6 +512,11 @@ static void release_socket(dns_relay *r, relay_query *q) {
 static void refill_pools(dns_relay *r) {
   for (int server = 0; server < r->server_count && !r->open_blocked; server++)
     while (r->pool_counts[server] < RELAY_POOL) {
+      if (r->spare_counts[server] > 0) {
+        int spare = r->spares[server][--r->spare_counts[server]];
+        if (reconnect_spare(r, spare)) r->pools[server][r->pool_counts[server]++] = (int16_t)spare;
+        continue;
+      }
       int s = open_query_socket(r, server);
       if (s < 0) {
         if (s == UNREACHABLE && short_of_resources(errno)) COUNT(r, socket_failures);
@@ -693,6 +751,7 @@ static void from_server(dns_relay *r, int s, uint8_t *message, size_t length) {
   write16(message, q->client_id);
   send_to_client(r, q, message, length);
   COUNT(r, answered);
+  r->answered = 1;
   free_slot(r, slot);
 }
 
@@ -770,7 +829,9 @@ static void relay_main(void *arg) {
     if (stop) break;
     expire(r);
     arm_timer(r);
-    refill_pools(r);
+    /* Not between a query and its answer: on a busy core that would delay the server's reply. */
+    if (r->answered || r->pending == 0) refill_pools(r);
+    r->answered = 0;
   }
 }
 
@@ -799,7 +860,7 @@ static void relay_stop(dns_relay *r) {
   close_fd(&r->timer_fd);
   for (int s = 0; s < RELAY_MAX_QUERY_SOCKETS; s++)
     if (r->sockets[s].fd >= 0) close_query_socket(r, s);
-  for (int server = 0; server < r->server_count; server++) r->pool_counts[server] = 0;
+  for (int server = 0; server < r->server_count; server++) r->pool_counts[server] = r->spare_counts[server] = 0;
   close_fd(&r->epoll_fd);
 }
 
