@@ -450,7 +450,8 @@ static int reconnect_spare(dns_relay *r, int s) {
   relay_socket *socket = &r->sockets[s];
   for (int burst = 0; burst < RELAY_BURST; burst++) {
     ssize_t n = recv(socket->fd, r->buffer, sizeof r->buffer, MSG_DONTWAIT);
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    if (n >= 0) COUNT(r, stray_answers); /* came after its query ended: a duplicate, or a spoof */
+    else if (errno == EAGAIN || errno == EWOULDBLOCK) break;
   }
   if (connect(socket->fd, &r->servers[socket->server].sa, r->server_lengths[socket->server]) != 0) {
     int error = errno;
