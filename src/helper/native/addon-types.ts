@@ -118,6 +118,12 @@ export interface NativeDnsRelayStats {
   /** Queries in flight now, and the most there ever were at once. */
   pending: number;
   pendingPeak: number;
+  /** Queries sent from a socket already in flight to their server (past the bound on query sockets, or out of descriptors): their port is not their own. */
+  sharedPorts: number;
+  /** Query sockets the kernel would not open (EMFILE, ENFILE, no ephemeral port...). */
+  socketFailures: number;
+  /** Query sockets open now, each on its own random port: those in flight and the ready pools. */
+  queryPorts: number;
 }
 
 /** Called on the main thread with each datagram the relay does not take itself. */
@@ -136,7 +142,7 @@ export interface NativeDnsRelay {
 }
 
 export interface NativeDnsRelayClass {
-  /** Binds, connects one socket per server and starts the relay's thread; throws an errno-named Error. */
+  /** Binds, opens a first query socket per server (a fresh random port per query after) and starts the relay's thread; throws an errno-named Error. */
   new (options: NativeDnsRelayOptions, onQuery: NativeDnsQueryCallback): NativeDnsRelay;
 }
 

@@ -3,13 +3,15 @@
 // or the finalizer while queries are in flight. Loopback only. Run it under AddressSanitizer with
 // an instrumented build named by BACKHAUL_NATIVE_PATH and libasan in LD_PRELOAD.
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { createSocket } from "node:dgram";
+import { fileURLToPath } from "node:url";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { describe, test } from "node:test";
 import { a, decodeAnswer, makeQuery, makeResponse, rcodeOf } from "../engines/dns/test-support.js";
 import { Rcode } from "../engines/dns/wire.js";
-import type { NativeDnsRelay, NativeDnsRelayOptions } from "./addon-types.js";
+import type { NativeDnsRelay, NativeDnsRelayOptions, NativeDnsRelayStats } from "./addon-types.js";
 import {
   DnsRelay,
   loopbackRelayOptions,
@@ -253,6 +255,56 @@ describe("native DNS relay under hostile input", { skip }, () => {
     assert.equal(relay.send(Buffer.from("late"), "127.0.0.1", silent.port), false);
     assert.ok(sent > 1_000, `sent ${sent}`);
     relay.close();
+  });
+
+  test("1,000 queries to a silent server with RLIMIT_NOFILE at 64: opens that fail are counted, queries share, the next answer comes, nothing leaks", async () => {
+    // In a child, whose limit prlimit lowers: the kernel's EMFILE, not the relay's own bound.
+    const remote = await socket((query, { port }, server) => {
+      if (decodeAnswer(query).questions?.[0]?.name === "after.remote.test")
+        server.send(
+          makeResponse(query, { answers: [a("after.remote.test", "198.18.5.2")] }),
+          port,
+          "127.0.0.1",
+        );
+    });
+    const child = spawn(
+      "prlimit",
+      [
+        "--nofile=64:64",
+        process.execPath,
+        "--import",
+        "tsx",
+        fileURLToPath(new URL("./dns-relay-fd-limit-child.ts", import.meta.url)),
+        String(remote.port),
+      ],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => {
+      const timer = setTimeout(() => child.kill(), 30_000);
+      child.on("close", (exit) => {
+        clearTimeout(timer);
+        resolve(exit);
+      });
+    });
+    assert.equal(code, 0, `the child exited cleanly: ${stderr}`);
+    const report = JSON.parse(stdout) as {
+      burst: NativeDnsRelayStats;
+      final: NativeDnsRelayStats;
+      answered: boolean;
+      leftOpen: string[];
+    };
+    const { burst } = report;
+    assert.ok(burst.viaRemote > 64, `${burst.viaRemote} taken`);
+    assert.ok(burst.socketFailures > 0, "EMFILE counted");
+    assert.ok(burst.sharedPorts > 0 && burst.sharedPorts <= burst.viaRemote, `${burst.sharedPorts} shared`);
+    assert.ok(burst.queryPorts < 64, `${burst.queryPorts} query sockets open`);
+    assert.ok(report.answered, "the next query answered once the server answers");
+    assert.equal(report.final.answered, 1);
+    assert.deepEqual(report.leftOpen, [], "close() closed every socket");
   });
 
   test("close() from inside onQuery while more datagrams wait for JavaScript", async () => {

@@ -1,6 +1,7 @@
 // What the native DNS relay's tests share: the relay class (or why it is not here), UDP sockets
 // on loopback that record what they receive, and waiting for a condition.
 import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
+import { readdirSync, readlinkSync } from "node:fs";
 import { after } from "node:test";
 import type { NativeDnsRelay, NativeDnsRelayClass, NativeDnsRelayOptions } from "./addon-types.js";
 import { loadNativeAddon } from "./load-addon.js";
@@ -26,6 +27,26 @@ export async function until(condition: () => boolean, what: string, withinMs = 5
     if (Date.now() - started > withinMs) throw new Error(`not within ${withinMs} ms: ${what}`);
     await sleep(10);
   }
+}
+
+/** What this process's descriptors point at (socket:[inode], anon_inode:[eventpoll]...), counted. */
+export function openDescriptors(): Map<string, number> {
+  const open = new Map<string, number>();
+  for (const fd of readdirSync("/proc/self/fd")) {
+    let target: string;
+    try {
+      target = readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      continue; // the directory's own descriptor, closed once read
+    }
+    open.set(target, (open.get(target) ?? 0) + 1);
+  }
+  return open;
+}
+
+/** Descriptors open in `now` beyond those in `before`: what was opened since and not closed. */
+export function openedSince(before: Map<string, number>, now = openDescriptors()): string[] {
+  return [...now].filter(([target, count]) => count > (before.get(target) ?? 0)).map(([target]) => target);
 }
 
 /** A UDP socket on loopback; `received` keeps what came in, with its sender. */

@@ -11,8 +11,11 @@ import {
   DnsRelay,
   loopbackRelayOptions,
   noLoopbackV6,
+  openDescriptors,
+  openedSince,
   relayWorld,
   skip,
+  sleep,
   udpSocket,
   until,
 } from "./dns-relay-test-world.js";
@@ -51,6 +54,24 @@ async function ask(port: number, query: Buffer, waitMs = 3_000, host = "127.0.0.
 function addressIn(answer: Buffer | null): unknown {
   const record = answer === null ? undefined : decodeAnswer(answer).answers?.[0];
   return record !== undefined && "data" in record ? record.data : undefined;
+}
+
+/** Sends `query` from `client` to the relay; the answer with the query's id. */
+async function exchange(
+  client: Awaited<ReturnType<typeof udpSocket>>,
+  port: number,
+  query: Buffer,
+): Promise<Buffer> {
+  const id = query.readUInt16BE(0);
+  const seen = client.received.length;
+  client.socket.send(query, port, "127.0.0.1");
+  await until(
+    () => client.received.slice(seen).some(({ message }) => message.readUInt16BE(0) === id),
+    `the answer to ${id}`,
+  );
+  const answer = client.received.slice(seen).find(({ message }) => message.readUInt16BE(0) === id);
+  assert.ok(answer);
+  return answer.message;
 }
 
 type Delivered = { message: Buffer; address: string; port: number };
@@ -296,6 +317,126 @@ describe("native DNS relay", { skip }, () => {
     const answer = await ask(relay.port, makeQuery("pub.remote.test", { id: 0x6666 }), 3_000, "::1");
     assert.equal(answer?.readUInt16BE(0), 0x6666);
     assert.equal(decodeAnswer(answer).answers?.length, 1);
+  });
+
+  test("each query leaves from a port of its own, every one answered; close() leaves no socket open", async () => {
+    const remote = await server(answering("198.18.5.2"));
+    const client = await server();
+    const before = openDescriptors();
+    assert.ok(DnsRelay);
+    // Not in relayWorld: closed here, before the descriptors are counted again.
+    const relay = new DnsRelay(loopbackRelayOptions([remote.port], ["corp.test"]), () => undefined);
+    for (let i = 0; i < 100; i++) {
+      const answer = await exchange(client, relay.port, makeQuery(`n${i}.remote.test`, { id: i }));
+      assert.equal(addressIn(answer), "198.18.5.2", `answer ${i}`);
+    }
+    const ports = new Set(remote.received.map(({ from }) => from.port));
+    assert.equal(remote.received.length, 100);
+    assert.ok(ports.size >= 95, `100 queries left from ${ports.size} distinct ports`);
+    assert.ok(!ports.has(relay.port), "never from the listening socket");
+    const stats = relay.stats();
+    assert.equal(stats.answered, 100);
+    assert.equal(stats.sharedPorts, 0);
+    // Ready in the pool, or waiting to be connected again on a new port: RELAY_POOL (4) of each at most.
+    assert.ok(stats.queryPorts <= 8, `${stats.queryPorts} query sockets open between queries`);
+    relay.close();
+    assert.deepEqual(openedSince(before), [], "every socket of the relay closed");
+  });
+
+  test("an answer to a port the query left, on another query's port, or from another port, is not delivered", async () => {
+    const spoofer = await server();
+    let firstPort = 0;
+    const remote = await server((query, from, socket) => {
+      const name = decodeAnswer(query).questions?.[0]?.name ?? "";
+      if (name === "one.remote.test") {
+        firstPort = from.port;
+        socket.send(makeResponse(query, { answers: [a(name, "198.18.5.1")] }), from.port, from.address);
+        return;
+      }
+      const two = remote.received.find(
+        ({ message }) => decodeAnswer(message).questions?.[0]?.name === "two.remote.test",
+      );
+      const three = remote.received.find(
+        ({ message }) => decodeAnswer(message).questions?.[0]?.name === "three.remote.test",
+      );
+      if (two === undefined || three === undefined) return; // both in flight first
+      const forged = (address: string) =>
+        makeResponse(two.message, { answers: [a("two.remote.test", address)] });
+      socket.send(forged("198.18.6.1"), firstPort, "127.0.0.1"); // the port "one" left
+      socket.send(forged("198.18.6.2"), three.from.port, "127.0.0.1"); // three's port
+      spoofer.socket.send(forged("198.18.6.3"), two.from.port, "127.0.0.1"); // not from the server's port
+      setTimeout(() => {
+        socket.send(
+          makeResponse(two.message, { answers: [a("two.remote.test", "198.18.5.2")] }),
+          two.from.port,
+        );
+        socket.send(
+          makeResponse(three.message, { answers: [a("three.remote.test", "198.18.5.3")] }),
+          three.from.port,
+        );
+      }, 100);
+    });
+    const { relay } = relayWith([remote.port]);
+    const client = await server();
+    assert.equal(
+      addressIn(await exchange(client, relay.port, makeQuery("one.remote.test", { id: 1 }))),
+      "198.18.5.1",
+    );
+    client.socket.send(makeQuery("two.remote.test", { id: 2 }), relay.port, "127.0.0.1");
+    client.socket.send(makeQuery("three.remote.test", { id: 3 }), relay.port, "127.0.0.1");
+    await until(() => client.received.length >= 3, "both answered");
+    await sleep(200);
+    assert.deepEqual(
+      client.received.map(({ message }) => [message.readUInt16BE(0), addressIn(message)]),
+      [
+        [1, "198.18.5.1"],
+        [2, "198.18.5.2"],
+        [3, "198.18.5.3"],
+      ],
+      "only the real answers, each once",
+    );
+    const stats = relay.stats();
+    assert.equal(stats.answered, 3);
+    // On three's socket: counted. To the old port: dropped by the kernel (or, were the port taken
+    // again by a socket in the pool, counted).
+    assert.ok(stats.strayAnswers >= 1 && stats.strayAnswers <= 2, `stray ${stats.strayAnswers}`);
+  });
+
+  test("1,000 queries to a silent server hold at most 256 query sockets; the rest share one, counted; it answers when the server does", async () => {
+    let answering = false;
+    const remote = await server((query, from, socket) => {
+      if (answering) socket.send(makeResponse(query, { answers: [] }), from.port, from.address);
+    });
+    const client = await server();
+    const before = openDescriptors();
+    assert.ok(DnsRelay);
+    const relay = new DnsRelay(
+      loopbackRelayOptions([remote.port], [], { nextServerMs: 60_000, lastServerMs: 60_000 }),
+      () => undefined,
+    );
+    for (let i = 0; i < 1_000; i++)
+      client.socket.send(makeQuery(`burst${i}.remote.test`, { id: i }), relay.port, "127.0.0.1");
+    await settled(relay);
+    const burst = relay.stats();
+    assert.ok(burst.viaRemote > 256, `${burst.viaRemote} taken`);
+    assert.ok(burst.queryPorts <= 256, `${burst.queryPorts} query sockets open`);
+    const opened = openedSince(before).length;
+    assert.ok(
+      opened <= 256 + 4,
+      `${opened} descriptors: the query sockets, and the socket, eventfd, timerfd and epoll`,
+    );
+    assert.ok(
+      burst.sharedPorts >= burst.viaRemote - 256,
+      `${burst.sharedPorts} of ${burst.viaRemote} queries shared a port`,
+    );
+    assert.equal(burst.socketFailures, 0);
+    assert.ok(new Set(remote.received.map(({ from }) => from.port)).size <= 256);
+
+    answering = true;
+    const answer = await exchange(client, relay.port, makeQuery("after.remote.test", { id: 0xafaf }));
+    assert.equal(rcodeOf(answer), Rcode.NOERROR);
+    relay.close();
+    assert.deepEqual(openedSince(before), [], "every socket of the relay closed");
   });
 
   test("bad options are refused with an error that says which", () => {
