@@ -3,10 +3,16 @@
  * stdout are pipes of 64 KiB (sshd's), less than one full link frame; every frame then takes two
  * reads and sshd waits for the pipe more often than it writes. A larger pipe lets sshd hand over
  * a burst in one write and the agent read it in one wakeup.
+ *
+ * fcntl(2) through syscall(): built with _FILE_OFFSET_BITS=64 (node-gyp's default) on glibc 2.28
+ * or later, fcntl() binds to fcntl64@GLIBC_2.28, and the addon would not load on an older
+ * remote's C library (glibc-floor.test.ts keeps the addon at 2.17).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "errors.h"
 #include "pipe_linux.h"
@@ -33,7 +39,7 @@ static napi_value pipe_set_size(napi_env env, napi_callback_info info) {
   }
   int fd = (int)fd_value, bytes = (int)bytes_value;
   napi_value result;
-  int size = fcntl(fd, F_GETPIPE_SZ);
+  int size = (int)syscall(SYS_fcntl, fd, F_GETPIPE_SZ);
   if (size < 0) {
     /* EBADF: a closed fd or not a pipe (a socket, when a command's stdio is a socketpair). */
     if (errno == EBADF || errno == EINVAL) {
@@ -44,7 +50,7 @@ static napi_value pipe_set_size(napi_env env, napi_callback_info info) {
     return NULL;
   }
   if (size < bytes) {
-    int grown = fcntl(fd, F_SETPIPE_SZ, bytes);
+    int grown = (int)syscall(SYS_fcntl, fd, F_SETPIPE_SZ, bytes);
     if (grown >= 0) size = grown;
     else if (errno != EPERM && errno != EBUSY && errno != ENOMEM) {
       bh_throw_errno(env, errno, "fcntl", "cannot set the pipe's size", NULL);
