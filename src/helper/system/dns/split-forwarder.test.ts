@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { createSocket } from "node:dgram";
+import { readdirSync } from "node:fs";
 import { connect } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { startDnsTcpServer, type DnsTcpServer } from "../../engines/dns/tcp-server.js";
@@ -285,6 +286,88 @@ describe("split forwarder's failover (TCP and the slow path)", () => {
       assert.equal(answer.readUInt16BE(0), 7);
     } finally {
       await refusing.close();
+    }
+  });
+});
+
+/** A server on loopback that records each query's source port and id, and answers as `reply` says. */
+async function recordingServer(reply: (query: Buffer) => Buffer[]): Promise<{
+  upstream: Upstream;
+  seen: { port: number; id: number }[];
+  close(): void;
+}> {
+  const seen: { port: number; id: number }[] = [];
+  const udp = createSocket("udp4");
+  udp.on("message", (query, from) => {
+    seen.push({ port: from.port, id: query.readUInt16BE(0) });
+    for (const answer of reply(query)) udp.send(answer, from.port, from.address);
+  });
+  await new Promise<void>((resolve) => udp.bind(0, "127.0.0.1", resolve));
+  return { upstream: { address: "127.0.0.1", port: udp.address().port }, seen, close: () => udp.close() };
+}
+
+const openDescriptors = (): number => readdirSync("/proc/self/fd").length;
+
+describe("the JavaScript relay against spoofed answers (the native relay's own tests: native/dns-relay.test.ts)", () => {
+  test(
+    "each query leaves from its own random port under a random id; every one is answered; nothing is left open",
+    { skip: process.platform === "linux" ? false : "counts descriptors in /proc/self/fd" },
+    async () => {
+      const server = await recordingServer((query) => [
+        makeResponse(query, { answers: [a(decodeAnswer(query).questions?.[0]?.name ?? "", "198.18.5.2")] }),
+      ]);
+      const before = openDescriptors();
+      const forwarder = await SplitForwarder.start({
+        listen: "127.0.0.1",
+        port: 0,
+        domains: [],
+        linkServers: [],
+        remoteServers: [server.upstream],
+        native: false,
+      });
+      try {
+        for (let i = 0; i < 100; i++)
+          assert.equal(addressIn(await askUdp(forwarder.port, makeQuery(`n${i}.remote.test`))), "198.18.5.2");
+        const ports = new Set(server.seen.map((query) => query.port));
+        assert.ok(ports.size >= 95, `100 queries left from ${ports.size} ports`);
+        const ids = server.seen.map((query) => query.id);
+        const sequential = ids.slice(1).filter((id, i) => id === ((ids[i]! + 1) & 0xffff)).length;
+        assert.ok(sequential < 5, `${sequential} of 99 ids followed the one before`);
+      } finally {
+        await forwarder.close();
+        server.close();
+      }
+      // Sockets close on the next turns.
+      for (let waited = 0; openDescriptors() > before && waited < 2_000; waited += 20)
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      // At most as many as before (another test's socket may close meanwhile), never more.
+      assert.ok(openDescriptors() <= before, `${openDescriptors() - before} more descriptors than before`);
+    },
+  );
+
+  test("an answer with the query's id but another question is not the answer: the right one that follows is", async () => {
+    const server = await recordingServer((query) => {
+      const forged = makeQuery("evil.example", { id: query.readUInt16BE(0) });
+      return [
+        makeResponse(forged, { answers: [a("evil.example", "198.18.66.66")] }),
+        makeResponse(query, { answers: [a(decodeAnswer(query).questions?.[0]?.name ?? "", "198.18.5.2")] }),
+      ];
+    });
+    const forwarder = await SplitForwarder.start({
+      listen: "127.0.0.1",
+      port: 0,
+      domains: [],
+      linkServers: [],
+      remoteServers: [server.upstream],
+      native: false,
+    });
+    try {
+      const answer = await askUdp(forwarder.port, makeQuery("pub.remote.test", { id: 0x1234 }));
+      assert.equal(addressIn(answer), "198.18.5.2");
+      assert.equal(answer.readUInt16BE(0), 0x1234);
+    } finally {
+      await forwarder.close();
+      server.close();
     }
   });
 });

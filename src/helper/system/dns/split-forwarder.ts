@@ -6,14 +6,16 @@
 // The answer comes back byte for byte as the server sent it, under the client's own query id.
 //
 // UDP, the hot path, costs one loopback hop and no allocation beyond the copy it forwards: the
-// question name is read in place, the query goes out on one connected socket per server under an
-// id of ours, and the answer goes back under the client's. Where the native addon has DnsRelay
+// question name is read in place, the query goes out from a connected socket of its own (a random
+// port, as glibc's) under a random id of ours, and the answer, once its question matches, goes
+// back under the client's. Where the native addon has DnsRelay
 // (Linux), a thread of its own does that for names outside the domains (native/src/
 // dns_relay_linux.c: a JavaScript hop cost ~190 µs a lookup) and hands everything else here; the
 // same relay in JavaScript below is the fallback, and does the rest. A query the quick read does
 // not take (not one plain question) goes the slow way, through the DNS engine's parseQuery, which
 // answers what it refuses with its error or drops it, counted; TCP goes that way too (glibc
 // retries over TCP on truncation, and `options use-vc` asks for TCP only).
+import { randomInt } from "node:crypto";
 import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
 import { isIPv6 } from "node:net";
 import type { DnsTransport } from "../../../shared/dns-row.js";
@@ -170,10 +172,19 @@ interface Pending {
   servers: readonly Upstream[];
   index: number;
   timer: NodeJS.Timeout | undefined;
+  /** The query's own socket to its current server, when it has one (see MAX_QUERY_SOCKETS). */
+  socket: Socket | undefined;
 }
 
 /** Queries in flight at once; past this, new ones are dropped (and counted) until answers come. */
 const MAX_PENDING = 4_096;
+/**
+ * Each query goes to its server from a socket of its own, on a port the kernel picks at random
+ * (RFC 5452 §9.2, as glibc does): a spoofed answer must guess the port as well as the random id.
+ * At most this many at once, as the native relay (descriptors are finite); past it, a query
+ * shares its server's long-lived socket.
+ */
+const MAX_QUERY_SOCKETS = 256;
 
 /** A connected socket to one server; sends wait in `queue` until the connect is done. */
 interface UpstreamSocket {
@@ -199,9 +210,12 @@ export class SplitForwarder {
   private closed = false;
   private tcp: DnsTcpServer | undefined;
   private readonly pending = new Map<number, Pending>();
-  /** One connected socket per server: the kernel filters other senders and reports unreachable. */
+  /**
+   * Past MAX_QUERY_SOCKETS, one shared connected socket per server. Every socket is connected: the
+   * kernel filters other senders and reports unreachable.
+   */
   private readonly upstreams = new Map<string, UpstreamSocket>();
-  private nextId = Math.floor(Math.random() * 0x10000);
+  private querySockets = 0;
 
   private constructor(
     private readonly options: SplitForwarderOptions,
@@ -314,9 +328,10 @@ export class SplitForwarder {
     if (split) this.scriptCounters.viaLink++;
     else this.scriptCounters.viaRemote++;
     const servers = split ? this.options.linkServers : this.options.remoteServers;
-    let id = this.nextId;
-    while (this.pending.has(id)) id = (id + 1) & 0xffff;
-    this.nextId = (id + 1) & 0xffff;
+    // Random, not the next one: a spoofer who sees one id must not know the next.
+    let id = randomInt(0x10000);
+    for (let tries = 0; this.pending.has(id) && tries < 16; tries++) id = randomInt(0x10000);
+    while (this.pending.has(id)) id = (id + 1) & 0xffff; // MAX_PENDING < 65536: one is free
     const query = Buffer.from(message); // the receive buffer is the socket's; this copy is ours
     query.writeUInt16BE(id, 0);
     const pending: Pending = {
@@ -328,6 +343,7 @@ export class SplitForwarder {
       servers,
       index: -1,
       timer: undefined,
+      socket: undefined,
     };
     this.pending.set(id, pending);
     this.advance(id, pending, false);
@@ -336,6 +352,7 @@ export class SplitForwarder {
   /** To the next server, or, after the last, the end: silence after timeouts, SERVFAIL after refusals. */
   private advance(id: number, pending: Pending, failedFast: boolean): void {
     clearTimeout(pending.timer);
+    this.release(pending);
     pending.index++;
     const server = pending.servers[pending.index];
     if (server === undefined) {
@@ -353,9 +370,40 @@ export class SplitForwarder {
     }
     const waitMs = pending.index < pending.servers.length - 1 ? NEXT_SERVER_MS : LAST_SERVER_MS;
     pending.timer = setTimeout(() => this.advance(id, pending, false), waitMs);
+    if (this.querySockets < MAX_QUERY_SOCKETS) {
+      this.sendFromOwnSocket(id, pending, server);
+      return;
+    }
     const upstream = this.upstream(server);
     if (upstream.queue === null) upstream.socket.send(pending.query);
     else upstream.queue.push(pending.query);
+  }
+
+  /** The query to `server` from a fresh socket: a random port, connected, closed when it is done. */
+  private sendFromOwnSocket(id: number, pending: Pending, server: Upstream): void {
+    const socket = createSocket(isIPv6(server.address) ? "udp6" : "udp4");
+    this.querySockets++;
+    pending.socket = socket;
+    const key = serverKey(server);
+    socket.on("message", (reply) => {
+      if (pending.socket === socket) this.answerFromUpstream(reply, key);
+    });
+    // ICMP unreachable, or no socket to be had: on to the next server at once.
+    socket.on("error", () => {
+      if (pending.socket !== socket) return;
+      this.release(pending);
+      if (this.pending.get(id) === pending) this.advance(id, pending, true);
+    });
+    socket.connect(server.port, server.address, () => {
+      if (pending.socket === socket) socket.send(pending.query);
+    });
+  }
+
+  private release(pending: Pending): void {
+    if (pending.socket === undefined) return;
+    pending.socket.close();
+    pending.socket = undefined;
+    this.querySockets--;
   }
 
   private upstream(server: Upstream): UpstreamSocket {
@@ -388,7 +436,16 @@ export class SplitForwarder {
     const pending = this.pending.get(id);
     // A late answer from a server we already moved on from is still the answer: take it.
     if (pending === undefined || !pending.servers.some((server) => serverKey(server) === key)) return;
+    // The answer to this question, as the native relay checks: not just any datagram with the id.
+    if (
+      reply.length < pending.questionEnd ||
+      !reply
+        .subarray(HEADER_BYTES, pending.questionEnd)
+        .equals(pending.query.subarray(HEADER_BYTES, pending.questionEnd))
+    )
+      return;
     clearTimeout(pending.timer);
+    this.release(pending);
     this.pending.delete(id);
     if (this.closed) return;
     reply.writeUInt16BE(pending.clientId, 0);
@@ -398,7 +455,10 @@ export class SplitForwarder {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const pending of this.pending.values()) clearTimeout(pending.timer);
+    for (const pending of this.pending.values()) {
+      clearTimeout(pending.timer);
+      this.release(pending);
+    }
     this.pending.clear();
     for (const upstream of this.upstreams.values()) upstream.socket.close();
     this.upstreams.clear();
