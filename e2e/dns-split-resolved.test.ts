@@ -158,6 +158,12 @@ describe("split DNS on a remote with systemd-resolved", { skip, timeout: 240_000
         for (const domain of [`~${ZONE}`, `~${REVERSE4}`])
           assert.ok(domains.split(/\s+/).includes(domain), `${domain} on ${tun}: ${domains}`);
         assert.match(domains, /~\S+\.ip6\.arpa/, `an IPv6 reverse zone on ${tun}: ${domains}`);
+        // R is on the SSH link's network itself (the agent skips that prefix): its PTRs stay on R.
+        assert.doesNotMatch(
+          domains,
+          /\.1\.18\.198\.in-addr\.arpa/,
+          `no zone of the SSH link on ${tun}: ${domains}`,
+        );
         assert.match(await resolved!.resolvectl(["default-route", tun]), /: no$/m, "not the default route");
         assert.match(
           readFileSync(join("/etc/netns", remote.name, "resolv.conf"), "utf8"),

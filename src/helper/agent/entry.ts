@@ -47,6 +47,7 @@ import { readRemoteResolvers } from "./dns/remote-resolvers.js";
 import { growLinkPipes } from "../system/link-pipes.js";
 import { wireReverseExit } from "./reverse-exit-wiring.js";
 import { tuneHeapForStreaming } from "../engines/heap-tuning.js";
+import { withoutSkippedZones } from "./split-zones.js";
 
 const USAGE = `backhaul-agent ${VERSION}: the remote side of Backhaul (started by the backhaul app over SSH)
 
@@ -200,7 +201,7 @@ async function main(): Promise<void> {
       log,
     });
     for (const warning of detection.warnings) log(`dns: ${warning}`);
-    await detection.configurator.apply(config.dns, journal);
+    await detection.configurator.apply(withoutSkippedZones(config.dns, routePlan), journal);
     dns = detection.configurator;
     log(`dns: ${dns.description} (${detection.reason})`);
     if (config.dns.mode === "split")
@@ -210,9 +211,15 @@ async function main(): Promise<void> {
   // Routes follow later CONFIGs live (a VPN came up on the user's computer) without dropping flows;
   // split DNS's domains follow with them (the reverse zones of the routes). The mode stays.
   link.on("config", (next) => {
-    void applyRoutes(next.routes).catch((error: unknown) => log(String(error)));
-    if (dns !== undefined && next.dns.mode !== "off" && next.dns.mode === mode)
-      void dns.update(next.dns).catch((error: unknown) => log(`dns: ${String(error)}`));
+    // The routes first: which prefixes were skipped decides which reverse zones stay split.
+    const routed = applyRoutes(next.routes).catch((error: unknown) => log(String(error)));
+    const wanted = next.dns;
+    if (dns !== undefined && wanted.mode !== "off" && wanted.mode === mode) {
+      const configurator = dns;
+      void routed
+        .then(() => configurator.update(withoutSkippedZones(wanted, routePlan)))
+        .catch((error: unknown) => log(`dns: ${String(error)}`));
+    }
   });
   link.sendStats({ "agent.ready": 1 });
   log(`ready: ${tun.name} mtu ${config.mtu}`);
