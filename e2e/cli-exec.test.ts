@@ -101,7 +101,20 @@ describe("backhaul connect exec:", { skip, timeout: 600_000 }, () => {
    */
   const fetchesThroughProxyEnv = async (cli: Cli, uid: number, home: string): Promise<string> => {
     const envFile = join(home, ".config", "backhaul", "proxy.env");
-    const fetched = await suite.remote.runChecked(
+    const fetched = await withProxyEnv(
+      uid,
+      home,
+      `curl -sS --fail -m 60 http://www.${ZONE}/bytes/${MB} | sha256sum`,
+      70_000,
+    );
+    assert.equal(fetched.code, 0, `${fetched.stderr}\n${cli.describe()}`);
+    assert.equal(fetched.stdout.split(" ")[0], sha256(deterministicBytes(MB)), cli.describe());
+    return envFile;
+  };
+
+  /** `command` run in R as user `uid`, with the proxy settings the agent wrote in `home` sourced. */
+  const withProxyEnv = (uid: number, home: string, command: string, timeoutMs: number) =>
+    suite.remote.run(
       "setpriv",
       [
         `--reuid=${uid}`,
@@ -111,13 +124,10 @@ describe("backhaul connect exec:", { skip, timeout: 600_000 }, () => {
         `HOME=${home}`,
         "sh",
         "-c",
-        `. ${quoteShellArg(envFile)} && curl -sS --fail -m 60 http://www.${ZONE}/bytes/${MB} | sha256sum`,
+        `. ${quoteShellArg(join(home, ".config", "backhaul", "proxy.env"))} && ${command}`,
       ],
-      { timeoutMs: 70_000 },
+      { timeoutMs },
     );
-    assert.equal(fetched.stdout.split(" ")[0], sha256(deterministicBytes(MB)), cli.describe());
-    return envFile;
-  };
 
   const connect = (command: string, extra: readonly string[] = []): Cli =>
     new Cli(
@@ -218,19 +228,11 @@ describe("backhaul connect exec:", { skip, timeout: 600_000 }, () => {
       const udpClient = join(userHome, "socks-udp-client.mjs");
       await copyFile(UDP_CLIENT, udpClient);
       await chmod(udpClient, 0o644);
-      const udp = await suite.remote.run(
-        "setpriv",
-        [
-          `--reuid=${NOBODY_UID}`,
-          `--regid=${NOBODY_UID}`,
-          "--clear-groups",
-          "env",
-          `HOME=${userHome}`,
-          "sh",
-          "-c",
-          `. ${quoteShellArg(envFile)} && node ${quoteShellArg(udpClient)} host.${ZONE} 7 hello-off`,
-        ],
-        { timeoutMs: 30_000 },
+      const udp = await withProxyEnv(
+        NOBODY_UID,
+        userHome,
+        `node ${quoteShellArg(udpClient)} host.${ZONE} 7 hello-off`,
+        30_000,
       );
       assert.equal(udp.code, 0, `${udp.stderr}\n${cli.describe()}`);
       assert.deepEqual(JSON.parse(udp.stdout), { reply: "hello-off" });

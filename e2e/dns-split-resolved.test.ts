@@ -24,16 +24,19 @@ import { cliInHome, LINK_SUBNET_OPTIONS, sshCliSkipReason, S_ROUTE_OPTIONS } fro
 import { Cli } from "./cli/json-cli.js";
 import {
   addRemoteResolver,
+  checkDnsTableHoldsOnlySplit,
+  checkSplitDomainOnRemote,
   digShort,
   latencyReport,
   lookupLatency,
   PUB,
   REMOTE_ZONE,
+  untilRemoteResolves,
   type Latency,
 } from "./dns/remote-resolver.js";
 import { RESOLVECTL_DIR, ResolvedInNamespace, unpackedResolved } from "./dns/resolved-lab.js";
 import { ZONE } from "./dns/zone.js";
-import { CORP_NET, LAN, REMOTE_RESOLVER } from "./netns/address-plan.js";
+import { REMOTE_RESOLVER } from "./netns/address-plan.js";
 import { NetnsLab, type NetworkNamespace } from "./netns/index.js";
 import { whenMet } from "./netns/preconditions.js";
 import { remoteState, startSshdWithPrivateNetwork } from "./sshd/private-lab.js";
@@ -78,12 +81,7 @@ describe("split DNS on a remote with systemd-resolved", { skip, timeout: 240_000
       unavailable = `systemd-resolved did not start in R: ${String(error)}`;
       return;
     }
-    for (let tries = 0; ; tries++) {
-      const answer = await digShort(remote, [PUB, "A"]).catch(() => []);
-      if (answer.join() === REMOTE_RESOLVER.pub) break;
-      if (tries > 50) throw new Error(`resolved's stub does not lead to Q: ${answer.join()}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await untilRemoteResolves(remote, "resolved's stub");
     before_ = await remoteState(remote);
   });
   after(async () => {
@@ -126,9 +124,6 @@ describe("split DNS on a remote with systemd-resolved", { skip, timeout: 240_000
     );
   };
 
-  const dnsNames = (cli: Cli): string[] =>
-    cli.events.filter((e) => e.type === "dns").map((e) => (e as unknown as { name: string }).name);
-
   test(
     "before Backhaul, R's resolved answers remote.test from Q, and the decoy for corp.test",
     whenMet(ready, async () => {
@@ -170,37 +165,15 @@ describe("split DNS on a remote with systemd-resolved", { skip, timeout: 240_000
           /^nameserver 127\.0\.0\.53$/m,
         );
 
-        // Every type under corp.test: exactly what S answers L.
-        for (const [name, type] of [
-          [`host.${ZONE}`, "A"],
-          [`host.${ZONE}`, "AAAA"],
-          [ZONE, "MX"],
-          [`txt.${ZONE}`, "TXT"],
-          [`_http._tcp.${ZONE}`, "SRV"],
-        ] as const) {
-          const direct = await digShort(local, [name, type], LAN.dns.v4);
-          assert.ok(direct.length > 0, `S answers ${name} ${type}`);
-          assert.deepEqual(await digShort(remote, [name, type]), direct, `${name} ${type} on R`);
-        }
-        assert.deepEqual(await digShort(remote, ["-x", CORP_NET.host.v4]), [`host.${ZONE}.`]);
+        // Every type under corp.test, and the PTR: exactly what S answers L.
+        await checkSplitDomainOnRemote(remote, local);
 
         // Names outside: resolved sends them to Q, with the answers only Q has.
         assert.deepEqual(await digShort(remote, [PUB, "A"]), [REMOTE_RESOLVER.pub]);
         assert.deepEqual(await digShort(remote, [`txt.${REMOTE_ZONE}`, "TXT"]), ['"remote only"']);
         latency.split = await lookupLatency(remote, PUB);
 
-        // The DNS table: the names that went through the link, and only those.
-        const ptr = CORP_NET.host.v4.split(".").reverse().join(".") + ".in-addr.arpa";
-        for (let waited = 0; !dnsNames(cli).includes(ptr) && waited < 5_000; waited += 100)
-          await new Promise((resolve) => setTimeout(resolve, 100));
-        const names = dnsNames(cli);
-        for (const expected of [`host.${ZONE}`, ZONE, `txt.${ZONE}`, `_http._tcp.${ZONE}`, ptr])
-          assert.ok(names.includes(expected), `${expected} in the DNS table: ${names.join(", ")}`);
-        for (const name of names)
-          assert.ok(
-            name === ZONE || name.endsWith(`.${ZONE}`) || name.endsWith(`.${REVERSE4}`),
-            `only names through the link in the DNS table, not ${name}`,
-          );
+        await checkDnsTableHoldsOnlySplit(cli);
 
         // Ctrl+C: the link goes, and resolved's settings for it with it.
         cli.process.child.kill("SIGINT");

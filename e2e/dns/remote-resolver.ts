@@ -1,8 +1,10 @@
 // R's own resolver in the split-DNS suites: Q, a namespace only R reaches, with a dnsmasq that
 // answers remote.test and a decoy for host.corp.test (only a leak would show it); and how those
 // suites ask R's resolver (dig, and getaddrinfo's latency as programs see it).
+import assert from "node:assert/strict";
+import type { Cli } from "../cli/json-cli.js";
 import { ZONE } from "./zone.js";
-import { onNetwork, REMOTE_RESOLVER } from "../netns/address-plan.js";
+import { CORP_NET, LAN, onNetwork, REMOTE_RESOLVER } from "../netns/address-plan.js";
 import type { NetnsLab, NetworkNamespace } from "../netns/index.js";
 
 export const REMOTE_ZONE = "remote.test";
@@ -101,4 +103,56 @@ export function latencyReport(before: Latency, splitLabel: string, split: Latenc
     `getaddrinfo(${PUB}) on R, best of ${ROUNDS} rounds of ${SAMPLES} lookups: ${line("before", before)}; ` +
     line(`split (${splitLabel})`, split)
   );
+}
+
+/** The names a `connect --json` put in its DNS table so far. */
+export function dnsTableNames(cli: Cli): string[] {
+  return cli.events.filter((e) => e.type === "dns").map((e) => (e as unknown as { name: string }).name);
+}
+
+/** Every record type under corp.test resolves on R exactly as S answers L; the PTR of S's host too. */
+export async function checkSplitDomainOnRemote(
+  remote: NetworkNamespace,
+  local: NetworkNamespace,
+): Promise<void> {
+  for (const [name, type] of [
+    [`host.${ZONE}`, "A"],
+    [`host.${ZONE}`, "AAAA"],
+    [ZONE, "MX"],
+    [`txt.${ZONE}`, "TXT"],
+    [`_http._tcp.${ZONE}`, "SRV"],
+  ] as const) {
+    const direct = await digShort(local, [name, type], LAN.dns.v4);
+    assert.ok(direct.length > 0, `S answers ${name} ${type}`);
+    assert.deepEqual(await digShort(remote, [name, type]), direct, `${name} ${type} on R`);
+  }
+  assert.deepEqual(await digShort(remote, ["-x", CORP_NET.host.v4]), [`host.${ZONE}.`]);
+}
+
+/**
+ * The DNS table holds the names that went through the link, and only those: corp.test's and the
+ * PTRs of the advertised 198.19.0.0/16 (waiting for the PTR's row, the last asked).
+ */
+export async function checkDnsTableHoldsOnlySplit(cli: Cli): Promise<void> {
+  const ptr = CORP_NET.host.v4.split(".").reverse().join(".") + ".in-addr.arpa";
+  for (let waited = 0; !dnsTableNames(cli).includes(ptr) && waited < 5_000; waited += 100)
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  const names = dnsTableNames(cli);
+  for (const expected of [`host.${ZONE}`, ZONE, `txt.${ZONE}`, `_http._tcp.${ZONE}`, ptr])
+    assert.ok(names.includes(expected), `${expected} in the DNS table: ${names.join(", ")}`);
+  for (const name of names)
+    assert.ok(
+      name === ZONE || name.endsWith(`.${ZONE}`) || name.endsWith(".19.198.in-addr.arpa"),
+      `only names through the link in the DNS table, not ${name}`,
+    );
+}
+
+/** Waits (5 s at most) until R's resolver, through whatever `via` names, answers Q's own name. */
+export async function untilRemoteResolves(remote: NetworkNamespace, via: string): Promise<void> {
+  for (let tries = 0; ; tries++) {
+    const answer = await digShort(remote, [PUB, "A"]).catch(() => []);
+    if (answer.join() === REMOTE_RESOLVER.pub) return;
+    if (tries > 50) throw new Error(`${via} does not lead to Q: ${answer.join()}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }

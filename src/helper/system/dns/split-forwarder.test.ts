@@ -308,23 +308,29 @@ async function recordingServer(reply: (query: Buffer) => Buffer[]): Promise<{
 
 const openDescriptors = (): number => readdirSync("/proc/self/fd").length;
 
+/** The answer to `query`'s A question: `address`. */
+const answerA = (query: Buffer, address: string): Buffer =>
+  makeResponse(query, { answers: [a(decodeAnswer(query).questions?.[0]?.name ?? "", address)] });
+
+/** A forwarder with no split domain that relays in JavaScript (not the native thread) to `server`. */
+const javascriptRelayTo = (server: Upstream): Promise<SplitForwarder> =>
+  SplitForwarder.start({
+    listen: "127.0.0.1",
+    port: 0,
+    domains: [],
+    linkServers: [],
+    remoteServers: [server],
+    native: false,
+  });
+
 describe("the JavaScript relay against spoofed answers (the native relay's own tests: native/dns-relay.test.ts)", () => {
   test(
     "each query leaves from its own random port under a random id; every one is answered; nothing is left open",
     { skip: process.platform === "linux" ? false : "counts descriptors in /proc/self/fd" },
     async () => {
-      const server = await recordingServer((query) => [
-        makeResponse(query, { answers: [a(decodeAnswer(query).questions?.[0]?.name ?? "", "198.18.5.2")] }),
-      ]);
+      const server = await recordingServer((query) => [answerA(query, "198.18.5.2")]);
       const before = openDescriptors();
-      const forwarder = await SplitForwarder.start({
-        listen: "127.0.0.1",
-        port: 0,
-        domains: [],
-        linkServers: [],
-        remoteServers: [server.upstream],
-        native: false,
-      });
+      const forwarder = await javascriptRelayTo(server.upstream);
       try {
         for (let i = 0; i < 100; i++)
           assert.equal(addressIn(await askUdp(forwarder.port, makeQuery(`n${i}.remote.test`))), "198.18.5.2");
@@ -350,17 +356,10 @@ describe("the JavaScript relay against spoofed answers (the native relay's own t
       const forged = makeQuery("evil.example", { id: query.readUInt16BE(0) });
       return [
         makeResponse(forged, { answers: [a("evil.example", "198.18.66.66")] }),
-        makeResponse(query, { answers: [a(decodeAnswer(query).questions?.[0]?.name ?? "", "198.18.5.2")] }),
+        answerA(query, "198.18.5.2"),
       ];
     });
-    const forwarder = await SplitForwarder.start({
-      listen: "127.0.0.1",
-      port: 0,
-      domains: [],
-      linkServers: [],
-      remoteServers: [server.upstream],
-      native: false,
-    });
+    const forwarder = await javascriptRelayTo(server.upstream);
     try {
       const answer = await askUdp(forwarder.port, makeQuery("pub.remote.test", { id: 0x1234 }));
       assert.equal(addressIn(answer), "198.18.5.2");
