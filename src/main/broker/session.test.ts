@@ -171,3 +171,34 @@ test("a failing read of the domains keeps the last ones and is said once, not at
   await session.disconnect();
   await running;
 });
+
+test("after a route change the domains are read again a moment later: a VPN's resolver may come after its routes", async () => {
+  let local = ["home.test"];
+  const sent: string[][] = [];
+  const fake = fakeAgentLink({
+    progress: [{ "agent.routes": 1, "agent.ready": 1 }],
+    onDnsDomains: (domains) => sent.push(domains),
+  });
+  const session = new Session({
+    exitProvider: fake.provider,
+    openAgent: () => Promise.resolve(fake.transport),
+    exit: { ...EXIT, dns: "split" },
+    localDnsDomains: () => Promise.resolve(local),
+    // No poll within the test: only the route change and its second read.
+    dnsDomainsPollMs: 60_000,
+    dnsDomainsSettleMs: 100,
+  });
+  const running = session.run();
+  for (let waited = 0; session.state.state !== "connected" && waited < 5_000; waited += 10)
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  session.updateRoutes(["198.19.0.0/16"]);
+  // The routes' read finds nothing new; the VPN's domain lands just after.
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.deepEqual(sent, []);
+  local = ["home.test", "vpn.test"];
+  for (let waited = 0; sent.length === 0 && waited < 5_000; waited += 10)
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.deepEqual(sent, [["home.test", "vpn.test"]]);
+  await session.disconnect();
+  await running;
+});

@@ -30,11 +30,14 @@ export interface AgentTransport {
 
 const AGENT_EXIT_TIMEOUT_MS = 15_000;
 /**
- * While connected with split DNS, this computer's domains are read again this often (and at each
- * route change): a VPN that comes up after the connect brings its domains, and the remote's split
- * must follow without a reconnect. One read of resolv.conf, scutil or the NRPT: cheap.
+ * While connected with split DNS, this computer's domains are read again at each route change (a
+ * VPN that comes up after the connect brings its routes and its domains, and the remote's split
+ * must follow without a reconnect), once more DNS_DOMAINS_SETTLE_MS later (a VPN client often
+ * sets its resolver just after its routes), and every DNS_DOMAINS_POLL_MS as a safety net. Slow,
+ * because a read is a process on macOS (scutil) and a PowerShell run on Windows.
  */
-const DNS_DOMAINS_POLL_MS = 30_000;
+const DNS_DOMAINS_POLL_MS = 5 * 60_000;
+const DNS_DOMAINS_SETTLE_MS = 3_000;
 
 /** An error the user must fix: retrying would only repeat it (a changed host key, a wrong key). */
 export class FatalSessionError extends Error {
@@ -58,10 +61,12 @@ export interface SessionOptions {
   agentExitTimeoutMs?: number;
   /**
    * This computer's split-DNS domains (default: localDnsDomains): read at each connect, and while
-   * connected every dnsDomainsPollMs and at each route change.
+   * connected at each route change (and dnsDomainsSettleMs after it) and every dnsDomainsPollMs.
    */
   localDnsDomains?: () => Promise<string[]>;
   dnsDomainsPollMs?: number;
+  /** The second read after a route change. */
+  dnsDomainsSettleMs?: number;
 }
 
 interface SessionEvents {
@@ -89,6 +94,7 @@ export class Session extends EventEmitter<SessionEvents> {
   /** Split DNS's domains as the exit has them; undefined when the connect did not start split. */
   private splitDomains: string[] | undefined;
   private domainsTimer: NodeJS.Timeout | undefined;
+  private domainsSettleTimer: NodeJS.Timeout | undefined;
   /** A read of the domains in progress, and whether another was asked for meanwhile. */
   private domainsReading: Promise<void> | undefined;
   private domainsAgain = false;
@@ -185,8 +191,15 @@ export class Session extends EventEmitter<SessionEvents> {
   updateRoutes(routes: string[]): void {
     this.routes = routes;
     this.exitHandle?.updateRoutes(routes);
-    // A VPN's routes and its DNS domains come up together.
+    // A VPN's routes and its DNS domains come up together, or its resolver a moment after.
     this.refreshDnsDomains();
+    if (this.splitDomains === undefined || this.exitHandle === undefined) return;
+    clearTimeout(this.domainsSettleTimer);
+    this.domainsSettleTimer = setTimeout(
+      () => this.refreshDnsDomains(),
+      this.options.dnsDomainsSettleMs ?? DNS_DOMAINS_SETTLE_MS,
+    );
+    this.domainsSettleTimer.unref();
   }
 
   /** Reads this computer's domains again; the exit hears of a change (one read at a time). */
@@ -316,6 +329,8 @@ export class Session extends EventEmitter<SessionEvents> {
   private cleanup(): void {
     clearInterval(this.domainsTimer);
     this.domainsTimer = undefined;
+    clearTimeout(this.domainsSettleTimer);
+    this.domainsSettleTimer = undefined;
     this.exitHandle?.close("session ending");
     this.exitHandle = undefined;
     this.transport?.close();
