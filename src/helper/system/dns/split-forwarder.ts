@@ -434,7 +434,8 @@ export class SplitForwarder {
     if (reply.length < HEADER_BYTES) return;
     const id = reply.readUInt16BE(0);
     const pending = this.pending.get(id);
-    // A late answer from a server we already moved on from is still the answer: take it.
+    // On a shared socket, a late answer from a server we already moved on from is still the
+    // answer: take it. (A query's own socket closes when it moves on: its port is gone.)
     if (pending === undefined || !pending.servers.some((server) => serverKey(server) === key)) return;
     // The answer to this question, as the native relay checks: not just any datagram with the id.
     if (
