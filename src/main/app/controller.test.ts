@@ -160,6 +160,68 @@ test("a connect asks for the entrance in the settings; the view shows the one th
   await app.handle("session:disconnect", null);
 });
 
+/** One fake agent whose exit side records the split domains it is sent; this computer names home.test. */
+class DnsDomainSessions implements AppSessions {
+  readonly sent: string[][] = [];
+  private link: ReturnType<typeof fakeAgentLink> | undefined;
+
+  create(spec: SessionSpec): Session {
+    const provider = this.link?.provider;
+    assert.ok(provider, "the agent opener comes before the session");
+    return new Session({
+      exitProvider: provider,
+      openAgent: spec.openAgent,
+      exit: spec.exit,
+      localDnsDomains: () => Promise.resolve(["home.test"]),
+    });
+  }
+
+  sudoPassword(): SudoPassword {
+    return new SudoPassword(() => Promise.resolve(null));
+  }
+
+  remoteAgentOpener(): SessionOptions["openAgent"] {
+    const link = (this.link = fakeAgentLink({
+      progress: [{ "agent.routes": 1, "agent.ready": 1 }],
+      onDnsDomains: (domains) => this.sent.push(domains),
+    }));
+    return (step) => {
+      step("agent");
+      return Promise.resolve(link.transport);
+    };
+  }
+
+  stop(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+test("split DNS domains changed in the settings reach the running session at once; other settings wait", async (t) => {
+  const sessions = new DnsDomainSessions();
+  const { app } = await controller(t, sessions);
+  await app.handle("settings:set", { ...DEFAULT_SETTINGS, dns: "split", dnsDomains: ["corp.example"] });
+  await app.handle("session:connect", { targetId: "exec:sh" });
+  await waitFor(app, (v) => v.phase === "connected");
+  await app.handle("settings:set", {
+    ...DEFAULT_SETTINGS,
+    dns: "split",
+    dnsDomains: ["corp.example", "lab.test"],
+  });
+  for (let waited = 0; sessions.sent.length === 0 && waited < 5_000; waited += 10)
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.deepEqual(sessions.sent, [["home.test", "corp.example", "lab.test"]]);
+  // Unchanged domains (another setting changed): nothing is sent.
+  await app.handle("settings:set", {
+    ...DEFAULT_SETTINGS,
+    dns: "split",
+    dnsDomains: ["corp.example", "lab.test"],
+    allowLocal: true,
+  });
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.equal(sessions.sent.length, 1);
+  await app.handle("session:disconnect", null);
+});
+
 /** Each target's agent is a fake of its own with one flow row (id 1), and records its disconnect. */
 class TwoTargetSessions implements AppSessions {
   readonly closed: string[] = [];

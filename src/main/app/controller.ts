@@ -478,9 +478,12 @@ export class AppController implements AppBackend {
     const saved = await this.settings.set(settings);
     const routesChanged =
       before.routes.join() !== saved.routes.join() || before.excludes.join() !== saved.excludes.join();
-    // Routes apply at once, to every session; DNS and "allow access to this computer" at the next connect.
+    // Routes and split DNS's domains apply at once, to every session; the DNS mode and "allow access
+    // to this computer" at the next connect.
     if (routesChanged)
       for (const run of this.runs.values()) if (!run.done && run.session) await this.watchRoutes(run, saved);
+    if (before.dnsDomains.join() !== saved.dnsDomains.join())
+      for (const run of this.runs.values()) if (!run.done) run.session?.setUserDnsDomains(saved.dnsDomains);
     return saved;
   }
 

@@ -100,10 +100,13 @@ export class Session extends EventEmitter<SessionEvents> {
   private domainsAgain = false;
   /** The last read failed (said once, not every poll). */
   private domainsReadFailed = false;
+  /** The user's own split domains (--dns-domain, Settings); they may change while connected. */
+  private userDnsDomains: string[];
 
   constructor(private readonly options: SessionOptions) {
     super();
     this.routes = options.exit.routes;
+    this.userDnsDomains = options.exit.dnsDomains ?? [];
   }
 
   get state(): SessionState {
@@ -202,6 +205,15 @@ export class Session extends EventEmitter<SessionEvents> {
     this.domainsSettleTimer.unref();
   }
 
+  /**
+   * The user changed their split domains (Settings): a split session takes them at once, with this
+   * computer's; any session takes them at its next connect.
+   */
+  setUserDnsDomains(domains: readonly string[]): void {
+    this.userDnsDomains = [...domains];
+    this.refreshDnsDomains();
+  }
+
   /** Reads this computer's domains again; the exit hears of a change (one read at a time). */
   private refreshDnsDomains(): void {
     if (this.splitDomains === undefined || this.exitHandle === undefined) return;
@@ -219,10 +231,9 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   private async readDnsDomains(): Promise<void> {
-    const { dnsDomains } = this.options.exit;
     let read: Awaited<ReturnType<typeof sessionDns>>;
     try {
-      read = await sessionDns("split", dnsDomains ?? [], this.options.localDnsDomains ?? localDnsDomains);
+      read = await sessionDns("split", this.userDnsDomains, this.options.localDnsDomains ?? localDnsDomains);
     } catch (error) {
       if (!this.domainsReadFailed)
         this.emit(
@@ -265,7 +276,7 @@ export class Session extends EventEmitter<SessionEvents> {
     // Split DNS's domains are read at each connect: a VPN may have come up since the last.
     const dns = await sessionDns(
       settings.dns,
-      settings.dnsDomains ?? [],
+      this.userDnsDomains,
       this.options.localDnsDomains ?? localDnsDomains,
     );
     if (dns.note !== null && dns.note !== this.dnsNote) this.emit("log", dns.note);
