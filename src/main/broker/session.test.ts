@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { fakeAgentLink } from "./fake-agent-link.js";
-import { Session, type AgentTransport, type SessionState } from "./session.js";
+import { Session, type AgentTransport, type SessionOptions, type SessionState } from "./session.js";
 
 /** The helper repeats the agent's progress: its whole map each time. */
 const fakeAgentAndHelper = () =>
@@ -66,9 +66,18 @@ test("an agent that does not exit in time is left to its own undo, and the disco
   ]);
 });
 
-test("split DNS follows this computer's domains while connected: at a route change and on the poll, once per change", async () => {
-  let local = ["home.test"];
+/**
+ * A split-DNS session on a fake agent, connected: what its exit side was sent, what it logged, and
+ * `stop` (disconnect and wait). `local` answers each read of this computer's domains.
+ */
+async function connectedSplitSession(
+  options: Pick<SessionOptions, "dnsDomainsPollMs" | "dnsDomainsSettleMs"> & {
+    local: () => Promise<string[]>;
+    userDomains?: string[];
+  },
+): Promise<{ session: Session; sent: string[][]; logs: string[]; stop(): Promise<void> }> {
   const sent: string[][] = [];
+  const logs: string[] = [];
   const fake = fakeAgentLink({
     progress: [{ "agent.routes": 1, "agent.ready": 1 }],
     onDnsDomains: (domains) => sent.push(domains),
@@ -76,20 +85,41 @@ test("split DNS follows this computer's domains while connected: at a route chan
   const session = new Session({
     exitProvider: fake.provider,
     openAgent: () => Promise.resolve(fake.transport),
-    exit: { ...EXIT, dns: "split", dnsDomains: ["user.test"] },
-    localDnsDomains: () => Promise.resolve(local),
-    dnsDomainsPollMs: 50,
+    exit: { ...EXIT, dns: "split", ...(options.userDomains ? { dnsDomains: options.userDomains } : {}) },
+    localDnsDomains: options.local,
+    ...(options.dnsDomainsPollMs === undefined ? {} : { dnsDomainsPollMs: options.dnsDomainsPollMs }),
+    ...(options.dnsDomainsSettleMs === undefined ? {} : { dnsDomainsSettleMs: options.dnsDomainsSettleMs }),
   });
-  const logs: string[] = [];
   session.on("log", (line) => logs.push(line));
-  const until = async (what: string, done: () => boolean): Promise<void> => {
-    for (let waited = 0; !done(); waited += 10) {
-      if (waited > 5_000) throw new Error(`${what}: not within 5 s`);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-  };
   const running = session.run();
   await until("connected", () => session.state.state === "connected");
+  return {
+    session,
+    sent,
+    logs,
+    stop: async () => {
+      await session.disconnect();
+      await running;
+    },
+  };
+}
+
+async function until(what: string, done: () => boolean): Promise<void> {
+  for (let waited = 0; !done(); waited += 10) {
+    if (waited > 5_000) throw new Error(`${what}: not within 5 s`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+test("split DNS follows this computer's domains while connected: at a route change and on the poll, once per change", async () => {
+  let local = ["home.test"];
+  const { session, sent, logs, stop } = await connectedSplitSession({
+    local: () => Promise.resolve(local),
+    userDomains: ["user.test"],
+    dnsDomainsPollMs: 50,
+  });
   // A VPN comes up: its route and its domain.
   local = ["home.test", "vpn.test"];
   session.updateRoutes(["198.19.0.0/16"]);
@@ -102,103 +132,60 @@ test("split DNS follows this computer's domains while connected: at a route chan
   local = ["home.test"];
   await until("the VPN's domain gone", () => sent.length === 2);
   assert.deepEqual(sent[1], ["home.test", "user.test"]);
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  await sleep(200);
   assert.equal(sent.length, 2, "an unchanged read sends nothing");
-  await session.disconnect();
-  await running;
+  await stop();
 });
 
 test("a session that did not start split never sends domains", async () => {
-  const sent: string[][] = [];
-  const fake = fakeAgentLink({
-    progress: [{ "agent.routes": 1, "agent.ready": 1 }],
-    onDnsDomains: (domains) => sent.push(domains),
-  });
+  // Split with no domain anywhere runs as "all" (local-dns-domains.ts): a superset, kept.
   let local: string[] = [];
-  const session = new Session({
-    exitProvider: fake.provider,
-    openAgent: () => Promise.resolve(fake.transport),
-    // Split with no domain anywhere runs as "all" (local-dns-domains.ts): a superset, kept.
-    exit: { ...EXIT, dns: "split" },
-    localDnsDomains: () => Promise.resolve(local),
+  const { session, sent, stop } = await connectedSplitSession({
+    local: () => Promise.resolve(local),
     dnsDomainsPollMs: 20,
   });
-  const running = session.run();
-  for (let waited = 0; session.state.state !== "connected" && waited < 5_000; waited += 10)
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  assert.equal(session.state.state, "connected");
   local = ["vpn.test"];
   session.updateRoutes(["198.19.0.0/16"]);
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  await sleep(200);
   assert.deepEqual(sent, []);
-  await session.disconnect();
-  await running;
+  await stop();
 });
 
 test("a failing read of the domains keeps the last ones and is said once, not at every poll", async () => {
   let fail = false;
-  const sent: string[][] = [];
-  const fake = fakeAgentLink({
-    progress: [{ "agent.routes": 1, "agent.ready": 1 }],
-    onDnsDomains: (domains) => sent.push(domains),
-  });
   let reads = 0;
-  const session = new Session({
-    exitProvider: fake.provider,
-    openAgent: () => Promise.resolve(fake.transport),
-    exit: { ...EXIT, dns: "split" },
-    localDnsDomains: () => {
+  const { sent, logs, stop } = await connectedSplitSession({
+    local: () => {
       reads++;
       return fail ? Promise.reject(new Error("scutil is gone")) : Promise.resolve(["home.test"]);
     },
     dnsDomainsPollMs: 20,
   });
-  const logs: string[] = [];
-  session.on("log", (line) => logs.push(line));
-  const running = session.run();
-  for (let waited = 0; session.state.state !== "connected" && waited < 5_000; waited += 10)
-    await new Promise((resolve) => setTimeout(resolve, 10));
   fail = true;
   const readsBefore = reads;
-  for (let waited = 0; reads < readsBefore + 5 && waited < 5_000; waited += 10)
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  assert.ok(reads >= readsBefore + 5, "the poll kept reading");
+  await until("five more reads", () => reads >= readsBefore + 5);
   assert.deepEqual(
     logs.filter((line) => line.includes("reading this computer's domains failed")),
     ["split DNS: reading this computer's domains failed (Error: scutil is gone); kept the last ones"],
   );
   assert.deepEqual(sent, [], "the domains the exit has are kept");
-  await session.disconnect();
-  await running;
+  await stop();
 });
 
 test("after a route change the domains are read again a moment later: a VPN's resolver may come after its routes", async () => {
   let local = ["home.test"];
-  const sent: string[][] = [];
-  const fake = fakeAgentLink({
-    progress: [{ "agent.routes": 1, "agent.ready": 1 }],
-    onDnsDomains: (domains) => sent.push(domains),
-  });
-  const session = new Session({
-    exitProvider: fake.provider,
-    openAgent: () => Promise.resolve(fake.transport),
-    exit: { ...EXIT, dns: "split" },
-    localDnsDomains: () => Promise.resolve(local),
+  const { session, sent, stop } = await connectedSplitSession({
+    local: () => Promise.resolve(local),
     // No poll within the test: only the route change and its second read.
     dnsDomainsPollMs: 60_000,
     dnsDomainsSettleMs: 100,
   });
-  const running = session.run();
-  for (let waited = 0; session.state.state !== "connected" && waited < 5_000; waited += 10)
-    await new Promise((resolve) => setTimeout(resolve, 10));
   session.updateRoutes(["198.19.0.0/16"]);
   // The routes' read finds nothing new; the VPN's domain lands just after.
-  await new Promise((resolve) => setTimeout(resolve, 20));
+  await sleep(20);
   assert.deepEqual(sent, []);
   local = ["home.test", "vpn.test"];
-  for (let waited = 0; sent.length === 0 && waited < 5_000; waited += 10)
-    await new Promise((resolve) => setTimeout(resolve, 10));
+  await until("the second read", () => sent.length > 0);
   assert.deepEqual(sent, [["home.test", "vpn.test"]]);
-  await session.disconnect();
-  await running;
+  await stop();
 });
