@@ -65,6 +65,14 @@ test("a dnsDomains command carries domain names; anything else is refused, namin
     assert.throws(() => parseCommand(line(bad)), /dnsDomains\.domains/, JSON.stringify(bad).slice(0, 40));
 });
 
+test("an allowLocal command carries a boolean, nothing else", () => {
+  const line = (allow: unknown): string => JSON.stringify({ type: "allowLocal", allow });
+  assert.deepEqual(parseCommand(line(true)), { type: "allowLocal", allow: true });
+  assert.deepEqual(parseCommand(line(false)), { type: "allowLocal", allow: false });
+  for (const bad of ["true", 1, null, undefined])
+    assert.throws(() => parseCommand(line(bad)), /allowLocal\.allow/, String(bad));
+});
+
 test("a dnsMode command carries all, split or off and split's domains; anything else is refused, naming the field", () => {
   const line = (mode: unknown, domains: unknown): string =>
     JSON.stringify({ type: "dnsMode", mode, domains });

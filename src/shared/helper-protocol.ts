@@ -93,6 +93,8 @@ export type HelperCommand =
   | { type: "dnsDomains"; domains: string[] }
   /** The DNS mode changed while connected (Settings → DNS), with split's domains; the agent follows. */
   | { type: "dnsMode"; mode: HelperExitOptions["dns"]; domains: string[] }
+  /** "Allow access to this computer" changed while connected (Settings); new flows follow it. */
+  | { type: "allowLocal"; allow: boolean }
   | { type: "close"; reason: string }
   /** Ask the agent "Can the remote reach …?"; answered by a "diagnosis" event with the same id. */
   | { type: "diagnose"; id: number; host: string; port: number; address: string | null };
@@ -160,6 +162,10 @@ export function parseCommand(line: string): HelperCommand {
     if (!isDnsMode(value.mode)) throw new HelperProtocolError('dnsMode.mode must be "all", "split" or "off"');
     if (isDomainList(value.domains)) return { type: "dnsMode", mode: value.mode, domains: value.domains };
     throw new HelperProtocolError("dnsMode.domains must be a list of domain names");
+  }
+  if (value.type === "allowLocal") {
+    if (typeof value.allow === "boolean") return { type: "allowLocal", allow: value.allow };
+    throw new HelperProtocolError("allowLocal.allow must be a boolean");
   }
   if (value.type === "close" && typeof value.reason === "string")
     return { type: "close", reason: value.reason };

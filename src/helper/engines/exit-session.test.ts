@@ -205,6 +205,24 @@ test("a DNS mode changed mid-session goes to the agent in a CONFIG (split → al
   await close();
 });
 
+test("access to this computer changed mid-session: a stream to its loopback is refused, then opens", async () => {
+  const server = await tcpServer();
+  const { link, entrance, close } = exitLinkPair(Capability.Streams);
+  const opener = new LinkStreamOpener(entrance);
+  const session = await startSession(link, { allowLocal: false, dns: "off" });
+  try {
+    await assert.rejects(opener.open({ kind: "address", address: "127.0.0.1", port: server.port }));
+    session.setAllowLocal(true);
+    const stream = await opener.open({ kind: "address", address: "127.0.0.1", port: server.port });
+    await server.next();
+    assert.equal(stream.remoteAddress, "127.0.0.1");
+    stream.reset();
+  } finally {
+    await close();
+    server.close();
+  }
+});
+
 // --dns off: the remote's resolver never asks the stub, but the proxy entrance's UDP ASSOCIATE
 // resolves names there (udp-relay.ts), as streams resolve theirs here in every mode.
 for (const mode of ["all", "off"] as const)

@@ -205,6 +205,11 @@ export class ExitSession {
     this.resendDns();
   }
 
+  /** "Allow access to this computer" changed: new flows follow it; open ones are kept. */
+  setAllowLocal(allow: boolean): void {
+    this.policy.setAllowLocal(allow);
+  }
+
   private resendDns(): void {
     void this.dns.refreshDnsConfig();
     const dns = this.dnsConfig(this.config.routes);

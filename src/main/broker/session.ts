@@ -106,6 +106,8 @@ export class Session extends EventEmitter<SessionEvents> {
   private dnsMode: DnsMode;
   /** What the exit runs now: the chosen mode, or "all" for a split with no domain at all. */
   private runningDnsMode: DnsMode | undefined;
+  /** "Allow access to this computer" (Settings): it may change while connected. */
+  private allowLocal: boolean;
   /** Mode changes, one at a time (each reads this computer's domains). */
   private modeChanges: Promise<void> = Promise.resolve();
 
@@ -114,6 +116,7 @@ export class Session extends EventEmitter<SessionEvents> {
     this.routes = options.exit.routes;
     this.userDnsDomains = options.exit.dnsDomains ?? [];
     this.dnsMode = options.exit.dns;
+    this.allowLocal = options.exit.allowLocal;
   }
 
   get state(): SessionState {
@@ -253,6 +256,12 @@ export class Session extends EventEmitter<SessionEvents> {
     this.followDnsDomains();
   }
 
+  /** "Allow access to this computer" changed (Settings): new flows follow it at once, open ones stay. */
+  setAllowLocal(allow: boolean): void {
+    this.allowLocal = allow;
+    this.exitHandle?.setAllowLocal(allow);
+  }
+
   /** Split DNS while connected: this computer's domains are read again every dnsDomainsPollMs. */
   private followDnsDomains(): void {
     clearInterval(this.domainsTimer);
@@ -336,6 +345,7 @@ export class Session extends EventEmitter<SessionEvents> {
     this.runningDnsMode = dns.dns;
     const exit = await provider.open(transport.stream, {
       ...settings,
+      allowLocal: this.allowLocal,
       dns: dns.dns,
       dnsDomains: dns.dnsDomains,
       routes: this.routes,

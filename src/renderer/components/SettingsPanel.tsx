@@ -115,8 +115,8 @@ export function SettingsPanel() {
         <h2>Settings</h2>
         <p className="lede">
           Backhaul advertises this computer’s LAN and VPN routes to the remote. Extra and excluded routes, the
-          DNS mode and split DNS domains apply to the running session within seconds; the entrance, access to
-          this computer and the reverse direction apply at the next connect.
+          DNS mode, split DNS domains and access to this computer apply to the running session within seconds;
+          the entrance and the reverse direction apply at the next connect.
         </p>
         <div className="settings-grid">
           {lineList("routes", {

@@ -220,6 +220,7 @@ function follow(
     updateDnsDomains: (domains) => void (ended || control.write(encodeLine({ type: "dnsDomains", domains }))),
     updateDnsMode: (mode, domains) =>
       void (ended || control.write(encodeLine({ type: "dnsMode", mode, domains }))),
+    setAllowLocal: (allow) => void (ended || control.write(encodeLine({ type: "allowLocal", allow }))),
     checkRemote: (question) => {
       if (ended) return Promise.reject(new Error("the link to the remote is closed"));
       const { id, answer } = checks.open();
