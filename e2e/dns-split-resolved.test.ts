@@ -36,7 +36,8 @@ import {
 } from "./dns/remote-resolver.js";
 import { RESOLVECTL_DIR, ResolvedInNamespace, unpackedResolved } from "./dns/resolved-lab.js";
 import { ZONE } from "./dns/zone.js";
-import { REMOTE_RESOLVER } from "./netns/address-plan.js";
+import { CORP_NET, REMOTE_RESOLVER } from "./netns/address-plan.js";
+import { askSession, runningSessions } from "../src/main/broker/session-control.js";
 import { NetnsLab, type NetworkNamespace } from "./netns/index.js";
 import { whenMet } from "./netns/preconditions.js";
 import { remoteState, startSshdWithPrivateNetwork } from "./sshd/private-lab.js";
@@ -98,7 +99,8 @@ describe("split DNS on a remote with systemd-resolved", { skip, timeout: 240_000
 
   const ready = (): string | undefined => unavailable;
 
-  const connect = (extra: readonly string[]): Cli => {
+  /** `runtimeDir`: the session's control socket goes there (not the machine's shared one). */
+  const connect = (extra: readonly string[], runtimeDir?: string): Cli => {
     if (!resolved) throw new Error("resolved is not running");
     // PATH: the package's resolvectl, which the agent runs by name (this machine has none).
     const intoR = resolved.enter([
@@ -108,9 +110,9 @@ describe("split DNS on a remote with systemd-resolved", { skip, timeout: 240_000
       "sh",
     ]);
     return new Cli(
-      local.spawn(
-        "env",
-        cliInHome(home, [
+      local.spawn("env", [
+        ...(runtimeDir === undefined ? [] : [`XDG_RUNTIME_DIR=${runtimeDir}`, "env"]),
+        ...cliInHome(home, [
           "connect",
           `exec:${shellCommand(intoR)}`,
           ...LINK_SUBNET_OPTIONS,
@@ -120,7 +122,7 @@ describe("split DNS on a remote with systemd-resolved", { skip, timeout: 240_000
           "--json",
           ...extra,
         ]),
-      ),
+      ]),
     );
   };
 
@@ -196,6 +198,67 @@ describe("split DNS on a remote with systemd-resolved", { skip, timeout: 240_000
         [REMOTE_RESOLVER.decoy],
         "Q answers corp.test again",
       );
+    }),
+  );
+
+  test(
+    "the DNS mode changed while connected (split → all → off): resolved's link settings follow within 15 s; Ctrl+C restores",
+    whenMet(ready, async () => {
+      const runtimeDir = mkdtempSync(join(tmpdir(), "backhaul-split-resolved-xdg-"));
+      const cli = connect(["--dns", "split", "--dns-domain", ZONE], runtimeDir);
+      try {
+        await cli.until("connected", 90_000);
+        const lines = cli.events.filter((e) => e.type === "log").map((e) => e.line ?? "");
+        const tun = lines
+          .map((line) => /sets DNS on (\S+) through systemd-resolved/.exec(line))
+          .find(Boolean)?.[1];
+        assert.ok(tun, `the agent uses systemd-resolved:\n${lines.join("\n")}`);
+        const [session] = await runningSessions(join(runtimeDir, "backhaul-sessions"));
+        assert.ok(session, "the session's control socket");
+        const within15s = async (what: string, done: () => Promise<boolean>): Promise<void> => {
+          for (let waited = 0; !(await done()); waited += 200) {
+            if (waited > 15_000) assert.fail(`not within 15 s: ${what}\n${cli.describe()}`);
+            await new Promise((resolve) => setTimeout(resolve, 200));
+          }
+        };
+        const linkDomains = async (): Promise<string[]> =>
+          (await resolved!.resolvectl(["domain", tun])).split(/\s+/).filter((word) => word.startsWith("~"));
+
+        assert.equal((await askSession(session, { type: "dnsMode", mode: "all" }, 15_000)).type, "done");
+        await within15s(`~. alone on ${tun}`, async () => (await linkDomains()).join() === "~.");
+        assert.deepEqual(
+          await digShort(remote, [`host.${ZONE}`, "A"]),
+          [CORP_NET.host.v4],
+          "corp.test through the link",
+        );
+
+        assert.equal((await askSession(session, { type: "dnsMode", mode: "off" }, 15_000)).type, "done");
+        await within15s(`no domain on ${tun}`, async () => (await linkDomains()).length === 0);
+        assert.doesNotMatch(await resolved!.resolvectl(["dns", tun]), /198\.18\.0\./, `no server on ${tun}`);
+        assert.deepEqual(await digShort(remote, [PUB, "A"]), [REMOTE_RESOLVER.pub], "Q answers");
+        assert.deepEqual(
+          await digShort(remote, [`host.${ZONE}`, "A"]),
+          [REMOTE_RESOLVER.decoy],
+          "corp.test from Q",
+        );
+        assert.ok(
+          cli.events.some(
+            (e) =>
+              e.type === "log" && e.line?.endsWith("dns: now off, the remote's own resolver for every name"),
+          ),
+        );
+
+        cli.process.child.kill("SIGINT");
+        assert.equal((await cli.process.waitForExit(DISCONNECT_MS)).code, 0, cli.describe());
+        assert.equal(
+          await remoteState(remote),
+          before_,
+          `R is exactly as before; events:\n${cli.describe()}`,
+        );
+      } finally {
+        await cli.process.stop(15_000);
+        rmSync(runtimeDir, { recursive: true, force: true });
+      }
     }),
   );
 

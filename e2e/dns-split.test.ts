@@ -34,7 +34,8 @@ import {
   untilRemoteResolves,
   type Latency,
 } from "./dns/remote-resolver.js";
-import { CORP_NET, REMOTE_RESOLVER, SSH_LINK, VPN_UP } from "./netns/address-plan.js";
+import { CORP_NET, REMOTE_RESOLVER, SERVICE_PORTS, SSH_LINK, VPN_UP } from "./netns/address-plan.js";
+import { askSession, runningSessions } from "../src/main/broker/session-control.js";
 import { NetnsLab, netnsSkipReason, type NetworkNamespace } from "./netns/index.js";
 import { sshdSkipReason } from "./sshd/preconditions.js";
 import { remoteState, startSshdWithPrivateNetwork } from "./sshd/private-lab.js";
@@ -68,6 +69,8 @@ describe("split DNS on the remote (--dns split)", { skip, timeout: 300_000 }, ()
   let remote: NetworkNamespace;
   let local: NetworkNamespace;
   let before_: string;
+  /** R's resolv.conf before Backhaul, byte for byte. */
+  let resolvBefore: Buffer;
   const latency: Record<string, Latency> = {};
   let relay = "";
 
@@ -83,6 +86,7 @@ describe("split DNS on the remote (--dns split)", { skip, timeout: 300_000 }, ()
     );
     await untilRemoteResolves(remote, "R's resolv.conf");
     before_ = await remoteState(remote);
+    resolvBefore = readFileSync(remoteResolvConf());
   });
   after(async () => {
     await sshd?.cleanup();
@@ -90,18 +94,21 @@ describe("split DNS on the remote (--dns split)", { skip, timeout: 300_000 }, ()
     rmSync(home, { recursive: true, force: true });
   });
 
-  const connect = (extra: readonly string[]): Cli =>
+  const remoteResolvConf = (): string => join("/etc/netns", remote.name, "resolv.conf");
+
+  /** `runtimeDir`: the session's control socket goes there (not the machine's shared one). */
+  const connect = (extra: readonly string[], runtimeDir?: string): Cli =>
     new Cli(
-      local.spawn(
-        "env",
-        connectInHome(home, `ssh://bhdev@${SSH_LINK.remote.v4}`, sshd.keys.plain, [
+      local.spawn("env", [
+        ...(runtimeDir === undefined ? [] : [`XDG_RUNTIME_DIR=${runtimeDir}`, "env"]),
+        ...connectInHome(home, `ssh://bhdev@${SSH_LINK.remote.v4}`, sshd.keys.plain, [
           "--json",
           "--accept-new-host-key",
           ...LINK_SUBNET_OPTIONS,
           ...S_ROUTE_OPTIONS,
           ...extra,
         ]),
-      ),
+      ]),
     );
 
   /** Ctrl+C: exit 0 within the contract, and R exactly as before (its resolv.conf byte for byte). */
@@ -203,8 +210,121 @@ describe("split DNS on the remote (--dns split)", { skip, timeout: 300_000 }, ()
     }
   });
 
+  test("the DNS mode changed while connected (split → all → off) applies within 15 s, flows kept; off is R's own file byte for byte; Ctrl+C restores", async () => {
+    const runtimeDir = mkdtempSync(join(tmpdir(), "backhaul-split-dns-run-"));
+    const cli = connect(["--dns", "split", "--dns-domain", ZONE], runtimeDir);
+    const flow = heldEchoFlow(remote, CORP_NET.host.v4);
+    try {
+      await cli.until("connected", 90_000);
+      assert.match(
+        readFileSync(remoteResolvConf(), "utf8"),
+        /^nameserver 198\.18\.0\.1$/m,
+        "split's forwarder",
+      );
+      await flow.echoes("before");
+      // The path the window's Settings → DNS takes for a `backhaul connect`: its control socket.
+      const [session, ...others] = await runningSessions(join(runtimeDir, "backhaul-sessions"));
+      assert.ok(session && others.length === 0, "this test's session, alone in its directory");
+      const setMode = async (mode: "all" | "off"): Promise<void> => {
+        const reply = await askSession(session, { type: "dnsMode", mode }, 15_000);
+        assert.equal(reply.type, "done", JSON.stringify(reply));
+      };
+      const within15s = async (what: string, done: () => boolean | Promise<boolean>): Promise<void> => {
+        for (let waited = 0; !(await done()); waited += 100) {
+          if (waited > 15_000) assert.fail(`not within 15 s: ${what}\n${cli.describe()}`);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      };
+      const agentSaid = (line: string): boolean =>
+        cli.events.some((e) => e.type === "log" && e.line?.endsWith(line));
+
+      await setMode("all");
+      await within15s("R's resolv.conf names the stub for every name", () =>
+        readFileSync(remoteResolvConf(), "utf8").includes(
+          "names are resolved through the link to your computer",
+        ),
+      );
+      assert.doesNotMatch(
+        readFileSync(remoteResolvConf(), "utf8"),
+        /nameserver 198\.18\.5\.2/,
+        "R's own server is out",
+      );
+      assert.match(readFileSync(remoteResolvConf(), "utf8"), /^options edns0$/m, "R's options stay");
+      assert.ok(agentSaid("dns: now all, every name through the link"), cli.describe());
+      // A name outside corp.test now goes through the link: L's resolver, and the DNS table.
+      await within15s(`${PUB} in the DNS table`, async () => {
+        await digShort(remote, [PUB, "A"]);
+        return dnsTableNames(cli).includes(PUB);
+      });
+      await flow.echoes("after all");
+
+      await setMode("off");
+      await within15s("R's resolv.conf as before Backhaul", () =>
+        readFileSync(remoteResolvConf()).equals(resolvBefore),
+      );
+      assert.ok(agentSaid("dns: now off, the remote's own resolver for every name"), cli.describe());
+      assert.deepEqual(await digShort(remote, [PUB, "A"]), [REMOTE_RESOLVER.pub], "R's own resolver again");
+      assert.deepEqual(
+        await digShort(remote, [`host.${ZONE}`, "A"]),
+        [REMOTE_RESOLVER.decoy],
+        "corp.test too",
+      );
+      // Still connected: the flow opened in split mode and a new one both go through the tunnel.
+      await flow.echoes("after off");
+      const curl = await remote.run(
+        "curl",
+        ["-sS", "-m", "10", "-o", "/dev/null", "-w", "%{http_code}", `http://${CORP_NET.host.v4}/`],
+        { timeoutMs: 20_000 },
+      );
+      assert.equal(curl.stdout, "200", curl.stderr);
+      flow.close();
+      await disconnectsCleanly(cli);
+    } finally {
+      flow.close();
+      await cli.process.stop(15_000);
+      rmSync(runtimeDir, { recursive: true, force: true });
+    }
+  });
+
   test("the latency of a name outside the domains on R, before Backhaul and with split DNS (no assertion)", () => {
     assert.ok(latency.before && latency.split, "both were measured");
     console.log(latencyReport(latency.before, relay, latency.split));
   });
 });
+
+/**
+ * One TCP connection from R to S's echo service through the tunnel, held open across the test:
+ * `echoes(word)` sends a line and waits (10 s at most) for it to come back on the same connection.
+ */
+function heldEchoFlow(
+  remote: NetworkNamespace,
+  address: string,
+): { echoes(word: string): Promise<void>; close(): void } {
+  let child: ReturnType<NetworkNamespace["spawn"]> | undefined;
+  let out = "";
+  const script = `
+    const socket = require("node:net").connect(${SERVICE_PORTS.echo}, process.argv[1]);
+    socket.setEncoding("utf8");
+    socket.on("data", (data) => process.stdout.write(data));
+    socket.on("close", () => { console.log("[closed]"); process.exit(0); });
+    socket.on("error", (error) => console.log("[error " + error.message + "]"));
+    require("node:readline").createInterface({ input: process.stdin }).on("line", (line) => socket.write(line + "\\n"));`;
+  return {
+    async echoes(word) {
+      if (child === undefined) {
+        child = remote.spawn(process.execPath, ["-e", script, address]);
+        child.child.stdout?.on("data", (chunk: Buffer) => (out += chunk.toString()));
+      }
+      child.child.stdin?.write(`${word}\n`);
+      for (let waited = 0; !out.includes(`${word}\n`); waited += 50) {
+        if (waited > 10_000 || out.includes("[closed]"))
+          assert.fail(`the held flow did not echo "${word}": ${JSON.stringify(out)}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
+    close() {
+      void child?.stop(2_000);
+      child = undefined;
+    },
+  };
+}

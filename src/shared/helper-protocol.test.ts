@@ -64,3 +64,30 @@ test("a dnsDomains command carries domain names; anything else is refused, namin
   for (const bad of [["bad domain"], "corp.test", [""], [1], null, Array(1_001).fill("a.test")])
     assert.throws(() => parseCommand(line(bad)), /dnsDomains\.domains/, JSON.stringify(bad).slice(0, 40));
 });
+
+test("an allowLocal command carries a boolean, nothing else", () => {
+  const line = (allow: unknown): string => JSON.stringify({ type: "allowLocal", allow });
+  assert.deepEqual(parseCommand(line(true)), { type: "allowLocal", allow: true });
+  assert.deepEqual(parseCommand(line(false)), { type: "allowLocal", allow: false });
+  for (const bad of ["true", 1, null, undefined])
+    assert.throws(() => parseCommand(line(bad)), /allowLocal\.allow/, String(bad));
+});
+
+test("a dnsMode command carries all, split or off and split's domains; anything else is refused, naming the field", () => {
+  const line = (mode: unknown, domains: unknown): string =>
+    JSON.stringify({ type: "dnsMode", mode, domains });
+  for (const mode of ["all", "split", "off"] as const)
+    assert.deepEqual(parseCommand(line(mode, ["corp.test"])), {
+      type: "dnsMode",
+      mode,
+      domains: ["corp.test"],
+    });
+  for (const mode of ["ALL", "", null, 1, undefined])
+    assert.throws(() => parseCommand(line(mode, [])), /dnsMode\.mode/, String(mode));
+  for (const bad of [["bad domain"], "corp.test", undefined, [1], Array(1_001).fill("a.test")])
+    assert.throws(
+      () => parseCommand(line("split", bad)),
+      /dnsMode\.domains/,
+      JSON.stringify(bad)?.slice(0, 40),
+    );
+});

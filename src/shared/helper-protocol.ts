@@ -91,6 +91,10 @@ export type HelperCommand =
   | { type: "routes"; routes: string[] }
   /** Split DNS: this computer's domains changed (a VPN came up or went); the exit tells the agent. */
   | { type: "dnsDomains"; domains: string[] }
+  /** The DNS mode changed while connected (Settings → DNS), with split's domains; the agent follows. */
+  | { type: "dnsMode"; mode: HelperExitOptions["dns"]; domains: string[] }
+  /** "Allow access to this computer" changed while connected (Settings); new flows follow it. */
+  | { type: "allowLocal"; allow: boolean }
   | { type: "close"; reason: string }
   /** Ask the agent "Can the remote reach …?"; answered by a "diagnosis" event with the same id. */
   | { type: "diagnose"; id: number; host: string; port: number; address: string | null };
@@ -143,12 +147,25 @@ function isDomainList(value: unknown): value is string[] {
   return isStringList(value) && value.length <= MAX_DNS_DOMAINS && value.every(isDomainName);
 }
 
+function isDnsMode(value: unknown): value is HelperExitOptions["dns"] {
+  return value === "all" || value === "split" || value === "off";
+}
+
 export function parseCommand(line: string): HelperCommand {
   const value = parseObject(line);
   if (value.type === "routes" && isStringList(value.routes)) return { type: "routes", routes: value.routes };
   if (value.type === "dnsDomains") {
     if (isDomainList(value.domains)) return { type: "dnsDomains", domains: value.domains };
     throw new HelperProtocolError("dnsDomains.domains must be a list of domain names");
+  }
+  if (value.type === "dnsMode") {
+    if (!isDnsMode(value.mode)) throw new HelperProtocolError('dnsMode.mode must be "all", "split" or "off"');
+    if (isDomainList(value.domains)) return { type: "dnsMode", mode: value.mode, domains: value.domains };
+    throw new HelperProtocolError("dnsMode.domains must be a list of domain names");
+  }
+  if (value.type === "allowLocal") {
+    if (typeof value.allow === "boolean") return { type: "allowLocal", allow: value.allow };
+    throw new HelperProtocolError("allowLocal.allow must be a boolean");
   }
   if (value.type === "close" && typeof value.reason === "string")
     return { type: "close", reason: value.reason };
@@ -213,8 +230,7 @@ function parseExitOptions(value: unknown): HelperExitOptions {
   if (!isStringList(o.routes)) throw new HelperProtocolError("options.routes must be a list of prefixes");
   if (typeof o.allowLocal !== "boolean")
     throw new HelperProtocolError("options.allowLocal must be a boolean");
-  if (o.dns !== "all" && o.dns !== "split" && o.dns !== "off")
-    throw new HelperProtocolError('options.dns must be "all", "split" or "off"');
+  if (!isDnsMode(o.dns)) throw new HelperProtocolError('options.dns must be "all", "split" or "off"');
   if (o.dnsDomains !== undefined && !isDomainList(o.dnsDomains))
     throw new HelperProtocolError("options.dnsDomains must be a list of domain names");
   const reverse = o.reverse === undefined ? undefined : parseReverse(o.reverse);

@@ -27,7 +27,6 @@ import { linkPort } from "../engines/port/link-port.js";
 import { tunPort } from "../system/tun/tun-port.js";
 import { Link } from "../engines/link/link.js";
 import type { TunDevice } from "../system/tun/index.js";
-import type { DnsConfigurator } from "../system/dns/configurator.js";
 import { LinkStreamOpener } from "../engines/streams/stream-opener.js";
 import {
   reportStreamStats,
@@ -48,6 +47,7 @@ import { growLinkPipes } from "../system/link-pipes.js";
 import { wireReverseExit } from "./reverse-exit-wiring.js";
 import { tuneHeapForStreaming } from "../engines/heap-tuning.js";
 import { withoutSkippedZones } from "./split-zones.js";
+import { DnsSetup } from "./dns/dns-setup.js";
 
 const USAGE = `backhaul-agent ${VERSION}: the remote side of Backhaul (started by the backhaul app over SSH)
 
@@ -192,34 +192,24 @@ async function main(): Promise<void> {
   await applyRoutes(config.routes);
   link.sendStats({ "agent.routes": 1 });
 
-  let dns: DnsConfigurator | undefined;
-  if (config.dns.mode !== "off") {
-    const detection = await detectDnsConfigurator({
-      link: tun.name,
-      // Split DNS over a plain resolv.conf: the forwarder listens on the TUN's own address.
-      splitListen: addresses[0] && { address: addresses[0].tun.split("/")[0]! },
-      log,
-    });
-    for (const warning of detection.warnings) log(`dns: ${warning}`);
-    await detection.configurator.apply(withoutSkippedZones(config.dns, routePlan), journal);
-    dns = detection.configurator;
-    log(`dns: ${dns.description} (${detection.reason})`);
-    if (config.dns.mode === "split")
-      log(`dns: split, ${config.dns.domains.length} domain(s) through the link`);
-  }
-  const mode = config.dns.mode;
+  const dns = new DnsSetup({
+    journal,
+    detect: () =>
+      detectDnsConfigurator({
+        link: tun.name,
+        // Split DNS over a plain resolv.conf: the forwarder listens on the TUN's own address.
+        splitListen: addresses[0] && { address: addresses[0].tun.split("/")[0]! },
+        log,
+      }),
+    log,
+  });
+  await dns.start(withoutSkippedZones(config.dns, routePlan));
   // Routes follow later CONFIGs live (a VPN came up on the user's computer) without dropping flows;
-  // split DNS's domains follow with them (the reverse zones of the routes). The mode stays.
+  // DNS follows with them: split's domains (the reverse zones of the routes), and a new mode.
   link.on("config", (next) => {
     // The routes first: which prefixes were skipped decides which reverse zones stay split.
     const routed = applyRoutes(next.routes).catch((error: unknown) => log(String(error)));
-    const wanted = next.dns;
-    if (dns !== undefined && wanted.mode !== "off" && wanted.mode === mode) {
-      const configurator = dns;
-      void routed
-        .then(() => configurator.update(withoutSkippedZones(wanted, routePlan)))
-        .catch((error: unknown) => log(`dns: ${String(error)}`));
-    }
+    void dns.configure(routed.then(() => withoutSkippedZones(next.dns, routePlan)));
   });
   link.sendStats({ "agent.ready": 1 });
   log(`ready: ${tun.name} mtu ${config.mtu}`);

@@ -171,6 +171,58 @@ test("split DNS: this computer's domains changed mid-session: a CONFIG carries t
   }
 });
 
+test("a DNS mode changed mid-session goes to the agent in a CONFIG (split → all → off → split); the routes stay", async () => {
+  const { link, entrance, close } = exitLinkPair();
+  const configs: LinkConfig[] = [];
+  entrance.on("config", (config) => configs.push(config));
+  const session = await startSession(link, {
+    routes: ["198.19.0.0/16"],
+    dns: "split",
+    dnsDomains: ["corp.test"],
+  });
+  await once(entrance, "config");
+  session.updateDnsMode("all", []);
+  session.updateDnsMode("all", []); // unchanged: nothing more is sent
+  session.updateDnsMode("off", []);
+  session.updateDnsMode("split", ["corp.test", "vpn.test"]);
+  session.updateDnsDomains(["vpn.test"]); // split again: its domains follow as before
+  await until(() => configs.length >= 5, 5_000, "a CONFIG for each change");
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(
+    configs.map((config) => config.dns),
+    [
+      { mode: "split", servers: ["198.18.0.2"], domains: ["corp.test", "19.198.in-addr.arpa"] },
+      { mode: "all", servers: ["198.18.0.2"] },
+      { mode: "off" },
+      { mode: "split", servers: ["198.18.0.2"], domains: ["corp.test", "vpn.test", "19.198.in-addr.arpa"] },
+      { mode: "split", servers: ["198.18.0.2"], domains: ["vpn.test", "19.198.in-addr.arpa"] },
+    ],
+  );
+  assert.ok(
+    configs.every((config) => config.routes.join() === "198.19.0.0/16"),
+    "the routes stay",
+  );
+  await close();
+});
+
+test("access to this computer changed mid-session: a stream to its loopback is refused, then opens", async () => {
+  const server = await tcpServer();
+  const { link, entrance, close } = exitLinkPair(Capability.Streams);
+  const opener = new LinkStreamOpener(entrance);
+  const session = await startSession(link, { allowLocal: false, dns: "off" });
+  try {
+    await assert.rejects(opener.open({ kind: "address", address: "127.0.0.1", port: server.port }));
+    session.setAllowLocal(true);
+    const stream = await opener.open({ kind: "address", address: "127.0.0.1", port: server.port });
+    await server.next();
+    assert.equal(stream.remoteAddress, "127.0.0.1");
+    stream.reset();
+  } finally {
+    await close();
+    server.close();
+  }
+});
+
 // --dns off: the remote's resolver never asks the stub, but the proxy entrance's UDP ASSOCIATE
 // resolves names there (udp-relay.ts), as streams resolve theirs here in every mode.
 for (const mode of ["all", "off"] as const)

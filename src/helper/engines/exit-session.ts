@@ -66,6 +66,8 @@ export class ExitSession {
   private readonly stubs: string[];
   /** Split DNS's domains: from the options, then as updateDnsDomains says. */
   private dnsDomains: readonly string[];
+  /** The DNS mode: from the options, then as updateDnsMode says. */
+  private dnsMode: ExitSessionOptions["dns"];
 
   private constructor(
     private readonly options: ExitSessionOptions,
@@ -77,6 +79,7 @@ export class ExitSession {
     this.policy = new EgressPolicy({ prefixes: routes, allowLocal: options.allowLocal });
     this.stubs = stubAddresses(options);
     this.dnsDomains = options.dnsDomains ?? [];
+    this.dnsMode = options.dns;
     this.dns = dns;
     this.remoteChecks = new RemoteChecks(link);
     // The engines see the link through the tap, so that a capture shows exactly what they do.
@@ -184,12 +187,30 @@ export class ExitSession {
 
   /**
    * Split DNS: this computer's domains changed (a VPN came up or went down). The remote's split
-   * follows in a new CONFIG, as it follows the routes' reverse zones; the mode itself stays what
-   * the session started with.
+   * follows in a new CONFIG, as it follows the routes' reverse zones.
    */
   updateDnsDomains(domains: readonly string[]): void {
-    if (this.options.dns !== "split") return;
+    if (this.dnsMode !== "split") return;
     this.dnsDomains = domains;
+    this.resendDns();
+  }
+
+  /**
+   * The user picked another DNS mode while connected: the agent restores the remote's resolver
+   * and applies the new mode, flows kept. The stub answers in every mode (names in streams).
+   */
+  updateDnsMode(mode: ExitSessionOptions["dns"], domains: readonly string[]): void {
+    this.dnsMode = mode;
+    this.dnsDomains = domains;
+    this.resendDns();
+  }
+
+  /** "Allow access to this computer" changed: new flows follow it; open ones are kept. */
+  setAllowLocal(allow: boolean): void {
+    this.policy.setAllowLocal(allow);
+  }
+
+  private resendDns(): void {
     void this.dns.refreshDnsConfig();
     const dns = this.dnsConfig(this.config.routes);
     if (JSON.stringify(dns) === JSON.stringify(this.config.dns)) return;
@@ -203,8 +224,8 @@ export class ExitSession {
    */
   private dnsConfig(routes: readonly string[]): LinkDnsConfig {
     const servers = this.stubs;
-    if (this.options.dns === "all") return { mode: "all", servers };
-    if (this.options.dns === "off") return { mode: "off" };
+    if (this.dnsMode === "all") return { mode: "all", servers };
+    if (this.dnsMode === "off") return { mode: "off" };
     const named = this.dnsDomains.map((domain) => domain.toLowerCase().replace(/\.$/, ""));
     const domains = [...new Set([...named, ...reverseZones(routes)])];
     if (domains.length > MAX_DNS_DOMAINS)

@@ -281,6 +281,8 @@ export async function startHelperServer(options: HelperServerOptions): Promise<H
           const command = parseCommand(line);
           if (command.type === "routes") entry.exit?.updateRoutes(command.routes);
           else if (command.type === "dnsDomains") entry.exit?.updateDnsDomains(command.domains);
+          else if (command.type === "dnsMode") entry.exit?.updateDnsMode(command.mode, command.domains);
+          else if (command.type === "allowLocal") entry.exit?.setAllowLocal(command.allow);
           else if (command.type === "diagnose") checkRemote(entry, command);
           else entry.link.close(command.reason);
         } catch (error) {

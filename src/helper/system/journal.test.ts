@@ -346,3 +346,34 @@ describe("recoverFromPreviousRun", () => {
     assert.deepEqual(h.undone, []);
   });
 });
+
+describe("undoWhere", () => {
+  test("undoes only the entries it selects, newest first, and keeps the others and the failed ones", async () => {
+    const journal = h.journal();
+    await journal.recoverFromPreviousRun();
+    await journal.recordThenApply(route("198.19.0.0/16"), async () => {});
+    await journal.recordThenApply({ kind: "resolved-link", link: "bh0" }, async () => {});
+    await journal.recordThenApply(route("198.19.1.0/24"), async () => {});
+    await journal.recordThenApply({ kind: "resolved-link", link: "bh1" }, async () => {});
+    h.failing.add("systemd-resolved DNS on bh0");
+    const report = await journal.undoWhere((entry) => entry.kind === "resolved-link");
+    assert.deepEqual(h.undone, ["systemd-resolved DNS on bh1"]);
+    assert.deepEqual(
+      report.failed.map(({ entry }) => describeEntry(entry)),
+      ["systemd-resolved DNS on bh0"],
+    );
+    assert.deepEqual(
+      (await readDocument(h.path)).entries.map((entry) => entry.id),
+      [1, 2, 3],
+      "the routes stay in force, the failed one stays for the next try",
+    );
+    h.failing.clear();
+    await journal.undoAll();
+    assert.deepEqual(h.undone, [
+      "systemd-resolved DNS on bh1",
+      "route 198.19.1.0/24 dev bh0",
+      "systemd-resolved DNS on bh0",
+      "route 198.19.0.0/16 dev bh0",
+    ]);
+  });
+});

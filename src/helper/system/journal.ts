@@ -167,6 +167,21 @@ export class Journal {
   }
 
   /**
+   * Undoes the changes `which` selects, newest first, going on past failures, and drops them; the
+   * others stay in force (a DNS mode change restores the resolver, not the routes). Failed ones
+   * stay in the journal, for undoAll() or the next agent start.
+   */
+  undoWhere(which: (entry: UndoEntry) => boolean): Promise<UndoReport> {
+    return this.serial(async () => {
+      this.assertOpen("undo changes");
+      const selected = this.list.filter((stored) => which(withoutId(stored)));
+      const { report, failed } = await this.runUndos(selected);
+      await this.drop(selected.flatMap((stored) => (failed.has(stored.id) ? [] : [stored.id])));
+      return report;
+    });
+  }
+
+  /**
    * Undoes every change, newest first, going on past failures; then removes the journal (or,
    * if some undo failed, keeps those entries for the next start) and releases it. After this,
    * nothing more can be recorded: it is the agent's way out.
@@ -204,11 +219,22 @@ export class Journal {
     return { previousOwner: previous?.owner ?? null, report };
   }
 
-  /** Newest first, each on its own: one failure does not stop the others. */
+  /** All of them, newest first; the failed ones stay in the journal. */
   private async undoEntries(): Promise<UndoReport> {
+    const { report, failed } = await this.runUndos(this.list);
+    this.list = this.list.filter((stored) => failed.has(stored.id));
+    // Written once at the end: every undo is idempotent, so a crash half way only repeats some.
+    await this.persist();
+    return report;
+  }
+
+  /** Newest first, each on its own: one failure does not stop the others. Changes no list. */
+  private async runUndos(
+    entries: readonly JournalEntry[],
+  ): Promise<{ report: UndoReport; failed: Set<number> }> {
     const report = emptyReport();
-    const kept: JournalEntry[] = [];
-    for (const stored of [...this.list].reverse()) {
+    const failed = new Set<number>();
+    for (const stored of [...entries].reverse()) {
       const entry = withoutId(stored);
       try {
         const outcome = await this.undoAction(entry);
@@ -217,13 +243,10 @@ export class Journal {
         else report.leftAlone.push({ entry, reason: outcome.reason });
       } catch (error) {
         report.failed.push({ entry, error: error instanceof Error ? error : new Error(String(error)) });
-        kept.unshift(stored);
+        failed.add(stored.id);
       }
     }
-    this.list = kept;
-    // Written once at the end: every undo is idempotent, so a crash half way only repeats some.
-    await this.persist();
-    return report;
+    return { report, failed };
   }
 
   private async drop(ids: readonly number[]): Promise<void> {

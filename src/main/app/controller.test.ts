@@ -163,6 +163,8 @@ test("a connect asks for the entrance in the settings; the view shows the one th
 /** One fake agent whose exit side records the split domains it is sent; this computer names home.test. */
 class DnsDomainSessions implements AppSessions {
   readonly sent: string[][] = [];
+  readonly modes: string[] = [];
+  readonly allowLocal: boolean[] = [];
   private link: ReturnType<typeof fakeAgentLink> | undefined;
 
   create(spec: SessionSpec): Session {
@@ -184,6 +186,8 @@ class DnsDomainSessions implements AppSessions {
     const link = (this.link = fakeAgentLink({
       progress: [{ "agent.routes": 1, "agent.ready": 1 }],
       onDnsDomains: (domains) => this.sent.push(domains),
+      onDnsMode: (mode, domains) => this.modes.push(`${mode} ${domains.join(",")}`.trim()),
+      onAllowLocal: (allow) => this.allowLocal.push(allow),
     }));
     return (step) => {
       step("agent");
@@ -219,6 +223,30 @@ test("split DNS domains changed in the settings reach the running session at onc
   });
   await new Promise((resolve) => setTimeout(resolve, 100));
   assert.equal(sessions.sent.length, 1);
+  await app.handle("session:disconnect", null);
+});
+
+test("Settings → DNS mode reaches the running session within seconds, with split's domains; so does allow access", async (t) => {
+  const sessions = new DnsDomainSessions();
+  const { app } = await controller(t, sessions);
+  await app.handle("settings:set", { ...DEFAULT_SETTINGS, dns: "split", dnsDomains: ["corp.example"] });
+  await app.handle("session:connect", { targetId: "exec:sh" });
+  await waitFor(app, (v) => v.phase === "connected");
+  await app.handle("settings:set", { ...DEFAULT_SETTINGS, dns: "all", dnsDomains: ["corp.example"] });
+  await app.handle("settings:set", { ...DEFAULT_SETTINGS, dns: "off", dnsDomains: ["corp.example"] });
+  await app.handle("settings:set", { ...DEFAULT_SETTINGS, dns: "split", dnsDomains: ["corp.example"] });
+  for (let waited = 0; sessions.modes.length < 3 && waited < 5_000; waited += 10)
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.deepEqual(sessions.modes, ["all", "off", "split home.test,corp.example"]);
+  assert.deepEqual(sessions.allowLocal, [], "untouched");
+  await app.handle("settings:set", {
+    ...DEFAULT_SETTINGS,
+    dns: "split",
+    dnsDomains: ["corp.example"],
+    allowLocal: true,
+  });
+  assert.deepEqual(sessions.allowLocal, [true], "access to this computer applies at once too");
+  assert.equal(sessions.modes.length, 3);
   await app.handle("session:disconnect", null);
 });
 

@@ -478,12 +478,16 @@ export class AppController implements AppBackend {
     const saved = await this.settings.set(settings);
     const routesChanged =
       before.routes.join() !== saved.routes.join() || before.excludes.join() !== saved.excludes.join();
-    // Routes and split DNS's domains apply at once, to every session; the DNS mode and "allow access
-    // to this computer" at the next connect.
+    // Routes, split DNS's domains, the DNS mode and "allow access to this computer" apply at once,
+    // to every session.
     if (routesChanged)
       for (const run of this.runs.values()) if (!run.done && run.session) await this.watchRoutes(run, saved);
     if (before.dnsDomains.join() !== saved.dnsDomains.join())
       for (const run of this.runs.values()) if (!run.done) run.session?.setUserDnsDomains(saved.dnsDomains);
+    if (before.dns !== saved.dns)
+      for (const run of this.runs.values()) if (!run.done) void run.session?.setDnsMode(saved.dns);
+    if (before.allowLocal !== saved.allowLocal)
+      for (const run of this.runs.values()) if (!run.done) run.session?.setAllowLocal(saved.allowLocal);
     return saved;
   }
 

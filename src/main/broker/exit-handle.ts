@@ -52,6 +52,10 @@ export interface ExitHandle {
   updateRoutes(routes: string[]): void;
   /** Split DNS: this computer's domains changed; the agent's split follows. */
   updateDnsDomains(domains: string[]): void;
+  /** The DNS mode changed while connected (with split's domains); the agent's resolver follows. */
+  updateDnsMode(mode: HelperExitOptions["dns"], domains: string[]): void;
+  /** "Allow access to this computer" changed; new flows follow it. */
+  setAllowLocal(allow: boolean): void;
   /** "Can the remote reach …?" asked of the agent; rejects with why it cannot answer. */
   checkRemote(question: RemoteCheckQuestion): Promise<RemoteDiagnosis>;
   /**
@@ -105,6 +109,8 @@ export function inProcessExit(extra: Pick<ExitSessionOptions, "icmp" | "dnsEngin
           }),
         updateRoutes: (routes) => exit.updateRoutes(routes),
         updateDnsDomains: (domains) => exit.updateDnsDomains(domains),
+        updateDnsMode: (mode, domains) => exit.updateDnsMode(mode, domains),
+        setAllowLocal: (allow) => exit.setAllowLocal(allow),
         checkRemote: (question) => exit.remoteChecks.ask(question),
         startCapture: async (file, request) => {
           let stoppedBy = "capture stopped";

@@ -17,6 +17,10 @@ export interface FakeAgentLinkOptions {
   restore?(): Promise<void>;
   /** Split DNS's domains sent to the exit side after the connect, each time. */
   onDnsDomains?(domains: string[]): void;
+  /** A DNS mode (and split's domains) sent to the exit side after the connect, each time. */
+  onDnsMode?(mode: string, domains: string[]): void;
+  /** "Allow access to this computer" sent to the exit side after the connect. */
+  onAllowLocal?(allow: boolean): void;
   /** The NAT table's rows (its snapshot); none by default. */
   flows?: readonly FlowRow[];
 }
@@ -46,6 +50,8 @@ export function fakeAgentLink(options: FakeAgentLinkOptions): {
       }),
     updateRoutes: () => undefined,
     updateDnsDomains: (domains) => options.onDnsDomains?.(domains),
+    updateDnsMode: (mode, domains) => options.onDnsMode?.(mode, domains),
+    setAllowLocal: (allow) => options.onAllowLocal?.(allow),
     checkRemote: () => Promise.reject(new Error("this fake agent checks nothing")),
     startCapture: () => Promise.reject(new Error("this fake records no packets")),
     close: (reason) => {

@@ -19,8 +19,17 @@ const root = mkdtempSync(join(tmpdir(), "backhaul-session-control-"));
 after(() => rmSync(root, { recursive: true, force: true }));
 
 const asked: DiagnoseRequest[] = [];
+const modes: string[] = [];
+const withoutDnsMode: SessionControlHandlers = {
+  state: () => "connected",
+  diagnose: () => Promise.reject(new Error("not asked")),
+};
 const handlers: SessionControlHandlers = {
   state: () => "connected",
+  dnsMode: (mode) => {
+    modes.push(mode);
+    return Promise.resolve(`DNS ${mode}`);
+  },
   diagnose: (request) => {
     asked.push(request);
     return Promise.resolve({ host: request.host, verdict: "reachable", summary: "ok" } as DiagnoseResult);
@@ -30,7 +39,7 @@ const handlers: SessionControlHandlers = {
 test("a session's socket and token file are the user's only; diagnose finds it, asks it, and a second one gets a number", async () => {
   const dir = join(root, "sessions");
   const first = await startSessionControl("ssh://me@devbox", handlers, dir);
-  const second = await startSessionControl("ssh://me@devbox", handlers, dir);
+  const second = await startSessionControl("ssh://me@devbox", withoutDnsMode, dir);
   try {
     assert.equal(first.name, "me_devbox");
     assert.equal(second.name, "me_devbox-2");
@@ -52,6 +61,18 @@ test("a session's socket and token file are the user's only; diagnose finds it, 
     );
     assert.equal(reply.type === "result" && reply.result.summary, "ok");
     assert.deepEqual(asked.at(-1), { host: "db.corp.test", port: 5432 });
+
+    // A DNS mode: checked, then given to the session; a session without the handler says who owns it.
+    assert.deepEqual(await askSession(sessions[0]!, { type: "dnsMode", mode: "off" }, 5_000), {
+      type: "done",
+      message: "DNS off",
+    });
+    assert.deepEqual(modes, ["off"]);
+    const badMode = await askSession(sessions[0]!, { type: "dnsMode", mode: "none" as "off" }, 5_000);
+    assert.deepEqual(badMode, { type: "error", message: 'mode must be "all", "split" or "off"' });
+    assert.deepEqual(modes, ["off"]);
+    const windowOwned = await askSession(sessions[1]!, { type: "dnsMode", mode: "all" }, 5_000);
+    assert.match(windowOwned.type === "error" ? windowOwned.message : "", /window's Settings/);
 
     // The token is what lets a client ask: without it, nothing is answered.
     const wrong = await askSession({ ...sessions[0]!, token: "0".repeat(64) }, { type: "info" }, 5_000);

@@ -12,6 +12,8 @@
  * Protocol, one JSON line each way:
  *   C: {"token", "type":"info"}                      S: {"type":"info", name, target, pid, state}
  *   C: {"token", "type":"diagnose", "host", "port"}  S: {"type":"result", result} | {"type":"error", message}
+ *   C: {"token", "type":"dnsMode", "mode"}           S: {"type":"done", message} | {"type":"error", message}
+ *      (mode all, split or off: the remote's resolver follows while connected, as Settings → DNS does)
  */
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import {
@@ -33,6 +35,7 @@ import type { DiagnoseRequest, DiagnoseResult } from "../../shared/api.js";
 import { validateRequest } from "../../shared/api-validate.js";
 import { claimSocketPath, socketAccepts } from "../../helper/engines/socket-path.js";
 import { readFirstLine } from "../../helper/local/line-socket.js";
+import type { DnsMode } from "./local-dns-domains.js";
 
 const MAX_LINE = 64 * 1024;
 const FIRST_LINE_TIMEOUT_MS = 5_000;
@@ -49,11 +52,14 @@ export interface SessionInfo {
 export interface SessionControlHandlers {
   state(): string;
   diagnose(request: DiagnoseRequest): Promise<DiagnoseResult>;
+  /** Changes the session's DNS mode; absent where another place owns it (the window's Settings). */
+  dnsMode?(mode: DnsMode): Promise<string>;
 }
 
 export type SessionControlReply =
   | ({ type: "info" } & SessionInfo)
   | { type: "result"; result: DiagnoseResult }
+  | { type: "done"; message: string }
   | { type: "error"; message: string };
 
 /** The per-user directory of session sockets, for `uid` (default: this process's user). */
@@ -156,6 +162,21 @@ export async function startSessionControl(
       return reply({ type: "error", message: "wrong token" });
     if (request.type === "info")
       return reply({ type: "info", name, target, pid: process.pid, state: handlers.state() });
+    if (request.type === "dnsMode") {
+      const { mode } = request;
+      if (mode !== "all" && mode !== "split" && mode !== "off")
+        return reply({ type: "error", message: 'mode must be "all", "split" or "off"' });
+      if (handlers.dnsMode === undefined)
+        return reply({
+          type: "error",
+          message: "this session takes its DNS mode from the window's Settings",
+        });
+      return handlers.dnsMode(mode).then(
+        (message) => reply({ type: "done", message }),
+        (error: unknown) =>
+          reply({ type: "error", message: error instanceof Error ? error.message : String(error) }),
+      );
+    }
     if (request.type !== "diagnose") return reply({ type: "error", message: "unknown request" });
     try {
       const checked = validateRequest("diagnose:run", { host: request.host, port: request.port });
@@ -229,7 +250,8 @@ function readInfo(path: string): Omit<RunningSession, "socketPath"> | null {
 /** Sends one request to a session and resolves with its one reply. */
 export function askSession(
   session: RunningSession,
-  request: { type: "info" } | { type: "diagnose"; host: string; port: number },
+  request:
+    { type: "info" } | { type: "diagnose"; host: string; port: number } | { type: "dnsMode"; mode: DnsMode },
   timeoutMs: number,
 ): Promise<SessionControlReply> {
   return new Promise((resolve, reject) => {

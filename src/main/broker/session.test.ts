@@ -75,12 +75,14 @@ async function connectedSplitSession(
     local: () => Promise<string[]>;
     userDomains?: string[];
   },
-): Promise<{ session: Session; sent: string[][]; logs: string[]; stop(): Promise<void> }> {
+): Promise<{ session: Session; sent: string[][]; modes: string[]; logs: string[]; stop(): Promise<void> }> {
   const sent: string[][] = [];
+  const modes: string[] = [];
   const logs: string[] = [];
   const fake = fakeAgentLink({
     progress: [{ "agent.routes": 1, "agent.ready": 1 }],
     onDnsDomains: (domains) => sent.push(domains),
+    onDnsMode: (mode, domains) => modes.push(`${mode} ${domains.join(",")}`.trim()),
   });
   const session = new Session({
     exitProvider: fake.provider,
@@ -96,6 +98,7 @@ async function connectedSplitSession(
   return {
     session,
     sent,
+    modes,
     logs,
     stop: async () => {
       await session.disconnect();
@@ -134,6 +137,39 @@ test("split DNS follows this computer's domains while connected: at a route chan
   assert.deepEqual(sent[1], ["home.test", "user.test"]);
   await sleep(200);
   assert.equal(sent.length, 2, "an unchanged read sends nothing");
+  await stop();
+});
+
+test("Settings → DNS mode applies to a connected session: split → off → all → split, whose domains then follow again", async () => {
+  let local = ["home.test"];
+  const { session, sent, modes, logs, stop } = await connectedSplitSession({
+    local: () => Promise.resolve(local),
+    dnsDomainsPollMs: 50,
+  });
+  await session.setDnsMode("off");
+  await session.setDnsMode("off"); // unchanged: nothing more is sent
+  await session.setDnsMode("all");
+  await session.setDnsMode("split");
+  assert.deepEqual(modes, ["off", "all", "split home.test"]);
+  assert.ok(
+    logs.includes("DNS: now off; the remote's resolver follows without a reconnect"),
+    logs.join("\n"),
+  );
+  // Split again: the poll follows this computer's domains as after a connect.
+  local = ["home.test", "vpn.test"];
+  await until("the VPN's domain sent", () => sent.length === 1);
+  assert.deepEqual(sent[0], ["home.test", "vpn.test"]);
+  await stop();
+});
+
+test("a split that fell back to all keeps its rule; from off, split with no domain runs as all again", async () => {
+  const { session, modes, logs, stop } = await connectedSplitSession({ local: () => Promise.resolve([]) });
+  await session.setDnsMode("split");
+  assert.deepEqual(modes, [], "running as all already");
+  await session.setDnsMode("off");
+  await session.setDnsMode("split");
+  assert.deepEqual(modes, ["off", "all"]);
+  assert.ok(logs.at(-1)?.startsWith("split DNS: this computer names no search or VPN domain"), logs.at(-1));
   await stop();
 });
 

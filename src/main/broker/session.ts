@@ -9,7 +9,7 @@ import { forwardLines } from "../../helper/local/line-socket.js";
 import type { ExitSessionOptions } from "../../helper/engines/exit-session.js";
 import type { ConnectStep } from "../../shared/api.js";
 import { inProcessExit, type ExitHandle, type ExitProvider } from "./exit-handle.js";
-import { localDnsDomains, sessionDns } from "./local-dns-domains.js";
+import { localDnsDomains, sessionDns, type DnsMode } from "./local-dns-domains.js";
 
 export type SessionState =
   | { state: "connecting"; step: ConnectStep; attempt: number }
@@ -102,11 +102,21 @@ export class Session extends EventEmitter<SessionEvents> {
   private domainsReadFailed = false;
   /** The user's own split domains (--dns-domain, Settings); they may change while connected. */
   private userDnsDomains: string[];
+  /** The DNS mode the user chose (--dns, Settings → DNS); it may change while connected. */
+  private dnsMode: DnsMode;
+  /** What the exit runs now: the chosen mode, or "all" for a split with no domain at all. */
+  private runningDnsMode: DnsMode | undefined;
+  /** "Allow access to this computer" (Settings): it may change while connected. */
+  private allowLocal: boolean;
+  /** Mode changes, one at a time (each reads this computer's domains). */
+  private modeChanges: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: SessionOptions) {
     super();
     this.routes = options.exit.routes;
     this.userDnsDomains = options.exit.dnsDomains ?? [];
+    this.dnsMode = options.exit.dns;
+    this.allowLocal = options.exit.allowLocal;
   }
 
   get state(): SessionState {
@@ -214,6 +224,56 @@ export class Session extends EventEmitter<SessionEvents> {
     this.refreshDnsDomains();
   }
 
+  /**
+   * The user picked another DNS mode (Settings → DNS): a connected session's agent restores the
+   * remote's resolver and applies it within seconds, flows kept; any session takes it at its next
+   * connect. Split is read as at a connect: with no domain at all it runs as "all", so a session
+   * whose split already fell back to "all" keeps that rule.
+   */
+  setDnsMode(mode: DnsMode): Promise<void> {
+    this.dnsMode = mode;
+    this.modeChanges = this.modeChanges
+      .then(() => this.applyDnsMode())
+      .catch((error: unknown) => {
+        this.emit("log", `DNS mode: ${String(error)}; it applies at the next connect`);
+      });
+    return this.modeChanges;
+  }
+
+  private async applyDnsMode(): Promise<void> {
+    const exit = this.exitHandle;
+    if (exit === undefined || this.runningDnsMode === undefined) return;
+    const dns = await sessionDns(
+      this.dnsMode,
+      this.userDnsDomains,
+      this.options.localDnsDomains ?? localDnsDomains,
+    );
+    if (this.exitHandle !== exit || dns.dns === this.runningDnsMode) return;
+    this.runningDnsMode = dns.dns;
+    this.splitDomains = dns.dns === "split" ? (dns.dnsDomains ?? []) : undefined;
+    exit.updateDnsMode(dns.dns, dns.dnsDomains ?? []);
+    this.emit("log", dns.note ?? `DNS: now ${dns.dns}; the remote's resolver follows without a reconnect`);
+    this.followDnsDomains();
+  }
+
+  /** "Allow access to this computer" changed (Settings): new flows follow it at once, open ones stay. */
+  setAllowLocal(allow: boolean): void {
+    this.allowLocal = allow;
+    this.exitHandle?.setAllowLocal(allow);
+  }
+
+  /** Split DNS while connected: this computer's domains are read again every dnsDomainsPollMs. */
+  private followDnsDomains(): void {
+    clearInterval(this.domainsTimer);
+    this.domainsTimer = undefined;
+    if (this.splitDomains === undefined) return;
+    this.domainsTimer = setInterval(
+      () => this.refreshDnsDomains(),
+      this.options.dnsDomainsPollMs ?? DNS_DOMAINS_POLL_MS,
+    );
+    this.domainsTimer.unref();
+  }
+
   /** Reads this computer's domains again; the exit hears of a change (one read at a time). */
   private refreshDnsDomains(): void {
     if (this.splitDomains === undefined || this.exitHandle === undefined) return;
@@ -275,15 +335,17 @@ export class Session extends EventEmitter<SessionEvents> {
     if (!(this.current.state === "connecting" && this.current.step === "agent")) step("agent");
     // Split DNS's domains are read at each connect: a VPN may have come up since the last.
     const dns = await sessionDns(
-      settings.dns,
+      this.dnsMode,
       this.userDnsDomains,
       this.options.localDnsDomains ?? localDnsDomains,
     );
     if (dns.note !== null && dns.note !== this.dnsNote) this.emit("log", dns.note);
     this.dnsNote = dns.note;
     this.splitDomains = dns.dns === "split" ? (dns.dnsDomains ?? []) : undefined;
+    this.runningDnsMode = dns.dns;
     const exit = await provider.open(transport.stream, {
       ...settings,
+      allowLocal: this.allowLocal,
       dns: dns.dns,
       dnsDomains: dns.dnsDomains,
       routes: this.routes,
@@ -321,13 +383,7 @@ export class Session extends EventEmitter<SessionEvents> {
     this.throwIfStopping();
     this.everConnected = true;
     this.setState({ state: "connected", since: Date.now() });
-    if (this.splitDomains !== undefined) {
-      this.domainsTimer = setInterval(
-        () => this.refreshDnsDomains(),
-        this.options.dnsDomainsPollMs ?? DNS_DOMAINS_POLL_MS,
-      );
-      this.domainsTimer.unref();
-    }
+    this.followDnsDomains();
     const info = await closed;
     return `link lost: ${info.reason}`;
   }

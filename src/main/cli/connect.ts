@@ -283,6 +283,12 @@ export async function connect(args: string[]): Promise<number> {
   // `backhaul diagnose` finds this session by its control socket and asks it from both ends.
   const control = await startSessionControl(spec, {
     state: () => session.state.state,
+    // The remote's resolver follows within seconds, as the window's Settings → DNS.
+    dnsMode: async (mode) => {
+      reporter.log(`DNS mode ${mode} asked through the session's control socket`);
+      await session.setDnsMode(mode);
+      return `DNS mode ${mode}`;
+    },
     diagnose: (request) => {
       const exit = session.exit;
       const connected = session.state.state === "connected";

@@ -114,9 +114,9 @@ export function SettingsPanel() {
       <form className="page-narrow" onSubmit={submit} data-testid="settings-form">
         <h2>Settings</h2>
         <p className="lede">
-          Backhaul advertises this computer’s LAN and VPN routes to the remote. Extra and excluded routes and
-          split DNS domains apply to the running session within seconds; the DNS mode, the entrance, access to
-          this computer and the reverse direction apply at the next connect.
+          Backhaul advertises this computer’s LAN and VPN routes to the remote. Extra and excluded routes, the
+          DNS mode, split DNS domains and access to this computer apply to the running session within seconds;
+          the entrance and the reverse direction apply at the next connect.
         </p>
         <div className="settings-grid">
           {lineList("routes", {

@@ -3,6 +3,7 @@
 // (resolved.ts), chosen at run time by detect.ts. DNS mode "off" never gets here.
 import type { LinkDnsConfig } from "../../../shared/link-protocol.js";
 import type { Journal } from "../journal.js";
+import type { UndoEntry } from "../undo-entry.js";
 
 /** What to set up: every name ("all") or only names under some domains ("split"). */
 export type DnsSettings = Exclude<LinkDnsConfig, { mode: "off" }>;
@@ -26,4 +27,12 @@ export interface DnsConfigurator {
   update(settings: DnsSettings): Promise<void>;
   /** Stops what runs in this process for it (split mode's forwarder); the journal undoes the rest. */
   close(): Promise<void>;
+}
+
+/**
+ * The journal entries a configurator makes: undoing them (Journal.undoWhere) restores the resolver
+ * and nothing else, as a DNS mode change needs.
+ */
+export function isDnsChange(entry: UndoEntry): boolean {
+  return entry.kind === "resolv-conf" || entry.kind === "resolved-link";
 }

@@ -218,6 +218,9 @@ function follow(
     onProgress: (listener) => void progressListeners.push(listener),
     updateRoutes: (routes) => void (ended || control.write(encodeLine({ type: "routes", routes }))),
     updateDnsDomains: (domains) => void (ended || control.write(encodeLine({ type: "dnsDomains", domains }))),
+    updateDnsMode: (mode, domains) =>
+      void (ended || control.write(encodeLine({ type: "dnsMode", mode, domains }))),
+    setAllowLocal: (allow) => void (ended || control.write(encodeLine({ type: "allowLocal", allow }))),
     checkRemote: (question) => {
       if (ended) return Promise.reject(new Error("the link to the remote is closed"));
       const { id, answer } = checks.open();
