@@ -18,7 +18,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync, mkdtempSync } from "no
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { CLI, connectInHome, LINK_SUBNET_OPTIONS, S_ROUTE_OPTIONS } from "./cli/command.js";
+import { CLI, cliInHome, connectInHome, LINK_SUBNET_OPTIONS, S_ROUTE_OPTIONS } from "./cli/command.js";
 import { Cli } from "./cli/json-cli.js";
 import { ZONE } from "./dns/zone.js";
 import {
@@ -35,7 +35,7 @@ import {
   type Latency,
 } from "./dns/remote-resolver.js";
 import { CORP_NET, REMOTE_RESOLVER, SERVICE_PORTS, SSH_LINK, VPN_UP } from "./netns/address-plan.js";
-import { askSession, runningSessions } from "../src/main/broker/session-control.js";
+import { runningSessions } from "../src/main/broker/session-control.js";
 import { NetnsLab, netnsSkipReason, type NetworkNamespace } from "./netns/index.js";
 import { sshdSkipReason } from "./sshd/preconditions.js";
 import { remoteState, startSshdWithPrivateNetwork } from "./sshd/private-lab.js";
@@ -222,12 +222,23 @@ describe("split DNS on the remote (--dns split)", { skip, timeout: 300_000 }, ()
         "split's forwarder",
       );
       await flow.echoes("before");
-      // The path the window's Settings → DNS takes for a `backhaul connect`: its control socket.
+      // As a user switches a `backhaul connect` session: `backhaul dns MODE`, which finds the
+      // session by its control socket (the window's Settings → DNS do the same for its sessions).
       const [session, ...others] = await runningSessions(join(runtimeDir, "backhaul-sessions"));
       assert.ok(session && others.length === 0, "this test's session, alone in its directory");
       const setMode = async (mode: "all" | "off"): Promise<void> => {
-        const reply = await askSession(session, { type: "dnsMode", mode }, 15_000);
-        assert.equal(reply.type, "done", JSON.stringify(reply));
+        const result = await local.run(
+          "env",
+          [`XDG_RUNTIME_DIR=${runtimeDir}`, "env", ...cliInHome(home, ["dns", mode, "--json"])],
+          { timeoutMs: 30_000 },
+        );
+        assert.equal(result.code, 0, `backhaul dns ${mode}: ${result.stdout}${result.stderr}`);
+        const said = JSON.parse(result.stdout.trim()) as { type: string; session: string; mode: string };
+        assert.deepEqual(
+          [said.type, said.session, said.mode],
+          ["dnsMode", session.name, mode],
+          result.stdout,
+        );
       };
       const within15s = async (what: string, done: () => boolean | Promise<boolean>): Promise<void> => {
         for (let waited = 0; !(await done()); waited += 100) {

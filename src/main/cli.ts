@@ -2,6 +2,7 @@
 import { VERSION } from "../shared/version.js";
 import { connect, CONNECT_USAGE } from "./cli/connect.js";
 import { diagnoseCommand, DIAGNOSE_USAGE } from "./cli/diagnose.js";
+import { dnsCommand, DNS_USAGE } from "./cli/dns-command.js";
 import { targets } from "./cli/targets.js";
 import { ui, UI_USAGE } from "./cli/ui.js";
 import { UsageError } from "./cli/usage-error.js";
@@ -13,11 +14,13 @@ Usage:
   backhaul connect <target> [options]   connect, and stay connected until Ctrl+C
   backhaul targets [--json]             list Codespaces, SSH hosts and saved commands to connect to
   backhaul diagnose HOST[:PORT]         can the remote of a running session reach HOST? (both ends)
+  backhaul dns all|split|off            change a running session's DNS mode, staying connected
   backhaul ui [options]                 the desktop window in a browser, on http://127.0.0.1
   backhaul --version | --help
 
 ${CONNECT_USAGE}
 ${DIAGNOSE_USAGE}
+${DNS_USAGE}
 ${UI_USAGE}`;
 
 async function main(argv: string[]): Promise<number> {
@@ -31,13 +34,14 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (rest.includes("--help") || rest.includes("-h")) {
-    const usage = { connect: CONNECT_USAGE, diagnose: DIAGNOSE_USAGE, ui: UI_USAGE }[command];
+    const usage = { connect: CONNECT_USAGE, diagnose: DIAGNOSE_USAGE, dns: DNS_USAGE, ui: UI_USAGE }[command];
     process.stdout.write(usage ?? USAGE);
     return 0;
   }
   if (command === "connect") return connect(rest);
   if (command === "targets") return targets(rest);
   if (command === "diagnose") return diagnoseCommand(rest);
+  if (command === "dns") return dnsCommand(rest);
   if (command === "ui") return ui(rest);
   throw new UsageError(`unknown command "${command}"; run \`backhaul --help\` for the commands`);
 }

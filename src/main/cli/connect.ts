@@ -56,7 +56,8 @@ export const CONNECT_USAGE = `backhaul connect <target> [options]
   --dns split|all|off      split (default): names under this computer's search and VPN domains
                            (and --dns-domain), and reverse lookups of the advertised prefixes,
                            resolve through this computer, the rest with the remote's own resolver
-                           (with no such domain at all, as all); all: every name; off: none
+                           (with no such domain at all, as all); all: every name; off: none.
+                           While connected, \`backhaul dns MODE\` changes it
   --dns-domain DOMAIN      also resolve names under DOMAIN through this computer (repeatable;
                            --dns split)
   --allow-local            let the remote reach this computer itself (loopback, its own addresses)

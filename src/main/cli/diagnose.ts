@@ -6,7 +6,8 @@ import { parseArgs } from "node:util";
 import ipaddr from "ipaddr.js";
 import type { DiagnoseResult } from "../../shared/api.js";
 import { isHostName } from "../../shared/diagnose-frames.js";
-import { askSession, runningSessions, sessionsDir, type RunningSession } from "../broker/session-control.js";
+import { askSession, sessionsDir } from "../broker/session-control.js";
+import { pickSession } from "./session-pick.js";
 import { UsageError } from "./usage-error.js";
 
 const DEFAULT_PORT = 443;
@@ -76,32 +77,9 @@ export async function diagnoseCommand(args: string[]): Promise<number> {
     return code;
   };
 
-  let sessions: RunningSession[];
-  try {
-    sessions = await runningSessions();
-  } catch (error) {
-    return fail(EXIT.noSession, (error as Error).message);
-  }
-  let session: RunningSession | undefined;
-  if (values.session !== undefined) {
-    session = sessions.find((s) => s.name === values.session);
-    if (!session)
-      return fail(
-        EXIT.noSession,
-        `no running session named "${values.session}"` +
-          (sessions.length > 0 ? `; running: ${sessions.map((s) => s.name).join(", ")}` : ""),
-      );
-  } else if (sessions.length === 0) {
-    return fail(
-      EXIT.noSession,
-      "no running session: start one with `backhaul connect TARGET` (or connect in the window), then ask again",
-    );
-  } else if (sessions.length > 1) {
-    const list = sessions.map((s) => `  ${s.name}  (${s.target}, pid ${s.pid})`).join("\n");
-    return fail(EXIT.noSession, `several sessions run; pick one with --session NAME:\n${list}`);
-  } else {
-    session = sessions[0]!;
-  }
+  const picked = await pickSession(values.session);
+  if ("problem" in picked) return fail(EXIT.noSession, picked.problem);
+  const { session } = picked;
 
   let reply;
   try {

@@ -1,0 +1,109 @@
+// `backhaul dns MODE` against real control sockets (session-control.ts) in a private runtime
+// directory: it picks the session as diagnose does, says what happened, and exits with a code a
+// script can act on.
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, mock, test } from "node:test";
+import {
+  startSessionControl,
+  type SessionControl,
+  type SessionControlHandlers,
+} from "../broker/session-control.js";
+import { DNS_EXIT, dnsCommand } from "./dns-command.js";
+import { UsageError } from "./usage-error.js";
+
+const runtime = mkdtempSync(join(tmpdir(), "backhaul-dns-command-"));
+const savedRuntime = process.env.XDG_RUNTIME_DIR;
+const modes: string[] = [];
+const controls: SessionControl[] = [];
+
+before(() => {
+  process.env.XDG_RUNTIME_DIR = runtime;
+});
+after(async () => {
+  for (const control of controls) control.close();
+  if (savedRuntime === undefined) delete process.env.XDG_RUNTIME_DIR;
+  else process.env.XDG_RUNTIME_DIR = savedRuntime;
+  rmSync(runtime, { recursive: true, force: true });
+});
+
+const cliSession: SessionControlHandlers = {
+  state: () => "connected",
+  dnsMode: (mode) => {
+    modes.push(mode);
+    return Promise.resolve(`DNS mode ${mode}`);
+  },
+  diagnose: () => Promise.reject(new Error("not asked")),
+};
+const windowSession: SessionControlHandlers = {
+  state: () => "connected",
+  diagnose: () => Promise.reject(new Error("not asked")),
+};
+
+/** Runs the command, capturing what it writes. */
+async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  mock.method(process.stdout, "write", (chunk: string) => ((stdout += chunk), true));
+  mock.method(process.stderr, "write", (chunk: string) => ((stderr += chunk), true));
+  try {
+    return { code: await dnsCommand(args), stdout, stderr };
+  } finally {
+    mock.restoreAll();
+  }
+}
+
+test("bad usage throws a UsageError that says what to type", async () => {
+  await assert.rejects(
+    dnsCommand([]),
+    (error: Error) => error instanceof UsageError && /all.*split.*off/.test(error.message),
+  );
+  await assert.rejects(
+    dnsCommand(["on"]),
+    (error: Error) => error instanceof UsageError && /"on" is not a DNS mode/.test(error.message),
+  );
+  await assert.rejects(dnsCommand(["all", "split"]), UsageError);
+  await assert.rejects(dnsCommand(["all", "--bogus"]), /bogus/);
+});
+
+test("no running session: exit 3 and how to start one", async () => {
+  const result = await run(["split", "--json"]);
+  assert.equal(result.code, DNS_EXIT.noSession);
+  assert.match(result.stderr, /no running session: start one with `backhaul connect TARGET`/);
+  assert.equal(JSON.parse(result.stdout).type, "error");
+});
+
+test("the only session changes mode; with two, --session picks and its absence is explained", async () => {
+  const dir = join(runtime, "backhaul-sessions");
+  controls.push(await startSessionControl("ssh://me@devbox", cliSession, dir));
+  const done = await run(["off"]);
+  assert.equal(done.code, DNS_EXIT.done, done.stderr);
+  assert.match(done.stdout, /^me_devbox: DNS mode off; the remote's resolver follows within seconds\n$/);
+  assert.deepEqual(modes, ["off"]);
+
+  controls.push(await startSessionControl("ssh://me@window", windowSession, dir));
+  const ambiguous = await run(["all"]);
+  assert.equal(ambiguous.code, DNS_EXIT.noSession);
+  assert.match(ambiguous.stderr, /several sessions run; pick one with --session NAME:\n {2}me_devbox /);
+
+  const json = await run(["all", "--session", "me_devbox", "--json"]);
+  assert.equal(json.code, DNS_EXIT.done, json.stderr);
+  assert.deepEqual(JSON.parse(json.stdout), {
+    type: "dnsMode",
+    session: "me_devbox",
+    mode: "all",
+    message: "DNS mode all",
+  });
+  assert.deepEqual(modes, ["off", "all"]);
+
+  const refused = await run(["split", "--session", "me_window"]);
+  assert.equal(refused.code, DNS_EXIT.refused);
+  assert.match(refused.stderr, /me_window: this session takes its DNS mode from the window's Settings/);
+
+  const missing = await run(["split", "--session", "nope"]);
+  assert.equal(missing.code, DNS_EXIT.noSession);
+  assert.match(missing.stderr, /no running session named "nope"; running: me_devbox, me_window/);
+  assert.deepEqual(modes, ["off", "all"], "only the sessions asked changed");
+});

@@ -1,0 +1,71 @@
+/**
+ * `backhaul dns all|split|off`: changes a running `backhaul connect` session's DNS mode, as the
+ * window's Settings → DNS does for its own sessions. The remote's resolver follows within
+ * seconds and its flows stay; a session started in the window answers that its Settings own it.
+ */
+import { parseArgs } from "node:util";
+import { askSession, sessionsDir } from "../broker/session-control.js";
+import { pickSession } from "./session-pick.js";
+import { UsageError } from "./usage-error.js";
+
+const MODES = ["all", "split", "off"] as const;
+type Mode = (typeof MODES)[number];
+
+/** Main sends the CONFIG at once; the agent's switch itself is not waited for. */
+const ANSWER_TIMEOUT_MS = 15_000;
+
+export const DNS_EXIT = { done: 0, refused: 1, usage: 2, noSession: 3, noAnswer: 4 } as const;
+
+export const DNS_USAGE = `backhaul dns all|split|off [options]
+
+  Changes the DNS mode of a running session (\`backhaul connect\`) while it stays connected, as
+  --dns does at connect: all (every name the remote looks up goes to this computer), split (only
+  names under this computer's domains and --dns-domain's), off (the remote's own resolver for
+  every name). The remote's resolver follows within seconds and open flows stay; off leaves it
+  as it was before the connect. Sessions of the window take their mode from its Settings.
+
+  --session NAME           which session, when several run (without it, the only one)
+  --json                   the outcome as one JSON object
+
+  Sessions are found in ${sessionsDir()}.
+
+  Exit codes: 0 done; 1 the session refused; 2 bad usage; 3 no running session (or not the one
+  named, or several and no --session); 4 the session did not answer.
+`;
+
+const isMode = (text: string): text is Mode => (MODES as readonly string[]).includes(text);
+
+export async function dnsCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: { session: { type: "string" }, json: { type: "boolean", default: false } },
+  });
+  const [mode, ...extra] = positionals;
+  if (mode === undefined) throw new UsageError("dns needs a mode: `backhaul dns all`, `split` or `off`");
+  if (!isMode(mode)) throw new UsageError(`"${mode}" is not a DNS mode; use all, split or off`);
+  if (extra.length > 0) throw new UsageError(`dns takes one mode, not ${positionals.length} words`);
+  const out = (line: string): void => void process.stdout.write(`${line}\n`);
+  const fail = (code: number, message: string): number => {
+    if (values.json) out(JSON.stringify({ type: "error", message }));
+    process.stderr.write(`backhaul: ${message}\n`);
+    return code;
+  };
+
+  const picked = await pickSession(values.session);
+  if ("problem" in picked) return fail(DNS_EXIT.noSession, picked.problem);
+  const { session } = picked;
+  let reply;
+  try {
+    reply = await askSession(session, { type: "dnsMode", mode }, ANSWER_TIMEOUT_MS);
+  } catch (error) {
+    return fail(DNS_EXIT.noAnswer, `the session ${session.name} did not answer: ${(error as Error).message}`);
+  }
+  if (reply.type === "error") return fail(DNS_EXIT.refused, `the session ${session.name}: ${reply.message}`);
+  if (reply.type !== "done") return fail(DNS_EXIT.noAnswer, `the session ${session.name} gave no answer`);
+  if (values.json)
+    out(JSON.stringify({ type: "dnsMode", session: session.name, mode, message: reply.message }));
+  else out(`${session.name}: ${reply.message}; the remote's resolver follows within seconds`);
+  return DNS_EXIT.done;
+}
