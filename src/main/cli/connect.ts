@@ -288,7 +288,9 @@ export async function connect(args: string[]): Promise<number> {
     dnsMode: async (mode) => {
       reporter.log(`DNS mode ${mode} asked through the session's control socket`);
       await session.setDnsMode(mode);
-      return `DNS mode ${mode}`;
+      return session.state.state === "connected"
+        ? `DNS mode ${mode}; the remote's resolver follows within seconds`
+        : `DNS mode ${mode}; it applies when the session connects`;
     },
     diagnose: (request) => {
       const exit = session.exit;

@@ -66,6 +66,6 @@ export async function dnsCommand(args: string[]): Promise<number> {
   if (reply.type !== "done") return fail(DNS_EXIT.noAnswer, `the session ${session.name} gave no answer`);
   if (values.json)
     out(JSON.stringify({ type: "dnsMode", session: session.name, mode, message: reply.message }));
-  else out(`${session.name}: ${reply.message}; the remote's resolver follows within seconds`);
+  else out(`${session.name}: ${reply.message}`);
   return DNS_EXIT.done;
 }
