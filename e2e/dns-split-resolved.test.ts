@@ -126,6 +126,13 @@ describe("split DNS on a remote with systemd-resolved", { skip, timeout: 240_000
     );
   };
 
+  /** Ctrl+C: exit 0 within the contract, and R exactly as before. */
+  const disconnectsCleanly = async (cli: Cli): Promise<void> => {
+    cli.process.child.kill("SIGINT");
+    assert.equal((await cli.process.waitForExit(DISCONNECT_MS)).code, 0, cli.describe());
+    assert.equal(await remoteState(remote), before_, `R is exactly as before; events:\n${cli.describe()}`);
+  };
+
   test(
     "before Backhaul, R's resolved answers remote.test from Q, and the decoy for corp.test",
     whenMet(ready, async () => {
@@ -178,13 +185,7 @@ describe("split DNS on a remote with systemd-resolved", { skip, timeout: 240_000
         await checkDnsTableHoldsOnlySplit(cli);
 
         // Ctrl+C: the link goes, and resolved's settings for it with it.
-        cli.process.child.kill("SIGINT");
-        assert.equal((await cli.process.waitForExit(DISCONNECT_MS)).code, 0, cli.describe());
-        assert.equal(
-          await remoteState(remote),
-          before_,
-          `R is exactly as before; events:\n${cli.describe()}`,
-        );
+        await disconnectsCleanly(cli);
         const status = await resolved!.resolvectl(["status"]);
         assert.ok(
           !status.includes(tun) && !status.includes(ZONE),
@@ -248,13 +249,7 @@ describe("split DNS on a remote with systemd-resolved", { skip, timeout: 240_000
           ),
         );
 
-        cli.process.child.kill("SIGINT");
-        assert.equal((await cli.process.waitForExit(DISCONNECT_MS)).code, 0, cli.describe());
-        assert.equal(
-          await remoteState(remote),
-          before_,
-          `R is exactly as before; events:\n${cli.describe()}`,
-        );
+        await disconnectsCleanly(cli);
       } finally {
         await cli.process.stop(15_000);
         rmSync(runtimeDir, { recursive: true, force: true });

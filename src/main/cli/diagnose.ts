@@ -6,8 +6,8 @@ import { parseArgs } from "node:util";
 import ipaddr from "ipaddr.js";
 import type { DiagnoseResult } from "../../shared/api.js";
 import { isHostName } from "../../shared/diagnose-frames.js";
-import { askSession, sessionsDir } from "../broker/session-control.js";
-import { pickSession } from "./session-pick.js";
+import { sessionsDir } from "../broker/session-control.js";
+import { askPickedSession, commandOutput } from "./session-pick.js";
 import { UsageError } from "./usage-error.js";
 
 const DEFAULT_PORT = 443;
@@ -70,23 +70,17 @@ export async function diagnoseCommand(args: string[]): Promise<number> {
   if (!target) throw new UsageError("diagnose needs a host, e.g. `backhaul diagnose db.corp.example:5432`");
   if (extra.length > 0) throw new UsageError(`diagnose takes one host, not ${positionals.length}`);
   const { host, port } = parseHostPort(target);
-  const out = (line: string): void => void process.stdout.write(`${line}\n`);
-  const fail = (code: number, message: string): number => {
-    if (values.json) out(JSON.stringify({ type: "error", message }));
-    process.stderr.write(`backhaul: ${message}\n`);
-    return code;
-  };
-
-  const picked = await pickSession(values.session);
-  if ("problem" in picked) return fail(EXIT.noSession, picked.problem);
-  const { session } = picked;
-
-  let reply;
-  try {
-    reply = await askSession(session, { type: "diagnose", host, port }, ANSWER_TIMEOUT_MS);
-  } catch (error) {
-    return fail(EXIT.noAnswer, `the session ${session.name} did not answer: ${(error as Error).message}`);
-  }
+  const output = commandOutput(values.json);
+  const asked = await askPickedSession(
+    values.session,
+    { type: "diagnose", host, port },
+    ANSWER_TIMEOUT_MS,
+    output,
+    EXIT,
+  );
+  if ("code" in asked) return asked.code;
+  const { session, reply } = asked;
+  const { out, fail } = output;
   if (reply.type !== "result")
     return fail(EXIT.noAnswer, reply.type === "error" ? reply.message : "the session gave no result");
   const result = reply.result;

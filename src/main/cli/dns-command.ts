@@ -4,8 +4,8 @@
  * seconds and its flows stay; a session started in the window answers that its Settings own it.
  */
 import { parseArgs } from "node:util";
-import { askSession, sessionsDir } from "../broker/session-control.js";
-import { pickSession } from "./session-pick.js";
+import { sessionsDir } from "../broker/session-control.js";
+import { askPickedSession, commandOutput } from "./session-pick.js";
 import { UsageError } from "./usage-error.js";
 
 const MODES = ["all", "split", "off"] as const;
@@ -46,22 +46,17 @@ export async function dnsCommand(args: string[]): Promise<number> {
   if (mode === undefined) throw new UsageError("dns needs a mode: `backhaul dns all`, `split` or `off`");
   if (!isMode(mode)) throw new UsageError(`"${mode}" is not a DNS mode; use all, split or off`);
   if (extra.length > 0) throw new UsageError(`dns takes one mode, not ${positionals.length} words`);
-  const out = (line: string): void => void process.stdout.write(`${line}\n`);
-  const fail = (code: number, message: string): number => {
-    if (values.json) out(JSON.stringify({ type: "error", message }));
-    process.stderr.write(`backhaul: ${message}\n`);
-    return code;
-  };
-
-  const picked = await pickSession(values.session);
-  if ("problem" in picked) return fail(DNS_EXIT.noSession, picked.problem);
-  const { session } = picked;
-  let reply;
-  try {
-    reply = await askSession(session, { type: "dnsMode", mode }, ANSWER_TIMEOUT_MS);
-  } catch (error) {
-    return fail(DNS_EXIT.noAnswer, `the session ${session.name} did not answer: ${(error as Error).message}`);
-  }
+  const output = commandOutput(values.json);
+  const asked = await askPickedSession(
+    values.session,
+    { type: "dnsMode", mode },
+    ANSWER_TIMEOUT_MS,
+    output,
+    DNS_EXIT,
+  );
+  if ("code" in asked) return asked.code;
+  const { session, reply } = asked;
+  const { out, fail } = output;
   if (reply.type === "error") return fail(DNS_EXIT.refused, `the session ${session.name}: ${reply.message}`);
   if (reply.type !== "done") return fail(DNS_EXIT.noAnswer, `the session ${session.name} gave no answer`);
   if (values.json)
