@@ -233,12 +233,19 @@ describe("split DNS on the remote (--dns split)", { skip, timeout: 300_000 }, ()
           { timeoutMs: 30_000 },
         );
         assert.equal(result.code, 0, `backhaul dns ${mode}: ${result.stdout}${result.stderr}`);
-        const said = JSON.parse(result.stdout.trim()) as { type: string; session: string; mode: string };
+        const said = JSON.parse(result.stdout.trim()) as {
+          type: string;
+          session: string;
+          mode: string;
+          message: string;
+        };
         assert.deepEqual(
           [said.type, said.session, said.mode],
           ["dnsMode", session.name, mode],
           result.stdout,
         );
+        // It returns once the agent reports the mode in force, not when the request is sent.
+        assert.match(said.message, /the remote's resolver has switched$/, result.stdout);
       };
       const within15s = async (what: string, done: () => boolean | Promise<boolean>): Promise<void> => {
         for (let waited = 0; !(await done()); waited += 100) {

@@ -298,11 +298,21 @@ function isStringList(value: unknown): value is string[] {
 }
 
 /**
- * The STATS extras main acts on (session.ts): the agent's routes are in place, then it is ready.
- * Only these are kept and forwarded: the agent may send any names, and a map that took them all
- * grew without bound.
+ * The STATS extras main acts on (session.ts): the agent's routes are in place, then it is ready;
+ * and after each change of the remote's resolver, the DNS mode in force (AGENT_DNS_MODES) with a
+ * count of the changes, so that `backhaul dns` can say when the remote has switched. Only these
+ * are kept and forwarded: the agent may send any names, and a map that took them all grew without
+ * bound.
  */
-export const AGENT_PROGRESS_KEYS: readonly string[] = ["agent.routes", "agent.ready"];
+export const AGENT_PROGRESS_KEYS: readonly string[] = [
+  "agent.routes",
+  "agent.ready",
+  "agent.dnsMode",
+  "agent.dnsChanges",
+];
+
+/** agent.dnsMode's values. */
+export const AGENT_DNS_MODES: readonly HelperExitOptions["dns"][] = ["off", "all", "split"];
 
 /** The agent's progress keys (AGENT_PROGRESS_KEYS) out of a STATS report's extras. */
 export function agentProgress(extra: Readonly<Record<string, number>>): Record<string, number> {

@@ -48,6 +48,7 @@ import { wireReverseExit } from "./reverse-exit-wiring.js";
 import { tuneHeapForStreaming } from "../engines/heap-tuning.js";
 import { withoutSkippedZones } from "./split-zones.js";
 import { DnsSetup } from "./dns/dns-setup.js";
+import { AGENT_DNS_MODES } from "../../shared/helper-protocol.js";
 
 const USAGE = `backhaul-agent ${VERSION}: the remote side of Backhaul (started by the backhaul app over SSH)
 
@@ -204,12 +205,21 @@ async function main(): Promise<void> {
     log,
   });
   await dns.start(withoutSkippedZones(config.dns, routePlan));
+  // The mode in force after each CONFIG, switched or not (`backhaul dns` waits for it).
+  let dnsChanges = 0;
+  const reportDns = (): void => {
+    link.sendStats({
+      "agent.dnsMode": AGENT_DNS_MODES.indexOf(dns.current),
+      "agent.dnsChanges": dnsChanges++,
+    });
+  };
+  reportDns();
   // Routes follow later CONFIGs live (a VPN came up on the user's computer) without dropping flows;
   // DNS follows with them: split's domains (the reverse zones of the routes), and a new mode.
   link.on("config", (next) => {
     // The routes first: which prefixes were skipped decides which reverse zones stay split.
     const routed = applyRoutes(next.routes).catch((error: unknown) => log(String(error)));
-    void dns.configure(routed.then(() => withoutSkippedZones(next.dns, routePlan)));
+    void dns.configure(routed.then(() => withoutSkippedZones(next.dns, routePlan))).then(reportDns);
   });
   link.sendStats({ "agent.ready": 1 });
   log(`ready: ${tun.name} mtu ${config.mtu}`);

@@ -5,6 +5,7 @@
  */
 import { PassThrough } from "node:stream";
 import type { FlowRow } from "../../shared/flow-row.js";
+import { AGENT_DNS_MODES, type HelperExitOptions } from "../../shared/helper-protocol.js";
 import type { ExitHandle, ExitProvider } from "./exit-handle.js";
 import type { AgentTransport } from "./session.js";
 
@@ -19,6 +20,11 @@ export interface FakeAgentLinkOptions {
   onDnsDomains?(domains: string[]): void;
   /** A DNS mode (and split's domains) sent to the exit side after the connect, each time. */
   onDnsMode?(mode: string, domains: string[]): void;
+  /**
+   * The mode the agent then reports in force (agent.dnsMode), as the real one does after each
+   * CONFIG; without it, the fake agent reports nothing.
+   */
+  dnsModeInForce?(asked: HelperExitOptions["dns"]): HelperExitOptions["dns"];
   /** "Allow access to this computer" sent to the exit side after the connect. */
   onAllowLocal?(allow: boolean): void;
   /** The NAT table's rows (its snapshot); none by default. */
@@ -32,6 +38,8 @@ export function fakeAgentLink(options: FakeAgentLinkOptions): {
   let markClosed: (info: { reason: string }) => void = () => undefined;
   let ended = false;
   const closed = new Promise<{ reason: string }>((resolve) => (markClosed = resolve));
+  const listeners: ((extra: Record<string, number>) => void)[] = [];
+  let dnsChanges = 0;
   const handle: ExitHandle = {
     nat: {
       table: {
@@ -44,13 +52,24 @@ export function fakeAgentLink(options: FakeAgentLinkOptions): {
     ready: Promise.resolve(),
     closed,
     rttMs: null,
-    onProgress: (listener) =>
+    onProgress: (listener) => {
+      listeners.push(listener);
       setImmediate(() => {
         for (const progress of options.progress) listener(progress);
-      }),
+      });
+    },
     updateRoutes: () => undefined,
     updateDnsDomains: (domains) => options.onDnsDomains?.(domains),
-    updateDnsMode: (mode, domains) => options.onDnsMode?.(mode, domains),
+    updateDnsMode: (mode, domains) => {
+      options.onDnsMode?.(mode, domains);
+      const inForce = options.dnsModeInForce?.(mode);
+      if (inForce === undefined) return;
+      const report = {
+        "agent.dnsMode": AGENT_DNS_MODES.indexOf(inForce),
+        "agent.dnsChanges": ++dnsChanges,
+      };
+      setImmediate(() => listeners.forEach((listener) => listener(report)));
+    },
     setAllowLocal: (allow) => options.onAllowLocal?.(allow),
     checkRemote: () => Promise.reject(new Error("this fake agent checks nothing")),
     startCapture: () => Promise.reject(new Error("this fake records no packets")),

@@ -2,7 +2,7 @@
 // the real paths run in e2e/session.test.ts and e2e/cli-ssh.test.ts.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { fakeAgentLink } from "./fake-agent-link.js";
+import { fakeAgentLink, type FakeAgentLinkOptions } from "./fake-agent-link.js";
 import { Session, type AgentTransport, type SessionOptions, type SessionState } from "./session.js";
 
 /** The helper repeats the agent's progress: its whole map each time. */
@@ -74,6 +74,7 @@ async function connectedSplitSession(
   options: Pick<SessionOptions, "dnsDomainsPollMs" | "dnsDomainsSettleMs"> & {
     local: () => Promise<string[]>;
     userDomains?: string[];
+    dnsModeInForce?: FakeAgentLinkOptions["dnsModeInForce"];
   },
 ): Promise<{ session: Session; sent: string[][]; modes: string[]; logs: string[]; stop(): Promise<void> }> {
   const sent: string[][] = [];
@@ -83,6 +84,7 @@ async function connectedSplitSession(
     progress: [{ "agent.routes": 1, "agent.ready": 1 }],
     onDnsDomains: (domains) => sent.push(domains),
     onDnsMode: (mode, domains) => modes.push(`${mode} ${domains.join(",")}`.trim()),
+    ...(options.dnsModeInForce ? { dnsModeInForce: options.dnsModeInForce } : {}),
   });
   const session = new Session({
     exitProvider: fake.provider,
@@ -160,6 +162,27 @@ test("Settings → DNS mode applies to a connected session: split → off → al
   await until("the VPN's domain sent", () => sent.length === 1);
   assert.deepEqual(sent[0], ["home.test", "vpn.test"]);
   await stop();
+});
+
+test("a mode change says what it did, and waits for the agent to report the new mode in force", async () => {
+  let failing = false;
+  const { session, stop } = await connectedSplitSession({
+    local: () => Promise.resolve(["home.test"]),
+    // The agent switches, except when told to fail: then the remote's own resolver is in force.
+    dnsModeInForce: (asked) => (failing ? "off" : asked),
+  });
+  assert.deepEqual(await session.setDnsMode("split"), { kind: "unchanged", running: "split" });
+  assert.deepEqual(await session.setDnsMode("all"), { kind: "sent", running: "all" });
+  assert.equal(await session.agentDnsMode("all", 5_000), "all");
+  failing = true;
+  assert.deepEqual(await session.setDnsMode("split"), { kind: "sent", running: "split" });
+  assert.equal(
+    await session.agentDnsMode("split", 300),
+    "off",
+    "not in force: what the agent reports instead",
+  );
+  await stop();
+  assert.deepEqual(await session.setDnsMode("all"), { kind: "at-connect" });
 });
 
 test("a split that fell back to all keeps its rule; from off, split with no domain runs as all again", async () => {

@@ -10,6 +10,14 @@ import type { ExitSessionOptions } from "../../helper/engines/exit-session.js";
 import type { ConnectStep } from "../../shared/api.js";
 import { inProcessExit, type ExitHandle, type ExitProvider } from "./exit-handle.js";
 import { localDnsDomains, sessionDns, type DnsMode } from "./local-dns-domains.js";
+import { AGENT_DNS_MODES } from "../../shared/helper-protocol.js";
+
+/**
+ * What setDnsMode did: sent to the agent, which switches to `running` within seconds; nothing, as
+ * `running` is in force already (a split runs as all for want of a domain); or nothing yet, as the
+ * session is not connected (the next connect takes it).
+ */
+export type DnsModeChange = { kind: "sent" | "unchanged"; running: DnsMode } | { kind: "at-connect" };
 
 export type SessionState =
   | { state: "connecting"; step: ConnectStep; attempt: number }
@@ -110,6 +118,9 @@ export class Session extends EventEmitter<SessionEvents> {
   private allowLocal: boolean;
   /** Mode changes, one at a time (each reads this computer's domains). */
   private modeChanges: Promise<void> = Promise.resolve();
+  /** The DNS mode the agent last reported in force on this link. */
+  private agentDns: DnsMode | undefined;
+  private readonly agentDnsWaiters = new Set<() => boolean>();
 
   constructor(private readonly options: SessionOptions) {
     super();
@@ -230,30 +241,57 @@ export class Session extends EventEmitter<SessionEvents> {
    * connect. Split is read as at a connect: with no domain at all it runs as "all", so a session
    * whose split already fell back to "all" keeps that rule.
    */
-  setDnsMode(mode: DnsMode): Promise<void> {
+  setDnsMode(mode: DnsMode): Promise<DnsModeChange> {
     this.dnsMode = mode;
-    this.modeChanges = this.modeChanges
+    // Never rejects: a failed read of this computer's domains leaves the mode for the next connect.
+    const change = this.modeChanges
       .then(() => this.applyDnsMode())
-      .catch((error: unknown) => {
+      .catch((error: unknown): DnsModeChange => {
         this.emit("log", `DNS mode: ${String(error)}; it applies at the next connect`);
+        return { kind: "at-connect" };
       });
-    return this.modeChanges;
+    this.modeChanges = change.then(() => undefined);
+    return change;
   }
 
-  private async applyDnsMode(): Promise<void> {
+  private async applyDnsMode(): Promise<DnsModeChange> {
     const exit = this.exitHandle;
-    if (exit === undefined || this.runningDnsMode === undefined) return;
+    if (exit === undefined || this.runningDnsMode === undefined) return { kind: "at-connect" };
     const dns = await sessionDns(
       this.dnsMode,
       this.userDnsDomains,
       this.options.localDnsDomains ?? localDnsDomains,
     );
-    if (this.exitHandle !== exit || dns.dns === this.runningDnsMode) return;
+    if (this.exitHandle !== exit) return { kind: "at-connect" };
+    if (dns.dns === this.runningDnsMode) return { kind: "unchanged", running: dns.dns };
     this.runningDnsMode = dns.dns;
     this.splitDomains = dns.dns === "split" ? (dns.dnsDomains ?? []) : undefined;
     exit.updateDnsMode(dns.dns, dns.dnsDomains ?? []);
     this.emit("log", dns.note ?? `DNS: now ${dns.dns}; the remote's resolver follows without a reconnect`);
     this.followDnsDomains();
+    return { kind: "sent", running: dns.dns };
+  }
+
+  /**
+   * Resolves once the agent reports `wanted` in force (STATS agent.dnsMode, after each CONFIG),
+   * else after `timeoutMs` with the mode it last reported (undefined: none on this link).
+   */
+  agentDnsMode(wanted: DnsMode, timeoutMs: number): Promise<DnsMode | undefined> {
+    return new Promise((resolve) => {
+      const check = (): boolean => {
+        if (this.agentDns !== wanted) return false;
+        finish();
+        return true;
+      };
+      const finish = (): void => {
+        clearTimeout(timer);
+        this.agentDnsWaiters.delete(check);
+        resolve(this.agentDns);
+      };
+      const timer = setTimeout(finish, timeoutMs);
+      this.agentDnsWaiters.add(check);
+      check();
+    });
   }
 
   /** "Allow access to this computer" changed (Settings): new flows follow it at once, open ones stay. */
@@ -353,6 +391,7 @@ export class Session extends EventEmitter<SessionEvents> {
       pingTimeoutMs: this.options.pingTimeoutMs ?? 10_000,
     });
     this.exitHandle = exit;
+    this.agentDns = undefined; // this link's agent reports its own
     if (this.stopping) {
       // The disconnect came while this link opened: its teardown has passed the link already.
       exit.close("the user disconnected");
@@ -365,6 +404,11 @@ export class Session extends EventEmitter<SessionEvents> {
         const now = this.current;
         if (extra["agent.routes"] === 1 && now.state === "connecting" && now.step !== "dns") step("dns");
         if (extra["agent.ready"] === 1) resolve();
+        const dnsMode = extra["agent.dnsMode"];
+        if (dnsMode !== undefined && this.exitHandle === exit) {
+          this.agentDns = AGENT_DNS_MODES[dnsMode];
+          for (const check of [...this.agentDnsWaiters]) check();
+        }
       });
     });
     const closed = exit.closed;

@@ -36,6 +36,9 @@ const DEFAULT_CAPTURE_MB = 100;
 /** The agent writes it (src/helper/agent/proxy-env.ts) and removes it at disconnect. */
 const PROXY_ENV_HINT = "source ~/.config/backhaul/proxy.env";
 
+/** How long `backhaul dns` waits for the agent to report the new mode in force. */
+const DNS_SWITCH_WAIT_MS = 15_000;
+
 export const CONNECT_USAGE = `backhaul connect <target> [options]
 
   <target>                 ssh://[user@]host[:port], a Host alias from ~/.ssh/config, user@host,
@@ -287,10 +290,17 @@ export async function connect(args: string[]): Promise<number> {
     // The remote's resolver follows within seconds, as the window's Settings → DNS.
     dnsMode: async (mode) => {
       reporter.log(`DNS mode ${mode} asked through the session's control socket`);
-      await session.setDnsMode(mode);
-      return session.state.state === "connected"
-        ? `DNS mode ${mode}; the remote's resolver follows within seconds`
-        : `DNS mode ${mode}; it applies when the session connects`;
+      const change = await session.setDnsMode(mode);
+      if (change.kind === "at-connect") return `DNS mode ${mode}; it applies when the session connects`;
+      const runs =
+        change.running === mode ? "" : ` (as ${change.running}: this computer names no domain to split on)`;
+      if (change.kind === "unchanged") return `DNS mode ${mode}${runs}: in force already`;
+      const heard = await session.agentDnsMode(change.running, DNS_SWITCH_WAIT_MS);
+      if (heard === change.running) return `DNS mode ${mode}${runs}: the remote's resolver has switched`;
+      throw new Error(
+        `the remote's resolver did not switch to ${change.running} within ${DNS_SWITCH_WAIT_MS / 1000} s` +
+          ` (it is ${heard ?? "not reported"}); the session's log says why`,
+      );
     },
     diagnose: (request) => {
       const exit = session.exit;

@@ -11,8 +11,8 @@ import { UsageError } from "./usage-error.js";
 const MODES = ["all", "split", "off"] as const;
 type Mode = (typeof MODES)[number];
 
-/** Main sends the CONFIG at once; the agent's switch itself is not waited for. */
-const ANSWER_TIMEOUT_MS = 15_000;
+/** The session waits up to 15 s for the remote's resolver to switch, after reading this computer's domains. */
+const ANSWER_TIMEOUT_MS = 30_000;
 
 export const DNS_EXIT = { done: 0, refused: 1, usage: 2, noSession: 3, noAnswer: 4 } as const;
 
@@ -21,16 +21,19 @@ export const DNS_USAGE = `backhaul dns all|split|off [options]
   Changes the DNS mode of a running session (\`backhaul connect\`) while it stays connected, as
   --dns does at connect: all (every name the remote looks up goes to this computer), split (only
   names under this computer's domains and --dns-domain's), off (the remote's own resolver for
-  every name). The remote's resolver follows within seconds and open flows stay; off leaves it
-  as it was before the connect. Sessions of the window take their mode from its Settings.
+  every name). It returns once the remote's resolver has switched, within seconds; open flows
+  stay, and off leaves the resolver as it was before the connect. Sessions of the window take
+  their mode from its Settings.
 
   --session NAME           which session, when several run (without it, the only one)
   --json                   the outcome as one JSON object
 
   Sessions are found in ${sessionsDir()}.
 
-  Exit codes: 0 done; 1 the session refused; 2 bad usage; 3 no running session (or not the one
-  named, or several and no --session); 4 the session did not answer.
+  Exit codes: 0 done (or in force already, or kept for the next connect while reconnecting);
+  1 the session refused, or the remote's resolver did not switch (the message says why); 2 bad
+  usage; 3 no running session (or not the one named, or several and no --session); 4 the session
+  did not answer.
 `;
 
 const isMode = (text: string): text is Mode => (MODES as readonly string[]).includes(text);
