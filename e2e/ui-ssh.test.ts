@@ -3,7 +3,8 @@
  * with a ~/.ssh/config Host for the OpenSSH server in R (e2e/sshd), Chromium in L picks it, and
  * Disconnect is timed from the click to R restored (no bh0, no routes, its resolv.conf as before).
  * With Settings → Entrance → Proxy, the same user (who could have the TUN) gets the proxy entrance,
- * and the session view says so with the proxy.env line, which then works on R.
+ * and the session view says so with the proxy.env line, which then works on R. Settings → DNS
+ * while connected switches R's resolver within seconds (Off: its own file, byte for byte).
  *
  *   R 198.18.1.1 (sshd, the agent) — L 198.18.1.2 (`backhaul ui`, Chromium) — S (198.19.0.0/16)
  */
@@ -187,6 +188,58 @@ test(
 
     await page.getByTestId("disconnect").click();
     await untilSessionPhase(page, "disconnected", DISCONNECT_MS, "not disconnected", ui.log);
+    await stopUi();
+  }),
+);
+
+test(
+  "Settings → DNS while connected: Off gives R its own resolv.conf back byte for byte, All points it at the stub again, within seconds and still connected",
+  { timeout: 180_000 },
+  whenMet(skipReason, async (t) => {
+    const { remote, before, ui, page, stopUi } = await startWindowOverSsh(t, "backhaul-ui-dns-", "dev");
+    await untilSessionPhase(page, "connected", 60_000, "not connected", ui.log);
+    const resolvConf = join("/etc/netns", remote.name, "resolv.conf");
+    const original = (JSON.parse(before) as { resolvConf: string }).resolvConf;
+    assert.notEqual(readFileSync(resolvConf, "utf8"), original, "connected: R resolves through the link");
+
+    /** Picks `mode` under Settings → DNS and saves, as a user does; back on the session view. */
+    let savedAt = 0;
+    const setDns = async (mode: "off" | "all"): Promise<void> => {
+      await page.getByTestId("tab-settings").click();
+      await page.getByTestId(`settings-dns-${mode}`).check();
+      savedAt = Date.now();
+      await page.getByTestId("settings-save").click();
+      await page.getByTestId("settings-saved").waitFor({ timeout: 10_000 });
+      await page.getByTestId("tab-session").click();
+    };
+    const within = async (ms: number, what: string, done: () => boolean): Promise<void> => {
+      while (!done()) {
+        if (Date.now() - savedAt > ms) assert.fail(`not within ${ms / 1000} s: ${what}\n${ui.log()}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      t.diagnostic(`${what}: by ${Date.now() - savedAt} ms after the click on Save`);
+    };
+
+    await setDns("off");
+    await within(
+      15_000,
+      "R's resolv.conf as before the connect",
+      () => readFileSync(resolvConf, "utf8") === original,
+    );
+    assert.notEqual(await remoteState(remote), before, "still connected: the TUN and its routes stay");
+    await untilSessionPhase(page, "connected", 1_000, "the session stays connected", ui.log);
+
+    await setDns("all");
+    await within(15_000, "R's resolv.conf names the stub again", () =>
+      readFileSync(resolvConf, "utf8").includes("names are resolved through the link to your computer"),
+    );
+
+    await page.getByTestId("disconnect").click();
+    await untilSessionPhase(page, "disconnected", DISCONNECT_MS, "not disconnected", ui.log);
+    let after = await remoteState(remote);
+    for (const clicked = Date.now(); after !== before && Date.now() - clicked < DISCONNECT_MS;)
+      after = await remoteState(remote);
+    assert.equal(after, before, `R is exactly as before; backhaul ui's log:\n${ui.log()}`);
     await stopUi();
   }),
 );
