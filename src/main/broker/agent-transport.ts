@@ -10,12 +10,12 @@ export type ErrorClass = new (...args: never[]) => Error;
 
 export function agentTransport<O>(
   options: O,
-  open: (options: O, step: (step: ConnectStep) => void) => Promise<AgentTransport>,
+  open: (options: O, step: (step: ConnectStep) => void, exitReady?: Promise<void>) => Promise<AgentTransport>,
   fatal: readonly ErrorClass[],
-): (step: (step: ConnectStep) => void) => Promise<AgentTransport> {
-  return async (step) => {
+): (step: (step: ConnectStep) => void, exitReady?: Promise<void>) => Promise<AgentTransport> {
+  return async (step, exitReady) => {
     try {
-      return await open(options, step);
+      return await open(options, step, exitReady);
     } catch (error) {
       if (error instanceof Error && fatal.some((kind) => error instanceof kind))
         throw new FatalSessionError(error.message, { cause: error });

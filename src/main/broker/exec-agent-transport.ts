@@ -35,6 +35,7 @@ export function execAgentTransport(options: ExecAgentTransportOptions) {
 async function open(
   options: ExecAgentTransportOptions,
   step: (step: ConnectStep) => void,
+  exitReady?: Promise<void>,
 ): Promise<AgentTransport> {
   const { target } = options;
   const [command = "", ...args] = target.argv;
@@ -62,6 +63,7 @@ async function open(
       { label: target.label, sudoHost: target.label },
       {
         ...options,
+        ...(exitReady && { exitReady }),
         freshShell: async () => {
           step("ssh");
           options.log(

@@ -39,6 +39,68 @@ test("each connect step is reported once, in order, though the helper repeats th
   assert.deepEqual(states.at(-1), { state: "disconnected", reason: "disconnected by the user" });
 });
 
+test("the local helper starts while SSH connects; the agent starts only once it is ready", async () => {
+  const fake = fakeAgentAndHelper();
+  const order: string[] = [];
+  const session = new Session({
+    exitProvider: {
+      prepare: () => {
+        order.push("helper starting");
+        return new Promise<void>((resolve) =>
+          setTimeout(() => {
+            order.push("helper ready");
+            resolve();
+          }, 50),
+        );
+      },
+      open: (stream, options) => fake.provider.open(stream, options),
+    },
+    openAgent: async (step, exitReady) => {
+      step("ssh");
+      order.push("ssh connecting");
+      await exitReady; // as launchAgent does before it starts the agent
+      order.push("agent starting");
+      return fake.transport;
+    },
+    exit: EXIT,
+  });
+  session.on("state", (state) => {
+    if (state.state === "connected") void session.disconnect();
+  });
+  await session.run();
+  assert.deepEqual(order, ["helper starting", "ssh connecting", "helper ready", "agent starting"]);
+});
+
+test("a helper that cannot start fails the attempt even while SSH is fine, and the transport is not used", async () => {
+  const fake = fakeAgentAndHelper();
+  let opened = 0;
+  const session = new Session({
+    exitProvider: {
+      prepare: () => Promise.reject(new Error("the helper did not start")),
+      open: (stream, options) => fake.provider.open(stream, options),
+    },
+    openAgent: async (_step, exitReady) => {
+      await exitReady;
+      opened++;
+      return fake.transport;
+    },
+    exit: EXIT,
+    backoff: { initialMs: 10, maxMs: 10 },
+  });
+  const states: SessionState[] = [];
+  session.on("state", (state) => {
+    states.push(state);
+    if (state.state === "reconnecting" || (state.state === "connecting" && state.attempt > 1))
+      void session.disconnect();
+  });
+  await session.run();
+  assert.equal(opened, 0, "no agent started without the helper");
+  assert.ok(
+    states.some((state) => JSON.stringify(state).includes("the helper did not start")),
+    JSON.stringify(states),
+  );
+});
+
 test("an agent that does not exit in time is left to its own undo, and the disconnect says so", async () => {
   const fake = fakeAgentAndHelper();
   const transport: AgentTransport = { ...fake.transport, exited: new Promise<void>(() => undefined) };

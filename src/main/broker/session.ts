@@ -53,8 +53,12 @@ export class FatalSessionError extends Error {
 }
 
 export interface SessionOptions {
-  /** Reaches the remote and starts the agent, reporting steps as it goes. */
-  openAgent(step: (step: ConnectStep) => void): Promise<AgentTransport>;
+  /**
+   * Reaches the remote and starts the agent, reporting steps as it goes. `exitReady` settles once
+   * the exit side can take the link (the local helper started): the agent starts only after it,
+   * so that its handshake timeout never includes the helper's start or a password dialog.
+   */
+  openAgent(step: (step: ConnectStep) => void, exitReady?: Promise<void>): Promise<AgentTransport>;
   exit: Omit<ExitSessionOptions, "link">;
   /** Where the exit side runs: the supervised local helper (helperExit), or in this process (default). */
   exitProvider?: ExitProvider;
@@ -364,10 +368,13 @@ export class Session extends EventEmitter<SessionEvents> {
     step("start");
     const { icmp, dnsEngine, ...settings } = this.options.exit;
     const provider = this.options.exitProvider ?? inProcessExit({ icmp, dnsEngine });
-    await provider.prepare?.();
-    this.throwIfStopping();
-    const transport = await this.options.openAgent(step);
+    // The helper starts while SSH connects and the agent is deployed (about 0.1 s off a first
+    // connect); the agent itself waits for it (openAgent's exitReady).
+    const prepared = Promise.resolve(provider.prepare?.());
+    prepared.catch(() => undefined); // awaited below, unless the transport fails first
+    const transport = await this.options.openAgent(step, prepared);
     this.transport = transport;
+    await prepared;
     this.throwIfStopping();
     forwardLines(transport.stderr, (line) => this.emit("log", line));
     if (!(this.current.state === "connecting" && this.current.step === "agent")) step("agent");

@@ -56,6 +56,7 @@ export function sshAgentTransport(options: SshAgentTransportOptions) {
 async function open(
   options: SshAgentTransportOptions,
   step: (step: ConnectStep) => void,
+  exitReady?: Promise<void>,
 ): Promise<AgentTransport> {
   let target: SshTarget;
   if (options.target.kind === "codespace") {
@@ -105,7 +106,7 @@ async function open(
     const { agent, stderr } = await launchAgent(
       shell,
       { label: target.label, sudoHost: target.host },
-      options,
+      { ...options, ...(exitReady && { exitReady }) },
       step,
     );
     return {

@@ -20,6 +20,8 @@ export interface LaunchAgentOptions {
   onEntrance?: (kind: EntranceKind) => void;
   /** For a shell that takes one agent start only (an `exec:` stream): see agent-start.ts. */
   freshShell?: () => Promise<RemoteShell>;
+  /** Settles once the exit side can take the link: the agent starts only after it (session.ts). */
+  exitReady?: Promise<void>;
   log: (line: string) => void;
 }
 
@@ -45,6 +47,7 @@ export async function launchAgent(
     }),
   );
   if (deployed.uploaded) options.log(`uploaded the agent to ${deployed.remoteDir}`);
+  await options.exitReady;
   step("agent");
   return startDeployedAgent(shell, deployed, {
     sudoPassword: options.sudoPassword,
