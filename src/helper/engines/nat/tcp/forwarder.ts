@@ -16,7 +16,6 @@ import { hostPort } from "../format.js";
 import { adminProhibited } from "../refusal.js";
 import { AcceptingDestinations } from "./accepting-destinations.js";
 import type { DialOutcome, ForwardedFlow, TcpContext } from "./context.js";
-import { DeadlineQueue } from "./deadline-queue.js";
 import { TcpFlow } from "./flow.js";
 import type { DialTarget, PeerOpener } from "./flow-peer.js";
 import type { TcpLimits } from "./limits.js";
@@ -62,7 +61,7 @@ export const ACK_DELAY_MS = 2;
  * Accepts TCP on behalf of the destinations (gVisor's forwarder.go): one TcpFlow per flow,
  * created by a SYN that the egress policy allows, its peer dialled before it is answered. The
  * forwarder owns the clock and the one timer of all its flows, set for the earliest deadline
- * among them (a DeadlineQueue, so a wakeup touches only the flows due) — not a periodic tick: an idle flow's next deadline is its idle limit (hours away),
+ * among them — not a periodic tick: an idle flow's next deadline is its idle limit (hours away),
  * and a helper holding open flows must not wake the laptop fifty times a second for nothing.
  */
 export class TcpForwarder implements TcpContext {
@@ -72,7 +71,7 @@ export class TcpForwarder implements TcpContext {
   readonly limits: TcpLimits;
   readonly linkMtu: number;
   private readonly flows = new Map<string, TcpFlow>();
-  private readonly timed = new DeadlineQueue<ForwardedFlow>();
+  private readonly timed = new Set<ForwardedFlow>();
   private readonly blocked = new Set<ForwardedFlow>();
   private readonly acks = new Set<ForwardedFlow>();
   private readonly delayedAcks = new Set<ForwardedFlow>();
@@ -198,7 +197,6 @@ export class TcpForwarder implements TcpContext {
     clearTimeout(this.timer);
     this.timer = undefined;
     this.wakeAt = 0;
-    this.timed.clear();
     clearTimeout(this.ackTimer);
     this.ackTimer = undefined;
   }
@@ -210,7 +208,7 @@ export class TcpForwarder implements TcpContext {
   }
 
   watchTimers(flow: ForwardedFlow): void {
-    this.timed.schedule(flow, flow.deadline);
+    this.timed.add(flow);
     this.wakeBy(flow.deadline);
   }
 
@@ -294,15 +292,16 @@ export class TcpForwarder implements TcpContext {
     this.timer = undefined;
     this.wakeAt = 0;
     const now = Date.now();
-    for (const flow of this.timed.takeDue(now + COALESCE_MS)) {
-      // An entry comes due at the deadline it was queued for; the deadline may have moved later.
+    let next = 0;
+    for (const flow of this.timed) {
       if (flow.deadline !== 0 && flow.deadline <= now + COALESCE_MS)
         this.contained(flow, () => flow.timer(now));
       // The timer may have closed the flow, set a new deadline, or none.
-      if (flow.deadline !== 0 && this.flows.get(flow.key) === flow) this.timed.schedule(flow, flow.deadline);
+      if (flow.deadline === 0) this.timed.delete(flow);
+      else next = next === 0 ? flow.deadline : Math.min(next, flow.deadline);
     }
     this.contained(undefined, () => this.flush());
-    this.wakeBy(this.timed.earliest);
+    this.wakeBy(next);
   }
 }
 
