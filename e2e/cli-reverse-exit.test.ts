@@ -71,12 +71,16 @@ describe(
     test("socks5h and HTTP reach P by R's name; R itself refused; others need credentials; both directions at once", async () => {
       const { cli, events, describeEvents, until } = connectWithSocks([]);
       try {
+        // The CLI says where the proxy is right after "connected": wait for that line, not only the state.
+        const socksLine = (): string | undefined =>
+          events.find((e) => e.type === "log" && e.line?.startsWith("socks: "))?.line;
         await until(
-          () => events.some((e) => e.type === "state" && e.state === "connected"),
-          "connected",
+          () =>
+            events.some((e) => e.type === "state" && e.state === "connected") && socksLine() !== undefined,
+          "connected, and the proxy's line",
           90_000,
         );
-        const said = events.find((e) => e.type === "log" && e.line?.startsWith("socks: "))?.line ?? "";
+        const said = socksLine() ?? "";
         assert.match(
           said,
           new RegExp(`SOCKS5 and HTTP proxy on ${PROXY.replaceAll(".", "\\.")}`),

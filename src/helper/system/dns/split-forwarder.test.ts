@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createSocket } from "node:dgram";
 import { readdirSync } from "node:fs";
-import { connect } from "node:net";
+import { connect, createServer, type AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { startDnsTcpServer, type DnsTcpServer } from "../../engines/dns/tcp-server.js";
 import {
@@ -142,6 +142,27 @@ for (const { native, expected } of relays)
         }),
         /EADDRINUSE/,
       );
+    });
+
+    test("a fixed port whose TCP twin another process holds is an error too, and its UDP port is given back", async () => {
+      const holder = createServer();
+      await new Promise<void>((resolve) => holder.listen(0, "127.0.0.1", resolve));
+      const taken = (holder.address() as AddressInfo).port;
+      try {
+        const options = { listen: "127.0.0.1", port: taken, domains: [], linkServers: [], native };
+        await assert.rejects(
+          SplitForwarder.start({ ...options, remoteServers: [remote.upstream] }),
+          (error: NodeJS.ErrnoException) => error.code === "EADDRINUSE",
+        );
+        const udp = createSocket("udp4");
+        await new Promise<void>((resolve, reject) => {
+          udp.once("error", reject);
+          udp.bind(taken, "127.0.0.1", resolve);
+        });
+        udp.close();
+      } finally {
+        holder.close();
+      }
     });
 
     test("TCP is split the same way", async () => {

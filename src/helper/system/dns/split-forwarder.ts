@@ -228,6 +228,20 @@ export class SplitForwarder {
   }
 
   static async start(options: SplitForwarderOptions): Promise<SplitForwarder> {
+    // Port 0 (tests): the kernel picks the UDP port, and TCP must have the same number, which
+    // another process may hold already; a few fresh picks find a free pair. A fixed port's
+    // refusal is the answer.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await SplitForwarder.startOnce(options);
+      } catch (error) {
+        const taken = (error as NodeJS.ErrnoException).code === "EADDRINUSE";
+        if (options.port !== 0 || !taken || attempt >= 5) throw error;
+      }
+    }
+  }
+
+  private static async startOnce(options: SplitForwarderOptions): Promise<SplitForwarder> {
     const port = options.port ?? 53;
     // Datagrams arrive on later turns of the event loop, once the forwarder exists.
     let deliver: Deliver = () => undefined;
