@@ -86,30 +86,47 @@ async function startWindowOverSsh(
   return { sshd, remote, before, ui, page, stopUi };
 }
 
+/** startWindowOverSsh as `dev`, once its session is connected (R set up by the agent). */
+async function connectedWindow(t: TestContext, homePrefix: string) {
+  const window = await startWindowOverSsh(t, homePrefix, "dev");
+  await untilSessionPhase(window.page, "connected", 60_000, "not connected", window.ui.log);
+  assert.notEqual(await remoteState(window.remote), window.before, "the agent set R up");
+  return window;
+}
+
+/**
+ * Clicks Disconnect; resolves with the ms from the click to R exactly as `before` (waiting up to
+ * DISCONNECT_MS for it), after asserting that it got there.
+ */
+async function disconnectRestores(
+  window: Pick<Awaited<ReturnType<typeof startWindowOverSsh>>, "page" | "remote" | "before" | "ui">,
+): Promise<number> {
+  const { page, remote, before, ui } = window;
+  const clicked = Date.now();
+  await page.getByTestId("disconnect").click();
+  await untilSessionPhase(
+    page,
+    "disconnected",
+    DISCONNECT_MS,
+    `not disconnected within ${DISCONNECT_MS} ms`,
+    ui.log,
+  );
+  let after = await remoteState(remote);
+  while (after !== before && Date.now() - clicked < DISCONNECT_MS) after = await remoteState(remote);
+  const elapsed = Date.now() - clicked;
+  assert.equal(after, before, `R is exactly as before; backhaul ui's log:\n${ui.log()}`);
+  return elapsed;
+}
+
 test(
   "the window over OpenSSH: Disconnect restores the remote within 3 s",
   { timeout: 180_000 },
   whenMet(skipReason, async (t) => {
-    const { remote, before, ui, page, stopUi } = await startWindowOverSsh(t, "backhaul-ui-ssh-", "dev");
-    await untilSessionPhase(page, "connected", 60_000, "not connected", ui.log);
-    assert.notEqual(await remoteState(remote), before, "the agent set R up");
-
-    const clicked = Date.now();
-    await page.getByTestId("disconnect").click();
-    await untilSessionPhase(
-      page,
-      "disconnected",
-      DISCONNECT_MS,
-      `not disconnected within ${DISCONNECT_MS} ms`,
-      ui.log,
-    );
-    let after = await remoteState(remote);
-    while (after !== before && Date.now() - clicked < DISCONNECT_MS) after = await remoteState(remote);
-    const elapsed = Date.now() - clicked;
+    const window = await connectedWindow(t, "backhaul-ui-ssh-");
+    const elapsed = await disconnectRestores(window);
     t.diagnostic(`Disconnect: click to R restored in ${elapsed} ms`);
-    assert.equal(after, before, `R is exactly as before; backhaul ui's log:\n${ui.log()}`);
     assert.ok(elapsed <= DISCONNECT_MS, `click to restored in ${elapsed} ms`);
-    await stopUi();
+    await window.stopUi();
   }),
 );
 
@@ -196,8 +213,8 @@ test(
   "Settings → DNS while connected: Off gives R its own resolv.conf back byte for byte, All points it at the stub again, within seconds and still connected",
   { timeout: 180_000 },
   whenMet(skipReason, async (t) => {
-    const { remote, before, ui, page, stopUi } = await startWindowOverSsh(t, "backhaul-ui-dns-", "dev");
-    await untilSessionPhase(page, "connected", 60_000, "not connected", ui.log);
+    const window = await connectedWindow(t, "backhaul-ui-dns-");
+    const { remote, before, ui, page } = window;
     const resolvConf = join("/etc/netns", remote.name, "resolv.conf");
     const original = (JSON.parse(before) as { resolvConf: string }).resolvConf;
     assert.notEqual(readFileSync(resolvConf, "utf8"), original, "connected: R resolves through the link");
@@ -234,12 +251,7 @@ test(
       readFileSync(resolvConf, "utf8").includes("names are resolved through the link to your computer"),
     );
 
-    await page.getByTestId("disconnect").click();
-    await untilSessionPhase(page, "disconnected", DISCONNECT_MS, "not disconnected", ui.log);
-    let after = await remoteState(remote);
-    for (const clicked = Date.now(); after !== before && Date.now() - clicked < DISCONNECT_MS;)
-      after = await remoteState(remote);
-    assert.equal(after, before, `R is exactly as before; backhaul ui's log:\n${ui.log()}`);
-    await stopUi();
+    await disconnectRestores(window);
+    await window.stopUi();
   }),
 );
