@@ -22,6 +22,9 @@ import type { DnsRow } from "./dns-row.js";
 import type { FlowRow, TableDelta } from "./flow-row.js";
 import { canonicalAddress, isHostName, type RemoteDiagnosis } from "./diagnose-frames.js";
 import { isDomainName, MAX_DNS_DOMAINS, type ReverseExitConfig } from "./link-protocol.js";
+import { REMOTE_DNS_KEYS } from "./remote-dns-status.js";
+
+export { AGENT_DNS_MODES } from "./remote-dns-status.js";
 
 /** Exit-side settings a link runs with (the serialisable part of ExitSessionOptions). */
 export interface HelperExitOptions {
@@ -299,9 +302,10 @@ function isStringList(value: unknown): value is string[] {
 
 /**
  * The STATS extras main acts on (session.ts): the agent's routes are in place, then it is ready;
- * and after each change of the remote's resolver, the DNS mode in force (AGENT_DNS_MODES) with a
- * count of the changes, so that `backhaul dns` can say when the remote has switched. Only these
- * are kept and forwarded: the agent may send any names, and a map that took them all grew without
+ * after each change of the remote's resolver, the DNS mode in force (AGENT_DNS_MODES) with a count
+ * of the changes, so that `backhaul dns` can say when the remote has switched; and how that
+ * resolver is set up, with split mode's forwarder's counts (remote-dns-status.ts). Only these are
+ * kept and forwarded: the agent may send any names, and a map that took them all grew without
  * bound.
  */
 export const AGENT_PROGRESS_KEYS: readonly string[] = [
@@ -309,17 +313,19 @@ export const AGENT_PROGRESS_KEYS: readonly string[] = [
   "agent.ready",
   "agent.dnsMode",
   "agent.dnsChanges",
+  ...REMOTE_DNS_KEYS,
 ];
 
-/** agent.dnsMode's values. */
-export const AGENT_DNS_MODES: readonly HelperExitOptions["dns"][] = ["off", "all", "split"];
-
-/** The agent's progress keys (AGENT_PROGRESS_KEYS) out of a STATS report's extras. */
+/**
+ * The agent's progress keys (AGENT_PROGRESS_KEYS) out of a STATS report's extras. The remote is
+ * not trusted: every one of them is a count, a flag or an index, so a value that is not a
+ * non-negative safe integer is dropped.
+ */
 export function agentProgress(extra: Readonly<Record<string, number>>): Record<string, number> {
   const progress: Record<string, number> = {};
   for (const key of AGENT_PROGRESS_KEYS) {
     const value = extra[key];
-    if (value !== undefined) progress[key] = value;
+    if (value !== undefined && Number.isSafeInteger(value) && value >= 0) progress[key] = value;
   }
   return progress;
 }
