@@ -49,6 +49,8 @@ import { tuneHeapForStreaming } from "../engines/heap-tuning.js";
 import { withoutSkippedZones } from "./split-zones.js";
 import { DnsSetup } from "./dns/dns-setup.js";
 import { AGENT_DNS_MODES } from "../../shared/helper-protocol.js";
+import { remoteDnsExtras } from "../../shared/remote-dns-status.js";
+import { reportChangedStats } from "../engines/link/changed-stats.js";
 
 const USAGE = `backhaul-agent ${VERSION}: the remote side of Backhaul (started by the backhaul app over SSH)
 
@@ -59,6 +61,9 @@ Usage: backhaul-agent [--entrance tun|proxy] [--tun NAME] [--journal PATH] [--ke
   loopback and writes their settings to ~/.config/backhaul/proxy.env.
   --recover-only   undo what a previous agent left behind, then exit
 `;
+
+/** How often the agent looks whether its DNS status (split's counts) changed. */
+const DNS_STATUS_INTERVAL_MS = 3_000;
 
 function log(line: string): void {
   process.stderr.write(`backhaul agent: ${line}\n`);
@@ -205,14 +210,20 @@ async function main(): Promise<void> {
     log,
   });
   await dns.start(withoutSkippedZones(config.dns, routePlan));
-  // The mode in force after each CONFIG, switched or not (`backhaul dns` waits for it).
+  // How the resolver is set up, and split's forwarder's counts: looked at every few seconds, sent
+  // only when they changed (nothing while the remote looks nothing up).
+  const dnsStatus = reportChangedStats(
+    link,
+    () => remoteDnsExtras(dns.setup, dns.splitCounts),
+    DNS_STATUS_INTERVAL_MS,
+  );
+  // The mode in force after each CONFIG, switched or not (`backhaul dns` waits for it), with its setup.
   let dnsChanges = 0;
-  const reportDns = (): void => {
-    link.sendStats({
+  const reportDns = (): void =>
+    dnsStatus.poll({
       "agent.dnsMode": AGENT_DNS_MODES.indexOf(dns.current),
       "agent.dnsChanges": dnsChanges++,
     });
-  };
   reportDns();
   // Routes follow later CONFIGs live (a VPN came up on the user's computer) without dropping flows;
   // DNS follows with them: split's domains (the reverse zones of the routes), and a new mode.

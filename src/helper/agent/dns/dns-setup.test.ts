@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createSocket } from "node:dgram";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, test } from "node:test";
@@ -11,6 +12,7 @@ import type { ProcFs } from "../../system/process-identity.js";
 import { systemUndo } from "../../system/system-undo.js";
 import { fakeProc, tempDir } from "../../system/testing.js";
 import type { JournalDocument } from "../../system/undo-entry.js";
+import { until } from "../../../shared/test-until.js";
 import { DnsSetup } from "./dns-setup.js";
 
 // CRLF, a tab and bytes that are not UTF-8: every restore must give exactly these back.
@@ -200,5 +202,66 @@ describe("DnsSetup: a change of mode while connected", () => {
     await recovered.undoAll();
     await h.journal.undoAll();
     assert.deepEqual(await readFile(resolvConf), ORIGINAL);
+  });
+});
+
+describe("DnsSetup: what the agent reports of the resolver (agent.dnsSetup, agent.split.*)", () => {
+  test("off → none; split → the forwarder, with its counts; all → resolv.conf without counts", async () => {
+    const h = await harness();
+    try {
+      assert.equal(h.setup.setup, "none");
+      assert.equal(h.setup.splitCounts, null);
+
+      await h.setup.start(SPLIT);
+      const forwarder = h.made[0]?.configurator.splitForwarder;
+      assert.ok(forwarder, "split over a plain resolv.conf runs a forwarder");
+      assert.equal(h.setup.setup, `resolv-conf-forwarder-${forwarder.udpRelay}`);
+      assert.deepEqual(h.setup.splitCounts, {
+        viaLink: 0,
+        viaRemote: 0,
+        unanswered: 0,
+        refused: 0,
+        overloaded: 0,
+      });
+      // Not even a DNS header: refused, by the native relay or the JavaScript one. Nothing leaves
+      // this machine (a real name would go to a server).
+      const port = (forwarder as unknown as { port: number }).port;
+      const client = createSocket("udp4");
+      try {
+        client.send(Buffer.from([1, 2, 3, 4]), port, "127.0.0.1");
+        await until(() => h.setup.splitCounts?.refused === 1, 5_000, "the refusal counted");
+      } finally {
+        client.close();
+      }
+
+      await h.setup.configure(ALL);
+      assert.equal(h.setup.setup, "resolv-conf");
+      assert.equal(h.setup.splitCounts, null, "no forwarder in all mode");
+      await h.setup.configure(OFF);
+      assert.equal(h.setup.setup, "none");
+    } finally {
+      await h.made.at(-1)?.configurator.close();
+      await h.journal.undoAll();
+    }
+  });
+
+  test("systemd-resolved routes names itself: its setup, and no counts", async () => {
+    const journal = await openJournal(join(dir, "state", "journal.json"), []);
+    const resolved: DnsConfigurator = {
+      kind: "resolved",
+      description: "sets DNS on bh-test through systemd-resolved (resolvectl)",
+      apply: () => Promise.resolve(),
+      update: () => Promise.resolve(),
+      close: () => Promise.resolve(),
+    };
+    const setup = new DnsSetup({
+      journal,
+      detect: () => Promise.resolve({ configurator: resolved, reason: "resolved runs", warnings: [] }),
+      log: () => undefined,
+    });
+    await setup.start(SPLIT);
+    assert.equal(setup.setup, "systemd-resolved");
+    assert.equal(setup.splitCounts, null);
+    await journal.undoAll();
   });
 });

@@ -10,6 +10,7 @@ import type { LinkDnsConfig } from "../../../shared/link-protocol.js";
 import { describeUndoReport, type Journal } from "../../system/journal.js";
 import { isDnsChange, type DnsConfigurator } from "../../system/dns/configurator.js";
 import type { DnsDetection } from "../../system/dns/detect.js";
+import type { AgentDnsSetup, SplitCounts } from "../../../shared/remote-dns-status.js";
 
 export type DnsMode = LinkDnsConfig["mode"];
 
@@ -39,6 +40,23 @@ export class DnsSetup {
   /** The mode in force now (after the change under way, if any, only once it is done). */
   get current(): DnsMode {
     return this.mode;
+  }
+
+  /** How the resolver is set up for the mode in force (agent.dnsSetup). */
+  get setup(): AgentDnsSetup {
+    const configurator = this.configurator;
+    if (this.mode === "off" || configurator === undefined) return "none";
+    if (configurator.kind === "resolved") return "systemd-resolved";
+    const forwarder = configurator.splitForwarder;
+    return forwarder ? `resolv-conf-forwarder-${forwarder.udpRelay}` : "resolv-conf";
+  }
+
+  /** Where split mode's forwarder sent names so far; null without one (other modes, systemd-resolved). */
+  get splitCounts(): SplitCounts | null {
+    const forwarder = this.mode === "split" ? this.configurator?.splitForwarder : null;
+    if (!forwarder) return null;
+    const { viaLink, viaRemote, unanswered, refused, overloaded } = forwarder.counters;
+    return { viaLink, viaRemote, unanswered, refused, overloaded };
   }
 
   /**

@@ -4,6 +4,7 @@
  * every interval in which one of them changed, so the other side and the logs see refusals, resets
  * and protocol errors as they see the TCP flows'.
  */
+import { reportChangedStats } from "./changed-stats.js";
 import type { Link } from "./link.js";
 
 /** How often each side looks whether its stream counters changed. */
@@ -19,25 +20,11 @@ export function streamStatsExtras(
   return extras;
 }
 
-/**
- * Sends `read()` as a STATS frame every `intervalMs` when it differs from the last one sent, until
- * the link closes or the returned function is called.
- */
+/** Sends `read()` in STATS every `intervalMs` when it changed (reportChangedStats); returns the stop. */
 export function reportStreamStats(
   link: Link,
   read: () => Record<string, number>,
   intervalMs: number,
 ): () => void {
-  let last = "";
-  const timer = setInterval(() => {
-    if (!link.isOpen) return;
-    const extras = read();
-    const text = JSON.stringify(extras);
-    if (text === last) return;
-    if (link.sendStats(extras)) last = text;
-  }, intervalMs);
-  timer.unref();
-  const stop = (): void => clearInterval(timer);
-  link.once("close", stop);
-  return stop;
+  return reportChangedStats(link, read, intervalMs).stop;
 }

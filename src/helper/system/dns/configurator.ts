@@ -4,6 +4,7 @@
 import type { LinkDnsConfig } from "../../../shared/link-protocol.js";
 import type { Journal } from "../journal.js";
 import type { UndoEntry } from "../undo-entry.js";
+import type { SplitForwarderCounters } from "./split-forwarder.js";
 
 /** What to set up: every name ("all") or only names under some domains ("split"). */
 export type DnsSettings = Exclude<LinkDnsConfig, { mode: "off" }>;
@@ -25,8 +26,19 @@ export interface DnsConfigurator {
    * zones). Changes nothing that apply() did not journal already.
    */
   update(settings: DnsSettings): Promise<void>;
+  /**
+   * Split mode's forwarder while it runs (resolv-conf.ts): which code relays its UDP and where its
+   * names went. Absent or null where names are routed without one (systemd-resolved).
+   */
+  readonly splitForwarder?: SplitForwarderView | null;
   /** Stops what runs in this process for it (split mode's forwarder); the journal undoes the rest. */
   close(): Promise<void>;
+}
+
+/** What the agent reports of a running split forwarder. */
+export interface SplitForwarderView {
+  readonly udpRelay: "native" | "javascript";
+  readonly counters: SplitForwarderCounters;
 }
 
 /**

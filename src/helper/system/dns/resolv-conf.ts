@@ -189,6 +189,10 @@ export class ResolvConfConfigurator implements DnsConfigurator {
     }
   }
 
+  get splitForwarder(): SplitForwarder | null {
+    return this.forwarder ?? null;
+  }
+
   update(settings: DnsSettings): Promise<void> {
     if (settings.mode === "split") this.forwarder?.setDomains(settings.domains);
     return Promise.resolve();
