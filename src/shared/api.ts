@@ -6,6 +6,7 @@
  */
 import type { RemoteDiagnosis } from "./diagnose-frames.js";
 import type { DnsRow } from "./dns-row.js";
+import type { RemoteDnsStatus } from "./remote-dns-status.js";
 import type { FlowRow, TableDelta } from "./flow-row.js";
 
 export type SessionPhase = "disconnected" | "connecting" | "connected" | "reconnecting" | "error";
@@ -68,6 +69,12 @@ export interface SessionView {
   advertised: string[];
   /** The entrance the session's agent runs (after any fallback), or null before it started. */
   entrance: EntranceKind | null;
+  /**
+   * The remote's resolver as its agent reports it: mode, setup and, for split mode's forwarder,
+   * where names went (through this computer, through the remote's own resolver, failures).
+   * null: not connected, or not reported yet.
+   */
+  remoteDns: RemoteDnsStatus | null;
 }
 
 /** No session yet: what the window shows before the first connect. */
@@ -81,6 +88,7 @@ export const IDLE_SESSION: SessionView = {
   message: null,
   advertised: [],
   entrance: null,
+  remoteDns: null,
 };
 
 /** One sample of the link, sent about once a second while a session exists. */
@@ -194,6 +202,8 @@ export interface DiagnoseResult {
   remote: RemoteSide | null;
   /** Why the remote's side is missing (no session, an older agent, no answer), or null. */
   remoteError: string | null;
+  /** The session's remote DNS (SessionView.remoteDns): mode, setup, split's counts; null without one. */
+  remoteDns: RemoteDnsStatus | null;
   /** The verdict in one word, for programs (`backhaul diagnose --json`); `summary` says it for people. */
   verdict: DiagnoseVerdict;
   /** One sentence: the verdict and what to do. */

@@ -14,6 +14,7 @@ export function testSessionView(phase: SessionPhase, change: Partial<SessionView
     message: null,
     advertised: [],
     entrance: null,
+    remoteDns: null,
     ...change,
   };
 }

@@ -323,6 +323,7 @@ export class AppController implements AppBackend {
       allowLocal: settings.allowLocal,
       connected,
       remote: exit ? (question) => exit.checkRemote(question) : undefined,
+      remoteDns: connected ? (asked?.session?.remoteDns ?? null) : null,
     });
   }
 
@@ -366,6 +367,7 @@ export class AppController implements AppBackend {
       run.session = session;
       run.control = await startSessionControl(run.label, {
         state: () => run.view.phase,
+        remoteDns: () => session.remoteDns,
         diagnose: (request) => this.diagnose(request, run),
       }).catch((error: unknown) => {
         this.log(`\`backhaul diagnose\` cannot reach this session: ${(error as Error).message}`);
@@ -376,6 +378,7 @@ export class AppController implements AppBackend {
         if (state.state === "connected" && reverse.notice !== null) this.log(reverse.notice);
       });
       session.on("log", (line) => this.log(line));
+      session.on("remoteDns", (remoteDns) => this.setView(run, { ...run.view, remoteDns }));
       session.on("exit", (exit) => this.attachExit(run, exit));
       await session.run();
     } catch (error) {

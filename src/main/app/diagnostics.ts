@@ -11,6 +11,7 @@ import { connect as tcpConnect } from "node:net";
 import ipaddr from "ipaddr.js";
 import type { DiagnoseRequest, DiagnoseResult, RemoteSide } from "../../shared/api.js";
 import type { RemoteDiagnosis } from "../../shared/diagnose-frames.js";
+import type { RemoteDnsStatus } from "../../shared/remote-dns-status.js";
 import { errorText, roundMs, timedConnect } from "../../shared/timed-connect.js";
 import { EgressPolicy } from "../../helper/engines/nat/egress-policy.js";
 import type { RemoteCheckQuestion } from "../../helper/engines/link/remote-checks.js";
@@ -32,6 +33,8 @@ export interface DiagnoseContext {
   connected: boolean;
   /** Asks the connected session's agent for the remote's side; absent without a session. */
   remote?: (question: RemoteCheckQuestion) => Promise<RemoteDiagnosis>;
+  /** The session's remote DNS as its agent last reported it (Session.remoteDns); absent: none. */
+  remoteDns?: RemoteDnsStatus | null;
 }
 
 export interface DiagnoseProbes {
@@ -101,6 +104,7 @@ export async function diagnose(
     connect,
     remote,
     remoteError,
+    remoteDns: context.remoteDns ?? null,
   };
   const refusal = decision === null || decision.allowed ? null : decision.reason;
   const { verdict, summary } = decideVerdict({

@@ -2,13 +2,17 @@
 import { IDLE_SESSION, type SessionView } from "../../shared/api.js";
 import type { SessionState } from "../broker/session.js";
 
-/** The view after `state`; target, advertised prefixes and entrance are kept from `previous`. */
+/**
+ * The view after `state`; target, advertised prefixes, entrance and the remote's DNS are kept from
+ * `previous` (the session reports the latter's end itself).
+ */
 export function viewOf(state: SessionState, previous: SessionView, now = Date.now()): SessionView {
   const base: SessionView = {
     ...IDLE_SESSION,
     target: previous.target,
     advertised: previous.advertised,
     entrance: previous.entrance,
+    remoteDns: previous.remoteDns,
     attempt: previous.attempt,
   };
   switch (state.state) {

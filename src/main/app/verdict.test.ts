@@ -220,3 +220,36 @@ test("a timeout from the remote is said as no answer", async () => {
   assert.equal(result.verdict, "timeout");
   assert.match(result.summary, /did not answer on port 9 within 5 s \(a connect from the remote\)/);
 });
+
+test("split DNS whose own resolver fails: the remote's DNS comes with the result, and the sentence points at that resolver", async () => {
+  const ownResolverFails = remote(() => ({
+    dns: { addresses: [], error: "no answer", latencyMs: 5000, viaStub: false, servers: ["198.18.5.2"] },
+  }));
+  const counts = { viaLink: 2, viaRemote: 40, unanswered: 7, refused: 1, overloaded: 0 };
+  const remoteDns = { mode: "split" as const, setup: "resolv-conf-forwarder-native" as const, ...counts };
+  const failing = await diagnose(
+    { host: "pkg.example.test", port: 443 },
+    { ...context(ownResolverFails), remoteDns },
+    probes({ lookup: ENOTFOUND }),
+  );
+  assert.equal(failing.verdict, "unresolvable");
+  assert.deepEqual(failing.remoteDns, remoteDns);
+  assert.match(
+    failing.summary,
+    /the remote's own resolver left 7 lookup\(s\) unanswered and 1 refused: check the servers its resolv\.conf named before Backhaul/,
+  );
+  // The same name with a resolver that never failed: no such hint.
+  const healthy = await diagnose(
+    { host: "pkg.example.test", port: 443 },
+    { ...context(ownResolverFails), remoteDns: { ...remoteDns, unanswered: 0, refused: 0 } },
+    probes({ lookup: ENOTFOUND }),
+  );
+  assert.doesNotMatch(healthy.summary, /own resolver left/);
+  // No session: no remote DNS at all.
+  const alone = await diagnose(
+    { host: "198.19.1.10", port: 80 },
+    { ...context(), connected: false },
+    probes(),
+  );
+  assert.equal(alone.remoteDns, null);
+});

@@ -110,8 +110,24 @@ function unresolvable({ result }: VerdictInput): Verdict {
     verdict: "unresolvable",
     summary:
       `Neither the remote's resolver (${resolverName(remoteDns)}) nor this computer's knows ${result.host} ` +
-      `(${local}): check the name, or connect the VPN whose DNS knows it.`,
+      `(${local}): check the name, or connect the VPN whose DNS knows it.${ownResolverFailing(result)}`,
   };
+}
+
+/**
+ * Split DNS sends the remote's other names to its own resolver; when the forwarder has seen that
+ * resolver leave queries unanswered or refuse them, a name it did not resolve may be its fault.
+ */
+function ownResolverFailing(result: VerdictInput["result"]): string {
+  const dns = result.remoteDns;
+  if (result.remote?.dns?.viaStub !== false || dns?.mode !== "split") return "";
+  const unanswered = dns.unanswered ?? 0;
+  const refused = dns.refused ?? 0;
+  if (unanswered + refused === 0) return "";
+  return (
+    ` Since the connect, the remote's own resolver left ${unanswered} lookup(s) unanswered and ` +
+    `${refused} refused: check the servers its resolv.conf named before Backhaul, or resolve every name here (--dns all).`
+  );
 }
 
 /** This computer resolves the name and the remote does not: its question never comes here. */
@@ -126,7 +142,8 @@ function remoteDnsProblem({ result }: VerdictInput): Verdict | null {
     verdict: "remote-dns",
     summary:
       `The remote's resolver (${resolverName(remoteDns)}) does not know ${result.host} ` +
-      `(${remoteDns.error ?? "no addresses"}), but this computer's does (${localAddresses[0]}): ${fix}.`,
+      `(${remoteDns.error ?? "no addresses"}), but this computer's does (${localAddresses[0]}): ${fix}.` +
+      ownResolverFailing(result),
   };
 }
 

@@ -24,8 +24,19 @@ const withoutDnsMode: SessionControlHandlers = {
   state: () => "connected",
   diagnose: () => Promise.reject(new Error("not asked")),
 };
+const REMOTE_DNS = {
+  mode: "split",
+  setup: "resolv-conf-forwarder-native",
+  viaLink: 12,
+  viaRemote: 340,
+  unanswered: 0,
+  refused: 0,
+  overloaded: 0,
+} as const;
+
 const handlers: SessionControlHandlers = {
   state: () => "connected",
+  remoteDns: () => ({ ...REMOTE_DNS }),
   dnsMode: (mode) => {
     modes.push(mode);
     return Promise.resolve(`DNS ${mode}`);
@@ -54,6 +65,10 @@ test("a session's socket and token file are the user's only; diagnose finds it, 
     );
     const info = await askSession(sessions[0]!, { type: "info" }, 5_000);
     assert.equal(info.type === "info" && info.state, "connected");
+    // What the agent reported of the remote's resolver; a session that knows none says null.
+    assert.deepEqual(info.type === "info" && info.remoteDns, REMOTE_DNS);
+    const other = await askSession(sessions[1]!, { type: "info" }, 5_000);
+    assert.equal(other.type === "info" && other.remoteDns, null);
     const reply = await askSession(
       sessions[0]!,
       { type: "diagnose", host: "db.corp.test", port: 5432 },

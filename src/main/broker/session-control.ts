@@ -10,7 +10,7 @@
  * only a reader of NAME.json (the user, or root) has; it is compared in constant time.
  *
  * Protocol, one JSON line each way:
- *   C: {"token", "type":"info"}                      S: {"type":"info", name, target, pid, state}
+ *   C: {"token", "type":"info"}                      S: {"type":"info", name, target, pid, state, remoteDns}
  *   C: {"token", "type":"diagnose", "host", "port"}  S: {"type":"result", result} | {"type":"error", message}
  *   C: {"token", "type":"dnsMode", "mode"}           S: {"type":"done", message} | {"type":"error", message}
  *      (mode all, split or off: the remote's resolver follows while connected, as Settings → DNS does)
@@ -36,6 +36,7 @@ import { validateRequest } from "../../shared/api-validate.js";
 import { claimSocketPath, socketAccepts } from "../../helper/engines/socket-path.js";
 import { readFirstLine } from "../../helper/local/line-socket.js";
 import type { DnsMode } from "./local-dns-domains.js";
+import type { RemoteDnsStatus } from "../../shared/remote-dns-status.js";
 
 const MAX_LINE = 64 * 1024;
 const FIRST_LINE_TIMEOUT_MS = 5_000;
@@ -47,10 +48,14 @@ export interface SessionInfo {
   pid: number;
   /** "connected", "connecting", "reconnecting"…: the session's state now. */
   state: string;
+  /** The remote's DNS as its agent last reported it (mode, setup, split's counts), or null. */
+  remoteDns: RemoteDnsStatus | null;
 }
 
 export interface SessionControlHandlers {
   state(): string;
+  /** The session's remote DNS (Session.remoteDns); absent: never known. */
+  remoteDns?(): RemoteDnsStatus | null;
   diagnose(request: DiagnoseRequest): Promise<DiagnoseResult>;
   /** Changes the session's DNS mode; absent where another place owns it (the window's Settings). */
   dnsMode?(mode: DnsMode): Promise<string>;
@@ -161,7 +166,14 @@ export async function startSessionControl(
     if (offered.length !== expected.length || !timingSafeEqual(offered, expected))
       return reply({ type: "error", message: "wrong token" });
     if (request.type === "info")
-      return reply({ type: "info", name, target, pid: process.pid, state: handlers.state() });
+      return reply({
+        type: "info",
+        name,
+        target,
+        pid: process.pid,
+        state: handlers.state(),
+        remoteDns: handlers.remoteDns?.() ?? null,
+      });
     if (request.type === "dnsMode") {
       const { mode } = request;
       if (mode !== "all" && mode !== "split" && mode !== "off")

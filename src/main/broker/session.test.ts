@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { fakeAgentLink, type FakeAgentLinkOptions } from "./fake-agent-link.js";
+import { remoteDnsExtras, type RemoteDnsStatus } from "../../shared/remote-dns-status.js";
 import { Session, type AgentTransport, type SessionOptions, type SessionState } from "./session.js";
 
 /** The helper repeats the agent's progress: its whole map each time. */
@@ -309,4 +310,46 @@ test("after a route change the domains are read again a moment later: a VPN's re
   await until("the second read", () => sent.length > 0);
   assert.deepEqual(sent, [["home.test", "vpn.test"]]);
   await stop();
+});
+
+test("the remote's DNS as the agent reports it: merged per link, each change once, gone once the link is", async () => {
+  // An in-process exit passes each STATS report alone: the mode, then the forwarder's counts.
+  const split = { "agent.routes": 1, "agent.ready": 1, "agent.dnsMode": 2, "agent.dnsChanges": 0 };
+  const counts = (viaRemote: number) =>
+    remoteDnsExtras("resolv-conf-forwarder-native", {
+      viaLink: 3,
+      viaRemote,
+      unanswered: 1,
+      refused: 0,
+      overloaded: 0,
+    });
+  const fake = fakeAgentLink({ progress: [split, counts(10), counts(10), counts(11)] });
+  const session = new Session({
+    exitProvider: fake.provider,
+    openAgent: () => Promise.resolve(fake.transport),
+    exit: { ...EXIT, dns: "all" },
+  });
+  const heard: (RemoteDnsStatus | null)[] = [];
+  session.on("remoteDns", (status) => heard.push(status));
+  session.on("state", (state) => {
+    if (state.state === "connected") setTimeout(() => void session.disconnect(), 20);
+  });
+  const running = session.run();
+  await until("the counts", () => session.remoteDns?.viaRemote === 11);
+  assert.deepEqual(session.remoteDns, {
+    mode: "split",
+    setup: "resolv-conf-forwarder-native",
+    viaLink: 3,
+    viaRemote: 11,
+    unanswered: 1,
+    refused: 0,
+    overloaded: 0,
+  });
+  await running;
+  assert.deepEqual(
+    heard.map((status) => status?.viaRemote ?? status?.mode ?? null),
+    ["split", 10, 11, null],
+    "the mode, each change of the counts once, then nothing once the link ended",
+  );
+  assert.equal(session.remoteDns, null);
 });

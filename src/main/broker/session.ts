@@ -11,6 +11,7 @@ import type { ConnectStep } from "../../shared/api.js";
 import { inProcessExit, type ExitHandle, type ExitProvider } from "./exit-handle.js";
 import { localDnsDomains, sessionDns, type DnsMode } from "./local-dns-domains.js";
 import { AGENT_DNS_MODES } from "../../shared/helper-protocol.js";
+import { remoteDnsStatus, sameRemoteDns, type RemoteDnsStatus } from "../../shared/remote-dns-status.js";
 
 /**
  * What setDnsMode did: sent to the agent, which switches to `running` within seconds; nothing, as
@@ -87,6 +88,8 @@ interface SessionEvents {
   log: [line: string];
   /** A new exit session (after each (re)connect): subscribe to its tables. */
   exit: [ExitHandle];
+  /** The remote's resolver as its agent last reported it changed (null: none on this link yet). */
+  remoteDns: [RemoteDnsStatus | null];
 }
 
 const DEFAULT_BACKOFF = { initialMs: 1_000, maxMs: 30_000 };
@@ -125,6 +128,9 @@ export class Session extends EventEmitter<SessionEvents> {
   /** The DNS mode the agent last reported in force on this link. */
   private agentDns: DnsMode | undefined;
   private readonly agentDnsWaiters = new Set<() => boolean>();
+  /** The agent's progress on this link, merged (an in-process exit passes each report alone). */
+  private agentProgress: Record<string, number> = {};
+  private remoteDnsNow: RemoteDnsStatus | null = null;
 
   constructor(private readonly options: SessionOptions) {
     super();
@@ -144,6 +150,14 @@ export class Session extends EventEmitter<SessionEvents> {
 
   get linkRttMs(): number | null {
     return this.exitHandle?.rttMs ?? null;
+  }
+
+  /**
+   * The remote's resolver on the current link as its agent reports it: mode, setup and split
+   * mode's counts (names through this computer, through the remote's own resolver, failures).
+   */
+  get remoteDns(): RemoteDnsStatus | null {
+    return this.remoteDnsNow;
   }
 
   /** Connects, and keeps reconnecting until `disconnect()` or a fatal error. */
@@ -399,6 +413,8 @@ export class Session extends EventEmitter<SessionEvents> {
     });
     this.exitHandle = exit;
     this.agentDns = undefined; // this link's agent reports its own
+    this.agentProgress = {};
+    this.setRemoteDns(null);
     if (this.stopping) {
       // The disconnect came while this link opened: its teardown has passed the link already.
       exit.close("the user disconnected");
@@ -411,11 +427,14 @@ export class Session extends EventEmitter<SessionEvents> {
         const now = this.current;
         if (extra["agent.routes"] === 1 && now.state === "connecting" && now.step !== "dns") step("dns");
         if (extra["agent.ready"] === 1) resolve();
+        if (this.exitHandle !== exit) return;
         const dnsMode = extra["agent.dnsMode"];
-        if (dnsMode !== undefined && this.exitHandle === exit) {
+        if (dnsMode !== undefined) {
           this.agentDns = AGENT_DNS_MODES[dnsMode];
           for (const check of [...this.agentDnsWaiters]) check();
         }
+        Object.assign(this.agentProgress, extra);
+        this.setRemoteDns(remoteDnsStatus(this.agentProgress));
       });
     });
     const closed = exit.closed;
@@ -451,8 +470,16 @@ export class Session extends EventEmitter<SessionEvents> {
     this.domainsSettleTimer = undefined;
     this.exitHandle?.close("session ending");
     this.exitHandle = undefined;
+    // The agent restores the remote's resolver as its link ends: nothing of it holds any more.
+    this.setRemoteDns(null);
     this.transport?.close();
     this.transport = undefined;
+  }
+
+  private setRemoteDns(status: RemoteDnsStatus | null): void {
+    if (sameRemoteDns(status, this.remoteDnsNow)) return;
+    this.remoteDnsNow = status;
+    this.emit("remoteDns", status);
   }
 
   private setState(state: SessionState): void {

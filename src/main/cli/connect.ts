@@ -287,6 +287,7 @@ export async function connect(args: string[]): Promise<number> {
   // `backhaul diagnose` finds this session by its control socket and asks it from both ends.
   const control = await startSessionControl(spec, {
     state: () => session.state.state,
+    remoteDns: () => session.remoteDns,
     // The remote's resolver follows within seconds, as the window's Settings → DNS.
     dnsMode: async (mode) => {
       reporter.log(`DNS mode ${mode} asked through the session's control socket`);
@@ -311,6 +312,7 @@ export async function connect(args: string[]): Promise<number> {
         allowLocal: values["allow-local"],
         connected,
         remote: connected && exit ? (question) => exit.checkRemote(question) : undefined,
+        remoteDns: session.remoteDns,
       });
     },
   }).catch((error: unknown) => {

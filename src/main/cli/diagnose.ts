@@ -6,6 +6,7 @@ import { parseArgs } from "node:util";
 import ipaddr from "ipaddr.js";
 import type { DiagnoseResult } from "../../shared/api.js";
 import { isHostName } from "../../shared/diagnose-frames.js";
+import { describeRemoteDns } from "../../shared/remote-dns-status.js";
 import { sessionsDir } from "../broker/session-control.js";
 import { askPickedSession, commandOutput } from "./session-pick.js";
 import { UsageError } from "./usage-error.js";
@@ -22,8 +23,9 @@ export const DIAGNOSE_USAGE = `backhaul diagnose HOST[:PORT] [options]
   HOST:PORT, and checks from both ends: this computer's DNS answer, the advertised prefix, the
   access policy and a connect from here; the remote's resolver (through Backhaul's stub or its
   own), its route to the address (into the tunnel, or why not: a prefix skipped as an overlap, a
-  route of its own) and a real TCP connect from the remote, with its latency. Then one sentence
-  says what to do.
+  route of its own) and a real TCP connect from the remote, with its latency; and the remote's DNS
+  mode, with split DNS's counts (names through this computer, through the remote's own resolver,
+  unanswered, refused). Then one sentence says what to do.
 
   HOST                     a name or an address; [2001:db8::1]:443 for IPv6 with a port
   PORT                     TCP port (default ${DEFAULT_PORT})
@@ -106,12 +108,20 @@ export function describeResult(result: DiagnoseResult, port: number, session: st
       `connect :${port}`,
       result.connect.ok ? `ok in ${result.connect.latencyMs} ms` : `failed: ${result.connect.error ?? ""}`,
     );
-  const remote = result.remote;
   lines.push("the remote:");
-  if (remote === null) {
-    field("", `not checked: ${result.remoteError ?? "no session"}`);
-    return lines.join("\n");
-  }
+  describeRemote(result, port, field);
+  // Split DNS's counts, or the mode: whether the remote's other lookups work at all.
+  if (result.remoteDns !== null) lines.push("", describeRemoteDns(result.remoteDns));
+  return lines.join("\n");
+}
+
+function describeRemote(
+  result: DiagnoseResult,
+  port: number,
+  field: (label: string, value: string) => void,
+): void {
+  const remote = result.remote;
+  if (remote === null) return field("", `not checked: ${result.remoteError ?? "no session"}`);
   field("entrance", remote.entrance);
   if (remote.dns !== null) {
     const resolver = remote.dns.viaStub
@@ -136,5 +146,4 @@ export function describeResult(result: DiagnoseResult, port: number, session: st
       remote.connect.ok ? `ok in ${remote.connect.latencyMs} ms` : `failed: ${remote.connect.error ?? ""}`,
     );
   if (remote.error !== null) field("error", remote.error);
-  return lines.join("\n");
 }
