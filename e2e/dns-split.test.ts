@@ -27,6 +27,7 @@ import {
   checkSplitDomainOnRemote,
   dnsTableNames,
   digShort,
+  LATENCY_LOOKUPS,
   latencyReport,
   lookupLatency,
   PUB,
@@ -36,6 +37,7 @@ import {
 } from "./dns/remote-resolver.js";
 import { CORP_NET, REMOTE_RESOLVER, SERVICE_PORTS, SSH_LINK, VPN_UP } from "./netns/address-plan.js";
 import { runningSessions } from "../src/main/broker/session-control.js";
+import type { RemoteDnsStatus } from "../src/shared/remote-dns-status.js";
 import { NetnsLab, netnsSkipReason, type NetworkNamespace } from "./netns/index.js";
 import { sshdSkipReason } from "./sshd/preconditions.js";
 import { remoteState, startSshdWithPrivateNetwork } from "./sshd/private-lab.js";
@@ -111,6 +113,34 @@ describe("split DNS on the remote (--dns split)", { skip, timeout: 300_000 }, ()
       ]),
     );
 
+  /**
+   * `backhaul diagnose host.corp.test:80 --json` against the session whose control socket is in
+   * `runtimeDir`, until its remoteDns passes `done` (the agent reports every 3 s): 20 s at most.
+   */
+  const untilRemoteDns = async (
+    runtimeDir: string,
+    done: (dns: RemoteDnsStatus) => boolean,
+  ): Promise<RemoteDnsStatus> => {
+    let last = "";
+    for (const started = Date.now(); Date.now() - started < 20_000;) {
+      const result = await local.run(
+        "env",
+        [
+          `XDG_RUNTIME_DIR=${runtimeDir}`,
+          "env",
+          ...cliInHome(home, ["diagnose", `host.${ZONE}:80`, "--json"]),
+        ],
+        { timeoutMs: 60_000 },
+      );
+      last = result.stdout + result.stderr;
+      const said = JSON.parse(result.stdout.trim()) as { type: string; remoteDns?: RemoteDnsStatus | null };
+      assert.equal(said.type, "diagnosis", last);
+      if (said.remoteDns && done(said.remoteDns)) return said.remoteDns;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    assert.fail(`diagnose's remoteDns did not get there within 20 s: ${last}`);
+  };
+
   /** Ctrl+C: exit 0 within the contract, and R exactly as before (its resolv.conf byte for byte). */
   const disconnectsCleanly = async (cli: Cli): Promise<void> => {
     cli.process.child.kill("SIGINT");
@@ -125,7 +155,8 @@ describe("split DNS on the remote (--dns split)", { skip, timeout: 300_000 }, ()
   });
 
   test("--dns split --dns-domain corp.test: corp.test and PTRs through the link, the rest through R's own resolver", async () => {
-    const cli = connect(["--dns", "split", "--dns-domain", ZONE]);
+    const runtimeDir = mkdtempSync(join(tmpdir(), "backhaul-split-dns-run-"));
+    const cli = connect(["--dns", "split", "--dns-domain", ZONE], runtimeDir);
     try {
       await cli.until("connected", 90_000);
       const resolvConf = readFileSync(join("/etc/netns", remote.name, "resolv.conf"), "utf8");
@@ -150,9 +181,25 @@ describe("split DNS on the remote (--dns split)", { skip, timeout: 300_000 }, ()
       latency.split = await lookupLatency(remote, PUB);
 
       await checkDnsTableHoldsOnlySplit(cli);
+      // The names that never show in the DNS table are counted: `backhaul diagnose --json` says
+      // how many went through the link and how many to R's own resolver (3 digs and the latency's).
+      const outside = 3 + LATENCY_LOOKUPS;
+      const remoteDns = await untilRemoteDns(runtimeDir, (dns) => (dns.viaRemote ?? 0) >= outside);
+      assert.equal(remoteDns.mode, "split");
+      assert.equal(
+        remoteDns.setup,
+        agentAddonRelays ? "resolv-conf-forwarder-native" : "resolv-conf-forwarder-javascript",
+      );
+      assert.ok(
+        (remoteDns.viaLink ?? 0) > 0,
+        `corp.test's lookups went through the link: ${JSON.stringify(remoteDns)}`,
+      );
+      assert.equal(remoteDns.unanswered, 0, "R's own resolver answered every name");
+      console.log(`split DNS counts after the suite's lookups: ${JSON.stringify(remoteDns)}`);
       await disconnectsCleanly(cli);
     } finally {
       await cli.process.stop(15_000);
+      rmSync(runtimeDir, { recursive: true, force: true });
     }
     assert.deepEqual(
       await digShort(remote, [`host.${ZONE}`, "A"]),
@@ -269,6 +316,11 @@ describe("split DNS on the remote (--dns split)", { skip, timeout: 300_000 }, ()
       );
       assert.match(readFileSync(remoteResolvConf(), "utf8"), /^options edns0$/m, "R's options stay");
       assert.ok(agentSaid("dns: now all, every name through the link"), cli.describe());
+      // The remote's DNS as diagnose reports it follows: all over resolv.conf, no forwarder to count.
+      assert.deepEqual(await untilRemoteDns(runtimeDir, (dns) => dns.mode === "all"), {
+        mode: "all",
+        setup: "resolv-conf",
+      });
       // A name outside corp.test now goes through the link: L's resolver, and the DNS table.
       await within15s(`${PUB} in the DNS table`, async () => {
         await digShort(remote, [PUB, "A"]);
@@ -281,6 +333,10 @@ describe("split DNS on the remote (--dns split)", { skip, timeout: 300_000 }, ()
         readFileSync(remoteResolvConf()).equals(resolvBefore),
       );
       assert.ok(agentSaid("dns: now off, the remote's own resolver for every name"), cli.describe());
+      assert.deepEqual(await untilRemoteDns(runtimeDir, (dns) => dns.mode === "off"), {
+        mode: "off",
+        setup: "none",
+      });
       assert.deepEqual(await digShort(remote, [PUB, "A"]), [REMOTE_RESOLVER.pub], "R's own resolver again");
       assert.deepEqual(
         await digShort(remote, [`host.${ZONE}`, "A"]),

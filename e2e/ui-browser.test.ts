@@ -245,6 +245,16 @@ test(
           { timeout: 5_000 },
         );
         assert.match((await rows.first().textContent()) ?? "", /txt\.corp\.test/);
+        // Above the table, the remote's DNS as its agent reports it: L names no search domain, so
+        // the default split runs as all (local-dns-domains.ts), over the sandbox's resolv.conf.
+        const remoteDns = page.getByTestId("remote-dns");
+        await remoteDns.waitFor({ timeout: 10_000 }).catch(fail("no line on the remote's DNS"));
+        assert.equal(await remoteDns.getAttribute("data-mode"), "all");
+        assert.match((await remoteDns.textContent()) ?? "", /^All DNS: every name the remote looks up/);
+        assert.equal(
+          await remoteDns.getAttribute("title"),
+          "On the remote: resolv.conf names Backhaul's stub",
+        );
         await page.screenshot({ path: join(ARTIFACTS, "ui-dns.png") });
         await page.getByTestId("dns-filter").fill("");
       });

@@ -61,6 +61,8 @@ export async function digShort(
 const SAMPLES = 200;
 /** Rounds of `SAMPLES` lookups, apart: the machine's other load comes and goes (tests share 2 cores). */
 const ROUNDS = 3;
+/** How many lookups of the name one lookupLatency makes. */
+export const LATENCY_LOOKUPS = ROUNDS * SAMPLES;
 
 export interface Latency {
   median: number;
