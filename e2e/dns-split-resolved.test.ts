@@ -216,6 +216,12 @@ describe("split DNS on a remote with systemd-resolved", { skip, timeout: 240_000
         assert.ok(tun, `the agent uses systemd-resolved:\n${lines.join("\n")}`);
         const [session] = await runningSessions(join(runtimeDir, "backhaul-sessions"));
         assert.ok(session, "the session's control socket");
+        // resolved routes names per link itself: no forwarder on R, so no counts, and the session says so.
+        const info = await askSession(session, { type: "info" }, 15_000);
+        assert.deepEqual(info.type === "info" && info.remoteDns, {
+          mode: "split",
+          setup: "systemd-resolved",
+        });
         const within15s = async (what: string, done: () => Promise<boolean>): Promise<void> => {
           for (let waited = 0; !(await done()); waited += 200) {
             if (waited > 15_000) assert.fail(`not within 15 s: ${what}\n${cli.describe()}`);
