@@ -14,6 +14,7 @@ import {
   startSessionControl,
   type SessionControlHandlers,
 } from "./session-control.js";
+import { SPLIT_REMOTE_DNS } from "../../shared/test-remote-dns.js";
 
 const root = mkdtempSync(join(tmpdir(), "backhaul-session-control-"));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -24,19 +25,10 @@ const withoutDnsMode: SessionControlHandlers = {
   state: () => "connected",
   diagnose: () => Promise.reject(new Error("not asked")),
 };
-const REMOTE_DNS = {
-  mode: "split",
-  setup: "resolv-conf-forwarder-native",
-  viaLink: 12,
-  viaRemote: 340,
-  unanswered: 0,
-  refused: 0,
-  overloaded: 0,
-} as const;
 
 const handlers: SessionControlHandlers = {
   state: () => "connected",
-  remoteDns: () => ({ ...REMOTE_DNS }),
+  remoteDns: () => ({ ...SPLIT_REMOTE_DNS }),
   dnsMode: (mode) => {
     modes.push(mode);
     return Promise.resolve(`DNS ${mode}`);
@@ -66,7 +58,7 @@ test("a session's socket and token file are the user's only; diagnose finds it, 
     const info = await askSession(sessions[0]!, { type: "info" }, 5_000);
     assert.equal(info.type === "info" && info.state, "connected");
     // What the agent reported of the remote's resolver; a session that knows none says null.
-    assert.deepEqual(info.type === "info" && info.remoteDns, REMOTE_DNS);
+    assert.deepEqual(info.type === "info" && info.remoteDns, SPLIT_REMOTE_DNS);
     const other = await askSession(sessions[1]!, { type: "info" }, 5_000);
     assert.equal(other.type === "info" && other.remoteDns, null);
     const reply = await askSession(

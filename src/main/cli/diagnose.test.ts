@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { DiagnoseResult } from "../../shared/api.js";
+import { SPLIT_REMOTE_DNS } from "../../shared/test-remote-dns.js";
 import { describeResult } from "./diagnose.js";
 
 const RESULT: DiagnoseResult = {
@@ -22,15 +23,7 @@ test("the text ends with the remote's DNS: split's counts in one line", () => {
   const text = describeResult(
     {
       ...RESULT,
-      remoteDns: {
-        mode: "split",
-        setup: "resolv-conf-forwarder-native",
-        viaLink: 12,
-        viaRemote: 340,
-        unanswered: 0,
-        refused: 0,
-        overloaded: 0,
-      },
+      remoteDns: SPLIT_REMOTE_DNS,
     },
     80,
     "devbox",

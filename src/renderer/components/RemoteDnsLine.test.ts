@@ -3,6 +3,7 @@ import { test } from "node:test";
 import { createElement } from "react";
 import { renderToStaticMarkup } from "react-dom/server";
 import type { RemoteDnsStatus } from "../../shared/remote-dns-status.js";
+import { SPLIT_REMOTE_DNS } from "../../shared/test-remote-dns.js";
 import { RemoteDnsLine } from "./RemoteDnsLine.js";
 
 // A .test.ts (what the test runner collects), so the element is built without JSX.
@@ -10,15 +11,7 @@ const render = (status: RemoteDnsStatus | null): string =>
   renderToStaticMarkup(createElement(RemoteDnsLine, { status }));
 const text = (html: string): string => html.replace(/<[^>]+>/g, "").replace(/&#x27;/g, "'");
 
-const SPLIT: RemoteDnsStatus = {
-  mode: "split",
-  setup: "resolv-conf-forwarder-native",
-  viaLink: 12,
-  viaRemote: 1340,
-  unanswered: 0,
-  refused: 0,
-  overloaded: 0,
-};
+const SPLIT: RemoteDnsStatus = { ...SPLIT_REMOTE_DNS, viaRemote: 1340 };
 
 test("split DNS over the forwarder: names via this computer and via the remote's resolver", () => {
   const html = render(SPLIT);
