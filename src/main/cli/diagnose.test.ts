@@ -41,6 +41,9 @@ test("the text ends with the remote's DNS: split's counts in one line", () => {
 
 test("without a session's DNS report the text has no such line; all mode says so", () => {
   assert.doesNotMatch(describeResult(RESULT, 80, "devbox"), /DNS on the remote|DNS of the remote/);
+  // A session of an older backhaul answers without the field at all.
+  const { remoteDns: _none, ...older } = RESULT;
+  assert.doesNotMatch(describeResult(older as DiagnoseResult, 80, "devbox"), /DNS on the remote/);
   const all = describeResult({ ...RESULT, remoteDns: { mode: "all", setup: "resolv-conf" } }, 80, "devbox");
   assert.match(all, /\nall DNS of the remote through this computer \(resolv\.conf names Backhaul's stub\)$/);
 });

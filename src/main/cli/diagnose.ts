@@ -110,8 +110,9 @@ export function describeResult(result: DiagnoseResult, port: number, session: st
     );
   lines.push("the remote:");
   describeRemote(result, port, field);
-  // Split DNS's counts, or the mode: whether the remote's other lookups work at all.
-  if (result.remoteDns !== null) lines.push("", describeRemoteDns(result.remoteDns));
+  // Split DNS's counts, or the mode: whether the remote's other lookups work at all. (A session
+  // started by an older backhaul answers without the field.)
+  if (result.remoteDns) lines.push("", describeRemoteDns(result.remoteDns));
   return lines.join("\n");
 }
 
