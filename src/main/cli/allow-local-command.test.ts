@@ -2,32 +2,14 @@
 // runtime directory: it picks the session as `backhaul dns` does, says what happened (the flows a
 // switch off ended among it), and exits with a code a script can act on.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, before, mock, test } from "node:test";
-import {
-  startSessionControl,
-  type SessionControl,
-  type SessionControlHandlers,
-} from "../broker/session-control.js";
+import { test } from "node:test";
+import type { SessionControlHandlers } from "../broker/session-control.js";
 import { ALLOW_LOCAL_EXIT, allowLocalCommand, describeAllowLocalChange } from "./allow-local-command.js";
+import { privateSessions, runCapturing, WINDOW_SESSION } from "./session-command-testing.js";
 import { UsageError } from "./usage-error.js";
 
-const runtime = mkdtempSync(join(tmpdir(), "backhaul-allow-local-command-"));
-const savedRuntime = process.env.XDG_RUNTIME_DIR;
+const sessions = privateSessions("backhaul-allow-local-command-");
 const asked: boolean[] = [];
-const controls: SessionControl[] = [];
-
-before(() => {
-  process.env.XDG_RUNTIME_DIR = runtime;
-});
-after(async () => {
-  for (const control of controls) control.close();
-  if (savedRuntime === undefined) delete process.env.XDG_RUNTIME_DIR;
-  else process.env.XDG_RUNTIME_DIR = savedRuntime;
-  rmSync(runtime, { recursive: true, force: true });
-});
 
 /** A `backhaul connect` session whose exit had two flows open to this computer. */
 const cliSession: SessionControlHandlers = {
@@ -42,23 +24,8 @@ const cliSession: SessionControlHandlers = {
   },
   diagnose: () => Promise.reject(new Error("not asked")),
 };
-const windowSession: SessionControlHandlers = {
-  state: () => "connected",
-  diagnose: () => Promise.reject(new Error("not asked")),
-};
 
-/** Runs the command, capturing what it writes. */
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  mock.method(process.stdout, "write", (chunk: string) => ((stdout += chunk), true));
-  mock.method(process.stderr, "write", (chunk: string) => ((stderr += chunk), true));
-  try {
-    return { code: await allowLocalCommand(args), stdout, stderr };
-  } finally {
-    mock.restoreAll();
-  }
-}
+const run = (args: string[]) => runCapturing(allowLocalCommand, args);
 
 test("bad usage throws a UsageError that says what to type", async () => {
   await assert.rejects(
@@ -82,14 +49,13 @@ test("no running session: exit 3 and how to start one", async () => {
 });
 
 test("the only session switches; with two, --session picks and its absence is explained; a window's session refuses", async () => {
-  const dir = join(runtime, "backhaul-sessions");
-  controls.push(await startSessionControl("ssh://me@devbox", cliSession, dir));
+  await sessions.start("ssh://me@devbox", cliSession);
   const on = await run(["on"]);
   assert.equal(on.code, ALLOW_LOCAL_EXIT.done, on.stderr);
   assert.equal(on.stdout, "me_devbox: the remote can now reach this computer itself\n");
   assert.deepEqual(asked, [true]);
 
-  controls.push(await startSessionControl("ssh://me@window", windowSession, dir));
+  await sessions.start("ssh://me@window", WINDOW_SESSION);
   const ambiguous = await run(["off"]);
   assert.equal(ambiguous.code, ALLOW_LOCAL_EXIT.noSession);
   assert.match(ambiguous.stderr, /several sessions run; pick one with --session NAME:\n {2}me_devbox /);

@@ -6,10 +6,9 @@
  * user who turns access off expects it to stop. The reverse direction, this computer reaching the
  * remote itself (--allow-remote-local), is the agent's and stays as the connect set it.
  */
-import { parseArgs } from "node:util";
 import { sessionsDir } from "../broker/session-control.js";
 import type { AllowLocalChange } from "../broker/session.js";
-import { changeSession, SESSION_CHANGE_EXIT } from "./session-pick.js";
+import { changeSession, parseSessionCommandArgs, SESSION_CHANGE_EXIT } from "./session-pick.js";
 import { UsageError } from "./usage-error.js";
 
 /** The session waits up to 5 s for its local helper to confirm (helper-exit.ts). */
@@ -39,12 +38,8 @@ export const ALLOW_LOCAL_USAGE = `backhaul allow-local on|off [options]
 `;
 
 export async function allowLocalCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    strict: true,
-    options: { session: { type: "string" }, json: { type: "boolean", default: false } },
-  });
+  const values = parseSessionCommandArgs(args);
+  const positionals = values.words;
   const [word, ...extra] = positionals;
   if (word === undefined) throw new UsageError("allow-local needs on or off: `backhaul allow-local off`");
   if (word !== "on" && word !== "off") throw new UsageError(`allow-local takes on or off, not "${word}"`);

@@ -3,9 +3,8 @@
  * window's Settings → DNS does for its own sessions. The remote's resolver follows within
  * seconds and its flows stay; a session started in the window answers that its Settings own it.
  */
-import { parseArgs } from "node:util";
 import { sessionsDir } from "../broker/session-control.js";
-import { changeSession, SESSION_CHANGE_EXIT } from "./session-pick.js";
+import { changeSession, parseSessionCommandArgs, SESSION_CHANGE_EXIT } from "./session-pick.js";
 import { UsageError } from "./usage-error.js";
 
 const MODES = ["all", "split", "off"] as const;
@@ -39,12 +38,8 @@ export const DNS_USAGE = `backhaul dns all|split|off [options]
 const isMode = (text: string): text is Mode => (MODES as readonly string[]).includes(text);
 
 export async function dnsCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    strict: true,
-    options: { session: { type: "string" }, json: { type: "boolean", default: false } },
-  });
+  const values = parseSessionCommandArgs(args);
+  const positionals = values.words;
   const [mode, ...extra] = positionals;
   if (mode === undefined) throw new UsageError("dns needs a mode: `backhaul dns all`, `split` or `off`");
   if (!isMode(mode)) throw new UsageError(`"${mode}" is not a DNS mode; use all, split or off`);

@@ -3,6 +3,7 @@
  * allow-local`): the one named by --session, else the only one; otherwise a message that says
  * what to do.
  */
+import { parseArgs } from "node:util";
 import {
   askSession,
   runningSessions,
@@ -12,6 +13,21 @@ import {
 } from "../broker/session-control.js";
 
 export type SessionPick = { session: RunningSession } | { problem: string };
+
+/** A session command's arguments: its words, --session NAME and --json; any other option throws. */
+export function parseSessionCommandArgs(args: string[]): {
+  words: string[];
+  session: string | undefined;
+  json: boolean;
+} {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: { session: { type: "string" }, json: { type: "boolean", default: false } },
+  });
+  return { words: positionals, session: values.session, json: values.json };
+}
 
 export async function pickSession(named: string | undefined): Promise<SessionPick> {
   let sessions: RunningSession[];
