@@ -18,7 +18,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync, mkdtempSync } from "no
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { CLI, cliInHome, connectInHome, LINK_SUBNET_OPTIONS, S_ROUTE_OPTIONS } from "./cli/command.js";
+import { CLI, cliInHome, cliInRuntimeDir, connectInHome, LINK_SUBNET_OPTIONS, S_ROUTE_OPTIONS } from "./cli/command.js";
 import { Cli } from "./cli/json-cli.js";
 import { ZONE } from "./dns/zone.js";
 import {
@@ -35,7 +35,8 @@ import {
   untilRemoteResolves,
   type Latency,
 } from "./dns/remote-resolver.js";
-import { CORP_NET, REMOTE_RESOLVER, SERVICE_PORTS, SSH_LINK, VPN_UP } from "./netns/address-plan.js";
+import { CORP_NET, REMOTE_RESOLVER, SSH_LINK, VPN_UP } from "./netns/address-plan.js";
+import { heldEchoFlow } from "./nat/held-echo-flow.js";
 import { runningSessions } from "../src/main/broker/session-control.js";
 import type { RemoteDnsStatus } from "../src/shared/remote-dns-status.js";
 import { NetnsLab, netnsSkipReason, type NetworkNamespace } from "./netns/index.js";
@@ -274,11 +275,9 @@ describe("split DNS on the remote (--dns split)", { skip, timeout: 300_000 }, ()
       const [session, ...others] = await runningSessions(join(runtimeDir, "backhaul-sessions"));
       assert.ok(session && others.length === 0, "this test's session, alone in its directory");
       const setMode = async (mode: "all" | "off"): Promise<void> => {
-        const result = await local.run(
-          "env",
-          [`XDG_RUNTIME_DIR=${runtimeDir}`, "env", ...cliInHome(home, ["dns", mode, "--json"])],
-          { timeoutMs: 30_000 },
-        );
+        const result = await local.run("env", cliInRuntimeDir(runtimeDir, home, ["dns", mode, "--json"]), {
+          timeoutMs: 30_000,
+        });
         assert.equal(result.code, 0, `backhaul dns ${mode}: ${result.stdout}${result.stderr}`);
         const said = JSON.parse(result.stdout.trim()) as {
           type: string;
@@ -365,40 +364,3 @@ describe("split DNS on the remote (--dns split)", { skip, timeout: 300_000 }, ()
     console.log(latencyReport(latency.before, relay, latency.split));
   });
 });
-
-/**
- * One TCP connection from R to S's echo service through the tunnel, held open across the test:
- * `echoes(word)` sends a line and waits (10 s at most) for it to come back on the same connection.
- */
-function heldEchoFlow(
-  remote: NetworkNamespace,
-  address: string,
-): { echoes(word: string): Promise<void>; close(): void } {
-  let child: ReturnType<NetworkNamespace["spawn"]> | undefined;
-  let out = "";
-  const script = `
-    const socket = require("node:net").connect(${SERVICE_PORTS.echo}, process.argv[1]);
-    socket.setEncoding("utf8");
-    socket.on("data", (data) => process.stdout.write(data));
-    socket.on("close", () => { console.log("[closed]"); process.exit(0); });
-    socket.on("error", (error) => console.log("[error " + error.message + "]"));
-    require("node:readline").createInterface({ input: process.stdin }).on("line", (line) => socket.write(line + "\\n"));`;
-  return {
-    async echoes(word) {
-      if (child === undefined) {
-        child = remote.spawn(process.execPath, ["-e", script, address]);
-        child.child.stdout?.on("data", (chunk: Buffer) => (out += chunk.toString()));
-      }
-      child.child.stdin?.write(`${word}\n`);
-      for (let waited = 0; !out.includes(`${word}\n`); waited += 50) {
-        if (waited > 10_000 || out.includes("[closed]"))
-          assert.fail(`the held flow did not echo "${word}": ${JSON.stringify(out)}`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    },
-    close() {
-      void child?.stop(2_000);
-      child = undefined;
-    },
-  };
-}

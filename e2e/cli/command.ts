@@ -28,6 +28,14 @@ export function cliInHome(home: string, args: readonly string[]): string[] {
 }
 
 /**
+ * cliInHome with the sessions' control sockets in `runtimeDir` (XDG_RUNTIME_DIR), not the
+ * machine's shared directory: a session command there finds only the test's own session.
+ */
+export function cliInRuntimeDir(runtimeDir: string, home: string, args: readonly string[]): string[] {
+  return [`XDG_RUNTIME_DIR=${runtimeDir}`, "env", ...cliInHome(home, args)];
+}
+
+/**
  * An `exec:` command that gives a shell in the namespace `ns` with a private /run: in a mount
  * namespace of its own, `runDir` is bound over /run (the agent's journal and lock live there, must
  * not be this machine's, and outlive one run of the command), then each of `binds` over its target,
@@ -88,19 +96,25 @@ export function connectInHome(
 
 /**
  * `backhaul connect` in L over SSH to R's test sshd as `user`, with the suite's key, R's host key
- * accepted, the suites' link subnets and S's routes; `options` follow.
+ * accepted, the suites' link subnets and S's routes; `options` follow. `runtimeDir`: its control
+ * socket goes there (cliInRuntimeDir), not in the machine's shared directory.
  */
-export function connectOverSsh(suite: SshdSuite, user: string, options: readonly string[]): ManagedProcess {
-  return suite.local.spawn(
-    "env",
-    connectInHome(suite.home, `ssh://${user}@${SSH_LINK.remote.v4}`, suite.sshd.keys.plain, [
+export function connectOverSsh(
+  suite: SshdSuite,
+  user: string,
+  options: readonly string[],
+  runtimeDir?: string,
+): ManagedProcess {
+  return suite.local.spawn("env", [
+    ...(runtimeDir === undefined ? [] : [`XDG_RUNTIME_DIR=${runtimeDir}`, "env"]),
+    ...connectInHome(suite.home, `ssh://${user}@${SSH_LINK.remote.v4}`, suite.sshd.keys.plain, [
       "--accept-new-host-key",
       ...LINK_SUBNET_OPTIONS,
       "--route",
       "198.19.0.0/16",
       ...options,
     ]),
-  );
+  ]);
 }
 
 /** The URL `backhaul ui` prints (within 15 s), and everything it has written to stderr so far. */

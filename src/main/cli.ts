@@ -3,6 +3,7 @@ import { VERSION } from "../shared/version.js";
 import { connect, CONNECT_USAGE } from "./cli/connect.js";
 import { diagnoseCommand, DIAGNOSE_USAGE } from "./cli/diagnose.js";
 import { dnsCommand, DNS_USAGE } from "./cli/dns-command.js";
+import { allowLocalCommand, ALLOW_LOCAL_USAGE } from "./cli/allow-local-command.js";
 import { targets } from "./cli/targets.js";
 import { ui, UI_USAGE } from "./cli/ui.js";
 import { UsageError } from "./cli/usage-error.js";
@@ -15,12 +16,14 @@ Usage:
   backhaul targets [--json]             list Codespaces, SSH hosts and saved commands to connect to
   backhaul diagnose HOST[:PORT]         can the remote of a running session reach HOST? (both ends)
   backhaul dns all|split|off            change a running session's DNS mode, staying connected
+  backhaul allow-local on|off           let a running session's remote reach this computer itself, or not
   backhaul ui [options]                 the desktop window in a browser, on http://127.0.0.1
   backhaul --version | --help
 
 ${CONNECT_USAGE}
 ${DIAGNOSE_USAGE}
 ${DNS_USAGE}
+${ALLOW_LOCAL_USAGE}
 ${UI_USAGE}`;
 
 async function main(argv: string[]): Promise<number> {
@@ -34,7 +37,13 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (rest.includes("--help") || rest.includes("-h")) {
-    const usage = { connect: CONNECT_USAGE, diagnose: DIAGNOSE_USAGE, dns: DNS_USAGE, ui: UI_USAGE }[command];
+    const usage = {
+      connect: CONNECT_USAGE,
+      diagnose: DIAGNOSE_USAGE,
+      dns: DNS_USAGE,
+      "allow-local": ALLOW_LOCAL_USAGE,
+      ui: UI_USAGE,
+    }[command];
     process.stdout.write(usage ?? USAGE);
     return 0;
   }
@@ -42,6 +51,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === "targets") return targets(rest);
   if (command === "diagnose") return diagnoseCommand(rest);
   if (command === "dns") return dnsCommand(rest);
+  if (command === "allow-local") return allowLocalCommand(rest);
   if (command === "ui") return ui(rest);
   throw new UsageError(`unknown command "${command}"; run \`backhaul --help\` for the commands`);
 }

@@ -65,12 +65,14 @@ test("a dnsDomains command carries domain names; anything else is refused, namin
     assert.throws(() => parseCommand(line(bad)), /dnsDomains\.domains/, JSON.stringify(bad).slice(0, 40));
 });
 
-test("an allowLocal command carries a boolean, nothing else", () => {
-  const line = (allow: unknown): string => JSON.stringify({ type: "allowLocal", allow });
-  assert.deepEqual(parseCommand(line(true)), { type: "allowLocal", allow: true });
-  assert.deepEqual(parseCommand(line(false)), { type: "allowLocal", allow: false });
+test("an allowLocal command carries an id and a boolean, nothing else", () => {
+  const line = (allow: unknown, id: unknown = 7): string => JSON.stringify({ type: "allowLocal", id, allow });
+  assert.deepEqual(parseCommand(line(true)), { type: "allowLocal", id: 7, allow: true });
+  assert.deepEqual(parseCommand(line(false)), { type: "allowLocal", id: 7, allow: false });
   for (const bad of ["true", 1, null, undefined])
     assert.throws(() => parseCommand(line(bad)), /allowLocal\.allow/, String(bad));
+  for (const bad of [-1, 1.5, "7", null, {}])
+    assert.throws(() => parseCommand(line(false, bad)), /allowLocal\.id/, String(bad));
 });
 
 test("a dnsMode command carries all, split or off and split's domains; anything else is refused, naming the field", () => {

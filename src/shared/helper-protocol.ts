@@ -87,6 +87,8 @@ export type HelperEvent =
   | { type: "capture"; stopped: string }
   /** The agent's answer to a "diagnose" command (checked by the helper's link), or why there is none. */
   | { type: "diagnosis"; id: number; result: RemoteDiagnosis | null; error: string | null }
+  /** An "allowLocal" command applied: how many open flows to this computer it ended (switched off). */
+  | { type: "allowLocal"; id: number; endedFlows: number }
   | { type: "closed"; reason: string };
 
 /** Main -> helper, on a control connection. */
@@ -96,8 +98,12 @@ export type HelperCommand =
   | { type: "dnsDomains"; domains: string[] }
   /** The DNS mode changed while connected (Settings → DNS), with split's domains; the agent follows. */
   | { type: "dnsMode"; mode: HelperExitOptions["dns"]; domains: string[] }
-  /** "Allow access to this computer" changed while connected (Settings); new flows follow it. */
-  | { type: "allowLocal"; allow: boolean }
+  /**
+   * "Allow access to this computer" changed while connected (Settings, `backhaul allow-local`):
+   * new flows follow it, and switched off, the open flows to this computer end; answered by an
+   * "allowLocal" event with the same id.
+   */
+  | { type: "allowLocal"; id: number; allow: boolean }
   | { type: "close"; reason: string }
   /** Ask the agent "Can the remote reach …?"; answered by a "diagnosis" event with the same id. */
   | { type: "diagnose"; id: number; host: string; port: number; address: string | null };
@@ -167,7 +173,8 @@ export function parseCommand(line: string): HelperCommand {
     throw new HelperProtocolError("dnsMode.domains must be a list of domain names");
   }
   if (value.type === "allowLocal") {
-    if (typeof value.allow === "boolean") return { type: "allowLocal", allow: value.allow };
+    if (!isCommandId(value.id)) throw new HelperProtocolError("allowLocal.id must be a non-negative integer");
+    if (typeof value.allow === "boolean") return { type: "allowLocal", id: value.id, allow: value.allow };
     throw new HelperProtocolError("allowLocal.allow must be a boolean");
   }
   if (value.type === "close" && typeof value.reason === "string")
@@ -194,6 +201,7 @@ export function parseEvent(line: string): HelperEvent {
     case "status":
     case "capture":
     case "diagnosis":
+    case "allowLocal":
     case "closed":
       return value as unknown as HelperEvent;
     default:
@@ -205,10 +213,14 @@ export function encodeLine(message: HelperHello | HelperReply | HelperEvent | He
   return `${JSON.stringify(message)}\n`;
 }
 
+/** A command's id, which its answer carries back. */
+function isCommandId(id: unknown): id is number {
+  return typeof id === "number" && Number.isSafeInteger(id) && id >= 0;
+}
+
 function parseDiagnoseCommand(value: Record<string, unknown>): HelperCommand {
   const { id, host, port, address } = value;
-  if (typeof id !== "number" || !Number.isSafeInteger(id) || id < 0)
-    throw new HelperProtocolError("diagnose.id must be a non-negative integer");
+  if (!isCommandId(id)) throw new HelperProtocolError("diagnose.id must be a non-negative integer");
   if (typeof host !== "string" || (canonicalAddress(host) === null && !isHostName(host)))
     throw new HelperProtocolError("diagnose.host must be a host name or an IP address");
   if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535)

@@ -7,6 +7,7 @@ import { ExitSession, openExitLink, type ExitSessionOptions } from "./exit-sessi
 import { Link } from "./link/link.js";
 import { createMemoryPipe } from "./link/memory-pipe.js";
 import { LinkStreamOpener } from "./streams/stream-opener.js";
+import { StreamStatus } from "../../shared/link-streams.js";
 import { fixedDnsConfig } from "./dns/os-config/os-dns-config.js";
 import { makeQuery, scriptedExchange } from "./dns/test-support.js";
 import { fakeResolver, SERVER_NAME, tcpServer } from "./streams/test-world.js";
@@ -205,18 +206,28 @@ test("a DNS mode changed mid-session goes to the agent in a CONFIG (split → al
   await close();
 });
 
-test("access to this computer changed mid-session: a stream to its loopback is refused, then opens", async () => {
+test("access to this computer changed mid-session: a stream to its loopback is refused, then opens, then is reset when access is switched off", async () => {
   const server = await tcpServer();
   const { link, entrance, close } = exitLinkPair(Capability.Streams);
   const opener = new LinkStreamOpener(entrance);
   const session = await startSession(link, { allowLocal: false, dns: "off" });
   try {
     await assert.rejects(opener.open({ kind: "address", address: "127.0.0.1", port: server.port }));
-    session.setAllowLocal(true);
+    assert.equal(session.setAllowLocal(true), 0, "switching on ends nothing");
     const stream = await opener.open({ kind: "address", address: "127.0.0.1", port: server.port });
-    await server.next();
+    const socket = await server.next();
     assert.equal(stream.remoteAddress, "127.0.0.1");
-    stream.reset();
+    const entranceSaw = new Promise<StreamStatus>((resolve) => stream.onClose(resolve));
+    // The destination's side is reset (ECONNRESET): its "close" is what counts, not the error.
+    const destinationClosed = new Promise((resolve) => socket.once("close", resolve));
+
+    assert.equal(session.setAllowLocal(false), 1, "the open stream to this computer");
+    assert.equal(await entranceSaw, StreamStatus.NotAllowed);
+    await destinationClosed;
+    const row = session.nat.table.snapshot().find((r) => r.localSocket !== null); // the one that connected
+    assert.equal(row?.closeReason, "access to this computer was switched off");
+    assert.equal(session.setAllowLocal(false), 0, "nothing left to end");
+    await assert.rejects(opener.open({ kind: "address", address: "127.0.0.1", port: server.port }));
   } finally {
     await close();
     server.close();

@@ -205,9 +205,18 @@ export class ExitSession {
     this.resendDns();
   }
 
-  /** "Allow access to this computer" changed: new flows follow it; open ones are kept. */
-  setAllowLocal(allow: boolean): void {
+  /**
+   * "Allow access to this computer" changed: new flows follow it. Switched off, the flows already
+   * open to this computer end too (a user who turns access off expects it to stop, not only for
+   * new connections); returns how many.
+   */
+  setAllowLocal(allow: boolean): number {
     this.policy.setAllowLocal(allow);
+    if (allow) return 0;
+    return this.nat.endFlowsTo(
+      (address) => this.policy.isThisComputer(address),
+      "access to this computer was switched off",
+    );
   }
 
   private resendDns(): void {

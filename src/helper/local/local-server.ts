@@ -282,7 +282,7 @@ export async function startHelperServer(options: HelperServerOptions): Promise<H
           if (command.type === "routes") entry.exit?.updateRoutes(command.routes);
           else if (command.type === "dnsDomains") entry.exit?.updateDnsDomains(command.domains);
           else if (command.type === "dnsMode") entry.exit?.updateDnsMode(command.mode, command.domains);
-          else if (command.type === "allowLocal") entry.exit?.setAllowLocal(command.allow);
+          else if (command.type === "allowLocal") setAllowLocal(entry, linkId, command);
           else if (command.type === "diagnose") checkRemote(entry, command);
           else entry.link.close(command.reason);
         } catch (error) {
@@ -334,6 +334,20 @@ export async function startHelperServer(options: HelperServerOptions): Promise<H
   };
 
   const send = (entry: LinkEntry, event: HelperEvent): void => entry.channel?.send(event);
+
+  const setAllowLocal = (
+    entry: LinkEntry,
+    linkId: string,
+    command: Extract<HelperCommand, { type: "allowLocal" }>,
+  ): void => {
+    // Before the engines run nothing is open, and main's options at its next connect hold the setting.
+    const endedFlows = entry.exit?.setAllowLocal(command.allow) ?? 0;
+    if (endedFlows > 0)
+      options.log(
+        `link ${linkId.slice(0, 8)}: access to this computer switched off; ${endedFlows} open flows to it ended`,
+      );
+    send(entry, { type: "allowLocal", id: command.id, endedFlows });
+  };
 
   const checkRemote = (entry: LinkEntry, command: Extract<HelperCommand, { type: "diagnose" }>): void => {
     const { id, host, port, address } = command;

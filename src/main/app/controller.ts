@@ -490,7 +490,7 @@ export class AppController implements AppBackend {
     if (before.dns !== saved.dns)
       for (const run of this.runs.values()) if (!run.done) void run.session?.setDnsMode(saved.dns);
     if (before.allowLocal !== saved.allowLocal)
-      for (const run of this.runs.values()) if (!run.done) run.session?.setAllowLocal(saved.allowLocal);
+      for (const run of this.runs.values()) if (!run.done) void run.session?.setAllowLocal(saved.allowLocal);
     return saved;
   }
 

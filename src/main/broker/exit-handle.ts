@@ -54,8 +54,11 @@ export interface ExitHandle {
   updateDnsDomains(domains: string[]): void;
   /** The DNS mode changed while connected (with split's domains); the agent's resolver follows. */
   updateDnsMode(mode: HelperExitOptions["dns"], domains: string[]): void;
-  /** "Allow access to this computer" changed; new flows follow it. */
-  setAllowLocal(allow: boolean): void;
+  /**
+   * "Allow access to this computer" changed: new flows follow it; switched off, the flows open to
+   * this computer end. Resolves with how many ended; rejects when the exit could not say.
+   */
+  setAllowLocal(allow: boolean): Promise<number>;
   /** "Can the remote reach …?" asked of the agent; rejects with why it cannot answer. */
   checkRemote(question: RemoteCheckQuestion): Promise<RemoteDiagnosis>;
   /**
@@ -110,7 +113,7 @@ export function inProcessExit(extra: Pick<ExitSessionOptions, "icmp" | "dnsEngin
         updateRoutes: (routes) => exit.updateRoutes(routes),
         updateDnsDomains: (domains) => exit.updateDnsDomains(domains),
         updateDnsMode: (mode, domains) => exit.updateDnsMode(mode, domains),
-        setAllowLocal: (allow) => exit.setAllowLocal(allow),
+        setAllowLocal: (allow) => Promise.resolve(exit.setAllowLocal(allow)),
         checkRemote: (question) => exit.remoteChecks.ask(question),
         startCapture: async (file, request) => {
           let stoppedBy = "capture stopped";

@@ -25,8 +25,11 @@ export interface FakeAgentLinkOptions {
    * CONFIG; without it, the fake agent reports nothing.
    */
   dnsModeInForce?(asked: HelperExitOptions["dns"]): HelperExitOptions["dns"];
-  /** "Allow access to this computer" sent to the exit side after the connect. */
-  onAllowLocal?(allow: boolean): void;
+  /**
+   * "Allow access to this computer" sent to the exit side after the connect; what it returns is
+   * the count of flows the exit side says it ended (none without).
+   */
+  onAllowLocal?(allow: boolean): number | void;
   /** The NAT table's rows (its snapshot); none by default. */
   flows?: readonly FlowRow[];
 }
@@ -70,7 +73,7 @@ export function fakeAgentLink(options: FakeAgentLinkOptions): {
       };
       setImmediate(() => listeners.forEach((listener) => listener(report)));
     },
-    setAllowLocal: (allow) => options.onAllowLocal?.(allow),
+    setAllowLocal: (allow) => Promise.resolve(options.onAllowLocal?.(allow) ?? 0),
     checkRemote: () => Promise.reject(new Error("this fake agent checks nothing")),
     startCapture: () => Promise.reject(new Error("this fake records no packets")),
     close: (reason) => {

@@ -21,6 +21,7 @@ after(() => rmSync(root, { recursive: true, force: true }));
 
 const asked: DiagnoseRequest[] = [];
 const modes: string[] = [];
+const allows: boolean[] = [];
 const withoutDnsMode: SessionControlHandlers = {
   state: () => "connected",
   diagnose: () => Promise.reject(new Error("not asked")),
@@ -32,6 +33,10 @@ const handlers: SessionControlHandlers = {
   dnsMode: (mode) => {
     modes.push(mode);
     return Promise.resolve(`DNS ${mode}`);
+  },
+  allowLocal: (allow) => {
+    allows.push(allow);
+    return Promise.resolve({ message: `allow ${allow}`, endedFlows: allow ? 0 : 3 });
   },
   diagnose: (request) => {
     asked.push(request);
@@ -80,6 +85,27 @@ test("a session's socket and token file are the user's only; diagnose finds it, 
     assert.deepEqual(modes, ["off"]);
     const windowOwned = await askSession(sessions[1]!, { type: "dnsMode", mode: "all" }, 5_000);
     assert.match(windowOwned.type === "error" ? windowOwned.message : "", /window's Settings/);
+
+    // Access to this computer: a boolean, nothing else; a window's session says who owns it.
+    assert.deepEqual(await askSession(sessions[0]!, { type: "allowLocal", allow: false }, 5_000), {
+      type: "done",
+      message: "allow false",
+      endedFlows: 3,
+    });
+    for (const bad of ["false", 0, null, undefined]) {
+      const refused = await askSession(
+        sessions[0]!,
+        { type: "allowLocal", allow: bad as unknown as boolean },
+        5_000,
+      );
+      assert.deepEqual(refused, { type: "error", message: "allow must be true or false" }, String(bad));
+    }
+    assert.deepEqual(allows, [false], "only the valid request reached the session");
+    const windowAccess = await askSession(sessions[1]!, { type: "allowLocal", allow: true }, 5_000);
+    assert.match(
+      windowAccess.type === "error" ? windowAccess.message : "",
+      /access to this computer from the window's Settings/,
+    );
 
     // The token is what lets a client ask: without it, nothing is answered.
     const wrong = await askSession({ ...sessions[0]!, token: "0".repeat(64) }, { type: "info" }, 5_000);

@@ -14,6 +14,9 @@
  *   C: {"token", "type":"diagnose", "host", "port"}  S: {"type":"result", result} | {"type":"error", message}
  *   C: {"token", "type":"dnsMode", "mode"}           S: {"type":"done", message} | {"type":"error", message}
  *      (mode all, split or off: the remote's resolver follows while connected, as Settings → DNS does)
+ *   C: {"token", "type":"allowLocal", "allow"}       S: {"type":"done", message, endedFlows} | {"type":"error", message}
+ *      (allow true or false: whether the remote may reach this computer itself, as Settings does;
+ *      endedFlows: the open flows to this computer that switching it off ended)
  */
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import {
@@ -59,12 +62,21 @@ export interface SessionControlHandlers {
   diagnose(request: DiagnoseRequest): Promise<DiagnoseResult>;
   /** Changes the session's DNS mode; absent where another place owns it (the window's Settings). */
   dnsMode?(mode: DnsMode): Promise<string>;
+  /** Changes "allow access to this computer"; absent where another place owns it (the window's Settings). */
+  allowLocal?(allow: boolean): Promise<{ message: string; endedFlows: number }>;
 }
+
+/** What a client may ask a session (the token is added when it is sent). */
+export type SessionControlRequest =
+  | { type: "info" }
+  | { type: "diagnose"; host: string; port: number }
+  | { type: "dnsMode"; mode: DnsMode }
+  | { type: "allowLocal"; allow: boolean };
 
 export type SessionControlReply =
   | ({ type: "info" } & SessionInfo)
   | { type: "result"; result: DiagnoseResult }
-  | { type: "done"; message: string }
+  | { type: "done"; message: string; endedFlows?: number }
   | { type: "error"; message: string };
 
 /** The per-user directory of session sockets, for `uid` (default: this process's user). */
@@ -189,6 +201,20 @@ export async function startSessionControl(
           reply({ type: "error", message: error instanceof Error ? error.message : String(error) }),
       );
     }
+    if (request.type === "allowLocal") {
+      const { allow } = request;
+      if (typeof allow !== "boolean") return reply({ type: "error", message: "allow must be true or false" });
+      if (handlers.allowLocal === undefined)
+        return reply({
+          type: "error",
+          message: "this session takes access to this computer from the window's Settings",
+        });
+      return handlers.allowLocal(allow).then(
+        ({ message, endedFlows }) => reply({ type: "done", message, endedFlows }),
+        (error: unknown) =>
+          reply({ type: "error", message: error instanceof Error ? error.message : String(error) }),
+      );
+    }
     if (request.type !== "diagnose") return reply({ type: "error", message: "unknown request" });
     try {
       const checked = validateRequest("diagnose:run", { host: request.host, port: request.port });
@@ -262,8 +288,7 @@ function readInfo(path: string): Omit<RunningSession, "socketPath"> | null {
 /** Sends one request to a session and resolves with its one reply. */
 export function askSession(
   session: RunningSession,
-  request:
-    { type: "info" } | { type: "diagnose"; host: string; port: number } | { type: "dnsMode"; mode: DnsMode },
+  request: SessionControlRequest,
   timeoutMs: number,
 ): Promise<SessionControlReply> {
   return new Promise((resolve, reject) => {

@@ -353,3 +353,43 @@ test("the remote's DNS as the agent reports it: merged per link, each change onc
   );
   assert.equal(session.remoteDns, null);
 });
+
+test("access to this computer: a change says what it did (unchanged, applied with the flows it ended, at the next connect)", async () => {
+  const asked: boolean[] = [];
+  let confirm = true;
+  const fake = fakeAgentLink({
+    progress: [{ "agent.routes": 1, "agent.ready": 1 }],
+    onAllowLocal: (allow) => {
+      asked.push(allow);
+      if (!confirm) throw new Error("the local helper did not confirm");
+      return allow ? 0 : 2;
+    },
+  });
+  const logs: string[] = [];
+  const session = new Session({
+    exitProvider: fake.provider,
+    openAgent: () => Promise.resolve(fake.transport),
+    exit: EXIT,
+  });
+  session.on("log", (line) => logs.push(line));
+  const running = session.run();
+  await until("connected", () => session.state.state === "connected");
+
+  assert.deepEqual(await session.setAllowLocal(false), { kind: "unchanged" });
+  assert.deepEqual(asked, [], "nothing sent for no change");
+  assert.deepEqual(await session.setAllowLocal(true), { kind: "applied", endedFlows: 0 });
+  assert.equal(session.allowsLocal, true);
+  assert.deepEqual(await session.setAllowLocal(false), { kind: "applied", endedFlows: 2 });
+  assert.ok(logs.includes("access to this computer switched off: 2 open flows to it ended"), logs.join("\n"));
+  confirm = false;
+  assert.deepEqual(await session.setAllowLocal(true), {
+    kind: "unconfirmed",
+    why: "the local helper did not confirm",
+  });
+  assert.deepEqual(asked, [true, false, true]);
+
+  await session.disconnect();
+  await running;
+  assert.deepEqual(await session.setAllowLocal(false), { kind: "at-connect" });
+  assert.equal(session.allowsLocal, false, "kept for the next connect");
+});

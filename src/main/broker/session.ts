@@ -20,6 +20,16 @@ import { remoteDnsStatus, sameRemoteDns, type RemoteDnsStatus } from "../../shar
  */
 export type DnsModeChange = { kind: "sent" | "unchanged"; running: DnsMode } | { kind: "at-connect" };
 
+/**
+ * What a change of "allow access to this computer" did: nothing (it was so already), kept for the
+ * next connect (none is up), applied (`endedFlows`: the open flows to this computer that a switch
+ * off ended), or applied to new flows with no word from the exit about the open ones (`why`).
+ */
+export type AllowLocalChange =
+  | { kind: "unchanged" | "at-connect" }
+  | { kind: "applied"; endedFlows: number }
+  | { kind: "unconfirmed"; why: string };
+
 export type SessionState =
   | { state: "connecting"; step: ConnectStep; attempt: number }
   | { state: "connected"; since: number }
@@ -312,10 +322,31 @@ export class Session extends EventEmitter<SessionEvents> {
     });
   }
 
-  /** "Allow access to this computer" changed (Settings): new flows follow it at once, open ones stay. */
-  setAllowLocal(allow: boolean): void {
+  /** "Allow access to this computer" as the session runs it now (--allow-local, then as changed). */
+  get allowsLocal(): boolean {
+    return this.allowLocal;
+  }
+
+  /**
+   * "Allow access to this computer" changed (Settings, `backhaul allow-local`): new flows follow it
+   * at once and, switched off, the flows open to this computer end; any session takes it at its
+   * next connect. Never rejects.
+   */
+  async setAllowLocal(allow: boolean): Promise<AllowLocalChange> {
+    if (allow === this.allowLocal) return { kind: "unchanged" };
     this.allowLocal = allow;
-    this.exitHandle?.setAllowLocal(allow);
+    const exit = this.exitHandle;
+    if (exit === undefined) return { kind: "at-connect" };
+    try {
+      const endedFlows = await exit.setAllowLocal(allow);
+      if (endedFlows > 0)
+        this.emit("log", `access to this computer switched off: ${endedFlows} open flows to it ended`);
+      return { kind: "applied", endedFlows };
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      this.emit("log", `access to this computer: ${why}`);
+      return { kind: "unconfirmed", why };
+    }
   }
 
   /** Split DNS while connected: this computer's domains are read again every dnsDomainsPollMs. */

@@ -24,6 +24,7 @@ import { newCredentials } from "../../helper/engines/proxy/credentials.js";
 import { isDomainName } from "../../shared/link-protocol.js";
 import { diagnose } from "../app/diagnostics.js";
 import { startSessionControl } from "../broker/session-control.js";
+import { describeAllowLocalChange } from "./allow-local-command.js";
 import { CidrError } from "../../helper/engines/routes/errors.js";
 import {
   checkRemoteRoutes,
@@ -63,13 +64,16 @@ export const CONNECT_USAGE = `backhaul connect <target> [options]
                            While connected, \`backhaul dns MODE\` changes it
   --dns-domain DOMAIN      also resolve names under DOMAIN through this computer (repeatable;
                            --dns split)
-  --allow-local            let the remote reach this computer itself (loopback, its own addresses)
+  --allow-local            let the remote reach this computer itself (loopback, its own addresses).
+                           While connected, \`backhaul allow-local on|off\` switches it (off also
+                           ends the flows open to this computer)
   --socks [ADDR:]PORT      a SOCKS5 and HTTP proxy on this computer (loopback unless ADDR is given)
                            whose connections leave from the remote; names resolve with the
                            remote's resolver. Reaches every destination the remote reaches but
                            the remote itself; your own user needs no credentials (on Linux),
                            others need the user:password printed when it starts
-  --allow-remote-local     let this computer reach the remote itself (its loopback and addresses)
+  --allow-remote-local     let this computer reach the remote itself (its loopback and addresses;
+                           set at connect: reconnect to change it)
   --remote-node PATH       Node.js on the remote, when it is not \`node\` on the PATH
   --entrance auto|tun|proxy  how the remote's traffic enters the link: a TUN device (root, by sudo
                            if need be), or a SOCKS5/HTTP proxy on its loopback (no root); auto
@@ -303,13 +307,24 @@ export async function connect(args: string[]): Promise<number> {
           ` (it is ${heard ?? "not reported"}); the session's log says why`,
       );
     },
+    // Access to this computer, as the window's Settings switch it: the exit here follows at once.
+    allowLocal: async (allow) => {
+      reporter.log(
+        `access to this computer ${allow ? "on" : "off"} asked through the session's control socket`,
+      );
+      const change = await session.setAllowLocal(allow);
+      const reverse = socksSettings !== undefined || tunWanted ? values["allow-remote-local"] : undefined;
+      const message = describeAllowLocalChange(allow, change, reverse);
+      reporter.log(message);
+      return { message, endedFlows: change.kind === "applied" ? change.endedFlows : 0 };
+    },
     diagnose: (request) => {
       const exit = session.exit;
       const connected = session.state.state === "connected";
       return diagnose(request, {
         advertised,
         excludes: values.exclude,
-        allowLocal: values["allow-local"],
+        allowLocal: session.allowsLocal,
         connected,
         remote: connected && exit ? (question) => exit.checkRemote(question) : undefined,
         remoteDns: session.remoteDns,

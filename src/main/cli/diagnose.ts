@@ -2,13 +2,12 @@
  * `backhaul diagnose HOST[:PORT]`: "Can the remote reach …?" asked of a running session (its
  * control socket, broker/session-control.ts), which checks from both ends and says what to do.
  */
-import { parseArgs } from "node:util";
 import ipaddr from "ipaddr.js";
 import type { DiagnoseResult } from "../../shared/api.js";
 import { isHostName } from "../../shared/diagnose-frames.js";
 import { describeRemoteDns } from "../../shared/remote-dns-status.js";
 import { sessionsDir } from "../broker/session-control.js";
-import { askPickedSession, commandOutput } from "./session-pick.js";
+import { askPickedSession, commandOutput, parseSessionCommandArgs } from "./session-pick.js";
 import { UsageError } from "./usage-error.js";
 
 const DEFAULT_PORT = 443;
@@ -62,12 +61,8 @@ export function parseHostPort(text: string): { host: string; port: number } {
 }
 
 export async function diagnoseCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    strict: true,
-    options: { session: { type: "string" }, json: { type: "boolean", default: false } },
-  });
+  const values = parseSessionCommandArgs(args);
+  const positionals = values.words;
   const [target, ...extra] = positionals;
   if (!target) throw new UsageError("diagnose needs a host, e.g. `backhaul diagnose db.corp.example:5432`");
   if (extra.length > 0) throw new UsageError(`diagnose takes one host, not ${positionals.length}`);

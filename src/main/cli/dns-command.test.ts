@@ -2,32 +2,14 @@
 // directory: it picks the session as diagnose does, says what happened, and exits with a code a
 // script can act on.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, before, mock, test } from "node:test";
-import {
-  startSessionControl,
-  type SessionControl,
-  type SessionControlHandlers,
-} from "../broker/session-control.js";
+import { test } from "node:test";
+import type { SessionControlHandlers } from "../broker/session-control.js";
 import { DNS_EXIT, dnsCommand } from "./dns-command.js";
+import { privateSessions, runCapturing, WINDOW_SESSION } from "./session-command-testing.js";
 import { UsageError } from "./usage-error.js";
 
-const runtime = mkdtempSync(join(tmpdir(), "backhaul-dns-command-"));
-const savedRuntime = process.env.XDG_RUNTIME_DIR;
+const sessions = privateSessions("backhaul-dns-command-");
 const modes: string[] = [];
-const controls: SessionControl[] = [];
-
-before(() => {
-  process.env.XDG_RUNTIME_DIR = runtime;
-});
-after(async () => {
-  for (const control of controls) control.close();
-  if (savedRuntime === undefined) delete process.env.XDG_RUNTIME_DIR;
-  else process.env.XDG_RUNTIME_DIR = savedRuntime;
-  rmSync(runtime, { recursive: true, force: true });
-});
 
 const cliSession: SessionControlHandlers = {
   state: () => "connected",
@@ -37,23 +19,8 @@ const cliSession: SessionControlHandlers = {
   },
   diagnose: () => Promise.reject(new Error("not asked")),
 };
-const windowSession: SessionControlHandlers = {
-  state: () => "connected",
-  diagnose: () => Promise.reject(new Error("not asked")),
-};
 
-/** Runs the command, capturing what it writes. */
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  mock.method(process.stdout, "write", (chunk: string) => ((stdout += chunk), true));
-  mock.method(process.stderr, "write", (chunk: string) => ((stderr += chunk), true));
-  try {
-    return { code: await dnsCommand(args), stdout, stderr };
-  } finally {
-    mock.restoreAll();
-  }
-}
+const run = (args: string[]) => runCapturing(dnsCommand, args);
 
 test("bad usage throws a UsageError that says what to type", async () => {
   await assert.rejects(
@@ -76,14 +43,13 @@ test("no running session: exit 3 and how to start one", async () => {
 });
 
 test("the only session changes mode; with two, --session picks and its absence is explained", async () => {
-  const dir = join(runtime, "backhaul-sessions");
-  controls.push(await startSessionControl("ssh://me@devbox", cliSession, dir));
+  await sessions.start("ssh://me@devbox", cliSession);
   const done = await run(["off"]);
   assert.equal(done.code, DNS_EXIT.done, done.stderr);
   assert.match(done.stdout, /^me_devbox: DNS mode off\n$/);
   assert.deepEqual(modes, ["off"]);
 
-  controls.push(await startSessionControl("ssh://me@window", windowSession, dir));
+  await sessions.start("ssh://me@window", WINDOW_SESSION);
   const ambiguous = await run(["all"]);
   assert.equal(ambiguous.code, DNS_EXIT.noSession);
   assert.match(ambiguous.stderr, /several sessions run; pick one with --session NAME:\n {2}me_devbox /);

@@ -3,9 +3,8 @@
  * window's Settings → DNS does for its own sessions. The remote's resolver follows within
  * seconds and its flows stay; a session started in the window answers that its Settings own it.
  */
-import { parseArgs } from "node:util";
 import { sessionsDir } from "../broker/session-control.js";
-import { askPickedSession, commandOutput } from "./session-pick.js";
+import { changeSession, parseSessionCommandArgs, SESSION_CHANGE_EXIT } from "./session-pick.js";
 import { UsageError } from "./usage-error.js";
 
 const MODES = ["all", "split", "off"] as const;
@@ -14,7 +13,7 @@ type Mode = (typeof MODES)[number];
 /** The session waits up to 15 s for the remote's resolver to switch, after reading this computer's domains. */
 const ANSWER_TIMEOUT_MS = 30_000;
 
-export const DNS_EXIT = { done: 0, refused: 1, usage: 2, noSession: 3, noAnswer: 4 } as const;
+export const DNS_EXIT = SESSION_CHANGE_EXIT;
 
 export const DNS_USAGE = `backhaul dns all|split|off [options]
 
@@ -39,31 +38,17 @@ export const DNS_USAGE = `backhaul dns all|split|off [options]
 const isMode = (text: string): text is Mode => (MODES as readonly string[]).includes(text);
 
 export async function dnsCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    strict: true,
-    options: { session: { type: "string" }, json: { type: "boolean", default: false } },
-  });
+  const values = parseSessionCommandArgs(args);
+  const positionals = values.words;
   const [mode, ...extra] = positionals;
   if (mode === undefined) throw new UsageError("dns needs a mode: `backhaul dns all`, `split` or `off`");
   if (!isMode(mode)) throw new UsageError(`"${mode}" is not a DNS mode; use all, split or off`);
   if (extra.length > 0) throw new UsageError(`dns takes one mode, not ${positionals.length} words`);
-  const output = commandOutput(values.json);
-  const asked = await askPickedSession(
-    values.session,
-    { type: "dnsMode", mode },
-    ANSWER_TIMEOUT_MS,
-    output,
-    DNS_EXIT,
-  );
-  if ("code" in asked) return asked.code;
-  const { session, reply } = asked;
-  const { out, fail } = output;
-  if (reply.type === "error") return fail(DNS_EXIT.refused, `the session ${session.name}: ${reply.message}`);
-  if (reply.type !== "done") return fail(DNS_EXIT.noAnswer, `the session ${session.name} gave no answer`);
-  if (values.json)
-    out(JSON.stringify({ type: "dnsMode", session: session.name, mode, message: reply.message }));
-  else out(`${session.name}: ${reply.message}`);
-  return DNS_EXIT.done;
+  return changeSession({
+    named: values.session,
+    json: values.json,
+    request: { type: "dnsMode", mode },
+    timeoutMs: ANSWER_TIMEOUT_MS,
+    jsonOf: (session, reply) => ({ type: "dnsMode", session, mode, message: reply.message }),
+  });
 }

@@ -164,7 +164,8 @@ export function SettingsPanel() {
             <br />
             <span className="field-hint">
               Let the remote reach services on this computer itself (its loopback and own addresses). Off by
-              default: the remote is the less trusted side.
+              default: the remote is the less trusted side. Turning it off while connected also ends the
+              connections open to this computer.
             </span>
           </span>
         </CheckField>

@@ -38,6 +38,32 @@ test("this computer is refused unless the user allows it, even inside an adverti
   }
 });
 
+test("isThisComputer names what access to this computer opens, whichever way it is set", () => {
+  for (const allowLocal of [false, true]) {
+    const policy = new EgressPolicy({ prefixes: ["198.18.0.0/15"], allowLocal, localAddresses: own });
+    for (const address of [
+      "127.0.0.1",
+      "::1",
+      "::ffff:127.0.0.1",
+      "169.254.1.1",
+      "fe80::1",
+      "198.18.7.7",
+      "2001:db8:7::7",
+    ])
+      assert.equal(
+        policy.isThisComputer(parseAddress(address)),
+        true,
+        `${address}, allowLocal ${allowLocal}`,
+      );
+    for (const address of ["198.19.0.10", "2001:db8:19::10", "224.0.0.1", "0.0.0.0"])
+      assert.equal(
+        policy.isThisComputer(parseAddress(address)),
+        false,
+        `${address}, allowLocal ${allowLocal}`,
+      );
+  }
+});
+
 test("never multicast, broadcast or unspecified", () => {
   const policy = new EgressPolicy({ prefixes: ["0.0.0.0/0", "::/0"], allowLocal: true, localAddresses: own });
   for (const address of ["224.0.0.1", "255.255.255.255", "0.0.0.0", "ff02::1", "::"]) {

@@ -60,7 +60,30 @@ export class EgressPolicy {
   }
 
   check(address: Uint8Array): EgressDecision {
-    let addr: ipaddr.IPv4 | ipaddr.IPv6 = ipaddr.fromByteArray(Array.from(address));
+    const { addr, kind } = this.classify(address);
+    if (kind === "not-unicast") return { allowed: false, reason: "not-unicast" };
+    if (kind !== null) return this.allowLocal ? { allowed: true } : { allowed: false, reason: kind };
+    for (const [network, bits] of this.prefixes) {
+      if (network.kind() === addr.kind() && addr.match(network, bits)) return { allowed: true };
+    }
+    return { allowed: false, reason: "not-advertised" };
+  }
+
+  /**
+   * Whether `address` is this computer itself (its loopback, link-local or own addresses): what
+   * "allow access to this computer" opens, whatever it is set to now.
+   */
+  isThisComputer(address: Uint8Array): boolean {
+    const { kind } = this.classify(address);
+    return kind !== null && kind !== "not-unicast";
+  }
+
+  /** The address (IPv4-mapped read as IPv4), and whether it is not unicast or this computer's (how). */
+  private classify(address: Uint8Array): {
+    addr: Address;
+    kind: Exclude<RefusalReason, "not-advertised"> | null;
+  } {
+    let addr: Address = ipaddr.fromByteArray(Array.from(address));
     // ::ffff:127.0.0.1 is loopback too: judge mapped addresses as the IPv4 they are.
     if (addr.kind() === "ipv6" && (addr as ipaddr.IPv6).isIPv4MappedAddress()) {
       addr = (addr as ipaddr.IPv6).toIPv4Address();
@@ -75,21 +98,12 @@ export class EgressPolicy {
       range === "broadcast" ||
       own.broadcast.has(text)
     ) {
-      return { allowed: false, reason: "not-unicast" };
+      return { addr, kind: "not-unicast" };
     }
-    if (range === "loopback" || range === "linkLocal" || isOwn(own, addr, text)) {
-      if (!this.allowLocal) {
-        return {
-          allowed: false,
-          reason: range === "loopback" ? "loopback" : range === "linkLocal" ? "link-local" : "this-computer",
-        };
-      }
-      return { allowed: true };
-    }
-    for (const [network, bits] of this.prefixes) {
-      if (network.kind() === addr.kind() && addr.match(network, bits)) return { allowed: true };
-    }
-    return { allowed: false, reason: "not-advertised" };
+    if (range === "loopback") return { addr, kind: "loopback" };
+    if (range === "linkLocal") return { addr, kind: "link-local" };
+    if (isOwn(own, addr, text)) return { addr, kind: "this-computer" };
+    return { addr, kind: null };
   }
 
   private own(): OwnAddressCache {

@@ -284,6 +284,79 @@ describe("NAT engine with a userspace peer", { timeout: 8_000 }, () => {
   });
 });
 
+describe("NAT engine: access to this computer switched off", { timeout: 8_000 }, () => {
+  test("the flows open to this computer end (TCP reset both ways, UDP closed), counted; new ones are refused", async (t) => {
+    const sockets: Socket[] = [];
+    const service = createServer((socket) => {
+      socket.on("error", () => undefined);
+      sockets.push(socket);
+    });
+    await new Promise<void>((resolve) => service.listen(0, "127.0.0.1", resolve));
+    const servicePort = (service.address() as AddressInfo).port;
+    const udpService = createSocket("udp4");
+    await new Promise<void>((resolve) => udpService.bind(0, "127.0.0.1", resolve));
+    const udpHeard = new Promise<void>((resolve) => udpService.once("message", () => resolve()));
+    const output = new CapturingOutput();
+    const policy = new EgressPolicy({ prefixes: ["198.19.0.0/16"], allowLocal: true });
+    const engine = new NatEngine({ output, policy, linkMtu: 65520 });
+    t.after(() => {
+      engine.close("test over");
+      for (const socket of sockets) socket.destroy();
+      service.close();
+      udpService.close();
+    });
+
+    engine.handlePackets([synFromRemote(42000, servicePort, 9000, 65535)]);
+    const synAck = await output.next((p) => (tcpOf(p)?.syn ? tcpOf(p) : undefined));
+    engine.handlePackets([
+      fromRemote({
+        srcPort: 42000,
+        dstPort: servicePort,
+        seq: 9001,
+        ack: synAck.seq + 1,
+        flags: TcpFlag.ACK,
+        window: 65535,
+      }),
+      buildUdpPacket({
+        src: REMOTE,
+        dst: LOOPBACK,
+        srcPort: 42001,
+        dstPort: (udpService.address() as AddressInfo).port,
+        payload: Buffer.from("ping"),
+      }),
+    ]);
+    await udpHeard;
+    while (sockets.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    const serviceSideClosed = new Promise<void>((resolve) => sockets[0]!.once("close", () => resolve()));
+    assert.equal(engine.table.openCount, 2);
+
+    policy.setAllowLocal(false);
+    const ended = engine.endFlowsTo((address) => policy.isThisComputer(address), "access switched off");
+    assert.equal(ended, 2, "the TCP and the UDP flow");
+    const reset = await output.next((p) => {
+      const tcp = tcpOf(p);
+      return tcp?.rst && tcp.dstPort === 42000 ? tcp : undefined;
+    });
+    assert.ok(reset, "the remote hears an RST");
+    await serviceSideClosed; // the service's side is reset too
+    assert.equal(engine.table.openCount, 0);
+    assert.deepEqual(
+      engine.table.snapshot().map((row) => row.closeReason),
+      ["access switched off", "access switched off"],
+    );
+    assert.equal(
+      engine.endFlowsTo((address) => policy.isThisComputer(address), "again"),
+      0,
+    );
+
+    // The same SYN again meets the policy: prohibited, no socket.
+    output.packets.length = 0;
+    engine.handlePackets([synFromRemote(42002, servicePort, 9100, 65535)]);
+    const prohibited = output.packets.map(icmpOf).find((icmp) => icmp?.type === Icmpv4Type.DEST_UNREACHABLE);
+    assert.equal(prohibited?.code, Icmpv4UnreachableCode.ADMIN_PROHIBITED);
+  });
+});
+
 describe("NAT engine refusals and bad input", { timeout: 20_000 }, () => {
   test("a protocol the exit does not speak is answered as a host does (protocol unreachable, or a parameter problem at its Next Header), or prohibited where the policy refuses", () => {
     const { engine, output } = newEngine(false);

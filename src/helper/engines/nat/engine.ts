@@ -263,6 +263,20 @@ export class NatEngine {
     };
   }
 
+  /**
+   * Ends the flows to a destination `matches` (access to this computer was switched off): TCP
+   * flows and streams with RST both ways, UDP and ICMP flows so that their next packet meets the
+   * policy again. The DNS stub's own flows stay. Returns how many ended.
+   */
+  endFlowsTo(matches: (address: Uint8Array) => boolean, reason: string): number {
+    return (
+      this.tcp.resetFlowsTo(matches, reason) +
+      (this.streamForwarder?.resetStreamsTo(matches, reason) ?? 0) +
+      this.udp.endFlowsTo(matches, reason) +
+      (this.icmp?.endFlowsTo(matches, reason) ?? 0)
+    );
+  }
+
   /** The link is gone: every flow ends (TCP with RST both ways). */
   close(reason: string): void {
     this.tcp.close(reason);

@@ -54,6 +54,8 @@ export class ExitStream {
   /** Connect attempts made (more than one when a name's first addresses failed). */
   private attempts = 0;
   private lastActivity = 0;
+  /** The address being dialled, then connected to; undefined while the name resolves. */
+  private host: string | undefined;
 
   constructor(
     readonly id: number,
@@ -78,6 +80,11 @@ export class ExitStream {
     return this.phase === "closed";
   }
 
+  /** The address this stream's socket dials or is connected to; undefined before its first dial. */
+  get dialedHost(): string | undefined {
+    return this.host;
+  }
+
   /** Bytes held here: written to the socket and not yet taken by it, and waiting for the entrance's credit. */
   get bufferedBytes(): number {
     return (this.socket?.writableLength ?? 0) + this.sender.pendingBytes;
@@ -96,6 +103,7 @@ export class ExitStream {
 
   private attempt(addresses: readonly string[], index: number, port: number): void {
     const host = addresses[index]!;
+    this.host = host;
     this.attempts++;
     this.row.destination = hostPort(host, port);
     this.row.family = host.includes(":") ? 6 : 4;

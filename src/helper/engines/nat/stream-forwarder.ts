@@ -137,6 +137,22 @@ export class StreamForwarder implements StreamFrameHandler {
     this.contained(() => this.resetId(id, StreamStatus.ProtocolError, "a malformed frame from the remote"));
   }
 
+  /**
+   * Resets the streams whose socket dials or holds an address `matches` (access to this computer
+   * was switched off): RESET NotAllowed to the entrance, an RST to the socket. Returns how many.
+   */
+  resetStreamsTo(matches: (address: Uint8Array) => boolean, reason: string): number {
+    let count = 0;
+    for (const stream of [...this.streams.values()]) {
+      const host = stream.dialedHost;
+      const address = host === undefined ? null : parseAddress(host);
+      if (address === null || !matches(address.bytes)) continue;
+      this.contained(() => stream.abort(StreamStatus.NotAllowed, reason));
+      count++;
+    }
+    return count;
+  }
+
   /** The link is gone: every stream ends, its socket reset. */
   close(reason: string): void {
     this.closed = true;

@@ -154,6 +154,7 @@ test("a handler that throws something other than a PacketError is contained: cou
     log: (line) => logs.push(line),
     icmp: () => ({
       flowCount: 0,
+      endFlowsTo: () => 0,
       close: () => undefined,
       handle: () => {
         calls++;

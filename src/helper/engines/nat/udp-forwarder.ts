@@ -94,6 +94,17 @@ export class UdpForwarder {
     this.send(flow, datagram);
   }
 
+  /** Ends the flows to an address `matches`; a later datagram meets the policy again. Returns how many. */
+  endFlowsTo(matches: (address: Uint8Array) => boolean, reason: string): number {
+    let count = 0;
+    for (const flow of [...this.flows.values()]) {
+      if (!matches(flow.reply.src)) continue;
+      this.end(flow, reason);
+      count++;
+    }
+    return count;
+  }
+
   close(reason: string): void {
     for (const flow of [...this.flows.values()]) this.end(flow, reason);
     if (this.sweeper) clearInterval(this.sweeper);

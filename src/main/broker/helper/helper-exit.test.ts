@@ -44,3 +44,20 @@ test("after the link closes, main reads the agent's stream to its end: an SSH ch
   exitAgent();
   await within(2_000, "the end of the agent's stream", ended);
 });
+
+test("access to this computer changed through the helper: each change is answered with the flows it ended; a closed link says so", async (t) => {
+  const server = await startTestHelperServer();
+  t.after(() => server.close());
+  const [agentSide, mainSide] = createMemoryPipe();
+  const agent = testAgentLink(agentSide, 0);
+  const exit = await helperExit(() => Promise.resolve(server.endpoint)).open(mainSide, TEST_EXIT_OPTIONS);
+  await exit.ready;
+  await agent.ready;
+
+  assert.equal(await within(5_000, "the answer to on", exit.setAllowLocal(true)), 0);
+  assert.equal(await within(5_000, "the answer to off", exit.setAllowLocal(false)), 0, "no flow was open");
+
+  exit.close("test over");
+  await exit.closed;
+  await assert.rejects(exit.setAllowLocal(true), /the link to the remote is closed/);
+});

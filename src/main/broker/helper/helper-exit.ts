@@ -131,7 +131,14 @@ function follow(
   const flows = new MirrorFlowTable();
   const dns = hasDns ? new MirrorTable<DnsRow>() : undefined;
   const progressListeners: ((extra: Record<string, number>) => void)[] = [];
-  const checks = new PendingChecks();
+  const checks = new PendingAnswers<RemoteDiagnosis>(
+    CHECK_TIMEOUT_MS,
+    "the local helper did not answer the check",
+  );
+  const allowLocalAnswers = new PendingAnswers<number>(
+    ALLOW_LOCAL_TIMEOUT_MS,
+    "the local helper did not confirm the change of access to this computer",
+  );
   let rttMs: number | null = null;
   let markReady: () => void = () => undefined;
   let failReady: (error: Error) => void = () => undefined;
@@ -148,6 +155,7 @@ function follow(
     ended = true;
     failReady(new Error(`the link closed: ${reason}`));
     checks.failAll(`the link closed: ${reason}`);
+    allowLocalAnswers.failAll(`the link closed: ${reason}`);
     markClosed({ reason });
     control.destroy();
     socket.end();
@@ -197,7 +205,9 @@ function follow(
         case "capture":
           return captureReasons.heard(event.stopped);
         case "diagnosis":
-          return checks.settle(event);
+          return checks.settle(event.id, () => readDiagnosis(event));
+        case "allowLocal":
+          return allowLocalAnswers.settle(event.id, () => readEndedFlows(event));
         case "closed":
           return end(event.reason);
       }
@@ -220,7 +230,12 @@ function follow(
     updateDnsDomains: (domains) => void (ended || control.write(encodeLine({ type: "dnsDomains", domains }))),
     updateDnsMode: (mode, domains) =>
       void (ended || control.write(encodeLine({ type: "dnsMode", mode, domains }))),
-    setAllowLocal: (allow) => void (ended || control.write(encodeLine({ type: "allowLocal", allow }))),
+    setAllowLocal: (allow) => {
+      if (ended) return Promise.reject(new Error("the link to the remote is closed"));
+      const { id, answer } = allowLocalAnswers.open();
+      control.write(encodeLine({ type: "allowLocal", id, allow }));
+      return answer;
+    },
     checkRemote: (question) => {
       if (ended) return Promise.reject(new Error("the link to the remote is closed"));
       const { id, answer } = checks.open();
@@ -237,19 +252,27 @@ function follow(
 
 /** Main gives up on a "diagnose" the helper never answers (the helper's own timeout is shorter). */
 const CHECK_TIMEOUT_MS = REMOTE_CHECK_TIMEOUT_MS + 5_000;
+/** Main gives up on an "allowLocal" the helper never answers: it only sets a flag and resets flows. */
+const ALLOW_LOCAL_TIMEOUT_MS = 5_000;
 
-/** "diagnose" commands sent to the helper, answered by id. */
-class PendingChecks {
-  private readonly pending = new Map<number, { resolve(r: RemoteDiagnosis): void; reject(e: Error): void }>();
+/** Commands sent to the helper and answered by id ("diagnose", "allowLocal"). */
+class PendingAnswers<Answer> {
+  private readonly pending = new Map<number, { resolve(answer: Answer): void; reject(e: Error): void }>();
   private nextId = 1;
 
-  open(): { id: number; answer: Promise<RemoteDiagnosis> } {
+  /** `timeoutMessage`: the rejection when no answer comes within `timeoutMs`. */
+  constructor(
+    private readonly timeoutMs: number,
+    private readonly timeoutMessage: string,
+  ) {}
+
+  open(): { id: number; answer: Promise<Answer> } {
     const id = this.nextId++;
-    const answer = new Promise<RemoteDiagnosis>((resolve, reject) => {
+    const answer = new Promise<Answer>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new Error("the local helper did not answer the check"));
-      }, CHECK_TIMEOUT_MS);
+        reject(new Error(this.timeoutMessage));
+      }, this.timeoutMs);
       this.pending.set(id, {
         resolve: (result) => (clearTimeout(timer), resolve(result)),
         reject: (error) => (clearTimeout(timer), reject(error)),
@@ -258,15 +281,13 @@ class PendingChecks {
     return { id, answer };
   }
 
-  /** The helper's answer, checked again here: it relays what the agent said. */
-  settle(event: { id: number; result: unknown; error: unknown }): void {
-    const pending = this.pending.get(event.id);
+  /** The helper's answer to `id`: `read` checks it (and throws when it is not one). */
+  settle(id: number, read: () => Answer): void {
+    const pending = this.pending.get(id);
     if (!pending) return;
-    this.pending.delete(event.id);
+    this.pending.delete(id);
     try {
-      if (event.result !== null && event.result !== undefined)
-        pending.resolve(parseRemoteDiagnosis(event.result));
-      else pending.reject(new Error(typeof event.error === "string" ? event.error : "no answer"));
+      pending.resolve(read());
     } catch (error) {
       pending.reject(error instanceof Error ? error : new Error(String(error)));
     }
@@ -276,6 +297,19 @@ class PendingChecks {
     for (const pending of this.pending.values()) pending.reject(new Error(reason));
     this.pending.clear();
   }
+}
+
+/** The helper's answer to a "diagnose", checked again here: it relays what the agent said. */
+function readDiagnosis(event: { result: unknown; error: unknown }): RemoteDiagnosis {
+  if (event.result !== null && event.result !== undefined) return parseRemoteDiagnosis(event.result);
+  throw new Error(typeof event.error === "string" ? event.error : "no answer");
+}
+
+/** The helper's answer to an "allowLocal": how many flows it ended. */
+function readEndedFlows(event: { endedFlows: unknown }): number {
+  const ended = event.endedFlows;
+  if (typeof ended === "number" && Number.isSafeInteger(ended) && ended >= 0) return ended;
+  throw new Error("the local helper's answer gave no count of the flows it ended");
 }
 
 /**

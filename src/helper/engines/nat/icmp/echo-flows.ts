@@ -150,6 +150,17 @@ export class EchoFlows {
     if (this.flows.size === 0) this.becameEmpty();
   }
 
+  /** Ends the flows to an address `matches`; the next request meets the policy again. Returns how many. */
+  endFlowsTo(matches: (address: Uint8Array) => boolean, reason: string): number {
+    let count = 0;
+    for (const flow of [...this.flows.values()]) {
+      if (!matches(flow.destination)) continue;
+      this.end(flow, reason);
+      count++;
+    }
+    return count;
+  }
+
   endAll(reason: string): void {
     for (const flow of [...this.flows.values()]) this.end(flow, reason);
   }

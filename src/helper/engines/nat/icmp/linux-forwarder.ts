@@ -152,6 +152,11 @@ export class LinuxIcmpForwarder implements IcmpForwarder {
     this.flows.sweep(now);
   }
 
+  /** Replies still in flight for an ended flow find it ended and are dropped (onReply). */
+  endFlowsTo(matches: (address: Uint8Array) => boolean, reason: string): number {
+    return this.flows.endFlowsTo(matches, reason);
+  }
+
   close(reason: string): void {
     if (this.closed) return;
     this.closed = true;

@@ -133,6 +133,10 @@ export class PingCommandForwarder implements IcmpForwarder {
     void this.ping(flow, icmp.sequence, payload);
   }
 
+  endFlowsTo(matches: (address: Uint8Array) => boolean, reason: string): number {
+    return this.flows.endFlowsTo(matches, reason);
+  }
+
   close(reason: string): void {
     this.closed = true;
     this.flows.endAll(reason);

@@ -86,6 +86,11 @@ export class TcpFlow implements ForwardedFlow, ConnectionOutput {
     return this.connection.deadline;
   }
 
+  /** The destination a socket of this computer dials; undefined for a peer in this process (the stub's). */
+  get dialedAddress(): Buffer | undefined {
+    return this.dial === undefined ? undefined : this.ends.destAddress;
+  }
+
   /** One segment of this flow. `tcp` is a view into the link's frame, valid for the call. */
   receive(tcp: TcpView, now: number): void {
     const row = this.row;

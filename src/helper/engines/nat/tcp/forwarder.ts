@@ -191,6 +191,21 @@ export class TcpForwarder implements TcpContext {
     this.acks.clear();
   }
 
+  /**
+   * Resets, both ways, the flows whose socket dials an address `matches` (access to this computer
+   * was switched off); peers in this process (the DNS stub's) are left. Returns how many.
+   */
+  resetFlowsTo(matches: (address: Uint8Array) => boolean, reason: string): number {
+    let count = 0;
+    for (const flow of [...this.flows.values()]) {
+      const address = flow.dialedAddress;
+      if (address === undefined || !matches(address)) continue;
+      flow.abort(reason);
+      count++;
+    }
+    return count;
+  }
+
   /** Resets every flow, both ways: the link is going away. */
   close(reason: string): void {
     for (const flow of [...this.flows.values()]) flow.abort(reason);
