@@ -36,7 +36,9 @@ static void shutdown_object(bh_poll_object *o) {
     close(o->fd);
     o->fd = -1;
   }
-  free(o->arena);
+  /* A lent arena is the memory of a Buffer: freed by the GC once arena_ref is deleted (by the
+   * caller that may make N-API calls) and JavaScript holds no view of it. */
+  if (!o->cls->lend_arena) free(o->arena);
   o->arena = NULL;
 }
 
@@ -49,6 +51,7 @@ static void delete_ref(napi_env env, napi_ref *ref) {
 
 static void close_from_js(bh_poll_object *o) {
   shutdown_object(o);
+  delete_ref(o->env, &o->arena_ref);
   delete_ref(o->env, &o->on_batch);
   delete_ref(o->env, &o->on_error);
   if (o->async_ctx != NULL) {
@@ -76,6 +79,7 @@ void bh_poll_finalize(bh_poll_object *o, napi_env env) {
   delete_ref(env, &o->on_batch);
   delete_ref(env, &o->on_error);
   delete_ref(env, &o->lengths_ref);
+  delete_ref(env, &o->arena_ref);
   delete_ref(env, &o->self);
   if (o->async_ctx != NULL) {
     napi_async_destroy(env, o->async_ctx);
@@ -179,8 +183,12 @@ static void report_read_error(bh_poll_object *o, int err) {
 static void deliver_batch(bh_poll_object *o, size_t used, uint32_t count) {
   napi_env env = o->env;
   napi_value argv[3];
-  void *copy = NULL;
-  if (napi_create_buffer_copy(env, used, o->arena, &copy, &argv[0]) != napi_ok) return;
+  if (o->cls->lend_arena) {
+    if (napi_get_reference_value(env, o->arena_ref, &argv[0]) != napi_ok || argv[0] == NULL) return;
+  } else {
+    void *copy = NULL;
+    if (napi_create_buffer_copy(env, used, o->arena, &copy, &argv[0]) != napi_ok) return;
+  }
   if (napi_get_reference_value(env, o->lengths_ref, &argv[1]) != napi_ok) return;
   if (napi_create_uint32(env, count, &argv[2]) != napi_ok) return;
   call_js(o, o->on_batch, 3, argv);
@@ -244,10 +252,23 @@ static napi_value start_object(bh_poll_object *o, size_t argc, napi_value *argv)
     return NULL;
   }
 
-  o->arena = malloc(cls->arena_bytes);
+  if (cls->lend_arena) {
+    /* V8's array buffers do not move: read() may fill this memory for as long as arena_ref holds it. */
+    void *data = NULL;
+    napi_value buffer;
+    if (napi_create_buffer(env, cls->arena_bytes, &data, &buffer) != napi_ok ||
+        napi_create_reference(env, buffer, 1, &o->arena_ref) != napi_ok) {
+      bh_throw_errno(env, ENOMEM, "napi_create_buffer", cls->no_memory, NULL);
+      return NULL;
+    }
+    o->arena = data;
+  } else {
+    o->arena = malloc(cls->arena_bytes);
+  }
   o->poll = malloc(sizeof *o->poll);
   if (o->arena == NULL || o->poll == NULL) {
-    free(o->arena);
+    if (!cls->lend_arena) free(o->arena);
+    delete_ref(env, &o->arena_ref);
     free(o->poll);
     o->arena = NULL;
     o->poll = NULL;

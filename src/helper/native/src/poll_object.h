@@ -30,6 +30,10 @@ typedef struct bh_poll_class {
   /* A read error ends reading; these describe it to JavaScript. */
   const char *read_syscall, *read_failed, *read_hint;
   size_t arena_bytes;        /* allocated on start() */
+  /* 0: each onBatch gets a fresh Buffer, a copy of what the wakeup read (the consumer may keep
+   * it). 1: the arena itself is a Buffer made once, and onBatch gets that same Buffer each time,
+   * lent for the call: no copy and no allocation per wakeup (the TUN device's bulk path). */
+  int lend_arena;
   uint32_t batch;            /* at most this many entries per onBatch (the lengths array's size) */
   /* Drains the readable fd into o->arena and o->lengths: returns the entry count, sets *used to
    * the arena bytes used and *err to an errno that ends reading (0 for EAGAIN and the like). */
@@ -52,6 +56,7 @@ struct bh_poll_object {
   napi_async_context async_ctx; /* so callbacks run as proper async callbacks (nextTick, hooks) */
   int cleanup_hook;             /* registered env cleanup hook */
   uint8_t *arena;               /* cls->arena_bytes, allocated on start() */
+  napi_ref arena_ref;           /* lend_arena: the Buffer whose memory `arena` is */
   /* For stats(): what drain() delivered and what the object's own file sent. */
   uint64_t packets_in, bytes_in, packets_out, bytes_out, read_errors;
   uint64_t send_failures;       /* packets the object's own file could not send */
