@@ -5,7 +5,12 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { SessionControlHandlers } from "../broker/session-control.js";
 import { ALLOW_LOCAL_EXIT, allowLocalCommand, describeAllowLocalChange } from "./allow-local-command.js";
-import { privateSessions, runCapturing, WINDOW_SESSION } from "./session-command-testing.js";
+import {
+  privateSessions,
+  runCapturing,
+  sessionPickAnswers,
+  WINDOW_SESSION,
+} from "./session-command-testing.js";
 import { UsageError } from "./usage-error.js";
 
 const sessions = privateSessions("backhaul-allow-local-command-");
@@ -41,12 +46,8 @@ test("bad usage throws a UsageError that says what to type", async () => {
   assert.deepEqual(asked, []);
 });
 
-test("no running session: exit 3 and how to start one", async () => {
-  const result = await run(["off", "--json"]);
-  assert.equal(result.code, ALLOW_LOCAL_EXIT.noSession);
-  assert.match(result.stderr, /no running session: start one with `backhaul connect TARGET`/);
-  assert.equal(JSON.parse(result.stdout).type, "error");
-});
+test("no running session: exit 3 and how to start one", () =>
+  sessionPickAnswers.none(run, ["off"], ALLOW_LOCAL_EXIT.noSession));
 
 test("the only session switches; with two, --session picks and its absence is explained; a window's session refuses", async () => {
   await sessions.start("ssh://me@devbox", cliSession);
@@ -56,9 +57,7 @@ test("the only session switches; with two, --session picks and its absence is ex
   assert.deepEqual(asked, [true]);
 
   await sessions.start("ssh://me@window", WINDOW_SESSION);
-  const ambiguous = await run(["off"]);
-  assert.equal(ambiguous.code, ALLOW_LOCAL_EXIT.noSession);
-  assert.match(ambiguous.stderr, /several sessions run; pick one with --session NAME:\n {2}me_devbox /);
+  await sessionPickAnswers.ambiguous(run, ["off"], ALLOW_LOCAL_EXIT.noSession);
 
   const json = await run(["off", "--session", "me_devbox", "--json"]);
   assert.equal(json.code, ALLOW_LOCAL_EXIT.done, json.stderr);
@@ -78,9 +77,7 @@ test("the only session switches; with two, --session picks and its absence is ex
     /me_window: this session takes access to this computer from the window's Settings/,
   );
 
-  const missing = await run(["on", "--session", "nope"]);
-  assert.equal(missing.code, ALLOW_LOCAL_EXIT.noSession);
-  assert.match(missing.stderr, /no running session named "nope"; running: me_devbox, me_window/);
+  await sessionPickAnswers.missing(run, ["on"], ALLOW_LOCAL_EXIT.noSession);
   assert.deepEqual(asked, [true, false], "only the session asked switched");
 });
 

@@ -5,7 +5,12 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { SessionControlHandlers } from "../broker/session-control.js";
 import { DNS_EXIT, dnsCommand } from "./dns-command.js";
-import { privateSessions, runCapturing, WINDOW_SESSION } from "./session-command-testing.js";
+import {
+  privateSessions,
+  runCapturing,
+  sessionPickAnswers,
+  WINDOW_SESSION,
+} from "./session-command-testing.js";
 import { UsageError } from "./usage-error.js";
 
 const sessions = privateSessions("backhaul-dns-command-");
@@ -35,12 +40,8 @@ test("bad usage throws a UsageError that says what to type", async () => {
   await assert.rejects(dnsCommand(["all", "--bogus"]), /bogus/);
 });
 
-test("no running session: exit 3 and how to start one", async () => {
-  const result = await run(["split", "--json"]);
-  assert.equal(result.code, DNS_EXIT.noSession);
-  assert.match(result.stderr, /no running session: start one with `backhaul connect TARGET`/);
-  assert.equal(JSON.parse(result.stdout).type, "error");
-});
+test("no running session: exit 3 and how to start one", () =>
+  sessionPickAnswers.none(run, ["split"], DNS_EXIT.noSession));
 
 test("the only session changes mode; with two, --session picks and its absence is explained", async () => {
   await sessions.start("ssh://me@devbox", cliSession);
@@ -50,9 +51,7 @@ test("the only session changes mode; with two, --session picks and its absence i
   assert.deepEqual(modes, ["off"]);
 
   await sessions.start("ssh://me@window", WINDOW_SESSION);
-  const ambiguous = await run(["all"]);
-  assert.equal(ambiguous.code, DNS_EXIT.noSession);
-  assert.match(ambiguous.stderr, /several sessions run; pick one with --session NAME:\n {2}me_devbox /);
+  await sessionPickAnswers.ambiguous(run, ["all"], DNS_EXIT.noSession);
 
   const json = await run(["all", "--session", "me_devbox", "--json"]);
   assert.equal(json.code, DNS_EXIT.done, json.stderr);
@@ -68,8 +67,6 @@ test("the only session changes mode; with two, --session picks and its absence i
   assert.equal(refused.code, DNS_EXIT.refused);
   assert.match(refused.stderr, /me_window: this session takes its DNS mode from the window's Settings/);
 
-  const missing = await run(["split", "--session", "nope"]);
-  assert.equal(missing.code, DNS_EXIT.noSession);
-  assert.match(missing.stderr, /no running session named "nope"; running: me_devbox, me_window/);
+  await sessionPickAnswers.missing(run, ["split"], DNS_EXIT.noSession);
   assert.deepEqual(modes, ["off", "all"], "only the sessions asked changed");
 });

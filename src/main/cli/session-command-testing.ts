@@ -3,6 +3,7 @@
  * allow-local`): real control sockets (session-control.ts) in a private runtime directory, a
  * window's session, and a run of a command that captures what it writes.
  */
+import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -62,3 +63,34 @@ export async function runCapturing(
     mock.restoreAll();
   }
 }
+
+type CapturedRun = (args: string[]) => Promise<{ code: number; stdout: string; stderr: string }>;
+
+/** No session runs: exit `code` (3), how to start one, and with --json an error object. */
+async function assertNoSessionAnswer(run: CapturedRun, args: string[], code: number): Promise<void> {
+  const result = await run([...args, "--json"]);
+  assert.equal(result.code, code);
+  assert.match(result.stderr, /no running session: start one with `backhaul connect TARGET`/);
+  assert.equal((JSON.parse(result.stdout) as { type: string }).type, "error");
+}
+
+/** Two sessions (me_devbox, me_window) and no --session: exit `code` (3) and the names to pick from. */
+async function assertAmbiguousAnswer(run: CapturedRun, args: string[], code: number): Promise<void> {
+  const ambiguous = await run(args);
+  assert.equal(ambiguous.code, code);
+  assert.match(ambiguous.stderr, /several sessions run; pick one with --session NAME:\n {2}me_devbox /);
+}
+
+/** --session names none of them: exit `code` (3) and the sessions that do run. */
+async function assertMissingSessionAnswer(run: CapturedRun, args: string[], code: number): Promise<void> {
+  const missing = await run([...args, "--session", "nope"]);
+  assert.equal(missing.code, code);
+  assert.match(missing.stderr, /no running session named "nope"; running: me_devbox, me_window/);
+}
+
+/** What every session command answers when it cannot pick a session (session-pick.ts). */
+export const sessionPickAnswers = {
+  none: assertNoSessionAnswer,
+  ambiguous: assertAmbiguousAnswer,
+  missing: assertMissingSessionAnswer,
+};
