@@ -357,6 +357,59 @@ describe("NAT engine: access to this computer switched off", { timeout: 8_000 },
   });
 });
 
+describe("NAT engine: access switched off after a flow ended", { timeout: 8_000 }, () => {
+  test("a flow in TIME-WAIT is not counted, gets no RST and keeps its own close reason", async (t) => {
+    const sockets: Socket[] = [];
+    const service = createServer((socket) => {
+      socket.on("error", () => undefined);
+      sockets.push(socket);
+    });
+    await new Promise<void>((resolve) => service.listen(0, "127.0.0.1", resolve));
+    const servicePort = (service.address() as AddressInfo).port;
+    const output = new CapturingOutput();
+    const policy = new EgressPolicy({ prefixes: ["198.19.0.0/16"], allowLocal: true });
+    const engine = new NatEngine({ output, policy, linkMtu: 65520 });
+    t.after(() => {
+      engine.close("test over");
+      for (const socket of sockets) socket.destroy();
+      service.close();
+    });
+
+    engine.handlePackets([synFromRemote(42100, servicePort, 9000, 65535)]);
+    const synAck = await output.next((p) => (tcpOf(p)?.syn ? tcpOf(p) : undefined));
+    const ack = (seq: number, ackNo: number, flags: number) =>
+      fromRemote({ srcPort: 42100, dstPort: servicePort, seq, ack: ackNo, flags, window: 65535 });
+    engine.handlePackets([ack(9001, synAck.seq + 1, TcpFlag.ACK)]);
+    while (sockets.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    // The service closes first: this side sends its FIN, the remote acknowledges it and sends its
+    // own, and the flow waits in TIME-WAIT.
+    sockets[0]!.end();
+    const fin = await output.next((p) => {
+      const tcp = tcpOf(p);
+      return tcp?.fin && tcp.dstPort === 42100 ? tcp : undefined;
+    });
+    engine.handlePackets([ack(9001, fin.seq + 1, TcpFlag.ACK | TcpFlag.FIN)]);
+    await output.next((p) => {
+      const tcp = tcpOf(p);
+      return tcp && !tcp.fin && tcp.dstPort === 42100 && tcp.ack === 9002 ? tcp : undefined;
+    });
+    const reasonBefore = engine.table.snapshot()[0]?.closeReason;
+
+    output.packets.length = 0;
+    policy.setAllowLocal(false);
+    assert.equal(
+      engine.endFlowsTo((address) => policy.isThisComputer(address), "access switched off"),
+      0,
+    );
+    assert.equal(
+      output.packets.some((p) => tcpOf(p)?.rst),
+      false,
+      "no RST for a connection that ended",
+    );
+    assert.equal(engine.table.snapshot()[0]?.closeReason, reasonBefore);
+  });
+});
+
 describe("NAT engine refusals and bad input", { timeout: 20_000 }, () => {
   test("a protocol the exit does not speak is answered as a host does (protocol unreachable, or a parameter problem at its Next Header), or prohibited where the policy refuses", () => {
     const { engine, output } = newEngine(false);

@@ -18,6 +18,7 @@ import { StreamReceiver, StreamRoom, StreamSender } from "../link/stream-credit.
 import type { FlowTable } from "./flow-table.js";
 import { hostPort } from "./format.js";
 import { dialStatus } from "./refusal.js";
+import { resetSocket } from "../socket-reset.js";
 
 /** When an open stream with no data either way is reset: the TCP flows' limits (tcp/limits.ts). */
 export interface StreamIdleLimits {
@@ -49,6 +50,8 @@ export class ExitStream {
   private holdsDialSlot = true;
   /** When the dial as a whole gives up (ms, the table's clock). */
   private dialDeadline = 0;
+  /** Asked again before each fallback address: the egress policy as it is now. */
+  private stillAllowed: (address: string) => boolean = () => true;
   private idleTimer: NodeJS.Timeout | undefined;
   private idleDueAt = 0;
   /** Connect attempts made (more than one when a name's first addresses failed). */
@@ -94,8 +97,14 @@ export class ExitStream {
    * Connects to the first of `addresses` (resolved and allowed, in order) that accepts, within
    * `connectTimeoutMs` for them all; answers STREAM_OPENED either way, with the last failure.
    */
-  dial(addresses: readonly string[], port: number, connectTimeoutMs: number): void {
+  dial(
+    addresses: readonly string[],
+    port: number,
+    connectTimeoutMs: number,
+    stillAllowed: (address: string) => boolean = () => true,
+  ): void {
     if (this.phase !== "resolving" || addresses.length === 0) return;
+    this.stillAllowed = stillAllowed;
     this.phase = "dialing";
     this.dialDeadline = this.table.now() + connectTimeoutMs;
     this.attempt(addresses, 0, port);
@@ -114,7 +123,9 @@ export class ExitStream {
       if (this.socket !== socket || this.phase !== "dialing") return;
       clearTimeout(this.dialTimer);
       socket.destroy();
-      const next = index + 1;
+      // The policy may have changed since the dial began (access to this computer switched off).
+      let next = index + 1;
+      while (next < addresses.length && !this.stillAllowed(addresses[next]!)) next++;
       if (next < addresses.length && this.dialDeadline > this.table.now()) {
         this.events.counted("dialRetries");
         this.attempt(addresses, next, port);
@@ -196,7 +207,7 @@ export class ExitStream {
 
   /** The entrance reset the stream: the destination sees a reset connection. */
   receiveReset(): void {
-    this.socket?.resetAndDestroy();
+    if (this.socket) resetSocket(this.socket);
     this.finish("reset by the remote");
   }
 
@@ -204,7 +215,7 @@ export class ExitStream {
   abort(status: StreamStatus, reason: string): void {
     if (this.phase === "closed") return;
     this.link.sendStreamFrame({ type: "reset", id: this.id, status });
-    if (this.socket && !this.socket.destroyed) this.socket.resetAndDestroy();
+    if (this.socket) resetSocket(this.socket);
     this.finish(reason);
   }
 

@@ -286,7 +286,12 @@ export class StreamForwarder implements StreamFrameHandler {
       return;
     }
     this.counters.opened++;
-    stream.dial(allowed, port, this.options.connectTimeoutMs);
+    stream.dial(
+      allowed,
+      port,
+      this.options.connectTimeoutMs,
+      (address) => this.check(address, port) === StreamStatus.Ok,
+    );
   }
 
   /** A SYN's checks: the egress policy, then port 0 (nothing listens there: refused, as an RST). */

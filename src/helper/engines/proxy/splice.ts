@@ -10,6 +10,7 @@
  */
 import type { Socket } from "node:net";
 import { StreamStatus, type LinkStream } from "../../../shared/link-streams.js";
+import { resetSocket } from "../socket-reset.js";
 
 export interface SpliceStart {
   /** Bytes the client sent after its handshake, for the stream first. */
@@ -77,7 +78,7 @@ export function splice(socket: Socket, stream: LinkStream, start: SpliceStart): 
       streamClosed = true;
       finalStatus = status;
       // Both sides ended: the socket closes on its own once its last bytes are out.
-      if (status !== StreamStatus.Ok && !socket.destroyed) socket.resetAndDestroy();
+      if (status !== StreamStatus.Ok) resetSocket(socket);
       finish();
     });
     socket.on("error", () => undefined);

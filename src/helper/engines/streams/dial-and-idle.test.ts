@@ -35,6 +35,28 @@ describe("a name's addresses", () => {
     }
   });
 
+  it("a fallback address meets the policy as it is then: switched off meanwhile, this computer is not dialled", async () => {
+    const w = await world({ resolverPort: resolver.port });
+    try {
+      // Both addresses pass when the name resolves; access is switched off as the first is dialled.
+      const check = w.policy.check.bind(w.policy);
+      const connectionsBefore = server.sockets.length;
+      let checks = 0;
+      w.policy.check = (address) => {
+        if (++checks === 3) w.policy.setAllowLocal(false);
+        return check(address);
+      };
+      await assert.rejects(
+        w.opener.open({ kind: "name", name: SECOND_ADDRESS_NAME, port: server.port }),
+        (error: unknown) => error instanceof StreamOpenError,
+      );
+      await sleep(100);
+      assert.equal(server.sockets.length, connectionsBefore, "127.0.0.1 was not dialled after the switch");
+    } finally {
+      w.close();
+    }
+  });
+
   it("none accepting: refused with the last failure, and the row says how many were tried", async () => {
     const w = await world({ resolverPort: resolver.port });
     try {

@@ -94,6 +94,7 @@ export interface World {
   opener: LinkStreamOpener;
   forwarder: StreamForwarder;
   nat: NatEngine;
+  policy: EgressPolicy;
   dns: DnsEngine;
   entranceLink: Link;
   exitLink: Link;
@@ -170,6 +171,7 @@ export async function world(options: WorldOptions = {}): Promise<World> {
     opener,
     forwarder,
     nat,
+    policy,
     dns,
     entranceLink,
     exitLink,

@@ -91,6 +91,12 @@ export class TcpFlow implements ForwardedFlow, ConnectionOutput {
     return this.dial === undefined ? undefined : this.ends.destAddress;
   }
 
+  /** Neither closed nor in TIME-WAIT: a connection that ended gracefully is not "open". */
+  get isOpen(): boolean {
+    const name = this.connection.stateName;
+    return name !== "TIME-WAIT" && name !== "CLOSED";
+  }
+
   /** One segment of this flow. `tcp` is a view into the link's frame, valid for the call. */
   receive(tcp: TcpView, now: number): void {
     const row = this.row;

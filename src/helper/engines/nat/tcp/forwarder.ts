@@ -192,15 +192,17 @@ export class TcpForwarder implements TcpContext {
   }
 
   /**
-   * Resets, both ways, the flows whose socket dials an address `matches` (access to this computer
-   * was switched off); peers in this process (the DNS stub's) are left. Returns how many.
+   * Resets, both ways, the open flows whose socket dials an address `matches` (access to this
+   * computer was switched off); peers in this process (the DNS stub's) and flows that already
+   * ended (TIME-WAIT keeps its reason and gets no RST) are left. Returns how many.
    */
   resetFlowsTo(matches: (address: Uint8Array) => boolean, reason: string): number {
     let count = 0;
     for (const flow of [...this.flows.values()]) {
       const address = flow.dialedAddress;
-      if (address === undefined || !matches(address)) continue;
-      flow.abort(reason);
+      if (address === undefined || !flow.isOpen || !matches(address)) continue;
+      // One flow that throws must not keep the others (and UDP's, ICMP's) from ending.
+      this.contained(flow, () => flow.abort(reason));
       count++;
     }
     return count;

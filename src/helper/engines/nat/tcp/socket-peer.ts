@@ -7,6 +7,7 @@ import { performance } from "node:perf_hooks";
 import { hostPort } from "../format.js";
 import type { PeerRelease } from "./connection.js";
 import type { DialTarget, FlowPeer, FlowPeerEvents, PeerOpener } from "./flow-peer.js";
+import { resetSocket } from "../../socket-reset.js";
 
 export function socketPeerOpener(target: DialTarget, connectTimeoutMs: number): PeerOpener {
   return { dial: target, open: (events) => new SocketPeer(target, connectTimeoutMs, events) };
@@ -69,7 +70,7 @@ class SocketPeer implements FlowPeer {
     if (socket.destroyed) return;
     if (how === "graceful")
       socket.destroySoon(); // after the remote's last bytes are written
-    else if (how === "reset") socket.resetAndDestroy();
+    else if (how === "reset") resetSocket(socket);
     else socket.destroy();
   }
 
