@@ -344,7 +344,7 @@ export async function startHelperServer(options: HelperServerOptions): Promise<H
     const endedFlows = entry.exit?.setAllowLocal(command.allow) ?? 0;
     if (endedFlows > 0)
       options.log(
-        `link ${linkId.slice(0, 8)}: access to this computer switched off; ${endedFlows} open flows to it ended`,
+        `link ${linkId.slice(0, 8)}: access to this computer switched off; ${endedFlows} open flow${endedFlows === 1 ? "" : "s"} to it ended`,
       );
     send(entry, { type: "allowLocal", id: command.id, endedFlows });
   };

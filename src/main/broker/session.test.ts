@@ -387,6 +387,11 @@ test("access to this computer: a change says what it did (unchanged, applied wit
     why: "the local helper did not confirm",
   });
   assert.deepEqual(asked, [true, false, true]);
+  // Not confirmed: asking again is not "unchanged", it is sent again.
+  confirm = true;
+  assert.deepEqual(await session.setAllowLocal(true), { kind: "applied", endedFlows: 0 });
+  assert.deepEqual(asked, [true, false, true, true]);
+  assert.deepEqual(await session.setAllowLocal(true), { kind: "unchanged" });
 
   await session.disconnect();
   await running;

@@ -133,6 +133,8 @@ export class Session extends EventEmitter<SessionEvents> {
   private runningDnsMode: DnsMode | undefined;
   /** "Allow access to this computer" (Settings): it may change while connected. */
   private allowLocal: boolean;
+  /** What the running exit confirmed it applies; a switch it did not confirm may be asked again. */
+  private exitAllowLocal: boolean | undefined;
   /** Mode changes, one at a time (each reads this computer's domains). */
   private modeChanges: Promise<void> = Promise.resolve();
   /** The DNS mode the agent last reported in force on this link. */
@@ -333,16 +335,31 @@ export class Session extends EventEmitter<SessionEvents> {
    * next connect. Never rejects.
    */
   async setAllowLocal(allow: boolean): Promise<AllowLocalChange> {
-    if (allow === this.allowLocal) return { kind: "unchanged" };
-    this.allowLocal = allow;
     const exit = this.exitHandle;
+    if (allow === this.allowLocal && (exit === undefined || this.exitAllowLocal === allow))
+      return { kind: "unchanged" };
+    this.allowLocal = allow;
     if (exit === undefined) return { kind: "at-connect" };
+    return this.applyAllowLocal(exit, allow);
+  }
+
+  private async applyAllowLocal(exit: ExitHandle, allow: boolean): Promise<AllowLocalChange> {
     try {
       const endedFlows = await exit.setAllowLocal(allow);
+      if (this.exitHandle === exit) this.exitAllowLocal = allow;
       if (endedFlows > 0)
-        this.emit("log", `access to this computer switched off: ${endedFlows} open flows to it ended`);
+        this.emit(
+          "log",
+          `access to this computer switched off: ${endedFlows} open flow${endedFlows === 1 ? "" : "s"} to it ended`,
+        );
       return { kind: "applied", endedFlows };
     } catch (error) {
+      // A link that ended meanwhile took its flows with it; the next one starts with the setting.
+      const linkEnded = await Promise.race([
+        exit.closed.then(() => true),
+        new Promise<false>((resolve) => setTimeout(() => resolve(false), 100)),
+      ]);
+      if (linkEnded || this.exitHandle !== exit) return { kind: "at-connect" };
       const why = error instanceof Error ? error.message : String(error);
       this.emit("log", `access to this computer: ${why}`);
       return { kind: "unconfirmed", why };
@@ -433,9 +450,10 @@ export class Session extends EventEmitter<SessionEvents> {
     this.dnsNote = dns.note;
     this.splitDomains = dns.dns === "split" ? (dns.dnsDomains ?? []) : undefined;
     this.runningDnsMode = dns.dns;
+    const allowLocal = this.allowLocal;
     const exit = await provider.open(transport.stream, {
       ...settings,
-      allowLocal: this.allowLocal,
+      allowLocal,
       dns: dns.dns,
       dnsDomains: dns.dnsDomains,
       routes: this.routes,
@@ -443,6 +461,9 @@ export class Session extends EventEmitter<SessionEvents> {
       pingTimeoutMs: this.options.pingTimeoutMs ?? 10_000,
     });
     this.exitHandle = exit;
+    this.exitAllowLocal = allowLocal;
+    // Changed while this link opened (the change found no exit to apply it to): apply it now.
+    if (this.allowLocal !== allowLocal) void this.applyAllowLocal(exit, this.allowLocal);
     this.agentDns = undefined; // this link's agent reports its own
     this.agentProgress = {};
     this.setRemoteDns(null);
