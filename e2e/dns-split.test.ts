@@ -18,7 +18,14 @@ import { existsSync, readFileSync, rmSync, writeFileSync, mkdtempSync } from "no
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { CLI, cliInHome, cliInRuntimeDir, connectInHome, LINK_SUBNET_OPTIONS, S_ROUTE_OPTIONS } from "./cli/command.js";
+import {
+  CLI,
+  cliInHome,
+  cliInRuntimeDir,
+  connectInHome,
+  LINK_SUBNET_OPTIONS,
+  S_ROUTE_OPTIONS,
+} from "./cli/command.js";
 import { Cli } from "./cli/json-cli.js";
 import { ZONE } from "./dns/zone.js";
 import {

@@ -97,7 +97,9 @@ export function sameRemoteDns(a: RemoteDnsStatus | null, b: RemoteDnsStatus | nu
  * its own resolver, 0 unanswered, 0 refused, 0 overloaded (resolv.conf names …)".
  */
 export function describeRemoteDns(status: RemoteDnsStatus): string {
-  const setup = status.setup === null ? "" : ` (${DNS_SETUP_LABELS[status.setup]})`;
+  // A newer session (through the control socket) may name a setup this build does not know.
+  const label = status.setup === null ? undefined : (DNS_SETUP_LABELS[status.setup] as string | undefined);
+  const setup = label === undefined ? "" : ` (${label})`;
   if (status.mode === "off") return `DNS off on the remote: its own resolver answers every name${setup}`;
   if (status.mode === "all") return `all DNS of the remote through this computer${setup}`;
   if (status.setup === "systemd-resolved")

@@ -115,18 +115,19 @@ function unresolvable({ result }: VerdictInput): Verdict {
 }
 
 /**
- * Split DNS sends the remote's other names to its own resolver; when the forwarder has seen that
- * resolver leave queries unanswered or refuse them, a name it did not resolve may be its fault.
+ * Split DNS sends the remote's other names to its own resolver. Its forwarder counts the queries
+ * no server answered (the remote's own or, for split names, this computer's) since it started:
+ * when there are some, the remote's resolver may be why a name outside the domains did not resolve.
+ * (Its refused count is of clients' malformed queries, not the resolver's: not a hint here.)
  */
 function ownResolverFailing(result: VerdictInput["result"]): string {
   const dns = result.remoteDns;
   if (result.remote?.dns?.viaStub !== false || dns?.mode !== "split") return "";
   const unanswered = dns.unanswered ?? 0;
-  const refused = dns.refused ?? 0;
-  if (unanswered + refused === 0) return "";
+  if (unanswered === 0) return "";
   return (
-    ` Since the connect, the remote's own resolver left ${unanswered} lookup(s) unanswered and ` +
-    `${refused} refused: check the servers its resolv.conf named before Backhaul, or resolve every name here (--dns all).`
+    ` The remote's split DNS forwarder has seen ${unanswered} lookup${unanswered === 1 ? "" : "s"} go unanswered ` +
+    `since it started: check the servers the remote's resolv.conf named before Backhaul, or resolve every name here (--dns all).`
   );
 }
 
