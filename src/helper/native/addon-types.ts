@@ -16,7 +16,8 @@ export interface NativeTunStats {
  * Called once per kernel wakeup. `data` holds `count` packets back to back from its start;
  * `lengths[i]` is the length of packet i. `lengths` is reused for every batch: read it before
  * returning. TunDevice lends the same `data` for every call (the next wakeup overwrites it, and
- * its length is the arena's, not the batch's); IcmpSocket passes a copy of exactly the batch.
+ * its length is the arena's, not the batch's; if JavaScript detaches its ArrayBuffer, later calls
+ * get a new one); IcmpSocket passes a copy of exactly the batch.
  */
 export type NativeBatchCallback = (data: Buffer, lengths: Uint32Array, count: number) => void;
 

@@ -101,16 +101,46 @@ napi_value bh_poll_construct_this(napi_env env, napi_callback_info info, size_t 
   return self;
 }
 
+/* Makes the lengths array; a previous one (detached by JavaScript) is let go. */
 static napi_status create_lengths(bh_poll_object *o) {
   napi_env env = o->env;
+  delete_ref(env, &o->lengths_ref);
+  o->lengths = NULL;
   napi_value buffer, lengths;
   void *data = NULL;
   napi_status st = napi_create_arraybuffer(env, o->cls->batch * sizeof(uint32_t), &data, &buffer);
   if (st != napi_ok) return st;
   st = napi_create_typedarray(env, napi_uint32_array, o->cls->batch, buffer, 0, &lengths);
   if (st != napi_ok) return st;
-  o->lengths = data;
-  return napi_create_reference(env, lengths, 1, &o->lengths_ref);
+  st = napi_create_reference(env, lengths, 1, &o->lengths_ref);
+  if (st == napi_ok) o->lengths = data;
+  return st;
+}
+
+/* A lending class's arena: a Buffer, held by arena_ref; a previous one is let go. Returns the
+ * N-API call that failed, or NULL. */
+static const char *create_arena_buffer(bh_poll_object *o) {
+  napi_env env = o->env;
+  void *data = NULL;
+  napi_value buffer;
+  delete_ref(env, &o->arena_ref);
+  o->arena = NULL;
+  /* V8's array buffers do not move: read() may fill this memory for as long as arena_ref holds it
+   * and JavaScript has not detached it (see hold_lent_memory). */
+  if (napi_create_buffer(env, o->cls->arena_bytes, &data, &buffer) != napi_ok) return "napi_create_buffer";
+  if (napi_create_reference(env, buffer, 1, &o->arena_ref) != napi_ok) return "napi_create_reference";
+  o->arena = data;
+  return NULL;
+}
+
+/* Gives the arena back: a lent one to the GC (once JavaScript holds no view of it). */
+static void release_arena(bh_poll_object *o) {
+  if (o->cls->lend_arena) {
+    delete_ref(o->env, &o->arena_ref);
+  } else {
+    free(o->arena);
+  }
+  o->arena = NULL;
 }
 
 void *bh_poll_adopt(napi_env env, napi_value self, const bh_poll_class *cls, int fd, size_t state_size,
@@ -180,16 +210,49 @@ static void report_read_error(bh_poll_object *o, int err) {
   if (error != NULL) call_js(o, o->on_error, 1, &error);
 }
 
-static void deliver_batch(bh_poll_object *o, size_t used, uint32_t count) {
+/* The memory we lend JavaScript (the lengths array; a lending class's arena) is an ArrayBuffer it
+ * can detach: ArrayBuffer.prototype.transfer(), a transfer list of postMessage or structuredClone,
+ * a byte stream's enqueue. The memory then belongs to someone else or is freed, and a read() into
+ * our raw pointer would be a use-after-free. So before each drain, check that the object we lend
+ * still has our memory at its full length (a detached one has none), and make a new one if not.
+ * Fills lent[0] with the arena Buffer (lending classes) and lent[1] with the lengths array; returns
+ * 0, or ENOMEM when a new one cannot be made (reading must then stop). */
+static int hold_lent_memory(bh_poll_object *o, napi_value lent[2]) {
   napi_env env = o->env;
-  napi_value argv[3];
-  if (o->cls->lend_arena) {
-    if (napi_get_reference_value(env, o->arena_ref, &argv[0]) != napi_ok || argv[0] == NULL) return;
-  } else {
+  void *data = NULL;
+  size_t length = 0;
+  napi_typedarray_type type;
+  lent[0] = NULL;
+  lent[1] = NULL;
+  if (o->lengths_ref == NULL || napi_get_reference_value(env, o->lengths_ref, &lent[1]) != napi_ok ||
+      lent[1] == NULL || napi_get_typedarray_info(env, lent[1], &type, &length, &data, NULL, NULL) != napi_ok ||
+      data != (void *)o->lengths || length != o->cls->batch) {
+    if (create_lengths(o) != napi_ok || napi_get_reference_value(env, o->lengths_ref, &lent[1]) != napi_ok ||
+        lent[1] == NULL) {
+      return ENOMEM;
+    }
+  }
+  if (!o->cls->lend_arena) return 0;
+  data = NULL;
+  length = 0;
+  if (o->arena_ref == NULL || napi_get_reference_value(env, o->arena_ref, &lent[0]) != napi_ok ||
+      lent[0] == NULL || napi_get_buffer_info(env, lent[0], &data, &length) != napi_ok ||
+      data != (void *)o->arena || length != o->cls->arena_bytes) {
+    if (create_arena_buffer(o) != NULL || napi_get_reference_value(env, o->arena_ref, &lent[0]) != napi_ok ||
+        lent[0] == NULL) {
+      return ENOMEM;
+    }
+  }
+  return 0;
+}
+
+static void deliver_batch(bh_poll_object *o, napi_value lent[2], size_t used, uint32_t count) {
+  napi_env env = o->env;
+  napi_value argv[3] = {lent[0], lent[1], NULL};
+  if (!o->cls->lend_arena) {
     void *copy = NULL;
     if (napi_create_buffer_copy(env, used, o->arena, &copy, &argv[0]) != napi_ok) return;
   }
-  if (napi_get_reference_value(env, o->lengths_ref, &argv[1]) != napi_ok) return;
   if (napi_create_uint32(env, count, &argv[2]) != napi_ok) return;
   call_js(o, o->on_batch, 3, argv);
 }
@@ -204,10 +267,13 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
   if (status < 0) {
     report_read_error(o, -status);
   } else {
+    napi_value lent[2];
     size_t used = 0;
-    int err = 0;
-    uint32_t count = o->cls->drain(o, &used, &err);
-    if (count > 0) deliver_batch(o, used, count);
+    uint32_t count = 0;
+    /* Never read into memory we no longer hold. */
+    int err = hold_lent_memory(o, lent);
+    if (err == 0) count = o->cls->drain(o, &used, &err);
+    if (count > 0) deliver_batch(o, lent, used, count);
     /* The batch callback may have closed the object. */
     if (err != 0 && o->fd >= 0) report_read_error(o, err);
   }
@@ -253,24 +319,18 @@ static napi_value start_object(bh_poll_object *o, size_t argc, napi_value *argv)
   }
 
   if (cls->lend_arena) {
-    /* V8's array buffers do not move: read() may fill this memory for as long as arena_ref holds it. */
-    void *data = NULL;
-    napi_value buffer;
-    if (napi_create_buffer(env, cls->arena_bytes, &data, &buffer) != napi_ok ||
-        napi_create_reference(env, buffer, 1, &o->arena_ref) != napi_ok) {
-      bh_throw_errno(env, ENOMEM, "napi_create_buffer", cls->no_memory, NULL);
+    const char *failed = create_arena_buffer(o);
+    if (failed != NULL) {
+      bh_throw_errno(env, ENOMEM, failed, cls->no_memory, NULL);
       return NULL;
     }
-    o->arena = data;
   } else {
     o->arena = malloc(cls->arena_bytes);
   }
   o->poll = malloc(sizeof *o->poll);
   if (o->arena == NULL || o->poll == NULL) {
-    if (!cls->lend_arena) free(o->arena);
-    delete_ref(env, &o->arena_ref);
+    release_arena(o);
     free(o->poll);
-    o->arena = NULL;
     o->poll = NULL;
     bh_throw_errno(env, ENOMEM, "malloc", cls->no_memory, NULL);
     return NULL;
@@ -280,6 +340,8 @@ static napi_value start_object(bh_poll_object *o, size_t argc, napi_value *argv)
   BH_CALL(env, napi_get_uv_event_loop(env, &loop));
   int rc = uv_poll_init(loop, o->poll, o->fd);
   if (rc != 0) {
+    /* Nothing started: a later start() makes its own arena. */
+    release_arena(o);
     free(o->poll);
     o->poll = NULL;
     bh_throw_errno(env, -rc, "uv_poll_init", what, NULL);

@@ -32,7 +32,8 @@ typedef struct bh_poll_class {
   size_t arena_bytes;        /* allocated on start() */
   /* 0: each onBatch gets a fresh Buffer, a copy of what the wakeup read (the consumer may keep
    * it). 1: the arena itself is a Buffer made once, and onBatch gets that same Buffer each time,
-   * lent for the call: no copy and no allocation per wakeup (the TUN device's bulk path). */
+   * lent for the call: no copy and no allocation per wakeup (the TUN device's bulk path). If
+   * JavaScript detaches it, the next wakeup makes a new one. */
   int lend_arena;
   uint32_t batch;            /* at most this many entries per onBatch (the lengths array's size) */
   /* Drains the readable fd into o->arena and o->lengths: returns the entry count, sets *used to
@@ -52,11 +53,13 @@ struct bh_poll_object {
   napi_ref on_batch;
   napi_ref on_error;
   napi_ref lengths_ref;         /* the reused Uint32Array(cls->batch) */
-  uint32_t *lengths;            /* its memory (V8 array buffers do not move) */
+  uint32_t *lengths;            /* its memory (V8 array buffers do not move, but JavaScript can
+                                 * detach them: checked before every drain) */
   napi_async_context async_ctx; /* so callbacks run as proper async callbacks (nextTick, hooks) */
   int cleanup_hook;             /* registered env cleanup hook */
   uint8_t *arena;               /* cls->arena_bytes, allocated on start() */
-  napi_ref arena_ref;           /* lend_arena: the Buffer whose memory `arena` is */
+  napi_ref arena_ref;           /* lend_arena: the Buffer whose memory `arena` is (checked before
+                                 * every drain, like `lengths`) */
   /* For stats(): what drain() delivered and what the object's own file sent. */
   uint64_t packets_in, bytes_in, packets_out, bytes_out, read_errors;
   uint64_t send_failures;       /* packets the object's own file could not send */

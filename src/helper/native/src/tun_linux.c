@@ -29,8 +29,9 @@
  * slices it with subarray(). Nothing is copied or allocated per wakeup: the bulk path's packets
  * are copied once more anyway, into the link's batch (PacketPort: a batch is lent for the
  * handler's call). The next wakeup overwrites the arena, so a consumer that keeps a packet past
- * the call copies it. (A copy per batch here was half of the agent's user-space memmove and a
- * 1 MiB allocation per wakeup for its GC.)
+ * the call copies it. (A copy per batch here was half of the agent's user-space memmove and an
+ * allocation of the batch's size per wakeup for its GC.) Detaching the Buffer's ArrayBuffer
+ * (transfer(), a transfer list) takes it from us: the next wakeup reads into a new one.
  */
 #include "tun_linux.h"
 
