@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createSocket } from "node:dgram";
 import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
-import { after, before, describe, test } from "node:test";
+import { after, before, describe, test, type TestContext } from "node:test";
 import fc from "fast-check";
 import {
   buildTcpPacket,
@@ -284,27 +284,35 @@ describe("NAT engine with a userspace peer", { timeout: 8_000 }, () => {
   });
 });
 
+/**
+ * A NAT engine that lets the remote reach this computer, and a TCP service on loopback that keeps
+ * the sockets it accepts; both closed after the test.
+ */
+async function engineWithLoopbackService(t: TestContext) {
+  const sockets: Socket[] = [];
+  const service = createServer((socket) => {
+    socket.on("error", () => undefined);
+    sockets.push(socket);
+  });
+  await new Promise<void>((resolve) => service.listen(0, "127.0.0.1", resolve));
+  const output = new CapturingOutput();
+  const policy = new EgressPolicy({ prefixes: ["198.19.0.0/16"], allowLocal: true });
+  const engine = new NatEngine({ output, policy, linkMtu: 65520 });
+  t.after(() => {
+    engine.close("test over");
+    for (const socket of sockets) socket.destroy();
+    service.close();
+  });
+  return { sockets, servicePort: (service.address() as AddressInfo).port, output, policy, engine };
+}
+
 describe("NAT engine: access to this computer switched off", { timeout: 8_000 }, () => {
   test("the flows open to this computer end (TCP reset both ways, UDP closed), counted; new ones are refused", async (t) => {
-    const sockets: Socket[] = [];
-    const service = createServer((socket) => {
-      socket.on("error", () => undefined);
-      sockets.push(socket);
-    });
-    await new Promise<void>((resolve) => service.listen(0, "127.0.0.1", resolve));
-    const servicePort = (service.address() as AddressInfo).port;
+    const { sockets, servicePort, output, policy, engine } = await engineWithLoopbackService(t);
     const udpService = createSocket("udp4");
     await new Promise<void>((resolve) => udpService.bind(0, "127.0.0.1", resolve));
+    t.after(() => udpService.close());
     const udpHeard = new Promise<void>((resolve) => udpService.once("message", () => resolve()));
-    const output = new CapturingOutput();
-    const policy = new EgressPolicy({ prefixes: ["198.19.0.0/16"], allowLocal: true });
-    const engine = new NatEngine({ output, policy, linkMtu: 65520 });
-    t.after(() => {
-      engine.close("test over");
-      for (const socket of sockets) socket.destroy();
-      service.close();
-      udpService.close();
-    });
 
     engine.handlePackets([synFromRemote(42000, servicePort, 9000, 65535)]);
     const synAck = await output.next((p) => (tcpOf(p)?.syn ? tcpOf(p) : undefined));
@@ -359,21 +367,7 @@ describe("NAT engine: access to this computer switched off", { timeout: 8_000 },
 
 describe("NAT engine: access switched off after a flow ended", { timeout: 8_000 }, () => {
   test("a flow in TIME-WAIT is not counted, gets no RST and keeps its own close reason", async (t) => {
-    const sockets: Socket[] = [];
-    const service = createServer((socket) => {
-      socket.on("error", () => undefined);
-      sockets.push(socket);
-    });
-    await new Promise<void>((resolve) => service.listen(0, "127.0.0.1", resolve));
-    const servicePort = (service.address() as AddressInfo).port;
-    const output = new CapturingOutput();
-    const policy = new EgressPolicy({ prefixes: ["198.19.0.0/16"], allowLocal: true });
-    const engine = new NatEngine({ output, policy, linkMtu: 65520 });
-    t.after(() => {
-      engine.close("test over");
-      for (const socket of sockets) socket.destroy();
-      service.close();
-    });
+    const { sockets, servicePort, output, policy, engine } = await engineWithLoopbackService(t);
 
     engine.handlePackets([synFromRemote(42100, servicePort, 9000, 65535)]);
     const synAck = await output.next((p) => (tcpOf(p)?.syn ? tcpOf(p) : undefined));
