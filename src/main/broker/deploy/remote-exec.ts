@@ -1,13 +1,7 @@
 // Runs a short command on the remote and collects its output, bounded in time.
 import type { SshConnection } from "../ssh/index.js";
 import { DeployFailedError } from "./errors.js";
-
-export interface RemoteResult {
-  /** Exit code; null when the command died of a signal or never reported one. */
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+import type { RemoteResult } from "./remote-shell.js";
 
 const OUTPUT_LIMIT = 1024 * 1024;
 
@@ -21,6 +15,7 @@ export async function runRemote(
     let stdout = "";
     let stderr = "";
     let code: number | null = null;
+    let signal: string | undefined;
     const timer = setTimeout(() => {
       channel.close();
       reject(
@@ -31,10 +26,13 @@ export async function runRemote(
     channel.stderr.setEncoding("utf8");
     channel.on("data", (chunk: string) => (stdout = (stdout + chunk).slice(0, OUTPUT_LIMIT)));
     channel.stderr.on("data", (chunk: string) => (stderr = (stderr + chunk).slice(0, OUTPUT_LIMIT)));
-    channel.on("exit", (exitCode: number | null) => (code = typeof exitCode === "number" ? exitCode : null));
+    channel.on("exit", (exitCode: number | null, exitSignal?: string) => {
+      code = typeof exitCode === "number" ? exitCode : null;
+      if (typeof exitSignal === "string") signal = exitSignal;
+    });
     channel.on("close", () => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr });
+      resolve({ code, stdout, stderr, ...(signal !== undefined && { signal }) });
     });
     // Nothing to send: EOF on its stdin, so a command that reads it does not wait.
     channel.end();

@@ -7,6 +7,8 @@ import type { Duplex, Readable } from "node:stream";
 export interface RemoteResult {
   /** Exit code; null when the command died of a signal or never reported one. */
   code: number | null;
+  /** The signal that ended it ("SIGKILL"), when the remote said so. */
+  signal?: string;
   stdout: string;
   stderr: string;
 }

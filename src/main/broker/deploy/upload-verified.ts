@@ -4,7 +4,7 @@
 import { randomBytes } from "node:crypto";
 import { sanitiseRemoteText } from "../../../shared/remote-text.js";
 import { DeployFailedError } from "./errors.js";
-import type { RemoteShell } from "./remote-shell.js";
+import type { RemoteResult, RemoteShell } from "./remote-shell.js";
 import { quoteShellArg } from "./shell-quote.js";
 
 const CHECK_TIMEOUT_MS = 60_000;
@@ -20,14 +20,28 @@ export interface UploadRequest {
   onProgress?: (sent: number, total: number) => void;
 }
 
-/** `mkdir -p` of `dir` (absolute) for the user alone: new directories and `dir` itself get 0700. */
+/**
+ * `mkdir -p` of `dir` (absolute) for the user alone: new directories and `dir` itself get 0700.
+ * A run that ended with no exit status (seen in the lab: the channel closed first, or a signal)
+ * is run once more: the command can be repeated, and a first connect would otherwise end on it.
+ */
 export async function ensureRemoteDirectory(shell: RemoteShell, dir: string): Promise<void> {
   const q = quoteShellArg(dir);
-  const result = await shell.run(`umask 077 && mkdir -p ${q} && chmod 700 ${q}`, CHECK_TIMEOUT_MS);
+  const command = `umask 077 && mkdir -p ${q} && chmod 700 ${q}`;
+  let result = await shell.run(command, CHECK_TIMEOUT_MS);
+  if (result.code === null) result = await shell.run(command, CHECK_TIMEOUT_MS);
   if (result.code !== 0)
-    throw new DeployFailedError(
-      `cannot create ${dir} on ${shell.label}: ${sanitiseRemoteText(result.stderr).trim() || `exit code ${result.code}`}`,
-    );
+    throw new DeployFailedError(`cannot create ${dir} on ${shell.label}: ${describeFailure(result)}`);
+}
+
+/** What a failed remote command said, or how it ended when it said nothing. */
+export function describeFailure(result: RemoteResult): string {
+  const said = sanitiseRemoteText(result.stderr).trim();
+  if (said !== "") return said;
+  if (result.code !== null) return `exit code ${result.code}`;
+  return result.signal !== undefined
+    ? `ended by ${sanitiseRemoteText(result.signal)}`
+    : "it ended without an exit status (the SSH channel closed first)";
 }
 
 /**
