@@ -354,6 +354,42 @@ test("the remote's DNS as the agent reports it: merged per link, each change onc
   assert.equal(session.remoteDns, null);
 });
 
+test("access to this computer changed while the link opens: the opened exit gets it once it is up", async () => {
+  const asked: boolean[] = [];
+  const fake = fakeAgentLink({
+    progress: [{ "agent.routes": 1, "agent.ready": 1 }],
+    onAllowLocal: (allow) => void asked.push(allow),
+  });
+  let opening: () => void = () => undefined;
+  const openCalled = new Promise<void>((resolve) => (opening = resolve));
+  let letOpen: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => (letOpen = resolve));
+  const openedWith: boolean[] = [];
+  const session = new Session({
+    exitProvider: {
+      open: async (stream, options) => {
+        openedWith.push(options.allowLocal);
+        opening();
+        await gate;
+        return fake.provider.open(stream, options);
+      },
+    },
+    openAgent: () => Promise.resolve(fake.transport),
+    exit: EXIT,
+  });
+  const running = session.run();
+  await openCalled;
+  assert.deepEqual(await session.setAllowLocal(true), { kind: "at-connect" });
+  letOpen();
+  await until("connected", () => session.state.state === "connected");
+  await until("the change applied", () => asked.length > 0);
+  assert.deepEqual(openedWith, [false], "the link opened with the setting of its start");
+  assert.deepEqual(asked, [true], "and was given the change once it was up");
+  assert.deepEqual(await session.setAllowLocal(true), { kind: "unchanged" });
+  await session.disconnect();
+  await running;
+});
+
 test("access to this computer: a change says what it did (unchanged, applied with the flows it ended, at the next connect)", async () => {
   const asked: boolean[] = [];
   let confirm = true;
