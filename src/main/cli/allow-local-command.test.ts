@@ -3,22 +3,20 @@
 // switch off ended among it), and exits with a code a script can act on.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { SessionControlHandlers } from "../broker/session-control.js";
 import { ALLOW_LOCAL_EXIT, allowLocalCommand, describeAllowLocalChange } from "./allow-local-command.js";
 import {
-  privateSessions,
-  runCapturing,
+  cliSession as connectSession,
+  sessionCommandKit,
   sessionPickAnswers,
   WINDOW_SESSION,
 } from "./session-command-testing.js";
 import { UsageError } from "./usage-error.js";
 
-const sessions = privateSessions("backhaul-allow-local-command-");
+const { sessions, run } = sessionCommandKit("allow-local", allowLocalCommand);
 const asked: boolean[] = [];
 
 /** A `backhaul connect` session whose exit had two flows open to this computer. */
-const cliSession: SessionControlHandlers = {
-  state: () => "connected",
+const cliSession = connectSession({
   allowLocal: (allow) => {
     asked.push(allow);
     const endedFlows = allow ? 0 : 2;
@@ -27,10 +25,7 @@ const cliSession: SessionControlHandlers = {
       endedFlows,
     });
   },
-  diagnose: () => Promise.reject(new Error("not asked")),
-};
-
-const run = (args: string[]) => runCapturing(allowLocalCommand, args);
+});
 
 test("bad usage throws a UsageError that says what to type", async () => {
   await assert.rejects(

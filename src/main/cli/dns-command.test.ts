@@ -3,29 +3,24 @@
 // script can act on.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { SessionControlHandlers } from "../broker/session-control.js";
 import { DNS_EXIT, dnsCommand } from "./dns-command.js";
 import {
-  privateSessions,
-  runCapturing,
+  cliSession as connectSession,
+  sessionCommandKit,
   sessionPickAnswers,
   WINDOW_SESSION,
 } from "./session-command-testing.js";
 import { UsageError } from "./usage-error.js";
 
-const sessions = privateSessions("backhaul-dns-command-");
+const { sessions, run } = sessionCommandKit("dns", dnsCommand);
 const modes: string[] = [];
 
-const cliSession: SessionControlHandlers = {
-  state: () => "connected",
+const cliSession = connectSession({
   dnsMode: (mode) => {
     modes.push(mode);
     return Promise.resolve(`DNS mode ${mode}`);
   },
-  diagnose: () => Promise.reject(new Error("not asked")),
-};
-
-const run = (args: string[]) => runCapturing(dnsCommand, args);
+});
 
 test("bad usage throws a UsageError that says what to type", async () => {
   await assert.rejects(

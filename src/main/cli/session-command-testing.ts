@@ -20,6 +20,28 @@ export const WINDOW_SESSION: SessionControlHandlers = {
   diagnose: () => Promise.reject(new Error("not asked")),
 };
 
+/** A connected `backhaul connect` session that owns the settings `own` handles. */
+export function cliSession(own: Omit<SessionControlHandlers, "state" | "diagnose">): SessionControlHandlers {
+  return { ...WINDOW_SESSION, ...own };
+}
+
+/**
+ * One command's test kit: its sessions in a private runtime directory (privateSessions) and a
+ * run of the command that captures what it writes.
+ */
+export function sessionCommandKit(
+  name: string,
+  command: (args: string[]) => Promise<number>,
+): {
+  sessions: ReturnType<typeof privateSessions>;
+  run: (args: string[]) => Promise<{ code: number; stdout: string; stderr: string }>;
+} {
+  return {
+    sessions: privateSessions(`backhaul-${name}-command-`),
+    run: (args) => runCapturing(command, args),
+  };
+}
+
 /**
  * In a test file: XDG_RUNTIME_DIR points at a private directory for its tests (restored after
  * them); `start` opens a session's control socket there, closed after them.
